@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+# credwatch build. `make` builds ./credwatch; `make test` runs every test; `make asan` builds
+# ./credwatch-asan and the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer.
+
+OUTPUT ?= .output
+BIN ?= credwatch
+CLANG ?= clang
+CC ?= cc
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(ARCH)
+
+ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
+$(error no $(VMLINUX_DIR)/vmlinux.h for ARCH=$(ARCH): run scripts/gen-vmlinux on such a host)
+endif
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libpcre2-8 yaml-0.1 libcrypto 2>/dev/null || \
+	  echo -lbpf -lpcre2-8 -lyaml -lcrypto) -lelf -lz -lm
+comma := ,
+SAN_FLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all)
+CFLAGS ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	      -Iinclude -Iuser -I$(OUTPUT) -MMD -MP $(SAN_FLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	      -Iinclude -I$(VMLINUX_DIR) -MMD -MP
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o
+# Everything but the entry point and the BPF loader: what the unit tests link against.
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o $(OUTPUT)/user/agent.o,$(USER_OBJS))
+RULES := $(sort $(wildcard rules/*.yaml))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
+UNIT_BIN := $(OUTPUT)/unit-tests
+
+.PHONY: all clean test unit e2e asan test-asan format
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# All probes link into one object so they share the ring buffer and counters.
+$(OUTPUT)/credwatch.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/credwatch.skel.h: $(OUTPUT)/credwatch.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name credwatch_bpf > $@
+
+$(OUTPUT)/embedded_rules.c: $(RULES) scripts/embed-rules | $(OUTPUT)
+	$(call msg,EMBED,$@)
+	$(Q)scripts/embed-rules $(RULES) > $@
+
+$(OUTPUT)/embedded_rules.o: $(OUTPUT)/embedded_rules.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/user/agent.o: $(OUTPUT)/credwatch.skel.h
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BIN): $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/unit/%.o: tests/unit/%.c | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN)
+
+# Every test: unit tests, rule examples, end-to-end tests (root; skipped with a message when
+# not root). Ends with the "N passed, N failed" line CI reads.
+test: $(BIN) $(UNIT_BIN)
+	$(Q)tests/run --unit $(UNIT_BIN) --bin ./$(BIN)
+
+e2e: $(BIN)
+	$(Q)tests/run --bin ./$(BIN) --only e2e
+
+asan:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=.output/asan BIN=credwatch-asan SAN=1 \
+		credwatch-asan .output/asan/unit-tests
+
+test-asan: asan
+	$(Q)tests/run --unit .output/asan/unit-tests --bin ./credwatch-asan
+
+format:
+	$(Q)clang-format -i bpf/*.c bpf/*.h include/*.h user/*.c user/*.h tests/unit/*.c
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf .output credwatch credwatch-asan
+
+-include $(BPF_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Maps and helpers shared by every credwatch probe. BPF side only. */
+#ifndef CREDWATCH_COMMON_BPF_H
+#define CREDWATCH_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "credwatch.h"
+
+/* One ring buffer for every event type; its size is set by the agent before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CW_RINGBUF_DEFAULT);
+} events SEC(".maps");
+
+/* Failed ring buffer writes, per CPU, indexed by enum cw_event_type. Never drop silently. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CW_EV_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void cw_count_drop(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &type);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void cw_fill_hdr(struct cw_event_hdr *h, __u32 type)
+{
+	h->type = type;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ktime_ns = bpf_ktime_get_ns();
+}
+
+#endif /* CREDWATCH_COMMON_BPF_H */

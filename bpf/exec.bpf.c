@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Process lifecycle: every exec with its path, argv and environment block, and process exit so
+ * the agent can drop per-process state. Capture only; all parsing happens in userspace.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the agent before load. */
+const volatile bool cw_capture_env = true;
+
+/*
+ * Exec events are up to ~52 KiB: larger than a per-CPU map value may be, so the scratch space
+ * is a plain array with one slot per possible CPU (sized by the agent), indexed by CPU id.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cw_exec_scratch);
+} exec_scratch SEC(".maps");
+
+static __always_inline __u32 clamp_len(__u64 len, __u32 max, __u32 *flags, __u32 trunc_flag)
+{
+	if (len > max) {
+		*flags |= trunc_flag;
+		len = max;
+	}
+	return (__u32)len;
+}
+
+SEC("tp/sched/sched_process_exec")
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct cw_exec_scratch *s;
+	struct cw_exec_event *e;
+	unsigned long arg_start, arg_end, env_start, env_end;
+	__u64 id, ugid;
+	__u32 path_len = 0, argv_len, env_len = 0, off, total;
+	long n;
+
+	s = bpf_map_lookup_elem(&exec_scratch, &cpu);
+	if (!s) {
+		cw_count_drop(CW_EV_EXEC);
+		return 0;
+	}
+	e = &s->ev;
+	cw_fill_hdr(&e->hdr, CW_EV_EXEC);
+	id = bpf_get_current_pid_tgid();
+	ugid = bpf_get_current_uid_gid();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->uid = (__u32)ugid;
+	e->gid = ugid >> 32;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->flags = 0;
+	e->pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+
+	/* Path: the filename the kernel resolved for this exec (__data_loc string). */
+	off = ctx->__data_loc_filename & 0xFFFF;
+	n = bpf_probe_read_kernel_str(s->data, CW_PATH_MAX, (void *)ctx + off);
+	if (n > 0) {
+		path_len = (__u32)n - 1;	/* drop the NUL */
+		if (path_len == CW_PATH_MAX - 1)
+			e->flags |= CW_EXEC_PATH_TRUNC;
+	}
+	path_len &= CW_PATH_MAX - 1;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	env_start = BPF_CORE_READ(task, mm, env_start);
+	env_end = BPF_CORE_READ(task, mm, env_end);
+
+	e->argv_full_len = arg_end > arg_start ? (__u32)(arg_end - arg_start) : 0;
+	argv_len = clamp_len(e->argv_full_len, CW_ARGV_MAX, &e->flags, CW_EXEC_ARGV_TRUNC);
+	barrier_var(argv_len);
+	if (argv_len > CW_ARGV_MAX)
+		argv_len = CW_ARGV_MAX;
+	if (argv_len && bpf_probe_read_user(s->data + path_len, argv_len, (void *)arg_start)) {
+		e->flags |= CW_EXEC_ARGV_FAULT;
+		argv_len = 0;
+	}
+
+	e->env_full_len = env_end > env_start ? (__u32)(env_end - env_start) : 0;
+	if (cw_capture_env) {
+		env_len = clamp_len(e->env_full_len, CW_ENV_MAX, &e->flags, CW_EXEC_ENV_TRUNC);
+		barrier_var(env_len);
+		if (env_len > CW_ENV_MAX)
+			env_len = CW_ENV_MAX;
+		off = (path_len + argv_len) & (2 * CW_ENV_MAX - 1);
+		if (env_len && bpf_probe_read_user(s->data + off, env_len, (void *)env_start)) {
+			e->flags |= CW_EXEC_ENV_FAULT;
+			env_len = 0;
+		}
+	}
+
+	e->path_len = path_len;
+	e->argv_len = argv_len;
+	e->env_len = env_len;
+	total = sizeof(*e) + path_len + argv_len + env_len;
+	barrier_var(total);
+	if (total > sizeof(*s))
+		return 0;
+	if (bpf_ringbuf_output(&events, s, total, 0))
+		cw_count_drop(CW_EV_EXEC);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int handle_exit(void *ctx __attribute__((unused)))
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cw_exit_event *e;
+
+	/* Only the thread-group leader's exit ends the process as the agent sees it. */
+	if ((__u32)id != (__u32)(id >> 32))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		cw_count_drop(CW_EV_EXIT);
+		return 0;
+	}
+	cw_fill_hdr(&e->hdr, CW_EV_EXIT);
+	e->pid = id >> 32;
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

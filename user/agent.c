@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * credwatch run: the host agent. open -> configure -> load -> attach, then drain the ring
+ * buffer into the decoder and the findings, reporting kernel-side drops as they happen.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "commands.h"
+#include "credwatch.skel.h"
+#include "decoder.h"
+#include "findings.h"
+#include "fingerprint.h"
+#include "log.h"
+#include "matcher.h"
+#include "rules.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define RINGBUF_MIN (128u << 10)	/* must hold the largest exec event */
+#define RINGBUF_MAX (1u << 30)
+
+static volatile sig_atomic_t stop_flag;
+
+static const char *const ev_names[CW_EV_MAX] = {
+	[CW_EV_EXEC] = "exec",
+	[CW_EV_EXIT] = "exit",
+};
+
+struct agent {
+	struct credwatch_bpf *skel;
+	struct ring_buffer *rb;
+	struct cw_findings f;
+	int ncpus;
+	unsigned long long events[CW_EV_MAX];
+	unsigned long long malformed;
+	unsigned long long drops_reported[CW_EV_MAX];
+	int out_err;		/* first output error */
+};
+
+struct run_opts {
+	const char *rules_dir;
+	const char *btf;
+	const char *key_file;
+	const char *output;
+	unsigned long long ringbuf_size;
+	unsigned long long stats_interval;
+	bool events;
+	bool no_env;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!cw_verbose || (level == LIBBPF_DEBUG && cw_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* libbpf resolves tracepoints through tracefs: make sure it is there. */
+static int ensure_tracefs(void)
+{
+	if (access(TRACEFS "/events", F_OK) == 0 || access(DEBUGFS_TRACING "/events", F_OK) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
+		cw_log("tracefs not mounted at " TRACEFS " and mounting it failed: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	cw_debug("mounted tracefs at " TRACEFS);
+	return 0;
+}
+
+static unsigned long long round_pow2(unsigned long long v)
+{
+	unsigned long long p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static void sum_drops(struct agent *a, unsigned long long out[CW_EV_MAX])
+{
+	int fd = bpf_map__fd(a->skel->maps.drops);
+	__u64 vals[a->ncpus];
+
+	for (__u32 t = 0; t < CW_EV_MAX; t++) {
+		out[t] = 0;
+		if (bpf_map_lookup_elem(fd, &t, vals))
+			continue;
+		for (int c = 0; c < a->ncpus; c++)
+			out[t] += vals[c];
+	}
+}
+
+/* One log line whenever the kernel dropped events since the last report. */
+static void report_drops(struct agent *a, unsigned long long interval)
+{
+	unsigned long long now[CW_EV_MAX], delta, total = 0, dtotal = 0;
+	char detail[256] = "";
+	size_t off = 0;
+
+	sum_drops(a, now);
+	for (int t = 1; t < CW_EV_MAX; t++) {
+		delta = now[t] - a->drops_reported[t];
+		total += now[t];
+		dtotal += delta;
+		off += (size_t)snprintf(detail + off, sizeof(detail) - off, "%s%s=%llu",
+					off ? " " : "", ev_names[t], delta);
+		a->drops_reported[t] = now[t];
+	}
+	if (dtotal)
+		cw_log("ring buffer full: dropped %llu events in the last %llus (%s), %llu since "
+		       "start; raise --ringbuf-size", dtotal, interval, detail, total);
+	cw_debug("stats: exec=%llu exit=%llu malformed=%llu alerts=%llu observations=%llu "
+		 "dropped=%llu", a->events[CW_EV_EXEC], a->events[CW_EV_EXIT], a->malformed,
+		 (unsigned long long)a->f.alerts, (unsigned long long)a->f.observations, total);
+}
+
+static int handle_event(void *ctx, void *data, size_t sz)
+{
+	struct agent *a = ctx;
+	struct cw_event ev;
+	const char *why = NULL;
+	int ret;
+
+	if (cw_decode(data, sz, &ev, &why)) {
+		a->malformed++;
+		cw_debug("malformed event (%zu bytes): %s", sz, why);
+		return 0;
+	}
+	a->events[ev.type]++;
+	if (ev.type != CW_EV_EXEC)
+		return 0;
+	ret = cw_findings_exec(&a->f, &ev);
+	if (ret && !a->out_err) {
+		a->out_err = ret;
+		cw_log("cannot write findings: %s", strerror(-ret));
+		return ret;	/* stops the poll loop */
+	}
+	return 0;
+}
+
+static int load_probes(struct agent *a, const struct run_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf);
+	int ret;
+
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+		cw_log("this kernel has no BPF ring buffer (Linux 5.8 or later is required)");
+		return -EOPNOTSUPP;
+	}
+	a->skel = credwatch_bpf__open_opts(&oo);
+	if (!a->skel) {
+		ret = -errno;
+		cw_log("cannot open BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	a->skel->rodata->cw_capture_env = !o->no_env;
+	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
+	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
+
+	ret = credwatch_bpf__load(a->skel);
+	if (ret) {
+		if (ret == -EPERM || ret == -EACCES)
+			cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
+			       "kernel.unprivileged_bpf_disabled, lockdown, seccomp, or run with -v)",
+			       strerror(-ret));
+		else
+			cw_log("cannot load BPF programs: %s (run with -v for the verifier log)",
+			       strerror(-ret));
+		return ret;
+	}
+	ret = credwatch_bpf__attach(a->skel);
+	if (ret) {
+		cw_log("cannot attach probes: %s", strerror(-ret));
+		return ret;
+	}
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
+	if (!a->rb) {
+		ret = -errno;
+		cw_log("cannot open ring buffer: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static FILE *open_output(const char *spec)
+{
+	FILE *f;
+
+	if (!spec || !strcmp(spec, "stdout"))
+		return stdout;
+	if (!strncmp(spec, "file:", 5)) {
+		f = fopen(spec + 5, "ae");
+		if (!f)
+			cw_log("--output %s: %s", spec, strerror(errno));
+		return f;
+	}
+	cw_log("--output: '%s' is not supported (use stdout or file:PATH)", spec);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run(const struct run_opts *o)
+{
+	struct agent a = { 0 };
+	struct cw_ruleset rs = { 0 };
+	struct cw_matcher *m = NULL;
+	struct cw_fp_key key;
+	struct sigaction sa = { .sa_handler = on_signal };
+	double next_stats;
+	char err[1024];
+	FILE *out = NULL;
+	int ret;
+
+	if (geteuid() != 0) {
+		cw_log("not root: credwatch run loads BPF programs and needs root "
+		       "(or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
+		return 1;
+	}
+	if (!o->btf && access(KERNEL_BTF, R_OK)) {
+		cw_log("no BTF: " KERNEL_BTF " is missing (kernel built without "
+		       "CONFIG_DEBUG_INFO_BTF); pass --btf FILE with this kernel's BTF");
+		return 1;
+	}
+	if (o->btf && access(o->btf, R_OK)) {
+		cw_log("--btf %s: %s", o->btf, strerror(errno));
+		return 1;
+	}
+	if (ensure_tracefs())
+		return 1;
+	if (cw_rules_load_default(&rs, o->rules_dir, err, sizeof(err)) ||
+	    cw_matcher_new(&rs, &m, err, sizeof(err)) ||
+	    cw_fp_key_load(&key, o->key_file, err, sizeof(err))) {
+		cw_log("%s", err);
+		ret = 1;
+		goto out;
+	}
+	out = open_output(o->output);
+	if (!out) {
+		ret = 1;
+		goto out;
+	}
+	cw_findings_init(&a.f, m, &key, out, o->events);
+	a.ncpus = libbpf_num_possible_cpus();
+	if (a.ncpus <= 0) {
+		cw_log("cannot count CPUs: %s", strerror(-a.ncpus));
+		ret = 1;
+		goto out;
+	}
+	libbpf_set_print(libbpf_print);
+	if (load_probes(&a, o)) {
+		ret = 1;
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, fingerprint key %s",
+	       rs.n, o->ringbuf_size >> 10, o->no_env ? "off" : "on", key.path);
+
+	next_stats = now_s() + (double)o->stats_interval;
+	ret = 0;
+	while (!stop_flag) {
+		int n = ring_buffer__poll(a.rb, 100);
+
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			if (!a.out_err)
+				cw_log("ring buffer poll: %s", strerror(-n));
+			ret = 1;
+			break;
+		}
+		if (fflush(out)) {
+			cw_log("cannot write findings: %s", strerror(errno));
+			ret = 1;
+			break;
+		}
+		if (now_s() >= next_stats) {
+			report_drops(&a, o->stats_interval);
+			next_stats = now_s() + (double)o->stats_interval;
+		}
+	}
+	/* Drain what is already in the ring, then the final report. */
+	if (!ret)
+		ring_buffer__consume(a.rb);
+	fflush(out);
+	report_drops(&a, o->stats_interval);
+	{
+		unsigned long long d[CW_EV_MAX];
+
+		sum_drops(&a, d);
+		cw_log("stopped: %llu exec, %llu exit events; %llu alerts, %llu observations; "
+		       "%llu dropped (exec=%llu exit=%llu); %llu malformed",
+		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
+		       (unsigned long long)a.f.alerts, (unsigned long long)a.f.observations,
+		       d[CW_EV_EXEC] + d[CW_EV_EXIT], d[CW_EV_EXEC], d[CW_EV_EXIT], a.malformed);
+	}
+out:
+	ring_buffer__free(a.rb);
+	credwatch_bpf__destroy(a.skel);
+	cw_findings_free(&a.f);
+	if (out && out != stdout)
+		fclose(out);
+	cw_matcher_free(m);
+	cw_rules_free(&rs);
+	return ret;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: credwatch run [OPTIONS]\n"
+		"\n"
+		"The host agent: watches every exec's argv and environment through eBPF and prints\n"
+		"findings as ECS JSON lines. Needs root. Stops cleanly on SIGINT/SIGTERM.\n"
+		"\n"
+		"  --rules DIR                 rules to use instead of the embedded set\n"
+		"  --events                    also print observations (event.kind \"event\"),\n"
+		"                              e.g. credentials seen in a process environment\n"
+		"  --output stdout|file:PATH   where findings go (default stdout)\n"
+		"  --ringbuf-size BYTES        BPF ring buffer size, rounded up to a power of two\n"
+		"                              (default 8M, min 128K; k/M suffixes)\n"
+		"  --stats-interval SECONDS    how often drops are checked and reported (default 10)\n"
+		"  --no-env                    do not capture exec environments\n"
+		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"
+		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
+		"                              generated on first run, mode 0600)\n"
+		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
+		"  -h, --help                  this text\n"
+		"\n"
+		"Exit status: 0 after a clean stop, 1 on error.\n"
+		"\n"
+		"EXAMPLES\n"
+		"  sudo credwatch run                       embedded rules, alerts on stdout\n"
+		"  sudo credwatch run --events -v           also environment observations, stats\n"
+		"  sudo credwatch run --output file:/var/log/credwatch.json\n");
+}
+
+int cw_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "ringbuf-size", required_argument, NULL, 'R' },
+		{ "stats-interval", required_argument, NULL, 'S' },
+		{ "no-env", no_argument, NULL, 'N' },
+		{ "btf", required_argument, NULL, 'b' },
+		{ "fingerprint-key-file", required_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT, .stats_interval = 10 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o.rules_dir = optarg; break;
+		case 'e': o.events = true; break;
+		case 'o': o.output = optarg; break;
+		case 'R':
+			if (cw_parse_u64("--ringbuf-size", optarg, RINGBUF_MIN, RINGBUF_MAX,
+					 &o.ringbuf_size))
+				return 1;
+			o.ringbuf_size = round_pow2(o.ringbuf_size);
+			break;
+		case 'S':
+			if (cw_parse_u64("--stats-interval", optarg, 1, 86400, &o.stats_interval))
+				return 1;
+			break;
+		case 'N': o.no_env = true; break;
+		case 'b': o.btf = optarg; break;
+		case 'k': o.key_file = optarg; break;
+		case 'v': cw_verbose++; break;
+		case 'h': run_usage(stdout); return 0;
+		default: run_usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		cw_log("run: unexpected argument '%s'", argv[optind]);
+		return 1;
+	}
+	return run(&o);
+}

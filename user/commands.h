@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef CW_COMMANDS_H
+#define CW_COMMANDS_H
+
+/* Each returns the process exit status. */
+int cw_cmd_run(int argc, char **argv);
+int cw_cmd_scan(int argc, char **argv);
+int cw_cmd_rules(int argc, char **argv);
+
+#endif

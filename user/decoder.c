@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <string.h>
+
+#include "decoder.h"
+
+static int bad(const char **why, const char *reason)
+{
+	if (why)
+		*why = reason;
+	return -EINVAL;
+}
+
+static int decode_exec(const char *p, size_t sz, struct cw_event *out, const char **why)
+{
+	struct cw_exec_event *e = &out->exec;
+	size_t payload;
+
+	if (sz < sizeof(*e))
+		return bad(why, "exec record shorter than its header");
+	memcpy(e, p, sizeof(*e));	/* the ring buffer gives no alignment promise we rely on */
+	if (e->path_len >= CW_PATH_MAX || e->argv_len > CW_ARGV_MAX || e->env_len > CW_ENV_MAX)
+		return bad(why, "exec record length past its bound");
+	payload = (size_t)e->path_len + e->argv_len + e->env_len;
+	if (payload > sz - sizeof(*e))
+		return bad(why, "exec record lengths past the end of the record");
+	if (e->argv_len > e->argv_full_len || e->env_len > e->env_full_len)
+		return bad(why, "exec record captured more than the process had");
+	out->path = p + sizeof(*e);
+	out->argv = out->path + e->path_len;
+	out->env = out->argv + e->argv_len;
+	return 0;
+}
+
+int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **why)
+{
+	struct cw_event_hdr h;
+
+	memset(out, 0, sizeof(*out));
+	if (!data || sz < sizeof(h))
+		return bad(why, "record shorter than the event header");
+	memcpy(&h, data, sizeof(h));
+	out->type = h.type;
+	switch (h.type) {
+	case CW_EV_EXEC:
+		return decode_exec(data, sz, out, why);
+	case CW_EV_EXIT:
+		if (sz < sizeof(out->exit))
+			return bad(why, "exit record too short");
+		memcpy(&out->exit, data, sizeof(out->exit));
+		return 0;
+	default:
+		return bad(why, "unknown event type");
+	}
+}

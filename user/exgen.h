@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Rule examples are templates so that the repository never holds a credential-shaped literal:
+ * "%{CLASS:N}" expands to N random characters of CLASS, fresh on every expansion.
+ * Classes: alnum upper lower digit hex HEX upperdigit lowerdigit base64 base64url base32.
+ */
+#ifndef CW_EXGEN_H
+#define CW_EXGEN_H
+
+#include <stddef.h>
+
+/* Returns a malloc'ed string, or NULL with a reason in err (bad template or no memory). */
+char *cw_example_expand(const char *tmpl, char *err, size_t errlen);
+
+#endif

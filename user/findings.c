@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Findings of an exec. A credential in argv is an alert: every local user can read any
+ * process's argv through /proc/PID/cmdline. A credential in the environment is only an
+ * observation: that is where workloads are meant to get them; later findings build on it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "redact.h"
+
+#define NHI_FRAMEWORK "OWASP Non-Human Identity Top 10"
+
+int cw_findings_init(struct cw_findings *f, struct cw_matcher *m, const struct cw_fp_key *key,
+		     FILE *out, bool events)
+{
+	struct timespec rt, mono;
+
+	memset(f, 0, sizeof(*f));
+	f->matcher = m;
+	f->key = key;
+	f->out = out;
+	f->events = events;
+	cw_json_init(&f->j);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	f->mono_to_real_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
+			     (rt.tv_nsec - mono.tv_nsec);
+	if (gethostname(f->host, sizeof(f->host) - 1))
+		strcpy(f->host, "unknown");
+	return 0;
+}
+
+void cw_findings_free(struct cw_findings *f)
+{
+	cw_json_free(&f->j);
+	free(f->buf);
+	f->buf = NULL;
+}
+
+/* A private copy of a NUL-separated block with the separators replaced, for matching. */
+static char *flatten(struct cw_findings *f, const char *src, size_t n, char sepc)
+{
+	if (f->buf_cap < n + 1) {
+		char *nb = realloc(f->buf, n + 1);
+
+		if (!nb)
+			return NULL;
+		f->buf = nb;
+		f->buf_cap = n + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		f->buf[i] = src[i] ? src[i] : sepc;
+	f->buf[n] = '\0';
+	return f->buf;
+}
+
+struct exec_ctx {
+	struct cw_findings *f;
+	const struct cw_event *ev;
+	const char *origin;	/* "argv" or "env" */
+	const char *block;	/* the NUL-separated original */
+};
+
+static void put_common(struct cw_findings *f, const struct cw_event *ev, const char *kind,
+		       const char *action)
+{
+	const struct cw_exec_event *e = &ev->exec;
+	struct cw_json *j = &f->j;
+	char ts[32];
+
+	cw_json_timestamp(ts, (int64_t)e->hdr.ktime_ns + f->mono_to_real_ns);
+	cw_json_obj_begin(j);
+	cw_json_kstr(j, "@timestamp", ts);
+	cw_json_kobj(j, "event");
+	cw_json_kstr(j, "kind", kind);
+	cw_json_key(j, "category");
+	cw_json_arr_begin(j);
+	cw_json_str(j, "process");
+	cw_json_arr_end(j);
+	cw_json_key(j, "type");
+	cw_json_arr_begin(j);
+	cw_json_str(j, "start");
+	cw_json_arr_end(j);
+	cw_json_kstr(j, "action", action);
+	cw_json_kstr(j, "module", "credwatch");
+	cw_json_kstr(j, "dataset", !strcmp(kind, "alert") ? "credwatch.alert" : "credwatch.event");
+	cw_json_obj_end(j);
+}
+
+static void put_process(struct cw_findings *f, const struct cw_event *ev)
+{
+	const struct cw_exec_event *e = &ev->exec;
+	struct cw_json *j = &f->j;
+	size_t args = 0;
+	char id[16];
+
+	for (size_t i = 0; i < e->argv_len; i++)
+		args += ev->argv[i] == '\0';
+	cw_json_kobj(j, "process");
+	cw_json_kuint(j, "pid", e->pid);
+	cw_json_kobj(j, "thread");
+	cw_json_kuint(j, "id", e->tid);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "parent");
+	cw_json_kuint(j, "pid", e->ppid);
+	cw_json_obj_end(j);
+	cw_json_kstrn(j, "executable", ev->path, e->path_len);
+	cw_json_kstrn(j, "name", e->comm, strnlen(e->comm, sizeof(e->comm)));
+	cw_json_kuint(j, "args_count", args);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "user");
+	snprintf(id, sizeof(id), "%u", e->uid);
+	cw_json_kstr(j, "id", id);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "group");
+	snprintf(id, sizeof(id), "%u", e->gid);
+	cw_json_kstr(j, "id", id);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "host");
+	cw_json_kstr(j, "name", f->host);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "credwatch");
+	cw_json_kuint(j, "cgroup_id", e->cgroup_id);
+	cw_json_kbool(j, "argv_truncated", e->flags & CW_EXEC_ARGV_TRUNC);
+	cw_json_kbool(j, "env_truncated", e->flags & CW_EXEC_ENV_TRUNC);
+	cw_json_obj_end(j);
+}
+
+/* Start of the NUL-separated string containing offset off. */
+static size_t string_start(const char *block, size_t off)
+{
+	while (off > 0 && block[off - 1] != '\0')
+		off--;
+	return off;
+}
+
+static int emit(struct cw_findings *f)
+{
+	struct cw_json *j = &f->j;
+
+	if (j->oom)
+		return -ENOMEM;
+	j->buf[j->len] = '\n';
+	if (fwrite(j->buf, 1, j->len + 1, f->out) != j->len + 1)
+		return -EIO;
+	j->buf[j->len] = '\0';
+	return 0;
+}
+
+static int on_exec_match(const struct cw_match *m, void *arg)
+{
+	struct exec_ctx *x = arg;
+	struct cw_findings *f = x->f;
+	const struct cw_event *ev = x->ev;
+	struct cw_json *j = &f->j;
+	const char *secret = f->buf + m->start;
+	bool argv = !strcmp(x->origin, "argv");
+	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
+	size_t vs;
+
+	if (!argv && !f->events) {
+		f->observations++;
+		return 0;
+	}
+	cw_redact(secret, m->len, red);
+	cw_fingerprint(f->key, secret, m->len, fp);
+	cw_json_reset(j);
+	put_common(f, ev, argv ? "alert" : "event",
+		   argv ? "credential-in-argv" : "credential-observed");
+	cw_json_kobj(j, "rule");
+	cw_json_kstr(j, "id", m->rule->id);
+	cw_json_kstr(j, "name", m->rule->name);
+	cw_json_kstr(j, "ruleset", "credwatch");
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "credential");
+	cw_json_kstr(j, "redacted", red);
+	cw_json_kstr(j, "fingerprint", fp);
+	cw_json_kstr(j, "kind", m->rule->kind);
+	if (m->rule->provider)
+		cw_json_kstr(j, "provider", m->rule->provider);
+	cw_json_kstr(j, "lifetime", cw_lifetime_name(m->rule->lifetime));
+	cw_json_kstr(j, "origin", x->origin);
+	vs = string_start(x->block, m->start);
+	if (argv) {
+		size_t idx = 0;
+
+		for (size_t i = 0; i < vs; i++)
+			idx += x->block[i] == '\0';
+		cw_json_kuint(j, "arg_index", idx);
+	} else {
+		const char *eq = memchr(x->block + vs, '=', m->start - vs);
+
+		/* The name only when the secret is in the value: a name is never the secret. */
+		if (eq)
+			cw_json_kstrn(j, "variable", x->block + vs, (size_t)(eq - x->block - vs));
+	}
+	cw_json_obj_end(j);
+	put_process(f, ev);
+	if (argv) {
+		cw_json_kobj(j, "threat");
+		cw_json_kstr(j, "framework", NHI_FRAMEWORK);
+		cw_json_kobj(j, "technique");
+		cw_json_kstr(j, "id", "NHI-02");
+		cw_json_kstr(j, "name", "Secret Leakage");
+		cw_json_obj_end(j);
+		cw_json_obj_end(j);
+		cw_json_kstr(j, "message", "credential on a command line, readable by every "
+			     "local user through /proc/PID/cmdline");
+		f->alerts++;
+	} else {
+		f->observations++;
+	}
+	cw_json_obj_end(j);
+	return emit(f);
+}
+
+int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev)
+{
+	const struct cw_exec_event *e = &ev->exec;
+	struct exec_ctx x = { .f = f, .ev = ev };
+	int ret;
+
+	if (e->argv_len) {
+		if (!flatten(f, ev->argv, e->argv_len, ' '))
+			return -ENOMEM;
+		x.origin = "argv";
+		x.block = ev->argv;
+		ret = cw_matcher_scan(f->matcher, f->buf, e->argv_len, on_exec_match, &x);
+		if (ret < 0)
+			return ret;
+	}
+	if (e->env_len) {
+		if (!flatten(f, ev->env, e->env_len, '\n'))
+			return -ENOMEM;
+		x.origin = "env";
+		x.block = ev->env;
+		ret = cw_matcher_scan(f->matcher, f->buf, e->env_len, on_exec_match, &x);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}

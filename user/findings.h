@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Turn decoded events into findings: alerts and observations, as ECS-shaped JSON lines. */
+#ifndef CW_FINDINGS_H
+#define CW_FINDINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decoder.h"
+#include "fingerprint.h"
+#include "json.h"
+#include "matcher.h"
+
+struct cw_findings {
+	struct cw_matcher *matcher;
+	const struct cw_fp_key *key;
+	FILE *out;
+	bool events;			/* also print observations (event.kind "event") */
+	int64_t mono_to_real_ns;	/* add to a bpf_ktime_get_ns() value for wall time */
+	char host[256];
+	/* counters */
+	uint64_t alerts;
+	uint64_t observations;
+	/* internal */
+	struct cw_json j;
+	char *buf;
+	size_t buf_cap;
+};
+
+int cw_findings_init(struct cw_findings *f, struct cw_matcher *m, const struct cw_fp_key *key,
+		     FILE *out, bool events);
+void cw_findings_free(struct cw_findings *f);
+
+/* Findings of one exec: argv credentials are alerts, environment credentials observations. */
+int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev);
+
+#endif

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* credwatch scan: the agent's matcher over files, directories and stdin. */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "fingerprint.h"
+#include "json.h"
+#include "log.h"
+#include "matcher.h"
+#include "redact.h"
+#include "rules.h"
+
+enum scan_format { FMT_JSON, FMT_TEXT };
+
+struct scan {
+	struct cw_matcher *m;
+	struct cw_fp_key key;
+	enum scan_format fmt;
+	unsigned long long max_size;
+	unsigned long findings;
+	int errors;
+	struct cw_json j;
+	/* per buffer */
+	const char *path;
+	const char *buf;
+	size_t line_pos;	/* offset of the start of line `line` */
+	size_t line;
+	size_t line_scan;	/* how far newlines were counted */
+};
+
+static struct scan *g_scan;	/* for the nftw callback */
+
+static int on_match(const struct cw_match *mt, void *arg)
+{
+	struct scan *s = arg;
+	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
+	size_t col;
+
+	/* Matches arrive in offset order: count lines incrementally. */
+	for (; s->line_scan < mt->start; s->line_scan++) {
+		if (s->buf[s->line_scan] == '\n') {
+			s->line++;
+			s->line_pos = s->line_scan + 1;
+		}
+	}
+	col = mt->start - s->line_pos + 1;
+	cw_redact(s->buf + mt->start, mt->len, red);
+	cw_fingerprint(&s->key, s->buf + mt->start, mt->len, fp);
+	s->findings++;
+	if (s->fmt == FMT_TEXT) {
+		printf("%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", s->path, s->line, col,
+		       mt->rule->id, red, mt->rule->name, fp);
+		return 0;
+	}
+	cw_json_reset(&s->j);
+	cw_json_obj_begin(&s->j);
+	cw_json_kobj(&s->j, "rule");
+	cw_json_kstr(&s->j, "id", mt->rule->id);
+	cw_json_kstr(&s->j, "name", mt->rule->name);
+	cw_json_obj_end(&s->j);
+	cw_json_kobj(&s->j, "file");
+	cw_json_kstr(&s->j, "path", s->path);
+	cw_json_obj_end(&s->j);
+	cw_json_kobj(&s->j, "location");
+	cw_json_kuint(&s->j, "line", s->line);
+	cw_json_kuint(&s->j, "column", col);
+	cw_json_obj_end(&s->j);
+	cw_json_kobj(&s->j, "credential");
+	cw_json_kstr(&s->j, "redacted", red);
+	cw_json_kstr(&s->j, "fingerprint", fp);
+	cw_json_kstr(&s->j, "kind", mt->rule->kind);
+	cw_json_kstr(&s->j, "lifetime", cw_lifetime_name(mt->rule->lifetime));
+	cw_json_obj_end(&s->j);
+	cw_json_obj_end(&s->j);
+	if (!s->j.oom)
+		printf("%s\n", s->j.buf);
+	return 0;
+}
+
+static int scan_buf(struct scan *s, const char *path, const char *buf, size_t len)
+{
+	int ret;
+
+	s->path = path;
+	s->buf = buf;
+	s->line = 1;
+	s->line_pos = 0;
+	s->line_scan = 0;
+	ret = cw_matcher_scan(s->m, buf, len, on_match, s);
+	if (ret < 0) {
+		cw_log("%s: scan failed: %s", path, strerror(-ret));
+		s->errors++;
+	}
+	return 0;
+}
+
+/* Read all of fd; files over max_size are skipped (not an error), reported with -v. */
+static int read_fd(int fd, const char *path, unsigned long long max, char **out, size_t *outlen)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap > max) {
+				free(buf);
+				cw_debug("%s: larger than --max-size, skipped", path);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		cw_debug("%s: larger than --max-size, skipped", path);
+		return -EFBIG;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static bool looks_binary(const char *buf, size_t len)
+{
+	return memchr(buf, '\0', len < 8192 ? len : 8192) != NULL;
+}
+
+static void scan_path_fd(struct scan *s, int fd, const char *path, bool check_binary)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret = read_fd(fd, path, s->max_size, &buf, &len);
+
+	if (ret == -EFBIG)
+		return;
+	if (ret) {
+		cw_log("%s: %s", path, strerror(-ret));
+		s->errors++;
+		return;
+	}
+	if (check_binary && looks_binary(buf, len))
+		cw_debug("%s: binary, skipped", path);
+	else
+		scan_buf(s, path, buf, len);
+	free(buf);
+}
+
+static int walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	int fd;
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D && !strcmp(path + ftw->base, ".git"))
+		return FTW_SKIP_SUBTREE;
+	if (type == FTW_DNR) {
+		cw_log("%s: cannot read directory", path);
+		g_scan->errors++;
+		return FTW_CONTINUE;
+	}
+	if (type != FTW_F || !S_ISREG(st->st_mode))
+		return FTW_CONTINUE;
+	if ((unsigned long long)st->st_size > g_scan->max_size) {
+		cw_debug("%s: larger than --max-size, skipped", path);
+		return FTW_CONTINUE;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		cw_log("%s: %s", path, strerror(errno));
+		g_scan->errors++;
+		return FTW_CONTINUE;
+	}
+	scan_path_fd(g_scan, fd, path, true);
+	close(fd);
+	return FTW_CONTINUE;
+}
+
+static void scan_path(struct scan *s, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (!strcmp(path, "-")) {
+		scan_path_fd(s, STDIN_FILENO, "-", false);
+		return;
+	}
+	if (stat(path, &st)) {
+		cw_log("%s: %s", path, strerror(errno));
+		s->errors++;
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		g_scan = s;
+		if (nftw(path, walk_cb, 32, FTW_PHYS | FTW_ACTIONRETVAL)) {
+			cw_log("%s: %s", path, strerror(errno));
+			s->errors++;
+		}
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cw_log("%s: %s", path, strerror(errno));
+		s->errors++;
+		return;
+	}
+	/* A file named explicitly is scanned even if it looks binary. */
+	scan_path_fd(s, fd, path, false);
+	close(fd);
+}
+
+static void scan_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: credwatch scan [OPTIONS] PATH... | -\n"
+		"\n"
+		"Find credentials in files, directories (recursively; binary files and .git are\n"
+		"skipped) or standard input (-) with the agent's rules.\n"
+		"\n"
+		"  --format json|text          one JSON finding per line (default) or text\n"
+		"  --rules DIR                 rules to use instead of the embedded set\n"
+		"  --max-size BYTES            skip files larger than this (default 16M; k/M suffixes)\n"
+		"  --fingerprint-key-file F    key for credential fingerprints\n"
+		"                              (default " CW_FP_DEFAULT_FILE ")\n"
+		"  -v, --verbose               explain skipped files\n"
+		"  -h, --help                  this text\n"
+		"\n"
+		"Exit status: 0 no findings, 1 findings, 2 error.\n"
+		"\n"
+		"EXAMPLES\n"
+		"  credwatch scan .env config/            scan a file and a directory\n"
+		"  env | credwatch scan --format text -   scan this shell's environment\n");
+}
+
+int cw_cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "max-size", required_argument, NULL, 'm' },
+		{ "fingerprint-key-file", required_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct scan s = { .fmt = FMT_JSON, .max_size = 16ULL << 20 };
+	struct cw_ruleset rs = { 0 };
+	const char *rules_dir = NULL, *key_file = NULL;
+	char err[1024];
+	int c, ret = 2;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "json")) {
+				s.fmt = FMT_JSON;
+			} else if (!strcmp(optarg, "text")) {
+				s.fmt = FMT_TEXT;
+			} else {
+				cw_log("--format: '%s' is not json or text", optarg);
+				return 2;
+			}
+			break;
+		case 'r': rules_dir = optarg; break;
+		case 'm':
+			if (cw_parse_u64("--max-size", optarg, 1, 1ULL << 40, &s.max_size))
+				return 2;
+			break;
+		case 'k': key_file = optarg; break;
+		case 'v': cw_verbose++; break;
+		case 'h': scan_usage(stdout); return 0;
+		default: scan_usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		scan_usage(stderr);
+		return 2;
+	}
+	if (cw_rules_load_default(&rs, rules_dir, err, sizeof(err)) ||
+	    cw_matcher_new(&rs, &s.m, err, sizeof(err))) {
+		cw_log("%s", err);
+		goto out;
+	}
+	if (cw_fp_key_load_any(&s.key, key_file, err, sizeof(err))) {
+		cw_log("%s", err);
+		goto out;
+	}
+	cw_json_init(&s.j);
+	for (int i = optind; i < argc; i++)
+		scan_path(&s, argv[i]);
+	fflush(stdout);
+	ret = s.errors ? 2 : s.findings ? 1 : 0;
+out:
+	cw_json_free(&s.j);
+	cw_matcher_free(s.m);
+	cw_rules_free(&rs);
+	return ret;
+}
