@@ -31,6 +31,18 @@ static __always_inline void cw_count_drop(__u32 type)
 		*n += 1;
 }
 
+/*
+ * v & mask, as an instruction the compiler cannot drop or move: clang otherwise proves the
+ * mask redundant and hands the verifier an unbounded copy of the same value.
+ */
+static __always_inline __u32 cw_bound(__u32 v, __u32 mask)
+{
+	__u64 x = v;
+
+	asm volatile("%0 &= %1" : "+r"(x) : "i"(mask));
+	return (__u32)x;
+}
+
 static __always_inline void cw_fill_hdr(struct cw_event_hdr *h, __u32 type)
 {
 	h->type = type;

@@ -69,7 +69,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		if (path_len == CW_PATH_MAX - 1)
 			e->flags |= CW_EXEC_PATH_TRUNC;
 	}
-	path_len &= CW_PATH_MAX - 1;
+	path_len = cw_bound(path_len, CW_PATH_MAX - 1);
 
 	arg_start = BPF_CORE_READ(task, mm, arg_start);
 	arg_end = BPF_CORE_READ(task, mm, arg_end);
@@ -78,9 +78,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 
 	e->argv_full_len = arg_end > arg_start ? (__u32)(arg_end - arg_start) : 0;
 	argv_len = clamp_len(e->argv_full_len, CW_ARGV_MAX, &e->flags, CW_EXEC_ARGV_TRUNC);
-	barrier_var(argv_len);
-	if (argv_len > CW_ARGV_MAX)
-		argv_len = CW_ARGV_MAX;
+	argv_len = cw_bound(argv_len, CW_ARGV_MASK);	/* a no-op the verifier can see */
 	if (argv_len && bpf_probe_read_user(s->data + path_len, argv_len, (void *)arg_start)) {
 		e->flags |= CW_EXEC_ARGV_FAULT;
 		argv_len = 0;
@@ -89,10 +87,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->env_full_len = env_end > env_start ? (__u32)(env_end - env_start) : 0;
 	if (cw_capture_env) {
 		env_len = clamp_len(e->env_full_len, CW_ENV_MAX, &e->flags, CW_EXEC_ENV_TRUNC);
-		barrier_var(env_len);
-		if (env_len > CW_ENV_MAX)
-			env_len = CW_ENV_MAX;
-		off = (path_len + argv_len) & (2 * CW_ENV_MAX - 1);
+		env_len = cw_bound(env_len, CW_ENV_MASK);
+		off = cw_bound(path_len + argv_len, CW_ENV_MASK);
 		if (env_len && bpf_probe_read_user(s->data + off, env_len, (void *)env_start)) {
 			e->flags |= CW_EXEC_ENV_FAULT;
 			env_len = 0;

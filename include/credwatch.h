@@ -17,10 +17,13 @@
 #define CW_ENV_MAX		32768	/* environment bytes captured per exec, power of two */
 #define CW_EXEC_DATA_MAX	(CW_PATH_MAX + CW_ARGV_MAX + CW_ENV_MAX)
 /*
- * The scratch buffer is twice the largest region past its start so that a masked, variable
- * offset plus a masked length always stays inside it: that is what the verifier can prove.
+ * Lengths and offsets are masked to the next power of two so the verifier can bound them;
+ * the scratch buffer is large enough for a masked offset plus a masked length.
  */
-#define CW_SCRATCH_DATA		(2 * CW_ENV_MAX + CW_PATH_MAX + CW_ARGV_MAX)
+#define CW_ARGV_MASK		(2 * CW_ARGV_MAX - 1)
+#define CW_ENV_MASK		(2 * CW_ENV_MAX - 1)
+#define CW_SCRATCH_DATA		(2 * CW_ENV_MASK + 2)
+_Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound");
 #define CW_RINGBUF_DEFAULT	(8u << 20)
 
 enum cw_event_type {

@@ -164,7 +164,14 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf);
 	int ret;
 
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+	ret = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (ret == -EPERM || ret == -EACCES) {
+		cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
+		       "kernel.unprivileged_bpf_disabled, lockdown, seccomp or the container's "
+		       "capabilities)", strerror(-ret));
+		return ret;
+	}
+	if (ret <= 0) {
 		cw_log("this kernel has no BPF ring buffer (Linux 5.8 or later is required)");
 		return -EOPNOTSUPP;
 	}
@@ -180,7 +187,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 
 	ret = credwatch_bpf__load(a->skel);
 	if (ret) {
-		if (ret == -EPERM || ret == -EACCES)
+		if (ret == -EPERM)
 			cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
 			       "kernel.unprivileged_bpf_disabled, lockdown, seccomp, or run with -v)",
 			       strerror(-ret));
