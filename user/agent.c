@@ -164,13 +164,19 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf);
 	int ret;
 
-	ret = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	/* Can we use bpf() at all? A one-entry array map answers without side effects. */
+	ret = bpf_map_create(BPF_MAP_TYPE_ARRAY, "cw_probe", 4, 4, 1, NULL);
+	if (ret >= 0)
+		close(ret);
+	else
+		ret = -errno;
 	if (ret == -EPERM || ret == -EACCES) {
 		cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
 		       "kernel.unprivileged_bpf_disabled, lockdown, seccomp or the container's "
 		       "capabilities)", strerror(-ret));
 		return ret;
 	}
+	ret = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (ret <= 0) {
 		cw_log("this kernel has no BPF ring buffer (Linux 5.8 or later is required)");
 		return -EOPNOTSUPP;

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Helpers for credwatch end-to-end tests: a running agent, generated secrets, assertions.
+
+Test secrets are generated at run time (right format, random body) so the repository never
+holds a credential-shaped literal.
+"""
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import string
+import subprocess
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("CREDWATCH_BIN", "./credwatch")
+
+ALNUM = string.ascii_letters + string.digits
+BASE32 = string.ascii_uppercase + "234567"
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; the runner reports it as skipped."""
+
+
+def rand(chars, n):
+    return "".join(secrets.choice(chars) for _ in range(n))
+
+
+def github_token():
+    return "ghp_" + rand(ALNUM, 36)
+
+
+def aws_key_pair():
+    return "AKIA" + rand(BASE32, 16), rand(ALNUM + "+/", 40)
+
+
+def redacted(secret):
+    k = 4 if len(secret) >= 24 else 2 if len(secret) >= 12 else 0
+    return secret[:k] + "****" + (secret[len(secret) - k:] if k else "")
+
+
+def require_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root (loads BPF programs)")
+
+
+class KeyFile:
+    """A fingerprint key in a private temp file, so tests can compute expected fingerprints."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="cw-key-")
+        self.path = os.path.join(self.dir, "fingerprint.key")
+        self.key = secrets.token_bytes(32)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, self.key)
+        os.close(fd)
+
+    def fingerprint(self, secret):
+        return hmac.new(self.key, secret.encode(), hashlib.sha256).hexdigest()
+
+
+class Agent:
+    """credwatch run in the background; stdout lines parsed as JSON, stderr kept as text."""
+
+    def __init__(self, *args, key=None, ready_timeout=30):
+        self.key = key or KeyFile()
+        cmd = [BIN, "run", "--fingerprint-key-file", self.key.path, *args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.out_raw = []
+        self.err_raw = []
+        self.lines = []
+        self.cv = threading.Condition()
+        self.t_out = threading.Thread(target=self._pump, args=(self.proc.stdout, self.out_raw, True))
+        self.t_err = threading.Thread(target=self._pump, args=(self.proc.stderr, self.err_raw, False))
+        self.t_out.start()
+        self.t_err.start()
+        if not self.wait_err("credwatch: running:", ready_timeout):
+            self.stop()
+            raise AssertionError("agent did not start: " + self.stderr())
+
+    def _pump(self, f, raw, is_json):
+        for line in iter(f.readline, b""):
+            with self.cv:
+                raw.append(line)
+                if is_json:
+                    self.lines.append(json.loads(line))  # a malformed line fails the test
+                self.cv.notify_all()
+
+    def stderr(self):
+        with self.cv:
+            return b"".join(self.err_raw).decode(errors="replace")
+
+    def stdout_bytes(self):
+        with self.cv:
+            return b"".join(self.out_raw)
+
+    def wait_err(self, text, timeout=10):
+        end = time.monotonic() + timeout
+        with self.cv:
+            while text not in b"".join(self.err_raw).decode(errors="replace"):
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.t_err.is_alive()):
+                    return False
+                self.cv.wait(min(left, 0.2))
+        return True
+
+    def wait_for(self, pred, timeout=10, count=1):
+        """Wait until `count` parsed lines satisfy pred; return them."""
+        end = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                hits = [l for l in self.lines if pred(l)]
+                if len(hits) >= count:
+                    return hits
+                left = end - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    return hits
+                self.cv.wait(min(left, 0.2))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.t_out.join(5)
+        self.t_err.join(5)
+        return self.proc.returncode
+
+    def assert_no_plaintext(self, *secrets_):
+        blob = self.stdout_bytes() + self.stderr().encode()
+        for s in secrets_:
+            assert s.encode() not in blob, "a plaintext secret appears in the agent's output"
+
+
+def find(lines, **fields):
+    """Lines whose dotted fields equal the given values, e.g. find(l, **{"event.action": "x"})."""
+    def get(d, path):
+        for p in path.split("."):
+            if not isinstance(d, dict) or p not in d:
+                return None
+            d = d[p]
+        return d
+    return [l for l in lines if all(get(l, k) == v for k, v in fields.items())]
+
+
+def get(d, path):
+    for p in path.split("."):
+        d = d[p]
+    return d

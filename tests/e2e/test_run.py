@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""credwatch run: real BPF programs, real execs, assertions on the agent's real output."""
+import os
+import signal
+import subprocess
+import time
+
+from cwtest import (Agent, KeyFile, Skip, aws_key_pair, find, github_token, redacted,
+                    require_root, BIN)
+
+NHI = "OWASP Non-Human Identity Top 10"
+
+
+def exec_with(argv, env):
+    """Exec argv directly (no shell) with exactly env; return its pid and exec wall time."""
+    t0 = time.time()
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    p.wait()
+    return p.pid, t0
+
+
+def test_argv_alert_and_env_observations():
+    require_root()
+    token = github_token()
+    akid, secret = aws_key_pair()
+    agent = Agent("--events")
+    try:
+        env = {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": akid,
+               "AWS_SECRET_ACCESS_KEY": secret}
+        pid, t0 = exec_with(["/bin/true", "--token=" + token], env)
+        alerts = agent.wait_for(lambda l: l["event"]["kind"] == "alert"
+                                and l["process"]["pid"] == pid)
+        obs = agent.wait_for(lambda l: l["event"]["kind"] == "event"
+                             and l["process"]["pid"] == pid, count=2)
+    finally:
+        rc = agent.stop()
+    assert rc == 0, agent.stderr()
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    fp = agent.key.fingerprint(token)
+    assert a["event"]["action"] == "credential-in-argv"
+    assert a["event"]["module"] == "credwatch"
+    assert a["rule"]["id"] == "github-pat-classic"
+    assert a["credential"] == {
+        "redacted": redacted(token), "fingerprint": fp, "kind": "github-token",
+        "provider": "github", "lifetime": "long-lived", "origin": "argv", "arg_index": 1}
+    assert a["process"]["executable"] == "/bin/true"
+    assert a["process"]["name"] == "true"
+    assert a["process"]["parent"]["pid"] == os.getpid()
+    assert a["process"]["args_count"] == 2
+    assert a["user"]["id"] == "0"
+    assert a["threat"] == {"framework": NHI,
+                           "technique": {"id": "NHI-02", "name": "Secret Leakage"}}
+    assert isinstance(a["credwatch"]["cgroup_id"], int) and a["credwatch"]["cgroup_id"] > 0
+    assert a["@timestamp"].endswith("Z")
+
+    assert len(obs) == 2, obs
+    by_var = {o["credential"]["variable"]: o for o in obs}
+    assert set(by_var) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    k, s = by_var["AWS_ACCESS_KEY_ID"], by_var["AWS_SECRET_ACCESS_KEY"]
+    assert k["rule"]["id"] == "aws-access-key-id"
+    assert k["credential"]["fingerprint"] == agent.key.fingerprint(akid)
+    assert k["credential"]["redacted"] == redacted(akid)
+    assert s["rule"]["id"] == "aws-secret-access-key"
+    assert s["credential"]["fingerprint"] == agent.key.fingerprint(secret)
+    assert s["credential"]["redacted"] == redacted(secret)
+    for o in obs:
+        assert o["event"]["action"] == "credential-observed"
+        assert o["credential"]["origin"] == "env"
+        assert o["process"]["pid"] == pid
+    agent.assert_no_plaintext(token, akid, secret)
+
+
+def test_env_observations_only_with_events_flag():
+    require_root()
+    token = github_token()
+    agent = Agent()
+    try:
+        pid, _ = exec_with(["/bin/true", "plain-arg"], {"GITHUB_TOKEN": token})
+        # A marker exec after it: once its alert is out, the first exec was processed.
+        marker = github_token()
+        mpid, _ = exec_with(["/bin/true", marker], {})
+        assert agent.wait_for(lambda l: l["process"]["pid"] == mpid)
+    finally:
+        agent.stop()
+    assert not [l for l in agent.lines if l["process"]["pid"] == pid], agent.lines
+    assert "observations" in agent.stderr()
+    agent.assert_no_plaintext(token, marker)
+
+
+def test_large_environment_truncation_flagged():
+    require_root()
+    token = github_token()
+    agent = Agent("--events")
+    try:
+        env = {"BIG": "x" * 40000, "GITHUB_TOKEN": token}
+        pid, _ = exec_with(["/bin/true", "--token=" + github_token()], env)
+        hits = agent.wait_for(lambda l: l["process"]["pid"] == pid)
+    finally:
+        agent.stop()
+    assert hits and hits[0]["credwatch"]["env_truncated"] is True
+
+
+def _storm(seconds, env_bytes=0, loops=2):
+    """As many execs as the machine can do for `seconds`; returns how many were done."""
+    script = ('n=0; end=$((SECONDS+%d)); while [ $SECONDS -lt $end ]; do /bin/true; '
+              'n=$((n+1)); done; echo $n' % seconds)
+    env = {"PATH": "/usr/bin:/bin", "PAD": "p" * env_bytes}
+    procs = [subprocess.Popen(["bash", "-c", script], env=env, stdout=subprocess.PIPE)
+             for _ in range(loops)]
+    return sum(int(p.communicate()[0]) for p in procs)
+
+
+def _final_counts(stderr):
+    line = [l for l in stderr.splitlines() if "credwatch: stopped:" in l][-1]
+    words = line.replace(";", "").replace(",", "").split()
+    execs = int(words[words.index("exec") - 1])
+    dropped_exec = int(line.split("exec=")[1].split()[0])
+    return execs, dropped_exec
+
+
+def test_exec_storm_every_exec_seen_or_counted():
+    """10 s of execs at full speed: the agent stays up, alerts after it, and every exec is
+    either delivered or counted as dropped — never lost silently."""
+    require_root()
+    agent = Agent("--stats-interval", "1")
+    try:
+        done = _storm(10)
+        token = github_token()
+        pid, _ = exec_with(["/bin/true", token], {})
+        assert agent.wait_for(lambda l: l["process"]["pid"] == pid, timeout=30), \
+            "no alert after the storm"
+        assert agent.alive()
+    finally:
+        rc = agent.stop()
+    assert rc == 0, agent.stderr()
+    seen, dropped = _final_counts(agent.stderr())
+    print(f"    storm: {done} execs in 10 s; agent saw {seen}, counted {dropped} dropped")
+    assert done > 100
+    assert seen + dropped >= done + 1
+    if dropped:
+        assert "ring buffer full: dropped" in agent.stderr()
+
+
+def test_full_ring_buffer_drops_are_reported_with_counts():
+    """A stalled consumer and a tiny ring: drops must be counted, logged, and add up."""
+    require_root()
+    agent = Agent("--ringbuf-size", "128K", "--stats-interval", "1")
+    try:
+        agent.proc.send_signal(signal.SIGSTOP)
+        try:
+            done = _storm(2, env_bytes=20000, loops=1)
+        finally:
+            agent.proc.send_signal(signal.SIGCONT)
+        assert agent.wait_err("ring buffer full: dropped", timeout=15), agent.stderr()
+        token = github_token()
+        pid, _ = exec_with(["/bin/true", token], {})
+        assert agent.wait_for(lambda l: l["process"]["pid"] == pid, timeout=15)
+    finally:
+        rc = agent.stop()
+    assert rc == 0
+    line = [l for l in agent.stderr().splitlines() if "ring buffer full" in l][0]
+    reported = int(line.split("(exec=")[1].split()[0])
+    seen, dropped = _final_counts(agent.stderr())
+    print(f"    stalled: {done} execs; agent saw {seen}, counted {dropped} dropped")
+    assert reported > 0 and dropped >= reported
+    assert seen + dropped >= done + 1
+    assert seen < done  # the ring really was full
+
+
+def test_not_root_is_a_clear_error():
+    if os.geteuid() != 0:
+        r = subprocess.run([BIN, "run"], capture_output=True, text=True)
+    else:
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            BIN, "run"], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "credwatch: not root" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_bpf_not_permitted_is_a_clear_error():
+    require_root()
+    key = KeyFile()
+    r = subprocess.run(["setpriv", "--bounding-set=-all", "--inh-caps=-all", BIN, "run",
+                        "--fingerprint-key-file", key.path], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1, r.stderr
+    assert "credwatch: BPF not permitted" in r.stderr, r.stderr
+
+
+def test_missing_btf_is_a_clear_error():
+    require_root()
+    # Hide the kernel's BTF in a private mount namespace only.
+    r = subprocess.run(["unshare", "-m", "sh", "-c",
+                        "mount -t tmpfs none /sys/kernel/btf && exec %s run" % BIN],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r.stderr
+    assert "credwatch: no BTF" in r.stderr and "--btf FILE" in r.stderr, r.stderr
+    r = subprocess.run([BIN, "run", "--btf", "/nonexistent/btf"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 1 and "--btf /nonexistent/btf" in r.stderr, r.stderr
+
+
+def test_btf_flag_loads_with_given_file():
+    require_root()
+    agent = Agent("--btf", "/sys/kernel/btf/vmlinux")
+    token = github_token()
+    try:
+        pid, _ = exec_with(["/bin/true", token], {})
+        assert agent.wait_for(lambda l: l["process"]["pid"] == pid)
+    finally:
+        agent.stop()
+
+
+def test_tracefs_is_mounted_when_missing():
+    require_root()
+    key = KeyFile()
+    # In a private mount namespace with tracefs (and debugfs' view of it) unmounted.
+    script = ("umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null; "
+              "test -e /sys/kernel/tracing/events && exit 3; "
+              "exec timeout --preserve-status -s INT 3 %s run -v --fingerprint-key-file %s" % (BIN, key.path))
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert "mounted tracefs at /sys/kernel/tracing" in r.stderr, r.stderr
+    assert "credwatch: running:" in r.stderr
+
+
+def test_bad_rules_dir_fails_with_file_and_line():
+    require_root()
+    import tempfile
+    d = tempfile.mkdtemp(prefix="cw-rules-")
+    with open(os.path.join(d, "bad.yaml"), "w") as f:
+        f.write("rules:\n  - id: x\n    name: y\n    patern: 'z'\n")
+    r = subprocess.run([BIN, "run", "--rules", d], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert f"{d}/bad.yaml:4: unknown field 'patern'" in r.stderr, r.stderr
