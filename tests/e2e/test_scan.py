@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""credwatch scan and rules check: files, directories, stdin, formats and exit codes."""
+import json
+import os
+import subprocess
+import tempfile
+
+from cwtest import BIN, KeyFile, aws_key_pair, github_token, redacted
+
+
+def scan(*args, stdin=None, key=None):
+    key = key or KeyFile()
+    r = subprocess.run([BIN, "scan", "--fingerprint-key-file", key.path, *args],
+                       input=stdin, capture_output=True, text=True, timeout=60)
+    return r, key
+
+
+def test_scan_json_findings_with_exact_locations():
+    d = tempfile.mkdtemp(prefix="cw-scan-")
+    token = github_token()
+    akid, secret = aws_key_pair()
+    env = os.path.join(d, "app.env")
+    with open(env, "w") as f:
+        f.write("# settings\nDEBUG=1\n  GITHUB_TOKEN=%s\nAWS_ACCESS_KEY_ID=%s\n"
+                "AWS_SECRET_ACCESS_KEY=%s\n" % (token, akid, secret))
+    r, key = scan(env)
+    assert r.returncode == 1, r.stderr
+    found = [json.loads(l) for l in r.stdout.splitlines()]
+    assert [f["rule"]["id"] for f in found] == [
+        "github-pat-classic", "aws-access-key-id", "aws-secret-access-key"]
+    gh = found[0]
+    assert gh["file"] == {"path": env}
+    assert gh["location"] == {"line": 3, "column": 16}
+    assert gh["credential"]["redacted"] == redacted(token)
+    assert gh["credential"]["fingerprint"] == key.fingerprint(token)
+    assert found[1]["location"] == {"line": 4, "column": 19}
+    assert found[2]["location"] == {"line": 5, "column": 23}
+    for s in (token, akid, secret):
+        assert s not in r.stdout and s not in r.stderr
+
+
+def test_scan_directory_recursive_skips_binary_and_git():
+    d = tempfile.mkdtemp(prefix="cw-scan-")
+    os.makedirs(os.path.join(d, "a", "b"))
+    os.makedirs(os.path.join(d, ".git"))
+    tokens = [github_token() for _ in range(4)]
+    with open(os.path.join(d, "a", "b", "deep.yaml"), "w") as f:
+        f.write("token: %s\n" % tokens[0])
+    with open(os.path.join(d, "top.txt"), "w") as f:
+        f.write("x %s y\n" % tokens[1])
+    with open(os.path.join(d, "blob.bin"), "wb") as f:
+        f.write(b"\x00\x01binary" + tokens[2].encode())
+    with open(os.path.join(d, ".git", "config"), "w") as f:
+        f.write(tokens[3])
+    r, _ = scan(d)
+    assert r.returncode == 1, r.stderr
+    paths = sorted(json.loads(l)["file"]["path"] for l in r.stdout.splitlines())
+    assert paths == sorted([os.path.join(d, "a", "b", "deep.yaml"), os.path.join(d, "top.txt")])
+
+
+def test_scan_stdin_text_format():
+    token = github_token()
+    r, key = scan("--format", "text", "-", stdin="line one\nexport T=%s\n" % token)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.startswith("-:2:10: github-pat-classic: %s " % redacted(token)), r.stdout
+    assert key.fingerprint(token)[:16] in r.stdout
+    assert token not in r.stdout
+
+
+def test_scan_exit_codes():
+    d = tempfile.mkdtemp(prefix="cw-scan-")
+    clean = os.path.join(d, "clean.txt")
+    with open(clean, "w") as f:
+        f.write("nothing to see: ghp_short, AKIA123\n")
+    r, _ = scan(clean)
+    assert (r.returncode, r.stdout) == (0, "")
+    r, _ = scan(os.path.join(d, "missing"))
+    assert r.returncode == 2 and "missing: No such file or directory" in r.stderr
+    r, _ = scan("--format", "xml", clean)
+    assert r.returncode == 2 and "--format" in r.stderr
+    r = subprocess.run([BIN, "scan"], capture_output=True, text=True)
+    assert r.returncode == 2 and "usage:" in r.stderr
+    r = subprocess.run([BIN, "scan", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "EXAMPLES" in r.stdout
+
+
+def test_scan_max_size_skips_large_files():
+    d = tempfile.mkdtemp(prefix="cw-scan-")
+    with open(os.path.join(d, "big.txt"), "w") as f:
+        f.write("a" * 5000 + "\n" + github_token())
+    r, _ = scan("--max-size", "4k", d)
+    assert (r.returncode, r.stdout) == (0, "")
+    r, _ = scan("--max-size", "1M", d)
+    assert r.returncode == 1
+
+
+def test_rules_check_embedded_and_dir():
+    r = subprocess.run([BIN, "rules", "check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+    n = int(r.stdout.split()[0])
+    assert n >= 20 and ": ok (0 problems)" in r.stdout
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run([BIN, "rules", "check", os.path.join(here, "..", "..", "rules")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and int(r.stdout.split()[0]) == n
+
+
+def test_rules_check_reports_a_wrong_example():
+    d = tempfile.mkdtemp(prefix="cw-rules-")
+    with open(os.path.join(d, "r.yaml"), "w") as f:
+        f.write("rules:\n"
+                "  - id: demo\n    name: Demo\n    pattern: 'demo_([0-9]{8})'\n"
+                "    examples: ['demo_%{digit:8}', 'demo_%{digit:4}']\n"
+                "    negative_examples: ['demo_%{digit:8}']\n")
+    r = subprocess.run([BIN, "rules", "check", d], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "r.yaml:2: rule 'demo': example 2 does not match" in r.stdout, r.stdout
+    assert "r.yaml:2: rule 'demo': negative example 1 matches" in r.stdout, r.stdout
+    with open(os.path.join(d, "r.yaml"), "w") as f:
+        f.write("rules:\n  - id: demo\n    name: Demo\n    pattern: 'demo_(['\n")
+    r = subprocess.run([BIN, "rules", "check", d], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "r.yaml:2: rule 'demo': pattern does not compile" in r.stderr, r.stderr
