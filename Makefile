@@ -6,7 +6,10 @@ OUTPUT ?= .output
 BIN ?= credwatch
 CLANG ?= clang
 CC ?= cc
-BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+# bpftool from PATH when it runs; else Ubuntu's per-kernel copy under /usr/lib/linux-tools.
+BPFTOOL ?= $(shell (bpftool version >/dev/null 2>&1 && command -v bpftool) || \
+	     (test -x /usr/sbin/bpftool && echo /usr/sbin/bpftool) || \
+	     ls /usr/lib/linux-tools/*/bpftool 2>/dev/null | tail -n 1)
 PKG_CONFIG ?= pkg-config
 ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_DIR := vmlinux/$(ARCH)
