@@ -227,7 +227,8 @@ int cw_matcher_scan(struct cw_matcher *m, const char *buf, size_t len, cw_match_
 		if (ret)
 			return ret;
 	}
-	qsort(m->hits, m->nhits, sizeof(*m->hits), hit_cmp);
+	if (m->nhits > 1)
+		qsort(m->hits, m->nhits, sizeof(*m->hits), hit_cmp);
 	/* Resolve overlaps: a hit survives unless a better one already covers its bytes. */
 	for (i = 0; i < m->nhits; i++) {
 		bool beaten = false;
