@@ -26,14 +26,14 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-LIBS := $(shell $(PKG_CONFIG) --libs libbpf libpcre2-8 yaml-0.1 libcrypto 2>/dev/null || \
-	  echo -lbpf -lpcre2-8 -lyaml -lcrypto) -lelf -lz -lm
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf libpcre2-8 yaml-0.1 libcrypto libhs 2>/dev/null || \
+	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs) -lelf -lz -lm
 comma := ,
 SAN_FLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=all)
 CFLAGS ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	      -Iinclude -Iuser -I$(OUTPUT) -MMD -MP $(SAN_FLAGS)
+	      -Iinclude -Iuser -I$(OUTPUT) -I/usr/include/hs -MMD -MP $(SAN_FLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Iinclude -I$(VMLINUX_DIR) -MMD -MP

@@ -91,8 +91,11 @@ static void open_(struct cw_json *j, char c)
 {
 	value_sep(j);
 	putc_(j, c);
-	if (j->depth < CW_JSON_MAX_DEPTH)
-		j->first[j->depth] = true;
+	if (j->depth >= CW_JSON_MAX_DEPTH) {
+		j->oom = true;	/* commas could no longer be placed right: refuse */
+		return;
+	}
+	j->first[j->depth] = true;
 	j->depth++;
 }
 
@@ -103,7 +106,8 @@ void cw_json_obj_begin(struct cw_json *j)
 
 void cw_json_obj_end(struct cw_json *j)
 {
-	j->depth--;
+	if (j->depth > 0)
+		j->depth--;
 	putc_(j, '}');
 }
 
@@ -114,7 +118,8 @@ void cw_json_arr_begin(struct cw_json *j)
 
 void cw_json_arr_end(struct cw_json *j)
 {
-	j->depth--;
+	if (j->depth > 0)
+		j->depth--;
 	putc_(j, ']');
 }
 

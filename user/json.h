@@ -7,14 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_JSON_MAX_DEPTH 16
+#define CW_JSON_MAX_DEPTH 64
 
 struct cw_json {
 	char *buf;
 	size_t len, cap;
 	int depth;
 	bool first[CW_JSON_MAX_DEPTH];	/* no member written yet at this depth */
-	bool oom;			/* an allocation failed; the buffer is unusable */
+	bool oom;			/* an allocation failed or nesting went past
+				 * CW_JSON_MAX_DEPTH: the buffer is unusable */
 };
 
 void cw_json_init(struct cw_json *j);

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <yaml.h>
 
 #include "rules.h"
+#include "validate.h"
 
 struct loader {
 	yaml_parser_t p;
@@ -48,8 +50,14 @@ static int next(struct loader *l)
 	if (!yaml_parser_parse(&l->p, &l->ev)) {
 		const char *ctx = l->p.context ? l->p.context : "";
 
-		return fail(l, l->p.problem_mark.line, "YAML syntax error: %s%s%s",
-			    l->p.problem ? l->p.problem : "unknown", *ctx ? " " : "", ctx);
+		/* An unclosed quote or flow list ("while scanning a quoted scalar"): the context
+		 * mark is where it opened, the line to fix; the problem mark is often the end of
+		 * the file. Otherwise the problem mark is the line. */
+		bool opened = strstr(ctx, "quoted") || strstr(ctx, "flow");
+
+		return fail(l, opened ? l->p.context_mark.line : l->p.problem_mark.line,
+			    "YAML syntax error: %s%s%s", l->p.problem ? l->p.problem : "unknown",
+			    *ctx ? " " : "", ctx);
 	}
 	l->have_ev = true;
 	return 0;
@@ -151,7 +159,7 @@ static int want_number(struct loader *l, const char *field, double lo, double hi
 		return fail(l, line_of(l), "field '%s' must be a number", field);
 	errno = 0;
 	*out = strtod(scalar(l), &end);
-	if (errno || end == scalar(l) || *end)
+	if (errno || end == scalar(l) || *end || isnan(*out))
 		return fail(l, line_of(l), "field '%s': '%s' is not a number", field, scalar(l));
 	if (*out < lo || *out > hi)
 		return fail(l, line_of(l), "field '%s': %s is out of range [%g, %g]", field,
@@ -172,8 +180,8 @@ static bool valid_id(const char *id)
 
 static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r)
 {
-	size_t start = line_of(l), kline;
-	char key[64], *tmp = NULL;
+	size_t start = line_of(l), kline, nseen = 0;
+	char key[64], *tmp = NULL, seen[32][64];
 	double num;
 	int ret;
 
@@ -191,6 +199,11 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 			return fail(l, line_of(l), "expected a field name");
 		snprintf(key, sizeof(key), "%s", scalar(l));
 		kline = line_of(l);
+		for (size_t i = 0; i < nseen; i++)
+			if (!strcmp(seen[i], key))
+				return fail(l, kline, "field '%s' given twice", key);
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
 		if (!strcmp(key, "id")) {
 			ret = want_scalar(l, key, &r->id);
 		} else if (!strcmp(key, "name")) {
@@ -227,6 +240,30 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 					ret = fail(l, kline, "field 'lifetime': '%s' is not one of "
 						   "long-lived, short-lived, unknown", tmp);
 			}
+			free(tmp);
+			tmp = NULL;
+		} else if (!strcmp(key, "validate")) {
+			ret = want_scalar(l, key, &tmp);
+			if (!ret && (r->validate = cw_validator_lookup(tmp)) < 0)
+				ret = fail(l, kline, "field 'validate': unknown validator '%s'", tmp);
+			free(tmp);
+			tmp = NULL;
+		} else if (!strcmp(key, "on_invalid")) {
+			ret = want_scalar(l, key, &tmp);
+			if (!ret && !strcmp(tmp, "demote"))
+				r->demote_invalid = true;
+			else if (!ret && strcmp(tmp, "drop"))
+				ret = fail(l, kline, "field 'on_invalid': '%s' is not drop or demote",
+					   tmp);
+			free(tmp);
+			tmp = NULL;
+		} else if (!strcmp(key, "placeholder_filter")) {
+			ret = want_scalar(l, key, &tmp);
+			if (!ret && !strcmp(tmp, "false"))
+				r->no_placeholder = true;
+			else if (!ret && strcmp(tmp, "true"))
+				ret = fail(l, kline, "field 'placeholder_filter': '%s' is not true or "
+					   "false", tmp);
 			free(tmp);
 			tmp = NULL;
 		} else if (!strcmp(key, "description")) {

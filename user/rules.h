@@ -3,6 +3,7 @@
 #ifndef CW_RULES_H
 #define CW_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum cw_lifetime {
@@ -26,6 +27,9 @@ struct cw_rule {
 	double entropy;		/* minimum Shannon entropy of the secret, bits/byte; 0 = none */
 	int priority;		/* overlapping findings: the higher wins (default 50) */
 	enum cw_lifetime lifetime;
+	int validate;		/* enum cw_validator; 0 = none */
+	bool demote_invalid;	/* checksum failure: keep as low confidence instead of dropping */
+	bool no_placeholder;	/* skip the placeholder filter for this rule */
 	struct cw_strv destinations;
 	struct cw_strv examples;
 	struct cw_strv negative_examples;

@@ -72,7 +72,7 @@ int cw_cmd_rules(int argc, char **argv)
 {
 	struct cw_ruleset rs = { 0 };
 	struct cw_matcher *m = NULL;
-	size_t examples = 0, negatives = 0;
+	size_t examples = 0, negatives = 0, engines[3] = { 0 };
 	const char *dir;
 	char err[1024];
 	int problems = 0;
@@ -93,12 +93,24 @@ int cw_cmd_rules(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < rs.n; i++) {
+		enum cw_engine e = cw_matcher_engine(m, i);
+
 		problems += check_rule(m, i, &rs.rules[i]);
 		examples += rs.rules[i].examples.n;
 		negatives += rs.rules[i].negative_examples.n;
+		engines[e]++;
+		/* Say which rules leave the fast path, and why it matters. */
+		if (e != CW_ENGINE_VECTORSCAN)
+			printf("%s:%d: rule '%s': matched by %s%s\n", rs.rules[i].file,
+			       rs.rules[i].line, rs.rules[i].id, cw_engine_name(e),
+			       e == CW_ENGINE_PCRE2 ? " only (Vectorscan cannot compile it: slow path)"
+						    : " (confirmed by PCRE2)");
 	}
-	printf("%zu rules, %zu examples, %zu negative examples: %s (%d problems)\n", rs.n,
-	       examples, negatives, problems ? "FAILED" : "ok", problems);
+	printf("%zu rules (%zu vectorscan, %zu vectorscan-prefilter, %zu pcre2-only), "
+	       "%zu examples, %zu negative examples: %s (%d problems)\n", rs.n,
+	       engines[CW_ENGINE_VECTORSCAN], engines[CW_ENGINE_PREFILTER],
+	       engines[CW_ENGINE_PCRE2], examples, negatives, problems ? "FAILED" : "ok",
+	       problems);
 	cw_matcher_free(m);
 	cw_rules_free(&rs);
 	return problems ? 1 : 0;

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef CW_PLACEHOLDER_H
+#define CW_PLACEHOLDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * True for values that stand in for a secret rather than being one: templates (${VAR},
+ * {{ var }}, <your-key>, %(name)s, $(cmd)), masks (****, xxxxxx), documentation values
+ * (EXAMPLE, the documented example keys of AWS), and obvious sequences (12345678, abcdefgh).
+ */
+bool cw_is_placeholder(const char *s, size_t n);
+
+#endif
