@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "findings.h"
 #include "redact.h"
 
@@ -158,7 +159,8 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 	struct cw_findings *f = x->f;
 	const struct cw_event *ev = x->ev;
 	struct cw_json *j = &f->j;
-	const char *secret = f->buf + m->start;
+	const char *secret = m->secret;
+	struct cw_class cls;
 	bool argv = !strcmp(x->origin, "argv");
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
 	size_t vs;
@@ -180,10 +182,8 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 	cw_json_kobj(j, "credential");
 	cw_json_kstr(j, "redacted", red);
 	cw_json_kstr(j, "fingerprint", fp);
-	cw_json_kstr(j, "kind", m->rule->kind);
-	if (m->rule->provider)
-		cw_json_kstr(j, "provider", m->rule->provider);
-	cw_json_kstr(j, "lifetime", cw_lifetime_name(m->rule->lifetime));
+	cw_classify(m, &cls);
+	cw_class_json(j, &cls);
 	cw_json_kstr(j, "origin", x->origin);
 	vs = string_start(x->block, m->start);
 	if (argv) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "commands.h"
 #include "fingerprint.h"
 #include "json.h"
@@ -43,6 +44,7 @@ static int on_match(const struct cw_match *mt, void *arg)
 {
 	struct scan *s = arg;
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
+	struct cw_class cls;
 	size_t col;
 
 	/* Matches arrive in offset order: count lines incrementally. */
@@ -53,8 +55,8 @@ static int on_match(const struct cw_match *mt, void *arg)
 		}
 	}
 	col = mt->start - s->line_pos + 1;
-	cw_redact(s->buf + mt->start, mt->len, red);
-	cw_fingerprint(&s->key, s->buf + mt->start, mt->len, fp);
+	cw_redact(mt->secret, mt->len, red);
+	cw_fingerprint(&s->key, mt->secret, mt->len, fp);
 	s->findings++;
 	if (s->fmt == FMT_TEXT) {
 		printf("%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", s->path, s->line, col,
@@ -77,8 +79,8 @@ static int on_match(const struct cw_match *mt, void *arg)
 	cw_json_kobj(&s->j, "credential");
 	cw_json_kstr(&s->j, "redacted", red);
 	cw_json_kstr(&s->j, "fingerprint", fp);
-	cw_json_kstr(&s->j, "kind", mt->rule->kind);
-	cw_json_kstr(&s->j, "lifetime", cw_lifetime_name(mt->rule->lifetime));
+	cw_classify(mt, &cls);
+	cw_class_json(&s->j, &cls);
 	cw_json_obj_end(&s->j);
 	cw_json_obj_end(&s->j);
 	if (!s->j.oom)

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import zlib
 
 BIN = os.environ.get("CREDWATCH_BIN", "./credwatch")
 
@@ -30,8 +31,19 @@ def rand(chars, n):
     return "".join(secrets.choice(chars) for _ in range(n))
 
 
-def github_token():
-    return "ghp_" + rand(ALNUM, 36)
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def github_token(prefix="ghp_"):
+    """A GitHub token with a valid checksum: 30 random base62 characters, then the CRC32 of
+    those in 6 base62 digits."""
+    body = rand(ALNUM, 30)
+    crc = zlib.crc32(body.encode())
+    digits = ""
+    for _ in range(6):
+        crc, d = divmod(crc, 62)
+        digits = BASE62[d] + digits
+    return prefix + body + digits
 
 
 def aws_key_pair():

@@ -43,7 +43,8 @@ def test_argv_alert_and_env_observations():
     assert a["rule"]["id"] == "github-pat-classic"
     assert a["credential"] == {
         "redacted": redacted(token), "fingerprint": fp, "kind": "github-token",
-        "provider": "github", "lifetime": "long-lived", "origin": "argv", "arg_index": 1}
+        "provider": "github", "lifetime": "long-lived", "checksum": "valid", "origin": "argv",
+        "arg_index": 1}
     assert a["process"]["executable"] == "/bin/true"
     assert a["process"]["name"] == "true"
     assert a["process"]["parent"]["pid"] == os.getpid()
