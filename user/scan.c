@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* credwatch scan: the agent's matcher over files, directories and stdin. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -20,7 +21,11 @@
 #include "redact.h"
 #include "rules.h"
 
-enum scan_format { FMT_JSON, FMT_TEXT };
+#ifndef CW_VERSION
+#define CW_VERSION "dev"
+#endif
+
+enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
 
 struct scan {
 	struct cw_matcher *m;
@@ -30,6 +35,8 @@ struct scan {
 	unsigned long findings;
 	int errors;
 	struct cw_json j;
+	struct cw_json sarif;	/* SARIF results, written out at the end */
+	const struct cw_ruleset *rs;
 	/* per buffer */
 	const char *path;
 	const char *buf;
@@ -39,6 +46,116 @@ struct scan {
 };
 
 static struct scan *g_scan;	/* for the nftw callback */
+
+/* A path as a URI reference (file:// when absolute): unreserved bytes and '/' as they are. */
+static void uri_ref(char *out, size_t cap, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (path[0] == '/')	/* absolute: a file URI */
+		o = (size_t)snprintf(out, cap, "file://");
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
+		if (isalnum(*p) || strchr("-._~/", *p)) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static void sarif_result(struct scan *s, const struct cw_match *mt, size_t col, const char *red,
+			 const char *fp)
+{
+	struct cw_json *j = &s->sarif;
+	char uri[8192], msg[512];
+
+	uri_ref(uri, sizeof(uri), s->path);
+	snprintf(msg, sizeof(msg), "%s: %s", mt->rule->name, red);
+	cw_json_obj_begin(j);
+	cw_json_kstr(j, "ruleId", mt->rule->id);
+	cw_json_kint(j, "ruleIndex", mt->rule - s->rs->rules);
+	cw_json_kstr(j, "level", "error");
+	cw_json_kobj(j, "message");
+	cw_json_kstr(j, "text", msg);
+	cw_json_obj_end(j);
+	cw_json_key(j, "locations");
+	cw_json_arr_begin(j);
+	cw_json_obj_begin(j);
+	cw_json_kobj(j, "physicalLocation");
+	cw_json_kobj(j, "artifactLocation");
+	cw_json_kstr(j, "uri", uri);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "region");
+	cw_json_kuint(j, "startLine", s->line);
+	cw_json_kuint(j, "startColumn", col);
+	if (!memchr(mt->secret, '\n', mt->len))
+		cw_json_kuint(j, "endColumn", col + mt->len);
+	cw_json_obj_end(j);
+	cw_json_obj_end(j);
+	cw_json_obj_end(j);
+	cw_json_arr_end(j);
+	cw_json_kobj(j, "partialFingerprints");
+	cw_json_kstr(j, "credwatchFingerprint/v1", fp);
+	cw_json_obj_end(j);
+	cw_json_obj_end(j);
+}
+
+/* The whole SARIF 2.1.0 log: one run, every rule, the results gathered during the scan. */
+static void sarif_write(struct scan *s)
+{
+	struct cw_json j;
+
+	cw_json_init(&j);
+	cw_json_obj_begin(&j);
+	cw_json_kstr(&j, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	cw_json_kstr(&j, "version", "2.1.0");
+	cw_json_key(&j, "runs");
+	cw_json_arr_begin(&j);
+	cw_json_obj_begin(&j);
+	cw_json_kobj(&j, "tool");
+	cw_json_kobj(&j, "driver");
+	cw_json_kstr(&j, "name", "credwatch");
+	cw_json_kstr(&j, "version", CW_VERSION);
+	cw_json_key(&j, "rules");
+	cw_json_arr_begin(&j);
+	for (size_t i = 0; i < s->rs->n; i++) {
+		const struct cw_rule *r = &s->rs->rules[i];
+
+		cw_json_obj_begin(&j);
+		cw_json_kstr(&j, "id", r->id);
+		cw_json_kstr(&j, "name", r->id);
+		cw_json_kobj(&j, "shortDescription");
+		cw_json_kstr(&j, "text", r->name);
+		cw_json_obj_end(&j);
+		cw_json_kobj(&j, "defaultConfiguration");
+		cw_json_kstr(&j, "level", "error");
+		cw_json_obj_end(&j);
+		cw_json_kobj(&j, "properties");
+		cw_json_key(&j, "tags");
+		cw_json_arr_begin(&j);
+		cw_json_str(&j, "security");
+		cw_json_str(&j, "secret");
+		cw_json_arr_end(&j);
+		cw_json_kstr(&j, "kind", r->kind);
+		cw_json_obj_end(&j);
+		cw_json_obj_end(&j);
+	}
+	cw_json_arr_end(&j);
+	cw_json_obj_end(&j);
+	cw_json_obj_end(&j);
+	cw_json_kstr(&j, "columnKind", "utf16CodeUnits");
+	cw_json_key(&j, "results");
+	cw_json_arr_begin(&j);
+	fputs(j.oom ? "" : j.buf, stdout);
+	if (s->sarif.len)
+		fputs(s->sarif.buf, stdout);
+	fputs("]}]}\n", stdout);
+	cw_json_free(&j);
+}
 
 static int on_match(const struct cw_match *mt, void *arg)
 {
@@ -61,6 +178,10 @@ static int on_match(const struct cw_match *mt, void *arg)
 	if (s->fmt == FMT_TEXT) {
 		printf("%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", s->path, s->line, col,
 		       mt->rule->id, red, mt->rule->name, fp);
+		return 0;
+	}
+	if (s->fmt == FMT_SARIF) {
+		sarif_result(s, mt, col, red, fp);
 		return 0;
 	}
 	cw_json_reset(&s->j);
@@ -248,7 +369,8 @@ static void scan_usage(FILE *f)
 		"Find credentials in files, directories (recursively; binary files and .git are\n"
 		"skipped) or standard input (-) with the agent's rules.\n"
 		"\n"
-		"  --format json|text          one JSON finding per line (default) or text\n"
+		"  --format json|text|sarif    one JSON finding per line (default), text, or one\n"
+		"                              SARIF 2.1.0 log for code-scanning UIs\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --max-size BYTES            skip files larger than this (default 16M; k/M suffixes)\n"
 		"  --fingerprint-key-file F    key for credential fingerprints\n"
@@ -287,8 +409,10 @@ int cw_cmd_scan(int argc, char **argv)
 				s.fmt = FMT_JSON;
 			} else if (!strcmp(optarg, "text")) {
 				s.fmt = FMT_TEXT;
+			} else if (!strcmp(optarg, "sarif")) {
+				s.fmt = FMT_SARIF;
 			} else {
-				cw_log("--format: '%s' is not json or text", optarg);
+				cw_log("--format: '%s' is not json, text or sarif", optarg);
 				return 2;
 			}
 			break;
@@ -317,12 +441,20 @@ int cw_cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	cw_json_init(&s.j);
+	cw_json_init(&s.sarif);
+	/* Results are array members of the run: start the array so commas fall right. */
+	cw_json_arr_begin(&s.sarif);
+	s.sarif.len = 0;
+	s.rs = &rs;
 	for (int i = optind; i < argc; i++)
 		scan_path(&s, argv[i]);
+	if (s.fmt == FMT_SARIF)
+		sarif_write(&s);
 	fflush(stdout);
 	ret = s.errors ? 2 : s.findings ? 1 : 0;
 out:
 	cw_json_free(&s.j);
+	cw_json_free(&s.sarif);
 	cw_matcher_free(s.m);
 	cw_rules_free(&rs);
 	return ret;

@@ -122,3 +122,28 @@ def test_rules_check_reports_a_wrong_example():
     r = subprocess.run([BIN, "rules", "check", d], capture_output=True, text=True)
     assert r.returncode == 2
     assert "r.yaml:2: rule 'demo': pattern does not compile" in r.stderr, r.stderr
+
+
+def test_scan_sarif_log():
+    d = tempfile.mkdtemp(prefix="cw-sarif-")
+    token = github_token()
+    path = os.path.join(d, "with space.env")
+    with open(path, "w") as f:
+        f.write("a=1\nTOKEN=%s\n" % token)
+    r, key = scan("--format", "sarif", path)
+    assert r.returncode == 1, r.stderr
+    log = json.loads(r.stdout)
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert run["tool"]["driver"]["name"] == "credwatch" and len(rules) >= 20
+    [res] = run["results"]
+    assert res["ruleId"] == "github-pat-classic"
+    assert rules[res["ruleIndex"]]["id"] == "github-pat-classic"
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "file://" + path.replace(" ", "%20")
+    assert loc["region"] == {"startLine": 2, "startColumn": 7, "endColumn": 47}
+    assert res["partialFingerprints"]["credwatchFingerprint/v1"] == key.fingerprint(token)
+    assert redacted(token) in res["message"]["text"] and token not in r.stdout
+    r, _ = scan("--format", "sarif", "/dev/null")
+    assert r.returncode == 0 and json.loads(r.stdout)["runs"][0]["results"] == []
