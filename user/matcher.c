@@ -37,8 +37,17 @@ struct cand {
 	uint64_t end;
 };
 
+/*
+ * A confirmed match. A veto is a match its own rule rejects by checksum: it reports nothing
+ * but still covers its bytes, so that a generic rule does not report a mistyped token.
+ */
+struct hit {
+	struct cw_match m;
+	bool veto;
+};
+
 struct hits {
-	struct cw_match *v;
+	struct hit *v;
 	size_t n, cap;
 };
 
@@ -336,20 +345,22 @@ static int cand_cmp(const void *a, const void *b)
 	return x->end < y->end ? -1 : (x->end > y->end);
 }
 
+enum verdict { REJECT, ACCEPT, VETO };
+
 /* Entropy, placeholders and the checksum: is this a secret worth reporting? */
-static bool accept(const struct cw_rule *r, const char *s, size_t n, enum cw_checksum *sum)
+static enum verdict accept(const struct cw_rule *r, const char *s, size_t n, enum cw_checksum *sum)
 {
 	*sum = CW_CHECKSUM_NONE;
 	if (r->entropy > 0 && cw_entropy(s, n) < r->entropy)
-		return false;
+		return REJECT;
 	if (!r->no_placeholder && cw_is_placeholder(s, n))
-		return false;
+		return REJECT;
 	if (r->validate) {
 		*sum = cw_validate(r->validate, s, n) ? CW_CHECKSUM_VALID : CW_CHECKSUM_INVALID;
 		if (*sum == CW_CHECKSUM_INVALID && !r->demote_invalid)
-			return false;
+			return VETO;
 	}
-	return true;
+	return ACCEPT;
 }
 
 struct subject {
@@ -380,6 +391,7 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 		int rc = pcre2_match(c->re, (PCRE2_SPTR)sj->p, sublen, from, opts, m->md, NULL);
 		size_t ms, me, ss, se;
 		enum cw_checksum sum;
+		enum verdict v;
 
 		if (rc < 0)
 			break;	/* no match, or a match limit: nothing more here */
@@ -398,12 +410,13 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 			se = ov[3];
 		}
 		if (se > ss && sj->base + ss >= *last_end &&
-		    accept(c->rule, sj->p + ss, se - ss, &sum)) {
+		    (v = accept(c->rule, sj->p + ss, se - ss, &sum)) != REJECT) {
 			if (grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1,
 				 sizeof(*m->hits.v)))
 				return -ENOMEM;
-			m->hits.v[m->hits.n++] = (struct cw_match){
-				.rule = c->rule, .start = ss, .len = se - ss, .checksum = sum };
+			m->hits.v[m->hits.n++] = (struct hit){
+				.m = { .rule = c->rule, .start = ss, .len = se - ss, .checksum = sum },
+				.veto = v == VETO };
 			*last_end = sj->base + se;
 		}
 		from = me > ms ? me : ms + 1;
@@ -444,7 +457,7 @@ static bool keyword_hit(const struct compiled *c, const char *lower, size_t len)
 
 static int hit_cmp(const void *a, const void *b)
 {
-	const struct cw_match *x = a, *y = b;
+	const struct cw_match *x = &((const struct hit *)a)->m, *y = &((const struct hit *)b)->m;
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
@@ -476,12 +489,12 @@ static int emit(struct cw_matcher *m, const struct subject *sj, cw_match_cb cb, 
 	if (h->n > 1)
 		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
 	for (size_t i = 0; i < h->n; i++) {
-		struct cw_match out = h->v[i];
-		bool beaten = false;
+		struct cw_match out = h->v[i].m;
+		bool beaten = h->v[i].veto;
 
 		for (size_t j = 0; j < h->n && !beaten; j++)
-			beaten = j != i && overlaps(&h->v[i], &h->v[j]) &&
-				 beats(&h->v[j], j, &h->v[i], i);
+			beaten = j != i && overlaps(&h->v[i].m, &h->v[j].m) &&
+				 beats(&h->v[j].m, j, &h->v[i].m, i);
 		if (beaten)
 			continue;
 		kept++;
@@ -573,8 +586,10 @@ int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, siz
 	if (idx >= m->n)
 		return -EINVAL;
 	ret = block_hits(m, &sj, idx);
-	if (!ret)
-		ret = (int)m->hits.n;
+	if (!ret) {
+		for (size_t i = 0; i < m->hits.n; i++)
+			ret += !m->hits.v[i].veto;
+	}
 	m->hits.n = 0;
 	return ret;
 }
