@@ -16,6 +16,9 @@
 #include <hs.h>
 #include <pcre2.h>
 
+#include <openssl/evp.h>
+
+#include "dbcache.h"
 #include "matcher.h"
 #include "placeholder.h"
 #include "validate.h"
@@ -266,6 +269,41 @@ out:
 	return ret;
 }
 
+/* SHA-256 of the Vectorscan version and every pattern, in order. */
+static void cache_key(const struct cw_ruleset *rs, unsigned char key[CW_DBCACHE_KEY_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	const char *ver = hs_version();
+
+	memset(key, 0, CW_DBCACHE_KEY_LEN);
+	if (!ctx)
+		return;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, ver, strlen(ver) + 1);
+	for (size_t i = 0; i < rs->n; i++)
+		EVP_DigestUpdate(ctx, rs->rules[i].pattern, strlen(rs->rules[i].pattern) + 1);
+	EVP_DigestFinal_ex(ctx, key, &len);
+	EVP_MD_CTX_free(ctx);
+}
+
+static void store_cache(const struct cw_matcher *m, const unsigned char key[CW_DBCACHE_KEY_LEN])
+{
+	struct cw_dbcache_entry e = { .bdb = m->bdb, .sdb = m->sdb, .n = m->n };
+
+	e.engine = calloc(m->n + 1, 1);
+	e.width = calloc(m->n + 1, sizeof(uint32_t));
+	if (e.engine && e.width) {
+		for (size_t i = 0; i < m->n; i++) {
+			e.engine[i] = (uint8_t)m->c[i].engine;
+			e.width[i] = (uint32_t)m->c[i].width;
+		}
+		cw_dbcache_store(key, &e);
+	}
+	free(e.engine);
+	free(e.width);
+}
+
 int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err, size_t errlen)
 {
 	struct cw_matcher *m = calloc(1, sizeof(*m));
@@ -279,6 +317,12 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	unsigned char key[CW_DBCACHE_KEY_LEN];
+	struct cw_dbcache_entry cached;
+	bool hit;
+
+	cache_key(rs, key);
+	hit = cw_dbcache_load(key, rs->n, &cached) == 0;
 	for (size_t i = 0; i < rs->n && !ret; i++) {
 		const struct cw_rule *r = &rs->rules[i];
 		struct compiled *c = &m->c[i];
@@ -300,11 +344,31 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 		}
 		/* JIT is an optimisation: without it (W^X policies) matching still works. */
 		pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
-		classify_pattern(c);
+		if (hit) {
+			c->engine = cached.engine[i];
+			c->width = cached.width[i];
+		} else {
+			classify_pattern(c);
+		}
 		ret = compile_keywords(c);
 	}
-	if (!ret)
+	if (hit) {
+		m->bdb = cached.bdb;
+		m->sdb = cached.sdb;
+		free(cached.engine);
+		free(cached.width);
+		if (ret) {
+			/* freed with m below */
+		} else if (m->bdb && (hs_alloc_scratch(m->bdb, &m->scratch) != HS_SUCCESS ||
+				      hs_alloc_scratch(m->sdb, &m->scratch) != HS_SUCCESS)) {
+			snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+			ret = -ENOMEM;
+		}
+	} else if (!ret) {
 		ret = build_databases(m, err, errlen);
+		if (!ret)
+			store_cache(m, key);
+	}
 	if (!ret && !(m->md = pcre2_match_data_create(16, NULL)))
 		ret = -ENOMEM;
 	if (ret) {

@@ -229,10 +229,20 @@ static int scan_buf(struct scan *s, const char *path, const char *buf, size_t le
 /* Read all of fd; files over max_size are skipped (not an error), reported with -v. */
 static int read_fd(int fd, const char *path, unsigned long long max, char **out, size_t *outlen)
 {
+	struct stat st;
 	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
+	char *buf;
 	ssize_t n;
 
+	/* A regular file's size is known: one allocation, no copies. Pipes grow as they go. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((unsigned long long)st.st_size > max) {
+			cw_debug("%s: larger than --max-size, skipped", path);
+			return -EFBIG;
+		}
+		cap = (size_t)st.st_size + 1;
+	}
+	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
