@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -292,7 +293,29 @@ static void scan_path_fd(struct scan *s, int fd, const char *path, bool check_bi
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int ret = read_fd(fd, path, s->max_size, &buf, &len);
+	struct stat st;
+	int ret;
+
+	/* Regular files are mapped, not copied: the read copy cost as much as the matching. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *p;
+
+		if ((unsigned long long)st.st_size > s->max_size) {
+			cw_debug("%s: larger than --max-size, skipped", path);
+			return;
+		}
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p != MAP_FAILED) {
+			madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+			if (check_binary && looks_binary(p, (size_t)st.st_size))
+				cw_debug("%s: binary, skipped", path);
+			else
+				scan_buf(s, path, p, (size_t)st.st_size);
+			munmap(p, (size_t)st.st_size);
+			return;
+		}
+	}
+	ret = read_fd(fd, path, s->max_size, &buf, &len);
 
 	if (ret == -EFBIG)
 		return;
