@@ -65,6 +65,7 @@ struct exec_ctx {
 	const struct cw_event *ev;
 	const char *origin;	/* "argv" or "env" */
 	const char *block;	/* the NUL-separated original */
+	int err;		/* the first output error: stops the scan, returned */
 };
 
 static void put_common(struct cw_findings *f, const struct cw_event *ev, const char *kind,
@@ -216,7 +217,8 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 		f->observations++;
 	}
 	cw_json_obj_end(j);
-	return emit(f);
+	x->err = emit(f);
+	return x->err;
 }
 
 int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev)
@@ -231,8 +233,8 @@ int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev)
 		x.origin = "argv";
 		x.block = ev->argv;
 		ret = cw_matcher_scan(f->matcher, f->buf, e->argv_len, on_exec_match, &x);
-		if (ret < 0)
-			return ret;
+		if (ret < 0 || x.err)
+			return ret < 0 ? ret : x.err;
 	}
 	if (e->env_len) {
 		if (!flatten(f, ev->env, e->env_len, '\n'))
@@ -240,8 +242,8 @@ int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev)
 		x.origin = "env";
 		x.block = ev->env;
 		ret = cw_matcher_scan(f->matcher, f->buf, e->env_len, on_exec_match, &x);
-		if (ret < 0)
-			return ret;
+		if (ret < 0 || x.err)
+			return ret < 0 ? ret : x.err;
 	}
 	return 0;
 }

@@ -768,7 +768,8 @@ int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_c
 		if (grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
 			 sizeof(*s->pending)))
 			return -ENOMEM;
-		memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
+		if (m->ncand)
+			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
 		s->npend += m->ncand;
 	}
 	ret = stream_confirm(s, false, cb, arg);
@@ -789,8 +790,8 @@ int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
 		if (hs_close_stream(s->hs, m->scratch, on_hs_match, m) != HS_SUCCESS)
 			ret = -EIO;
 		s->hs = NULL;
-		if (!ret && !grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
-				  sizeof(*s->pending))) {
+		if (!ret && m->ncand && !grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
+					      sizeof(*s->pending))) {
 			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
 			s->npend += m->ncand;
 		}

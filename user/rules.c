@@ -374,6 +374,23 @@ int cw_rules_load_buf(struct cw_ruleset *rs, const char *file, const char *buf, 
 		snprintf(err, errlen, "%s: cannot initialize YAML parser", file);
 		return -ENOMEM;
 	}
+	/* Syntax first: a YAML error is the problem to report even where it makes an earlier
+	 * rule look incomplete (a mis-indented field ends the rule's mapping early). */
+	yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
+	do {
+		ret = next(&l);
+	} while (!ret && l.ev.type != YAML_STREAM_END_EVENT);
+	if (l.have_ev)
+		yaml_event_delete(&l.ev);
+	l.have_ev = false;
+	yaml_parser_delete(&l.p);
+	if (!ret && !yaml_parser_initialize(&l.p))
+		ret = -ENOMEM;
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory", file);
+		return ret;
+	}
 	yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
 	ret = parse_doc(&l, rs);
 	if (l.have_ev)
