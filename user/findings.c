@@ -68,8 +68,12 @@ struct exec_ctx {
 	int err;		/* the first output error: stops the scan, returned */
 };
 
+/* ECS event.severity: a demoted finding (its checksum fails) should not page anyone. */
+#define CW_SEVERITY_HIGH 73
+#define CW_SEVERITY_LOW 21
+
 static void put_common(struct cw_findings *f, const struct cw_event *ev, const char *kind,
-		       const char *action)
+		       const char *action, int severity)
 {
 	const struct cw_exec_event *e = &ev->exec;
 	struct cw_json *j = &f->j;
@@ -89,6 +93,7 @@ static void put_common(struct cw_findings *f, const struct cw_event *ev, const c
 	cw_json_str(j, "start");
 	cw_json_arr_end(j);
 	cw_json_kstr(j, "action", action);
+	cw_json_kint(j, "severity", severity);
 	cw_json_kstr(j, "module", "credwatch");
 	cw_json_kstr(j, "dataset", !strcmp(kind, "alert") ? "credwatch.alert" : "credwatch.event");
 	cw_json_obj_end(j);
@@ -174,7 +179,8 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 	cw_fingerprint(f->key, secret, m->len, fp);
 	cw_json_reset(j);
 	put_common(f, ev, argv ? "alert" : "event",
-		   argv ? "credential-in-argv" : "credential-observed");
+		   argv ? "credential-in-argv" : "credential-observed",
+		   m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH);
 	cw_json_kobj(j, "rule");
 	cw_json_kstr(j, "id", m->rule->id);
 	cw_json_kstr(j, "name", m->rule->name);

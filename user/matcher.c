@@ -651,8 +651,10 @@ int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, siz
 		return -EINVAL;
 	ret = block_hits(m, &sj, idx);
 	if (!ret) {
+		/* A demoted hit (checksum invalid) is not a confident match of the rule. */
 		for (size_t i = 0; i < m->hits.n; i++)
-			ret += !m->hits.v[i].veto;
+			ret += !m->hits.v[i].veto &&
+			       m->hits.v[i].m.checksum != CW_CHECKSUM_INVALID;
 	}
 	m->hits.n = 0;
 	return ret;

@@ -53,7 +53,10 @@ const char *cw_engine_name(enum cw_engine e);
 typedef int (*cw_match_cb)(const struct cw_match *m, void *arg);
 int cw_matcher_scan(struct cw_matcher *m, const char *buf, size_t len, cw_match_cb cb, void *arg);
 
-/* Number of secrets rule number idx alone (filters included, no overlap resolution) finds. */
+/*
+ * Number of secrets rule number idx alone (filters included, no overlap resolution) finds
+ * with confidence: a match kept only as checksum-invalid does not count.
+ */
 int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, size_t len);
 
 /*

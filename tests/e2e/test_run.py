@@ -39,6 +39,7 @@ def test_argv_alert_and_env_observations():
     a = alerts[0]
     fp = agent.key.fingerprint(token)
     assert a["event"]["action"] == "credential-in-argv"
+    assert a["event"]["severity"] == 73
     assert a["event"]["module"] == "credwatch"
     assert a["rule"]["id"] == "github-pat-classic"
     assert a["credential"] == {
@@ -70,6 +71,25 @@ def test_argv_alert_and_env_observations():
         assert o["credential"]["origin"] == "env"
         assert o["process"]["pid"] == pid
     agent.assert_no_plaintext(token, akid, secret)
+
+
+def test_token_with_bad_checksum_is_a_low_severity_alert():
+    """A token of the right shape whose checksum fails (a typo, a fake) is still reported on a
+    command line, demoted: checksum "invalid", low severity."""
+    require_root()
+    from cwtest import ALNUM, rand
+    fake = "ghp_" + rand(ALNUM, 36)
+    agent = Agent()
+    try:
+        pid, _ = exec_with(["/bin/true", "--token", fake], {})
+        hits = agent.wait_for(lambda l: l["process"]["pid"] == pid)
+    finally:
+        agent.stop()
+    assert len(hits) == 1, hits
+    assert hits[0]["credential"]["checksum"] == "invalid"
+    assert hits[0]["event"]["severity"] == 21
+    assert hits[0]["rule"]["id"] == "github-pat-classic"
+    agent.assert_no_plaintext(fake)
 
 
 def test_env_observations_only_with_events_flag():
