@@ -9,11 +9,16 @@
 #include <bpf/bpf_tracing.h>
 #include "credwatch.h"
 
+/*
+ * Maps every probe file shares. Each file sees the definition; they are weak so that the
+ * static linker (bpftool gen object) keeps exactly one of them in the linked object.
+ */
+
 /* One ring buffer for every event type; its size is set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, CW_RINGBUF_DEFAULT);
-} events SEC(".maps");
+} events SEC(".maps") __weak;
 
 /* Failed ring buffer writes, per CPU, indexed by enum cw_event_type. Never drop silently. */
 struct {
@@ -21,7 +26,7 @@ struct {
 	__uint(max_entries, CW_EV_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} drops SEC(".maps");
+} drops SEC(".maps") __weak;
 
 static __always_inline void cw_count_drop(__u32 type)
 {

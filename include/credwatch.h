@@ -26,9 +26,20 @@
 _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound");
 #define CW_RINGBUF_DEFAULT	(8u << 20)
 
+/* Network egress. */
+#define CW_CHUNK_MAX		16384	/* payload bytes per data event, power of two */
+#define CW_PAYLOAD_CAP_DEFAULT	16384	/* bytes captured per write by default */
+#define CW_CHUNKS_PER_WRITE	4	/* so at most 64 KiB of one write */
+#define CW_PAYLOAD_CAP_MAX	(CW_CHUNKS_PER_WRITE * CW_CHUNK_MAX)
+#define CW_IOV_MAX		8	/* iovecs looked at in one writev/sendmsg */
+#define CW_CONN_MAX		65536	/* tracked connected sockets */
+
 enum cw_event_type {
 	CW_EV_EXEC = 1,
 	CW_EV_EXIT = 2,
+	CW_EV_CONN = 3,		/* a TCP socket connected (or connecting) */
+	CW_EV_DATA = 4,		/* bytes a process sent on a tracked socket */
+	CW_EV_CLOSE = 5,	/* a tracked socket was closed */
 	CW_EV_MAX,		/* size of the drop-counter map */
 };
 
@@ -78,6 +89,76 @@ struct cw_exit_event {
 	__u64 cgroup_id;
 };
 _Static_assert(sizeof(struct cw_exit_event) == 32, "cw_exit_event layout");
+
+/* Tracked connections, by (tgid, fd). */
+struct cw_conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+_Static_assert(sizeof(struct cw_conn_key) == 8, "cw_conn_key layout");
+
+/* cw_conn.flags */
+#define CW_CONN_LOOPBACK	(1u << 0)	/* destination is 127/8 or ::1 */
+#define CW_CONN_NO_PAYLOAD	(1u << 1)	/* set by the agent: stop capturing (TLS) */
+
+struct cw_conn {
+	__u64 id;		/* unique per connection: the fd number is reused */
+	__u8 daddr[16];		/* IPv4 in the first 4 bytes */
+	__u16 dport;		/* host byte order */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u32 flags;
+};
+_Static_assert(sizeof(struct cw_conn) == 32, "cw_conn layout");
+
+struct cw_conn_event {
+	struct cw_event_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 fd;
+	__u32 uid;
+	__u64 cgroup_id;
+	struct cw_conn conn;
+	char comm[CW_COMM_LEN];
+};
+_Static_assert(sizeof(struct cw_conn_event) == 88, "cw_conn_event layout");
+
+/* cw_data_event.source */
+enum cw_source {
+	CW_SRC_TCP = 1,		/* write/writev/sendto/sendmsg on a connected TCP socket */
+};
+
+/* One chunk of one write, followed by len bytes. */
+struct cw_data_event {
+	struct cw_event_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 fd;
+	__u32 uid;
+	__u64 cgroup_id;
+	__u64 conn_id;
+	__u32 len;		/* bytes in this chunk */
+	__u32 offset;		/* of this chunk within the write */
+	__u64 total;		/* bytes the write (writev: this iovec) asked to send */
+	__u16 source;		/* enum cw_source */
+	__u16 flags;
+	__u32 pad;
+	char comm[CW_COMM_LEN];
+	/* char data[len] */
+};
+_Static_assert(sizeof(struct cw_data_event) == 88, "cw_data_event layout");
+
+struct cw_close_event {
+	struct cw_event_hdr hdr;
+	__u32 pid;
+	__u32 fd;
+	__u64 conn_id;
+};
+_Static_assert(sizeof(struct cw_close_event) == 32, "cw_close_event layout");
+
+struct cw_data_scratch {
+	struct cw_data_event ev;
+	char data[CW_CHUNK_MAX];
+};
 
 /* The per-CPU scratch value in which an exec event is built before it is copied out. */
 struct cw_exec_scratch {

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Network egress: remember which (process, fd) pairs are connected TCP sockets and where they
+ * go, then capture what is written to them. Every write syscall of the host passes through
+ * here, so the first thing each write probe does is the one map lookup that tells whether
+ * the fd is tracked; untracked writes cost that lookup and nothing else.
+ */
+#include "common.bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define EINPROGRESS 115
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* Set by the agent before load. */
+const volatile bool cw_include_loopback = false;
+const volatile __u32 cw_payload_cap = CW_PAYLOAD_CAP_DEFAULT;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CW_CONN_MAX);
+	__type(key, struct cw_conn_key);
+	__type(value, struct cw_conn);
+} conns SEC(".maps");
+
+struct pending_connect {
+	__u32 fd;
+	__u32 pad;
+	struct cw_conn conn;
+};
+
+/* connect() arguments between syscall entry and exit, by thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pending_connect);
+} connecting SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cw_data_scratch);
+} data_scratch SEC(".maps");
+
+struct sockaddr_hdr {
+	__u16 family;
+	__u16 port;	/* network byte order */
+};
+
+static __always_inline bool is_loopback(const struct cw_conn *c)
+{
+	__u8 zero = 0;
+
+	if (c->family == AF_INET)
+		return c->daddr[0] == 127;
+	/* ::1, or ::ffff:127.x.y.z */
+	for (int i = 0; i < 10; i++)
+		zero |= c->daddr[i];
+	if (zero)
+		return false;
+	if (c->daddr[10] == 0xff && c->daddr[11] == 0xff)
+		return c->daddr[12] == 127;
+	return !(c->daddr[10] | c->daddr[11] | c->daddr[12] | c->daddr[13] | c->daddr[14]) &&
+	       c->daddr[15] == 1;
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_connect p = {};
+	struct sockaddr_hdr sa;
+	const void *uaddr = (const void *)ctx->args[1];
+
+	if (bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+		return 0;
+	if (sa.family == AF_INET) {
+		if (bpf_probe_read_user(p.conn.daddr, 4, uaddr + 4))
+			return 0;
+	} else if (sa.family == AF_INET6) {
+		if (bpf_probe_read_user(p.conn.daddr, 16, uaddr + 8))
+			return 0;
+	} else {
+		return 0;
+	}
+	p.fd = (__u32)ctx->args[0];
+	p.conn.family = sa.family;
+	p.conn.dport = __builtin_bswap16(sa.port);
+	bpf_map_update_elem(&connecting, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+/* Is fd of the current task a TCP socket? */
+static __always_inline bool fd_is_tcp(struct task_struct *task, __u32 fd)
+{
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = NULL;
+	struct socket *sock;
+	__u16 proto;
+
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return false;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return false;
+	sock = BPF_CORE_READ(f, private_data);
+	proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	return proto == IPPROTO_TCP;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pending_connect *p = bpf_map_lookup_elem(&connecting, &tid);
+	struct cw_conn_key key;
+	struct cw_conn_event *e;
+	long ret = ctx->ret;
+
+	if (!p)
+		return 0;
+	if ((ret != 0 && ret != -EINPROGRESS) || !fd_is_tcp(task, p->fd))
+		goto out;
+	key.tgid = id >> 32;
+	key.fd = p->fd;
+	p->conn.id = bpf_ktime_get_ns();
+	if (is_loopback(&p->conn)) {
+		if (!cw_include_loopback)
+			goto out;
+		p->conn.flags |= CW_CONN_LOOPBACK;
+	}
+	bpf_map_update_elem(&conns, &key, &p->conn, BPF_ANY);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		cw_count_drop(CW_EV_CONN);
+		goto out;
+	}
+	cw_fill_hdr(&e->hdr, CW_EV_CONN);
+	e->pid = key.tgid;
+	e->tid = tid;
+	e->fd = key.fd;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->conn = p->conn;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+out:
+	bpf_map_delete_elem(&connecting, &tid);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_close")
+int handle_close(struct trace_event_raw_sys_enter *ctx)
+{
+	struct cw_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
+				   .fd = (__u32)ctx->args[0] };
+	struct cw_conn *c = bpf_map_lookup_elem(&conns, &key);
+	struct cw_close_event *e;
+
+	if (!c)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		cw_fill_hdr(&e->hdr, CW_EV_CLOSE);
+		e->pid = key.tgid;
+		e->fd = key.fd;
+		e->conn_id = c->id;
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		cw_count_drop(CW_EV_CLOSE);
+	}
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+/*
+ * Send up to `want` bytes of buf as data events of at most CW_CHUNK_MAX each; fd_offset is
+ * the fd (high half) and where buf starts within the write (low half). Returns the bytes sent. A global function: the verifier
+ * checks it once, not once per call site and loop iteration of its callers.
+ */
+__noinline int cw_emit_data(__u64 conn_id, __u64 fd_offset, __u64 buf, __u64 want,
+			    __u64 total)
+{
+	__u32 fd = fd_offset >> 32, offset = (__u32)fd_offset;	/* BPF calls take 5 args */
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0, done = 0;
+	struct cw_data_scratch *s = bpf_map_lookup_elem(&data_scratch, &zero);
+
+	if (!s)
+		return 0;
+	for (int i = 0; i < CW_CHUNKS_PER_WRITE; i++) {
+		__u32 n;
+
+		if (done >= want)
+			break;
+		n = want - done > CW_CHUNK_MAX ? CW_CHUNK_MAX : (__u32)(want - done);
+		/* n in [1, CW_CHUNK_MAX], in a form the verifier can bound */
+		n = cw_bound(n - 1, CW_CHUNK_MAX - 1) + 1;
+		if (bpf_probe_read_user(s->data, n, (const void *)(buf + done)))
+			break;
+		cw_fill_hdr(&s->ev.hdr, CW_EV_DATA);
+		s->ev.pid = id >> 32;
+		s->ev.tid = (__u32)id;
+		s->ev.fd = fd;
+		s->ev.uid = (__u32)bpf_get_current_uid_gid();
+		s->ev.cgroup_id = bpf_get_current_cgroup_id();
+		s->ev.conn_id = conn_id;
+		s->ev.len = n;
+		s->ev.offset = offset + done;
+		s->ev.total = total;
+		s->ev.source = CW_SRC_TCP;
+		s->ev.flags = 0;
+		s->ev.pad = 0;
+		bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
+		if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, 0)) {
+			cw_count_drop(CW_EV_DATA);
+			break;
+		}
+		done += n;
+	}
+	return (int)done;
+}
+
+/* The tracked connection for fd, if its payload is wanted. The hot path: keep it short. */
+static __always_inline struct cw_conn *tracked(__u32 fd)
+{
+	struct cw_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct cw_conn *c = bpf_map_lookup_elem(&conns, &key);
+
+	if (!c || (c->flags & CW_CONN_NO_PAYLOAD))
+		return NULL;
+	return c;
+}
+
+static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
+{
+	struct cw_conn *c = tracked(fd);
+	__u64 want;
+
+	if (!c || !len)
+		return 0;
+	want = len < cw_payload_cap ? len : cw_payload_cap;
+	cw_emit_data(c->id, (__u64)fd << 32, (__u64)buf, want, len);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int handle_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_buf((__u32)ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_sendto")
+int handle_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_buf((__u32)ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
+}
+
+struct iovec_user {
+	const char *base;
+	__u64 len;
+};
+
+static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt)
+{
+	struct cw_conn *c = tracked(fd);
+	__u32 sent = 0;
+	struct iovec_user v;
+
+	if (!c)
+		return 0;
+	/* Each iovec's chunks carry that iovec's length as their total. */
+	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
+		__u64 want;
+
+		if (i >= iovcnt || sent >= cw_payload_cap)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		want = v.len < cw_payload_cap - sent ? v.len : cw_payload_cap - sent;
+		if (want)
+			sent += (__u32)cw_emit_data(c->id, (__u64)fd << 32 | sent, (__u64)v.base,
+						    want, v.len);
+	}
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_writev")
+int handle_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_iov((__u32)ctx->args[0], (const struct iovec_user *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_sendmsg")
+int handle_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	struct user_msghdr msg;
+
+	if (!tracked((__u32)ctx->args[0]))
+		return 0;
+	if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)ctx->args[1]))
+		return 0;
+	return on_iov((__u32)ctx->args[0], (const struct iovec_user *)msg.msg_iov,
+		      msg.msg_iovlen);
+}
