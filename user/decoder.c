@@ -49,6 +49,28 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 			return bad(why, "exit record too short");
 		memcpy(&out->exit, data, sizeof(out->exit));
 		return 0;
+	case CW_EV_CONN:
+		if (sz < sizeof(out->conn))
+			return bad(why, "connect record too short");
+		memcpy(&out->conn, data, sizeof(out->conn));
+		if (out->conn.conn.family != 2 && out->conn.conn.family != 10)
+			return bad(why, "connect record with an unknown address family");
+		return 0;
+	case CW_EV_DATA:
+		if (sz < sizeof(out->data))
+			return bad(why, "data record shorter than its header");
+		memcpy(&out->data, data, sizeof(out->data));
+		if (out->data.len == 0 || out->data.len > CW_CHUNK_MAX)
+			return bad(why, "data record length past its bound");
+		if (out->data.len > sz - sizeof(out->data))
+			return bad(why, "data record length past the end of the record");
+		out->payload = (const char *)data + sizeof(out->data);
+		return 0;
+	case CW_EV_CLOSE:
+		if (sz < sizeof(out->close))
+			return bad(why, "close record too short");
+		memcpy(&out->close, data, sizeof(out->close));
+		return 0;
 	default:
 		return bad(why, "unknown event type");
 	}

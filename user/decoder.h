@@ -12,11 +12,16 @@ struct cw_event {
 	union {
 		struct cw_exec_event exec;	/* aligned copy of the fixed part */
 		struct cw_exit_event exit;
+		struct cw_conn_event conn;
+		struct cw_data_event data;
+		struct cw_close_event close;
 	};
 	/* exec: views into the record's payload (not NUL-terminated) */
 	const char *path;
 	const char *argv;
 	const char *env;
+	/* data: the chunk's bytes */
+	const char *payload;
 };
 
 /*

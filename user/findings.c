@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Findings of an exec. A credential in argv is an alert: every local user can read any
- * process's argv through /proc/PID/cmdline. A credential in the environment is only an
- * observation: that is where workloads are meant to get them; later findings build on it.
+ * Findings as ECS-shaped JSON lines, and the findings of an exec. A credential in argv is an
+ * alert: every local user can read any process's argv through /proc/PID/cmdline. A credential
+ * in the environment is only an observation: that is where workloads are meant to get them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,6 +43,98 @@ void cw_findings_free(struct cw_findings *f)
 	f->buf = NULL;
 }
 
+void cw_finding_begin(struct cw_findings *f, uint64_t ktime_ns, bool alert, const char *action,
+		      int severity, const char *category, const char *type)
+{
+	struct cw_json *j = &f->j;
+	char ts[32];
+
+	cw_json_reset(j);
+	cw_json_timestamp(ts, (int64_t)ktime_ns + f->mono_to_real_ns);
+	cw_json_obj_begin(j);
+	cw_json_kstr(j, "@timestamp", ts);
+	cw_json_kobj(j, "event");
+	cw_json_kstr(j, "kind", alert ? "alert" : "event");
+	cw_json_key(j, "category");
+	cw_json_arr_begin(j);
+	cw_json_str(j, category);
+	cw_json_arr_end(j);
+	cw_json_key(j, "type");
+	cw_json_arr_begin(j);
+	cw_json_str(j, type);
+	cw_json_arr_end(j);
+	cw_json_kstr(j, "action", action);
+	cw_json_kint(j, "severity", severity);
+	cw_json_kstr(j, "module", "credwatch");
+	cw_json_kstr(j, "dataset", alert ? "credwatch.alert" : "credwatch.event");
+	cw_json_obj_end(j);
+}
+
+void cw_finding_credential(struct cw_findings *f, const struct cw_match *m, const char *origin)
+{
+	struct cw_json *j = &f->j;
+	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
+	struct cw_class cls;
+
+	cw_redact(m->secret, m->len, red);
+	cw_fingerprint(f->key, m->secret, m->len, fp);
+	cw_json_kobj(j, "rule");
+	cw_json_kstr(j, "id", m->rule->id);
+	cw_json_kstr(j, "name", m->rule->name);
+	cw_json_kstr(j, "ruleset", "credwatch");
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "credential");
+	cw_json_kstr(j, "redacted", red);
+	cw_json_kstr(j, "fingerprint", fp);
+	cw_classify(m, &cls);
+	cw_class_json(j, &cls);
+	cw_json_kstr(j, "origin", origin);
+}
+
+void cw_finding_host(struct cw_findings *f, uint32_t uid, uint64_t cgroup_id)
+{
+	struct cw_json *j = &f->j;
+	char id[16];
+
+	cw_json_kobj(j, "user");
+	snprintf(id, sizeof(id), "%u", uid);
+	cw_json_kstr(j, "id", id);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "host");
+	cw_json_kstr(j, "name", f->host);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "credwatch");
+	cw_json_kuint(j, "cgroup_id", cgroup_id);
+}
+
+void cw_finding_threat(struct cw_findings *f, const char *message)
+{
+	struct cw_json *j = &f->j;
+
+	cw_json_kobj(j, "threat");
+	cw_json_kstr(j, "framework", NHI_FRAMEWORK);
+	cw_json_kobj(j, "technique");
+	cw_json_kstr(j, "id", "NHI-02");
+	cw_json_kstr(j, "name", "Secret Leakage");
+	cw_json_obj_end(j);
+	cw_json_obj_end(j);
+	cw_json_kstr(j, "message", message);
+}
+
+int cw_finding_emit(struct cw_findings *f)
+{
+	struct cw_json *j = &f->j;
+
+	cw_json_obj_end(j);
+	if (j->oom)
+		return -ENOMEM;
+	j->buf[j->len] = '\n';
+	if (fwrite(j->buf, 1, j->len + 1, f->out) != j->len + 1)
+		return -EIO;
+	j->buf[j->len] = '\0';
+	return 0;
+}
+
 /* A private copy of a NUL-separated block with the separators replaced, for matching. */
 static char *flatten(struct cw_findings *f, const char *src, size_t n, char sepc)
 {
@@ -68,43 +160,12 @@ struct exec_ctx {
 	int err;		/* the first output error: stops the scan, returned */
 };
 
-/* ECS event.severity: a demoted finding (its checksum fails) should not page anyone. */
-#define CW_SEVERITY_HIGH 73
-#define CW_SEVERITY_LOW 21
-
-static void put_common(struct cw_findings *f, const struct cw_event *ev, const char *kind,
-		       const char *action, int severity)
-{
-	const struct cw_exec_event *e = &ev->exec;
-	struct cw_json *j = &f->j;
-	char ts[32];
-
-	cw_json_timestamp(ts, (int64_t)e->hdr.ktime_ns + f->mono_to_real_ns);
-	cw_json_obj_begin(j);
-	cw_json_kstr(j, "@timestamp", ts);
-	cw_json_kobj(j, "event");
-	cw_json_kstr(j, "kind", kind);
-	cw_json_key(j, "category");
-	cw_json_arr_begin(j);
-	cw_json_str(j, "process");
-	cw_json_arr_end(j);
-	cw_json_key(j, "type");
-	cw_json_arr_begin(j);
-	cw_json_str(j, "start");
-	cw_json_arr_end(j);
-	cw_json_kstr(j, "action", action);
-	cw_json_kint(j, "severity", severity);
-	cw_json_kstr(j, "module", "credwatch");
-	cw_json_kstr(j, "dataset", !strcmp(kind, "alert") ? "credwatch.alert" : "credwatch.event");
-	cw_json_obj_end(j);
-}
-
 static void put_process(struct cw_findings *f, const struct cw_event *ev)
 {
 	const struct cw_exec_event *e = &ev->exec;
 	struct cw_json *j = &f->j;
 	size_t args = 0;
-	char id[16];
+	char gid[16];
 
 	for (size_t i = 0; i < e->argv_len; i++)
 		args += ev->argv[i] == '\0';
@@ -120,19 +181,11 @@ static void put_process(struct cw_findings *f, const struct cw_event *ev)
 	cw_json_kstrn(j, "name", e->comm, strnlen(e->comm, sizeof(e->comm)));
 	cw_json_kuint(j, "args_count", args);
 	cw_json_obj_end(j);
-	cw_json_kobj(j, "user");
-	snprintf(id, sizeof(id), "%u", e->uid);
-	cw_json_kstr(j, "id", id);
-	cw_json_obj_end(j);
 	cw_json_kobj(j, "group");
-	snprintf(id, sizeof(id), "%u", e->gid);
-	cw_json_kstr(j, "id", id);
+	snprintf(gid, sizeof(gid), "%u", e->gid);
+	cw_json_kstr(j, "id", gid);	/* ECS ids are keywords */
 	cw_json_obj_end(j);
-	cw_json_kobj(j, "host");
-	cw_json_kstr(j, "name", f->host);
-	cw_json_obj_end(j);
-	cw_json_kobj(j, "credwatch");
-	cw_json_kuint(j, "cgroup_id", e->cgroup_id);
+	cw_finding_host(f, e->uid, e->cgroup_id);
 	cw_json_kbool(j, "argv_truncated", e->flags & CW_EXEC_ARGV_TRUNC);
 	cw_json_kbool(j, "env_truncated", e->flags & CW_EXEC_ENV_TRUNC);
 	cw_json_obj_end(j);
@@ -146,52 +199,23 @@ static size_t string_start(const char *block, size_t off)
 	return off;
 }
 
-static int emit(struct cw_findings *f)
-{
-	struct cw_json *j = &f->j;
-
-	if (j->oom)
-		return -ENOMEM;
-	j->buf[j->len] = '\n';
-	if (fwrite(j->buf, 1, j->len + 1, f->out) != j->len + 1)
-		return -EIO;
-	j->buf[j->len] = '\0';
-	return 0;
-}
-
 static int on_exec_match(const struct cw_match *m, void *arg)
 {
 	struct exec_ctx *x = arg;
 	struct cw_findings *f = x->f;
-	const struct cw_event *ev = x->ev;
 	struct cw_json *j = &f->j;
-	const char *secret = m->secret;
-	struct cw_class cls;
 	bool argv = !strcmp(x->origin, "argv");
-	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
 	size_t vs;
 
 	if (!argv && !f->events) {
 		f->observations++;
 		return 0;
 	}
-	cw_redact(secret, m->len, red);
-	cw_fingerprint(f->key, secret, m->len, fp);
-	cw_json_reset(j);
-	put_common(f, ev, argv ? "alert" : "event",
-		   argv ? "credential-in-argv" : "credential-observed",
-		   m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH);
-	cw_json_kobj(j, "rule");
-	cw_json_kstr(j, "id", m->rule->id);
-	cw_json_kstr(j, "name", m->rule->name);
-	cw_json_kstr(j, "ruleset", "credwatch");
-	cw_json_obj_end(j);
-	cw_json_kobj(j, "credential");
-	cw_json_kstr(j, "redacted", red);
-	cw_json_kstr(j, "fingerprint", fp);
-	cw_classify(m, &cls);
-	cw_class_json(j, &cls);
-	cw_json_kstr(j, "origin", x->origin);
+	cw_finding_begin(f, x->ev->exec.hdr.ktime_ns, argv,
+			 argv ? "credential-in-argv" : "credential-observed",
+			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
+			 "process", "start");
+	cw_finding_credential(f, m, x->origin);
 	vs = string_start(x->block, m->start);
 	if (argv) {
 		size_t idx = 0;
@@ -207,23 +231,15 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 			cw_json_kstrn(j, "variable", x->block + vs, (size_t)(eq - x->block - vs));
 	}
 	cw_json_obj_end(j);
-	put_process(f, ev);
+	put_process(f, x->ev);
 	if (argv) {
-		cw_json_kobj(j, "threat");
-		cw_json_kstr(j, "framework", NHI_FRAMEWORK);
-		cw_json_kobj(j, "technique");
-		cw_json_kstr(j, "id", "NHI-02");
-		cw_json_kstr(j, "name", "Secret Leakage");
-		cw_json_obj_end(j);
-		cw_json_obj_end(j);
-		cw_json_kstr(j, "message", "credential on a command line, readable by every "
-			     "local user through /proc/PID/cmdline");
+		cw_finding_threat(f, "credential on a command line, readable by every local user "
+				  "through /proc/PID/cmdline");
 		f->alerts++;
 	} else {
 		f->observations++;
 	}
-	cw_json_obj_end(j);
-	x->err = emit(f);
+	x->err = cw_finding_emit(f);
 	return x->err;
 }
 

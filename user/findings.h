@@ -35,4 +35,21 @@ void cw_findings_free(struct cw_findings *f);
 /* Findings of one exec: argv credentials are alerts, environment credentials observations. */
 int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev);
 
+/* ECS event.severity: a demoted finding (its checksum fails) should not page anyone. */
+#define CW_SEVERITY_HIGH 73
+#define CW_SEVERITY_LOW 21
+
+/*
+ * Building blocks of one finding line, in this order: begin (timestamp, event), credential
+ * (rule, and a "credential" object left open for the caller's origin details: close it),
+ * the caller's own objects, host (user, host, and a "credwatch" object left open: close it),
+ * optionally threat, then emit (closes the line and writes it).
+ */
+void cw_finding_begin(struct cw_findings *f, uint64_t ktime_ns, bool alert, const char *action,
+		      int severity, const char *category, const char *type);
+void cw_finding_credential(struct cw_findings *f, const struct cw_match *m, const char *origin);
+void cw_finding_host(struct cw_findings *f, uint32_t uid, uint64_t cgroup_id);
+void cw_finding_threat(struct cw_findings *f, const char *message);
+int cw_finding_emit(struct cw_findings *f);
+
 #endif
