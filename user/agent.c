@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "credwatch.skel.h"
 #include "decoder.h"
+#include "egress.h"
 #include "findings.h"
 #include "fingerprint.h"
 #include "log.h"
@@ -37,12 +38,16 @@ static volatile sig_atomic_t stop_flag;
 static const char *const ev_names[CW_EV_MAX] = {
 	[CW_EV_EXEC] = "exec",
 	[CW_EV_EXIT] = "exit",
+	[CW_EV_CONN] = "connect",
+	[CW_EV_DATA] = "data",
+	[CW_EV_CLOSE] = "close",
 };
 
 struct agent {
 	struct credwatch_bpf *skel;
 	struct ring_buffer *rb;
 	struct cw_findings f;
+	struct cw_egress egress;
 	int ncpus;
 	unsigned long long events[CW_EV_MAX];
 	unsigned long long malformed;
@@ -57,8 +62,10 @@ struct run_opts {
 	const char *output;
 	unsigned long long ringbuf_size;
 	unsigned long long stats_interval;
+	unsigned long long payload_cap;
 	bool events;
 	bool no_env;
+	bool include_loopback;
 };
 
 static void on_signal(int sig)
@@ -148,9 +155,25 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		return 0;
 	}
 	a->events[ev.type]++;
-	if (ev.type != CW_EV_EXEC)
-		return 0;
-	ret = cw_findings_exec(&a->f, &ev);
+	switch (ev.type) {
+	case CW_EV_EXEC:
+		ret = cw_findings_exec(&a->f, &ev);
+		break;
+	case CW_EV_EXIT:
+		ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev.exit.pid) : 0;
+		break;
+	case CW_EV_CONN:
+		ret = cw_egress_conn(&a->egress, &ev);
+		break;
+	case CW_EV_DATA:
+		ret = cw_egress_data(&a->egress, &ev);
+		break;
+	case CW_EV_CLOSE:
+		ret = cw_egress_close(&a->egress, ev.close.pid, ev.close.fd, ev.close.conn_id);
+		break;
+	default:
+		ret = 0;
+	}
 	if (ret && !a->out_err) {
 		a->out_err = ret;
 		cw_log("cannot write findings: %s", strerror(-ret));
@@ -188,6 +211,8 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		return ret;
 	}
 	a->skel->rodata->cw_capture_env = !o->no_env;
+	a->skel->rodata->cw_include_loopback = o->include_loopback;
+	a->skel->rodata->cw_payload_cap = (__u32)o->payload_cap;
 	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
 	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
 
@@ -205,6 +230,11 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	ret = credwatch_bpf__attach(a->skel);
 	if (ret) {
 		cw_log("cannot attach probes: %s", strerror(-ret));
+		return ret;
+	}
+	ret = cw_egress_init(&a->egress, &a->f, bpf_map__fd(a->skel->maps.conns));
+	if (ret) {
+		cw_log("cannot set up egress tracking: %s", strerror(-ret));
 		return ret;
 	}
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
@@ -330,14 +360,22 @@ static int run(const struct run_opts *o)
 		unsigned long long d[CW_EV_MAX];
 
 		sum_drops(&a, d);
-		cw_log("stopped: %llu exec, %llu exit events; %llu alerts, %llu observations; "
-		       "%llu dropped (exec=%llu exit=%llu); %llu malformed",
+		unsigned long long dsum = 0;
+
+		for (int t = 1; t < CW_EV_MAX; t++)
+			dsum += d[t];
+		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent; "
+		       "%llu alerts, %llu observations; %llu dropped (exec=%llu exit=%llu "
+		       "connect=%llu data=%llu close=%llu); %llu malformed",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
+		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
 		       (unsigned long long)a.f.alerts, (unsigned long long)a.f.observations,
-		       d[CW_EV_EXEC] + d[CW_EV_EXIT], d[CW_EV_EXEC], d[CW_EV_EXIT], a.malformed);
+		       dsum, d[CW_EV_EXEC], d[CW_EV_EXIT], d[CW_EV_CONN], d[CW_EV_DATA],
+		       d[CW_EV_CLOSE], a.malformed);
 	}
 out:
 	ring_buffer__free(a.rb);
+	cw_egress_free(&a.egress);
 	credwatch_bpf__destroy(a.skel);
 	cw_findings_free(&a.f);
 	if (out && out != stdout)
@@ -352,8 +390,9 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"usage: credwatch run [OPTIONS]\n"
 		"\n"
-		"The host agent: watches every exec's argv and environment through eBPF and prints\n"
-		"findings as ECS JSON lines. Needs root. Stops cleanly on SIGINT/SIGTERM.\n"
+		"The host agent: watches every exec's argv and environment, and what processes send\n"
+		"on outbound TCP connections, through eBPF; prints findings as ECS JSON lines.\n"
+		"Needs root. Stops cleanly on SIGINT/SIGTERM.\n"
 		"\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --events                    also print observations (event.kind \"event\"),\n"
@@ -363,6 +402,9 @@ static void run_usage(FILE *f)
 		"                              (default 8M, min 128K; k/M suffixes)\n"
 		"  --stats-interval SECONDS    how often drops are checked and reported (default 10)\n"
 		"  --no-env                    do not capture exec environments\n"
+		"  --include-loopback          also watch connections to 127.0.0.0/8 and ::1\n"
+		"  --payload-cap BYTES         bytes captured per write on a watched connection\n"
+		"                              (default 16K, max 64K)\n"
 		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
@@ -386,13 +428,16 @@ int cw_cmd_run(int argc, char **argv)
 		{ "ringbuf-size", required_argument, NULL, 'R' },
 		{ "stats-interval", required_argument, NULL, 'S' },
 		{ "no-env", no_argument, NULL, 'N' },
+		{ "include-loopback", no_argument, NULL, 'L' },
+		{ "payload-cap", required_argument, NULL, 'P' },
 		{ "btf", required_argument, NULL, 'b' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT, .stats_interval = 10 };
+	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT, .stats_interval = 10,
+			      .payload_cap = CW_PAYLOAD_CAP_DEFAULT };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -411,6 +456,12 @@ int cw_cmd_run(int argc, char **argv)
 				return 1;
 			break;
 		case 'N': o.no_env = true; break;
+		case 'L': o.include_loopback = true; break;
+		case 'P':
+			if (cw_parse_u64("--payload-cap", optarg, 1, CW_PAYLOAD_CAP_MAX,
+					 &o.payload_cap))
+				return 1;
+			break;
 		case 'b': o.btf = optarg; break;
 		case 'k': o.key_file = optarg; break;
 		case 'v': cw_verbose++; break;

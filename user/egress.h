@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Outbound connections: where each goes (address, port, server name), the protocol it
+ * speaks, and one matcher stream per connection over the bytes the process sends.
+ */
+#ifndef CW_EGRESS_H
+#define CW_EGRESS_H
+
+#include <stdint.h>
+
+#include "decoder.h"
+#include "findings.h"
+
+#define CW_EGRESS_MAX_CONNS 16384	/* connections held at once; the oldest go first */
+
+struct cw_egress_conn;
+
+struct cw_egress {
+	struct cw_findings *f;
+	int conns_map_fd;	/* the kernel's table: told to stop capturing TLS connections */
+	struct cw_egress_conn **buckets;
+	size_t nbuckets, nconns;
+	/* counters */
+	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination;
+};
+
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd);
+void cw_egress_free(struct cw_egress *e);
+
+/* Each returns 0 or -errno (an output error). */
+int cw_egress_conn(struct cw_egress *e, const struct cw_event *ev);
+int cw_egress_data(struct cw_egress *e, const struct cw_event *ev);
+int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id);
+/* A process ended: its connections are closed. */
+int cw_egress_exit(struct cw_egress *e, uint32_t pid);
+
+/* Does name match one of the rule's destination globs (case-insensitive)? */
+bool cw_destination_allowed(const struct cw_rule *r, const char *name);
+
+#endif
