@@ -5,7 +5,7 @@
  * here, so the first thing each write probe does is the one map lookup that tells whether
  * the fd is tracked; untracked writes cost that lookup and nothing else.
  */
-#include "common.bpf.h"
+#include "egress.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -16,7 +16,6 @@
 
 /* Set by the agent before load. */
 const volatile bool cw_include_loopback = false;
-const volatile __u32 cw_payload_cap = CW_PAYLOAD_CAP_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -39,12 +38,7 @@ struct {
 	__type(value, struct pending_connect);
 } connecting SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cw_data_scratch);
-} data_scratch SEC(".maps");
+
 
 struct sockaddr_hdr {
 	__u16 family;
@@ -178,54 +172,6 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/*
- * Send up to `want` bytes of buf as data events of at most CW_CHUNK_MAX each; fd_offset is
- * the fd (high half) and where buf starts within the write (low half). Returns the bytes sent. A global function: the verifier
- * checks it once, not once per call site and loop iteration of its callers.
- */
-__noinline int cw_emit_data(__u64 conn_id, __u64 fd_offset, __u64 buf, __u64 want,
-			    __u64 total)
-{
-	__u32 fd = fd_offset >> 32, offset = (__u32)fd_offset;	/* BPF calls take 5 args */
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 zero = 0, done = 0;
-	struct cw_data_scratch *s = bpf_map_lookup_elem(&data_scratch, &zero);
-
-	if (!s)
-		return 0;
-	for (int i = 0; i < CW_CHUNKS_PER_WRITE; i++) {
-		__u32 n;
-
-		if (done >= want)
-			break;
-		n = want - done > CW_CHUNK_MAX ? CW_CHUNK_MAX : (__u32)(want - done);
-		/* n in [1, CW_CHUNK_MAX], in a form the verifier can bound */
-		n = cw_bound(n - 1, CW_CHUNK_MAX - 1) + 1;
-		if (bpf_probe_read_user(s->data, n, (const void *)(buf + done)))
-			break;
-		cw_fill_hdr(&s->ev.hdr, CW_EV_DATA);
-		s->ev.pid = id >> 32;
-		s->ev.tid = (__u32)id;
-		s->ev.fd = fd;
-		s->ev.uid = (__u32)bpf_get_current_uid_gid();
-		s->ev.cgroup_id = bpf_get_current_cgroup_id();
-		s->ev.conn_id = conn_id;
-		s->ev.len = n;
-		s->ev.offset = offset + done;
-		s->ev.total = total;
-		s->ev.source = CW_SRC_TCP;
-		s->ev.flags = 0;
-		s->ev.pad = 0;
-		bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
-		if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, 0)) {
-			cw_count_drop(CW_EV_DATA);
-			break;
-		}
-		done += n;
-	}
-	return (int)done;
-}
-
 /* The tracked connection for fd, if its payload is wanted. The hot path: keep it short. */
 static __always_inline struct cw_conn *tracked(__u32 fd)
 {
@@ -237,15 +183,52 @@ static __always_inline struct cw_conn *tracked(__u32 fd)
 	return c;
 }
 
+/*
+ * A TLS write in progress on this thread makes this socket write: tell the agent which fd
+ * (and connection) the TLS session writes to.
+ */
+static __always_inline void tls_bind(__u32 fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct cw_tls_pending *p = bpf_map_lookup_elem(&tls_pending, &tid);
+	struct cw_conn_key key = { .tgid = id >> 32, .fd = fd };
+	struct cw_bind_event *e;
+	struct cw_conn *c;
+
+	if (!p)
+		return;
+	if (bpf_ktime_get_ns() - p->ktime_ns < CW_TLS_BIND_WINDOW_NS) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			cw_fill_hdr(&e->hdr, CW_EV_BIND);
+			e->pid = key.tgid;
+			e->tid = tid;
+			e->fd = fd;
+			e->source = p->source;
+			e->pad = 0;
+			e->key = p->key;
+			c = bpf_map_lookup_elem(&conns, &key);
+			e->conn_id = c ? c->id : 0;
+			bpf_ringbuf_submit(e, 0);
+		} else {
+			cw_count_drop(CW_EV_BIND);
+		}
+	}
+	bpf_map_delete_elem(&tls_pending, &tid);
+}
+
 static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 {
-	struct cw_conn *c = tracked(fd);
+	struct cw_conn *c;
 	__u64 want;
 
-	if (!c || !len)
+	tls_bind(fd);
+	c = tracked(fd);
+	if (!c || !len || !cw_data_start(c->id, fd, CW_SRC_TCP))
 		return 0;
 	want = len < cw_payload_cap ? len : cw_payload_cap;
-	cw_emit_data(c->id, (__u64)fd << 32, (__u64)buf, want, len);
+	cw_emit_data((__u64)buf, want, len, 0);
 	return 0;
 }
 
@@ -268,11 +251,13 @@ struct iovec_user {
 
 static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt)
 {
-	struct cw_conn *c = tracked(fd);
+	struct cw_conn *c;
 	__u32 sent = 0;
 	struct iovec_user v;
 
-	if (!c)
+	tls_bind(fd);
+	c = tracked(fd);
+	if (!c || !cw_data_start(c->id, fd, CW_SRC_TCP))
 		return 0;
 	/* Each iovec's chunks carry that iovec's length as their total. */
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
@@ -284,8 +269,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 			break;
 		want = v.len < cw_payload_cap - sent ? v.len : cw_payload_cap - sent;
 		if (want)
-			sent += (__u32)cw_emit_data(c->id, (__u64)fd << 32 | sent, (__u64)v.base,
-						    want, v.len);
+			sent += (__u32)cw_emit_data((__u64)v.base, want, v.len, sent);
 	}
 	return 0;
 }
@@ -301,8 +285,10 @@ int handle_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
 	struct user_msghdr msg;
 
-	if (!tracked((__u32)ctx->args[0]))
+	if (!tracked((__u32)ctx->args[0])) {
+		tls_bind((__u32)ctx->args[0]);
 		return 0;
+	}
 	if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)ctx->args[1]))
 		return 0;
 	return on_iov((__u32)ctx->args[0], (const struct iovec_user *)msg.msg_iov,

@@ -40,6 +40,7 @@ enum cw_event_type {
 	CW_EV_CONN = 3,		/* a TCP socket connected (or connecting) */
 	CW_EV_DATA = 4,		/* bytes a process sent on a tracked socket */
 	CW_EV_CLOSE = 5,	/* a tracked socket was closed */
+	CW_EV_BIND = 6,		/* a TLS session wrote to a socket: which fd it is */
 	CW_EV_MAX,		/* size of the drop-counter map */
 };
 
@@ -125,7 +126,35 @@ _Static_assert(sizeof(struct cw_conn_event) == 88, "cw_conn_event layout");
 /* cw_data_event.source */
 enum cw_source {
 	CW_SRC_TCP = 1,		/* write/writev/sendto/sendmsg on a connected TCP socket */
+	CW_SRC_OPENSSL = 2,	/* SSL_write / SSL_write_ex plaintext (OpenSSL, BoringSSL) */
+	CW_SRC_GNUTLS = 3,	/* gnutls_record_send */
+	CW_SRC_NSS = 4,		/* PR_Write / PR_Send */
+	CW_SRC_GO = 5,		/* crypto/tls.(*Conn).Write */
+	CW_SRC_MAX,
 };
+
+/* A TLS write's session object (SSL *, gnutls_session_t, PRFileDesc *, *tls.Conn) is its
+ * stream key until a nested socket write binds it to an fd. */
+struct cw_bind_event {
+	struct cw_event_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 fd;
+	__u16 source;
+	__u16 pad;
+	__u64 key;		/* the session object's address */
+	__u64 conn_id;		/* the tracked connection on fd, 0 when untracked */
+};
+_Static_assert(sizeof(struct cw_bind_event) == 48, "cw_bind_event layout");
+
+/* A TLS write waiting, by thread, for the socket write it makes. */
+struct cw_tls_pending {
+	__u64 key;
+	__u64 ktime_ns;
+	__u16 source;
+	__u16 pad[3];
+};
+#define CW_TLS_BIND_WINDOW_NS	(50ull * 1000 * 1000)	/* older pending writes bind nothing */
 
 /* One chunk of one write, followed by len bytes. */
 struct cw_data_event {
@@ -135,7 +164,7 @@ struct cw_data_event {
 	__u32 fd;
 	__u32 uid;
 	__u64 cgroup_id;
-	__u64 conn_id;
+	__u64 conn_id;		/* TCP: the connection; TLS: the session object (stream key) */
 	__u32 len;		/* bytes in this chunk */
 	__u32 offset;		/* of this chunk within the write */
 	__u64 total;		/* bytes the write (writev: this iovec) asked to send */

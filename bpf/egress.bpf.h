@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* What the egress probes share: payload capture into data events, and pending TLS writes. */
+#ifndef CREDWATCH_EGRESS_BPF_H
+#define CREDWATCH_EGRESS_BPF_H
+
+#include "common.bpf.h"
+
+/* Set by the agent before load. */
+const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cw_data_scratch);
+} data_scratch SEC(".maps") __weak;
+
+/* TLS writes waiting for their socket write, by thread (see tls.bpf.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct cw_tls_pending);
+} tls_pending SEC(".maps") __weak;
+
+/*
+ * Send up to `want` bytes of buf as data events of at most CW_CHUNK_MAX each; `offset` is
+ * where buf starts within the write. The caller has filled the scratch event's identity
+ * (cw_data_start). Returns the bytes sent. A global function: the verifier checks it once,
+ * not once per call site and loop iteration of its callers.
+ */
+__weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 offset)
+{
+	__u32 zero = 0, done = 0;
+	struct cw_data_scratch *s = bpf_map_lookup_elem(&data_scratch, &zero);
+
+	if (!s)
+		return 0;
+	for (int i = 0; i < CW_CHUNKS_PER_WRITE; i++) {
+		__u32 n;
+
+		if (done >= want)
+			break;
+		n = want - done > CW_CHUNK_MAX ? CW_CHUNK_MAX : (__u32)(want - done);
+		/* n in [1, CW_CHUNK_MAX], in a form the verifier can bound */
+		n = cw_bound(n - 1, CW_CHUNK_MAX - 1) + 1;
+		if (bpf_probe_read_user(s->data, n, (const void *)(buf + done)))
+			break;
+		cw_fill_hdr(&s->ev.hdr, CW_EV_DATA);
+		s->ev.len = n;
+		s->ev.offset = offset + done;
+		s->ev.total = total;
+		if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, 0)) {
+			cw_count_drop(CW_EV_DATA);
+			break;
+		}
+		done += n;
+	}
+	return (int)done;
+}
+
+/* Fill the identity of the data events about to be sent; false when there is no scratch. */
+static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct cw_data_scratch *s = bpf_map_lookup_elem(&data_scratch, &zero);
+
+	if (!s)
+		return false;
+	s->ev.pid = id >> 32;
+	s->ev.tid = (__u32)id;
+	s->ev.fd = fd;
+	s->ev.uid = (__u32)bpf_get_current_uid_gid();
+	s->ev.cgroup_id = bpf_get_current_cgroup_id();
+	s->ev.conn_id = conn_id;
+	s->ev.source = source;
+	s->ev.flags = 0;
+	s->ev.pad = 0;
+	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
+	return true;
+}
+
+#endif /* CREDWATCH_EGRESS_BPF_H */

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * TLS plaintext: entry probes on the write functions of OpenSSL/BoringSSL, GnuTLS, NSS and Go
+ * crypto/tls, attached by the agent to every library or binary that has them (found by ELF
+ * symbol; no struct offsets anywhere). The plaintext is sent at entry, keyed by the session
+ * object; the socket write the library then makes on the same thread binds that key to an fd
+ * (net.bpf.c). Return probes only clear the pending write, and Go gets none: uretprobes
+ * corrupt Go stacks. (BPF_KPROBE reads the arguments of any pt_regs probe, uprobes too.)
+ */
+#include "egress.bpf.h"
+
+/* The BPF_KPROBE wrappers hand every body a ctx it need not use. */
+#pragma clang diagnostic ignored "-Wunused-parameter"
+
+static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u16 source)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct cw_tls_pending p = { .key = key, .source = source };
+	__u64 want;
+
+	if (len <= 0 || !buf || !cw_data_start(key, (__u32)-1, source))
+		return 0;
+	want = (__u64)len < cw_payload_cap ? (__u64)len : cw_payload_cap;
+	cw_emit_data((__u64)buf, want, (__u64)len, 0);
+	p.ktime_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&tls_pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int tls_done(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&tls_pending, &tid);
+	return 0;
+}
+
+/* int SSL_write(SSL *ssl, const void *buf, int num); SSL_write_ex has the same first three. */
+SEC("uprobe")
+int BPF_KPROBE(openssl_write, void *ssl, const void *buf, int num)
+{
+	return tls_write((__u64)ssl, buf, num, CW_SRC_OPENSSL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(openssl_write_ret)
+{
+	return tls_done();
+}
+
+/* ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t size); */
+SEC("uprobe")
+int BPF_KPROBE(gnutls_send, void *session, const void *data, __u64 size)
+{
+	return tls_write((__u64)session, data, (__s64)size, CW_SRC_GNUTLS);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(gnutls_send_ret)
+{
+	return tls_done();
+}
+
+/* PRInt32 PR_Write(PRFileDesc *fd, const void *buf, PRInt32 amount); PR_Send likewise. */
+SEC("uprobe")
+int BPF_KPROBE(nss_write, void *fd, const void *buf, int amount)
+{
+	return tls_write((__u64)fd, buf, amount, CW_SRC_NSS);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(nss_write_ret)
+{
+	return tls_done();
+}
+
+/*
+ * func (c *Conn) Write(b []byte) (int, error), Go register ABI (1.17+) on x86_64: c in RAX,
+ * b's pointer in RBX and its length in RCX.
+ */
+SEC("uprobe")
+int go_tls_write(struct pt_regs *ctx)
+{
+	return tls_write(ctx->ax, (const void *)ctx->bx, (__s64)ctx->cx, CW_SRC_GO);
+}
