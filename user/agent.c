@@ -21,6 +21,7 @@
 #include "credwatch.skel.h"
 #include "decoder.h"
 #include "egress.h"
+#include "tls_attach.h"
 #include "findings.h"
 #include "fingerprint.h"
 #include "log.h"
@@ -41,6 +42,7 @@ static const char *const ev_names[CW_EV_MAX] = {
 	[CW_EV_CONN] = "connect",
 	[CW_EV_DATA] = "data",
 	[CW_EV_CLOSE] = "close",
+	[CW_EV_BIND] = "bind",
 };
 
 struct agent {
@@ -48,6 +50,7 @@ struct agent {
 	struct ring_buffer *rb;
 	struct cw_findings f;
 	struct cw_egress egress;
+	struct cw_tls_attach tls;
 	int ncpus;
 	unsigned long long events[CW_EV_MAX];
 	unsigned long long malformed;
@@ -157,13 +160,22 @@ static int handle_event(void *ctx, void *data, size_t sz)
 	a->events[ev.type]++;
 	switch (ev.type) {
 	case CW_EV_EXEC:
+		/* A new image: its own binary may carry TLS (node, Go); its libraries are read
+		 * from its maps when it first connects. */
+		cw_tls_forget_pid(&a->tls, ev.exec.pid);
+		cw_tls_scan_exe(&a->tls, ev.exec.pid);
 		ret = cw_findings_exec(&a->f, &ev);
 		break;
 	case CW_EV_EXIT:
+		cw_tls_forget_pid(&a->tls, ev.exit.pid);
 		ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev.exit.pid) : 0;
 		break;
 	case CW_EV_CONN:
+		cw_tls_scan_pid(&a->tls, ev.conn.pid);
 		ret = cw_egress_conn(&a->egress, &ev);
+		break;
+	case CW_EV_BIND:
+		ret = cw_egress_bind(&a->egress, &ev);
 		break;
 	case CW_EV_DATA:
 		ret = cw_egress_data(&a->egress, &ev);
@@ -232,6 +244,10 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		cw_log("cannot attach probes: %s", strerror(-ret));
 		return ret;
 	}
+	/* TLS libraries: the system's, then whatever running processes have mapped. */
+	cw_tls_attach_init(&a->tls, a->skel);
+	cw_tls_scan_system(&a->tls);
+	cw_tls_scan_all(&a->tls);
 	ret = cw_egress_init(&a->egress, &a->f, bpf_map__fd(a->skel->maps.conns));
 	if (ret) {
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));
@@ -325,8 +341,9 @@ static int run(const struct run_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, fingerprint key %s",
-	       rs.n, o->ringbuf_size >> 10, o->no_env ? "off" : "on", key.path);
+	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, TLS probes on %zu files, "
+	       "fingerprint key %s", rs.n, o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
+	       key.path);
 
 	next_stats = now_s() + (double)o->stats_interval;
 	ret = 0;
@@ -343,6 +360,10 @@ static int run(const struct run_opts *o)
 		}
 		if (fflush(out)) {
 			cw_log("cannot write findings: %s", strerror(errno));
+			ret = 1;
+			break;
+		}
+		if (cw_egress_tick(&a.egress, (uint64_t)(now_s() * 1e9))) {
 			ret = 1;
 			break;
 		}
@@ -366,16 +387,19 @@ static int run(const struct run_opts *o)
 			dsum += d[t];
 		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent; "
 		       "%llu alerts, %llu observations; %llu dropped (exec=%llu exit=%llu "
-		       "connect=%llu data=%llu close=%llu); %llu malformed",
+		       "connect=%llu data=%llu close=%llu bind=%llu); %llu malformed; TLS probes "
+		       "on %zu files (%llu not attached: limit)",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
 		       (unsigned long long)a.f.alerts, (unsigned long long)a.f.observations,
 		       dsum, d[CW_EV_EXEC], d[CW_EV_EXIT], d[CW_EV_CONN], d[CW_EV_DATA],
-		       d[CW_EV_CLOSE], a.malformed);
+		       d[CW_EV_CLOSE], d[CW_EV_BIND], a.malformed, a.tls.n,
+		       (unsigned long long)a.tls.limit_hits);
 	}
 out:
 	ring_buffer__free(a.rb);
 	cw_egress_free(&a.egress);
+	cw_tls_attach_free(&a.tls);
 	credwatch_bpf__destroy(a.skel);
 	cw_findings_free(&a.f);
 	if (out && out != stdout)

@@ -64,12 +64,21 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 			return bad(why, "data record length past its bound");
 		if (out->data.len > sz - sizeof(out->data))
 			return bad(why, "data record length past the end of the record");
+		if (out->data.source < CW_SRC_TCP || out->data.source >= CW_SRC_MAX)
+			return bad(why, "data record from an unknown source");
 		out->payload = (const char *)data + sizeof(out->data);
 		return 0;
 	case CW_EV_CLOSE:
 		if (sz < sizeof(out->close))
 			return bad(why, "close record too short");
 		memcpy(&out->close, data, sizeof(out->close));
+		return 0;
+	case CW_EV_BIND:
+		if (sz < sizeof(out->bind))
+			return bad(why, "bind record too short");
+		memcpy(&out->bind, data, sizeof(out->bind));
+		if (out->bind.source < CW_SRC_OPENSSL || out->bind.source >= CW_SRC_MAX)
+			return bad(why, "bind record from an unknown TLS library");
 		return 0;
 	default:
 		return bad(why, "unknown event type");

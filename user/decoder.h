@@ -15,6 +15,7 @@ struct cw_event {
 		struct cw_conn_event conn;
 		struct cw_data_event data;
 		struct cw_close_event close;
+		struct cw_bind_event bind;
 	};
 	/* exec: views into the record's payload (not NUL-terminated) */
 	const char *path;

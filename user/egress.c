@@ -23,6 +23,18 @@
 
 #define HEAD_MAX 4096		/* bytes of a connection kept to find its server name */
 #define SEEN_MAX 8		/* fingerprints remembered per connection, for dedup */
+#define HELD_MAX 8		/* TLS findings waiting for their socket, per session */
+#define HOLD_NS (1000ull * 1000 * 1000)	/* then they go out without a destination */
+
+/* A TLS finding seen before its session was bound to a socket. The secret is kept in memory
+ * only until then, to classify and fingerprint it like any other; it is never written. */
+struct held {
+	const struct cw_rule *rule;
+	enum cw_checksum checksum;
+	char *secret;
+	size_t len;
+	uint64_t ktime_ns;
+};
 
 struct cw_egress_conn {
 	struct cw_egress_conn *next;	/* bucket chain */
@@ -42,7 +54,30 @@ struct cw_egress_conn {
 	uint64_t bytes;
 	unsigned char seen[SEEN_MAX][8];	/* first bytes of reported fingerprints */
 	size_t nseen;
+	/* TLS sessions: plaintext from a library probe, keyed by the session object */
+	bool tls;
+	uint64_t key;
+	uint16_t source;
+	bool bound;		/* the socket it writes to is known */
+	struct held held[HELD_MAX];
+	size_t nheld;
 };
+
+static const char *source_name(uint16_t src)
+{
+	switch (src) {
+	case CW_SRC_OPENSSL: return "openssl";
+	case CW_SRC_GNUTLS: return "gnutls";
+	case CW_SRC_NSS: return "nss";
+	case CW_SRC_GO: return "go";
+	default: return "plaintext";
+	}
+}
+
+static uint64_t tls_id(uint32_t pid, uint64_t key)
+{
+	return (key ^ ((uint64_t)pid << 40)) * 0x9E3779B97F4A7C15ull | 1;
+}
 
 int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd)
 {
@@ -54,12 +89,27 @@ int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd)
 	return e->buckets ? 0 : -ENOMEM;
 }
 
+static struct cw_egress_conn **bucket(struct cw_egress *e, uint64_t id)
+{
+	return &e->buckets[(id * 0x9E3779B97F4A7C15ull) >> 52 & (e->nbuckets - 1)];
+}
+
+/* A TCP connection by its id. */
 static struct cw_egress_conn **slot(struct cw_egress *e, uint64_t id)
 {
-	struct cw_egress_conn **pp = &e->buckets[(id * 0x9E3779B97F4A7C15ull) >> 52 &
-						 (e->nbuckets - 1)];
+	struct cw_egress_conn **pp = bucket(e, id);
 
-	while (*pp && (*pp)->id != id)
+	while (*pp && ((*pp)->id != id || (*pp)->tls))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* A TLS session by process and session object. */
+static struct cw_egress_conn **tls_slot(struct cw_egress *e, uint32_t pid, uint64_t key)
+{
+	struct cw_egress_conn **pp = bucket(e, tls_id(pid, key));
+
+	while (*pp && (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -103,7 +153,7 @@ static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_
 	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
 	n = readlink(link, c->exe, sizeof(c->exe) - 1);
 	c->exe[n > 0 ? n : 0] = '\0';
-	pp = slot(e, id);
+	pp = bucket(e, id);
 	c->next = *pp;
 	*pp = c;
 	e->nconns++;
@@ -186,9 +236,8 @@ static bool seen_before(struct cw_egress_conn *c, const char *fp_hex)
 	return false;
 }
 
-static int on_egress_match(const struct cw_match *m, void *arg)
+static int report(struct match_ctx *x, const struct cw_match *m)
 {
-	struct match_ctx *x = arg;
 	struct cw_egress_conn *c = x->c;
 	struct cw_findings *f = x->e->f;
 	struct cw_json *j = &f->j;
@@ -219,7 +268,7 @@ static int on_egress_match(const struct cw_match *m, void *arg)
 	cw_json_obj_end(j);
 	put_destination(j, c);
 	cw_json_kobj(j, "tls");
-	cw_json_kstr(j, "library", "plaintext");
+	cw_json_kstr(j, "library", source_name(c->tls ? c->source : CW_SRC_TCP));
 	cw_json_obj_end(j);
 	cw_finding_host(f, c->uid, c->cgroup_id);
 	cw_json_kuint(j, "fd", c->fd);
@@ -236,6 +285,51 @@ static int on_egress_match(const struct cw_match *m, void *arg)
 	return x->err;
 }
 
+/* Send out what a session held; with its destination when it has been bound. */
+static int flush_held(struct cw_egress *e, struct cw_egress_conn *c)
+{
+	struct match_ctx x = { .e = e, .c = c };
+	int ret = 0;
+
+	for (size_t i = 0; i < c->nheld; i++) {
+		struct held *h = &c->held[i];
+		struct cw_match m = { .rule = h->rule, .secret = h->secret, .len = h->len,
+				      .checksum = h->checksum };
+
+		x.ktime_ns = h->ktime_ns;
+		if (!ret)
+			ret = report(&x, &m);
+		explicit_bzero(h->secret, h->len);
+		free(h->secret);
+	}
+	c->nheld = 0;
+	return ret;
+}
+
+static int on_egress_match(const struct cw_match *m, void *arg)
+{
+	struct match_ctx *x = arg;
+	struct cw_egress_conn *c = x->c;
+	struct held *h;
+
+	if (!c->tls || c->bound)
+		return report(x, m);
+	/* Not yet bound to a socket: hold it until the bind (or the hold time) comes. */
+	if (c->nheld == HELD_MAX && (x->err = flush_held(x->e, c)))
+		return x->err;
+	h = &c->held[c->nheld];
+	h->secret = malloc(m->len);
+	if (!h->secret)
+		return report(x, m);
+	memcpy(h->secret, m->secret, m->len);
+	h->len = m->len;
+	h->rule = m->rule;
+	h->checksum = m->checksum;
+	h->ktime_ns = x->ktime_ns;
+	c->nheld++;
+	return 0;
+}
+
 /* Stop the kernel copying a connection's bytes: after a ClientHello they are ciphertext. */
 static void stop_capture(struct cw_egress *e, const struct cw_egress_conn *c)
 {
@@ -249,13 +343,86 @@ static void stop_capture(struct cw_egress *e, const struct cw_egress_conn *c)
 	bpf_map_update_elem(e->conns_map_fd, &key, &val, BPF_EXIST);
 }
 
-int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
+/* Plaintext a TLS library was given to send: the session's stream. */
+static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
-	struct cw_egress_conn **pp = slot(e, d->conn_id), *c = *pp;
+	struct cw_egress_conn *c = *tls_slot(e, d->pid, d->conn_id);
 	struct match_ctx x = { .e = e, .ktime_ns = d->hdr.ktime_ns };
 	int ret;
 
+	if (!c) {
+		c = conn_new(e, tls_id(d->pid, d->conn_id), d->pid, (uint32_t)-1);
+		if (!c)
+			return -ENOMEM;
+		c->tls = true;
+		c->key = d->conn_id;
+		c->uid = d->uid;
+		c->cgroup_id = d->cgroup_id;
+		memcpy(c->comm, d->comm, CW_COMM_LEN);
+	}
+	c->source = d->source;
+	c->last_ns = d->hdr.ktime_ns;
+	c->bytes += d->len;
+	e->bytes += d->len;
+	/* The server name from the plaintext itself (HTTP/1.x Host) when the socket gave none. */
+	if (c->head_len < HEAD_MAX && (c->proto == CW_PROTO_UNKNOWN ||
+				       (c->proto == CW_PROTO_HTTP && !c->server[0]))) {
+		size_t take = d->len < HEAD_MAX - c->head_len ? d->len : HEAD_MAX - c->head_len;
+		char name[256];
+
+		memcpy(c->head + c->head_len, ev->payload, take);
+		c->head_len += take;
+		c->proto = cw_proto_detect(c->head, c->head_len, name, sizeof(name));
+		if (name[0] && !c->server[0])
+			snprintf(c->server, sizeof(c->server), "%s", name);
+	}
+	x.c = c;
+	ret = cw_stream_write(c->stream, ev->payload, d->len, on_egress_match, &x);
+	return ret < 0 ? ret : x.err;
+}
+
+int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
+{
+	const struct cw_bind_event *b = &ev->bind;
+	struct cw_egress_conn *c = *tls_slot(e, b->pid, b->key), *tcp;
+
+	if (!c || c->bound)
+		return 0;
+	c->bound = true;
+	c->fd = b->fd;
+	tcp = b->conn_id ? *slot(e, b->conn_id) : NULL;
+	if (tcp) {
+		c->dst = tcp->dst;
+		c->have_dst = tcp->have_dst;
+		if (tcp->server[0])	/* the SNI: what the client asked for */
+			snprintf(c->server, sizeof(c->server), "%s", tcp->server);
+	}
+	return flush_held(e, c);
+}
+
+int cw_egress_tick(struct cw_egress *e, uint64_t now_ns)
+{
+	int ret = 0;
+
+	for (size_t b = 0; b < e->nbuckets && e->nconns; b++)
+		for (struct cw_egress_conn *c = e->buckets[b]; c; c = c->next)
+			if (c->nheld && now_ns - c->held[0].ktime_ns > HOLD_NS && !ret)
+				ret = flush_held(e, c);
+	return ret;
+}
+
+int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
+{
+	const struct cw_data_event *d = &ev->data;
+	struct cw_egress_conn **pp, *c;
+	struct match_ctx x = { .e = e, .ktime_ns = d->hdr.ktime_ns };
+	int ret;
+
+	if (d->source != CW_SRC_TCP)
+		return tls_data(e, ev);
+	pp = slot(e, d->conn_id);
+	c = *pp;
 	if (!c) {	/* its connect record was dropped: keep what the data says */
 		c = conn_new(e, d->conn_id, d->pid, d->fd);
 		if (!c)
@@ -298,7 +465,10 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 
 	*pp = c->next;
 	e->nconns--;
+	c->bound = true;	/* nothing more will bind it: report what remains now */
 	ret = cw_stream_close(c->stream, on_egress_match, &x);
+	if (!x.err)
+		x.err = flush_held(e, c);
 	free(c);
 	return ret < 0 ? ret : x.err;
 }
@@ -306,10 +476,22 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id)
 {
 	struct cw_egress_conn **pp = slot(e, conn_id);
+	int ret = *pp ? conn_end(e, pp) : 0, r;
 
-	(void)pid;
-	(void)fd;
-	return *pp ? conn_end(e, pp) : 0;
+	/* TLS sessions that wrote to this socket end with it. */
+	for (size_t b = 0; b < e->nbuckets && e->nconns; b++) {
+		pp = &e->buckets[b];
+		while (*pp) {
+			if ((*pp)->tls && (*pp)->pid == pid && (*pp)->bound && (*pp)->fd == fd) {
+				r = conn_end(e, pp);
+				if (r && !ret)
+					ret = r;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	return ret;
 }
 
 int cw_egress_exit(struct cw_egress *e, uint32_t pid)

@@ -31,6 +31,10 @@ void cw_egress_free(struct cw_egress *e);
 int cw_egress_conn(struct cw_egress *e, const struct cw_event *ev);
 int cw_egress_data(struct cw_egress *e, const struct cw_event *ev);
 int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id);
+/* A TLS session wrote to a socket: its findings get that socket's destination. */
+int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev);
+/* Findings held for an unbound TLS session go out without a destination after a while. */
+int cw_egress_tick(struct cw_egress *e, uint64_t now_ns);
 /* A process ended: its connections are closed. */
 int cw_egress_exit(struct cw_egress *e, uint32_t pid);
 

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Uprobes attach to a file, not a process: one attachment per (device, inode) serves every
+ * process that maps it, host or container. Symbols are looked up in .dynsym and .symtab, so
+ * statically linked TLS (node exports SSL_write from its own binary; Go keeps crypto/tls in
+ * its symbol table) is found like a shared library.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <glob.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "credwatch.h"
+#include "credwatch.skel.h"
+#include "log.h"
+#include "tls_attach.h"
+
+#define LINKS_PER_TARGET 8
+
+struct cw_tls_target {
+	dev_t dev;
+	ino_t ino;
+	char path[512];
+	struct bpf_link *links[LINKS_PER_TARGET];
+	int nlinks;
+};
+
+static const struct {
+	const char *sym;
+	enum cw_source src;
+} entry_points[] = {
+	{ "SSL_write", CW_SRC_OPENSSL },
+	{ "SSL_write_ex", CW_SRC_OPENSSL },
+	{ "gnutls_record_send", CW_SRC_GNUTLS },
+	{ "PR_Write", CW_SRC_NSS },
+	{ "PR_Send", CW_SRC_NSS },
+	{ "crypto/tls.(*Conn).Write", CW_SRC_GO },
+};
+#define N_ENTRY (sizeof(entry_points) / sizeof(entry_points[0]))
+
+void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel)
+{
+	memset(a, 0, sizeof(*a));
+	a->skel = skel;
+	elf_version(EV_CURRENT);
+}
+
+void cw_tls_attach_free(struct cw_tls_attach *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		for (int k = 0; k < a->t[i].nlinks; k++)
+			bpf_link__destroy(a->t[i].links[k]);
+	free(a->t);
+	free(a->checked);
+	free(a->scanned);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The entry points an ELF file defines (a bit per symbol index in entry_points). */
+static unsigned defined_entry_points(const char *path)
+{
+	unsigned found = 0;
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			for (size_t k = 0; name && k < N_ENTRY; k++)
+				if (!strcmp(name, entry_points[k].sym))
+					found |= 1u << k;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
+}
+
+unsigned cw_tls_symbols(const char *path)
+{
+	unsigned eps = defined_entry_points(path), srcs = 0;
+
+	for (size_t k = 0; k < N_ENTRY; k++)
+		if (eps & (1u << k))
+			srcs |= 1u << entry_points[k].src;
+	return srcs;
+}
+
+static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < a->nchecked; i++)
+		if (a->checked[i].dev == dev && a->checked[i].ino == ino)
+			return true;
+	if (a->nchecked == a->capchecked) {
+		size_t ncap = a->capchecked ? 2 * a->capchecked : 256;
+		struct cw_file_id *n = realloc(a->checked, ncap * sizeof(*n));
+
+		if (!n)
+			return true;	/* cannot remember it: do not attach twice */
+		a->checked = n;
+		a->capchecked = ncap;
+	}
+	a->checked[a->nchecked++] = (struct cw_file_id){ dev, ino };
+	return false;
+}
+
+static struct bpf_program *entry_prog(struct credwatch_bpf *skel, enum cw_source src, bool ret)
+{
+	switch (src) {
+	case CW_SRC_OPENSSL: return ret ? skel->progs.openssl_write_ret : skel->progs.openssl_write;
+	case CW_SRC_GNUTLS: return ret ? skel->progs.gnutls_send_ret : skel->progs.gnutls_send;
+	case CW_SRC_NSS: return ret ? skel->progs.nss_write_ret : skel->progs.nss_write;
+	case CW_SRC_GO: return ret ? NULL : skel->progs.go_tls_write;	/* never uretprobes */
+	default: return NULL;
+	}
+}
+
+/* Look at one file once; attach to its TLS entry points if it has any. */
+static void consider(struct cw_tls_attach *a, const char *path)
+{
+	struct cw_tls_target *t;
+	unsigned eps;
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || checked_before(a, st.st_dev, st.st_ino))
+		return;
+	eps = defined_entry_points(path);
+	if (!eps)
+		return;
+	if (a->n >= CW_TLS_TARGETS_MAX) {
+		if (!a->limit_hits++)
+			cw_log("TLS probes: %d files already attached, not attaching %s (and later "
+			       "ones: counted)", CW_TLS_TARGETS_MAX, path);
+		return;
+	}
+	if (a->n == a->cap) {
+		size_t ncap = a->cap ? 2 * a->cap : 16;
+		struct cw_tls_target *nt = realloc(a->t, ncap * sizeof(*nt));
+
+		if (!nt)
+			return;
+		a->t = nt;
+		a->cap = ncap;
+	}
+	t = &a->t[a->n];
+	memset(t, 0, sizeof(*t));
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	for (size_t k = 0; k < N_ENTRY; k++) {
+		if (!(eps & (1u << k)))
+			continue;
+		for (int ret = 0; ret < 2 && t->nlinks < LINKS_PER_TARGET; ret++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = entry_points[k].sym,
+				    .retprobe = ret);
+			struct bpf_program *prog = entry_prog(a->skel, entry_points[k].src, ret);
+			struct bpf_link *l;
+
+			if (!prog)
+				continue;
+			l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+			if (!l) {
+				a->failures++;
+				cw_debug("TLS probe %s%s on %s: %s", entry_points[k].sym,
+					 ret ? " (return)" : "", path, strerror(errno));
+				continue;
+			}
+			t->links[t->nlinks++] = l;
+			a->links++;
+		}
+	}
+	if (t->nlinks) {
+		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);
+		a->n++;
+	}
+}
+
+void cw_tls_scan_system(struct cw_tls_attach *a)
+{
+	static const char *const patterns[] = {
+		"/usr/lib/*-linux-gnu/libssl.so*", "/lib/*-linux-gnu/libssl.so*",
+		"/usr/lib64/libssl.so*", "/usr/lib/libssl.so*",
+		"/usr/lib/*-linux-gnu/libgnutls.so*", "/usr/lib64/libgnutls.so*",
+		"/usr/lib/*-linux-gnu/libnspr4.so", "/usr/lib64/libnspr4.so",
+	};
+
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+
+		if (glob(patterns[i], 0, NULL, &g))
+			continue;
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			consider(a, g.gl_pathv[k]);
+		globfree(&g);
+	}
+}
+
+static bool pid_scanned(struct cw_tls_attach *a, uint32_t pid)
+{
+	for (size_t i = 0; i < a->nscanned; i++)
+		if (a->scanned[i] == pid)
+			return true;
+	return false;
+}
+
+void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid)
+{
+	for (size_t i = 0; i < a->nscanned; i++)
+		if (a->scanned[i] == pid) {
+			a->scanned[i] = a->scanned[--a->nscanned];
+			return;
+		}
+}
+
+void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	consider(a, path);
+}
+
+void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid)
+{
+	char maps[64], line[1024], path[1200];
+	FILE *f;
+
+	if (pid_scanned(a, pid))
+		return;
+	if (a->nscanned == a->capscanned) {
+		size_t ncap = a->capscanned ? 2 * a->capscanned : 256;
+		uint32_t *n = realloc(a->scanned, ncap * sizeof(*n));
+
+		if (!n)
+			return;
+		a->scanned = n;
+		a->capscanned = ncap;
+	}
+	a->scanned[a->nscanned++] = pid;
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], *file;
+
+		/* address perms offset dev inode path: executable file mappings only */
+		if (sscanf(line, "%*s %7s", perms) != 1 || perms[2] != 'x')
+			continue;
+		file = strchr(line, '/');
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		if (strstr(file, " (deleted)"))
+			continue;
+		/* Through the process's root: a container's libraries are not the host's. */
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, file);
+		consider(a, path);
+	}
+	fclose(f);
+}
+
+void cw_tls_scan_all(struct cw_tls_attach *a)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(e->d_name, &end, 10);
+
+		if (*end || !pid)
+			continue;
+		cw_tls_scan_pid(a, (uint32_t)pid);
+	}
+	closedir(d);
+}

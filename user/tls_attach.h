@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Finding TLS libraries and binaries and attaching the TLS probes to them: by ELF symbol,
+ * once per file (device, inode), wherever the process sees it (/proc/PID/root).
+ */
+#ifndef CW_TLS_ATTACH_H
+#define CW_TLS_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct credwatch_bpf;
+struct cw_tls_target;
+
+#define CW_TLS_TARGETS_MAX 256	/* files with probes attached at once */
+
+struct cw_tls_attach {
+	struct credwatch_bpf *skel;
+	struct cw_tls_target *t;
+	size_t n, cap;
+	struct cw_file_id {
+		dev_t dev;
+		ino_t ino;
+	} *checked;		/* files already looked at, with or without TLS symbols */
+	size_t nchecked, capchecked;
+	uint32_t *scanned;	/* pids whose maps were read since their last exec */
+	size_t nscanned, capscanned;
+	uint64_t links, limit_hits, failures;
+};
+
+void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel);
+void cw_tls_attach_free(struct cw_tls_attach *a);
+
+/* The system's own TLS libraries, and every running process's mappings. */
+void cw_tls_scan_system(struct cw_tls_attach *a);
+void cw_tls_scan_all(struct cw_tls_attach *a);
+/* A process's mapped files (once per exec), or only its executable (right after exec). */
+void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid);
+void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid);
+/* Forget a pid (it exec'd or exited): its maps are read again on its next connect. */
+void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid);
+
+/* Which TLS entry points an ELF file defines: a bit per enum cw_source, 0 for none. */
+unsigned cw_tls_symbols(const char *path);
+
+#endif
