@@ -198,6 +198,10 @@ static __always_inline void tls_bind(__u32 fd)
 
 	if (!p)
 		return;
+	/* Only a TCP socket write binds: a log line the thread writes in between does not. */
+	if (!bpf_map_lookup_elem(&conns, &key) &&
+	    !fd_is_tcp((struct task_struct *)bpf_get_current_task(), fd))
+		return;
 	if (bpf_ktime_get_ns() - p->ktime_ns < CW_TLS_BIND_WINDOW_NS) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (e) {

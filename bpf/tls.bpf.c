@@ -3,9 +3,10 @@
  * TLS plaintext: entry probes on the write functions of OpenSSL/BoringSSL, GnuTLS, NSS and Go
  * crypto/tls, attached by the agent to every library or binary that has them (found by ELF
  * symbol; no struct offsets anywhere). The plaintext is sent at entry, keyed by the session
- * object; the socket write the library then makes on the same thread binds that key to an fd
- * (net.bpf.c). Return probes only clear the pending write, and Go gets none: uretprobes
- * corrupt Go stacks. (BPF_KPROBE reads the arguments of any pt_regs probe, uprobes too.)
+ * object; the next write the same thread makes to a TCP socket binds that key to an fd
+ * (net.bpf.c): inside the call for libraries that write as they go, right after it for those
+ * that write through memory BIOs from an event loop (node). No return probes: they are
+ * costly, and they corrupt Go stacks. (BPF_KPROBE reads the arguments of any pt_regs probe.)
  */
 #include "egress.bpf.h"
 
@@ -27,13 +28,6 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	return 0;
 }
 
-static __always_inline int tls_done(void)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	bpf_map_delete_elem(&tls_pending, &tid);
-	return 0;
-}
 
 /* int SSL_write(SSL *ssl, const void *buf, int num); SSL_write_ex has the same first three. */
 SEC("uprobe")
@@ -42,11 +36,6 @@ int BPF_KPROBE(openssl_write, void *ssl, const void *buf, int num)
 	return tls_write((__u64)ssl, buf, num, CW_SRC_OPENSSL);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(openssl_write_ret)
-{
-	return tls_done();
-}
 
 /* ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t size); */
 SEC("uprobe")
@@ -55,11 +44,6 @@ int BPF_KPROBE(gnutls_send, void *session, const void *data, __u64 size)
 	return tls_write((__u64)session, data, (__s64)size, CW_SRC_GNUTLS);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(gnutls_send_ret)
-{
-	return tls_done();
-}
 
 /* PRInt32 PR_Write(PRFileDesc *fd, const void *buf, PRInt32 amount); PR_Send likewise. */
 SEC("uprobe")
@@ -68,11 +52,6 @@ int BPF_KPROBE(nss_write, void *fd, const void *buf, int amount)
 	return tls_write((__u64)fd, buf, amount, CW_SRC_NSS);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(nss_write_ret)
-{
-	return tls_done();
-}
 
 /*
  * func (c *Conn) Write(b []byte) (int, error), Go register ABI (1.17+) on x86_64: c in RAX,

@@ -130,13 +130,13 @@ static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
 	return false;
 }
 
-static struct bpf_program *entry_prog(struct credwatch_bpf *skel, enum cw_source src, bool ret)
+static struct bpf_program *entry_prog(struct credwatch_bpf *skel, enum cw_source src)
 {
 	switch (src) {
-	case CW_SRC_OPENSSL: return ret ? skel->progs.openssl_write_ret : skel->progs.openssl_write;
-	case CW_SRC_GNUTLS: return ret ? skel->progs.gnutls_send_ret : skel->progs.gnutls_send;
-	case CW_SRC_NSS: return ret ? skel->progs.nss_write_ret : skel->progs.nss_write;
-	case CW_SRC_GO: return ret ? NULL : skel->progs.go_tls_write;	/* never uretprobes */
+	case CW_SRC_OPENSSL: return skel->progs.openssl_write;
+	case CW_SRC_GNUTLS: return skel->progs.gnutls_send;
+	case CW_SRC_NSS: return skel->progs.nss_write;
+	case CW_SRC_GO: return skel->progs.go_tls_write;
 	default: return NULL;
 	}
 }
@@ -176,24 +176,21 @@ static void consider(struct cw_tls_attach *a, const char *path)
 	for (size_t k = 0; k < N_ENTRY; k++) {
 		if (!(eps & (1u << k)))
 			continue;
-		for (int ret = 0; ret < 2 && t->nlinks < LINKS_PER_TARGET; ret++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = entry_points[k].sym,
-				    .retprobe = ret);
-			struct bpf_program *prog = entry_prog(a->skel, entry_points[k].src, ret);
-			struct bpf_link *l;
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = entry_points[k].sym);
+		struct bpf_program *prog = entry_prog(a->skel, entry_points[k].src);
+		struct bpf_link *l;
 
-			if (!prog)
-				continue;
-			l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
-			if (!l) {
-				a->failures++;
-				cw_debug("TLS probe %s%s on %s: %s", entry_points[k].sym,
-					 ret ? " (return)" : "", path, strerror(errno));
-				continue;
-			}
-			t->links[t->nlinks++] = l;
-			a->links++;
+		if (!prog || t->nlinks >= LINKS_PER_TARGET)
+			continue;
+		l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+		if (!l) {
+			a->failures++;
+			cw_debug("TLS probe %s on %s: %s", entry_points[k].sym, path,
+				 strerror(errno));
+			continue;
 		}
+		t->links[t->nlinks++] = l;
+		a->links++;
 	}
 	if (t->nlinks) {
 		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);
