@@ -25,6 +25,7 @@
 #define SEEN_MAX 8		/* fingerprints remembered per connection, for dedup */
 #define HELD_MAX 8		/* TLS findings waiting for their socket, per session */
 #define HOLD_NS (1000ull * 1000 * 1000)	/* then they go out without a destination */
+#define QUIET_NS (300ull * 1000 * 1000)	/* a connection this quiet has said all for now */
 
 /* A TLS finding seen before its session was bound to a socket. The secret is kept in memory
  * only until then, to classify and fingerprint it like any other; it is never written. */
@@ -405,10 +406,19 @@ int cw_egress_tick(struct cw_egress *e, uint64_t now_ns)
 {
 	int ret = 0;
 
-	for (size_t b = 0; b < e->nbuckets && e->nconns; b++)
-		for (struct cw_egress_conn *c = e->buckets[b]; c; c = c->next)
-			if (c->nheld && now_ns - c->held[0].ktime_ns > HOLD_NS && !ret)
+	for (size_t b = 0; b < e->nbuckets && e->nconns && !ret; b++) {
+		for (struct cw_egress_conn *c = e->buckets[b]; c && !ret; c = c->next) {
+			/* A connection gone quiet: what its stream holds is final. */
+			if (now_ns - c->last_ns > QUIET_NS) {
+				struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
+
+				ret = cw_stream_flush(c->stream, on_egress_match, &x);
+				ret = ret < 0 ? ret : x.err;
+			}
+			if (!ret && c->nheld && now_ns - c->held[0].ktime_ns > HOLD_NS)
 				ret = flush_held(e, c);
+		}
+	}
 	return ret;
 }
 

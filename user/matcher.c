@@ -25,6 +25,13 @@
 
 #define CW_WINDOW_MAX (16u << 10)	/* longest match a confirm window covers */
 #define CW_LOOKAHEAD 256		/* bytes past a hit the confirm may need (\b, (?!...)) */
+/*
+ * A stream holds a confirmed hit until this much data follows it (or cw_stream_flush, or the
+ * close), so that a better hit of another rule on the same bytes, confirmed a write later,
+ * still wins over it as it does in a block scan.
+ */
+#define CW_STREAM_HOLD 1024
+#define CW_RECENT 16			/* emitted hits a stream remembers, for overlaps */
 
 struct compiled {
 	const struct cw_rule *rule;
@@ -82,6 +89,9 @@ struct cw_stream {
 	size_t npend, cappend;
 	uint64_t *covered;	/* per rule, stream offsets */
 	uint64_t *last_end;
+	struct hits held;	/* confirmed, not yet reported; stream offsets */
+	struct cw_match recent[CW_RECENT];	/* last reported, for overlaps */
+	size_t nrecent;
 };
 
 const char *cw_engine_name(enum cw_engine e)
@@ -467,6 +477,8 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 			sublen = sj->len;	/* cut short by the window: look again in full */
 			continue;
 		}
+		if (me == sj->len && !sj->eof)
+			return -EAGAIN;	/* it runs to the end of the data: it may still grow */
 		ss = ms;
 		se = me;
 		if (rc >= 2 && ov[2] != PCRE2_UNSET) {
@@ -680,8 +692,53 @@ struct cw_stream *cw_stream_open(struct cw_matcher *m)
 }
 
 /*
+ * Report the held hits that are final (CW_STREAM_HOLD bytes follow them, or all when `all`),
+ * in stream order, unless a better overlapping hit, held or already reported, covers them.
+ */
+static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
+{
+	struct hits *h = &s->held;
+	uint64_t data_end = s->base + s->len;
+	size_t i, j, k = 0;
+	int kept = 0;
+
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
+	for (i = 0; i < h->n; i++) {
+		struct hit *x = &h->v[i];
+		bool beaten = false, final = all || x->m.start + x->m.len + CW_STREAM_HOLD <= data_end;
+
+		for (j = 0; j < h->n && !beaten; j++)
+			beaten = j != i && overlaps(&x->m, &h->v[j].m) &&
+				 beats(&h->v[j].m, j, &x->m, i);
+		for (j = 0; j < s->nrecent && j < CW_RECENT && !beaten; j++)
+			beaten = overlaps(&x->m, &s->recent[j]) &&
+				 s->recent[j].rule->priority >= x->m.rule->priority;
+		if (!final && !beaten) {
+			h->v[k++] = *x;	/* keep it: a better one may still come */
+			continue;
+		}
+		if (beaten || x->veto)
+			continue;
+		s->recent[s->nrecent++ % CW_RECENT] = x->m;
+		kept++;
+		if (cb) {
+			struct cw_match out = x->m;
+
+			out.secret = s->buf + (out.start - s->base);
+			if (cb(&out, arg)) {
+				cb = NULL;	/* the caller stops listening; keep the state right */
+			}
+		}
+	}
+	h->n = k;
+	return kept;
+}
+
+/*
  * Confirm what can be confirmed: hits with enough data after them (or all, at the close),
- * and the PCRE2-only rules over the data they have not covered yet. Then report.
+ * and the PCRE2-only rules over the data they have not covered yet. The confirmed hits join
+ * the held ones; the final ones are reported.
  */
 static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *arg)
 {
@@ -689,7 +746,7 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 	struct subject sj = { .p = s->buf, .len = s->len, .notbol = s->base > 0, .eof = eof,
 			      .base = s->base };
 	uint64_t data_end = s->base + s->len;
-	size_t ready = 0, i, k = 0;
+	size_t i, k = 0;
 	int ret = 0;
 
 	m->hits.n = 0;
@@ -697,14 +754,13 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 		qsort(s->pending, s->npend, sizeof(*s->pending), cand_cmp);
 	/* Confirm the ready ones in place, keep the others. */
 	for (i = 0; i < s->npend; i++) {
-		if (eof || s->pending[i].end + CW_LOOKAHEAD <= data_end) {
+		ret = -EAGAIN;
+		if (eof || s->pending[i].end + CW_LOOKAHEAD <= data_end)
 			ret = confirm_cands(m, &s->pending[i], 1, &sj, s->covered, s->last_end);
-			if (ret)
-				return ret;
-			ready++;
-		} else {
-			s->pending[k++] = s->pending[i];
-		}
+		if (ret == -EAGAIN)
+			s->pending[k++] = s->pending[i];	/* not yet: more data first */
+		else if (ret)
+			return ret;
 	}
 	s->npend = k;
 	for (i = 0; i < m->n_pcre && s->len; i++) {
@@ -716,11 +772,22 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 			continue;
 		ret = confirm(m, idx, &sj, (size_t)(upto - 1 - s->base), (size_t)(from - s->base),
 			      &s->covered[idx], &s->last_end[idx]);
-		if (ret)
+		if (ret && ret != -EAGAIN)
 			return ret;
 	}
-	(void)ready;
-	return emit(m, &sj, cb, arg);
+	if (grow((void **)&s->held.v, &s->held.cap, s->held.n + m->hits.n, sizeof(*s->held.v)))
+		return -ENOMEM;
+	for (i = 0; i < m->hits.n; i++) {
+		s->held.v[s->held.n] = m->hits.v[i];
+		s->held.v[s->held.n++].m.start += s->base;
+	}
+	m->hits.n = 0;
+	return stream_emit(s, eof, cb, arg);
+}
+
+int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg)
+{
+	return s->held.n ? stream_emit(s, true, cb, arg) : 0;
 }
 
 /* Drop the bytes no match can still need: older than the history and than pending hits. */
@@ -736,6 +803,9 @@ static void stream_trim(struct cw_stream *s)
 		if (need < keep_from)
 			keep_from = need;
 	}
+	for (size_t i = 0; i < s->held.n; i++)	/* their bytes are reported later */
+		if (s->held.v[i].m.start < keep_from)
+			keep_from = s->held.v[i].m.start;
 	if (keep_from <= s->base)
 		return;
 	drop = (size_t)(keep_from - s->base);
@@ -804,6 +874,7 @@ int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
 	free(s->pending);
 	free(s->covered);
 	free(s->last_end);
+	free(s->held.v);
 	free(s);
 	return ret;
 }

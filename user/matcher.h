@@ -69,6 +69,11 @@ struct cw_stream;
 struct cw_stream *cw_stream_open(struct cw_matcher *m);
 int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_cb cb,
 		    void *arg);
+/*
+ * Report the confirmed secrets a stream still holds (it holds each until 1 KiB of data
+ * follows it, so that a better rule on the same bytes can win): for a connection gone quiet.
+ */
+int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg);
 /* Report what remains and free the stream. */
 int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg);
 
