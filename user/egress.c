@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "egress.h"
+#include "h2.h"
 #include "matcher.h"
 #include "proto.h"
 
@@ -52,6 +53,7 @@ struct cw_egress_conn {
 	char head[HEAD_MAX];	/* the first bytes, until the server name is known */
 	size_t head_len;
 	struct cw_stream *stream;
+	struct cw_h2 *h2;	/* HTTP/2: the HPACK decoder in front of the stream */
 	uint64_t bytes;
 	unsigned char seen[SEEN_MAX][8];	/* first bytes of reported fingerprints */
 	size_t nseen;
@@ -218,8 +220,8 @@ static void put_destination(struct cw_json *j, const struct cw_egress_conn *c)
 	cw_json_kobj(j, "network");
 	cw_json_kstr(j, "transport", "tcp");
 	cw_json_kstr(j, "direction", "egress");
-	if (c->proto == CW_PROTO_HTTP)
-		cw_json_kstr(j, "protocol", "http");
+	if (c->proto == CW_PROTO_HTTP || c->proto == CW_PROTO_HTTP2)
+		cw_json_kstr(j, "protocol", c->proto == CW_PROTO_HTTP ? "http" : "http2");
 	cw_json_obj_end(j);
 }
 
@@ -344,13 +346,50 @@ static void stop_capture(struct cw_egress *e, const struct cw_egress_conn *c)
 	bpf_map_update_elem(e->conns_map_fd, &key, &val, BPF_EXIST);
 }
 
+static int h2_out(const char *buf, size_t n, void *arg)
+{
+	struct match_ctx *x = arg;
+	int ret = cw_stream_write(x->c->stream, buf, n, on_egress_match, x);
+
+	return ret < 0 ? ret : x->err;
+}
+
+/* Bytes a client sent, into its matcher stream: through the HTTP/2 decoder when it is h2. */
+static int feed(struct cw_egress *e, struct cw_egress_conn *c, const char *buf, size_t n,
+		uint64_t ktime_ns)
+{
+	struct match_ctx x = { .e = e, .c = c, .ktime_ns = ktime_ns };
+	char authority[256] = "";
+	int ret;
+
+	if (c->proto == CW_PROTO_HTTP2 && !c->h2 && !(c->h2 = cw_h2_new()))
+		return -ENOMEM;
+	if (!c->h2) {
+		ret = cw_stream_write(c->stream, buf, n, on_egress_match, &x);
+		return ret < 0 ? ret : x.err;
+	}
+	ret = cw_h2_feed(c->h2, buf, n, h2_out, &x, authority, sizeof(authority));
+	if (authority[0] && !c->server[0]) {
+		char *colon = strrchr(authority, ':');
+
+		if (colon && authority[0] != '[')
+			*colon = '\0';
+		snprintf(c->server, sizeof(c->server), "%s", authority);
+	}
+	if (ret == -EPROTO) {	/* not h2 after all, or out of step: match the raw bytes */
+		cw_h2_free(c->h2);
+		c->h2 = NULL;
+		c->proto = CW_PROTO_OTHER;
+		return 0;
+	}
+	return ret < 0 ? ret : x.err;
+}
+
 /* Plaintext a TLS library was given to send: the session's stream. */
 static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
 	struct cw_egress_conn *c = *tls_slot(e, d->pid, d->conn_id);
-	struct match_ctx x = { .e = e, .ktime_ns = d->hdr.ktime_ns };
-	int ret;
 
 	if (!c) {
 		c = conn_new(e, tls_id(d->pid, d->conn_id), d->pid, (uint32_t)-1);
@@ -378,9 +417,7 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 		if (name[0] && !c->server[0])
 			snprintf(c->server, sizeof(c->server), "%s", name);
 	}
-	x.c = c;
-	ret = cw_stream_write(c->stream, ev->payload, d->len, on_egress_match, &x);
-	return ret < 0 ? ret : x.err;
+	return feed(e, c, ev->payload, d->len, d->hdr.ktime_ns);
 }
 
 int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
@@ -426,8 +463,6 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
 	struct cw_egress_conn **pp, *c;
-	struct match_ctx x = { .e = e, .ktime_ns = d->hdr.ktime_ns };
-	int ret;
 
 	if (d->source != CW_SRC_TCP)
 		return tls_data(e, ev);
@@ -462,9 +497,7 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 	}
 	if (c->proto == CW_PROTO_TLS)
 		return 0;	/* chunks already in flight when the kernel was told */
-	x.c = c;
-	ret = cw_stream_write(c->stream, ev->payload, d->len, on_egress_match, &x);
-	return ret < 0 ? ret : x.err;
+	return feed(e, c, ev->payload, d->len, d->hdr.ktime_ns);
 }
 
 static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
@@ -479,6 +512,7 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 	ret = cw_stream_close(c->stream, on_egress_match, &x);
 	if (!x.err)
 		x.err = flush_held(e, c);
+	cw_h2_free(c->h2);
 	free(c);
 	return ret < 0 ? ret : x.err;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "h2.h"
 #include "proto.h"
 
 const char *cw_proto_name(enum cw_proto p)
@@ -14,6 +15,7 @@ const char *cw_proto_name(enum cw_proto p)
 	switch (p) {
 	case CW_PROTO_TLS: return "tls";
 	case CW_PROTO_HTTP: return "http";
+	case CW_PROTO_HTTP2: return "http2";
 	case CW_PROTO_OTHER: return "other";
 	default: return "unknown";
 	}
@@ -140,6 +142,8 @@ enum cw_proto cw_proto_detect(const char *buf, size_t n, char *name, size_t cap)
 	const unsigned char *u = (const unsigned char *)buf;
 
 	name[0] = '\0';
+	if (!memcmp(buf, CW_H2_PREFACE, n < CW_H2_PREFACE_LEN ? n : CW_H2_PREFACE_LEN))
+		return n < CW_H2_PREFACE_LEN ? CW_PROTO_UNKNOWN : CW_PROTO_HTTP2;
 	if (n < 5)
 		return CW_PROTO_UNKNOWN;
 	/* TLS record: handshake (22), version 3.x, then a ClientHello. */
