@@ -77,7 +77,7 @@ static void rules_usage(FILE *f)
 		"for N random characters of CLASS (alnum, upper, lower, digit, hex, HEX,\n"
 		"upperdigit, lowerdigit, base64, base64url, base32).\n"
 		"\n"
-		"'profile' runs every rule alone over FILE and lists the 20 slowest, for rule\n"
+		"'profile' runs every rule alone over FILE and lists the 40 slowest, for rule\n"
 		"authors tightening patterns.\n"
 		"\n"
 		"Exit status: 0 all good, 1 problems found, 2 rules could not be loaded.\n"
@@ -106,7 +106,7 @@ int cw_cmd_rules(int argc, char **argv)
 			rules_usage(stderr);
 			return 2;
 		}
-		return cw_rules_profile(argc == 4 ? argv[3] : NULL, argv[2], 20);
+		return cw_rules_profile(argc == 4 ? argv[3] : NULL, argv[2], 40);
 	}
 	if (strcmp(argv[1], "check") || argc > 3) {
 		rules_usage(stderr);
