@@ -7,6 +7,17 @@
 
 /* Set by the agent before load. */
 const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
+const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0: none */
+
+/* Bytes to capture of a write of len bytes, on a stream that has had `captured` so far. */
+static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured)
+{
+	__u64 cap = cw_payload_cap;
+
+	if (cw_payload_budget && captured >= cw_payload_budget && cap > CW_HEAD_CAPTURE)
+		cap = CW_HEAD_CAPTURE;
+	return len < cap ? len : cap;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

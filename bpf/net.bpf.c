@@ -231,8 +231,8 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	c = tracked(fd);
 	if (!c || !len || !cw_data_start(c->id, fd, CW_SRC_TCP))
 		return 0;
-	want = len < cw_payload_cap ? len : cw_payload_cap;
-	cw_emit_data((__u64)buf, want, len, 0);
+	want = cw_capture_len(len, c->captured);
+	c->captured += (__u64)cw_emit_data((__u64)buf, want, len, 0);
 	return 0;
 }
 
@@ -264,17 +264,20 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	if (!c || !cw_data_start(c->id, fd, CW_SRC_TCP))
 		return 0;
 	/* Each iovec's chunks carry that iovec's length as their total. */
+	__u64 cap = cw_capture_len(~0ull, c->captured);
+
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
 		__u64 want;
 
-		if (i >= iovcnt || sent >= cw_payload_cap)
+		if (i >= iovcnt || sent >= cap)
 			break;
 		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
 			break;
-		want = v.len < cw_payload_cap - sent ? v.len : cw_payload_cap - sent;
+		want = v.len < cap - sent ? v.len : cap - sent;
 		if (want)
 			sent += (__u32)cw_emit_data((__u64)v.base, want, v.len, sent);
 	}
+	c->captured += sent;
 	return 0;
 }
 

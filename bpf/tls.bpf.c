@@ -13,16 +13,39 @@
 /* The BPF_KPROBE wrappers hand every body a ctx it need not use. */
 #pragma clang diagnostic ignored "-Wunused-parameter"
 
+/* Bytes captured per TLS session (process, session object), for the payload budget. */
+struct session_key {
+	__u64 key;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CW_SESSIONS_MAX);
+	__type(key, struct session_key);
+	__type(value, __u64);
+} tls_captured SEC(".maps");
+
 static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u16 source)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 	struct cw_tls_pending p = { .key = key, .source = source };
-	__u64 want;
+	struct session_key sk = { .key = key, .tgid = id >> 32 };
+	__u64 want, zero = 0, *captured;
 
 	if (len <= 0 || !buf || !cw_data_start(key, (__u32)-1, source))
 		return 0;
-	want = (__u64)len < cw_payload_cap ? (__u64)len : cw_payload_cap;
-	cw_emit_data((__u64)buf, want, (__u64)len, 0);
+	captured = bpf_map_lookup_elem(&tls_captured, &sk);
+	if (!captured) {
+		bpf_map_update_elem(&tls_captured, &sk, &zero, BPF_NOEXIST);
+		captured = bpf_map_lookup_elem(&tls_captured, &sk);
+	}
+	want = cw_capture_len((__u64)len, captured ? *captured : 0);
+	want = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
+	if (captured)
+		*captured += want;
 	p.ktime_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&tls_pending, &tid, &p, BPF_ANY);
 	return 0;

@@ -32,6 +32,14 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
 #define CW_CHUNKS_PER_WRITE	4	/* so at most 64 KiB of one write */
 #define CW_PAYLOAD_CAP_MAX	(CW_CHUNKS_PER_WRITE * CW_CHUNK_MAX)
 #define CW_IOV_MAX		8	/* iovecs looked at in one writev/sendmsg */
+/*
+ * Past this many bytes captured on one connection or TLS session, only the first
+ * CW_HEAD_CAPTURE bytes of each further write are: requests and their headers start writes,
+ * bulk bodies (an upload) are not worth copying whole.
+ */
+#define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
+#define CW_HEAD_CAPTURE		1024
+#define CW_SESSIONS_MAX		65536	/* TLS sessions with a byte count */
 #define CW_CONN_MAX		65536	/* tracked connected sockets */
 
 enum cw_event_type {
@@ -108,8 +116,9 @@ struct cw_conn {
 	__u16 dport;		/* host byte order */
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u32 flags;
+	__u64 captured;		/* payload bytes captured so far */
 };
-_Static_assert(sizeof(struct cw_conn) == 32, "cw_conn layout");
+_Static_assert(sizeof(struct cw_conn) == 40, "cw_conn layout");
 
 struct cw_conn_event {
 	struct cw_event_hdr hdr;
@@ -121,7 +130,7 @@ struct cw_conn_event {
 	struct cw_conn conn;
 	char comm[CW_COMM_LEN];
 };
-_Static_assert(sizeof(struct cw_conn_event) == 88, "cw_conn_event layout");
+_Static_assert(sizeof(struct cw_conn_event) == 96, "cw_conn_event layout");
 
 /* cw_data_event.source */
 enum cw_source {

