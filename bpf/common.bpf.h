@@ -28,6 +28,20 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps") __weak;
 
+/* Set by the agent: wake it only once this much data waits (it also drains on a timer). */
+const volatile __u64 cw_wakeup_bytes __weak = 65536;
+
+/*
+ * Waking the agent for every record costs the writing thread more than the capture itself
+ * (a wakeup per TLS write): wake it when enough has gathered; its poll timeout drains the
+ * rest within a tenth of a second.
+ */
+static __always_inline __u64 cw_rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cw_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void cw_count_drop(__u32 type)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &type);

@@ -61,7 +61,7 @@ __weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 off
 		s->ev.len = n;
 		s->ev.offset = offset + done;
 		s->ev.total = total;
-		if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, 0)) {
+		if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, cw_rb_flags())) {
 			cw_count_drop(CW_EV_DATA);
 			break;
 		}

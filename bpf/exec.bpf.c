@@ -102,7 +102,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	barrier_var(total);
 	if (total > sizeof(*s))
 		return 0;
-	if (bpf_ringbuf_output(&events, s, total, 0))
+	if (bpf_ringbuf_output(&events, s, total, cw_rb_flags()))
 		cw_count_drop(CW_EV_EXEC);
 	return 0;
 }
@@ -126,6 +126,6 @@ int handle_exit(void *ctx __attribute__((unused)))
 	e->pid = id >> 32;
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, cw_rb_flags());
 	return 0;
 }

@@ -142,7 +142,7 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->conn = p->conn;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, cw_rb_flags());
 out:
 	bpf_map_delete_elem(&connecting, &tid);
 	return 0;
@@ -164,7 +164,7 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 		e->pid = key.tgid;
 		e->fd = key.fd;
 		e->conn_id = c->id;
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, cw_rb_flags());
 	} else {
 		cw_count_drop(CW_EV_CLOSE);
 	}
@@ -214,7 +214,7 @@ static __always_inline void tls_bind(__u32 fd)
 			e->key = p->key;
 			c = bpf_map_lookup_elem(&conns, &key);
 			e->conn_id = c ? c->id : 0;
-			bpf_ringbuf_submit(e, 0);
+			bpf_ringbuf_submit(e, cw_rb_flags());
 		} else {
 			cw_count_drop(CW_EV_BIND);
 		}

@@ -227,6 +227,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	a->skel->rodata->cw_include_loopback = o->include_loopback;
 	a->skel->rodata->cw_payload_cap = (__u32)o->payload_cap;
 	a->skel->rodata->cw_payload_budget = o->payload_budget;
+	a->skel->rodata->cw_wakeup_bytes = o->ringbuf_size / 16;
 	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
 	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
 
@@ -352,6 +353,9 @@ static int run(const struct run_opts *o)
 	while (!stop_flag) {
 		int n = ring_buffer__poll(a.rb, 100);
 
+		/* Probes wake us only when data piles up: drain what came quietly, too. */
+		if (n >= 0)
+			n = ring_buffer__consume(a.rb);
 		if (n == -EINTR)
 			continue;
 		if (n < 0) {
