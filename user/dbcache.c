@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dbcache.h"
+#include "fileio.h"
 
 #define MAGIC "CWHSDB1"	/* 8 bytes with the NUL */
 
@@ -144,24 +145,6 @@ out:
 	return ret;
 }
 
-static int put(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int put_db(int fd, const hs_database_t *db)
 {
 	char *bytes = NULL;
@@ -172,9 +155,9 @@ static int put_db(int fd, const hs_database_t *db)
 	if (db && hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
 		return -EINVAL;
 	n = len;
-	ret = put(fd, &n, sizeof(n));
+	ret = cw_write_all(fd, &n, sizeof(n));
 	if (!ret && len)
-		ret = put(fd, bytes, len);
+		ret = cw_write_all(fd, bytes, len);
 	free(bytes);
 	return ret;
 }
@@ -236,15 +219,15 @@ void cw_dbcache_store(const unsigned char key[CW_DBCACHE_KEY_LEN],
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	ret = put(fd, MAGIC, 8);
+	ret = cw_write_all(fd, MAGIC, 8);
 	if (!ret)
-		ret = put(fd, key, CW_DBCACHE_KEY_LEN);
+		ret = cw_write_all(fd, key, CW_DBCACHE_KEY_LEN);
 	if (!ret)
-		ret = put(fd, &n, sizeof(n));
+		ret = cw_write_all(fd, &n, sizeof(n));
 	if (!ret)
-		ret = put(fd, in->engine, in->n);
+		ret = cw_write_all(fd, in->engine, in->n);
 	if (!ret)
-		ret = put(fd, in->width, in->n * sizeof(uint32_t));
+		ret = cw_write_all(fd, in->width, in->n * sizeof(uint32_t));
 	if (!ret)
 		ret = put_db(fd, in->bdb);
 	if (!ret)

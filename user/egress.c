@@ -517,16 +517,18 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 	return ret < 0 ? ret : x.err;
 }
 
-int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id)
+/* End every connection or session `which` picks; the first error is returned. */
+static int end_where(struct cw_egress *e,
+		     bool (*which)(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd),
+		     uint32_t pid, uint32_t fd)
 {
-	struct cw_egress_conn **pp = slot(e, conn_id);
-	int ret = *pp ? conn_end(e, pp) : 0, r;
+	int ret = 0, r;
 
-	/* TLS sessions that wrote to this socket end with it. */
 	for (size_t b = 0; b < e->nbuckets && e->nconns; b++) {
-		pp = &e->buckets[b];
+		struct cw_egress_conn **pp = &e->buckets[b];
+
 		while (*pp) {
-			if ((*pp)->tls && (*pp)->pid == pid && (*pp)->bound && (*pp)->fd == fd) {
+			if (which(*pp, pid, fd)) {
 				r = conn_end(e, pp);
 				if (r && !ret)
 					ret = r;
@@ -538,22 +540,28 @@ int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t con
 	return ret;
 }
 
+static bool session_on(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+{
+	return c->tls && c->pid == pid && c->bound && c->fd == fd;
+}
+
+static bool of_process(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+{
+	(void)fd;
+	return c->pid == pid;
+}
+
+int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id)
+{
+	struct cw_egress_conn **pp = slot(e, conn_id);
+	int ret = *pp ? conn_end(e, pp) : 0, r;
+
+	/* TLS sessions that wrote to this socket end with it. */
+	r = end_where(e, session_on, pid, fd);
+	return ret ? ret : r;
+}
+
 int cw_egress_exit(struct cw_egress *e, uint32_t pid)
 {
-	int ret = 0, r;
-
-	for (size_t b = 0; b < e->nbuckets; b++) {
-		struct cw_egress_conn **pp = &e->buckets[b];
-
-		while (*pp) {
-			if ((*pp)->pid == pid) {
-				r = conn_end(e, pp);
-				if (r && !ret)
-					ret = r;
-			} else {
-				pp = &(*pp)->next;
-			}
-		}
-	}
-	return ret;
+	return end_where(e, of_process, pid, 0);
 }

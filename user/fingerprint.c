@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "fileio.h"
 #include "fingerprint.h"
 
 static int mkdir_p(const char *dir, mode_t mode)
@@ -34,24 +35,6 @@ static int mkdir_p(const char *dir, mode_t mode)
 	}
 	if (mkdir(tmp, mode) && errno != EEXIST)
 		return -errno;
-	return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -83,7 +66,7 @@ int cw_fp_key_create(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return ret;
 	}
-	ret = write_all(fd, key, sizeof(key));
+	ret = cw_write_all(fd, key, sizeof(key));
 	if (!ret && fsync(fd))
 		ret = -errno;
 	close(fd);
