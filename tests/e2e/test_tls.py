@@ -90,13 +90,13 @@ def test_python_urllib_openssl():
     require_root()
 
     def client(port, token):
+        import urllib.request
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
-        c.request("GET", "/v1", headers={"Host": EVIL, "Authorization": "token " + token})
-        c.getresponse().read()
-        c.close()
+        req = urllib.request.Request("https://127.0.0.1:%d/v1" % port,
+                                     headers={"Host": EVIL, "Authorization": "token " + token})
+        urllib.request.urlopen(req, context=ctx, timeout=10).read()
         return os.getpid()
     a = run_client({"client": client, "library": "openssl"})
     assert a["network"]["protocol"] == "http"
