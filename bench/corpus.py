@@ -93,6 +93,10 @@ SECRETS = {
     "jwt": (lambda: jwt(R.choice([900, 3600, 86400 * 30])), ["ID_TOKEN", "SESSION_JWT"]),
     "kubernetes-service-account-token": (lambda: jwt(3607, k8s=True), ["KUBE_TOKEN"]),
     "password": (strong_password, ["DB_PASSWORD", "REDIS_PASSWORD", "ADMIN_PASSWORD"]),
+    # what people really choose: dictionary word, year, symbol. Low entropy: hard to tell
+    # from configuration values, and expected to be missed by entropy-gated generic rules.
+    "weak-password": (lambda: R.choice(["Summer", "Winter", "Welcome", "Company", "Dragon"])
+                      + str(R.randint(2015, 2026)) + R.choice("!#$"), ["DB_PASSWORD", "SMTP_PASSWORD"]),
 }
 
 HOSTS = ["db.internal", "10.0.3.7", "cache.prod.svc", "api.acme.test"]
@@ -120,6 +124,14 @@ def negatives():
         ("TRACE_ID", rs(HEX, 32)),
         ("GITHUB_TOKEN", "ghp_" + rs(ALNUM, 36)),  # right shape, wrong checksum: a typo
         ("DB_URL", "postgres://app:${DB_PASSWORD}@db.internal:5432/app"),
+        ("PASSWORD_HASH", "$2b$12$" + rs(ALNUM + "./", 53)),
+        ("API_KEY_HEADER", "X-Api-Key"),
+        ("SECRET_NAME", "db-credentials-" + rs(string.ascii_lowercase, 5)),
+        ("TOKEN_URL", "https://login.acme.test/oauth2/token"),
+        ("ENCRYPTED_BLOB", "vault:v1:" + base64.b64encode(os.urandom(48)).decode()),
+        ("PRIVATE_KEY_PATH", "/etc/ssl/private/server.key"),
+        ("GIT_SHA", hashlib.sha1(os.urandom(8)).hexdigest()),
+        ("CACHE_KEY", "user:%d:profile" % R.randint(1, 10**6)),
     ])
 
 
@@ -214,7 +226,7 @@ def make_shell(d):
 def make_http(d):
     kind, name, val = pick()
     d.add("POST /v1/messages HTTP/1.1\nHost: %s\nContent-Type: application/json\nUser-Agent: svc/1.4" % R.choice(HOSTS))
-    if kind in ("password",):
+    if kind in ("password", "weak-password"):
         userpass = base64.b64encode(("deploy:" + val).encode()).decode()
         d.add("Authorization: Basic ", userpass, "http-basic-auth")
     else:
