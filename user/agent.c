@@ -394,13 +394,13 @@ static int run(const struct run_opts *o)
 		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent; "
 		       "%llu alerts, %llu observations; %llu dropped (exec=%llu exit=%llu "
 		       "connect=%llu data=%llu close=%llu bind=%llu); %llu malformed; TLS probes "
-		       "on %zu files (%llu not attached: limit)",
+		       "on %zu files (%llu released, %llu not attached: limit)",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
 		       (unsigned long long)a.f.alerts, (unsigned long long)a.f.observations,
 		       dsum, d[CW_EV_EXEC], d[CW_EV_EXIT], d[CW_EV_CONN], d[CW_EV_DATA],
 		       d[CW_EV_CLOSE], d[CW_EV_BIND], a.malformed, a.tls.n,
-		       (unsigned long long)a.tls.limit_hits);
+		       (unsigned long long)a.tls.released, (unsigned long long)a.tls.limit_hits);
 	}
 out:
 	ring_buffer__free(a.rb);

@@ -6,6 +6,7 @@
  * its symbol table) is found like a shared library.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -27,6 +28,9 @@
 #define LINKS_PER_TARGET 8
 
 struct cw_tls_target {
+	uint32_t id;
+	bool pinned;		/* a system library: kept while the agent runs */
+	uint32_t users;		/* processes known to map it */
 	dev_t dev;
 	ino_t ino;
 	char path[512];
@@ -62,6 +66,7 @@ void cw_tls_attach_free(struct cw_tls_attach *a)
 	free(a->t);
 	free(a->checked);
 	free(a->scanned);
+	free(a->uses);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -141,14 +146,42 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, enum cw_source
 	}
 }
 
-/* Look at one file once; attach to its TLS entry points if it has any. */
-static void consider(struct cw_tls_attach *a, const char *path)
+/* Remember that pid maps target t (once). */
+static void add_use(struct cw_tls_attach *a, struct cw_tls_target *t, uint32_t pid)
+{
+	for (size_t i = 0; i < a->nuses; i++)
+		if (a->uses[i].pid == pid && a->uses[i].target == t->id)
+			return;
+	if (a->nuses == a->capuses) {
+		size_t ncap = a->capuses ? 2 * a->capuses : 256;
+		struct cw_tls_use *n = realloc(a->uses, ncap * sizeof(*n));
+
+		if (!n)
+			return;
+		a->uses = n;
+		a->capuses = ncap;
+	}
+	a->uses[a->nuses++] = (struct cw_tls_use){ pid, t->id };
+	t->users++;
+}
+
+/* Look at one file once; attach to its TLS entry points if it has any. pid 0: pinned. */
+static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 {
 	struct cw_tls_target *t;
 	unsigned eps;
 	struct stat st;
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || checked_before(a, st.st_dev, st.st_ino))
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->t[i].dev == st.st_dev && a->t[i].ino == st.st_ino) {
+			if (pid)
+				add_use(a, &a->t[i], pid);
+			return;
+		}
+	}
+	if (checked_before(a, st.st_dev, st.st_ino))
 		return;
 	eps = defined_entry_points(path);
 	if (!eps)
@@ -170,6 +203,8 @@ static void consider(struct cw_tls_attach *a, const char *path)
 	}
 	t = &a->t[a->n];
 	memset(t, 0, sizeof(*t));
+	t->id = ++a->next_id;
+	t->pinned = !pid;
 	t->dev = st.st_dev;
 	t->ino = st.st_ino;
 	snprintf(t->path, sizeof(t->path), "%s", path);
@@ -195,7 +230,26 @@ static void consider(struct cw_tls_attach *a, const char *path)
 	if (t->nlinks) {
 		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);
 		a->n++;
+		if (pid)
+			add_use(a, t, pid);
 	}
+}
+
+/* Detach target i and forget it was checked, so a later user attaches it again. */
+static void release(struct cw_tls_attach *a, size_t i)
+{
+	struct cw_tls_target *t = &a->t[i];
+
+	for (int k = 0; k < t->nlinks; k++)
+		bpf_link__destroy(t->links[k]);
+	for (size_t c = 0; c < a->nchecked; c++)
+		if (a->checked[c].dev == t->dev && a->checked[c].ino == t->ino) {
+			a->checked[c] = a->checked[--a->nchecked];
+			break;
+		}
+	cw_debug("TLS probes released from %s: no process uses it", t->path);
+	a->released++;
+	a->t[i] = a->t[--a->n];
 }
 
 void cw_tls_scan_system(struct cw_tls_attach *a)
@@ -213,7 +267,7 @@ void cw_tls_scan_system(struct cw_tls_attach *a)
 		if (glob(patterns[i], 0, NULL, &g))
 			continue;
 		for (size_t k = 0; k < g.gl_pathc; k++)
-			consider(a, g.gl_pathv[k]);
+			consider(a, g.gl_pathv[k], 0);
 		globfree(&g);
 	}
 }
@@ -231,8 +285,22 @@ void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid)
 	for (size_t i = 0; i < a->nscanned; i++)
 		if (a->scanned[i] == pid) {
 			a->scanned[i] = a->scanned[--a->nscanned];
-			return;
+			break;
 		}
+	for (size_t u = 0; u < a->nuses;) {
+		if (a->uses[u].pid != pid) {
+			u++;
+			continue;
+		}
+		for (size_t i = 0; i < a->n; i++) {
+			if (a->t[i].id != a->uses[u].target)
+				continue;
+			if (--a->t[i].users == 0 && !a->t[i].pinned)
+				release(a, i);
+			break;
+		}
+		a->uses[u] = a->uses[--a->nuses];
+	}
 }
 
 void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
@@ -240,7 +308,7 @@ void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	consider(a, path);
+	consider(a, path, pid);
 }
 
 void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid)
@@ -278,7 +346,7 @@ void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid)
 			continue;
 		/* Through the process's root: a container's libraries are not the host's. */
 		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, file);
-		consider(a, path);
+		consider(a, path, pid);
 	}
 	fclose(f);
 }

@@ -27,7 +27,13 @@ struct cw_tls_attach {
 	size_t nchecked, capchecked;
 	uint32_t *scanned;	/* pids whose maps were read since their last exec */
 	size_t nscanned, capscanned;
-	uint64_t links, limit_hits, failures;
+	struct cw_tls_use {
+		uint32_t pid;
+		uint32_t target;	/* cw_tls_target.id */
+	} *uses;		/* which process maps which probed file */
+	size_t nuses, capuses;
+	uint32_t next_id;
+	uint64_t links, limit_hits, failures, released;
 };
 
 void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel);
@@ -39,7 +45,10 @@ void cw_tls_scan_all(struct cw_tls_attach *a);
 /* A process's mapped files (once per exec), or only its executable (right after exec). */
 void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid);
 void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid);
-/* Forget a pid (it exec'd or exited): its maps are read again on its next connect. */
+/*
+ * Forget a pid (it exec'd or exited): its maps are read again on its next connect, and a
+ * probed file no process uses any more is detached (the system's own libraries stay).
+ */
 void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid);
 
 /* Which TLS entry points an ELF file defines: a bit per enum cw_source, 0 for none. */

@@ -44,7 +44,7 @@ class TlsServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_client(args):
+def run_client(args, with_stderr=False):
     agent = Agent("--include-loopback", *args.get("agent_args", []))
     srv = TlsServer()
     token = github_token()
@@ -67,7 +67,7 @@ def run_client(args):
     if pid:
         assert a["process"]["pid"] == pid
     agent.assert_no_plaintext(token)
-    return a
+    return (a, agent.stderr()) if with_stderr else a
 
 
 def curl_client(port, token):
@@ -281,7 +281,7 @@ def _late_library_client(wrap):
         assert p.wait(30) == 0
         return None
     try:
-        return run_client({"client": client, "library": "openssl"})
+        return run_client({"client": client, "library": "openssl"}, with_stderr=True)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     del _ssl
@@ -289,8 +289,11 @@ def _late_library_client(wrap):
 
 def test_library_mapped_after_start_is_picked_up():
     require_root()
-    a = _late_library_client(lambda d, lib, argv: argv)
+    a, stderr = _late_library_client(lambda d, lib, argv: argv)
     assert a["process"]["name"].startswith("python")
+    # its only user has exited: the probes on the private copy were released
+    released = int(stderr.split("TLS probes on")[-1].split("(")[1].split()[0])
+    assert released >= 1, stderr
 
 
 def test_library_in_a_separate_mount_namespace_is_picked_up():
