@@ -71,7 +71,7 @@ __weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 off
 }
 
 /* Fill the identity of the data events about to be sent; false when there is no scratch. */
-static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source)
+static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source, __u16 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 zero = 0;
@@ -86,7 +86,7 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source)
 	s->ev.cgroup_id = bpf_get_current_cgroup_id();
 	s->ev.conn_id = conn_id;
 	s->ev.source = source;
-	s->ev.flags = 0;
+	s->ev.flags = flags;
 	s->ev.pad = 0;
 	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
 	return true;

@@ -229,7 +229,7 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 
 	tls_bind(fd);
 	c = tracked(fd);
-	if (!c || !len || !cw_data_start(c->id, fd, CW_SRC_TCP))
+	if (!c || !len || !cw_data_start(c->id, fd, CW_SRC_TCP, 0))
 		return 0;
 	want = cw_capture_len(len, c->captured);
 	c->captured += (__u64)cw_emit_data((__u64)buf, want, len, 0);
@@ -261,7 +261,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 
 	tls_bind(fd);
 	c = tracked(fd);
-	if (!c || !cw_data_start(c->id, fd, CW_SRC_TCP))
+	if (!c || !cw_data_start(c->id, fd, CW_SRC_TCP, 0))
 		return 0;
 	/* Each iovec's chunks carry that iovec's length as their total. */
 	__u64 cap = cw_capture_len(~0ull, c->captured);

@@ -35,7 +35,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	struct session_key sk = { .key = key, .tgid = id >> 32 };
 	__u64 want, zero = 0, *captured;
 
-	if (len <= 0 || !buf || !cw_data_start(key, (__u32)-1, source))
+	if (len <= 0 || !buf || !cw_data_start(key, (__u32)-1, source, 0))
 		return 0;
 	captured = bpf_map_lookup_elem(&tls_captured, &sk);
 	if (!captured) {
@@ -84,4 +84,86 @@ SEC("uprobe")
 int go_tls_write(struct pt_regs *ctx)
 {
 	return tls_write(ctx->ax, (const void *)ctx->bx, (__s64)ctx->cx, CW_SRC_GO);
+}
+
+/*
+ * Inbound plaintext (--capture-inbound): the buffer is filled by the time the read returns,
+ * so the entry probe keeps its address and the return probe copies what was read. Libraries
+ * in C only: return probes corrupt Go stacks.
+ */
+const volatile bool cw_capture_inbound = false;
+
+struct read_args {
+	__u64 key;
+	__u64 buf;
+	__u64 readbytes;	/* SSL_read_ex: where the count is written; 0: the return value */
+	__u16 source;
+	__u16 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct read_args);
+} tls_reads SEC(".maps");
+
+static __always_inline int read_enter(__u64 key, __u64 buf, __u64 readbytes, __u16 source)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct read_args r = { .key = key, .buf = buf, .readbytes = readbytes, .source = source };
+
+	if (!cw_capture_inbound || !buf)
+		return 0;
+	bpf_map_update_elem(&tls_reads, &tid, &r, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int read_return(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct read_args *r = bpf_map_lookup_elem(&tls_reads, &tid);
+	__u64 n = 0, want;
+
+	if (!r)
+		return 0;
+	if (r->readbytes) {
+		if (ret == 1)
+			bpf_probe_read_user(&n, sizeof(n), (const void *)r->readbytes);
+	} else if (ret > 0) {
+		n = (__u64)ret;
+	}
+	if (n && cw_data_start(r->key, (__u32)-1, r->source, CW_DATA_INBOUND)) {
+		want = n < cw_payload_cap ? n : cw_payload_cap;
+		cw_emit_data(r->buf, want, n, 0);
+	}
+	bpf_map_delete_elem(&tls_reads, &tid);
+	return 0;
+}
+
+/* int SSL_read(SSL *ssl, void *buf, int num) */
+SEC("uprobe")
+int BPF_KPROBE(openssl_read, void *ssl, void *buf)
+{
+	return read_enter((__u64)ssl, (__u64)buf, 0, CW_SRC_OPENSSL);
+}
+
+/* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes) */
+SEC("uprobe")
+int BPF_KPROBE(openssl_read_ex, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return read_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, CW_SRC_OPENSSL);
+}
+
+/* ssize_t gnutls_record_recv(gnutls_session_t session, void *data, size_t size) */
+SEC("uprobe")
+int BPF_KPROBE(gnutls_recv, void *session, void *data)
+{
+	return read_enter((__u64)session, (__u64)data, 0, CW_SRC_GNUTLS);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_read_ret, long ret)
+{
+	return read_return(ret);
 }

@@ -165,6 +165,9 @@ struct cw_tls_pending {
 };
 #define CW_TLS_BIND_WINDOW_NS	(50ull * 1000 * 1000)	/* older pending writes bind nothing */
 
+/* cw_data_event.flags */
+#define CW_DATA_INBOUND		(1u << 0)	/* TLS plaintext the process received */
+
 /* One chunk of one write, followed by len bytes. */
 struct cw_data_event {
 	struct cw_event_hdr hdr;

@@ -70,6 +70,7 @@ struct run_opts {
 	bool events;
 	bool no_env;
 	bool include_loopback;
+	bool capture_inbound;
 };
 
 static void on_signal(int sig)
@@ -228,6 +229,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	a->skel->rodata->cw_payload_cap = (__u32)o->payload_cap;
 	a->skel->rodata->cw_payload_budget = o->payload_budget;
 	a->skel->rodata->cw_wakeup_bytes = o->ringbuf_size / 16;
+	a->skel->rodata->cw_capture_inbound = o->capture_inbound;
 	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
 	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
 
@@ -248,7 +250,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		return ret;
 	}
 	/* TLS libraries: the system's, then whatever running processes have mapped. */
-	cw_tls_attach_init(&a->tls, a->skel);
+	cw_tls_attach_init(&a->tls, a->skel, o->capture_inbound);
 	cw_tls_scan_system(&a->tls);
 	cw_tls_scan_all(&a->tls);
 	ret = cw_egress_init(&a->egress, &a->f, bpf_map__fd(a->skel->maps.conns));
@@ -433,6 +435,8 @@ static void run_usage(FILE *f)
 		"  --stats-interval SECONDS    how often drops are checked and reported (default 10)\n"
 		"  --no-env                    do not capture exec environments\n"
 		"  --include-loopback          also watch connections to 127.0.0.0/8 and ::1\n"
+		"  --capture-inbound           also match TLS plaintext processes receive\n"
+		"                              (OpenSSL, GnuTLS: credential-received events)\n"
 		"  --payload-cap BYTES         bytes captured per write on a watched connection\n"
 		"                              or TLS session (default 16K, max 64K)\n"
 		"  --payload-budget BYTES      past this many bytes of one connection or session,\n"
@@ -461,6 +465,7 @@ int cw_cmd_run(int argc, char **argv)
 		{ "stats-interval", required_argument, NULL, 'S' },
 		{ "no-env", no_argument, NULL, 'N' },
 		{ "include-loopback", no_argument, NULL, 'L' },
+		{ "capture-inbound", no_argument, NULL, 'I' },
 		{ "payload-cap", required_argument, NULL, 'P' },
 		{ "payload-budget", required_argument, NULL, 'B' },
 		{ "btf", required_argument, NULL, 'b' },
@@ -496,6 +501,7 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'N': o.no_env = true; break;
 		case 'L': o.include_loopback = true; break;
+		case 'I': o.capture_inbound = true; break;
 		case 'P':
 			if (cw_parse_u64("--payload-cap", optarg, 1, CW_PAYLOAD_CAP_MAX,
 					 &o.payload_cap))

@@ -59,6 +59,7 @@ struct cw_egress_conn {
 	size_t nseen;
 	/* TLS sessions: plaintext from a library probe, keyed by the session object */
 	bool tls;
+	bool inbound;		/* TLS plaintext received (--capture-inbound) */
 	uint64_t key;
 	uint16_t source;
 	bool bound;		/* the socket it writes to is known */
@@ -77,9 +78,9 @@ static const char *source_name(uint16_t src)
 	}
 }
 
-static uint64_t tls_id(uint32_t pid, uint64_t key)
+static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
 {
-	return (key ^ ((uint64_t)pid << 40)) * 0x9E3779B97F4A7C15ull | 1;
+	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
 }
 
 int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd)
@@ -107,12 +108,14 @@ static struct cw_egress_conn **slot(struct cw_egress *e, uint64_t id)
 	return pp;
 }
 
-/* A TLS session by process and session object. */
-static struct cw_egress_conn **tls_slot(struct cw_egress *e, uint32_t pid, uint64_t key)
+/* A TLS session by process, session object and direction. */
+static struct cw_egress_conn **tls_slot(struct cw_egress *e, uint32_t pid, uint64_t key,
+					bool inbound)
 {
-	struct cw_egress_conn **pp = bucket(e, tls_id(pid, key));
+	struct cw_egress_conn **pp = bucket(e, tls_id(pid, key, inbound));
 
-	while (*pp && (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key))
+	while (*pp && (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key ||
+		       (*pp)->inbound != inbound))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -250,15 +253,17 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	cw_fingerprint(f->key, m->secret, m->len, fp);
 	if (seen_before(c, fp))
 		return 0;
-	/* Judged only when the server is named: an address alone is not a provider's host. */
-	unexpected = m->rule->destinations.n && c->server[0] &&
+	/* Judged only when the server is named: an address alone is not a provider's host.
+	 * What a process receives is never judged: only observed. */
+	unexpected = !c->inbound && m->rule->destinations.n && c->server[0] &&
 		     !cw_destination_allowed(m->rule, c->server);
 	if (!unexpected && !f->events) {
 		f->observations++;
 		return 0;
 	}
 	cw_finding_begin(f, x->ktime_ns, unexpected,
-			 unexpected ? "credential-unexpected-destination" : "credential-sent",
+			 unexpected ? "credential-unexpected-destination" :
+			 c->inbound ? "credential-received" : "credential-sent",
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
 			 "network", "connection");
 	cw_finding_credential(f, m, "egress");
@@ -389,13 +394,16 @@ static int feed(struct cw_egress *e, struct cw_egress_conn *c, const char *buf, 
 static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
-	struct cw_egress_conn *c = *tls_slot(e, d->pid, d->conn_id);
+	bool inbound = d->flags & CW_DATA_INBOUND;
+	struct cw_egress_conn *c = *tls_slot(e, d->pid, d->conn_id, inbound);
 
 	if (!c) {
-		c = conn_new(e, tls_id(d->pid, d->conn_id), d->pid, (uint32_t)-1);
+		c = conn_new(e, tls_id(d->pid, d->conn_id, inbound), d->pid, (uint32_t)-1);
 		if (!c)
 			return -ENOMEM;
 		c->tls = true;
+		c->inbound = inbound;
+		c->bound = inbound;	/* nothing to wait for: received data is not judged */
 		c->key = d->conn_id;
 		c->uid = d->uid;
 		c->cgroup_id = d->cgroup_id;
@@ -406,7 +414,7 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 	c->bytes += d->len;
 	e->bytes += d->len;
 	/* The server name from the plaintext itself (HTTP/1.x Host) when the socket gave none. */
-	if (c->head_len < HEAD_MAX && (c->proto == CW_PROTO_UNKNOWN ||
+	if (!inbound && c->head_len < HEAD_MAX && (c->proto == CW_PROTO_UNKNOWN ||
 				       (c->proto == CW_PROTO_HTTP && !c->server[0]))) {
 		size_t take = d->len < HEAD_MAX - c->head_len ? d->len : HEAD_MAX - c->head_len;
 		char name[256];
@@ -423,7 +431,7 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
 {
 	const struct cw_bind_event *b = &ev->bind;
-	struct cw_egress_conn *c = *tls_slot(e, b->pid, b->key), *tcp;
+	struct cw_egress_conn *c = *tls_slot(e, b->pid, b->key, false), *tcp;
 
 	if (!c || c->bound)
 		return 0;

@@ -38,23 +38,30 @@ struct cw_tls_target {
 	int nlinks;
 };
 
+enum probe_kind { WRITE, READ, READ_EX };
+
 static const struct {
 	const char *sym;
 	enum cw_source src;
+	enum probe_kind kind;	/* reads only with --capture-inbound */
 } entry_points[] = {
-	{ "SSL_write", CW_SRC_OPENSSL },
-	{ "SSL_write_ex", CW_SRC_OPENSSL },
-	{ "gnutls_record_send", CW_SRC_GNUTLS },
-	{ "PR_Write", CW_SRC_NSS },
-	{ "PR_Send", CW_SRC_NSS },
-	{ "crypto/tls.(*Conn).Write", CW_SRC_GO },
+	{ "SSL_write", CW_SRC_OPENSSL, WRITE },
+	{ "SSL_write_ex", CW_SRC_OPENSSL, WRITE },
+	{ "gnutls_record_send", CW_SRC_GNUTLS, WRITE },
+	{ "PR_Write", CW_SRC_NSS, WRITE },
+	{ "PR_Send", CW_SRC_NSS, WRITE },
+	{ "crypto/tls.(*Conn).Write", CW_SRC_GO, WRITE },
+	{ "SSL_read", CW_SRC_OPENSSL, READ },
+	{ "SSL_read_ex", CW_SRC_OPENSSL, READ_EX },
+	{ "gnutls_record_recv", CW_SRC_GNUTLS, READ },
 };
 #define N_ENTRY (sizeof(entry_points) / sizeof(entry_points[0]))
 
-void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel)
+void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel, bool inbound)
 {
 	memset(a, 0, sizeof(*a));
 	a->skel = skel;
+	a->inbound = inbound;
 	elf_version(EV_CURRENT);
 }
 
@@ -135,15 +142,45 @@ static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
 	return false;
 }
 
-static struct bpf_program *entry_prog(struct credwatch_bpf *skel, enum cw_source src)
+/* The entry program for an entry point, and its return program (reads only). */
+static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
+				      struct bpf_program **ret)
 {
-	switch (src) {
+	*ret = NULL;
+	if (entry_points[k].kind != WRITE) {
+		*ret = skel->progs.tls_read_ret;
+		if (entry_points[k].kind == READ_EX)
+			return skel->progs.openssl_read_ex;
+		return entry_points[k].src == CW_SRC_GNUTLS ? skel->progs.gnutls_recv :
+							      skel->progs.openssl_read;
+	}
+	switch (entry_points[k].src) {
 	case CW_SRC_OPENSSL: return skel->progs.openssl_write;
 	case CW_SRC_GNUTLS: return skel->progs.gnutls_send;
 	case CW_SRC_NSS: return skel->progs.nss_write;
 	case CW_SRC_GO: return skel->progs.go_tls_write;
 	default: return NULL;
 	}
+}
+
+static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path,
+		       size_t k, struct bpf_program *prog, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = entry_points[k].sym, .retprobe = retprobe);
+	struct bpf_link *l;
+
+	if (!prog || t->nlinks >= LINKS_PER_TARGET)
+		return false;
+	l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+	if (!l) {
+		a->failures++;
+		cw_debug("TLS probe %s%s on %s: %s", entry_points[k].sym,
+			 retprobe ? " (return)" : "", path, strerror(errno));
+		return false;
+	}
+	t->links[t->nlinks++] = l;
+	a->links++;
+	return true;
 }
 
 /* Remember that pid maps target t (once). */
@@ -209,23 +246,15 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 	t->ino = st.st_ino;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	for (size_t k = 0; k < N_ENTRY; k++) {
-		if (!(eps & (1u << k)))
-			continue;
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = entry_points[k].sym);
-		struct bpf_program *prog = entry_prog(a->skel, entry_points[k].src);
-		struct bpf_link *l;
+		struct bpf_program *entry, *ret;
 
-		if (!prog || t->nlinks >= LINKS_PER_TARGET)
+		if (!(eps & (1u << k)) || (entry_points[k].kind != WRITE && !a->inbound))
 			continue;
-		l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
-		if (!l) {
-			a->failures++;
-			cw_debug("TLS probe %s on %s: %s", entry_points[k].sym, path,
-				 strerror(errno));
+		entry = entry_prog(a->skel, k, &ret);
+		/* The return probe first: an entry without its return would leak map slots. */
+		if (ret && !attach_one(a, t, path, k, ret, true))
 			continue;
-		}
-		t->links[t->nlinks++] = l;
-		a->links++;
+		attach_one(a, t, path, k, entry, false);
 	}
 	if (t->nlinks) {
 		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);

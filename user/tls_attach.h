@@ -18,6 +18,7 @@ struct cw_tls_target;
 
 struct cw_tls_attach {
 	struct credwatch_bpf *skel;
+	bool inbound;
 	struct cw_tls_target *t;
 	size_t n, cap;
 	struct cw_file_id {
@@ -36,7 +37,8 @@ struct cw_tls_attach {
 	uint64_t links, limit_hits, failures, released;
 };
 
-void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel);
+/* inbound: also the read functions (--capture-inbound). */
+void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel, bool inbound);
 void cw_tls_attach_free(struct cw_tls_attach *a);
 
 /* The system's own TLS libraries, and every running process's mappings. */

@@ -305,3 +305,43 @@ def test_library_in_a_separate_mount_namespace_is_picked_up():
                 'mount --bind "$0" "$1" && shift && exec "$@"', os.path.join(d, os.path.basename(lib)),
                 lib, *argv]
     _late_library_client(wrap)
+
+
+def test_capture_inbound_sees_credentials_received():
+    """With --capture-inbound, a credential in a TLS response is observed (never an alert)."""
+    require_root()
+    d = tempfile.mkdtemp(prefix="cw-in-")
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=localhost"], check=True,
+                   capture_output=True)
+    token = github_token()
+    with open(os.path.join(d, "creds.txt"), "w") as f:
+        f.write("issued: %s\n" % token)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    srv = subprocess.Popen(["openssl", "s_server", "-accept", str(port), "-cert", cert, "-key",
+                            key, "-WWW", "-quiet"], cwd=d, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    agent = Agent("--capture-inbound", "--events")
+    try:
+        p = subprocess.run(["curl", "-sk", "https://127.0.0.1:%d/creds.txt" % port],
+                           capture_output=True, text=True)
+        assert token in p.stdout	# the client really received it
+        hits = agent.wait_for(lambda l: l["event"]["action"] == "credential-received",
+                              timeout=15)
+    finally:
+        agent.stop()
+        srv.kill()
+        shutil.rmtree(d, ignore_errors=True)
+    assert len(hits) == 1, agent.stderr()
+    h = hits[0]
+    assert h["event"]["kind"] == "event"
+    assert h["tls"]["library"] == "openssl"
+    assert h["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert not [l for l in agent.lines if l["event"]["kind"] == "alert"
+                and l.get("credential", {}).get("fingerprint") == h["credential"]["fingerprint"]]
+    agent.assert_no_plaintext(token)
