@@ -38,6 +38,8 @@ struct cw_tls_target {
 	int nlinks;
 };
 
+#define GO_WRITE "crypto/tls.(*Conn).Write"
+
 enum probe_kind { WRITE, READ, READ_EX };
 
 static const struct {
@@ -50,7 +52,7 @@ static const struct {
 	{ "gnutls_record_send", CW_SRC_GNUTLS, WRITE },
 	{ "PR_Write", CW_SRC_NSS, WRITE },
 	{ "PR_Send", CW_SRC_NSS, WRITE },
-	{ "crypto/tls.(*Conn).Write", CW_SRC_GO, WRITE },
+	{ GO_WRITE, CW_SRC_GO, WRITE },
 	{ "SSL_read", CW_SRC_OPENSSL, READ },
 	{ "SSL_read_ex", CW_SRC_OPENSSL, READ_EX },
 	{ "gnutls_record_recv", CW_SRC_GNUTLS, READ },
@@ -62,7 +64,6 @@ void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel, boo
 	memset(a, 0, sizeof(*a));
 	a->skel = skel;
 	a->inbound = inbound;
-	elf_version(EV_CURRENT);
 }
 
 void cw_tls_attach_free(struct cw_tls_attach *a)
@@ -77,16 +78,106 @@ void cw_tls_attach_free(struct cw_tls_attach *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* The entry points an ELF file defines (a bit per symbol index in entry_points). */
-static unsigned defined_entry_points(const char *path)
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The file offset of virtual address vaddr, from the executable section holding it. */
+static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR) &&
+		    vaddr >= sh.sh_addr && vaddr < sh.sh_addr + sh.sh_size)
+			return vaddr - sh.sh_addr + sh.sh_offset;
+	return 0;
+}
+
+/*
+ * Where Go's own function table (.gopclntab, Go 1.18+ layout) says `name` starts, as a file
+ * offset; 0 when it is not there. This is what finds crypto/tls in stripped Go binaries,
+ * which have no .symtab. Every offset read from the table is checked against its size.
+ */
+static uint64_t gopclntab_offset(Elf *elf, const char *name)
+{
+	size_t shstrndx, nlen = strlen(name);
+	Elf_Scn *scn = NULL;
+	Elf_Data *data = NULL;
+	const unsigned char *p;
+	uint64_t nfunc, text, names, functab, size;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *sname;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (sname && !strcmp(sname, ".gopclntab")) {
+			data = elf_rawdata(scn, NULL);
+			break;
+		}
+	}
+	if (!data || !data->d_buf || data->d_size < 8 + 8 * 8)
+		return 0;
+	p = data->d_buf;
+	size = data->d_size;
+	/* magic (Go 1.18/1.19: fffffff0, 1.20+: fffffff1), pad, pad, quantum, pointer size */
+	if ((get_u32(p) != 0xfffffff0 && get_u32(p) != 0xfffffff1) || p[7] != 8)
+		return 0;
+	nfunc = get_u64(p + 8);
+	text = get_u64(p + 24);
+	names = get_u64(p + 32);
+	functab = get_u64(p + 64);
+	if (names >= size || functab >= size || nfunc > (size - functab) / 8)
+		return 0;
+	for (uint64_t i = 0; i < nfunc; i++) {
+		uint32_t entry = get_u32(p + functab + 8 * i);
+		uint64_t func = functab + get_u32(p + functab + 8 * i + 4), noff;
+
+		if (func + 8 > size)
+			return 0;
+		noff = names + (uint64_t)(int64_t)(int32_t)get_u32(p + func + 4);
+		if (noff + nlen + 1 > size)
+			continue;
+		if (!memcmp(p + noff, name, nlen + 1))
+			return vaddr_to_offset(elf, text + entry);
+	}
+	return 0;
+}
+
+/*
+ * The entry points an ELF file defines (a bit per index in entry_points). A Go binary without
+ * a symbol table gets the offset of its crypto/tls write from .gopclntab in *go_offset.
+ */
+static unsigned defined_entry_points(const char *path, uint64_t *go_offset)
 {
 	unsigned found = 0;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	*go_offset = 0;
 	if (fd < 0)
 		return 0;
+	elf_version(EV_CURRENT);	/* cheap, and required before any libelf call */
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	while (elf && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
@@ -108,6 +199,11 @@ static unsigned defined_entry_points(const char *path)
 					found |= 1u << k;
 		}
 	}
+	for (size_t k = 0; elf && k < N_ENTRY; k++) {
+		if (entry_points[k].src == CW_SRC_GO && !(found & (1u << k)) &&
+		    (*go_offset = gopclntab_offset(elf, entry_points[k].sym)))
+			found |= 1u << k;
+	}
 	if (elf)
 		elf_end(elf);
 	close(fd);
@@ -116,7 +212,8 @@ static unsigned defined_entry_points(const char *path)
 
 unsigned cw_tls_symbols(const char *path)
 {
-	unsigned eps = defined_entry_points(path), srcs = 0;
+	uint64_t go_offset;
+	unsigned eps = defined_entry_points(path, &go_offset), srcs = 0;
 
 	for (size_t k = 0; k < N_ENTRY; k++)
 		if (eps & (1u << k))
@@ -163,15 +260,17 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
 	}
 }
 
+/* Attach by symbol name, or at a file offset when the symbol is not in a symbol table. */
 static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path,
-		       size_t k, struct bpf_program *prog, bool retprobe)
+		       size_t k, struct bpf_program *prog, bool retprobe, uint64_t offset)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = entry_points[k].sym, .retprobe = retprobe);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = offset ? NULL : entry_points[k].sym,
+		    .retprobe = retprobe);
 	struct bpf_link *l;
 
 	if (!prog || t->nlinks >= LINKS_PER_TARGET)
 		return false;
-	l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+	l = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &uo);
 	if (!l) {
 		a->failures++;
 		cw_debug("TLS probe %s%s on %s: %s", entry_points[k].sym,
@@ -206,6 +305,7 @@ static void add_use(struct cw_tls_attach *a, struct cw_tls_target *t, uint32_t p
 static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 {
 	struct cw_tls_target *t;
+	uint64_t go_offset;
 	unsigned eps;
 	struct stat st;
 
@@ -220,7 +320,7 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 	}
 	if (checked_before(a, st.st_dev, st.st_ino))
 		return;
-	eps = defined_entry_points(path);
+	eps = defined_entry_points(path, &go_offset);
 	if (!eps)
 		return;
 	if (a->n >= CW_TLS_TARGETS_MAX) {
@@ -252,9 +352,10 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 			continue;
 		entry = entry_prog(a->skel, k, &ret);
 		/* The return probe first: an entry without its return would leak map slots. */
-		if (ret && !attach_one(a, t, path, k, ret, true))
+		if (ret && !attach_one(a, t, path, k, ret, true, 0))
 			continue;
-		attach_one(a, t, path, k, entry, false);
+		attach_one(a, t, path, k, entry, false,
+			   entry_points[k].src == CW_SRC_GO ? go_offset : 0);
 	}
 	if (t->nlinks) {
 		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);

@@ -226,7 +226,7 @@ func main() {
 '''
 
 
-def test_go_crypto_tls():
+def _go_client(stripped):
     require_root()
     if not shutil.which("go"):
         raise Skip("go is not installed (scripts/setup installs golang-go)")
@@ -235,8 +235,13 @@ def test_go_crypto_tls():
         f.write(GO_CLIENT)
     env = dict(os.environ, HOME=d, GOCACHE=os.path.join(d, "cache"), GOPATH=os.path.join(d, "gp"),
                GO111MODULE="off", CGO_ENABLED="0", GOFLAGS="")
-    subprocess.run(["go", "build", "-o", os.path.join(d, "client"), "main.go"], cwd=d, env=env,
-                   check=True, capture_output=True, timeout=300)
+    # -s -w: no symbol table; crypto/tls is then found through .gopclntab
+    flags = ["-ldflags=-s -w"] if stripped else []
+    subprocess.run(["go", "build", *flags, "-o", os.path.join(d, "client"), "main.go"], cwd=d,
+                   env=env, check=True, capture_output=True, timeout=300)
+    if stripped:
+        syms = subprocess.run(["nm", os.path.join(d, "client")], capture_output=True, text=True)
+        assert "crypto/tls" not in syms.stdout	# really stripped
 
     def client(port, token):
         p = subprocess.Popen([os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
@@ -247,6 +252,14 @@ def test_go_crypto_tls():
         run_client({"client": client, "library": "go"})
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_go_crypto_tls():
+    _go_client(stripped=False)
+
+
+def test_go_crypto_tls_stripped_binary():
+    _go_client(stripped=True)
 
 
 PY_LATE_CLIENT = r'''
