@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,22 +222,74 @@ unsigned cw_tls_symbols(const char *path)
 	return srcs;
 }
 
+static size_t file_slot(const struct cw_tls_attach *a, dev_t dev, ino_t ino, bool for_insert)
+{
+	size_t mask = a->capchecked - 1, i = (size_t)((ino * 0x9E3779B97F4A7C15ull) ^ dev) & mask;
+	size_t tomb = SIZE_MAX;
+
+	for (;; i = (i + 1) & mask) {
+		const struct cw_file_id *f = &a->checked[i];
+
+		if (f->state == 0)
+			return for_insert && tomb != SIZE_MAX ? tomb : i;
+		if (f->state == 2 && tomb == SIZE_MAX)
+			tomb = i;
+		if (f->state == 1 && f->dev == dev && f->ino == ino)
+			return i;
+	}
+}
+
+/* Rebuild the set at a size that keeps it at most half full. */
+static int rehash(struct cw_tls_attach *a)
+{
+	struct cw_file_id *old = a->checked;
+	size_t oldcap = a->capchecked, ncap = 256;
+
+	while (ncap < 4 * (a->nchecked + 1))
+		ncap *= 2;
+	a->checked = calloc(ncap, sizeof(*a->checked));
+	if (!a->checked) {
+		a->checked = old;
+		return -1;
+	}
+	a->capchecked = ncap;
+	a->deadchecked = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].state == 1)
+			a->checked[file_slot(a, old[i].dev, old[i].ino, true)] = old[i];
+	free(old);
+	return 0;
+}
+
+/* Has this file been looked at? If not, it is now marked as looked at. */
 static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
 {
-	for (size_t i = 0; i < a->nchecked; i++)
-		if (a->checked[i].dev == dev && a->checked[i].ino == ino)
-			return true;
-	if (a->nchecked == a->capchecked) {
-		size_t ncap = a->capchecked ? 2 * a->capchecked : 256;
-		struct cw_file_id *n = realloc(a->checked, ncap * sizeof(*n));
+	size_t i;
 
-		if (!n)
-			return true;	/* cannot remember it: do not attach twice */
-		a->checked = n;
-		a->capchecked = ncap;
-	}
-	a->checked[a->nchecked++] = (struct cw_file_id){ dev, ino };
+	if (2 * (a->nchecked + a->deadchecked + 1) > a->capchecked && rehash(a))
+		return true;	/* cannot remember it: do not attach twice */
+	i = file_slot(a, dev, ino, true);
+	if (a->checked[i].state == 1)
+		return true;
+	if (a->checked[i].state == 2)
+		a->deadchecked--;
+	a->checked[i] = (struct cw_file_id){ dev, ino, 1 };
+	a->nchecked++;
 	return false;
+}
+
+static void forget_checked(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	size_t i;
+
+	if (!a->capchecked)
+		return;
+	i = file_slot(a, dev, ino, false);
+	if (a->checked[i].state == 1) {
+		a->checked[i].state = 2;
+		a->nchecked--;
+		a->deadchecked++;
+	}
 }
 
 /* The entry program for an entry point, and its return program (reads only). */
@@ -372,11 +425,7 @@ static void release(struct cw_tls_attach *a, size_t i)
 
 	for (int k = 0; k < t->nlinks; k++)
 		bpf_link__destroy(t->links[k]);
-	for (size_t c = 0; c < a->nchecked; c++)
-		if (a->checked[c].dev == t->dev && a->checked[c].ino == t->ino) {
-			a->checked[c] = a->checked[--a->nchecked];
-			break;
-		}
+	forget_checked(a, t->dev, t->ino);
 	cw_debug("TLS probes released from %s: no process uses it", t->path);
 	a->released++;
 	a->t[i] = a->t[--a->n];

