@@ -422,9 +422,9 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"usage: credwatch run [OPTIONS]\n"
 		"\n"
-		"The host agent: watches every exec's argv and environment, and what processes send\n"
-		"on outbound TCP connections, through eBPF; prints findings as ECS JSON lines.\n"
-		"Needs root. Stops cleanly on SIGINT/SIGTERM.\n"
+		"The host agent: watches every exec's argv and environment, the plaintext processes\n"
+		"send through TLS libraries (OpenSSL, GnuTLS, NSS, Go) and over plain TCP, through\n"
+		"eBPF; prints findings as ECS JSON lines. Needs root. Stops cleanly on SIGINT/SIGTERM.\n"
 		"\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --events                    also print observations (event.kind \"event\"),\n"
@@ -452,7 +452,8 @@ static void run_usage(FILE *f)
 		"EXAMPLES\n"
 		"  sudo credwatch run                       embedded rules, alerts on stdout\n"
 		"  sudo credwatch run --events -v           also environment observations, stats\n"
-		"  sudo credwatch run --output file:/var/log/credwatch.json\n");
+		"  sudo credwatch run --output file:/var/log/credwatch.json\n"
+		"  sudo credwatch run --include-loopback --capture-inbound --events\n");
 }
 
 int cw_cmd_run(int argc, char **argv)

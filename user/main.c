@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"  run            the host agent: findings as ECS JSON lines (needs root)\n"
 		"  scan PATH...   find credentials in files, directories or stdin (-)\n"
 		"  rules check    validate rules: patterns compile, examples match\n"
+		"  rules profile  the cost of each rule over a sample file\n"
 		"  version        print the version\n"
 		"\n"
 		"'credwatch COMMAND --help' describes each command.\n"
