@@ -5,6 +5,23 @@
 
 #include "common.bpf.h"
 
+/*
+ * When each TLS session was last bound to its socket. A bound session skips the bind work
+ * on its following writes for CW_TLS_REBIND_NS: the socket a session writes to does not change
+ * within a connection, and the bind work on every TLS write (a connection lookup and a walk
+ * task->files->socket) cost as much as the capture. Short, because a freed session object's
+ * address is soon reused by the next session, which must bind again: the agent also forgets
+ * a session's entry when its socket closes, and a bind to another fd re-targets the session.
+ */
+#define CW_TLS_REBIND_NS (100ull * 1000 * 1000)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CW_SESSIONS_MAX);
+	__type(key, struct cw_session_key);
+	__type(value, __u64);
+} tls_bound SEC(".maps") __weak;
+
 /* Set by the agent before load. */
 const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
 const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0: none */

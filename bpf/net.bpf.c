@@ -215,6 +215,12 @@ static __always_inline void tls_bind(__u32 fd)
 			c = bpf_map_lookup_elem(&conns, &key);
 			e->conn_id = c ? c->id : 0;
 			bpf_ringbuf_submit(e, cw_rb_flags());
+			{
+				struct cw_session_key sk = { .key = p->key, .tgid = key.tgid };
+				__u64 now = bpf_ktime_get_ns();
+
+				bpf_map_update_elem(&tls_bound, &sk, &now, BPF_ANY);
+			}
 		} else {
 			cw_count_drop(CW_EV_BIND);
 		}

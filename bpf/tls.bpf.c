@@ -14,16 +14,10 @@
 #pragma clang diagnostic ignored "-Wunused-parameter"
 
 /* Bytes captured per TLS session (process, session object), for the payload budget. */
-struct session_key {
-	__u64 key;
-	__u32 tgid;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CW_SESSIONS_MAX);
-	__type(key, struct session_key);
+	__type(key, struct cw_session_key);
 	__type(value, __u64);
 } tls_captured SEC(".maps");
 
@@ -32,7 +26,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct cw_tls_pending p = { .key = key, .source = source };
-	struct session_key sk = { .key = key, .tgid = id >> 32 };
+	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
 	__u64 want, zero = 0, *captured;
 
 	if (len <= 0 || !buf || !cw_data_start(key, (__u32)-1, source, 0))
@@ -46,6 +40,11 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	want = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
 	if (captured)
 		*captured += want;
+	/* Recently bound: no socket write needs to tell which fd this is. */
+	__u64 *bound = bpf_map_lookup_elem(&tls_bound, &sk);
+
+	if (bound && bpf_ktime_get_ns() - *bound < CW_TLS_REBIND_NS)
+		return 0;
 	p.ktime_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&tls_pending, &tid, &p, BPF_ANY);
 	return 0;

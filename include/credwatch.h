@@ -156,6 +156,15 @@ struct cw_bind_event {
 };
 _Static_assert(sizeof(struct cw_bind_event) == 48, "cw_bind_event layout");
 
+/* A TLS session: process and session object. The agent deletes a session's "bound" entry
+ * when the session ends, so that an address reused by a new session binds again. */
+struct cw_session_key {
+	__u64 key;
+	__u32 tgid;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct cw_session_key) == 16, "cw_session_key layout");
+
 /* A TLS write waiting, by thread, for the socket write it makes. */
 struct cw_tls_pending {
 	__u64 key;

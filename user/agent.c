@@ -253,7 +253,8 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	cw_tls_attach_init(&a->tls, a->skel, o->capture_inbound);
 	cw_tls_scan_system(&a->tls);
 	cw_tls_scan_all(&a->tls);
-	ret = cw_egress_init(&a->egress, &a->f, bpf_map__fd(a->skel->maps.conns));
+	ret = cw_egress_init(&a->egress, &a->f, bpf_map__fd(a->skel->maps.conns),
+			     bpf_map__fd(a->skel->maps.tls_bound));
 	if (ret) {
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));
 		return ret;

@@ -83,11 +83,13 @@ static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
 	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
 }
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd)
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,
+		    int bound_map_fd)
 {
 	memset(e, 0, sizeof(*e));
 	e->f = f;
 	e->conns_map_fd = conns_map_fd;
+	e->bound_map_fd = bound_map_fd;
 	e->nbuckets = 4096;
 	e->buckets = calloc(e->nbuckets, sizeof(*e->buckets));
 	return e->buckets ? 0 : -ENOMEM;
@@ -433,8 +435,18 @@ int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
 	const struct cw_bind_event *b = &ev->bind;
 	struct cw_egress_conn *c = *tls_slot(e, b->pid, b->key, false), *tcp;
 
-	if (!c || c->bound)
+	if (!c)
 		return 0;
+	/*
+	 * A session object's address is reused by the next session: a bind to another socket
+	 * means another connection, whose destination is not the old one's.
+	 */
+	if (c->bound && (c->fd == b->fd))
+		return 0;
+	if (c->bound) {
+		c->have_dst = false;
+		c->server[0] = '\0';
+	}
 	c->bound = true;
 	c->fd = b->fd;
 	tcp = b->conn_id ? *slot(e, b->conn_id) : NULL;
@@ -516,6 +528,12 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 
 	*pp = c->next;
 	e->nconns--;
+	if (c->tls && !c->inbound && e->bound_map_fd >= 0) {
+		/* The session object's address may serve a new session next: let it bind. */
+		struct cw_session_key sk = { .key = c->key, .tgid = c->pid };
+
+		bpf_map_delete_elem(e->bound_map_fd, &sk);
+	}
 	c->bound = true;	/* nothing more will bind it: report what remains now */
 	ret = cw_stream_close(c->stream, on_egress_match, &x);
 	if (!x.err)

@@ -18,13 +18,15 @@ struct cw_egress_conn;
 struct cw_egress {
 	struct cw_findings *f;
 	int conns_map_fd;	/* the kernel's table: told to stop capturing TLS connections */
+	int bound_map_fd;	/* TLS sessions bound to a socket: forgotten when they end */
 	struct cw_egress_conn **buckets;
 	size_t nbuckets, nconns;
 	/* counters */
 	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination;
 };
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd);
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,
+		    int bound_map_fd);
 void cw_egress_free(struct cw_egress *e);
 
 /* Each returns 0 or -errno (an output error). */

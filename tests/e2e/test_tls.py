@@ -366,3 +366,36 @@ def test_capture_inbound_sees_credentials_received():
     assert not [l for l in agent.lines if l["event"]["kind"] == "alert"
                 and l.get("credential", {}).get("fingerprint") == h["credential"]["fingerprint"]]
     agent.assert_no_plaintext(token)
+
+
+def test_sequential_sessions_in_one_process_get_their_own_destination():
+    """A process that closes one TLS connection and opens another: its library may reuse the
+    session object's address; each connection's credential goes with its own server name."""
+    require_root()
+    agent = Agent("--include-loopback", "--events")
+    srv = TlsServer()
+    token = github_token()
+    try:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        for host in ("api.github.com", EVIL, "api.github.com"):
+            raw = socket.create_connection(("127.0.0.1", srv.port))
+            s = ctx.wrap_socket(raw, server_hostname=host)
+            s.sendall(("GET /v1 HTTP/1.1\r\nHost: %s\r\nAuthorization: token %s\r\n"
+                       "Connection: close\r\n\r\n" % (host, token)).encode())
+            s.recv(4096)
+            s.close()
+            time.sleep(0.3)
+        fp = agent.key.fingerprint(token)
+        agent.wait_for(lambda l: l.get("credential", {}).get("fingerprint") == fp, count=3,
+                       timeout=15)
+    finally:
+        agent.stop()
+        srv.close()
+    fp = agent.key.fingerprint(token)
+    mine = [l for l in agent.lines if l.get("credential", {}).get("fingerprint") == fp
+            and l["event"]["action"] in ("credential-sent", "credential-unexpected-destination")]
+    got = sorted((l["destination"].get("domain"), l["event"]["action"]) for l in mine)
+    assert got == [("api.github.com", "credential-sent"), ("api.github.com", "credential-sent"),
+                   (EVIL, "credential-unexpected-destination")], got
