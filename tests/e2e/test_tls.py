@@ -14,19 +14,30 @@ from cwtest import Agent, Skip, github_token, require_root
 EVIL = "exfil.attacker.test"
 
 
+def self_signed(d):
+    """A throwaway self-signed certificate and key in d."""
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=localhost"], check=True,
+                   capture_output=True)
+    return cert, key
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 class TlsServer:
     """openssl s_server on a loopback port with a throwaway self-signed certificate."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="cw-tls-")
-        cert, key = os.path.join(self.dir, "c.pem"), os.path.join(self.dir, "k.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                        key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"],
-                       check=True, capture_output=True)
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
+        cert, key = self_signed(self.dir)
+        self.port = free_port()
         self.proc = subprocess.Popen(["openssl", "s_server", "-accept", str(self.port),
                                       "-cert", cert, "-key", key, "-www", "-quiet"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -171,14 +182,8 @@ def test_curl_http2_hpack():
     if not shutil.which("nghttpd"):
         raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
     d = tempfile.mkdtemp(prefix="cw-h2-")
-    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=localhost"], check=True,
-                   capture_output=True)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    cert, key = self_signed(d)
+    port = free_port()
     srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
@@ -331,17 +336,11 @@ def test_capture_inbound_sees_credentials_received():
     """With --capture-inbound, a credential in a TLS response is observed (never an alert)."""
     require_root()
     d = tempfile.mkdtemp(prefix="cw-in-")
-    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=localhost"], check=True,
-                   capture_output=True)
+    cert, key = self_signed(d)
     token = github_token()
     with open(os.path.join(d, "creds.txt"), "w") as f:
         f.write("issued: %s\n" % token)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_port()
     srv = subprocess.Popen(["openssl", "s_server", "-accept", str(port), "-cert", cert, "-key",
                             key, "-WWW", "-quiet"], cwd=d, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
