@@ -78,7 +78,8 @@ $(OUTPUT)/embedded_rules.o: $(OUTPUT)/embedded_rules.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/user/agent.o: $(OUTPUT)/credwatch.skel.h
+# Objects that include the generated skeleton must wait for it (parallel builds).
+$(OUTPUT)/user/agent.o $(OUTPUT)/user/tls_attach.o: $(OUTPUT)/credwatch.skel.h
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
