@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* What the egress probes share: payload capture into data events, and pending TLS writes. */
+/* What the capture probes share: payload capture into data events (network and watched
+ * files), and pending TLS writes. */
 #ifndef CREDWATCH_EGRESS_BPF_H
 #define CREDWATCH_EGRESS_BPF_H
 
@@ -74,12 +75,13 @@ __weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 off
 		n = cw_bound(n - 1, CW_CHUNK_MAX - 1) + 1;
 		if (bpf_probe_read_user(s->data, n, (const void *)(buf + done)))
 			break;
-		cw_fill_hdr(&s->ev.hdr, CW_EV_DATA);
+		/* the type cw_data_start chose: network or file data */
+		cw_fill_hdr(&s->ev.hdr, s->ev.hdr.type);
 		s->ev.len = n;
 		s->ev.offset = offset + done;
 		s->ev.total = total;
 		if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, cw_rb_flags())) {
-			cw_count_drop(CW_EV_DATA);
+			cw_count_drop(s->ev.hdr.type);
 			break;
 		}
 		done += n;
@@ -96,6 +98,7 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
 
 	if (!s)
 		return false;
+	s->ev.hdr.type = source == CW_SRC_FILE ? CW_EV_FILE_DATA : CW_EV_DATA;
 	s->ev.pid = id >> 32;
 	s->ev.tid = (__u32)id;
 	s->ev.fd = fd;

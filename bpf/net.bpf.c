@@ -6,6 +6,7 @@
  * the fd is tracked; untracked writes cost that lookup and nothing else.
  */
 #include "egress.bpf.h"
+#include "files.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -156,8 +157,10 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 	struct cw_conn *c = bpf_map_lookup_elem(&conns, &key);
 	struct cw_close_event *e;
 
-	if (!c)
+	if (!c) {
+		cw_file_closed(key.tgid, key.fd);
 		return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
 		cw_fill_hdr(&e->hdr, CW_EV_CLOSE);

@@ -49,6 +49,10 @@ enum cw_event_type {
 	CW_EV_DATA = 4,		/* bytes a process sent on a tracked socket */
 	CW_EV_CLOSE = 5,	/* a tracked socket was closed */
 	CW_EV_BIND = 6,		/* a TLS session wrote to a socket: which fd it is */
+	CW_EV_FILE_OPEN = 7,	/* a process opened a file the watch prefilter matched */
+	CW_EV_FILE_DATA = 8,	/* bytes read from such a file (struct cw_data_event) */
+	CW_EV_FILE_CLOSE = 9,	/* it closed it (struct cw_close_event, conn_id: file id) */
+	CW_EV_CGROUP_RMDIR = 10,	/* a cgroup went away: its workload identity is stale */
 	CW_EV_MAX,		/* size of the drop-counter map */
 };
 
@@ -139,6 +143,7 @@ enum cw_source {
 	CW_SRC_GNUTLS = 3,	/* gnutls_record_send */
 	CW_SRC_NSS = 4,		/* PR_Write / PR_Send */
 	CW_SRC_GO = 5,		/* crypto/tls.(*Conn).Write */
+	CW_SRC_FILE = 6,	/* read/pread64/readv of a watched file */
 	CW_SRC_MAX,
 };
 
@@ -204,6 +209,70 @@ struct cw_close_event {
 	__u64 conn_id;
 };
 _Static_assert(sizeof(struct cw_close_event) == 32, "cw_close_event layout");
+
+/*
+ * Watched credential files. The kernel filters opens cheaply with hashes of the path's
+ * basename, extension, directory prefixes and directory components (maps filled by the agent
+ * from the policy's watch list); the agent then decides exactly and forgets the file when it
+ * is not watched after all.
+ */
+#define CW_FILE_PATH_MAX	256	/* path bytes looked at and sent, power of two */
+#define CW_FILE_CAP_DEFAULT	(64u << 10)	/* bytes captured per open file */
+#define CW_FILE_CAP_MAX		(1u << 20)
+#define CW_FILES_MAX		16384	/* tracked open files */
+#define CW_WATCH_MAX		1024	/* entries in each prefilter map */
+
+/* FNV-1a, 64 bit: the prefilter's hash, computed the same way on both sides. */
+#define CW_FNV_OFFSET		0xcbf29ce484222325ull
+#define CW_FNV_PRIME		0x100000001b3ull
+
+/* cw_watch maps' values: which kind of entry matched (for the agent's statistics). */
+#define CW_WATCH_NAME		(1u << 0)
+#define CW_WATCH_EXT		(1u << 1)
+#define CW_WATCH_DIR		(1u << 2)
+#define CW_WATCH_COMP		(1u << 3)
+
+struct cw_watch_key {
+	__u64 hash;
+	__u32 kind;		/* CW_WATCH_NAME, _EXT, _DIR or _COMP */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct cw_watch_key) == 16, "cw_watch_key layout");
+
+/* A tracked open file, by (tgid, fd) (struct cw_conn_key). */
+struct cw_file {
+	__u64 id;		/* unique per open: fds are reused */
+	__u64 captured;		/* bytes sent so far */
+};
+_Static_assert(sizeof(struct cw_file) == 16, "cw_file layout");
+
+/* cw_file_open_event.flags */
+#define CW_FILE_PATH_TRUNC	(1u << 0)
+
+struct cw_file_open_event {
+	struct cw_event_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u32 fd;
+	__s32 dfd;		/* openat's directory fd (AT_FDCWD = -100) for a relative path */
+	__u32 flags;
+	__u32 open_flags;	/* O_* */
+	__u32 path_len;		/* bytes of path, without NUL */
+	__u64 cgroup_id;
+	__u64 file_id;
+	char comm[CW_COMM_LEN];
+	char path[CW_FILE_PATH_MAX];
+};
+_Static_assert(sizeof(struct cw_file_open_event) == 336, "cw_file_open_event layout");
+
+struct cw_cgroup_event {
+	struct cw_event_hdr hdr;
+	__u64 id;		/* the cgroup id (kernfs inode number) */
+	__s32 root;		/* hierarchy id: 0 is cgroup v2 */
+	__s32 level;
+};
+_Static_assert(sizeof(struct cw_cgroup_event) == 32, "cw_cgroup_event layout");
 
 struct cw_data_scratch {
 	struct cw_data_event ev;

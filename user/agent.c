@@ -21,12 +21,17 @@
 #include "credwatch.skel.h"
 #include "decoder.h"
 #include "egress.h"
+#include "exposure.h"
+#include "files.h"
 #include "tls_attach.h"
 #include "findings.h"
 #include "fingerprint.h"
 #include "log.h"
 #include "matcher.h"
+#include "policy.h"
+#include "provenance.h"
 #include "rules.h"
+#include "workload.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -35,6 +40,7 @@
 #define RINGBUF_MAX (1u << 30)
 
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
 
 static const char *const ev_names[CW_EV_MAX] = {
 	[CW_EV_EXEC] = "exec",
@@ -43,6 +49,10 @@ static const char *const ev_names[CW_EV_MAX] = {
 	[CW_EV_DATA] = "data",
 	[CW_EV_CLOSE] = "close",
 	[CW_EV_BIND] = "bind",
+	[CW_EV_FILE_OPEN] = "file_open",
+	[CW_EV_FILE_DATA] = "file_data",
+	[CW_EV_FILE_CLOSE] = "file_close",
+	[CW_EV_CGROUP_RMDIR] = "cgroup_rmdir",
 };
 
 struct agent {
@@ -51,6 +61,13 @@ struct agent {
 	struct cw_findings f;
 	struct cw_egress egress;
 	struct cw_tls_attach tls;
+	struct cw_files files;
+	struct cw_exposure x;
+	struct cw_policy policy;
+	struct cw_provenance prov;
+	struct cw_workloads *wls;
+	const char *policy_path;
+	size_t watch_entries;
 	int ncpus;
 	unsigned long long events[CW_EV_MAX];
 	unsigned long long malformed;
@@ -63,6 +80,11 @@ struct run_opts {
 	const char *btf;
 	const char *key_file;
 	const char *output;
+	const char *policy;
+	const char *state;
+	unsigned long long file_cap;
+	unsigned long long state_max;
+	bool no_files;
 	unsigned long long ringbuf_size;
 	unsigned long long stats_interval;
 	unsigned long long payload_cap;
@@ -75,8 +97,10 @@ struct run_opts {
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -171,6 +195,21 @@ static int handle_event(void *ctx, void *data, size_t sz)
 	case CW_EV_EXIT:
 		cw_tls_forget_pid(&a->tls, ev.exit.pid);
 		ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev.exit.pid) : 0;
+		if (!ret)
+			ret = cw_files_exit(&a->files, ev.exit.pid);
+		break;
+	case CW_EV_FILE_OPEN:
+		ret = cw_files_open(&a->files, &ev);
+		break;
+	case CW_EV_FILE_DATA:
+		ret = cw_files_data(&a->files, &ev);
+		break;
+	case CW_EV_FILE_CLOSE:
+		ret = cw_files_close(&a->files, ev.close.pid, ev.close.fd, ev.close.conn_id);
+		break;
+	case CW_EV_CGROUP_RMDIR:
+		cw_workloads_forget(a->wls, ev.cgroup.id);
+		ret = 0;
 		break;
 	case CW_EV_CONN:
 		cw_tls_scan_pid(&a->tls, ev.conn.pid);
@@ -195,6 +234,9 @@ static int handle_event(void *ctx, void *data, size_t sz)
 	}
 	return 0;
 }
+
+static int fill_watch(struct agent *a);
+static void set_file_probes(struct agent *a, const struct run_opts *o);
 
 static int load_probes(struct agent *a, const struct run_opts *o)
 {
@@ -230,6 +272,9 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	a->skel->rodata->cw_payload_budget = o->payload_budget;
 	a->skel->rodata->cw_wakeup_bytes = o->ringbuf_size / 16;
 	a->skel->rodata->cw_capture_inbound = o->capture_inbound;
+	a->skel->rodata->cw_self_tgid = (__u32)getpid();
+	a->skel->rodata->cw_file_cap = (__u32)o->file_cap;
+	set_file_probes(a, o);
 	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
 	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
 
@@ -249,6 +294,8 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		cw_log("cannot attach probes: %s", strerror(-ret));
 		return ret;
 	}
+	if (!o->no_files && (ret = fill_watch(a)))
+		return ret;
 	/* TLS libraries: the system's, then whatever running processes have mapped. */
 	cw_tls_attach_init(&a->tls, a->skel, o->capture_inbound);
 	cw_tls_scan_system(&a->tls);
@@ -266,6 +313,113 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		return ret;
 	}
 	return 0;
+}
+
+/* The watch list's prefilter into the kernel's map; the old entries go first (a reload). */
+static int fill_watch(struct agent *a)
+{
+	struct cw_prefilter pf = { 0 };
+	const struct cw_strv *sets[] = { &pf.names, &pf.exts, &pf.dirs, &pf.comps };
+	const __u32 kinds[] = { CW_WATCH_NAME, CW_WATCH_EXT, CW_WATCH_DIR, CW_WATCH_COMP };
+	int fd = bpf_map__fd(a->skel->maps.watch), ret;
+	struct cw_watch_key k, next;
+	__u8 one = 1;
+
+	while (!bpf_map_get_next_key(fd, NULL, &next))
+		bpf_map_delete_elem(fd, &next);
+	ret = cw_policy_prefilter(&a->policy, &pf);
+	if (ret) {
+		cw_log("cannot build the watch prefilter: %s", strerror(-ret));
+		return ret;
+	}
+	a->watch_entries = 0;
+	for (size_t s = 0; s < 4; s++)
+		for (size_t i = 0; i < sets[s]->n; i++) {
+			const char *p = sets[s]->v[i];
+			__u64 h = CW_FNV_OFFSET;
+
+			while (*p)
+				h = (h ^ (unsigned char)*p++) * CW_FNV_PRIME;
+			memset(&k, 0, sizeof(k));
+			k.hash = h;
+			k.kind = kinds[s];
+			if (bpf_map_update_elem(fd, &k, &one, BPF_ANY)) {
+				ret = -errno;
+				cw_log("watch prefilter map full at '%s': %s (at most %d entries)",
+				       sets[s]->v[i], strerror(-ret), 4 * CW_WATCH_MAX);
+				cw_prefilter_free(&pf);
+				return ret;
+			}
+			a->watch_entries++;
+		}
+	cw_prefilter_free(&pf);
+	return 0;
+}
+
+static bool tracepoint_exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/syscalls/%s", name);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), DEBUGFS_TRACING "/events/syscalls/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* File capture off, or syscalls this kernel does not have (open(2) on arm64): not loaded. */
+static void set_file_probes(struct agent *a, const struct run_opts *o)
+{
+	struct {
+		struct bpf_program *prog;
+		const char *tp;
+	} progs[] = {
+		{ a->skel->progs.handle_openat, "sys_enter_openat" },
+		{ a->skel->progs.handle_openat_exit, "sys_exit_openat" },
+		{ a->skel->progs.handle_openat2, "sys_enter_openat2" },
+		{ a->skel->progs.handle_openat2_exit, "sys_exit_openat2" },
+		{ a->skel->progs.handle_open, "sys_enter_open" },
+		{ a->skel->progs.handle_open_exit, "sys_exit_open" },
+		{ a->skel->progs.handle_read, "sys_enter_read" },
+		{ a->skel->progs.handle_read_exit, "sys_exit_read" },
+		{ a->skel->progs.handle_pread64, "sys_enter_pread64" },
+		{ a->skel->progs.handle_pread64_exit, "sys_exit_pread64" },
+		{ a->skel->progs.handle_readv, "sys_enter_readv" },
+		{ a->skel->progs.handle_readv_exit, "sys_exit_readv" },
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		bool on = !o->no_files && tracepoint_exists(progs[i].tp);
+
+		if (!o->no_files && !on)
+			cw_log("no tracepoint syscalls/%s on this kernel: not watching through it",
+			       progs[i].tp);
+		bpf_program__set_autoload(progs[i].prog, on);
+	}
+	if (access(TRACEFS "/events/cgroup/cgroup_rmdir", F_OK) &&
+	    access(DEBUGFS_TRACING "/events/cgroup/cgroup_rmdir", F_OK)) {
+		cw_log("no tracepoint cgroup/cgroup_rmdir: workload identities are swept instead");
+		bpf_program__set_autoload(a->skel->progs.handle_cgroup_rmdir, false);
+	}
+}
+
+/* SIGHUP: a new policy, or the old one kept with the reason it was refused. */
+static void reload_policy(struct agent *a)
+{
+	struct cw_policy np = { 0 };
+	char err[1024];
+
+	if (cw_policy_load_default(&np, a->policy_path, err, sizeof(err))) {
+		cw_log("policy reload failed, keeping the previous policy: %s", err);
+		return;
+	}
+	cw_policy_free(&a->policy);
+	a->policy = np;
+	if (a->skel && fill_watch(a) == 0)
+		cw_log("policy reloaded from %s: %zu watch patterns, %zu workloads, %zu "
+		       "credential bindings, %zu reader rules", a->policy.file,
+		       a->policy.watch.n, a->policy.nworkloads, a->policy.ncreds,
+		       a->policy.nreaders);
 }
 
 static FILE *open_output(const char *spec)
@@ -333,6 +487,26 @@ static int run(const struct run_opts *o)
 		goto out;
 	}
 	cw_findings_init(&a.f, m, &key, out, o->events);
+	a.policy_path = o->policy;
+	if (cw_policy_load_default(&a.policy, o->policy, err, sizeof(err)) ||
+	    cw_prov_open(&a.prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
+			 sizeof(err))) {
+		cw_log("%s", err);
+		ret = 1;
+		goto out;
+	}
+	ret = cw_workloads_new(NULL, &a.wls);
+	if (!ret)
+		ret = cw_exposure_init(&a.x, &a.f, &a.policy, &a.prov, a.wls);
+	if (!ret)
+		ret = cw_files_init(&a.files, &a.x, -1);
+	if (ret) {
+		cw_log("cannot set up: %s", strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	a.f.wls = a.wls;
+	a.f.x = &a.x;
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		cw_log("cannot count CPUs: %s", strerror(-a.ncpus));
@@ -344,12 +518,17 @@ static int run(const struct run_opts *o)
 		ret = 1;
 		goto out;
 	}
+	a.files.files_map_fd = bpf_map__fd(a.skel->maps.files);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, TLS probes on %zu files, "
-	       "fingerprint key %s", rs.n, o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
-	       key.path);
+	       "file capture %s (%zu watch patterns, %zu prefilter entries), policy %s, "
+	       "provenance %s (%zu credentials), fingerprint key %s", rs.n,
+	       o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
+	       o->no_files ? "off" : "on", a.policy.watch.n, a.watch_entries, a.policy.file,
+	       a.prov.path ? a.prov.path : "in memory", a.prov.n, key.path);
 
 	next_stats = now_s() + (double)o->stats_interval;
 	ret = 0;
@@ -372,9 +551,14 @@ static int run(const struct run_opts *o)
 			ret = 1;
 			break;
 		}
-		if (cw_egress_tick(&a.egress, (uint64_t)(now_s() * 1e9))) {
+		if (cw_egress_tick(&a.egress, (uint64_t)(now_s() * 1e9)) ||
+		    cw_files_tick(&a.files, (uint64_t)(now_s() * 1e9)) || cw_exposure_tick(&a.x)) {
 			ret = 1;
 			break;
+		}
+		if (reload_flag) {
+			reload_flag = 0;
+			reload_policy(&a);
 		}
 		if (now_s() >= next_stats) {
 			report_drops(&a, o->stats_interval);
@@ -395,19 +579,34 @@ static int run(const struct run_opts *o)
 		for (int t = 1; t < CW_EV_MAX; t++)
 			dsum += d[t];
 		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent; "
-		       "%llu alerts, %llu observations; %llu dropped (exec=%llu exit=%llu "
-		       "connect=%llu data=%llu close=%llu bind=%llu); %llu malformed; TLS probes "
-		       "on %zu files (%llu released, %llu not attached: limit)",
+		       "%llu watched file opens (%llu not watched after all), %llu bytes read; "
+		       "%llu alerts (%llu duplicates suppressed), %llu observations; %llu dropped "
+		       "(exec=%llu exit=%llu connect=%llu data=%llu close=%llu bind=%llu "
+		       "file_open=%llu file_data=%llu file_close=%llu cgroup_rmdir=%llu); "
+		       "%llu malformed; TLS probes on %zu files (%llu released, %llu not "
+		       "attached: limit); provenance: %zu credentials, %llu evicted",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
-		       (unsigned long long)a.f.alerts, (unsigned long long)a.f.observations,
+		       (unsigned long long)a.files.opened, (unsigned long long)a.files.not_watched,
+		       (unsigned long long)a.files.bytes,
+		       (unsigned long long)a.f.alerts, (unsigned long long)a.x.suppressed,
+		       (unsigned long long)a.f.observations,
 		       dsum, d[CW_EV_EXEC], d[CW_EV_EXIT], d[CW_EV_CONN], d[CW_EV_DATA],
-		       d[CW_EV_CLOSE], d[CW_EV_BIND], a.malformed, a.tls.n,
-		       (unsigned long long)a.tls.released, (unsigned long long)a.tls.limit_hits);
+		       d[CW_EV_CLOSE], d[CW_EV_BIND], d[CW_EV_FILE_OPEN], d[CW_EV_FILE_DATA],
+		       d[CW_EV_FILE_CLOSE], d[CW_EV_CGROUP_RMDIR], a.malformed, a.tls.n,
+		       (unsigned long long)a.tls.released, (unsigned long long)a.tls.limit_hits,
+		       a.prov.n, (unsigned long long)a.prov.evictions);
 	}
 out:
 	ring_buffer__free(a.rb);
 	cw_egress_free(&a.egress);
+	cw_files_free(&a.files);	/* reports what open files' streams still hold */
+	if (a.prov.dirty && cw_prov_save(&a.prov, err, sizeof(err)))
+		cw_log("cannot save the provenance store: %s", err);
+	cw_exposure_free(&a.x);
+	cw_workloads_free(a.wls);
+	cw_prov_close(&a.prov);
+	cw_policy_free(&a.policy);
 	cw_tls_attach_free(&a.tls);
 	credwatch_bpf__destroy(a.skel);
 	cw_findings_free(&a.f);
@@ -442,6 +641,13 @@ static void run_usage(FILE *f)
 		"                              or TLS session (default 16K, max 64K)\n"
 		"  --payload-budget BYTES      past this many bytes of one connection or session,\n"
 		"                              only the first 1K of each write (default 64K, 0: none)\n"
+		"  --policy FILE               intended-workload policy (YAML) instead of the\n"
+		"                              embedded default; SIGHUP reloads it\n"
+		"  --state FILE                provenance store (default " CW_PROV_DEFAULT_FILE ";\n"
+		"                              'none': memory only); 'credwatch inventory' reads it\n"
+		"  --state-max N               credentials the store keeps (default 10000)\n"
+		"  --no-file-capture           do not watch credential files\n"
+		"  --file-cap BYTES            bytes captured per open watched file (default 64K)\n"
 		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
@@ -454,7 +660,9 @@ static void run_usage(FILE *f)
 		"  sudo credwatch run                       embedded rules, alerts on stdout\n"
 		"  sudo credwatch run --events -v           also environment observations, stats\n"
 		"  sudo credwatch run --output file:/var/log/credwatch.json\n"
-		"  sudo credwatch run --include-loopback --capture-inbound --events\n");
+		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
+		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
+		"  sudo kill -HUP $(pidof credwatch)       reload the policy\n");
 }
 
 int cw_cmd_run(int argc, char **argv)
@@ -470,6 +678,11 @@ int cw_cmd_run(int argc, char **argv)
 		{ "capture-inbound", no_argument, NULL, 'I' },
 		{ "payload-cap", required_argument, NULL, 'P' },
 		{ "payload-budget", required_argument, NULL, 'B' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, 's' },
+		{ "state-max", required_argument, NULL, 'M' },
+		{ "no-file-capture", no_argument, NULL, 'F' },
+		{ "file-cap", required_argument, NULL, 'C' },
 		{ "btf", required_argument, NULL, 'b' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -478,7 +691,9 @@ int cw_cmd_run(int argc, char **argv)
 	};
 	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT, .stats_interval = 10,
 			      .payload_cap = CW_PAYLOAD_CAP_DEFAULT,
-			      .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT };
+			      .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
+			      .state = CW_PROV_DEFAULT_FILE, .state_max = CW_PROV_DEFAULT_MAX,
+			      .file_cap = CW_FILE_CAP_DEFAULT };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -507,6 +722,17 @@ int cw_cmd_run(int argc, char **argv)
 		case 'P':
 			if (cw_parse_u64("--payload-cap", optarg, 1, CW_PAYLOAD_CAP_MAX,
 					 &o.payload_cap))
+				return 1;
+			break;
+		case 'p': o.policy = optarg; break;
+		case 's': o.state = optarg; break;
+		case 'M':
+			if (cw_parse_u64("--state-max", optarg, 1, 10000000, &o.state_max))
+				return 1;
+			break;
+		case 'F': o.no_files = true; break;
+		case 'C':
+			if (cw_parse_u64("--file-cap", optarg, 1, CW_FILE_CAP_MAX, &o.file_cap))
 				return 1;
 			break;
 		case 'b': o.btf = optarg; break;

@@ -57,6 +57,7 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 			return bad(why, "connect record with an unknown address family");
 		return 0;
 	case CW_EV_DATA:
+	case CW_EV_FILE_DATA:
 		if (sz < sizeof(out->data))
 			return bad(why, "data record shorter than its header");
 		memcpy(&out->data, data, sizeof(out->data));
@@ -66,9 +67,12 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 			return bad(why, "data record length past the end of the record");
 		if (out->data.source < CW_SRC_TCP || out->data.source >= CW_SRC_MAX)
 			return bad(why, "data record from an unknown source");
+		if ((h.type == CW_EV_FILE_DATA) != (out->data.source == CW_SRC_FILE))
+			return bad(why, "data record whose source does not fit its type");
 		out->payload = (const char *)data + sizeof(out->data);
 		return 0;
 	case CW_EV_CLOSE:
+	case CW_EV_FILE_CLOSE:
 		if (sz < sizeof(out->close))
 			return bad(why, "close record too short");
 		memcpy(&out->close, data, sizeof(out->close));
@@ -79,6 +83,20 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 		memcpy(&out->bind, data, sizeof(out->bind));
 		if (out->bind.source < CW_SRC_OPENSSL || out->bind.source >= CW_SRC_MAX)
 			return bad(why, "bind record from an unknown TLS library");
+		return 0;
+	case CW_EV_FILE_OPEN:
+		if (sz < sizeof(out->file_open))
+			return bad(why, "file open record too short");
+		memcpy(&out->file_open, data, sizeof(out->file_open));
+		if (out->file_open.path_len == 0 || out->file_open.path_len >= CW_FILE_PATH_MAX)
+			return bad(why, "file open record path length past its bound");
+		if (memchr(out->file_open.path, '\0', out->file_open.path_len))
+			return bad(why, "file open record path with a NUL inside");
+		return 0;
+	case CW_EV_CGROUP_RMDIR:
+		if (sz < sizeof(out->cgroup))
+			return bad(why, "cgroup record too short");
+		memcpy(&out->cgroup, data, sizeof(out->cgroup));
 		return 0;
 	default:
 		return bad(why, "unknown event type");

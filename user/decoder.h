@@ -16,6 +16,8 @@ struct cw_event {
 		struct cw_data_event data;
 		struct cw_close_event close;
 		struct cw_bind_event bind;
+		struct cw_file_open_event file_open;
+		struct cw_cgroup_event cgroup;
 	};
 	/* exec: views into the record's payload (not NUL-terminated) */
 	const char *path;

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "egress.h"
+#include "exposure.h"
 #include "h2.h"
 #include "matcher.h"
 #include "proto.h"
@@ -194,12 +195,11 @@ int cw_egress_conn(struct cw_egress *e, const struct cw_event *ev)
 	return 0;
 }
 
+static bool allowed(const struct cw_strv *dests, const char *name);
+
 bool cw_destination_allowed(const struct cw_rule *r, const char *name)
 {
-	for (size_t i = 0; i < r->destinations.n; i++)
-		if (!fnmatch(r->destinations.v[i], name, FNM_CASEFOLD))
-			return true;
-	return false;
+	return allowed(&r->destinations, name);
 }
 
 struct match_ctx {
@@ -244,31 +244,28 @@ static bool seen_before(struct cw_egress_conn *c, const char *fp_hex)
 	return false;
 }
 
-static int report(struct match_ctx *x, const struct cw_match *m)
+static bool allowed(const struct cw_strv *dests, const char *name)
+{
+	for (size_t i = 0; i < dests->n; i++)
+		if (!fnmatch(dests->v[i], name, FNM_CASEFOLD))
+			return true;
+	return false;
+}
+
+/* One finding line about a credential on a connection. */
+static int emit(struct match_ctx *x, const struct cw_match *m, const char *action, bool alert,
+		uint64_t count, const struct cw_egress_verdict *v)
 {
 	struct cw_egress_conn *c = x->c;
 	struct cw_findings *f = x->e->f;
 	struct cw_json *j = &f->j;
-	char fp[CW_FP_HEX_LEN + 1];
-	bool unexpected;
 
-	cw_fingerprint(f->key, m->secret, m->len, fp);
-	if (seen_before(c, fp))
-		return 0;
-	/* Judged only when the server is named: an address alone is not a provider's host.
-	 * What a process receives is never judged: only observed. */
-	unexpected = !c->inbound && m->rule->destinations.n && c->server[0] &&
-		     !cw_destination_allowed(m->rule, c->server);
-	if (!unexpected && !f->events) {
-		f->observations++;
-		return 0;
-	}
-	cw_finding_begin(f, x->ktime_ns, unexpected,
-			 unexpected ? "credential-unexpected-destination" :
-			 c->inbound ? "credential-received" : "credential-sent",
+	cw_finding_begin(f, x->ktime_ns, alert, action,
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
 			 "network", "connection");
 	cw_finding_credential(f, m, "egress");
+	if (v && f->x)
+		cw_exposure_origin_json(f->x, v);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "process");
 	cw_json_kuint(j, "pid", c->pid);
@@ -280,19 +277,78 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	cw_json_kobj(j, "tls");
 	cw_json_kstr(j, "library", source_name(c->tls ? c->source : CW_SRC_TCP));
 	cw_json_obj_end(j);
-	cw_finding_host(f, c->uid, c->cgroup_id);
+	cw_finding_host(f, c->pid, c->uid, c->cgroup_id);
 	cw_json_kuint(j, "fd", c->fd);
-	cw_json_obj_end(j);
-	if (unexpected) {
-		cw_finding_threat(f, "credential sent to a server outside its provider's "
-				  "destinations");
-		f->alerts++;
-		x->e->unexpected_destination++;
-	} else {
-		f->observations++;
+	if (v && f->x) {
+		cw_json_kstr(j, "workload", v->sender);
+		cw_json_kuint(j, "count", count);
 	}
+	cw_json_obj_end(j);
+	if (!strcmp(action, "credential-unexpected-destination")) {
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential sent to a server outside "
+				  "its provider's destinations");
+		x->e->unexpected_destination++;
+	} else if (!strcmp(action, "credential-egress")) {
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential sent by a workload that "
+				  "is not among its owners");
+		x->e->foreign_egress++;
+	}
+	if (alert)
+		f->alerts++;
+	else
+		f->observations++;
 	x->err = cw_finding_emit(f);
 	return x->err;
+}
+
+static int report(struct match_ctx *x, const struct cw_match *m)
+{
+	struct cw_egress_conn *c = x->c;
+	struct cw_findings *f = x->e->f;
+	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
+	struct cw_egress_verdict v;
+	const struct cw_strv *dests = &m->rule->destinations;
+	bool unexpected, foreign = false;
+	uint64_t count = 1;
+	int ret;
+
+	cw_fingerprint(f->key, m->secret, m->len, fp);
+	if (seen_before(c, fp))
+		return 0;
+	if (f->x && !c->inbound) {
+		struct cw_actor a = { .pid = c->pid, .uid = c->uid, .cgroup_id = c->cgroup_id,
+				      .exe = c->exe, .comm = c->comm, .ktime_ns = x->ktime_ns };
+
+		if (c->have_dst)
+			inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip,
+				  sizeof(ip));
+		if (c->server[0] || ip[0])
+			snprintf(dest, sizeof(dest), "%s:%u", c->server[0] ? c->server : ip,
+				 c->have_dst ? c->dst.dport : 0);
+		cw_exposure_egress(f->x, m, fp, &a, dest, &v);
+		dests = cw_exposure_destinations(&v, m->rule);
+		foreign = v.not_owner;
+	}
+	/* Judged only when the server is named: an address alone is not a provider's host.
+	 * What a process receives is never judged: only observed. */
+	unexpected = !c->inbound && dests->n && c->server[0] && !allowed(dests, c->server);
+	if (foreign && cw_exposure_dedup(f->x, fp, v.sender, "credential-egress", &count)) {
+		ret = emit(x, m, "credential-egress", true, count, &v);
+		if (ret)
+			return ret;
+	}
+	if (unexpected && (!f->x || cw_exposure_dedup(f->x, fp, v.sender,
+						     "credential-unexpected-destination", &count)))
+		return emit(x, m, "credential-unexpected-destination", true, count,
+			    f->x ? &v : NULL);
+	if (unexpected || foreign)
+		return 0;
+	if (!f->events) {
+		f->observations++;
+		return 0;
+	}
+	return emit(x, m, c->inbound ? "credential-received" : "credential-sent", false, 1,
+		    f->x && !c->inbound ? &v : NULL);
 }
 
 /* Send out what a session held; with its destination when it has been bound. */

@@ -22,7 +22,7 @@ struct cw_egress {
 	struct cw_egress_conn **buckets;
 	size_t nbuckets, nconns;
 	/* counters */
-	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination;
+	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination, foreign_egress;
 };
 
 int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,

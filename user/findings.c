@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "exposure.h"
 #include "findings.h"
 #include "redact.h"
 
@@ -91,9 +92,10 @@ void cw_finding_credential(struct cw_findings *f, const struct cw_match *m, cons
 	cw_json_kstr(j, "origin", origin);
 }
 
-void cw_finding_host(struct cw_findings *f, uint32_t uid, uint64_t cgroup_id)
+void cw_finding_host(struct cw_findings *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id)
 {
 	struct cw_json *j = &f->j;
+	const struct cw_workload *wl = f->wls ? cw_workload_get(f->wls, cgroup_id, pid) : NULL;
 	char id[16];
 
 	cw_json_kobj(j, "user");
@@ -103,19 +105,32 @@ void cw_finding_host(struct cw_findings *f, uint32_t uid, uint64_t cgroup_id)
 	cw_json_kobj(j, "host");
 	cw_json_kstr(j, "name", f->host);
 	cw_json_obj_end(j);
+	if (wl)
+		cw_workload_json(j, wl);
 	cw_json_kobj(j, "credwatch");
 	cw_json_kuint(j, "cgroup_id", cgroup_id);
+	if (wl)
+		cw_workload_json_detail(j, wl);
 }
 
-void cw_finding_threat(struct cw_findings *f, const char *message)
+void cw_finding_threat(struct cw_findings *f, enum cw_nhi nhi, const char *message)
 {
 	struct cw_json *j = &f->j;
+	char id[8];
+	const char *name;
 
+	switch (nhi) {
+	case CW_NHI_LONG_LIVED: name = "Long-Lived Secrets"; break;
+	case CW_NHI_REUSE: name = "NHI Reuse"; break;
+	case CW_NHI_HUMAN_USE: name = "Human Use of NHI"; break;
+	default: name = "Secret Leakage"; break;
+	}
+	snprintf(id, sizeof(id), "NHI-%02d", (int)nhi);
 	cw_json_kobj(j, "threat");
 	cw_json_kstr(j, "framework", NHI_FRAMEWORK);
 	cw_json_kobj(j, "technique");
-	cw_json_kstr(j, "id", "NHI-02");
-	cw_json_kstr(j, "name", "Secret Leakage");
+	cw_json_kstr(j, "id", id);
+	cw_json_kstr(j, "name", name);
 	cw_json_obj_end(j);
 	cw_json_obj_end(j);
 	cw_json_kstr(j, "message", message);
@@ -160,7 +175,7 @@ struct exec_ctx {
 	int err;		/* the first output error: stops the scan, returned */
 };
 
-static void put_process(struct cw_findings *f, const struct cw_event *ev)
+static void put_process(struct cw_findings *f, const struct cw_event *ev, uint64_t count)
 {
 	const struct cw_exec_event *e = &ev->exec;
 	struct cw_json *j = &f->j;
@@ -185,9 +200,11 @@ static void put_process(struct cw_findings *f, const struct cw_event *ev)
 	snprintf(gid, sizeof(gid), "%u", e->gid);
 	cw_json_kstr(j, "id", gid);	/* ECS ids are keywords */
 	cw_json_obj_end(j);
-	cw_finding_host(f, e->uid, e->cgroup_id);
+	cw_finding_host(f, e->pid, e->uid, e->cgroup_id);
 	cw_json_kbool(j, "argv_truncated", e->flags & CW_EXEC_ARGV_TRUNC);
 	cw_json_kbool(j, "env_truncated", e->flags & CW_EXEC_ENV_TRUNC);
+	if (f->x)
+		cw_json_kuint(j, "count", count);
 	cw_json_obj_end(j);
 }
 
@@ -205,8 +222,41 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 	struct cw_findings *f = x->f;
 	struct cw_json *j = &f->j;
 	bool argv = !strcmp(x->origin, "argv");
+	uint64_t count = 1;
 	size_t vs;
+	int ret;
 
+	vs = string_start(x->block, m->start);
+	if (f->x) {
+		/* A load: the environment makes its workload an owner; argv is only recorded. */
+		const struct cw_exec_event *e = &x->ev->exec;
+		char exe[CW_PATH_MAX + 1], var[256] = "", fp[CW_FP_HEX_LEN + 1], key[CW_PROV_STR];
+		const char *eq = argv ? NULL : memchr(x->block + vs, '=', m->start - vs);
+		struct cw_actor a = { .pid = e->pid, .uid = e->uid, .cgroup_id = e->cgroup_id,
+				      .exe = exe, .comm = e->comm, .ktime_ns = e->hdr.ktime_ns };
+		struct cw_load l = { .source = argv ? CW_PROV_ARGV : CW_PROV_ENV, .detail = var };
+		struct cw_subject subj;
+		char comm[CW_COMM_LEN + 1];
+
+		memcpy(exe, x->ev->path, e->path_len);
+		exe[e->path_len] = '\0';
+		memcpy(comm, e->comm, CW_COMM_LEN);
+		comm[CW_COMM_LEN] = '\0';
+		a.comm = comm;
+		if (eq && (size_t)(eq - x->block - vs) < sizeof(var)) {
+			memcpy(var, x->block + vs, (size_t)(eq - x->block - vs));
+			var[eq - x->block - vs] = '\0';
+		}
+		cw_fingerprint(f->key, m->secret, m->len, fp);
+		ret = cw_exposure_load(f->x, m, fp, &a, &l);
+		if (ret)
+			return x->err = ret;
+		if (argv) {
+			cw_exposure_subject(f->x, &a, &subj, key);
+			if (!cw_exposure_dedup(f->x, fp, key, "credential-in-argv", &count))
+				return 0;
+		}
+	}
 	if (!argv && !f->events) {
 		f->observations++;
 		return 0;
@@ -216,7 +266,6 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
 			 "process", "start");
 	cw_finding_credential(f, m, x->origin);
-	vs = string_start(x->block, m->start);
 	if (argv) {
 		size_t idx = 0;
 
@@ -231,9 +280,9 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 			cw_json_kstrn(j, "variable", x->block + vs, (size_t)(eq - x->block - vs));
 	}
 	cw_json_obj_end(j);
-	put_process(f, x->ev);
+	put_process(f, x->ev, count);
 	if (argv) {
-		cw_finding_threat(f, "credential on a command line, readable by every local user "
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential on a command line, readable by every local user "
 				  "through /proc/PID/cmdline");
 		f->alerts++;
 	} else {

@@ -11,6 +11,9 @@
 #include "fingerprint.h"
 #include "json.h"
 #include "matcher.h"
+#include "workload.h"
+
+struct cw_exposure;
 
 struct cw_findings {
 	struct cw_matcher *matcher;
@@ -19,6 +22,8 @@ struct cw_findings {
 	bool events;			/* also print observations (event.kind "event") */
 	int64_t mono_to_real_ns;	/* add to a bpf_ktime_get_ns() value for wall time */
 	char host[256];
+	struct cw_workloads *wls;	/* workload identity of each finding; may be NULL */
+	struct cw_exposure *x;		/* provenance and policy (the agent); may be NULL */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;
@@ -48,8 +53,17 @@ int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev);
 void cw_finding_begin(struct cw_findings *f, uint64_t ktime_ns, bool alert, const char *action,
 		      int severity, const char *category, const char *type);
 void cw_finding_credential(struct cw_findings *f, const struct cw_match *m, const char *origin);
-void cw_finding_host(struct cw_findings *f, uint32_t uid, uint64_t cgroup_id);
-void cw_finding_threat(struct cw_findings *f, const char *message);
+/* Also the workload's container / orchestrator members when f->wls is set. */
+void cw_finding_host(struct cw_findings *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id);
+
+/* OWASP Non-Human Identity Top 10 (2025) risks our findings map to. */
+enum cw_nhi {
+	CW_NHI_SECRET_LEAKAGE = 2,
+	CW_NHI_LONG_LIVED = 7,
+	CW_NHI_REUSE = 9,
+	CW_NHI_HUMAN_USE = 10,
+};
+void cw_finding_threat(struct cw_findings *f, enum cw_nhi nhi, const char *message);
 int cw_finding_emit(struct cw_findings *f);
 
 #endif

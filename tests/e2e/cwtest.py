@@ -80,7 +80,9 @@ class Agent:
 
     def __init__(self, *args, key=None, ready_timeout=30):
         self.key = key or KeyFile()
-        cmd = [BIN, "run", "--fingerprint-key-file", self.key.path, *args]
+        # A private provenance store unless the test names one: tests must not share state.
+        state = [] if "--state" in args else ["--state", "none"]
+        cmd = [BIN, "run", "--fingerprint-key-file", self.key.path, *state, *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.out_raw = []
         self.err_raw = []

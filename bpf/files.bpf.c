@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Watched credential files: the opens of paths the watch prefilter matches, then the bytes
+ * the process reads from them (read, pread64, readv), as a stream per open file.
+ *
+ * Every open and every read of the host passes through here, so both stay cheap when nothing
+ * is watched: an open costs one copy of its path and a few hash lookups (basename, extension,
+ * each directory prefix and component: FNV-1a computed in one pass); a read costs one lookup
+ * of (tgid, fd) at the first instruction, and its exit probe one load of a global counter of
+ * reads in flight on tracked files.
+ */
+#include "egress.bpf.h"
+#include "files.bpf.h"
+
+#define AT_FDCWD -100
+
+/* Set by the agent before load. */
+const volatile __u32 cw_self_tgid = 0;	/* the agent's own reads are not captured */
+const volatile __u32 cw_file_cap = CW_FILE_CAP_DEFAULT;
+
+/* The prefilter: (hash, kind) of the watch list's names, extensions, dirs and components. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * CW_WATCH_MAX);
+	__type(key, struct cw_watch_key);
+	__type(value, __u8);
+} watch SEC(".maps");
+
+/* An open the prefilter matched, between syscall entry and exit, by thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct cw_file_open_event);
+} opening SEC(".maps");
+
+struct pending_read {
+	__u64 buf;		/* read: the buffer; readv: the iovec array */
+	__u64 iovcnt;		/* 0 for read and pread64 */
+	__u32 fd;
+	__u32 pad;
+};
+
+/* A read on a tracked file, between syscall entry and exit, by thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pending_read);
+} reading SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cw_file_open_event);
+} open_scratch SEC(".maps");
+
+/* Entries in opening and reading: their exit probes skip the lookup while these are 0. */
+__u64 cw_opens_pending;
+__u64 cw_reads_pending;
+__u64 cw_next_file_id;
+
+struct path_scan {
+	const char *path;
+	__u64 prefix;		/* hash of the path so far */
+	__u64 comp;		/* hash of the current component */
+	__u64 ext;		/* hash of the current component from its last '.' */
+	__u32 comp_len;
+	bool has_ext;
+	bool absolute;
+	bool hit;
+};
+
+static __always_inline bool watched(__u64 hash, __u32 kind)
+{
+	struct cw_watch_key k = { .hash = hash, .kind = kind };
+
+	return bpf_map_lookup_elem(&watch, &k) != NULL;
+}
+
+static long scan_char(__u64 i, void *arg)
+{
+	struct path_scan *ps = arg;
+	__u8 c = (__u8)ps->path[i & (CW_FILE_PATH_MAX - 1)];
+
+	if (!c)
+		return 1;
+	ps->prefix = (ps->prefix ^ c) * CW_FNV_PRIME;
+	if (c == '/') {
+		if (i > 0 && ps->absolute && watched(ps->prefix, CW_WATCH_DIR))
+			goto hit;
+		if (ps->comp_len && watched(ps->comp, CW_WATCH_COMP))
+			goto hit;
+		ps->comp = CW_FNV_OFFSET;
+		ps->comp_len = 0;
+		ps->has_ext = false;
+		return 0;
+	}
+	ps->comp = (ps->comp ^ c) * CW_FNV_PRIME;
+	ps->comp_len++;
+	if (c == '.') {
+		ps->ext = (CW_FNV_OFFSET ^ c) * CW_FNV_PRIME;
+		ps->has_ext = true;
+	} else if (ps->has_ext) {
+		ps->ext = (ps->ext ^ c) * CW_FNV_PRIME;
+	}
+	return 0;
+hit:
+	ps->hit = true;
+	return 1;
+}
+
+static __always_inline int open_enter(int dfd, const char *filename, __u32 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, zero = 0;
+	struct cw_file_open_event *s;
+	struct path_scan ps = { .prefix = CW_FNV_OFFSET, .comp = CW_FNV_OFFSET };
+	long n;
+
+	if ((__u32)(id >> 32) == cw_self_tgid)
+		return 0;
+	s = bpf_map_lookup_elem(&open_scratch, &zero);
+	if (!s)
+		return 0;
+	n = bpf_probe_read_user_str(s->path, sizeof(s->path), filename);
+	if (n <= 1)
+		return 0;
+	s->flags = n >= (long)sizeof(s->path) ? CW_FILE_PATH_TRUNC : 0;
+	s->path_len = (__u32)n - 1;
+	ps.path = s->path;
+	ps.absolute = s->path[0] == '/';
+	bpf_loop(CW_FILE_PATH_MAX, scan_char, &ps, 0);
+	if (!ps.hit && ps.comp_len && !(s->flags & CW_FILE_PATH_TRUNC))
+		ps.hit = watched(ps.comp, CW_WATCH_NAME) ||
+			 (ps.has_ext && watched(ps.ext, CW_WATCH_EXT));
+	if (!ps.hit)
+		return 0;
+	s->pid = id >> 32;
+	s->tid = tid;
+	s->dfd = dfd;
+	s->open_flags = flags;
+	if (bpf_map_update_elem(&opening, &tid, s, BPF_ANY) == 0)
+		__sync_fetch_and_add(&cw_opens_pending, 1);
+	return 0;
+}
+
+static __always_inline int open_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct cw_conn_key key = { .tgid = id >> 32, .fd = (__u32)ret };
+	struct cw_file_open_event *p, *e;
+	struct cw_file f = {};
+
+	if (ret >= 0)	/* this fd is a new file now, whatever it was */
+		bpf_map_delete_elem(&files, &key);
+	if (!cw_opens_pending)
+		return 0;
+	p = bpf_map_lookup_elem(&opening, &tid);
+	if (!p)
+		return 0;
+	__sync_fetch_and_add(&cw_opens_pending, -1);
+	if (ret < 0)
+		goto out;
+	f.id = __sync_fetch_and_add(&cw_next_file_id, 1) + 1;
+	bpf_map_update_elem(&files, &key, &f, BPF_ANY);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		cw_count_drop(CW_EV_FILE_OPEN);
+		goto out;
+	}
+	__builtin_memcpy(e, p, sizeof(*e));
+	cw_fill_hdr(&e->hdr, CW_EV_FILE_OPEN);
+	e->fd = (__u32)ret;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->file_id = f.id;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, cw_rb_flags());
+out:
+	bpf_map_delete_elem(&opening, &tid);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int handle_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter((int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_exit_openat")
+int handle_openat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+struct open_how_user {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
+SEC("tp/syscalls/sys_enter_openat2")
+int handle_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how_user how = {};
+
+	bpf_probe_read_user(&how, sizeof(how), (const void *)ctx->args[2]);
+	return open_enter((int)ctx->args[0], (const char *)ctx->args[1], (__u32)how.flags);
+}
+
+SEC("tp/syscalls/sys_exit_openat2")
+int handle_openat2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+/* open(2): x86-64 only; the agent turns it off where the tracepoint does not exist. */
+SEC("tp/syscalls/sys_enter_open")
+int handle_open(struct trace_event_raw_sys_enter *ctx)
+{
+	return open_enter(AT_FDCWD, (const char *)ctx->args[0], (__u32)ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_exit_open")
+int handle_open_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+/* The hot path of every read on the host: one lookup, and out when the fd is not tracked. */
+static __always_inline int read_enter(__u32 fd, __u64 buf, __u64 iovcnt)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cw_conn_key key = { .tgid = id >> 32, .fd = fd };
+	struct cw_file *f = bpf_map_lookup_elem(&files, &key);
+	struct pending_read r = { .buf = buf, .iovcnt = iovcnt, .fd = fd };
+	__u32 tid = (__u32)id;
+
+	if (!f || f->captured >= cw_file_cap)
+		return 0;
+	if (bpf_map_update_elem(&reading, &tid, &r, BPF_ANY) == 0)
+		__sync_fetch_and_add(&cw_reads_pending, 1);
+	return 0;
+}
+
+struct iovec_user {
+	__u64 base;
+	__u64 len;
+};
+
+static __always_inline int read_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_read *r;
+	struct cw_conn_key key = { .tgid = id >> 32 };
+	struct cw_file *f;
+	__u64 want, left;
+
+	if (!cw_reads_pending)
+		return 0;
+	r = bpf_map_lookup_elem(&reading, &tid);
+	if (!r)
+		return 0;
+	__sync_fetch_and_add(&cw_reads_pending, -1);
+	key.fd = r->fd;
+	f = bpf_map_lookup_elem(&files, &key);
+	if (ret <= 0 || !f || f->captured >= cw_file_cap ||
+	    !cw_data_start(f->id, r->fd, CW_SRC_FILE, 0))
+		goto out;
+	left = cw_file_cap - f->captured;
+	want = (__u64)ret < left ? (__u64)ret : left;
+	if (!r->iovcnt) {
+		f->captured += (__u64)cw_emit_data(r->buf, want, (__u64)ret, 0);
+		goto out;
+	}
+	/* readv: the bytes fill the iovecs in order. */
+	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
+		struct iovec_user v;
+		__u64 n;
+		__u32 sent;
+
+		if (i >= r->iovcnt || !want)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(r->buf + i * sizeof(v))))
+			break;
+		n = v.len < want ? v.len : want;
+		if (!n)
+			continue;
+		sent = (__u32)cw_emit_data(v.base, n, n, 0);
+		f->captured += sent;
+		if (sent < n)
+			break;
+		want -= n;
+	}
+out:
+	bpf_map_delete_elem(&reading, &tid);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_read")
+int handle_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return read_enter((__u32)ctx->args[0], ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_exit_read")
+int handle_read_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return read_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_pread64")
+int handle_pread64(struct trace_event_raw_sys_enter *ctx)
+{
+	return read_enter((__u32)ctx->args[0], ctx->args[1], 0);
+}
+
+SEC("tp/syscalls/sys_exit_pread64")
+int handle_pread64_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return read_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_readv")
+int handle_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 n = ctx->args[2];
+
+	return read_enter((__u32)ctx->args[0], ctx->args[1], n ? n : 1);
+}
+
+SEC("tp/syscalls/sys_exit_readv")
+int handle_readv_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return read_exit(ctx->ret);
+}
+
+/* A cgroup went away: the agent drops its cached workload identity. */
+SEC("tp/cgroup/cgroup_rmdir")
+int handle_cgroup_rmdir(struct trace_event_raw_cgroup *ctx)
+{
+	struct cw_cgroup_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		cw_count_drop(CW_EV_CGROUP_RMDIR);
+		return 0;
+	}
+	cw_fill_hdr(&e->hdr, CW_EV_CGROUP_RMDIR);
+	e->id = ctx->id;
+	e->root = ctx->root;
+	e->level = ctx->level;
+	bpf_ringbuf_submit(e, cw_rb_flags());
+	return 0;
+}

