@@ -41,7 +41,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o \
+	     $(OUTPUT)/embedded_policy.o
 # Everything but the entry point and the BPF loader: what the unit tests link against.
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o $(OUTPUT)/user/agent.o,$(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
@@ -75,6 +76,15 @@ $(OUTPUT)/embedded_rules.c: $(RULES) scripts/embed-rules | $(OUTPUT)
 	$(Q)scripts/embed-rules $(RULES) > $@
 
 $(OUTPUT)/embedded_rules.o: $(OUTPUT)/embedded_rules.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The default policy compiled into the binary (cw_embedded_policy, policy.h).
+$(OUTPUT)/embedded_policy.c: policy/default.yaml scripts/embed-policy | $(OUTPUT)
+	$(call msg,EMBED,$@)
+	$(Q)scripts/embed-policy policy/default.yaml > $@
+
+$(OUTPUT)/embedded_policy.o: $(OUTPUT)/embedded_policy.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 

@@ -645,7 +645,7 @@ static void run_usage(FILE *f)
 		"                              embedded default; SIGHUP reloads it\n"
 		"  --state FILE                provenance store (default " CW_PROV_DEFAULT_FILE ";\n"
 		"                              'none': memory only); 'credwatch inventory' reads it\n"
-		"  --state-max N               credentials the store keeps (default 10000)\n"
+		"  --state-max N               credentials the store keeps (default 4096)\n"
 		"  --no-file-capture           do not watch credential files\n"
 		"  --file-cap BYTES            bytes captured per open watched file (default 64K)\n"
 		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"

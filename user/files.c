@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <bpf/bpf.h>
 
@@ -177,42 +175,18 @@ bool cw_path_in_image(const char *mountinfo, const char *path)
 		!strcmp(best_fs, "aufs"));
 }
 
-/* The device of the overlay (or aufs) mounted at "/" in mountinfo, or 0. */
-static dev_t image_root_dev(const char *mountinfo)
-{
-	const char *p = mountinfo;
-	dev_t dev = 0;
-
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		unsigned int maj, min;
-		char mp[8], fstype[32];
-		const char *sep;
-
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE: the last "/" mount wins */
-		if (sscanf(p, "%*u %*u %u:%u %*s %7s", &maj, &min, mp) == 3 && !strcmp(mp, "/") &&
-		    (sep = strstr(p, " - ")) && (!nl || sep < nl) &&
-		    sscanf(sep + 3, "%31s", fstype) == 1)
-			dev = (!strcmp(fstype, "overlay") || !strcmp(fstype, "aufs") ||
-			       !strcmp(fstype, "fuse.fuse-overlayfs")) ? makedev(maj, min) : 0;
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return dev;
-}
-
 /*
- * In the image: on the container's root overlay. Judged by the open file's device while the
- * process still holds it (symlinks such as /var/run -> /run need no resolving then), else by
- * the mount that covers the path as it was named.
+ * In the image: on the container's root overlay. Judged by the mount that covers the open
+ * file's real path (symlinks such as /var/run -> /run resolved, as the process sees it) while
+ * the process still holds it, else the path as it was named. (Not by st_dev: an overlay
+ * reports its layers' devices for files.)
  */
 static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char *path)
 {
 	char name[64], *buf;
 	bool res = false;
+	char real[PATH_MAX];
 	ssize_t n, total = 0;
-	struct stat st;
 	int mfd;
 
 	snprintf(name, sizeof(name), "%s/%u/mountinfo", fs->proc, pid);
@@ -226,10 +200,26 @@ static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char 
 			total += n;
 		buf[total] = '\0';
 		snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, pid, fd);
-		if (stat(name, &st) == 0)
-			res = st.st_dev == image_root_dev(buf) && image_root_dev(buf) != 0;
-		else
-			res = cw_path_in_image(buf, path);
+		n = readlink(name, real, sizeof(real) - 1);
+		if (n > 0 && real[0] == '/') {
+			char root[PATH_MAX];
+			ssize_t rn;
+			size_t rl;
+
+			real[n] = '\0';
+			path = real;
+			/* A chrooted process's fd reads from our root: take its own root off. (A
+			 * container in its own mount namespace shows its own paths already.) */
+			snprintf(name, sizeof(name), "%s/%u/root", fs->proc, pid);
+			rn = readlink(name, root, sizeof(root) - 1);
+			if (rn > 1 && root[0] == '/') {
+				root[rn] = '\0';
+				rl = (size_t)rn;
+				if (!strncmp(real, root, rl) && real[rl] == '/')
+					path = real + rl;
+			}
+		}
+		res = cw_path_in_image(buf, path);
 		free(buf);
 	}
 	close(mfd);
@@ -257,9 +247,17 @@ static uint32_t environ_of(const char *path, uint32_t reader)
 	if (strncmp(path, "/proc/", 6))
 		return 0;
 	pid = strtoul(path + 6, &end, 10);
-	if (end == path + 6 || strcmp(end, "/environ") || pid == reader || pid > UINT32_MAX)
+	if (end == path + 6 || pid == reader || pid > UINT32_MAX)
 		return 0;
-	return (uint32_t)pid;
+	if (!strncmp(end, "/task/", 6)) {	/* /proc/N/task/M/environ: N's environment */
+		char *e2;
+
+		strtoul(end + 6, &e2, 10);
+		if (e2 == end + 6)
+			return 0;
+		end = e2;
+	}
+	return strcmp(end, "/environ") ? 0 : (uint32_t)pid;
 }
 
 int cw_files_open(struct cw_files *fs, const struct cw_event *ev)

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		"  scan PATH...   find credentials in files, directories or stdin (-)\n"
 		"  rules check    validate rules: patterns compile, examples match\n"
 		"  rules profile  the cost of each rule over a sample file\n"
+		"  inventory      the credentials the agent has seen: where, who, when\n"
 		"  version        print the version\n"
 		"\n"
 		"'credwatch COMMAND --help' describes each command.\n"
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 		return cw_cmd_scan(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rules"))
 		return cw_cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "inventory"))
+		return cw_cmd_inventory(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("credwatch %s\n", CW_VERSION);
 		return 0;

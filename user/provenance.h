@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #define CW_PROV_DEFAULT_FILE "/var/lib/credwatch/provenance.json"
-#define CW_PROV_DEFAULT_MAX 10000	/* credentials kept */
-#define CW_PROV_ORIGINS_MAX 16		/* origins kept per credential (oldest kept) */
-#define CW_PROV_WORKLOADS_MAX 16	/* loaders / users kept per credential */
+#define CW_PROV_DEFAULT_MAX 4096	/* credentials kept */
+#define CW_PROV_ORIGINS_MAX 8		/* origins kept per credential (oldest kept) */
+#define CW_PROV_WORKLOADS_MAX 8		/* uses kept per credential (oldest kept) */
 #define CW_PROV_STR 320
 
 enum cw_prov_source {

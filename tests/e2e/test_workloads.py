@@ -342,3 +342,38 @@ def test_untracked_reads_not_captured_and_write_only_ignored():
         assert "watched file opens" in agent.stderr()
     finally:
         env.close()
+
+
+def test_hardcoded_file_in_image():
+    """A credential file read from the container's image layer (its root is an overlay) is
+    credential-hardcoded; the same read from a mounted volume is not."""
+    env = Env()
+    try:
+        pod = env.pod("img")
+        agent = env.start("-v", "--events")
+        token = github_token()
+        vol_token = github_token()
+        # The pod's root: an overlay whose upper layer holds /app/.env, the way an image
+        # with a baked-in .env looks; /srv/vol is a tmpfs volume mounted into it.
+        script = ("set -e; r=$0; mount -t tmpfs cw $r; mkdir -p $r/u/app $r/w $r/m; "
+                  "IFS= read -r t; IFS= read -r v; printf 'GITHUB_TOKEN=%s\\n' \"$t\" > $r/u/app/.env; "
+                  "mount -t overlay overlay -o lowerdir=/,upperdir=$r/u,workdir=$r/w $r/m; "
+                  "mkdir -p $r/m/srv/vol; mount -t tmpfs vol $r/m/srv/vol; "
+                  "printf 'GITHUB_TOKEN=%s\\n' \"$v\" > $r/m/srv/vol/.env; "
+                  "exec chroot $r/m python3 -c \"import time\n"
+                  "for p in ('/app/.env', '/srv/vol/.env'):\n"
+                  "    f = open(p); f.read(); time.sleep(0.5); f.close()\n\"")
+        root = os.path.join(env.dir, "root")
+        os.makedirs(root)
+        pod.run(["unshare", "-m", "sh", "-c", script, root], stdin=token + "\n" + vol_token + "\n")
+        hits = wait_own(agent, token, "credential-hardcoded")
+        assert len(hits) == 1, agent.stderr()[-2000:]
+        h = hits[0]
+        assert h["file"]["path"] == "/app/.env"
+        assert h["orchestrator"]["resource"]["name"] == pod.name
+        time.sleep(1.0)
+        assert not own(agent, vol_token, "credential-hardcoded"), "a volume is not the image"
+        agent.stop()
+        agent.assert_no_plaintext(token, vol_token)
+    finally:
+        env.close()

@@ -1,0 +1,1078 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "policy.h"
+#include "test.h"
+#include "testutil.h"
+
+static int load(struct cw_policy *p, const char *file, const char *yaml, char *err,
+		size_t errlen)
+{
+	err[0] = '\0';
+	return cw_policy_load_buf(p, file, yaml, strlen(yaml), err, errlen);
+}
+
+static bool strv_is(const struct cw_strv *s, size_t n, const char *const *want)
+{
+	if (s->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->v[i], want[i]))
+			return false;
+	return true;
+}
+
+static bool strv_has(const struct cw_strv *s, const char *want)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], want))
+			return true;
+	return false;
+}
+
+/* Report a list that differs, element by element, so a failure says what changed. */
+static void check_strv(const char *file, int line, const char *what, const struct cw_strv *s,
+		       size_t n, const char *const *want)
+{
+	if (strv_is(s, n, want))
+		return;
+	cw_test_fail(file, line, "%s: %zu entries, want %zu", what, s->n, n);
+	for (size_t i = 0; i < s->n || i < n; i++)
+		fprintf(stderr, "      [%zu] \"%s\" want \"%s\"\n", i, i < s->n ? s->v[i] : "-",
+			i < n ? want[i] : "-");
+}
+#define CHECK_STRV(s, want)                                                                  \
+	check_strv(__FILE__, __LINE__, #s, (s), sizeof(want) / sizeof((want)[0]), (want))
+
+struct glob_case {
+	const char *glob, *path;
+	bool match;
+};
+
+static const struct glob_case glob_cases[] = {
+	/* '*', '?', [...] stay within one component */
+	{ "/a/*/c", "/a/b/c", true },
+	{ "/a/*/c", "/a/b/x/c", false },
+	{ "/a/*", "/a/b/c", false },
+	{ "/a/*", "/a/.hidden", true },
+	{ "/a/b*", "/a/b", true },
+	{ "/a/b*", "/a/bcd", true },
+	{ "/a/b?", "/a/bc", true },
+	{ "/a/b?", "/a/b", false },
+	{ "/a/b?", "/a/bcd", false },
+	{ "/a/*x*y*", "/a/axbyc", true },
+	{ "/a/*x*y*", "/a/ayx", false },
+	{ "/a/[bc]x", "/a/cx", true },
+	{ "/a/[bc]x", "/a/dx", false },
+	{ "/a/[!bc]x", "/a/cx", false },
+	{ "/a/[!bc]x", "/a/dx", true },
+	{ "/a/[^bc]x", "/a/dx", true },
+	{ "/a/[a-c]", "/a/b", true },
+	{ "/a/[a-c]", "/a/d", false },
+	{ "/a/[a-]", "/a/-", true },
+	{ "/a/[]x]", "/a/]", true },
+	{ "/a/[]x]", "/a/x", true },
+	{ "/a/[]x]", "/a/y", false },
+	{ "/a/[/]", "/a//", false },	/* a class never takes '/' either */
+	{ "/a/\\*", "/a/*", true },
+	{ "/a/\\*", "/a/b", false },
+	{ "/a/[b", "/a/[b", true },	/* an unclosed '[' is itself */
+	/* '**': zero or more components in the middle, one or more at the end */
+	{ "/a/**/b", "/a/b", true },
+	{ "/a/**/b", "/a/x/y/b", true },
+	{ "/a/**/b", "/a/x/y/c", false },
+	{ "/a/**/b", "/a/x/b/c", false },
+	{ "/a/**", "/a/b", true },
+	{ "/a/**", "/a/b/c/d", true },
+	{ "/a/**", "/a", false },
+	{ "/a/**", "/ab/c", false },
+	{ "/a/**/b/**", "/a/b/c", true },
+	{ "/a/**/b/**", "/a/x/b/c/d", true },
+	{ "/a/**/b/**", "/a/b", false },
+	{ "/**", "/x/y", true },
+	{ "/**/x", "/x", true },
+	{ "/**/x", "/a/b/x", true },
+	{ "/a/**/**/b", "/a/b", true },
+	{ "/a/b**", "/a/bcd", true },	/* not a whole component: as '*' */
+	{ "/a/b**", "/a/b/c", false },
+	/* absolute globs are anchored, and never match a relative path */
+	{ "/etc/shadow", "/etc/shadow", true },
+	{ "/etc/shadow", "/x/etc/shadow", false },
+	{ "/etc/shadow", "etc/shadow", false },
+	{ "/etc/shadow", "shadow", false },
+	/* "~/X": X below any directory; a relative path is X or ends in "/X" */
+	{ "~/.aws/credentials", "/root/.aws/credentials", true },
+	{ "~/.aws/credentials", "/home/a/.aws/credentials", true },
+	{ "~/.aws/credentials", "/.aws/credentials", true },
+	{ "~/.aws/credentials", ".aws/credentials", true },
+	{ "~/.aws/credentials", "x/.aws/credentials", true },
+	{ "~/.aws/credentials", "../.aws/credentials", true },
+	{ "~/.aws/credentials", "/home/a/.aws/credentials.bak", false },
+	{ "~/.aws/credentials", "/home/a/x.aws/credentials", false },
+	{ "~/.aws/credentials", "/home/a/.awsx/credentials", false },
+	{ "~/.aws/credentials", "/home/a/.aws/credentials/x", false },
+	{ "~/.aws/credentials", "x.aws/credentials", false },
+	{ "~/.aws/credentials", "credentials", false },
+	{ "~/.config/gcloud/**", "/root/.config/gcloud/credentials.db", true },
+	{ "~/.config/gcloud/**", "/root/.config/gcloud/a/b.json", true },
+	{ "~/.config/gcloud/**", ".config/gcloud/a", true },
+	{ "~/.config/gcloud/**", "/root/.config/gcloud", false },
+	{ "~/.ssh/id_*", "/home/u/.ssh/id_rsa", true },
+	{ "~/.ssh/id_*", "/home/u/.ssh/known_hosts", false },
+	/* no leading '/' or "~/": the same as "~/" -- a bare name is that file anywhere */
+	{ "*.pem", "/etc/ssl/private/server.pem", true },
+	{ "*.pem", "server.pem", true },
+	{ "*.pem", "a/b.pem", true },
+	{ "*.pem", "/a/b.pem/c", false },
+	{ "*.pem", "/a/b.pemx", false },
+	{ ".env", "/srv/app/.env", true },
+	{ ".env", ".env", true },
+	{ ".env", "/srv/app/.env.bak", false },
+	{ ".env", "/srv/.env/x", false },
+	{ ".env", "/srv/x.env", false },
+	{ "conf/app.key", "/srv/conf/app.key", true },
+	{ "conf/app.key", "conf/app.key", true },
+	{ "conf/app.key", "/srv/myconf/app.key", false },
+	/* nothing matches nothing */
+	{ "", "", false },
+	{ "", "/a", false },
+	{ "/a", "", false },
+};
+
+TEST(policy_glob_semantics)
+{
+	for (size_t i = 0; i < sizeof(glob_cases) / sizeof(glob_cases[0]); i++) {
+		const struct glob_case *c = &glob_cases[i];
+
+		if (cw_path_glob_match(c->glob, c->path) != c->match)
+			cw_test_fail(__FILE__, __LINE__, "case %zu: '%s' vs '%s': want %s", i,
+				     c->glob, c->path, c->match ? "a match" : "no match");
+	}
+	CHECK(!cw_path_glob_match(NULL, "/a"));
+	CHECK(!cw_path_glob_match("/a", NULL));
+}
+
+/* Stars backtrack to the latest one only: no blow-up on adversarial input. */
+TEST(policy_glob_no_exponential_backtracking)
+{
+	char path[4096], comp[2048];
+	size_t n = 0;
+
+	memset(comp, 'a', sizeof(comp) - 1);
+	comp[sizeof(comp) - 1] = '\0';
+	snprintf(path, sizeof(path), "/%s", comp);
+	CHECK(!cw_path_glob_match("/*a*a*a*a*a*a*a*a*a*a*b", path));
+	CHECK(cw_path_glob_match("/*a*a*a*a*a*a*a*a*a*a*a", path));
+	n = 0;
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "/a");
+	CHECK(!cw_path_glob_match("/**/a/**/a/**/a/**/a/**/a/**/b", path));
+	CHECK(cw_path_glob_match("/**/a/**/a/**/a/**/a/**/a/**/a", path));
+}
+
+static const char *const default_watch_required[] = {
+	"/var/run/secrets/kubernetes.io/serviceaccount/*",
+	"/run/secrets/kubernetes.io/serviceaccount/*",
+	"/run/secrets/**",
+	"/var/run/secrets/**",
+	"~/.aws/credentials",
+	"~/.aws/config",
+	"~/.kube/config",
+	"~/.docker/config.json",
+	"~/.npmrc",
+	"~/.pypirc",
+	"~/.netrc",
+	"~/.git-credentials",
+	"~/.config/gcloud/**",
+	"~/.azure/**",
+	"~/.vault-token",
+	"~/.ssh/id_*",
+	"*.pem",
+	"*.key",
+	".env",
+	".env.local",
+	".env.production",
+	".env.development",
+	"/proc/*/environ",
+	"/proc/*/task/*/environ",
+	"!~/.ssh/id_*.pub",
+};
+
+TEST(policy_embedded_default_loads)
+{
+	struct cw_policy p = { 0 }, q = { 0 };
+	char err[512];
+
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+	CHECK_EQ_STR(p.file, "<embedded>");
+	for (size_t i = 0; i < sizeof(default_watch_required) / sizeof(char *); i++)
+		if (!strv_has(&p.watch, default_watch_required[i]))
+			cw_test_fail(__FILE__, __LINE__, "watch lacks '%s'",
+				     default_watch_required[i]);
+	CHECK_EQ_INT(p.nworkloads, 0);
+	CHECK_EQ_INT(p.ncreds, 0);
+	REQUIRE(p.nreaders == 3);
+	for (size_t i = 0; i < p.nreaders; i++) {
+		const struct cw_policy_readers *r = &p.readers[i];
+
+		CHECK_EQ_INT(r->deny_executables.n, 29);
+		CHECK_EQ_INT(r->deny_why.n, r->deny_executables.n);
+		CHECK(strv_has(&r->deny_executables, "cat"));
+		CHECK(strv_has(&r->deny_executables, "busybox"));
+		CHECK(strv_has(&r->deny_executables, "scp"));
+		CHECK(!strv_has(&r->deny_executables, "python3"));
+		CHECK_EQ_INT(r->allow.n, 0);
+		CHECK(r->allow_why == NULL);
+		CHECK(r->line > 1);
+	}
+	CHECK(strv_has(&p.readers[2].paths, "/proc/*/environ"));
+	CHECK_EQ_INT(p.long_lived_days, 30);
+	CHECK_EQ_INT(p.jwt_max_lifetime, 24 * 3600);
+	CHECK_EQ_INT(p.dedup_window, 600);
+	CHECK(cw_embedded_policy_len > 1000);
+	CHECK_EQ_INT(strlen(cw_embedded_policy), cw_embedded_policy_len);
+
+	/* load_default without a path is the embedded policy */
+	REQUIRE(cw_policy_load_default(&q, NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_STR(q.file, "<embedded>");
+	CHECK_EQ_INT(q.watch.n, p.watch.n);
+	cw_policy_free(&q);
+	cw_policy_free(&p);
+	CHECK(p.watch.n == 0 && p.file == NULL && p.readers == NULL);
+}
+
+TEST(policy_default_watched_paths)
+{
+	static const char *const yes[] = {
+		"/var/run/secrets/kubernetes.io/serviceaccount/token",
+		"/run/secrets/kubernetes.io/serviceaccount/token",
+		"/run/secrets/kubernetes.io/serviceaccount/..data/token",
+		"/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+		"/run/secrets/db_password",
+		"/root/.aws/credentials",
+		"/home/u/.aws/config",
+		"/home/u/.kube/config",
+		"/root/.docker/config.json",
+		"/home/u/.npmrc",
+		"/home/u/.pypirc",
+		"/home/u/.netrc",
+		"/home/u/.git-credentials",
+		"/root/.config/gcloud/application_default_credentials.json",
+		"/root/.config/gcloud/legacy_credentials/a@b.example/adc.json",
+		"/root/.azure/msal_token_cache.json",
+		"/root/.vault-token",
+		"/home/u/.ssh/id_rsa",
+		"/home/u/.ssh/id_ed25519",
+		"/etc/ssl/private/server.key",
+		"/srv/app/certs/client.pem",
+		"/srv/app/.env",
+		"/srv/app/.env.local",
+		"/srv/app/.env.production",
+		"/srv/app/.env.development",
+		"/proc/1/environ",
+		"/proc/self/environ",
+		"/proc/42/task/43/environ",
+		/* relative (the cwd was unknown) */
+		".env",
+		"app/.env",
+		".aws/credentials",
+		"../.aws/credentials",
+		"../../x/../.aws/credentials",
+		"tls.key",
+		/* other spellings of a watched path */
+		"/home/u/./.aws//credentials",
+		"/home/u/x/../.aws/credentials",
+		"/var/run/secrets/kubernetes.io/serviceaccount/../serviceaccount/token",
+	};
+	static const char *const no[] = {
+		"/etc/passwd",
+		"/etc/shadow",
+		"/home/u/.aws/credentials.bak",
+		"/home/u/.aws",
+		"/home/u/.kube/config.lock",
+		"/home/u/.kube/cache/discovery/x.json",
+		"/home/u/.ssh/id_rsa.pub",
+		"/home/u/.ssh/known_hosts",
+		"/home/u/.ssh/authorized_keys",
+		"/home/u/.ssh/../.ssh/id_rsa.pub",
+		"/home/u/.aws/credentials/..",
+		"/proc/1/environ/../cmdline",
+		"..",
+		".",
+		"/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+		"/run/secrets/kubernetes.io/serviceaccount/..data/ca.crt",
+		"/run/secrets",
+		"/etc/ssl/certs/ISRG_Root_X1.pem",
+		"/etc/ssl/cert.pem",
+		"/usr/lib/python3/dist-packages/certifi/cacert.pem",
+		"/home/u/.config/gcloud/active_config",
+		"/home/u/.config/gcloud/configurations/config_default",
+		"/home/u/.config/gcloud",
+		"/home/u/.azure/azureProfile.json",
+		"/srv/.envrc",
+		"/srv/app/.env.example",
+		"/proc/1/cmdline",
+		"/proc/environ",
+		"environ.txt",
+		"",
+		"/",
+	};
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!cw_policy_watched(&p, yes[i]))
+			cw_test_fail(__FILE__, __LINE__, "'%s' is not watched", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (cw_policy_watched(&p, no[i]))
+			cw_test_fail(__FILE__, __LINE__, "'%s' is watched", no[i]);
+	CHECK(!cw_policy_watched(&p, NULL));
+	/* a path too long to clean is matched as it is */
+	{
+		static char longp[6000];
+		size_t n;
+
+		memset(longp, 'd', sizeof(longp));
+		for (size_t i = 0; i < 5000; i += 50)
+			longp[i] = '/';
+		n = 5000;
+		n += (size_t)snprintf(longp + n, sizeof(longp) - n, "/.aws/credentials");
+		CHECK(n == strlen(longp));
+		CHECK(cw_policy_watched(&p, longp));
+		longp[n - 1] = 'X';
+		CHECK(!cw_policy_watched(&p, longp));
+	}
+	cw_policy_free(&p);
+}
+
+TEST(policy_default_prefilter)
+{
+	/* in watch order, each once; names the extension entries cover are left out */
+	static const char *const names[] = {
+		"credentials", "config", "config.json", ".npmrc", ".pypirc", ".netrc",
+		".git-credentials", ".vault-token", ".env", ".env.local", ".env.production",
+		".env.development", "environ",
+	};
+	static const char *const exts[] = { ".pem", ".key" };
+	static const char *const dirs[] = { "/run/secrets/", "/var/run/secrets/" };
+	static const char *const comps[] = { "gcloud", ".azure", ".ssh" };
+	struct cw_policy p = { 0 };
+	struct cw_prefilter pf;
+	char err[512];
+
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+	REQUIRE(cw_policy_prefilter(&p, &pf) == 0);
+	CHECK_STRV(&pf.names, names);
+	CHECK_STRV(&pf.exts, exts);
+	CHECK_STRV(&pf.dirs, dirs);
+	CHECK_STRV(&pf.comps, comps);
+	cw_prefilter_free(&pf);
+	CHECK(pf.names.n == 0 && pf.names.v == NULL && pf.comps.n == 0);
+	cw_policy_free(&p);
+}
+
+TEST(policy_prefilter_derivation)
+{
+	static const char yaml[] =
+		"watch:\n"
+		"  - /a/b/*.tar.gz\n"		/* two dots: no extension entry, the dir */
+		"  - /opt/*/conf/secret-*\n"	/* the literal prefix before the wildcard */
+		"  - ~/a/*/b/c*\n"		/* the last literal dir before the wildcard */
+		"  - ~/*/b/c*\n"		/* else the last literal dir */
+		"  - /*/.gnupg/*\n"		/* absolute, no literal prefix: a component */
+		"  - /etc/cert.pem\n"		/* a name that the extension covers */
+		"  - '*.pem'\n"
+		"  - 'x\\*y'\n"			/* an escaped star is literal */
+		"  - /srv/keys/\n"
+		"  - /srv/**\n"
+		"  - /srv/keys/**\n"		/* below /srv/: dropped */
+		"  - /srv/b*/x.json\n"		/* literal basename: a name */
+		"  - '!/srv/x/**'\n"		/* exclusions add nothing */
+		"  - '*.'\n";
+	static const char *const names[] = { "x*y", "x.json" };
+	static const char *const exts[] = { ".pem" };
+	static const char *const dirs[] = { "/a/b/", "/opt/", "/srv/" };
+	static const char *const comps[] = { "a", "b", ".gnupg" };
+	struct cw_policy p = { 0 };
+	struct cw_prefilter pf;
+	char err[512];
+
+	/* "/srv/keys/" ends with '/': refused; without it the rest loads */
+	CHECK_EQ_INT(load(&p, "pf.yaml", yaml, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "pf.yaml:10: field 'watch': '/srv/keys/': ends with '/'");
+	{
+		char fixed[sizeof(yaml)], *cut;
+
+		memcpy(fixed, yaml, sizeof(yaml));
+		cut = strstr(fixed, "  - /srv/keys/\n");
+		memmove(cut, cut + 15, strlen(cut + 15) + 1);
+		/* "*." is a name with a wildcard and no extension: nothing to go by */
+		CHECK_EQ_INT(load(&p, "pf.yaml", fixed, err, sizeof(err)), -EINVAL);
+		CHECK_CONTAINS(err, "pf.yaml:14: field 'watch': '*.' leaves the kernel filter");
+		cut = strstr(fixed, "  - '*.'\n");
+		*cut = '\0';
+		REQUIRE(load(&p, "pf.yaml", fixed, err, sizeof(err)) == 0);
+	}
+	REQUIRE(cw_policy_prefilter(&p, &pf) == 0);
+	CHECK_STRV(&pf.names, names);
+	CHECK_STRV(&pf.exts, exts);
+	CHECK_STRV(&pf.dirs, dirs);
+	CHECK_STRV(&pf.comps, comps);
+	cw_prefilter_free(&pf);
+	/* every watched path passes the prefilter's own test: spot-check the component one */
+	CHECK(cw_policy_watched(&p, "/home/.gnupg/pubring.kbx"));
+	CHECK(cw_policy_watched(&p, "/opt/x/conf/secret-1"));
+	CHECK(!cw_policy_watched(&p, "/srv/x/y"));
+	CHECK(cw_policy_watched(&p, "/srv/y/x"));
+	cw_policy_free(&p);
+}
+
+/* The format, every field. */
+static const char full_yaml[] =
+	"# policy\n"							/* 1 */
+	"watch: [/etc/app/*.env, '~/.aws/credentials']\n"		/* 2 */
+	"credentials:\n"						/* 3 */
+	"  - rule: 'aws-*'\n"						/* 4 */
+	"    source: /etc/app/*.env\n"					/* 5 */
+	"    owners: [payments]\n"					/* 6 */
+	"    destinations: ['*.amazonaws.com', sts.amazonaws.com]\n"	/* 7 */
+	"  - fingerprint: 0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"    owners:\n"							/* 9 */
+	"      - payments\n"						/* 10 */
+	"      - batch\n"						/* 11 */
+	"workloads:\n"							/* 12 */
+	"  - name: payments\n"						/* 13 */
+	"    namespace: prod\n"						/* 14 */
+	"    pod: 'payments-*'\n"					/* 15 */
+	"    container: app\n"						/* 16 */
+	"    container_id: '3f2a*'\n"					/* 17 */
+	"    cgroup: '/kubepods.slice/**'\n"				/* 18 */
+	"    executable: /usr/bin/python3*\n"				/* 19 */
+	"    unit: 'nginx.service'\n"					/* 20 */
+	"    uid: 1000\n"						/* 21 */
+	"  - {name: batch, uid: 0}\n"					/* 22 */
+	"readers:\n"							/* 23 */
+	"  - paths: [/etc/app/*.env]\n"					/* 24 */
+	"    allow: [payments, batch]\n"				/* 25 */
+	"    deny_executables: [cat, '*sh', /tmp/**]\n"			/* 26 */
+	"  - path: ~/.aws/credentials\n"				/* 27 */
+	"thresholds:\n"							/* 28 */
+	"  long_lived_days: 90\n"					/* 29 */
+	"  jwt_max_lifetime_hours: 2\n"					/* 30 */
+	"  dedup_window_seconds: 0\n";					/* 31 */
+
+TEST(policy_load_every_field)
+{
+	static const char *const watch[] = { "/etc/app/*.env", "~/.aws/credentials" };
+	static const char *const dst[] = { "*.amazonaws.com", "sts.amazonaws.com" };
+	static const char *const owners0[] = { "payments" };
+	static const char *const owners1[] = { "payments", "batch" };
+	static const char *const paths0[] = { "/etc/app/*.env" };
+	static const char *const allow0[] = { "payments", "batch" };
+	static const char *const deny0[] = { "cat", "*sh", "/tmp/**" };
+	static const char *const paths1[] = { "~/.aws/credentials" };
+	struct cw_policy p = { 0 };
+	const struct cw_policy_workload *w;
+	char err[512];
+
+	REQUIRE(load(&p, "full.yaml", full_yaml, err, sizeof(err)) == 0);
+	CHECK_EQ_STR(err, "");
+	CHECK_EQ_STR(p.file, "full.yaml");
+	CHECK_STRV(&p.watch, watch);
+
+	REQUIRE(p.nworkloads == 2);
+	w = &p.workloads[0];
+	CHECK_EQ_STR(w->name, "payments");
+	CHECK_EQ_STR(w->namespace_, "prod");
+	CHECK_EQ_STR(w->pod, "payments-*");
+	CHECK_EQ_STR(w->container, "app");
+	CHECK_EQ_STR(w->container_id, "3f2a*");
+	CHECK_EQ_STR(w->cgroup, "/kubepods.slice/**");
+	CHECK_EQ_STR(w->executable, "/usr/bin/python3*");
+	CHECK_EQ_STR(w->unit, "nginx.service");
+	CHECK_EQ_INT(w->uid, 1000);
+	CHECK_EQ_INT(w->line, 13);
+	w = &p.workloads[1];
+	CHECK_EQ_STR(w->name, "batch");
+	CHECK(!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
+	      !w->executable && !w->unit);
+	CHECK_EQ_INT(w->uid, 0);
+	CHECK_EQ_INT(w->line, 22);
+
+	REQUIRE(p.ncreds == 2);
+	CHECK_EQ_STR(p.creds[0].rule, "aws-*");
+	CHECK_EQ_STR(p.creds[0].source, "/etc/app/*.env");
+	CHECK(p.creds[0].fingerprint == NULL);
+	CHECK_STRV(&p.creds[0].owners, owners0);
+	CHECK_STRV(&p.creds[0].destinations, dst);
+	CHECK_EQ_INT(p.creds[0].line, 4);
+	CHECK(p.creds[1].rule == NULL && p.creds[1].source == NULL);
+	/* stored in lower case, as findings print it */
+	CHECK_EQ_STR(p.creds[1].fingerprint,
+		     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	CHECK_STRV(&p.creds[1].owners, owners1);
+	CHECK_EQ_INT(p.creds[1].destinations.n, 0);
+	CHECK_EQ_INT(p.creds[1].line, 8);
+
+	REQUIRE(p.nreaders == 2);
+	CHECK_STRV(&p.readers[0].paths, paths0);
+	CHECK_STRV(&p.readers[0].allow, allow0);
+	CHECK_STRV(&p.readers[0].deny_executables, deny0);
+	CHECK_EQ_INT(p.readers[0].line, 24);
+	CHECK_STRV(&p.readers[1].paths, paths1);
+	CHECK_EQ_INT(p.readers[1].allow.n, 0);
+	CHECK_EQ_INT(p.readers[1].deny_executables.n, 0);
+	CHECK_EQ_INT(p.readers[1].line, 27);
+
+	CHECK_EQ_INT(p.long_lived_days, 90);
+	CHECK_EQ_INT(p.jwt_max_lifetime, 2 * 3600);
+	CHECK_EQ_INT(p.dedup_window, 0);
+	cw_policy_free(&p);
+}
+
+TEST(policy_every_key_optional)
+{
+	static const char *const empties[] = {
+		"", "# only a comment\n", "---\n", "{}\n",
+		"watch:\nworkloads:\ncredentials:\nreaders:\nthresholds:\n",
+		"watch: []\nworkloads: []\ncredentials: []\nreaders: []\nthresholds: {}\n",
+	};
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
+		struct cw_policy p = { 0 };
+
+		if (load(&p, "e.yaml", empties[i], err, sizeof(err))) {
+			cw_test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+			continue;
+		}
+		CHECK(p.watch.n == 0 && p.nworkloads == 0 && p.ncreds == 0 && p.nreaders == 0);
+		CHECK_EQ_INT(p.long_lived_days, 30);
+		CHECK_EQ_INT(p.jwt_max_lifetime, 86400);
+		CHECK_EQ_INT(p.dedup_window, 600);
+		CHECK(!cw_policy_watched(&p, "/root/.aws/credentials"));
+		cw_policy_free(&p);
+	}
+	/* a single string stands for a list of one */
+	{
+		struct cw_policy p = { 0 };
+
+		REQUIRE(load(&p, "s.yaml", "watch: /etc/x\n", err, sizeof(err)) == 0);
+		CHECK(p.watch.n == 1 && !strcmp(p.watch.v[0], "/etc/x"));
+		cw_policy_free(&p);
+	}
+}
+
+struct bad_case {
+	const char *yaml;
+	int line;		/* the line the message must name */
+	const char *what;	/* and a part of the message */
+};
+
+#define GOOD_POLICY "watch: [/kept]\nworkloads: [{name: kept, uid: 7}]\n"
+
+/*
+ * Each malformed file must fail with -EINVAL and "bad.yaml:LINE: ...", and leave the policy
+ * loaded before exactly as it was.
+ */
+static void check_bad(const struct bad_case *c, size_t idx)
+{
+	struct cw_policy p = { 0 }, before;
+	char err[1024], prefix[64];
+	int ret;
+
+	if (load(&p, "good.yaml", GOOD_POLICY, err, sizeof(err))) {
+		cw_test_fail(__FILE__, __LINE__, "case %zu: setup failed: %s", idx, err);
+		return;
+	}
+	before = p;
+	ret = load(&p, "bad.yaml", c->yaml, err, sizeof(err));
+	snprintf(prefix, sizeof(prefix), "bad.yaml:%d: ", c->line);
+	if (ret != -EINVAL)
+		cw_test_fail(__FILE__, __LINE__, "case %zu: ret %d, want -EINVAL (err \"%s\")",
+			     idx, ret, err);
+	if (strncmp(err, prefix, strlen(prefix)))
+		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not start with \"%s\"",
+			     idx, err, prefix);
+	if (!strstr(err, c->what))
+		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not mention \"%s\"", idx,
+			     err, c->what);
+	if (memcmp(&p, &before, sizeof(p)) || p.watch.n != 1 || strcmp(p.watch.v[0], "/kept") ||
+	    p.nworkloads != 1 || strcmp(p.workloads[0].name, "kept") || strcmp(p.file, "good.yaml"))
+		cw_test_fail(__FILE__, __LINE__, "case %zu: the loaded policy changed", idx);
+	cw_policy_free(&p);
+}
+
+#define WL "workloads:\n  - name: a\n    uid: 1\n"	/* lines 1-3 */
+
+static const struct bad_case bad_cases[] = {
+	/* 0-4: unknown keys, everywhere, named */
+	{ "watch: [/a]\ncolour: red\n", 2, "unknown top-level field 'colour'" },
+	{ WL "    colour: red\n", 4, "unknown field 'colour' in a workload" },
+	{ "credentials:\n  - rule: x\n    destinations: [d]\n    colour: red\n", 4,
+	  "unknown field 'colour' in a credential binding" },
+	{ "readers:\n  - paths: [/a]\n    colour: red\n", 3,
+	  "unknown field 'colour' in a readers entry" },
+	{ "thresholds:\n  long_lived_days: 3\n  colour: red\n", 3,
+	  "unknown field 'colour' in thresholds" },
+	/* 5-12: wrong types */
+	{ "watch:\n  a: b\n", 2, "field 'watch' must be a list of strings" },
+	{ "workloads: {name: x}\n", 1, "'workloads' must be a list of workloads" },
+	{ "workloads: [x]\n", 1, "each entry of 'workloads' must be a mapping" },
+	{ "credentials:\n  - rule: [a]\n", 2, "field 'rule' must be a string" },
+	{ "readers:\n  - paths: [/a]\n    allow: {a: b}\n", 3,
+	  "field 'allow' must be a list of strings" },
+	{ "readers:\n  - paths: [[/a]]\n", 2, "field 'paths' must be a list of strings" },
+	{ "thresholds: [1]\n", 1, "'thresholds' must be a mapping" },
+	{ "- watch\n", 1, "a policy must be a mapping" },
+	/* 13-16: owners and allow must name defined workloads (the element's own line) */
+	{ WL "credentials:\n  - rule: x\n    owners:\n      - a\n      - b\n", 8,
+	  "field 'owners': no workload named 'b'" },
+	{ "credentials:\n  - rule: x\n    owners: [c]\n" WL, 3,
+	  "field 'owners': no workload named 'c'" },
+	{ WL "readers:\n  - paths: [/a]\n    allow: [a, nobody]\n", 6,
+	  "field 'allow': no workload named 'nobody'" },
+	{ "readers:\n  - paths: [/a]\n    allow: ['']\n", 3, "empty workload name" },
+	/* 17-20: workloads without a name, with a duplicate name, without a selector */
+	{ "workloads:\n  - uid: 1\n", 2, "workload has no 'name'" },
+	{ WL "  - name: a\n    unit: x.service\n", 4,
+	  "duplicate workload name 'a' (first defined at bad.yaml:2)" },
+	{ WL "  - name: b\n", 4, "workload 'b' has no selector" },
+	{ "workloads:\n  - name: 'a b'\n    uid: 1\n", 2, "field 'name': 'a b': use only" },
+	/* 21-22: a credential binding without a selector, or binding nothing */
+	{ WL "credentials:\n  - owners: [a]\n", 5, "credential binding has no selector" },
+	{ "credentials:\n  - rule: x\n", 2, "sets neither 'owners' nor 'destinations'" },
+	/* 23-25: bad fingerprints */
+	{ "credentials:\n  - fingerprint: abc\n    destinations: [d]\n", 2,
+	  "field 'fingerprint': 'abc' is not 64 hex digits" },
+	{ "credentials:\n  - fingerprint: "
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n"
+	  "    destinations: [d]\n", 2, "is not 64 hex digits" },
+	{ "credentials:\n  - fingerprint: "
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0\n"
+	  "    destinations: [d]\n", 2, "is not 64 hex digits" },
+	/* 26-34: thresholds and uid: not whole numbers, out of range */
+	{ "thresholds:\n  long_lived_days: thirty\n", 2,
+	  "field 'long_lived_days': 'thirty' is not a whole number" },
+	{ "thresholds:\n  long_lived_days: 1.5\n", 2, "'1.5' is not a whole number" },
+	{ "thresholds:\n  long_lived_days: -1\n", 2, "'-1' is not a whole number" },
+	{ "thresholds:\n  long_lived_days: 0\n", 2,
+	  "field 'long_lived_days': 0 is out of range [1, 36500]" },
+	{ "thresholds:\n  jwt_max_lifetime_hours: 87601\n", 2,
+	  "field 'jwt_max_lifetime_hours': 87601 is out of range" },
+	{ "thresholds:\n  dedup_window_seconds: 99999999999999999999999\n", 2,
+	  "field 'dedup_window_seconds': 99999999999999999999999 is out of range" },
+	{ "workloads:\n  - name: a\n    uid: root\n", 3,
+	  "field 'uid': 'root' is not a whole number" },
+	{ "workloads:\n  - name: a\n    uid: 4294967295\n", 3,
+	  "field 'uid': 4294967295 is out of range [0, 4294967294]" },
+	{ "workloads:\n  - name: a\n    uid: [1]\n", 3, "field 'uid' must be a number" },
+	/* 35-42: empty globs, wherever a glob goes */
+	{ "watch:\n  - /a\n  - ''\n", 3, "field 'watch': '': empty glob" },
+	{ "workloads:\n  - name: a\n    namespace: ''\n", 3, "field 'namespace': empty glob" },
+	{ "workloads:\n  - name: a\n    pod:\n", 3, "field 'pod' has no value" },
+	{ "credentials:\n  - rule: ''\n", 2, "field 'rule': empty glob" },
+	{ "credentials:\n  - rule: x\n    destinations: ['']\n", 3,
+	  "field 'destinations': empty glob" },
+	{ "readers:\n  - paths: ['']\n", 2, "field 'paths': '': empty glob" },
+	{ "readers:\n  - path: /a\n    deny_executables: [cat, '']\n", 3,
+	  "field 'deny_executables': empty glob" },
+	{ "credentials:\n  - source: ''\n    destinations: [d]\n", 2,
+	  "field 'source': '': empty glob" },
+	/* 43-49: malformed path globs */
+	{ "watch: ['/a//b']\n", 1, "empty path component" },
+	{ "watch: ['/a/']\n", 1, "ends with '/'" },
+	{ "watch: [/a/../b]\n", 1, "'.' or '..' component" },
+	{ "watch: ['/a/[b']\n", 1, "unclosed '['" },
+	{ "watch: ['~/']\n", 1, "names no file" },
+	{ "watch: ['!']\n", 1, "empty glob" },
+	{ "readers:\n  - path: ./a\n", 2, "'.' or '..' component" },
+	/* 50-52: globs that leave the kernel filter nothing */
+	{ "watch: ['*']\n", 1, "field 'watch': '*' leaves the kernel filter nothing" },
+	{ "watch:\n  - '~/*/id_*'\n", 2, "leaves the kernel filter nothing" },
+	{ "watch: ['/*/x*']\n", 1, "leaves the kernel filter nothing" },
+	/* 53: executable selectors are absolute */
+	{ "workloads:\n  - name: a\n    executable: python3\n", 3,
+	  "'python3' is not an absolute path glob" },
+	/* 54-55: readers entries name their paths, once */
+	{ "readers:\n  - deny_executables: [cat]\n", 2, "readers entry has no 'paths'" },
+	{ "readers:\n  - path: /a\n    paths: [/b]\n", 3, "give 'path' or 'paths', not both" },
+	/* 56-59: fields given twice */
+	{ "watch: [/a]\nwatch: [/b]\n", 2, "field 'watch' given twice" },
+	{ WL "    uid: 2\n", 4, "field 'uid' given twice" },
+	{ "thresholds:\n  long_lived_days: 3\n  long_lived_days: 4\n", 3, "given twice" },
+	{ "credentials:\n  - rule: x\n    rule: y\n", 3, "field 'rule' given twice" },
+	/* 60-65: YAML: syntax, unquoted '*' and '!', aliases, two documents */
+	{ "watch:\n\t- /a\n", 2, "YAML syntax error" },
+	{ "watch:\n  - '/a\n  - /b\n", 2, "YAML syntax error" },
+	{ "watch:\n  - /a\n  - *.pem\n", 3, "quote globs that start with '*'" },
+	{ "watch:\n  - /a\n  - !/a/b\n", 3, "quote values that start with '!'" },
+	{ "readers:\n  - paths: &p [/a]\n    deny_executables: *p\n", 3,
+	  "'*p' is a YAML alias" },
+	{ "watch: [/a]\n---\nwatch: [/b]\n", 3, "one YAML document" },
+};
+
+TEST(policy_malformed_files_name_file_line_and_field)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		check_bad(&bad_cases[i], i);
+}
+
+/* Workloads may be defined after the bindings and readers naming them. */
+TEST(policy_workloads_may_come_last)
+{
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	CHECK_EQ_INT(load(&p, "late.yaml",
+			  "credentials:\n  - rule: x\n    owners: [w]\n"
+			  "readers:\n  - paths: [/a]\n    allow: [w]\n"
+			  "workloads:\n  - {name: w, unit: w.service}\n", err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	CHECK_EQ_INT(p.nworkloads, 1);
+	cw_policy_free(&p);
+}
+
+TEST(policy_failed_load_keeps_the_old_policy)
+{
+	struct cw_policy p = { 0 };
+	char err[512], dir[256], path[300];
+	size_t nwatch;
+
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+	nwatch = p.watch.n;
+	/* the error is found after watch, workloads and readers were parsed */
+	CHECK_EQ_INT(load(&p, "reload.yaml",
+			  "watch: [/only]\nworkloads: [{name: w, uid: 1}]\n"
+			  "readers: [{path: /x, allow: [w]}]\nthresholds: {long_lived_days: 0}\n",
+			  err, sizeof(err)), -EINVAL);
+	CHECK_EQ_STR(err, "reload.yaml:4: field 'long_lived_days': 0 is out of range [1, 36500]");
+	CHECK_EQ_STR(p.file, "<embedded>");
+	CHECK_EQ_INT(p.watch.n, nwatch);
+	CHECK_EQ_INT(p.nworkloads, 0);
+	CHECK_EQ_INT(p.nreaders, 3);
+	CHECK_EQ_INT(p.long_lived_days, 30);
+	CHECK(cw_policy_watched(&p, "/root/.aws/credentials"));
+
+	/* files: a missing one, a bad one (named by its path), a good one replaces */
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	CHECK_EQ_INT(cw_policy_load_file(&p, path, err, sizeof(err)), -ENOENT);
+	CHECK_CONTAINS(err, path);
+	CHECK_EQ_INT(cw_policy_load_default(&p, path, err, sizeof(err)), -ENOENT);
+	CHECK_EQ_STR(p.file, "<embedded>");
+	snprintf(path, sizeof(path), "%s/policy.yaml", dir);
+	REQUIRE(tu_write_file(path, "watch: [/x]\nbogus: 1\n", 21, 0644) == 0);
+	CHECK_EQ_INT(cw_policy_load_file(&p, path, err, sizeof(err)), -EINVAL);
+	{
+		char want[400];
+
+		snprintf(want, sizeof(want), "%s:2: unknown top-level field 'bogus'", path);
+		CHECK(!strncmp(err, want, strlen(want)));
+	}
+	CHECK_EQ_INT(p.watch.n, nwatch);
+	REQUIRE(tu_write_file(path, "watch: [/x]\n", 12, 0644) == 0);
+	CHECK_EQ_INT(cw_policy_load_default(&p, path, err, sizeof(err)), 0);
+	CHECK_EQ_STR(p.file, path);
+	CHECK_EQ_INT(p.watch.n, 1);
+	CHECK_EQ_INT(p.nreaders, 0);
+	CHECK(cw_policy_watched(&p, "/x"));
+	CHECK(!cw_policy_watched(&p, "/root/.aws/credentials"));
+	cw_policy_free(&p);
+	tu_rmtree(dir);
+}
+
+static const char sel_yaml[] =
+	"workloads:\n"
+	"  - {name: by-ns, namespace: 'prod*'}\n"
+	"  - {name: by-pod, pod: 'payments-*'}\n"
+	"  - {name: by-container, container: app}\n"
+	"  - {name: by-id, container_id: '3f2a*'}\n"
+	"  - {name: by-cgroup, cgroup: '/kubepods.slice/*'}\n"
+	"  - {name: by-exe, executable: '/usr/bin/*'}\n"
+	"  - {name: by-unit, unit: 'nginx*.service'}\n"
+	"  - {name: by-uid, uid: 1000}\n"
+	"  - {name: by-root, uid: 0}\n"
+	"  - {name: ns-and-pod, namespace: prod, pod: 'payments-*'}\n"
+	"  - {name: any-ns, namespace: '*'}\n";
+
+TEST(policy_workload_selectors)
+{
+	static struct cw_workload pod, host, unknown;
+	struct cw_subject s;
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(load(&p, "sel.yaml", sel_yaml, err, sizeof(err)) == 0);
+	snprintf(pod.pod_namespace, sizeof(pod.pod_namespace), "prod");
+	snprintf(pod.pod_name, sizeof(pod.pod_name), "payments-7d9f-x2");
+	snprintf(pod.container_name, sizeof(pod.container_name), "app");
+	snprintf(pod.container_id, sizeof(pod.container_id), "3f2a%060d", 0);
+	snprintf(pod.cgroup, sizeof(pod.cgroup),
+		 "/kubepods.slice/kubepods-burstable.slice/cri-containerd-3f2a.scope");
+	snprintf(host.cgroup, sizeof(host.cgroup), "/system.slice/nginx.service");
+	snprintf(host.unit, sizeof(host.unit), "nginx.service");
+
+	s = (struct cw_subject){ .wl = &pod, .exe = "/usr/local/bin/python3", .comm = "python3",
+				 .uid = 1000 };
+	CHECK(cw_policy_subject_is(&p, "by-ns", &s));
+	CHECK(cw_policy_subject_is(&p, "by-pod", &s));
+	CHECK(cw_policy_subject_is(&p, "by-container", &s));
+	CHECK(cw_policy_subject_is(&p, "by-id", &s));
+	CHECK(cw_policy_subject_is(&p, "by-cgroup", &s));	/* '*' crosses '/' in cgroup */
+	CHECK(!cw_policy_subject_is(&p, "by-exe", &s));		/* not in executable */
+	CHECK(!cw_policy_subject_is(&p, "by-unit", &s));
+	CHECK(cw_policy_subject_is(&p, "by-uid", &s));
+	CHECK(!cw_policy_subject_is(&p, "by-root", &s));
+	CHECK(cw_policy_subject_is(&p, "ns-and-pod", &s));
+	CHECK(cw_policy_subject_is(&p, "any-ns", &s));
+	CHECK(!cw_policy_subject_is(&p, "no-such-workload", &s));
+	CHECK(!cw_policy_subject_is(&p, NULL, &s));
+	CHECK_EQ_STR(cw_policy_workload_name(&p, &s), "by-ns");
+
+	/* one selector failing fails the workload */
+	snprintf(pod.pod_namespace, sizeof(pod.pod_namespace), "staging");
+	CHECK(!cw_policy_subject_is(&p, "ns-and-pod", &s));
+	CHECK(!cw_policy_subject_is(&p, "by-ns", &s));
+	CHECK_EQ_STR(cw_policy_workload_name(&p, &s), "by-pod");
+
+	/* a host service */
+	s = (struct cw_subject){ .wl = &host, .exe = "/usr/bin/nginx", .comm = "nginx", .uid = 0 };
+	CHECK(cw_policy_subject_is(&p, "by-exe", &s));
+	s.exe = "/usr/bin/x/nginx";
+	CHECK(!cw_policy_subject_is(&p, "by-exe", &s));	/* '*' stays in one component */
+	s.exe = "/usr/bin/nginx";
+	CHECK(cw_policy_subject_is(&p, "by-unit", &s));
+	CHECK(cw_policy_subject_is(&p, "by-root", &s));
+	CHECK(!cw_policy_subject_is(&p, "by-cgroup", &s));
+	/* fields the agent does not know match no selector, not even '*' */
+	CHECK(!cw_policy_subject_is(&p, "any-ns", &s));
+	CHECK(!cw_policy_subject_is(&p, "by-pod", &s));
+	CHECK(!cw_policy_subject_is(&p, "by-container", &s));
+	CHECK(!cw_policy_subject_is(&p, "by-id", &s));
+	CHECK_EQ_STR(cw_policy_workload_name(&p, &s), "by-exe");
+
+	/* nothing known at all */
+	s = (struct cw_subject){ .wl = &unknown, .exe = "", .comm = "", .uid = UINT32_MAX };
+	for (size_t i = 0; i < p.nworkloads; i++)
+		if (cw_policy_subject_is(&p, p.workloads[i].name, &s))
+			cw_test_fail(__FILE__, __LINE__, "unknown subject is '%s'",
+				     p.workloads[i].name);
+	CHECK(cw_policy_workload_name(&p, &s) == NULL);
+	cw_policy_free(&p);
+}
+
+static const char cred_yaml[] =
+	"workloads:\n"
+	"  - {name: payments, namespace: prod, container: app}\n"
+	"  - {name: ops, uid: 0}\n"
+	"credentials:\n"
+	"  - rule: 'aws-*'\n"
+	"    source: /etc/app/*.env\n"
+	"    owners: [payments]\n"
+	"  - fingerprint: 00000000000000000000000000000000000000000000000000000000000000aa\n"
+	"    owners: [ops, payments]\n"
+	"  - rule: 'github-*'\n"
+	"    destinations: [api.github.com]\n"
+	"  - source: '~/.aws/credentials'\n"
+	"    owners: [ops]\n";
+
+TEST(policy_credential_bindings)
+{
+	static const char fp_aa[] =
+		"00000000000000000000000000000000000000000000000000000000000000AA";
+	static const char fp_ab[] =
+		"00000000000000000000000000000000000000000000000000000000000000ab";
+	static struct cw_workload app, other;
+	struct cw_subject s_app, s_other, s_root;
+	const struct cw_policy_cred *c;
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(load(&p, "cred.yaml", cred_yaml, err, sizeof(err)) == 0);
+	snprintf(app.pod_namespace, sizeof(app.pod_namespace), "prod");
+	snprintf(app.container_name, sizeof(app.container_name), "app");
+	snprintf(other.pod_namespace, sizeof(other.pod_namespace), "prod");
+	snprintf(other.container_name, sizeof(other.container_name), "sidecar");
+	s_app = (struct cw_subject){ .wl = &app, .exe = "/app/server", .comm = "server",
+				     .uid = 1000 };
+	s_other = (struct cw_subject){ .wl = &other, .exe = "/bin/sidecar", .comm = "sidecar",
+				       .uid = 1000 };
+	s_root = (struct cw_subject){ .wl = &other, .exe = "/bin/sh", .comm = "sh", .uid = 0 };
+
+	/* rule and source must both match */
+	c = cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/prod.env", NULL);
+	REQUIRE(c == &p.creds[0]);
+	CHECK(cw_policy_cred_owner(&p, c, &s_app));
+	CHECK(!cw_policy_cred_owner(&p, c, &s_other));
+	CHECK(!cw_policy_cred_owner(&p, c, &s_root));
+	/* other spellings of the source path */
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app//./prod.env", NULL) ==
+	      &p.creds[0]);
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/x/y/../../prod.env/", NULL)
+	      == &p.creds[0]);
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/../etc/x/../app/prod.env", NULL) ==
+	      &p.creds[0]);
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/prod.env/..", NULL) == NULL);
+	/* no source given: a source selector does not match */
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", NULL, NULL) == NULL);
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/other/prod.env", NULL) == NULL);
+	CHECK(cw_policy_cred_find(&p, "gcp-key", "/etc/app/prod.env", NULL) == NULL);
+	/* fingerprints compare without regard to case; the first binding matching wins */
+	c = cw_policy_cred_find(&p, "aws-access-key-id", NULL, fp_aa);
+	REQUIRE(c == &p.creds[1]);
+	CHECK(cw_policy_cred_owner(&p, c, &s_app));
+	CHECK(cw_policy_cred_owner(&p, c, &s_root));
+	CHECK(!cw_policy_cred_owner(&p, c, &s_other));
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/prod.env", fp_aa) ==
+	      &p.creds[0]);
+	CHECK(cw_policy_cred_find(&p, NULL, NULL, fp_aa) == &p.creds[1]);
+	CHECK(cw_policy_cred_find(&p, NULL, NULL, fp_ab) == NULL);
+	/* a rule-only binding: destinations, no owners */
+	c = cw_policy_cred_find(&p, "github-pat-classic", NULL, NULL);
+	REQUIRE(c == &p.creds[2]);
+	CHECK_EQ_STR(c->destinations.v[0], "api.github.com");
+	CHECK(!cw_policy_cred_owner(&p, c, &s_app));
+	CHECK(cw_policy_cred_find(&p, NULL, NULL, NULL) == NULL);
+	/* a source-only binding, "~/" glob, relative source */
+	CHECK(cw_policy_cred_find(&p, "x", "/home/u/.aws/credentials", NULL) == &p.creds[3]);
+	CHECK(cw_policy_cred_find(&p, "x", ".aws/credentials", NULL) == &p.creds[3]);
+	CHECK(!cw_policy_cred_owner(&p, NULL, &s_app));
+	cw_policy_free(&p);
+}
+
+TEST(policy_default_reader_verdicts)
+{
+	static const char token[] = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+	static struct cw_workload wl;
+	struct cw_policy p = { 0 };
+	struct cw_subject s = { .wl = &wl, .uid = 0 };
+	const char *why;
+	char err[512];
+
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+
+	s.exe = "/usr/bin/cat";
+	s.comm = "cat";
+	why = NULL;
+	CHECK_EQ_INT(cw_policy_reader(&p, token, &s, &why), CW_READER_DENIED);
+	CHECK_CONTAINS(why, "executable 'cat' is denied reading this file by <embedded>:");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "<embedded>:%d", p.readers[0].line);
+		CHECK_CONTAINS(why, want);
+	}
+	/* the token behind the projected volume's symlinks, another spelling, /run */
+	CHECK_EQ_INT(cw_policy_reader(&p, "/run/secrets/kubernetes.io/serviceaccount/..data/token",
+				      &s, NULL), CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/var/run/secrets//kubernetes.io/./serviceaccount/token",
+				      &s, NULL), CW_READER_DENIED);
+
+	/* a program using the token */
+	s.exe = "/usr/bin/python3.11";
+	s.comm = "python3";
+	why = "stale";
+	CHECK_EQ_INT(cw_policy_reader(&p, token, &s, &why), CW_READER_ALLOWED);
+	CHECK(why == NULL);
+
+	/* busybox applets are denied by busybox; without an executable, by comm */
+	s.exe = "/bin/busybox";
+	s.comm = "cat";
+	CHECK_EQ_INT(cw_policy_reader(&p, token, &s, &why), CW_READER_DENIED);
+	CHECK_CONTAINS(why, "'busybox'");
+	s.exe = "";
+	s.comm = "base64";
+	CHECK_EQ_INT(cw_policy_reader(&p, token, &s, &why), CW_READER_DENIED);
+	CHECK_CONTAINS(why, "'base64'");
+	s.comm = "";
+	CHECK_EQ_INT(cw_policy_reader(&p, token, &s, &why), CW_READER_ALLOWED);
+	/* the basename, exactly: "catalog" is not "cat" */
+	s.exe = "/usr/bin/catalog";
+	CHECK_EQ_INT(cw_policy_reader(&p, token, &s, NULL), CW_READER_ALLOWED);
+
+	/* cloud files, another's environment */
+	s.exe = "/bin/bash";
+	s.comm = "bash";
+	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.aws/credentials", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/root/.kube/config", &s, NULL), CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/root/.config/gcloud/credentials.db", &s, NULL),
+		     CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/proc/1/environ", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/proc/1/task/2/environ", &s, &why), CW_READER_DENIED);
+	s.exe = "/usr/local/bin/aws";
+	s.comm = "aws";
+	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.aws/credentials", &s, NULL),
+		     CW_READER_ALLOWED);
+
+	/* paths no entry covers */
+	s.exe = "/usr/bin/cat";
+	s.comm = "cat";
+	why = "stale";
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/passwd", &s, &why), CW_READER_UNCOVERED);
+	CHECK(why == NULL);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+				      &s, NULL), CW_READER_UNCOVERED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.config/gcloud/active_config", &s, NULL),
+		     CW_READER_UNCOVERED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "", &s, NULL), CW_READER_UNCOVERED);
+	cw_policy_free(&p);
+}
+
+static const char readers_yaml[] =
+	"workloads:\n"						/* 1 */
+	"  - {name: payments, namespace: prod}\n"		/* 2 */
+	"  - {name: billing, unit: billing.service}\n"		/* 3 */
+	"readers:\n"						/* 4 */
+	"  - paths: [/etc/app/secret.env]\n"			/* 5 */
+	"    allow: [payments, billing]\n"			/* 6 */
+	"    deny_executables: ['*sh', '/tmp/**']\n"		/* 7 */
+	"  - path: /etc/app/*\n"				/* 8 */
+	"    allow: [payments]\n"				/* 9 */
+	"  - path: /etc/open/*\n";				/* 10 */
+
+TEST(policy_reader_allow_lists_and_order)
+{
+	static struct cw_workload prod, dev, svc;
+	struct cw_policy p = { 0 };
+	struct cw_subject s;
+	const char *why;
+	char err[512];
+
+	REQUIRE(load(&p, "r.yaml", readers_yaml, err, sizeof(err)) == 0);
+	snprintf(prod.pod_namespace, sizeof(prod.pod_namespace), "prod");
+	snprintf(dev.pod_namespace, sizeof(dev.pod_namespace), "dev");
+	snprintf(svc.unit, sizeof(svc.unit), "billing.service");
+
+	/* allowed workloads */
+	s = (struct cw_subject){ .wl = &prod, .exe = "/app/server", .comm = "server" };
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/secret.env", &s, &why), CW_READER_ALLOWED);
+	s.wl = &svc;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/secret.env", &s, &why), CW_READER_ALLOWED);
+	/* a workload outside the allow list */
+	s.wl = &dev;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/secret.env", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_STR(why, "only workloads allowed by r.yaml:5 may read this file "
+			  "(payments, billing)");
+	/* deny_executables wins over allow; a glob, and a path glob */
+	s = (struct cw_subject){ .wl = &prod, .exe = "/usr/bin/zsh", .comm = "zsh" };
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/secret.env", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_STR(why, "executable matching '*sh' is denied reading this file by r.yaml:5");
+	s.exe = "/tmp/x/loot";
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/secret.env", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_STR(why, "executable matching '/tmp/**' is denied reading this file by r.yaml:5");
+	s.exe = "/usr/tmp/loot";
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/secret.env", &s, &why), CW_READER_ALLOWED);
+	/* the first entry covering the path applies: billing may read secret.env only */
+	s = (struct cw_subject){ .wl = &svc, .exe = "/usr/bin/billing", .comm = "billing" };
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/app/other.env", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_STR(why, "only workloads allowed by r.yaml:8 may read this file (payments)");
+	/* an entry with neither list allows */
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/open/x", &s, &why), CW_READER_ALLOWED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/closed/x", &s, &why), CW_READER_UNCOVERED);
+	cw_policy_free(&p);
+}
