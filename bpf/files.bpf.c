@@ -3,11 +3,14 @@
  * Watched credential files: the opens of paths the watch prefilter matches, then the bytes
  * the process reads from them (read, pread64, readv), as a stream per open file.
  *
- * Every open and every read of the host passes through here, so both stay cheap when nothing
- * is watched: an open costs one copy of its path and a few hash lookups (basename, extension,
- * each directory prefix and component: FNV-1a computed in one pass); a read costs one lookup
- * of (tgid, fd) at the first instruction, and its exit probe one load of a global counter of
- * reads in flight on tracked files.
+ * Every open of the host passes through here: it costs one copy of its path and a few hash
+ * lookups (basename, extension, each directory prefix and component: FNV-1a computed in one
+ * pass). By default that is all: the agent reads a watched file itself when told of its open,
+ * so reads cost nothing. With --capture-reads the read probes are attached too and copy what
+ * the process reads from tracked fds: each read then costs one lookup of (tgid, fd) at the
+ * first instruction, and its exit probe one load of a global counter of reads in flight on
+ * tracked files. Measured in bench/file_overhead: a syscall tracepoint pair costs about as much
+ * as a cached 4 KiB pread itself, which is why that is not the default.
  */
 #include "egress.bpf.h"
 #include "files.bpf.h"
@@ -17,6 +20,9 @@
 /* Set by the agent before load. */
 const volatile __u32 cw_self_tgid = 0;	/* the agent's own reads are not captured */
 const volatile __u32 cw_file_cap = CW_FILE_CAP_DEFAULT;
+/* --capture-reads: copy what processes read from watched files (read probes attached); else
+ * the agent reads the files itself when told of the open. */
+const volatile bool cw_capture_reads = false;
 
 /* The prefilter: (hash, kind) of the watch list's names, extensions, dirs and components. */
 struct {
@@ -61,6 +67,23 @@ __u64 cw_opens_pending;
 __u64 cw_reads_pending;
 __u64 cw_next_file_id;
 
+/*
+ * A bitmap over the prefilter's (hash, kind) entries, set by the agent with the map: a path
+ * component whose bit is clear is not watched, known without a hash-map lookup. With a few
+ * dozen entries in 64 Ki bits, nearly every component of an unwatched path stops here.
+ */
+__u64 cw_watch_bloom[CW_WATCH_BLOOM_WORDS];
+
+static __always_inline bool watched(__u64 hash, __u32 kind)
+{
+	struct cw_watch_key k = { .hash = hash, .kind = kind };
+	__u32 bit = cw_watch_bloom_bit(hash, kind);
+
+	if (!(cw_watch_bloom[(bit >> 6) & (CW_WATCH_BLOOM_WORDS - 1)] & (1ull << (bit & 63))))
+		return false;
+	return bpf_map_lookup_elem(&watch, &k) != NULL;
+}
+
 struct path_scan {
 	const char *path;
 	__u64 prefix;		/* hash of the path so far */
@@ -72,13 +95,11 @@ struct path_scan {
 	bool hit;
 };
 
-static __always_inline bool watched(__u64 hash, __u32 kind)
-{
-	struct cw_watch_key k = { .hash = hash, .kind = kind };
-
-	return bpf_map_lookup_elem(&watch, &k) != NULL;
-}
-
+/*
+ * One character of the path: FNV-1a of the whole prefix (looked up at each '/', for dirs), of
+ * the current component (looked up at each '/', for comps; at the end, for the basename) and of
+ * the current component from its last '.' (the extension).
+ */
 static long scan_char(__u64 i, void *arg)
 {
 	struct path_scan *ps = arg;
@@ -88,10 +109,11 @@ static long scan_char(__u64 i, void *arg)
 		return 1;
 	ps->prefix = (ps->prefix ^ c) * CW_FNV_PRIME;
 	if (c == '/') {
-		if (i > 0 && ps->absolute && watched(ps->prefix, CW_WATCH_DIR))
-			goto hit;
-		if (ps->comp_len && watched(ps->comp, CW_WATCH_COMP))
-			goto hit;
+		if ((i > 0 && ps->absolute && watched(ps->prefix, CW_WATCH_DIR)) ||
+		    (ps->comp_len && watched(ps->comp, CW_WATCH_COMP))) {
+			ps->hit = true;
+			return 1;
+		}
 		ps->comp = CW_FNV_OFFSET;
 		ps->comp_len = 0;
 		ps->has_ext = false;
@@ -106,9 +128,6 @@ static long scan_char(__u64 i, void *arg)
 		ps->ext = (ps->ext ^ c) * CW_FNV_PRIME;
 	}
 	return 0;
-hit:
-	ps->hit = true;
-	return 1;
 }
 
 static __always_inline int open_enter(int dfd, const char *filename, __u32 flags)
@@ -119,7 +138,8 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 	struct path_scan ps = { .prefix = CW_FNV_OFFSET, .comp = CW_FNV_OFFSET };
 	long n;
 
-	if ((__u32)(id >> 32) == cw_self_tgid)
+	/* Opened for writing only: nothing will be read from it. */
+	if ((flags & 3) == 1 || (__u32)(id >> 32) == cw_self_tgid)
 		return 0;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s)
@@ -128,15 +148,15 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 	if (n <= 1)
 		return 0;
 	s->flags = n >= (long)sizeof(s->path) ? CW_FILE_PATH_TRUNC : 0;
-	s->path_len = (__u32)n - 1;
 	ps.path = s->path;
 	ps.absolute = s->path[0] == '/';
 	bpf_loop(CW_FILE_PATH_MAX, scan_char, &ps, 0);
-	if (!ps.hit && ps.comp_len && !(s->flags & CW_FILE_PATH_TRUNC))
+	if (!ps.hit && ps.comp_len && !s->flags)
 		ps.hit = watched(ps.comp, CW_WATCH_NAME) ||
 			 (ps.has_ext && watched(ps.ext, CW_WATCH_EXT));
 	if (!ps.hit)
 		return 0;
+	s->path_len = (__u32)n - 1;
 	s->pid = id >> 32;
 	s->tid = tid;
 	s->dfd = dfd;
@@ -154,7 +174,8 @@ static __always_inline int open_exit(long ret)
 	struct cw_file_open_event *p, *e;
 	struct cw_file f = {};
 
-	if (ret >= 0)	/* this fd is a new file now, whatever it was */
+	/* This fd is a new file now, whatever it was (a lookup first: deletes take a lock). */
+	if (cw_capture_reads && ret >= 0 && bpf_map_lookup_elem(&files, &key))
 		bpf_map_delete_elem(&files, &key);
 	if (!cw_opens_pending)
 		return 0;
@@ -165,7 +186,8 @@ static __always_inline int open_exit(long ret)
 	if (ret < 0)
 		goto out;
 	f.id = __sync_fetch_and_add(&cw_next_file_id, 1) + 1;
-	bpf_map_update_elem(&files, &key, &f, BPF_ANY);
+	if (cw_capture_reads)
+		bpf_map_update_elem(&files, &key, &f, BPF_ANY);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cw_count_drop(CW_EV_FILE_OPEN);

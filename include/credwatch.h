@@ -232,6 +232,14 @@ _Static_assert(sizeof(struct cw_close_event) == 32, "cw_close_event layout");
 #define CW_WATCH_DIR		(1u << 2)
 #define CW_WATCH_COMP		(1u << 3)
 
+/* The prefilter's bitmap (a one-hash Bloom filter) in front of the map: 64 Ki bits. */
+#define CW_WATCH_BLOOM_WORDS	1024
+static inline __u32 cw_watch_bloom_bit(__u64 hash, __u32 kind)
+{
+	return (__u32)(((hash ^ ((__u64)kind * 0x9E3779B97F4A7C15ull)) >> 40) &
+		       (CW_WATCH_BLOOM_WORDS * 64 - 1));
+}
+
 struct cw_watch_key {
 	__u64 hash;
 	__u32 kind;		/* CW_WATCH_NAME, _EXT, _DIR or _COMP */

@@ -85,6 +85,7 @@ struct run_opts {
 	unsigned long long file_cap;
 	unsigned long long state_max;
 	bool no_files;
+	bool capture_reads;
 	unsigned long long ringbuf_size;
 	unsigned long long stats_interval;
 	unsigned long long payload_cap;
@@ -274,6 +275,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	a->skel->rodata->cw_capture_inbound = o->capture_inbound;
 	a->skel->rodata->cw_self_tgid = (__u32)getpid();
 	a->skel->rodata->cw_file_cap = (__u32)o->file_cap;
+	a->skel->rodata->cw_capture_reads = o->capture_reads;
 	set_file_probes(a, o);
 	bpf_map__set_max_entries(a->skel->maps.events, (__u32)o->ringbuf_size);
 	bpf_map__set_max_entries(a->skel->maps.exec_scratch, (__u32)a->ncpus);
@@ -325,6 +327,9 @@ static int fill_watch(struct agent *a)
 	struct cw_watch_key k, next;
 	__u8 one = 1;
 
+	/* Readers of the bitmap may see it half-built during a reload: at worst a few opens go
+	 * to the map lookup, or one is missed, while it changes. */
+	memset(a->skel->bss->cw_watch_bloom, 0, sizeof(a->skel->bss->cw_watch_bloom));
 	while (!bpf_map_get_next_key(fd, NULL, &next))
 		bpf_map_delete_elem(fd, &next);
 	ret = cw_policy_prefilter(&a->policy, &pf);
@@ -349,6 +354,11 @@ static int fill_watch(struct agent *a)
 				       sets[s]->v[i], strerror(-ret), 4 * CW_WATCH_MAX);
 				cw_prefilter_free(&pf);
 				return ret;
+			}
+			{
+				__u32 bit = cw_watch_bloom_bit(h, kinds[s]);
+
+				a->skel->bss->cw_watch_bloom[bit >> 6] |= 1ull << (bit & 63);
 			}
 			a->watch_entries++;
 		}
@@ -389,9 +399,11 @@ static void set_file_probes(struct agent *a, const struct run_opts *o)
 	};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		bool on = !o->no_files && tracepoint_exists(progs[i].tp);
+		bool reads = strstr(progs[i].tp, "read") != NULL;
+		bool on = !o->no_files && (!reads || o->capture_reads) &&
+			  tracepoint_exists(progs[i].tp);
 
-		if (!o->no_files && !on)
+		if (!o->no_files && (!reads || o->capture_reads) && !on)
 			cw_log("no tracepoint syscalls/%s on this kernel: not watching through it",
 			       progs[i].tp);
 		bpf_program__set_autoload(progs[i].prog, on);
@@ -519,6 +531,8 @@ static int run(const struct run_opts *o)
 		goto out;
 	}
 	a.files.files_map_fd = bpf_map__fd(a.skel->maps.files);
+	a.files.capture_reads = o->capture_reads;
+	a.files.file_cap = o->file_cap;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -527,7 +541,8 @@ static int run(const struct run_opts *o)
 	       "file capture %s (%zu watch patterns, %zu prefilter entries), policy %s, "
 	       "provenance %s (%zu credentials), fingerprint key %s", rs.n,
 	       o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
-	       o->no_files ? "off" : "on", a.policy.watch.n, a.watch_entries, a.policy.file,
+	       o->no_files ? "off" : o->capture_reads ? "on, reads copied in the kernel" :
+	       "on, files read on open", a.policy.watch.n, a.watch_entries, a.policy.file,
 	       a.prov.path ? a.prov.path : "in memory", a.prov.n, key.path);
 
 	next_stats = now_s() + (double)o->stats_interval;
@@ -579,7 +594,8 @@ static int run(const struct run_opts *o)
 		for (int t = 1; t < CW_EV_MAX; t++)
 			dsum += d[t];
 		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent; "
-		       "%llu watched file opens (%llu not watched after all), %llu bytes read; "
+		       "%llu watched file opens (%llu not watched after all, %llu gone before "
+		       "read), %llu bytes read; "
 		       "%llu alerts (%llu duplicates suppressed), %llu observations; %llu dropped "
 		       "(exec=%llu exit=%llu connect=%llu data=%llu close=%llu bind=%llu "
 		       "file_open=%llu file_data=%llu file_close=%llu cgroup_rmdir=%llu); "
@@ -588,6 +604,7 @@ static int run(const struct run_opts *o)
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
 		       (unsigned long long)a.files.opened, (unsigned long long)a.files.not_watched,
+		       (unsigned long long)a.files.unreadable,
 		       (unsigned long long)a.files.bytes,
 		       (unsigned long long)a.f.alerts, (unsigned long long)a.x.suppressed,
 		       (unsigned long long)a.f.observations,
@@ -647,7 +664,11 @@ static void run_usage(FILE *f)
 		"                              'none': memory only); 'credwatch inventory' reads it\n"
 		"  --state-max N               credentials the store keeps (default 4096)\n"
 		"  --no-file-capture           do not watch credential files\n"
-		"  --file-cap BYTES            bytes captured per open watched file (default 64K)\n"
+		"  --file-cap BYTES            bytes read per open watched file (default 64K)\n"
+		"  --capture-reads             copy what processes read from watched files in the\n"
+		"                              kernel (read/pread64/readv probes) instead of reading\n"
+		"                              the file when it is opened; costs every read on the\n"
+		"                              host a probe (see bench/file_overhead)\n"
 		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
@@ -683,6 +704,7 @@ int cw_cmd_run(int argc, char **argv)
 		{ "state-max", required_argument, NULL, 'M' },
 		{ "no-file-capture", no_argument, NULL, 'F' },
 		{ "file-cap", required_argument, NULL, 'C' },
+		{ "capture-reads", no_argument, NULL, 'D' },
 		{ "btf", required_argument, NULL, 'b' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -731,6 +753,7 @@ int cw_cmd_run(int argc, char **argv)
 				return 1;
 			break;
 		case 'F': o.no_files = true; break;
+		case 'D': o.capture_reads = true; break;
 		case 'C':
 			if (cw_parse_u64("--file-cap", optarg, 1, CW_FILE_CAP_MAX, &o.file_cap))
 				return 1;

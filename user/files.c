@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <bpf/bpf.h>
 
@@ -45,6 +48,7 @@ int cw_files_init(struct cw_files *fs, struct cw_exposure *x, int files_map_fd)
 	fs->x = x;
 	fs->proc = "/proc";
 	fs->files_map_fd = files_map_fd;
+	fs->file_cap = CW_FILE_CAP_DEFAULT;
 	fs->nbuckets = 1024;
 	fs->buckets = calloc(fs->nbuckets, sizeof(*fs->buckets));
 	return fs->buckets ? 0 : -ENOMEM;
@@ -260,11 +264,115 @@ static uint32_t environ_of(const char *path, uint32_t reader)
 	return strcmp(end, "/environ") ? 0 : (uint32_t)pid;
 }
 
+/* Open path for reading: a regular file, not a FIFO that would block or a device. */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * path inside the root of process pid: absolute symlinks on the way (/var/run -> /run) resolve
+ * inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux 5.6). -1 when it cannot be had.
+ */
+static int open_in_root(struct cw_files *fs, uint32_t pid, const char *path)
+{
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char name[64];
+	struct stat st;
+	int root, fd;
+
+	snprintf(name, sizeof(name), "%s/%u/root", fs->proc, pid);
+	root = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	close(root);
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * The file as the process sees it: through the fd it opened (the same file even when it was
+ * renamed or deleted since), else through its root (its mount namespace), else through the
+ * root of another live process of the same cgroup (a container's processes share their mounts:
+ * a `cat` may be gone before we look, its container is not), else, for a host process, the path
+ * itself. Returns an fd or -1.
+ */
+static int open_as_process(struct cw_files *fs, const struct cw_file_open_event *o,
+			   const struct cw_file_track *t, const struct cw_workload *wl)
+{
+	char name[PATH_MAX + 64], link[PATH_MAX];
+	const char *base = strrchr(t->path, '/');
+	const char *root;
+	ssize_t n;
+	int fd;
+
+	if (t->environ_pid) {	/* what the reader read: the other process's environment */
+		snprintf(name, sizeof(name), "%s/%u/environ", fs->proc, t->environ_pid);
+		return open(name, O_RDONLY | O_CLOEXEC);
+	}
+	snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, o->pid, o->fd);
+	n = readlink(name, link, sizeof(link) - 1);
+	if (n > 0) {
+		const char *lb;
+
+		link[n] = '\0';
+		lb = strrchr(link, '/');
+		/* still the file it opened (not an fd number reused since) */
+		if (base && lb && (!strcmp(lb, base) || strstr(lb, " (deleted)")) &&
+		    (fd = open_regular(name)) >= 0)
+			return fd;
+	}
+	if (t->path[0] != '/')
+		return -1;
+	if ((fd = open_in_root(fs, o->pid, t->path)) >= 0)
+		return fd;
+	root = cw_workloads_root(fs->x->wls);
+	if (wl->container_id[0] && wl->cgroup[0] && root) {
+		char procs[PATH_MAX];
+		FILE *f;
+		unsigned int pid;
+
+		snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", root, wl->cgroup);
+		f = fopen(procs, "re");
+		fd = -1;
+		while (f && fd < 0 && fscanf(f, "%u", &pid) == 1) {
+			if (pid == o->pid)
+				continue;
+			fd = open_in_root(fs, pid, t->path);
+		}
+		if (f)
+			fclose(f);
+		return fd;
+	}
+	if (!wl->container_id[0])
+		return open_regular(t->path);
+	return -1;
+}
+
+/* Read a watched file ourselves, now, as one stream. */
+static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
+		    struct cw_file_track *t, const struct cw_workload *wl);
+
 int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 {
 	const struct cw_file_open_event *o = &ev->file_open;
 	struct cw_file_track *t, **pp;
 	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[64];
+	const struct cw_workload *wl;
 	ssize_t n;
 
 	fs->opened++;
@@ -297,11 +405,6 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 		free(t);
 		return 0;
 	}
-	t->stream = cw_stream_open(fs->x->f->matcher);
-	if (!t->stream) {
-		free(t);
-		return -ENOMEM;
-	}
 	t->id = o->file_id;
 	t->pid = o->pid;
 	t->fd = o->fd;
@@ -314,8 +417,16 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	n = readlink(link, t->exe, sizeof(t->exe) - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
 	/* Baked into the image: only a container's files can be, and only its root is one. */
-	if (cw_workload_get(fs->x->wls, o->cgroup_id, o->pid)->container_id[0])
+	wl = cw_workload_get(fs->x->wls, o->cgroup_id, o->pid);
+	if (wl->container_id[0])
 		t->in_image = in_image(fs, o->pid, o->fd, t->path);
+	t->stream = cw_stream_open(fs->x->f->matcher);
+	if (!t->stream) {
+		free(t);
+		return -ENOMEM;
+	}
+	if (!fs->capture_reads)
+		return read_now(fs, o, t, wl);
 	pp = slot(fs, t->id);
 	if (*pp) {	/* an id seen twice: the kernel restarted its count (agent restart) */
 		struct cw_file_track *old = *pp;
@@ -417,6 +528,40 @@ static int track_end(struct cw_files *fs, struct cw_file_track **pp)
 	*pp = t->next;
 	fs->n--;
 	ret = cw_stream_close(t->stream, on_file_match, &x);
+	free(t);
+	return ret < 0 ? ret : x.err;
+}
+
+static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
+		    struct cw_file_track *t, const struct cw_workload *wl)
+{
+	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = o->hdr.ktime_ns };
+	char buf[16384];
+	size_t done = 0;
+	ssize_t n = 0;
+	int fd = open_as_process(fs, o, t, wl), ret = 0;
+
+	if (fd < 0) {
+		fs->unreadable++;
+		cw_debug("cannot read %s opened by pid %u (%s): gone before we looked", t->path,
+			 o->pid, t->comm);
+	}
+	while (fd >= 0 && done < fs->file_cap &&
+	       (n = read(fd, buf, sizeof(buf) < fs->file_cap - done ? sizeof(buf)
+								     : fs->file_cap - done)) > 0) {
+		done += (size_t)n;
+		fs->bytes += (size_t)n;
+		ret = cw_stream_write(t->stream, buf, (size_t)n, on_file_match, &x);
+		if (ret < 0 || x.err)
+			break;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	if (ret >= 0 && !x.err)
+		ret = cw_stream_close(t->stream, on_file_match, &x);
+	else
+		cw_stream_close(t->stream, NULL, NULL);
 	free(t);
 	return ret < 0 ? ret : x.err;
 }

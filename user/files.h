@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Watched credential files: each open the kernel's prefilter passed is resolved to a full path
- * and checked against the policy's watch list (the kernel forgets it otherwise); the bytes the
- * process reads are one matcher stream per open file, and what is found is a load.
+ * and checked against the policy's watch list. By default the agent then reads the file itself,
+ * as the process sees it (through its open fd, its root, or a live process of the same
+ * container); with --capture-reads the kernel copies what the process reads, one matcher
+ * stream per open file. What is found is a load.
  */
 #ifndef CW_FILES_H
 #define CW_FILES_H
@@ -18,10 +20,12 @@ struct cw_files {
 	struct cw_exposure *x;
 	const char *proc;		/* "/proc" (tests: a fixture) */
 	int files_map_fd;		/* the kernel's tracked files: -1 in tests */
+	bool capture_reads;		/* the kernel copies reads; else we read the file ourselves */
+	size_t file_cap;		/* bytes read per file when we read it ourselves */
 	struct cw_file_track **buckets;
 	size_t nbuckets, n;
 	/* counters */
-	uint64_t opened, not_watched, bytes, found;
+	uint64_t opened, not_watched, unreadable, bytes, found;
 };
 
 int cw_files_init(struct cw_files *fs, struct cw_exposure *x, int files_map_fd);

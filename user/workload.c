@@ -994,3 +994,8 @@ void cw_workload_json_detail(struct cw_json *j, const struct cw_workload *wl)
 	if (wl->key[0])
 		cw_json_kstr(j, "workload", wl->key);
 }
+
+const char *cw_workloads_root(const struct cw_workloads *w)
+{
+	return w->have_root ? w->root : NULL;
+}

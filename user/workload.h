@@ -62,6 +62,9 @@ void cw_workloads_forget(struct cw_workloads *w, uint64_t cgroup_id);
 /* Drop cached entries whose cgroup directory no longer exists; returns how many. */
 size_t cw_workloads_sweep(struct cw_workloads *w);
 
+/* The cgroup v2 hierarchy's mount point, or NULL when there is none. */
+const char *cw_workloads_root(const struct cw_workloads *w);
+
 /* Pure: fill container/pod/unit fields and key from a cgroup path (no file access). */
 void cw_workload_parse_path(const char *cgroup_path, struct cw_workload *out);
 

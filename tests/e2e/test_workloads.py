@@ -33,14 +33,21 @@ def cgroup2_root():
     raise Skip("no cgroup v2 hierarchy mounted")
 
 
-class Pod:
-    """A simulated pod with one container: cgroup, pod log directory, container log link."""
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-    def __init__(self, name, qos="besteffort", container="app"):
+
+class Pod:
+    """A simulated pod with one container: cgroup, pod log directory, container log link, and
+    the container's main process (a sleep) in its own mount namespace, where a tmpfs over /run
+    holds the pod's service-account token as the kubelet's projected volume would. Commands
+    run in the pod join its cgroup and that mount namespace, as `kubectl exec` does."""
+
+    def __init__(self, name, qos="besteffort", container="app", sa_token=""):
         self.name = f"{name}-{secrets.token_hex(3)}"
         self.uid = str(uuid.uuid4())
         self.cid = secrets.token_hex(32)
         self.container = container
+        self.main = None
         root = cgroup2_root()
         uid_ = self.uid.replace("-", "_")
         self.qos_dir = os.path.join(root, "kubepods.slice", f"kubepods-{qos}.slice")
@@ -53,27 +60,40 @@ class Pod:
         self.log_link = os.path.join(CONTAINERS_DIR,
                                      f"{self.name}_{NS}_{container}-{self.cid}.log")
         os.symlink(os.path.join(self.log_dir, container, "0.log"), self.log_link)
+        # the main process: its token written from stdin (a write-only open, not a read)
+        script = ('echo $$ > "$0/cgroup.procs" || exit 97; '
+                  f'exec unshare -m sh -c "mount -t tmpfs cw /run && mkdir -p {SA_DIR} && '
+                  f'cat > {SA_DIR}/token && echo ready && exec sleep 600"')
+        self.main = subprocess.Popen(["sh", "-c", script, self.cgroup], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        self.main.stdin.write(sa_token.encode())
+        self.main.stdin.close()
+        assert self.main.stdout.readline().strip() == b"ready", "the pod's main process failed"
 
     @property
     def workload(self):
         return f"k8s:{NS}/{self.name}"
 
     def run(self, argv, secret_env=None, secret=None, stdin=None, check=True):
-        """Run argv in this pod. With secret_env, the secret reaches the program's
-        environment through a shell that reads it from stdin: never through an argv or the
-        environment of a process outside the pod."""
+        """Run argv in this pod (its cgroup and mount namespace). With secret_env, the
+        secret reaches the program's environment through a shell that reads it from stdin:
+        never through an argv or the environment of a process outside the pod."""
         script = ('echo $$ > "$0/cgroup.procs" || exit 97; '
                   'if [ -n "$CW_ENVNAME" ]; then IFS= read -r v; export "$CW_ENVNAME=$v"; fi; '
-                  'exec "$@"')
+                  'exec nsenter -m -t "$1" -- "${@:2}"')
         env = dict(os.environ)
         if secret_env:
             env["CW_ENVNAME"] = secret_env
             stdin = secret + "\n" + (stdin or "")
-        return subprocess.run(["sh", "-c", script, self.cgroup, *argv], env=env,
+        return subprocess.run(["bash", "-c", script, self.cgroup,
+                               str(self.main.pid), *argv], env=env,
                               input=(stdin or "").encode(), capture_output=True, check=check,
                               timeout=30)
 
     def remove(self):
+        if self.main:
+            self.main.kill()
+            self.main.wait()
         # every process has left: the cgroups can go
         for d in (self.cgroup, self.pod_dir):
             for _ in range(50):
@@ -132,8 +152,8 @@ class Env:
         self.pods = []
         self.agent = None
 
-    def pod(self, name):
-        p = Pod(name)
+    def pod(self, name, sa_token=""):
+        p = Pod(name, sa_token=sa_token)
         self.pods.append(p)
         return p
 
@@ -173,7 +193,7 @@ def test_pods_ownership_egress_reader_shared_inventory_restart():
     token = github_token()
     sa = k8s_jwt(NS)
     try:
-        a, b, c = env.pod("pod-a"), env.pod("pod-b"), env.pod("pod-c")
+        a, b, c = env.pod("pod-a", sa_token=sa), env.pod("pod-b"), env.pod("pod-c")
         agent = env.start("--events", "--include-loopback")  # the servers are on loopback
         srv = TlsServer()
 
@@ -221,11 +241,7 @@ def test_pods_ownership_egress_reader_shared_inventory_restart():
         assert any(l["credwatch"].get("workload") == a.workload for l in sent), sent
 
         # A shell in pod A cats the service-account token: credential-unexpected-reader.
-        script = ("mount -t tmpfs cw /run && "
-                  "mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
-                  "cat > /run/secrets/kubernetes.io/serviceaccount/token && "
-                  "cat /var/run/secrets/kubernetes.io/serviceaccount/token >/dev/null")
-        a.run(["unshare", "-m", "sh", "-c", script], stdin=sa)
+        a.run(["sh", "-c", f"cat {SA_DIR}/token >/dev/null"])
         hits = wait_own(agent, sa, "credential-unexpected-reader")
         assert len(hits) == 1, hits
         r = hits[0]
@@ -377,3 +393,33 @@ def test_hardcoded_file_in_image():
         agent.assert_no_plaintext(token, vol_token)
     finally:
         env.close()
+
+
+def test_capture_reads_sees_what_was_read_from_a_deleted_file():
+    """--capture-reads copies what the process read (read, pread64, readv) in the kernel: a
+    file deleted as soon as it was opened, and closed before the agent could look, is still
+    matched, in all three pieces."""
+    require_root()
+    for mode in ("--capture-reads",):
+        env = Env()
+        try:
+            agent = env.start(*([mode] if mode else []), "--events")
+            toks = [github_token() for _ in range(3)]
+            path = os.path.join(env.dir, ".env")
+            with open(path, "w") as f:
+                f.write(f"A={toks[0]}\n" + "#" * 3000 + f"\nB={toks[1]}\n" + "#" * 3000 +
+                        f"\nC={toks[2]}\n")
+            size = os.path.getsize(path)
+            script = ("import os,sys\n"
+                      "p=sys.argv[1]; fd=os.open(p,os.O_RDONLY); os.unlink(p)\n"
+                      "os.read(fd,3000)\n"                        # read
+                      "a=bytearray(2000); b=bytearray(1000); os.readv(fd,[a,b])\n"  # readv
+                      f"os.pread(fd,{size},6000)\n"                # pread64
+                      "os.close(fd)\n")
+            subprocess.run(["python3", "-c", script, path], check=True, timeout=30)
+            for t in toks:
+                assert wait_own(agent, t, "credential-read"), (t[:4], agent.stderr()[-1500:])
+            agent.stop()
+            agent.assert_no_plaintext(*toks)
+        finally:
+            env.close()
