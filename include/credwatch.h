@@ -222,7 +222,11 @@ _Static_assert(sizeof(struct cw_close_event) == 32, "cw_close_event layout");
 #define CW_FILES_MAX		16384	/* tracked open files */
 #define CW_WATCH_MAX		1024	/* entries in each prefilter map */
 
-/* FNV-1a, 64 bit: the prefilter's hash, computed the same way on both sides. */
+/*
+ * FNV-1a, 64 bit: the prefilter's hash, computed the same way on both sides. Names, extensions
+ * and components are hashed as strings; a directory ("/run/secrets/") as the FNV-1a fold of
+ * its components' hashes, so the kernel hashes each character once (cw_watch_dir_hash).
+ */
 #define CW_FNV_OFFSET		0xcbf29ce484222325ull
 #define CW_FNV_PRIME		0x100000001b3ull
 

@@ -317,6 +317,30 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	return 0;
 }
 
+static __u64 cw_fnv(const char *p, size_t n)
+{
+	__u64 h = CW_FNV_OFFSET;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * CW_FNV_PRIME;
+	return h;
+}
+
+/* A directory as the kernel hashes it: the fold of its components' hashes. */
+static __u64 cw_watch_dir_hash(const char *dir)
+{
+	__u64 h = CW_FNV_OFFSET;
+
+	while (*dir) {
+		size_t n = strcspn(dir, "/");
+
+		if (n)
+			h = (h ^ cw_fnv(dir, n)) * CW_FNV_PRIME;
+		dir += n + (dir[n] == '/');
+	}
+	return h;
+}
+
 /* The watch list's prefilter into the kernel's map; the old entries go first (a reload). */
 static int fill_watch(struct agent *a)
 {
@@ -341,10 +365,7 @@ static int fill_watch(struct agent *a)
 	for (size_t s = 0; s < 4; s++)
 		for (size_t i = 0; i < sets[s]->n; i++) {
 			const char *p = sets[s]->v[i];
-			__u64 h = CW_FNV_OFFSET;
-
-			while (*p)
-				h = (h ^ (unsigned char)*p++) * CW_FNV_PRIME;
+			__u64 h = kinds[s] == CW_WATCH_DIR ? cw_watch_dir_hash(p) : cw_fnv(p, strlen(p));
 			memset(&k, 0, sizeof(k));
 			k.hash = h;
 			k.kind = kinds[s];
