@@ -376,20 +376,37 @@ int handle_readv_exit(struct trace_event_raw_sys_exit *ctx)
 	return read_exit(ctx->ret);
 }
 
+static __always_inline int cgroup_event(struct trace_event_raw_cgroup *ctx, __u32 type)
+{
+	struct cw_cgroup_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u32 loc = ctx->__data_loc_path;
+
+	if (!e) {
+		cw_count_drop(type);
+		return 0;
+	}
+	cw_fill_hdr(&e->hdr, type);
+	e->id = ctx->id;
+	e->root = ctx->root;
+	e->level = ctx->level;
+	e->path[0] = '\0';
+	if (type == CW_EV_CGROUP_MKDIR)
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), (void *)ctx + (loc & 0xffff));
+	bpf_ringbuf_submit(e, cw_rb_flags());
+	return 0;
+}
+
 /* A cgroup went away: the agent drops its cached workload identity. */
 SEC("tp/cgroup/cgroup_rmdir")
 int handle_cgroup_rmdir(struct trace_event_raw_cgroup *ctx)
 {
-	struct cw_cgroup_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	return cgroup_event(ctx, CW_EV_CGROUP_RMDIR);
+}
 
-	if (!e) {
-		cw_count_drop(CW_EV_CGROUP_RMDIR);
-		return 0;
-	}
-	cw_fill_hdr(&e->hdr, CW_EV_CGROUP_RMDIR);
-	e->id = ctx->id;
-	e->root = ctx->root;
-	e->level = ctx->level;
-	bpf_ringbuf_submit(e, cw_rb_flags());
-	return 0;
+/* A cgroup was made: the agent learns its path now, while a short-lived process in it may
+ * already be gone by the time it is asked about. */
+SEC("tp/cgroup/cgroup_mkdir")
+int handle_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
+{
+	return cgroup_event(ctx, CW_EV_CGROUP_MKDIR);
 }

@@ -53,6 +53,7 @@ enum cw_event_type {
 	CW_EV_FILE_DATA = 8,	/* bytes read from such a file (struct cw_data_event) */
 	CW_EV_FILE_CLOSE = 9,	/* it closed it (struct cw_close_event, conn_id: file id) */
 	CW_EV_CGROUP_RMDIR = 10,	/* a cgroup went away: its workload identity is stale */
+	CW_EV_CGROUP_MKDIR = 11,	/* a cgroup was made: its id and path, before any use */
 	CW_EV_MAX,		/* size of the drop-counter map */
 };
 
@@ -278,13 +279,16 @@ struct cw_file_open_event {
 };
 _Static_assert(sizeof(struct cw_file_open_event) == 336, "cw_file_open_event layout");
 
+#define CW_CGROUP_PATH_MAX	512
+
 struct cw_cgroup_event {
 	struct cw_event_hdr hdr;
 	__u64 id;		/* the cgroup id (kernfs inode number) */
-	__s32 root;		/* hierarchy id: 0 is cgroup v2 */
+	__s32 root;		/* hierarchy id */
 	__s32 level;
+	char path[CW_CGROUP_PATH_MAX];	/* mkdir: below the hierarchy's root, NUL-terminated */
 };
-_Static_assert(sizeof(struct cw_cgroup_event) == 32, "cw_cgroup_event layout");
+_Static_assert(sizeof(struct cw_cgroup_event) == 544, "cw_cgroup_event layout");
 
 struct cw_data_scratch {
 	struct cw_data_event ev;

@@ -53,6 +53,7 @@ static const char *const ev_names[CW_EV_MAX] = {
 	[CW_EV_FILE_DATA] = "file_data",
 	[CW_EV_FILE_CLOSE] = "file_close",
 	[CW_EV_CGROUP_RMDIR] = "cgroup_rmdir",
+	[CW_EV_CGROUP_MKDIR] = "cgroup_mkdir",
 };
 
 struct agent {
@@ -210,6 +211,10 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		break;
 	case CW_EV_CGROUP_RMDIR:
 		cw_workloads_forget(a->wls, ev.cgroup.id);
+		ret = 0;
+		break;
+	case CW_EV_CGROUP_MKDIR:
+		cw_workloads_learn(a->wls, ev.cgroup.id, ev.cgroup.path);
 		ret = 0;
 		break;
 	case CW_EV_CONN:
@@ -431,8 +436,9 @@ static void set_file_probes(struct agent *a, const struct run_opts *o)
 	}
 	if (access(TRACEFS "/events/cgroup/cgroup_rmdir", F_OK) &&
 	    access(DEBUGFS_TRACING "/events/cgroup/cgroup_rmdir", F_OK)) {
-		cw_log("no tracepoint cgroup/cgroup_rmdir: workload identities are swept instead");
+		cw_log("no cgroup tracepoints: new cgroups are found by walking the hierarchy");
 		bpf_program__set_autoload(a->skel->progs.handle_cgroup_rmdir, false);
+		bpf_program__set_autoload(a->skel->progs.handle_cgroup_mkdir, false);
 	}
 }
 
@@ -619,7 +625,7 @@ static int run(const struct run_opts *o)
 		       "read), %llu bytes read; "
 		       "%llu alerts (%llu duplicates suppressed), %llu observations; %llu dropped "
 		       "(exec=%llu exit=%llu connect=%llu data=%llu close=%llu bind=%llu "
-		       "file_open=%llu file_data=%llu file_close=%llu cgroup_rmdir=%llu); "
+		       "file_open=%llu file_data=%llu file_close=%llu cgroup=%llu); "
 		       "%llu malformed; TLS probes on %zu files (%llu released, %llu not "
 		       "attached: limit); provenance: %zu credentials, %llu evicted",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
@@ -631,7 +637,8 @@ static int run(const struct run_opts *o)
 		       (unsigned long long)a.f.observations,
 		       dsum, d[CW_EV_EXEC], d[CW_EV_EXIT], d[CW_EV_CONN], d[CW_EV_DATA],
 		       d[CW_EV_CLOSE], d[CW_EV_BIND], d[CW_EV_FILE_OPEN], d[CW_EV_FILE_DATA],
-		       d[CW_EV_FILE_CLOSE], d[CW_EV_CGROUP_RMDIR], a.malformed, a.tls.n,
+		       d[CW_EV_FILE_CLOSE], d[CW_EV_CGROUP_RMDIR] + d[CW_EV_CGROUP_MKDIR], a.malformed,
+		       a.tls.n,
 		       (unsigned long long)a.tls.released, (unsigned long long)a.tls.limit_hits,
 		       a.prov.n, (unsigned long long)a.prov.evictions);
 	}

@@ -94,9 +94,12 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 			return bad(why, "file open record path with a NUL inside");
 		return 0;
 	case CW_EV_CGROUP_RMDIR:
+	case CW_EV_CGROUP_MKDIR:
 		if (sz < sizeof(out->cgroup))
 			return bad(why, "cgroup record too short");
 		memcpy(&out->cgroup, data, sizeof(out->cgroup));
+		if (!memchr(out->cgroup.path, '\0', sizeof(out->cgroup.path)))
+			return bad(why, "cgroup record path without its NUL");
 		return 0;
 	default:
 		return bad(why, "unknown event type");

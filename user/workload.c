@@ -913,6 +913,35 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 	return &e->wl;
 }
 
+void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *path)
+{
+	struct wl_entry *e;
+	struct wl_seen *s, *v;
+	size_t i;
+	char *dup;
+
+	if (!w || !w->have_root || path[0] != '/' || !path_is(w, path, cgroup_id))
+		return;
+	e = lookup(w, cgroup_id);
+	if (e && !e->path)	/* asked about before it was known: ask again */
+		drop(w, e);
+	s = seen_find(w, cgroup_id);
+	if (s || w->nseen >= WALK_MAX_DIRS || !(dup = strdup(path)))
+		return;
+	v = realloc(w->seen, (w->nseen + 1) * sizeof(*v));
+	if (!v) {
+		free(dup);
+		return;
+	}
+	w->seen = v;
+	for (i = w->nseen; i > 0 && v[i - 1].id > cgroup_id; i--)
+		v[i] = v[i - 1];
+	memset(&v[i], 0, sizeof(v[i]));
+	v[i].id = cgroup_id;
+	v[i].path = dup;
+	w->nseen++;
+}
+
 void cw_workloads_forget(struct cw_workloads *w, uint64_t cgroup_id)
 {
 	struct wl_entry *e;

@@ -57,6 +57,9 @@ void cw_workloads_free(struct cw_workloads *w);
  */
 const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id,
 					  uint32_t pid);
+/* A cgroup was made (tracepoint cgroup_mkdir): remember where it is, once checked that path
+ * below the hierarchy's root is that id (other hierarchies' events are not). */
+void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *path);
 /* The cgroup was removed (tracepoint cgroup_rmdir): forget it. */
 void cw_workloads_forget(struct cw_workloads *w, uint64_t cgroup_id);
 /* Drop cached entries whose cgroup directory no longer exists; returns how many. */

@@ -1133,3 +1133,37 @@ TEST(workload_cache_detects_cgroup2_mount)
 out:
 	fx_teardown(&x);
 }
+
+TEST(workload_cache_learns_new_cgroups_from_mkdir)
+{
+	struct fx x;
+	const struct cw_workload *wl;
+	char id[65], path[512];
+	uint64_t first, d;
+
+	if (!fx_setup(&x))
+		goto out;
+	first = mkdirs(x.cg, "/system.slice/ssh.service");
+	REQUIRE(first);
+	wl = cw_workload_get(x.w, first, 0);	/* a walk: the next may not come for a second */
+	CHECK_EQ_STR(wl->cgroup, "/system.slice/ssh.service");
+	mkid(id, 7);
+	snprintf(path, sizeof(path), "/kubepods/besteffort/pod" UID_D "/%s", id);
+	d = mkdirs(x.cg, path);
+	REQUIRE(d);
+	wl = cw_workload_get(x.w, d, 0);
+	CHECK_EQ_STR(wl->cgroup, "");		/* unknown: made after the walk */
+	/* the mkdir event names it: known at once, the negative answer forgotten */
+	cw_workloads_learn(x.w, d, path);
+	wl = cw_workload_get(x.w, d, 0);
+	CHECK_EQ_STR(wl->cgroup, path);
+	CHECK_EQ_STR(wl->container_id, id);
+	/* a path that is not that id (another hierarchy's event) is not learned */
+	cw_workloads_forget(x.w, d);
+	cw_workloads_learn(x.w, d, "/system.slice/ssh.service");
+	cw_workloads_learn(x.w, first + 1000000, path);
+	wl = cw_workload_get(x.w, first + 1000000, 0);
+	CHECK_EQ_STR(wl->cgroup, "");
+out:
+	fx_teardown(&x);
+}
