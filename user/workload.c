@@ -955,6 +955,7 @@ void cw_workloads_forget(struct cw_workloads *w, uint64_t cgroup_id)
 	/* the walk's snapshot must not bring it back */
 	s = seen_find(w, cgroup_id);
 	if (s) {
+		free(s->path);
 		memmove(s, s + 1, (size_t)(w->seen + w->nseen - s - 1) * sizeof(*s));
 		w->nseen--;
 	}
