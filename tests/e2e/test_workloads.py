@@ -423,3 +423,38 @@ def test_capture_reads_sees_what_was_read_from_a_deleted_file():
             agent.assert_no_plaintext(*toks)
         finally:
             env.close()
+
+
+def test_reading_another_process_environment_is_an_unexpected_reader():
+    """`cat /proc/PID/environ` of a process holding a credential in its environment: the
+    reader is flagged, the process that holds it is the origin, and the reader does not
+    become an owner. A process reading its own environment is nothing."""
+    env = Env()
+    holder = None
+    try:
+        agent = env.start()
+        token = github_token()
+        e = dict(os.environ, GITHUB_TOKEN=token)
+        sleep = shutil.which("sleep")
+        holder = subprocess.Popen([sleep, "30"], env=e)
+        time.sleep(0.3)
+        subprocess.run(["sh", "-c", f"cat /proc/{holder.pid}/environ > /dev/null"], check=True)
+        hits = wait_own(agent, token, "credential-unexpected-reader")
+        assert len(hits) == 1, agent.stderr()[-1500:]
+        h = hits[0]
+        assert h["process"]["name"] == "cat"
+        assert h["file"]["path"] == f"/proc/{holder.pid}/environ"
+        assert h["credential"]["origin_workload"] == f"exe:{sleep} uid:0"
+        assert "another process's environment" in h["message"]
+        # its own environment: not a reader of someone else's
+        subprocess.run(["python3", "-c", "open('/proc/self/environ','rb').read()"], env=e,
+                       check=True)
+        time.sleep(1.0)
+        assert len(own(agent, token, "credential-unexpected-reader")) == 1
+        agent.stop()
+        agent.assert_no_plaintext(token)
+    finally:
+        if holder:
+            holder.kill()
+            holder.wait()
+        env.close()
