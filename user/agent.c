@@ -29,6 +29,7 @@
 #include "log.h"
 #include "matcher.h"
 #include "policy.h"
+#include "procs.h"
 #include "provenance.h"
 #include "rules.h"
 #include "workload.h"
@@ -192,6 +193,7 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		 * from its maps when it first connects. */
 		cw_tls_forget_pid(&a->tls, ev.exec.pid);
 		cw_tls_scan_exe(&a->tls, ev.exec.pid);
+		cw_procs_exec(a->f.procs, ev.exec.pid, ev.path, ev.exec.path_len);
 		ret = cw_findings_exec(&a->f, &ev);
 		break;
 	case CW_EV_EXIT:
@@ -199,6 +201,7 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev.exit.pid) : 0;
 		if (!ret)
 			ret = cw_files_exit(&a->files, ev.exit.pid);
+		cw_procs_exit(a->f.procs, ev.exit.pid);
 		break;
 	case CW_EV_FILE_OPEN:
 		ret = cw_files_open(&a->files, &ev);
@@ -546,6 +549,7 @@ static int run(const struct run_opts *o)
 	}
 	a.f.wls = a.wls;
 	a.f.x = &a.x;
+	a.f.procs = cw_procs_new();
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		cw_log("cannot count CPUs: %s", strerror(-a.ncpus));
@@ -650,6 +654,7 @@ out:
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a.x);
 	cw_workloads_free(a.wls);
+	cw_procs_free(a.f.procs);
 	cw_prov_close(&a.prov);
 	cw_policy_free(&a.policy);
 	cw_tls_attach_free(&a.tls);

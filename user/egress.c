@@ -22,6 +22,7 @@
 #include "h2.h"
 #include "matcher.h"
 #include "proto.h"
+#include "procs.h"
 
 #define HEAD_MAX 4096		/* bytes of a connection kept to find its server name */
 #define SEEN_MAX 8		/* fingerprints remembered per connection, for dedup */
@@ -142,8 +143,6 @@ static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_
 				       uint32_t fd)
 {
 	struct cw_egress_conn *c, **pp;
-	char link[64];
-	ssize_t n;
 
 	if (e->nconns >= CW_EGRESS_MAX_CONNS)
 		drop_oldest(e);
@@ -159,9 +158,7 @@ static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_
 	c->pid = pid;
 	c->fd = fd;
 	/* The executable, while the process is surely alive: it is sending right now. */
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, c->exe, sizeof(c->exe) - 1);
-	c->exe[n > 0 ? n : 0] = '\0';
+	cw_procs_exe(e->f->procs, NULL, pid, c->exe);
 	pp = bucket(e, id);
 	c->next = *pp;
 	*pp = c;

@@ -20,6 +20,7 @@
 
 #include "files.h"
 #include "log.h"
+#include "procs.h"
 
 #define SEEN_MAX 8		/* fingerprints reported per open file */
 #define QUIET_NS (300ull * 1000 * 1000)
@@ -413,9 +414,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	t->last_ns = o->hdr.ktime_ns;
 	t->environ_pid = environ_of(t->path, o->pid);
 	memcpy(t->comm, o->comm, CW_COMM_LEN);
-	snprintf(link, sizeof(link), "%s/%u/exe", fs->proc, o->pid);
-	n = readlink(link, t->exe, sizeof(t->exe) - 1);
-	t->exe[n > 0 ? n : 0] = '\0';
+	cw_procs_exe(fs->x->f->procs, fs->proc, o->pid, t->exe);
 	/* Baked into the image: only a container's files can be, and only its root is one. */
 	wl = cw_workload_get(fs->x->wls, o->cgroup_id, o->pid);
 	if (wl->container_id[0])

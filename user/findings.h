@@ -14,6 +14,7 @@
 #include "workload.h"
 
 struct cw_exposure;
+struct cw_procs;
 
 struct cw_findings {
 	struct cw_matcher *matcher;
@@ -24,6 +25,7 @@ struct cw_findings {
 	char host[256];
 	struct cw_workloads *wls;	/* workload identity of each finding; may be NULL */
 	struct cw_exposure *x;		/* provenance and policy (the agent); may be NULL */
+	struct cw_procs *procs;		/* executables by pid; may be NULL */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;

@@ -443,6 +443,8 @@ def test_reading_another_process_environment_is_an_unexpected_reader():
         assert len(hits) == 1, agent.stderr()[-1500:]
         h = hits[0]
         assert h["process"]["name"] == "cat"
+        # cat is gone by the time the agent reports it: its exec event named it
+        assert h["process"]["executable"] == shutil.which("cat")
         assert h["file"]["path"] == f"/proc/{holder.pid}/environ"
         assert h["credential"]["origin_workload"] == f"exe:{sleep} uid:0"
         assert "another process's environment" in h["message"]
