@@ -16,6 +16,9 @@
 #include "files.bpf.h"
 
 #define AT_FDCWD -100
+#define O_ACCMODE 3
+#define O_WRONLY 1
+#define O_PATH 010000000	/* the same on every architecture Linux has */
 
 /* Set by the agent before load. */
 const volatile __u32 cw_self_tgid = 0;	/* the agent's own reads are not captured */
@@ -153,8 +156,8 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 	struct path_scan ps = { .dir = CW_FNV_OFFSET, .comp = CW_FNV_OFFSET };
 	long n;
 
-	/* Opened for writing only: nothing will be read from it. */
-	if ((flags & 3) == 1 || (__u32)(id >> 32) == cw_self_tgid)
+	/* Opened for writing only, or O_PATH (no access to the contents): nothing is read. */
+	if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH) || (__u32)(id >> 32) == cw_self_tgid)
 		return 0;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s)

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
@@ -231,6 +233,81 @@ static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char 
 	return res;
 }
 
+/* The mount id of one of our fds (/proc/self/fdinfo), or -1. */
+static long fd_mnt_id(int fd)
+{
+	char name[64], line[128];
+	long id = -1;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", fd);
+	f = fopen(name, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "mnt_id:", 7)) {
+			id = strtol(line + 7, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return id;
+}
+
+/*
+ * Is mount id the root overlay in this mount table? Mount ids are unique on the host, so the
+ * mount of the file we actually read is found in the process's table whatever path led to
+ * it (symlinks such as /var/run -> /run need no resolving).
+ */
+bool cw_mount_is_image_root(const char *mountinfo, long mnt_id)
+{
+	const char *p = mountinfo;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n'), *sep;
+		long id;
+		char mp[8], fstype[32];
+
+		if (sscanf(p, "%ld %*u %*s %*s %7s", &id, mp) == 2 && id == mnt_id) {
+			sep = strstr(p, " - ");
+			if (!sep || (nl && sep > nl) || sscanf(sep + 3, "%31s", fstype) != 1)
+				return false;
+			return !strcmp(mp, "/") && (!strcmp(fstype, "overlay") ||
+						    !strcmp(fstype, "aufs") ||
+						    !strcmp(fstype, "fuse.fuse-overlayfs"));
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
+static bool fd_in_image(struct cw_files *fs, uint32_t pid, int fd)
+{
+	char name[64], *buf;
+	long id = fd_mnt_id(fd);
+	ssize_t n, total = 0;
+	bool res = false;
+	int mfd;
+
+	if (id < 0)
+		return false;
+	snprintf(name, sizeof(name), "%s/%u/mountinfo", fs->proc, pid);
+	mfd = open(name, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0)
+		return false;
+	buf = malloc(MOUNTINFO_MAX);
+	if (buf) {
+		while (total < MOUNTINFO_MAX - 1 &&
+		       (n = read(mfd, buf + total, (size_t)(MOUNTINFO_MAX - 1 - total))) > 0)
+			total += n;
+		buf[total] = '\0';
+		res = cw_mount_is_image_root(buf, id);
+		free(buf);
+	}
+	close(mfd);
+	return res;
+}
+
 /* Forget a file in the kernel too, so its further reads are not copied. */
 static void kernel_forget(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t id)
 {
@@ -243,7 +320,8 @@ static void kernel_forget(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64
 	bpf_map_delete_elem(fs->files_map_fd, &key);
 }
 
-/* "/proc/N/environ" of a process other than the reader: N; else 0. */
+/* "/proc/N/environ" of a process other than the reader (N as the reader's pid namespace
+ * numbers it: compare with the reader's own number there); else 0. */
 static uint32_t environ_of(const char *path, uint32_t reader)
 {
 	unsigned long pid;
@@ -265,103 +343,174 @@ static uint32_t environ_of(const char *path, uint32_t reader)
 	return strcmp(end, "/environ") ? 0 : (uint32_t)pid;
 }
 
-/* Open path for reading: a regular file, not a FIFO that would block or a device. */
-static int open_regular(const char *path)
+/*
+ * Is fd (any mode, O_PATH included) a regular file on a filesystem that holds files, not
+ * procfs, sysfs, debugfs or tracefs, whose "regular files" are kernel interfaces a read can
+ * consume (/proc/kmsg, trace_pipe)? environ: procfs is what it must be on.
+ */
+static bool plain_file(int fd, bool environ)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fstatfs(fd, &sf))
+		return false;
+	if (environ)
+		return sf.f_type == PROC_SUPER_MAGIC;
+	return sf.f_type != PROC_SUPER_MAGIC && sf.f_type != SYSFS_MAGIC &&
+	       sf.f_type != DEBUGFS_MAGIC && sf.f_type != TRACEFS_MAGIC &&
+	       sf.f_type != SECURITYFS_MAGIC && sf.f_type != BPF_FS_MAGIC;
+}
+
+/*
+ * Could uid read this file? A process that opened a file and is gone leaves us only its name:
+ * someone may have swapped it for a link to a file they cannot read. (Group membership is not
+ * known here: a group-only file counts as unreadable, for anyone but root.)
+ */
+static bool readable_by(int fd, uint32_t uid)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
+	if (fstat(fd, &st))
+		return false;
+	return uid == 0 || (st.st_uid == uid && (st.st_mode & S_IRUSR)) || (st.st_mode & S_IROTH);
+}
+
+/* Reopen an O_PATH fd for reading, through /proc/self/fd (no path walk again). */
+static int reopen(int pfd)
+{
+	char name[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", pfd);
+	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	close(pfd);
 	return fd;
 }
 
 /*
  * path inside the root of process pid: absolute symlinks on the way (/var/run -> /run) resolve
- * inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux 5.6). -1 when it cannot be had.
+ * inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux 5.6). Opened O_PATH first, so a
+ * device's or FIFO's open never runs, and checked before it is opened for reading. -1 when it
+ * cannot be had.
  */
-static int open_in_root(struct cw_files *fs, uint32_t pid, const char *path)
+static int open_in_root(struct cw_files *fs, uint32_t pid, const char *path, uint32_t uid,
+			bool environ)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	char name[64];
-	struct stat st;
-	int root, fd;
+	int root, pfd;
 
 	snprintf(name, sizeof(name), "%s/%u/root", fs->proc, pid);
 	root = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -1;
-	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	pfd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 	close(root);
-	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
-		close(fd);
-		fd = -1;
+	if (pfd < 0)
+		return -1;
+	if (!plain_file(pfd, environ) || (!environ && !readable_by(pfd, uid))) {
+		close(pfd);
+		return -1;
 	}
-	return fd;
+	return reopen(pfd);
 }
 
 /*
- * The file as the process sees it: through the fd it opened (the same file even when it was
- * renamed or deleted since), else through its root (its mount namespace), else through the
- * root of another live process of the same cgroup (a container's processes share their mounts:
- * a `cat` may be gone before we look, its container is not), else, for a host process, the path
- * itself. Returns an fd or -1.
+ * The very file the process opened, while it still holds it: a duplicate of its fd
+ * (pidfd_getfd, Linux 5.6), read with pread so its offset is not moved. -1 when gone.
+ */
+static int dup_process_fd(uint32_t pid, uint32_t fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), dfd;
+
+	if (pidfd < 0)
+		return -1;
+	dfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	if (dfd >= 0 && !plain_file(dfd, false)) {
+		close(dfd);
+		dfd = -1;
+	}
+	return dfd;
+}
+
+/* The pid of a live process in the same cgroup as the (maybe gone) opener, or 0. */
+static uint32_t sibling(struct cw_files *fs, const struct cw_workload *wl, uint32_t not,
+			uint32_t after)
+{
+	const char *root = cw_workloads_root(fs->x->wls);
+	char procs[PATH_MAX];
+	unsigned int pid, found = 0;
+	FILE *f;
+
+	if (!root || !wl->cgroup[0])
+		return 0;
+	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", root, wl->cgroup);
+	f = fopen(procs, "re");
+	while (f && !found && fscanf(f, "%u", &pid) == 1)
+		if (pid != not && pid > after)
+			found = pid;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* The pid the reader is in its own pid namespace (NSpid's last field), or 0. */
+static uint32_t ns_pid(struct cw_files *fs, uint32_t pid)
+{
+	char name[64], line[256];
+	unsigned int v = 0;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s/%u/status", fs->proc, pid);
+	f = fopen(name, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			for (char *t = strtok(line + 6, " \t\n"); t; t = strtok(NULL, " \t\n"))
+				v = (unsigned int)strtoul(t, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * The file as the process sees it: the very file it opened while it holds it (a duplicate of
+ * its fd); else the path through its root (its mount namespace and, for /proc/N/environ, its
+ * pid namespace's /proc); else through the root of another live process of the same container
+ * (a `cat` may be gone before we look, its container is not); for a host process, through the
+ * host's root. *ns gets the pid whose mount table describes where the file is. -1 when it
+ * cannot be had.
  */
 static int open_as_process(struct cw_files *fs, const struct cw_file_open_event *o,
-			   const struct cw_file_track *t, const struct cw_workload *wl)
+			   const struct cw_file_track *t, const struct cw_workload *wl,
+			   uint32_t *ns)
 {
-	char name[PATH_MAX + 64], link[PATH_MAX];
-	const char *base = strrchr(t->path, '/');
-	const char *root;
-	ssize_t n;
+	bool environ = t->environ_pid != 0;
+	uint32_t pid = 0;
 	int fd;
 
-	if (t->environ_pid) {	/* what the reader read: the other process's environment */
-		snprintf(name, sizeof(name), "%s/%u/environ", fs->proc, t->environ_pid);
-		return open(name, O_RDONLY | O_CLOEXEC);
-	}
-	snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, o->pid, o->fd);
-	n = readlink(name, link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *lb;
-
-		link[n] = '\0';
-		lb = strrchr(link, '/');
-		/* still the file it opened (not an fd number reused since) */
-		if (base && lb && (!strcmp(lb, base) || strstr(lb, " (deleted)")) &&
-		    (fd = open_regular(name)) >= 0)
-			return fd;
-	}
-	if (t->path[0] != '/')
+	*ns = o->pid;
+	if (!environ && !(o->flags & CW_FILE_PATH_TRUNC) &&
+	    (fd = dup_process_fd(o->pid, o->fd)) >= 0)
+		return fd;
+	if (t->path[0] != '/' || (o->flags & CW_FILE_PATH_TRUNC))
 		return -1;
-	if ((fd = open_in_root(fs, o->pid, t->path)) >= 0)
+	if ((fd = open_in_root(fs, o->pid, t->path, o->uid, environ)) >= 0)
 		return fd;
-	root = cw_workloads_root(fs->x->wls);
-	if (wl->container_id[0] && wl->cgroup[0] && root) {
-		char procs[PATH_MAX];
-		FILE *f;
-		unsigned int pid;
-
-		snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", root, wl->cgroup);
-		f = fopen(procs, "re");
-		fd = -1;
-		while (f && fd < 0 && fscanf(f, "%u", &pid) == 1) {
-			if (pid == o->pid)
-				continue;
-			fd = open_in_root(fs, pid, t->path);
+	if (wl->container_id[0]) {
+		for (int i = 0; i < 8 && (pid = sibling(fs, wl, o->pid, pid)); i++) {
+			*ns = pid;
+			if ((fd = open_in_root(fs, pid, t->path, o->uid, environ)) >= 0)
+				return fd;
 		}
-		if (f)
-			fclose(f);
-		return fd;
+		return -1;
 	}
-	if (!wl->container_id[0])
-		return open_regular(t->path);
-	return -1;
+	*ns = (uint32_t)getpid();	/* a host process: the host's root, which is ours */
+	return open_in_root(fs, *ns, t->path, o->uid, environ);
 }
 
 /* Read a watched file ourselves, now, as one stream. */
@@ -374,6 +523,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	struct cw_file_track *t, **pp;
 	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[64];
 	const struct cw_workload *wl;
+	uint32_t self_pid;
 	ssize_t n;
 
 	fs->opened++;
@@ -398,9 +548,13 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 			snprintf(t->path, sizeof(t->path), "%s", raw);
 		}
 	}
-	/* Opened for writing only: nothing is read from it here. */
-	if ((o->open_flags & O_ACCMODE) == O_WRONLY || !cw_policy_watched(fs->x->policy, t->path) ||
-	    (!strncmp(t->path, "/proc/", 6) && !environ_of(t->path, o->pid))) {
+	self_pid = !strncmp(t->path, "/proc/", 6) ? ns_pid(fs, o->pid) : 0;
+	if (!self_pid)
+		self_pid = o->pid;
+	/* Opened for writing only, or O_PATH: nothing is read from it here. */
+	if ((o->open_flags & O_ACCMODE) == O_WRONLY || (o->open_flags & O_PATH) ||
+	    !cw_policy_watched(fs->x->policy, t->path) ||
+	    (!strncmp(t->path, "/proc/", 6) && !environ_of(t->path, self_pid))) {
 		fs->not_watched++;
 		kernel_forget(fs, o->pid, o->fd, o->file_id);
 		free(t);
@@ -412,12 +566,12 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	t->uid = o->uid;
 	t->cgroup_id = o->cgroup_id;
 	t->last_ns = o->hdr.ktime_ns;
-	t->environ_pid = environ_of(t->path, o->pid);
+	t->environ_pid = environ_of(t->path, self_pid);
 	memcpy(t->comm, o->comm, CW_COMM_LEN);
 	cw_procs_exe(fs->x->f->procs, fs->proc, o->pid, t->exe);
 	/* Baked into the image: only a container's files can be, and only its root is one. */
 	wl = cw_workload_get(fs->x->wls, o->cgroup_id, o->pid);
-	if (wl->container_id[0])
+	if (wl->container_id[0] && fs->capture_reads)
 		t->in_image = in_image(fs, o->pid, o->fd, t->path);
 	t->stream = cw_stream_open(fs->x->f->matcher);
 	if (!t->stream) {
@@ -538,16 +692,20 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 	char buf[16384];
 	size_t done = 0;
 	ssize_t n = 0;
-	int fd = open_as_process(fs, o, t, wl), ret = 0;
+	uint32_t ns;
+	int fd = open_as_process(fs, o, t, wl, &ns), ret = 0;
 
 	if (fd < 0) {
 		fs->unreadable++;
 		cw_debug("cannot read %s opened by pid %u (%s): gone before we looked", t->path,
 			 o->pid, t->comm);
+	} else if (wl->container_id[0] && !t->environ_pid) {
+		t->in_image = fd_in_image(fs, ns, fd);
 	}
 	while (fd >= 0 && done < fs->file_cap &&
-	       (n = read(fd, buf, sizeof(buf) < fs->file_cap - done ? sizeof(buf)
-								     : fs->file_cap - done)) > 0) {
+	       (n = pread(fd, buf, sizeof(buf) < fs->file_cap - done ? sizeof(buf)
+								      : fs->file_cap - done,
+			  (off_t)done)) > 0) {
 		done += (size_t)n;
 		fs->bytes += (size_t)n;
 		ret = cw_stream_write(t->stream, buf, (size_t)n, on_file_match, &x);

@@ -50,5 +50,7 @@ void cw_path_join(const char *dir, const char *rel, char *out, size_t outlen);
  * "/") rather than on a mounted secret, volume or bind mount?
  */
 bool cw_path_in_image(const char *mountinfo, const char *path);
+/* Is mount id mnt_id the container's root overlay in the mount table mountinfo? */
+bool cw_mount_is_image_root(const char *mountinfo, long mnt_id);
 
 #endif

@@ -304,7 +304,7 @@ static void scan_path_fd(struct scan *s, int fd, const char *path, bool check_bi
 			cw_debug("%s: larger than --max-size, skipped", path);
 			return;
 		}
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (p != MAP_FAILED) {
 			madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
 			if (check_binary && looks_binary(p, (size_t)st.st_size))

@@ -314,3 +314,19 @@ TEST(files_in_image)
 	CHECK(!cw_path_in_image(host, "/run/secrets/x"));
 	CHECK(!cw_path_in_image("", "/app/.env"));
 }
+
+TEST(files_mount_id_is_image_root)
+{
+	static const char mi[] =
+		"1020 900 0:120 / / rw,relatime master:500 - overlay overlay rw,lowerdir=/l\n"
+		"1030 1020 0:130 / /run rw,relatime - tmpfs tmpfs rw\n"
+		"1031 1020 8:1 /x /srv/vol ro - ext4 /dev/sda1 rw\n";
+	static const char host[] = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+
+	CHECK(cw_mount_is_image_root(mi, 1020));
+	CHECK(!cw_mount_is_image_root(mi, 1030));
+	CHECK(!cw_mount_is_image_root(mi, 1031));
+	CHECK(!cw_mount_is_image_root(mi, 999));
+	CHECK(!cw_mount_is_image_root(host, 22));
+	CHECK(!cw_mount_is_image_root("", 1));
+}
