@@ -193,7 +193,19 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		 * from its maps when it first connects. */
 		cw_tls_forget_pid(&a->tls, ev.exec.pid);
 		cw_tls_scan_exe(&a->tls, ev.exec.pid);
-		cw_procs_exec(a->f.procs, ev.exec.pid, ev.path, ev.exec.path_len);
+		{
+			/* The binary itself (a script's interpreter, python3.11 for python3), as
+			 * /proc/PID/exe names it elsewhere; the exec'd name when it is gone. */
+			char link[64], real[CW_PROCS_EXE_MAX];
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/%u/exe", ev.exec.pid);
+			n = readlink(link, real, sizeof(real));
+			if (n > 0 && n < (ssize_t)sizeof(real))
+				cw_procs_exec(a->f.procs, ev.exec.pid, real, (size_t)n);
+			else
+				cw_procs_exec(a->f.procs, ev.exec.pid, ev.path, ev.exec.path_len);
+		}
 		ret = cw_findings_exec(&a->f, &ev);
 		break;
 	case CW_EV_EXIT:

@@ -132,12 +132,9 @@ void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct
 	s->exe = a->exe ? a->exe : "";
 	s->comm = a->comm ? a->comm : "";
 	s->uid = a->uid;
-	/* A named policy workload wins: that is the name the operator gave it. */
-	const char *named = cw_policy_workload_name(x->policy, s);
-
-	if (named)
-		snprintf(key, CW_PROV_STR, "policy:%s", named);
-	else if (wl->key[0])
+	/* The identity the cgroup gives (policy workload names are judged when comparing, on the
+	 * live process: a key must not change when the policy does). */
+	if (wl->key[0])
 		snprintf(key, CW_PROV_STR, "%s", wl->key);
 	else
 		snprintf(key, CW_PROV_STR, "exe:%s uid:%u", s->exe[0] ? s->exe : s->comm, a->uid);
@@ -366,8 +363,13 @@ void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const c
 	} else if (c) {
 		const char *first;
 
+		char alias[CW_PROV_STR];
+
 		v->known = owners_by_load(c, &first) > 0;
-		v->not_owner = v->known && !loaded_by(c, v->sender);
+		/* a pod's loads before its name was known are keyed by its UID */
+		snprintf(alias, sizeof(alias), "pod:%s", s.wl->pod_uid);
+		v->not_owner = v->known && !loaded_by(c, v->sender) &&
+			       !(s.wl->pod_uid[0] && loaded_by(c, alias));
 	}
 	/* Every credential seen leaving is in the inventory, known or not. */
 	c = touch(x, m, fp_hex);

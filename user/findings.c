@@ -12,6 +12,7 @@
 
 #include "classify.h"
 #include "exposure.h"
+#include "procs.h"
 #include "findings.h"
 #include "redact.h"
 
@@ -240,6 +241,13 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 
 		memcpy(exe, x->ev->path, e->path_len);
 		exe[e->path_len] = '\0';
+		if (f->procs) {	/* the binary, named as every other finding names it */
+			char real[CW_PROCS_EXE_MAX];
+
+			cw_procs_exe(f->procs, NULL, e->pid, real);
+			if (real[0])
+				snprintf(exe, sizeof(exe), "%s", real);
+		}
 		memcpy(comm, e->comm, CW_COMM_LEN);
 		comm[CW_COMM_LEN] = '\0';
 		a.comm = comm;

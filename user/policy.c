@@ -678,8 +678,9 @@ static int check_deny(struct loader *l, const char *field, const char *v)
 static int check_fingerprint(struct loader *l, const char *field, const char *v)
 {
 	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
-		return fail(l, line_of(l), "field '%s': '%s' is not 64 hex digits (the "
-			    "fingerprint findings report)", field, v);
+		/* not echoed: someone may have pasted the secret itself here */
+		return fail(l, line_of(l), "field '%s': a value of %zu characters is not 64 hex "
+			    "digits (the fingerprint findings report)", field, strlen(v));
 	return 0;
 }
 

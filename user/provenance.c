@@ -323,10 +323,18 @@ bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const c
 			return new_loader;
 		}
 	}
-	/* Full: keep the oldest origins, where the credential first came from. */
+	/* Full: the first origin stays (where the credential first came from, its owner); the
+	 * least recently seen of the others makes room, so a loader seen now is remembered. */
 	if (c->norigins == CW_PROV_ORIGINS_MAX) {
+		size_t lru = 1;
+
+		for (size_t i = 2; i < c->norigins; i++)
+			if (c->origins[i].last_seen < c->origins[lru].last_seen)
+				lru = i;
 		count_up(&c->origins_dropped);
-		return new_loader;
+		memmove(&c->origins[lru], &c->origins[lru + 1],
+			(c->norigins - lru - 1) * sizeof(*o));
+		c->norigins--;
 	}
 	o = &c->origins[c->norigins++];
 	memset(o, 0, sizeof(*o));

@@ -249,14 +249,48 @@ static bool parse_colon_container(const struct comp *c, struct cw_workload *out)
 	return false;
 }
 
+/* Characters Kubernetes uses in generated name suffixes (apimachinery's rand.String). */
+static bool gen_chars(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("bcdfghjklmnpqrstvwxz2456789", s[i]))
+			return false;
+	return n > 0;
+}
+
+/*
+ * The name of the controller that made a pod: a Deployment's pods are NAME-HASH-XXXXX (the
+ * ReplicaSet's pod-template hash, then five generated characters), a DaemonSet's or a Job's
+ * NAME-XXXXX. Replicas are one workload: they load the same credentials by design. Other
+ * names (StatefulSet ordinals, bare pods) are kept whole.
+ */
+size_t cw_workload_owner_len(const char *pod)
+{
+	size_t n = strlen(pod);
+	const char *d = strrchr(pod, '-');
+
+	if (!d || d == pod || (size_t)(pod + n - d - 1) != 5 || !gen_chars(d + 1, 5))
+		return n;
+	n = (size_t)(d - pod);
+	for (const char *h = d - 1; h > pod; h--)
+		if (*h == '-') {
+			size_t hl = (size_t)(d - h - 1);
+
+			if (hl >= 6 && hl <= 10 && gen_chars(h + 1, hl))
+				n = (size_t)(h - pod);
+			break;
+		}
+	return n;
+}
+
 static void set_key(struct cw_workload *wl)
 {
 	int n;
 
 	wl->key[0] = '\0';
 	if (wl->pod_namespace[0] && wl->pod_name[0]) {
-		n = snprintf(wl->key, sizeof(wl->key), "k8s:%s/%s", wl->pod_namespace,
-			     wl->pod_name);
+		n = snprintf(wl->key, sizeof(wl->key), "k8s:%s/%.*s", wl->pod_namespace,
+			     (int)cw_workload_owner_len(wl->pod_name), wl->pod_name);
 		/* a cut name could collide with another pod's: the UID then */
 		if (n > 0 && (size_t)n < sizeof(wl->key))
 			return;
@@ -853,6 +887,24 @@ void cw_workloads_free(struct cw_workloads *w)
 	free(w);
 }
 
+/*
+ * May this cgroup name the pod or container it says? A pod's must be made by root outside the
+ * per-user systemd subtrees (a user may create cgroups there, named after anyone's pod). A
+ * container's too, except in those subtrees: that is where rootless podman's live.
+ */
+static bool trusted_cgroup(const struct cw_workloads *w, const char *path, bool pod)
+{
+	char full[PATH_MAX];
+	struct stat st;
+	bool user = strstr(path, "/user.slice/") || strstr(path, "/user@");
+
+	if (user)
+		return !pod;
+	if (snprintf(full, sizeof(full), "%s%s", w->root, path) >= (int)sizeof(full))
+		return false;
+	return !lstat(full, &st) && st.st_uid == 0;
+}
+
 static void resolve(struct cw_workloads *w, struct wl_entry *e, uint32_t pid, int64_t now)
 {
 	uint64_t id = e->wl.cgroup_id;
@@ -868,6 +920,18 @@ static void resolve(struct cw_workloads *w, struct wl_entry *e, uint32_t pid, in
 		return;
 	}
 	cw_workload_parse_path(e->path, &e->wl);
+	if ((e->wl.pod_uid[0] || e->wl.container_id[0]) &&
+	    !trusted_cgroup(w, e->path, e->wl.pod_uid[0] != '\0')) {
+		/* a container or pod shape made where anyone could make it: a user's delegated
+		 * subtree can name itself after another pod. Not that pod. */
+		char cg[sizeof(e->wl.cgroup)];
+
+		memcpy(cg, e->wl.cgroup, sizeof(cg));
+		memset(&e->wl, 0, sizeof(e->wl));
+		e->wl.cgroup_id = id;
+		memcpy(e->wl.cgroup, cg, sizeof(cg));
+		return;
+	}
 	if (e->wl.pod_uid[0])
 		lookup_names(w, e, now);
 }

@@ -28,8 +28,9 @@ struct cw_workload {
 	char container_name[64];
 	char unit[256];			/* systemd unit (e.g. "ssh.service") of a host service */
 	/*
-	 * Stable identity, what ownership compares: "k8s:NAMESPACE/POD" when the pod's name is
-	 * known, else "pod:UID"; "container:ID12" (first 12 hex) outside Kubernetes;
+	 * Stable identity, what ownership compares: "k8s:NAMESPACE/OWNER" when the pod's name is
+	 * known (OWNER: the pod name without the suffixes a Deployment, DaemonSet or Job adds,
+	 * so that replicas are one workload), else "pod:UID"; "container:ID12" (first 12 hex) outside Kubernetes;
 	 * "unit:NAME" for a systemd service; "" when none applies (the caller then names the
 	 * workload by executable and uid).
 	 */
@@ -67,6 +68,9 @@ size_t cw_workloads_sweep(struct cw_workloads *w);
 
 /* The cgroup v2 hierarchy's mount point, or NULL when there is none. */
 const char *cw_workloads_root(const struct cw_workloads *w);
+
+/* The length of the controller name a pod name starts with (all of it when none). */
+size_t cw_workload_owner_len(const char *pod);
 
 /* Pure: fill container/pod/unit fields and key from a cgroup path (no file access). */
 void cw_workload_parse_path(const char *cgroup_path, struct cw_workload *out);

@@ -264,7 +264,7 @@ TEST(exposure_policy_binding_owners_and_destinations)
 	CHECK(v.known && v.not_owner);
 	cw_exposure_egress(&x.x, &m, fp, &d, "", &v);
 	CHECK(v.known && !v.not_owner);
-	CHECK_EQ_STR(v.sender, "policy:deployer");
+	CHECK_EQ_STR(v.sender, "exe:/srv/deployer uid:0");
 	dst = cw_exposure_destinations(&v, x.gh);
 	REQUIRE(dst->n == 1);
 	CHECK_EQ_STR(dst->v[0], "git.internal.example");

@@ -648,7 +648,7 @@ static const struct bad_case bad_cases[] = {
 	{ "credentials:\n  - rule: x\n", 2, "sets neither 'owners' nor 'destinations'" },
 	/* 23-25: bad fingerprints */
 	{ "credentials:\n  - fingerprint: abc\n    destinations: [d]\n", 2,
-	  "field 'fingerprint': 'abc' is not 64 hex digits" },
+	  "field 'fingerprint': a value of 3 characters is not 64 hex digits" },
 	{ "credentials:\n  - fingerprint: "
 	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n"
 	  "    destinations: [d]\n", 2, "is not 64 hex digits" },

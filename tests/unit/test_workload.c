@@ -1167,3 +1167,47 @@ TEST(workload_cache_learns_new_cgroups_from_mkdir)
 out:
 	fx_teardown(&x);
 }
+
+TEST(workload_replicas_are_one_workload)
+{
+	CHECK_EQ_INT((int)cw_workload_owner_len("payments-7d4b9cf5d8-x2x5z"), 8);
+	CHECK_EQ_INT((int)cw_workload_owner_len("node-exporter-9zk2c"), 13);	/* DaemonSet */
+	CHECK_EQ_INT((int)cw_workload_owner_len("web-0"), 5);			/* StatefulSet */
+	CHECK_EQ_INT((int)cw_workload_owner_len("debug"), 5);
+	CHECK_EQ_INT((int)cw_workload_owner_len("pod-a-3fa9c1"), 12);	/* not generated */
+	CHECK_EQ_INT((int)cw_workload_owner_len("api-aeiou"), 9);		/* vowels: not */
+	CHECK_EQ_INT((int)cw_workload_owner_len("-x2x5z"), 6);
+}
+
+TEST(workload_pod_shapes_in_user_subtrees_are_not_pods)
+{
+	struct fx x;
+	const struct cw_workload *wl;
+	char id[65], path[512];
+	uint64_t d;
+
+	if (!fx_setup(&x))
+		goto out;
+	mkid(id, 9);
+	snprintf(path, sizeof(path),
+		 "/user.slice/user-1000.slice/user@1000.service/app.slice/"
+		 "kubepods-besteffort-pod" UID_U ".slice/cri-containerd-%s.scope", id);
+	d = mkdirs(x.cg, path);
+	REQUIRE(d);
+	wl = cw_workload_get(x.w, d, 0);
+	CHECK_EQ_STR(wl->cgroup, path);
+	CHECK_EQ_STR(wl->pod_uid, "");
+	CHECK_EQ_STR(wl->container_id, "");
+	CHECK_EQ_STR(wl->key, "");
+	/* rootless podman lives there: a container, not a pod */
+	snprintf(path, sizeof(path),
+		 "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-%s.scope", id);
+	d = mkdirs(x.cg, path);
+	REQUIRE(d);
+	cw_workloads_learn(x.w, d, path);
+	wl = cw_workload_get(x.w, d, 0);
+	CHECK_EQ_STR(wl->container_id, id);
+	CHECK_EQ_STR(wl->runtime, "podman");
+out:
+	fx_teardown(&x);
+}
