@@ -140,11 +140,17 @@ void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct
 		snprintf(key, CW_PROV_STR, "exe:%s uid:%u", s->exe[0] ? s->exe : s->comm, a->uid);
 }
 
+/* Does this origin make its workload an owner? A file or env load that was not a latecomer. */
+static bool owning(const struct cw_prov_origin *o)
+{
+	return o->source != CW_PROV_ARGV && !o->not_owner;
+}
+
 /* An owner by load: it read the credential from a file or got it in its environment. */
 static bool loaded_by(const struct cw_prov_cred *c, const char *workload)
 {
 	for (size_t i = 0; i < c->norigins; i++)
-		if (c->origins[i].source != CW_PROV_ARGV && !strcmp(c->origins[i].workload, workload))
+		if (owning(&c->origins[i]) && !strcmp(c->origins[i].workload, workload))
 			return true;
 	return false;
 }
@@ -158,11 +164,10 @@ static size_t owners_by_load(const struct cw_prov_cred *c, const char **first)
 		const struct cw_prov_origin *o = &c->origins[i];
 		bool dup = false;
 
-		if (o->source == CW_PROV_ARGV)
+		if (!owning(o))
 			continue;
 		for (size_t k = 0; k < i && !dup; k++)
-			dup = c->origins[k].source != CW_PROV_ARGV &&
-			      !strcmp(c->origins[k].workload, o->workload);
+			dup = owning(&c->origins[k]) && !strcmp(c->origins[k].workload, o->workload);
 		if (dup)
 			continue;
 		if (!n)
@@ -286,8 +291,34 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 		 * own: the reader is not an owner. Not denied, so nothing to say. */
 		return 0;
 	}
-	new_loader = !loaded_by(c, key) && l->source != CW_PROV_ARGV;
-	cw_prov_add_origin(x->prov, c, key, l->source, l->detail ? l->detail : "", x->now());
+	{
+		const char *first;
+		bool seen = false, owner = true;
+
+		for (size_t i = 0; i < c->norigins && !seen; i++)
+			seen = c->origins[i].source != CW_PROV_ARGV &&
+			       !strcmp(c->origins[i].workload, key);
+		new_loader = !seen && l->source != CW_PROV_ARGV;
+		/*
+		 * Owners are the workloads that loaded it first. A container or pod that loads a
+		 * credential other workloads already own is a latecomer (credential-shared), not an
+		 * owner, unless the policy binds it: else a stolen token passed in an environment
+		 * would make its thief an owner. A host process outside any container keeps every
+		 * load: it inherits its environment from its parent, a different executable.
+		 */
+		if (seen)	/* an owner stays one, a latecomer stays one */
+			owner = loaded_by(c, key);
+		else if (new_loader && (s.wl->pod_uid[0] || s.wl->container_id[0]) &&
+			 owners_by_load(c, &first) > 0) {
+			const struct cw_policy_cred *b =
+				cw_policy_cred_find(p, m->rule->id,
+						    l->source == CW_PROV_FILE ? l->detail : NULL, fp_hex);
+
+			owner = b && b->owners.n && cw_policy_cred_owner(p, b, &s);
+		}
+		cw_prov_add_origin_as(x->prov, c, key, l->source, l->detail ? l->detail : "",
+				      x->now(), owner);
+	}
 	if (l->source == CW_PROV_FILE && l->in_image) {
 		x->hardcoded_alerts++;
 		ret = load_alert(x, m, fp_hex, a, l, key, "credential-hardcoded",
@@ -298,9 +329,17 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 			return ret;
 	}
 	if (new_loader) {
-		const char *first;
+		size_t loaders = 0;
 
-		if (owners_by_load(c, &first) >= 2) {
+		for (size_t i = 0; i < c->norigins; i++) {
+			bool dup = c->origins[i].source == CW_PROV_ARGV;
+
+			for (size_t k = 0; k < i && !dup; k++)
+				dup = c->origins[k].source != CW_PROV_ARGV &&
+				      !strcmp(c->origins[k].workload, c->origins[i].workload);
+			loaders += !dup;
+		}
+		if (loaders >= 2) {
 			x->shared_alerts++;
 			ret = load_alert(x, m, fp_hex, a, l, key, "credential-shared",
 					 CW_NHI_REUSE,
@@ -415,10 +454,10 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
 		}
 	} else if (c) {
 		for (size_t i = 0; i < c->norigins; i++) {
-			bool dup = c->origins[i].source == CW_PROV_ARGV;
+			bool dup = !owning(&c->origins[i]);
 
 			for (size_t k = 0; k < i && !dup; k++)
-				dup = c->origins[k].source != CW_PROV_ARGV &&
+				dup = owning(&c->origins[k]) &&
 				      !strcmp(c->origins[k].workload, c->origins[i].workload);
 			if (!dup)
 				cw_json_str(j, c->origins[i].workload);

@@ -122,6 +122,7 @@ static void cred_json(struct cw_json *j, const struct cw_prov_cred *c, int64_t n
 		iso(ts, o->last_seen);
 		cw_json_kstr(j, "last_seen", ts);
 		cw_json_kuint(j, "count", o->count);
+		cw_json_kbool(j, "owner", !o->not_owner);
 		cw_json_obj_end(j);
 	}
 	cw_json_arr_end(j);

