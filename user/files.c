@@ -182,6 +182,27 @@ bool cw_path_in_image(const char *mountinfo, const char *path)
 		!strcmp(best_fs, "aufs"));
 }
 
+/* pid's mount table, NUL-terminated (at most MOUNTINFO_MAX), or NULL. Free it. */
+static char *read_mountinfo(struct cw_files *fs, uint32_t pid)
+{
+	char name[64], *buf;
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s/%u/mountinfo", fs->proc, pid);
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(MOUNTINFO_MAX);
+	while (buf && total < MOUNTINFO_MAX - 1 &&
+	       (n = read(fd, buf + total, (size_t)(MOUNTINFO_MAX - 1 - total))) > 0)
+		total += n;
+	if (buf)
+		buf[total] = '\0';
+	close(fd);
+	return buf;
+}
+
 /*
  * In the image: on the container's root overlay. Judged by the mount that covers the open
  * file's real path (symlinks such as /var/run -> /run resolved, as the process sees it) while
@@ -190,46 +211,34 @@ bool cw_path_in_image(const char *mountinfo, const char *path)
  */
 static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char *path)
 {
-	char name[64], *buf;
-	bool res = false;
-	char real[PATH_MAX];
-	ssize_t n, total = 0;
-	int mfd;
+	char name[64], real[PATH_MAX], *buf = read_mountinfo(fs, pid);
+	bool res;
+	ssize_t n;
 
-	snprintf(name, sizeof(name), "%s/%u/mountinfo", fs->proc, pid);
-	mfd = open(name, O_RDONLY | O_CLOEXEC);
-	if (mfd < 0)
+	if (!buf)
 		return false;
-	buf = malloc(MOUNTINFO_MAX);
-	if (buf) {
-		while (total < MOUNTINFO_MAX - 1 &&
-		       (n = read(mfd, buf + total, (size_t)(MOUNTINFO_MAX - 1 - total))) > 0)
-			total += n;
-		buf[total] = '\0';
-		snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, pid, fd);
-		n = readlink(name, real, sizeof(real) - 1);
-		if (n > 0 && real[0] == '/') {
-			char root[PATH_MAX];
-			ssize_t rn;
-			size_t rl;
+	snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, pid, fd);
+	n = readlink(name, real, sizeof(real) - 1);
+	if (n > 0 && real[0] == '/') {
+		char root[PATH_MAX];
+		ssize_t rn;
+		size_t rl;
 
-			real[n] = '\0';
-			path = real;
-			/* A chrooted process's fd reads from our root: take its own root off. (A
-			 * container in its own mount namespace shows its own paths already.) */
-			snprintf(name, sizeof(name), "%s/%u/root", fs->proc, pid);
-			rn = readlink(name, root, sizeof(root) - 1);
-			if (rn > 1 && root[0] == '/') {
-				root[rn] = '\0';
-				rl = (size_t)rn;
-				if (!strncmp(real, root, rl) && real[rl] == '/')
-					path = real + rl;
-			}
+		real[n] = '\0';
+		path = real;
+		/* A chrooted process's fd reads from our root: take its own root off. (A
+		 * container in its own mount namespace shows its own paths already.) */
+		snprintf(name, sizeof(name), "%s/%u/root", fs->proc, pid);
+		rn = readlink(name, root, sizeof(root) - 1);
+		if (rn > 1 && root[0] == '/') {
+			root[rn] = '\0';
+			rl = (size_t)rn;
+			if (!strncmp(real, root, rl) && real[rl] == '/')
+				path = real + rl;
 		}
-		res = cw_path_in_image(buf, path);
-		free(buf);
 	}
-	close(mfd);
+	res = cw_path_in_image(buf, path);
+	free(buf);
 	return res;
 }
 
@@ -283,28 +292,11 @@ bool cw_mount_is_image_root(const char *mountinfo, long mnt_id)
 
 static bool fd_in_image(struct cw_files *fs, uint32_t pid, int fd)
 {
-	char name[64], *buf;
 	long id = fd_mnt_id(fd);
-	ssize_t n, total = 0;
-	bool res = false;
-	int mfd;
+	char *buf = id < 0 ? NULL : read_mountinfo(fs, pid);
+	bool res = buf && cw_mount_is_image_root(buf, id);
 
-	if (id < 0)
-		return false;
-	snprintf(name, sizeof(name), "%s/%u/mountinfo", fs->proc, pid);
-	mfd = open(name, O_RDONLY | O_CLOEXEC);
-	if (mfd < 0)
-		return false;
-	buf = malloc(MOUNTINFO_MAX);
-	if (buf) {
-		while (total < MOUNTINFO_MAX - 1 &&
-		       (n = read(mfd, buf + total, (size_t)(MOUNTINFO_MAX - 1 - total))) > 0)
-			total += n;
-		buf[total] = '\0';
-		res = cw_mount_is_image_root(buf, id);
-		free(buf);
-	}
-	close(mfd);
+	free(buf);
 	return res;
 }
 

@@ -127,7 +127,7 @@ void cw_json_arr_end(struct cw_json *j)
  * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one
  * (overlong forms, surrogates and code points past U+10FFFF are invalid).
  */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t cw_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len, i;
@@ -191,7 +191,7 @@ void cw_json_escape(struct cw_json *j, const char *str, size_t n)
 			i++;
 			continue;
 		}
-		l = utf8_seq(s + i, n - i);
+		l = cw_utf8_seq(s + i, n - i);
 		if (l == 0) {
 			put(j, "\\ufffd", 6);
 			i++;

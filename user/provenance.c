@@ -42,42 +42,6 @@ static bool source_valid(enum cw_prov_source s)
 	return s == CW_PROV_FILE || s == CW_PROV_ENV || s == CW_PROV_ARGV;
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one
- * (overlong forms, surrogates and code points past U+10FFFF are invalid).
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	unsigned int cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
 
 /*
  * Copy src into dst of cap bytes, cut at a character boundary when too long: a split UTF-8
@@ -90,7 +54,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	if (!src)
 		src = "";
 	while (src[n]) {
-		l = utf8_seq((const unsigned char *)src + n, strnlen(src + n, 4));
+		l = cw_utf8_seq((const unsigned char *)src + n, strnlen(src + n, 4));
 		if (!l)
 			l = 1;
 		if (n + l > cap - 1)
@@ -743,7 +707,7 @@ static int read_string(struct rd *r, char *buf, size_t cap, const char *what)
 			}
 			piece = tmp;
 		} else {
-			l = utf8_seq((const unsigned char *)r->s + r->pos, r->n - r->pos);
+			l = cw_utf8_seq((const unsigned char *)r->s + r->pos, r->n - r->pos);
 			if (!l)
 				return fail(r, "%s: invalid UTF-8", what);
 			piece = r->s + r->pos;
