@@ -148,6 +148,154 @@ static long scan_block(__u64 blk, void *arg)
 	return 0;
 }
 
+/*
+ * A relative open: the watch's directories are matched against the process's working
+ * directory, walked up from its dentry (crossing mounts, to the process's root) and folded
+ * into the directory hash top-down, as an absolute path would have been.
+ */
+#define CWD_DEPTH 16		/* components of the working directory looked at */
+#define CWD_STEPS 24		/* dentries and mount crossings walked */
+#define CWD_NAME 64		/* bytes of a component hashed: longer ones never match */
+#define CWD_BUF 512		/* the directory's text, built right to left */
+
+struct cwd_walk {
+	struct dentry *d;
+	struct mount *mnt;
+	struct dentry *root_d;
+	struct vfsmount *root_mnt;
+	__u64 comp[CWD_DEPTH];
+	__u32 n;
+	__u32 pos;		/* where the text built so far starts in dir */
+	bool done, overflow, text_bad;
+	char name[CWD_NAME];
+	char dir[CWD_BUF + CWD_NAME + 1];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cwd_walk);
+} cwd_scratch SEC(".maps");
+
+struct cwd_ctx {
+	struct cwd_walk *w;	/* bpf_loop's context must be on the stack: the walk is not */
+};
+
+static long cwd_step(__u64 i, void *arg)
+{
+	struct cwd_walk *w = ((struct cwd_ctx *)arg)->w;
+	/* locals: a CO-RE read must not reach through the walk, which the kernel has no BTF of */
+	struct mount *m = w->mnt;
+	struct dentry *d = w->d, *mnt_root, *parent;
+	struct vfsmount *vm = (struct vfsmount *)__builtin_preserve_access_index(&m->mnt);
+	struct qstr q;
+	__u64 h = CW_FNV_OFFSET;
+	__u32 len;
+
+	(void)i;
+	mnt_root = BPF_CORE_READ(vm, mnt_root);
+	if (d == w->root_d && vm == w->root_mnt)
+		goto done;
+	if (d == mnt_root) {		/* the top of this mount: on to where it is mounted */
+		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+
+		if (!pm || pm == m)
+			goto done;
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = pm;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d || w->n >= CWD_DEPTH)
+		goto overflow;
+	q = BPF_CORE_READ(d, d_name);
+	len = q.len;
+	if (len >= CWD_NAME || bpf_probe_read_kernel(w->name, len & (CWD_NAME - 1), q.name))
+		len = 0;	/* unhashable: a hash no entry has */
+	for (__u32 k = 0; k < CWD_NAME; k++) {
+		if (k >= len)
+			break;
+		h = (h ^ (__u8)w->name[k]) * CW_FNV_PRIME;
+	}
+	w->comp[w->n & (CWD_DEPTH - 1)] = len ? h : 0;
+	w->n++;
+	w->d = parent;
+	/* "/name" in front of what is built: the text the agent joins a relative path to */
+	if (!len || w->pos < len + 1) {
+		w->text_bad = true;	/* no room, or a name we could not read: no text */
+		return 0;
+	}
+	w->pos -= len + 1;
+	w->dir[w->pos & (CWD_BUF - 1)] = '/';
+	bpf_probe_read_kernel(&w->dir[(w->pos + 1) & (CWD_BUF - 1)], len & (CWD_NAME - 1),
+			      w->name);
+	return 0;
+overflow:
+	w->overflow = true;
+done:
+	w->done = true;
+	return 1;
+}
+
+/*
+ * Fold the working directory into ps->dir, checking each prefix, and put its text in the
+ * event (the agent cannot read /proc/PID/cwd of a process gone by then); false when unknown.
+ */
+static __always_inline bool cwd_scan(struct path_scan *ps, struct cw_file_open_event *s)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct cwd_walk *w;
+	struct cwd_ctx ctx;
+	__u32 zero = 0;
+	__u64 dir = CW_FNV_OFFSET;
+
+	w = bpf_map_lookup_elem(&cwd_scratch, &zero);
+	if (!w)
+		return false;
+	ctx.w = w;
+	w->d = BPF_CORE_READ(task, fs, pwd.dentry);
+	w->mnt = container_of(BPF_CORE_READ(task, fs, pwd.mnt), struct mount, mnt);
+	w->root_d = BPF_CORE_READ(task, fs, root.dentry);
+	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	w->n = 0;
+	w->pos = CWD_BUF;
+	w->done = w->overflow = w->text_bad = false;
+	bpf_loop(CWD_STEPS, cwd_step, &ctx, 0);
+	if (!w->done || w->overflow)
+		return false;
+	if (!w->text_bad) {
+		__u32 len = CWD_BUF - w->pos;
+
+		if (!len) {
+			s->cwd[0] = '/';
+			len = 1;
+		} else if (len >= CW_FILE_PATH_MAX ||
+			   bpf_probe_read_kernel(s->cwd, cw_bound(len, CW_FILE_PATH_MAX - 1),
+						 &w->dir[w->pos & (CWD_BUF - 1)])) {
+			len = 0;
+		}
+		s->cwd_len = len;
+		if (len)
+			s->flags |= CW_FILE_CWD;
+	}
+	for (int j = CWD_DEPTH - 1; j >= 0; j--) {
+		__u64 c;
+
+		if ((__u32)j >= w->n)
+			continue;
+		c = w->comp[j];
+		dir = (dir ^ c) * CW_FNV_PRIME;
+		if (watched(dir, CW_WATCH_DIR) || watched(c, CW_WATCH_COMP)) {
+			ps->hit = true;
+			return true;
+		}
+	}
+	ps->dir = dir;
+	ps->absolute = true;	/* its components continue a known directory */
+	return true;
+}
+
 static __always_inline int open_enter(int dfd, const char *filename, __u32 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -168,7 +316,11 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 	s->flags = n >= (long)sizeof(s->path) ? CW_FILE_PATH_TRUNC : 0;
 	ps.path = s->path;
 	ps.absolute = s->path[0] == '/';
-	bpf_loop(CW_FILE_PATH_MAX / SCAN_STEP, scan_block, &ps, 0);
+	s->cwd_len = 0;
+	if (!ps.absolute && dfd == AT_FDCWD)
+		cwd_scan(&ps, s);
+	if (!ps.hit)
+		bpf_loop(CW_FILE_PATH_MAX / SCAN_STEP, scan_block, &ps, 0);
 	if (!ps.hit && ps.comp_len && !s->flags)
 		ps.hit = watched(ps.comp, CW_WATCH_NAME) ||
 			 (ps.has_ext && watched(ps.ext, CW_WATCH_EXT));

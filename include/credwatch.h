@@ -261,6 +261,7 @@ _Static_assert(sizeof(struct cw_file) == 16, "cw_file layout");
 
 /* cw_file_open_event.flags */
 #define CW_FILE_PATH_TRUNC	(1u << 0)
+#define CW_FILE_CWD		(1u << 1)	/* cwd holds the working directory (relative path) */
 
 struct cw_file_open_event {
 	struct cw_event_hdr hdr;
@@ -276,8 +277,11 @@ struct cw_file_open_event {
 	__u64 file_id;
 	char comm[CW_COMM_LEN];
 	char path[CW_FILE_PATH_MAX];
+	__u32 cwd_len;		/* bytes of cwd, without NUL (CW_FILE_CWD) */
+	__u32 pad2;
+	char cwd[CW_FILE_PATH_MAX];	/* as the process sees it, from its root */
 };
-_Static_assert(sizeof(struct cw_file_open_event) == 336, "cw_file_open_event layout");
+_Static_assert(sizeof(struct cw_file_open_event) == 600, "cw_file_open_event layout");
 
 #define CW_CGROUP_PATH_MAX	512
 

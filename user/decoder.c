@@ -92,6 +92,10 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 			return bad(why, "file open record path length past its bound");
 		if (memchr(out->file_open.path, '\0', out->file_open.path_len))
 			return bad(why, "file open record path with a NUL inside");
+		if ((out->file_open.flags & CW_FILE_CWD) &&
+		    (out->file_open.cwd_len == 0 || out->file_open.cwd_len >= CW_FILE_PATH_MAX ||
+		     memchr(out->file_open.cwd, '\0', out->file_open.cwd_len)))
+			return bad(why, "file open record working directory past its bound");
 		return 0;
 	case CW_EV_CGROUP_RMDIR:
 	case CW_EV_CGROUP_MKDIR:

@@ -526,6 +526,13 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 		return -ENOMEM;
 	if (raw[0] == '/') {
 		cw_path_join("/", raw, t->path, sizeof(t->path));
+	} else if (o->flags & CW_FILE_CWD) {
+		/* Relative to the working directory the kernel walked, as the process sees it. */
+		char cwd[CW_FILE_PATH_MAX + 1];
+
+		memcpy(cwd, o->cwd, o->cwd_len);
+		cwd[o->cwd_len] = '\0';
+		cw_path_join(cwd, raw, t->path, sizeof(t->path));
 	} else {
 		/* Relative: to the cwd, or to openat's directory fd, while the process lives. */
 		if (o->dfd == -100)

@@ -468,3 +468,23 @@ def test_reading_another_process_environment_is_an_unexpected_reader():
             holder.kill()
             holder.wait()
         env.close()
+
+
+def test_relative_open_inside_a_watched_directory():
+    """`cd` into the service-account directory, then `cat token`: the relative open is
+    matched against the working directory (walked up in the kernel, across the tmpfs mount
+    the token lives on, and /var/run -> /run resolved)."""
+    sa = k8s_jwt(NS)
+    env = Env()
+    try:
+        pod = env.pod("rel", sa_token=sa)
+        agent = env.start()
+        pod.run(["sh", "-c", f"cd {SA_DIR} && cat token >/dev/null"])
+        hits = wait_own(agent, sa, "credential-unexpected-reader")
+        assert len(hits) == 1, agent.stderr()[-1500:]
+        assert hits[0]["process"]["name"] == "cat"
+        assert hits[0]["file"]["path"].endswith("/secrets/kubernetes.io/serviceaccount/token")
+        agent.stop()
+        agent.assert_no_plaintext(sa)
+    finally:
+        env.close()
