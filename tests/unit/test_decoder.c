@@ -408,3 +408,36 @@ TEST(decoder_fuzz_garbled_records)
 	CHECK(accepted_exit > 100);
 	CHECK(rejected > 1000);
 }
+
+TEST(decoder_file_open_record_bounds)
+{
+	struct cw_file_open_event e;
+	struct cw_event ev;
+	const char *why = NULL;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = CW_EV_FILE_OPEN;
+	memcpy(e.path, "token", 5);
+	e.path_len = 5;
+	CHECK_EQ_INT(cw_decode(&e, sizeof(e), &ev, &why), 0);
+	CHECK_EQ_INT((int)ev.file_open.path_len, 5);
+	CHECK(cw_decode(&e, sizeof(e) - 1, &ev, &why) != 0);
+	e.path_len = 0;
+	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
+	e.path_len = CW_FILE_PATH_MAX;
+	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
+	e.path_len = 5;
+	e.path[2] = '\0';	/* a NUL inside the path */
+	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
+	e.path[2] = 'k';
+	e.flags = CW_FILE_CWD;
+	e.cwd_len = 0;
+	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
+	e.cwd_len = CW_FILE_PATH_MAX;
+	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
+	memcpy(e.cwd, "/run/secrets", 12);
+	e.cwd_len = 12;
+	CHECK_EQ_INT(cw_decode(&e, sizeof(e), &ev, &why), 0);
+	e.cwd[3] = '\0';
+	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
+}
