@@ -155,26 +155,48 @@ static bool loaded_by(const struct cw_prov_cred *c, const char *workload)
 	return false;
 }
 
-static size_t owners_by_load(const struct cw_prov_cred *c, const char **first)
+/* Any file or env load, owning or not. */
+static bool loading(const struct cw_prov_origin *o)
+{
+	return o->source != CW_PROV_ARGV;
+}
+
+static bool any_origin(const struct cw_prov_origin *o)
+{
+	(void)o;
+	return true;
+}
+
+/* Is origin i one pred accepts, and the first such of its workload? (Distinct workloads.) */
+static bool first_of_workload(const struct cw_prov_cred *c, size_t i,
+			      bool (*pred)(const struct cw_prov_origin *))
+{
+	if (!pred(&c->origins[i]))
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (pred(&c->origins[k]) && !strcmp(c->origins[k].workload, c->origins[i].workload))
+			return false;
+	return true;
+}
+
+static size_t count_workloads(const struct cw_prov_cred *c,
+			      bool (*pred)(const struct cw_prov_origin *))
 {
 	size_t n = 0;
 
-	*first = NULL;
-	for (size_t i = 0; i < c->norigins; i++) {
-		const struct cw_prov_origin *o = &c->origins[i];
-		bool dup = false;
-
-		if (!owning(o))
-			continue;
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = owning(&c->origins[k]) && !strcmp(c->origins[k].workload, o->workload);
-		if (dup)
-			continue;
-		if (!n)
-			*first = o->workload;
-		n++;
-	}
+	for (size_t i = 0; i < c->norigins; i++)
+		n += first_of_workload(c, i, pred);
 	return n;
+}
+
+/* How many owners by load, and the first of them (the origin workload). */
+static size_t owners_by_load(const struct cw_prov_cred *c, const char **first)
+{
+	*first = NULL;
+	for (size_t i = 0; i < c->norigins && !*first; i++)
+		if (owning(&c->origins[i]))
+			*first = c->origins[i].workload;
+	return count_workloads(c, owning);
 }
 
 static struct cw_prov_cred *touch(struct cw_exposure *x, const struct cw_match *m,
@@ -218,14 +240,9 @@ static int load_alert(struct cw_exposure *x, const struct cw_match *m, const cha
 			cw_json_kstr(j, "origin_workload", first);
 		cw_json_key(j, "loaded_by");
 		cw_json_arr_begin(j);
-		for (size_t i = 0; i < c->norigins; i++) {
-			bool dup = false;
-
-			for (size_t k = 0; k < i && !dup; k++)
-				dup = !strcmp(c->origins[k].workload, c->origins[i].workload);
-			if (!dup)
+		for (size_t i = 0; i < c->norigins; i++)
+			if (first_of_workload(c, i, any_origin))
 				cw_json_str(j, c->origins[i].workload);
-		}
 		cw_json_arr_end(j);
 		cw_json_kint(j, "first_seen_days",
 			     (x->now() - c->first_seen) / 86400);
@@ -296,8 +313,7 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 		bool seen = false, owner = true;
 
 		for (size_t i = 0; i < c->norigins && !seen; i++)
-			seen = c->origins[i].source != CW_PROV_ARGV &&
-			       !strcmp(c->origins[i].workload, key);
+			seen = loading(&c->origins[i]) && !strcmp(c->origins[i].workload, key);
 		new_loader = !seen && l->source != CW_PROV_ARGV;
 		/*
 		 * Owners are the workloads that loaded it first. A container or pod that loads a
@@ -329,17 +345,7 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 			return ret;
 	}
 	if (new_loader) {
-		size_t loaders = 0;
-
-		for (size_t i = 0; i < c->norigins; i++) {
-			bool dup = c->origins[i].source == CW_PROV_ARGV;
-
-			for (size_t k = 0; k < i && !dup; k++)
-				dup = c->origins[k].source != CW_PROV_ARGV &&
-				      !strcmp(c->origins[k].workload, c->origins[i].workload);
-			loaders += !dup;
-		}
-		if (loaders >= 2) {
+		if (count_workloads(c, loading) >= 2) {
 			x->shared_alerts++;
 			ret = load_alert(x, m, fp_hex, a, l, key, "credential-shared",
 					 CW_NHI_REUSE,
@@ -453,15 +459,9 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
 			cw_json_str(j, name);
 		}
 	} else if (c) {
-		for (size_t i = 0; i < c->norigins; i++) {
-			bool dup = !owning(&c->origins[i]);
-
-			for (size_t k = 0; k < i && !dup; k++)
-				dup = owning(&c->origins[k]) &&
-				      !strcmp(c->origins[k].workload, c->origins[i].workload);
-			if (!dup)
+		for (size_t i = 0; i < c->norigins; i++)
+			if (first_of_workload(c, i, owning))
 				cw_json_str(j, c->origins[i].workload);
-		}
 	}
 	cw_json_arr_end(j);
 }
