@@ -321,9 +321,17 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 		cwd_scan(&ps, s);
 	if (!ps.hit)
 		bpf_loop(CW_FILE_PATH_MAX / SCAN_STEP, scan_block, &ps, 0);
-	if (!ps.hit && ps.comp_len && !s->flags)
-		ps.hit = watched(ps.comp, CW_WATCH_NAME) ||
-			 (ps.has_ext && watched(ps.ext, CW_WATCH_EXT));
+	if (!ps.hit && ps.comp_len && !(s->flags & CW_FILE_PATH_TRUNC)) {
+		struct cw_watch_key k = { .hash = ps.comp, .kind = CW_WATCH_NAME };
+		__u32 bit = cw_watch_bloom_bit(ps.comp, CW_WATCH_NAME);
+		__u8 *v = NULL;
+
+		if (cw_watch_bloom[(bit >> 6) & (CW_WATCH_BLOOM_WORDS - 1)] & (1ull << (bit & 63)))
+			v = bpf_map_lookup_elem(&watch, &k);
+		if (v && (*v & CW_WATCH_TLS_LIB))
+			s->flags |= CW_FILE_TLS_LIB;
+		ps.hit = v || (ps.has_ext && watched(ps.ext, CW_WATCH_EXT));
+	}
 	if (!ps.hit)
 		return 0;
 	s->path_len = (__u32)n - 1;
@@ -370,7 +378,8 @@ static __always_inline int open_exit(long ret)
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->file_id = f.id;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, cw_rb_flags());
+	/* A TLS library being loaded: the agent must attach before the process's first write. */
+	bpf_ringbuf_submit(e, (e->flags & CW_FILE_TLS_LIB) ? BPF_RB_FORCE_WAKEUP : cw_rb_flags());
 out:
 	bpf_map_delete_elem(&opening, &tid);
 	return 0;

@@ -262,6 +262,11 @@ _Static_assert(sizeof(struct cw_file) == 16, "cw_file layout");
 /* cw_file_open_event.flags */
 #define CW_FILE_PATH_TRUNC	(1u << 0)
 #define CW_FILE_CWD		(1u << 1)	/* cwd holds the working directory (relative path) */
+#define CW_FILE_TLS_LIB		(1u << 2)	/* a TLS library: the agent attaches its probes now */
+
+/* Values in the watch map: what an entry is for. */
+#define CW_WATCH_CRED		1	/* a credential file (the policy's watch list) */
+#define CW_WATCH_TLS_LIB	2	/* a TLS library's file name: wake the agent at once */
 
 struct cw_file_open_event {
 	struct cw_event_hdr hdr;

@@ -369,7 +369,7 @@ static int fill_watch(struct agent *a)
 	const __u32 kinds[] = { CW_WATCH_NAME, CW_WATCH_EXT, CW_WATCH_DIR, CW_WATCH_COMP };
 	int fd = bpf_map__fd(a->skel->maps.watch), ret;
 	struct cw_watch_key k, next;
-	__u8 one = 1;
+	__u8 one = CW_WATCH_CRED;
 
 	/* Readers of the bitmap may see it half-built during a reload: at worst a few opens go
 	 * to the map lookup, or one is missed, while it changes. */
@@ -404,7 +404,28 @@ static int fill_watch(struct agent *a)
 			a->watch_entries++;
 		}
 	cw_prefilter_free(&pf);
+	/* TLS libraries being loaded: their probes go on before the process's first write. */
+	for (size_t i = 0; cw_tls_library_names[i]; i++) {
+		const char *p = cw_tls_library_names[i];
+		__u8 val = CW_WATCH_TLS_LIB, cur;
+		__u32 bit;
+
+		memset(&k, 0, sizeof(k));
+		k.hash = cw_fnv(p, strlen(p));
+		k.kind = CW_WATCH_NAME;
+		if (!bpf_map_lookup_elem(fd, &k, &cur))
+			val |= cur;	/* also a credential file's name: both */
+		if (bpf_map_update_elem(fd, &k, &val, BPF_ANY))
+			continue;
+		bit = cw_watch_bloom_bit(k.hash, CW_WATCH_NAME);
+		a->skel->bss->cw_watch_bloom[bit >> 6] |= 1ull << (bit & 63);
+	}
 	return 0;
+}
+
+static void attach_tls_library(void *ctx, uint32_t pid, const char *path)
+{
+	cw_tls_scan_file(ctx, pid, path);
 }
 
 static bool tracepoint_exists(const char *name)
@@ -575,6 +596,8 @@ static int run(const struct run_opts *o)
 	}
 	a.files.files_map_fd = bpf_map__fd(a.skel->maps.files);
 	a.files.capture_reads = o->capture_reads;
+	a.files.on_tls_library = attach_tls_library;
+	a.files.tls_ctx = &a.tls;
 	a.files.file_cap = o->file_cap;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -23,6 +23,7 @@
 #include "files.h"
 #include "log.h"
 #include "procs.h"
+#include "tls_attach.h"
 
 #define SEEN_MAX 8		/* fingerprints reported per open file */
 #define QUIET_NS (300ull * 1000 * 1000)
@@ -550,6 +551,12 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	self_pid = !strncmp(t->path, "/proc/", 6) ? ns_pid(fs, o->pid) : 0;
 	if (!self_pid)
 		self_pid = o->pid;
+	if ((o->flags & CW_FILE_TLS_LIB) && fs->on_tls_library) {
+		const char *base = strrchr(t->path, '/');
+
+		if (cw_tls_library_name(base ? base + 1 : t->path))
+			fs->on_tls_library(fs->tls_ctx, o->pid, t->path);
+	}
 	/* Opened for writing only, or O_PATH: nothing is read from it here. */
 	if ((o->open_flags & O_ACCMODE) == O_WRONLY || (o->open_flags & O_PATH) ||
 	    !cw_policy_watched(fs->x->policy, t->path) ||

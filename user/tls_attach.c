@@ -469,6 +469,32 @@ void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid)
 	}
 }
 
+const char *const cw_tls_library_names[] = {
+	"libssl.so.3", "libssl.so.1.1", "libssl.so.1.0.2", "libssl.so.1.0.0", "libssl.so",
+	"libgnutls.so.30", "libgnutls.so.28", "libnspr4.so", NULL,
+};
+
+bool cw_tls_library_name(const char *base)
+{
+	static const char *const prefixes[] = { "libssl.so", "libgnutls.so", "libnspr4.so" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(base, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+void cw_tls_scan_file(struct cw_tls_attach *a, uint32_t pid, const char *path)
+{
+	char p[PATH_MAX + 64];
+
+	if (path[0] != '/')
+		return;
+	/* Through the process's root: a container's libraries are not the host's. */
+	snprintf(p, sizeof(p), "/proc/%u/root%s", pid, path);
+	consider(a, p, pid);
+}
+
 void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
 {
 	char path[64];

@@ -54,6 +54,16 @@ void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid);
  */
 void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid);
 
+/*
+ * A TLS library being opened by pid (path as the process sees it): attach now, before it is
+ * mapped and used, rather than on the process's first connect.
+ */
+void cw_tls_scan_file(struct cw_tls_attach *a, uint32_t pid, const char *path);
+/* The file names of TLS libraries the kernel watches opens of (NULL-terminated). */
+extern const char *const cw_tls_library_names[];
+/* Is basename one of them (any version suffix)? */
+bool cw_tls_library_name(const char *basename);
+
 /* Which TLS entry points an ELF file defines: a bit per enum cw_source, 0 for none. */
 unsigned cw_tls_symbols(const char *path);
 

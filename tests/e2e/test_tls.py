@@ -398,3 +398,29 @@ def test_sequential_sessions_in_one_process_get_their_own_destination():
     got = sorted((l["destination"].get("domain"), l["event"]["action"]) for l in mine)
     assert got == [("api.github.com", "credential-sent"), ("api.github.com", "credential-sent"),
                    (EVIL, "credential-unexpected-destination")], got
+
+
+def test_library_is_probed_when_it_is_opened():
+    """A TLS library the agent has never seen gets its probes when a process opens it (the
+    dynamic loader's openat), before any connect: the first write of a program that starts
+    and sends at once is not missed."""
+    require_root()
+    import ssl as _ssl
+    libssl = [l.split()[-1] for l in open("/proc/self/maps") if "libssl.so" in l][0]
+    del _ssl
+    d = tempfile.mkdtemp(prefix="cw-open-")
+    copy = os.path.join(d, os.path.basename(libssl))
+    shutil.copy(libssl, copy)
+    agent = Agent("-v")
+    try:
+        # loads the library and never connects anywhere
+        subprocess.run([__import__("sys").executable, "-c",
+                        f"import ctypes, time; ctypes.CDLL({copy!r}); time.sleep(1)"],
+                       check=True, timeout=30)
+        assert agent.wait_err(f"TLS probes attached to /proc/", 10), agent.stderr()[-1500:]
+        attached = [l for l in agent.stderr().splitlines()
+                    if "TLS probes attached to" in l and l.rstrip().split(" (")[0].endswith(copy)]
+        assert attached, agent.stderr()[-1500:]
+    finally:
+        agent.stop()
+        shutil.rmtree(d, ignore_errors=True)
