@@ -206,7 +206,10 @@ static int handle_event(void *ctx, void *data, size_t sz)
 			else
 				cw_procs_exec(a->f.procs, ev.exec.pid, ev.path, ev.exec.path_len);
 		}
-		ret = cw_findings_exec(&a->f, &ev);
+		/* its close-on-exec files closed without a close() */
+		ret = cw_files_exec(&a->files, ev.exec.pid);
+		if (!ret)
+			ret = cw_findings_exec(&a->f, &ev);
 		break;
 	case CW_EV_EXIT:
 		cw_tls_forget_pid(&a->tls, ev.exit.pid);

@@ -759,6 +759,41 @@ int cw_files_exit(struct cw_files *fs, uint32_t pid)
 	return ret;
 }
 
+int cw_files_exec(struct cw_files *fs, uint32_t pid)
+{
+	char name[64], link[PATH_MAX];
+	int ret = 0, r;
+	ssize_t n;
+
+	if (!fs->n)
+		return 0;
+	for (size_t b = 0; b < fs->nbuckets; b++)
+		for (struct cw_file_track **pp = &fs->buckets[b]; *pp;) {
+			struct cw_file_track *t = *pp;
+			const char *base = strrchr(t->path, '/'), *lb;
+
+			if (t->pid != pid) {
+				pp = &t->next;
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, pid, t->fd);
+			n = readlink(name, link, sizeof(link) - 1);
+			if (n > 0) {
+				link[n] = '\0';
+				lb = strrchr(link, '/');
+				if (base && lb && !strcmp(lb, base)) {	/* still open across the exec */
+					pp = &t->next;
+					continue;
+				}
+			}
+			kernel_forget(fs, pid, t->fd, t->id);
+			r = track_end(fs, pp);
+			if (!ret)
+				ret = r;
+		}
+	return ret;
+}
+
 int cw_files_tick(struct cw_files *fs, uint64_t now_ns)
 {
 	int ret;

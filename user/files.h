@@ -39,6 +39,8 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev);
 int cw_files_data(struct cw_files *fs, const struct cw_event *ev);
 int cw_files_close(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t file_id);
 int cw_files_exit(struct cw_files *fs, uint32_t pid);
+/* pid exec'd: its close-on-exec files are closed without a close(); forget those gone. */
+int cw_files_exec(struct cw_files *fs, uint32_t pid);
 /* Flush the streams of files quiet for a while (a daemon that keeps its file open). */
 int cw_files_tick(struct cw_files *fs, uint64_t now_ns);
 
