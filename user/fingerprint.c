@@ -18,26 +18,6 @@
 #include "fileio.h"
 #include "fingerprint.h"
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[4096];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int cw_fp_key_create(const char *path, char *err, size_t errlen)
 {
 	unsigned char key[CW_FP_KEY_LEN];
@@ -48,7 +28,7 @@ int cw_fp_key_create(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "key path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	ret = mkdir_p(dirname(dir), 0700);
+	ret = cw_mkdir_p(dirname(dir), 0700);
 	if (ret) {
 		snprintf(err, errlen, "cannot create directory for %s: %s", path, strerror(-ret));
 		return ret;

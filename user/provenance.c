@@ -432,26 +432,6 @@ static int write_doc(int fd, const struct cw_provenance *p)
 	return ret;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	char *s;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (s = tmp + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Make the rename itself durable; filesystems that cannot sync a directory are let be. */
 static int fsync_dir(const char *dir)
 {
@@ -480,7 +460,7 @@ int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	}
 	/* dirname() may modify its argument: dir is a copy. */
-	ret = mkdir_p(dirname(dir), 0700);
+	ret = cw_mkdir_p(dirname(dir), 0700);
 	if (ret) {
 		snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(-ret));
 		return ret;
