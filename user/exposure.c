@@ -18,6 +18,7 @@
 #define DEDUP_BUCKETS 4096
 #define DEDUP_MAX 65536		/* entries kept; the oldest window goes first */
 #define SAVE_INTERVAL 5		/* seconds between saves of a changed store */
+#define LONG_LIVED_WINDOW 86400	/* seconds between credential-long-lived of one workload */
 
 struct dedup_entry {
 	struct dedup_entry *next;
@@ -85,6 +86,10 @@ bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *wo
 {
 	struct cw_dedup *d = x->dedup;
 	int64_t now = x->now(), window = (int64_t)x->policy->dedup_window;
+
+	/* Age does not change by the minute: a long-lived credential is said once a day. */
+	if (!strcmp(action, "credential-long-lived") && window < LONG_LIVED_WINDOW)
+		window = LONG_LIVED_WINDOW;
 	char fp[17];
 	uint64_t h;
 	struct dedup_entry *e;

@@ -237,6 +237,13 @@ TEST(exposure_long_lived_static)
 	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 1);
 	CHECK(strstr(x.out, "\"id\":\"NHI-07\"") != NULL);
 	CHECK(strstr(x.out, "in use for 31 days") != NULL);
+	/* said once a day, not once per dedup window */
+	fake_now += 2 * (int64_t)x.pol.dedup_window;
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 1);
+	fake_now += 86400;
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 2);
 	xfx_teardown(&x);
 	free(tok);
 }
