@@ -291,11 +291,58 @@ bool cw_mount_is_image_root(const char *mountinfo, long mnt_id)
 	return false;
 }
 
-static bool fd_in_image(struct cw_files *fs, uint32_t pid, int fd)
+int cw_overlay_lower_has(const char *mountinfo, long mnt_id, const char *path)
+{
+	const char *p = mountinfo, *opt;
+	char layer[PATH_MAX], full[PATH_MAX * 2];
+	bool unknown = false;
+	struct stat st;
+
+	/* the mount's line, then its super options' lowerdir=A:B:... */
+	while (*p) {
+		long id;
+
+		if (sscanf(p, "%ld", &id) == 1 && id == mnt_id)
+			break;
+		p = strchr(p, '\n');
+		if (!p)
+			return -1;
+		p++;
+	}
+	opt = strstr(p, "lowerdir=");
+	if (!*p || !opt || (strchr(p, '\n') && opt > strchr(p, '\n')))
+		return -1;
+	opt += 9;
+	while (*opt && *opt != ',' && *opt != ' ' && *opt != '\n') {
+		size_t n = strcspn(opt, ":, \n");
+
+		if (n >= sizeof(layer))
+			return -1;
+		memcpy(layer, opt, n);
+		layer[n] = '\0';
+		unescape(layer);
+		snprintf(full, sizeof(full), "%s/.", layer);
+		if (stat(full, &st))
+			unknown = true;	/* a layer we cannot see from here */
+		else if (snprintf(full, sizeof(full), "%s%s", layer, path) < (int)sizeof(full) &&
+			 !lstat(full, &st))
+			return 1;
+		opt += n + (opt[n] == ':');
+	}
+	return unknown ? -1 : 0;
+}
+
+/*
+ * From the image: on the container's root overlay, and in one of its lower (image) layers;
+ * a file only in the upper layer was written at run time (a token cache), not shipped. When a
+ * layer cannot be looked at from here, on the root overlay is taken as from the image.
+ */
+static bool fd_in_image(struct cw_files *fs, uint32_t pid, int fd, const char *path)
 {
 	long id = fd_mnt_id(fd);
 	char *buf = id < 0 ? NULL : read_mountinfo(fs, pid);
-	bool res = buf && cw_mount_is_image_root(buf, id);
+	bool res = buf && cw_mount_is_image_root(buf, id) &&
+		   cw_overlay_lower_has(buf, id, path) != 0;
 
 	free(buf);
 	return res;
@@ -706,7 +753,7 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		cw_debug("cannot read %s opened by pid %u (%s): gone before we looked", t->path,
 			 o->pid, t->comm);
 	} else if (wl->container_id[0] && !t->environ_pid) {
-		t->in_image = fd_in_image(fs, ns, fd);
+		t->in_image = fd_in_image(fs, ns, fd, t->path);
 	}
 	while (fd >= 0 && done < fs->file_cap &&
 	       (n = pread(fd, buf, sizeof(buf) < fs->file_cap - done ? sizeof(buf)

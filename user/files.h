@@ -57,5 +57,8 @@ void cw_path_join(const char *dir, const char *rel, char *out, size_t outlen);
 bool cw_path_in_image(const char *mountinfo, const char *path);
 /* Is mount id mnt_id the container's root overlay in the mount table mountinfo? */
 bool cw_mount_is_image_root(const char *mountinfo, long mnt_id);
+/* Is path in one of overlay mount mnt_id's lower layers: 1 yes, 0 no, -1 cannot tell (a
+ * layer not visible from here, or no lowerdir option). */
+int cw_overlay_lower_has(const char *mountinfo, long mnt_id, const char *path);
 
 #endif

@@ -369,36 +369,51 @@ def test_untracked_reads_not_captured_and_write_only_ignored():
 
 
 def test_hardcoded_file_in_image():
-    """A credential file read from the container's image layer (its root is an overlay) is
-    credential-hardcoded; the same read from a mounted volume is not."""
+    """A credential file read from the container's image (a lower layer of its root overlay)
+    is credential-hardcoded; the same read from a mounted volume, or from a file written at
+    run time into the container's writable layer (a token cache), is not."""
     env = Env()
     try:
         pod = env.pod("img")
         agent = env.start("-v", "--events")
-        token = github_token()
-        vol_token = github_token()
-        # The pod's root: an overlay whose upper layer holds /app/.env, the way an image
-        # with a baked-in .env looks; /srv/vol is a tmpfs volume mounted into it.
-        script = ("set -e; r=$0; mount -t tmpfs cw $r; mkdir -p $r/u/app $r/w $r/m; "
-                  "IFS= read -r t; IFS= read -r v; printf 'GITHUB_TOKEN=%s\\n' \"$t\" > $r/u/app/.env; "
-                  "mount -t overlay overlay -o lowerdir=/,upperdir=$r/u,workdir=$r/w $r/m; "
-                  "mkdir -p $r/m/srv/vol; mount -t tmpfs vol $r/m/srv/vol; "
-                  "printf 'GITHUB_TOKEN=%s\\n' \"$v\" > $r/m/srv/vol/.env; "
-                  "exec chroot $r/m python3 -c \"import time\n"
-                  "for p in ('/app/.env', '/srv/vol/.env'):\n"
-                  "    f = open(p); f.read(); time.sleep(0.5); f.close()\n\"")
+        token, vol_token, run_token = github_token(), github_token(), github_token()
         root = os.path.join(env.dir, "root")
-        os.makedirs(root)
-        pod.run(["unshare", "-m", "sh", "-c", script, root], stdin=token + "\n" + vol_token + "\n")
+        os.makedirs(os.path.join(root, "img", "app"))
+        for d in ("u", "w", "m"):
+            os.makedirs(os.path.join(root, d))
+        with open(os.path.join(root, "img", "app", ".env"), "w") as f:
+            f.write(f"GITHUB_TOKEN={token}\n")
+        # The pod's root: an overlay whose lower layer (the image) holds /app/.env, with the
+        # host's /usr bound in so that python runs; a tmpfs volume at /srv/vol; and
+        # /cache/.env written at run time (into the upper layer).
+        script = ("set -e; r=$0; "
+                  "mount -t overlay overlay -o lowerdir=$r/img,upperdir=$r/u,workdir=$r/w $r/m; "
+                  "mkdir -p $r/m/usr $r/m/srv/vol $r/m/cache; mount --bind /usr $r/m/usr; "
+                  "for l in bin lib lib64 sbin; do ln -s usr/$l $r/m/$l; done; "
+                  "mount -t tmpfs vol $r/m/srv/vol; "
+                  "IFS= read -r v; IFS= read -r c; "
+                  "printf 'GITHUB_TOKEN=%s\\n' \"$v\" > $r/m/srv/vol/.env; "
+                  "printf 'GITHUB_TOKEN=%s\\n' \"$c\" > $r/m/cache/.env; "
+                  "exec chroot $r/m /usr/bin/python3 -c \"import time\n"
+                  "for p in ('/app/.env', '/srv/vol/.env', '/cache/.env'):\n"
+                  "    f = open(p); f.read(); time.sleep(0.3); f.close()\n\"")
+        subprocess.run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', pod.cgroup,
+                        "unshare", "-m", "sh", "-c", script, root],
+                       input=(vol_token + "\n" + run_token + "\n").encode(), check=True,
+                       timeout=30)
         hits = wait_own(agent, token, "credential-hardcoded")
         assert len(hits) == 1, agent.stderr()[-2000:]
         h = hits[0]
         assert h["file"]["path"] == "/app/.env"
         assert h["orchestrator"]["resource"]["name"] == pod.name
+        assert wait_own(agent, vol_token, "credential-read")
+        assert wait_own(agent, run_token, "credential-read")
         time.sleep(1.0)
         assert not own(agent, vol_token, "credential-hardcoded"), "a volume is not the image"
+        assert not own(agent, run_token, "credential-hardcoded"), \
+            "a file written at run time is not the image"
         agent.stop()
-        agent.assert_no_plaintext(token, vol_token)
+        agent.assert_no_plaintext(token, vol_token, run_token)
     finally:
         env.close()
 
