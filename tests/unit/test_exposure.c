@@ -389,3 +389,32 @@ TEST(files_exec_forgets_close_on_exec_files)
 	cw_files_free(&fs);
 	xfx_teardown(&x);
 }
+
+TEST(files_overlay_lower_layers)
+{
+	char dir[256], p[400], mi[2048];
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(p, sizeof(p), "%s/l1", dir);
+	REQUIRE(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/l1/app", dir);
+	REQUIRE(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/l1/app/.env", dir);
+	REQUIRE(tu_write_file(p, "x", 1, 0600) == 0);
+	snprintf(p, sizeof(p), "%s/l2", dir);
+	REQUIRE(mkdir(p, 0755) == 0);
+	snprintf(mi, sizeof(mi),
+		 "7 1 0:1 / /proc rw - proc proc rw\n"
+		 "1020 900 0:120 / / rw - overlay overlay rw,lowerdir=%s/l2:%s/l1,upperdir=%s/u,"
+		 "workdir=%s/w\n"
+		 "1021 900 0:121 / / rw - overlay overlay rw,lowerdir=%s/gone:%s/l1,upperdir=x\n"
+		 "1022 900 0:122 / / rw - tmpfs tmpfs rw\n", dir, dir, dir, dir, dir, dir);
+	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1020, "/app/.env"), 1);
+	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1020, "/cache/.env"), 0);
+	/* a layer not visible from here: cannot tell, unless another has it */
+	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1021, "/cache/.env"), -1);
+	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1021, "/app/.env"), 1);
+	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1022, "/app/.env"), -1);
+	CHECK_EQ_INT(cw_overlay_lower_has(mi, 999, "/app/.env"), -1);
+	tu_rmtree(dir);
+}
