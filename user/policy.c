@@ -37,6 +37,7 @@
 #include <yaml.h>
 
 #include "policy.h"
+#include "yamlread.h"
 
 #define POLICY_MAX_BYTES (16u << 20)	/* a policy file larger than this is a mistake */
 #define PATH_NORM_MAX 4096
@@ -472,72 +473,25 @@ struct ref {
 };
 
 struct loader {
-	yaml_parser_t p;
-	yaml_event_t ev;
-	bool have_ev;
-	const char *file;
-	char *err;
-	size_t errlen;
+	struct cw_yaml y;
 	struct ref *refs;	/* checked once every workload is known */
 	size_t nrefs;
 };
 
 typedef int (*check_fn)(struct loader *l, const char *field, const char *v);
 
-static int fail(struct loader *l, size_t line0, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct loader *l, size_t line0, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%zu: %s", l->file, line0 + 1, msg);
-	return -EINVAL;
-}
-
-static int next(struct loader *l)
-{
-	if (l->have_ev)
-		yaml_event_delete(&l->ev);
-	l->have_ev = false;
-	if (!yaml_parser_parse(&l->p, &l->ev)) {
-		const char *ctx = l->p.context ? l->p.context : "";
-		/* An unclosed quote or flow list: the context mark is where it opened, the line
-		 * to fix; otherwise the problem mark is. */
-		bool opened = strstr(ctx, "quoted") || strstr(ctx, "flow");
-		/* an unquoted glob starting with '*' reads as an alias */
-		bool alias = strstr(ctx, "alias");
-
-		return fail(l, opened ? l->p.context_mark.line : l->p.problem_mark.line,
-			    "YAML syntax error: %s%s%s%s", l->p.problem ? l->p.problem : "unknown",
-			    *ctx ? " " : "", ctx,
-			    alias ? " (quote globs that start with '*')" : "");
-	}
-	l->have_ev = true;
-	return 0;
-}
-
-static size_t line_of(struct loader *l)
-{
-	return l->ev.start_mark.line;
-}
-
-static const char *scalar(struct loader *l)
-{
-	return (const char *)l->ev.data.scalar.value;
-}
+#define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
+#define next(l) cw_yaml_next(&(l)->y)
+#define line_of(l) cw_yaml_line(&(l)->y)
+#define scalar(l) cw_yaml_scalar(&(l)->y)
 
 /* An empty value: "key:" with nothing, "~" or "null", unquoted. */
 static bool is_null(struct loader *l)
 {
 	const char *v;
 
-	if (l->ev.type != YAML_SCALAR_EVENT || l->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    l->ev.data.scalar.tag)
+	if (l->y.ev.type != YAML_SCALAR_EVENT || l->y.ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    l->y.ev.data.scalar.tag)
 		return false;
 	v = scalar(l);
 	return (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
@@ -549,13 +503,13 @@ static int want_string_event(struct loader *l, const char *field, const char *wh
 {
 	const char *tag;
 
-	if (l->ev.type == YAML_ALIAS_EVENT)
+	if (l->y.ev.type == YAML_ALIAS_EVENT)
 		return fail(l, line_of(l), "field '%s': '*%s' is a YAML alias, which a policy "
 			    "does not take: quote globs that start with '*'", field,
-			    (const char *)l->ev.data.alias.anchor);
-	if (l->ev.type != YAML_SCALAR_EVENT)
+			    (const char *)l->y.ev.data.alias.anchor);
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
 		return fail(l, line_of(l), "field '%s' must be %s", field, what);
-	tag = (const char *)l->ev.data.scalar.tag;
+	tag = (const char *)l->y.ev.data.scalar.tag;
 	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18))
 		return fail(l, line_of(l), "field '%s': '%s%s%s' reads as a YAML tag: quote "
 			    "values that start with '!'", field, tag, *scalar(l) ? " " : "",
@@ -587,16 +541,16 @@ static int want_strv(struct loader *l, const char *field, struct cw_strv *out, c
 
 	if (ret)
 		return ret;
-	list = l->ev.type == YAML_SEQUENCE_START_EVENT;
-	if (!list && l->ev.type != YAML_SCALAR_EVENT && l->ev.type != YAML_ALIAS_EVENT)
+	list = l->y.ev.type == YAML_SEQUENCE_START_EVENT;
+	if (!list && l->y.ev.type != YAML_SCALAR_EVENT && l->y.ev.type != YAML_ALIAS_EVENT)
 		return fail(l, line_of(l), "field '%s' must be a list of strings", field);
-	if (!list && l->ev.type == YAML_SCALAR_EVENT && is_null(l))
+	if (!list && l->y.ev.type == YAML_SCALAR_EVENT && is_null(l))
 		return 0;
 	for (;;) {
 		if (list) {
 			if ((ret = next(l)))
 				return ret;
-			if (l->ev.type == YAML_SEQUENCE_END_EVENT)
+			if (l->y.ev.type == YAML_SEQUENCE_END_EVENT)
 				return 0;
 		}
 		if ((ret = want_string_event(l, field, "a list of strings")))
@@ -619,7 +573,7 @@ static int want_uint(struct loader *l, const char *field, unsigned long long lo,
 
 	if (ret)
 		return ret;
-	if (l->ev.type != YAML_SCALAR_EVENT)
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
 		return fail(l, line_of(l), "field '%s' must be a number", field);
 	v = scalar(l);
 	if (!*v || strspn(v, "0123456789") != strlen(v))
@@ -721,7 +675,7 @@ struct keys {
 /* The current event should be a key of a mapping: copy it to key, or fail. */
 static int take_key(struct loader *l, struct keys *k, char *key, size_t keylen)
 {
-	if (l->ev.type != YAML_SCALAR_EVENT)
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
 		return fail(l, line_of(l), "expected a field name");
 	snprintf(key, keylen, "%s", scalar(l));
 	for (size_t i = 0; i < k->n; i++)
@@ -784,7 +738,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 	for (;;) {
 		if ((ret = next(l)))
 			return ret;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if ((ret = take_key(l, &k, key, sizeof(key))))
 			return ret;
@@ -820,7 +774,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 		return fail(l, start, "workload has no 'name'");
 	if ((prev = find_workload(pol, w->name)))
 		return fail(l, start, "duplicate workload name '%s' (first defined at %s:%d)",
-			    w->name, l->file, prev->line);
+			    w->name, l->y.file, prev->line);
 	if (!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
 	    !w->executable && !w->unit && w->uid < 0)
 		return fail(l, start, "workload '%s' has no selector (give namespace, pod, "
@@ -839,7 +793,7 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 	for (;;) {
 		if ((ret = next(l)))
 			return ret;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if ((ret = take_key(l, &k, key, sizeof(key))))
 			return ret;
@@ -884,7 +838,7 @@ static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 	for (;;) {
 		if ((ret = next(l)))
 			return ret;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if ((ret = take_key(l, &k, key, sizeof(key))))
 			return ret;
@@ -929,12 +883,12 @@ static int parse_thresholds(struct loader *l, struct cw_policy *pol)
 		return ret;
 	if (is_null(l))
 		return 0;
-	if (l->ev.type != YAML_MAPPING_START_EVENT)
+	if (l->y.ev.type != YAML_MAPPING_START_EVENT)
 		return fail(l, line_of(l), "'thresholds' must be a mapping");
 	for (;;) {
 		if ((ret = next(l)))
 			return ret;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			return 0;
 		if ((ret = take_key(l, &k, key, sizeof(key))))
 			return ret;
@@ -1013,10 +967,10 @@ static int parse_entries(struct loader *l, struct cw_policy *pol, const char *fi
 
 	if (ret || is_null(l))
 		return ret;
-	if (l->ev.type != YAML_SEQUENCE_START_EVENT)
+	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
 		return fail(l, line_of(l), "'%s' must be a list of %s", field, what);
-	while (!(ret = next(l)) && l->ev.type != YAML_SEQUENCE_END_EVENT) {
-		if (l->ev.type != YAML_MAPPING_START_EVENT)
+	while (!(ret = next(l)) && l->y.ev.type != YAML_SEQUENCE_END_EVENT) {
+		if (l->y.ev.type != YAML_MAPPING_START_EVENT)
 			return fail(l, line_of(l), "each entry of '%s' must be a mapping", field);
 		if ((ret = add(l, pol)))
 			return ret;
@@ -1060,7 +1014,7 @@ static int parse_top(struct loader *l, struct cw_policy *pol)
 	for (;;) {
 		if ((ret = next(l)))
 			return ret;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if ((ret = take_key(l, &k, key, sizeof(key))))
 			return ret;
@@ -1099,7 +1053,7 @@ static int parse_doc(struct loader *l, struct cw_policy *pol)
 	int ret;
 
 	while (!(ret = next(l))) {
-		switch (l->ev.type) {
+		switch (l->y.ev.type) {
 		case YAML_STREAM_START_EVENT:
 		case YAML_DOCUMENT_START_EVENT:
 		case YAML_DOCUMENT_END_EVENT:
@@ -1150,23 +1104,25 @@ static int syntax_pass(struct loader *l, const char *buf, size_t len)
 {
 	int ret;
 
-	if (!yaml_parser_initialize(&l->p))
+	if (!yaml_parser_initialize(&l->y.p))
 		return -ENOMEM;
-	yaml_parser_set_input_string(&l->p, (const unsigned char *)buf, len);
+	yaml_parser_set_input_string(&l->y.p, (const unsigned char *)buf, len);
 	do {
 		ret = next(l);
-	} while (!ret && l->ev.type != YAML_STREAM_END_EVENT);
-	if (l->have_ev)
-		yaml_event_delete(&l->ev);
-	l->have_ev = false;
-	yaml_parser_delete(&l->p);
+	} while (!ret && l->y.ev.type != YAML_STREAM_END_EVENT);
+	if (l->y.have_ev)
+		yaml_event_delete(&l->y.ev);
+	l->y.have_ev = false;
+	yaml_parser_delete(&l->y.p);
 	return ret;
 }
 
 int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, size_t len,
 		       char *err, size_t errlen)
 {
-	struct loader l = { .file = file, .err = err, .errlen = errlen };
+	/* an unquoted glob starting with '*' reads as an alias */
+	struct loader l = { .y = { .file = file, .err = err, .errlen = errlen,
+				   .syntax_hint = " (quote globs that start with '*')" } };
 	struct cw_policy tmp = {
 		.long_lived_days = 30,
 		.jwt_max_lifetime = 24 * 3600,
@@ -1179,14 +1135,14 @@ int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, s
 	ret = syntax_pass(&l, buf, len);
 	if (!ret && !(tmp.file = strdup(file)))
 		ret = -ENOMEM;
-	if (!ret && !yaml_parser_initialize(&l.p))
+	if (!ret && !yaml_parser_initialize(&l.y.p))
 		ret = -ENOMEM;
 	if (!ret) {
-		yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
+		yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
 		ret = parse_doc(&l, &tmp);
-		if (l.have_ev)
-			yaml_event_delete(&l.ev);
-		yaml_parser_delete(&l.p);
+		if (l.y.have_ev)
+			yaml_event_delete(&l.y.ev);
+		yaml_parser_delete(&l.y.p);
 	}
 	for (size_t i = 0; i < l.nrefs; i++)
 		free(l.refs[i].name);

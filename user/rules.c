@@ -17,62 +17,17 @@
 
 #include "grow.h"
 #include "rules.h"
+#include "yamlread.h"
 #include "validate.h"
 
 struct loader {
-	yaml_parser_t p;
-	yaml_event_t ev;
-	bool have_ev;
-	const char *file;
-	char *err;
-	size_t errlen;
+	struct cw_yaml y;
 };
 
-static int fail(struct loader *l, size_t line0, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct loader *l, size_t line0, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%zu: %s", l->file, line0 + 1, msg);
-	return -EINVAL;
-}
-
-static int next(struct loader *l)
-{
-	if (l->have_ev)
-		yaml_event_delete(&l->ev);
-	l->have_ev = false;
-	if (!yaml_parser_parse(&l->p, &l->ev)) {
-		const char *ctx = l->p.context ? l->p.context : "";
-
-		/* An unclosed quote or flow list ("while scanning a quoted scalar"): the context
-		 * mark is where it opened, the line to fix; the problem mark is often the end of
-		 * the file. Otherwise the problem mark is the line. */
-		bool opened = strstr(ctx, "quoted") || strstr(ctx, "flow");
-
-		return fail(l, opened ? l->p.context_mark.line : l->p.problem_mark.line,
-			    "YAML syntax error: %s%s%s", l->p.problem ? l->p.problem : "unknown",
-			    *ctx ? " " : "", ctx);
-	}
-	l->have_ev = true;
-	return 0;
-}
-
-static size_t line_of(struct loader *l)
-{
-	return l->ev.start_mark.line;
-}
-
-static const char *scalar(struct loader *l)
-{
-	return (const char *)l->ev.data.scalar.value;
-}
+#define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
+#define next(l) cw_yaml_next(&(l)->y)
+#define line_of(l) cw_yaml_line(&(l)->y)
+#define scalar(l) cw_yaml_scalar(&(l)->y)
 
 static void strv_free(struct cw_strv *s)
 {
@@ -104,7 +59,7 @@ static int want_scalar(struct loader *l, const char *field, char **out)
 
 	if (ret)
 		return ret;
-	if (l->ev.type != YAML_SCALAR_EVENT)
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
 		return fail(l, line_of(l), "field '%s' must be a string", field);
 	if (*out)
 		return fail(l, line_of(l), "field '%s' given twice", field);
@@ -122,22 +77,22 @@ static int want_strv(struct loader *l, const char *field, struct cw_strv *out)
 		return ret;
 	if (out->n)
 		return fail(l, line_of(l), "field '%s' given twice", field);
-	if (l->ev.type == YAML_SCALAR_EVENT) {
+	if (l->y.ev.type == YAML_SCALAR_EVENT) {
 		out->v = calloc(1, sizeof(char *));
 		if (!out->v || !(out->v[0] = strdup(scalar(l))))
 			return -ENOMEM;
 		out->n = 1;
 		return 0;
 	}
-	if (l->ev.type != YAML_SEQUENCE_START_EVENT)
+	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
 		return fail(l, line_of(l), "field '%s' must be a list of strings", field);
 	for (;;) {
 		ret = next(l);
 		if (ret)
 			return ret;
-		if (l->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (l->y.ev.type == YAML_SEQUENCE_END_EVENT)
 			return 0;
-		if (l->ev.type != YAML_SCALAR_EVENT)
+		if (l->y.ev.type != YAML_SCALAR_EVENT)
 			return fail(l, line_of(l), "field '%s' must be a list of strings", field);
 		nv = realloc(out->v, (out->n + 1) * sizeof(char *));
 		if (!nv)
@@ -156,7 +111,7 @@ static int want_number(struct loader *l, const char *field, double lo, double hi
 
 	if (ret)
 		return ret;
-	if (l->ev.type != YAML_SCALAR_EVENT)
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
 		return fail(l, line_of(l), "field '%s' must be a number", field);
 	errno = 0;
 	*out = strtod(scalar(l), &end);
@@ -188,15 +143,15 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 
 	r->priority = CW_RULE_DEFAULT_PRIORITY;
 	r->line = (int)start + 1;
-	if (!(r->file = strdup(l->file)))
+	if (!(r->file = strdup(l->y.file)))
 		return -ENOMEM;
 	for (;;) {
 		ret = next(l);
 		if (ret)
 			return ret;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if (l->ev.type != YAML_SCALAR_EVENT)
+		if (l->y.ev.type != YAML_SCALAR_EVENT)
 			return fail(l, line_of(l), "expected a field name");
 		snprintf(key, sizeof(key), "%s", scalar(l));
 		kline = line_of(l);
@@ -312,7 +267,7 @@ static int parse_doc(struct loader *l, struct cw_ruleset *rs)
 	int ret;
 
 	while (!(ret = next(l))) {
-		switch (l->ev.type) {
+		switch (l->y.ev.type) {
 		case YAML_STREAM_START_EVENT:
 		case YAML_DOCUMENT_START_EVENT:
 		case YAML_DOCUMENT_END_EVENT:
@@ -327,19 +282,19 @@ static int parse_doc(struct loader *l, struct cw_ruleset *rs)
 			return fail(l, line_of(l), "expected a mapping with a 'rules:' list");
 		}
 		/* Top-level mapping: only "rules". */
-		while (!(ret = next(l)) && l->ev.type != YAML_MAPPING_END_EVENT) {
-			if (l->ev.type != YAML_SCALAR_EVENT || strcmp(scalar(l), "rules"))
+		while (!(ret = next(l)) && l->y.ev.type != YAML_MAPPING_END_EVENT) {
+			if (l->y.ev.type != YAML_SCALAR_EVENT || strcmp(scalar(l), "rules"))
 				return fail(l, line_of(l), "unknown top-level field '%s'",
-					    l->ev.type == YAML_SCALAR_EVENT ? scalar(l) : "?");
+					    l->y.ev.type == YAML_SCALAR_EVENT ? scalar(l) : "?");
 			seen_rules = true;
 			if ((ret = next(l)))
 				return ret;
-			if (l->ev.type != YAML_SEQUENCE_START_EVENT)
+			if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
 				return fail(l, line_of(l), "'rules' must be a list of rules");
-			while (!(ret = next(l)) && l->ev.type != YAML_SEQUENCE_END_EVENT) {
+			while (!(ret = next(l)) && l->y.ev.type != YAML_SEQUENCE_END_EVENT) {
 				struct cw_rule r = { 0 };
 
-				if (l->ev.type != YAML_MAPPING_START_EVENT)
+				if (l->y.ev.type != YAML_MAPPING_START_EVENT)
 					return fail(l, line_of(l), "each rule must be a mapping");
 				ret = parse_rule(l, rs, &r);
 				if (!ret)
@@ -361,36 +316,36 @@ static int parse_doc(struct loader *l, struct cw_ruleset *rs)
 int cw_rules_load_buf(struct cw_ruleset *rs, const char *file, const char *buf, size_t len,
 		      char *err, size_t errlen)
 {
-	struct loader l = { .file = file, .err = err, .errlen = errlen };
+	struct loader l = { .y = { .file = file, .err = err, .errlen = errlen } };
 	size_t first = rs->n;
 	int ret;
 
-	if (!yaml_parser_initialize(&l.p)) {
+	if (!yaml_parser_initialize(&l.y.p)) {
 		snprintf(err, errlen, "%s: cannot initialize YAML parser", file);
 		return -ENOMEM;
 	}
 	/* Syntax first: a YAML error is the problem to report even where it makes an earlier
 	 * rule look incomplete (a mis-indented field ends the rule's mapping early). */
-	yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
+	yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
 	do {
 		ret = next(&l);
-	} while (!ret && l.ev.type != YAML_STREAM_END_EVENT);
-	if (l.have_ev)
-		yaml_event_delete(&l.ev);
-	l.have_ev = false;
-	yaml_parser_delete(&l.p);
-	if (!ret && !yaml_parser_initialize(&l.p))
+	} while (!ret && l.y.ev.type != YAML_STREAM_END_EVENT);
+	if (l.y.have_ev)
+		yaml_event_delete(&l.y.ev);
+	l.y.have_ev = false;
+	yaml_parser_delete(&l.y.p);
+	if (!ret && !yaml_parser_initialize(&l.y.p))
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "%s: out of memory", file);
 		return ret;
 	}
-	yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
+	yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
 	ret = parse_doc(&l, rs);
-	if (l.have_ev)
-		yaml_event_delete(&l.ev);
-	yaml_parser_delete(&l.p);
+	if (l.y.have_ev)
+		yaml_event_delete(&l.y.ev);
+	yaml_parser_delete(&l.y.p);
 	if (ret) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "%s: out of memory", file);
