@@ -166,34 +166,6 @@ static bool loading(const struct cw_prov_origin *o)
 	return o->source != CW_PROV_ARGV;
 }
 
-static bool any_origin(const struct cw_prov_origin *o)
-{
-	(void)o;
-	return true;
-}
-
-/* Is origin i one pred accepts, and the first such of its workload? (Distinct workloads.) */
-static bool first_of_workload(const struct cw_prov_cred *c, size_t i,
-			      bool (*pred)(const struct cw_prov_origin *))
-{
-	if (!pred(&c->origins[i]))
-		return false;
-	for (size_t k = 0; k < i; k++)
-		if (pred(&c->origins[k]) && !strcmp(c->origins[k].workload, c->origins[i].workload))
-			return false;
-	return true;
-}
-
-static size_t count_workloads(const struct cw_prov_cred *c,
-			      bool (*pred)(const struct cw_prov_origin *))
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->norigins; i++)
-		n += first_of_workload(c, i, pred);
-	return n;
-}
-
 /* How many owners by load, and the first of them (the origin workload). */
 static size_t owners_by_load(const struct cw_prov_cred *c, const char **first)
 {
@@ -201,7 +173,7 @@ static size_t owners_by_load(const struct cw_prov_cred *c, const char **first)
 	for (size_t i = 0; i < c->norigins && !*first; i++)
 		if (owning(&c->origins[i]))
 			*first = c->origins[i].workload;
-	return count_workloads(c, owning);
+	return cw_prov_count_workloads(c, owning);
 }
 
 static struct cw_prov_cred *touch(struct cw_exposure *x, const struct cw_match *m,
@@ -246,7 +218,7 @@ static int load_alert(struct cw_exposure *x, const struct cw_match *m, const cha
 		cw_json_key(j, "loaded_by");
 		cw_json_arr_begin(j);
 		for (size_t i = 0; i < c->norigins; i++)
-			if (first_of_workload(c, i, any_origin))
+			if (cw_prov_first_of_workload(c, i, NULL))
 				cw_json_str(j, c->origins[i].workload);
 		cw_json_arr_end(j);
 		cw_json_kint(j, "first_seen_days",
@@ -350,7 +322,7 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 			return ret;
 	}
 	if (new_loader) {
-		if (count_workloads(c, loading) >= 2) {
+		if (cw_prov_count_workloads(c, loading) >= 2) {
 			x->shared_alerts++;
 			ret = load_alert(x, m, fp_hex, a, l, key, "credential-shared",
 					 CW_NHI_REUSE,
@@ -465,7 +437,7 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
 		}
 	} else if (c) {
 		for (size_t i = 0; i < c->norigins; i++)
-			if (first_of_workload(c, i, owning))
+			if (cw_prov_first_of_workload(c, i, owning))
 				cw_json_str(j, c->origins[i].workload);
 	}
 	cw_json_arr_end(j);

@@ -48,14 +48,6 @@ static int64_t age_days(const struct cw_prov_cred *c, int64_t now)
 	return now > c->first_seen ? (now - c->first_seen) / SEC_PER_DAY : 0;
 }
 
-static bool first_of_workload(const struct cw_prov_cred *c, size_t i)
-{
-	for (size_t k = 0; k < i; k++)
-		if (!strcmp(c->origins[k].workload, c->origins[i].workload))
-			return false;
-	return true;
-}
-
 /* Most recently seen first; equal times keep the store's recency order. */
 struct ranked {
 	const struct cw_prov_cred *c;
@@ -130,7 +122,7 @@ static void cred_json(struct cw_json *j, const struct cw_prov_cred *c, int64_t n
 	cw_json_key(j, "loaders");
 	cw_json_arr_begin(j);
 	for (size_t i = 0; i < c->norigins; i++)
-		if (first_of_workload(c, i))
+		if (cw_prov_first_of_workload(c, i, NULL))
 			cw_json_str(j, c->origins[i].workload);
 	cw_json_arr_end(j);
 
@@ -318,7 +310,7 @@ static int fill_row(struct row *r, const struct cw_prov_cred *c, int64_t now)
 			break;
 		case 4:
 			for (i = 0; i < c->norigins; i++) {
-				if (!first_of_workload(c, i))
+				if (!cw_prov_first_of_workload(c, i, NULL))
 					continue;
 				sb_sep(&b);
 				sb_printf(&b, "%s", c->origins[i].workload[0] ?

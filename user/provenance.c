@@ -242,17 +242,31 @@ bool cw_prov_is_loader(const struct cw_prov_cred *c, const char *workload)
 	return is_loader(c, wl);
 }
 
+bool cw_prov_first_of_workload(const struct cw_prov_cred *c, size_t i,
+			       bool (*pred)(const struct cw_prov_origin *))
+{
+	if (pred && !pred(&c->origins[i]))
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if ((!pred || pred(&c->origins[k])) &&
+		    !strcmp(c->origins[k].workload, c->origins[i].workload))
+			return false;
+	return true;
+}
+
+size_t cw_prov_count_workloads(const struct cw_prov_cred *c,
+			       bool (*pred)(const struct cw_prov_origin *))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->norigins; i++)
+		n += cw_prov_first_of_workload(c, i, pred);
+	return n;
+}
+
 size_t cw_prov_loaders(const struct cw_prov_cred *c)
 {
-	size_t n = 0, i, k;
-
-	for (i = 0; i < c->norigins; i++) {
-		for (k = 0; k < i; k++)
-			if (!strcmp(c->origins[k].workload, c->origins[i].workload))
-				break;
-		n += k == i;
-	}
-	return n;
+	return cw_prov_count_workloads(c, NULL);
 }
 
 static void count_up(uint64_t *n)

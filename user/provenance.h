@@ -102,6 +102,14 @@ void cw_prov_add_use(struct cw_provenance *p, struct cw_prov_cred *c, const char
 bool cw_prov_is_loader(const struct cw_prov_cred *c, const char *workload);
 /* How many distinct workloads loaded it. */
 size_t cw_prov_loaders(const struct cw_prov_cred *c);
+/*
+ * Is origin i one pred accepts (NULL: any), and the first such of its workload? Walking the
+ * origins with it visits each workload once; count_workloads counts them.
+ */
+bool cw_prov_first_of_workload(const struct cw_prov_cred *c, size_t i,
+			       bool (*pred)(const struct cw_prov_origin *));
+size_t cw_prov_count_workloads(const struct cw_prov_cred *c,
+			       bool (*pred)(const struct cw_prov_origin *));
 
 /* Write the store (when it has a path) atomically, mode 0600; clears dirty. */
 int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen);
