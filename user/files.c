@@ -204,45 +204,6 @@ static char *read_mountinfo(struct cw_files *fs, uint32_t pid)
 	return buf;
 }
 
-/*
- * In the image: on the container's root overlay. Judged by the mount that covers the open
- * file's real path (symlinks such as /var/run -> /run resolved, as the process sees it) while
- * the process still holds it, else the path as it was named. (Not by st_dev: an overlay
- * reports its layers' devices for files.)
- */
-static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char *path)
-{
-	char name[64], real[PATH_MAX], *buf = read_mountinfo(fs, pid);
-	bool res;
-	ssize_t n;
-
-	if (!buf)
-		return false;
-	snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, pid, fd);
-	n = readlink(name, real, sizeof(real) - 1);
-	if (n > 0 && real[0] == '/') {
-		char root[PATH_MAX];
-		ssize_t rn;
-		size_t rl;
-
-		real[n] = '\0';
-		path = real;
-		/* A chrooted process's fd reads from our root: take its own root off. (A
-		 * container in its own mount namespace shows its own paths already.) */
-		snprintf(name, sizeof(name), "%s/%u/root", fs->proc, pid);
-		rn = readlink(name, root, sizeof(root) - 1);
-		if (rn > 1 && root[0] == '/') {
-			root[rn] = '\0';
-			rl = (size_t)rn;
-			if (!strncmp(real, root, rl) && real[rl] == '/')
-				path = real + rl;
-		}
-	}
-	res = cw_path_in_image(buf, path);
-	free(buf);
-	return res;
-}
-
 /* The mount id of one of our fds (/proc/self/fdinfo), or -1. */
 static long fd_mnt_id(int fd)
 {
@@ -474,6 +435,28 @@ static int dup_process_fd(uint32_t pid, uint32_t fd)
 		dfd = -1;
 	}
 	return dfd;
+}
+
+/*
+ * In the image (--capture-reads, where the agent reads nothing itself): judged like a file the
+ * agent reads, by the mount id of the very file the process opened, while it holds it; else by
+ * the mount that covers the path as it was named.
+ */
+static bool in_image(struct cw_files *fs, uint32_t pid, uint32_t fd, const char *path)
+{
+	int dfd = dup_process_fd(pid, fd);
+	char *buf;
+	bool res;
+
+	if (dfd >= 0) {
+		res = fd_in_image(fs, pid, dfd, path);
+		close(dfd);
+		return res;
+	}
+	buf = read_mountinfo(fs, pid);
+	res = buf && cw_path_in_image(buf, path);
+	free(buf);
+	return res;
 }
 
 /* The pid of a live process in the same cgroup as the (maybe gone) opener, or 0. */

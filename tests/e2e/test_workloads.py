@@ -371,11 +371,17 @@ def test_untracked_reads_not_captured_and_write_only_ignored():
 def test_hardcoded_file_in_image():
     """A credential file read from the container's image (a lower layer of its root overlay)
     is credential-hardcoded; the same read from a mounted volume, or from a file written at
-    run time into the container's writable layer (a token cache), is not."""
+    run time into the container's writable layer (a token cache), is not. The same whether
+    the agent reads the file or the kernel copies the reads."""
+    for mode in ((), ("--capture-reads",)):
+        _hardcoded(mode)
+
+
+def _hardcoded(mode):
     env = Env()
     try:
         pod = env.pod("img")
-        agent = env.start("-v", "--events")
+        agent = env.start("-v", "--events", *mode)
         token, vol_token, run_token = github_token(), github_token(), github_token()
         root = os.path.join(env.dir, "root")
         os.makedirs(os.path.join(root, "img", "app"))
