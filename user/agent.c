@@ -606,10 +606,12 @@ static int run(const struct run_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, TLS probes on %zu files, "
+	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, TLS probes on %zu files "
+	       "(%llu on an emulated instruction past the entry), "
 	       "file capture %s (%zu watch patterns, %zu prefilter entries), policy %s, "
 	       "provenance %s (%zu credentials), fingerprint key %s", rs.n,
 	       o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
+	       (unsigned long long)a.tls.moved,
 	       o->no_files ? "off" : o->capture_reads ? "on, reads copied in the kernel" :
 	       "on, files read on open", a.policy.watch.n, a.watch_entries, a.policy.file,
 	       a.prov.path ? a.prov.path : "in memory", a.prov.n, key.path);

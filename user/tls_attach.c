@@ -25,6 +25,7 @@
 #include "credwatch.skel.h"
 #include "grow.h"
 #include "log.h"
+#include "probepoint.h"
 #include "tls_attach.h"
 
 #define LINKS_PER_TARGET 8
@@ -112,10 +113,11 @@ static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
 
 /*
  * Where Go's own function table (.gopclntab, Go 1.18+ layout) says `name` starts, as a file
- * offset; 0 when it is not there. This is what finds crypto/tls in stripped Go binaries,
- * which have no .symtab. Every offset read from the table is checked against its size.
+ * offset (its address in *vaddr, its length in *fsize: up to the next function); 0 when it is
+ * not there. This is what finds crypto/tls in stripped Go binaries, which have no .symtab.
+ * Every offset read from the table is checked against its size.
  */
-static uint64_t gopclntab_offset(Elf *elf, const char *name)
+static uint64_t gopclntab_offset(Elf *elf, const char *name, uint64_t *vaddr, uint64_t *fsize)
 {
 	size_t shstrndx, nlen = strlen(name);
 	Elf_Scn *scn = NULL;
@@ -159,26 +161,63 @@ static uint64_t gopclntab_offset(Elf *elf, const char *name)
 		noff = names + (uint64_t)(int64_t)(int32_t)get_u32(p + func + 4);
 		if (noff + nlen + 1 > size)
 			continue;
-		if (!memcmp(p + noff, name, nlen + 1))
+		if (!memcmp(p + noff, name, nlen + 1)) {
+			*vaddr = text + entry;
+			*fsize = 0;
+			if (i + 1 < nfunc && get_u32(p + functab + 8 * (i + 1)) > entry)
+				*fsize = get_u32(p + functab + 8 * (i + 1)) - entry;
 			return vaddr_to_offset(elf, text + entry);
+		}
 	}
 	return 0;
 }
 
-/*
- * The entry points an ELF file defines (a bit per index in entry_points). A Go binary without
- * a symbol table gets the offset of its crypto/tls write from .gopclntab in *go_offset.
- */
-static unsigned defined_entry_points(const char *path, uint64_t *go_offset)
+/* Where an ELF file's TLS entry points are. */
+struct entry_locs {
+	unsigned found;			/* a bit per index in entry_points */
+	uint64_t off[N_ENTRY];		/* file offset of the function's first byte */
+	uint64_t probe[N_ENTRY];	/* file offset for an entry-only probe (probepoint.h) */
+};
+
+/* Registers an entry point's probe program reads. */
+static unsigned probe_regs(size_t k)
 {
-	unsigned found = 0;
+	return entry_points[k].src == CW_SRC_GO ? CW_REGS_GO_ARGS3 : CW_REGS_C_ARGS3;
+}
+
+/*
+ * The cheapest place for the entry probe of a function at file offset off (vaddr, size bytes):
+ * its code is read from the file and given to cw_probe_point. Return probes (reads) stay at
+ * the entry, and so does their entry probe: one trap serves both there.
+ */
+static uint64_t probe_offset(int fd, size_t k, uint64_t off, uint64_t vaddr, uint64_t size)
+{
+	uint8_t code[4096];
+	ssize_t n;
+
+	if (entry_points[k].kind != WRITE || !size)
+		return off;
+	if (size > sizeof(code))
+		return off;	/* the whole function is checked for branches into its start */
+	n = pread(fd, code, size, (off_t)off);
+	if (n != (ssize_t)size)
+		return off;
+	return off + cw_probe_point(code, size, vaddr, probe_regs(k));
+}
+
+/*
+ * The entry points an ELF file defines, from .symtab/.dynsym, and for a Go binary without a
+ * symbol table its crypto/tls write from .gopclntab.
+ */
+static void defined_entry_points(const char *path, struct entry_locs *loc)
+{
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	*go_offset = 0;
+	memset(loc, 0, sizeof(*loc));
 	if (fd < 0)
-		return 0;
+		return;
 	elf_version(EV_CURRENT);	/* cheap, and required before any libelf call */
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	while (elf && (scn = elf_nextscn(elf, scn))) {
@@ -196,31 +235,62 @@ static unsigned defined_entry_points(const char *path, uint64_t *go_offset)
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			for (size_t k = 0; name && k < N_ENTRY; k++)
-				if (!strcmp(name, entry_points[k].sym))
-					found |= 1u << k;
+			for (size_t k = 0; name && k < N_ENTRY; k++) {
+				uint64_t off;
+
+				if ((loc->found & (1u << k)) || strcmp(name, entry_points[k].sym))
+					continue;
+				loc->found |= 1u << k;
+				off = vaddr_to_offset(elf, sym.st_value);
+				if (!off)
+					continue;	/* attached by name: libbpf finds it */
+				loc->off[k] = off;
+				loc->probe[k] = probe_offset(fd, k, off, sym.st_value, sym.st_size);
+			}
 		}
 	}
 	for (size_t k = 0; elf && k < N_ENTRY; k++) {
-		if (entry_points[k].src == CW_SRC_GO && !(found & (1u << k)) &&
-		    (*go_offset = gopclntab_offset(elf, entry_points[k].sym)))
-			found |= 1u << k;
+		uint64_t vaddr = 0, size = 0, off;
+
+		if (entry_points[k].src != CW_SRC_GO || (loc->found & (1u << k)))
+			continue;
+		off = gopclntab_offset(elf, entry_points[k].sym, &vaddr, &size);
+		if (off) {
+			loc->found |= 1u << k;
+			loc->off[k] = off;
+			loc->probe[k] = probe_offset(fd, k, off, vaddr, size);
+		}
 	}
 	if (elf)
 		elf_end(elf);
 	close(fd);
-	return found;
 }
 
 unsigned cw_tls_symbols(const char *path)
 {
-	uint64_t go_offset;
-	unsigned eps = defined_entry_points(path, &go_offset), srcs = 0;
+	struct entry_locs loc;
+	unsigned srcs = 0;
 
+	defined_entry_points(path, &loc);
 	for (size_t k = 0; k < N_ENTRY; k++)
-		if (eps & (1u << k))
+		if (loc.found & (1u << k))
 			srcs |= 1u << entry_points[k].src;
 	return srcs;
+}
+
+int cw_tls_probe_offsets(const char *path, const char *sym, uint64_t *entry, uint64_t *probe)
+{
+	struct entry_locs loc;
+
+	defined_entry_points(path, &loc);
+	for (size_t k = 0; k < N_ENTRY; k++) {
+		if (strcmp(sym, entry_points[k].sym) || !(loc.found & (1u << k)) || !loc.off[k])
+			continue;
+		*entry = loc.off[k];
+		*probe = loc.probe[k];
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static size_t file_slot(const struct cw_tls_attach *a, dev_t dev, ino_t ino, bool for_insert)
@@ -314,7 +384,7 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
 	}
 }
 
-/* Attach by symbol name, or at a file offset when the symbol is not in a symbol table. */
+/* Attach at a file offset, or by symbol name when the offset is not known (0). */
 static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path,
 		       size_t k, struct bpf_program *prog, bool retprobe, uint64_t offset)
 {
@@ -352,8 +422,7 @@ static void add_use(struct cw_tls_attach *a, struct cw_tls_target *t, uint32_t p
 static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 {
 	struct cw_tls_target *t;
-	uint64_t go_offset;
-	unsigned eps;
+	struct entry_locs loc;
 	struct stat st;
 
 	if (stat(path, &st) || !S_ISREG(st.st_mode))
@@ -367,8 +436,8 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 	}
 	if (checked_before(a, st.st_dev, st.st_ino))
 		return;
-	eps = defined_entry_points(path, &go_offset);
-	if (!eps)
+	defined_entry_points(path, &loc);
+	if (!loc.found)
 		return;
 	if (a->n >= CW_TLS_TARGETS_MAX) {
 		if (!a->limit_hits++)
@@ -388,14 +457,19 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 	for (size_t k = 0; k < N_ENTRY; k++) {
 		struct bpf_program *entry, *ret;
 
-		if (!(eps & (1u << k)) || (entry_points[k].kind != WRITE && !a->inbound))
+		if (!(loc.found & (1u << k)) || (entry_points[k].kind != WRITE && !a->inbound))
 			continue;
 		entry = entry_prog(a->skel, k, &ret);
 		/* The return probe first: an entry without its return would leak map slots. */
-		if (ret && !attach_one(a, t, path, k, ret, true, 0))
+		if (ret && !attach_one(a, t, path, k, ret, true, loc.off[k]))
 			continue;
-		attach_one(a, t, path, k, entry, false,
-			   entry_points[k].src == CW_SRC_GO ? go_offset : 0);
+		if (attach_one(a, t, path, k, entry, false, loc.probe[k]) &&
+		    loc.probe[k] != loc.off[k]) {
+			a->moved++;
+			cw_debug("TLS probe %s on %s at +%#llx, an emulated instruction", 
+				 entry_points[k].sym, path,
+				 (unsigned long long)(loc.probe[k] - loc.off[k]));
+		}
 	}
 	if (t->nlinks) {
 		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);

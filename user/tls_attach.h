@@ -36,6 +36,7 @@ struct cw_tls_attach {
 	size_t nuses, capuses;
 	uint32_t next_id;
 	uint64_t links, limit_hits, failures, released;
+	uint64_t moved;		/* entry probes placed past the entry (probepoint.h) */
 };
 
 /* inbound: also the read functions (--capture-inbound). */
@@ -66,5 +67,12 @@ bool cw_tls_library_name(const char *basename);
 
 /* Which TLS entry points an ELF file defines: a bit per enum cw_source, 0 for none. */
 unsigned cw_tls_symbols(const char *path);
+
+/*
+ * Where entry point sym (e.g. "SSL_write") is in an ELF file, as file offsets: its first
+ * byte, and where its entry probe goes (the same, or a cheaper instruction past it).
+ * -ENOENT when the file does not define it.
+ */
+int cw_tls_probe_offsets(const char *path, const char *sym, uint64_t *entry, uint64_t *probe);
 
 #endif

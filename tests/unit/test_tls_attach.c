@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Finding TLS entry points in ELF files. */
+#include <errno.h>
 #include <glob.h>
 #include <stdlib.h>
 
@@ -21,4 +22,27 @@ TEST(tls_symbols_in_system_libraries)
 	/* a Go binary given by the e2e suite, stripped or not */
 	if (getenv("CW_TEST_GO_BINARY"))
 		CHECK(cw_tls_symbols(getenv("CW_TEST_GO_BINARY")) & (1u << CW_SRC_GO));
+}
+
+/*
+ * The system's SSL_write: its entry probe goes on an instruction within the function's first
+ * bytes, and past the entry only where the first instruction is not already emulated.
+ */
+TEST(tls_probe_offsets_in_system_libssl)
+{
+	uint64_t entry = 0, probe = 0;
+	glob_t g;
+
+	REQUIRE(glob("/usr/lib/*-linux-gnu/libssl.so.3", 0, NULL, &g) == 0);
+	REQUIRE(cw_tls_probe_offsets(g.gl_pathv[0], "SSL_write", &entry, &probe) == 0);
+	CHECK(entry > 0);
+	CHECK(probe >= entry && probe < entry + 128);
+	/* Debian's and Ubuntu's builds start with `sub rsp` or endbr64: neither is emulated */
+	CHECK(probe > entry);
+	/* SSL_read has a return probe: its entry probe shares the entry's trap */
+	if (cw_tls_probe_offsets(g.gl_pathv[0], "SSL_read", &entry, &probe) == 0)
+		CHECK(probe == entry);
+	CHECK(cw_tls_probe_offsets(g.gl_pathv[0], "no_such_function", &entry, &probe) ==
+	      -ENOENT);
+	globfree(&g);
 }
