@@ -147,3 +147,27 @@ def test_scan_sarif_log():
     assert redacted(token) in res["message"]["text"] and token not in r.stdout
     r, _ = scan("--format", "sarif", "/dev/null")
     assert r.returncode == 0 and json.loads(r.stdout)["runs"][0]["results"] == []
+
+
+def test_rules_profile_reports_the_set_its_keywords_and_the_slowest_rules():
+    d = tempfile.mkdtemp(prefix="cw-prof-")
+    token = github_token()
+    sample = os.path.join(d, "sample.txt")
+    with open(sample, "w") as f:
+        for i in range(2000):
+            f.write("line %d: the password field and the api token are set elsewhere\n" % i)
+        f.write("GITHUB_TOKEN=%s\n" % token)
+    r = subprocess.run([BIN, "rules", "profile", sample], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    head = lines[0].split()
+    assert head[0] == "all" and head[2] == "rules:" and float(head[3]) > 0, lines[0]
+    assert lines[0].endswith(", 1 findings"), lines[0]
+    kw = lines[1]
+    assert kw.startswith("their keywords alone, one literal database: "), kw
+    # every line has "password" and "token" (keywords of several rules): hits, counted
+    assert int(kw.split(", ")[-1].split()[0]) >= 4000, kw
+    assert lines[2].startswith("slowest rules alone"), lines[2]
+    assert len(lines) == 3 + 40
+    assert token not in r.stdout and token not in r.stderr
