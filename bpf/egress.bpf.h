@@ -33,11 +33,11 @@ const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0:
  * write, and nothing of a large write that follows another large one (the middle of a bulk
  * transfer: a request starts after a short write, or starts the stream).
  */
-static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u64 *last_len)
+static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *last_len)
 {
 	__u64 cap = cw_payload_cap, prev = *last_len;
 
-	*last_len = len;
+	*last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
 	if (cw_payload_budget && captured >= cw_payload_budget) {
 		if (len >= CW_BULK_WRITE && prev >= CW_BULK_WRITE)
 			return 0;
@@ -97,6 +97,24 @@ __weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 off
 		done += n;
 	}
 	return (int)done;
+}
+
+/*
+ * The flags of a write about to be sent `want` of its `len` bytes, on a stream whose gap mark
+ * is *gap: CW_DATA_GAP on the first data after bytes that were not copied, so that the agent
+ * does not join what comes before and after the hole.
+ */
+static __always_inline __u16 cw_gap_flags(__u32 *gap, __u64 want, __u64 len)
+{
+	__u16 flags = 0;
+
+	if (want && *gap) {
+		flags = CW_DATA_GAP;
+		*gap = 0;
+	}
+	if (want < len)
+		*gap = 1;
+	return flags;
 }
 
 /* Fill the identity of the data events about to be sent; false when there is no scratch. */

@@ -236,12 +236,15 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	struct cw_conn *c;
 	__u64 want;
 
+	__u16 flags;
+
 	tls_bind(fd);
 	c = tracked(fd);
-	if (!c || !len || !cw_data_start(c->id, fd, CW_SRC_TCP, 0))
+	if (!c || !len)
 		return 0;
 	want = cw_capture_len(len, c->captured, &c->last_len);
-	if (want)
+	flags = cw_gap_flags(&c->gap, want, len);
+	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, flags))
 		c->captured += (__u64)cw_emit_data((__u64)buf, want, len, 0);
 	return 0;
 }
@@ -269,19 +272,24 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	__u32 sent = 0;
 	struct iovec_user v;
 
+	__u64 total = 0, cap;
+	__u16 flags;
+
 	tls_bind(fd);
 	c = tracked(fd);
-	if (!c || !cw_data_start(c->id, fd, CW_SRC_TCP, 0))
+	if (!c)
 		return 0;
-	/* Each iovec's chunks carry that iovec's length as their total. */
-	__u64 total = 0, cap;
-
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {	/* the write's length, for the budget */
 		if (i >= iovcnt || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
 			break;
 		total += v.len;
 	}
 	cap = cw_capture_len(total, c->captured, &c->last_len);
+	/* iovecs past CW_IOV_MAX are never copied: a hole after this write */
+	flags = cw_gap_flags(&c->gap, cap, iovcnt > CW_IOV_MAX ? total + 1 : total);
+	/* Each iovec's chunks carry that iovec's length as their total. */
+	if (!cap || !cw_data_start(c->id, fd, CW_SRC_TCP, flags))
+		return 0;
 
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
 		__u64 want;

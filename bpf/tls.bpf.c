@@ -28,7 +28,9 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	struct cw_tls_pending p = { .key = key, .source = source };
 	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
 	struct cw_budget zero = {}, *b;
-	__u64 want, last = 0;
+	__u32 last = 0, nogap = 0;
+	__u16 flags;
+	__u64 want;
 
 	if (len <= 0 || !buf)
 		return 0;
@@ -38,7 +40,8 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 		b = bpf_map_lookup_elem(&tls_captured, &sk);
 	}
 	want = cw_capture_len((__u64)len, b ? b->captured : 0, b ? &b->last_len : &last);
-	if (want && cw_data_start(key, (__u32)-1, source, 0))
+	flags = cw_gap_flags(b ? &b->gap : &nogap, want, (__u64)len);
+	if (want && cw_data_start(key, (__u32)-1, source, flags))
 		want = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
 	else
 		want = 0;

