@@ -100,21 +100,22 @@ __weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 off
 }
 
 /*
- * The flags of a write about to be sent `want` of its `len` bytes, on a stream whose gap mark
- * is *gap: CW_DATA_GAP on the first data after bytes that were not copied, so that the agent
- * does not join what comes before and after the hole.
+ * Holes in a stream. *gap is set when bytes of a write were not sent (the payload budget, a
+ * full ring buffer, an unreadable buffer); the next data sent carries CW_DATA_GAP so that the
+ * agent does not join what comes before and after the hole, and clears the mark.
  */
-static __always_inline __u16 cw_gap_flags(__u32 *gap, __u64 want, __u64 len)
+static __always_inline __u16 cw_gap_flag(const __u32 *gap)
 {
-	__u16 flags = 0;
+	return *gap ? CW_DATA_GAP : 0;
+}
 
-	if (want && *gap) {
-		flags = CW_DATA_GAP;
+/* After a write of len bytes of which sent went out (its first chunk carried the flag). */
+static __always_inline void cw_gap_after(__u32 *gap, __u64 sent, __u64 len)
+{
+	if (sent)
 		*gap = 0;
-	}
-	if (want < len)
+	if (sent < len)
 		*gap = 1;
-	return flags;
 }
 
 /* Fill the identity of the data events about to be sent; false when there is no scratch. */

@@ -236,16 +236,17 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	struct cw_conn *c;
 	__u64 want;
 
-	__u16 flags;
+	__u64 sent = 0;
 
 	tls_bind(fd);
 	c = tracked(fd);
 	if (!c || !len)
 		return 0;
 	want = cw_capture_len(len, c->captured, &c->last_len);
-	flags = cw_gap_flags(&c->gap, want, len);
-	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, flags))
-		c->captured += (__u64)cw_emit_data((__u64)buf, want, len, 0);
+	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap)))
+		sent = (__u64)cw_emit_data((__u64)buf, want, len, 0);
+	cw_gap_after(&c->gap, sent, len);
+	c->captured += sent;
 	return 0;
 }
 
@@ -269,11 +270,9 @@ struct iovec_user {
 static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt)
 {
 	struct cw_conn *c;
-	__u32 sent = 0;
+	__u32 sent = 0, seen = 0;
 	struct iovec_user v;
-
 	__u64 total = 0, cap;
-	__u16 flags;
 
 	tls_bind(fd);
 	c = tracked(fd);
@@ -283,13 +282,17 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		if (i >= iovcnt || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
 			break;
 		total += v.len;
+		seen++;
 	}
 	cap = cw_capture_len(total, c->captured, &c->last_len);
-	/* iovecs past CW_IOV_MAX are never copied: a hole after this write */
-	flags = cw_gap_flags(&c->gap, cap, iovcnt > CW_IOV_MAX ? total + 1 : total);
+	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
+	if (seen < iovcnt)
+		total++;
 	/* Each iovec's chunks carry that iovec's length as their total. */
-	if (!cap || !cw_data_start(c->id, fd, CW_SRC_TCP, flags))
+	if (!cap || !cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap))) {
+		cw_gap_after(&c->gap, 0, total);
 		return 0;
+	}
 
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
 		__u64 want;
@@ -299,9 +302,15 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
 			break;
 		want = v.len < cap - sent ? v.len : cap - sent;
-		if (want)
-			sent += (__u32)cw_emit_data((__u64)v.base, want, v.len, sent);
+		if (want) {
+			__u32 n = (__u32)cw_emit_data((__u64)v.base, want, v.len, sent);
+
+			sent += n;
+			if (n < want)
+				break;	/* the rest would be joined across a hole */
+		}
 	}
+	cw_gap_after(&c->gap, sent, total);
 	c->captured += sent;
 	return 0;
 }

@@ -28,9 +28,8 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	struct cw_tls_pending p = { .key = key, .source = source };
 	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
 	struct cw_budget zero = {}, *b;
-	__u32 last = 0, nogap = 0;
-	__u16 flags;
-	__u64 want;
+	__u32 last = 0, nogap = 0, *gap;
+	__u64 want, sent = 0;
 
 	if (len <= 0 || !buf)
 		return 0;
@@ -39,14 +38,13 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 		bpf_map_update_elem(&tls_captured, &sk, &zero, BPF_NOEXIST);
 		b = bpf_map_lookup_elem(&tls_captured, &sk);
 	}
+	gap = b ? &b->gap : &nogap;
 	want = cw_capture_len((__u64)len, b ? b->captured : 0, b ? &b->last_len : &last);
-	flags = cw_gap_flags(b ? &b->gap : &nogap, want, (__u64)len);
-	if (want && cw_data_start(key, (__u32)-1, source, flags))
-		want = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
-	else
-		want = 0;
+	if (want && cw_data_start(key, (__u32)-1, source, cw_gap_flag(gap)))
+		sent = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
+	cw_gap_after(gap, sent, (__u64)len);
 	if (b)
-		b->captured += want;
+		b->captured += sent;
 	/* Recently bound: no socket write needs to tell which fd this is. */
 	__u64 *bound = bpf_map_lookup_elem(&tls_bound, &sk);
 

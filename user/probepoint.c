@@ -4,7 +4,7 @@
  * with Capstone; what the kernel emulates is decided on the raw bytes, as the kernel does
  * (arch/x86/kernel/uprobes.c: branch_setup_xol_ops, push_setup_xol_ops and, in newer
  * kernels, multi-byte nops). Anything unexpected keeps the probe at the entry, which is always
- * correct: this only ever saves time.
+ * correct: this only ever saves time. x86_64 code only: the caller checks the ELF machine.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -18,9 +18,11 @@
 
 static bool is_branch_prefix(uint8_t b)
 {
-	/* segment overrides and f2/f3 (bnd): the kernel emulates branches with these */
-	return b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36 || b == 0x64 || b == 0x65 ||
-	       b == 0xf2 || b == 0xf3;
+	/*
+	 * fs/gs overrides and f2/f3 (bnd): the kernel emulates branches with these. It refuses to
+	 * probe any instruction with an es/cs/ss/ds override or lock (is_prefix_bad), and 66.
+	 */
+	return b == 0x64 || b == 0x65 || b == 0xf2 || b == 0xf3;
 }
 
 int cw_insn_emulated(const uint8_t *code, size_t len)
@@ -84,17 +86,34 @@ static unsigned reg_bit(uint16_t r)
 	}
 }
 
-/* Does the instruction leave the straight line (or trap)? */
-static bool leaves_line(csh h, const cs_insn *in)
+static bool is_branch(csh h, const cs_insn *in)
 {
-	switch (in->id) {
-	case X86_INS_SYSCALL: case X86_INS_SYSENTER: case X86_INS_UD2: case X86_INS_HLT:
-	case X86_INS_INT3: case X86_INS_INT: case X86_INS_INT1: case X86_INS_INTO:
+	/* Capstone 4 has loop/loope/loopne in BRANCH_RELATIVE only, not in JUMP */
+	return cs_insn_group(h, in, CS_GRP_JUMP) || cs_insn_group(h, in, CS_GRP_CALL) ||
+	       cs_insn_group(h, in, CS_GRP_BRANCH_RELATIVE);
+}
+
+/*
+ * May the probe skip this instruction? Only the plain moves, arithmetic and stack-protector
+ * loads that prologues are made of, whose register writes are all explicit operands (which
+ * Capstone reports reliably; its implicit-write tables miss some, e.g. cmpxchg's rax), and
+ * endbr64. Everything else — branches, string and rep instructions, traps, cpuid, rdtsc,
+ * one-operand mul/div, sign extensions of rax into rdx — keeps the probe where it is.
+ */
+static bool skippable(unsigned id)
+{
+	switch (id) {
+	case X86_INS_MOV: case X86_INS_MOVABS: case X86_INS_MOVZX: case X86_INS_MOVSX:
+	case X86_INS_MOVSXD: case X86_INS_LEA:
+	case X86_INS_ADD: case X86_INS_SUB: case X86_INS_AND: case X86_INS_OR: case X86_INS_XOR:
+	case X86_INS_CMP: case X86_INS_TEST: case X86_INS_INC: case X86_INS_DEC:
+	case X86_INS_NEG: case X86_INS_NOT: case X86_INS_SHL: case X86_INS_SHR: case X86_INS_SAR:
+	case X86_INS_ENDBR64:
+	case X86_INS_MOVAPS: case X86_INS_MOVUPS: case X86_INS_MOVDQA: case X86_INS_MOVDQU:
+	case X86_INS_MOVQ: case X86_INS_MOVD: case X86_INS_PXOR: case X86_INS_XORPS:
 		return true;
 	default:
-		return cs_insn_group(h, in, CS_GRP_JUMP) || cs_insn_group(h, in, CS_GRP_CALL) ||
-		       cs_insn_group(h, in, CS_GRP_RET) || cs_insn_group(h, in, CS_GRP_INT) ||
-		       cs_insn_group(h, in, CS_GRP_IRET) || cs_insn_group(h, in, CS_GRP_PRIVILEGE);
+		return false;
 	}
 }
 
@@ -110,7 +129,11 @@ static unsigned regs_written(csh h, const cs_insn *in, bool *ok)
 	return bits;
 }
 
-/* Is any direct branch or call in the function aimed at (vaddr, vaddr + point]? */
+/*
+ * Could control reach (vaddr, vaddr + point] other than from the entry? A direct branch or
+ * call in the function aimed there, or an indirect jump (a jump table: its targets are not
+ * known) anywhere in it.
+ */
 static bool branched_into(csh h, cs_insn *in, const uint8_t *code, size_t len, uint64_t vaddr,
 			  size_t point, bool *ok)
 {
@@ -120,19 +143,25 @@ static bool branched_into(csh h, cs_insn *in, const uint8_t *code, size_t len, u
 
 	*ok = true;
 	while (left) {
+		bool direct = false;
+
 		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
 			*ok = false;
 			return false;
 		}
-		if (!cs_insn_group(h, in, CS_GRP_JUMP) && !cs_insn_group(h, in, CS_GRP_CALL))
+		if (!is_branch(h, in))
 			continue;
 		for (uint8_t i = 0; i < in->detail->x86.op_count; i++) {
 			const cs_x86_op *op = &in->detail->x86.operands[i];
 
-			if (op->type == X86_OP_IMM && (uint64_t)op->imm > vaddr &&
-			    (uint64_t)op->imm <= vaddr + point)
+			if (op->type != X86_OP_IMM)
+				continue;
+			direct = true;
+			if ((uint64_t)op->imm > vaddr && (uint64_t)op->imm <= vaddr + point)
 				return true;
 		}
+		if (!direct && cs_insn_group(h, in, CS_GRP_JUMP))
+			return true;
 	}
 	return false;
 }
@@ -160,7 +189,7 @@ size_t cw_probe_point(const uint8_t *code, size_t len, uint64_t vaddr, unsigned 
 			point = off;
 			break;
 		}
-		if (leaves_line(h, in) || (regs_written(h, in, &ok) & regs) || !ok)
+		if (!skippable(in->id) || (regs_written(h, in, &ok) & regs) || !ok)
 			break;
 		point = (size_t)(p - code);
 	}

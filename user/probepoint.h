@@ -31,13 +31,14 @@ enum {
 int cw_insn_emulated(const uint8_t *code, size_t len);
 
 /*
- * The offset in a function (its whole code: len bytes loaded at virtual address vaddr) at
- * which an entry-only probe reading the registers in `regs` should be placed: the first
- * emulated instruction such that every instruction before it runs on every call, in a straight
- * line (no branch, call, return, trap), writes none of `regs`, and is not the target of any
- * direct branch in the function. 0 (the entry) when there is none, or when the code cannot be
- * decoded. Return probes must stay at the entry: they take the return address from the stack
- * as the function's first instruction sees it.
+ * The offset in a function (its whole x86_64 code: len bytes loaded at virtual address vaddr)
+ * at which an entry-only probe reading the registers in `regs` should be placed: the first
+ * emulated instruction such that every instruction before it is a plain move, arithmetic or
+ * endbr64 that writes none of `regs`, none of them is the target of a direct branch in the
+ * function, and the function has no indirect jump (whose targets are unknown). 0 (the entry)
+ * when there is none, or when the code cannot be decoded. Return probes must stay at the
+ * entry: they take the return address from the stack as the function's first instruction
+ * sees it.
  */
 size_t cw_probe_point(const uint8_t *code, size_t len, uint64_t vaddr, unsigned regs);
 

@@ -190,12 +190,18 @@ static unsigned probe_regs(size_t k)
  * its code is read from the file and given to cw_probe_point. Return probes (reads) stay at
  * the entry, and so does their entry probe: one trap serves both there.
  */
-static uint64_t probe_offset(int fd, size_t k, uint64_t off, uint64_t vaddr, uint64_t size)
+static uint64_t probe_offset(Elf *elf, int fd, size_t k, uint64_t off, uint64_t vaddr,
+			     uint64_t size)
 {
 	uint8_t code[4096];
+	GElf_Ehdr eh;
 	ssize_t n;
 
 	if (entry_points[k].kind != WRITE || !size)
+		return off;
+	/* x86_64 code only (not i386 libraries, not other architectures) */
+	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_machine != EM_X86_64)
 		return off;
 	if (size > sizeof(code))
 		return off;	/* the whole function is checked for branches into its start */
@@ -245,7 +251,8 @@ static void defined_entry_points(const char *path, struct entry_locs *loc)
 				if (!off)
 					continue;	/* attached by name: libbpf finds it */
 				loc->off[k] = off;
-				loc->probe[k] = probe_offset(fd, k, off, sym.st_value, sym.st_size);
+				loc->probe[k] = probe_offset(elf, fd, k, off, sym.st_value,
+							     sym.st_size);
 			}
 		}
 	}
@@ -258,7 +265,7 @@ static void defined_entry_points(const char *path, struct entry_locs *loc)
 		if (off) {
 			loc->found |= 1u << k;
 			loc->off[k] = off;
-			loc->probe[k] = probe_offset(fd, k, off, vaddr, size);
+			loc->probe[k] = probe_offset(elf, fd, k, off, vaddr, size);
 		}
 	}
 	if (elf)
@@ -463,12 +470,16 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 		/* The return probe first: an entry without its return would leak map slots. */
 		if (ret && !attach_one(a, t, path, k, ret, true, loc.off[k]))
 			continue;
-		if (attach_one(a, t, path, k, entry, false, loc.probe[k]) &&
-		    loc.probe[k] != loc.off[k]) {
+		if (loc.probe[k] == loc.off[k]) {
+			attach_one(a, t, path, k, entry, false, loc.off[k]);
+		} else if (attach_one(a, t, path, k, entry, false, loc.probe[k])) {
 			a->moved++;
-			cw_debug("TLS probe %s on %s at +%#llx, an emulated instruction", 
+			cw_debug("TLS probe %s on %s at +%#llx, an emulated instruction",
 				 entry_points[k].sym, path,
 				 (unsigned long long)(loc.probe[k] - loc.off[k]));
+		} else {
+			/* the kernel refused that instruction after all: the entry always works */
+			attach_one(a, t, path, k, entry, false, loc.off[k]);
 		}
 	}
 	if (t->nlinks) {

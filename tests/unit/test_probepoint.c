@@ -166,3 +166,44 @@ TEST(probepoint_go_prologue)
 	CHECK_EQ_INT(POINT(small, CW_REGS_GO_ARGS3), 4);
 	CHECK_EQ_INT(POINT(big, CW_REGS_GO_ARGS3), 9);
 }
+
+/* What the kernel would refuse or single-step, and what Capstone under-reports. */
+TEST(probepoint_review_cases)
+{
+	static const uint8_t ds_jcc[] = {
+		0x48, 0x83, 0xec, 0x08,		/* sub $8,%rsp */
+		0x3e, 0x74, 0x00,		/* ds je: is_prefix_bad refuses ds */
+		0xc3,
+	};
+	static const uint8_t loop_back[] = {
+		0x48, 0x83, 0xec, 0x08,		/* 0: sub $8,%rsp */
+		0x31, 0xc0,			/* 4: xor %eax,%eax */
+		0x53,				/* 6: push %rbx */
+		0x5b,				/* 7: pop %rbx */
+		0xe2, 0xfa,			/* 8: loop 4 */
+		0xc3,
+	};
+	static const uint8_t cmpxchg[] = {
+		0xf0, 0x48, 0x0f, 0xb1, 0x0c, 0x24,	/* lock cmpxchg %rcx,(%rsp): writes rax */
+		0x53, 0x5b, 0xc3,
+	};
+	static const uint8_t jump_table[] = {
+		0x48, 0x83, 0xec, 0x08,		/* sub $8,%rsp */
+		0x53,				/* push %rbx */
+		0x5b,				/* pop %rbx */
+		0xff, 0xe0,			/* jmp *%rax: targets unknown */
+		0xc3,
+	};
+	static const uint8_t fs_jcc[] = {
+		0x48, 0x83, 0xec, 0x08, 0x64, 0x74, 0x00, 0xc3,	/* fs je: emulated */
+	};
+
+	CHECK(!EMU(0x3e, 0x74, 0x00));
+	CHECK(!EMU(0x2e, 0xe9, 0x00, 0x00, 0x00, 0x00));
+	CHECK(EMU(0x64, 0x74, 0x00));
+	CHECK_EQ_INT(POINT(ds_jcc, CW_REGS_C_ARGS3), 0);
+	CHECK_EQ_INT(POINT(fs_jcc, CW_REGS_C_ARGS3), 4);
+	CHECK_EQ_INT(POINT(loop_back, CW_REGS_C_ARGS3), 0);
+	CHECK_EQ_INT(POINT(cmpxchg, CW_REGS_GO_ARGS3), 0);
+	CHECK_EQ_INT(POINT(jump_table, CW_REGS_C_ARGS3), 0);
+}
