@@ -269,19 +269,20 @@ struct iovec_user {
 
 static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt)
 {
+	struct iovec_user v[CW_IOV_MAX];
 	struct cw_conn *c;
 	__u32 sent = 0, seen = 0;
-	struct iovec_user v;
 	__u64 total = 0, cap;
 
 	tls_bind(fd);
 	c = tracked(fd);
 	if (!c)
 		return 0;
-	for (__u32 i = 0; i < CW_IOV_MAX; i++) {	/* the write's length, for the budget */
-		if (i >= iovcnt || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
+	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
+		if (i >= iovcnt || bpf_probe_read_user(&v[i], sizeof(v[i]), &iov[i]))
 			break;
-		total += v.len;
+		total += v[i].len;
 		seen++;
 	}
 	cap = cw_capture_len(total, c->captured, &c->last_len);
@@ -297,13 +298,11 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
 		__u64 want;
 
-		if (i >= iovcnt || sent >= cap)
+		if (i >= seen || sent >= cap)
 			break;
-		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-			break;
-		want = v.len < cap - sent ? v.len : cap - sent;
+		want = v[i].len < cap - sent ? v[i].len : cap - sent;
 		if (want) {
-			__u32 n = (__u32)cw_emit_data((__u64)v.base, want, v.len, sent);
+			__u32 n = (__u32)cw_emit_data((__u64)v[i].base, want, v[i].len, sent);
 
 			sent += n;
 			if (n < want)
