@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,10 +50,11 @@ static int path_for(const unsigned char key[CW_DBCACHE_KEY_LEN], char *out, size
 	return 0;
 }
 
-static int read_all(const char *path, char **buf, size_t *len)
+/* The cache file, mapped: its pages are in the page cache, mapping them copies nothing. */
+static int map_all(const char *path, char **buf, size_t *len)
 {
 	struct stat st;
-	ssize_t n;
+	void *p;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -61,18 +63,12 @@ static int read_all(const char *path, char **buf, size_t *len)
 		close(fd);
 		return -EINVAL;
 	}
-	*buf = malloc((size_t)st.st_size);
-	if (!*buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = read(fd, *buf, (size_t)st.st_size);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
-	if (n != st.st_size) {
-		free(*buf);
-		return -EIO;
-	}
-	*len = (size_t)n;
+	if (p == MAP_FAILED)
+		return -errno;
+	*buf = p;
+	*len = (size_t)st.st_size;
 	return 0;
 }
 
@@ -116,7 +112,7 @@ int cw_dbcache_load(const unsigned char key[CW_DBCACHE_KEY_LEN], size_t nrules,
 	memset(out, 0, sizeof(*out));
 	ret = path_for(key, path, sizeof(path));
 	if (!ret)
-		ret = read_all(path, &buf, &len);
+		ret = map_all(path, &buf, &len);
 	if (ret)
 		return ret;
 	r = (struct reader){ buf, buf + len };
@@ -134,7 +130,7 @@ int cw_dbcache_load(const unsigned char key[CW_DBCACHE_KEY_LEN], size_t nrules,
 		goto out;
 	ret = 0;
 out:
-	free(buf);
+	munmap(buf, len);
 	if (ret) {
 		hs_free_database(out->bdb);
 		hs_free_database(out->sdb);

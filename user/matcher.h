@@ -41,6 +41,11 @@ struct cw_matcher;
 /* Compile every rule. A pattern that does not compile is an error naming its file:line. */
 int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err,
 		   size_t errlen);
+/*
+ * A matcher for another thread: it shares m's compiled rules and databases (m must outlive
+ * it) and has its own scratch space. Free it with cw_matcher_free.
+ */
+int cw_matcher_clone(const struct cw_matcher *m, struct cw_matcher **out);
 void cw_matcher_free(struct cw_matcher *m);
 enum cw_engine cw_matcher_engine(const struct cw_matcher *m, size_t idx);
 const char *cw_engine_name(enum cw_engine e);

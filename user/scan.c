@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "classify.h"
 #include "commands.h"
 #include "fingerprint.h"
+#include "grow.h"
 #include "json.h"
 #include "log.h"
 #include "matcher.h"
@@ -28,18 +31,45 @@
 
 enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
 
+/*
+ * One file to scan. Workers scan items in any order; the main thread prints their output in
+ * the order the paths were given and walked, so the output does not depend on --jobs.
+ */
+struct item {
+	char *path;
+	bool check_binary;	/* walked: skip binary content (a file named explicitly is not) */
+	bool done;
+	char *out;		/* JSON or text lines; SARIF: result objects joined by commas */
+	size_t outlen;
+	unsigned long findings;
+	int errors;
+};
+
 struct scan {
-	struct cw_matcher *m;
+	const struct cw_ruleset *rs;
+	const struct cw_matcher *m;
 	struct cw_fp_key key;
 	enum scan_format fmt;
 	unsigned long long max_size;
 	unsigned long findings;
-	int errors;
+	int errors;		/* walk errors, then everything's */
+	bool sarif_any;		/* a SARIF result was printed: the next needs a comma */
+	pthread_mutex_t mu;
+	pthread_cond_t more;	/* an item was queued, or the walk ended */
+	pthread_cond_t done;	/* an item was scanned */
+	struct item **items;
+	size_t n, cap, next, printed;
+	bool walked;
+};
+
+struct worker {
+	struct scan *s;
+	struct cw_matcher *m;
+	pthread_t tid;
 	struct cw_json j;
-	struct cw_json sarif;	/* SARIF results, written out at the end */
-	const struct cw_ruleset *rs;
-	/* per buffer */
-	const char *path;
+	/* the item being scanned */
+	struct item *it;
+	FILE *out;
 	const char *buf;
 	size_t line_pos;	/* offset of the start of line `line` */
 	size_t line;
@@ -68,17 +98,18 @@ static void uri_ref(char *out, size_t cap, const char *path)
 	out[o] = '\0';
 }
 
-static void sarif_result(struct scan *s, const struct cw_match *mt, size_t col, const char *red,
+static void sarif_result(struct worker *w, const struct cw_match *mt, size_t col, const char *red,
 			 const char *fp)
 {
-	struct cw_json *j = &s->sarif;
+	struct cw_json *j = &w->j;
 	char uri[8192], msg[512];
 
-	uri_ref(uri, sizeof(uri), s->path);
+	uri_ref(uri, sizeof(uri), w->it->path);
 	snprintf(msg, sizeof(msg), "%s: %s", mt->rule->name, red);
+	cw_json_reset(j);
 	cw_json_obj_begin(j);
 	cw_json_kstr(j, "ruleId", mt->rule->id);
-	cw_json_kint(j, "ruleIndex", mt->rule - s->rs->rules);
+	cw_json_kint(j, "ruleIndex", mt->rule - w->s->rs->rules);
 	cw_json_kstr(j, "level", "error");
 	cw_json_kobj(j, "message");
 	cw_json_kstr(j, "text", msg);
@@ -91,7 +122,7 @@ static void sarif_result(struct scan *s, const struct cw_match *mt, size_t col, 
 	cw_json_kstr(j, "uri", uri);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "region");
-	cw_json_kuint(j, "startLine", s->line);
+	cw_json_kuint(j, "startLine", w->line);
 	cw_json_kuint(j, "startColumn", col);
 	if (!memchr(mt->secret, '\n', mt->len))
 		cw_json_kuint(j, "endColumn", col + mt->len);
@@ -103,10 +134,12 @@ static void sarif_result(struct scan *s, const struct cw_match *mt, size_t col, 
 	cw_json_kstr(j, "credwatchFingerprint/v1", fp);
 	cw_json_obj_end(j);
 	cw_json_obj_end(j);
+	if (!j->oom)
+		fprintf(w->out, "%s%s", w->it->findings > 1 ? "," : "", j->buf);
 }
 
-/* The whole SARIF 2.1.0 log: one run, every rule, the results gathered during the scan. */
-static void sarif_write(struct scan *s)
+/* The SARIF 2.1.0 log up to its results: one run, every rule. Results follow as found. */
+static void sarif_head(const struct scan *s)
 {
 	struct cw_json j;
 
@@ -152,79 +185,75 @@ static void sarif_write(struct scan *s)
 	cw_json_key(&j, "results");
 	cw_json_arr_begin(&j);
 	fputs(j.oom ? "" : j.buf, stdout);
-	if (s->sarif.len)
-		fputs(s->sarif.buf, stdout);
-	fputs("]}]}\n", stdout);
 	cw_json_free(&j);
 }
 
 static int on_match(const struct cw_match *mt, void *arg)
 {
-	struct scan *s = arg;
+	struct worker *w = arg;
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
+	struct cw_json *j = &w->j;
 	struct cw_class cls;
 	size_t col;
 
 	/* Matches arrive in offset order: count lines incrementally. */
-	for (; s->line_scan < mt->start; s->line_scan++) {
-		if (s->buf[s->line_scan] == '\n') {
-			s->line++;
-			s->line_pos = s->line_scan + 1;
+	for (; w->line_scan < mt->start; w->line_scan++) {
+		if (w->buf[w->line_scan] == '\n') {
+			w->line++;
+			w->line_pos = w->line_scan + 1;
 		}
 	}
-	col = mt->start - s->line_pos + 1;
+	col = mt->start - w->line_pos + 1;
 	cw_redact(mt->secret, mt->len, red);
-	cw_fingerprint(&s->key, mt->secret, mt->len, fp);
-	s->findings++;
-	if (s->fmt == FMT_TEXT) {
-		printf("%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", s->path, s->line, col,
-		       mt->rule->id, red, mt->rule->name, fp);
+	cw_fingerprint(&w->s->key, mt->secret, mt->len, fp);
+	w->it->findings++;
+	if (w->s->fmt == FMT_TEXT) {
+		fprintf(w->out, "%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", w->it->path, w->line,
+			col, mt->rule->id, red, mt->rule->name, fp);
 		return 0;
 	}
-	if (s->fmt == FMT_SARIF) {
-		sarif_result(s, mt, col, red, fp);
+	if (w->s->fmt == FMT_SARIF) {
+		sarif_result(w, mt, col, red, fp);
 		return 0;
 	}
-	cw_json_reset(&s->j);
-	cw_json_obj_begin(&s->j);
-	cw_json_kobj(&s->j, "rule");
-	cw_json_kstr(&s->j, "id", mt->rule->id);
-	cw_json_kstr(&s->j, "name", mt->rule->name);
-	cw_json_obj_end(&s->j);
-	cw_json_kobj(&s->j, "file");
-	cw_json_kstr(&s->j, "path", s->path);
-	cw_json_obj_end(&s->j);
-	cw_json_kobj(&s->j, "location");
-	cw_json_kuint(&s->j, "line", s->line);
-	cw_json_kuint(&s->j, "column", col);
-	cw_json_obj_end(&s->j);
-	cw_json_kobj(&s->j, "credential");
-	cw_json_kstr(&s->j, "redacted", red);
-	cw_json_kstr(&s->j, "fingerprint", fp);
+	cw_json_reset(j);
+	cw_json_obj_begin(j);
+	cw_json_kobj(j, "rule");
+	cw_json_kstr(j, "id", mt->rule->id);
+	cw_json_kstr(j, "name", mt->rule->name);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "file");
+	cw_json_kstr(j, "path", w->it->path);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "location");
+	cw_json_kuint(j, "line", w->line);
+	cw_json_kuint(j, "column", col);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "credential");
+	cw_json_kstr(j, "redacted", red);
+	cw_json_kstr(j, "fingerprint", fp);
 	cw_classify(mt, &cls);
-	cw_class_json(&s->j, &cls);
-	cw_json_obj_end(&s->j);
-	cw_json_obj_end(&s->j);
-	if (!s->j.oom)
-		printf("%s\n", s->j.buf);
+	cw_class_json(j, &cls);
+	cw_json_obj_end(j);
+	cw_json_obj_end(j);
+	if (!j->oom)
+		fprintf(w->out, "%s\n", j->buf);
 	return 0;
 }
 
-static int scan_buf(struct scan *s, const char *path, const char *buf, size_t len)
+static void scan_buf(struct worker *w, const char *buf, size_t len)
 {
 	int ret;
 
-	s->path = path;
-	s->buf = buf;
-	s->line = 1;
-	s->line_pos = 0;
-	s->line_scan = 0;
-	ret = cw_matcher_scan(s->m, buf, len, on_match, s);
+	w->buf = buf;
+	w->line = 1;
+	w->line_pos = 0;
+	w->line_scan = 0;
+	ret = cw_matcher_scan(w->m, buf, len, on_match, w);
 	if (ret < 0) {
-		cw_log("%s: scan failed: %s", path, strerror(-ret));
-		s->errors++;
+		cw_log("%s: scan failed: %s", w->it->path, strerror(-ret));
+		w->it->errors++;
 	}
-	return 0;
 }
 
 /* Read all of fd; files over max_size are skipped (not an error), reported with -v. */
@@ -289,8 +318,9 @@ static bool looks_binary(const char *buf, size_t len)
 	return memchr(buf, '\0', len < 8192 ? len : 8192) != NULL;
 }
 
-static void scan_path_fd(struct scan *s, int fd, const char *path, bool check_binary)
+static void scan_fd(struct worker *w, int fd)
 {
+	struct item *it = w->it;
 	char *buf = NULL;
 	size_t len = 0;
 	struct stat st;
@@ -300,43 +330,156 @@ static void scan_path_fd(struct scan *s, int fd, const char *path, bool check_bi
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		void *p;
 
-		if ((unsigned long long)st.st_size > s->max_size) {
-			cw_debug("%s: larger than --max-size, skipped", path);
+		if ((unsigned long long)st.st_size > w->s->max_size) {
+			cw_debug("%s: larger than --max-size, skipped", it->path);
 			return;
 		}
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (p != MAP_FAILED) {
 			madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-			if (check_binary && looks_binary(p, (size_t)st.st_size))
-				cw_debug("%s: binary, skipped", path);
+			if (it->check_binary && looks_binary(p, (size_t)st.st_size))
+				cw_debug("%s: binary, skipped", it->path);
 			else
-				scan_buf(s, path, p, (size_t)st.st_size);
+				scan_buf(w, p, (size_t)st.st_size);
 			munmap(p, (size_t)st.st_size);
 			return;
 		}
 	}
-	ret = read_fd(fd, path, s->max_size, &buf, &len);
-
+	ret = read_fd(fd, it->path, w->s->max_size, &buf, &len);
 	if (ret == -EFBIG)
 		return;
 	if (ret) {
-		cw_log("%s: %s", path, strerror(-ret));
+		cw_log("%s: %s", it->path, strerror(-ret));
+		it->errors++;
+		return;
+	}
+	if (it->check_binary && looks_binary(buf, len))
+		cw_debug("%s: binary, skipped", it->path);
+	else
+		scan_buf(w, buf, len);
+	free(buf);
+}
+
+static void scan_item(struct worker *w, struct item *it)
+{
+	int fd;
+
+	w->it = it;
+	w->out = open_memstream(&it->out, &it->outlen);
+	if (!w->out) {
+		cw_log("%s: %s", it->path, strerror(errno));
+		it->errors++;
+		return;
+	}
+	if (!strcmp(it->path, "-")) {
+		scan_fd(w, STDIN_FILENO);
+	} else {
+		/* Walked files are not followed through a symlink swapped in since the walk. */
+		fd = open(it->path, O_RDONLY | O_CLOEXEC | (it->check_binary ? O_NOFOLLOW : 0));
+		if (fd < 0) {
+			cw_log("%s: %s", it->path, strerror(errno));
+			it->errors++;
+		} else {
+			scan_fd(w, fd);
+			close(fd);
+		}
+	}
+	if (fclose(w->out)) {
+		cw_log("%s: %s", it->path, strerror(errno));
+		it->errors++;
+	}
+	w->out = NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct scan *s = w->s;
+
+	for (;;) {
+		struct item *it;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->next == s->n && !s->walked)
+			pthread_cond_wait(&s->more, &s->mu);
+		if (s->next == s->n) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		it = s->items[s->next++];
+		pthread_mutex_unlock(&s->mu);
+
+		scan_item(w, it);
+
+		pthread_mutex_lock(&s->mu);
+		it->done = true;
+		pthread_cond_broadcast(&s->done);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Print the scanned items at the head of the queue, in order; with wait, all of them. */
+static void print_ready(struct scan *s, bool wait)
+{
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct item *it;
+
+		if (s->printed == s->n)
+			break;
+		it = s->items[s->printed];
+		if (!it->done) {
+			if (!wait)
+				break;
+			pthread_cond_wait(&s->done, &s->mu);
+			continue;
+		}
+		s->items[s->printed++] = NULL;
+		pthread_mutex_unlock(&s->mu);
+		if (it->outlen) {
+			if (s->fmt == FMT_SARIF && s->sarif_any)
+				fputc(',', stdout);
+			fwrite(it->out, 1, it->outlen, stdout);
+			s->sarif_any = true;
+		}
+		s->findings += it->findings;
+		s->errors += it->errors;
+		free(it->out);
+		free(it->path);
+		free(it);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void queue(struct scan *s, const char *path, bool check_binary)
+{
+	struct item *it = calloc(1, sizeof(*it));
+
+	if (!it || !(it->path = strdup(path))) {
+		free(it);
+		cw_log("%s: out of memory", path);
 		s->errors++;
 		return;
 	}
-	if (check_binary && looks_binary(buf, len))
-		cw_debug("%s: binary, skipped", path);
-	else
-		scan_buf(s, path, buf, len);
-	free(buf);
+	it->check_binary = check_binary;
+	pthread_mutex_lock(&s->mu);
+	if (cw_grow((void **)&s->items, &s->cap, s->n + 1, sizeof(*s->items))) {
+		pthread_mutex_unlock(&s->mu);
+		cw_log("%s: out of memory", path);
+		s->errors++;
+		free(it->path);
+		free(it);
+		return;
+	}
+	s->items[s->n++] = it;
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->mu);
+	print_ready(s, false);
 }
 
 static int walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	int fd;
-
-	(void)st;
-	(void)ftw;
 	if (type == FTW_D && !strcmp(path + ftw->base, ".git"))
 		return FTW_SKIP_SUBTREE;
 	if (type == FTW_DNR) {
@@ -350,24 +493,16 @@ static int walk_cb(const char *path, const struct stat *st, int type, struct FTW
 		cw_debug("%s: larger than --max-size, skipped", path);
 		return FTW_CONTINUE;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		cw_log("%s: %s", path, strerror(errno));
-		g_scan->errors++;
-		return FTW_CONTINUE;
-	}
-	scan_path_fd(g_scan, fd, path, true);
-	close(fd);
+	queue(g_scan, path, true);
 	return FTW_CONTINUE;
 }
 
-static void scan_path(struct scan *s, const char *path)
+static void walk_path(struct scan *s, const char *path)
 {
 	struct stat st;
-	int fd;
 
 	if (!strcmp(path, "-")) {
-		scan_path_fd(s, STDIN_FILENO, "-", false);
+		queue(s, "-", false);
 		return;
 	}
 	if (stat(path, &st)) {
@@ -383,15 +518,20 @@ static void scan_path(struct scan *s, const char *path)
 		}
 		return;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		cw_log("%s: %s", path, strerror(errno));
-		s->errors++;
-		return;
-	}
 	/* A file named explicitly is scanned even if it looks binary. */
-	scan_path_fd(s, fd, path, false);
-	close(fd);
+	queue(s, path, false);
+}
+
+/* The CPUs this process may run on: the default number of workers. */
+static unsigned long cpus_allowed(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned long)n : 1;
 }
 
 static void scan_usage(FILE *f)
@@ -406,6 +546,8 @@ static void scan_usage(FILE *f)
 		"                              SARIF 2.1.0 log for code-scanning UIs\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --max-size BYTES            skip files larger than this (default 16M; k/M suffixes)\n"
+		"  -j, --jobs N                files scanned at once (default: the CPUs this process\n"
+		"                              may use); the output order does not depend on it\n"
 		"  --fingerprint-key-file F    key for credential fingerprints\n"
 		"                              (default " CW_FP_DEFAULT_FILE ")\n"
 		"  -v, --verbose               explain skipped files\n"
@@ -424,6 +566,7 @@ int cw_cmd_scan(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "max-size", required_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -431,11 +574,15 @@ int cw_cmd_scan(int argc, char **argv)
 	};
 	struct scan s = { .fmt = FMT_JSON, .max_size = 16ULL << 20 };
 	struct cw_ruleset rs = { 0 };
+	struct cw_matcher *m = NULL;
+	struct worker *w = NULL;
 	const char *rules_dir = NULL, *key_file = NULL;
+	unsigned long long jobs = 0;
+	size_t nw = 0;
 	char err[1024];
 	int c, ret = 2;
 
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "json")) {
@@ -454,6 +601,10 @@ int cw_cmd_scan(int argc, char **argv)
 			if (cw_parse_u64("--max-size", optarg, 1, 1ULL << 40, &s.max_size))
 				return 2;
 			break;
+		case 'j':
+			if (cw_parse_u64("--jobs", optarg, 1, 256, &jobs))
+				return 2;
+			break;
 		case 'k': key_file = optarg; break;
 		case 'v': cw_verbose++; break;
 		case 'h': scan_usage(stdout); return 0;
@@ -464,8 +615,10 @@ int cw_cmd_scan(int argc, char **argv)
 		scan_usage(stderr);
 		return 2;
 	}
+	if (!jobs)
+		jobs = cpus_allowed() < 256 ? cpus_allowed() : 256;
 	if (cw_rules_load_default(&rs, rules_dir, err, sizeof(err)) ||
-	    cw_matcher_new(&rs, &s.m, err, sizeof(err))) {
+	    cw_matcher_new(&rs, &m, err, sizeof(err))) {
 		cw_log("%s", err);
 		goto out;
 	}
@@ -473,22 +626,64 @@ int cw_cmd_scan(int argc, char **argv)
 		cw_log("%s", err);
 		goto out;
 	}
-	cw_json_init(&s.j);
-	cw_json_init(&s.sarif);
-	/* Results are array members of the run: start the array so commas fall right. */
-	cw_json_arr_begin(&s.sarif);
-	s.sarif.len = 0;
 	s.rs = &rs;
-	for (int i = optind; i < argc; i++)
-		scan_path(&s, argv[i]);
+	s.m = m;
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.more, NULL);
+	pthread_cond_init(&s.done, NULL);
+	w = calloc((size_t)jobs, sizeof(*w));
+	if (!w) {
+		cw_log("out of memory");
+		goto out;
+	}
+	/*
+	 * Workers scan; this thread walks the paths and prints each file's findings as soon as
+	 * the files before it are done. The first worker uses the matcher itself, the others
+	 * clones sharing its databases.
+	 */
+	for (nw = 0; nw < jobs; nw++) {
+		struct worker *k = &w[nw];
+
+		k->s = &s;
+		k->m = m;
+		if (nw > 0 && cw_matcher_clone(m, &k->m))
+			break;	/* fewer workers: slower, not wrong */
+		cw_json_init(&k->j);
+		if (pthread_create(&k->tid, NULL, worker_main, k)) {
+			cw_json_free(&k->j);
+			if (k->m != m)
+				cw_matcher_free(k->m);
+			break;
+		}
+	}
+	if (!nw) {
+		cw_log("cannot start a scanning thread");
+		goto out;
+	}
 	if (s.fmt == FMT_SARIF)
-		sarif_write(&s);
+		sarif_head(&s);
+	for (int i = optind; i < argc; i++)
+		walk_path(&s, argv[i]);
+	pthread_mutex_lock(&s.mu);
+	s.walked = true;
+	pthread_cond_broadcast(&s.more);
+	pthread_mutex_unlock(&s.mu);
+	print_ready(&s, true);
+	for (size_t i = 0; i < nw; i++)
+		pthread_join(w[i].tid, NULL);
+	if (s.fmt == FMT_SARIF)
+		fputs("]}]}\n", stdout);
 	fflush(stdout);
 	ret = s.errors ? 2 : s.findings ? 1 : 0;
 out:
-	cw_json_free(&s.j);
-	cw_json_free(&s.sarif);
-	cw_matcher_free(s.m);
+	for (size_t i = 0; i < nw; i++) {
+		cw_json_free(&w[i].j);
+		if (w[i].m != m)
+			cw_matcher_free(w[i].m);
+	}
+	free(w);
+	free(s.items);
+	cw_matcher_free(m);
 	cw_rules_free(&rs);
 	return ret;
 }

@@ -149,6 +149,57 @@ def test_scan_sarif_log():
     assert r.returncode == 0 and json.loads(r.stdout)["runs"][0]["results"] == []
 
 
+def test_scan_jobs_find_everything_in_the_same_order():
+    # Files of very different sizes in nested directories, scanned by 1 to 4 workers: a big
+    # file early in the walk finishes after small ones behind it, and the output must still
+    # follow the walk, the same for every --jobs, with every finding once.
+    d = tempfile.mkdtemp(prefix="cw-jobs-")
+    key = KeyFile()
+    tokens = {}
+    for i in range(24):
+        sub = os.path.join(d, "dir%d" % (i % 3), "sub%d" % (i % 2))
+        os.makedirs(sub, exist_ok=True)
+        path = os.path.join(sub, "f%02d.txt" % i)
+        token = github_token()
+        filler = "plain log line without anything secret in it\n" * (40000 if i % 5 == 0 else 3)
+        with open(path, "w") as f:
+            f.write(filler + "TOKEN=%s\n" % token)
+        tokens[path] = (token, filler.count("\n") + 1)
+    extra = os.path.join(tempfile.mkdtemp(prefix="cw-jobs-"), "named.env")
+    named = github_token()
+    with open(extra, "w") as f:
+        f.write("A=%s\n" % named)
+    piped = github_token()
+    outs = {}
+    for jobs in ("1", "2", "4"):
+        r, _ = scan("--jobs", jobs, extra, "-", d, stdin="x %s\n" % piped, key=key)
+        assert r.returncode == 1, r.stderr
+        outs[jobs] = r.stdout
+    assert outs["1"] == outs["2"] == outs["4"]
+    found = [json.loads(l) for l in outs["1"].splitlines()]
+    assert [f["file"]["path"] for f in found[:2]] == [extra, "-"]
+    assert found[0]["credential"]["fingerprint"] == key.fingerprint(named)
+    assert found[1]["credential"]["fingerprint"] == key.fingerprint(piped)
+    walked = found[2:]
+    assert sorted(f["file"]["path"] for f in walked) == sorted(tokens)
+    for f in walked:
+        token, line = tokens[f["file"]["path"]]
+        assert f["location"]["line"] == line
+        assert f["credential"]["fingerprint"] == key.fingerprint(token)
+    # The walk visits a directory's entries together: each directory's files are contiguous.
+    dirs = [os.path.dirname(f["file"]["path"]) for f in walked]
+    assert len(set(dirs)) == sum(1 for i, x in enumerate(dirs) if i == 0 or x != dirs[i - 1])
+    r, _ = scan("--jobs", "3", "--format", "sarif", extra, d, key=key)
+    assert r.returncode == 1, r.stderr
+    results = json.loads(r.stdout)["runs"][0]["results"]
+    assert [x["partialFingerprints"]["credwatchFingerprint/v1"] for x in results] == \
+        [f["credential"]["fingerprint"] for f in found if f["file"]["path"] != "-"]
+    for t in [named, piped] + [t for t, _ in tokens.values()]:
+        assert t not in r.stdout and all(t not in o for o in outs.values())
+    r, _ = scan("--jobs", "0", extra, key=key)
+    assert r.returncode == 2 and "--jobs" in r.stderr
+
+
 def test_rules_profile_reports_the_set_its_keywords_and_the_slowest_rules():
     d = tempfile.mkdtemp(prefix="cw-prof-")
     token = github_token()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,4 +447,92 @@ TEST(matcher_token_boundaries)
 	teardown(&e);
 out:
 	free(tok);
+}
+
+/* Per thread: a clone of one matcher scanning the same text many times. */
+struct clone_run {
+	struct cw_matcher *m;
+	const char *buf;
+	size_t len;
+	struct hits first;	/* the first scan's hits */
+	int differing;		/* later scans whose hits differ from the first */
+	int errors;
+};
+
+static void *clone_scan(void *arg)
+{
+	struct clone_run *r = arg;
+
+	for (int i = 0; i < 40; i++) {
+		struct hits hs = { 0 };
+
+		if (cw_matcher_scan(r->m, r->buf, r->len, collect, &hs) < 0)
+			r->errors++;
+		if (i == 0)
+			r->first = hs;
+		else if (hs.n != r->first.n || memcmp(hs.h, r->first.h, sizeof(hs.h)))
+			r->differing++;
+	}
+	return NULL;
+}
+
+/*
+ * Clones share one matcher's rules and databases from several threads at once: each finds
+ * exactly what the matcher finds alone, including on a fresh matcher whose patterns are
+ * JIT-compiled by whichever thread confirms them first, and a clone's streams work.
+ */
+TEST(matcher_clones_scan_from_threads_like_the_original)
+{
+	struct env e;
+	struct cw_matcher *fresh = NULL, *cl[4] = { 0 };
+	struct clone_run run[4];
+	pthread_t tid[4];
+	struct hits ref = { 0 }, sh = { 0 };
+	char *gh = tu_github_token(), *npm = tu_npm_token();
+	char *gl = tu_strong("glpat-%{alnum:20}", 3.8), *aws = tu_strong("AKIA%{base32:16}", 3.4);
+	char buf[4096], err[1024];
+	struct cw_stream *st;
+	int len = 0;
+
+	if (!setup(&e))
+		goto out;
+	REQUIRE(cw_matcher_new(e.rs, &fresh, err, sizeof(err)) == 0);
+	for (int i = 0; i < 20; i++)
+		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+				"line %d token=%s\nnpm %s x %s aws=%s\n", i, gh, npm, gl, aws);
+	for (int i = 0; i < 4; i++) {
+		REQUIRE(cw_matcher_clone(fresh, &cl[i]) == 0);
+		run[i] = (struct clone_run){ .m = cl[i], .buf = buf, .len = (size_t)len };
+	}
+	for (int i = 0; i < 4; i++)
+		REQUIRE(pthread_create(&tid[i], NULL, clone_scan, &run[i]) == 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(tid[i], NULL);
+	CHECK_EQ_INT(cw_matcher_scan(e.m, buf, (size_t)len, collect, &ref), 80);
+	CHECK_EQ_INT(ref.n, 80);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(run[i].errors, 0);
+		CHECK_EQ_INT(run[i].differing, 0);
+		CHECK_EQ_INT(run[i].first.n, ref.n);
+		CHECK(!memcmp(run[i].first.h, ref.h, sizeof(ref.h)));
+	}
+	/* a token split across two writes of a clone's stream */
+	st = cw_stream_open(cl[0]);
+	REQUIRE(st != NULL);
+	CHECK(cw_stream_write(st, "t=", 2, collect, &sh) >= 0);
+	CHECK(cw_stream_write(st, gh, 17, collect, &sh) >= 0);
+	CHECK(cw_stream_write(st, gh + 17, 23, collect, &sh) >= 0);
+	CHECK(cw_stream_close(st, collect, &sh) >= 0);
+	CHECK_EQ_INT(sh.n, 1);
+	CHECK_EQ_INT(sh.h[0].start, 2);
+	CHECK_EQ_STR(sh.h[0].id, "github-pat-classic");
+	teardown(&e);
+out:
+	for (int i = 0; i < 4; i++)
+		cw_matcher_free(cl[i]);
+	cw_matcher_free(fresh);
+	free(gh);
+	free(npm);
+	free(gl);
+	free(aws);
 }
