@@ -723,7 +723,7 @@ static void run_usage(FILE *f)
 		"                              e.g. credentials seen in a process environment\n"
 		"  --output stdout|file:PATH   where findings go (default stdout)\n"
 		"  --ringbuf-size BYTES        BPF ring buffer size, rounded up to a power of two\n"
-		"                              (default 8M, min 128K; k/M suffixes)\n"
+		"                              (default 8M, min 128K; k/M/G suffixes)\n"
 		"  --stats-interval SECONDS    how often drops are checked and reported (default 10)\n"
 		"  --no-env                    do not capture exec environments\n"
 		"  --include-loopback          also watch connections to 127.0.0.0/8 and ::1\n"

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -40,19 +41,23 @@ int cw_parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned
 		 unsigned long long *out)
 {
 	unsigned long long v;
+	unsigned shift;
 	char *end;
 
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (*s == '-' || errno || end == s || (*end && end[1]) ||
-	    (*end && *end != 'k' && *end != 'K' && *end != 'm' && *end != 'M')) {
+	    (*end && !strchr("kKmMgG", *end))) {
 		cw_log("%s: '%s' is not a number", opt, s);
 		return -EINVAL;
 	}
-	if (*end == 'k' || *end == 'K')
-		v <<= 10;
-	else if (*end == 'm' || *end == 'M')
-		v <<= 20;
+	shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
+		*end == 'g' || *end == 'G' ? 30 : 0;
+	if (shift && v > (~0ULL >> shift)) {
+		cw_log("%s: '%s' is too large", opt, s);
+		return -EINVAL;
+	}
+	v <<= shift;
 	if (v < lo || v > hi) {
 		cw_log("%s: %llu is out of range [%llu, %llu]", opt, v, lo, hi);
 		return -EINVAL;

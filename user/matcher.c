@@ -873,6 +873,11 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 	return stream_emit(s, eof, cb, arg);
 }
 
+uint64_t cw_stream_base(const struct cw_stream *s)
+{
+	return s->base;
+}
+
 int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg)
 {
 	return s->held.n ? stream_emit(s, true, cb, arg) : 0;

@@ -75,6 +75,11 @@ struct cw_stream *cw_stream_open(struct cw_matcher *m);
 int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_cb cb,
 		    void *arg);
 /*
+ * The stream offset before which no secret reported from now on starts: the stream's own
+ * copy of older data is gone. A caller keeping the data for line numbers keeps it from here.
+ */
+uint64_t cw_stream_base(const struct cw_stream *s);
+/*
  * Report the confirmed secrets a stream still holds (it holds each until 1 KiB of data
  * follows it, so that a better rule on the same bytes can win): for a connection gone quiet.
  */

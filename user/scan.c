@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "classify.h"
 #include "commands.h"
@@ -30,6 +32,9 @@
 #endif
 
 enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
+
+#define CHUNK (256u << 10)	/* read size: the data is still in cache when it is matched */
+#define BINARY_PROBE 8192	/* a NUL in a walked file's first bytes: binary, skipped */
 
 /*
  * One file to scan. Workers scan items in any order; the main thread prints their output in
@@ -67,13 +72,29 @@ struct worker {
 	struct cw_matcher *m;
 	pthread_t tid;
 	struct cw_json j;
+	/*
+	 * The window: the newest data read and the older data a finding may still start in
+	 * (from the stream's base on), for line numbers. Kept from file to file.
+	 */
+	char *win;
+	size_t wlen, wcap;
+	uint64_t base;		/* file offset of win[0] */
 	/* the item being scanned */
 	struct item *it;
 	FILE *out;
-	const char *buf;
-	size_t line_pos;	/* offset of the start of line `line` */
+	int fd;
+	/*
+	 * Line numbers. A regular file's lines are counted only when a finding needs them,
+	 * reading the file again up to it (most files have none); a pipe's are counted as its
+	 * data leaves the window.
+	 */
+	bool lazy;
+	uint64_t line_pos;	/* file offset of the start of line `line` */
 	size_t line;
-	size_t line_scan;	/* how far newlines were counted */
+	uint64_t line_scan;	/* how far newlines were counted */
+	size_t base_line;	/* not lazy: line and line_pos as counted up to base */
+	uint64_t base_line_pos;
+	char *pbuf;		/* lazy: the file read again, a chunk at a time */
 };
 
 static struct scan *g_scan;	/* for the nftw callback */
@@ -188,6 +209,80 @@ static void sarif_head(const struct scan *s)
 	cw_json_free(&j);
 }
 
+/* Newlines in p[0..n): SSE2 compares 16 bytes at a time, summed in 8-bit lanes. */
+static size_t count_nl(const char *p, size_t n)
+{
+	size_t c = 0, i = 0;
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+
+	while (i + 16 <= n) {
+		__m128i acc = zero, sum;
+
+		for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+		sum = _mm_sad_epu8(acc, zero);
+		c += (size_t)_mm_cvtsi128_si64(sum) +
+		     (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
+	}
+#endif
+	for (; i < n; i++)
+		c += p[i] == '\n';
+	return c;
+}
+
+/* Count the lines of p[0..n), which is the file from offset `at`. */
+static void count_span(struct worker *w, const char *p, size_t n, uint64_t at)
+{
+	size_t c = count_nl(p, n);
+
+	if (c) {
+		const char *last = memrchr(p, '\n', n);
+
+		w->line += c;
+		w->line_pos = at + (uint64_t)(last - p) + 1;
+	}
+	w->line_scan = at + n;
+}
+
+/* Bring the line count to file offset `to`: in the window, else reading the file again. */
+static void count_lines(struct worker *w, uint64_t to)
+{
+	if (to < w->line_scan) {	/* a finding before the last one: count again */
+		if (w->lazy) {
+			w->line = 1;
+			w->line_pos = w->line_scan = 0;
+		} else {
+			w->line = w->base_line;
+			w->line_pos = w->base_line_pos;
+			w->line_scan = w->base;
+		}
+	}
+	while (w->line_scan < to && w->line_scan < w->base) {
+		uint64_t want = w->base - w->line_scan < CHUNK ? w->base - w->line_scan : CHUNK;
+		ssize_t n;
+
+		if (!w->pbuf && !(w->pbuf = malloc(CHUNK)))
+			n = -1;
+		else
+			n = pread(w->fd, w->pbuf, (size_t)want, (off_t)w->line_scan);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			cw_log("%s: cannot read it again for line numbers: %s", w->it->path,
+			       n < 0 ? strerror(errno) : "it shrank");
+			w->it->errors++;
+			w->line_scan = w->base;	/* lines from here on are relative */
+			break;
+		}
+		count_span(w, w->pbuf, (size_t)n, w->line_scan);
+	}
+	if (w->line_scan < to)
+		count_span(w, w->win + (w->line_scan - w->base), (size_t)(to - w->line_scan),
+			   w->line_scan);
+}
+
 static int on_match(const struct cw_match *mt, void *arg)
 {
 	struct worker *w = arg;
@@ -196,14 +291,9 @@ static int on_match(const struct cw_match *mt, void *arg)
 	struct cw_class cls;
 	size_t col;
 
-	/* Matches arrive in offset order: count lines incrementally. */
-	for (; w->line_scan < mt->start; w->line_scan++) {
-		if (w->buf[w->line_scan] == '\n') {
-			w->line++;
-			w->line_pos = w->line_scan + 1;
-		}
-	}
-	col = mt->start - w->line_pos + 1;
+	/* Findings never start before the stream's base, which the window keeps. */
+	count_lines(w, mt->start < w->base + w->wlen ? mt->start : w->base + w->wlen);
+	col = (size_t)(mt->start - w->line_pos + 1);
 	cw_redact(mt->secret, mt->len, red);
 	cw_fingerprint(&w->s->key, mt->secret, mt->len, fp);
 	w->it->findings++;
@@ -241,123 +331,93 @@ static int on_match(const struct cw_match *mt, void *arg)
 	return 0;
 }
 
-static void scan_buf(struct worker *w, const char *buf, size_t len)
+/*
+ * Drop window data before the stream's base (no finding can start there any more), counting
+ * its lines first, and make room for a chunk after what is kept.
+ */
+static int slide(struct worker *w, struct cw_stream *st)
 {
-	int ret;
+	uint64_t keep = cw_stream_base(st);
 
-	w->buf = buf;
-	w->line = 1;
-	w->line_pos = 0;
-	w->line_scan = 0;
-	ret = cw_matcher_scan(w->m, buf, len, on_match, w);
-	if (ret < 0) {
-		cw_log("%s: scan failed: %s", w->it->path, strerror(-ret));
-		w->it->errors++;
+	if (keep > w->base + w->wlen)
+		keep = w->base + w->wlen;
+	if (keep > w->base) {
+		size_t drop = (size_t)(keep - w->base);
+
+		if (!w->lazy)
+			count_lines(w, keep);
+		memmove(w->win, w->win + drop, w->wlen - drop);
+		w->wlen -= drop;
+		w->base = keep;
+		w->base_line = w->line;
+		w->base_line_pos = w->line_pos;
 	}
+	return cw_grow((void **)&w->win, &w->wcap, w->wlen + CHUNK, 1);
 }
 
-/* Read all of fd; files over max_size are skipped (not an error), reported with -v. */
-static int read_fd(int fd, const char *path, unsigned long long max, char **out, size_t *outlen)
-{
-	struct stat st;
-	size_t cap = 65536, len = 0;
-	char *buf;
-	ssize_t n;
-
-	/* A regular file's size is known: one allocation, no copies. Pipes grow as they go. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((unsigned long long)st.st_size > max) {
-			cw_debug("%s: larger than --max-size, skipped", path);
-			return -EFBIG;
-		}
-		cap = (size_t)st.st_size + 1;
-	}
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			char *nb;
-
-			if (cap > max) {
-				free(buf);
-				cw_debug("%s: larger than --max-size, skipped", path);
-				return -EFBIG;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		free(buf);
-		cw_debug("%s: larger than --max-size, skipped", path);
-		return -EFBIG;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-static bool looks_binary(const char *buf, size_t len)
-{
-	return memchr(buf, '\0', len < 8192 ? len : 8192) != NULL;
-}
-
+/*
+ * Scan one file or stream: read in chunks through a matcher stream, so memory stays small
+ * and warm whatever the size (mapping each file, or reading it whole, touched fresh memory
+ * for every page: slower than the matching on a VM). The stream finds secrets across chunks.
+ */
 static void scan_fd(struct worker *w, int fd)
 {
 	struct item *it = w->it;
-	char *buf = NULL;
-	size_t len = 0;
-	struct stat st;
-	int ret;
+	struct cw_stream *st;
+	bool first = true;
+	int ret = 0;
 
-	/* Regular files are mapped, not copied: the read copy cost as much as the matching. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *p;
+	struct stat sb;
 
-		if ((unsigned long long)st.st_size > w->s->max_size) {
-			cw_debug("%s: larger than --max-size, skipped", it->path);
-			return;
-		}
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (p != MAP_FAILED) {
-			madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-			if (it->check_binary && looks_binary(p, (size_t)st.st_size))
-				cw_debug("%s: binary, skipped", it->path);
-			else
-				scan_buf(w, p, (size_t)st.st_size);
-			munmap(p, (size_t)st.st_size);
-			return;
-		}
-	}
-	ret = read_fd(fd, it->path, w->s->max_size, &buf, &len);
-	if (ret == -EFBIG)
-		return;
-	if (ret) {
-		cw_log("%s: %s", it->path, strerror(-ret));
+	w->fd = fd;
+	w->lazy = !fstat(fd, &sb) && S_ISREG(sb.st_mode) && lseek(fd, 0, SEEK_CUR) == 0;
+	w->wlen = 0;
+	w->base = 0;
+	w->line = w->base_line = 1;
+	w->line_pos = w->base_line_pos = 0;
+	w->line_scan = 0;
+	st = cw_stream_open(w->m);
+	if (!st) {
+		cw_log("%s: out of memory", it->path);
 		it->errors++;
 		return;
 	}
-	if (it->check_binary && looks_binary(buf, len))
-		cw_debug("%s: binary, skipped", it->path);
-	else
-		scan_buf(w, buf, len);
-	free(buf);
+	for (;;) {
+		ssize_t n;
+
+		if (slide(w, st)) {
+			ret = -ENOMEM;
+			break;
+		}
+		n = read(fd, w->win + w->wlen, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (first && it->check_binary &&
+		    memchr(w->win, '\0', (size_t)n < BINARY_PROBE ? (size_t)n : BINARY_PROBE)) {
+			cw_debug("%s: binary, skipped", it->path);
+			break;
+		}
+		first = false;
+		w->wlen += (size_t)n;
+		ret = cw_stream_write(st, w->win + w->wlen - (size_t)n, (size_t)n, on_match, w);
+		if (ret < 0)
+			break;
+		ret = 0;
+	}
+	if (ret < 0) {
+		cw_log("%s: %s", it->path, strerror(-ret));
+		it->errors++;
+	}
+	if (cw_stream_close(st, on_match, w) < 0 && !ret) {
+		cw_log("%s: scan failed", it->path);
+		it->errors++;
+	}
 }
 
 static void scan_item(struct worker *w, struct item *it)
@@ -380,7 +440,13 @@ static void scan_item(struct worker *w, struct item *it)
 			cw_log("%s: %s", it->path, strerror(errno));
 			it->errors++;
 		} else {
-			scan_fd(w, fd);
+			struct stat sb;
+
+			if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
+			    (unsigned long long)sb.st_size > w->s->max_size)
+				cw_debug("%s: larger than --max-size, skipped", it->path);
+			else
+				scan_fd(w, fd);
 			close(fd);
 		}
 	}
@@ -545,7 +611,8 @@ static void scan_usage(FILE *f)
 		"  --format json|text|sarif    one JSON finding per line (default), text, or one\n"
 		"                              SARIF 2.1.0 log for code-scanning UIs\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
-		"  --max-size BYTES            skip files larger than this (default 16M; k/M suffixes)\n"
+		"  --max-size BYTES            skip files larger than this (default 16M; k/M/G\n"
+		"                              suffixes); standard input is scanned whole\n"
 		"  -j, --jobs N                files scanned at once (default: the CPUs this process\n"
 		"                              may use); the output order does not depend on it\n"
 		"  --fingerprint-key-file F    key for credential fingerprints\n"
@@ -678,6 +745,8 @@ int cw_cmd_scan(int argc, char **argv)
 out:
 	for (size_t i = 0; i < nw; i++) {
 		cw_json_free(&w[i].j);
+		free(w[i].win);
+		free(w[i].pbuf);
 		if (w[i].m != m)
 			cw_matcher_free(w[i].m);
 	}

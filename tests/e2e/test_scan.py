@@ -149,6 +149,57 @@ def test_scan_sarif_log():
     assert r.returncode == 0 and json.loads(r.stdout)["runs"][0]["results"] == []
 
 
+def test_scan_exact_locations_far_into_files_and_pipes():
+    # The scan reads 256 KiB at a time through a matcher stream: a token may straddle two
+    # reads, and findings deep in the input need their lines counted, in a file (read again
+    # for the count) and in a pipe (counted as it passes). Lines of varied lengths, one with
+    # a NUL-free binary-ish tail, CRLF endings in part.
+    d = tempfile.mkdtemp(prefix="cw-far-")
+    key = KeyFile()
+    chunk = 256 << 10
+    parts, expect, pos, line = [], [], 0, 1
+
+    def add(text):
+        nonlocal pos, line
+        parts.append(text)
+        pos += len(text)
+        line += text.count("\n")
+
+    def add_token(prefix):
+        token = github_token()
+        add(prefix)
+        col = pos - (("".join(parts)).rfind("\n") + 1) + 1
+        expect.append((line, col, token))
+        add(token + "\n")
+
+    i = 0
+    while pos < chunk - 30:
+        add("row %d %s\r\n" % (i, "x" * (i % 97)))
+        i += 1
+    add("y" * (chunk - 20 - pos))
+    add_token(" ")                       # starts 19 bytes before the first read's end
+    for k in range(3 * chunk // 60):
+        add("filler line number %d of the second part\n" % k)
+    add_token("  TOKEN=")
+    add("tail without newline")
+    text = "".join(parts)
+    path = os.path.join(d, "far.txt")
+    with open(path, "w") as f:
+        f.write(text)
+    r_file, _ = scan(path, key=key)
+    r_pipe, _ = scan("-", stdin=text, key=key)
+    for r in (r_file, r_pipe):
+        assert r.returncode == 1, r.stderr
+        found = [json.loads(l) for l in r.stdout.splitlines()]
+        assert [(f["location"]["line"], f["location"]["column"]) for f in found] == \
+            [(l, c) for l, c, _ in expect]
+        assert [f["credential"]["fingerprint"] for f in found] == \
+            [key.fingerprint(t) for _, _, t in expect]
+        for _, _, t in expect:
+            assert t not in r.stdout and t not in r.stderr
+    assert r_file.stdout.replace(path, "-") == r_pipe.stdout
+
+
 def test_scan_jobs_find_everything_in_the_same_order():
     # Files of very different sizes in nested directories, scanned by 1 to 4 workers: a big
     # file early in the walk finishes after small ones behind it, and the output must still
