@@ -35,8 +35,10 @@ CFLAGS ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -Iinclude -Iuser -I$(OUTPUT) -I/usr/include/hs -MMD -MP $(SAN_FLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+# BPF_DEFINES: bench/tls_overhead builds a measuring variant with it (-DCW_BENCH_EMPTY_TLS).
+BPF_DEFINES ?=
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
-	      -Iinclude -I$(VMLINUX_DIR) -MMD -MP
+	      -Iinclude -I$(VMLINUX_DIR) -MMD -MP $(BPF_DEFINES)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
