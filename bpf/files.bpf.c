@@ -353,8 +353,9 @@ static __always_inline int open_exit(long ret)
 	struct cw_file f = {};
 
 	/* This fd is a new file now, whatever it was (a lookup first: deletes take a lock). */
-	if (cw_capture_reads && ret >= 0 && bpf_map_lookup_elem(&files, &key))
-		bpf_map_delete_elem(&files, &key);
+	if (cw_capture_reads && ret >= 0 && *cw_fd_mark(key.tgid, key.fd) &&
+	    bpf_map_lookup_elem(&files, &key) && !bpf_map_delete_elem(&files, &key))
+		cw_mark_lower(cw_fd_mark(key.tgid, key.fd));
 	if (!cw_opens_pending)
 		return 0;
 	p = bpf_map_lookup_elem(&opening, &tid);
@@ -364,8 +365,8 @@ static __always_inline int open_exit(long ret)
 	if (ret < 0)
 		goto out;
 	f.id = __sync_fetch_and_add(&cw_next_file_id, 1) + 1;
-	if (cw_capture_reads)
-		bpf_map_update_elem(&files, &key, &f, BPF_ANY);
+	if (cw_capture_reads && !bpf_map_update_elem(&files, &key, &f, BPF_ANY))
+		cw_mark_raise(cw_fd_mark(key.tgid, key.fd));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cw_count_drop(CW_EV_FILE_OPEN);
@@ -436,10 +437,13 @@ static __always_inline int read_enter(__u32 fd, __u64 buf, __u64 iovcnt)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct cw_conn_key key = { .tgid = id >> 32, .fd = fd };
-	struct cw_file *f = bpf_map_lookup_elem(&files, &key);
 	struct pending_read r = { .buf = buf, .iovcnt = iovcnt, .fd = fd };
 	__u32 tid = (__u32)id;
+	struct cw_file *f;
 
+	if (!*cw_fd_mark(key.tgid, fd))
+		return 0;
+	f = bpf_map_lookup_elem(&files, &key);
 	if (!f || f->captured >= cw_file_cap)
 		return 0;
 	if (bpf_map_update_elem(&reading, &tid, &r, BPF_ANY) == 0)

@@ -33,7 +33,8 @@ static __always_inline void cw_file_closed(__u32 tgid, __u32 fd)
 	} else {
 		cw_count_drop(CW_EV_FILE_CLOSE);
 	}
-	bpf_map_delete_elem(&files, &key);
+	if (!bpf_map_delete_elem(&files, &key))
+		cw_mark_lower(cw_fd_mark(tgid, fd));
 }
 
 #endif /* CREDWATCH_FILES_BPF_H */

@@ -25,6 +25,10 @@ struct {
 	__type(value, struct cw_conn);
 } conns SEC(".maps");
 
+/* The filters in front of conns, files and tls_pending (common.bpf.h). */
+__u32 cw_fd_marks[1u << CW_MARK_BITS];
+__u32 cw_tid_marks[1u << CW_MARK_BITS];
+
 struct pending_connect {
 	__u32 fd;
 	__u32 pad;
@@ -129,7 +133,8 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 			goto out;
 		p->conn.flags |= CW_CONN_LOOPBACK;
 	}
-	bpf_map_update_elem(&conns, &key, &p->conn, BPF_ANY);
+	if (!bpf_map_update_elem(&conns, &key, &p->conn, BPF_ANY))
+		cw_mark_raise(cw_fd_mark(key.tgid, key.fd));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cw_count_drop(CW_EV_CONN);
@@ -154,9 +159,13 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 {
 	struct cw_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
 				   .fd = (__u32)ctx->args[0] };
-	struct cw_conn *c = bpf_map_lookup_elem(&conns, &key);
+	__u32 *mark = cw_fd_mark(key.tgid, key.fd);
 	struct cw_close_event *e;
+	struct cw_conn *c;
 
+	if (!*mark)
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c) {
 		cw_file_closed(key.tgid, key.fd);
 		return 0;
@@ -171,7 +180,8 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 	} else {
 		cw_count_drop(CW_EV_CLOSE);
 	}
-	bpf_map_delete_elem(&conns, &key);
+	if (!bpf_map_delete_elem(&conns, &key))
+		cw_mark_lower(mark);
 	return 0;
 }
 
@@ -179,8 +189,11 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 static __always_inline struct cw_conn *tracked(__u32 fd)
 {
 	struct cw_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
-	struct cw_conn *c = bpf_map_lookup_elem(&conns, &key);
+	struct cw_conn *c;
 
+	if (!*cw_fd_mark(key.tgid, fd))
+		return NULL;
+	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c || (c->flags & CW_CONN_NO_PAYLOAD))
 		return NULL;
 	return c;
@@ -193,16 +206,19 @@ static __always_inline struct cw_conn *tracked(__u32 fd)
 static __always_inline void tls_bind(__u32 fd)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct cw_tls_pending *p = bpf_map_lookup_elem(&tls_pending, &tid);
+	__u32 tid = (__u32)id, *tmark = cw_tid_mark(tid);
 	struct cw_conn_key key = { .tgid = id >> 32, .fd = fd };
+	struct cw_tls_pending *p;
 	struct cw_bind_event *e;
 	struct cw_conn *c;
 
+	if (!*tmark)
+		return;
+	p = bpf_map_lookup_elem(&tls_pending, &tid);
 	if (!p)
 		return;
 	/* Only a TCP socket write binds: a log line the thread writes in between does not. */
-	if (!bpf_map_lookup_elem(&conns, &key) &&
+	if ((!*cw_fd_mark(key.tgid, fd) || !bpf_map_lookup_elem(&conns, &key)) &&
 	    !fd_is_tcp((struct task_struct *)bpf_get_current_task(), fd))
 		return;
 	if (bpf_ktime_get_ns() - p->ktime_ns < CW_TLS_BIND_WINDOW_NS) {
@@ -228,7 +244,8 @@ static __always_inline void tls_bind(__u32 fd)
 			cw_count_drop(CW_EV_BIND);
 		}
 	}
-	bpf_map_delete_elem(&tls_pending, &tid);
+	if (!bpf_map_delete_elem(&tls_pending, &tid))
+		cw_mark_lower(tmark);
 }
 
 static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)

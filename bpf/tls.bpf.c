@@ -60,7 +60,13 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	if (bound && bpf_ktime_get_ns() - *bound < CW_TLS_REBIND_NS)
 		return 0;
 	p.ktime_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&tls_pending, &tid, &p, BPF_ANY);
+	/* An entry already there is overwritten in place: its thread's slot is raised. */
+	struct cw_tls_pending *old = bpf_map_lookup_elem(&tls_pending, &tid);
+
+	if (old)
+		*old = p;
+	else if (!bpf_map_update_elem(&tls_pending, &tid, &p, BPF_NOEXIST))
+		cw_mark_raise(cw_tid_mark(tid));
 	return 0;
 }
 
