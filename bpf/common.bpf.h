@@ -63,30 +63,24 @@ static __always_inline __u32 cw_bound(__u32 v, __u32 mask)
 }
 
 /*
- * Which (process, fd) pairs may have an entry in conns or files, and which threads may have
- * one in tls_pending: counters in slots chosen by a hash of the key, raised when a probe adds
- * an entry and lowered when a probe deletes one. A zero slot proves there is no entry, so the
- * write and close probes, which run for every write and close on the host, are done after one
- * load instead of two hash lookups. An entry an LRU map evicts, one the agent deletes, or a
- * slot two keys share leaves a slot raised: that costs only the lookup the filter would have
- * saved. Every probe that adds an entry to those maps must raise its slot.
+ * The filter in front of conns, files and tls_pending (credwatch.h): a zero slot proves there
+ * is no entry, so the write and close probes, which run for every write and close on the
+ * host, are done after one load instead of two hash lookups. An entry an LRU map evicts, or a
+ * slot two keys share, leaves a slot raised: that costs only the lookup the filter would have
+ * saved. Every probe that adds an entry to those maps raises its slot; every delete that
+ * succeeds lowers it.
  */
-#define CW_MARK_BITS	13
 extern __u32 cw_fd_marks[1u << CW_MARK_BITS];	/* defined in net.bpf.c */
 extern __u32 cw_tid_marks[1u << CW_MARK_BITS];
 
 static __always_inline __u32 *cw_fd_mark(__u32 tgid, __u32 fd)
 {
-	__u32 h = tgid * 0x9e3779b1u ^ fd * 0x85ebca6bu;
-
-	return &cw_fd_marks[cw_bound(h >> (32 - CW_MARK_BITS), (1u << CW_MARK_BITS) - 1)];
+	return &cw_fd_marks[cw_bound(cw_fd_slot(tgid, fd), (1u << CW_MARK_BITS) - 1)];
 }
 
 static __always_inline __u32 *cw_tid_mark(__u32 tid)
 {
-	__u32 h = tid * 0x9e3779b1u;
-
-	return &cw_tid_marks[cw_bound(h >> (32 - CW_MARK_BITS), (1u << CW_MARK_BITS) - 1)];
+	return &cw_tid_marks[cw_bound(cw_tid_slot(tid), (1u << CW_MARK_BITS) - 1)];
 }
 
 static __always_inline void cw_mark_raise(__u32 *m)

@@ -3,7 +3,7 @@
  * Process lifecycle: every exec with its path, argv and environment block, and process exit so
  * the agent can drop per-process state. Capture only; all parsing happens in userspace.
  */
-#include "common.bpf.h"
+#include "egress.bpf.h"	/* tls_pending */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -112,8 +112,12 @@ int handle_exit(void *ctx __attribute__((unused)))
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, *tmark = cw_tid_mark(tid);
 	struct cw_exit_event *e;
 
+	/* A TLS write this thread made and never sent on a socket: gone with the thread. */
+	if (*tmark && !bpf_map_delete_elem(&tls_pending, &tid))
+		cw_mark_lower(tmark);
 	/* Only the thread-group leader's exit ends the process as the agent sees it. */
 	if ((__u32)id != (__u32)(id >> 32))
 		return 0;

@@ -113,6 +113,25 @@ struct cw_conn_key {
 };
 _Static_assert(sizeof(struct cw_conn_key) == 8, "cw_conn_key layout");
 
+/*
+ * The filter in front of the kernel's per-(process, fd) and per-thread tables (conns, files,
+ * tls_pending): 2^CW_MARK_BITS counters each, a slot chosen by a hash of the key, raised when
+ * an entry is added, lowered when one is deleted, zero only when no entry can be there. The
+ * probes raise and lower them (common.bpf.h); the agent lowers a slot when it deletes an
+ * entry itself, through the mapped .bss.
+ */
+#define CW_MARK_BITS	13
+
+static inline __u32 cw_fd_slot(__u32 tgid, __u32 fd)
+{
+	return (tgid * 0x9e3779b1u ^ fd * 0x85ebca6bu) >> (32 - CW_MARK_BITS);
+}
+
+static inline __u32 cw_tid_slot(__u32 tid)
+{
+	return (tid * 0x9e3779b1u) >> (32 - CW_MARK_BITS);
+}
+
 /* cw_conn.flags */
 #define CW_CONN_LOOPBACK	(1u << 0)	/* destination is 127/8 or ::1 */
 #define CW_CONN_NO_PAYLOAD	(1u << 1)	/* set by the agent: stop capturing (TLS) */

@@ -331,6 +331,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));
 		return ret;
 	}
+	a->egress.fd_marks = a->skel->bss->cw_fd_marks;
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
 		ret = -errno;
@@ -598,6 +599,7 @@ static int run(const struct run_opts *o)
 		goto out;
 	}
 	a.files.files_map_fd = bpf_map__fd(a.skel->maps.files);
+	a.files.fd_marks = a.skel->bss->cw_fd_marks;
 	a.files.capture_reads = o->capture_reads;
 	a.files.on_tls_library = attach_tls_library;
 	a.files.tls_ctx = &a.tls;

@@ -20,6 +20,7 @@
 #include "egress.h"
 #include "exposure.h"
 #include "h2.h"
+#include "kmarks.h"
 #include "matcher.h"
 #include "proto.h"
 #include "procs.h"
@@ -621,10 +622,30 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 	return ret < 0 ? ret : x.err;
 }
 
-/* End every connection or session `which` picks; the first error is returned. */
+/*
+ * A TCP connection whose process ended without closing it (its fds went with it, and no
+ * close() ran): its kernel entry is deleted, so that a later process given the same pid and
+ * fd is not taken for it, and the filter slot the entry raised comes down.
+ */
+static void kernel_forget(struct cw_egress *e, const struct cw_egress_conn *c)
+{
+	struct cw_conn_key key = { .tgid = c->pid, .fd = c->fd };
+	struct cw_conn val;
+
+	if (c->tls || e->conns_map_fd < 0 || bpf_map_lookup_elem(e->conns_map_fd, &key, &val) ||
+	    val.id != c->id)
+		return;
+	if (!bpf_map_delete_elem(e->conns_map_fd, &key))
+		cw_kmark_lower(e->fd_marks, c->pid, c->fd);
+}
+
+/*
+ * End every connection or session `which` picks (gone: their process ended, forget them in
+ * the kernel too); the first error is returned.
+ */
 static int end_where(struct cw_egress *e,
 		     bool (*which)(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd),
-		     uint32_t pid, uint32_t fd)
+		     uint32_t pid, uint32_t fd, bool gone)
 {
 	int ret = 0, r;
 
@@ -633,6 +654,8 @@ static int end_where(struct cw_egress *e,
 
 		while (*pp) {
 			if (which(*pp, pid, fd)) {
+				if (gone)
+					kernel_forget(e, *pp);
 				r = conn_end(e, pp);
 				if (r && !ret)
 					ret = r;
@@ -661,11 +684,11 @@ int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t con
 	int ret = *pp ? conn_end(e, pp) : 0, r;
 
 	/* TLS sessions that wrote to this socket end with it. */
-	r = end_where(e, session_on, pid, fd);
+	r = end_where(e, session_on, pid, fd, false);
 	return ret ? ret : r;
 }
 
 int cw_egress_exit(struct cw_egress *e, uint32_t pid)
 {
-	return end_where(e, of_process, pid, 0);
+	return end_where(e, of_process, pid, 0, true);
 }

@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "files.h"
+#include "kmarks.h"
 #include "log.h"
 #include "procs.h"
 #include "tls_attach.h"
@@ -318,7 +319,8 @@ static void kernel_forget(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64
 	if (fs->files_map_fd < 0 || bpf_map_lookup_elem(fs->files_map_fd, &key, &val) ||
 	    val.id != id)
 		return;
-	bpf_map_delete_elem(fs->files_map_fd, &key);
+	if (!bpf_map_delete_elem(fs->files_map_fd, &key))
+		cw_kmark_lower(fs->fd_marks, pid, fd);
 }
 
 /* "/proc/N/environ" of a process other than the reader (N as the reader's pid namespace

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Outbound TCP: credentials in what processes send, attributed to the destination."""
+import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -225,3 +228,57 @@ def test_budget_skips_the_middle_of_a_bulk_transfer_not_the_next_request():
     # second request's headers and its body's first KiB: with a 1 KiB head of each bulk
     # write it would be past 85 KiB
     assert sent < (64 << 10) + 4096, sent
+
+
+def _kernel_conns(agent):
+    """The (tgid, fd) pairs in this agent's kernel table of tracked connections."""
+    def bpftool(*args):
+        return json.loads(subprocess.run(["bpftool", "-j", *args], capture_output=True,
+                                         text=True, check=True).stdout)
+    fdinfo = "/proc/%d/fdinfo" % agent.proc.pid
+    ids = set()
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                ids.update(int(l.split()[1]) for l in f if l.startswith("map_id:"))
+        except OSError:
+            continue
+    conns = [i for i in ids if bpftool("map", "show", "id", str(i))["name"] == "conns"]
+    assert len(conns) == 1, conns
+    return {(e["formatted"]["key"]["tgid"], e["formatted"]["key"]["fd"])
+            for e in bpftool("map", "dump", "id", str(conns[0]))}
+
+
+CONNECT_AND_DIE = r"""
+import os, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+print(s.fileno(), flush=True)
+sys.stdin.readline()
+os._exit(0)    # no close(): the kernel closes the socket with the process
+"""
+
+
+def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_kernel():
+    """A process that ends without closing its socket makes no close() the probes see: the
+    agent deletes the kernel's entry when it learns of the exit, so that a later process with
+    the same pid and fd is not taken for that connection (and the write probes' filter slot
+    comes down)."""
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback")
+    try:
+        child = subprocess.Popen([sys.executable, "-c", CONNECT_AND_DIE, str(sink.port)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        key = (child.pid, int(child.stdout.readline()))
+        assert key in _kernel_conns(agent), "the connection was never tracked"
+        child.stdin.write("\n")
+        child.stdin.flush()
+        child.wait()
+        deadline = time.monotonic() + 5
+        while key in _kernel_conns(agent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert key not in _kernel_conns(agent), "still tracked after the process ended"
+    finally:
+        agent.stop()
+        sink.close()
