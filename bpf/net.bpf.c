@@ -22,7 +22,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CW_CONN_MAX);
 	__type(key, struct cw_conn_key);
-	__type(value, struct cw_conn);
+	__type(value, struct cw_conn_entry);
 } conns SEC(".maps");
 
 /* The filters in front of conns, files and tls_pending (common.bpf.h). */
@@ -32,7 +32,7 @@ __u32 cw_tid_marks[1u << CW_MARK_BITS];
 struct pending_connect {
 	__u32 fd;
 	__u32 pad;
-	struct cw_conn conn;
+	struct cw_conn_entry entry;
 };
 
 /* connect() arguments between syscall entry and exit, by thread. */
@@ -78,32 +78,40 @@ int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
 	if (bpf_probe_read_user(&sa, sizeof(sa), uaddr))
 		return 0;
 	if (sa.family == AF_INET) {
-		if (bpf_probe_read_user(p.conn.daddr, 4, uaddr + 4))
+		if (bpf_probe_read_user(p.entry.conn.daddr, 4, uaddr + 4))
 			return 0;
 	} else if (sa.family == AF_INET6) {
-		if (bpf_probe_read_user(p.conn.daddr, 16, uaddr + 8))
+		if (bpf_probe_read_user(p.entry.conn.daddr, 16, uaddr + 8))
 			return 0;
 	} else {
 		return 0;
 	}
 	p.fd = (__u32)ctx->args[0];
-	p.conn.family = sa.family;
-	p.conn.dport = __builtin_bswap16(sa.port);
+	p.entry.conn.family = sa.family;
+	p.entry.conn.dport = __builtin_bswap16(sa.port);
 	bpf_map_update_elem(&connecting, &tid, &p, BPF_ANY);
 	return 0;
 }
 
-/* Is fd of the current task a TCP socket? */
-static __always_inline bool fd_is_tcp(struct task_struct *task, __u32 fd)
+/* The open file fd of the current task is, or NULL. */
+static __always_inline struct file *fd_file(__u32 fd)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
 	struct file *f = NULL;
+
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+/* Is f a TCP socket? */
+static __always_inline bool file_is_tcp(struct file *f)
+{
 	struct socket *sock;
 	__u16 proto;
 
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return false;
-	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return false;
 	sock = BPF_CORE_READ(f, private_data);
 	proto = BPF_CORE_READ(sock, sk, sk_protocol);
@@ -115,25 +123,29 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct pending_connect *p = bpf_map_lookup_elem(&connecting, &tid);
 	struct cw_conn_key key;
 	struct cw_conn_event *e;
 	long ret = ctx->ret;
+	struct file *f;
 
 	if (!p)
 		return 0;
-	if ((ret != 0 && ret != -EINPROGRESS) || !fd_is_tcp(task, p->fd))
+	if (ret != 0 && ret != -EINPROGRESS)
+		goto out;
+	f = fd_file(p->fd);
+	if (!file_is_tcp(f))
 		goto out;
 	key.tgid = id >> 32;
 	key.fd = p->fd;
-	p->conn.id = bpf_ktime_get_ns();
-	if (is_loopback(&p->conn)) {
+	p->entry.conn.id = bpf_ktime_get_ns();
+	p->entry.file = (__u64)f;
+	if (is_loopback(&p->entry.conn)) {
 		if (!cw_include_loopback)
 			goto out;
-		p->conn.flags |= CW_CONN_LOOPBACK;
+		p->entry.conn.flags |= CW_CONN_LOOPBACK;
 	}
-	if (!bpf_map_update_elem(&conns, &key, &p->conn, BPF_ANY))
+	if (!bpf_map_update_elem(&conns, &key, &p->entry, BPF_ANY))
 		cw_mark_raise(cw_fd_mark(key.tgid, key.fd));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -146,12 +158,30 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	e->fd = key.fd;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->conn = p->conn;
+	e->conn = p->entry.conn;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, cw_rb_flags());
 out:
 	bpf_map_delete_elem(&connecting, &tid);
 	return 0;
+}
+
+/* The connection at key ended (its fd closed, or is another file now): tell the agent. */
+static __always_inline void conn_gone(struct cw_conn_key *key, __u32 *mark, __u64 conn_id)
+{
+	struct cw_close_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (e) {
+		cw_fill_hdr(&e->hdr, CW_EV_CLOSE);
+		e->pid = key->tgid;
+		e->fd = key->fd;
+		e->conn_id = conn_id;
+		bpf_ringbuf_submit(e, cw_rb_flags());
+	} else {
+		cw_count_drop(CW_EV_CLOSE);
+	}
+	if (!bpf_map_delete_elem(&conns, key))
+		cw_mark_lower(mark);
 }
 
 SEC("tp/syscalls/sys_enter_close")
@@ -160,43 +190,41 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 	struct cw_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
 				   .fd = (__u32)ctx->args[0] };
 	__u32 *mark = cw_fd_mark(key.tgid, key.fd);
-	struct cw_close_event *e;
-	struct cw_conn *c;
+	struct cw_conn_entry *c;
 
 	if (!*mark)
 		return 0;
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c) {
+	if (c)
+		conn_gone(&key, mark, c->conn.id);
+	else
 		cw_file_closed(key.tgid, key.fd);
-		return 0;
-	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (e) {
-		cw_fill_hdr(&e->hdr, CW_EV_CLOSE);
-		e->pid = key.tgid;
-		e->fd = key.fd;
-		e->conn_id = c->id;
-		bpf_ringbuf_submit(e, cw_rb_flags());
-	} else {
-		cw_count_drop(CW_EV_CLOSE);
-	}
-	if (!bpf_map_delete_elem(&conns, &key))
-		cw_mark_lower(mark);
 	return 0;
 }
 
-/* The tracked connection for fd, if its payload is wanted. The hot path: keep it short. */
+/*
+ * The tracked connection for fd, if its payload is wanted. The hot path: keep it short. An
+ * entry whose fd is another file now (closed on exec, or by an exit the agent has not handled
+ * yet before the pid was reused) is gone.
+ */
 static __always_inline struct cw_conn *tracked(__u32 fd)
 {
 	struct cw_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
-	struct cw_conn *c;
+	__u32 *mark = cw_fd_mark(key.tgid, fd);
+	struct cw_conn_entry *c;
 
-	if (!*cw_fd_mark(key.tgid, fd))
+	if (!*mark)
 		return NULL;
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || (c->flags & CW_CONN_NO_PAYLOAD))
+	if (!c)
 		return NULL;
-	return c;
+	if (c->file != (__u64)fd_file(fd)) {
+		conn_gone(&key, mark, c->conn.id);
+		return NULL;
+	}
+	if (c->conn.flags & CW_CONN_NO_PAYLOAD)
+		return NULL;
+	return &c->conn;
 }
 
 /*
@@ -219,7 +247,7 @@ static __always_inline void tls_bind(__u32 fd)
 		return;
 	/* Only a TCP socket write binds: a log line the thread writes in between does not. */
 	if ((!*cw_fd_mark(key.tgid, fd) || !bpf_map_lookup_elem(&conns, &key)) &&
-	    !fd_is_tcp((struct task_struct *)bpf_get_current_task(), fd))
+	    !file_is_tcp(fd_file(fd)))
 		return;
 	if (bpf_ktime_get_ns() - p->ktime_ns < CW_TLS_BIND_WINDOW_NS) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -148,6 +148,18 @@ struct cw_conn {
 };
 _Static_assert(sizeof(struct cw_conn) == 48, "cw_conn layout");
 
+/*
+ * The kernel's entry for a tracked connection (map conns, key cw_conn_key): the connection,
+ * and which open file the fd was when it connected. A write on that fd to any other file (the
+ * socket closed on exec, an fd number reused after a close the probes did not see) is not
+ * taken for the connection: the entry is stale and goes.
+ */
+struct cw_conn_entry {
+	struct cw_conn conn;
+	__u64 file;		/* kernel address of the socket's struct file: identity only */
+};
+_Static_assert(sizeof(struct cw_conn_entry) == 56, "cw_conn_entry layout");
+
 /* What a TLS session has been sent, for the payload budget. */
 struct cw_budget {
 	__u64 captured;

@@ -398,12 +398,12 @@ static int on_egress_match(const struct cw_match *m, void *arg)
 static void stop_capture(struct cw_egress *e, const struct cw_egress_conn *c)
 {
 	struct cw_conn_key key = { .tgid = c->pid, .fd = c->fd };
-	struct cw_conn val;
+	struct cw_conn_entry val;
 
 	if (e->conns_map_fd < 0 || bpf_map_lookup_elem(e->conns_map_fd, &key, &val) ||
-	    val.id != c->id)
+	    val.conn.id != c->id)
 		return;
-	val.flags |= CW_CONN_NO_PAYLOAD;
+	val.conn.flags |= CW_CONN_NO_PAYLOAD;
 	bpf_map_update_elem(e->conns_map_fd, &key, &val, BPF_EXIST);
 }
 
@@ -630,10 +630,10 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 static void kernel_forget(struct cw_egress *e, const struct cw_egress_conn *c)
 {
 	struct cw_conn_key key = { .tgid = c->pid, .fd = c->fd };
-	struct cw_conn val;
+	struct cw_conn_entry val;
 
 	if (c->tls || e->conns_map_fd < 0 || bpf_map_lookup_elem(e->conns_map_fd, &key, &val) ||
-	    val.id != c->id)
+	    val.conn.id != c->id)
 		return;
 	if (!bpf_map_delete_elem(e->conns_map_fd, &key))
 		cw_kmark_lower(e->fd_marks, c->pid, c->fd);

