@@ -95,6 +95,18 @@ static __always_inline void cw_mark_lower(__u32 *m)
 		__sync_fetch_and_add(m, -1);
 }
 
+/* The open file fd of the current task is, or NULL. */
+static __always_inline struct file *cw_fd_file(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = NULL;
+
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
 static __always_inline void cw_fill_hdr(struct cw_event_hdr *h, __u32 type)
 {
 	h->type = type;

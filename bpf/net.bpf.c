@@ -93,18 +93,6 @@ int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* The open file fd of the current task is, or NULL. */
-static __always_inline struct file *fd_file(__u32 fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *f = NULL;
-
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
-		return NULL;
-	return f;
-}
-
 /* Is f a TCP socket? */
 static __always_inline bool file_is_tcp(struct file *f)
 {
@@ -133,7 +121,7 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (ret != 0 && ret != -EINPROGRESS)
 		goto out;
-	f = fd_file(p->fd);
+	f = cw_fd_file(p->fd);
 	if (!file_is_tcp(f))
 		goto out;
 	key.tgid = id >> 32;
@@ -218,7 +206,7 @@ static __always_inline struct cw_conn *tracked(__u32 fd)
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
 		return NULL;
-	if (c->file != (__u64)fd_file(fd)) {
+	if (c->file != (__u64)cw_fd_file(fd)) {
 		conn_gone(&key, mark, c->conn.id);
 		return NULL;
 	}
@@ -247,7 +235,7 @@ static __always_inline void tls_bind(__u32 fd)
 		return;
 	/* Only a TCP socket write binds: a log line the thread writes in between does not. */
 	if ((!*cw_fd_mark(key.tgid, fd) || !bpf_map_lookup_elem(&conns, &key)) &&
-	    !file_is_tcp(fd_file(fd)))
+	    !file_is_tcp(cw_fd_file(fd)))
 		return;
 	if (bpf_ktime_get_ns() - p->ktime_ns < CW_TLS_BIND_WINDOW_NS) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -300,8 +300,9 @@ _Static_assert(sizeof(struct cw_watch_key) == 16, "cw_watch_key layout");
 struct cw_file {
 	__u64 id;		/* unique per open: fds are reused */
 	__u64 captured;		/* bytes sent so far */
+	__u64 file;		/* kernel address of its struct file: a read of the fd on another is not its */
 };
-_Static_assert(sizeof(struct cw_file) == 16, "cw_file layout");
+_Static_assert(sizeof(struct cw_file) == 24, "cw_file layout");
 
 /* cw_file_open_event.flags */
 #define CW_FILE_PATH_TRUNC	(1u << 0)
