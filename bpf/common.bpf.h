@@ -107,6 +107,18 @@ static __always_inline struct file *cw_fd_file(__u32 fd)
 	return f;
 }
 
+/*
+ * Which open file f is, to tell whether an fd still holds the file a probe saw: its address
+ * and its inode's number together (0: none). The address alone is not enough: a freed struct
+ * file is soon handed out again; a socket's inode number is new for every socket.
+ */
+static __always_inline __u64 cw_file_ident(struct file *f)
+{
+	if (!f)
+		return 0;
+	return (__u64)f ^ ((__u64)BPF_CORE_READ(f, f_inode, i_ino) * 0x9e3779b97f4a7c15ull);
+}
+
 static __always_inline void cw_fill_hdr(struct cw_event_hdr *h, __u32 type)
 {
 	h->type = type;

@@ -107,8 +107,23 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 
+/* The tracepoint's group_dead field (Linux 6.16+): this thread was the process's last. */
+struct trace_event_raw_sched_process_exit___gd {
+	bool group_dead;
+} __attribute__((preserve_access_index));
+
+/* Is the exiting thread the last of its process? */
+static __always_inline bool group_dead(void *ctx, struct task_struct *task)
+{
+	struct trace_event_raw_sched_process_exit___gd *tp = ctx;
+
+	if (bpf_core_field_exists(tp->group_dead))
+		return tp->group_dead;
+	return BPF_CORE_READ(task, signal, live.counter) == 0;
+}
+
 SEC("tp/sched/sched_process_exit")
-int handle_exit(void *ctx __attribute__((unused)))
+int handle_exit(void *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -118,8 +133,11 @@ int handle_exit(void *ctx __attribute__((unused)))
 	/* A TLS write this thread made and never sent on a socket: gone with the thread. */
 	if (*tmark && !bpf_map_delete_elem(&tls_pending, &tid))
 		cw_mark_lower(tmark);
-	/* Only the thread-group leader's exit ends the process as the agent sees it. */
-	if ((__u32)id != (__u32)(id >> 32))
+	/*
+	 * The process ends with its last thread, whichever that is: not when its first thread
+	 * does (pthread_exit from main, or exec from another thread, which ends the first).
+	 */
+	if (!group_dead(ctx, task))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -365,7 +365,7 @@ static __always_inline int open_exit(long ret)
 	if (ret < 0)
 		goto out;
 	f.id = __sync_fetch_and_add(&cw_next_file_id, 1) + 1;
-	f.file = (__u64)cw_fd_file((__u32)ret);
+	f.ident = cw_file_ident(cw_fd_file((__u32)ret));
 	if (cw_capture_reads && !bpf_map_update_elem(&files, &key, &f, BPF_ANY))
 		cw_mark_raise(cw_fd_mark(key.tgid, key.fd));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -447,7 +447,7 @@ static __always_inline int read_enter(__u32 fd, __u64 buf, __u64 iovcnt)
 	f = bpf_map_lookup_elem(&files, &key);
 	if (!f)
 		return 0;
-	if (f->file != (__u64)cw_fd_file(fd)) {	/* closed without a close() (exec): gone */
+	if (f->ident != cw_file_ident(cw_fd_file(fd))) {	/* closed without a close() (exec) */
 		cw_file_closed(key.tgid, fd);
 		return 0;
 	}

@@ -127,7 +127,7 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	key.tgid = id >> 32;
 	key.fd = p->fd;
 	p->entry.conn.id = bpf_ktime_get_ns();
-	p->entry.file = (__u64)f;
+	p->entry.ident = cw_file_ident(f);
 	if (is_loopback(&p->entry.conn)) {
 		if (!cw_include_loopback)
 			goto out;
@@ -185,8 +185,8 @@ int handle_close(struct trace_event_raw_sys_enter *ctx)
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (c)
 		conn_gone(&key, mark, c->conn.id);
-	else
-		cw_file_closed(key.tgid, key.fd);
+	/* a file tracked at this fd too, after the connection's socket went without a close() */
+	cw_file_closed(key.tgid, key.fd);
 	return 0;
 }
 
@@ -206,7 +206,7 @@ static __always_inline struct cw_conn *tracked(__u32 fd)
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
 		return NULL;
-	if (c->file != (__u64)cw_fd_file(fd)) {
+	if (c->ident != cw_file_ident(cw_fd_file(fd))) {
 		conn_gone(&key, mark, c->conn.id);
 		return NULL;
 	}
@@ -225,8 +225,9 @@ static __always_inline void tls_bind(__u32 fd)
 	__u32 tid = (__u32)id, *tmark = cw_tid_mark(tid);
 	struct cw_conn_key key = { .tgid = id >> 32, .fd = fd };
 	struct cw_tls_pending *p;
+	struct cw_conn_entry *c;
 	struct cw_bind_event *e;
-	struct cw_conn *c;
+	struct file *f;
 
 	if (!*tmark)
 		return;
@@ -234,8 +235,8 @@ static __always_inline void tls_bind(__u32 fd)
 	if (!p)
 		return;
 	/* Only a TCP socket write binds: a log line the thread writes in between does not. */
-	if ((!*cw_fd_mark(key.tgid, fd) || !bpf_map_lookup_elem(&conns, &key)) &&
-	    !file_is_tcp(cw_fd_file(fd)))
+	f = cw_fd_file(fd);
+	if (!file_is_tcp(f))
 		return;
 	if (bpf_ktime_get_ns() - p->ktime_ns < CW_TLS_BIND_WINDOW_NS) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -247,8 +248,9 @@ static __always_inline void tls_bind(__u32 fd)
 			e->source = p->source;
 			e->pad = 0;
 			e->key = p->key;
-			c = bpf_map_lookup_elem(&conns, &key);
-			e->conn_id = c ? c->id : 0;
+			/* the connection made on this socket, not a stale entry at its number */
+			c = *cw_fd_mark(key.tgid, fd) ? bpf_map_lookup_elem(&conns, &key) : NULL;
+			e->conn_id = c && c->ident == cw_file_ident(f) ? c->conn.id : 0;
 			bpf_ringbuf_submit(e, cw_rb_flags());
 			{
 				struct cw_session_key sk = { .key = p->key, .tgid = key.tgid };

@@ -60,12 +60,13 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	if (bound && bpf_ktime_get_ns() - *bound < CW_TLS_REBIND_NS)
 		return 0;
 	p.ktime_ns = bpf_ktime_get_ns();
-	/* An entry already there is overwritten in place: its thread's slot is raised. */
-	struct cw_tls_pending *old = bpf_map_lookup_elem(&tls_pending, &tid);
+	/*
+	 * Raise the thread's slot only for a new entry. One already there raised it, and only a
+	 * delete lowers it (an LRU eviction of it in between leaves it raised for this one).
+	 */
+	bool had = bpf_map_lookup_elem(&tls_pending, &tid);
 
-	if (old)
-		*old = p;
-	else if (!bpf_map_update_elem(&tls_pending, &tid, &p, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&tls_pending, &tid, &p, BPF_ANY) && !had)
 		cw_mark_raise(cw_tid_mark(tid));
 	return 0;
 }

