@@ -251,6 +251,16 @@ def _kernel_conns(agent):
             for e in bpftool("map", "dump", "id", str(conns[0]))}
 
 
+def _stop_all(child, agent, sink, tmpdir=None):
+    """A test's child (killed if it still runs), agent, sink and scratch directory."""
+    if child and child.poll() is None:
+        child.kill()
+    agent.stop()
+    sink.close()
+    if tmpdir:
+        shutil.rmtree(tmpdir)
+
+
 CONNECT_AND_DIE = r"""
 import os, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -283,10 +293,7 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
             time.sleep(0.1)
         assert key not in _kernel_conns(agent), "still tracked after the process ended"
     finally:
-        if child and child.poll() is None:
-            child.kill()
-        agent.stop()
-        sink.close()
+        _stop_all(child, agent, sink)
 
 
 CONNECT_AND_EXEC = r"""
@@ -349,11 +356,7 @@ def test_socket_closed_on_exec_is_not_taken_for_the_file_at_its_fd_number():
         child.stdin.flush()
         child.wait()
     finally:
-        if child and child.poll() is None:
-            child.kill()
-        agent.stop()
-        sink.close()
-        shutil.rmtree(d)
+        _stop_all(child, agent, sink, d)
     assert not egress(agent.lines, sink.port), agent.lines
     assert not tracked, tracked
     agent.assert_no_plaintext(token)
@@ -432,11 +435,7 @@ def test_process_whose_first_thread_exits_early_is_still_watched():
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
         assert child.wait(timeout=30) == 0
     finally:
-        if child and child.poll() is None:
-            child.kill()
-        agent.stop()
-        sink.close()
-        shutil.rmtree(d)
+        _stop_all(child, agent, sink, d)
     assert len(hits) == 1, agent.lines
     assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
