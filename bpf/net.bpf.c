@@ -302,17 +302,14 @@ struct iovec_user {
 	__u64 len;
 };
 
-static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt)
+/* An iovec write on fd, whose tracked connection is c. */
+static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt,
+				  struct cw_conn *c)
 {
 	struct iovec_user v[CW_IOV_MAX];
-	struct cw_conn *c;
 	__u32 sent = 0, seen = 0;
 	__u64 total = 0, cap;
 
-	tls_bind(fd);
-	c = tracked(fd);
-	if (!c)
-		return 0;
 	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
 		if (i >= iovcnt || bpf_probe_read_user(&v[i], sizeof(v[i]), &iov[i]))
@@ -352,20 +349,26 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 SEC("tp/syscalls/sys_enter_writev")
 int handle_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	return on_iov((__u32)ctx->args[0], (const struct iovec_user *)ctx->args[1], ctx->args[2]);
+	__u32 fd = (__u32)ctx->args[0];
+	struct cw_conn *c;
+
+	tls_bind(fd);
+	c = tracked(fd);
+	if (!c)
+		return 0;
+	return on_iov(fd, (const struct iovec_user *)ctx->args[1], ctx->args[2], c);
 }
 
 SEC("tp/syscalls/sys_enter_sendmsg")
 int handle_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
+	__u32 fd = (__u32)ctx->args[0];
 	struct user_msghdr msg;
+	struct cw_conn *c;
 
-	if (!tracked((__u32)ctx->args[0])) {
-		tls_bind((__u32)ctx->args[0]);
+	tls_bind(fd);
+	c = tracked(fd);
+	if (!c || bpf_probe_read_user(&msg, sizeof(msg), (const void *)ctx->args[1]))
 		return 0;
-	}
-	if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)ctx->args[1]))
-		return 0;
-	return on_iov((__u32)ctx->args[0], (const struct iovec_user *)msg.msg_iov,
-		      msg.msg_iovlen);
+	return on_iov(fd, (const struct iovec_user *)msg.msg_iov, msg.msg_iovlen, c);
 }
