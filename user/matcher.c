@@ -95,6 +95,7 @@ struct cw_stream {
 	uint64_t *covered;	/* per rule, stream offsets */
 	uint64_t *last_end;
 	struct hits held;	/* confirmed, not yet reported; stream offsets */
+	uint64_t flushed;	/* stream offset of the last cw_stream_flush */
 	struct cw_match recent[CW_RECENT];	/* last reported, for overlaps */
 	size_t nrecent;
 };
@@ -880,7 +881,12 @@ uint64_t cw_stream_base(const struct cw_stream *s)
 
 int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg)
 {
-	return s->held.n ? stream_emit(s, true, cb, arg) : 0;
+	uint64_t end = s->base + s->len;
+
+	if (end == s->flushed && !s->held.n)
+		return 0;	/* nothing came since the last time */
+	s->flushed = end;
+	return stream_confirm(s, true, cb, arg);
 }
 
 /* Drop the bytes no match can still need: older than the history and than pending hits. */

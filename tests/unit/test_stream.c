@@ -241,3 +241,36 @@ TEST(stream_match_at_the_end_waits_for_more_data)
 		CHECK_EQ_STR(f.v[0].rule->id, "uri-password");
 	free(t);
 }
+
+/*
+ * A connection that goes quiet right after a request: a secret near the end of what it sent
+ * (less than the look-ahead follows it) is reported by the quiet flush, once, not only when
+ * the connection closes.
+ */
+TEST(stream_flush_reports_a_secret_waiting_for_more_data_once)
+{
+	char err[256];
+	char *t = cw_example_expand("Authorization: token ghp_%{alnum:36}\r\n\r\n", err,
+				    sizeof(err));
+	struct cw_stream *s;
+	struct found f = { 0 };
+
+	REQUIRE(setup() == 0);
+	REQUIRE(t);
+	s = cw_stream_open(mt);
+	REQUIRE(s);
+	cw_stream_write(s, t, strlen(t), collect, &f);
+	CHECK_EQ_INT(f.n, 0);	/* 4 bytes follow it: the look-ahead is not there yet */
+	CHECK(cw_stream_flush(s, collect, &f) >= 0);
+	CHECK_EQ_INT(f.n, 1);
+	if (f.n)
+		CHECK_EQ_STR(f.v[0].rule->id, "github-pat-classic");
+	CHECK(cw_stream_flush(s, collect, &f) >= 0);
+	cw_stream_write(s, "GET /next HTTP/1.1\r\n", 21, collect, &f);
+	for (int i = 0; i < 8; i++)
+		cw_stream_write(s, "x-padding: 0123456789abcdef0123456789abcdef0123456789abcdef\r\n",
+				62, collect, &f);
+	cw_stream_close(s, collect, &f);
+	CHECK_EQ_INT(f.n, 1);	/* not again */
+	free(t);
+}
