@@ -332,6 +332,7 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 		return ret;
 	}
 	a->egress.fd_marks = a->skel->bss->cw_fd_marks;
+	a->egress.captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured);
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
 		ret = -errno;

@@ -93,6 +93,7 @@ int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,
 	e->f = f;
 	e->conns_map_fd = conns_map_fd;
 	e->bound_map_fd = bound_map_fd;
+	e->captured_map_fd = -1;
 	e->nbuckets = 4096;
 	e->buckets = calloc(e->nbuckets, sizeof(*e->buckets));
 	return e->buckets ? 0 : -ENOMEM;
@@ -607,11 +608,17 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 
 	*pp = c->next;
 	e->nconns--;
-	if (c->tls && !c->inbound && e->bound_map_fd >= 0) {
-		/* The session object's address may serve a new session next: let it bind. */
+	if (c->tls && !c->inbound) {
+		/*
+		 * The session object's address may serve a new session next: let it bind, and give
+		 * it a whole payload budget of its own.
+		 */
 		struct cw_session_key sk = { .key = c->key, .tgid = c->pid };
 
-		bpf_map_delete_elem(e->bound_map_fd, &sk);
+		if (e->bound_map_fd >= 0)
+			bpf_map_delete_elem(e->bound_map_fd, &sk);
+		if (e->captured_map_fd >= 0)
+			bpf_map_delete_elem(e->captured_map_fd, &sk);
 	}
 	c->bound = true;	/* nothing more will bind it: report what remains now */
 	ret = cw_stream_close(c->stream, on_egress_match, &x);

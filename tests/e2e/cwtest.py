@@ -156,6 +156,25 @@ class Agent:
             assert s.encode() not in blob, "a plaintext secret appears in the agent's output"
 
 
+def kernel_map(agent, name):
+    """The entries of the running agent's own BPF map `name`, as bpftool formats them with
+    the map's BTF ({"key": ..., "value": ...})."""
+    def bpftool(*args):
+        return json.loads(subprocess.run(["bpftool", "-j", *args], capture_output=True,
+                                         text=True, check=True).stdout)
+    fdinfo = "/proc/%d/fdinfo" % agent.proc.pid
+    ids = set()
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                ids.update(int(l.split()[1]) for l in f if l.startswith("map_id:"))
+        except OSError:
+            continue
+    mine = [i for i in ids if bpftool("map", "show", "id", str(i))["name"] == name]
+    assert len(mine) == 1, (name, mine)
+    return [e["formatted"] for e in bpftool("map", "dump", "id", str(mine[0]))]
+
+
 def find(lines, **fields):
     """Lines whose dotted fields equal the given values, e.g. find(l, **{"event.action": "x"})."""
     def get(d, path):

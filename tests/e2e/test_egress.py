@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Outbound TCP: credentials in what processes send, attributed to the destination."""
-import json
 import os
 import shutil
 import socket
@@ -10,7 +9,7 @@ import tempfile
 import threading
 import time
 
-from cwtest import Agent, github_token, require_root
+from cwtest import Agent, github_token, kernel_map, require_root
 
 
 class Sink:
@@ -234,21 +233,7 @@ def test_budget_skips_the_middle_of_a_bulk_transfer_not_the_next_request():
 
 def _kernel_conns(agent):
     """The (tgid, fd) pairs in this agent's kernel table of tracked connections."""
-    def bpftool(*args):
-        return json.loads(subprocess.run(["bpftool", "-j", *args], capture_output=True,
-                                         text=True, check=True).stdout)
-    fdinfo = "/proc/%d/fdinfo" % agent.proc.pid
-    ids = set()
-    for fd in os.listdir(fdinfo):
-        try:
-            with open(os.path.join(fdinfo, fd)) as f:
-                ids.update(int(l.split()[1]) for l in f if l.startswith("map_id:"))
-        except OSError:
-            continue
-    conns = [i for i in ids if bpftool("map", "show", "id", str(i))["name"] == "conns"]
-    assert len(conns) == 1, conns
-    return {(e["formatted"]["key"]["tgid"], e["formatted"]["key"]["fd"])
-            for e in bpftool("map", "dump", "id", str(conns[0]))}
+    return {(e["key"]["tgid"], e["key"]["fd"]) for e in kernel_map(agent, "conns")}
 
 
 def _stop_all(child, agent, sink, tmpdir=None):

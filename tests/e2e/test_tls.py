@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 
-from cwtest import Agent, Skip, github_token, require_root
+from cwtest import Agent, Skip, github_token, kernel_map, require_root
 
 EVIL = "exfil.attacker.test"
 
@@ -509,3 +509,35 @@ def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open(
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["destination"]["port"] == sink.port
     agent.assert_no_plaintext(token)
+
+
+def test_ended_session_leaves_no_payload_budget_behind():
+    """The kernel counts what each TLS session (process, session object) has been sent, for
+    the payload budget. When a session's socket closes the agent drops the count: the library
+    may put the next session's object at the same address, and that session must start with
+    a whole budget, not one an upload before it used up."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    me = os.getpid()
+    try:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
+                            server_hostname="uploads.example.test")
+        for _ in range(6):
+            s.sendall(b"x" * 16384)
+        time.sleep(0.3)
+        counted = [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]
+        assert counted and max(e["value"]["captured"] for e in counted) >= 64 << 10, counted
+        s.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and \
+                [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]:
+            time.sleep(0.1)
+        left = [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]
+    finally:
+        agent.stop()
+        sink.close()
+    assert not left, left
