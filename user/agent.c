@@ -189,6 +189,8 @@ static int handle_event(void *ctx, void *data, size_t sz)
 	a->events[ev.type]++;
 	switch (ev.type) {
 	case CW_EV_EXEC:
+		/* The old image's TLS sessions end with it, reported as the old image's. */
+		ret = a->egress.nconns ? cw_egress_exec(&a->egress, ev.exec.pid) : 0;
 		/* A new image: its own binary may carry TLS (node, Go); its libraries are read
 		 * from its maps when it first connects. */
 		cw_tls_forget_pid(&a->tls, ev.exec.pid);
@@ -207,7 +209,8 @@ static int handle_event(void *ctx, void *data, size_t sz)
 				cw_procs_exec(a->f.procs, ev.exec.pid, ev.path, ev.exec.path_len);
 		}
 		/* its close-on-exec files closed without a close() */
-		ret = cw_files_exec(&a->files, ev.exec.pid);
+		if (!ret)
+			ret = cw_files_exec(&a->files, ev.exec.pid);
 		if (!ret)
 			ret = cw_findings_exec(&a->f, &ev);
 		break;

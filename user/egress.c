@@ -699,3 +699,14 @@ int cw_egress_exit(struct cw_egress *e, uint32_t pid)
 {
 	return end_where(e, of_process, pid, 0, true);
 }
+
+static bool tls_of_process(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+{
+	(void)fd;
+	return c->tls && c->pid == pid;
+}
+
+int cw_egress_exec(struct cw_egress *e, uint32_t pid)
+{
+	return end_where(e, tls_of_process, pid, 0, false);
+}

@@ -42,6 +42,8 @@ int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev);
 int cw_egress_tick(struct cw_egress *e, uint64_t now_ns);
 /* A process ended: its connections are closed. */
 int cw_egress_exit(struct cw_egress *e, uint32_t pid);
+/* A process ran a new image: its TLS sessions (objects in the old image's memory) ended. */
+int cw_egress_exec(struct cw_egress *e, uint32_t pid);
 
 /* Does name match one of the rule's destination globs (case-insensitive)? */
 bool cw_destination_allowed(const struct cw_rule *r, const char *name);

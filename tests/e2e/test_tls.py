@@ -6,6 +6,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -538,6 +539,53 @@ def test_ended_session_leaves_no_payload_budget_behind():
             time.sleep(0.1)
         left = [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]
     finally:
+        agent.stop()
+        sink.close()
+    assert not left, left
+
+
+TLS_THEN_EXEC = r"""
+import os, socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="uploads.example.test")
+for _ in range(6):
+    s.sendall(b"x" * 16384)
+print("sent", flush=True)
+sys.stdin.readline()
+os.execv("/bin/sleep", ["sleep", "5"])	# the session's memory is gone; its socket too (CLOEXEC)
+"""
+
+
+def test_sessions_of_an_image_end_when_the_process_execs():
+    """A process that execs keeps its pid but loses every TLS session of the old image, with
+    no close() the probes see. The agent ends them at the exec: their kernel budget counts go,
+    while the process runs on."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    child = None
+    try:
+        child = subprocess.Popen([sys.executable, "-c", TLS_THEN_EXEC, str(sink.port)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "sent"
+        time.sleep(0.3)
+
+        def mine():
+            return [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == child.pid]
+        assert mine(), "the session was never counted"
+        child.stdin.write("\n")
+        child.stdin.flush()
+        deadline = time.monotonic() + 2	# the new image sleeps 5 s: it has not exited
+        while mine() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = mine()
+        assert child.poll() is None
+    finally:
+        if child and child.poll() is None:
+            child.kill()
         agent.stop()
         sink.close()
     assert not left, left
