@@ -365,9 +365,11 @@ static __always_inline int open_exit(long ret)
 	if (ret < 0)
 		goto out;
 	f.id = __sync_fetch_and_add(&cw_next_file_id, 1) + 1;
-	f.ident = cw_file_ident(cw_fd_file((__u32)ret));
-	if (cw_capture_reads && !bpf_map_update_elem(&files, &key, &f, BPF_ANY))
-		cw_mark_raise(cw_fd_mark(key.tgid, key.fd));
+	if (cw_capture_reads) {
+		f.ident = cw_file_ident(cw_fd_file((__u32)ret));
+		if (!bpf_map_update_elem(&files, &key, &f, BPF_ANY))
+			cw_mark_raise(cw_fd_mark(key.tgid, key.fd));
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cw_count_drop(CW_EV_FILE_OPEN);
