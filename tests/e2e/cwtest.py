@@ -156,6 +156,14 @@ class Agent:
             assert s.encode() not in blob, "a plaintext secret appears in the agent's output"
 
 
+def wait_until(cond, timeout):
+    """Poll cond() every 0.1 s until it is true or timeout seconds have passed; its last value."""
+    deadline = time.monotonic() + timeout
+    while not (v := cond()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return v
+
+
 def kernel_map(agent, name):
     """The entries of the running agent's own BPF map `name`, as bpftool formats them with
     the map's BTF ({"key": ..., "value": ...})."""

