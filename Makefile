@@ -52,7 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
 UNIT_BIN := $(OUTPUT)/unit-tests
 
-.PHONY: all clean test unit e2e asan test-asan format
+.PHONY: all clean test unit e2e asan test-asan format bench-tools
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -126,6 +126,20 @@ asan:
 
 test-asan: asan
 	$(Q)tests/run --unit .output/asan/unit-tests --bin ./credwatch-asan
+
+# bench/tls_overhead's trap-only probe (bench/uprobe_trap.c).
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/uprobe_count.bpf.o: bench/uprobe_count.bpf.c | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/uprobe-trap: bench/uprobe_trap.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o
 
 format:
 	$(Q)clang-format -i bpf/*.c bpf/*.h include/*.h user/*.c user/*.h tests/unit/*.c
