@@ -277,7 +277,7 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	c = tracked(fd);
 	if (!c || !len)
 		return 0;
-	want = cw_capture_len(len, c->captured, &c->last_len);
+	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf);
 	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap)))
 		sent = (__u64)cw_emit_data((__u64)buf, want, len, 0);
 	cw_gap_after(&c->gap, sent, len);
@@ -317,7 +317,9 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		total += v[i].len;
 		seen++;
 	}
-	cap = cw_capture_len(total, c->captured, &c->last_len);
+	/* a request line or frame header is looked for in the first iovec */
+	cap = cw_capture_len(total, c->captured, &c->last_len,
+			     seen && v[0].len >= 12 ? (__u64)v[0].base : 0);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
 	if (seen < iovcnt)
 		total++;

