@@ -266,6 +266,20 @@ static __always_inline void tls_bind(__u32 fd)
 		cw_mark_lower(tmark);
 }
 
+/*
+ * A connection whose first bytes are a TLS handshake record (its ClientHello) carries
+ * ciphertext after them: the ClientHello is copied (the agent reads the server name in it),
+ * nothing after it. Decided here, at the first write, so that no one else writes the entry.
+ */
+static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf)
+{
+	__u8 h[3];
+
+	if (!bpf_probe_read_user(h, sizeof(h), (const void *)buf) && h[0] == 0x16 &&
+	    h[1] == 0x03 && h[2] <= 0x04)
+		c->flags |= CW_CONN_NO_PAYLOAD;
+}
+
 static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 {
 	struct cw_conn *c;
@@ -281,6 +295,8 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap)))
 		sent = (__u64)cw_emit_data((__u64)buf, want, len, 0);
 	cw_gap_after(&c->gap, sent, len);
+	if (!c->captured && sent >= 3)
+		stop_if_tls(c, (__u64)buf);
 	c->captured += sent;
 	return 0;
 }
@@ -344,6 +360,8 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		}
 	}
 	cw_gap_after(&c->gap, sent, total);
+	if (!c->captured && sent >= 3 && v[0].len >= 3)
+		stop_if_tls(c, (__u64)v[0].base);
 	c->captured += sent;
 	return 0;
 }

@@ -134,7 +134,7 @@ static inline __u32 cw_tid_slot(__u32 tid)
 
 /* cw_conn.flags */
 #define CW_CONN_LOOPBACK	(1u << 0)	/* destination is 127/8 or ::1 */
-#define CW_CONN_NO_PAYLOAD	(1u << 1)	/* set by the agent: stop capturing (TLS) */
+#define CW_CONN_NO_PAYLOAD	(1u << 1)	/* TLS after its ClientHello: stop capturing */
 
 struct cw_conn {
 	__u64 id;		/* unique per connection: the fd number is reused */

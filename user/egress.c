@@ -395,19 +395,6 @@ static int on_egress_match(const struct cw_match *m, void *arg)
 	return 0;
 }
 
-/* Stop the kernel copying a connection's bytes: after a ClientHello they are ciphertext. */
-static void stop_capture(struct cw_egress *e, const struct cw_egress_conn *c)
-{
-	struct cw_conn_key key = { .tgid = c->pid, .fd = c->fd };
-	struct cw_conn_entry val;
-
-	if (e->conns_map_fd < 0 || bpf_map_lookup_elem(e->conns_map_fd, &key, &val) ||
-	    val.conn.id != c->id)
-		return;
-	val.conn.flags |= CW_CONN_NO_PAYLOAD;
-	bpf_map_update_elem(e->conns_map_fd, &key, &val, BPF_EXIST);
-}
-
 static int h2_out(const char *buf, size_t n, void *arg)
 {
 	struct match_ctx *x = arg;
@@ -590,13 +577,10 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 						   sizeof(c->server));
 		else
 			cw_http_host(c->head, c->head_len, c->server, sizeof(c->server));
-		if (c->proto == CW_PROTO_TLS) {
-			stop_capture(e, c);
-			return 0;
-		}
 	}
+	/* The kernel stops copying after the ClientHello (net.bpf.c); the rest is ciphertext. */
 	if (c->proto == CW_PROTO_TLS)
-		return 0;	/* chunks already in flight when the kernel was told */
+		return 0;
 	return feed(e, c, d, ev->payload);
 }
 

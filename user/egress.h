@@ -17,7 +17,7 @@ struct cw_egress_conn;
 
 struct cw_egress {
 	struct cw_findings *f;
-	int conns_map_fd;	/* the kernel's table: told to stop capturing TLS connections */
+	int conns_map_fd;	/* the kernel's table: entries of exited processes are deleted */
 	int bound_map_fd;	/* TLS sessions bound to a socket: forgotten when they end */
 	int captured_map_fd;	/* TLS sessions' payload budgets: likewise; -1 when none */
 	uint32_t *fd_marks;	/* the kernel's filter in front of conns (kmarks.h); may be NULL */

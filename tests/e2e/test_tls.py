@@ -555,6 +555,32 @@ def test_request_in_one_large_write_with_its_body_after_others_like_it():
     agent.assert_no_plaintext(token)
 
 
+def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
+    """A watched TCP connection that starts with a TLS ClientHello carries ciphertext after it:
+    the kernel copies the ClientHello (its server name) and marks the connection so that
+    nothing more of it is copied; the plaintext comes from the TLS probes."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    s = None
+    try:
+        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
+                                     server_hostname=EVIL)
+        s.sendall(b"z" * (256 << 10))
+        me, fd = os.getpid(), s.fileno()
+        entry = [e["value"] for e in kernel_map(agent, "conns")
+                 if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        sink.close()
+    assert len(entry) == 1, entry
+    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
+    # the ClientHello, not a single 16 KiB TLS record of the ciphertext
+    assert entry[0]["conn"]["captured"] < 4096, entry
+
+
 def test_ended_session_leaves_no_payload_budget_behind():
     """The kernel counts what each TLS session (process, session object) has been sent, for
     the payload budget. When a session's socket closes the agent drops the count: the library
