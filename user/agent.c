@@ -328,14 +328,16 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	cw_tls_attach_init(&a->tls, a->skel, o->capture_inbound);
 	cw_tls_scan_system(&a->tls);
 	cw_tls_scan_all(&a->tls);
-	ret = cw_egress_init(&a->egress, &a->f, bpf_map__fd(a->skel->maps.conns),
-			     bpf_map__fd(a->skel->maps.tls_bound));
+	ret = cw_egress_init(&a->egress, &a->f, &(struct cw_egress_kernel){
+		.conns_map_fd = bpf_map__fd(a->skel->maps.conns),
+		.bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
+		.captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
+		.fd_marks = a->skel->bss->cw_fd_marks,
+	});
 	if (ret) {
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));
 		return ret;
 	}
-	a->egress.fd_marks = a->skel->bss->cw_fd_marks;
-	a->egress.captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured);
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
 		ret = -errno;

@@ -86,14 +86,15 @@ static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
 	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
 }
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,
-		    int bound_map_fd)
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f,
+		    const struct cw_egress_kernel *k)
 {
 	memset(e, 0, sizeof(*e));
 	e->f = f;
-	e->conns_map_fd = conns_map_fd;
-	e->bound_map_fd = bound_map_fd;
-	e->captured_map_fd = -1;
+	e->conns_map_fd = k->conns_map_fd;
+	e->bound_map_fd = k->bound_map_fd;
+	e->captured_map_fd = k->captured_map_fd;
+	e->fd_marks = k->fd_marks;
 	e->nbuckets = 4096;
 	e->buckets = calloc(e->nbuckets, sizeof(*e->buckets));
 	return e->buckets ? 0 : -ENOMEM;

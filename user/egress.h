@@ -28,8 +28,15 @@ struct cw_egress {
 	uint64_t gaps;		/* writes after bytes not copied (the payload budget) */
 };
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, int conns_map_fd,
-		    int bound_map_fd);
+/* The kernel's side of egress tracking, which the agent keeps in step: a map fd is -1 and
+ * fd_marks NULL where there is none. */
+struct cw_egress_kernel {
+	int conns_map_fd, bound_map_fd, captured_map_fd;
+	uint32_t *fd_marks;
+};
+
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f,
+		    const struct cw_egress_kernel *k);
 void cw_egress_free(struct cw_egress *e);
 
 /* Each returns 0 or -errno (an output error). */
