@@ -158,6 +158,7 @@ out:
 static __always_inline void conn_gone(struct cw_conn_key *key, __u32 *mark, __u64 conn_id)
 {
 	struct cw_close_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct cw_conn_entry *c;
 
 	if (e) {
 		cw_fill_hdr(&e->hdr, CW_EV_CLOSE);
@@ -168,7 +169,13 @@ static __always_inline void conn_gone(struct cw_conn_key *key, __u32 *mark, __u6
 	} else {
 		cw_count_drop(CW_EV_CLOSE);
 	}
-	if (!bpf_map_delete_elem(&conns, key))
+	/*
+	 * Only the entry that ended: another thread may have made a new connection at this fd
+	 * since the caller looked it up (what is left of that race is the few instructions
+	 * between this lookup and the delete).
+	 */
+	c = bpf_map_lookup_elem(&conns, key);
+	if (c && c->conn.id == conn_id && !bpf_map_delete_elem(&conns, key))
 		cw_mark_lower(mark);
 }
 
