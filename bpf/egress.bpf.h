@@ -50,22 +50,42 @@ static __always_inline __u32 cw_http_method(const __u8 *b)
 	return 0;
 }
 
+/* Frames looked past, from a write's start, for an h2 HEADERS frame later in the write. */
+#define CW_H2_WALK 8
+
 /*
- * How much of a write past the payload budget to copy when it starts a request: an HTTP/1
- * request line ("PUT /x", "GET http://...", "CONNECT host:443") gets CW_REQUEST_HEAD bytes, an
- * HTTP/2 HEADERS frame on a client stream its whole frame; 0 when the `avail` bytes at buf
- * (the write, or its first non-empty iovec) start with neither. A request's headers can be
- * longer than the CW_HEAD_CAPTURE head other writes get (a bearer JWT alone is often 1–2 KiB),
- * and a client that writes a request's headers with its body in one large write (curl does
- * with a `--data` body under 64 KiB) writes it right after the previous request's large
- * writes: it is not the middle of a bulk transfer. The HTTP/1 shape is a known method, a
- * space and the start of a request target; the h2 one a frame header with a HEADERS type,
- * its flags only and an odd stream (a server's push and its responses on odd streams match
- * too). A CONTINUATION frame is not taken: after a hole its header block's start is gone.
+ * The 9-byte h2 frame header at b, of flen bytes, is a HEADERS frame that starts a request:
+ * up to the default maximum frame size, HEADERS (1), only its flags (END_STREAM, END_HEADERS,
+ * PADDED, PRIORITY), reserved bit clear, an odd stream (a server's push and its responses on
+ * odd streams match too). A CONTINUATION frame is not taken: after a hole its header block's
+ * start is gone.
  */
-static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail)
+static __always_inline bool cw_h2_request_frame(const __u8 *b, __u32 flen)
+{
+	return b[3] == 1 && flen && flen <= 16384 && !(b[4] & ~0x2d) && !(b[5] & 0x80) &&
+	       (b[8] & 1);
+}
+
+/*
+ * How much of a write past the payload budget to copy because it holds a request's start;
+ * 0 when the `avail` bytes at buf (the write, or its first non-empty iovec) hold none. A
+ * request's headers can be longer than the CW_HEAD_CAPTURE head other writes get (a bearer
+ * JWT alone is often 1–2 KiB), and a client that writes a request's headers with its body in
+ * one large write (curl does with a `--data` body under 64 KiB) writes it right after the
+ * previous request's large writes: it is not the middle of a bulk transfer.
+ *
+ * An HTTP/1 request line at the start ("PUT /x", "GET http://...", "CONNECT host:443": a known
+ * method, a space and the start of a request target) gets CW_REQUEST_HEAD bytes. An h2 HEADERS
+ * frame gets its whole frame: at the start, or after up to CW_H2_WALK other frames that start
+ * the write (a stream's last DATA, WINDOW_UPDATE, a SETTINGS ack: an h2 client puts whatever
+ * frames are ready into one write). Then the bytes from the write's start to the frame's end
+ * are copied when that is at most CW_REQUEST_HEAD, else the frame alone: *skip is set to the
+ * bytes before it, which are not copied.
+ */
+static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail, __u64 *skip)
 {
 	__u8 b[16] = {};	/* 12 read; the rest so that any masked index is in bounds */
+	__u64 off = 0;
 	__u32 flen, m;
 
 	if (!buf || avail < 9)
@@ -73,41 +93,63 @@ static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail)
 	/* a frame header alone can be an iovec of its own: 9 bytes are enough for h2 */
 	if (bpf_probe_read_user(b, avail >= 12 ? 12 : 9, (const void *)buf))
 		return 0;
-	/* h2: 24-bit length up to the default maximum frame size, HEADERS (1), only its flags
-	 * (END_STREAM, END_HEADERS, PADDED, PRIORITY), reserved bit clear, an odd stream */
 	flen = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
-	if (b[3] == 1 && flen && flen <= 16384 && !(b[4] & ~0x2d) && !(b[5] & 0x80) && (b[8] & 1))
+	if (cw_h2_request_frame(b, flen))
 		return 9 + flen;
 	m = cw_http_method(b);
-	if (!m || avail < 12)
-		return 0;
-	m = cw_bound(m, 15);	/* b[m] in bounds for the verifier */
-	if (m == 8 && b[0] == 'C')	/* CONNECT: an authority, host:port */
-		return b[m] > ' ' && b[m] < 0x7f ? CW_REQUEST_HEAD : 0;
-	return b[m] == '/' || b[m] == '*' || b[m] == 'h' ? CW_REQUEST_HEAD : 0;
+	if (m) {
+		if (avail < 12)
+			return 0;
+		m = cw_bound(m, 15);	/* b[m] in bounds for the verifier */
+		if (m == 8 && b[0] == 'C')	/* CONNECT: an authority, host:port */
+			return b[m] > ' ' && b[m] < 0x7f ? CW_REQUEST_HEAD : 0;
+		return b[m] == '/' || b[m] == '*' || b[m] == 'h' ? CW_REQUEST_HEAD : 0;
+	}
+	for (int i = 0; i < CW_H2_WALK; i++) {
+		/* a frame of a known type (DATA to CONTINUATION), reserved bit clear */
+		if (b[3] > 9 || (b[5] & 0x80))
+			return 0;
+		off += 9 + flen;
+		if (off + 9 > avail || bpf_probe_read_user(b, 9, (const void *)(buf + off)))
+			return 0;
+		flen = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
+		if (cw_h2_request_frame(b, flen)) {
+			if (off + 9 + flen <= CW_REQUEST_HEAD)
+				return (__u32)off + 9 + flen;
+			*skip = off;
+			return 9 + flen;
+		}
+	}
+	return 0;
 }
 
 /*
  * Bytes to capture of a write of len bytes at buf, on a stream that has had `captured` so
- * far and whose previous write was last_len bytes long (updated here). Past the budget: the
- * head of a write (longer when it starts a request: cw_request_head), and nothing of a large
- * write that follows another large one unless it starts a request (else it is the middle of
- * a bulk transfer: a request starts after a short write, or starts the stream).
+ * far and whose previous write was last_len bytes long (updated here): from *skip bytes into
+ * the write (0 but for an h2 HEADERS frame deep in a write past the budget, cw_request_head).
+ * Past the budget: the head of a write (more when it holds a request's start), and nothing
+ * of a large write that follows another large one unless it holds a request's start (else it
+ * is the middle of a bulk transfer: a request starts after a short write, or starts the
+ * stream).
  */
 static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *last_len,
-					    __u64 buf, __u64 avail)
+					    __u64 buf, __u64 avail, __u64 *skip)
 {
 	__u64 cap = cw_payload_cap, prev = *last_len, head;
 
+	*skip = 0;
 	*last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
 	if (cw_payload_budget && captured >= cw_payload_budget) {
-		head = len > CW_HEAD_CAPTURE ? cw_request_head(buf, avail) : 0;
+		head = len > CW_HEAD_CAPTURE ? cw_request_head(buf, avail, skip) : 0;
 		if (!head && len >= CW_BULK_WRITE && prev >= CW_BULK_WRITE)
 			return 0;
-		if (head < CW_HEAD_CAPTURE)
+		if (head < CW_HEAD_CAPTURE && !*skip)
 			head = CW_HEAD_CAPTURE;
 		if (cap > head)
 			cap = head;
+		if (*skip >= len)	/* cannot be: the frame is within the write */
+			return 0;
+		len -= *skip;
 	}
 	return len < cap ? len : cap;
 }
@@ -160,14 +202,17 @@ __weak __noinline int cw_emit_data(__u64 buf, __u64 want, __u64 total, __u32 off
 			break;
 		}
 		done += n;
+		/* the hole is before the first chunk sent, which may not start the write */
+		s->ev.flags &= ~CW_DATA_GAP;
 	}
 	return (int)done;
 }
 
 /*
  * Holes in a stream. *gap is set when bytes of a write were not sent (the payload budget, a
- * full ring buffer, an unreadable buffer); the next data sent carries CW_DATA_GAP so that the
- * agent does not join what comes before and after the hole, and clears the mark.
+ * full ring buffer, an unreadable buffer); the first chunk of the next data sent carries
+ * CW_DATA_GAP so that the agent does not join what comes before and after the hole, and
+ * clears the mark.
  */
 static __always_inline __u16 cw_gap_flag(const __u32 *gap)
 {

@@ -292,9 +292,7 @@ static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf, __u64 avai
 static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 {
 	struct cw_conn *c;
-	__u64 want;
-
-	__u64 sent = 0;
+	__u64 want, skip, sent = 0;
 
 	tls_bind(fd);
 	c = tracked(fd);
@@ -302,10 +300,12 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 		return 0;
 	if (!c->last_len)	/* the connection's first write */
 		stop_if_tls(c, (__u64)buf, len);
-	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf, len);
+	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf, len, &skip);
+	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
+		c->gap = 1;
 	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap)))
-		sent = (__u64)cw_emit_data((__u64)buf, want, len, 0);
-	cw_gap_after(&c->gap, sent, len);
+		sent = (__u64)cw_emit_data((__u64)buf + skip, want, len, (__u32)skip);
+	cw_gap_after(&c->gap, sent, len - skip);
 	c->captured += sent;
 	return 0;
 }
@@ -333,7 +333,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 {
 	struct iovec_user v[CW_IOV_MAX];
 	__u32 sent = 0, seen = 0;
-	__u64 total = 0, cap, head = 0, headlen = 0;
+	__u64 total = 0, cap, head = 0, headlen = 0, skip;
 
 	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
@@ -350,10 +350,20 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	if (!c->last_len)	/* the connection's first write */
 		stop_if_tls(c, head, headlen);
 	/* a request line or frame header is looked for in the first non-empty iovec */
-	cap = cw_capture_len(total, c->captured, &c->last_len, head, headlen);
+	cap = cw_capture_len(total, c->captured, &c->last_len, head, headlen, &skip);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
 	if (seen < iovcnt)
 		total++;
+	if (skip) {	/* an h2 HEADERS frame deep in the first iovec: that frame alone */
+		c->gap = 1;
+		if (cap > headlen - skip)
+			cap = headlen - skip;
+		if (cw_data_start(c->id, fd, CW_SRC_TCP, CW_DATA_GAP))
+			sent = (__u32)cw_emit_data(head + skip, cap, headlen, (__u32)skip);
+		cw_gap_after(&c->gap, sent, total - skip);
+		c->captured += sent;
+		return 0;
+	}
 	/* Each iovec's chunks carry that iovec's length as their total. */
 	if (!cap || !cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap))) {
 		cw_gap_after(&c->gap, 0, total);

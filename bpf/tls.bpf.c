@@ -38,7 +38,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
 	struct cw_budget zero = {}, *b;
 	__u32 last = 0, nogap = 0, *gap;
-	__u64 want, sent = 0;
+	__u64 want, skip, sent = 0;
 
 	if (CW_BENCH_EMPTY_TLS || len <= 0 || !buf)
 		return 0;
@@ -49,10 +49,12 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	}
 	gap = b ? &b->gap : &nogap;
 	want = cw_capture_len((__u64)len, b ? b->captured : 0, b ? &b->last_len : &last,
-			      (__u64)buf, (__u64)len);
+			      (__u64)buf, (__u64)len, &skip);
+	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
+		*gap = 1;
 	if (want && cw_data_start(key, (__u32)-1, source, cw_gap_flag(gap)))
-		sent = (__u64)cw_emit_data((__u64)buf, want, (__u64)len, 0);
-	cw_gap_after(gap, sent, (__u64)len);
+		sent = (__u64)cw_emit_data((__u64)buf + skip, want, (__u64)len, (__u32)skip);
+	cw_gap_after(gap, sent, (__u64)len - skip);
 	if (b)
 		b->captured += sent;
 	/* Recently bound: no socket write needs to tell which fd this is. */

@@ -227,7 +227,8 @@ struct cw_tls_pending {
 
 /* cw_data_event.flags */
 #define CW_DATA_INBOUND		(1u << 0)	/* TLS plaintext the process received */
-/* Bytes of this stream before this write were not copied (the payload budget): do not join. */
+/* Bytes of this stream before this chunk were not copied (the payload budget): do not join.
+ * Only on the first chunk after the hole, which need not start its write. */
 #define CW_DATA_GAP		(1u << 1)
 
 /* One chunk of one write, followed by len bytes. */

@@ -434,7 +434,8 @@ static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_d
 	size_t n = d->len;
 	int ret;
 
-	if ((d->flags & CW_DATA_GAP) && d->offset == 0 && (ret = gap(e, c, d->hdr.ktime_ns)))
+	/* on the first chunk after the hole, which may start mid-write (an h2 HEADERS frame) */
+	if ((d->flags & CW_DATA_GAP) && (ret = gap(e, c, d->hdr.ktime_ns)))
 		return ret;
 
 	if (c->proto == CW_PROTO_HTTP2 && !c->h2 && !(c->h2 = cw_h2_new()))

