@@ -274,18 +274,23 @@ static __always_inline void tls_bind(__u32 fd)
 }
 
 /*
- * A connection whose first bytes are a TLS handshake record (its ClientHello) carries
- * ciphertext after them: the ClientHello is copied (the agent reads the server name in it),
- * nothing after it. Decided here, at the connection's first write (copied or not: a
- * ClientHello lost to a full ring buffer must not leave the connection copied), so that no one
- * else writes the entry. avail: the bytes at buf.
+ * A connection on which a TLS ClientHello is written carries ciphertext after it: the
+ * ClientHello is copied (the agent reads the server name in it), nothing after it. Usually
+ * it is the first write; on a tunnel (an HTTP proxy's CONNECT, SOCKS, STARTTLS) it follows
+ * plaintext. The first write needs only a handshake record's start; a later one a record
+ * holding a ClientHello (handshake type 1), so that a plaintext body is not taken for one.
+ * Decided at the write, copied or not (a ClientHello lost to a full ring buffer must not leave
+ * the connection copied), so that no one else writes the entry. avail: the bytes at buf.
  */
 static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf, __u64 avail)
 {
-	__u8 h[3];
+	bool first = !c->last_len;
+	__u8 h[6] = {};
 
-	if (avail >= sizeof(h) && !bpf_probe_read_user(h, sizeof(h), (const void *)buf) &&
-	    h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04)
+	if (avail < (first ? 3 : 6) ||
+	    bpf_probe_read_user(h, first ? 3 : 6, (const void *)buf))
+		return;
+	if (h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04 && (first || h[5] == 1))
 		c->flags |= CW_CONN_NO_PAYLOAD;
 }
 
@@ -298,8 +303,7 @@ static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 	c = tracked(fd);
 	if (!c || !len)
 		return 0;
-	if (!c->last_len)	/* the connection's first write */
-		stop_if_tls(c, (__u64)buf, len);
+	stop_if_tls(c, (__u64)buf, len);
 	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf, len, &skip);
 	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
 		c->gap = 1;
@@ -347,8 +351,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 			headlen = v[i].len;
 		}
 	}
-	if (!c->last_len)	/* the connection's first write */
-		stop_if_tls(c, head, headlen);
+	stop_if_tls(c, head, headlen);
 	/* a request line or frame header is looked for in the first non-empty iovec */
 	cap = cw_capture_len(total, c->captured, &c->last_len, head, headlen, &skip);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */

@@ -580,7 +580,22 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 		else
 			cw_http_host(c->head, c->head_len, c->server, sizeof(c->server));
 	}
-	/* The kernel stops copying after the ClientHello (net.bpf.c); the rest is ciphertext. */
+	/*
+	 * A tunnel (an HTTP proxy's CONNECT, SOCKS, STARTTLS): a ClientHello after plaintext. Its
+	 * server name is the destination's when the plaintext named none (SOCKS names it in
+	 * binary); the kernel stops copying after it (net.bpf.c).
+	 */
+	if (c->proto != CW_PROTO_TLS && d->offset == 0 && d->len > 5 &&
+	    (unsigned char)ev->payload[5] == 1) {
+		char name[256];
+
+		if (cw_proto_detect(ev->payload, d->len, name, sizeof(name)) == CW_PROTO_TLS) {
+			c->proto = CW_PROTO_TLS;
+			if (name[0] && !c->server[0])
+				snprintf(c->server, sizeof(c->server), "%s", name);
+		}
+	}
+	/* The kernel stops copying after the ClientHello; the rest is ciphertext. */
 	if (c->proto == CW_PROTO_TLS)
 		return 0;
 	return feed(e, c, d, ev->payload);

