@@ -173,6 +173,59 @@ def test_gnutls_cli():
     run_client({"client": client, "library": "gnutls"})
 
 
+NSS_CURL = r"""
+import ctypes, sys
+curl = ctypes.CDLL("libcurl-nss.so.4")
+curl.curl_easy_init.restype = ctypes.c_void_p
+curl.curl_easy_setopt.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+curl.curl_slist_append.restype = ctypes.c_void_p
+curl.curl_slist_append.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+curl.curl_easy_perform.argtypes = [ctypes.c_void_p]
+URL, HTTPHEADER, VERIFYPEER, VERIFYHOST, RESOLVE, WRITEDATA = 10002, 10023, 64, 81, 10203, 10001
+h = curl.curl_easy_init()
+host, port = sys.argv[1], sys.argv[2]
+curl.curl_easy_setopt(h, URL, ctypes.c_char_p(b"https://%s:%s/v1" % (host.encode(), port.encode())))
+curl.curl_easy_setopt(h, RESOLVE, ctypes.c_void_p(curl.curl_slist_append(
+    None, b"%s:%s:127.0.0.1" % (host.encode(), port.encode()))))
+token = sys.stdin.readline().strip().encode()	# not in argv
+curl.curl_easy_setopt(h, HTTPHEADER, ctypes.c_void_p(curl.curl_slist_append(
+    None, b"Authorization: token " + token)))
+curl.curl_easy_setopt(h, VERIFYPEER, ctypes.c_void_p(0))
+curl.curl_easy_setopt(h, VERIFYHOST, ctypes.c_void_p(0))
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+curl.curl_easy_setopt(h, WRITEDATA, ctypes.c_void_p(libc.fopen(b"/dev/null", b"w")))
+sys.exit(curl.curl_easy_perform(h))
+"""
+
+
+def _libcurl_nss():
+    """Whether libcurl's NSS flavour (Debian's libcurl3-nss) can be loaded."""
+    import ctypes
+    try:
+        ctypes.CDLL("libcurl-nss.so.4")
+        return True
+    except OSError:
+        return False
+
+
+def test_libcurl_nss():
+    """libcurl built on NSS (Debian's libcurl3-nss): its plaintext goes through NSPR's PR_Send
+    on the SSL layer's file descriptor, probed in libnspr4."""
+    require_root()
+    if not _libcurl_nss():
+        raise Skip("libcurl-nss.so.4 is not installed (scripts/setup installs libcurl3-nss "
+                   "where the distribution has it)")
+
+    def client(port, token):
+        p = subprocess.Popen([sys.executable, "-c", NSS_CURL, EVIL, str(port)],
+                             stdin=subprocess.PIPE)
+        p.communicate((token + "\n").encode(), timeout=30)
+        assert p.returncode == 0, p.returncode
+        return p.pid
+    run_client({"client": client, "library": "nss"})
+
+
 def test_tls_library_seen_without_loopback_capture():
     """Loopback TCP is not watched by default, but TLS plaintext is: the server name then
     comes from the request's Host header."""
