@@ -251,4 +251,199 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
 	return true;
 }
 
+/*
+ * HTTP/2 client streams, followed frame by frame. A stream whose first write starts with the
+ * client preface has its frames followed from write to write (where the next frame header
+ * starts, in cw_budget.h2_next), so that past the payload budget every header block frame
+ * (HEADERS, CONTINUATION) is copied wherever it is in a write, with the first CW_HEAD_CAPTURE
+ * bytes after a HEADERS frame (the start of a request's body), and nothing else. Clients batch
+ * frames and cut their writes anywhere (a 4 KiB or 32 KiB buffer flushed when full), so a
+ * request's HEADERS frame is often neither at a write's start nor in one write. Each copied
+ * region starts at a frame; the first chunk after a hole carries CW_DATA_GAP and the agent's
+ * decoder expects a frame there. A frame header cut by a write's end, or more than
+ * CW_H2_FOLLOW_MAX frames in one write, loses the boundaries: the stream is CW_H2_LOST and is
+ * handled like any other (cw_capture_len).
+ */
+#define CW_H2_PREFACE_BYTES 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
+#define CW_H2_FOLLOW_MAX 128
+
+/* One write of an h2 client stream being copied. */
+struct cw_h2_write {
+	__u64 buf, len;
+	__u64 off;		/* the next frame header, from buf */
+	__u64 from;		/* bytes before this are copied already */
+	__u64 rs, re;		/* a region to copy, [rs, re); re == 0: none */
+	__u64 contig;		/* the stream is copied without a hole up to here; ~0: not */
+	__u64 copy_next;	/* bytes of a header block frame that start the next write */
+	__u64 sent;
+	__u64 conn_id;
+	__u32 fd;
+	__u16 source;
+	__u8 started;
+	__u8 lost;
+};
+
+/*
+ * Send bytes [rs, re) of the write (at most the payload cap), after a hole unless they follow
+ * what was sent last. Global, as the step below: the verifier checks each once, not once per
+ * state of every field of the write.
+ */
+__weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
+{
+	struct cw_data_scratch *s;
+	__u32 zero = 0;
+	__u64 n;
+
+	if (!w)
+		return 0;
+	if (re > w->len)
+		re = w->len;
+	if (re > rs + cw_payload_cap)
+		re = rs + cw_payload_cap;
+	if (re <= rs)
+		return 0;
+	if (!w->started) {
+		if (!cw_data_start(w->conn_id, w->fd, w->source, 0)) {
+			w->contig = ~0ull;
+			return 0;
+		}
+		w->started = 1;
+	}
+	s = bpf_map_lookup_elem(&data_scratch, &zero);
+	if (!s)
+		return 0;
+	if (rs == w->contig)
+		s->ev.flags &= ~CW_DATA_GAP;
+	else
+		s->ev.flags |= CW_DATA_GAP;
+	n = (__u64)cw_emit_data(w->buf + rs, re - rs, w->len, (__u32)rs);
+	w->sent += n;
+	w->contig = n == re - rs ? re : ~0ull;
+	return 0;
+}
+
+/* One frame of the write: a header block frame is added to the region. 1: the last. */
+__weak __noinline int cw_h2_frame(struct cw_h2_write *w)
+{
+	__u64 flen, end, rs, re;
+	__u8 h[9];
+
+	if (!w)
+		return 1;
+	if (w->off >= w->len)
+		return 1;
+	if (w->off + 9 > w->len ||
+	    bpf_probe_read_user(h, sizeof(h), (const void *)(w->buf + w->off))) {
+		w->lost = 1;
+		return 1;
+	}
+	flen = (__u64)h[0] << 16 | (__u64)h[1] << 8 | h[2];
+	if (h[3] > 9 || (h[5] & 0x80)) {	/* not a frame of a known type */
+		w->lost = 1;
+		return 1;
+	}
+	end = w->off + 9 + flen;
+	if (h[3] == 1 || h[3] == 9) {
+		rs = w->off > w->from ? w->off : w->from;
+		re = h[3] == 1 ? end + CW_HEAD_CAPTURE : end;
+		if (end > w->len)
+			w->copy_next = end - w->len < cw_payload_cap ? end - w->len : cw_payload_cap;
+		if (w->re && rs <= w->re && re <= w->rs + cw_payload_cap) {
+			if (re > w->re)
+				w->re = re;
+		} else if (re > rs) {
+			if (w->re)
+				cw_h2_copy(w, w->rs, w->re);
+			if (w->re && rs < w->re)
+				rs = w->re;
+			w->rs = rs;
+			w->re = re;
+		}
+	}
+	w->off = end;
+	return 0;
+}
+
+static long cw_h2_step(__u64 i __attribute__((unused)), void *ctx)
+{
+	return cw_h2_frame(ctx) ? 1 : 0;
+}
+
+/*
+ * Whether the stream is an h2 client stream whose frames are followed: decided at its first
+ * write, by the preface.
+ */
+static __always_inline bool cw_h2_followed(struct cw_budget *b, __u64 buf, __u64 avail)
+{
+	__u64 w;
+
+	if (!b->last_len && !b->h2 && avail >= 8 && !bpf_probe_read_user(&w, 8, (const void *)buf) &&
+	    w == 0x5448202a20495250ull) {	/* "PRI * HT", little-endian */
+		b->h2 = CW_H2_FOLLOWED;
+		b->h2_next = CW_H2_PREFACE_BYTES;
+	}
+	return b->h2 == CW_H2_FOLLOWED;
+}
+
+/*
+ * Copy what is due of a write of len bytes at buf on a followed h2 stream (cw_h2_followed):
+ * within the budget the write's first cw_payload_cap bytes, and past them or past the budget
+ * its header block frames. Returns the bytes sent.
+ */
+static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, __u32 fd,
+					   __u16 source, __u64 buf, __u64 len)
+{
+	struct cw_h2_write w = {
+		.buf = buf, .len = len, .off = b->h2_next, .conn_id = conn_id, .fd = fd,
+		.source = source, .contig = b->gap ? ~0ull : 0,
+		.copy_next = b->h2_copy > len ? b->h2_copy - len : 0,
+	};
+	__u64 head = 0;
+
+	if (!cw_payload_budget || b->captured < cw_payload_budget)
+		head = len < cw_payload_cap ? len : cw_payload_cap;
+	if (b->h2_copy > head)	/* the rest of a header block frame copied in part */
+		head = b->h2_copy < len ? b->h2_copy : len;
+	cw_h2_copy(&w, 0, head);
+	w.from = head;
+	bpf_loop(CW_H2_FOLLOW_MAX, cw_h2_step, &w, 0);
+	if (w.re)
+		cw_h2_copy(&w, w.rs, w.re);
+	if (w.off < len)	/* more frames than followed in one write */
+		w.lost = 1;
+	if (w.lost) {
+		b->h2 = CW_H2_LOST;
+		b->h2_next = 0;
+		b->h2_copy = 0;
+	} else {
+		b->h2_next = (__u32)(w.off - len);
+		b->h2_copy = (__u32)w.copy_next;
+	}
+	b->last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
+	b->gap = w.contig != len;
+	b->captured += w.sent;
+	return w.sent;
+}
+
+/*
+ * Copy what is due of a write of len bytes at buf (one buffer: write, sendto, a TLS write) on
+ * the stream b, as conn_id/fd/source; returns the bytes sent.
+ */
+static __always_inline __u64 cw_capture_write(struct cw_budget *b, __u64 conn_id, __u32 fd,
+					      __u16 source, __u64 buf, __u64 len)
+{
+	__u64 want, skip, sent = 0;
+
+	if (cw_h2_followed(b, buf, len))
+		return cw_h2_capture(b, conn_id, fd, source, buf, len);
+	want = cw_capture_len(len, b->captured, &b->last_len, buf, len, &skip);
+	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
+		b->gap = 1;
+	if (want && cw_data_start(conn_id, fd, source, cw_gap_flag(&b->gap)))
+		sent = (__u64)cw_emit_data(buf + skip, want, len, (__u32)skip);
+	cw_gap_after(&b->gap, sent, len - skip);
+	b->captured += sent;
+	return sent;
+}
+
 #endif /* CREDWATCH_EGRESS_BPF_H */

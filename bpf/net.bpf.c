@@ -284,7 +284,7 @@ static __always_inline void tls_bind(__u32 fd)
  */
 static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf, __u64 avail)
 {
-	bool first = !c->last_len;
+	bool first = !c->budget.last_len;
 	__u8 h[6] = {};
 
 	if (avail < (first ? 3 : 6) ||
@@ -297,20 +297,13 @@ static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf, __u64 avai
 static __always_inline int on_buf(__u32 fd, const char *buf, __u64 len)
 {
 	struct cw_conn *c;
-	__u64 want, skip, sent = 0;
 
 	tls_bind(fd);
 	c = tracked(fd);
 	if (!c || !len)
 		return 0;
 	stop_if_tls(c, (__u64)buf, len);
-	want = cw_capture_len(len, c->captured, &c->last_len, (__u64)buf, len, &skip);
-	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
-		c->gap = 1;
-	if (want && cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap)))
-		sent = (__u64)cw_emit_data((__u64)buf + skip, want, len, (__u32)skip);
-	cw_gap_after(&c->gap, sent, len - skip);
-	c->captured += sent;
+	cw_capture_write(&c->budget, c->id, fd, CW_SRC_TCP, (__u64)buf, len);
 	return 0;
 }
 
@@ -352,24 +345,33 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		}
 	}
 	stop_if_tls(c, head, headlen);
+	if (cw_h2_followed(&c->budget, head, headlen)) {
+		/* frames are followed in one buffer: the write in a single iovec */
+		if (headlen == total && seen == iovcnt) {
+			cw_h2_capture(&c->budget, c->id, fd, CW_SRC_TCP, head, total);
+			return 0;
+		}
+		c->budget.h2 = CW_H2_LOST;
+	}
 	/* a request line or frame header is looked for in the first non-empty iovec */
-	cap = cw_capture_len(total, c->captured, &c->last_len, head, headlen, &skip);
+	cap = cw_capture_len(total, c->budget.captured, &c->budget.last_len, head, headlen,
+			     &skip);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
 	if (seen < iovcnt)
 		total++;
 	if (skip) {	/* an h2 HEADERS frame deep in the first iovec: that frame alone */
-		c->gap = 1;
+		c->budget.gap = 1;
 		if (cap > headlen - skip)
 			cap = headlen - skip;
 		if (cw_data_start(c->id, fd, CW_SRC_TCP, CW_DATA_GAP))
 			sent = (__u32)cw_emit_data(head + skip, cap, headlen, (__u32)skip);
-		cw_gap_after(&c->gap, sent, total - skip);
-		c->captured += sent;
+		cw_gap_after(&c->budget.gap, sent, total - skip);
+		c->budget.captured += sent;
 		return 0;
 	}
 	/* Each iovec's chunks carry that iovec's length as their total. */
-	if (!cap || !cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->gap))) {
-		cw_gap_after(&c->gap, 0, total);
+	if (!cap || !cw_data_start(c->id, fd, CW_SRC_TCP, cw_gap_flag(&c->budget.gap))) {
+		cw_gap_after(&c->budget.gap, 0, total);
 		return 0;
 	}
 
@@ -387,8 +389,8 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 				break;	/* the rest would be joined across a hole */
 		}
 	}
-	cw_gap_after(&c->gap, sent, total);
-	c->captured += sent;
+	cw_gap_after(&c->budget.gap, sent, total);
+	c->budget.captured += sent;
 	return 0;
 }
 

@@ -36,9 +36,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	__u32 tid = (__u32)id;
 	struct cw_tls_pending p = { .key = key, .source = source };
 	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
-	struct cw_budget zero = {}, *b;
-	__u32 last = 0, nogap = 0, *gap;
-	__u64 want, skip, sent = 0;
+	struct cw_budget zero = {}, none = {}, *b;
 
 	if (CW_BENCH_EMPTY_TLS || len <= 0 || !buf)
 		return 0;
@@ -47,16 +45,8 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 		bpf_map_update_elem(&tls_captured, &sk, &zero, BPF_NOEXIST);
 		b = bpf_map_lookup_elem(&tls_captured, &sk);
 	}
-	gap = b ? &b->gap : &nogap;
-	want = cw_capture_len((__u64)len, b ? b->captured : 0, b ? &b->last_len : &last,
-			      (__u64)buf, (__u64)len, &skip);
-	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
-		*gap = 1;
-	if (want && cw_data_start(key, (__u32)-1, source, cw_gap_flag(gap)))
-		sent = (__u64)cw_emit_data((__u64)buf + skip, want, (__u64)len, (__u32)skip);
-	cw_gap_after(gap, sent, (__u64)len - skip);
-	if (b)
-		b->captured += sent;
+	/* no entry (the map full of sessions this instant): this write alone */
+	cw_capture_write(b ? b : &none, key, (__u32)-1, source, (__u64)buf, (__u64)len);
 	/* Recently bound: no socket write needs to tell which fd this is. */
 	__u64 *bound = bpf_map_lookup_elem(&tls_bound, &sk);
 

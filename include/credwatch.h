@@ -135,6 +135,27 @@ static inline __u32 cw_tid_slot(__u32 tid)
 	return (tid * 0x9e3779b1u) >> (32 - CW_MARK_BITS);
 }
 
+/* cw_budget.h2 */
+#define CW_H2_FOLLOWED	1	/* an HTTP/2 client stream whose frames the kernel follows */
+#define CW_H2_LOST	2	/* an HTTP/2 client stream whose frame boundaries were lost */
+
+/*
+ * What one stream (a TCP connection, a TLS session) has been sent, for the payload budget,
+ * and where its HTTP/2 frames are (egress.bpf.h): an h2 client stream, known by its preface,
+ * has its frames followed from write to write so that, past the budget, its header block
+ * frames are copied wherever they are.
+ */
+struct cw_budget {
+	__u64 captured;		/* payload bytes captured so far */
+	__u32 last_len;		/* length of the last write (capped) */
+	__u32 gap;		/* a write was not copied whole since the last data sent */
+	__u32 h2;		/* CW_H2_* or 0 */
+	__u32 h2_next;		/* followed: the next frame header's offset into the next write */
+	__u32 h2_copy;		/* bytes that start the next write and end a frame being copied */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct cw_budget) == 32, "cw_budget layout");
+
 /* cw_conn.flags */
 #define CW_CONN_LOOPBACK	(1u << 0)	/* destination is 127/8 or ::1 */
 #define CW_CONN_NO_PAYLOAD	(1u << 1)	/* TLS after its ClientHello: stop capturing */
@@ -145,11 +166,9 @@ struct cw_conn {
 	__u16 dport;		/* host byte order */
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u32 flags;
-	__u64 captured;		/* payload bytes captured so far */
-	__u32 last_len;		/* length of the last write (capped) */
-	__u32 gap;		/* a write was not copied whole since the last data sent */
+	struct cw_budget budget;
 };
-_Static_assert(sizeof(struct cw_conn) == 48, "cw_conn layout");
+_Static_assert(sizeof(struct cw_conn) == 64, "cw_conn layout");
 
 /*
  * The kernel's entry for a tracked connection (map conns, key cw_conn_key): the connection,
@@ -161,14 +180,7 @@ struct cw_conn_entry {
 	struct cw_conn conn;
 	__u64 ident;		/* the open file: cw_file_ident() (common.bpf.h) */
 };
-_Static_assert(sizeof(struct cw_conn_entry) == 56, "cw_conn_entry layout");
-
-/* What a TLS session has been sent, for the payload budget. */
-struct cw_budget {
-	__u64 captured;
-	__u32 last_len;
-	__u32 gap;
-};
+_Static_assert(sizeof(struct cw_conn_entry) == 72, "cw_conn_entry layout");
 
 struct cw_conn_event {
 	struct cw_event_hdr hdr;
@@ -180,7 +192,7 @@ struct cw_conn_event {
 	struct cw_conn conn;
 	char comm[CW_COMM_LEN];
 };
-_Static_assert(sizeof(struct cw_conn_event) == 104, "cw_conn_event layout");
+_Static_assert(sizeof(struct cw_conn_event) == 120, "cw_conn_event layout");
 
 /* cw_data_event.source */
 enum cw_source {

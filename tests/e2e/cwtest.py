@@ -220,3 +220,23 @@ def hpack_string(b):
 def hpack_literal(name, value):
     """A header field as an HPACK literal without indexing, new name, no Huffman coding."""
     return b"\x00" + hpack_string(name) + hpack_string(value)
+
+
+class BufferedWriter:
+    """Writes through a fixed-size buffer sent whenever it is full, as Go's bufio.Writer and
+    grpc-go's transport do: writes are cut anywhere, in the middle of a frame or of a frame
+    header."""
+
+    def __init__(self, sock, size):
+        self.sock, self.size, self.buf = sock, size, b""
+
+    def write(self, b):
+        self.buf += b
+        while len(self.buf) >= self.size:
+            self.sock.sendall(self.buf[:self.size])
+            self.buf = self.buf[self.size:]
+
+    def flush(self):
+        if self.buf:
+            self.sock.sendall(self.buf)
+            self.buf = b""

