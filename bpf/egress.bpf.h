@@ -407,7 +407,8 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 		end = w->off + 9;
 	}
 	flen = (__u64)h[0] << 16 | (__u64)h[1] << 8 | h[2];
-	if (h[3] > 9 || (h[5] & 0x80)) {	/* not a frame of a known type */
+	/* any type: extension frames (PRIORITY_UPDATE, ALTSVC) are skipped like the rest */
+	if (h[5] & 0x80) {	/* the reserved bit a sender must leave clear: not a frame */
 		w->lost = 1;
 		return 1;
 	}

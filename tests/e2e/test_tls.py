@@ -76,16 +76,18 @@ class TlsServer:
 
 def run_client(args, with_stderr=False):
     agent = Agent("--include-loopback", *args.get("agent_args", []))
-    srv = TlsServer()
+    srv = None
     token = github_token()
     try:
+        srv = TlsServer()
         pid = args["client"](srv.port, token)
         hits = agent.wait_for(lambda l: l["event"]["action"] ==
                               "credential-unexpected-destination", timeout=15)
         time.sleep(0.5)	# anything more would be a duplicate: let it arrive
     finally:
         agent.stop()
-        srv.close()
+        if srv:
+            srv.close()
     # this test's token only: anything else running on the host is not ours to count
     fp = agent.key.fingerprint(token)
     hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
@@ -254,12 +256,14 @@ def _h2_curl(prefix, curl_args):
     d = tempfile.mkdtemp(prefix=prefix)
     cert, key = self_signed(d)
     port = free_port()
-    srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    agent = Agent("--include-loopback")
     token = github_token()
+    agent = srv = None
     try:
+        # the agent first: if it does not start, no server is left behind
+        agent = Agent("--include-loopback")
+        srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
         hdr = os.path.join(d, "hdr")
         with open(hdr, "w") as f:
             f.write("Authorization: token %s\n" % token)
@@ -269,8 +273,11 @@ def _h2_curl(prefix, curl_args):
                                                "@" + hdr)], capture_output=True, text=True)
         hits = wait_own(agent, token, "credential-unexpected-destination")
     finally:
-        agent.stop()
-        srv.kill()
+        if agent:
+            agent.stop()
+        if srv:
+            srv.kill()
+            srv.wait()
         shutil.rmtree(d, ignore_errors=True)
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["network"]["protocol"] == "http2"
