@@ -267,6 +267,7 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
  */
 #define CW_H2_PREFACE_BYTES 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define CW_H2_FOLLOW_MAX 512
+#define CW_H2_FRAME_MAX (1u << 20)	/* longer frames than peers allow (Go: 1 MiB) */
 
 /* One write of an h2 client stream being copied. */
 struct cw_h2_write {
@@ -290,9 +291,10 @@ struct cw_h2_write {
 };
 
 /*
- * Send bytes [rs, re) of the write (at most the payload cap), after a hole unless they follow
- * what was sent last. Global, as the step below: the verifier checks each once, not once per
- * state of every field of the write.
+ * Send bytes [rs, re) of the write (at most CW_PAYLOAD_CAP_MAX: a header block frame is sent
+ * whole, even past the payload cap), after a hole unless they follow what was sent last; rs is
+ * a frame's start unless it follows. Global, as the step below: the verifier checks each once,
+ * not once per state of every field of the write.
  */
 __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 {
@@ -304,8 +306,8 @@ __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 		return 0;
 	if (re > w->len)
 		re = w->len;
-	if (re > rs + cw_payload_cap)
-		re = rs + cw_payload_cap;
+	if (re > rs + CW_PAYLOAD_CAP_MAX)
+		re = rs + CW_PAYLOAD_CAP_MAX;
 	if (re <= rs)
 		return 0;
 	if (!w->started) {
@@ -329,25 +331,28 @@ __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 }
 
 /*
- * Send the first bytes of a header block frame's header, which the write before ended in and
- * which were not sent with it (kept in w->part): after a hole, and what the write has of the
- * frame follows them.
+ * Send the first bytes of a frame header, which the write before ended in and which were not
+ * sent with it (kept in w->part): after a hole, and what the write has of the frame follows
+ * them. Once: w->gap_before is cleared when they are sent (left set when they could not be).
  */
-static __always_inline void cw_h2_copy_part(struct cw_h2_write *w)
+__weak __noinline int cw_h2_copy_part(struct cw_h2_write *w)
 {
 	struct cw_data_scratch *s;
-	__u32 zero = 0, n = w->part_len;
+	__u32 zero = 0, n;
 
+	if (!w)
+		return 0;
+	n = w->part_len;
 	if (!w->gap_before || !n)	/* sent with the write before, or nothing */
-		return;
+		return 0;
 	if (!w->started) {
 		if (!cw_data_start(w->conn_id, w->fd, w->source, 0))
-			return;
+			return 0;
 		w->started = 1;
 	}
 	s = bpf_map_lookup_elem(&data_scratch, &zero);
 	if (!s)
-		return;
+		return 0;
 	n = cw_bound(n - 1, 7) + 1;
 	for (int j = 0; j < 8; j++)
 		s->data[j] = w->part[j];
@@ -358,27 +363,81 @@ static __always_inline void cw_h2_copy_part(struct cw_h2_write *w)
 	s->ev.total = w->len;
 	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, cw_rb_flags())) {
 		cw_count_drop(s->ev.hdr.type);
-		return;
+		return 0;
 	}
 	s->ev.flags &= ~CW_DATA_GAP;
 	w->sent += n;
 	w->contig = 0;
+	w->gap_before = 0;	/* sent: what follows it in this write is joined to it */
+	return 0;
+}
+
+/*
+ * Whether the 9 bytes at h, of a frame of flen bytes, can be the header of a frame an HTTP/2
+ * client sends (RFC 9113 section 6: each type's streams, lengths and flags). Every frame of a
+ * stream followed from its preface passes; bytes taken for a frame header after the position
+ * was lost (a write the kernel saw but the socket did not take whole, a TLS write retried)
+ * seldom do, and the stream then stops being followed rather than reading on out of step.
+ * Extension frames (PRIORITY_UPDATE) are taken on the connection's stream 0.
+ */
+static __always_inline bool cw_h2_client_frame(const __u8 *h, __u64 flen)
+{
+	__u32 sid = ((__u32)h[5] & 0x7f) << 24 | (__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8];
+	__u8 f = h[4];
+
+	if ((h[5] & 0x80) || flen > CW_H2_FRAME_MAX)
+		return false;
+	switch (h[3]) {
+	case 0:		/* DATA: END_STREAM, PADDED */
+		return (sid & 1) && !(f & ~0x09);
+	case 1:		/* HEADERS: END_STREAM, END_HEADERS, PADDED, PRIORITY */
+		return (sid & 1) && !(f & ~0x2d);
+	case 2:		/* PRIORITY */
+		return sid && flen == 5;
+	case 3:		/* RST_STREAM */
+		return sid && flen == 4;
+	case 4:		/* SETTINGS, or its ACK */
+		return !sid && !(f & ~1) && (f ? !flen : flen % 6 == 0);
+	case 5:		/* PUSH_PROMISE: servers only */
+		return false;
+	case 6:		/* PING */
+		return !sid && flen == 8 && !(f & ~1);
+	case 7:		/* GOAWAY */
+		return !sid && flen >= 8;
+	case 8:		/* WINDOW_UPDATE */
+		return flen == 4;
+	case 9:		/* CONTINUATION: END_HEADERS */
+		return (sid & 1) && !(f & ~0x04);
+	default:
+		return !sid;
+	}
 }
 
 /* One frame of the write: a header block frame is added to the region. 1: the last. */
 __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 {
-	__u64 flen, end, rs, re, pl;
+	__u64 flen, end, rs, re, pl, start;
 	__u8 h[9], t[16] = {};
 
 	if (!w)
 		return 1;
 	pl = w->part_len;
 	if (pl) {	/* the frame header started in the write before: its rest starts this one */
-		__u64 need = 9 - cw_bound((__u32)pl, 7);
+		__u64 need = 8 - cw_bound((__u32)pl - 1, 7);	/* 9 - pl, pl in [1, 8] */
 
-		if (need > w->len ||
-		    bpf_probe_read_user(t, cw_bound((__u32)need - 1, 7) + 1, (const void *)w->buf)) {
+		if (need > w->len) {	/* and goes on into the next: keep what this one has */
+			if (bpf_probe_read_user(t, cw_bound((__u32)w->len - 1, 7) + 1,
+						(const void *)w->buf)) {
+				w->lost = 1;
+				return 1;
+			}
+			for (int j = 0; j < 8; j++)
+				w->next_part[j] = (__u64)j < pl ? w->part[j] : t[(j - pl) & 15];
+			w->next_part_len = (__u8)(pl + w->len);
+			w->off = w->len;
+			return 1;
+		}
+		if (bpf_probe_read_user(t, cw_bound((__u32)need - 1, 7) + 1, (const void *)w->buf)) {
 			w->lost = 1;
 			return 1;
 		}
@@ -407,33 +466,41 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 		end = w->off + 9;
 	}
 	flen = (__u64)h[0] << 16 | (__u64)h[1] << 8 | h[2];
-	/* any type: extension frames (PRIORITY_UPDATE, ALTSVC) are skipped like the rest */
-	if (h[5] & 0x80) {	/* the reserved bit a sender must leave clear: not a frame */
+	if (!cw_h2_client_frame(h, flen)) {
 		w->lost = 1;
 		return 1;
 	}
+	start = w->off;
 	end += flen;
-	if (h[3] == 1 || h[3] == 9) {
-		if (pl)
-			cw_h2_copy_part(w);
-		rs = w->off > w->from ? w->off : w->from;
-		re = h[3] == 1 ? end + CW_HEAD_CAPTURE : end;
-		if (end > w->len)
-			w->copy_next = end - w->len < cw_payload_cap ? end - w->len : cw_payload_cap;
-		if (w->re && rs <= w->re && re <= w->rs + cw_payload_cap) {
-			if (re > w->re)
-				w->re = re;
-		} else if (re > rs) {
-			if (w->re)
-				cw_h2_copy(w, w->rs, w->re);
-			if (w->re && rs < w->re)
-				rs = w->re;
-			w->rs = rs;
-			w->re = re;
-		}
-	}
-	w->part_len = 0;
 	w->off = end;
+	if (h[3] != 1 && h[3] != 9) {
+		w->part_len = 0;
+		return 0;
+	}
+	/* a header block frame: its header's first bytes first when they are still to send */
+	if (pl) {
+		cw_h2_copy_part(w);
+		w->part_len = 0;
+		if (w->gap_before)	/* could not be sent: the rest alone is no frame */
+			return 0;
+	}
+	/* from its start, or where the head copied so far ends if that was sent */
+	rs = start < w->from && w->contig == w->from ? w->from : start;
+	re = h[3] == 1 ? end + CW_HEAD_CAPTURE : end;
+	if (end > w->len)	/* its rest starts the next write */
+		w->copy_next = end - w->len < CW_PAYLOAD_CAP_MAX ? end - w->len : CW_PAYLOAD_CAP_MAX;
+	if (w->re && rs <= w->re && re <= w->rs + CW_PAYLOAD_CAP_MAX) {
+		if (re > w->re)
+			w->re = re;
+	} else if (re > rs) {
+		if (w->re) {
+			if (w->re > rs)	/* the region before ends where this frame starts */
+				w->re = rs;
+			cw_h2_copy(w, w->rs, w->re);
+		}
+		w->rs = rs;
+		w->re = re;
+	}
 	return 0;
 }
 
@@ -469,23 +536,37 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 	struct cw_h2_write w = {
 		.buf = buf, .len = len, .off = b->h2_next, .conn_id = conn_id, .fd = fd,
 		.source = source, .contig = b->gap ? ~0ull : 0, .gap_before = b->gap ? 1 : 0,
-		.copy_next = b->h2_copy > len ? b->h2_copy - len : 0,
+		.copy_next = !b->gap && b->h2_copy > len ? b->h2_copy - len : 0,
 		.part_len = b->h2_part_len,
 	};
-	__u64 head = 0;
+	__u64 hs = 0, he = 0;
 
 	__builtin_memcpy(w.part, b->h2_part, sizeof(w.part));
 	if (!cw_payload_budget || b->captured < cw_payload_budget)
-		head = len < cw_payload_cap ? len : cw_payload_cap;
-	if (b->h2_copy > head)	/* the rest of a header block frame copied in part */
-		head = b->h2_copy < len ? b->h2_copy : len;
-	cw_h2_copy(&w, 0, head);
-	w.from = head;
+		he = len < cw_payload_cap ? len : cw_payload_cap;
+	/* the rest of a header block frame whose start the write before sent */
+	if (!b->gap && b->h2_copy > he)
+		he = b->h2_copy < len ? b->h2_copy : len;
+	if (b->gap && he) {	/* after a hole the copy starts at a frame */
+		if (b->h2_part_len) {
+			cw_h2_copy_part(&w);
+			if (w.gap_before)
+				he = 0;
+		} else {
+			hs = b->h2_next;
+		}
+	}
+	if (he > hs) {
+		cw_h2_copy(&w, hs, he);
+		w.from = he;
+	}
 	bpf_loop(CW_H2_FOLLOW_MAX, cw_h2_step, &w, 0);
 	if (w.re)
 		cw_h2_copy(&w, w.rs, w.re);
 	if (w.off < len)	/* more frames than followed in one write */
 		w.lost = 1;
+	if (w.contig != len)	/* a frame's rest is worth sending only after its start */
+		w.copy_next = 0;
 	if (w.lost) {
 		b->h2 = CW_H2_LOST;
 		b->h2_next = 0;

