@@ -269,6 +269,22 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
 #define CW_H2_FOLLOW_MAX 512
 #define CW_H2_FRAME_MAX (1u << 20)	/* longer frames than peers allow (Go: 1 MiB) */
 
+/* HTTP/2 client streams whose frames were followed [0], and lost track of [1], per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} h2_streams SEC(".maps") __weak;
+
+static __always_inline void cw_h2_count(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&h2_streams, &which);
+
+	if (n)
+		*n += 1;
+}
+
 /* One write of an h2 client stream being copied. */
 struct cw_h2_write {
 	__u64 buf, len;
@@ -521,6 +537,7 @@ static __always_inline bool cw_h2_followed(struct cw_budget *b, __u64 buf, __u64
 	    w == 0x5448202a20495250ull) {	/* "PRI * HT", little-endian */
 		b->h2 = CW_H2_FOLLOWED;
 		b->h2_next = CW_H2_PREFACE_BYTES;
+		cw_h2_count(0);
 	}
 	return b->h2 == CW_H2_FOLLOWED;
 }
@@ -568,6 +585,7 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 	if (w.contig != len)	/* a frame's rest is worth sending only after its start */
 		w.copy_next = 0;
 	if (w.lost) {
+		cw_h2_count(1);
 		b->h2 = CW_H2_LOST;
 		b->h2_next = 0;
 		b->h2_copy = 0;

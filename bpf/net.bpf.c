@@ -351,6 +351,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 			cw_h2_capture(&c->budget, c->id, fd, CW_SRC_TCP, head, total);
 			return 0;
 		}
+		cw_h2_count(1);
 		c->budget.h2 = CW_H2_LOST;
 	}
 	/* a request line or frame header is looked for in the first non-empty iovec */

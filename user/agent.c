@@ -150,6 +150,21 @@ static void sum_drops(struct agent *a, unsigned long long out[CW_EV_MAX])
 	}
 }
 
+/* HTTP/2 client streams the kernel followed frame by frame [0], and lost track of [1]. */
+static void sum_h2_streams(struct agent *a, unsigned long long out[2])
+{
+	int fd = bpf_map__fd(a->skel->maps.h2_streams);
+	__u64 vals[a->ncpus];
+
+	for (__u32 k = 0; k < 2; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < a->ncpus; c++)
+			out[k] += vals[c];
+	}
+}
+
 /* One log line whenever the kernel dropped events since the last report. */
 static void report_drops(struct agent *a, unsigned long long interval)
 {
@@ -665,15 +680,17 @@ static int run(const struct run_opts *o)
 	fflush(out);
 	report_drops(&a, o->stats_interval);
 	{
-		unsigned long long d[CW_EV_MAX];
+		unsigned long long d[CW_EV_MAX], h2[2];
 
 		sum_drops(&a, d);
+		sum_h2_streams(&a, h2);
 		unsigned long long dsum = 0;
 
 		for (int t = 1; t < CW_EV_MAX; t++)
 			dsum += d[t];
 		cw_log("stopped: %llu exec, %llu exit events; %llu connections, %llu bytes sent "
-		       "(%llu holes past the payload budget); "
+		       "(%llu holes past the payload budget; %llu HTTP/2 client streams followed "
+		       "frame by frame, %llu of them lost track of); "
 		       "%llu watched file opens (%llu not watched after all, %llu gone before "
 		       "read), %llu bytes read; "
 		       "%llu alerts (%llu duplicates suppressed), %llu observations; %llu dropped "
@@ -683,7 +700,7 @@ static int run(const struct run_opts *o)
 		       "attached: limit); provenance: %zu credentials, %llu evicted",
 		       a.events[CW_EV_EXEC], a.events[CW_EV_EXIT],
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
-		       (unsigned long long)a.egress.gaps,
+		       (unsigned long long)a.egress.gaps, h2[0], h2[1],
 		       (unsigned long long)a.files.opened, (unsigned long long)a.files.not_watched,
 		       (unsigned long long)a.files.unreadable,
 		       (unsigned long long)a.files.bytes,

@@ -240,3 +240,12 @@ class BufferedWriter:
         if self.buf:
             self.sock.sendall(self.buf)
             self.buf = b""
+
+
+def h2_streams(agent):
+    """(followed, lost track of): the HTTP/2 client streams the kernel followed frame by frame,
+    from the stopped agent's summary."""
+    part = agent.stderr().split(" HTTP/2 client streams followed frame by frame, ")
+    followed = int(part[0].split()[-1])
+    lost = int(part[1].split()[0])
+    return followed, lost

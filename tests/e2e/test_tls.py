@@ -11,8 +11,8 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, BufferedWriter, Skip, github_token, h2_frame, hpack_literal,
-                    kernel_map, require_root, wait_until)
+from cwtest import (Agent, BufferedWriter, Skip, github_token, h2_frame, h2_streams,
+                    hpack_literal, kernel_map, require_root, wait_until)
 
 EVIL = "exfil.attacker.test"
 
@@ -305,6 +305,9 @@ def test_curl_http2_request_after_a_bulk_upload_on_the_same_connection():
     assert out.split("\n")[:2] == ["2 1", "2 0"], out	# h2, one connection
     holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
     assert holes >= 1, agent.stderr()
+    # curl's session was followed frame by frame through the upload, to the request after it
+    followed, lost = h2_streams(agent)
+    assert followed >= 1 and lost == 0, agent.stderr()
 
 
 GO_CLIENT = r'''
@@ -685,6 +688,8 @@ def test_h2_frames_followed_across_tls_writes_cut_anywhere():
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["tls"]["library"] == "openssl"
     assert hits[0]["destination"]["domain"] == EVIL
+    followed, lost = h2_streams(agent)
+    assert followed >= 1 and lost == 0, agent.stderr()
     agent.assert_no_plaintext(token)
 
 
