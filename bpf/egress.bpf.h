@@ -267,7 +267,6 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
  */
 #define CW_H2_PREFACE_BYTES 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define CW_H2_FOLLOW_MAX 512
-#define CW_H2_FRAME_MAX (1u << 20)	/* longer frames than peers allow (Go: 1 MiB) */
 
 /* HTTP/2 client streams whose frames were followed [0], and lost track of [1], per CPU. */
 struct {
@@ -394,14 +393,15 @@ __weak __noinline int cw_h2_copy_part(struct cw_h2_write *w)
  * stream followed from its preface passes; bytes taken for a frame header after the position
  * was lost (a write the kernel saw but the socket did not take whole, a TLS write retried)
  * seldom do, and the stream then stops being followed rather than reading on out of step.
- * Extension frames (PRIORITY_UPDATE) are taken on the connection's stream 0.
+ * Extension frames are taken as they come. A frame may be as long as its 24-bit length says
+ * (a server may allow 16 MiB).
  */
 static __always_inline bool cw_h2_client_frame(const __u8 *h, __u64 flen)
 {
 	__u32 sid = ((__u32)h[5] & 0x7f) << 24 | (__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8];
 	__u8 f = h[4];
 
-	if ((h[5] & 0x80) || flen > CW_H2_FRAME_MAX)
+	if (h[5] & 0x80)
 		return false;
 	switch (h[3]) {
 	case 0:		/* DATA: END_STREAM, PADDED */
@@ -424,8 +424,8 @@ static __always_inline bool cw_h2_client_frame(const __u8 *h, __u64 flen)
 		return flen == 4;
 	case 9:		/* CONTINUATION: END_HEADERS */
 		return (sid & 1) && !(f & ~0x04);
-	default:
-		return !sid;
+	default:	/* extension frames, on any stream (RFC 9113 section 5.5) */
+		return true;
 	}
 }
 
@@ -576,6 +576,9 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 	if (he > hs) {
 		cw_h2_copy(&w, hs, he);
 		w.from = he;
+		/* not sent whole: a cut header's kept bytes go again, before its frame's rest */
+		if (w.contig != he)
+			w.gap_before = 1;
 	}
 	bpf_loop(CW_H2_FOLLOW_MAX, cw_h2_step, &w, 0);
 	if (w.re)

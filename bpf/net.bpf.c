@@ -344,6 +344,8 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 			headlen = v[i].len;
 		}
 	}
+	if (!total)	/* nothing to send: nothing changes */
+		return 0;
 	stop_if_tls(c, head, headlen);
 	if (cw_h2_followed(&c->budget, head, headlen)) {
 		/* frames are followed in one buffer: the write in a single iovec */

@@ -22,6 +22,7 @@ struct cw_h2 {
 	size_t plen;
 	unsigned char *block;		/* the header block across CONTINUATIONs */
 	size_t blen;
+	bool in_block;			/* a HEADERS frame began a block not yet ended */
 	bool broken;
 };
 
@@ -111,7 +112,12 @@ static int frame_done(struct cw_h2 *h, cw_h2_out out, void *arg, char *authority
 			return -EPROTO;
 		n -= pad;
 		h->blen = 0;
+		h->in_block = true;
+	} else if (!h->in_block) {
+		return 0;	/* a CONTINUATION whose HEADERS was lost to a hole: no block to add to */
 	}
+	if (h->flags & F_END_HEADERS)
+		h->in_block = false;
 	if (h->blen + n > CW_H2_BLOCK_MAX)
 		return -EPROTO;
 	memcpy(h->block + h->blen, p, n);
@@ -125,6 +131,7 @@ void cw_h2_gap(struct cw_h2 *h)
 	h->remaining = 0;
 	h->plen = 0;
 	h->blen = 0;
+	h->in_block = false;
 }
 
 int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *arg,

@@ -113,3 +113,35 @@ TEST(h2_headers_after_a_hole_are_decoded_once_the_gap_is_known)
 	free(with);
 	free(without);
 }
+
+TEST(h2_continuation_whose_headers_was_lost_to_a_hole_is_skipped)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	char *token = tu_secret("%{alnum:32}"), want[160], authority[64] = "";
+	struct cw_h2 *h = cw_h2_new();
+	nghttp2_hd_deflater *d = NULL;
+	/* an HPACK fragment from a block's middle: an index far past any table */
+	const unsigned char fragment[] = { 0xff, 0xff, 0xff, 0x0f };
+	unsigned char buf[4096];
+	size_t n;
+
+	REQUIRE(s && token && h);
+	REQUIRE(nghttp2_hd_deflate_new(&d, 4096) == 0);
+	CHECK_EQ_INT(cw_h2_feed(h, CW_H2_PREFACE, CW_H2_PREFACE_LEN, collect, s, authority,
+				sizeof(authority)), 0);
+	cw_h2_gap(h);
+	n = frame_header(buf, sizeof(fragment), 0x9, 0x4, 1);
+	memcpy(buf + n, fragment, sizeof(fragment));
+	/* not inflated: the decoder does not give up on the connection */
+	CHECK_EQ_INT(cw_h2_feed(h, (char *)buf, n + sizeof(fragment), collect, s, authority,
+				sizeof(authority)), 0);
+	n = headers_frame(d, buf, sizeof(buf), 3, token);
+	REQUIRE(n);
+	CHECK_EQ_INT(cw_h2_feed(h, (char *)buf, n, collect, s, authority, sizeof(authority)), 0);
+	snprintf(want, sizeof(want), "authorization: Bearer %s\r\n", token);
+	CHECK(strstr(s->buf, want));
+	nghttp2_hd_deflate_del(d);
+	cw_h2_free(h);
+	free(token);
+	free(s);
+}
