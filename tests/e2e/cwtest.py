@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import string
 import subprocess
 import tempfile
@@ -249,3 +250,40 @@ def h2_streams(agent):
     followed = int(part[0].split()[-1])
     lost = int(part[1].split()[0])
     return followed, lost
+
+
+def conn_entry(agent, sock):
+    """The kernel's entries (map conns) for this process's socket sock: a list of 0 or 1."""
+    me, fd = os.getpid(), sock.fileno()
+    return [e["value"] for e in kernel_map(agent, "conns")
+            if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+
+
+def assert_copying_stopped(entry):
+    """A connection entry the kernel marked CW_CONN_NO_PAYLOAD after its TLS ClientHello,
+    having copied little (the ClientHello, maybe a plaintext request before it), not the
+    ciphertext after it."""
+    assert len(entry) == 1, entry
+    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
+    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
+
+
+class LoopbackServer:
+    """A TCP server on a loopback port that serves each connection in a thread of its own:
+    subclasses define handle(conn)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+
+    def close(self):
+        self.sock.close()

