@@ -261,9 +261,10 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
  * request's HEADERS frame is often neither at a write's start nor in one write. Each copied
  * region starts at a frame; the first chunk after a hole carries CW_DATA_GAP and the agent's
  * decoder expects a frame there. A frame header cut by a write's end is kept (h2_part) and
- * completed by the next write; more than CW_H2_FOLLOW_MAX frames in one write, or bytes that
- * are not a frame, lose the boundaries: the stream is CW_H2_LOST and is handled like any other
- * (cw_capture_len).
+ * completed by the next write; more than CW_H2_FOLLOW_MAX frames in one write, or a frame
+ * header a client may not send (cw_h2_client_frame), lose the boundaries: the stream is
+ * CW_H2_LOST and is handled like any other (cw_capture_len). Past the payload cap within a
+ * write, header block frames are copied the same way.
  */
 #define CW_H2_PREFACE_BYTES 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define CW_H2_FOLLOW_MAX 512
