@@ -136,33 +136,30 @@ static unsigned long long round_pow2(unsigned long long v)
 	return p;
 }
 
-static void sum_drops(struct agent *a, unsigned long long out[CW_EV_MAX])
+/* A per-CPU array map's counter at key, summed over the CPUs (0 when it cannot be read). */
+static unsigned long long percpu_sum(struct agent *a, int fd, __u32 key)
 {
-	int fd = bpf_map__fd(a->skel->maps.drops);
+	unsigned long long sum = 0;
 	__u64 vals[a->ncpus];
 
-	for (__u32 t = 0; t < CW_EV_MAX; t++) {
-		out[t] = 0;
-		if (bpf_map_lookup_elem(fd, &t, vals))
-			continue;
-		for (int c = 0; c < a->ncpus; c++)
-			out[t] += vals[c];
-	}
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return 0;
+	for (int c = 0; c < a->ncpus; c++)
+		sum += vals[c];
+	return sum;
+}
+
+static void sum_drops(struct agent *a, unsigned long long out[CW_EV_MAX])
+{
+	for (__u32 t = 0; t < CW_EV_MAX; t++)
+		out[t] = percpu_sum(a, bpf_map__fd(a->skel->maps.drops), t);
 }
 
 /* HTTP/2 client streams the kernel followed frame by frame [0], and lost track of [1]. */
 static void sum_h2_streams(struct agent *a, unsigned long long out[2])
 {
-	int fd = bpf_map__fd(a->skel->maps.h2_streams);
-	__u64 vals[a->ncpus];
-
-	for (__u32 k = 0; k < 2; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < a->ncpus; c++)
-			out[k] += vals[c];
-	}
+	for (__u32 k = 0; k < 2; k++)
+		out[k] = percpu_sum(a, bpf_map__fd(a->skel->maps.h2_streams), k);
 }
 
 /* One log line whenever the kernel dropped events since the last report. */
