@@ -23,6 +23,8 @@ struct cw_h2 {
 	unsigned char *block;		/* the header block across CONTINUATIONs */
 	size_t blen;
 	bool in_block;			/* a HEADERS frame began a block not yet ended */
+	bool pad_pending;		/* a padded DATA frame's pad length byte is next */
+	uint8_t data_pad;		/* padding bytes that end the current DATA frame */
 	bool broken;
 };
 
@@ -132,6 +134,8 @@ void cw_h2_gap(struct cw_h2 *h)
 	h->plen = 0;
 	h->blen = 0;
 	h->in_block = false;
+	h->pad_pending = false;
+	h->data_pad = 0;
 }
 
 int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *arg,
@@ -163,6 +167,8 @@ int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *
 			h->type = h->hdr[3];
 			h->flags = h->hdr[4];
 			h->plen = 0;
+			h->data_pad = 0;
+			h->pad_pending = h->type == H2_DATA && (h->flags & F_PADDED) && h->remaining;
 			if ((h->type == H2_HEADERS || h->type == H2_CONTINUATION) &&
 			    h->remaining > CW_H2_BLOCK_MAX)
 				goto broken;
@@ -176,11 +182,25 @@ int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *
 		}
 		size_t take = h->remaining < n ? h->remaining : n;
 
+		if (h->pad_pending) {	/* a padded DATA frame: its pad length, not data */
+			h->data_pad = *p++;
+			n--;
+			h->pad_pending = false;
+			if (h->data_pad > --h->remaining)
+				goto broken;
+			if (h->remaining == 0)
+				h->hdr_len = 0;
+			continue;
+		}
 		if (h->type == H2_HEADERS || h->type == H2_CONTINUATION) {
 			memcpy(h->payload + h->plen, p, take);
 			h->plen += take;
-		} else if (h->type == H2_DATA && (ret = out((const char *)p, take, arg))) {
-			return ret;
+		} else if (h->type == H2_DATA) {
+			/* the data, not the padding after it: a secret can go on in the next frame */
+			size_t data = h->remaining > h->data_pad ? h->remaining - h->data_pad : 0;
+
+			if (data && (ret = out((const char *)p, take < data ? take : data, arg)))
+				return ret;
 		}
 		p += take;
 		n -= take;

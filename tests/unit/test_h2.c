@@ -145,3 +145,35 @@ TEST(h2_continuation_whose_headers_was_lost_to_a_hole_is_skipped)
 	free(token);
 	free(s);
 }
+
+TEST(h2_data_padding_is_not_fed_to_the_matcher)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	char *token = tu_secret("%{alnum:32}"), authority[64] = "";
+	struct cw_h2 *h = cw_h2_new();
+	unsigned char buf[256];
+	size_t n, half = 16;
+
+	REQUIRE(s && token && h);
+	CHECK_EQ_INT(cw_h2_feed(h, CW_H2_PREFACE, CW_H2_PREFACE_LEN, collect, s, authority,
+				sizeof(authority)), 0);
+	/* the token's first half in a padded DATA frame (pad length 10), the rest in the next */
+	n = frame_header(buf, 1 + half + 10, 0x0, 0x8, 1);
+	buf[n++] = 10;
+	memcpy(buf + n, token, half);
+	n += half;
+	memset(buf + n, 0, 10);
+	n += 10;
+	n += frame_header(buf + n, strlen(token) - half, 0x0, 0x1, 1);
+	memcpy(buf + n, token + half, strlen(token) - half);
+	n += strlen(token) - half;
+	/* fed a byte at a time: the pad length and the padding may come in any piece */
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ_INT(cw_h2_feed(h, (char *)buf + i, 1, collect, s, authority,
+					sizeof(authority)), 0);
+	CHECK_EQ_INT((long)s->n, (long)strlen(token));
+	CHECK(!strcmp(s->buf, token));
+	cw_h2_free(h);
+	free(token);
+	free(s);
+}
