@@ -292,7 +292,8 @@ struct cw_h2_write {
 	__u64 from;		/* bytes before this are copied already */
 	__u64 rs, re;		/* a region to copy, [rs, re); re == 0: none */
 	__u64 contig;		/* the stream is copied without a hole up to here; ~0: not */
-	__u64 copy_next;	/* bytes of a header block frame that start the next write */
+	__u64 copy_next;	/* bytes of a header block frame (or the body after a HEADERS
+				 * frame's end) that start the next write */
 	__u64 sent;
 	__u64 conn_id;
 	__u32 fd;
@@ -504,8 +505,9 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 	/* from its start, or where the head copied so far ends if that was sent */
 	rs = start < w->from && w->contig == w->from ? w->from : start;
 	re = h[3] == 1 ? end + CW_HEAD_CAPTURE : end;
-	if (end > w->len)	/* its rest starts the next write */
-		w->copy_next = end - w->len < CW_PAYLOAD_CAP_MAX ? end - w->len : CW_PAYLOAD_CAP_MAX;
+	/* its rest, or the start of the body after it, starts the next write */
+	if (re > w->len)
+		w->copy_next = re - w->len < CW_PAYLOAD_CAP_MAX ? re - w->len : CW_PAYLOAD_CAP_MAX;
 	if (w->re && rs <= w->re && re <= w->rs + CW_PAYLOAD_CAP_MAX) {
 		if (re > w->re)
 			w->re = re;

@@ -151,7 +151,7 @@ struct cw_budget {
 	__u32 last_len;		/* length of the last write (capped) */
 	__u32 gap;		/* a write was not copied whole since the last data sent */
 	__u32 h2_next;		/* followed: the next frame header's offset into the next write */
-	__u32 h2_copy;		/* bytes that start the next write and end a frame being copied */
+	__u32 h2_copy;		/* bytes that start the next write and end a region being copied */
 	__u8 h2;		/* CW_H2_* or 0 */
 	__u8 h2_part_len;	/* bytes of a frame header the last write ended in (h2_next 0) */
 	__u8 pad[6];

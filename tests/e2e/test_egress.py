@@ -373,6 +373,15 @@ def test_budget_copies_a_headers_frame_of_the_maximum_size_whole():
     _h2c_after_upload(full_frame)
 
 
+def test_budget_copies_the_start_of_a_body_in_the_write_after_its_headers():
+    """Past the budget, a request's HEADERS frame ends one write and its body (a token in
+    JSON) starts the next: the 1 KiB after a HEADERS frame is copied wherever it is."""
+    def body_next(s, request, token):
+        s.sendall(h2_frame(0, 1, 1, b"u" * 16384) + h2_frame(1, 4, 3, H2_AUTHORITY))
+        s.sendall(h2_frame(0, 1, 3, b'{"token": "%s"}' % token.encode()))
+    _h2c_after_upload(body_next)
+
+
 def test_h2c_frames_followed_after_a_write_longer_than_the_cap():
     """Within the budget a write longer than the payload cap is copied in part; the next write
     starts in the middle of that write's DATA frame. Its copy starts at the next frame (a
