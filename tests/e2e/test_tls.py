@@ -513,19 +513,24 @@ def test_capture_inbound_sees_credentials_received():
     with open(os.path.join(d, "creds.txt"), "w") as f:
         f.write("issued: %s\n" % token)
     port = free_port()
-    srv = subprocess.Popen(["openssl", "s_server", "-accept", str(port), "-cert", cert, "-key",
-                            key, "-WWW", "-quiet"], cwd=d, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    agent = Agent("--capture-inbound", "--events")
+    agent = srv = None
     try:
+        # the agent first: if it does not start, no server is left behind
+        agent = Agent("--capture-inbound", "--events")
+        srv = subprocess.Popen(["openssl", "s_server", "-accept", str(port), "-cert", cert,
+                                "-key", key, "-WWW", "-quiet"], cwd=d,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
         p = subprocess.run(["curl", "-sk", "https://127.0.0.1:%d/creds.txt" % port],
                            capture_output=True, text=True)
         assert token in p.stdout	# the client really received it
         hits = wait_own(agent, token, "credential-received")
     finally:
-        agent.stop()
-        srv.kill()
+        if agent:
+            agent.stop()
+        if srv:
+            srv.kill()
+            srv.wait()
         shutil.rmtree(d, ignore_errors=True)
     assert len(hits) == 1, agent.stderr()
     h = hits[0]
