@@ -307,6 +307,19 @@ struct cw_h2_write {
 	__u8 pad[5];
 };
 
+/* The scratch data event, its identity filled at the write's first copy; NULL: none. */
+static __always_inline struct cw_data_scratch *cw_h2_scratch(struct cw_h2_write *w)
+{
+	__u32 zero = 0;
+
+	if (!w->started) {
+		if (!cw_data_start(w->conn_id, w->fd, w->source, 0))
+			return NULL;
+		w->started = 1;
+	}
+	return bpf_map_lookup_elem(&data_scratch, &zero);
+}
+
 /*
  * Send bytes [rs, re) of the write (at most CW_PAYLOAD_CAP_MAX: a header block frame is sent
  * whole, even past the payload cap), after a hole unless they follow what was sent last; rs is
@@ -316,7 +329,6 @@ struct cw_h2_write {
 __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 {
 	struct cw_data_scratch *s;
-	__u32 zero = 0;
 	__u64 n;
 
 	if (!w)
@@ -327,16 +339,11 @@ __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 		re = rs + CW_PAYLOAD_CAP_MAX;
 	if (re <= rs)
 		return 0;
-	if (!w->started) {
-		if (!cw_data_start(w->conn_id, w->fd, w->source, 0)) {
-			w->contig = ~0ull;
-			return 0;
-		}
-		w->started = 1;
-	}
-	s = bpf_map_lookup_elem(&data_scratch, &zero);
-	if (!s)
+	s = cw_h2_scratch(w);
+	if (!s) {
+		w->contig = ~0ull;
 		return 0;
+	}
 	if (rs == w->contig)
 		s->ev.flags &= ~CW_DATA_GAP;
 	else
@@ -355,19 +362,14 @@ __weak __noinline int cw_h2_copy(struct cw_h2_write *w, __u64 rs, __u64 re)
 __weak __noinline int cw_h2_copy_part(struct cw_h2_write *w)
 {
 	struct cw_data_scratch *s;
-	__u32 zero = 0, n;
+	__u32 n;
 
 	if (!w)
 		return 0;
 	n = w->part_len;
 	if (!w->gap_before || !n)	/* sent with the write before, or nothing */
 		return 0;
-	if (!w->started) {
-		if (!cw_data_start(w->conn_id, w->fd, w->source, 0))
-			return 0;
-		w->started = 1;
-	}
-	s = bpf_map_lookup_elem(&data_scratch, &zero);
+	s = cw_h2_scratch(w);
 	if (!s)
 		return 0;
 	n = cw_bound(n - 1, 7) + 1;
