@@ -42,11 +42,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o \
 	     $(OUTPUT)/embedded_policy.o
 # Everything but the entry point and the BPF loader: what the unit tests link against.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o $(OUTPUT)/user/agent.o,$(USER_OBJS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/agent/agent.o,$(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
@@ -57,7 +57,7 @@ UNIT_BIN := $(OUTPUT)/unit-tests
 
 all: $(BIN)
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests/unit:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests/unit:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
@@ -91,10 +91,11 @@ $(OUTPUT)/embedded_policy.o: $(OUTPUT)/embedded_policy.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Objects that include the generated skeleton must wait for it (parallel builds).
-$(OUTPUT)/user/agent.o $(OUTPUT)/user/tls_attach.o: $(OUTPUT)/credwatch.skel.h
+$(OUTPUT)/user/agent/agent.o $(OUTPUT)/user/agent/tls_attach.o: $(OUTPUT)/credwatch.skel.h
 
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BIN): $(USER_OBJS)
@@ -142,7 +143,7 @@ $(OUTPUT)/bench/uprobe-trap: bench/uprobe_trap.c $(LIB_OBJS) | $(OUTPUT)/bench
 bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o
 
 format:
-	$(Q)clang-format -i bpf/*.c bpf/*.h include/*.h user/*.c user/*.h tests/unit/*.c
+	$(Q)clang-format -i bpf/*.c bpf/*.h include/*.h user/*/*.c user/*/*.h tests/unit/*.c
 
 clean:
 	$(call msg,CLEAN,)

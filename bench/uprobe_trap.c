@@ -23,7 +23,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "tls_attach.h"
+#include "agent/tls_attach.h"
 
 #define MAX_PROBES 16
 

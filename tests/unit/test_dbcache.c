@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "dbcache.h"
-#include "exgen.h"
-#include "matcher.h"
-#include "rules.h"
+#include "detect/dbcache.h"
+#include "detect/example_gen.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
 #include "test.h"
 
 static int count(const struct cw_match *m, void *arg)

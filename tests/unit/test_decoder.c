@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "decoder.h"
+#include "events/decoder.h"
 #include "test.h"
 #include "testutil.h"
 

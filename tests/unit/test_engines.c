@@ -2,8 +2,8 @@
 /* Rules Vectorscan cannot take whole still match, in block and stream mode alike. */
 #include <stdlib.h>
 
-#include "matcher.h"
-#include "rules.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
 #include "test.h"
 
 static const char rules_yaml[] =

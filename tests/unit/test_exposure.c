@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exposure.h"
-#include "files.h"
-#include "fingerprint.h"
+#include "judge/exposure.h"
+#include "events/files.h"
+#include "detect/fingerprint.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "decoder.h"
-#include "findings.h"
-#include "fingerprint.h"
+#include "events/decoder.h"
+#include "output/finding.h"
+#include "detect/fingerprint.h"
 #include "jsoncheck.h"
-#include "matcher.h"
-#include "redact.h"
-#include "rules.h"
+#include "detect/matcher.h"
+#include "detect/redact.h"
+#include "detect/rules.h"
 #include "test.h"
 #include "testutil.h"
 

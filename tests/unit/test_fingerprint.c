@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fingerprint.h"
+#include "detect/fingerprint.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -5,7 +5,7 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "h2.h"
+#include "events/http2.h"
 #include "test.h"
 #include "testutil.h"
 

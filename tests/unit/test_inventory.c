@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "inventory.h"
+#include "cli/commands.h"
+#include "cli/inventory.h"
 #include "jsoncheck.h"
-#include "provenance.h"
+#include "judge/provenance.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "util/json_writer.h"
 #include "jsoncheck.h"
 #include "test.h"
 #include "testutil.h"

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "exgen.h"
-#include "matcher.h"
-#include "rules.h"
+#include "detect/example_gen.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "policy.h"
+#include "judge/policy.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -2,7 +2,7 @@
 /* Choosing where an entry uprobe goes: the first emulated instruction, when that is safe. */
 #include <stdint.h>
 
-#include "probepoint.h"
+#include "agent/probepoint.h"
 #include "test.h"
 
 #define POINT(code, regs) cw_probe_point(code, sizeof(code), 0x1000, regs)

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procs.h"
+#include "host/procs.h"
 #include "test.h"
 #include "testutil.h"
 

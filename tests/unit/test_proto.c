@@ -2,7 +2,7 @@
 /* Protocol detection: TLS ClientHello SNI and HTTP Host, with hostile lengths. */
 #include <stdlib.h>
 
-#include "proto.h"
+#include "events/protocol.h"
 #include "test.h"
 
 /* A minimal TLS 1.2 record holding a ClientHello with an SNI extension for name. */
@@ -127,7 +127,7 @@ TEST(proto_http_host)
 	CHECK_EQ_STR(name, "abc.test");
 }
 
-#include "egress.h"
+#include "events/connections.h"
 
 TEST(destination_globs)
 {

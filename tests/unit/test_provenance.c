@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "jsoncheck.h"
-#include "provenance.h"
+#include "judge/provenance.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <stdlib.h>
 
-#include "redact.h"
+#include "detect/redact.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "matcher.h"
-#include "rules.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
 #include "test.h"
 #include "testutil.h"
 

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "exgen.h"
-#include "matcher.h"
-#include "rules.h"
+#include "detect/example_gen.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
 #include "test.h"
 
 #define MAX_FOUND 64

@@ -3,11 +3,11 @@
 #include <ctype.h>
 #include <stdlib.h>
 
-#include "classify.h"
-#include "exgen.h"
-#include "jwt.h"
-#include "placeholder.h"
-#include "validate.h"
+#include "detect/classify.h"
+#include "detect/example_gen.h"
+#include "detect/jwt.h"
+#include "detect/placeholder.h"
+#include "detect/validate.h"
 #include "test.h"
 
 static char *gen(const char *tmpl)

@@ -13,8 +13,8 @@
 #include "jsoncheck.h"
 #include "test.h"
 #include "testutil.h"
-#include "workload.h"
-#include "workload_test.h"
+#include "host/workload.h"
+#include "host/workload_test.h"
 
 #define SEC 1000000000LL
 

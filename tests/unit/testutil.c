@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exgen.h"
+#include "detect/example_gen.h"
 #include "testutil.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ull;

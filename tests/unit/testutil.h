@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "matcher.h"
-#include "rules.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
 
 /* Deterministic PRNG (xorshift64*), reseeded by tu_seed() at the start of a fuzz test. */
 void tu_seed(uint64_t seed);

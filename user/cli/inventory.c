@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * credwatch inventory: what the provenance store knows, per credential. It only reads the
+ * store the agent writes, so it needs no BPF and changes nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "cli/inventory.h"
+#include "util/json_writer.h"
+#include "util/log.h"
+
+#define NCOLS 7
+#define CELL_MAX 16384	/* a cell before it is cut: 16 uses of two 320-byte strings fit */
+#define SEC_PER_DAY 86400
+
+static const char *const col_name[NCOLS] = {
+	"FINGERPRINT", "KIND", "LIFETIME", "AGE", "LOADED BY", "SOURCES", "USED BY",
+};
+/*
+ * Widest each column may get, in columns; with two spaces between columns a full line is
+ * 147 + 12 = 159 wide (CW_INV_MAX_LINE).
+ */
+static const int col_max[NCOLS] = { 16, 22, 11, 6, 28, 28, 36 };
+
+_Static_assert(16 + 22 + 11 + 6 + 28 + 28 + 36 + 2 * (NCOLS - 1) <= CW_INV_MAX_LINE,
+	       "inventory table wider than CW_INV_MAX_LINE");
+
+/* ISO 8601 of unix seconds; cw_json_timestamp takes nanoseconds, which end in 2262. */
+static void iso(char out[32], int64_t sec)
+{
+	const int64_t lim = INT64_MAX / 1000000000LL;
+
+	if (sec < 0)
+		sec = 0;
+	if (sec > lim)
+		sec = lim;
+	cw_json_timestamp(out, sec * 1000000000LL);
+}
+
+static int64_t age_days(const struct cw_prov_cred *c, int64_t now)
+{
+	return now > c->first_seen ? (now - c->first_seen) / SEC_PER_DAY : 0;
+}
+
+/* Most recently seen first; equal times keep the store's recency order. */
+struct ranked {
+	const struct cw_prov_cred *c;
+	size_t rank;
+};
+
+static int by_last_seen(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->c->last_seen != y->c->last_seen)
+		return x->c->last_seen > y->c->last_seen ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+static struct ranked *sorted(const struct cw_provenance *p, size_t *n)
+{
+	struct ranked *v = calloc(p->n ? p->n : 1, sizeof(*v));
+	const struct cw_prov_cred *c;
+	size_t i = 0;
+
+	if (!v)
+		return NULL;
+	for (c = p->lru_head; c && i < p->n; c = c->lru_next, i++) {
+		v[i].c = c;
+		v[i].rank = i;
+	}
+	qsort(v, i, sizeof(*v), by_last_seen);
+	*n = i;
+	return v;
+}
+
+/* ---- JSON ---- */
+
+static void cred_json(struct cw_json *j, const struct cw_prov_cred *c, int64_t now)
+{
+	char ts[32];
+
+	cw_json_obj_begin(j);
+	cw_json_kobj(j, "credential");
+	cw_json_kstr(j, "fingerprint", c->fingerprint);
+	cw_json_kstr(j, "rule", c->rule);
+	cw_json_kstr(j, "kind", c->kind);
+	cw_json_kstr(j, "lifetime", c->lifetime);
+	cw_json_kstr(j, "redacted", c->redacted);
+	cw_json_obj_end(j);
+	iso(ts, c->first_seen);
+	cw_json_kstr(j, "first_seen", ts);
+	iso(ts, c->last_seen);
+	cw_json_kstr(j, "last_seen", ts);
+	cw_json_kint(j, "age_days", age_days(c, now));
+
+	cw_json_key(j, "origins");
+	cw_json_arr_begin(j);
+	for (size_t i = 0; i < c->norigins; i++) {
+		const struct cw_prov_origin *o = &c->origins[i];
+
+		cw_json_obj_begin(j);
+		cw_json_kstr(j, "workload", o->workload);
+		cw_json_kstr(j, "source", cw_prov_source_name(o->source));
+		cw_json_kstr(j, "detail", o->detail);
+		iso(ts, o->first_seen);
+		cw_json_kstr(j, "first_seen", ts);
+		iso(ts, o->last_seen);
+		cw_json_kstr(j, "last_seen", ts);
+		cw_json_kuint(j, "count", o->count);
+		cw_json_kbool(j, "owner", !o->not_owner);
+		cw_json_obj_end(j);
+	}
+	cw_json_arr_end(j);
+
+	cw_json_key(j, "loaders");
+	cw_json_arr_begin(j);
+	for (size_t i = 0; i < c->norigins; i++)
+		if (cw_prov_first_of_workload(c, i, NULL))
+			cw_json_str(j, c->origins[i].workload);
+	cw_json_arr_end(j);
+
+	cw_json_key(j, "users");
+	cw_json_arr_begin(j);
+	for (size_t i = 0; i < c->nuses; i++) {
+		const struct cw_prov_use *u = &c->uses[i];
+
+		cw_json_obj_begin(j);
+		cw_json_kstr(j, "workload", u->workload);
+		cw_json_kstr(j, "destination", u->destination);
+		iso(ts, u->first_seen);
+		cw_json_kstr(j, "first_seen", ts);
+		iso(ts, u->last_seen);
+		cw_json_kstr(j, "last_seen", ts);
+		cw_json_kuint(j, "count", u->count);
+		cw_json_obj_end(j);
+	}
+	cw_json_arr_end(j);
+	/* Origins and uses beyond the per-credential limit: counted, not kept. */
+	cw_json_kuint(j, "origins_dropped", c->origins_dropped);
+	cw_json_kuint(j, "uses_dropped", c->uses_dropped);
+	cw_json_obj_end(j);
+}
+
+static int write_json(FILE *out, const struct ranked *v, size_t n, int64_t now)
+{
+	struct cw_json j;
+	int ret = 0;
+
+	cw_json_init(&j);
+	for (size_t i = 0; i < n && !ret; i++) {
+		cw_json_reset(&j);
+		cred_json(&j, v[i].c, now);
+		if (j.oom) {
+			ret = -ENOMEM;
+			break;
+		}
+		fwrite(j.buf, 1, j.len, out);
+		fputc('\n', out);
+	}
+	cw_json_free(&j);
+	return ret;
+}
+
+/* ---- Table ---- */
+
+struct sb {
+	char buf[CELL_MAX];
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len >= sizeof(b->buf) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->buf + b->len, sizeof(b->buf) - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n < sizeof(b->buf) - b->len ? (size_t)n
+							: sizeof(b->buf) - 1 - b->len;
+}
+
+/* ", " between items. */
+static void sb_sep(struct sb *b)
+{
+	if (b->len)
+		sb_printf(b, ", ");
+}
+
+/* The code point of the UTF-8 sequence at s and its length, or 0 when invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		len = 2;
+		*cp = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		len = 3;
+		*cp = s[0] & 0x0F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		len = 4;
+		*cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) || *cp > 0x10FFFF ||
+	    (*cp >= 0xD800 && *cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/*
+ * Characters that must not reach a terminal as they are: paths and variable names come from
+ * watched processes, and an escape sequence or a bidi override in them could rewrite what the
+ * reader sees.
+ */
+static bool unsafe_cp(unsigned int cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * in, made safe for a terminal and cut to at most maxw columns (one per character) with an
+ * ellipsis, into a new string; *width receives its width.
+ */
+static char *fit(const char *in, int maxw, int *width)
+{
+	size_t n = strlen(in), i = 0, o = 0, cut = 0;
+	char *out = malloc(n + 4);
+	int w = 0;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		unsigned int cp;
+		size_t l = utf8_decode((const unsigned char *)in + i, n - i, &cp);
+
+		if (w == maxw - 1)
+			cut = o;	/* where the ellipsis goes if the cell is too wide */
+		if (w == maxw) {
+			memcpy(out + cut, "\xe2\x80\xa6", 3);	/* U+2026 */
+			o = cut + 3;
+			w = maxw;
+			break;
+		}
+		if (!l || unsafe_cp(cp)) {
+			out[o++] = '?';
+			i += l ? l : 1;
+		} else {
+			memcpy(out + o, in + i, l);
+			o += l;
+			i += l;
+		}
+		w++;
+	}
+	out[o] = '\0';
+	*width = w;
+	return out;
+}
+
+struct row {
+	char *cell[NCOLS];
+	int w[NCOLS];
+};
+
+static int fill_row(struct row *r, const struct cw_prov_cred *c, int64_t now)
+{
+	struct sb b;
+	size_t i;
+	int col;
+
+	for (col = 0; col < NCOLS; col++) {
+		b.len = 0;
+		b.buf[0] = '\0';
+		switch (col) {
+		case 0:
+			sb_printf(&b, "%.16s", c->fingerprint);
+			break;
+		case 1:
+			sb_printf(&b, "%s", c->kind[0] ? c->kind : c->rule);
+			break;
+		case 2:
+			sb_printf(&b, "%s", c->lifetime);
+			break;
+		case 3:
+			sb_printf(&b, "%lldd", (long long)age_days(c, now));
+			break;
+		case 4:
+			for (i = 0; i < c->norigins; i++) {
+				if (!cw_prov_first_of_workload(c, i, NULL))
+					continue;
+				sb_sep(&b);
+				sb_printf(&b, "%s", c->origins[i].workload[0] ?
+					  c->origins[i].workload : "?");
+			}
+			break;
+		case 5:
+			for (i = 0; i < c->norigins; i++) {
+				const struct cw_prov_origin *o = &c->origins[i];
+				size_t k;
+
+				/* One entry per place, however many workloads loaded it there. */
+				for (k = 0; k < i; k++)
+					if (c->origins[k].source == o->source &&
+					    !strcmp(c->origins[k].detail, o->detail))
+						break;
+				if (k < i)
+					continue;
+				sb_sep(&b);
+				sb_printf(&b, "%s%s%s", cw_prov_source_name(o->source),
+					  o->detail[0] ? ":" : "", o->detail);
+			}
+			if (c->origins_dropped)
+				sb_printf(&b, " (+%llu more)",
+					  (unsigned long long)c->origins_dropped);
+			break;
+		case 6:
+			for (i = 0; i < c->nuses; i++) {
+				const struct cw_prov_use *u = &c->uses[i];
+
+				sb_sep(&b);
+				sb_printf(&b, "%s->%s", u->workload[0] ? u->workload : "?",
+					  u->destination[0] ? u->destination : "?");
+				if (u->count > 1)
+					sb_printf(&b, " x%llu", (unsigned long long)u->count);
+			}
+			if (c->uses_dropped)
+				sb_printf(&b, " (+%llu more)", (unsigned long long)c->uses_dropped);
+			break;
+		}
+		r->cell[col] = fit(b.len ? b.buf : "-", col_max[col], &r->w[col]);
+		if (!r->cell[col])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void print_row(FILE *out, const struct row *r, const int *width)
+{
+	for (int col = 0; col < NCOLS; col++) {
+		fputs(r->cell[col], out);
+		if (col < NCOLS - 1)
+			fprintf(out, "%*s", width[col] - r->w[col] + 2, "");
+	}
+	fputc('\n', out);
+}
+
+static int write_table(FILE *out, const struct ranked *v, size_t n, int64_t now)
+{
+	struct row head = { 0 }, *rows = calloc(n ? n : 1, sizeof(*rows));
+	int width[NCOLS], ret = 0;
+	size_t i;
+
+	if (!rows)
+		return -ENOMEM;
+	for (int col = 0; col < NCOLS; col++) {
+		head.cell[col] = (char *)col_name[col];
+		head.w[col] = width[col] = (int)strlen(col_name[col]);
+	}
+	for (i = 0; i < n && !ret; i++) {
+		ret = fill_row(&rows[i], v[i].c, now);
+		for (int col = 0; col < NCOLS && !ret; col++)
+			if (rows[i].w[col] > width[col])
+				width[col] = rows[i].w[col];
+	}
+	if (!ret) {
+		print_row(out, &head, width);
+		for (i = 0; i < n; i++)
+			print_row(out, &rows[i], width);
+	}
+	for (i = 0; i < n; i++)
+		for (int col = 0; col < NCOLS; col++)
+			free(rows[i].cell[col]);
+	free(rows);
+	return ret;
+}
+
+int cw_inventory_write(FILE *out, const struct cw_provenance *p, enum cw_inv_format fmt,
+		       int64_t now)
+{
+	struct ranked *v;
+	size_t n = 0;
+	int ret;
+
+	if (!p->n) {
+		if (fmt == CW_INV_TABLE)
+			fprintf(out, "no credentials recorded in %s\n",
+				p->path ? p->path : "(memory)");
+		return ferror(out) ? -EIO : 0;
+	}
+	v = sorted(p, &n);
+	if (!v)
+		return -ENOMEM;
+	ret = fmt == CW_INV_JSON ? write_json(out, v, n, now) : write_table(out, v, n, now);
+	free(v);
+	errno = 0;
+	if (!ret && (fflush(out) || ferror(out)))
+		ret = errno ? -errno : -EIO;
+	return ret;
+}
+
+static void inventory_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: credwatch inventory [OPTIONS]\n"
+		"\n"
+		"The runtime credential inventory: every credential the agent has seen (by\n"
+		"keyed fingerprint, never the secret), where it lives (file, environment\n"
+		"variable, command line), which workloads loaded it, which sent it and where,\n"
+		"first and last seen, age. Read from the store the running agent writes every\n"
+		"few seconds and when it stops.\n"
+		"\n"
+		"  --state FILE          the provenance store\n"
+		"                        (default " CW_PROV_DEFAULT_FILE ")\n"
+		"  --format table|json   aligned columns, most recently seen first (default),\n"
+		"                        or one JSON object per credential per line\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"In the table, USED BY reads WORKLOAD->DESTINATION xCOUNT, and \"(+N more)\"\n"
+		"counts sources or uses past the %d kept per credential.\n"
+		"\n"
+		"Exit status: 0 ok (also when nothing is recorded yet), 2 error (unreadable or\n"
+		"corrupt store, bad option).\n"
+		"\n"
+		"EXAMPLES\n"
+		"  sudo credwatch inventory                  what this host's agent has seen\n"
+		"  sudo credwatch inventory --format json | jq 'select(.age_days > 90)'\n"
+		"  credwatch inventory --state ./provenance.json --format json\n",
+		CW_PROV_ORIGINS_MAX);
+}
+
+int cw_cmd_inventory(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	enum cw_inv_format fmt = CW_INV_TABLE;
+	const char *state = CW_PROV_DEFAULT_FILE;
+	struct cw_provenance p;
+	char err[1024];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': state = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "table")) {
+				fmt = CW_INV_TABLE;
+			} else if (!strcmp(optarg, "json")) {
+				fmt = CW_INV_JSON;
+			} else {
+				cw_log("--format: '%s' is not table or json", optarg);
+				return 2;
+			}
+			break;
+		case 'h': inventory_usage(stdout); return 0;
+		default: inventory_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		cw_log("inventory: unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	/* No limit: show all the agent kept, whatever its own limit was. */
+	ret = cw_prov_open(&p, state, SIZE_MAX, err, sizeof(err));
+	if (ret) {
+		cw_log("%s%s", err, ret == -EACCES ? " (the agent's state is for root only)" : "");
+		return 2;
+	}
+	if (!p.n && fmt == CW_INV_JSON)
+		cw_log("no credentials recorded in %s", state);
+	ret = cw_inventory_write(stdout, &p, fmt, (int64_t)time(NULL));
+	cw_prov_close(&p);
+	if (ret) {
+		cw_log("inventory: %s", strerror(-ret));
+		return 2;
+	}
+	return 0;
+}

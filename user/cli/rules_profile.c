@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * credwatch rules profile: what each rule costs. Every rule alone is compiled and run over a
+ * sample file; the slowest are listed so a rule author can see which pattern to tighten.
+ * Beside the whole set it times the set's keywords alone, as one caseless literal database:
+ * the least any prefilter over these rules' context words would cost on the same text.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hs.h>
+
+#include "cli/commands.h"
+#include "util/log.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
+
+struct cost {
+	size_t idx;
+	double secs;
+	int hits;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct cost *x = a, *y = b;
+
+	return x->secs < y->secs ? 1 : x->secs > y->secs ? -1 : 0;
+}
+
+static int count_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		     void *arg)
+{
+	(void)id, (void)from, (void)to, (void)flags;
+	(*(unsigned long long *)arg)++;
+	return 0;
+}
+
+/*
+ * Every rule's keywords as one caseless literal database, block mode: seconds for one scan of
+ * buf (best of 3) and the keyword hits; a negative time when it cannot be built.
+ */
+static double time_keywords(const struct cw_ruleset *rs, const char *buf, size_t len,
+			    unsigned long long *hits)
+{
+	const char **lits = NULL;
+	size_t *lens = NULL;
+	unsigned *flags = NULL, *ids = NULL, n = 0;
+	hs_database_t *db = NULL;
+	hs_scratch_t *scratch = NULL;
+	hs_compile_error_t *cerr = NULL;
+	double best = -1;
+
+	for (size_t i = 0; i < rs->n; i++)
+		n += (unsigned)rs->rules[i].keywords.n;
+	lits = calloc(n + 1, sizeof(*lits));
+	lens = calloc(n + 1, sizeof(*lens));
+	flags = calloc(n + 1, sizeof(*flags));
+	ids = calloc(n + 1, sizeof(*ids));
+	if (!n || !lits || !lens || !flags || !ids)
+		goto out;
+	n = 0;
+	for (size_t i = 0; i < rs->n; i++)
+		for (size_t k = 0; k < rs->rules[i].keywords.n; k++) {
+			lits[n] = rs->rules[i].keywords.v[k];
+			lens[n] = strlen(lits[n]);
+			flags[n] = HS_FLAG_CASELESS;
+			ids[n] = n;
+			n++;
+		}
+	if (hs_compile_lit_multi(lits, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &db, &cerr) !=
+	    HS_SUCCESS) {
+		cw_log("keyword database: %s", cerr ? cerr->message : "cannot be built");
+		hs_free_compile_error(cerr);
+		goto out;
+	}
+	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+		goto out;
+	for (int r = 0; r < 3; r++) {
+		double t0 = now(), t;
+
+		*hits = 0;
+		hs_scan(db, buf, (unsigned)len, 0, scratch, count_hit, hits);
+		t = now() - t0;
+		if (best < 0 || t < best)
+			best = t;
+	}
+out:
+	hs_free_scratch(scratch);
+	hs_free_database(db);
+	free(lits);
+	free(lens);
+	free(flags);
+	free(ids);
+	return best;
+}
+
+/* Seconds one scan of buf takes with matcher m (best of 3), and its hit count. */
+static double time_scan(struct cw_matcher *m, const char *buf, size_t len, int *hits)
+{
+	double best = 1e9;
+
+	for (int r = 0; r < 3; r++) {
+		double t0 = now();
+
+		*hits = cw_matcher_scan(m, buf, len, NULL, NULL);
+		if (now() - t0 < best)
+			best = now() - t0;
+	}
+	return best;
+}
+
+int cw_rules_profile(const char *dir, const char *file, int top)
+{
+	struct cw_ruleset rs = { 0 };
+	struct cw_matcher *m = NULL;
+	struct cost *costs = NULL;
+	struct stat st;
+	char err[1024], *buf;
+	int fd, hits, ret = 2;
+	double all;
+
+	setenv("CREDWATCH_CACHE_DIR", "", 1);	/* one-rule databases are not worth caching */
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0) {
+		cw_log("%s: cannot read a non-empty file", file);
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED) {
+		cw_log("%s: cannot map it", file);
+		return 2;
+	}
+	if (cw_rules_load_default(&rs, dir, err, sizeof(err)) ||
+	    cw_matcher_new(&rs, &m, err, sizeof(err))) {
+		cw_log("%s", err);
+		goto out;
+	}
+	all = time_scan(m, buf, (size_t)st.st_size, &hits);
+	printf("all %zu rules: %.1f MB/s, %d findings\n", rs.n, st.st_size / 1048576.0 / all,
+	       hits);
+	if (st.st_size <= UINT_MAX) {
+		unsigned long long kw_hits = 0;
+		double kw = time_keywords(&rs, buf, (size_t)st.st_size, &kw_hits);
+
+		if (kw > 0)
+			printf("their keywords alone, one literal database: %.1f MB/s, %llu hits\n",
+			       st.st_size / 1048576.0 / kw, kw_hits);
+	}
+	cw_matcher_free(m);
+	m = NULL;
+	costs = calloc(rs.n, sizeof(*costs));
+	if (!costs)
+		goto out;
+	for (size_t i = 0; i < rs.n; i++) {
+		struct cw_ruleset one = { .rules = &rs.rules[i], .n = 1 };
+
+		costs[i].idx = i;
+		if (cw_matcher_new(&one, &m, err, sizeof(err))) {
+			cw_log("%s", err);
+			goto out;
+		}
+		costs[i].secs = time_scan(m, buf, (size_t)st.st_size, &costs[i].hits);
+		cw_matcher_free(m);
+		m = NULL;
+	}
+	qsort(costs, rs.n, sizeof(*costs), by_time);
+	printf("slowest rules alone (MB/s, findings):\n");
+	for (int i = 0; i < top && (size_t)i < rs.n; i++)
+		printf("  %-40s %10.1f %8d  %s:%d\n", rs.rules[costs[i].idx].id,
+		       st.st_size / 1048576.0 / costs[i].secs, costs[i].hits,
+		       rs.rules[costs[i].idx].file, rs.rules[costs[i].idx].line);
+	ret = 0;
+out:
+	free(costs);
+	cw_matcher_free(m);
+	cw_rules_free(&rs);
+	munmap(buf, (size_t)st.st_size);
+	return ret;
+}

@@ -1,0 +1,979 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The matcher. Vectorscan finds where each rule may end (exactly, or as a prefilter for
+ * patterns it cannot take whole); PCRE2 (JIT) confirms in a window ending there and extracts
+ * the secret. Vectorscan alone gives no start offsets or captures at speed, PCRE2 alone cannot
+ * run hundreds of rules over every byte: together they do both.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <hs.h>
+#include <pcre2.h>
+
+#include <openssl/evp.h>
+
+#include "detect/dbcache.h"
+#include "util/grow.h"
+#include "detect/matcher.h"
+#include "detect/placeholder.h"
+#include "detect/validate.h"
+
+#define CW_WINDOW_MAX (16u << 10)	/* longest match a confirm window covers */
+#define CW_LOOKAHEAD 256		/* bytes past a hit the confirm may need (\b, (?!...)) */
+/*
+ * A stream holds a confirmed hit until this much data follows it (or cw_stream_flush, or the
+ * close), so that a better hit of another rule on the same bytes, confirmed a write later,
+ * still wins over it as it does in a block scan.
+ */
+#define CW_STREAM_HOLD 1024
+#define CW_RECENT 16			/* emitted hits a stream remembers, for overlaps */
+
+struct compiled {
+	const struct cw_rule *rule;
+	pcre2_code *re;
+	int jitted;		/* JIT-compiled: on the rule's first confirmation (atomic) */
+	enum cw_engine engine;
+	size_t width;		/* longest match, capped at CW_WINDOW_MAX */
+	char **kw_lower;	/* PCRE2-only rules: keywords, lower-cased */
+	size_t *kw_len;
+};
+
+struct cand {
+	uint32_t idx;
+	uint64_t end;
+};
+
+/*
+ * A confirmed match. A veto is a match its own rule rejects by checksum: it reports nothing
+ * but still covers its bytes, so that a generic rule does not report a mistyped token.
+ */
+struct hit {
+	struct cw_match m;
+	bool veto;
+};
+
+struct hits {
+	struct hit *v;
+	size_t n, cap;
+};
+
+struct cw_matcher {
+	const struct cw_matcher *parent;	/* a clone: c, bdb, sdb, pcre_only are its parent's */
+	struct compiled *c;
+	size_t n;
+	hs_database_t *bdb, *sdb;
+	hs_scratch_t *scratch;
+	size_t *pcre_only;
+	size_t n_pcre;
+	size_t history;		/* bytes a stream keeps behind its newest data */
+	pcre2_match_data *md;
+	struct cand *cands;	/* Vectorscan hits of the current scan */
+	size_t ncand, capcand;
+	struct hits hits;
+	uint64_t *covered;	/* per rule, block scans: matches starting before are found */
+	uint64_t *last_end;	/* per rule, block scans: end of the last accepted match */
+	char *lower;
+	size_t lower_cap;
+};
+
+struct cw_stream {
+	struct cw_matcher *m;
+	hs_stream_t *hs;
+	char *buf;		/* retained tail + newest data */
+	size_t len, cap;
+	uint64_t base;		/* stream offset of buf[0] */
+	struct cand *pending;	/* hits not yet confirmable */
+	size_t npend, cappend;
+	uint64_t *covered;	/* per rule, stream offsets */
+	uint64_t *last_end;
+	struct hits held;	/* confirmed, not yet reported; stream offsets */
+	uint64_t flushed;	/* stream offset of the last cw_stream_flush */
+	struct cw_match recent[CW_RECENT];	/* last reported, for overlaps */
+	size_t nrecent;
+};
+
+/*
+ * Vectorscan's databases (~1.5 MB each) and scratch space, mapped populated in one call when
+ * they are large: faulting megabytes in page by page cost more than reading the compiled
+ * database from the cache (~10 ms of a 40 ms start on a VM). A header before the block says
+ * how it was allocated; 64 bytes keep Vectorscan's alignment.
+ */
+#define HS_HDR 64
+#define HS_MAP_MIN (256u << 10)
+
+static void *hs_block_alloc(size_t n)
+{
+	size_t total = n + HS_HDR;
+	char *p;
+
+	if (total < HS_MAP_MIN) {
+		void *q;
+
+		if (posix_memalign(&q, HS_HDR, total))
+			return NULL;
+		p = q;
+		*(size_t *)p = 0;
+	} else {
+		p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		*(size_t *)p = total;
+	}
+	return p + HS_HDR;
+}
+
+static void hs_block_free(void *q)
+{
+	char *p;
+
+	if (!q)
+		return;
+	p = (char *)q - HS_HDR;
+	if (*(size_t *)p)
+		munmap(p, *(size_t *)p);
+	else
+		free(p);
+}
+
+/* Before main: every database and scratch, however made, is freed by the matching free. */
+__attribute__((constructor)) static void hs_allocators(void)
+{
+	hs_set_database_allocator(hs_block_alloc, hs_block_free);
+	hs_set_scratch_allocator(hs_block_alloc, hs_block_free);
+}
+
+const char *cw_engine_name(enum cw_engine e)
+{
+	switch (e) {
+	case CW_ENGINE_VECTORSCAN: return "vectorscan";
+	case CW_ENGINE_PREFILTER: return "vectorscan-prefilter";
+	default: return "pcre2";
+	}
+}
+
+double cw_entropy(const char *s, size_t n)
+{
+	size_t count[256] = { 0 };
+	double h = 0;
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		count[(unsigned char)s[i]]++;
+	for (int i = 0; i < 256; i++) {
+		if (count[i]) {
+			double p = (double)count[i] / (double)n;
+
+			h -= p * log2(p);
+		}
+	}
+	return h;
+}
+
+void cw_matcher_free(struct cw_matcher *m)
+{
+	if (!m)
+		return;
+	if (m->parent)
+		goto own;
+	for (size_t i = 0; i < m->n; i++) {
+		pcre2_code_free(m->c[i].re);
+		if (m->c[i].kw_lower)
+			for (size_t k = 0; k < m->c[i].rule->keywords.n; k++)
+				free(m->c[i].kw_lower[k]);
+		free(m->c[i].kw_lower);
+		free(m->c[i].kw_len);
+	}
+	free(m->c);
+	hs_free_database(m->bdb);
+	hs_free_database(m->sdb);
+	free(m->pcre_only);
+own:
+	hs_free_scratch(m->scratch);
+	pcre2_match_data_free(m->md);
+	free(m->cands);
+	free(m->hits.v);
+	free(m->covered);
+	free(m->last_end);
+	free(m->lower);
+	free(m);
+}
+
+enum cw_engine cw_matcher_engine(const struct cw_matcher *m, size_t idx)
+{
+	return idx < m->n ? m->c[idx].engine : CW_ENGINE_PCRE2;
+}
+
+/* Which engine takes this pattern, and the longest match it can have. */
+static void classify_pattern(struct compiled *c)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+
+	c->engine = CW_ENGINE_PCRE2;
+	c->width = CW_WINDOW_MAX;
+	if (hs_expression_info(c->rule->pattern, 0, &info, &cerr) == HS_SUCCESS) {
+		c->engine = CW_ENGINE_VECTORSCAN;
+	} else {
+		hs_free_compile_error(cerr);
+		cerr = NULL;
+		if (hs_expression_info(c->rule->pattern, HS_FLAG_PREFILTER, &info, &cerr) ==
+		    HS_SUCCESS)
+			c->engine = CW_ENGINE_PREFILTER;
+		else
+			hs_free_compile_error(cerr);
+	}
+	if (info) {
+		if (info->max_width != UINT_MAX && info->max_width < CW_WINDOW_MAX)
+			c->width = info->max_width;
+		free(info);
+	}
+}
+
+static int compile_keywords(struct compiled *c)
+{
+	const struct cw_strv *kw = &c->rule->keywords;
+
+	c->kw_lower = calloc(kw->n + 1, sizeof(char *));
+	c->kw_len = calloc(kw->n + 1, sizeof(size_t));
+	if (!c->kw_lower || !c->kw_len)
+		return -ENOMEM;
+	for (size_t k = 0; k < kw->n; k++) {
+		char *s = strdup(kw->v[k]);
+
+		if (!s)
+			return -ENOMEM;
+		for (char *p = s; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		c->kw_lower[k] = s;
+		c->kw_len[k] = strlen(s);
+	}
+	return 0;
+}
+
+/*
+ * One database per mode over every rule Vectorscan takes. A rule it rejects in combination
+ * (rare: resource limits) moves to the PCRE2 path and the build is retried.
+ */
+static int build_databases(struct cw_matcher *m, char *err, size_t errlen)
+{
+	const char **exprs = calloc(m->n + 1, sizeof(char *));
+	unsigned *flags = calloc(m->n + 1, sizeof(unsigned));
+	unsigned *ids = calloc(m->n + 1, sizeof(unsigned));
+	hs_compile_error_t *cerr = NULL;
+	int ret = -ENOMEM;
+
+	if (!exprs || !flags || !ids)
+		goto out;
+	for (;;) {
+		unsigned k = 0;
+		hs_error_t rc;
+
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->c[i].engine == CW_ENGINE_PCRE2)
+				continue;
+			exprs[k] = m->c[i].rule->pattern;
+			flags[k] = m->c[i].engine == CW_ENGINE_PREFILTER ? HS_FLAG_PREFILTER : 0;
+			ids[k++] = (unsigned)i;
+		}
+		ret = 0;
+		if (!k)
+			break;
+		rc = hs_compile_multi(exprs, flags, ids, k, HS_MODE_BLOCK, NULL, &m->bdb, &cerr);
+		if (rc == HS_SUCCESS)
+			rc = hs_compile_multi(exprs, flags, ids, k, HS_MODE_STREAM, NULL, &m->sdb,
+					      &cerr);
+		if (rc == HS_SUCCESS)
+			break;
+		hs_free_database(m->bdb);
+		m->bdb = NULL;
+		if (cerr && cerr->expression >= 0 && (unsigned)cerr->expression < k) {
+			m->c[ids[cerr->expression]].engine = CW_ENGINE_PCRE2;
+			hs_free_compile_error(cerr);
+			cerr = NULL;
+			continue;
+		}
+		snprintf(err, errlen, "cannot build the Vectorscan database: %s",
+			 cerr ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		ret = -EINVAL;
+		break;
+	}
+	if (!ret && m->bdb &&
+	    (hs_alloc_scratch(m->bdb, &m->scratch) != HS_SUCCESS ||
+	     hs_alloc_scratch(m->sdb, &m->scratch) != HS_SUCCESS)) {
+		snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+		ret = -ENOMEM;
+	}
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return ret;
+}
+
+/* SHA-256 of the Vectorscan version and every pattern, in order. */
+static void cache_key(const struct cw_ruleset *rs, unsigned char key[CW_DBCACHE_KEY_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	const char *ver = hs_version();
+
+	memset(key, 0, CW_DBCACHE_KEY_LEN);
+	if (!ctx)
+		return;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, ver, strlen(ver) + 1);
+	for (size_t i = 0; i < rs->n; i++)
+		EVP_DigestUpdate(ctx, rs->rules[i].pattern, strlen(rs->rules[i].pattern) + 1);
+	EVP_DigestFinal_ex(ctx, key, &len);
+	EVP_MD_CTX_free(ctx);
+}
+
+static void store_cache(const struct cw_matcher *m, const unsigned char key[CW_DBCACHE_KEY_LEN])
+{
+	struct cw_dbcache_entry e = { .bdb = m->bdb, .sdb = m->sdb, .n = m->n };
+
+	e.engine = calloc(m->n + 1, 1);
+	e.width = calloc(m->n + 1, sizeof(uint32_t));
+	if (e.engine && e.width) {
+		for (size_t i = 0; i < m->n; i++) {
+			e.engine[i] = (uint8_t)m->c[i].engine;
+			e.width[i] = (uint32_t)m->c[i].width;
+		}
+		cw_dbcache_store(key, &e);
+	}
+	free(e.engine);
+	free(e.width);
+}
+
+int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err, size_t errlen)
+{
+	struct cw_matcher *m = calloc(1, sizeof(*m));
+	size_t n = rs->n ? rs->n : 1;
+	int ret = 0;
+
+	if (!m || !(m->c = calloc(n, sizeof(*m->c))) || !(m->pcre_only = calloc(n, sizeof(size_t))) ||
+	    !(m->covered = calloc(n, sizeof(uint64_t))) ||
+	    !(m->last_end = calloc(n, sizeof(uint64_t)))) {
+		cw_matcher_free(m);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	unsigned char key[CW_DBCACHE_KEY_LEN];
+	struct cw_dbcache_entry cached;
+	bool hit;
+
+	cache_key(rs, key);
+	hit = cw_dbcache_load(key, rs->n, &cached) == 0;
+	for (size_t i = 0; i < rs->n && !ret; i++) {
+		const struct cw_rule *r = &rs->rules[i];
+		struct compiled *c = &m->c[i];
+		PCRE2_SIZE eoff;
+		int ecode;
+
+		c->rule = r;
+		m->n = i + 1;
+		c->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &ecode,
+				      &eoff, NULL);
+		if (!c->re) {
+			PCRE2_UCHAR msg[256];
+
+			pcre2_get_error_message(ecode, msg, sizeof(msg));
+			snprintf(err, errlen, "%s:%d: rule '%s': pattern does not compile at "
+				 "offset %zu: %s", r->file, r->line, r->id, (size_t)eoff, msg);
+			ret = -EINVAL;
+			break;
+		}
+		if (hit) {
+			c->engine = cached.engine[i];
+			c->width = cached.width[i];
+		} else {
+			classify_pattern(c);
+		}
+		ret = compile_keywords(c);
+	}
+	if (hit) {
+		m->bdb = cached.bdb;
+		m->sdb = cached.sdb;
+		free(cached.engine);
+		free(cached.width);
+		if (ret) {
+			/* freed with m below */
+		} else if (m->bdb && (hs_alloc_scratch(m->bdb, &m->scratch) != HS_SUCCESS ||
+				      hs_alloc_scratch(m->sdb, &m->scratch) != HS_SUCCESS)) {
+			snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+			ret = -ENOMEM;
+		}
+	} else if (!ret) {
+		ret = build_databases(m, err, errlen);
+		if (!ret)
+			store_cache(m, key);
+	}
+	if (!ret && !(m->md = pcre2_match_data_create(16, NULL)))
+		ret = -ENOMEM;
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		cw_matcher_free(m);
+		return ret;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->c[i].engine == CW_ENGINE_PCRE2)
+			m->pcre_only[m->n_pcre++] = i;
+		if (m->c[i].width + CW_LOOKAHEAD + 1 > m->history)
+			m->history = m->c[i].width + CW_LOOKAHEAD + 1;
+	}
+	*out = m;
+	return 0;
+}
+
+int cw_matcher_clone(const struct cw_matcher *m, struct cw_matcher **out)
+{
+	struct cw_matcher *c = calloc(1, sizeof(*c));
+	size_t n = m->n ? m->n : 1;
+
+	if (!c)
+		return -ENOMEM;
+	c->parent = m;
+	c->c = m->c;
+	c->n = m->n;
+	c->bdb = m->bdb;
+	c->sdb = m->sdb;
+	c->pcre_only = m->pcre_only;
+	c->n_pcre = m->n_pcre;
+	c->history = m->history;
+	if (!(c->covered = calloc(n, sizeof(uint64_t))) ||
+	    !(c->last_end = calloc(n, sizeof(uint64_t))) ||
+	    !(c->md = pcre2_match_data_create(16, NULL)) ||
+	    (m->scratch && hs_clone_scratch(m->scratch, &c->scratch) != HS_SUCCESS)) {
+		cw_matcher_free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+static int on_hs_match(unsigned int id, unsigned long long from, unsigned long long to,
+		       unsigned int flags, void *ctx)
+{
+	struct cw_matcher *m = ctx;
+
+	(void)from;
+	(void)flags;
+	if (cw_grow((void **)&m->cands, &m->capcand, m->ncand + 1, sizeof(*m->cands)))
+		return 1;	/* stop: out of memory is reported by the caller */
+	m->cands[m->ncand++] = (struct cand){ .idx = id, .end = to };
+	return 0;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->end < y->end ? -1 : (x->end > y->end);
+}
+
+enum verdict { REJECT, ACCEPT, VETO };
+
+/* Entropy, placeholders and the checksum: is this a secret worth reporting? */
+static enum verdict accept(const struct cw_rule *r, const char *s, size_t n, enum cw_checksum *sum)
+{
+	*sum = CW_CHECKSUM_NONE;
+	if (r->entropy > 0 && cw_entropy(s, n) < r->entropy)
+		return REJECT;
+	if (!r->no_placeholder && cw_is_placeholder(s, n))
+		return REJECT;
+	if (r->validate) {
+		*sum = cw_validate(r->validate, s, n) ? CW_CHECKSUM_VALID : CW_CHECKSUM_INVALID;
+		if (*sum == CW_CHECKSUM_INVALID && !r->demote_invalid)
+			return VETO;
+	}
+	return ACCEPT;
+}
+
+struct subject {
+	const char *p;
+	size_t len;
+	bool notbol;		/* p[0] is not the start of the data */
+	bool eof;		/* nothing follows p[len - 1] */
+	uint64_t base;		/* offset of p[0] in the data */
+};
+
+/*
+ * JIT-compile a rule's pattern on its first confirmation, not at start: most rules never
+ * fire on a given input, and compiling all of them took ~7 ms of every start. Matchers
+ * cloned for other threads share the pattern, so the first one compiles it under a lock and
+ * the others wait (PCRE2 must not match with a pattern while it is being JIT-compiled). JIT is
+ * an optimisation: without it (W^X policies) matching still works.
+ */
+static void jit_once(struct compiled *c)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+	if (__atomic_load_n(&c->jitted, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&mu);
+	if (!c->jitted) {
+		pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
+		__atomic_store_n(&c->jitted, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/*
+ * Confirm rule idx for a hit ending at `end` (subject offset): find with PCRE2 every match
+ * that starts in [max(end - width, *covered), end]. *covered and *last_end are subject-base
+ * independent offsets (base + position) kept per scan or per stream.
+ */
+static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, size_t end,
+		   size_t from, uint64_t *covered, uint64_t *last_end)
+{
+	struct compiled *c = &m->c[idx];
+	size_t sublen = end + CW_LOOKAHEAD < sj->len ? end + CW_LOOKAHEAD : sj->len;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+
+	jit_once(c);
+
+	if (*covered > sj->base + from)
+		from = (size_t)(*covered - sj->base);
+	while (from <= end) {
+		uint32_t opts = (sj->notbol ? PCRE2_NOTBOL : 0) |
+				(sublen < sj->len || !sj->eof ? PCRE2_NOTEOL : 0);
+		int rc = pcre2_match(c->re, (PCRE2_SPTR)sj->p, sublen, from, opts, m->md, NULL);
+		size_t ms, me, ss, se;
+		enum cw_checksum sum;
+		enum verdict v;
+
+		if (rc < 0)
+			break;	/* no match, or a match limit: nothing more here */
+		ms = ov[0];
+		me = ov[1];
+		if (ms > end)
+			break;
+		if (me == sublen && sublen < sj->len) {
+			sublen = sj->len;	/* cut short by the window: look again in full */
+			continue;
+		}
+		if (me == sj->len && !sj->eof)
+			return -EAGAIN;	/* it runs to the end of the data: it may still grow */
+		ss = ms;
+		se = me;
+		if (rc >= 2 && ov[2] != PCRE2_UNSET) {
+			ss = ov[2];
+			se = ov[3];
+		}
+		if (se > ss && sj->base + ss >= *last_end &&
+		    (v = accept(c->rule, sj->p + ss, se - ss, &sum)) != REJECT) {
+			if (cw_grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1,
+				 sizeof(*m->hits.v)))
+				return -ENOMEM;
+			m->hits.v[m->hits.n++] = (struct hit){
+				.m = { .rule = c->rule, .start = ss, .len = se - ss, .checksum = sum },
+				.veto = v == VETO };
+			*last_end = sj->base + se;
+		}
+		from = me > ms ? me : ms + 1;
+	}
+	if (*covered < sj->base + end + 1)
+		*covered = sj->base + end + 1;
+	return 0;
+}
+
+/* Confirm a run of candidates (sorted by rule, then end) against one subject. */
+static int confirm_cands(struct cw_matcher *m, const struct cand *cv, size_t n,
+			 const struct subject *sj, uint64_t *covered, uint64_t *last_end)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct compiled *c = &m->c[cv[i].idx];
+		size_t end = (size_t)(cv[i].end - sj->base);
+		int ret;
+
+		if (sj->base + end < covered[cv[i].idx])
+			continue;
+		ret = confirm(m, cv[i].idx, sj, end, end > c->width ? end - c->width : 0,
+			      &covered[cv[i].idx], &last_end[cv[i].idx]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool keyword_hit(const struct compiled *c, const char *lower, size_t len)
+{
+	if (!c->rule->keywords.n)
+		return true;
+	for (size_t k = 0; k < c->rule->keywords.n; k++)
+		if (memmem(lower, len, c->kw_lower[k], c->kw_len[k]))
+			return true;
+	return false;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct cw_match *x = &((const struct hit *)a)->m, *y = &((const struct hit *)b)->m;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->rule->priority != y->rule->priority)
+		return x->rule->priority > y->rule->priority ? -1 : 1;
+	return x->rule < y->rule ? -1 : (x->rule > y->rule);
+}
+
+static bool overlaps(const struct cw_match *a, const struct cw_match *b)
+{
+	return a->start < b->start + b->len && b->start < a->start + a->len;
+}
+
+static bool beats(const struct cw_match *o, size_t oi, const struct cw_match *h, size_t hi)
+{
+	if (o->rule->priority != h->rule->priority)
+		return o->rule->priority > h->rule->priority;
+	if (o->len != h->len)
+		return o->len > h->len;
+	return oi < hi;
+}
+
+/* Sort the hits, drop those a better overlapping hit covers, report the rest. */
+static int emit(struct cw_matcher *m, const struct subject *sj, cw_match_cb cb, void *arg)
+{
+	struct hits *h = &m->hits;
+	int kept = 0;
+
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
+	for (size_t i = 0; i < h->n; i++) {
+		struct cw_match out = h->v[i].m;
+		bool beaten = h->v[i].veto;
+
+		for (size_t j = 0; j < h->n && !beaten; j++)
+			beaten = j != i && overlaps(&h->v[i].m, &h->v[j].m) &&
+				 beats(&h->v[j].m, j, &h->v[i].m, i);
+		if (beaten)
+			continue;
+		kept++;
+		out.secret = sj->p + out.start;
+		out.start += sj->base;
+		if (cb && cb(&out, arg))
+			break;
+	}
+	h->n = 0;
+	return kept;
+}
+
+static int lower_copy(struct cw_matcher *m, const char *buf, size_t len)
+{
+	if (cw_grow((void **)&m->lower, &m->lower_cap, len + 1, 1))
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		m->lower[i] = (char)tolower((unsigned char)buf[i]);
+	return 0;
+}
+
+/* Collect and confirm every hit in buf; only rule `only` when it is < m->n. */
+static int block_hits(struct cw_matcher *m, const struct subject *sj, size_t only)
+{
+	size_t i;
+	int ret;
+
+	m->ncand = 0;
+	m->hits.n = 0;
+	memset(m->covered, 0, m->n * sizeof(*m->covered));
+	memset(m->last_end, 0, m->n * sizeof(*m->last_end));
+	if (m->bdb && (only >= m->n || m->c[only].engine != CW_ENGINE_PCRE2)) {
+		hs_error_t rc = hs_scan(m->bdb, sj->p, (unsigned)sj->len, 0, m->scratch,
+					on_hs_match, m);
+
+		if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
+			return -EIO;
+		if (rc == HS_SCAN_TERMINATED)
+			return -ENOMEM;
+	}
+	if (only < m->n) {
+		size_t k = 0;
+
+		for (i = 0; i < m->ncand; i++)
+			if (m->cands[i].idx == only)
+				m->cands[k++] = m->cands[i];
+		m->ncand = k;
+	}
+	if (m->ncand > 1)
+		qsort(m->cands, m->ncand, sizeof(*m->cands), cand_cmp);
+	ret = confirm_cands(m, m->cands, m->ncand, sj, m->covered, m->last_end);
+	if (ret || !m->n_pcre)
+		return ret;
+	if (lower_copy(m, sj->p, sj->len))
+		return -ENOMEM;
+	for (i = 0; i < m->n_pcre; i++) {
+		size_t idx = m->pcre_only[i];
+
+		if ((only < m->n && idx != only) || !keyword_hit(&m->c[idx], m->lower, sj->len))
+			continue;
+		ret = confirm(m, idx, sj, sj->len ? sj->len - 1 : 0, 0, &m->covered[idx],
+			      &m->last_end[idx]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int cw_matcher_scan(struct cw_matcher *m, const char *buf, size_t len, cw_match_cb cb, void *arg)
+{
+	struct subject sj = { .p = buf, .len = len, .eof = true };
+	int ret;
+
+	if (len > UINT32_MAX)
+		return -E2BIG;
+	ret = block_hits(m, &sj, m->n);
+	if (ret) {
+		m->hits.n = 0;
+		return ret;
+	}
+	return emit(m, &sj, cb, arg);
+}
+
+int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, size_t len)
+{
+	struct subject sj = { .p = buf, .len = len, .eof = true };
+	int ret;
+
+	if (idx >= m->n)
+		return -EINVAL;
+	ret = block_hits(m, &sj, idx);
+	if (!ret) {
+		/* A demoted hit (checksum invalid) is not a confident match of the rule. */
+		for (size_t i = 0; i < m->hits.n; i++)
+			ret += !m->hits.v[i].veto &&
+			       m->hits.v[i].m.checksum != CW_CHECKSUM_INVALID;
+	}
+	m->hits.n = 0;
+	return ret;
+}
+
+struct cw_stream *cw_stream_open(struct cw_matcher *m)
+{
+	struct cw_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->m = m;
+	s->covered = calloc(m->n ? m->n : 1, sizeof(uint64_t));
+	s->last_end = calloc(m->n ? m->n : 1, sizeof(uint64_t));
+	if (!s->covered || !s->last_end ||
+	    (m->sdb && hs_open_stream(m->sdb, 0, &s->hs) != HS_SUCCESS)) {
+		free(s->covered);
+		free(s->last_end);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * Report the held hits that are final (CW_STREAM_HOLD bytes follow them, or all when `all`),
+ * in stream order, unless a better overlapping hit, held or already reported, covers them.
+ */
+static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
+{
+	struct hits *h = &s->held;
+	uint64_t data_end = s->base + s->len;
+	size_t i, j, k = 0;
+	int kept = 0;
+
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
+	for (i = 0; i < h->n; i++) {
+		struct hit *x = &h->v[i];
+		bool beaten = false, final = all || x->m.start + x->m.len + CW_STREAM_HOLD <= data_end;
+
+		for (j = 0; j < h->n && !beaten; j++)
+			beaten = j != i && overlaps(&x->m, &h->v[j].m) &&
+				 beats(&h->v[j].m, j, &x->m, i);
+		for (j = 0; j < s->nrecent && j < CW_RECENT && !beaten; j++)
+			beaten = overlaps(&x->m, &s->recent[j]) &&
+				 s->recent[j].rule->priority >= x->m.rule->priority;
+		if (!final && !beaten) {
+			h->v[k++] = *x;	/* keep it: a better one may still come */
+			continue;
+		}
+		if (beaten || x->veto)
+			continue;
+		s->recent[s->nrecent++ % CW_RECENT] = x->m;
+		kept++;
+		if (cb) {
+			struct cw_match out = x->m;
+
+			out.secret = s->buf + (out.start - s->base);
+			if (cb(&out, arg)) {
+				cb = NULL;	/* the caller stops listening; keep the state right */
+			}
+		}
+	}
+	h->n = k;
+	return kept;
+}
+
+/*
+ * Confirm what can be confirmed: hits with enough data after them (or all, at the close),
+ * and the PCRE2-only rules over the data they have not covered yet. The confirmed hits join
+ * the held ones; the final ones are reported.
+ */
+static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *arg)
+{
+	struct cw_matcher *m = s->m;
+	struct subject sj = { .p = s->buf, .len = s->len, .notbol = s->base > 0, .eof = eof,
+			      .base = s->base };
+	uint64_t data_end = s->base + s->len;
+	size_t i, k = 0;
+	int ret = 0;
+
+	m->hits.n = 0;
+	if (s->npend > 1)
+		qsort(s->pending, s->npend, sizeof(*s->pending), cand_cmp);
+	/* Confirm the ready ones in place, keep the others. */
+	for (i = 0; i < s->npend; i++) {
+		ret = -EAGAIN;
+		if (eof || s->pending[i].end + CW_LOOKAHEAD <= data_end)
+			ret = confirm_cands(m, &s->pending[i], 1, &sj, s->covered, s->last_end);
+		if (ret == -EAGAIN)
+			s->pending[k++] = s->pending[i];	/* not yet: more data first */
+		else if (ret)
+			return ret;
+	}
+	s->npend = k;
+	for (i = 0; i < m->n_pcre && s->len; i++) {
+		size_t idx = m->pcre_only[i];
+		uint64_t upto = eof ? data_end : data_end > CW_LOOKAHEAD ? data_end - CW_LOOKAHEAD : 0;
+		uint64_t from = s->covered[idx] > s->base ? s->covered[idx] : s->base;
+
+		if (upto <= from)
+			continue;
+		ret = confirm(m, idx, &sj, (size_t)(upto - 1 - s->base), (size_t)(from - s->base),
+			      &s->covered[idx], &s->last_end[idx]);
+		if (ret && ret != -EAGAIN)
+			return ret;
+	}
+	if (cw_grow((void **)&s->held.v, &s->held.cap, s->held.n + m->hits.n, sizeof(*s->held.v)))
+		return -ENOMEM;
+	for (i = 0; i < m->hits.n; i++) {
+		s->held.v[s->held.n] = m->hits.v[i];
+		s->held.v[s->held.n++].m.start += s->base;
+	}
+	m->hits.n = 0;
+	return stream_emit(s, eof, cb, arg);
+}
+
+uint64_t cw_stream_base(const struct cw_stream *s)
+{
+	return s->base;
+}
+
+int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg)
+{
+	uint64_t end = s->base + s->len;
+
+	if (end == s->flushed && !s->held.n)
+		return 0;	/* nothing came since the last time */
+	s->flushed = end;
+	return stream_confirm(s, true, cb, arg);
+}
+
+/* Drop the bytes no match can still need: older than the history and than pending hits. */
+static void stream_trim(struct cw_stream *s)
+{
+	uint64_t keep_from = s->base + s->len > s->m->history ? s->base + s->len - s->m->history : 0;
+	size_t drop;
+
+	for (size_t i = 0; i < s->npend; i++) {
+		size_t w = s->m->c[s->pending[i].idx].width;
+		uint64_t need = s->pending[i].end > w ? s->pending[i].end - w : 0;
+
+		if (need < keep_from)
+			keep_from = need;
+	}
+	for (size_t i = 0; i < s->held.n; i++)	/* their bytes are reported later */
+		if (s->held.v[i].m.start < keep_from)
+			keep_from = s->held.v[i].m.start;
+	if (keep_from <= s->base)
+		return;
+	drop = (size_t)(keep_from - s->base);
+	/* Move memory only when it is worth it: half the buffer is dead. */
+	if (drop < s->len / 2 && s->len < 4 * s->m->history)
+		return;
+	memmove(s->buf, s->buf + drop, s->len - drop);
+	s->len -= drop;
+	s->base += drop;
+}
+
+int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_cb cb, void *arg)
+{
+	struct cw_matcher *m = s->m;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (len > UINT32_MAX)
+		return -E2BIG;
+	if (cw_grow((void **)&s->buf, &s->cap, s->len + len, 1))
+		return -ENOMEM;
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	if (s->hs) {
+		hs_error_t rc;
+
+		m->ncand = 0;
+		rc = hs_scan_stream(s->hs, buf, (unsigned)len, 0, m->scratch, on_hs_match, m);
+		if (rc != HS_SUCCESS)
+			return rc == HS_SCAN_TERMINATED ? -ENOMEM : -EIO;
+		if (cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
+			 sizeof(*s->pending)))
+			return -ENOMEM;
+		if (m->ncand)
+			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
+		s->npend += m->ncand;
+	}
+	ret = stream_confirm(s, false, cb, arg);
+	stream_trim(s);
+	return ret;
+}
+
+int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
+{
+	struct cw_matcher *m;
+	int ret = 0;
+
+	if (!s)
+		return 0;
+	m = s->m;
+	if (s->hs) {
+		m->ncand = 0;
+		if (hs_close_stream(s->hs, m->scratch, on_hs_match, m) != HS_SUCCESS)
+			ret = -EIO;
+		s->hs = NULL;
+		if (!ret && m->ncand && !cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
+					      sizeof(*s->pending))) {
+			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
+			s->npend += m->ncand;
+		}
+	}
+	if (!ret)
+		ret = stream_confirm(s, true, cb, arg);
+	free(s->buf);
+	free(s->pending);
+	free(s->covered);
+	free(s->last_end);
+	free(s->held.v);
+	free(s);
+	return ret;
+}

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Egress findings. A credential sent to a server its rule does not list among the provider's
+ * destinations is an alert (credential-unexpected-destination); every other credential seen
+ * leaving is an observation (credential-sent), printed with --events. A connection that
+ * starts with a TLS ClientHello is ciphertext after it: its server name is kept, and the
+ * kernel is told to stop copying its bytes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "events/connections.h"
+#include "judge/exposure.h"
+#include "events/http2.h"
+#include "events/kernel_marks.h"
+#include "detect/matcher.h"
+#include "events/protocol.h"
+#include "host/procs.h"
+
+#define HEAD_MAX 4096		/* bytes of a connection kept to find its server name */
+#define SEEN_MAX 8		/* fingerprints remembered per connection, for dedup */
+#define HELD_MAX 8		/* TLS findings waiting for their socket, per session */
+#define HOLD_NS (1000ull * 1000 * 1000)	/* then they go out without a destination */
+#define QUIET_NS (300ull * 1000 * 1000)	/* a connection this quiet has said all for now */
+
+/* A TLS finding seen before its session was bound to a socket. The secret is kept in memory
+ * only until then, to classify and fingerprint it like any other; it is never written. */
+struct held {
+	const struct cw_rule *rule;
+	enum cw_checksum checksum;
+	char *secret;
+	size_t len;
+	uint64_t ktime_ns;
+};
+
+struct cw_egress_conn {
+	struct cw_egress_conn *next;	/* bucket chain */
+	uint64_t id;
+	uint32_t pid, fd, uid;
+	uint64_t cgroup_id;
+	uint64_t last_ns;
+	struct cw_conn dst;
+	bool have_dst;
+	char comm[CW_COMM_LEN + 1];
+	char exe[256];
+	enum cw_proto proto;
+	char server[256];
+	char head[HEAD_MAX];	/* the first bytes, until the server name is known */
+	size_t head_len;
+	struct cw_stream *stream;
+	struct cw_h2 *h2;	/* HTTP/2: the HPACK decoder in front of the stream */
+	uint64_t bytes;
+	unsigned char seen[SEEN_MAX][8];	/* first bytes of reported fingerprints */
+	size_t nseen;
+	/* TLS sessions: plaintext from a library probe, keyed by the session object */
+	bool tls;
+	bool inbound;		/* TLS plaintext received (--capture-inbound) */
+	uint64_t key;
+	uint16_t source;
+	bool bound;		/* the socket it writes to is known */
+	struct held held[HELD_MAX];
+	size_t nheld;
+};
+
+static const char *source_name(uint16_t src)
+{
+	switch (src) {
+	case CW_SRC_OPENSSL: return "openssl";
+	case CW_SRC_GNUTLS: return "gnutls";
+	case CW_SRC_NSS: return "nss";
+	case CW_SRC_GO: return "go";
+	default: return "plaintext";
+	}
+}
+
+static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
+{
+	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
+}
+
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f,
+		    const struct cw_egress_kernel *k)
+{
+	memset(e, 0, sizeof(*e));
+	e->f = f;
+	e->conns_map_fd = k->conns_map_fd;
+	e->bound_map_fd = k->bound_map_fd;
+	e->captured_map_fd = k->captured_map_fd;
+	e->fd_marks = k->fd_marks;
+	e->nbuckets = 4096;
+	e->buckets = calloc(e->nbuckets, sizeof(*e->buckets));
+	return e->buckets ? 0 : -ENOMEM;
+}
+
+static struct cw_egress_conn **bucket(struct cw_egress *e, uint64_t id)
+{
+	return &e->buckets[(id * 0x9E3779B97F4A7C15ull) >> 52 & (e->nbuckets - 1)];
+}
+
+/* A TCP connection by its id. */
+static struct cw_egress_conn **slot(struct cw_egress *e, uint64_t id)
+{
+	struct cw_egress_conn **pp = bucket(e, id);
+
+	while (*pp && ((*pp)->id != id || (*pp)->tls))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* A TLS session by process, session object and direction. */
+static struct cw_egress_conn **tls_slot(struct cw_egress *e, uint32_t pid, uint64_t key,
+					bool inbound)
+{
+	struct cw_egress_conn **pp = bucket(e, tls_id(pid, key, inbound));
+
+	while (*pp && (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key ||
+		       (*pp)->inbound != inbound))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Unlink, flush the stream's last matches, free. */
+static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp);
+
+static int drop_oldest(struct cw_egress *e)
+{
+	struct cw_egress_conn **oldest = NULL;
+
+	for (size_t b = 0; b < e->nbuckets; b++)
+		for (struct cw_egress_conn **pp = &e->buckets[b]; *pp; pp = &(*pp)->next)
+			if (!oldest || (*pp)->last_ns < (*oldest)->last_ns)
+				oldest = pp;
+	e->conns_evicted++;
+	return oldest ? conn_end(e, oldest) : 0;
+}
+
+static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_t pid,
+				       uint32_t fd)
+{
+	struct cw_egress_conn *c, **pp;
+
+	if (e->nconns >= CW_EGRESS_MAX_CONNS)
+		drop_oldest(e);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->stream = cw_stream_open(e->f->matcher);
+	if (!c->stream) {
+		free(c);
+		return NULL;
+	}
+	c->id = id;
+	c->pid = pid;
+	c->fd = fd;
+	/* The executable, while the process is surely alive: it is sending right now. */
+	cw_procs_exe(e->f->procs, NULL, pid, c->exe);
+	pp = bucket(e, id);
+	c->next = *pp;
+	*pp = c;
+	e->nconns++;
+	e->conns_seen++;
+	return c;
+}
+
+void cw_egress_free(struct cw_egress *e)
+{
+	for (size_t b = 0; e->buckets && b < e->nbuckets; b++)
+		while (e->buckets[b])
+			conn_end(e, &e->buckets[b]);
+	free(e->buckets);
+	e->buckets = NULL;
+}
+
+int cw_egress_conn(struct cw_egress *e, const struct cw_event *ev)
+{
+	const struct cw_conn_event *ce = &ev->conn;
+	struct cw_egress_conn **pp = slot(e, ce->conn.id), *c = *pp;
+
+	if (!c && !(c = conn_new(e, ce->conn.id, ce->pid, ce->fd)))
+		return -ENOMEM;
+	c->dst = ce->conn;
+	c->have_dst = true;
+	c->uid = ce->uid;
+	c->cgroup_id = ce->cgroup_id;
+	c->last_ns = ce->hdr.ktime_ns;
+	memcpy(c->comm, ce->comm, CW_COMM_LEN);
+	return 0;
+}
+
+static bool allowed(const struct cw_strv *dests, const char *name);
+
+bool cw_destination_allowed(const struct cw_rule *r, const char *name)
+{
+	return allowed(&r->destinations, name);
+}
+
+struct match_ctx {
+	struct cw_egress *e;
+	struct cw_egress_conn *c;
+	uint64_t ktime_ns;
+	int err;
+};
+
+static void put_destination(struct cw_json *j, const struct cw_egress_conn *c)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	cw_json_kobj(j, "destination");
+	if (c->have_dst) {
+		inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip, sizeof(ip));
+		cw_json_kstr(j, "ip", ip);
+		cw_json_kuint(j, "port", c->dst.dport);
+	}
+	if (c->server[0])
+		cw_json_kstr(j, "domain", c->server);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "network");
+	cw_json_kstr(j, "transport", "tcp");
+	cw_json_kstr(j, "direction", "egress");
+	if (c->proto == CW_PROTO_HTTP || c->proto == CW_PROTO_HTTP2)
+		cw_json_kstr(j, "protocol", c->proto == CW_PROTO_HTTP ? "http" : "http2");
+	cw_json_obj_end(j);
+}
+
+/* Report a fingerprint once per connection: keep-alive requests repeat their headers. */
+static bool seen_before(struct cw_egress_conn *c, const char *fp_hex)
+{
+	unsigned char k[8];
+
+	for (int i = 0; i < 8; i++)
+		k[i] = (unsigned char)fp_hex[i];
+	for (size_t i = 0; i < c->nseen && i < SEEN_MAX; i++)
+		if (!memcmp(c->seen[i], k, 8))
+			return true;
+	memcpy(c->seen[c->nseen++ % SEEN_MAX], k, 8);
+	return false;
+}
+
+static bool allowed(const struct cw_strv *dests, const char *name)
+{
+	for (size_t i = 0; i < dests->n; i++)
+		if (!fnmatch(dests->v[i], name, FNM_CASEFOLD))
+			return true;
+	return false;
+}
+
+/* One finding line about a credential on a connection. */
+static int emit(struct match_ctx *x, const struct cw_match *m, const char *action, bool alert,
+		uint64_t count, const struct cw_egress_verdict *v)
+{
+	struct cw_egress_conn *c = x->c;
+	struct cw_findings *f = x->e->f;
+	struct cw_json *j = &f->j;
+
+	cw_finding_begin(f, x->ktime_ns, alert, action,
+			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
+			 "network", "connection");
+	cw_finding_credential(f, m, "egress");
+	if (v && f->x)
+		cw_exposure_origin_json(f->x, v);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "process");
+	cw_json_kuint(j, "pid", c->pid);
+	if (c->exe[0])
+		cw_json_kstr(j, "executable", c->exe);
+	cw_json_kstrn(j, "name", c->comm, strnlen(c->comm, CW_COMM_LEN));
+	cw_json_obj_end(j);
+	put_destination(j, c);
+	cw_json_kobj(j, "tls");
+	cw_json_kstr(j, "library", source_name(c->tls ? c->source : CW_SRC_TCP));
+	cw_json_obj_end(j);
+	cw_finding_host(f, c->pid, c->uid, c->cgroup_id);
+	cw_json_kuint(j, "fd", c->fd);
+	if (v && f->x) {
+		cw_json_kstr(j, "workload", v->sender);
+		cw_json_kuint(j, "count", count);
+	}
+	cw_json_obj_end(j);
+	if (!strcmp(action, "credential-unexpected-destination")) {
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential sent to a server outside "
+				  "its provider's destinations");
+		x->e->unexpected_destination++;
+	} else if (!strcmp(action, "credential-egress")) {
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential sent by a workload that "
+				  "is not among its owners");
+		x->e->foreign_egress++;
+	}
+	if (alert)
+		f->alerts++;
+	else
+		f->observations++;
+	x->err = cw_finding_emit(f);
+	return x->err;
+}
+
+static int report(struct match_ctx *x, const struct cw_match *m)
+{
+	struct cw_egress_conn *c = x->c;
+	struct cw_findings *f = x->e->f;
+	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
+	struct cw_egress_verdict v;
+	const struct cw_strv *dests = &m->rule->destinations;
+	bool unexpected, foreign = false;
+	uint64_t count = 1;
+	int ret;
+
+	cw_fingerprint(f->key, m->secret, m->len, fp);
+	if (seen_before(c, fp))
+		return 0;
+	if (f->x && !c->inbound) {
+		struct cw_actor a = { .pid = c->pid, .uid = c->uid, .cgroup_id = c->cgroup_id,
+				      .exe = c->exe, .comm = c->comm, .ktime_ns = x->ktime_ns };
+
+		if (c->have_dst)
+			inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip,
+				  sizeof(ip));
+		if (c->server[0] || ip[0])
+			snprintf(dest, sizeof(dest), "%s:%u", c->server[0] ? c->server : ip,
+				 c->have_dst ? c->dst.dport : 0);
+		cw_exposure_egress(f->x, m, fp, &a, dest, &v);
+		dests = cw_exposure_destinations(&v, m->rule);
+		foreign = v.not_owner;
+	}
+	/* Judged only when the server is named: an address alone is not a provider's host.
+	 * What a process receives is never judged: only observed. */
+	unexpected = !c->inbound && dests->n && c->server[0] && !allowed(dests, c->server);
+	if (foreign && cw_exposure_dedup(f->x, fp, v.sender, "credential-egress", &count)) {
+		ret = emit(x, m, "credential-egress", true, count, &v);
+		if (ret)
+			return ret;
+	}
+	if (unexpected && (!f->x || cw_exposure_dedup(f->x, fp, v.sender,
+						     "credential-unexpected-destination", &count)))
+		return emit(x, m, "credential-unexpected-destination", true, count,
+			    f->x ? &v : NULL);
+	if (unexpected || foreign)
+		return 0;
+	if (!f->events) {
+		f->observations++;
+		return 0;
+	}
+	return emit(x, m, c->inbound ? "credential-received" : "credential-sent", false, 1,
+		    f->x && !c->inbound ? &v : NULL);
+}
+
+/* Send out what a session held; with its destination when it has been bound. */
+static int flush_held(struct cw_egress *e, struct cw_egress_conn *c)
+{
+	struct match_ctx x = { .e = e, .c = c };
+	int ret = 0;
+
+	for (size_t i = 0; i < c->nheld; i++) {
+		struct held *h = &c->held[i];
+		struct cw_match m = { .rule = h->rule, .secret = h->secret, .len = h->len,
+				      .checksum = h->checksum };
+
+		x.ktime_ns = h->ktime_ns;
+		if (!ret)
+			ret = report(&x, &m);
+		explicit_bzero(h->secret, h->len);
+		free(h->secret);
+	}
+	c->nheld = 0;
+	return ret;
+}
+
+static int on_egress_match(const struct cw_match *m, void *arg)
+{
+	struct match_ctx *x = arg;
+	struct cw_egress_conn *c = x->c;
+	struct held *h;
+
+	if (!c->tls || c->bound)
+		return report(x, m);
+	/* Not yet bound to a socket: hold it until the bind (or the hold time) comes. */
+	if (c->nheld == HELD_MAX && (x->err = flush_held(x->e, c)))
+		return x->err;
+	h = &c->held[c->nheld];
+	h->secret = malloc(m->len);
+	if (!h->secret)
+		return report(x, m);
+	memcpy(h->secret, m->secret, m->len);
+	h->len = m->len;
+	h->rule = m->rule;
+	h->checksum = m->checksum;
+	h->ktime_ns = x->ktime_ns;
+	c->nheld++;
+	return 0;
+}
+
+static int h2_out(const char *buf, size_t n, void *arg)
+{
+	struct match_ctx *x = arg;
+	int ret = cw_stream_write(x->c->stream, buf, n, on_egress_match, x);
+
+	return ret < 0 ? ret : x->err;
+}
+
+/*
+ * Bytes before this write were not copied (the payload budget): what the stream holds is
+ * reported, and matching starts afresh, so that nothing is matched across the hole; the HTTP/2
+ * decoder expects a frame to start here (its header table stays).
+ */
+static int gap(struct cw_egress *e, struct cw_egress_conn *c, uint64_t ktime_ns)
+{
+	struct match_ctx x = { .e = e, .c = c, .ktime_ns = ktime_ns };
+	struct cw_stream *fresh = cw_stream_open(e->f->matcher);
+	int ret;
+
+	if (!fresh)
+		return -ENOMEM;
+	ret = cw_stream_close(c->stream, on_egress_match, &x);
+	c->stream = fresh;
+	if (c->h2)
+		cw_h2_gap(c->h2);
+	e->gaps++;
+	return ret < 0 ? ret : x.err;
+}
+
+/* Bytes a client sent, into its matcher stream: through the HTTP/2 decoder when it is h2. */
+static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_data_event *d,
+		const char *buf)
+{
+	struct match_ctx x = { .e = e, .c = c, .ktime_ns = d->hdr.ktime_ns };
+	char authority[256] = "";
+	size_t n = d->len;
+	int ret;
+
+	/* on the first chunk after the hole, which may start mid-write (an h2 HEADERS frame) */
+	if ((d->flags & CW_DATA_GAP) && (ret = gap(e, c, d->hdr.ktime_ns)))
+		return ret;
+
+	if (c->proto == CW_PROTO_HTTP2 && !c->h2 && !(c->h2 = cw_h2_new()))
+		return -ENOMEM;
+	if (!c->h2) {
+		ret = cw_stream_write(c->stream, buf, n, on_egress_match, &x);
+		return ret < 0 ? ret : x.err;
+	}
+	ret = cw_h2_feed(c->h2, buf, n, h2_out, &x, authority, sizeof(authority));
+	if (authority[0] && !c->server[0]) {
+		char *colon = strrchr(authority, ':');
+
+		if (colon && authority[0] != '[')
+			*colon = '\0';
+		snprintf(c->server, sizeof(c->server), "%s", authority);
+	}
+	if (ret == -EPROTO) {	/* not h2 after all, or out of step: match the raw bytes */
+		cw_h2_free(c->h2);
+		c->h2 = NULL;
+		c->proto = CW_PROTO_OTHER;
+		return 0;
+	}
+	return ret < 0 ? ret : x.err;
+}
+
+/* Plaintext a TLS library was given to send: the session's stream. */
+static int tls_data(struct cw_egress *e, const struct cw_event *ev)
+{
+	const struct cw_data_event *d = &ev->data;
+	bool inbound = d->flags & CW_DATA_INBOUND;
+	struct cw_egress_conn *c = *tls_slot(e, d->pid, d->conn_id, inbound);
+
+	if (!c) {
+		c = conn_new(e, tls_id(d->pid, d->conn_id, inbound), d->pid, (uint32_t)-1);
+		if (!c)
+			return -ENOMEM;
+		c->tls = true;
+		c->inbound = inbound;
+		c->bound = inbound;	/* nothing to wait for: received data is not judged */
+		c->key = d->conn_id;
+		c->uid = d->uid;
+		c->cgroup_id = d->cgroup_id;
+		memcpy(c->comm, d->comm, CW_COMM_LEN);
+	}
+	c->source = d->source;
+	c->last_ns = d->hdr.ktime_ns;
+	c->bytes += d->len;
+	e->bytes += d->len;
+	/* The server name from the plaintext itself (HTTP/1.x Host) when the socket gave none. */
+	if (!inbound && c->head_len < HEAD_MAX && (c->proto == CW_PROTO_UNKNOWN ||
+				       (c->proto == CW_PROTO_HTTP && !c->server[0]))) {
+		size_t take = d->len < HEAD_MAX - c->head_len ? d->len : HEAD_MAX - c->head_len;
+		char name[256];
+
+		memcpy(c->head + c->head_len, ev->payload, take);
+		c->head_len += take;
+		c->proto = cw_proto_detect(c->head, c->head_len, name, sizeof(name));
+		if (name[0] && !c->server[0])
+			snprintf(c->server, sizeof(c->server), "%s", name);
+	}
+	return feed(e, c, d, ev->payload);
+}
+
+int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
+{
+	const struct cw_bind_event *b = &ev->bind;
+	struct cw_egress_conn *c = *tls_slot(e, b->pid, b->key, false), *tcp;
+
+	if (!c)
+		return 0;
+	/*
+	 * A session object's address is reused by the next session: a bind to another socket
+	 * means another connection, whose destination is not the old one's.
+	 */
+	if (c->bound && (c->fd == b->fd))
+		return 0;
+	if (c->bound) {
+		c->have_dst = false;
+		c->server[0] = '\0';
+	}
+	c->bound = true;
+	c->fd = b->fd;
+	tcp = b->conn_id ? *slot(e, b->conn_id) : NULL;
+	if (tcp) {
+		c->dst = tcp->dst;
+		c->have_dst = tcp->have_dst;
+		if (tcp->server[0])	/* the SNI: what the client asked for */
+			snprintf(c->server, sizeof(c->server), "%s", tcp->server);
+	}
+	return flush_held(e, c);
+}
+
+int cw_egress_tick(struct cw_egress *e, uint64_t now_ns)
+{
+	int ret = 0;
+
+	for (size_t b = 0; b < e->nbuckets && e->nconns && !ret; b++) {
+		for (struct cw_egress_conn *c = e->buckets[b]; c && !ret; c = c->next) {
+			/* A connection gone quiet: what its stream holds is final. */
+			if (now_ns - c->last_ns > QUIET_NS) {
+				struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
+
+				ret = cw_stream_flush(c->stream, on_egress_match, &x);
+				ret = ret < 0 ? ret : x.err;
+			}
+			if (!ret && c->nheld && now_ns - c->held[0].ktime_ns > HOLD_NS)
+				ret = flush_held(e, c);
+		}
+	}
+	return ret;
+}
+
+int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
+{
+	const struct cw_data_event *d = &ev->data;
+	struct cw_egress_conn **pp, *c;
+
+	if (d->source != CW_SRC_TCP)
+		return tls_data(e, ev);
+	pp = slot(e, d->conn_id);
+	c = *pp;
+	if (!c) {	/* its connect record was dropped: keep what the data says */
+		c = conn_new(e, d->conn_id, d->pid, d->fd);
+		if (!c)
+			return -ENOMEM;
+		c->uid = d->uid;
+		c->cgroup_id = d->cgroup_id;
+		memcpy(c->comm, d->comm, CW_COMM_LEN);
+	}
+	c->last_ns = d->hdr.ktime_ns;
+	c->bytes += d->len;
+	e->bytes += d->len;
+	if (c->proto == CW_PROTO_UNKNOWN || (c->proto == CW_PROTO_HTTP && !c->server[0] &&
+					     c->head_len < HEAD_MAX)) {
+		size_t take = d->len < HEAD_MAX - c->head_len ? d->len : HEAD_MAX - c->head_len;
+
+		memcpy(c->head + c->head_len, ev->payload, take);
+		c->head_len += take;
+		if (c->proto == CW_PROTO_UNKNOWN)
+			c->proto = cw_proto_detect(c->head, c->head_len, c->server,
+						   sizeof(c->server));
+		else
+			cw_http_host(c->head, c->head_len, c->server, sizeof(c->server));
+	}
+	/*
+	 * A tunnel (an HTTP proxy's CONNECT, SOCKS, STARTTLS): a ClientHello after plaintext. Its
+	 * server name is the destination's when the plaintext named none (SOCKS names it in
+	 * binary); the kernel stops copying after it (net.bpf.c).
+	 */
+	if (c->proto != CW_PROTO_TLS && d->offset == 0 && d->len > 5 &&
+	    (unsigned char)ev->payload[5] == 1) {
+		char name[256];
+
+		if (cw_proto_detect(ev->payload, d->len, name, sizeof(name)) == CW_PROTO_TLS) {
+			c->proto = CW_PROTO_TLS;
+			if (name[0] && !c->server[0])
+				snprintf(c->server, sizeof(c->server), "%s", name);
+		}
+	}
+	/* The kernel stops copying after the ClientHello; the rest is ciphertext. */
+	if (c->proto == CW_PROTO_TLS)
+		return 0;
+	return feed(e, c, d, ev->payload);
+}
+
+static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
+{
+	struct cw_egress_conn *c = *pp;
+	struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
+	int ret;
+
+	*pp = c->next;
+	e->nconns--;
+	if (c->tls && !c->inbound) {
+		/*
+		 * The session object's address may serve a new session next: let it bind, and give
+		 * it a whole payload budget of its own.
+		 */
+		struct cw_session_key sk = { .key = c->key, .tgid = c->pid };
+
+		if (e->bound_map_fd >= 0)
+			bpf_map_delete_elem(e->bound_map_fd, &sk);
+		if (e->captured_map_fd >= 0)
+			bpf_map_delete_elem(e->captured_map_fd, &sk);
+	}
+	c->bound = true;	/* nothing more will bind it: report what remains now */
+	ret = cw_stream_close(c->stream, on_egress_match, &x);
+	if (!x.err)
+		x.err = flush_held(e, c);
+	cw_h2_free(c->h2);
+	free(c);
+	return ret < 0 ? ret : x.err;
+}
+
+/*
+ * A TCP connection whose process ended without closing it (its fds went with it, and no
+ * close() ran): its kernel entry is deleted, so that a later process given the same pid and
+ * fd is not taken for it, and the filter slot the entry raised comes down.
+ */
+static void kernel_forget(struct cw_egress *e, const struct cw_egress_conn *c)
+{
+	struct cw_conn_key key = { .tgid = c->pid, .fd = c->fd };
+	struct cw_conn_entry val;
+
+	if (c->tls || e->conns_map_fd < 0 || bpf_map_lookup_elem(e->conns_map_fd, &key, &val) ||
+	    val.conn.id != c->id)
+		return;
+	if (!bpf_map_delete_elem(e->conns_map_fd, &key))
+		cw_kmark_lower(e->fd_marks, c->pid, c->fd);
+}
+
+/*
+ * End every connection or session `which` picks (gone: their process ended, forget them in
+ * the kernel too); the first error is returned.
+ */
+static int end_where(struct cw_egress *e,
+		     bool (*which)(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd),
+		     uint32_t pid, uint32_t fd, bool gone)
+{
+	int ret = 0, r;
+
+	for (size_t b = 0; b < e->nbuckets && e->nconns; b++) {
+		struct cw_egress_conn **pp = &e->buckets[b];
+
+		while (*pp) {
+			if (which(*pp, pid, fd)) {
+				if (gone)
+					kernel_forget(e, *pp);
+				r = conn_end(e, pp);
+				if (r && !ret)
+					ret = r;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	}
+	return ret;
+}
+
+static bool session_on(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+{
+	return c->tls && c->pid == pid && c->bound && c->fd == fd;
+}
+
+static bool of_process(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+{
+	(void)fd;
+	return c->pid == pid;
+}
+
+int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id)
+{
+	struct cw_egress_conn **pp = slot(e, conn_id);
+	int ret = *pp ? conn_end(e, pp) : 0, r;
+
+	/* TLS sessions that wrote to this socket end with it. */
+	r = end_where(e, session_on, pid, fd, false);
+	return ret ? ret : r;
+}
+
+int cw_egress_exit(struct cw_egress *e, uint32_t pid)
+{
+	return end_where(e, of_process, pid, 0, true);
+}
+
+static bool tls_of_process(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+{
+	(void)fd;
+	return c->tls && c->pid == pid;
+}
+
+int cw_egress_exec(struct cw_egress *e, uint32_t pid)
+{
+	return end_where(e, tls_of_process, pid, 0, false);
+}

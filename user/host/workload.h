@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Workload identity: a cgroup id (bpf_get_current_cgroup_id(), the cgroup v2 directory's inode
+ * number) -> its cgroup path -> container id and runtime, Kubernetes pod UID and QoS class,
+ * pod namespace/name and container name (from /var/log/pods and /var/log/containers), or the
+ * systemd unit of a host service. Cached by cgroup id; an entry is dropped when its cgroup is
+ * removed (cw_workloads_forget) or found gone.
+ */
+#ifndef CW_WORKLOAD_H
+#define CW_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/json_writer.h"
+
+#define CW_WL_KEY_MAX 320
+
+struct cw_workload {
+	uint64_t cgroup_id;
+	char cgroup[512];		/* path below the v2 hierarchy's root; "/" root; "" unknown */
+	char container_id[65];		/* full id (64 hex) or "" */
+	char runtime[16];		/* "containerd", "cri-o", "docker", "podman" or "" */
+	char pod_uid[40];		/* with dashes, as the API shows it, or "" */
+	char qos[12];			/* "guaranteed", "burstable", "besteffort" or "" */
+	char pod_namespace[64];
+	char pod_name[254];
+	char container_name[64];
+	char unit[256];			/* systemd unit (e.g. "ssh.service") of a host service */
+	/*
+	 * Stable identity, what ownership compares: "k8s:NAMESPACE/OWNER" when the pod's name is
+	 * known (OWNER: the pod name without the suffixes a Deployment, DaemonSet or Job adds,
+	 * so that replicas are one workload), else "pod:UID"; "container:ID12" (first 12 hex) outside Kubernetes;
+	 * "unit:NAME" for a systemd service; "" when none applies (the caller then names the
+	 * workload by executable and uid).
+	 */
+	char key[CW_WL_KEY_MAX];
+};
+
+struct cw_workload_opts {
+	const char *cgroup_root;	/* NULL: the cgroup2 mount (/sys/fs/cgroup/unified on a
+					 * hybrid host, else /sys/fs/cgroup) found in /proc/mounts */
+	const char *pods_dir;		/* NULL: /var/log/pods */
+	const char *containers_dir;	/* NULL: /var/log/containers */
+	const char *proc_dir;		/* NULL: /proc (tests point it at a fixture) */
+};
+
+struct cw_workloads;	/* the cache; opaque */
+
+int cw_workloads_new(const struct cw_workload_opts *o, struct cw_workloads **out);
+void cw_workloads_free(struct cw_workloads *w);
+
+/*
+ * The workload of a process in cgroup cgroup_id. pid (0 when unknown) helps: /proc/PID/cgroup
+ * names the path without walking the hierarchy. Never NULL: an unknown cgroup gives an entry
+ * with cgroup "" and key "". The pointer stays valid until the next cw_workloads_* call that
+ * may evict (get, forget, sweep).
+ */
+const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id,
+					  uint32_t pid);
+/* A cgroup was made (tracepoint cgroup_mkdir): remember where it is, once checked that path
+ * below the hierarchy's root is that id (other hierarchies' events are not). */
+void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *path);
+/* The cgroup was removed (tracepoint cgroup_rmdir): forget it. */
+void cw_workloads_forget(struct cw_workloads *w, uint64_t cgroup_id);
+/* Drop cached entries whose cgroup directory no longer exists; returns how many. */
+size_t cw_workloads_sweep(struct cw_workloads *w);
+
+/* The cgroup v2 hierarchy's mount point, or NULL when there is none. */
+const char *cw_workloads_root(const struct cw_workloads *w);
+
+/* The length of the controller name a pod name starts with (all of it when none). */
+size_t cw_workload_owner_len(const char *pod);
+
+/* Pure: fill container/pod/unit fields and key from a cgroup path (no file access). */
+void cw_workload_parse_path(const char *cgroup_path, struct cw_workload *out);
+
+/*
+ * ECS members for a finding, in the current object: "container" {id, runtime, name} when in a
+ * container; "orchestrator" {type "kubernetes", namespace, resource {type "pod", name, id}}
+ * when in a pod; nothing else. (The cgroup path, QoS, unit and key go into the caller's
+ * "credwatch" object through cw_workload_json_detail.)
+ */
+void cw_workload_json(struct cw_json *j, const struct cw_workload *wl);
+/* "cgroup", "qos", "systemd_unit", "workload" members, each only when known. */
+void cw_workload_json_detail(struct cw_json *j, const struct cw_workload *wl);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Exposure: what a credential's movements mean, given where it came from. Loads (a watched
+ * file read, an exec's environment or argv) go into the provenance store and make the loading
+ * workload an owner (file and env only); uses (egress) by a workload that is not an owner, a
+ * credential file read by a process outside its allowed readers, one credential loaded by
+ * several workloads, a long-lived credential, one loaded from a file baked into a container
+ * image: each is an alert, deduplicated per credential x workload x action per window.
+ */
+#ifndef CW_EXPOSURE_H
+#define CW_EXPOSURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "output/finding.h"
+#include "detect/matcher.h"
+#include "judge/policy.h"
+#include "judge/provenance.h"
+#include "host/workload.h"
+
+/* Who did it. */
+struct cw_actor {
+	uint32_t pid, uid;
+	uint64_t cgroup_id;
+	const char *exe;	/* "" when unknown */
+	const char *comm;	/* "" when unknown */
+	uint64_t ktime_ns;
+};
+
+struct cw_dedup;
+
+struct cw_exposure {
+	struct cw_findings *f;
+	const struct cw_policy *policy;
+	struct cw_provenance *prov;
+	struct cw_workloads *wls;
+	struct cw_dedup *dedup;
+	int64_t (*now)(void);	/* unix seconds; replaceable in tests */
+	bool save_failing;
+	/* counters */
+	uint64_t loads, egress_alerts, reader_alerts, shared_alerts, long_lived_alerts,
+		hardcoded_alerts, suppressed;
+};
+
+int cw_exposure_init(struct cw_exposure *x, struct cw_findings *f, const struct cw_policy *p,
+		     struct cw_provenance *prov, struct cw_workloads *wls);
+void cw_exposure_free(struct cw_exposure *x);
+
+/* The subject (for policy) and workload key (for ownership) of an actor. */
+void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct cw_subject *s,
+			 char key[CW_PROV_STR]);
+
+/* Where a loaded credential came from. */
+struct cw_load {
+	enum cw_prov_source source;
+	const char *detail;	/* path or variable name ("" for argv) */
+	bool in_image;		/* file: lives in the container's image layer */
+	uint32_t environ_pid;	/* file is /proc/PID/environ of another process: its pid */
+};
+
+/*
+ * A credential was loaded. Records it, then emits what applies: credential-unexpected-reader
+ * (file, reader denied), credential-hardcoded (in_image), credential-shared (a second
+ * workload), credential-long-lived; with f->events, a credential-loaded observation.
+ * Returns 0 or -errno (an output error).
+ */
+int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
+		     const struct cw_actor *a, const struct cw_load *l);
+
+/* The verdict on a credential an actor sends. */
+struct cw_egress_verdict {
+	bool known;			/* the credential has owners (loads or policy) */
+	bool not_owner;			/* the sender is not among them: credential-egress */
+	const struct cw_prov_cred *cred;	/* provenance, when known */
+	const struct cw_policy_cred *binding;	/* explicit policy binding, or NULL */
+	char sender[CW_PROV_STR];	/* the sender's workload key */
+};
+
+/* Judge and record a use; destination "domain:port" or "ip:port" or "". */
+void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
+			const struct cw_actor *a, const char *destination,
+			struct cw_egress_verdict *v);
+/* Destination globs for the credential: the policy binding's, else its rule's. */
+const struct cw_strv *cw_exposure_destinations(const struct cw_egress_verdict *v,
+					       const struct cw_rule *r);
+
+/* "credential" members describing its origin: origin_workload, source, owners. */
+void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdict *v);
+
+/*
+ * Deduplication: true when this (fingerprint, workload, action) should be reported now;
+ * *count gets how many occurrences the report stands for (this one and those suppressed
+ * since the last report).
+ */
+bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *workload,
+		       const char *action, uint64_t *count);
+
+/* Periodic work: save the provenance store when it changed. Returns 0 or -errno. */
+int cw_exposure_tick(struct cw_exposure *x);
+
+#endif

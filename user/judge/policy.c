@@ -1,0 +1,1339 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The intended-workload policy (policy.h): loader and queries.
+ *
+ * Like the rules loader, a malformed file is an error naming FILE:LINE and the field, and
+ * nothing is half-loaded: the file is parsed into a fresh policy that replaces *p only when
+ * all of it is valid, so a failed reload leaves the agent on the policy it had.
+ *
+ * Path globs (watch, readers paths, credentials source, '/'-globs in deny_executables):
+ *   '*' '?' '[...]'  within one path component, never across '/'; '\' escapes the next char
+ *   '**'             as a whole component: zero or more components ("/a/" "**" "/b" matches
+ *                    "/a/b"); at the end of a glob, one or more ("/run/secrets/" "**" is
+ *                    every file below /run/secrets, not the directory itself)
+ *   "/X"             anchored at the root; never matches a relative path
+ *   "~/X"            X below any directory (home directories differ per container, and
+ *                    root's is /root): "/root/X", "/home/u/X", "/X". A relative path (the
+ *                    opener's cwd was unknown) matches when it is X or ends in "/X".
+ *   "X"              no leading '/' or "~/": the same as "~/X". So a glob without '/' names
+ *                    a file anywhere: "*.pem", ".env".
+ *   "!G"             (watch only) not a credential file, even when another entry matches:
+ *                    "!~/.ssh/id_*.pub". Order does not matter. Quote it in YAML.
+ * Paths are cleaned lexically before they are matched ("//", "/./", "a/../b"), so another
+ * spelling of a path does not dodge a glob. Globs may not hold empty, "." or ".." components.
+ *
+ * Workload selectors are fnmatch(3) globs; '*' crosses '/' in cgroup but not in executable
+ * (FNM_PATHNAME), which must be an absolute path glob. A selector on a field the agent does
+ * not know ("" or uid -1) does not match.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "judge/policy.h"
+#include "util/yaml_reader.h"
+
+#define POLICY_MAX_BYTES (16u << 20)	/* a policy file larger than this is a mistake */
+#define PATH_NORM_MAX 4096
+#define UID_UNKNOWN UINT32_MAX
+
+/* ------------------------------------------------------------------------------------------ */
+/* Path globs */
+
+/* The ']' closing the class opened at q ('['), or NULL when it is not closed before e. */
+static const char *class_end(const char *q, const char *e)
+{
+	const char *p = q + 1;
+
+	if (p < e && (*p == '!' || *p == '^'))
+		p++;
+	if (p < e && *p == ']')
+		p++;
+	while (p < e && *p != ']') {
+		if (*p == '\\' && p + 1 < e)
+			p++;
+		p++;
+	}
+	return p < e ? p : NULL;
+}
+
+/* Does the pattern element at *pp (not '*') match c? Moves *pp past the element. */
+static bool elem_match(const char **pp, const char *pe, char c)
+{
+	const char *p = *pp, *end;
+
+	if (*p == '?') {
+		*pp = p + 1;
+		return true;
+	}
+	if (*p == '[' && (end = class_end(p, pe))) {
+		const unsigned char uc = (unsigned char)c;
+		const char *q = p + 1;
+		bool neg = false, hit = false;
+
+		if (*q == '!' || *q == '^') {
+			neg = true;
+			q++;
+		}
+		/* a ']' first in the class is a member (class_end stepped over it too) */
+		while (q < end) {
+			unsigned char lo, hi;
+
+			if (*q == '\\' && q + 1 < end)
+				q++;
+			lo = hi = (unsigned char)*q++;
+			if (q + 1 < end && *q == '-') {
+				q++;
+				if (*q == '\\' && q + 1 < end)
+					q++;
+				hi = (unsigned char)*q++;
+			}
+			if (uc >= lo && uc <= hi)
+				hit = true;
+		}
+		*pp = end + 1;
+		return hit != neg;
+	}
+	/* an unclosed '[' is itself */
+	if (*p == '\\' && p + 1 < pe) {
+		*pp = p + 2;
+		return p[1] == c;
+	}
+	*pp = p + 1;
+	return *p == c;
+}
+
+/* One component: pattern [p, pe) against [s, se). '*' backtracks to the latest star only,
+ * which is enough since every other element takes exactly one character. */
+static bool comp_match(const char *p, const char *pe, const char *s, const char *se)
+{
+	const char *star_p = NULL, *star_s = NULL;
+
+	while (s < se) {
+		if (p < pe && *p == '*') {
+			while (p < pe && *p == '*')
+				p++;
+			star_p = p;
+			star_s = s;
+			continue;
+		}
+		if (p < pe) {
+			const char *np = p;
+
+			if (elem_match(&np, pe, *s)) {
+				p = np;
+				s++;
+				continue;
+			}
+		}
+		if (!star_p)
+			return false;
+		p = star_p;
+		s = ++star_s;
+	}
+	while (p < pe && *p == '*')
+		p++;
+	return p == pe;
+}
+
+static bool is_dstar(const char *c, const char *e)
+{
+	return e - c == 2 && c[0] == '*' && c[1] == '*';
+}
+
+/* The component after the one starting at c, or NULL after the last. */
+static const char *next_comp(const char *c)
+{
+	const char *e = strchrnul(c, '/');
+
+	return *e ? e + 1 : NULL;
+}
+
+/*
+ * Components of glob g against components of path s (neither with a leading '/'). '**' is
+ * to components what '*' is to characters, so the same single-backtrack scheme applies.
+ */
+static bool comps_match(const char *g, const char *s)
+{
+	const char *star_g = NULL, *star_s = NULL;
+
+	while (s) {
+		const char *se = strchrnul(s, '/');
+
+		if (g) {
+			const char *ge = strchrnul(g, '/');
+
+			if (is_dstar(g, ge)) {
+				if (!*ge)
+					return true;	/* a final '**' takes the rest, >= 1 */
+				g = star_g = ge + 1;
+				star_s = s;
+				continue;
+			}
+			if (comp_match(g, ge, s, se)) {
+				g = *ge ? ge + 1 : NULL;
+				s = *se ? se + 1 : NULL;
+				continue;
+			}
+		}
+		if (!star_g || !(star_s = next_comp(star_s)))
+			return false;
+		g = star_g;
+		s = star_s;
+	}
+	return !g;
+}
+
+bool cw_path_glob_match(const char *glob, const char *path)
+{
+	const char *rel;
+
+	if (!glob || !path || !*glob || !*path)
+		return false;
+	if (glob[0] == '/')
+		return path[0] == '/' && comps_match(glob + 1, path + 1);
+	rel = strncmp(glob, "~/", 2) ? glob : glob + 2;
+	/* below any directory: the whole (relative) path, or any part after a '/' */
+	if (path[0] != '/' && comps_match(rel, path))
+		return true;
+	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/'))
+		if (s[1] && comps_match(rel, s + 1))
+			return true;
+	return false;
+}
+
+/*
+ * Clean path lexically into buf: no "//", no "." components, ".." takes the previous
+ * component away (at the root or the start of a relative path there is none: a relative path
+ * is matched by its end anyway), no trailing '/'. Returns buf, or path itself when it does
+ * not fit.
+ */
+static const char *path_clean(const char *path, char *buf, size_t size)
+{
+	size_t n = 0, root = path[0] == '/';
+	const char *c = path;
+
+	if (strlen(path) >= size)
+		return path;
+	if (root)
+		buf[n++] = '/';
+	while (*c) {
+		const char *e = strchrnul(c, '/');
+		size_t len = (size_t)(e - c);
+
+		if (len == 2 && c[0] == '.' && c[1] == '.') {
+			while (n > root && buf[n - 1] != '/')
+				n--;
+			if (n > root)
+				n--;	/* and its separator */
+		} else if (len && !(len == 1 && c[0] == '.')) {
+			if (n > root)
+				buf[n++] = '/';
+			memcpy(buf + n, c, len);
+			n += len;
+		}
+		c = *e ? e + 1 : e;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Why a path glob is malformed, or NULL. */
+static const char *path_glob_problem(const char *g)
+{
+	const char *c;
+
+	if (!*g)
+		return "empty glob";
+	c = g[0] == '/' ? g + 1 : strncmp(g, "~/", 2) ? g : g + 2;
+	if (!*c)
+		return "the glob names no file";
+	for (;;) {
+		const char *e = strchrnul(c, '/');
+		size_t n = (size_t)(e - c);
+
+		if (n == 0)
+			return *e ? "empty path component ('//')" :
+				    "ends with '/' (for every file below DIR, write 'DIR/**')";
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return "'.' or '..' component (paths are matched after cleaning them)";
+		for (const char *q = c; q < e; q++) {
+			if (*q == '\\' && ++q == e)
+				return "'\\' at the end of a component";
+			if (*q == '[') {
+				if (!(q = class_end(q, e)))
+					return "unclosed '['";
+			}
+		}
+		if (!*e)
+			return NULL;
+		c = e + 1;
+	}
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The kernel prefilter */
+
+enum pf_kind { PF_NONE, PF_NAME, PF_EXT, PF_DIR, PF_COMP };
+
+static bool span_literal(const char *c, const char *e)
+{
+	for (; c < e; c++) {
+		if (*c == '\\' && c + 1 < e)
+			c++;
+		else if (*c == '*' || *c == '?' || *c == '[')
+			return false;
+	}
+	return true;
+}
+
+/* Append [c, e) without its escapes to out (of size len, holding *n bytes). */
+static bool unescape(const char *c, const char *e, char *out, size_t len, size_t *n)
+{
+	for (; c < e; c++) {
+		if (*c == '\\' && c + 1 < e)
+			c++;
+		if (*n + 1 >= len)
+			return false;
+		out[(*n)++] = *c;
+	}
+	out[*n] = '\0';
+	return true;
+}
+
+/*
+ * The prefilter entry for one watch glob, in out: a literal basename (PF_NAME); "*.ext"'s
+ * extension (PF_EXT); else the literal directory prefix of an absolute glob (PF_DIR, ending
+ * in '/'); else a literal directory component (PF_COMP: the last one before the first
+ * wildcard component, or failing that, the first one after it). PF_NONE: nothing literal to
+ * filter on.
+ */
+static enum pf_kind pf_derive(const char *g, char *out, size_t len)
+{
+	bool abs = g[0] == '/';
+	const char *rel = abs ? g + 1 : strncmp(g, "~/", 2) ? g : g + 2;
+	const char *base = strrchr(rel, '/'), *be, *c;
+	const char *comp = NULL, *comp_e = NULL;
+	bool wild_seen = false;
+	size_t n = 0;
+
+	base = base ? base + 1 : rel;
+	be = base + strlen(base);
+	if (!*base)
+		return PF_NONE;
+	if (span_literal(base, be))
+		return unescape(base, be, out, len, &n) ? PF_NAME : PF_NONE;
+	if (base[0] == '*' && base[1] == '.' && base[2] && !strchr(base + 2, '.') &&
+	    span_literal(base + 1, be))
+		return unescape(base + 1, be, out, len, &n) ? PF_EXT : PF_NONE;
+	/* directories: the components of rel before base */
+	if (abs) {
+		const char *lit_end = NULL;
+
+		for (c = rel; c < base; c = strchrnul(c, '/') + 1) {
+			const char *e = strchrnul(c, '/');
+
+			if (!span_literal(c, e))
+				break;
+			lit_end = e;
+		}
+		if (lit_end) {
+			out[n++] = '/';
+			if (!unescape(rel, lit_end, out, len, &n) || n + 2 > len)
+				return PF_NONE;
+			out[n++] = '/';
+			out[n] = '\0';
+			return PF_DIR;
+		}
+	}
+	for (c = rel; c < base; c = strchrnul(c, '/') + 1) {
+		const char *e = strchrnul(c, '/');
+
+		if (!span_literal(c, e)) {
+			wild_seen = true;
+		} else if (!comp || !wild_seen) {
+			comp = c;
+			comp_e = e;
+		}
+	}
+	if (!comp)
+		return PF_NONE;
+	return unescape(comp, comp_e, out, len, &n) ? PF_COMP : PF_NONE;
+}
+
+static void strv_free(struct cw_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+/* Append a copy of s: 0 or -ENOMEM. */
+static int strv_push(struct cw_strv *v, const char *s)
+{
+	char **nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	v->v = nv;
+	if (!(v->v[v->n] = strdup(s)))
+		return -ENOMEM;
+	v->n++;
+	return 0;
+}
+
+static bool strv_has(const struct cw_strv *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return true;
+	return false;
+}
+
+static void strv_drop(struct cw_strv *v, size_t i)
+{
+	free(v->v[i]);
+	memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
+	v->n--;
+}
+
+void cw_prefilter_free(struct cw_prefilter *pf)
+{
+	strv_free(&pf->names);
+	strv_free(&pf->exts);
+	strv_free(&pf->dirs);
+	strv_free(&pf->comps);
+}
+
+int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
+{
+	char buf[PATH_NORM_MAX];
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < p->watch.n && !ret; i++) {
+		const char *g = p->watch.v[i];
+		struct cw_strv *to;
+
+		if (g[0] == '!')
+			continue;	/* exclusions cannot narrow a superset */
+		switch (pf_derive(g, buf, sizeof(buf))) {
+		case PF_NAME: to = &out->names; break;
+		case PF_EXT: to = &out->exts; break;
+		case PF_DIR: to = &out->dirs; break;
+		case PF_COMP: to = &out->comps; break;
+		default: continue;	/* the loader refuses such globs */
+		}
+		if (!strv_has(to, buf))
+			ret = strv_push(to, buf);
+	}
+	if (ret) {
+		cw_prefilter_free(out);
+		return ret;
+	}
+	/* A directory below another listed one adds nothing; nor does a name whose extension
+	 * is listed. */
+	for (size_t i = 0; i < out->dirs.n;) {
+		bool covered = false;
+
+		for (size_t k = 0; k < out->dirs.n && !covered; k++)
+			covered = k != i && !strncmp(out->dirs.v[i], out->dirs.v[k],
+						     strlen(out->dirs.v[k]));
+		if (covered)
+			strv_drop(&out->dirs, i);
+		else
+			i++;
+	}
+	for (size_t i = 0; i < out->names.n;) {
+		const char *dot = strrchr(out->names.v[i], '.');
+
+		if (dot && strv_has(&out->exts, dot))
+			strv_drop(&out->names, i);
+		else
+			i++;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Loader */
+
+struct ref {
+	char *name;		/* a workload name used by owners or allow */
+	const char *field;
+	size_t line0;
+};
+
+struct loader {
+	struct cw_yaml y;
+	struct ref *refs;	/* checked once every workload is known */
+	size_t nrefs;
+};
+
+typedef int (*check_fn)(struct loader *l, const char *field, const char *v);
+
+#define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
+#define next(l) cw_yaml_next(&(l)->y)
+#define line_of(l) cw_yaml_line(&(l)->y)
+#define scalar(l) cw_yaml_scalar(&(l)->y)
+
+/* An empty value: "key:" with nothing, "~" or "null", unquoted. */
+static bool is_null(struct loader *l)
+{
+	const char *v;
+
+	if (l->y.ev.type != YAML_SCALAR_EVENT || l->y.ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    l->y.ev.data.scalar.tag)
+		return false;
+	v = scalar(l);
+	return (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+		!strcmp(v, "NULL"));
+}
+
+/* The current event is a value: an error unless it is a plain string. */
+static int want_string_event(struct loader *l, const char *field, const char *what)
+{
+	const char *tag;
+
+	if (l->y.ev.type == YAML_ALIAS_EVENT)
+		return fail(l, line_of(l), "field '%s': '*%s' is a YAML alias, which a policy "
+			    "does not take: quote globs that start with '*'", field,
+			    (const char *)l->y.ev.data.alias.anchor);
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
+		return fail(l, line_of(l), "field '%s' must be %s", field, what);
+	tag = (const char *)l->y.ev.data.scalar.tag;
+	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18))
+		return fail(l, line_of(l), "field '%s': '%s%s%s' reads as a YAML tag: quote "
+			    "values that start with '!'", field, tag, *scalar(l) ? " " : "",
+			    scalar(l));
+	return 0;
+}
+
+static int want_str(struct loader *l, const char *field, char **out, check_fn check)
+{
+	int ret = next(l);
+
+	if (ret)
+		return ret;
+	if ((ret = want_string_event(l, field, "a string")))
+		return ret;
+	if (is_null(l))
+		return fail(l, line_of(l), "field '%s' has no value", field);
+	if (check && (ret = check(l, field, scalar(l))))
+		return ret;
+	*out = strdup(scalar(l));
+	return *out ? 0 : -ENOMEM;
+}
+
+/* A list of strings; a single string is a list of one, an empty value an empty list. */
+static int want_strv(struct loader *l, const char *field, struct cw_strv *out, check_fn check)
+{
+	bool list;
+	int ret = next(l);
+
+	if (ret)
+		return ret;
+	list = l->y.ev.type == YAML_SEQUENCE_START_EVENT;
+	if (!list && l->y.ev.type != YAML_SCALAR_EVENT && l->y.ev.type != YAML_ALIAS_EVENT)
+		return fail(l, line_of(l), "field '%s' must be a list of strings", field);
+	if (!list && l->y.ev.type == YAML_SCALAR_EVENT && is_null(l))
+		return 0;
+	for (;;) {
+		if (list) {
+			if ((ret = next(l)))
+				return ret;
+			if (l->y.ev.type == YAML_SEQUENCE_END_EVENT)
+				return 0;
+		}
+		if ((ret = want_string_event(l, field, "a list of strings")))
+			return ret;
+		if (check && (ret = check(l, field, scalar(l))))
+			return ret;
+		if ((ret = strv_push(out, scalar(l))))
+			return ret;
+		if (!list)
+			return 0;
+	}
+}
+
+/* A whole number in [lo, hi]. */
+static int want_uint(struct loader *l, const char *field, unsigned long long lo,
+		     unsigned long long hi, unsigned long long *out)
+{
+	const char *v;
+	int ret = next(l);
+
+	if (ret)
+		return ret;
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
+		return fail(l, line_of(l), "field '%s' must be a number", field);
+	v = scalar(l);
+	if (!*v || strspn(v, "0123456789") != strlen(v))
+		return fail(l, line_of(l), "field '%s': '%s' is not a whole number", field, v);
+	errno = 0;
+	*out = strtoull(v, NULL, 10);
+	if (errno || *out < lo || *out > hi)
+		return fail(l, line_of(l), "field '%s': %s is out of range [%llu, %llu]", field, v,
+			    lo, hi);
+	return 0;
+}
+
+static int check_nonempty(struct loader *l, const char *field, const char *v)
+{
+	return *v ? 0 : fail(l, line_of(l), "field '%s': empty glob", field);
+}
+
+static int check_path_glob(struct loader *l, const char *field, const char *v)
+{
+	const char *why = path_glob_problem(v);
+
+	return why ? fail(l, line_of(l), "field '%s': '%s': %s", field, v, why) : 0;
+}
+
+static int check_watch(struct loader *l, const char *field, const char *v)
+{
+	char buf[PATH_NORM_MAX];
+	int ret;
+
+	if (v[0] == '!')
+		return check_path_glob(l, field, v + 1);
+	if ((ret = check_path_glob(l, field, v)))
+		return ret;
+	if (pf_derive(v, buf, sizeof(buf)) == PF_NONE)
+		return fail(l, line_of(l), "field '%s': '%s' leaves the kernel filter nothing to "
+			    "go by: give a literal file name, '*.ext' or a literal directory",
+			    field, v);
+	return 0;
+}
+
+static int check_executable(struct loader *l, const char *field, const char *v)
+{
+	if (!*v)
+		return fail(l, line_of(l), "field '%s': empty glob", field);
+	if (v[0] != '/')
+		return fail(l, line_of(l), "field '%s': '%s' is not an absolute path glob "
+			    "(e.g. /usr/bin/python3*)", field, v);
+	return 0;
+}
+
+static int check_deny(struct loader *l, const char *field, const char *v)
+{
+	return strchr(v, '/') ? check_path_glob(l, field, v) : check_nonempty(l, field, v);
+}
+
+static int check_fingerprint(struct loader *l, const char *field, const char *v)
+{
+	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
+		/* not echoed: someone may have pasted the secret itself here */
+		return fail(l, line_of(l), "field '%s': a value of %zu characters is not 64 hex "
+			    "digits (the fingerprint findings report)", field, strlen(v));
+	return 0;
+}
+
+static int check_name(struct loader *l, const char *field, const char *v)
+{
+	if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+			   strlen(v))
+		return fail(l, line_of(l), "field '%s': '%s': use only letters, digits, '.', "
+			    "'-' and '_'", field, v);
+	return 0;
+}
+
+/* A workload name in owners or allow: remembered, checked at the end. */
+static int check_ref(struct loader *l, const char *field, const char *v)
+{
+	struct ref *nr;
+
+	if (!*v)
+		return fail(l, line_of(l), "field '%s': empty workload name", field);
+	nr = realloc(l->refs, (l->nrefs + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	l->refs = nr;
+	if (!(nr[l->nrefs].name = strdup(v)))
+		return -ENOMEM;
+	nr[l->nrefs].field = field;
+	nr[l->nrefs].line0 = line_of(l);
+	l->nrefs++;
+	return 0;
+}
+
+/* Mapping keys seen so far in one mapping: a repeated key is an error. */
+struct keys {
+	char seen[16][32];
+	size_t n;
+};
+
+/* The current event should be a key of a mapping: copy it to key, or fail. */
+static int take_key(struct loader *l, struct keys *k, char *key, size_t keylen)
+{
+	if (l->y.ev.type != YAML_SCALAR_EVENT)
+		return fail(l, line_of(l), "expected a field name");
+	snprintf(key, keylen, "%s", scalar(l));
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->seen[i], key))
+			return fail(l, line_of(l), "field '%s' given twice", key);
+	if (k->n < sizeof(k->seen) / sizeof(k->seen[0]))
+		snprintf(k->seen[k->n++], sizeof(k->seen[0]), "%s", key);
+	return 0;
+}
+
+static void workload_free(struct cw_policy_workload *w)
+{
+	free(w->name);
+	free(w->namespace_);
+	free(w->pod);
+	free(w->container);
+	free(w->container_id);
+	free(w->cgroup);
+	free(w->executable);
+	free(w->unit);
+}
+
+static void cred_free(struct cw_policy_cred *c)
+{
+	free(c->rule);
+	free(c->source);
+	free(c->fingerprint);
+	strv_free(&c->owners);
+	strv_free(&c->destinations);
+}
+
+static void readers_free(struct cw_policy_readers *r)
+{
+	strv_free(&r->paths);
+	strv_free(&r->allow);
+	strv_free(&r->deny_executables);
+	strv_free(&r->deny_why);
+	free(r->allow_why);
+}
+
+static const struct cw_policy_workload *find_workload(const struct cw_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nworkloads; i++)
+		if (!strcmp(p->workloads[i].name, name))
+			return &p->workloads[i];
+	return NULL;
+}
+
+static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_policy_workload *w)
+{
+	size_t start = line_of(l);
+	const struct cw_policy_workload *prev;
+	struct keys k = { 0 };
+	char key[64];
+	unsigned long long uid;
+	int ret;
+
+	w->uid = -1;
+	w->line = (int)start + 1;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = take_key(l, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "name")) {
+			ret = want_str(l, "name", &w->name, check_name);
+		} else if (!strcmp(key, "namespace")) {
+			ret = want_str(l, "namespace", &w->namespace_, check_nonempty);
+		} else if (!strcmp(key, "pod")) {
+			ret = want_str(l, "pod", &w->pod, check_nonempty);
+		} else if (!strcmp(key, "container")) {
+			ret = want_str(l, "container", &w->container, check_nonempty);
+		} else if (!strcmp(key, "container_id")) {
+			ret = want_str(l, "container_id", &w->container_id, check_nonempty);
+		} else if (!strcmp(key, "cgroup")) {
+			ret = want_str(l, "cgroup", &w->cgroup, check_nonempty);
+		} else if (!strcmp(key, "executable")) {
+			ret = want_str(l, "executable", &w->executable, check_executable);
+		} else if (!strcmp(key, "unit")) {
+			ret = want_str(l, "unit", &w->unit, check_nonempty);
+		} else if (!strcmp(key, "uid")) {
+			/* (uid_t)-1 is no uid: the agent's "unknown" */
+			ret = want_uint(l, "uid", 0, UID_UNKNOWN - 1, &uid);
+			w->uid = (long)uid;
+		} else {
+			return fail(l, line_of(l), "unknown field '%s' in a workload (it takes "
+				    "name, namespace, pod, container, container_id, cgroup, "
+				    "executable, unit, uid)", key);
+		}
+		if (ret)
+			return ret;
+	}
+	if (!w->name)
+		return fail(l, start, "workload has no 'name'");
+	if ((prev = find_workload(pol, w->name)))
+		return fail(l, start, "duplicate workload name '%s' (first defined at %s:%d)",
+			    w->name, l->y.file, prev->line);
+	if (!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
+	    !w->executable && !w->unit && w->uid < 0)
+		return fail(l, start, "workload '%s' has no selector (give namespace, pod, "
+			    "container, container_id, cgroup, executable, unit or uid)", w->name);
+	return 0;
+}
+
+static int parse_cred(struct loader *l, struct cw_policy_cred *c)
+{
+	size_t start = line_of(l);
+	struct keys k = { 0 };
+	char key[64];
+	int ret;
+
+	c->line = (int)start + 1;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = take_key(l, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "rule")) {
+			ret = want_str(l, "rule", &c->rule, check_nonempty);
+		} else if (!strcmp(key, "source")) {
+			ret = want_str(l, "source", &c->source, check_path_glob);
+		} else if (!strcmp(key, "fingerprint")) {
+			ret = want_str(l, "fingerprint", &c->fingerprint, check_fingerprint);
+			for (char *h = c->fingerprint; !ret && *h; h++)
+				if (*h >= 'A' && *h <= 'F')
+					*h = (char)(*h - 'A' + 'a');
+		} else if (!strcmp(key, "owners")) {
+			ret = want_strv(l, "owners", &c->owners, check_ref);
+		} else if (!strcmp(key, "destinations")) {
+			ret = want_strv(l, "destinations", &c->destinations, check_nonempty);
+		} else {
+			return fail(l, line_of(l), "unknown field '%s' in a credential binding (it "
+				    "takes rule, source, fingerprint, owners, destinations)", key);
+		}
+		if (ret)
+			return ret;
+	}
+	if (!c->rule && !c->source && !c->fingerprint)
+		return fail(l, start, "credential binding has no selector (give rule, source or "
+			    "fingerprint)");
+	if (!c->owners.n && !c->destinations.n)
+		return fail(l, start, "credential binding sets neither 'owners' nor "
+			    "'destinations'");
+	return 0;
+}
+
+static int parse_readers(struct loader *l, struct cw_policy_readers *r)
+{
+	size_t start = line_of(l);
+	struct keys k = { 0 };
+	bool have_path = false;
+	char key[64];
+	int ret;
+
+	r->line = (int)start + 1;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = take_key(l, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "paths") || !strcmp(key, "path")) {
+			if (have_path)
+				return fail(l, line_of(l), "give 'path' or 'paths', not both");
+			have_path = true;
+			if (!strcmp(key, "paths")) {
+				ret = want_strv(l, "paths", &r->paths, check_path_glob);
+			} else {
+				char *one = NULL;
+
+				ret = want_str(l, "path", &one, check_path_glob);
+				if (!ret)
+					ret = strv_push(&r->paths, one);
+				free(one);
+			}
+		} else if (!strcmp(key, "allow")) {
+			ret = want_strv(l, "allow", &r->allow, check_ref);
+		} else if (!strcmp(key, "deny_executables")) {
+			ret = want_strv(l, "deny_executables", &r->deny_executables, check_deny);
+		} else {
+			return fail(l, line_of(l), "unknown field '%s' in a readers entry (it "
+				    "takes paths or path, allow, deny_executables)", key);
+		}
+		if (ret)
+			return ret;
+	}
+	if (!r->paths.n)
+		return fail(l, start, "readers entry has no 'paths'");
+	return 0;
+}
+
+static int parse_thresholds(struct loader *l, struct cw_policy *pol)
+{
+	struct keys k = { 0 };
+	unsigned long long v;
+	char key[64];
+	int ret;
+
+	if ((ret = next(l)))
+		return ret;
+	if (is_null(l))
+		return 0;
+	if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+		return fail(l, line_of(l), "'thresholds' must be a mapping");
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		if ((ret = take_key(l, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "long_lived_days")) {
+			ret = want_uint(l, "long_lived_days", 1, 36500, &v);
+			pol->long_lived_days = v;
+		} else if (!strcmp(key, "jwt_max_lifetime_hours")) {
+			ret = want_uint(l, "jwt_max_lifetime_hours", 1, 87600, &v);
+			pol->jwt_max_lifetime = v * 3600;
+		} else if (!strcmp(key, "dedup_window_seconds")) {
+			ret = want_uint(l, "dedup_window_seconds", 0, 604800, &v);
+			pol->dedup_window = v;
+		} else {
+			return fail(l, line_of(l), "unknown field '%s' in thresholds (it takes "
+				    "long_lived_days, jwt_max_lifetime_hours, "
+				    "dedup_window_seconds)", key);
+		}
+		if (ret)
+			return ret;
+	}
+}
+
+static int add_workload(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_policy_workload w = { 0 }, *nv;
+	int ret = parse_workload(l, pol, &w);
+
+	if (!ret && !(nv = realloc(pol->workloads, (pol->nworkloads + 1) * sizeof(*nv))))
+		ret = -ENOMEM;
+	if (ret) {
+		workload_free(&w);
+		return ret;
+	}
+	pol->workloads = nv;
+	pol->workloads[pol->nworkloads++] = w;
+	return 0;
+}
+
+static int add_cred(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_policy_cred c = { 0 }, *nv;
+	int ret = parse_cred(l, &c);
+
+	if (!ret && !(nv = realloc(pol->creds, (pol->ncreds + 1) * sizeof(*nv))))
+		ret = -ENOMEM;
+	if (ret) {
+		cred_free(&c);
+		return ret;
+	}
+	pol->creds = nv;
+	pol->creds[pol->ncreds++] = c;
+	return 0;
+}
+
+static int add_readers(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_policy_readers r = { 0 }, *nv;
+	int ret = parse_readers(l, &r);
+
+	if (!ret && !(nv = realloc(pol->readers, (pol->nreaders + 1) * sizeof(*nv))))
+		ret = -ENOMEM;
+	if (ret) {
+		readers_free(&r);
+		return ret;
+	}
+	pol->readers = nv;
+	pol->readers[pol->nreaders++] = r;
+	return 0;
+}
+
+/* A top-level list of mappings (an empty value: none), each entry passed to add. */
+static int parse_entries(struct loader *l, struct cw_policy *pol, const char *field,
+			 const char *what, int (*add)(struct loader *, struct cw_policy *))
+{
+	int ret = next(l);
+
+	if (ret || is_null(l))
+		return ret;
+	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(l, line_of(l), "'%s' must be a list of %s", field, what);
+	while (!(ret = next(l)) && l->y.ev.type != YAML_SEQUENCE_END_EVENT) {
+		if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+			return fail(l, line_of(l), "each entry of '%s' must be a mapping", field);
+		if ((ret = add(l, pol)))
+			return ret;
+	}
+	return ret;
+}
+
+/* What cw_policy_reader says, per deny glob and for the allow list. */
+static int reader_reasons(const char *file, struct cw_policy_readers *r)
+{
+	char buf[512];
+	size_t n;
+
+	for (size_t i = 0; i < r->deny_executables.n; i++) {
+		const char *g = r->deny_executables.v[i];
+
+		snprintf(buf, sizeof(buf), "executable %s'%s' is denied reading this file by %s:%d",
+			 strpbrk(g, "*?[") ? "matching " : "", g, file, r->line);
+		if (strv_push(&r->deny_why, buf))
+			return -ENOMEM;
+	}
+	if (!r->allow.n)
+		return 0;
+	n = (size_t)snprintf(buf, sizeof(buf), "only workloads allowed by %s:%d may read this "
+			     "file (", file, r->line);
+	for (size_t i = 0; i < r->allow.n && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      r->allow.v[i]);
+	if (n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - n, ")");
+	r->allow_why = strdup(buf);
+	return r->allow_why ? 0 : -ENOMEM;
+}
+
+static int parse_top(struct loader *l, struct cw_policy *pol)
+{
+	struct keys k = { 0 };
+	char key[64];
+	int ret;
+
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = take_key(l, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "watch"))
+			ret = want_strv(l, "watch", &pol->watch, check_watch);
+		else if (!strcmp(key, "workloads"))
+			ret = parse_entries(l, pol, "workloads", "workloads", add_workload);
+		else if (!strcmp(key, "credentials"))
+			ret = parse_entries(l, pol, "credentials", "credential bindings",
+					    add_cred);
+		else if (!strcmp(key, "readers"))
+			ret = parse_entries(l, pol, "readers", "readers entries", add_readers);
+		else if (!strcmp(key, "thresholds"))
+			ret = parse_thresholds(l, pol);
+		else
+			return fail(l, line_of(l), "unknown top-level field '%s' (a policy has "
+				    "watch, workloads, credentials, readers, thresholds)", key);
+		if (ret)
+			return ret;
+	}
+	/* Workloads may be defined after the entries naming them. */
+	for (size_t i = 0; i < l->nrefs; i++)
+		if (!find_workload(pol, l->refs[i].name))
+			return fail(l, l->refs[i].line0, "field '%s': no workload named '%s' "
+				    "(define it under 'workloads')", l->refs[i].field,
+				    l->refs[i].name);
+	for (size_t i = 0; i < pol->nreaders; i++)
+		if ((ret = reader_reasons(pol->file, &pol->readers[i])))
+			return ret;
+	return 0;
+}
+
+static int parse_doc(struct loader *l, struct cw_policy *pol)
+{
+	bool seen = false;
+	int ret;
+
+	while (!(ret = next(l))) {
+		switch (l->y.ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT:
+			continue;
+		case YAML_STREAM_END_EVENT:
+			return 0;
+		case YAML_MAPPING_START_EVENT:
+			if (seen)
+				break;
+			seen = true;
+			if ((ret = parse_top(l, pol)))
+				return ret;
+			continue;
+		case YAML_SCALAR_EVENT:
+			if (!seen && is_null(l)) {	/* an empty document */
+				seen = true;
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		return fail(l, line_of(l), seen ? "a policy is one YAML document" :
+			    "a policy must be a mapping (of watch, workloads, credentials, "
+			    "readers, thresholds)");
+	}
+	return ret;
+}
+
+void cw_policy_free(struct cw_policy *p)
+{
+	free(p->file);
+	strv_free(&p->watch);
+	for (size_t i = 0; i < p->nworkloads; i++)
+		workload_free(&p->workloads[i]);
+	free(p->workloads);
+	for (size_t i = 0; i < p->ncreds; i++)
+		cred_free(&p->creds[i]);
+	free(p->creds);
+	for (size_t i = 0; i < p->nreaders; i++)
+		readers_free(&p->readers[i]);
+	free(p->readers);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Run the parser over the whole buffer: 0, or the first YAML syntax error. */
+static int syntax_pass(struct loader *l, const char *buf, size_t len)
+{
+	int ret;
+
+	if (!yaml_parser_initialize(&l->y.p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&l->y.p, (const unsigned char *)buf, len);
+	do {
+		ret = next(l);
+	} while (!ret && l->y.ev.type != YAML_STREAM_END_EVENT);
+	if (l->y.have_ev)
+		yaml_event_delete(&l->y.ev);
+	l->y.have_ev = false;
+	yaml_parser_delete(&l->y.p);
+	return ret;
+}
+
+int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, size_t len,
+		       char *err, size_t errlen)
+{
+	/* an unquoted glob starting with '*' reads as an alias */
+	struct loader l = { .y = { .file = file, .err = err, .errlen = errlen,
+				   .syntax_hint = " (quote globs that start with '*')" } };
+	struct cw_policy tmp = {
+		.long_lived_days = 30,
+		.jwt_max_lifetime = 24 * 3600,
+		.dedup_window = 600,
+	};
+	int ret;
+
+	/* Syntax first: a YAML error is the problem to report even where it makes an earlier
+	 * entry look incomplete (a mis-indented field ends its mapping early). */
+	ret = syntax_pass(&l, buf, len);
+	if (!ret && !(tmp.file = strdup(file)))
+		ret = -ENOMEM;
+	if (!ret && !yaml_parser_initialize(&l.y.p))
+		ret = -ENOMEM;
+	if (!ret) {
+		yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
+		ret = parse_doc(&l, &tmp);
+		if (l.y.have_ev)
+			yaml_event_delete(&l.y.ev);
+		yaml_parser_delete(&l.y.p);
+	}
+	for (size_t i = 0; i < l.nrefs; i++)
+		free(l.refs[i].name);
+	free(l.refs);
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory", file);
+		cw_policy_free(&tmp);
+		return ret;
+	}
+	cw_policy_free(p);
+	*p = tmp;
+	return 0;
+}
+
+int cw_policy_load_file(struct cw_policy *p, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, n;
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (!(buf = malloc(POLICY_MAX_BYTES + 1))) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	do {
+		n = fread(buf + len, 1, POLICY_MAX_BYTES + 1 - len, f);
+		len += n;
+	} while (n > 0 && len <= POLICY_MAX_BYTES);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		ret = -EIO;
+	} else if (len > POLICY_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %u bytes", path, POLICY_MAX_BYTES);
+		ret = -EFBIG;
+	}
+	fclose(f);
+	if (!ret)
+		ret = cw_policy_load_buf(p, path, buf, len, err, errlen);
+	free(buf);
+	return ret;
+}
+
+int cw_policy_load_embedded(struct cw_policy *p, char *err, size_t errlen)
+{
+	return cw_policy_load_buf(p, "<embedded>", cw_embedded_policy, cw_embedded_policy_len,
+				  err, errlen);
+}
+
+int cw_policy_load_default(struct cw_policy *p, const char *path, char *err, size_t errlen)
+{
+	return path ? cw_policy_load_file(p, path, err, errlen) :
+		      cw_policy_load_embedded(p, err, errlen);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Queries */
+
+static bool any_glob(const struct cw_strv *globs, const char *path)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (cw_path_glob_match(globs->v[i], path))
+			return true;
+	return false;
+}
+
+bool cw_policy_watched(const struct cw_policy *p, const char *path)
+{
+	char buf[PATH_NORM_MAX];
+	bool hit = false;
+
+	if (!path || !*path)
+		return false;
+	path = path_clean(path, buf, sizeof(buf));
+	for (size_t i = 0; i < p->watch.n && !hit; i++)
+		hit = p->watch.v[i][0] != '!' && cw_path_glob_match(p->watch.v[i], path);
+	for (size_t i = 0; i < p->watch.n && hit; i++)
+		hit = !(p->watch.v[i][0] == '!' && cw_path_glob_match(p->watch.v[i] + 1, path));
+	return hit;
+}
+
+/* A selector: absent matches anything; present, it needs a known value that it matches. */
+static bool sel(const char *glob, const char *val, int flags)
+{
+	if (!glob)
+		return true;
+	return val && *val && fnmatch(glob, val, flags) == 0;
+}
+
+static bool workload_match(const struct cw_policy_workload *w, const struct cw_subject *s)
+{
+	static const struct cw_workload unknown;
+	const struct cw_workload *wl = s->wl ? s->wl : &unknown;
+
+	return sel(w->namespace_, wl->pod_namespace, 0) && sel(w->pod, wl->pod_name, 0) &&
+	       sel(w->container, wl->container_name, 0) &&
+	       sel(w->container_id, wl->container_id, 0) && sel(w->cgroup, wl->cgroup, 0) &&
+	       sel(w->unit, wl->unit, 0) && sel(w->executable, s->exe, FNM_PATHNAME) &&
+	       (w->uid < 0 || (long)s->uid == w->uid);	/* never UID_UNKNOWN: see the loader */
+}
+
+bool cw_policy_subject_is(const struct cw_policy *p, const char *name, const struct cw_subject *s)
+{
+	const struct cw_policy_workload *w = name ? find_workload(p, name) : NULL;
+
+	return w && workload_match(w, s);
+}
+
+const char *cw_policy_workload_name(const struct cw_policy *p, const struct cw_subject *s)
+{
+	for (size_t i = 0; i < p->nworkloads; i++)
+		if (workload_match(&p->workloads[i], s))
+			return p->workloads[i].name;
+	return NULL;
+}
+
+const struct cw_policy_cred *cw_policy_cred_find(const struct cw_policy *p, const char *rule_id,
+						 const char *source, const char *fp_hex)
+{
+	char buf[PATH_NORM_MAX];
+
+	if (source && *source)
+		source = path_clean(source, buf, sizeof(buf));
+	for (size_t i = 0; i < p->ncreds; i++) {
+		const struct cw_policy_cred *c = &p->creds[i];
+
+		if (c->rule && !(rule_id && fnmatch(c->rule, rule_id, 0) == 0))
+			continue;
+		if (c->source && !(source && cw_path_glob_match(c->source, source)))
+			continue;
+		if (c->fingerprint && !(fp_hex && !strcasecmp(c->fingerprint, fp_hex)))
+			continue;
+		return c;
+	}
+	return NULL;
+}
+
+bool cw_policy_cred_owner(const struct cw_policy *p, const struct cw_policy_cred *c,
+			  const struct cw_subject *s)
+{
+	if (!c)
+		return false;
+	for (size_t i = 0; i < c->owners.n; i++)
+		if (cw_policy_subject_is(p, c->owners.v[i], s))
+			return true;
+	return false;
+}
+
+enum cw_reader_verdict cw_policy_reader(const struct cw_policy *p, const char *path,
+					const struct cw_subject *s, const char **why)
+{
+	const char *exe = s->exe ? s->exe : "", *name;
+	char buf[PATH_NORM_MAX];
+
+	if (why)
+		*why = NULL;
+	if (!path || !*path)
+		return CW_READER_UNCOVERED;
+	path = path_clean(path, buf, sizeof(buf));
+	name = *exe ? (strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe) : s->comm ? s->comm : "";
+	for (size_t i = 0; i < p->nreaders; i++) {
+		const struct cw_policy_readers *r = &p->readers[i];
+
+		if (!any_glob(&r->paths, path))
+			continue;
+		for (size_t k = 0; k < r->deny_executables.n; k++) {
+			const char *g = r->deny_executables.v[k];
+			bool hit = strchr(g, '/') ? cw_path_glob_match(g, exe) :
+						    *name && fnmatch(g, name, 0) == 0;
+
+			if (hit) {
+				if (why)
+					*why = r->deny_why.v[k];
+				return CW_READER_DENIED;
+			}
+		}
+		if (!r->allow.n)
+			return CW_READER_ALLOWED;
+		for (size_t k = 0; k < r->allow.n; k++)
+			if (cw_policy_subject_is(p, r->allow.v[k], s))
+				return CW_READER_ALLOWED;
+		if (why)
+			*why = r->allow_why;
+		return CW_READER_DENIED;
+	}
+	return CW_READER_UNCOVERED;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The intended-workload policy (DESIGN.md "Policy"): which files are credential files (the
+ * watch list), named workloads by selectors, credentials bound to owners and destinations, and
+ * who may read credential files. YAML, --policy FILE; an embedded default applies without one
+ * (policy/default.yaml compiled into the binary).
+ */
+#ifndef CW_POLICY_H
+#define CW_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detect/rules.h"
+#include "host/workload.h"
+
+/* Who did something: a process, in a workload. */
+struct cw_subject {
+	const struct cw_workload *wl;	/* never NULL */
+	const char *exe;		/* executable path, may be "" */
+	const char *comm;		/* task name, may be "" */
+	uint32_t uid;
+};
+
+/* A named workload: every selector given must match (globs: fnmatch, '*' crosses '/'
+ * only in cgroup). */
+struct cw_policy_workload {
+	char *name;
+	char *namespace_;		/* pod namespace glob */
+	char *pod;			/* pod name glob */
+	char *container;		/* container name glob */
+	char *container_id;		/* glob on the full id (a 12-hex prefix works with '*') */
+	char *cgroup;			/* cgroup path glob */
+	char *executable;		/* executable path glob */
+	char *unit;			/* systemd unit glob */
+	long uid;			/* -1: any */
+	int line;
+};
+
+/* A credential binding: every selector given must match; owners and destinations apply. */
+struct cw_policy_cred {
+	char *rule;			/* rule id glob */
+	char *source;			/* source path glob (a file the credential was loaded from) */
+	char *fingerprint;		/* exact, hex */
+	struct cw_strv owners;		/* workload names */
+	struct cw_strv destinations;	/* replaces the rule's destinations when non-empty */
+	int line;
+};
+
+/* Who may read credential files matching paths (globs as in watch). */
+struct cw_policy_readers {
+	struct cw_strv paths;
+	struct cw_strv allow;		/* workload names; empty: anyone not denied */
+	struct cw_strv deny_executables;	/* basename or path globs, e.g. cat, "*sh" */
+	int line;
+	/* Built at load: the reasons cw_policy_reader gives (deny_why[i] for
+	 * deny_executables.v[i]), so that *why is policy-owned. */
+	struct cw_strv deny_why;
+	char *allow_why;
+};
+
+struct cw_policy {
+	char *file;			/* where it came from ("<embedded>" for the default) */
+	/*
+	 * Watch globs: '*' matches within one path component, '**' any number of them;
+	 * a leading "~/" matches any directory (home directories differ per container), so
+	 * "~/.aws/credentials" matches every path ending in "/.aws/credentials"; a glob without
+	 * a leading '/' is read as if it had "~/" ("*.pem": any file named *.pem). An entry
+	 * "!GLOB" excludes what GLOB matches (the full rules are at the top of policy.c).
+	 */
+	struct cw_strv watch;
+	struct cw_policy_workload *workloads;
+	size_t nworkloads;
+	struct cw_policy_cred *creds;
+	size_t ncreds;
+	struct cw_policy_readers *readers;
+	size_t nreaders;
+	/* thresholds */
+	unsigned long long long_lived_days;	/* default 30 */
+	unsigned long long jwt_max_lifetime;	/* seconds; default 24 h */
+	unsigned long long dedup_window;	/* seconds; default 600 */
+};
+
+/* All return 0 or -errno with "FILE:LINE: problem" (naming the field) in err. */
+int cw_policy_load_file(struct cw_policy *p, const char *path, char *err, size_t errlen);
+int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, size_t len,
+		       char *err, size_t errlen);
+int cw_policy_load_embedded(struct cw_policy *p, char *err, size_t errlen);
+/* path when set, else the embedded default. */
+int cw_policy_load_default(struct cw_policy *p, const char *path, char *err, size_t errlen);
+void cw_policy_free(struct cw_policy *p);
+
+/* Does the glob (watch syntax above) match path? */
+bool cw_path_glob_match(const char *glob, const char *path);
+/* Is path (absolute, or relative when the cwd was unknown) a watched credential file? */
+bool cw_policy_watched(const struct cw_policy *p, const char *path);
+
+/*
+ * The kernel's cheap prefilter for the watch list, a superset of it: an open is sent to the
+ * agent when the path's basename is in names, or its extension (from the last '.' of the
+ * basename, with the dot) is in exts, or one of its directory prefixes (ending in '/') is in
+ * dirs, or one of its directory components is in comps. Strings owned by the struct.
+ */
+struct cw_prefilter {
+	struct cw_strv names, exts, dirs, comps;
+};
+int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out);
+void cw_prefilter_free(struct cw_prefilter *pf);
+
+/* Does the subject match the named workload? false for an unknown name. */
+bool cw_policy_subject_is(const struct cw_policy *p, const char *name, const struct cw_subject *s);
+/* The first policy workload name the subject matches, or NULL. */
+const char *cw_policy_workload_name(const struct cw_policy *p, const struct cw_subject *s);
+
+/* The first credential binding matching (rule id, source path or NULL, fingerprint hex). */
+const struct cw_policy_cred *cw_policy_cred_find(const struct cw_policy *p, const char *rule_id,
+						 const char *source, const char *fp_hex);
+/* Is the subject one of the binding's owners? */
+bool cw_policy_cred_owner(const struct cw_policy *p, const struct cw_policy_cred *c,
+			  const struct cw_subject *s);
+
+enum cw_reader_verdict {
+	CW_READER_UNCOVERED = 0,	/* no readers entry covers the path */
+	CW_READER_ALLOWED,
+	CW_READER_DENIED,
+};
+/* May the subject read the credential file at path? *why (may be NULL) gets a static or
+ * policy-owned reason for a denial. */
+enum cw_reader_verdict cw_policy_reader(const struct cw_policy *p, const char *path,
+					const struct cw_subject *s, const char **why);
+
+/* The default policy compiled into the binary. */
+extern const char cw_embedded_policy[];
+extern const size_t cw_embedded_policy_len;
+
+#endif
