@@ -324,13 +324,34 @@ struct iovec_user {
 	__u64 len;
 };
 
+/*
+ * A writev/sendmsg's iovecs, read once. Per CPU, not on the stack: the h2 frame follower's
+ * calls below on_iov leave little of the 512-byte combined stack (kernels before 6.18 count
+ * it stricter still).
+ */
+struct iov_scratch {
+	struct iovec_user v[CW_IOV_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iov_scratch);
+} iov_scratch SEC(".maps");
+
 /* An iovec write on fd, whose tracked connection is c. */
 static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt,
 				  struct cw_conn *c)
 {
-	struct iovec_user v[CW_IOV_MAX];
-	__u32 sent = 0, seen = 0;
+	__u32 sent = 0, seen = 0, zero = 0;
 	__u64 total = 0, cap, head = 0, headlen = 0, skip;
+	struct iov_scratch *sc = bpf_map_lookup_elem(&iov_scratch, &zero);
+	struct iovec_user *v;
+
+	if (!sc)
+		return 0;
+	v = sc->v;
 
 	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
