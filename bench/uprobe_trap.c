@@ -30,18 +30,18 @@
 /* Functions that differ only in their first instruction. */
 __attribute__((noinline, naked, used)) void cw_trap_emulated(void)
 {
-	__asm__ volatile("push %rbp\n\tpop %rbp\n\tret\n");	/* push: the kernel emulates it */
+	__asm__ volatile("push %rbp\n\tpop %rbp\n\tret\n"); /* push: the kernel emulates it */
 }
 
 __attribute__((noinline, naked, used)) void cw_trap_jcc(void)
 {
-	__asm__ volatile("js 1f\n1:\tret\n");	/* a conditional jump, emulated: OpenSSL's SSL_write
-						   probe sits on one */
+	__asm__ volatile("js 1f\n1:\tret\n"); /* a conditional jump, emulated: OpenSSL's SSL_write
+						 probe sits on one */
 }
 
 __attribute__((noinline, naked, used)) void cw_trap_stepped(void)
 {
-	__asm__ volatile("sub $0x18,%rsp\n\tadd $0x18,%rsp\n\tret\n");	/* single-stepped */
+	__asm__ volatile("sub $0x18,%rsp\n\tadd $0x18,%rsp\n\tret\n"); /* single-stepped */
 }
 
 __attribute__((noinline, naked, used)) void cw_trap_nop5(void)
@@ -71,7 +71,7 @@ static double now_ns(void)
 struct counter {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	struct bpf_map *bss;	/* holds the hit counter */
+	struct bpf_map *bss; /* holds the hit counter */
 	struct bpf_link *links[MAX_PROBES];
 	int nlinks;
 };
@@ -91,9 +91,7 @@ static int counter_open(struct counter *c, const char *objpath)
 		return -1;
 	}
 	c->prog = bpf_object__find_program_by_name(c->obj, "count_hit");
-	bpf_object__for_each_map(m, c->obj)
-		if (strstr(bpf_map__name(m), ".bss"))
-			bss = m;
+	bpf_object__for_each_map(m, c->obj) if (strstr(bpf_map__name(m), ".bss")) bss = m;
 	if (!c->prog || !bss) {
 		fprintf(stderr, "uprobe-trap: %s lacks count_hit or its counter\n", objpath);
 		return -1;
@@ -151,10 +149,10 @@ static int micro(struct counter *c, long calls)
 		const char *sym, *what;
 		void (*fn)(void);
 	} kinds[] = {
-		{"cw_trap_emulated", "emulated (push)", cw_trap_emulated},
-		{"cw_trap_jcc", "emulated (js)", cw_trap_jcc},
-		{"cw_trap_stepped", "single-stepped (sub rsp)", cw_trap_stepped},
-		{"cw_trap_nop5", "5-byte nop", cw_trap_nop5},
+		{ "cw_trap_emulated", "emulated (push)", cw_trap_emulated },
+		{ "cw_trap_jcc", "emulated (js)", cw_trap_jcc },
+		{ "cw_trap_stepped", "single-stepped (sub rsp)", cw_trap_stepped },
+		{ "cw_trap_nop5", "5-byte nop", cw_trap_nop5 },
 	};
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -162,7 +160,8 @@ static int micro(struct counter *c, long calls)
 	if (n < 0)
 		return 1;
 	self[n] = 0;
-	printf("uprobe-trap: extra cost per call of a counting uprobe, probed loop against the same "
+	printf("uprobe-trap: extra cost per call of a counting uprobe, probed loop against the "
+	       "same "
 	       "loop unprobed (%ld calls each, best of 3)\n",
 	       calls);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -176,7 +175,7 @@ static int micro(struct counter *c, long calls)
 		}
 		if (counter_attach(c, self, 0, kinds[k].sym))
 			return 1;
-		kinds[k].fn();	/* the first hit: a nop5 is optimized after it */
+		kinds[k].fn(); /* the first hit: a nop5 is optimized after it */
 		before = counter_hits(c);
 		for (int round = 0; round < 3; round++) {
 			double t = loop_ns(kinds[k].fn, calls);
@@ -196,7 +195,7 @@ static int micro(struct counter *c, long calls)
 
 static int hold(struct counter *c, const char *file, char **syms, int nsyms)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, waitmask;
 
 	for (int i = 0; i < nsyms; i++) {
@@ -225,7 +224,8 @@ static int hold(struct counter *c, const char *file, char **syms, int nsyms)
 		sigsuspend(&waitmask);
 		if (report) {
 			report = 0;
-			printf("uprobe-trap: %llu hits so far\n", (unsigned long long)counter_hits(c));
+			printf("uprobe-trap: %llu hits so far\n",
+			       (unsigned long long)counter_hits(c));
 			fflush(stdout);
 		}
 	}
@@ -262,7 +262,8 @@ int main(int argc, char **argv)
 			return 1;
 		ret = hold(&c, argv[2], argv + 3, argc - 3);
 	} else {
-		fprintf(stderr, "usage: uprobe-trap micro [CALLS] | uprobe-trap hold FILE SYM...\n");
+		fprintf(stderr,
+			"usage: uprobe-trap micro [CALLS] | uprobe-trap hold FILE SYM...\n");
 		return 2;
 	}
 	bpf_object__close(c.obj);

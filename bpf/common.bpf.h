@@ -38,8 +38,9 @@ const volatile __u64 cw_wakeup_bytes __weak = 65536;
  */
 static __always_inline __u64 cw_rb_flags(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cw_wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cw_wakeup_bytes
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void cw_count_drop(__u32 type)
@@ -70,7 +71,7 @@ static __always_inline __u32 cw_bound(__u32 v, __u32 mask)
  * saved. Every probe that adds an entry to those maps raises its slot; every delete that
  * succeeds lowers it.
  */
-extern __u32 cw_fd_marks[1u << CW_MARK_BITS];	/* defined in net.bpf.c */
+extern __u32 cw_fd_marks[1u << CW_MARK_BITS]; /* defined in net.bpf.c */
 extern __u32 cw_tid_marks[1u << CW_MARK_BITS];
 
 static __always_inline __u32 *cw_fd_mark(__u32 tgid, __u32 fd)

@@ -25,7 +25,7 @@ struct {
 
 /* Set by the agent before load. */
 const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
-const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;	/* 0: none */
+const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT; /* 0: none */
 
 /* The length of the HTTP/1 method (user/proto.c's set) the 8 bytes at b start with, space
  * included, or 0. */
@@ -84,7 +84,7 @@ static __always_inline bool cw_h2_request_frame(const __u8 *b, __u32 flen)
  */
 static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail, __u64 *skip)
 {
-	__u8 b[16] = {};	/* 12 read; the rest so that any masked index is in bounds */
+	__u8 b[16] = {}; /* 12 read; the rest so that any masked index is in bounds */
 	__u64 off = 0;
 	__u32 flen, m;
 
@@ -100,8 +100,8 @@ static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail, __u64 *skip
 	if (m) {
 		if (avail < 12)
 			return 0;
-		m = cw_bound(m, 15);	/* b[m] in bounds for the verifier */
-		if (m == 8 && b[0] == 'C')	/* CONNECT: an authority, host:port */
+		m = cw_bound(m, 15);	   /* b[m] in bounds for the verifier */
+		if (m == 8 && b[0] == 'C') /* CONNECT: an authority, host:port */
 			return b[m] > ' ' && b[m] < 0x7f ? CW_REQUEST_HEAD : 0;
 		return b[m] == '/' || b[m] == '*' || b[m] == 'h' ? CW_REQUEST_HEAD : 0;
 	}
@@ -132,8 +132,8 @@ static __always_inline __u32 cw_request_head(__u64 buf, __u64 avail, __u64 *skip
  * is the middle of a bulk transfer: a request starts after a short write, or starts the
  * stream).
  */
-static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *last_len,
-					    __u64 buf, __u64 avail, __u64 *skip)
+static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *last_len, __u64 buf,
+					    __u64 avail, __u64 *skip)
 {
 	__u64 cap = cw_payload_cap, prev = *last_len, head;
 
@@ -147,7 +147,7 @@ static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *la
 			head = CW_HEAD_CAPTURE;
 		if (cap > head)
 			cap = head;
-		if (*skip >= len)	/* cannot be: the frame is within the write */
+		if (*skip >= len) /* cannot be: the frame is within the write */
 			return 0;
 		len -= *skip;
 	}
@@ -266,7 +266,7 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
  * CW_H2_LOST and is handled like any other (cw_capture_len). Past the payload cap within a
  * write, header block frames are copied the same way.
  */
-#define CW_H2_PREFACE_BYTES 24	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
+#define CW_H2_PREFACE_BYTES 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define CW_H2_FOLLOW_MAX 512
 
 /* HTTP/2 client streams whose frames were followed [0], and lost track of [1], per CPU. */
@@ -288,22 +288,22 @@ static __always_inline void cw_h2_count(__u32 which)
 /* One write of an h2 client stream being copied. */
 struct cw_h2_write {
 	__u64 buf, len;
-	__u64 off;		/* the next frame header, from buf */
-	__u64 from;		/* bytes before this are copied already */
-	__u64 rs, re;		/* a region to copy, [rs, re); re == 0: none */
-	__u64 contig;		/* the stream is copied without a hole up to here; ~0: not */
-	__u64 copy_next;	/* bytes of a header block frame (or the body after a HEADERS
-				 * frame's end) that start the next write */
+	__u64 off;	 /* the next frame header, from buf */
+	__u64 from;	 /* bytes before this are copied already */
+	__u64 rs, re;	 /* a region to copy, [rs, re); re == 0: none */
+	__u64 contig;	 /* the stream is copied without a hole up to here; ~0: not */
+	__u64 copy_next; /* bytes of a header block frame (or the body after a HEADERS
+			  * frame's end) that start the next write */
 	__u64 sent;
 	__u64 conn_id;
 	__u32 fd;
 	__u16 source;
 	__u8 started;
 	__u8 lost;
-	__u8 part[8];		/* a frame header's first bytes, from the write before */
-	__u8 next_part[8];	/* the first bytes of one this write ends in */
+	__u8 part[8];	   /* a frame header's first bytes, from the write before */
+	__u8 next_part[8]; /* the first bytes of one this write ends in */
 	__u8 part_len, next_part_len;
-	__u8 gap_before;	/* the write before was not copied to its end */
+	__u8 gap_before; /* the write before was not copied to its end */
 	__u8 pad[5];
 };
 
@@ -367,7 +367,7 @@ __weak __noinline int cw_h2_copy_part(struct cw_h2_write *w)
 	if (!w)
 		return 0;
 	n = w->part_len;
-	if (!w->gap_before || !n)	/* sent with the write before, or nothing */
+	if (!w->gap_before || !n) /* sent with the write before, or nothing */
 		return 0;
 	s = cw_h2_scratch(w);
 	if (!s)
@@ -387,7 +387,7 @@ __weak __noinline int cw_h2_copy_part(struct cw_h2_write *w)
 	s->ev.flags &= ~CW_DATA_GAP;
 	w->sent += n;
 	w->contig = 0;
-	w->gap_before = 0;	/* sent: what follows it in this write is joined to it */
+	w->gap_before = 0; /* sent: what follows it in this write is joined to it */
 	return 0;
 }
 
@@ -408,28 +408,18 @@ static __always_inline bool cw_h2_client_frame(const __u8 *h, __u64 flen)
 	if (h[5] & 0x80)
 		return false;
 	switch (h[3]) {
-	case 0:		/* DATA: END_STREAM, PADDED */
-		return (sid & 1) && !(f & ~0x09);
-	case 1:		/* HEADERS: END_STREAM, END_HEADERS, PADDED, PRIORITY */
+	case 0: /* DATA: END_STREAM, PADDED */ return (sid & 1) && !(f & ~0x09);
+	case 1: /* HEADERS: END_STREAM, END_HEADERS, PADDED, PRIORITY */
 		return (sid & 1) && !(f & ~0x2d);
-	case 2:		/* PRIORITY */
-		return sid && flen == 5;
-	case 3:		/* RST_STREAM */
-		return sid && flen == 4;
-	case 4:		/* SETTINGS, or its ACK */
-		return !sid && !(f & ~1) && (f ? !flen : flen % 6 == 0);
-	case 5:		/* PUSH_PROMISE: servers only */
-		return false;
-	case 6:		/* PING */
-		return !sid && flen == 8 && !(f & ~1);
-	case 7:		/* GOAWAY */
-		return !sid && flen >= 8;
-	case 8:		/* WINDOW_UPDATE */
-		return flen == 4;
-	case 9:		/* CONTINUATION: END_HEADERS */
-		return (sid & 1) && !(f & ~0x04);
-	default:	/* extension frames, on any stream (RFC 9113 section 5.5) */
-		return true;
+	case 2: /* PRIORITY */ return sid && flen == 5;
+	case 3: /* RST_STREAM */ return sid && flen == 4;
+	case 4: /* SETTINGS, or its ACK */ return !sid && !(f & ~1) && (f ? !flen : flen % 6 == 0);
+	case 5: /* PUSH_PROMISE: servers only */ return false;
+	case 6: /* PING */ return !sid && flen == 8 && !(f & ~1);
+	case 7: /* GOAWAY */ return !sid && flen >= 8;
+	case 8: /* WINDOW_UPDATE */ return flen == 4;
+	case 9: /* CONTINUATION: END_HEADERS */ return (sid & 1) && !(f & ~0x04);
+	default: /* extension frames, on any stream (RFC 9113 section 5.5) */ return true;
 	}
 }
 
@@ -442,10 +432,10 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 	if (!w)
 		return 1;
 	pl = w->part_len;
-	if (pl) {	/* the frame header started in the write before: its rest starts this one */
-		__u64 need = 8 - cw_bound((__u32)pl - 1, 7);	/* 9 - pl, pl in [1, 8] */
+	if (pl) { /* the frame header started in the write before: its rest starts this one */
+		__u64 need = 8 - cw_bound((__u32)pl - 1, 7); /* 9 - pl, pl in [1, 8] */
 
-		if (need > w->len) {	/* and goes on into the next: keep what this one has */
+		if (need > w->len) { /* and goes on into the next: keep what this one has */
 			if (bpf_probe_read_user(t, cw_bound((__u32)w->len - 1, 7) + 1,
 						(const void *)w->buf)) {
 				w->lost = 1;
@@ -457,7 +447,8 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 			w->off = w->len;
 			return 1;
 		}
-		if (bpf_probe_read_user(t, cw_bound((__u32)need - 1, 7) + 1, (const void *)w->buf)) {
+		if (bpf_probe_read_user(t, cw_bound((__u32)need - 1, 7) + 1,
+					(const void *)w->buf)) {
 			w->lost = 1;
 			return 1;
 		}
@@ -467,7 +458,7 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 	} else {
 		if (w->off >= w->len)
 			return 1;
-		if (w->off + 9 > w->len) {	/* a header the next write completes */
+		if (w->off + 9 > w->len) { /* a header the next write completes */
 			__u32 n = (__u32)(w->len - w->off);
 
 			if (bpf_probe_read_user(w->next_part, cw_bound(n - 1, 7) + 1,
@@ -501,7 +492,7 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 	if (pl) {
 		cw_h2_copy_part(w);
 		w->part_len = 0;
-		if (w->gap_before)	/* could not be sent: the rest alone is no frame */
+		if (w->gap_before) /* could not be sent: the rest alone is no frame */
 			return 0;
 	}
 	/* from its start, or where the head copied so far ends if that was sent */
@@ -515,7 +506,7 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 			w->re = re;
 	} else if (re > rs) {
 		if (w->re) {
-			if (w->re > rs)	/* the region before ends where this frame starts */
+			if (w->re > rs) /* the region before ends where this frame starts */
 				w->re = rs;
 			cw_h2_copy(w, w->rs, w->re);
 		}
@@ -538,8 +529,9 @@ static __always_inline bool cw_h2_followed(struct cw_budget *b, __u64 buf, __u64
 {
 	__u64 w;
 
-	if (!b->last_len && !b->h2 && avail >= 8 && !bpf_probe_read_user(&w, 8, (const void *)buf) &&
-	    w == 0x5448202a20495250ull) {	/* "PRI * HT", little-endian */
+	if (!b->last_len && !b->h2 && avail >= 8 &&
+	    !bpf_probe_read_user(&w, 8, (const void *)buf) &&
+	    w == 0x5448202a20495250ull) { /* "PRI * HT", little-endian */
 		b->h2 = CW_H2_FOLLOWED;
 		b->h2_next = CW_H2_PREFACE_BYTES;
 		cw_h2_count(0);
@@ -556,8 +548,14 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 					   __u16 source, __u64 buf, __u64 len)
 {
 	struct cw_h2_write w = {
-		.buf = buf, .len = len, .off = b->h2_next, .conn_id = conn_id, .fd = fd,
-		.source = source, .contig = b->gap ? ~0ull : 0, .gap_before = b->gap ? 1 : 0,
+		.buf = buf,
+		.len = len,
+		.off = b->h2_next,
+		.conn_id = conn_id,
+		.fd = fd,
+		.source = source,
+		.contig = b->gap ? ~0ull : 0,
+		.gap_before = b->gap ? 1 : 0,
 		.copy_next = !b->gap && b->h2_copy > len ? b->h2_copy - len : 0,
 		.part_len = b->h2_part_len,
 	};
@@ -569,7 +567,7 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 	/* the rest of a header block frame whose start the write before sent */
 	if (!b->gap && b->h2_copy > he)
 		he = b->h2_copy < len ? b->h2_copy : len;
-	if (b->gap && he) {	/* after a hole the copy starts at a frame */
+	if (b->gap && he) { /* after a hole the copy starts at a frame */
 		if (b->h2_part_len) {
 			cw_h2_copy_part(&w);
 			if (w.gap_before)
@@ -588,9 +586,9 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 	bpf_loop(CW_H2_FOLLOW_MAX, cw_h2_step, &w, 0);
 	if (w.re)
 		cw_h2_copy(&w, w.rs, w.re);
-	if (w.off < len)	/* more frames than followed in one write */
+	if (w.off < len) /* more frames than followed in one write */
 		w.lost = 1;
-	if (w.contig != len)	/* a frame's rest is worth sending only after its start */
+	if (w.contig != len) /* a frame's rest is worth sending only after its start */
 		w.copy_next = 0;
 	if (w.lost) {
 		cw_h2_count(1);
@@ -622,7 +620,7 @@ static __always_inline __u64 cw_capture_write(struct cw_budget *b, __u64 conn_id
 	if (cw_h2_followed(b, buf, len))
 		return cw_h2_capture(b, conn_id, fd, source, buf, len);
 	want = cw_capture_len(len, b->captured, &b->last_len, buf, len, &skip);
-	if (skip)	/* the bytes before an h2 HEADERS frame deep in the write */
+	if (skip) /* the bytes before an h2 HEADERS frame deep in the write */
 		b->gap = 1;
 	if (want && cw_data_start(conn_id, fd, source, cw_gap_flag(&b->gap)))
 		sent = (__u64)cw_emit_data(buf + skip, want, len, (__u32)skip);

@@ -3,7 +3,7 @@
  * Process lifecycle: every exec with its path, argv and environment block, and process exit so
  * the agent can drop per-process state. Capture only; all parsing happens in userspace.
  */
-#include "egress.bpf.h"	/* tls_pending */
+#include "egress.bpf.h" /* tls_pending */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -65,7 +65,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	off = ctx->__data_loc_filename & 0xFFFF;
 	n = bpf_probe_read_kernel_str(s->data, CW_PATH_MAX, (void *)ctx + off);
 	if (n > 0) {
-		path_len = (__u32)n - 1;	/* drop the NUL */
+		path_len = (__u32)n - 1; /* drop the NUL */
 		if (path_len == CW_PATH_MAX - 1)
 			e->flags |= CW_EXEC_PATH_TRUNC;
 	}
@@ -78,7 +78,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 
 	e->argv_full_len = arg_end > arg_start ? (__u32)(arg_end - arg_start) : 0;
 	argv_len = clamp_len(e->argv_full_len, CW_ARGV_MAX, &e->flags, CW_EXEC_ARGV_TRUNC);
-	argv_len = cw_bound(argv_len, CW_ARGV_MASK);	/* a no-op the verifier can see */
+	argv_len = cw_bound(argv_len, CW_ARGV_MASK); /* a no-op the verifier can see */
 	if (argv_len && bpf_probe_read_user(s->data + path_len, argv_len, (void *)arg_start)) {
 		e->flags |= CW_EXEC_ARGV_FAULT;
 		argv_len = 0;

@@ -18,10 +18,10 @@
 #define AT_FDCWD -100
 #define O_ACCMODE 3
 #define O_WRONLY 1
-#define O_PATH 010000000	/* the same on every architecture Linux has */
+#define O_PATH 010000000 /* the same on every architecture Linux has */
 
 /* Set by the agent before load. */
-const volatile __u32 cw_self_tgid = 0;	/* the agent's own reads are not captured */
+const volatile __u32 cw_self_tgid = 0; /* the agent's own reads are not captured */
 const volatile __u32 cw_file_cap = CW_FILE_CAP_DEFAULT;
 /* --capture-reads: copy what processes read from watched files (read probes attached); else
  * the agent reads the files itself when told of the open. */
@@ -44,8 +44,8 @@ struct {
 } opening SEC(".maps");
 
 struct pending_read {
-	__u64 buf;		/* read: the buffer; readv: the iovec array */
-	__u64 iovcnt;		/* 0 for read and pread64 */
+	__u64 buf;    /* read: the buffer; readv: the iovec array */
+	__u64 iovcnt; /* 0 for read and pread64 */
 	__u32 fd;
 	__u32 pad;
 };
@@ -89,9 +89,9 @@ static __always_inline bool watched(__u64 hash, __u32 kind)
 
 struct path_scan {
 	const char *path;
-	__u64 dir;		/* hash of the directory so far: of its components' hashes */
-	__u64 comp;		/* hash of the current component */
-	__u64 ext;		/* hash of the current component from its last '.' */
+	__u64 dir;  /* hash of the directory so far: of its components' hashes */
+	__u64 comp; /* hash of the current component */
+	__u64 ext;  /* hash of the current component from its last '.' */
 	__u32 comp_len;
 	bool has_ext;
 	bool absolute;
@@ -153,10 +153,10 @@ static long scan_block(__u64 blk, void *arg)
  * directory, walked up from its dentry (crossing mounts, to the process's root) and folded
  * into the directory hash top-down, as an absolute path would have been.
  */
-#define CWD_DEPTH 16		/* components of the working directory looked at */
-#define CWD_STEPS 24		/* dentries and mount crossings walked */
-#define CWD_NAME 64		/* bytes of a component hashed: longer ones never match */
-#define CWD_BUF 512		/* the directory's text, built right to left */
+#define CWD_DEPTH 16 /* components of the working directory looked at */
+#define CWD_STEPS 24 /* dentries and mount crossings walked */
+#define CWD_NAME 64  /* bytes of a component hashed: longer ones never match */
+#define CWD_BUF 512  /* the directory's text, built right to left */
 
 struct cwd_walk {
 	struct dentry *d;
@@ -165,7 +165,7 @@ struct cwd_walk {
 	struct vfsmount *root_mnt;
 	__u64 comp[CWD_DEPTH];
 	__u32 n;
-	__u32 pos;		/* where the text built so far starts in dir */
+	__u32 pos; /* where the text built so far starts in dir */
 	bool done, overflow, text_bad;
 	char name[CWD_NAME];
 	char dir[CWD_BUF + CWD_NAME + 1];
@@ -179,7 +179,7 @@ struct {
 } cwd_scratch SEC(".maps");
 
 struct cwd_ctx {
-	struct cwd_walk *w;	/* bpf_loop's context must be on the stack: the walk is not */
+	struct cwd_walk *w; /* bpf_loop's context must be on the stack: the walk is not */
 };
 
 static long cwd_step(__u64 i, void *arg)
@@ -197,7 +197,7 @@ static long cwd_step(__u64 i, void *arg)
 	mnt_root = BPF_CORE_READ(vm, mnt_root);
 	if (d == w->root_d && vm == w->root_mnt)
 		goto done;
-	if (d == mnt_root) {		/* the top of this mount: on to where it is mounted */
+	if (d == mnt_root) { /* the top of this mount: on to where it is mounted */
 		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
 
 		if (!pm || pm == m)
@@ -212,7 +212,7 @@ static long cwd_step(__u64 i, void *arg)
 	q = BPF_CORE_READ(d, d_name);
 	len = q.len;
 	if (len >= CWD_NAME || bpf_probe_read_kernel(w->name, len & (CWD_NAME - 1), q.name))
-		len = 0;	/* unhashable: a hash no entry has */
+		len = 0; /* unhashable: a hash no entry has */
 	for (__u32 k = 0; k < CWD_NAME; k++) {
 		if (k >= len)
 			break;
@@ -223,13 +223,12 @@ static long cwd_step(__u64 i, void *arg)
 	w->d = parent;
 	/* "/name" in front of what is built: the text the agent joins a relative path to */
 	if (!len || w->pos < len + 1) {
-		w->text_bad = true;	/* no room, or a name we could not read: no text */
+		w->text_bad = true; /* no room, or a name we could not read: no text */
 		return 0;
 	}
 	w->pos -= len + 1;
 	w->dir[w->pos & (CWD_BUF - 1)] = '/';
-	bpf_probe_read_kernel(&w->dir[(w->pos + 1) & (CWD_BUF - 1)], len & (CWD_NAME - 1),
-			      w->name);
+	bpf_probe_read_kernel(&w->dir[(w->pos + 1) & (CWD_BUF - 1)], len & (CWD_NAME - 1), w->name);
 	return 0;
 overflow:
 	w->overflow = true;
@@ -292,7 +291,7 @@ static __always_inline bool cwd_scan(struct path_scan *ps, struct cw_file_open_e
 		}
 	}
 	ps->dir = dir;
-	ps->absolute = true;	/* its components continue a known directory */
+	ps->absolute = true; /* its components continue a known directory */
 	return true;
 }
 
@@ -305,7 +304,8 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 	long n;
 
 	/* Opened for writing only, or O_PATH (no access to the contents): nothing is read. */
-	if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH) || (__u32)(id >> 32) == cw_self_tgid)
+	if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH) ||
+	    (__u32)(id >> 32) == cw_self_tgid)
 		return 0;
 	s = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!s)
@@ -449,7 +449,7 @@ static __always_inline int read_enter(__u32 fd, __u64 buf, __u64 iovcnt)
 	f = bpf_map_lookup_elem(&files, &key);
 	if (!f)
 		return 0;
-	if (f->ident != cw_file_ident(cw_fd_file(fd))) {	/* closed without a close() (exec) */
+	if (f->ident != cw_file_ident(cw_fd_file(fd))) { /* closed without a close() (exec) */
 		cw_file_closed(key.tgid, fd);
 		return 0;
 	}

@@ -43,11 +43,9 @@ struct {
 	__type(value, struct pending_connect);
 } connecting SEC(".maps");
 
-
-
 struct sockaddr_hdr {
 	__u16 family;
-	__u16 port;	/* network byte order */
+	__u16 port; /* network byte order */
 };
 
 static __always_inline bool is_loopback(const struct cw_conn *c)
@@ -287,8 +285,7 @@ static __always_inline void stop_if_tls(struct cw_conn *c, __u64 buf, __u64 avai
 	bool first = !c->budget.last_len;
 	__u8 h[6] = {};
 
-	if (avail < (first ? 3 : 6) ||
-	    bpf_probe_read_user(h, first ? 3 : 6, (const void *)buf))
+	if (avail < (first ? 3 : 6) || bpf_probe_read_user(h, first ? 3 : 6, (const void *)buf))
 		return;
 	if (h[0] == 0x16 && h[1] == 0x03 && h[2] <= 0x04 && (first || h[5] == 1))
 		c->flags |= CW_CONN_NO_PAYLOAD;
@@ -365,7 +362,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 			headlen = v[i].len;
 		}
 	}
-	if (!total)	/* nothing to send: nothing changes */
+	if (!total) /* nothing to send: nothing changes */
 		return 0;
 	stop_if_tls(c, head, headlen);
 	if (cw_h2_followed(&c->budget, head, headlen)) {
@@ -378,12 +375,11 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 		c->budget.h2 = CW_H2_LOST;
 	}
 	/* a request line or frame header is looked for in the first non-empty iovec */
-	cap = cw_capture_len(total, c->budget.captured, &c->budget.last_len, head, headlen,
-			     &skip);
+	cap = cw_capture_len(total, c->budget.captured, &c->budget.last_len, head, headlen, &skip);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
 	if (seen < iovcnt)
 		total++;
-	if (skip) {	/* an h2 HEADERS frame deep in the first iovec: that frame alone */
+	if (skip) { /* an h2 HEADERS frame deep in the first iovec: that frame alone */
 		c->budget.gap = 1;
 		if (cap > headlen - skip)
 			cap = headlen - skip;
@@ -410,7 +406,7 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 
 			sent += n;
 			if (n < want)
-				break;	/* the rest would be joined across a hole */
+				break; /* the rest would be joined across a hole */
 		}
 	}
 	cw_gap_after(&c->budget.gap, sent, total);

@@ -64,14 +64,12 @@ static __always_inline int tls_write(__u64 key, const void *buf, __s64 len, __u1
 	return 0;
 }
 
-
 /* int SSL_write(SSL *ssl, const void *buf, int num); SSL_write_ex has the same first three. */
 SEC("uprobe")
 int BPF_KPROBE(openssl_write, void *ssl, const void *buf, int num)
 {
 	return tls_write((__u64)ssl, buf, num, CW_SRC_OPENSSL);
 }
-
 
 /* ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t size); */
 SEC("uprobe")
@@ -80,14 +78,12 @@ int BPF_KPROBE(gnutls_send, void *session, const void *data, __u64 size)
 	return tls_write((__u64)session, data, (__s64)size, CW_SRC_GNUTLS);
 }
 
-
 /* PRInt32 PR_Write(PRFileDesc *fd, const void *buf, PRInt32 amount); PR_Send likewise. */
 SEC("uprobe")
 int BPF_KPROBE(nss_write, void *fd, const void *buf, int amount)
 {
 	return tls_write((__u64)fd, buf, amount, CW_SRC_NSS);
 }
-
 
 /*
  * func (c *Conn) Write(b []byte) (int, error), Go register ABI (1.17+) on x86_64: c in RAX,
@@ -109,7 +105,7 @@ const volatile bool cw_capture_inbound = false;
 struct read_args {
 	__u64 key;
 	__u64 buf;
-	__u64 readbytes;	/* SSL_read_ex: where the count is written; 0: the return value */
+	__u64 readbytes; /* SSL_read_ex: where the count is written; 0: the return value */
 	__u16 source;
 	__u16 pad[3];
 };

@@ -11,27 +11,27 @@
 #endif
 
 /* Every bound used by a probe lives here, never as a literal in a probe. */
-#define CW_COMM_LEN		16
-#define CW_PATH_MAX		4096	/* executable path, power of two */
-#define CW_ARGV_MAX		16384	/* argv bytes captured per exec, power of two */
-#define CW_ENV_MAX		32768	/* environment bytes captured per exec, power of two */
-#define CW_EXEC_DATA_MAX	(CW_PATH_MAX + CW_ARGV_MAX + CW_ENV_MAX)
+#define CW_COMM_LEN 16
+#define CW_PATH_MAX 4096  /* executable path, power of two */
+#define CW_ARGV_MAX 16384 /* argv bytes captured per exec, power of two */
+#define CW_ENV_MAX 32768  /* environment bytes captured per exec, power of two */
+#define CW_EXEC_DATA_MAX (CW_PATH_MAX + CW_ARGV_MAX + CW_ENV_MAX)
 /*
  * Lengths and offsets are masked to the next power of two so the verifier can bound them;
  * the scratch buffer is large enough for a masked offset plus a masked length.
  */
-#define CW_ARGV_MASK		(2 * CW_ARGV_MAX - 1)
-#define CW_ENV_MASK		(2 * CW_ENV_MAX - 1)
-#define CW_SCRATCH_DATA		(2 * CW_ENV_MASK + 2)
+#define CW_ARGV_MASK (2 * CW_ARGV_MAX - 1)
+#define CW_ENV_MASK (2 * CW_ENV_MAX - 1)
+#define CW_SCRATCH_DATA (2 * CW_ENV_MASK + 2)
 _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound");
-#define CW_RINGBUF_DEFAULT	(8u << 20)
+#define CW_RINGBUF_DEFAULT (8u << 20)
 
 /* Network egress. */
-#define CW_CHUNK_MAX		16384	/* payload bytes per data event, power of two */
-#define CW_PAYLOAD_CAP_DEFAULT	16384	/* bytes captured per write by default */
-#define CW_CHUNKS_PER_WRITE	4	/* so at most 64 KiB of one write */
-#define CW_PAYLOAD_CAP_MAX	(CW_CHUNKS_PER_WRITE * CW_CHUNK_MAX)
-#define CW_IOV_MAX		8	/* iovecs looked at in one writev/sendmsg */
+#define CW_CHUNK_MAX 16384	     /* payload bytes per data event, power of two */
+#define CW_PAYLOAD_CAP_DEFAULT 16384 /* bytes captured per write by default */
+#define CW_CHUNKS_PER_WRITE 4	     /* so at most 64 KiB of one write */
+#define CW_PAYLOAD_CAP_MAX (CW_CHUNKS_PER_WRITE * CW_CHUNK_MAX)
+#define CW_IOV_MAX 8 /* iovecs looked at in one writev/sendmsg */
 /*
  * Past this many bytes captured on one connection or TLS session, only the first
  * CW_HEAD_CAPTURE bytes of each further write are (CW_REQUEST_HEAD, or an h2 HEADERS frame,
@@ -42,38 +42,38 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
  * instead, and past the budget only its header block frames are copied (cw_h2_capture).
  */
 #define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
-#define CW_HEAD_CAPTURE		1024
-#define CW_REQUEST_HEAD		8192	/* of a write past the budget that starts an HTTP/1 request */
-#define CW_BULK_WRITE		8192
-#define CW_SESSIONS_MAX		65536	/* TLS sessions with a byte count */
-#define CW_CONN_MAX		65536	/* tracked connected sockets */
+#define CW_HEAD_CAPTURE 1024
+#define CW_REQUEST_HEAD 8192 /* of a write past the budget that starts an HTTP/1 request */
+#define CW_BULK_WRITE 8192
+#define CW_SESSIONS_MAX 65536 /* TLS sessions with a byte count */
+#define CW_CONN_MAX 65536     /* tracked connected sockets */
 
 enum cw_event_type {
 	CW_EV_EXEC = 1,
 	CW_EV_EXIT = 2,
-	CW_EV_CONN = 3,		/* a TCP socket connected (or connecting) */
-	CW_EV_DATA = 4,		/* bytes a process sent on a tracked socket */
-	CW_EV_CLOSE = 5,	/* a tracked socket was closed */
-	CW_EV_BIND = 6,		/* a TLS session wrote to a socket: which fd it is */
-	CW_EV_FILE_OPEN = 7,	/* a process opened a file the watch prefilter matched */
-	CW_EV_FILE_DATA = 8,	/* bytes read from such a file (struct cw_data_event) */
-	CW_EV_FILE_CLOSE = 9,	/* it closed it (struct cw_close_event, conn_id: file id) */
-	CW_EV_CGROUP_RMDIR = 10,	/* a cgroup went away: its workload identity is stale */
-	CW_EV_CGROUP_MKDIR = 11,	/* a cgroup was made: its id and path, before any use */
-	CW_EV_MAX,		/* size of the drop-counter map */
+	CW_EV_CONN = 3,		 /* a TCP socket connected (or connecting) */
+	CW_EV_DATA = 4,		 /* bytes a process sent on a tracked socket */
+	CW_EV_CLOSE = 5,	 /* a tracked socket was closed */
+	CW_EV_BIND = 6,		 /* a TLS session wrote to a socket: which fd it is */
+	CW_EV_FILE_OPEN = 7,	 /* a process opened a file the watch prefilter matched */
+	CW_EV_FILE_DATA = 8,	 /* bytes read from such a file (struct cw_data_event) */
+	CW_EV_FILE_CLOSE = 9,	 /* it closed it (struct cw_close_event, conn_id: file id) */
+	CW_EV_CGROUP_RMDIR = 10, /* a cgroup went away: its workload identity is stale */
+	CW_EV_CGROUP_MKDIR = 11, /* a cgroup was made: its id and path, before any use */
+	CW_EV_MAX,		 /* size of the drop-counter map */
 };
 
 /* exec_event.flags */
-#define CW_EXEC_PATH_TRUNC	(1u << 0)
-#define CW_EXEC_ARGV_TRUNC	(1u << 1)
-#define CW_EXEC_ENV_TRUNC	(1u << 2)
-#define CW_EXEC_ARGV_FAULT	(1u << 3)	/* argv could not be read */
-#define CW_EXEC_ENV_FAULT	(1u << 4)	/* env could not be read */
+#define CW_EXEC_PATH_TRUNC (1u << 0)
+#define CW_EXEC_ARGV_TRUNC (1u << 1)
+#define CW_EXEC_ENV_TRUNC (1u << 2)
+#define CW_EXEC_ARGV_FAULT (1u << 3) /* argv could not be read */
+#define CW_EXEC_ENV_FAULT (1u << 4)  /* env could not be read */
 
 struct cw_event_hdr {
-	__u32 type;		/* enum cw_event_type */
+	__u32 type; /* enum cw_event_type */
 	__u32 cpu;
-	__u64 ktime_ns;		/* bpf_ktime_get_ns() */
+	__u64 ktime_ns; /* bpf_ktime_get_ns() */
 };
 _Static_assert(sizeof(struct cw_event_hdr) == 16, "cw_event_hdr layout");
 
@@ -84,9 +84,9 @@ _Static_assert(sizeof(struct cw_event_hdr) == 16, "cw_event_hdr layout");
  */
 struct cw_exec_event {
 	struct cw_event_hdr hdr;
-	__u32 pid;		/* tgid */
+	__u32 pid; /* tgid */
 	__u32 tid;
-	__u32 ppid;		/* real parent's tgid */
+	__u32 ppid; /* real parent's tgid */
 	__u32 uid;
 	__u32 gid;
 	__u32 flags;
@@ -94,8 +94,8 @@ struct cw_exec_event {
 	__u32 path_len;
 	__u32 argv_len;
 	__u32 env_len;
-	__u32 argv_full_len;	/* arg_end - arg_start in the new image */
-	__u32 env_full_len;	/* env_end - env_start */
+	__u32 argv_full_len; /* arg_end - arg_start in the new image */
+	__u32 env_full_len;  /* env_end - env_start */
 	__u32 pad;
 	char comm[CW_COMM_LEN];
 	/* char data[]: path, argv, env */
@@ -104,7 +104,7 @@ _Static_assert(sizeof(struct cw_exec_event) == 88, "cw_exec_event layout");
 
 struct cw_exit_event {
 	struct cw_event_hdr hdr;
-	__u32 pid;		/* tgid of the process that ended */
+	__u32 pid; /* tgid of the process that ended */
 	__s32 exit_code;
 	__u64 cgroup_id;
 };
@@ -124,7 +124,7 @@ _Static_assert(sizeof(struct cw_conn_key) == 8, "cw_conn_key layout");
  * probes raise and lower them (common.bpf.h); the agent lowers a slot when it deletes an
  * entry itself, through the mapped .bss.
  */
-#define CW_MARK_BITS	13
+#define CW_MARK_BITS 13
 
 static inline __u32 cw_fd_slot(__u32 tgid, __u32 fd)
 {
@@ -137,8 +137,8 @@ static inline __u32 cw_tid_slot(__u32 tid)
 }
 
 /* cw_budget.h2 */
-#define CW_H2_FOLLOWED	1	/* an HTTP/2 client stream whose frames the kernel follows */
-#define CW_H2_LOST	2	/* an HTTP/2 client stream whose frame boundaries were lost */
+#define CW_H2_FOLLOWED 1 /* an HTTP/2 client stream whose frames the kernel follows */
+#define CW_H2_LOST 2	 /* an HTTP/2 client stream whose frame boundaries were lost */
 
 /*
  * What one stream (a TCP connection, a TLS session) has been sent, for the payload budget,
@@ -147,27 +147,27 @@ static inline __u32 cw_tid_slot(__u32 tid)
  * frames are copied wherever they are.
  */
 struct cw_budget {
-	__u64 captured;		/* payload bytes captured so far */
-	__u32 last_len;		/* length of the last write (capped) */
-	__u32 gap;		/* a write was not copied whole since the last data sent */
-	__u32 h2_next;		/* followed: the next frame header's offset into the next write */
-	__u32 h2_copy;		/* bytes that start the next write and end a region being copied */
-	__u8 h2;		/* CW_H2_* or 0 */
-	__u8 h2_part_len;	/* bytes of a frame header the last write ended in (h2_next 0) */
+	__u64 captured;	  /* payload bytes captured so far */
+	__u32 last_len;	  /* length of the last write (capped) */
+	__u32 gap;	  /* a write was not copied whole since the last data sent */
+	__u32 h2_next;	  /* followed: the next frame header's offset into the next write */
+	__u32 h2_copy;	  /* bytes that start the next write and end a region being copied */
+	__u8 h2;	  /* CW_H2_* or 0 */
+	__u8 h2_part_len; /* bytes of a frame header the last write ended in (h2_next 0) */
 	__u8 pad[6];
-	__u8 h2_part[8];	/* those bytes */
+	__u8 h2_part[8]; /* those bytes */
 };
 _Static_assert(sizeof(struct cw_budget) == 40, "cw_budget layout");
 
 /* cw_conn.flags */
-#define CW_CONN_LOOPBACK	(1u << 0)	/* destination is 127/8 or ::1 */
-#define CW_CONN_NO_PAYLOAD	(1u << 1)	/* TLS after its ClientHello: stop capturing */
+#define CW_CONN_LOOPBACK (1u << 0)   /* destination is 127/8 or ::1 */
+#define CW_CONN_NO_PAYLOAD (1u << 1) /* TLS after its ClientHello: stop capturing */
 
 struct cw_conn {
-	__u64 id;		/* unique per connection: the fd number is reused */
-	__u8 daddr[16];		/* IPv4 in the first 4 bytes */
-	__u16 dport;		/* host byte order */
-	__u16 family;		/* AF_INET or AF_INET6 */
+	__u64 id;	/* unique per connection: the fd number is reused */
+	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
+	__u16 dport;	/* host byte order */
+	__u16 family;	/* AF_INET or AF_INET6 */
 	__u32 flags;
 	struct cw_budget budget;
 };
@@ -181,7 +181,7 @@ _Static_assert(sizeof(struct cw_conn) == 72, "cw_conn layout");
  */
 struct cw_conn_entry {
 	struct cw_conn conn;
-	__u64 ident;		/* the open file: cw_file_ident() (common.bpf.h) */
+	__u64 ident; /* the open file: cw_file_ident() (common.bpf.h) */
 };
 _Static_assert(sizeof(struct cw_conn_entry) == 80, "cw_conn_entry layout");
 
@@ -199,12 +199,12 @@ _Static_assert(sizeof(struct cw_conn_event) == 128, "cw_conn_event layout");
 
 /* cw_data_event.source */
 enum cw_source {
-	CW_SRC_TCP = 1,		/* write/writev/sendto/sendmsg on a connected TCP socket */
-	CW_SRC_OPENSSL = 2,	/* SSL_write / SSL_write_ex plaintext (OpenSSL, BoringSSL) */
-	CW_SRC_GNUTLS = 3,	/* gnutls_record_send */
-	CW_SRC_NSS = 4,		/* PR_Write / PR_Send */
-	CW_SRC_GO = 5,		/* crypto/tls.(*Conn).Write */
-	CW_SRC_FILE = 6,	/* read/pread64/readv of a watched file */
+	CW_SRC_TCP = 1,	    /* write/writev/sendto/sendmsg on a connected TCP socket */
+	CW_SRC_OPENSSL = 2, /* SSL_write / SSL_write_ex plaintext (OpenSSL, BoringSSL) */
+	CW_SRC_GNUTLS = 3,  /* gnutls_record_send */
+	CW_SRC_NSS = 4,	    /* PR_Write / PR_Send */
+	CW_SRC_GO = 5,	    /* crypto/tls.(*Conn).Write */
+	CW_SRC_FILE = 6,    /* read/pread64/readv of a watched file */
 	CW_SRC_MAX,
 };
 
@@ -217,8 +217,8 @@ struct cw_bind_event {
 	__u32 fd;
 	__u16 source;
 	__u16 pad;
-	__u64 key;		/* the session object's address */
-	__u64 conn_id;		/* the tracked connection on fd, 0 when untracked */
+	__u64 key;     /* the session object's address */
+	__u64 conn_id; /* the tracked connection on fd, 0 when untracked */
 };
 _Static_assert(sizeof(struct cw_bind_event) == 48, "cw_bind_event layout");
 
@@ -238,13 +238,13 @@ struct cw_tls_pending {
 	__u16 source;
 	__u16 pad[3];
 };
-#define CW_TLS_BIND_WINDOW_NS	(50ull * 1000 * 1000)	/* older pending writes bind nothing */
+#define CW_TLS_BIND_WINDOW_NS (50ull * 1000 * 1000) /* older pending writes bind nothing */
 
 /* cw_data_event.flags */
-#define CW_DATA_INBOUND		(1u << 0)	/* TLS plaintext the process received */
+#define CW_DATA_INBOUND (1u << 0) /* TLS plaintext the process received */
 /* Bytes of this stream before this chunk were not copied (the payload budget): do not join.
  * Only on the first chunk after the hole, which need not start its write. */
-#define CW_DATA_GAP		(1u << 1)
+#define CW_DATA_GAP (1u << 1)
 
 /* One chunk of one write, followed by len bytes. */
 struct cw_data_event {
@@ -254,11 +254,11 @@ struct cw_data_event {
 	__u32 fd;
 	__u32 uid;
 	__u64 cgroup_id;
-	__u64 conn_id;		/* TCP: the connection; TLS: the session object (stream key) */
-	__u32 len;		/* bytes in this chunk */
-	__u32 offset;		/* of this chunk within the write */
-	__u64 total;		/* bytes the write (writev: this iovec) asked to send */
-	__u16 source;		/* enum cw_source */
+	__u64 conn_id; /* TCP: the connection; TLS: the session object (stream key) */
+	__u32 len;     /* bytes in this chunk */
+	__u32 offset;  /* of this chunk within the write */
+	__u64 total;   /* bytes the write (writev: this iovec) asked to send */
+	__u16 source;  /* enum cw_source */
 	__u16 flags;
 	__u32 pad;
 	char comm[CW_COMM_LEN];
@@ -280,28 +280,28 @@ _Static_assert(sizeof(struct cw_close_event) == 32, "cw_close_event layout");
  * from the policy's watch list); the agent then decides exactly and forgets the file when it
  * is not watched after all.
  */
-#define CW_FILE_PATH_MAX	256	/* path bytes looked at and sent, power of two */
-#define CW_FILE_CAP_DEFAULT	(64u << 10)	/* bytes captured per open file */
-#define CW_FILE_CAP_MAX		(1u << 20)
-#define CW_FILES_MAX		16384	/* tracked open files */
-#define CW_WATCH_MAX		1024	/* entries in each prefilter map */
+#define CW_FILE_PATH_MAX 256		/* path bytes looked at and sent, power of two */
+#define CW_FILE_CAP_DEFAULT (64u << 10) /* bytes captured per open file */
+#define CW_FILE_CAP_MAX (1u << 20)
+#define CW_FILES_MAX 16384 /* tracked open files */
+#define CW_WATCH_MAX 1024  /* entries in each prefilter map */
 
 /*
  * FNV-1a, 64 bit: the prefilter's hash, computed the same way on both sides. Names, extensions
  * and components are hashed as strings; a directory ("/run/secrets/") as the FNV-1a fold of
  * its components' hashes, so the kernel hashes each character once (cw_watch_dir_hash).
  */
-#define CW_FNV_OFFSET		0xcbf29ce484222325ull
-#define CW_FNV_PRIME		0x100000001b3ull
+#define CW_FNV_OFFSET 0xcbf29ce484222325ull
+#define CW_FNV_PRIME 0x100000001b3ull
 
 /* cw_watch maps' values: which kind of entry matched (for the agent's statistics). */
-#define CW_WATCH_NAME		(1u << 0)
-#define CW_WATCH_EXT		(1u << 1)
-#define CW_WATCH_DIR		(1u << 2)
-#define CW_WATCH_COMP		(1u << 3)
+#define CW_WATCH_NAME (1u << 0)
+#define CW_WATCH_EXT (1u << 1)
+#define CW_WATCH_DIR (1u << 2)
+#define CW_WATCH_COMP (1u << 3)
 
 /* The prefilter's bitmap (a one-hash Bloom filter) in front of the map: 64 Ki bits. */
-#define CW_WATCH_BLOOM_WORDS	1024
+#define CW_WATCH_BLOOM_WORDS 1024
 static inline __u32 cw_watch_bloom_bit(__u64 hash, __u32 kind)
 {
 	return (__u32)(((hash ^ ((__u64)kind * 0x9E3779B97F4A7C15ull)) >> 40) &
@@ -310,27 +310,27 @@ static inline __u32 cw_watch_bloom_bit(__u64 hash, __u32 kind)
 
 struct cw_watch_key {
 	__u64 hash;
-	__u32 kind;		/* CW_WATCH_NAME, _EXT, _DIR or _COMP */
+	__u32 kind; /* CW_WATCH_NAME, _EXT, _DIR or _COMP */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct cw_watch_key) == 16, "cw_watch_key layout");
 
 /* A tracked open file, by (tgid, fd) (struct cw_conn_key). */
 struct cw_file {
-	__u64 id;		/* unique per open: fds are reused */
-	__u64 captured;		/* bytes sent so far */
-	__u64 ident;		/* the open file (cw_file_ident): a read of the fd on another is not its */
+	__u64 id;	/* unique per open: fds are reused */
+	__u64 captured; /* bytes sent so far */
+	__u64 ident;	/* the open file (cw_file_ident): a read of the fd on another is not its */
 };
 _Static_assert(sizeof(struct cw_file) == 24, "cw_file layout");
 
 /* cw_file_open_event.flags */
-#define CW_FILE_PATH_TRUNC	(1u << 0)
-#define CW_FILE_CWD		(1u << 1)	/* cwd holds the working directory (relative path) */
-#define CW_FILE_TLS_LIB		(1u << 2)	/* a TLS library: the agent attaches its probes now */
+#define CW_FILE_PATH_TRUNC (1u << 0)
+#define CW_FILE_CWD (1u << 1)	  /* cwd holds the working directory (relative path) */
+#define CW_FILE_TLS_LIB (1u << 2) /* a TLS library: the agent attaches its probes now */
 
 /* Values in the watch map: what an entry is for. */
-#define CW_WATCH_CRED		1	/* a credential file (the policy's watch list) */
-#define CW_WATCH_TLS_LIB	2	/* a TLS library's file name: wake the agent at once */
+#define CW_WATCH_CRED 1	   /* a credential file (the policy's watch list) */
+#define CW_WATCH_TLS_LIB 2 /* a TLS library's file name: wake the agent at once */
 
 struct cw_file_open_event {
 	struct cw_event_hdr hdr;
@@ -338,28 +338,28 @@ struct cw_file_open_event {
 	__u32 tid;
 	__u32 uid;
 	__u32 fd;
-	__s32 dfd;		/* openat's directory fd (AT_FDCWD = -100) for a relative path */
+	__s32 dfd; /* openat's directory fd (AT_FDCWD = -100) for a relative path */
 	__u32 flags;
-	__u32 open_flags;	/* O_* */
-	__u32 path_len;		/* bytes of path, without NUL */
+	__u32 open_flags; /* O_* */
+	__u32 path_len;	  /* bytes of path, without NUL */
 	__u64 cgroup_id;
 	__u64 file_id;
 	char comm[CW_COMM_LEN];
 	char path[CW_FILE_PATH_MAX];
-	__u32 cwd_len;		/* bytes of cwd, without NUL (CW_FILE_CWD) */
+	__u32 cwd_len; /* bytes of cwd, without NUL (CW_FILE_CWD) */
 	__u32 pad2;
-	char cwd[CW_FILE_PATH_MAX];	/* as the process sees it, from its root */
+	char cwd[CW_FILE_PATH_MAX]; /* as the process sees it, from its root */
 };
 _Static_assert(sizeof(struct cw_file_open_event) == 600, "cw_file_open_event layout");
 
-#define CW_CGROUP_PATH_MAX	512
+#define CW_CGROUP_PATH_MAX 512
 
 struct cw_cgroup_event {
 	struct cw_event_hdr hdr;
-	__u64 id;		/* the cgroup id (kernfs inode number) */
-	__s32 root;		/* hierarchy id */
+	__u64 id;   /* the cgroup id (kernfs inode number) */
+	__s32 root; /* hierarchy id */
 	__s32 level;
-	char path[CW_CGROUP_PATH_MAX];	/* mkdir: below the hierarchy's root, NUL-terminated */
+	char path[CW_CGROUP_PATH_MAX]; /* mkdir: below the hierarchy's root, NUL-terminated */
 };
 _Static_assert(sizeof(struct cw_cgroup_event) == 544, "cw_cgroup_event layout");
 

@@ -56,13 +56,19 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 		return n >= 3 && IN(s[1], 0x80, 0x9F) && IN(s[2], 0x80, 0xBF) ? 3 : 0;
 	if (c == 0xF0)
 		return n >= 4 && IN(s[1], 0x90, 0xBF) && IN(s[2], 0x80, 0xBF) &&
-		       IN(s[3], 0x80, 0xBF) ? 4 : 0;
+				       IN(s[3], 0x80, 0xBF)
+			       ? 4
+			       : 0;
 	if (IN(c, 0xF1, 0xF3))
 		return n >= 4 && IN(s[1], 0x80, 0xBF) && IN(s[2], 0x80, 0xBF) &&
-		       IN(s[3], 0x80, 0xBF) ? 4 : 0;
+				       IN(s[3], 0x80, 0xBF)
+			       ? 4
+			       : 0;
 	if (c == 0xF4)
 		return n >= 4 && IN(s[1], 0x80, 0x8F) && IN(s[2], 0x80, 0xBF) &&
-		       IN(s[3], 0x80, 0xBF) ? 4 : 0;
+				       IN(s[3], 0x80, 0xBF)
+			       ? 4
+			       : 0;
 #undef IN
 	return 0;
 }
@@ -363,13 +369,9 @@ static bool parse_value(struct jp *p, struct jc_node *v)
 	if (p->i >= p->n)
 		return jp_fail(p, "expected a value");
 	switch (p->s[p->i]) {
-	case '{':
-		return parse_container(p, v, true);
-	case '[':
-		return parse_container(p, v, false);
-	case '"':
-		v->type = JC_STR;
-		return parse_string(p, &v->str, &v->len);
+	case '{': return parse_container(p, v, true);
+	case '[': return parse_container(p, v, false);
+	case '"': v->type = JC_STR; return parse_string(p, &v->str, &v->len);
 	case 't':
 		v->type = JC_BOOL;
 		v->str = strdup("true");
@@ -380,9 +382,7 @@ static bool parse_value(struct jp *p, struct jc_node *v)
 		v->str = strdup("false");
 		v->len = 5;
 		return literal(p, "false");
-	case 'n':
-		v->type = JC_NULL;
-		return literal(p, "null");
+	case 'n': v->type = JC_NULL; return literal(p, "null");
 	default:
 		if (p->s[p->i] == '-' || (p->s[p->i] >= '0' && p->s[p->i] <= '9'))
 			return parse_number(p, v);

@@ -14,11 +14,11 @@ enum jc_type { JC_NULL, JC_BOOL, JC_NUM, JC_STR, JC_ARR, JC_OBJ };
 
 struct jc_node {
 	enum jc_type type;
-	char *str;		/* STR: decoded UTF-8; NUM: the number's text; BOOL: true/false */
-	size_t len;		/* bytes in str (a decoded string may hold NULs) */
-	char *key;		/* member name when the parent is an object (decoded) */
+	char *str;  /* STR: decoded UTF-8; NUM: the number's text; BOOL: true/false */
+	size_t len; /* bytes in str (a decoded string may hold NULs) */
+	char *key;  /* member name when the parent is an object (decoded) */
 	size_t key_len;
-	struct jc_node *kids;	/* ARR, OBJ: elements / members in order */
+	struct jc_node *kids; /* ARR, OBJ: elements / members in order */
 	size_t nkids;
 };
 

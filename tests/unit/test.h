@@ -19,53 +19,53 @@ struct cw_test {
 void cw_test_register(struct cw_test *t);
 void cw_test_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-extern int cw_test_failed;	/* set when the current test failed */
+extern int cw_test_failed; /* set when the current test failed */
 
-#define TEST(name_)                                                                   \
-	static void name_(void);                                                      \
-	static struct cw_test cw_test_##name_ = { #name_, name_, NULL };              \
-	__attribute__((constructor)) static void cw_test_reg_##name_(void)            \
-	{                                                                             \
-		cw_test_register(&cw_test_##name_);                                   \
-	}                                                                             \
+#define TEST(name_)                                                        \
+	static void name_(void);                                           \
+	static struct cw_test cw_test_##name_ = { #name_, name_, NULL };   \
+	__attribute__((constructor)) static void cw_test_reg_##name_(void) \
+	{                                                                  \
+		cw_test_register(&cw_test_##name_);                        \
+	}                                                                  \
 	static void name_(void)
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond))                                                          \
-			cw_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);         \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			cw_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
 	} while (0)
 
-#define REQUIRE(cond)                                                                 \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			cw_test_fail(__FILE__, __LINE__, "REQUIRE(%s)", #cond);       \
-			return;                                                       \
-		}                                                                     \
+#define REQUIRE(cond)                                                           \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			cw_test_fail(__FILE__, __LINE__, "REQUIRE(%s)", #cond); \
+			return;                                                 \
+		}                                                               \
 	} while (0)
 
-#define CHECK_EQ_INT(a, b)                                                            \
-	do {                                                                          \
-		long long a_ = (long long)(a), b_ = (long long)(b);                   \
-		if (a_ != b_)                                                         \
-			cw_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, \
-				     a_, b_);                                         \
+#define CHECK_EQ_INT(a, b)                                                                     \
+	do {                                                                                   \
+		long long a_ = (long long)(a), b_ = (long long)(b);                            \
+		if (a_ != b_)                                                                  \
+			cw_test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, a_, \
+				     b_);                                                      \
 	} while (0)
 
-#define CHECK_EQ_STR(a, b)                                                            \
-	do {                                                                          \
-		const char *a_ = (a), *b_ = (b);                                      \
-		if (!a_ || !b_ || strcmp(a_, b_))                                     \
-			cw_test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, \
-				     #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");      \
+#define CHECK_EQ_STR(a, b)                                                                     \
+	do {                                                                                   \
+		const char *a_ = (a), *b_ = (b);                                               \
+		if (!a_ || !b_ || strcmp(a_, b_))                                              \
+			cw_test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b, \
+				     a_ ? a_ : "(null)", b_ ? b_ : "(null)");                  \
 	} while (0)
 
-#define CHECK_CONTAINS(hay, needle)                                                   \
-	do {                                                                          \
-		const char *h_ = (hay), *n_ = (needle);                               \
-		if (!h_ || !strstr(h_, n_))                                           \
-			cw_test_fail(__FILE__, __LINE__, "\"%s\" not in \"%s\"", n_,       \
-				     h_ ? h_ : "(null)");                              \
+#define CHECK_CONTAINS(hay, needle)                                                  \
+	do {                                                                         \
+		const char *h_ = (hay), *n_ = (needle);                              \
+		if (!h_ || !strstr(h_, n_))                                          \
+			cw_test_fail(__FILE__, __LINE__, "\"%s\" not in \"%s\"", n_, \
+				     h_ ? h_ : "(null)");                            \
 	} while (0)
 
 #endif

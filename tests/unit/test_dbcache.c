@@ -51,8 +51,8 @@ TEST(dbcache_hit_matches_like_a_fresh_compile_and_damage_is_rebuilt)
 {
 	char dir[] = "/tmp/cw-dbcache-XXXXXX", err[256], file[4400];
 	struct cw_ruleset rs = { 0 };
-	char *text = cw_example_expand("a=%{gen:github:ghp_}\nb=AKIA%{base32:16}\n", err,
-				       sizeof(err));
+	char *text =
+		cw_example_expand("a=%{gen:github:ghp_}\nb=AKIA%{base32:16}\n", err, sizeof(err));
 	const char *old = getenv("CREDWATCH_CACHE_DIR");
 	char *saved = old ? strdup(old) : NULL;
 	FILE *f;
@@ -60,9 +60,9 @@ TEST(dbcache_hit_matches_like_a_fresh_compile_and_damage_is_rebuilt)
 	REQUIRE(text && mkdtemp(dir));
 	setenv("CREDWATCH_CACHE_DIR", dir, 1);
 	REQUIRE(cw_rules_load_embedded(&rs, err, sizeof(err)) == 0);
-	CHECK_EQ_INT(scan_with_new_matcher(&rs, text), 2);	/* compiles, stores */
+	CHECK_EQ_INT(scan_with_new_matcher(&rs, text), 2); /* compiles, stores */
 	CHECK_EQ_INT(files_in(dir, file, sizeof(file)), 1);
-	CHECK_EQ_INT(scan_with_new_matcher(&rs, text), 2);	/* from the cache */
+	CHECK_EQ_INT(scan_with_new_matcher(&rs, text), 2); /* from the cache */
 	/* Damage the file: the matcher must notice, compile again and still find both. */
 	f = fopen(file, "r+");
 	REQUIRE(f);

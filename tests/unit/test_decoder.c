@@ -11,8 +11,8 @@
 #define EXEC_HDR sizeof(struct cw_exec_event)
 
 static const char test_path[] = "/usr/bin/env";
-static const char test_argv[] = "env\0-i\0FOO=bar";		/* 14 bytes + NUL */
-static const char test_env[] = "PATH=/usr/bin\0HOME=/root";	/* 24 bytes + NUL */
+static const char test_argv[] = "env\0-i\0FOO=bar";	    /* 14 bytes + NUL */
+static const char test_env[] = "PATH=/usr/bin\0HOME=/root"; /* 24 bytes + NUL */
 
 static struct cw_exec_event exec_hdr(__u32 path_len, __u32 argv_len, __u32 env_len)
 {
@@ -427,7 +427,7 @@ TEST(decoder_file_open_record_bounds)
 	e.path_len = CW_FILE_PATH_MAX;
 	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
 	e.path_len = 5;
-	e.path[2] = '\0';	/* a NUL inside the path */
+	e.path[2] = '\0'; /* a NUL inside the path */
 	CHECK(cw_decode(&e, sizeof(e), &ev, &why) != 0);
 	e.path[2] = 'k';
 	e.flags = CW_FILE_CWD;

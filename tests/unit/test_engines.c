@@ -59,7 +59,7 @@ TEST(engines_exact_prefilter_and_pcre2_only_rules_all_match)
 	CHECK_EQ_STR(block.ids[1], "look");
 	CHECK_EQ_INT(block.starts[1], 25);
 	CHECK_EQ_STR(block.ids[2], "cond");
-	CHECK_EQ_INT(block.starts[2], 52);	/* group 1: the digits after wwk_ */
+	CHECK_EQ_INT(block.starts[2], 52); /* group 1: the digits after wwk_ */
 
 	/* The same text through a stream, in 5-byte writes. */
 	struct cw_stream *s = cw_stream_open(m);

@@ -33,7 +33,7 @@ struct xfx {
 	struct cw_provenance prov;
 	struct cw_workloads *wls;
 	struct cw_exposure x;
-	const struct cw_rule *gh;	/* github-pat-classic */
+	const struct cw_rule *gh; /* github-pat-classic */
 };
 
 static bool xfx_setup(struct xfx *x, const char *policy_yaml)
@@ -54,8 +54,8 @@ static bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
 	cw_findings_init(&x->fd, x->m, &x->key, x->f, false);
-	if (policy_yaml ? cw_policy_load_buf(&x->pol, "test.yaml", policy_yaml,
-					     strlen(policy_yaml), err, sizeof(err))
+	if (policy_yaml ? cw_policy_load_buf(&x->pol, "test.yaml", policy_yaml, strlen(policy_yaml),
+					     err, sizeof(err))
 			: cw_policy_load_embedded(&x->pol, err, sizeof(err))) {
 		cw_test_fail(__FILE__, __LINE__, "policy: %s", err);
 		return false;
@@ -108,8 +108,9 @@ static int count_action(struct xfx *x, const char *action)
 
 static struct cw_actor actor(const char *exe, uint32_t pid)
 {
-	struct cw_actor a = { .pid = pid, .uid = 0, .cgroup_id = 0, .exe = exe, .comm = "x",
-			      .ktime_ns = 1 };
+	struct cw_actor a = {
+		.pid = pid, .uid = 0, .cgroup_id = 0, .exe = exe, .comm = "x", .ktime_ns = 1
+	};
 
 	return a;
 }
@@ -124,7 +125,8 @@ TEST(exposure_owners_egress_shared_dedup)
 	struct xfx x;
 	char *tok = tu_github_token(), fp[CW_FP_HEX_LEN + 1];
 	struct cw_match m;
-	struct cw_actor a = actor("/srv/a", 100), b = actor("/srv/b", 200), c = actor("/srv/c", 300);
+	struct cw_actor a = actor("/srv/a", 100), b = actor("/srv/b", 200),
+			c = actor("/srv/c", 300);
 	struct cw_load env = { .source = CW_PROV_ENV, .detail = "GITHUB_TOKEN" };
 	struct cw_load argv = { .source = CW_PROV_ARGV, .detail = "" };
 	struct cw_egress_verdict v;
@@ -173,7 +175,7 @@ TEST(exposure_owners_egress_shared_dedup)
 		struct cw_prov_cred *pc = cw_prov_find(&x.prov, fp);
 
 		REQUIRE(pc != NULL);
-		CHECK_EQ_INT((int)cw_prov_loaders(pc), 3);	/* a, b (argv), c */
+		CHECK_EQ_INT((int)cw_prov_loaders(pc), 3); /* a, b (argv), c */
 		CHECK(pc->nuses >= 2);
 		CHECK(strstr(pc->redacted, tok) == NULL);
 	}
@@ -250,14 +252,13 @@ TEST(exposure_long_lived_static)
 
 TEST(exposure_policy_binding_owners_and_destinations)
 {
-	static const char pol[] =
-		"workloads:\n"
-		"  - name: deployer\n"
-		"    executable: /srv/deploy*\n"
-		"credentials:\n"
-		"  - rule: github-*\n"
-		"    owners: [deployer]\n"
-		"    destinations: [git.internal.example]\n";
+	static const char pol[] = "workloads:\n"
+				  "  - name: deployer\n"
+				  "    executable: /srv/deploy*\n"
+				  "credentials:\n"
+				  "  - rule: github-*\n"
+				  "    owners: [deployer]\n"
+				  "    destinations: [git.internal.example]\n";
 	struct xfx x;
 	char *tok = tu_github_token(), fp[CW_FP_HEX_LEN + 1];
 	struct cw_match m;
@@ -308,14 +309,12 @@ TEST(files_in_image)
 		"tmpfs tmpfs rw,size=1024k\n"
 		"1031 1020 8:1 /var/lib/kubelet/pods/x/volumes/cfg /etc/app\\040config ro - ext4 "
 		"/dev/sda1 rw\n";
-	static const char host[] =
-		"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-		"23 22 0:21 / /run rw - tmpfs tmpfs rw\n";
+	static const char host[] = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+				   "23 22 0:21 / /run rw - tmpfs tmpfs rw\n";
 
 	CHECK(cw_path_in_image(container, "/app/.env"));
 	CHECK(cw_path_in_image(container, "/root/.aws/credentials"));
-	CHECK(!cw_path_in_image(container,
-				"/var/run/secrets/kubernetes.io/serviceaccount/token"));
+	CHECK(!cw_path_in_image(container, "/var/run/secrets/kubernetes.io/serviceaccount/token"));
 	CHECK(!cw_path_in_image(container, "/etc/app config/db.env"));
 	CHECK(cw_path_in_image(container, "/etc/app configx/db.env"));
 	CHECK(!cw_path_in_image(container, "/proc/1/environ"));
@@ -408,7 +407,8 @@ TEST(files_overlay_lower_layers)
 		 "1020 900 0:120 / / rw - overlay overlay rw,lowerdir=%s/l2:%s/l1,upperdir=%s/u,"
 		 "workdir=%s/w\n"
 		 "1021 900 0:121 / / rw - overlay overlay rw,lowerdir=%s/gone:%s/l1,upperdir=x\n"
-		 "1022 900 0:122 / / rw - tmpfs tmpfs rw\n", dir, dir, dir, dir, dir, dir);
+		 "1022 900 0:122 / / rw - tmpfs tmpfs rw\n",
+		 dir, dir, dir, dir, dir, dir);
 	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1020, "/app/.env"), 1);
 	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1020, "/cache/.env"), 0);
 	/* a layer not visible from here: cannot tell, unless another has it */

@@ -88,7 +88,7 @@ static bool fx_exec(struct fx *x, const char *comm, size_t comm_len, const char 
 
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = CW_EV_EXEC;
-	e.hdr.ktime_ns = 123000000;	/* + WALL_BASE_NS = 2023-11-14T22:13:20.123Z */
+	e.hdr.ktime_ns = 123000000; /* + WALL_BASE_NS = 2023-11-14T22:13:20.123Z */
 	e.pid = 4242;
 	e.tid = 4242;
 	e.ppid = 77;
@@ -267,7 +267,7 @@ TEST(findings_argv_token_is_one_alert)
 		goto out;
 	CHECK_EQ_INT(cw_findings_exec(&x.fd, &x.ev), 0);
 	CHECK(x.fd.alerts == 1);
-	CHECK(x.fd.observations == 2);	/* counted even when not printed */
+	CHECK(x.fd.observations == 2); /* counted even when not printed */
 	if (fx_finish(&x)) {
 		CHECK_EQ_INT(x.nlines, 1);
 		if (x.nlines >= 1)
@@ -338,7 +338,7 @@ TEST(findings_arg_index_and_env_without_name)
 	int alen, elen;
 
 	/* the secret as argv[0] and argv[2]; in env a bare value (no NAME=) */
-	alen = snprintf(argv, sizeof(argv), "%s%cx%c%s", a, 0, 0, b);	/* no final NUL */
+	alen = snprintf(argv, sizeof(argv), "%s%cx%c%s", a, 0, 0, b); /* no final NUL */
 	elen = snprintf(env, sizeof(env), "HOME=/%c%s%c", 0, c, 0);
 	if (!fx_setup(&x, true))
 		goto out;
@@ -399,8 +399,9 @@ static void expect_utf8(const char *in, size_t n, char *out)
 
 TEST(findings_hostile_bytes_give_one_valid_line_per_finding)
 {
-	static const char comm[16] = "q\"b\\c\nd\x01\xff\xc0\xe2\x80\xa8zzz";	/* no NUL */
-	static const char path[] = "/tmp/x\"\\\n\r\t\x7f\xed\xa0\x80/\xe2\x80\xa9" "evil\x1b[2J";
+	static const char comm[16] = "q\"b\\c\nd\x01\xff\xc0\xe2\x80\xa8zzz"; /* no NUL */
+	static const char path[] = "/tmp/x\"\\\n\r\t\x7f\xed\xa0\x80/\xe2\x80\xa9"
+				   "evil\x1b[2J";
 	static const char name_raw[] = "BAD\n\"\\\xc0NAME";
 	struct fx x;
 	char *tok = tu_github_token(), *akid = tu_strong("AKIA%{base32:16}", 3.4);
@@ -408,8 +409,8 @@ TEST(findings_hostile_bytes_give_one_valid_line_per_finding)
 	int alen, elen;
 
 	alen = snprintf(argv, sizeof(argv),
-			"/bin/sh%c-c%c\"\\\n\x1b[31m\xff\xfe\xe2\x82%c--token=%s%c", 0, 0, 0,
-			tok, 0);
+			"/bin/sh%c-c%c\"\\\n\x1b[31m\xff\xfe\xe2\x82%c--token=%s%c", 0, 0, 0, tok,
+			0);
 	elen = snprintf(env, sizeof(env), "A=\x01\x02\xff%c%s=%s%c", 0, name_raw, akid, 0);
 	if (!fx_setup(&x, true))
 		goto out;

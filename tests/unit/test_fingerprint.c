@@ -62,7 +62,7 @@ TEST(fingerprint_depends_on_key_and_never_contains_the_secret)
 
 	key_0b(&a);
 	key_0b(&b);
-	b.key[31] ^= 1;		/* one bit apart */
+	b.key[31] ^= 1; /* one bit apart */
 	cw_fingerprint(&a, secret, strlen(secret), fa);
 	cw_fingerprint(&b, secret, strlen(secret), fb);
 	CHECK(lower_hex64(fa));
@@ -131,7 +131,7 @@ static void create_and_keep(void)
 	CHECK_EQ_STR(k1.path, path);
 	CHECK(!memcmp(k1.key, first, CW_FP_KEY_LEN));
 	cw_fingerprint(&k1, kat_msg, strlen(kat_msg), f1);
-	CHECK(strcmp(f1, kat_hex) != 0);	/* a random key, not the test key */
+	CHECK(strcmp(f1, kat_hex) != 0); /* a random key, not the test key */
 
 	/* creating again keeps the key that is there */
 	CHECK_EQ_INT(cw_fp_key_create(path, err, sizeof(err)), 0);
@@ -157,7 +157,7 @@ static void create_and_keep(void)
 
 TEST(fingerprint_key_create_private_file_and_keep_existing)
 {
-	mode_t old = umask(0);	/* the modes must not rely on the umask */
+	mode_t old = umask(0); /* the modes must not rely on the umask */
 
 	create_and_keep();
 	umask(old);

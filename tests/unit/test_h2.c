@@ -42,8 +42,8 @@ static size_t frame_header(unsigned char *p, size_t len, uint8_t type, uint8_t f
 }
 
 /* A HEADERS frame (END_HEADERS) for stream with an HPACK block, Huffman-coded by nghttp2. */
-static size_t headers_frame(nghttp2_hd_deflater *d, unsigned char *out, size_t cap,
-			    uint32_t stream, const char *token)
+static size_t headers_frame(nghttp2_hd_deflater *d, unsigned char *out, size_t cap, uint32_t stream,
+			    const char *token)
 {
 	char auth[128];
 	nghttp2_nv nv[] = {
@@ -74,7 +74,8 @@ static void run(bool with_gap, struct sink *s, const char *first, const char *se
 	REQUIRE(h);
 	REQUIRE(nghttp2_hd_deflate_new(&d, 4096) == 0);
 	CHECK_EQ_INT(cw_h2_feed(h, CW_H2_PREFACE, CW_H2_PREFACE_LEN, collect, s, authority,
-				sizeof(authority)), 0);
+				sizeof(authority)),
+		     0);
 	n = headers_frame(d, buf, sizeof(buf), 1, first);
 	REQUIRE(n);
 	CHECK_EQ_INT(cw_h2_feed(h, (char *)buf, n, collect, s, authority, sizeof(authority)), 0);
@@ -83,7 +84,8 @@ static void run(bool with_gap, struct sink *s, const char *first, const char *se
 	n = frame_header(buf, 16384, 0x0, 0x0, 1);
 	memcpy(buf + n, data, sizeof(data));
 	CHECK_EQ_INT(cw_h2_feed(h, (char *)buf, n + sizeof(data), collect, s, authority,
-				sizeof(authority)), 0);
+				sizeof(authority)),
+		     0);
 	if (with_gap)
 		cw_h2_gap(h);
 	n = headers_frame(d, buf, sizeof(buf), 3, second);
@@ -128,13 +130,15 @@ TEST(h2_continuation_whose_headers_was_lost_to_a_hole_is_skipped)
 	REQUIRE(s && token && h);
 	REQUIRE(nghttp2_hd_deflate_new(&d, 4096) == 0);
 	CHECK_EQ_INT(cw_h2_feed(h, CW_H2_PREFACE, CW_H2_PREFACE_LEN, collect, s, authority,
-				sizeof(authority)), 0);
+				sizeof(authority)),
+		     0);
 	cw_h2_gap(h);
 	n = frame_header(buf, sizeof(fragment), 0x9, 0x4, 1);
 	memcpy(buf + n, fragment, sizeof(fragment));
 	/* not inflated: the decoder does not give up on the connection */
 	CHECK_EQ_INT(cw_h2_feed(h, (char *)buf, n + sizeof(fragment), collect, s, authority,
-				sizeof(authority)), 0);
+				sizeof(authority)),
+		     0);
 	n = headers_frame(d, buf, sizeof(buf), 3, token);
 	REQUIRE(n);
 	CHECK_EQ_INT(cw_h2_feed(h, (char *)buf, n, collect, s, authority, sizeof(authority)), 0);
@@ -156,7 +160,8 @@ TEST(h2_data_padding_is_not_fed_to_the_matcher)
 
 	REQUIRE(s && token && h);
 	CHECK_EQ_INT(cw_h2_feed(h, CW_H2_PREFACE, CW_H2_PREFACE_LEN, collect, s, authority,
-				sizeof(authority)), 0);
+				sizeof(authority)),
+		     0);
 	/* the token's first half in a padded DATA frame (pad length 10), the rest in the next */
 	n = frame_header(buf, 1 + half + 10, 0x0, 0x8, 1);
 	buf[n++] = 10;
@@ -169,8 +174,9 @@ TEST(h2_data_padding_is_not_fed_to_the_matcher)
 	n += strlen(token) - half;
 	/* fed a byte at a time: the pad length and the padding may come in any piece */
 	for (size_t i = 0; i < n; i++)
-		CHECK_EQ_INT(cw_h2_feed(h, (char *)buf + i, 1, collect, s, authority,
-					sizeof(authority)), 0);
+		CHECK_EQ_INT(
+			cw_h2_feed(h, (char *)buf + i, 1, collect, s, authority, sizeof(authority)),
+			0);
 	CHECK_EQ_INT((long)s->n, (long)strlen(token));
 	CHECK(!strcmp(s->buf, token));
 	cw_h2_free(h);

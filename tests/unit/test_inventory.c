@@ -14,7 +14,7 @@
 #include "test.h"
 #include "testutil.h"
 
-#define T0 1700000000LL		/* 2023-11-14T22:13:20Z */
+#define T0 1700000000LL /* 2023-11-14T22:13:20Z */
 #define DAY 86400LL
 
 static const char fp_a[] = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -52,8 +52,7 @@ static void build(struct cw_provenance *p)
 }
 
 /* What cw_inventory_write prints, as a string. */
-static char *render(const struct cw_provenance *p, enum cw_inv_format fmt, int64_t now,
-		    int *ret)
+static char *render(const struct cw_provenance *p, enum cw_inv_format fmt, int64_t now, int *ret)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -239,7 +238,7 @@ TEST(inventory_table_cells_order_and_width)
 
 	/* most recently seen first, and each cell under its heading */
 	CHECK_EQ_INT(col_of(ra, "a1b2c3d4e5f60718 "), 0);
-	CHECK(!strstr(ra, "a1b2c3d4e5f607182"));	/* 16 hex only */
+	CHECK(!strstr(ra, "a1b2c3d4e5f607182")); /* 16 hex only */
 	CHECK_EQ_INT(col_of(rb, "0f1e2d3c4b5a6978 "), 0);
 	CHECK_EQ_INT(col_of(rc, "c0ffee00c0ffee00 "), 0);
 	CHECK_EQ_INT(col_of(ra, "GitHub personal acces…"), col_of(head, "KIND"));
@@ -327,8 +326,8 @@ TEST(inventory_empty_store_says_so)
 }
 
 /* Run credwatch inventory ARGS with stdout and stderr captured into files under dir. */
-static int run_cmd(const char *dir, char *out, size_t outlen, char *errout, size_t errlen,
-		   int argc, char **argv)
+static int run_cmd(const char *dir, char *out, size_t outlen, char *errout, size_t errlen, int argc,
+		   char **argv)
 {
 	char po[400], pe[400];
 	int so, se, fo, fe, ret;
@@ -346,7 +345,7 @@ static int run_cmd(const char *dir, char *out, size_t outlen, char *errout, size
 		return -1;
 	dup2(fo, 1);
 	dup2(fe, 2);
-	optind = 0;	/* a fresh getopt scan, as in a new process */
+	optind = 0; /* a fresh getopt scan, as in a new process */
 	ret = cw_cmd_inventory(argc, argv);
 	fflush(stdout);
 	fflush(stderr);

@@ -23,26 +23,59 @@ static char *escaped(const char *s, size_t n)
 	return out;
 }
 
-#define CHECK_ESC(in, want)                                                           \
-	do {                                                                          \
-		char *got_ = escaped(in, sizeof(in) - 1);                             \
-		CHECK_EQ_STR(got_, want);                                             \
-		free(got_);                                                           \
+#define CHECK_ESC(in, want)                               \
+	do {                                              \
+		char *got_ = escaped(in, sizeof(in) - 1); \
+		CHECK_EQ_STR(got_, want);                 \
+		free(got_);                               \
 	} while (0)
 
 /* The validator must itself be able to say no, or the tests built on it prove nothing. */
 TEST(jsoncheck_rejects_invalid_documents)
 {
 	static const char *const bad[] = {
-		"", "{", "}", "{,\"a\":1}", "{\"a\":1,}", "[1,]", "[,1]", "{\"a\" 1}",
-		"{\"a\":1}{}", "{\"a\":1,\"a\":2}", "\"a\nb\"", "\"a\x01\"", "\"\x80\"",
-		"\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"", "\"\xe2\x82\"",
-		"\"\\x41\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "01", "1.", "-", "1e",
-		"+1", "tru", "nul", "{\"a\":}", "\"abc", "[\"a\"\"b\"]", "{1:2}",
+		"",
+		"{",
+		"}",
+		"{,\"a\":1}",
+		"{\"a\":1,}",
+		"[1,]",
+		"[,1]",
+		"{\"a\" 1}",
+		"{\"a\":1}{}",
+		"{\"a\":1,\"a\":2}",
+		"\"a\nb\"",
+		"\"a\x01\"",
+		"\"\x80\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"\"\xf5\x80\x80\x80\"",
+		"\"\xe2\x82\"",
+		"\"\\x41\"",
+		"\"\\u12\"",
+		"\"\\ud800\"",
+		"\"\\udc00\"",
+		"01",
+		"1.",
+		"-",
+		"1e",
+		"+1",
+		"tru",
+		"nul",
+		"{\"a\":}",
+		"\"abc",
+		"[\"a\"\"b\"]",
+		"{1:2}",
 	};
 	static const char *const good[] = {
-		"{}", "[]", "0", "-0.5e+10", "\"\"", " {\"a\" : [1, true, false, null, \"x\"]} ",
-		"\"\\u00e9\\ud83d\\ude00\\/\\b\\f\"", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+		"{}",
+		"[]",
+		"0",
+		"-0.5e+10",
+		"\"\"",
+		" {\"a\" : [1, true, false, null, \"x\"]} ",
+		"\"\\u00e9\\ud83d\\ude00\\/\\b\\f\"",
+		"\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
 		"{\"a\":{\"a\":1}}",
 	};
 	char err[256];
@@ -156,7 +189,9 @@ TEST(json_invalid_utf8_becomes_replacement_character)
 {
 	/* lone continuation bytes */
 	CHECK_ESC("\x80", "\"\\ufffd\"");
-	CHECK_ESC("a\xbf" "b", "\"a\\ufffdb\"");
+	CHECK_ESC("a\xbf"
+		  "b",
+		  "\"a\\ufffdb\"");
 	/* overlong forms */
 	CHECK_ESC("\xc0\xaf", "\"\\ufffd\\ufffd\"");
 	CHECK_ESC("\xc1\xbf", "\"\\ufffd\\ufffd\"");
@@ -179,25 +214,50 @@ TEST(json_invalid_utf8_becomes_replacement_character)
 
 TEST(json_valid_utf8_passes_through_and_line_separators_are_escaped)
 {
-	CHECK_ESC("\xc3\xa9", "\"\xc3\xa9\"");				/* U+00E9 */
-	CHECK_ESC("\xc2\x80", "\"\xc2\x80\"");				/* U+0080 */
-	CHECK_ESC("\xe2\x82\xac", "\"\xe2\x82\xac\"");			/* U+20AC */
-	CHECK_ESC("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");			/* U+D7FF */
-	CHECK_ESC("\xee\x80\x80", "\"\xee\x80\x80\"");			/* U+E000 */
-	CHECK_ESC("\xef\xbf\xbd", "\"\xef\xbf\xbd\"");			/* U+FFFD */
-	CHECK_ESC("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");		/* U+1F600 */
-	CHECK_ESC("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");		/* U+10FFFF */
-	CHECK_ESC("\xe2\x80\xa7", "\"\xe2\x80\xa7\"");			/* U+2027 */
+	CHECK_ESC("\xc3\xa9", "\"\xc3\xa9\"");		       /* U+00E9 */
+	CHECK_ESC("\xc2\x80", "\"\xc2\x80\"");		       /* U+0080 */
+	CHECK_ESC("\xe2\x82\xac", "\"\xe2\x82\xac\"");	       /* U+20AC */
+	CHECK_ESC("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");	       /* U+D7FF */
+	CHECK_ESC("\xee\x80\x80", "\"\xee\x80\x80\"");	       /* U+E000 */
+	CHECK_ESC("\xef\xbf\xbd", "\"\xef\xbf\xbd\"");	       /* U+FFFD */
+	CHECK_ESC("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""); /* U+1F600 */
+	CHECK_ESC("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF */
+	CHECK_ESC("\xe2\x80\xa7", "\"\xe2\x80\xa7\"");	       /* U+2027 */
 	CHECK_ESC("\xe2\x80\xa8", "\"\\u2028\"");
 	CHECK_ESC("\xe2\x80\xa9", "\"\\u2029\"");
-	CHECK_ESC("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "\"a\\u2028b\\u2029c\"");
+	CHECK_ESC("a\xe2\x80\xa8"
+		  "b\xe2\x80\xa9"
+		  "c",
+		  "\"a\\u2028b\\u2029c\"");
 }
 
 /* Bytes that make the fuzz interesting: UTF-8 fragments, specials, controls. */
 static const char *const pieces[] = {
-	"\"", "\\", "\n", "\r", "\t", "\x7f", "\x01", "\x1f", "\xc3\xa9", "\xe2\x82\xac",
-	"\xf0\x9f\x98\x80", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xed\xa0\x80", "\xc0\xaf", "\xe2\x82",
-	"\xf0\x9f", "\x80", "\xbf", "\xf5", "\xff", "a", "Z", " ", "\\u0000",
+	"\"",
+	"\\",
+	"\n",
+	"\r",
+	"\t",
+	"\x7f",
+	"\x01",
+	"\x1f",
+	"\xc3\xa9",
+	"\xe2\x82\xac",
+	"\xf0\x9f\x98\x80",
+	"\xe2\x80\xa8",
+	"\xe2\x80\xa9",
+	"\xed\xa0\x80",
+	"\xc0\xaf",
+	"\xe2\x82",
+	"\xf0\x9f",
+	"\x80",
+	"\xbf",
+	"\xf5",
+	"\xff",
+	"a",
+	"Z",
+	" ",
+	"\\u0000",
 };
 
 static size_t fuzz_string(char *s, size_t cap)
@@ -305,7 +365,7 @@ TEST(json_timestamp_format)
 	CHECK_EQ_STR(ts, "2023-11-14T22:13:20.999Z");
 	cw_json_timestamp(ts, 999999LL);
 	CHECK_EQ_STR(ts, "1970-01-01T00:00:00.000Z");
-	cw_json_timestamp(ts, 951782400001000000LL);	/* leap day 2000 */
+	cw_json_timestamp(ts, 951782400001000000LL); /* leap day 2000 */
 	CHECK_EQ_STR(ts, "2000-02-29T00:00:00.001Z");
 	cw_json_timestamp(ts, 4102444799500000000LL);
 	CHECK_EQ_STR(ts, "2099-12-31T23:59:59.500Z");

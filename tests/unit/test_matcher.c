@@ -30,7 +30,7 @@ static bool setup(struct env *e)
 
 static void teardown(struct env *e)
 {
-	(void)e;	/* shared: freed at exit */
+	(void)e; /* shared: freed at exit */
 }
 
 static long rule_index(const struct env *e, const char *id)
@@ -45,7 +45,7 @@ static long rule_index(const struct env *e, const char *id)
 
 struct hits {
 	size_t n;
-	int stop_after;		/* callback returns 1 after this many calls; 0 never */
+	int stop_after; /* callback returns 1 after this many calls; 0 never */
 	struct {
 		const char *id;
 		size_t start, len;
@@ -454,8 +454,8 @@ struct clone_run {
 	struct cw_matcher *m;
 	const char *buf;
 	size_t len;
-	struct hits first;	/* the first scan's hits */
-	int differing;		/* later scans whose hits differ from the first */
+	struct hits first; /* the first scan's hits */
+	int differing;	   /* later scans whose hits differ from the first */
 	int errors;
 };
 

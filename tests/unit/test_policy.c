@@ -8,8 +8,7 @@
 #include "test.h"
 #include "testutil.h"
 
-static int load(struct cw_policy *p, const char *file, const char *yaml, char *err,
-		size_t errlen)
+static int load(struct cw_policy *p, const char *file, const char *yaml, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	return cw_policy_load_buf(p, file, yaml, strlen(yaml), err, errlen);
@@ -44,7 +43,7 @@ static void check_strv(const char *file, int line, const char *what, const struc
 		fprintf(stderr, "      [%zu] \"%s\" want \"%s\"\n", i, i < s->n ? s->v[i] : "-",
 			i < n ? want[i] : "-");
 }
-#define CHECK_STRV(s, want)                                                                  \
+#define CHECK_STRV(s, want) \
 	check_strv(__FILE__, __LINE__, #s, (s), sizeof(want) / sizeof((want)[0]), (want))
 
 struct glob_case {
@@ -76,10 +75,10 @@ static const struct glob_case glob_cases[] = {
 	{ "/a/[]x]", "/a/]", true },
 	{ "/a/[]x]", "/a/x", true },
 	{ "/a/[]x]", "/a/y", false },
-	{ "/a/[/]", "/a//", false },	/* a class never takes '/' either */
+	{ "/a/[/]", "/a//", false }, /* a class never takes '/' either */
 	{ "/a/\\*", "/a/*", true },
 	{ "/a/\\*", "/a/b", false },
-	{ "/a/[b", "/a/[b", true },	/* an unclosed '[' is itself */
+	{ "/a/[b", "/a/[b", true }, /* an unclosed '[' is itself */
 	/* '**': zero or more components in the middle, one or more at the end */
 	{ "/a/**/b", "/a/b", true },
 	{ "/a/**/b", "/a/x/y/b", true },
@@ -96,7 +95,7 @@ static const struct glob_case glob_cases[] = {
 	{ "/**/x", "/x", true },
 	{ "/**/x", "/a/b/x", true },
 	{ "/a/**/**/b", "/a/b", true },
-	{ "/a/b**", "/a/bcd", true },	/* not a whole component: as '*' */
+	{ "/a/b**", "/a/bcd", true }, /* not a whole component: as '*' */
 	{ "/a/b**", "/a/b/c", false },
 	/* absolute globs are anchored, and never match a relative path */
 	{ "/etc/shadow", "/etc/shadow", true },
@@ -353,9 +352,9 @@ TEST(policy_default_prefilter)
 {
 	/* in watch order, each once; names the extension entries cover are left out */
 	static const char *const names[] = {
-		"credentials", "config", "config.json", ".npmrc", ".pypirc", ".netrc",
-		".git-credentials", ".vault-token", ".env", ".env.local", ".env.production",
-		".env.development", "environ",
+		"credentials",	   "config",	       "config.json",  ".npmrc", ".pypirc",
+		".netrc",	   ".git-credentials", ".vault-token", ".env",	 ".env.local",
+		".env.production", ".env.development", "environ",
 	};
 	static const char *const exts[] = { ".pem", ".key" };
 	static const char *const dirs[] = { "/run/secrets/", "/var/run/secrets/" };
@@ -379,19 +378,19 @@ TEST(policy_prefilter_derivation)
 {
 	static const char yaml[] =
 		"watch:\n"
-		"  - /a/b/*.tar.gz\n"		/* two dots: no extension entry, the dir */
-		"  - /opt/*/conf/secret-*\n"	/* the literal prefix before the wildcard */
-		"  - ~/a/*/b/c*\n"		/* the last literal dir before the wildcard */
-		"  - ~/*/b/c*\n"		/* else the last literal dir */
-		"  - /*/.gnupg/*\n"		/* absolute, no literal prefix: a component */
-		"  - /etc/cert.pem\n"		/* a name that the extension covers */
+		"  - /a/b/*.tar.gz\n"	     /* two dots: no extension entry, the dir */
+		"  - /opt/*/conf/secret-*\n" /* the literal prefix before the wildcard */
+		"  - ~/a/*/b/c*\n"	     /* the last literal dir before the wildcard */
+		"  - ~/*/b/c*\n"	     /* else the last literal dir */
+		"  - /*/.gnupg/*\n"	     /* absolute, no literal prefix: a component */
+		"  - /etc/cert.pem\n"	     /* a name that the extension covers */
 		"  - '*.pem'\n"
-		"  - 'x\\*y'\n"			/* an escaped star is literal */
+		"  - 'x\\*y'\n" /* an escaped star is literal */
 		"  - /srv/keys/\n"
 		"  - /srv/**\n"
-		"  - /srv/keys/**\n"		/* below /srv/: dropped */
-		"  - /srv/b*/x.json\n"		/* literal basename: a name */
-		"  - '!/srv/x/**'\n"		/* exclusions add nothing */
+		"  - /srv/keys/**\n"   /* below /srv/: dropped */
+		"  - /srv/b*/x.json\n" /* literal basename: a name */
+		"  - '!/srv/x/**'\n"   /* exclusions add nothing */
 		"  - '*.'\n";
 	static const char *const names[] = { "x*y", "x.json" };
 	static const char *const exts[] = { ".pem" };
@@ -433,37 +432,37 @@ TEST(policy_prefilter_derivation)
 
 /* The format, every field. */
 static const char full_yaml[] =
-	"# policy\n"							/* 1 */
-	"watch: [/etc/app/*.env, '~/.aws/credentials']\n"		/* 2 */
-	"credentials:\n"						/* 3 */
-	"  - rule: 'aws-*'\n"						/* 4 */
-	"    source: /etc/app/*.env\n"					/* 5 */
-	"    owners: [payments]\n"					/* 6 */
-	"    destinations: ['*.amazonaws.com', sts.amazonaws.com]\n"	/* 7 */
+	"# policy\n"						     /* 1 */
+	"watch: [/etc/app/*.env, '~/.aws/credentials']\n"	     /* 2 */
+	"credentials:\n"					     /* 3 */
+	"  - rule: 'aws-*'\n"					     /* 4 */
+	"    source: /etc/app/*.env\n"				     /* 5 */
+	"    owners: [payments]\n"				     /* 6 */
+	"    destinations: ['*.amazonaws.com', sts.amazonaws.com]\n" /* 7 */
 	"  - fingerprint: 0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n"
-	"    owners:\n"							/* 9 */
-	"      - payments\n"						/* 10 */
-	"      - batch\n"						/* 11 */
-	"workloads:\n"							/* 12 */
-	"  - name: payments\n"						/* 13 */
-	"    namespace: prod\n"						/* 14 */
-	"    pod: 'payments-*'\n"					/* 15 */
-	"    container: app\n"						/* 16 */
-	"    container_id: '3f2a*'\n"					/* 17 */
-	"    cgroup: '/kubepods.slice/**'\n"				/* 18 */
-	"    executable: /usr/bin/python3*\n"				/* 19 */
-	"    unit: 'nginx.service'\n"					/* 20 */
-	"    uid: 1000\n"						/* 21 */
-	"  - {name: batch, uid: 0}\n"					/* 22 */
-	"readers:\n"							/* 23 */
-	"  - paths: [/etc/app/*.env]\n"					/* 24 */
-	"    allow: [payments, batch]\n"				/* 25 */
-	"    deny_executables: [cat, '*sh', /tmp/**]\n"			/* 26 */
-	"  - path: ~/.aws/credentials\n"				/* 27 */
-	"thresholds:\n"							/* 28 */
-	"  long_lived_days: 90\n"					/* 29 */
-	"  jwt_max_lifetime_hours: 2\n"					/* 30 */
-	"  dedup_window_seconds: 0\n";					/* 31 */
+	"    owners:\n"					/* 9 */
+	"      - payments\n"				/* 10 */
+	"      - batch\n"				/* 11 */
+	"workloads:\n"					/* 12 */
+	"  - name: payments\n"				/* 13 */
+	"    namespace: prod\n"				/* 14 */
+	"    pod: 'payments-*'\n"			/* 15 */
+	"    container: app\n"				/* 16 */
+	"    container_id: '3f2a*'\n"			/* 17 */
+	"    cgroup: '/kubepods.slice/**'\n"		/* 18 */
+	"    executable: /usr/bin/python3*\n"		/* 19 */
+	"    unit: 'nginx.service'\n"			/* 20 */
+	"    uid: 1000\n"				/* 21 */
+	"  - {name: batch, uid: 0}\n"			/* 22 */
+	"readers:\n"					/* 23 */
+	"  - paths: [/etc/app/*.env]\n"			/* 24 */
+	"    allow: [payments, batch]\n"		/* 25 */
+	"    deny_executables: [cat, '*sh', /tmp/**]\n" /* 26 */
+	"  - path: ~/.aws/credentials\n"		/* 27 */
+	"thresholds:\n"					/* 28 */
+	"  long_lived_days: 90\n"			/* 29 */
+	"  jwt_max_lifetime_hours: 2\n"			/* 30 */
+	"  dedup_window_seconds: 0\n";			/* 31 */
 
 TEST(policy_load_every_field)
 {
@@ -537,7 +536,10 @@ TEST(policy_load_every_field)
 TEST(policy_every_key_optional)
 {
 	static const char *const empties[] = {
-		"", "# only a comment\n", "---\n", "{}\n",
+		"",
+		"# only a comment\n",
+		"---\n",
+		"{}\n",
 		"watch:\nworkloads:\ncredentials:\nreaders:\nthresholds:\n",
 		"watch: []\nworkloads: []\ncredentials: []\nreaders: []\nthresholds: {}\n",
 	};
@@ -569,8 +571,8 @@ TEST(policy_every_key_optional)
 
 struct bad_case {
 	const char *yaml;
-	int line;		/* the line the message must name */
-	const char *what;	/* and a part of the message */
+	int line;	  /* the line the message must name */
+	const char *what; /* and a part of the message */
 };
 
 #define GOOD_POLICY "watch: [/kept]\nworkloads: [{name: kept, uid: 7}]\n"
@@ -593,11 +595,11 @@ static void check_bad(const struct bad_case *c, size_t idx)
 	ret = load(&p, "bad.yaml", c->yaml, err, sizeof(err));
 	snprintf(prefix, sizeof(prefix), "bad.yaml:%d: ", c->line);
 	if (ret != -EINVAL)
-		cw_test_fail(__FILE__, __LINE__, "case %zu: ret %d, want -EINVAL (err \"%s\")",
-			     idx, ret, err);
+		cw_test_fail(__FILE__, __LINE__, "case %zu: ret %d, want -EINVAL (err \"%s\")", idx,
+			     ret, err);
 	if (strncmp(err, prefix, strlen(prefix)))
-		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not start with \"%s\"",
-			     idx, err, prefix);
+		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not start with \"%s\"", idx,
+			     err, prefix);
 	if (!strstr(err, c->what))
 		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not mention \"%s\"", idx,
 			     err, c->what);
@@ -607,7 +609,7 @@ static void check_bad(const struct bad_case *c, size_t idx)
 	cw_policy_free(&p);
 }
 
-#define WL "workloads:\n  - name: a\n    uid: 1\n"	/* lines 1-3 */
+#define WL "workloads:\n  - name: a\n    uid: 1\n" /* lines 1-3 */
 
 static const struct bad_case bad_cases[] = {
 	/* 0-4: unknown keys, everywhere, named */
@@ -651,10 +653,12 @@ static const struct bad_case bad_cases[] = {
 	  "field 'fingerprint': a value of 3 characters is not 64 hex digits" },
 	{ "credentials:\n  - fingerprint: "
 	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n"
-	  "    destinations: [d]\n", 2, "is not 64 hex digits" },
+	  "    destinations: [d]\n",
+	  2, "is not 64 hex digits" },
 	{ "credentials:\n  - fingerprint: "
 	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0\n"
-	  "    destinations: [d]\n", 2, "is not 64 hex digits" },
+	  "    destinations: [d]\n",
+	  2, "is not 64 hex digits" },
 	/* 26-34: thresholds and uid: not whole numbers, out of range */
 	{ "thresholds:\n  long_lived_days: thirty\n", 2,
 	  "field 'long_lived_days': 'thirty' is not a whole number" },
@@ -711,8 +715,7 @@ static const struct bad_case bad_cases[] = {
 	{ "watch:\n  - '/a\n  - /b\n", 2, "YAML syntax error" },
 	{ "watch:\n  - /a\n  - *.pem\n", 3, "quote globs that start with '*'" },
 	{ "watch:\n  - /a\n  - !/a/b\n", 3, "quote values that start with '!'" },
-	{ "readers:\n  - paths: &p [/a]\n    deny_executables: *p\n", 3,
-	  "'*p' is a YAML alias" },
+	{ "readers:\n  - paths: &p [/a]\n    deny_executables: *p\n", 3, "'*p' is a YAML alias" },
 	{ "watch: [/a]\n---\nwatch: [/b]\n", 3, "one YAML document" },
 };
 
@@ -731,7 +734,9 @@ TEST(policy_workloads_may_come_last)
 	CHECK_EQ_INT(load(&p, "late.yaml",
 			  "credentials:\n  - rule: x\n    owners: [w]\n"
 			  "readers:\n  - paths: [/a]\n    allow: [w]\n"
-			  "workloads:\n  - {name: w, unit: w.service}\n", err, sizeof(err)), 0);
+			  "workloads:\n  - {name: w, unit: w.service}\n",
+			  err, sizeof(err)),
+		     0);
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_INT(p.nworkloads, 1);
 	cw_policy_free(&p);
@@ -749,7 +754,8 @@ TEST(policy_failed_load_keeps_the_old_policy)
 	CHECK_EQ_INT(load(&p, "reload.yaml",
 			  "watch: [/only]\nworkloads: [{name: w, uid: 1}]\n"
 			  "readers: [{path: /x, allow: [w]}]\nthresholds: {long_lived_days: 0}\n",
-			  err, sizeof(err)), -EINVAL);
+			  err, sizeof(err)),
+		     -EINVAL);
 	CHECK_EQ_STR(err, "reload.yaml:4: field 'long_lived_days': 0 is out of range [1, 36500]");
 	CHECK_EQ_STR(p.file, "<embedded>");
 	CHECK_EQ_INT(p.watch.n, nwatch);
@@ -786,19 +792,18 @@ TEST(policy_failed_load_keeps_the_old_policy)
 	tu_rmtree(dir);
 }
 
-static const char sel_yaml[] =
-	"workloads:\n"
-	"  - {name: by-ns, namespace: 'prod*'}\n"
-	"  - {name: by-pod, pod: 'payments-*'}\n"
-	"  - {name: by-container, container: app}\n"
-	"  - {name: by-id, container_id: '3f2a*'}\n"
-	"  - {name: by-cgroup, cgroup: '/kubepods.slice/*'}\n"
-	"  - {name: by-exe, executable: '/usr/bin/*'}\n"
-	"  - {name: by-unit, unit: 'nginx*.service'}\n"
-	"  - {name: by-uid, uid: 1000}\n"
-	"  - {name: by-root, uid: 0}\n"
-	"  - {name: ns-and-pod, namespace: prod, pod: 'payments-*'}\n"
-	"  - {name: any-ns, namespace: '*'}\n";
+static const char sel_yaml[] = "workloads:\n"
+			       "  - {name: by-ns, namespace: 'prod*'}\n"
+			       "  - {name: by-pod, pod: 'payments-*'}\n"
+			       "  - {name: by-container, container: app}\n"
+			       "  - {name: by-id, container_id: '3f2a*'}\n"
+			       "  - {name: by-cgroup, cgroup: '/kubepods.slice/*'}\n"
+			       "  - {name: by-exe, executable: '/usr/bin/*'}\n"
+			       "  - {name: by-unit, unit: 'nginx*.service'}\n"
+			       "  - {name: by-uid, uid: 1000}\n"
+			       "  - {name: by-root, uid: 0}\n"
+			       "  - {name: ns-and-pod, namespace: prod, pod: 'payments-*'}\n"
+			       "  - {name: any-ns, namespace: '*'}\n";
 
 TEST(policy_workload_selectors)
 {
@@ -817,14 +822,15 @@ TEST(policy_workload_selectors)
 	snprintf(host.cgroup, sizeof(host.cgroup), "/system.slice/nginx.service");
 	snprintf(host.unit, sizeof(host.unit), "nginx.service");
 
-	s = (struct cw_subject){ .wl = &pod, .exe = "/usr/local/bin/python3", .comm = "python3",
-				 .uid = 1000 };
+	s = (struct cw_subject){
+		.wl = &pod, .exe = "/usr/local/bin/python3", .comm = "python3", .uid = 1000
+	};
 	CHECK(cw_policy_subject_is(&p, "by-ns", &s));
 	CHECK(cw_policy_subject_is(&p, "by-pod", &s));
 	CHECK(cw_policy_subject_is(&p, "by-container", &s));
 	CHECK(cw_policy_subject_is(&p, "by-id", &s));
-	CHECK(cw_policy_subject_is(&p, "by-cgroup", &s));	/* '*' crosses '/' in cgroup */
-	CHECK(!cw_policy_subject_is(&p, "by-exe", &s));		/* not in executable */
+	CHECK(cw_policy_subject_is(&p, "by-cgroup", &s)); /* '*' crosses '/' in cgroup */
+	CHECK(!cw_policy_subject_is(&p, "by-exe", &s));	  /* not in executable */
 	CHECK(!cw_policy_subject_is(&p, "by-unit", &s));
 	CHECK(cw_policy_subject_is(&p, "by-uid", &s));
 	CHECK(!cw_policy_subject_is(&p, "by-root", &s));
@@ -844,7 +850,7 @@ TEST(policy_workload_selectors)
 	s = (struct cw_subject){ .wl = &host, .exe = "/usr/bin/nginx", .comm = "nginx", .uid = 0 };
 	CHECK(cw_policy_subject_is(&p, "by-exe", &s));
 	s.exe = "/usr/bin/x/nginx";
-	CHECK(!cw_policy_subject_is(&p, "by-exe", &s));	/* '*' stays in one component */
+	CHECK(!cw_policy_subject_is(&p, "by-exe", &s)); /* '*' stays in one component */
 	s.exe = "/usr/bin/nginx";
 	CHECK(cw_policy_subject_is(&p, "by-unit", &s));
 	CHECK(cw_policy_subject_is(&p, "by-root", &s));
@@ -898,10 +904,12 @@ TEST(policy_credential_bindings)
 	snprintf(app.container_name, sizeof(app.container_name), "app");
 	snprintf(other.pod_namespace, sizeof(other.pod_namespace), "prod");
 	snprintf(other.container_name, sizeof(other.container_name), "sidecar");
-	s_app = (struct cw_subject){ .wl = &app, .exe = "/app/server", .comm = "server",
-				     .uid = 1000 };
-	s_other = (struct cw_subject){ .wl = &other, .exe = "/bin/sidecar", .comm = "sidecar",
-				       .uid = 1000 };
+	s_app = (struct cw_subject){
+		.wl = &app, .exe = "/app/server", .comm = "server", .uid = 1000
+	};
+	s_other = (struct cw_subject){
+		.wl = &other, .exe = "/bin/sidecar", .comm = "sidecar", .uid = 1000
+	};
 	s_root = (struct cw_subject){ .wl = &other, .exe = "/bin/sh", .comm = "sh", .uid = 0 };
 
 	/* rule and source must both match */
@@ -913,8 +921,8 @@ TEST(policy_credential_bindings)
 	/* other spellings of the source path */
 	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app//./prod.env", NULL) ==
 	      &p.creds[0]);
-	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/x/y/../../prod.env/", NULL)
-	      == &p.creds[0]);
+	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/x/y/../../prod.env/", NULL) ==
+	      &p.creds[0]);
 	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/../etc/x/../app/prod.env", NULL) ==
 	      &p.creds[0]);
 	CHECK(cw_policy_cred_find(&p, "aws-access-key-id", "/etc/app/prod.env/..", NULL) == NULL);
@@ -969,9 +977,11 @@ TEST(policy_default_reader_verdicts)
 	}
 	/* the token behind the projected volume's symlinks, another spelling, /run */
 	CHECK_EQ_INT(cw_policy_reader(&p, "/run/secrets/kubernetes.io/serviceaccount/..data/token",
-				      &s, NULL), CW_READER_DENIED);
+				      &s, NULL),
+		     CW_READER_DENIED);
 	CHECK_EQ_INT(cw_policy_reader(&p, "/var/run/secrets//kubernetes.io/./serviceaccount/token",
-				      &s, NULL), CW_READER_DENIED);
+				      &s, NULL),
+		     CW_READER_DENIED);
 
 	/* a program using the token */
 	s.exe = "/usr/bin/python3.11";
@@ -1006,8 +1016,7 @@ TEST(policy_default_reader_verdicts)
 	CHECK_EQ_INT(cw_policy_reader(&p, "/proc/1/task/2/environ", &s, &why), CW_READER_DENIED);
 	s.exe = "/usr/local/bin/aws";
 	s.comm = "aws";
-	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.aws/credentials", &s, NULL),
-		     CW_READER_ALLOWED);
+	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.aws/credentials", &s, NULL), CW_READER_ALLOWED);
 
 	/* paths no entry covers */
 	s.exe = "/usr/bin/cat";
@@ -1016,24 +1025,24 @@ TEST(policy_default_reader_verdicts)
 	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/passwd", &s, &why), CW_READER_UNCOVERED);
 	CHECK(why == NULL);
 	CHECK_EQ_INT(cw_policy_reader(&p, "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
-				      &s, NULL), CW_READER_UNCOVERED);
+				      &s, NULL),
+		     CW_READER_UNCOVERED);
 	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.config/gcloud/active_config", &s, NULL),
 		     CW_READER_UNCOVERED);
 	CHECK_EQ_INT(cw_policy_reader(&p, "", &s, NULL), CW_READER_UNCOVERED);
 	cw_policy_free(&p);
 }
 
-static const char readers_yaml[] =
-	"workloads:\n"						/* 1 */
-	"  - {name: payments, namespace: prod}\n"		/* 2 */
-	"  - {name: billing, unit: billing.service}\n"		/* 3 */
-	"readers:\n"						/* 4 */
-	"  - paths: [/etc/app/secret.env]\n"			/* 5 */
-	"    allow: [payments, billing]\n"			/* 6 */
-	"    deny_executables: ['*sh', '/tmp/**']\n"		/* 7 */
-	"  - path: /etc/app/*\n"				/* 8 */
-	"    allow: [payments]\n"				/* 9 */
-	"  - path: /etc/open/*\n";				/* 10 */
+static const char readers_yaml[] = "workloads:\n"				  /* 1 */
+				   "  - {name: payments, namespace: prod}\n"	  /* 2 */
+				   "  - {name: billing, unit: billing.service}\n" /* 3 */
+				   "readers:\n"					  /* 4 */
+				   "  - paths: [/etc/app/secret.env]\n"		  /* 5 */
+				   "    allow: [payments, billing]\n"		  /* 6 */
+				   "    deny_executables: ['*sh', '/tmp/**']\n"	  /* 7 */
+				   "  - path: /etc/app/*\n"			  /* 8 */
+				   "    allow: [payments]\n"			  /* 9 */
+				   "  - path: /etc/open/*\n";			  /* 10 */
 
 TEST(policy_reader_allow_lists_and_order)
 {

@@ -17,19 +17,19 @@ static size_t client_hello(unsigned char *out, const char *name)
 	rec_len_at = o;
 	o += 2;
 	hs_start = (unsigned)o;
-	out[o++] = 0x01;		/* ClientHello */
+	out[o++] = 0x01; /* ClientHello */
 	hs_len_at = o;
 	o += 3;
 	out[o++] = 0x03;
 	out[o++] = 0x03;
-	memset(out + o, 0xab, 32);	/* random */
+	memset(out + o, 0xab, 32); /* random */
 	o += 32;
-	out[o++] = 0;			/* session id */
+	out[o++] = 0; /* session id */
 	out[o++] = 0;
-	out[o++] = 2;			/* one cipher suite */
+	out[o++] = 2; /* one cipher suite */
 	out[o++] = 0x13;
 	out[o++] = 0x01;
-	out[o++] = 1;			/* compression: null */
+	out[o++] = 1; /* compression: null */
 	out[o++] = 0;
 	ext_len_at = o;
 	o += 2;
@@ -49,7 +49,7 @@ static size_t client_hello(unsigned char *out, const char *name)
 	out[o++] = (unsigned char)(nl + 5);
 	out[o++] = (unsigned char)((nl + 3) >> 8);
 	out[o++] = (unsigned char)(nl + 3);
-	out[o++] = 0;			/* host_name */
+	out[o++] = 0; /* host_name */
 	out[o++] = (unsigned char)(nl >> 8);
 	out[o++] = (unsigned char)nl;
 	memcpy(out + o, name, nl);
@@ -115,7 +115,7 @@ TEST(proto_http_host)
 	CHECK_EQ_INT(cw_proto_detect(v6, strlen(v6), name, sizeof(name)), CW_PROTO_HTTP);
 	CHECK_EQ_STR(name, "[::1]");
 	CHECK_EQ_INT(cw_proto_detect(nohost, strlen(nohost), name, sizeof(name)), CW_PROTO_HTTP);
-	CHECK_EQ_STR(name, "");	/* a Host line after the head is body, not a header */
+	CHECK_EQ_STR(name, ""); /* a Host line after the head is body, not a header */
 	CHECK_EQ_INT(cw_proto_detect("GET /partial", 12, name, sizeof(name)), CW_PROTO_HTTP);
 	CHECK_EQ_INT(cw_proto_detect("SSH-2.0-OpenSSH_9.2\r\n", 21, name, sizeof(name)),
 		     CW_PROTO_OTHER);

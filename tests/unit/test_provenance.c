@@ -63,13 +63,13 @@ static void order_back(const struct cw_provenance *p, char *out, size_t len)
 		o += (size_t)snprintf(out + o, len - o, "%s%.4s", o ? "," : "", v[n]->fingerprint);
 }
 
-#define CHECK_ORDER(p, want)                                                          \
-	do {                                                                          \
-		char got_[512], back_[512];                                           \
-		order((p), got_, sizeof(got_));                                       \
-		order_back((p), back_, sizeof(back_));                                \
-		CHECK_EQ_STR(got_, want);                                             \
-		CHECK_EQ_STR(back_, want);                                            \
+#define CHECK_ORDER(p, want)                           \
+	do {                                           \
+		char got_[512], back_[512];            \
+		order((p), got_, sizeof(got_));        \
+		order_back((p), back_, sizeof(back_)); \
+		CHECK_EQ_STR(got_, want);              \
+		CHECK_EQ_STR(back_, want);             \
 	} while (0)
 
 static char *short4(int i)
@@ -143,7 +143,7 @@ TEST(prov_touch_find_and_recency_order)
 	cw_prov_close(&p);
 	CHECK_EQ_INT(p.n, 0);
 	CHECK(p.lru_head == NULL);
-	cw_prov_close(&p);	/* twice is harmless */
+	cw_prov_close(&p); /* twice is harmless */
 }
 
 TEST(prov_evicts_least_recent_at_max)
@@ -154,7 +154,7 @@ TEST(prov_evicts_least_recent_at_max)
 	REQUIRE(cw_prov_open(&p, NULL, 3, err, sizeof(err)) == 0);
 	for (int i = 1; i <= 3; i++)
 		REQUIRE(cw_prov_touch(&p, fp(i), "r", "k", "unknown", "x", i));
-	cw_prov_touch(&p, fp(1), NULL, NULL, NULL, NULL, 10);	/* 2 is now the least recent */
+	cw_prov_touch(&p, fp(1), NULL, NULL, NULL, NULL, 10); /* 2 is now the least recent */
 	p.dirty = false;
 	REQUIRE(cw_prov_touch(&p, fp(4), "r", "k", "unknown", "x", 11));
 	CHECK(p.dirty);
@@ -274,9 +274,9 @@ TEST(prov_origins_dedup_count_and_cap)
 	CHECK(cw_prov_is_loader(c, longwl));
 	/* ...and never in the middle of a UTF-8 character */
 	for (size_t i = 0; i + 2 <= sizeof(longwl) - 1; i += 2)
-		memcpy(longwl + i, "\xc3\xa9", 2);	/* é */
+		memcpy(longwl + i, "\xc3\xa9", 2); /* é */
 	CHECK(cw_prov_add_origin(&p, c, longwl, CW_PROV_ENV, "TOKEN", 3));
-	CHECK_EQ_INT(strlen(c->origins[1].workload), CW_PROV_STR - 2);	/* 318: even */
+	CHECK_EQ_INT(strlen(c->origins[1].workload), CW_PROV_STR - 2); /* 318: even */
 	cw_prov_close(&p);
 }
 
@@ -406,7 +406,7 @@ static void round_trip(void)
 	snprintf(path, sizeof(path), "%s/provenance.json", sub);
 	REQUIRE(cw_prov_open(&p, path, 100, err, sizeof(err)) == 0);
 	CHECK_EQ_STR(p.path, path);
-	CHECK_EQ_INT(access(path, F_OK), -1);	/* opening does not create it */
+	CHECK_EQ_INT(access(path, F_OK), -1); /* opening does not create it */
 	build(&p);
 	err[0] = '\0';
 	REQUIRE(cw_prov_save(&p, err, sizeof(err)) == 0);
@@ -417,7 +417,7 @@ static void round_trip(void)
 	CHECK_EQ_INT(st.st_mode & 07777, 0600);
 	REQUIRE(stat(sub, &st) == 0);
 	CHECK_EQ_INT(st.st_mode & 07777, 0700);
-	CHECK_EQ_INT(count_entries(sub), 1);	/* no temporary file left */
+	CHECK_EQ_INT(count_entries(sub), 1); /* no temporary file left */
 
 	/* the file is valid JSON of the documented schema, least recent first */
 	n = tu_read_file(path, text, sizeof(text) - 1);
@@ -435,10 +435,9 @@ static void round_trip(void)
 		CHECK_EQ_STR(jc_num(&cr->kids[2], "first_seen"), "1700000000");
 		CHECK_EQ_STR(jc_num(&cr->kids[2], "last_seen"), "1700003000");
 		CHECK_EQ_STR(jc_num(&cr->kids[2], "origins_dropped"), "7");
-		CHECK(jc_get(&cr->kids[0], "origins_dropped") == NULL);	/* only when not 0 */
+		CHECK(jc_get(&cr->kids[0], "origins_dropped") == NULL); /* only when not 0 */
 		CHECK_EQ_STR(jc_str(&jc_get(&cr->kids[2], "origins")->kids[0], "source"), "file");
-		CHECK_EQ_STR(jc_str(&jc_get(&cr->kids[2], "origins")->kids[0], "workload"),
-			     odd_wl);
+		CHECK_EQ_STR(jc_str(&jc_get(&cr->kids[2], "origins")->kids[0], "workload"), odd_wl);
 		CHECK_EQ_STR(jc_str(&jc_get(&cr->kids[0], "origins")->kids[0], "source"), "argv");
 	}
 	jc_free(doc);
@@ -477,7 +476,7 @@ static void round_trip(void)
 
 TEST(prov_save_and_open_round_trip)
 {
-	mode_t old = umask(0);	/* the modes must not rely on the umask */
+	mode_t old = umask(0); /* the modes must not rely on the umask */
 
 	round_trip();
 	umask(old);
@@ -579,14 +578,14 @@ TEST(prov_open_missing_file_is_empty_and_memory_store_saves_nothing)
 
 /* A valid store to break in one place at a time. */
 #define ORIGIN                                                                        \
-	"{\"workload\":\"w\",\"source\":\"file\",\"detail\":\"/d\",\"first_seen\":1,"  \
+	"{\"workload\":\"w\",\"source\":\"file\",\"detail\":\"/d\",\"first_seen\":1," \
 	"\"last_seen\":2,\"count\":3}"
-#define USE                                                                           \
+#define USE                                                                               \
 	"{\"workload\":\"w\",\"destination\":\"h:443\",\"first_seen\":1,\"last_seen\":2," \
 	"\"count\":1}"
-#define CRED(fpv, origins, uses)                                                      \
-	"{\"fingerprint\":\"" fpv "\",\"rule\":\"r\",\"kind\":\"k\",\"lifetime\":"     \
-	"\"long-lived\",\"redacted\":\"x\",\"first_seen\":1,\"last_seen\":2,"          \
+#define CRED(fpv, origins, uses)                                                   \
+	"{\"fingerprint\":\"" fpv "\",\"rule\":\"r\",\"kind\":\"k\",\"lifetime\":" \
+	"\"long-lived\",\"redacted\":\"x\",\"first_seen\":1,\"last_seen\":2,"      \
 	"\"origins\":[" origins "],\"uses\":[" uses "]}"
 #define DOC(creds) "{\"version\":1,\"credentials\":[" creds "]}"
 #define FPA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -679,11 +678,11 @@ static char *repeat_doc(const char *origin_fmt, const char *use_fmt, int norigin
 	return buf;
 }
 
-#define ORIGIN_FMT                                                                    \
+#define ORIGIN_FMT                                                                      \
 	"%s{\"workload\":\"w\",\"source\":\"env\",\"detail\":\"V%d\",\"first_seen\":1," \
 	"\"last_seen\":2,\"count\":1}"
-#define USE_FMT                                                                       \
-	"%s{\"workload\":\"w\",\"destination\":\"h%d:443\",\"first_seen\":1,"           \
+#define USE_FMT                                                               \
+	"%s{\"workload\":\"w\",\"destination\":\"h%d:443\",\"first_seen\":1," \
 	"\"last_seen\":2,\"count\":1}"
 
 TEST(prov_open_rejects_corrupt_files)
@@ -694,7 +693,8 @@ TEST(prov_open_rejects_corrupt_files)
 	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* the base itself is fine */
 	CHECK_EQ_INT(open_text(dir, base_doc, strlen(base_doc), &n, err, sizeof(err), path,
-			       sizeof(path)), 0);
+			       sizeof(path)),
+		     0);
 	CHECK_EQ_INT(n, 2);
 
 	/* truncated anywhere */
@@ -702,8 +702,8 @@ TEST(prov_open_rejects_corrupt_files)
 		int ret = open_text(dir, base_doc, len, &n, err, sizeof(err), path, sizeof(path));
 
 		if (ret != -EINVAL || !strstr(err, path) || !strstr(err, "(at byte "))
-			cw_test_fail(__FILE__, __LINE__, "prefix of %zu bytes: %d \"%s\"", len,
-				     ret, err);
+			cw_test_fail(__FILE__, __LINE__, "prefix of %zu bytes: %d \"%s\"", len, ret,
+				     err);
 	}
 	BAD("", "empty file");
 	BAD("  \n", "empty file");
@@ -793,11 +793,13 @@ TEST(prov_open_rejects_corrupt_files)
 	/* more than the store keeps */
 #define XSTR(x) #x
 #define STR(x) XSTR(x)
-	CHECK_EQ_INT(open_text(dir, repeat_doc(ORIGIN_FMT, USE_FMT, CW_PROV_ORIGINS_MAX,
-					       CW_PROV_WORKLOADS_MAX),
+	CHECK_EQ_INT(open_text(dir,
+			       repeat_doc(ORIGIN_FMT, USE_FMT, CW_PROV_ORIGINS_MAX,
+					  CW_PROV_WORKLOADS_MAX),
 			       strlen(repeat_doc(ORIGIN_FMT, USE_FMT, CW_PROV_ORIGINS_MAX,
-						 CW_PROV_WORKLOADS_MAX)), &n, err,
-			       sizeof(err), path, sizeof(path)), 0);
+						 CW_PROV_WORKLOADS_MAX)),
+			       &n, err, sizeof(err), path, sizeof(path)),
+		     0);
 	BAD(repeat_doc(ORIGIN_FMT, USE_FMT, CW_PROV_ORIGINS_MAX + 1, 0),
 	    "more than " STR(CW_PROV_ORIGINS_MAX) " origins");
 	BAD(repeat_doc(ORIGIN_FMT, USE_FMT, 0, CW_PROV_WORKLOADS_MAX + 1),
@@ -809,20 +811,33 @@ TEST(prov_open_rejects_corrupt_files)
 		char w[CW_PROV_STR + 1];
 
 		memset(w, 'w', sizeof(w) - 1);
-		w[CW_PROV_STR - 1] = '\0';	/* 319 */
-		snprintf(big, sizeof(big), DOC(CRED(FPA, "", "{\"workload\":\"%s\","
-			 "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":1}")), w);
-		CHECK_EQ_INT(open_text(dir, big, strlen(big), &n, err, sizeof(err), path,
-				       sizeof(path)), 0);
-		w[CW_PROV_STR - 1] = 'w';	/* 320 */
+		w[CW_PROV_STR - 1] = '\0'; /* 319 */
+		snprintf(big, sizeof(big),
+			 DOC(CRED(FPA, "",
+				  "{\"workload\":\"%s\","
+				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
+				  "1}")),
+			 w);
+		CHECK_EQ_INT(
+			open_text(dir, big, strlen(big), &n, err, sizeof(err), path, sizeof(path)),
+			0);
+		w[CW_PROV_STR - 1] = 'w'; /* 320 */
 		w[CW_PROV_STR] = '\0';
-		snprintf(big, sizeof(big), DOC(CRED(FPA, "", "{\"workload\":\"%s\","
-			 "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":1}")), w);
+		snprintf(big, sizeof(big),
+			 DOC(CRED(FPA, "",
+				  "{\"workload\":\"%s\","
+				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
+				  "1}")),
+			 w);
 		BAD(big, "workload: string longer than 319 bytes");
 		/* 318 + a 2-byte character: one byte too many */
 		memcpy(w + CW_PROV_STR - 2, "\xc3\xa9", 3);
-		snprintf(big, sizeof(big), DOC(CRED(FPA, "", "{\"workload\":\"%s\","
-			 "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":1}")), w);
+		snprintf(big, sizeof(big),
+			 DOC(CRED(FPA, "",
+				  "{\"workload\":\"%s\","
+				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
+				  "1}")),
+			 w);
 		BAD(big, "longer than 319 bytes");
 	}
 	{
@@ -832,8 +847,12 @@ TEST(prov_open_rejects_corrupt_files)
 
 		for (int i = 0; i < 107; i++)
 			o += (size_t)snprintf(w + o, sizeof(w) - o, "\\u20ac");
-		snprintf(big, sizeof(big), DOC(CRED(FPA, "", "{\"workload\":\"%s\","
-			 "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":1}")), w);
+		snprintf(big, sizeof(big),
+			 DOC(CRED(FPA, "",
+				  "{\"workload\":\"%s\","
+				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
+				  "1}")),
+			 w);
 		BAD(big, "longer than 319 bytes");
 	}
 	BAD_SUBST("\"lifetime\":\"long-lived\"", "\"lifetime\":\"long-lived-and-more\"",
@@ -898,7 +917,7 @@ TEST(prov_open_with_a_smaller_max_keeps_the_most_recent)
 	REQUIRE(cw_prov_open(&p, path, 3, err, sizeof(err)) == 0);
 	CHECK_EQ_INT(p.n, 3);
 	CHECK_EQ_INT(p.evictions, 2);
-	CHECK(p.dirty);		/* the file holds more than the store now */
+	CHECK(p.dirty); /* the file holds more than the store now */
 	snprintf(want, sizeof(want), "%s,%s,%s", short4(2), short4(5), short4(4));
 	CHECK_ORDER(&p, want);
 	cw_prov_close(&p);

@@ -76,13 +76,19 @@ TEST(redact_never_more_than_eight_bytes_nor_a_third_any_length)
 TEST(redact_non_printable_bytes_become_question_marks)
 {
 	/* 24 bytes: four shown at each end */
-	static const char secret[24] = "\x01\n\x7f\x80" "abcdefghijklmnop" "\xff \t";
+	static const char secret[24] = "\x01\n\x7f\x80"
+				       "abcdefghijklmnop"
+				       "\xff \t";
 	char out[CW_REDACT_MAX];
 	char s2[12];
 
-	cw_redact(secret, sizeof(secret), out);	/* the last byte is the NUL */
+	cw_redact(secret, sizeof(secret), out); /* the last byte is the NUL */
 	CHECK_EQ_STR(out, "????****????");
-	memcpy(s2, "\x1b" "A234567890" "\xc3", 12);
+	memcpy(s2,
+	       "\x1b"
+	       "A234567890"
+	       "\xc3",
+	       12);
 	cw_redact(s2, 12, out);
 	CHECK_EQ_STR(out, "?A****0?");
 	/* '*', '"' and '\\' are printable: kept as they are */

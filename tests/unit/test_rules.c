@@ -10,31 +10,30 @@
 #include "testutil.h"
 
 static const char full_yaml[] =
-	"# a comment line\n"					/* 1 */
-	"rules:\n"						/* 2 */
-	"  - id: demo-token\n"					/* 3 */
-	"    name: Demo service token\n"			/* 4 */
-	"    description: ignored by the loader\n"		/* 5 */
-	"    provider: demo\n"					/* 6 */
-	"    kind: demo-kind\n"					/* 7 */
-	"    pattern: '\\b(dmo_[a-z0-9]{20})\\b'\n"		/* 8 */
-	"    keywords: [dmo_, DMO-]\n"				/* 9 */
-	"    entropy: 3.25\n"					/* 10 */
-	"    priority: 70\n"					/* 11 */
-	"    lifetime: short-lived\n"				/* 12 */
-	"    destinations: [demo.example, '*.demo.example']\n"	/* 13 */
+	"# a comment line\n"							  /* 1 */
+	"rules:\n"								  /* 2 */
+	"  - id: demo-token\n"							  /* 3 */
+	"    name: Demo service token\n"					  /* 4 */
+	"    description: ignored by the loader\n"				  /* 5 */
+	"    provider: demo\n"							  /* 6 */
+	"    kind: demo-kind\n"							  /* 7 */
+	"    pattern: '\\b(dmo_[a-z0-9]{20})\\b'\n"				  /* 8 */
+	"    keywords: [dmo_, DMO-]\n"						  /* 9 */
+	"    entropy: 3.25\n"							  /* 10 */
+	"    priority: 70\n"							  /* 11 */
+	"    lifetime: short-lived\n"						  /* 12 */
+	"    destinations: [demo.example, '*.demo.example']\n"			  /* 13 */
 	"    examples: ['X=dmo_%{lowerdigit:20}', \"y: dmo_%{lowerdigit:20}\"]\n" /* 14 */
-	"    negative_examples:\n"				/* 15 */
-	"      - 'dmo_%{lowerdigit:5}'\n"			/* 16 */
-	"\n"							/* 17 */
-	"  - id: minimal_rule-2\n"				/* 18 */
-	"    name: \"Minimal\"\n"				/* 19 */
-	"    pattern: abc\n"					/* 20 */
-	"    keywords: single\n"				/* 21 */
-	"    lifetime: long-lived\n";				/* 22 */
+	"    negative_examples:\n"						  /* 15 */
+	"      - 'dmo_%{lowerdigit:5}'\n"					  /* 16 */
+	"\n"									  /* 17 */
+	"  - id: minimal_rule-2\n"						  /* 18 */
+	"    name: \"Minimal\"\n"						  /* 19 */
+	"    pattern: abc\n"							  /* 20 */
+	"    keywords: single\n"						  /* 21 */
+	"    lifetime: long-lived\n";						  /* 22 */
 
-static int load(struct cw_ruleset *rs, const char *file, const char *yaml, char *err,
-		size_t errlen)
+static int load(struct cw_ruleset *rs, const char *file, const char *yaml, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	return cw_rules_load_buf(rs, file, yaml, strlen(yaml), err, errlen);
@@ -84,9 +83,9 @@ TEST(rules_load_every_field)
 	CHECK_EQ_STR(r->id, "minimal_rule-2");
 	CHECK_EQ_STR(r->name, "Minimal");
 	CHECK_EQ_STR(r->pattern, "abc");
-	CHECK_EQ_STR(r->kind, "minimal_rule-2");	/* kind defaults to the id */
+	CHECK_EQ_STR(r->kind, "minimal_rule-2"); /* kind defaults to the id */
 	CHECK(r->provider == NULL);
-	CHECK(strv_is(&r->keywords, 1, single));	/* a scalar is a list of one */
+	CHECK(strv_is(&r->keywords, 1, single)); /* a scalar is a list of one */
 	CHECK(r->entropy == 0);
 	CHECK_EQ_INT(r->priority, CW_RULE_DEFAULT_PRIORITY);
 	CHECK_EQ_INT(CW_RULE_DEFAULT_PRIORITY, 50);
@@ -121,8 +120,8 @@ TEST(rules_lifetime_default_is_unknown_and_empty_list_loads)
 
 struct bad_case {
 	const char *yaml;
-	int line;		/* the line the message must name */
-	const char *what;	/* and a part of the message */
+	int line;	  /* the line the message must name */
+	const char *what; /* and a part of the message */
 };
 
 /*
@@ -136,7 +135,8 @@ static void check_bad(const struct bad_case *c, size_t idx)
 	int ret;
 
 	if (load(&rs, "good.yaml", "rules:\n  - id: kept\n    name: K\n    pattern: k\n", err,
-		 sizeof(err)) || rs.n != 1) {
+		 sizeof(err)) ||
+	    rs.n != 1) {
 		cw_test_fail(__FILE__, __LINE__, "case %zu: setup failed: %s", idx, err);
 		cw_rules_free(&rs);
 		return;
@@ -144,21 +144,20 @@ static void check_bad(const struct bad_case *c, size_t idx)
 	ret = load(&rs, "bad.yaml", c->yaml, err, sizeof(err));
 	snprintf(prefix, sizeof(prefix), "bad.yaml:%d: ", c->line);
 	if (ret != -EINVAL)
-		cw_test_fail(__FILE__, __LINE__, "case %zu: ret %d, want -EINVAL (err \"%s\")",
-			     idx, ret, err);
+		cw_test_fail(__FILE__, __LINE__, "case %zu: ret %d, want -EINVAL (err \"%s\")", idx,
+			     ret, err);
 	if (strncmp(err, prefix, strlen(prefix)))
-		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not start with \"%s\"",
-			     idx, err, prefix);
+		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not start with \"%s\"", idx,
+			     err, prefix);
 	if (!strstr(err, c->what))
 		cw_test_fail(__FILE__, __LINE__, "case %zu: \"%s\" does not mention \"%s\"", idx,
 			     err, c->what);
 	if (rs.n != 1 || strcmp(rs.rules[0].id, "kept"))
-		cw_test_fail(__FILE__, __LINE__, "case %zu: the set changed: %zu rules", idx,
-			     rs.n);
+		cw_test_fail(__FILE__, __LINE__, "case %zu: the set changed: %zu rules", idx, rs.n);
 	cw_rules_free(&rs);
 }
 
-#define RULE_HEAD "rules:\n  - id: a\n    name: A\n    pattern: x\n"	/* lines 1-4 */
+#define RULE_HEAD "rules:\n  - id: a\n    name: A\n    pattern: x\n" /* lines 1-4 */
 
 static const struct bad_case bad_cases[] = {
 	/* 0: YAML syntax: a field indented less than its rule, after a complete rule */
@@ -186,8 +185,7 @@ static const struct bad_case bad_cases[] = {
 	/* 14: priority out of [0, 100] */
 	{ RULE_HEAD "    priority: 101\n", 5, "out of range" },
 	/* 15-16: duplicate id, in the same file; the message says where it was first defined */
-	{ RULE_HEAD "  - id: a\n    name: B\n    pattern: y\n", 5,
-	  "first defined at bad.yaml:2" },
+	{ RULE_HEAD "  - id: a\n    name: B\n    pattern: y\n", 5, "first defined at bad.yaml:2" },
 	{ "rules:\n  - id: kept\n    name: K2\n    pattern: k\n", 2,
 	  "first defined at good.yaml:2" },
 	/* 17-19: rules not a list */
@@ -226,9 +224,8 @@ TEST(rules_malformed_files_name_file_line_and_problem)
  */
 TEST(rules_syntax_error_mid_rule_names_its_line)
 {
-	static const struct bad_case c = {
-		"rules:\n  - id: a\n    name: A\n   pattern: x\n", 4, "YAML syntax error"
-	};
+	static const struct bad_case c = { "rules:\n  - id: a\n    name: A\n   pattern: x\n", 4,
+					   "YAML syntax error" };
 
 	check_bad(&c, 0);
 }
@@ -269,8 +266,7 @@ TEST(rules_any_field_given_twice_is_an_error)
 		{ RULE_HEAD "    keywords: [k]\n    keywords: [j]\n", 6, "given twice" },
 		{ RULE_HEAD "    entropy: 1\n    entropy: 2\n", 6, "given twice" },
 		{ RULE_HEAD "    priority: 1\n    priority: 2\n", 6, "given twice" },
-		{ RULE_HEAD "    lifetime: unknown\n    lifetime: long-lived\n", 6,
-		  "given twice" },
+		{ RULE_HEAD "    lifetime: unknown\n    lifetime: long-lived\n", 6, "given twice" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -286,7 +282,8 @@ TEST(rules_duplicate_id_across_files)
 		     err, sizeof(err)) == 0);
 	CHECK_EQ_INT(load(&rs, "two.yaml",
 			  "rules:\n  - id: fine\n    name: F\n    pattern: f\n"
-			  "  - id: shared\n    name: S2\n    pattern: s\n", err, sizeof(err)),
+			  "  - id: shared\n    name: S2\n    pattern: s\n",
+			  err, sizeof(err)),
 		     -EINVAL);
 	CHECK_EQ_STR(err, "two.yaml:5: duplicate rule id 'shared' (first defined at one.yaml:3)");
 	/* "fine" came from the failed file: it is gone */
@@ -309,10 +306,11 @@ TEST(rules_load_dir_in_name_order)
 
 	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* written in the opposite order; a.yml and b.yaml both count, the rest is ignored */
-	REQUIRE(write_rules(dir, "b.yaml", "rules:\n  - id: from-b\n    name: B\n    pattern: b\n"
-				   "  - id: from-b2\n    name: B2\n    pattern: b2\n") == 0);
-	REQUIRE(write_rules(dir, "a.yml", "rules:\n  - id: from-a\n    name: A\n    pattern: a\n")
-		== 0);
+	REQUIRE(write_rules(dir, "b.yaml",
+			    "rules:\n  - id: from-b\n    name: B\n    pattern: b\n"
+			    "  - id: from-b2\n    name: B2\n    pattern: b2\n") == 0);
+	REQUIRE(write_rules(dir, "a.yml",
+			    "rules:\n  - id: from-a\n    name: A\n    pattern: a\n") == 0);
 	REQUIRE(write_rules(dir, "c.txt", "not: yaml: at: all: [\n") == 0);
 	REQUIRE(write_rules(dir, ".hidden.yaml", "garbage: [\n") == 0);
 	err[0] = '\0';
@@ -355,10 +353,10 @@ TEST(rules_load_dir_without_yaml_is_an_error)
 	CHECK_CONTAINS(err, dir);
 	CHECK_CONTAINS(err, "no *.yaml");
 	CHECK_EQ_INT(rs.n, 0);
-	REQUIRE(write_rules(dir, "README.md", "rules:\n  - id: a\n    name: A\n    pattern: a\n")
-		== 0);
-	REQUIRE(write_rules(dir, ".x.yaml", "rules:\n  - id: a\n    name: A\n    pattern: a\n")
-		== 0);
+	REQUIRE(write_rules(dir, "README.md", "rules:\n  - id: a\n    name: A\n    pattern: a\n") ==
+		0);
+	REQUIRE(write_rules(dir, ".x.yaml", "rules:\n  - id: a\n    name: A\n    pattern: a\n") ==
+		0);
 	err[0] = '\0';
 	CHECK(cw_rules_load_dir(&rs, dir, err, sizeof(err)) < 0);
 	CHECK_CONTAINS(err, "no *.yaml");
@@ -431,7 +429,8 @@ TEST(rules_pattern_that_does_not_compile_names_file_and_line)
 	REQUIRE(load(&rs, "broken.yaml",
 		     "rules:\n  - id: fine\n    name: F\n    keywords: [f]\n    pattern: 'f+'\n"
 		     "  - id: broken\n    name: B\n    keywords: [b]\n    pattern: '('\n"
-		     "  - id: after\n    name: A\n    pattern: 'a'\n", err, sizeof(err)) == 0);
+		     "  - id: after\n    name: A\n    pattern: 'a'\n",
+		     err, sizeof(err)) == 0);
 	REQUIRE(rs.n == 3);
 	err[0] = '\0';
 	CHECK_EQ_INT(cw_matcher_new(&rs, &m, err, sizeof(err)), -EINVAL);

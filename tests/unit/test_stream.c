@@ -16,7 +16,7 @@ struct found {
 		const struct cw_rule *rule;
 		uint64_t start;
 		size_t len;
-		char head[8];	/* first bytes of the secret, to check the pointer is right */
+		char head[8]; /* first bytes of the secret, to check the pointer is right */
 	} v[MAX_FOUND];
 };
 
@@ -175,11 +175,11 @@ TEST(stream_long_stream_reports_stream_offsets)
 		REQUIRE(t);
 		where[k] = (total / nsec) * k + 1000 + 37 * k;
 		memcpy(buf + where[k], t, strlen(t));
-		where[k] += 1;	/* the token follows the leading space */
+		where[k] += 1; /* the token follows the leading space */
 		free(t);
 	}
 	while (pos < total && ncuts < 4096) {
-		pos += 1 + (pos * 7919 + 13) % 4001;	/* uneven write sizes */
+		pos += 1 + (pos * 7919 + 13) % 4001; /* uneven write sizes */
 		if (pos < total)
 			cuts[ncuts++] = pos;
 	}
@@ -208,8 +208,8 @@ TEST(stream_interleaved_streams_are_independent)
 	REQUIRE(s1 && s2);
 	cw_stream_write(s1, "k=", 2, collect, &f1);
 	cw_stream_write(s2, "k=", 2, collect, &f2);
-	cw_stream_write(s1, t, 20, collect, &f1);	/* first half to stream 1 */
-	cw_stream_write(s2, t + 20, 20, collect, &f2);	/* second half to stream 2 */
+	cw_stream_write(s1, t, 20, collect, &f1);      /* first half to stream 1 */
+	cw_stream_write(s2, t + 20, 20, collect, &f2); /* second half to stream 2 */
 	cw_stream_write(s1, t + 20, 20, collect, &f1);
 	cw_stream_write(s2, "\n", 1, collect, &f2);
 	cw_stream_close(s1, collect, &f1);
@@ -260,7 +260,7 @@ TEST(stream_flush_reports_a_secret_waiting_for_more_data_once)
 	struct found f = { 0 };
 	struct cw_stream *s = stream_sent("Authorization: token ghp_%{alnum:36}\r\n\r\n", &f);
 
-	REQUIRE(s);	/* 4 bytes follow the token: the look-ahead is not there yet */
+	REQUIRE(s); /* 4 bytes follow the token: the look-ahead is not there yet */
 	CHECK(cw_stream_flush(s, collect, &f) >= 0);
 	CHECK_EQ_INT(f.n, 1);
 	if (f.n)
@@ -270,5 +270,5 @@ TEST(stream_flush_reports_a_secret_waiting_for_more_data_once)
 	for (int i = 0; i < 8; i++)
 		cw_stream_write(s, pad, strlen(pad), collect, &f);
 	cw_stream_close(s, collect, &f);
-	CHECK_EQ_INT(f.n, 1);	/* not again */
+	CHECK_EQ_INT(f.n, 1); /* not again */
 }

@@ -21,7 +21,7 @@ TEST(tls_symbols_in_system_libraries)
 	globfree(&g);
 	CHECK_EQ_INT(cw_tls_symbols("/bin/true"), 0);
 	CHECK_EQ_INT(cw_tls_symbols("/nonexistent"), 0);
-	CHECK_EQ_INT(cw_tls_symbols("/etc/passwd"), 0);	/* not ELF */
+	CHECK_EQ_INT(cw_tls_symbols("/etc/passwd"), 0); /* not ELF */
 	/* a Go binary given by the e2e suite, stripped or not */
 	if (getenv("CW_TEST_GO_BINARY"))
 		CHECK(cw_tls_symbols(getenv("CW_TEST_GO_BINARY")) & (1u << CW_SRC_GO));
@@ -45,8 +45,7 @@ TEST(tls_probe_offsets_in_system_libssl)
 	/* SSL_read has a return probe: its entry probe shares the entry's trap */
 	if (cw_tls_probe_offsets(g.gl_pathv[0], "SSL_read", &entry, &probe) == 0)
 		CHECK(probe == entry);
-	CHECK(cw_tls_probe_offsets(g.gl_pathv[0], "no_such_function", &entry, &probe) ==
-	      -ENOENT);
+	CHECK(cw_tls_probe_offsets(g.gl_pathv[0], "no_such_function", &entry, &probe) == -ENOENT);
 	globfree(&g);
 }
 

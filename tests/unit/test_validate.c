@@ -64,7 +64,7 @@ TEST(validate_github_crc32_known_answer)
 	uint32_t crc = cw_crc32("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 30);
 	char digits[7] = { 0 };
 
-	CHECK_EQ_INT(cw_crc32("123456789", 9), 0xCBF43926);	/* the CRC-32 check value */
+	CHECK_EQ_INT(cw_crc32("123456789", 9), 0xCBF43926); /* the CRC-32 check value */
 	cw_base62(crc, digits, 6);
 	snprintf(t, sizeof(t), "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%s", digits);
 	CHECK(cw_validate(CW_VALIDATE_GITHUB_CRC32, t, strlen(t)));
@@ -90,10 +90,10 @@ TEST(validate_age_bech32_rejects_mixed_case_and_bad_chars)
 	REQUIRE(t);
 	n = strlen(t);
 	CHECK(cw_validate(CW_VALIDATE_AGE_BECH32, t, n));
-	t[n - 1] = (char)tolower((unsigned char)t[n - 1]);	/* mixed case */
+	t[n - 1] = (char)tolower((unsigned char)t[n - 1]); /* mixed case */
 	if (t[n - 1] >= 'a')
 		CHECK(!cw_validate(CW_VALIDATE_AGE_BECH32, t, n));
-	t[20] = 'B';	/* 'b' is not in the bech32 alphabet */
+	t[20] = 'B'; /* 'b' is not in the bech32 alphabet */
 	CHECK(!cw_validate(CW_VALIDATE_AGE_BECH32, t, n));
 	free(t);
 }
@@ -109,14 +109,19 @@ TEST(validator_lookup_names)
 TEST(placeholder_filter)
 {
 	static const char *const yes[] = {
-		"${GITHUB_TOKEN}", "{{ .Values.token }}", "<your-api-key>", "%(password)s",
-		"$(cat /run/secret)", "xxxxxxxxxxxxxxxx", "AKIAIOSFODNN7EXAMPLE", "sk_live_****abcd",
-		"your_token_here", "changeme", "REPLACE_ME_PLEASE", "$API_TOKEN", "%API_TOKEN%",
-		"aaaaaa", "1234567890ab", "abcdefghijkl", "dummy-secret-value",
+		"${GITHUB_TOKEN}",	"{{ .Values.token }}",
+		"<your-api-key>",	"%(password)s",
+		"$(cat /run/secret)",	"xxxxxxxxxxxxxxxx",
+		"AKIAIOSFODNN7EXAMPLE", "sk_live_****abcd",
+		"your_token_here",	"changeme",
+		"REPLACE_ME_PLEASE",	"$API_TOKEN",
+		"%API_TOKEN%",		"aaaaaa",
+		"1234567890ab",		"abcdefghijkl",
+		"dummy-secret-value",
 	};
 	static const char *const no[] = {
 		"Xk29fLq0ZpW8vN3sTb7Y", "9f86d081884c7d659a2f", "hunter2-Correct-Horse",
-		"$2y$10$abcXYZ", "p4ss$Word!", "aaaaabbbbbccccc",
+		"$2y$10$abcXYZ",	"p4ss$Word!",		"aaaaabbbbbccccc",
 	};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)

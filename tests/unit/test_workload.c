@@ -38,7 +38,7 @@ static void mkid(char out[65], unsigned seed)
 
 static void parse(const char *path, struct cw_workload *wl)
 {
-	memset(wl, 0x5a, sizeof(*wl));	/* parse must clear whatever was there */
+	memset(wl, 0x5a, sizeof(*wl)); /* parse must clear whatever was there */
 	wl->cgroup_id = 77;
 	cw_workload_parse_path(path, wl);
 }
@@ -178,7 +178,7 @@ TEST(workload_parse_k8s_nested)
 	CHECK_EQ_STR(wl.qos, "burstable");
 	CHECK_EQ_STR(wl.container_id, id);
 	CHECK_EQ_STR(wl.runtime, "containerd");
-	CHECK_EQ_STR(wl.unit, "");	/* containerd.service is above the pod, not the workload */
+	CHECK_EQ_STR(wl.unit, ""); /* containerd.service is above the pod, not the workload */
 	CHECK_EQ_STR(wl.key, "pod:" UID_D);
 
 	snprintf(path, sizeof(path), "/kubepods-besteffort-pod" UID_U ".slice:crio:%s", id);
@@ -196,7 +196,7 @@ TEST(workload_parse_k8s_nested)
 	parse(path, &wl);
 	CHECK_EQ_STR(wl.pod_uid, UID_D);
 	CHECK_EQ_STR(wl.qos, "besteffort");
-	CHECK_EQ_STR(wl.container_id, id);	/* the pod's container, not the node's */
+	CHECK_EQ_STR(wl.container_id, id); /* the pod's container, not the node's */
 	CHECK_EQ_STR(wl.runtime, "containerd");
 	CHECK_EQ_STR(wl.key, "pod:" UID_D);
 
@@ -247,7 +247,7 @@ TEST(workload_parse_docker_podman)
 		CHECK_EQ_STR(wl.runtime, c[i].runtime);
 		CHECK_EQ_STR(wl.pod_uid, "");
 		CHECK_EQ_STR(wl.qos, "");
-		CHECK_EQ_STR(wl.unit, "");	/* user@1000.service is above the container */
+		CHECK_EQ_STR(wl.unit, ""); /* user@1000.service is above the container */
 		CHECK_EQ_STR(wl.key, key);
 	}
 }
@@ -311,7 +311,7 @@ TEST(workload_parse_rejects_malformed)
 		"/system.slice/dockerd-%s.scope",
 		"/system.slice/crio-conmon-%s.scope",
 		"/system.slice/libpod-conmon-%s.scope",
-		"/lxc/%s",	/* a bare id: only docker's cgroupfs parent vouches for it */
+		"/lxc/%s", /* a bare id: only docker's cgroupfs parent vouches for it */
 		"/docker/%s.scope",
 		"/docker/x%.63s",
 		"/docker/%.63sg",
@@ -420,7 +420,7 @@ TEST(workload_parse_long_paths)
 	CHECK_EQ_INT(strlen(path), sizeof(wl.cgroup) - 1);
 	parse(path, &wl);
 	CHECK_EQ_STR(wl.cgroup, path);
-	CHECK_EQ_STR(wl.unit, "");	/* a unit name is at most 255 bytes */
+	CHECK_EQ_STR(wl.unit, ""); /* a unit name is at most 255 bytes */
 	CHECK_EQ_STR(wl.key, "");
 
 	/* deeper than any cgroup hierarchy goes: refused whole */
@@ -664,7 +664,7 @@ TEST(workload_cache_k8s_by_pid)
 	mkdirs(x.pods, "payments_api-7d9f-x2x_3f2a6b1c-1d2e-4f50-8a9b-000000000000/other");
 	snprintf(name, sizeof(name), "api-7d9f-x2x_payments_api-%s.log", id);
 	touch(x.ctrs, name);
-	mkid(id2, 11);	/* another container's log */
+	mkid(id2, 11); /* another container's log */
 	snprintf(name, sizeof(name), "api-7d9f-x2x_payments_istio-proxy-%s.log", id2);
 	touch(x.ctrs, name);
 
@@ -701,7 +701,7 @@ TEST(workload_cache_pid_path_is_verified)
 	/* the process moved: its /proc line names another cgroup than the event's id */
 	write_proc(&x, 10, "/system.slice/cron.service");
 	wl = cw_workload_get(x.w, a, 10);
-	CHECK_EQ_STR(wl->cgroup, "/system.slice/ssh.service");	/* found by the walk instead */
+	CHECK_EQ_STR(wl->cgroup, "/system.slice/ssh.service"); /* found by the walk instead */
 	CHECK_EQ_STR(wl->unit, "ssh.service");
 	CHECK_EQ_STR(wl->key, "unit:ssh.service");
 	/* a path that leads out of the root is not followed, even to the right inode */
@@ -784,7 +784,7 @@ TEST(workload_cache_walk)
 	CHECK_EQ_INT(wl->cgroup_id, d);
 	cw_workloads_advance_clock(x.w, SEC / 2);
 	wl = cw_workload_get(x.w, d, 0);
-	CHECK_EQ_STR(wl->cgroup, "");	/* remembered as not found */
+	CHECK_EQ_STR(wl->cgroup, ""); /* remembered as not found */
 	cw_workloads_advance_clock(x.w, SEC / 2 + SEC / 10);
 	wl = cw_workload_get(x.w, d, 0);
 	CHECK_EQ_STR(wl->cgroup, late);
@@ -862,7 +862,7 @@ TEST(workload_cache_names_appear_later)
 	snprintf(name, sizeof(name), "web-0_default_nginx-%s.log", id);
 	touch(x.ctrs, name);
 	wl = cw_workload_get(x.w, cid, 300);
-	CHECK_EQ_STR(wl->pod_name, "");		/* looked again too soon */
+	CHECK_EQ_STR(wl->pod_name, ""); /* looked again too soon */
 	cw_workloads_advance_clock(x.w, SEC);
 	wl = cw_workload_get(x.w, cid, 300);
 	CHECK_EQ_STR(wl->pod_name, "");
@@ -946,8 +946,7 @@ TEST(workload_cache_names_fallbacks)
 
 	/* two containers and no log link: no guess at which */
 	mkid(id3, 17);
-	snprintf(path, sizeof(path),
-		 "/kubepods/pod3f2a6b1c-1d2e-4f50-8a9b-333333333333/%s", id3);
+	snprintf(path, sizeof(path), "/kubepods/pod3f2a6b1c-1d2e-4f50-8a9b-333333333333/%s", id3);
 	c3 = mkdirs(x.cg, path);
 	mkdirs(x.pods, "web_front-2_3f2a6b1c-1d2e-4f50-8a9b-333333333333/nginx");
 	mkdirs(x.pods, "web_front-2_3f2a6b1c-1d2e-4f50-8a9b-333333333333/php");
@@ -1007,7 +1006,7 @@ TEST(workload_cache_forget_and_sweep)
 	wl = cw_workload_get(x.w, a, 1);
 	CHECK_EQ_STR(wl->cgroup, "");
 	CHECK_EQ_STR(wl->key, "");
-	cw_workloads_forget(x.w, 0x12345);	/* unknown: harmless */
+	cw_workloads_forget(x.w, 0x12345); /* unknown: harmless */
 
 	REQUIRE(rmdir_at(x.cg, "/system.slice/b.service") == 0);
 	REQUIRE(rmdir_at(x.cg, "/system.slice/c.service") == 0);
@@ -1022,7 +1021,7 @@ TEST(workload_cache_forget_and_sweep)
 	CHECK_EQ_STR(cw_workload_get(x.w, d, 4)->unit, "d.service");
 	CHECK_EQ_INT(cw_workloads_sweep(x.w), 0);
 	REQUIRE(rmdir_at(x.cg, "/system.slice/d.service") == 0);
-	CHECK_EQ_STR(cw_workload_get(x.w, d, 0)->unit, "d.service");	/* cached */
+	CHECK_EQ_STR(cw_workload_get(x.w, d, 0)->unit, "d.service"); /* cached */
 	CHECK_EQ_INT(cw_workloads_sweep(x.w), 1);
 out:
 	fx_teardown(&x);
@@ -1055,13 +1054,13 @@ TEST(workload_cache_bounded_lru)
 	wl = cw_workload_get(x.w, a, 0);
 	CHECK_EQ_STR(wl->unit, "a.service");
 	wl = cw_workload_get(x.w, b, 0);
-	CHECK_EQ_STR(wl->unit, "");	/* evicted, the oldest */
+	CHECK_EQ_STR(wl->unit, ""); /* evicted, the oldest */
 	CHECK_EQ_INT(wl->cgroup_id, b);
 	/* every entry still answers for its own id */
 	for (uint64_t i = 4100; i < 4200; i++)
 		CHECK_EQ_INT(cw_workload_get(x.w, (1ULL << 40) + i, 0)->cgroup_id,
 			     (1ULL << 40) + i);
-	CHECK_EQ_INT(cw_workloads_sweep(x.w), 1);	/* a */
+	CHECK_EQ_INT(cw_workloads_sweep(x.w), 1); /* a */
 out:
 	fx_teardown(&x);
 }
@@ -1145,14 +1144,14 @@ TEST(workload_cache_learns_new_cgroups_from_mkdir)
 		goto out;
 	first = mkdirs(x.cg, "/system.slice/ssh.service");
 	REQUIRE(first);
-	wl = cw_workload_get(x.w, first, 0);	/* a walk: the next may not come for a second */
+	wl = cw_workload_get(x.w, first, 0); /* a walk: the next may not come for a second */
 	CHECK_EQ_STR(wl->cgroup, "/system.slice/ssh.service");
 	mkid(id, 7);
 	snprintf(path, sizeof(path), "/kubepods/besteffort/pod" UID_D "/%s", id);
 	d = mkdirs(x.cg, path);
 	REQUIRE(d);
 	wl = cw_workload_get(x.w, d, 0);
-	CHECK_EQ_STR(wl->cgroup, "");		/* unknown: made after the walk */
+	CHECK_EQ_STR(wl->cgroup, ""); /* unknown: made after the walk */
 	/* the mkdir event names it: known at once, the negative answer forgotten */
 	cw_workloads_learn(x.w, d, path);
 	wl = cw_workload_get(x.w, d, 0);
@@ -1171,11 +1170,11 @@ out:
 TEST(workload_replicas_are_one_workload)
 {
 	CHECK_EQ_INT((int)cw_workload_owner_len("payments-7d4b9cf5d8-x2x5z"), 8);
-	CHECK_EQ_INT((int)cw_workload_owner_len("node-exporter-9zk2c"), 13);	/* DaemonSet */
-	CHECK_EQ_INT((int)cw_workload_owner_len("web-0"), 5);			/* StatefulSet */
+	CHECK_EQ_INT((int)cw_workload_owner_len("node-exporter-9zk2c"), 13); /* DaemonSet */
+	CHECK_EQ_INT((int)cw_workload_owner_len("web-0"), 5);		     /* StatefulSet */
 	CHECK_EQ_INT((int)cw_workload_owner_len("debug"), 5);
-	CHECK_EQ_INT((int)cw_workload_owner_len("pod-a-3fa9c1"), 12);	/* not generated */
-	CHECK_EQ_INT((int)cw_workload_owner_len("api-aeiou"), 9);		/* vowels: not */
+	CHECK_EQ_INT((int)cw_workload_owner_len("pod-a-3fa9c1"), 12); /* not generated */
+	CHECK_EQ_INT((int)cw_workload_owner_len("api-aeiou"), 9);     /* vowels: not */
 	CHECK_EQ_INT((int)cw_workload_owner_len("-x2x5z"), 6);
 }
 
@@ -1191,7 +1190,8 @@ TEST(workload_pod_shapes_in_user_subtrees_are_not_pods)
 	mkid(id, 9);
 	snprintf(path, sizeof(path),
 		 "/user.slice/user-1000.slice/user@1000.service/app.slice/"
-		 "kubepods-besteffort-pod" UID_U ".slice/cri-containerd-%s.scope", id);
+		 "kubepods-besteffort-pod" UID_U ".slice/cri-containerd-%s.scope",
+		 id);
 	d = mkdirs(x.cg, path);
 	REQUIRE(d);
 	wl = cw_workload_get(x.w, d, 0);

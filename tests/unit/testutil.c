@@ -59,8 +59,9 @@ char *tu_secret(const char *tmpl)
 static bool plausible(const char *s, double min_bits)
 {
 	static const char *const words[] = {
-		"example", "dummy", "changeme", "change_me", "redacted", "placeholder", "your",
-		"replace", "abcdefgh", "12345678", "****", "<", ">", "${", "{{",
+		"example",     "dummy", "changeme", "change_me", "redacted",
+		"placeholder", "your",	"replace",  "abcdefgh",	 "12345678",
+		"****",	       "<",	">",	    "${",	 "{{",
 	};
 	size_t n = strlen(s), run = 1;
 

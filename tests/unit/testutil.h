@@ -38,8 +38,8 @@ char *tu_strong(const char *tmpl, double min_bits);
  * Token shapes whose rules may check a checksum: a valid one from the "%{gen:...}" generator
  * when exgen offers it, else plain random characters of the right shape. Strong as above.
  */
-char *tu_github_token(void);	/* ghp_ + 36 */
-char *tu_npm_token(void);	/* npm_ + 36 */
+char *tu_github_token(void); /* ghp_ + 36 */
+char *tu_npm_token(void);    /* npm_ + 36 */
 
 /*
  * The embedded rules and their matcher, built on first use and shared by the tests (compiling

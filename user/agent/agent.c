@@ -37,7 +37,7 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
-#define RINGBUF_MIN (128u << 10)	/* must hold the largest exec event */
+#define RINGBUF_MIN (128u << 10) /* must hold the largest exec event */
 #define RINGBUF_MAX (1u << 30)
 
 static volatile sig_atomic_t stop_flag;
@@ -74,7 +74,7 @@ struct agent {
 	unsigned long long events[CW_EV_MAX];
 	unsigned long long malformed;
 	unsigned long long drops_reported[CW_EV_MAX];
-	int out_err;		/* first output error */
+	int out_err; /* first output error */
 };
 
 struct run_opts {
@@ -180,9 +180,11 @@ static void report_drops(struct agent *a, unsigned long long interval)
 	}
 	if (dtotal)
 		cw_log("ring buffer full: dropped %llu events in the last %llus (%s), %llu since "
-		       "start; raise --ringbuf-size", dtotal, interval, detail, total);
+		       "start; raise --ringbuf-size",
+		       dtotal, interval, detail, total);
 	cw_debug("stats: exec=%llu exit=%llu malformed=%llu alerts=%llu observations=%llu "
-		 "dropped=%llu", a->events[CW_EV_EXEC], a->events[CW_EV_EXIT], a->malformed,
+		 "dropped=%llu",
+		 a->events[CW_EV_EXEC], a->events[CW_EV_EXIT], a->malformed,
 		 (unsigned long long)a->f.alerts, (unsigned long long)a->f.observations, total);
 }
 
@@ -233,12 +235,8 @@ static int handle_event(void *ctx, void *data, size_t sz)
 			ret = cw_files_exit(&a->files, ev.exit.pid);
 		cw_procs_exit(a->f.procs, ev.exit.pid);
 		break;
-	case CW_EV_FILE_OPEN:
-		ret = cw_files_open(&a->files, &ev);
-		break;
-	case CW_EV_FILE_DATA:
-		ret = cw_files_data(&a->files, &ev);
-		break;
+	case CW_EV_FILE_OPEN: ret = cw_files_open(&a->files, &ev); break;
+	case CW_EV_FILE_DATA: ret = cw_files_data(&a->files, &ev); break;
 	case CW_EV_FILE_CLOSE:
 		ret = cw_files_close(&a->files, ev.close.pid, ev.close.fd, ev.close.conn_id);
 		break;
@@ -254,22 +252,17 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		cw_tls_scan_pid(&a->tls, ev.conn.pid);
 		ret = cw_egress_conn(&a->egress, &ev);
 		break;
-	case CW_EV_BIND:
-		ret = cw_egress_bind(&a->egress, &ev);
-		break;
-	case CW_EV_DATA:
-		ret = cw_egress_data(&a->egress, &ev);
-		break;
+	case CW_EV_BIND: ret = cw_egress_bind(&a->egress, &ev); break;
+	case CW_EV_DATA: ret = cw_egress_data(&a->egress, &ev); break;
 	case CW_EV_CLOSE:
 		ret = cw_egress_close(&a->egress, ev.close.pid, ev.close.fd, ev.close.conn_id);
 		break;
-	default:
-		ret = 0;
+	default: ret = 0;
 	}
 	if (ret && !a->out_err) {
 		a->out_err = ret;
 		cw_log("cannot write findings: %s", strerror(-ret));
-		return ret;	/* stops the poll loop */
+		return ret; /* stops the poll loop */
 	}
 	return 0;
 }
@@ -291,7 +284,8 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	if (ret == -EPERM || ret == -EACCES) {
 		cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
 		       "kernel.unprivileged_bpf_disabled, lockdown, seccomp or the container's "
-		       "capabilities)", strerror(-ret));
+		       "capabilities)",
+		       strerror(-ret));
 		return ret;
 	}
 	ret = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
@@ -322,7 +316,8 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	if (ret) {
 		if (ret == -EPERM)
 			cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
-			       "kernel.unprivileged_bpf_disabled, lockdown, seccomp, or run with -v)",
+			       "kernel.unprivileged_bpf_disabled, lockdown, seccomp, or run with "
+			       "-v)",
 			       strerror(-ret));
 		else
 			cw_log("cannot load BPF programs: %s (run with -v for the verifier log)",
@@ -340,12 +335,13 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	cw_tls_attach_init(&a->tls, a->skel, o->capture_inbound);
 	cw_tls_scan_system(&a->tls);
 	cw_tls_scan_all(&a->tls);
-	ret = cw_egress_init(&a->egress, &a->f, &(struct cw_egress_kernel){
-		.conns_map_fd = bpf_map__fd(a->skel->maps.conns),
-		.bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
-		.captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
-		.fd_marks = a->skel->bss->cw_fd_marks,
-	});
+	ret = cw_egress_init(&a->egress, &a->f,
+			     &(struct cw_egress_kernel){
+				     .conns_map_fd = bpf_map__fd(a->skel->maps.conns),
+				     .bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
+				     .captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
+				     .fd_marks = a->skel->bss->cw_fd_marks,
+			     });
 	if (ret) {
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));
 		return ret;
@@ -407,7 +403,8 @@ static int fill_watch(struct agent *a)
 	for (size_t s = 0; s < 4; s++)
 		for (size_t i = 0; i < sets[s]->n; i++) {
 			const char *p = sets[s]->v[i];
-			__u64 h = kinds[s] == CW_WATCH_DIR ? cw_watch_dir_hash(p) : cw_fnv(p, strlen(p));
+			__u64 h = kinds[s] == CW_WATCH_DIR ? cw_watch_dir_hash(p)
+							   : cw_fnv(p, strlen(p));
 			memset(&k, 0, sizeof(k));
 			k.hash = h;
 			k.kind = kinds[s];
@@ -436,7 +433,7 @@ static int fill_watch(struct agent *a)
 		k.hash = cw_fnv(p, strlen(p));
 		k.kind = CW_WATCH_NAME;
 		if (!bpf_map_lookup_elem(fd, &k, &cur))
-			val |= cur;	/* also a credential file's name: both */
+			val |= cur; /* also a credential file's name: both */
 		if (bpf_map_update_elem(fd, &k, &val, BPF_ANY))
 			continue;
 		bit = cw_watch_bloom_bit(k.hash, CW_WATCH_NAME);
@@ -514,8 +511,8 @@ static void reload_policy(struct agent *a)
 	a->policy = np;
 	if (a->skel && fill_watch(a) == 0)
 		cw_log("policy reloaded from %s: %zu watch patterns, %zu workloads, %zu "
-		       "credential bindings, %zu reader rules", a->policy.file,
-		       a->policy.watch.n, a->policy.nworkloads, a->policy.ncreds,
+		       "credential bindings, %zu reader rules",
+		       a->policy.file, a->policy.watch.n, a->policy.nworkloads, a->policy.ncreds,
 		       a->policy.nreaders);
 }
 
@@ -629,11 +626,13 @@ static int run(const struct run_opts *o)
 	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, TLS probes on %zu files "
 	       "(%llu on an emulated instruction past the entry), "
 	       "file capture %s (%zu watch patterns, %zu prefilter entries), policy %s, "
-	       "provenance %s (%zu credentials), fingerprint key %s", rs.n,
-	       o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
+	       "provenance %s (%zu credentials), fingerprint key %s",
+	       rs.n, o->ringbuf_size >> 10, o->no_env ? "off" : "on", a.tls.n,
 	       (unsigned long long)a.tls.moved,
-	       o->no_files ? "off" : o->capture_reads ? "on, reads copied in the kernel" :
-	       "on, files read on open", a.policy.watch.n, a.watch_entries, a.policy.file,
+	       o->no_files	  ? "off"
+	       : o->capture_reads ? "on, reads copied in the kernel"
+				  : "on, files read on open",
+	       a.policy.watch.n, a.watch_entries, a.policy.file,
 	       a.prov.path ? a.prov.path : "in memory", a.prov.n, key.path);
 
 	next_stats = now_s() + (double)o->stats_interval;
@@ -699,21 +698,19 @@ static int run(const struct run_opts *o)
 		       (unsigned long long)a.egress.conns_seen, (unsigned long long)a.egress.bytes,
 		       (unsigned long long)a.egress.gaps, h2[0], h2[1],
 		       (unsigned long long)a.files.opened, (unsigned long long)a.files.not_watched,
-		       (unsigned long long)a.files.unreadable,
-		       (unsigned long long)a.files.bytes,
+		       (unsigned long long)a.files.unreadable, (unsigned long long)a.files.bytes,
 		       (unsigned long long)a.f.alerts, (unsigned long long)a.x.suppressed,
-		       (unsigned long long)a.f.observations,
-		       dsum, d[CW_EV_EXEC], d[CW_EV_EXIT], d[CW_EV_CONN], d[CW_EV_DATA],
-		       d[CW_EV_CLOSE], d[CW_EV_BIND], d[CW_EV_FILE_OPEN], d[CW_EV_FILE_DATA],
-		       d[CW_EV_FILE_CLOSE], d[CW_EV_CGROUP_RMDIR] + d[CW_EV_CGROUP_MKDIR], a.malformed,
-		       a.tls.n,
+		       (unsigned long long)a.f.observations, dsum, d[CW_EV_EXEC], d[CW_EV_EXIT],
+		       d[CW_EV_CONN], d[CW_EV_DATA], d[CW_EV_CLOSE], d[CW_EV_BIND],
+		       d[CW_EV_FILE_OPEN], d[CW_EV_FILE_DATA], d[CW_EV_FILE_CLOSE],
+		       d[CW_EV_CGROUP_RMDIR] + d[CW_EV_CGROUP_MKDIR], a.malformed, a.tls.n,
 		       (unsigned long long)a.tls.released, (unsigned long long)a.tls.limit_hits,
 		       a.prov.n, (unsigned long long)a.prov.evictions);
 	}
 out:
 	ring_buffer__free(a.rb);
 	cw_egress_free(&a.egress);
-	cw_files_free(&a.files);	/* reports what open files' streams still hold */
+	cw_files_free(&a.files); /* reports what open files' streams still hold */
 	if (a.prov.dirty && cw_prov_save(&a.prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a.x);
@@ -736,9 +733,12 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"usage: credwatch run [OPTIONS]\n"
 		"\n"
-		"The host agent: watches every exec's argv and environment, the plaintext processes\n"
-		"send through TLS libraries (OpenSSL, GnuTLS, NSS, Go) and over plain TCP, through\n"
-		"eBPF; prints findings as ECS JSON lines. Needs root. Stops cleanly on SIGINT/SIGTERM.\n"
+		"The host agent: watches every exec's argv and environment, the plaintext "
+		"processes\n"
+		"send through TLS libraries (OpenSSL, GnuTLS, NSS, Go) and over plain TCP, "
+		"through\n"
+		"eBPF; prints findings as ECS JSON lines. Needs root. Stops cleanly on "
+		"SIGINT/SIGTERM.\n"
 		"\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --events                    also print observations (event.kind \"event\"),\n"
@@ -746,7 +746,8 @@ static void run_usage(FILE *f)
 		"  --output stdout|file:PATH   where findings go (default stdout)\n"
 		"  --ringbuf-size BYTES        BPF ring buffer size, rounded up to a power of two\n"
 		"                              (default 8M, min 128K; k/M/G suffixes)\n"
-		"  --stats-interval SECONDS    how often drops are checked and reported (default 10)\n"
+		"  --stats-interval SECONDS    how often drops are checked and reported (default "
+		"10)\n"
 		"  --no-env                    do not capture exec environments\n"
 		"  --include-loopback          also watch connections to 127.0.0.0/8 and ::1\n"
 		"  --capture-inbound           also match TLS plaintext processes receive\n"
@@ -756,17 +757,22 @@ static void run_usage(FILE *f)
 		"  --payload-budget BYTES      past this many bytes of one connection or session,\n"
 		"                              only request headers (an h2 client's header\n"
 		"                              frames wherever they are; up to 8K of an HTTP/1\n"
-		"                              request) and 1K heads of writes (default 64K, 0: none)\n"
+		"                              request) and 1K heads of writes (default 64K, 0: "
+		"none)\n"
 		"  --policy FILE               intended-workload policy (YAML) instead of the\n"
 		"                              embedded default; SIGHUP reloads it\n"
-		"  --state FILE                provenance store (default " CW_PROV_DEFAULT_FILE ";\n"
-		"                              'none': memory only); 'credwatch inventory' reads it\n"
+		"  --state FILE                provenance store (default " CW_PROV_DEFAULT_FILE
+		";\n"
+		"                              'none': memory only); 'credwatch inventory' reads "
+		"it\n"
 		"  --state-max N               credentials the store keeps (default 4096)\n"
 		"  --no-file-capture           do not watch credential files\n"
 		"  --file-cap BYTES            bytes read per open watched file (default 64K)\n"
 		"  --capture-reads             copy what processes read from watched files in the\n"
-		"                              kernel (read/pread64/readv probes) instead of reading\n"
-		"                              the file when it is opened; costs every read on the\n"
+		"                              kernel (read/pread64/readv probes) instead of "
+		"reading\n"
+		"                              the file when it is opened; costs every read on "
+		"the\n"
 		"                              host a probe (see bench/file_overhead)\n"
 		"  --btf FILE                  kernel BTF for kernels without " KERNEL_BTF "\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
@@ -810,10 +816,12 @@ int cw_cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT, .stats_interval = 10,
+	struct run_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT,
+			      .stats_interval = 10,
 			      .payload_cap = CW_PAYLOAD_CAP_DEFAULT,
 			      .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
-			      .state = CW_PROV_DEFAULT_FILE, .state_max = CW_PROV_DEFAULT_MAX,
+			      .state = CW_PROV_DEFAULT_FILE,
+			      .state_max = CW_PROV_DEFAULT_MAX,
 			      .file_cap = CW_FILE_CAP_DEFAULT };
 	int c;
 

@@ -13,7 +13,7 @@
 
 #include "agent/probepoint.h"
 
-#define SCAN_INSNS 32		/* instructions looked at before giving up */
+#define SCAN_INSNS 32 /* instructions looked at before giving up */
 #define SCAN_BYTES 128
 
 static bool is_branch_prefix(uint8_t b)
@@ -42,8 +42,7 @@ int cw_insn_emulated(const uint8_t *code, size_t len)
 	/* multi-byte nop: [66] 0f 1f /0 */
 	if (code[0] == 0x66)
 		i = 1;
-	if (len >= i + 3 && code[i] == 0x0f && code[i + 1] == 0x1f &&
-	    ((code[i + 2] >> 3) & 7) == 0)
+	if (len >= i + 3 && code[i] == 0x0f && code[i + 1] == 0x1f && ((code[i + 2] >> 3) & 7) == 0)
 		return 1;
 	/* relative call, jmp, jcc: prefixes the kernel accepts (never 66, nor REX) */
 	for (i = 0; i < len && is_branch_prefix(code[i]); i++)
@@ -51,13 +50,12 @@ int cw_insn_emulated(const uint8_t *code, size_t len)
 	if (i >= len)
 		return 0;
 	switch (code[i]) {
-	case 0xe8: return len == i + 5;		/* call rel32 */
-	case 0xe9: return len == i + 5;		/* jmp rel32 */
-	case 0xeb: return len == i + 2;		/* jmp rel8 */
-	case 0x0f:				/* jcc rel32 */
+	case 0xe8: return len == i + 5; /* call rel32 */
+	case 0xe9: return len == i + 5; /* jmp rel32 */
+	case 0xeb: return len == i + 2; /* jmp rel8 */
+	case 0x0f:			/* jcc rel32 */
 		return len == i + 6 && code[i + 1] >= 0x80 && code[i + 1] <= 0x8f;
-	default:				/* jcc rel8 */
-		return code[i] >= 0x70 && code[i] <= 0x7f && len == i + 2;
+	default: /* jcc rel8 */ return code[i] >= 0x70 && code[i] <= 0x7f && len == i + 2;
 	}
 }
 
@@ -65,24 +63,43 @@ int cw_insn_emulated(const uint8_t *code, size_t len)
 static unsigned reg_bit(uint16_t r)
 {
 	switch (r) {
-	case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH:
-		return CW_REG_RAX;
-	case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH:
-		return CW_REG_RBX;
-	case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH:
-		return CW_REG_RCX;
-	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH:
-		return CW_REG_RDX;
-	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
-		return CW_REG_RSI;
-	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
-		return CW_REG_RDI;
-	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
-		return CW_REG_R8;
-	case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B:
-		return CW_REG_R9;
-	default:
-		return 0;
+	case X86_REG_RAX:
+	case X86_REG_EAX:
+	case X86_REG_AX:
+	case X86_REG_AL:
+	case X86_REG_AH: return CW_REG_RAX;
+	case X86_REG_RBX:
+	case X86_REG_EBX:
+	case X86_REG_BX:
+	case X86_REG_BL:
+	case X86_REG_BH: return CW_REG_RBX;
+	case X86_REG_RCX:
+	case X86_REG_ECX:
+	case X86_REG_CX:
+	case X86_REG_CL:
+	case X86_REG_CH: return CW_REG_RCX;
+	case X86_REG_RDX:
+	case X86_REG_EDX:
+	case X86_REG_DX:
+	case X86_REG_DL:
+	case X86_REG_DH: return CW_REG_RDX;
+	case X86_REG_RSI:
+	case X86_REG_ESI:
+	case X86_REG_SI:
+	case X86_REG_SIL: return CW_REG_RSI;
+	case X86_REG_RDI:
+	case X86_REG_EDI:
+	case X86_REG_DI:
+	case X86_REG_DIL: return CW_REG_RDI;
+	case X86_REG_R8:
+	case X86_REG_R8D:
+	case X86_REG_R8W:
+	case X86_REG_R8B: return CW_REG_R8;
+	case X86_REG_R9:
+	case X86_REG_R9D:
+	case X86_REG_R9W:
+	case X86_REG_R9B: return CW_REG_R9;
+	default: return 0;
 	}
 }
 
@@ -103,17 +120,36 @@ static bool is_branch(csh h, const cs_insn *in)
 static bool skippable(unsigned id)
 {
 	switch (id) {
-	case X86_INS_MOV: case X86_INS_MOVABS: case X86_INS_MOVZX: case X86_INS_MOVSX:
-	case X86_INS_MOVSXD: case X86_INS_LEA:
-	case X86_INS_ADD: case X86_INS_SUB: case X86_INS_AND: case X86_INS_OR: case X86_INS_XOR:
-	case X86_INS_CMP: case X86_INS_TEST: case X86_INS_INC: case X86_INS_DEC:
-	case X86_INS_NEG: case X86_INS_NOT: case X86_INS_SHL: case X86_INS_SHR: case X86_INS_SAR:
+	case X86_INS_MOV:
+	case X86_INS_MOVABS:
+	case X86_INS_MOVZX:
+	case X86_INS_MOVSX:
+	case X86_INS_MOVSXD:
+	case X86_INS_LEA:
+	case X86_INS_ADD:
+	case X86_INS_SUB:
+	case X86_INS_AND:
+	case X86_INS_OR:
+	case X86_INS_XOR:
+	case X86_INS_CMP:
+	case X86_INS_TEST:
+	case X86_INS_INC:
+	case X86_INS_DEC:
+	case X86_INS_NEG:
+	case X86_INS_NOT:
+	case X86_INS_SHL:
+	case X86_INS_SHR:
+	case X86_INS_SAR:
 	case X86_INS_ENDBR64:
-	case X86_INS_MOVAPS: case X86_INS_MOVUPS: case X86_INS_MOVDQA: case X86_INS_MOVDQU:
-	case X86_INS_MOVQ: case X86_INS_MOVD: case X86_INS_PXOR: case X86_INS_XORPS:
-		return true;
-	default:
-		return false;
+	case X86_INS_MOVAPS:
+	case X86_INS_MOVUPS:
+	case X86_INS_MOVDQA:
+	case X86_INS_MOVDQU:
+	case X86_INS_MOVQ:
+	case X86_INS_MOVD:
+	case X86_INS_PXOR:
+	case X86_INS_XORPS: return true;
+	default: return false;
 	}
 }
 

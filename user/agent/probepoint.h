@@ -25,7 +25,7 @@ enum {
 	CW_REG_R9 = 1u << 7,
 };
 #define CW_REGS_C_ARGS3 (CW_REG_RDI | CW_REG_RSI | CW_REG_RDX)	/* f(a, b, c), SysV */
-#define CW_REGS_GO_ARGS3 (CW_REG_RAX | CW_REG_RBX | CW_REG_RCX)	/* Go register ABI */
+#define CW_REGS_GO_ARGS3 (CW_REG_RAX | CW_REG_RBX | CW_REG_RCX) /* Go register ABI */
 
 /* Is the instruction at code[0..len) one the x86_64 kernel emulates when it is probed? */
 int cw_insn_emulated(const uint8_t *code, size_t len);

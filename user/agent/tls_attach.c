@@ -32,8 +32,8 @@
 
 struct cw_tls_target {
 	uint32_t id;
-	bool pinned;		/* a system library: kept while the agent runs */
-	uint32_t users;		/* processes known to map it */
+	bool pinned;	/* a system library: kept while the agent runs */
+	uint32_t users; /* processes known to map it */
 	dev_t dev;
 	ino_t ino;
 	char path[512];
@@ -48,7 +48,7 @@ enum probe_kind { WRITE, READ, READ_EX };
 static const struct {
 	const char *sym;
 	enum cw_source src;
-	enum probe_kind kind;	/* reads only with --capture-inbound */
+	enum probe_kind kind; /* reads only with --capture-inbound */
 } entry_points[] = {
 	{ "SSL_write", CW_SRC_OPENSSL, WRITE },
 	{ "SSL_write_ex", CW_SRC_OPENSSL, WRITE },
@@ -80,7 +80,6 @@ void cw_tls_attach_free(struct cw_tls_attach *a)
 	free(a->uses);
 	memset(a, 0, sizeof(*a));
 }
-
 
 static uint64_t get_u64(const unsigned char *p)
 {
@@ -174,9 +173,9 @@ static uint64_t gopclntab_offset(Elf *elf, const char *name, uint64_t *vaddr, ui
 
 /* Where an ELF file's TLS entry points are. */
 struct entry_locs {
-	unsigned found;			/* a bit per index in entry_points */
-	uint64_t off[N_ENTRY];		/* file offset of the function's first byte */
-	uint64_t probe[N_ENTRY];	/* file offset for an entry-only probe (probepoint.h) */
+	unsigned found;		 /* a bit per index in entry_points */
+	uint64_t off[N_ENTRY];	 /* file offset of the function's first byte */
+	uint64_t probe[N_ENTRY]; /* file offset for an entry-only probe (probepoint.h) */
 };
 
 /* Registers an entry point's probe program reads. */
@@ -204,7 +203,7 @@ static uint64_t probe_offset(Elf *elf, int fd, size_t k, uint64_t off, uint64_t 
 	    eh.e_machine != EM_X86_64)
 		return off;
 	if (size > sizeof(code))
-		return off;	/* the whole function is checked for branches into its start */
+		return off; /* the whole function is checked for branches into its start */
 	n = pread(fd, code, size, (off_t)off);
 	if (n != (ssize_t)size)
 		return off;
@@ -224,13 +223,14 @@ static void defined_entry_points(const char *path, struct entry_locs *loc)
 	memset(loc, 0, sizeof(*loc));
 	if (fd < 0)
 		return;
-	elf_version(EV_CURRENT);	/* cheap, and required before any libelf call */
+	elf_version(EV_CURRENT); /* cheap, and required before any libelf call */
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	while (elf && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		data = elf_getdata(scn, NULL);
 		for (size_t i = 0; data && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
@@ -249,10 +249,10 @@ static void defined_entry_points(const char *path, struct entry_locs *loc)
 				loc->found |= 1u << k;
 				off = vaddr_to_offset(elf, sym.st_value);
 				if (!off)
-					continue;	/* attached by name: libbpf finds it */
+					continue; /* attached by name: libbpf finds it */
 				loc->off[k] = off;
-				loc->probe[k] = probe_offset(elf, fd, k, off, sym.st_value,
-							     sym.st_size);
+				loc->probe[k] =
+					probe_offset(elf, fd, k, off, sym.st_value, sym.st_size);
 			}
 		}
 	}
@@ -345,7 +345,7 @@ static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
 	size_t i;
 
 	if (2 * (a->nchecked + a->deadchecked + 1) > a->capchecked && rehash(a))
-		return true;	/* cannot remember it: do not attach twice */
+		return true; /* cannot remember it: do not attach twice */
 	i = file_slot(a, dev, ino, true);
 	if (a->checked[i].state == 1)
 		return true;
@@ -379,8 +379,8 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
 		*ret = skel->progs.tls_read_ret;
 		if (entry_points[k].kind == READ_EX)
 			return skel->progs.openssl_read_ex;
-		return entry_points[k].src == CW_SRC_GNUTLS ? skel->progs.gnutls_recv :
-							      skel->progs.openssl_read;
+		return entry_points[k].src == CW_SRC_GNUTLS ? skel->progs.gnutls_recv
+							    : skel->progs.openssl_read;
 	}
 	switch (entry_points[k].src) {
 	case CW_SRC_OPENSSL: return skel->progs.openssl_write;
@@ -392,8 +392,8 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
 }
 
 /* Attach at a file offset, or by symbol name when the offset is not known (0). */
-static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path,
-		       size_t k, struct bpf_program *prog, bool retprobe, uint64_t offset)
+static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path, size_t k,
+		       struct bpf_program *prog, bool retprobe, uint64_t offset)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = offset ? NULL : entry_points[k].sym,
 		    .retprobe = retprobe);
@@ -449,7 +449,8 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 	if (a->n >= CW_TLS_TARGETS_MAX) {
 		if (!a->limit_hits++)
 			cw_log("TLS probes: %d files already attached, not attaching %s (and later "
-			       "ones: counted)", CW_TLS_TARGETS_MAX, path);
+			       "ones: counted)",
+			       CW_TLS_TARGETS_MAX, path);
 		return;
 	}
 	if (cw_grow((void **)&a->t, &a->cap, a->n + 1, sizeof(*a->t)))
@@ -506,10 +507,14 @@ static void release(struct cw_tls_attach *a, size_t i)
 void cw_tls_scan_system(struct cw_tls_attach *a)
 {
 	static const char *const patterns[] = {
-		"/usr/lib/*-linux-gnu/libssl.so*", "/lib/*-linux-gnu/libssl.so*",
-		"/usr/lib64/libssl.so*", "/usr/lib/libssl.so*",
-		"/usr/lib/*-linux-gnu/libgnutls.so*", "/usr/lib64/libgnutls.so*",
-		"/usr/lib/*-linux-gnu/libnspr4.so", "/usr/lib64/libnspr4.so",
+		"/usr/lib/*-linux-gnu/libssl.so*",
+		"/lib/*-linux-gnu/libssl.so*",
+		"/usr/lib64/libssl.so*",
+		"/usr/lib/libssl.so*",
+		"/usr/lib/*-linux-gnu/libgnutls.so*",
+		"/usr/lib64/libgnutls.so*",
+		"/usr/lib/*-linux-gnu/libnspr4.so",
+		"/usr/lib64/libnspr4.so",
 	};
 
 	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
@@ -555,8 +560,9 @@ void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid)
 }
 
 const char *const cw_tls_library_names[] = {
-	"libssl.so.3", "libssl.so.1.1", "libssl.so.1.0.2", "libssl.so.1.0.0", "libssl.so",
-	"libgnutls.so.30", "libgnutls.so.28", "libnspr4.so", NULL,
+	"libssl.so.3",	   "libssl.so.1.1", "libssl.so.1.0.2",
+	"libssl.so.1.0.0", "libssl.so",	    "libgnutls.so.30",
+	"libgnutls.so.28", "libnspr4.so",   NULL,
 };
 
 bool cw_tls_library_name(const char *base)

@@ -14,7 +14,7 @@
 struct credwatch_bpf;
 struct cw_tls_target;
 
-#define CW_TLS_TARGETS_MAX 256	/* files with probes attached at once */
+#define CW_TLS_TARGETS_MAX 256 /* files with probes attached at once */
 
 struct cw_tls_attach {
 	struct credwatch_bpf *skel;
@@ -24,19 +24,19 @@ struct cw_tls_attach {
 	struct cw_file_id {
 		dev_t dev;
 		ino_t ino;
-		uint8_t state;	/* 0 free, 1 used, 2 deleted */
-	} *checked;		/* files already looked at: a hash set, every exec asks it */
+		uint8_t state; /* 0 free, 1 used, 2 deleted */
+	} * checked;	       /* files already looked at: a hash set, every exec asks it */
 	size_t nchecked, capchecked, deadchecked;
-	uint32_t *scanned;	/* pids whose maps were read since their last exec */
+	uint32_t *scanned; /* pids whose maps were read since their last exec */
 	size_t nscanned, capscanned;
 	struct cw_tls_use {
 		uint32_t pid;
-		uint32_t target;	/* cw_tls_target.id */
-	} *uses;		/* which process maps which probed file */
+		uint32_t target; /* cw_tls_target.id */
+	} * uses;		 /* which process maps which probed file */
 	size_t nuses, capuses;
 	uint32_t next_id;
 	uint64_t links, limit_hits, failures, released;
-	uint64_t moved;		/* entry probes placed past the entry (probepoint.h) */
+	uint64_t moved; /* entry probes placed past the entry (probepoint.h) */
 };
 
 /* inbound: also the read functions (--capture-inbound). */

@@ -16,7 +16,7 @@
 #include "util/log.h"
 
 #define NCOLS 7
-#define CELL_MAX 16384	/* a cell before it is cut: 16 uses of two 320-byte strings fit */
+#define CELL_MAX 16384 /* a cell before it is cut: 16 uses of two 320-byte strings fit */
 #define SEC_PER_DAY 86400
 
 static const char *const col_name[NCOLS] = {
@@ -187,7 +187,7 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sb *b, const 
 	va_end(ap);
 	if (n > 0)
 		b->len += (size_t)n < sizeof(b->buf) - b->len ? (size_t)n
-							: sizeof(b->buf) - 1 - b->len;
+							      : sizeof(b->buf) - 1 - b->len;
 }
 
 /* ", " between items. */
@@ -259,9 +259,9 @@ static char *fit(const char *in, int maxw, int *width)
 		size_t l = utf8_decode((const unsigned char *)in + i, n - i, &cp);
 
 		if (w == maxw - 1)
-			cut = o;	/* where the ellipsis goes if the cell is too wide */
+			cut = o; /* where the ellipsis goes if the cell is too wide */
 		if (w == maxw) {
-			memcpy(out + cut, "\xe2\x80\xa6", 3);	/* U+2026 */
+			memcpy(out + cut, "\xe2\x80\xa6", 3); /* U+2026 */
 			o = cut + 3;
 			w = maxw;
 			break;
@@ -296,25 +296,17 @@ static int fill_row(struct row *r, const struct cw_prov_cred *c, int64_t now)
 		b.len = 0;
 		b.buf[0] = '\0';
 		switch (col) {
-		case 0:
-			sb_printf(&b, "%.16s", c->fingerprint);
-			break;
-		case 1:
-			sb_printf(&b, "%s", c->kind[0] ? c->kind : c->rule);
-			break;
-		case 2:
-			sb_printf(&b, "%s", c->lifetime);
-			break;
-		case 3:
-			sb_printf(&b, "%lldd", (long long)age_days(c, now));
-			break;
+		case 0: sb_printf(&b, "%.16s", c->fingerprint); break;
+		case 1: sb_printf(&b, "%s", c->kind[0] ? c->kind : c->rule); break;
+		case 2: sb_printf(&b, "%s", c->lifetime); break;
+		case 3: sb_printf(&b, "%lldd", (long long)age_days(c, now)); break;
 		case 4:
 			for (i = 0; i < c->norigins; i++) {
 				if (!cw_prov_first_of_workload(c, i, NULL))
 					continue;
 				sb_sep(&b);
-				sb_printf(&b, "%s", c->origins[i].workload[0] ?
-					  c->origins[i].workload : "?");
+				sb_printf(&b, "%s",
+					  c->origins[i].workload[0] ? c->origins[i].workload : "?");
 			}
 			break;
 		case 5:

@@ -9,8 +9,8 @@
 #include "judge/provenance.h"
 
 enum cw_inv_format {
-	CW_INV_TABLE,	/* aligned columns for a person, most recently seen first */
-	CW_INV_JSON,	/* one JSON object per credential per line, same order */
+	CW_INV_TABLE, /* aligned columns for a person, most recently seen first */
+	CW_INV_JSON,  /* one JSON object per credential per line, same order */
 };
 
 /* Table cells longer than this many columns are cut with an ellipsis. */

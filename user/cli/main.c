@@ -11,25 +11,24 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: credwatch COMMAND [OPTIONS]\n"
-		"\n"
-		"Runtime credential exposure monitor (eBPF).\n"
-		"\n"
-		"Commands:\n"
-		"  run            the host agent: findings as ECS JSON lines (needs root)\n"
-		"  scan PATH...   find credentials in files, directories or stdin (-)\n"
-		"  rules check    validate rules: patterns compile, examples match\n"
-		"  rules profile  the cost of each rule over a sample file\n"
-		"  inventory      the credentials the agent has seen: where, who, when\n"
-		"  version        print the version\n"
-		"\n"
-		"'credwatch COMMAND --help' describes each command.\n"
-		"\n"
-		"EXAMPLES\n"
-		"  sudo credwatch run\n"
-		"  credwatch scan --format text ~/project\n"
-		"  credwatch rules check rules/\n");
+	fprintf(f, "usage: credwatch COMMAND [OPTIONS]\n"
+		   "\n"
+		   "Runtime credential exposure monitor (eBPF).\n"
+		   "\n"
+		   "Commands:\n"
+		   "  run            the host agent: findings as ECS JSON lines (needs root)\n"
+		   "  scan PATH...   find credentials in files, directories or stdin (-)\n"
+		   "  rules check    validate rules: patterns compile, examples match\n"
+		   "  rules profile  the cost of each rule over a sample file\n"
+		   "  inventory      the credentials the agent has seen: where, who, when\n"
+		   "  version        print the version\n"
+		   "\n"
+		   "'credwatch COMMAND --help' describes each command.\n"
+		   "\n"
+		   "EXAMPLES\n"
+		   "  sudo credwatch run\n"
+		   "  credwatch scan --format text ~/project\n"
+		   "  credwatch rules check rules/\n");
 }
 
 int main(int argc, char **argv)

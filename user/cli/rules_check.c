@@ -11,7 +11,7 @@
 #include "detect/matcher.h"
 #include "detect/rules.h"
 
-#define EXAMPLE_DRAWS 8	/* draws of a positive example template before it fails */
+#define EXAMPLE_DRAWS 8 /* draws of a positive example template before it fails */
 
 /* Returns the number of problems found with rule idx, printing each. */
 static int check_rule(struct cw_matcher *m, size_t idx, const struct cw_rule *r)
@@ -73,7 +73,8 @@ static void rules_usage(FILE *f)
 		"       credwatch rules profile FILE [DIR]\n"
 		"\n"
 		"Validate rules (DIR, or the embedded set): each pattern compiles, each example\n"
-		"matches its rule and each negative example does not. Examples may use %%{CLASS:N}\n"
+		"matches its rule and each negative example does not. Examples may use "
+		"%%{CLASS:N}\n"
 		"for N random characters of CLASS (alnum, upper, lower, digit, hex, HEX,\n"
 		"upperdigit, lowerdigit, base64, base64url, base32).\n"
 		"\n"
@@ -131,14 +132,14 @@ int cw_cmd_rules(int argc, char **argv)
 		if (e != CW_ENGINE_VECTORSCAN)
 			printf("%s:%d: rule '%s': matched by %s%s\n", rs.rules[i].file,
 			       rs.rules[i].line, rs.rules[i].id, cw_engine_name(e),
-			       e == CW_ENGINE_PCRE2 ? " only (Vectorscan cannot compile it: slow path)"
-						    : " (confirmed by PCRE2)");
+			       e == CW_ENGINE_PCRE2
+				       ? " only (Vectorscan cannot compile it: slow path)"
+				       : " (confirmed by PCRE2)");
 	}
 	printf("%zu rules (%zu vectorscan, %zu vectorscan-prefilter, %zu pcre2-only), "
-	       "%zu examples, %zu negative examples: %s (%d problems)\n", rs.n,
-	       engines[CW_ENGINE_VECTORSCAN], engines[CW_ENGINE_PREFILTER],
-	       engines[CW_ENGINE_PCRE2], examples, negatives, problems ? "FAILED" : "ok",
-	       problems);
+	       "%zu examples, %zu negative examples: %s (%d problems)\n",
+	       rs.n, engines[CW_ENGINE_VECTORSCAN], engines[CW_ENGINE_PREFILTER],
+	       engines[CW_ENGINE_PCRE2], examples, negatives, problems ? "FAILED" : "ok", problems);
 	cw_matcher_free(m);
 	cw_rules_free(&rs);
 	return problems ? 1 : 0;

@@ -135,7 +135,7 @@ int cw_rules_profile(const char *dir, const char *file, int top)
 	int fd, hits, ret = 2;
 	double all;
 
-	setenv("CREDWATCH_CACHE_DIR", "", 1);	/* one-rule databases are not worth caching */
+	setenv("CREDWATCH_CACHE_DIR", "", 1); /* one-rule databases are not worth caching */
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0) {
 		cw_log("%s: cannot read a non-empty file", file);
@@ -155,8 +155,7 @@ int cw_rules_profile(const char *dir, const char *file, int top)
 		goto out;
 	}
 	all = time_scan(m, buf, (size_t)st.st_size, &hits);
-	printf("all %zu rules: %.1f MB/s, %d findings\n", rs.n, st.st_size / 1048576.0 / all,
-	       hits);
+	printf("all %zu rules: %.1f MB/s, %d findings\n", rs.n, st.st_size / 1048576.0 / all, hits);
 	if (st.st_size <= UINT_MAX) {
 		unsigned long long kw_hits = 0;
 		double kw = time_keywords(&rs, buf, (size_t)st.st_size, &kw_hits);

@@ -33,8 +33,8 @@
 
 enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
 
-#define CHUNK (256u << 10)	/* read size: the data is still in cache when it is matched */
-#define BINARY_PROBE 8192	/* a NUL in a walked file's first bytes: binary, skipped */
+#define CHUNK (256u << 10) /* read size: the data is still in cache when it is matched */
+#define BINARY_PROBE 8192  /* a NUL in a walked file's first bytes: binary, skipped */
 
 /*
  * One file to scan. Workers scan items in any order; the main thread prints their output in
@@ -42,9 +42,9 @@ enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
  */
 struct item {
 	char *path;
-	bool check_binary;	/* walked: skip binary content (a file named explicitly is not) */
+	bool check_binary; /* walked: skip binary content (a file named explicitly is not) */
 	bool done;
-	char *out;		/* JSON or text lines; SARIF: result objects joined by commas */
+	char *out; /* JSON or text lines; SARIF: result objects joined by commas */
 	size_t outlen;
 	unsigned long findings;
 	int errors;
@@ -57,11 +57,11 @@ struct scan {
 	enum scan_format fmt;
 	unsigned long long max_size;
 	unsigned long findings;
-	int errors;		/* walk errors, then everything's */
-	bool sarif_any;		/* a SARIF result was printed: the next needs a comma */
+	int errors;	/* walk errors, then everything's */
+	bool sarif_any; /* a SARIF result was printed: the next needs a comma */
 	pthread_mutex_t mu;
-	pthread_cond_t more;	/* an item was queued, or the walk ended */
-	pthread_cond_t done;	/* an item was scanned */
+	pthread_cond_t more; /* an item was queued, or the walk ended */
+	pthread_cond_t done; /* an item was scanned */
 	struct item **items;
 	size_t n, cap, next, printed;
 	bool walked;
@@ -78,7 +78,7 @@ struct worker {
 	 */
 	char *win;
 	size_t wlen, wcap;
-	uint64_t base;		/* file offset of win[0] */
+	uint64_t base; /* file offset of win[0] */
 	/* the item being scanned */
 	struct item *it;
 	FILE *out;
@@ -89,15 +89,15 @@ struct worker {
 	 * data leaves the window.
 	 */
 	bool lazy;
-	uint64_t line_pos;	/* file offset of the start of line `line` */
+	uint64_t line_pos; /* file offset of the start of line `line` */
 	size_t line;
-	uint64_t line_scan;	/* how far newlines were counted */
-	size_t base_line;	/* not lazy: line and line_pos as counted up to base */
+	uint64_t line_scan; /* how far newlines were counted */
+	size_t base_line;   /* not lazy: line and line_pos as counted up to base */
 	uint64_t base_line_pos;
-	char *pbuf;		/* lazy: the file read again, a chunk at a time */
+	char *pbuf; /* lazy: the file read again, a chunk at a time */
 };
 
-static struct scan *g_scan;	/* for the nftw callback */
+static struct scan *g_scan; /* for the nftw callback */
 
 /* A path as a URI reference (file:// when absolute): unreserved bytes and '/' as they are. */
 static void uri_ref(char *out, size_t cap, const char *path)
@@ -105,7 +105,7 @@ static void uri_ref(char *out, size_t cap, const char *path)
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
-	if (path[0] == '/')	/* absolute: a file URI */
+	if (path[0] == '/') /* absolute: a file URI */
 		o = (size_t)snprintf(out, cap, "file://");
 	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
 		if (isalnum(*p) || strchr("-._~/", *p)) {
@@ -220,8 +220,10 @@ static size_t count_nl(const char *p, size_t n)
 		__m128i acc = zero, sum;
 
 		for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16)
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(
-				_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl));
+			acc = _mm_sub_epi8(
+				acc, _mm_cmpeq_epi8(_mm_loadu_si128(
+							    (const __m128i *)(const void *)(p + i)),
+						    nl));
 		sum = _mm_sad_epu8(acc, zero);
 		c += (size_t)_mm_cvtsi128_si64(sum) +
 		     (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
@@ -249,7 +251,7 @@ static void count_span(struct worker *w, const char *p, size_t n, uint64_t at)
 /* Bring the line count to file offset `to`: in the window, else reading the file again. */
 static void count_lines(struct worker *w, uint64_t to)
 {
-	if (to < w->line_scan) {	/* a finding before the last one: count again */
+	if (to < w->line_scan) { /* a finding before the last one: count again */
 		if (w->lazy) {
 			w->line = 1;
 			w->line_pos = w->line_scan = 0;
@@ -273,7 +275,7 @@ static void count_lines(struct worker *w, uint64_t to)
 			cw_log("%s: cannot read it again for line numbers: %s", w->it->path,
 			       n < 0 ? strerror(errno) : "it shrank");
 			w->it->errors++;
-			w->line_scan = w->base;	/* lines from here on are relative */
+			w->line_scan = w->base; /* lines from here on are relative */
 			break;
 		}
 		count_span(w, w->pbuf, (size_t)n, w->line_scan);
@@ -613,7 +615,8 @@ static void scan_usage(FILE *f)
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --max-size BYTES            skip files larger than this (default 16M; k/M/G\n"
 		"                              suffixes); standard input is scanned whole\n"
-		"  -j, --jobs N                files scanned at once (default: the CPUs this process\n"
+		"  -j, --jobs N                files scanned at once (default: the CPUs this "
+		"process\n"
 		"                              may use); the output order does not depend on it\n"
 		"  --fingerprint-key-file F    key for credential fingerprints\n"
 		"                              (default " CW_FP_DEFAULT_FILE ")\n"
@@ -714,7 +717,7 @@ int cw_cmd_scan(int argc, char **argv)
 		k->s = &s;
 		k->m = m;
 		if (nw > 0 && cw_matcher_clone(m, &k->m))
-			break;	/* fewer workers: slower, not wrong */
+			break; /* fewer workers: slower, not wrong */
 		cw_json_init(&k->j);
 		if (pthread_create(&k->tid, NULL, worker_main, k)) {
 			cw_json_free(&k->j);

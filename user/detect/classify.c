@@ -20,10 +20,10 @@ void cw_classify(const struct cw_match *m, struct cw_class *out)
 		out->is_jwt = true;
 		out->jwt_lifetime = cw_jwt_lifetime(&out->jwt);
 		if (!out->jwt.has_exp)
-			out->lifetime = CW_LIFETIME_LONG;	/* never expires */
+			out->lifetime = CW_LIFETIME_LONG; /* never expires */
 		else if (out->jwt_lifetime >= 0)
-			out->lifetime = out->jwt_lifetime > CW_JWT_SHORT_MAX ? CW_LIFETIME_LONG :
-									      CW_LIFETIME_SHORT;
+			out->lifetime = out->jwt_lifetime > CW_JWT_SHORT_MAX ? CW_LIFETIME_LONG
+									     : CW_LIFETIME_SHORT;
 		if (out->jwt.kubernetes) {
 			out->kind = "kubernetes-service-account-token";
 			out->provider = "kubernetes";

@@ -9,16 +9,16 @@
 #include "detect/jwt.h"
 #include "detect/matcher.h"
 
-#define CW_JWT_SHORT_MAX (24 * 3600)	/* a JWT valid longer than this is long-lived */
+#define CW_JWT_SHORT_MAX (24 * 3600) /* a JWT valid longer than this is long-lived */
 
 struct cw_class {
 	const char *kind;
-	const char *provider;		/* NULL when unknown */
+	const char *provider; /* NULL when unknown */
 	enum cw_lifetime lifetime;
 	enum cw_checksum checksum;
 	bool is_jwt;
 	struct cw_jwt jwt;
-	int64_t jwt_lifetime;		/* seconds, -1 when the token does not say */
+	int64_t jwt_lifetime; /* seconds, -1 when the token does not say */
 };
 
 void cw_classify(const struct cw_match *m, struct cw_class *out);

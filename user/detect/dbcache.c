@@ -13,7 +13,7 @@
 #include "detect/dbcache.h"
 #include "util/fileio.h"
 
-#define MAGIC "CWHSDB1"	/* 8 bytes with the NUL */
+#define MAGIC "CWHSDB1" /* 8 bytes with the NUL */
 
 static char dir_buf[4096];
 
@@ -94,7 +94,7 @@ static int take_db(struct reader *r, hs_database_t **db)
 	if (take(r, &n, sizeof(n)) || (uint64_t)(r->end - r->p) < n)
 		return -EINVAL;
 	if (n && hs_deserialize_database(r->p, (size_t)n, db) != HS_SUCCESS)
-		return -EINVAL;	/* corrupt, or built for another CPU */
+		return -EINVAL; /* corrupt, or built for another CPU */
 	r->p += n;
 	return 0;
 }
@@ -180,7 +180,8 @@ static void prune(const char *dir)
 		if (strncmp(d->d_name, "rules-", 6) || !strstr(d->d_name, ".hsdb") ||
 		    strstr(d->d_name, ".tmp"))
 			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, d->d_name) >= (int)sizeof(p) || stat(p, &st))
+		if (snprintf(p, sizeof(p), "%s/%s", dir, d->d_name) >= (int)sizeof(p) ||
+		    stat(p, &st))
 			continue;
 		snprintf(f[n].name, sizeof(f[n].name), "%s", d->d_name);
 		f[n++].mtime = st.st_mtime;

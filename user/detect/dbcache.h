@@ -16,10 +16,10 @@
 #define CW_DBCACHE_KEY_LEN 32
 
 struct cw_dbcache_entry {
-	hs_database_t *bdb, *sdb;	/* either may be NULL (no rule for Vectorscan) */
-	size_t n;			/* rules */
-	uint8_t *engine;		/* per rule: enum cw_engine */
-	uint32_t *width;		/* per rule: longest match */
+	hs_database_t *bdb, *sdb; /* either may be NULL (no rule for Vectorscan) */
+	size_t n;		  /* rules */
+	uint8_t *engine;	  /* per rule: enum cw_engine */
+	uint32_t *width;	  /* per rule: longest match */
 };
 
 /* The directory used: $CREDWATCH_CACHE_DIR, else /var/cache/credwatch for root, else

@@ -48,7 +48,7 @@ static void rand_chars(char *out, size_t n, const char *chars)
 		size_t m = n < sizeof(rnd) ? n : sizeof(rnd);
 
 		if (getrandom(rnd, m, 0) != (ssize_t)m)
-			memset(rnd, 7, m);	/* examples only: never a real secret */
+			memset(rnd, 7, m); /* examples only: never a real secret */
 		for (size_t i = 0; i < m; i++)
 			*out++ = chars[rnd[i] % k];
 		n -= m;
@@ -89,14 +89,16 @@ static size_t gen_jwt(char *out, long lifetime, bool k8s)
 	if (k8s)
 		snprintf(payload, sizeof(payload),
 			 "{\"aud\":[\"https://kubernetes.default.svc\"],\"exp\":%ld,\"iat\":%ld,"
-			 "\"iss\":\"https://kubernetes.default.svc.cluster.local\",\"kubernetes.io\":"
+			 "\"iss\":\"https://"
+			 "kubernetes.default.svc.cluster.local\",\"kubernetes.io\":"
 			 "{\"namespace\":\"default\",\"serviceaccount\":{\"name\":\"app-%s\"}},"
 			 "\"sub\":\"system:serviceaccount:default:app-%s\"}",
 			 now + lifetime, now, sub, sub);
 	else
 		snprintf(payload, sizeof(payload),
 			 "{\"iss\":\"https://auth.acme.test\",\"sub\":\"user-%s\",\"iat\":%ld,"
-			 "\"exp\":%ld}", sub, now, now + lifetime);
+			 "\"exp\":%ld}",
+			 sub, now, now + lifetime);
 	o = b64url_encode((const unsigned char *)hdr, strlen(hdr), out);
 	out[o++] = '.';
 	o += b64url_encode((const unsigned char *)payload, strlen(payload), out + o);
@@ -200,7 +202,8 @@ char *cw_example_expand(const char *tmpl, char *err, size_t errlen)
 				*arg++ = '\0';
 			gl = generate(spec, arg, gen);
 			if (!gl) {
-				snprintf(err, errlen, "bad template at '%.20s': unknown generator", p);
+				snprintf(err, errlen, "bad template at '%.20s': unknown generator",
+					 p);
 				free(out);
 				return NULL;
 			}
@@ -225,8 +228,7 @@ char *cw_example_expand(const char *tmpl, char *err, size_t errlen)
 		chars = class_chars(p + 2, (size_t)(colon - p - 2));
 		n = strtol(colon + 1, &end, 10);
 		if (!chars || end != close || n <= 0 || n > (long)sizeof(rnd)) {
-			snprintf(err, errlen, "bad template at '%.20s': unknown class or count",
-				 p);
+			snprintf(err, errlen, "bad template at '%.20s': unknown class or count", p);
 			free(out);
 			return NULL;
 		}

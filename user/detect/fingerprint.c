@@ -50,7 +50,7 @@ int cw_fp_key_create(const char *path, char *err, size_t errlen)
 	if (!ret && fsync(fd))
 		ret = -errno;
 	close(fd);
-	if (!ret && link(tmp, path) && errno != EEXIST)	/* EEXIST: another run won the race */
+	if (!ret && link(tmp, path) && errno != EEXIST) /* EEXIST: another run won the race */
 		ret = -errno;
 	unlink(tmp);
 	explicit_bzero(key, sizeof(key));
@@ -79,8 +79,10 @@ int cw_fp_key_load(struct cw_fp_key *k, const char *path, char *err, size_t errl
 		return ret;
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & 0077))
-		fprintf(stderr, "credwatch: warning: fingerprint key %s is readable by others "
-			"(mode %04o); chmod 600 it\n", p, (unsigned)(st.st_mode & 07777));
+		fprintf(stderr,
+			"credwatch: warning: fingerprint key %s is readable by others "
+			"(mode %04o); chmod 600 it\n",
+			p, (unsigned)(st.st_mode & 07777));
 	n = read(fd, k->key, sizeof(k->key));
 	close(fd);
 	if (n != (ssize_t)sizeof(k->key)) {

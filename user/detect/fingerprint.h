@@ -12,7 +12,7 @@
 
 struct cw_fp_key {
 	unsigned char key[CW_FP_KEY_LEN];
-	char path[4096];	/* where it came from, for messages */
+	char path[4096]; /* where it came from, for messages */
 };
 
 /*
@@ -28,8 +28,6 @@ int cw_fp_key_create(const char *path, char *err, size_t errlen);
 /* out receives 64 lowercase hex digits and a NUL. */
 void cw_fingerprint(const struct cw_fp_key *k, const char *secret, size_t len,
 		    char out[CW_FP_HEX_LEN + 1]);
-
-
 
 /*
  * For commands that may run unprivileged (scan): path if given, else the host key, else — when

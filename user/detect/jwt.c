@@ -5,7 +5,7 @@
 
 #include "detect/jwt.h"
 
-#define JWT_PART_MAX 8192	/* longer headers or payloads are not classified */
+#define JWT_PART_MAX 8192 /* longer headers or payloads are not classified */
 
 static int b64val(unsigned char c)
 {
@@ -149,7 +149,7 @@ static int number(struct jr *r, int64_t *out)
 	while (r->p + n < r->end && n < sizeof(buf) - 1 && strchr("-+.eE0123456789", r->p[n]))
 		n++;
 	if (!n)
-		return skip_value(r, 0) ? -1 : 1;	/* not a number: ignore it */
+		return skip_value(r, 0) ? -1 : 1; /* not a number: ignore it */
 	memcpy(buf, r->p, n);
 	buf[n] = '\0';
 	*out = (int64_t)strtod(buf, &e);
@@ -190,8 +190,8 @@ static int object(const unsigned char *buf, size_t n, struct fields *f)
 		} else if (f->j && !strcmp(key, "sub") && r.p < r.end && *r.p == '"') {
 			if (str(&r, f->j->sub, sizeof(f->j->sub)))
 				return -1;
-		} else if (f->j && (!strcmp(key, "exp") || !strcmp(key, "iat") ||
-				    !strcmp(key, "nbf"))) {
+		} else if (f->j &&
+			   (!strcmp(key, "exp") || !strcmp(key, "iat") || !strcmp(key, "nbf"))) {
 			int64_t v;
 			int ret = number(&r, &v);
 

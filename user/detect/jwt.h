@@ -13,7 +13,7 @@ struct cw_jwt {
 	char sub[256];
 	int64_t iat, exp, nbf;
 	bool has_iat, has_exp, has_nbf;
-	bool kubernetes;	/* a Kubernetes service-account token */
+	bool kubernetes; /* a Kubernetes service-account token */
 };
 
 /*

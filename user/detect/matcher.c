@@ -26,23 +26,23 @@
 #include "detect/placeholder.h"
 #include "detect/validate.h"
 
-#define CW_WINDOW_MAX (16u << 10)	/* longest match a confirm window covers */
-#define CW_LOOKAHEAD 256		/* bytes past a hit the confirm may need (\b, (?!...)) */
+#define CW_WINDOW_MAX (16u << 10) /* longest match a confirm window covers */
+#define CW_LOOKAHEAD 256	  /* bytes past a hit the confirm may need (\b, (?!...)) */
 /*
  * A stream holds a confirmed hit until this much data follows it (or cw_stream_flush, or the
  * close), so that a better hit of another rule on the same bytes, confirmed a write later,
  * still wins over it as it does in a block scan.
  */
 #define CW_STREAM_HOLD 1024
-#define CW_RECENT 16			/* emitted hits a stream remembers, for overlaps */
+#define CW_RECENT 16 /* emitted hits a stream remembers, for overlaps */
 
 struct compiled {
 	const struct cw_rule *rule;
 	pcre2_code *re;
-	int jitted;		/* JIT-compiled: on the rule's first confirmation (atomic) */
+	int jitted; /* JIT-compiled: on the rule's first confirmation (atomic) */
 	enum cw_engine engine;
-	size_t width;		/* longest match, capped at CW_WINDOW_MAX */
-	char **kw_lower;	/* PCRE2-only rules: keywords, lower-cased */
+	size_t width;	 /* longest match, capped at CW_WINDOW_MAX */
+	char **kw_lower; /* PCRE2-only rules: keywords, lower-cased */
 	size_t *kw_len;
 };
 
@@ -66,20 +66,20 @@ struct hits {
 };
 
 struct cw_matcher {
-	const struct cw_matcher *parent;	/* a clone: c, bdb, sdb, pcre_only are its parent's */
+	const struct cw_matcher *parent; /* a clone: c, bdb, sdb, pcre_only are its parent's */
 	struct compiled *c;
 	size_t n;
 	hs_database_t *bdb, *sdb;
 	hs_scratch_t *scratch;
 	size_t *pcre_only;
 	size_t n_pcre;
-	size_t history;		/* bytes a stream keeps behind its newest data */
+	size_t history; /* bytes a stream keeps behind its newest data */
 	pcre2_match_data *md;
-	struct cand *cands;	/* Vectorscan hits of the current scan */
+	struct cand *cands; /* Vectorscan hits of the current scan */
 	size_t ncand, capcand;
 	struct hits hits;
-	uint64_t *covered;	/* per rule, block scans: matches starting before are found */
-	uint64_t *last_end;	/* per rule, block scans: end of the last accepted match */
+	uint64_t *covered;  /* per rule, block scans: matches starting before are found */
+	uint64_t *last_end; /* per rule, block scans: end of the last accepted match */
 	char *lower;
 	size_t lower_cap;
 };
@@ -87,16 +87,16 @@ struct cw_matcher {
 struct cw_stream {
 	struct cw_matcher *m;
 	hs_stream_t *hs;
-	char *buf;		/* retained tail + newest data */
+	char *buf; /* retained tail + newest data */
 	size_t len, cap;
-	uint64_t base;		/* stream offset of buf[0] */
-	struct cand *pending;	/* hits not yet confirmable */
+	uint64_t base;	      /* stream offset of buf[0] */
+	struct cand *pending; /* hits not yet confirmable */
 	size_t npend, cappend;
-	uint64_t *covered;	/* per rule, stream offsets */
+	uint64_t *covered; /* per rule, stream offsets */
 	uint64_t *last_end;
-	struct hits held;	/* confirmed, not yet reported; stream offsets */
-	uint64_t flushed;	/* stream offset of the last cw_stream_flush */
-	struct cw_match recent[CW_RECENT];	/* last reported, for overlaps */
+	struct hits held;		   /* confirmed, not yet reported; stream offsets */
+	uint64_t flushed;		   /* stream offset of the last cw_stream_flush */
+	struct cw_match recent[CW_RECENT]; /* last reported, for overlaps */
 	size_t nrecent;
 };
 
@@ -122,8 +122,8 @@ static void *hs_block_alloc(size_t n)
 		p = q;
 		*(size_t *)p = 0;
 	} else {
-		p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-			 MAP_POPULATE, -1, 0);
+		p = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
 		*(size_t *)p = total;
@@ -362,7 +362,8 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 	size_t n = rs->n ? rs->n : 1;
 	int ret = 0;
 
-	if (!m || !(m->c = calloc(n, sizeof(*m->c))) || !(m->pcre_only = calloc(n, sizeof(size_t))) ||
+	if (!m || !(m->c = calloc(n, sizeof(*m->c))) ||
+	    !(m->pcre_only = calloc(n, sizeof(size_t))) ||
 	    !(m->covered = calloc(n, sizeof(uint64_t))) ||
 	    !(m->last_end = calloc(n, sizeof(uint64_t)))) {
 		cw_matcher_free(m);
@@ -389,8 +390,10 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 			PCRE2_UCHAR msg[256];
 
 			pcre2_get_error_message(ecode, msg, sizeof(msg));
-			snprintf(err, errlen, "%s:%d: rule '%s': pattern does not compile at "
-				 "offset %zu: %s", r->file, r->line, r->id, (size_t)eoff, msg);
+			snprintf(err, errlen,
+				 "%s:%d: rule '%s': pattern does not compile at "
+				 "offset %zu: %s",
+				 r->file, r->line, r->id, (size_t)eoff, msg);
 			ret = -EINVAL;
 			break;
 		}
@@ -471,7 +474,7 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
 	(void)from;
 	(void)flags;
 	if (cw_grow((void **)&m->cands, &m->capcand, m->ncand + 1, sizeof(*m->cands)))
-		return 1;	/* stop: out of memory is reported by the caller */
+		return 1; /* stop: out of memory is reported by the caller */
 	m->cands[m->ncand++] = (struct cand){ .idx = id, .end = to };
 	return 0;
 }
@@ -506,9 +509,9 @@ static enum verdict accept(const struct cw_rule *r, const char *s, size_t n, enu
 struct subject {
 	const char *p;
 	size_t len;
-	bool notbol;		/* p[0] is not the start of the data */
-	bool eof;		/* nothing follows p[len - 1] */
-	uint64_t base;		/* offset of p[0] in the data */
+	bool notbol;   /* p[0] is not the start of the data */
+	bool eof;      /* nothing follows p[len - 1] */
+	uint64_t base; /* offset of p[0] in the data */
 };
 
 /*
@@ -557,17 +560,17 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 		enum verdict v;
 
 		if (rc < 0)
-			break;	/* no match, or a match limit: nothing more here */
+			break; /* no match, or a match limit: nothing more here */
 		ms = ov[0];
 		me = ov[1];
 		if (ms > end)
 			break;
 		if (me == sublen && sublen < sj->len) {
-			sublen = sj->len;	/* cut short by the window: look again in full */
+			sublen = sj->len; /* cut short by the window: look again in full */
 			continue;
 		}
 		if (me == sj->len && !sj->eof)
-			return -EAGAIN;	/* it runs to the end of the data: it may still grow */
+			return -EAGAIN; /* it runs to the end of the data: it may still grow */
 		ss = ms;
 		se = me;
 		if (rc >= 2 && ov[2] != PCRE2_UNSET) {
@@ -577,11 +580,13 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 		if (se > ss && sj->base + ss >= *last_end &&
 		    (v = accept(c->rule, sj->p + ss, se - ss, &sum)) != REJECT) {
 			if (cw_grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1,
-				 sizeof(*m->hits.v)))
+				    sizeof(*m->hits.v)))
 				return -ENOMEM;
-			m->hits.v[m->hits.n++] = (struct hit){
-				.m = { .rule = c->rule, .start = ss, .len = se - ss, .checksum = sum },
-				.veto = v == VETO };
+			m->hits.v[m->hits.n++] = (struct hit){ .m = { .rule = c->rule,
+								      .start = ss,
+								      .len = se - ss,
+								      .checksum = sum },
+							       .veto = v == VETO };
 			*last_end = sj->base + se;
 		}
 		from = me > ms ? me : ms + 1;
@@ -692,8 +697,8 @@ static int block_hits(struct cw_matcher *m, const struct subject *sj, size_t onl
 	memset(m->covered, 0, m->n * sizeof(*m->covered));
 	memset(m->last_end, 0, m->n * sizeof(*m->last_end));
 	if (m->bdb && (only >= m->n || m->c[only].engine != CW_ENGINE_PCRE2)) {
-		hs_error_t rc = hs_scan(m->bdb, sj->p, (unsigned)sj->len, 0, m->scratch,
-					on_hs_match, m);
+		hs_error_t rc =
+			hs_scan(m->bdb, sj->p, (unsigned)sj->len, 0, m->scratch, on_hs_match, m);
 
 		if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
 			return -EIO;
@@ -754,8 +759,7 @@ int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, siz
 	if (!ret) {
 		/* A demoted hit (checksum invalid) is not a confident match of the rule. */
 		for (size_t i = 0; i < m->hits.n; i++)
-			ret += !m->hits.v[i].veto &&
-			       m->hits.v[i].m.checksum != CW_CHECKSUM_INVALID;
+			ret += !m->hits.v[i].veto && m->hits.v[i].m.checksum != CW_CHECKSUM_INVALID;
 	}
 	m->hits.n = 0;
 	return ret;
@@ -795,7 +799,8 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
 	for (i = 0; i < h->n; i++) {
 		struct hit *x = &h->v[i];
-		bool beaten = false, final = all || x->m.start + x->m.len + CW_STREAM_HOLD <= data_end;
+		bool beaten = false,
+		     final = all || x->m.start + x->m.len + CW_STREAM_HOLD <= data_end;
 
 		for (j = 0; j < h->n && !beaten; j++)
 			beaten = j != i && overlaps(&x->m, &h->v[j].m) &&
@@ -804,7 +809,7 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 			beaten = overlaps(&x->m, &s->recent[j]) &&
 				 s->recent[j].rule->priority >= x->m.rule->priority;
 		if (!final && !beaten) {
-			h->v[k++] = *x;	/* keep it: a better one may still come */
+			h->v[k++] = *x; /* keep it: a better one may still come */
 			continue;
 		}
 		if (beaten || x->veto)
@@ -816,7 +821,7 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 
 			out.secret = s->buf + (out.start - s->base);
 			if (cb(&out, arg)) {
-				cb = NULL;	/* the caller stops listening; keep the state right */
+				cb = NULL; /* the caller stops listening; keep the state right */
 			}
 		}
 	}
@@ -832,8 +837,9 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *arg)
 {
 	struct cw_matcher *m = s->m;
-	struct subject sj = { .p = s->buf, .len = s->len, .notbol = s->base > 0, .eof = eof,
-			      .base = s->base };
+	struct subject sj = {
+		.p = s->buf, .len = s->len, .notbol = s->base > 0, .eof = eof, .base = s->base
+	};
 	uint64_t data_end = s->base + s->len;
 	size_t i, k = 0;
 	int ret = 0;
@@ -847,14 +853,16 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 		if (eof || s->pending[i].end + CW_LOOKAHEAD <= data_end)
 			ret = confirm_cands(m, &s->pending[i], 1, &sj, s->covered, s->last_end);
 		if (ret == -EAGAIN)
-			s->pending[k++] = s->pending[i];	/* not yet: more data first */
+			s->pending[k++] = s->pending[i]; /* not yet: more data first */
 		else if (ret)
 			return ret;
 	}
 	s->npend = k;
 	for (i = 0; i < m->n_pcre && s->len; i++) {
 		size_t idx = m->pcre_only[i];
-		uint64_t upto = eof ? data_end : data_end > CW_LOOKAHEAD ? data_end - CW_LOOKAHEAD : 0;
+		uint64_t upto = eof			  ? data_end
+				: data_end > CW_LOOKAHEAD ? data_end - CW_LOOKAHEAD
+							  : 0;
 		uint64_t from = s->covered[idx] > s->base ? s->covered[idx] : s->base;
 
 		if (upto <= from)
@@ -884,7 +892,7 @@ int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg)
 	uint64_t end = s->base + s->len;
 
 	if (end == s->flushed && !s->held.n)
-		return 0;	/* nothing came since the last time */
+		return 0; /* nothing came since the last time */
 	s->flushed = end;
 	return stream_confirm(s, true, cb, arg);
 }
@@ -892,7 +900,8 @@ int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg)
 /* Drop the bytes no match can still need: older than the history and than pending hits. */
 static void stream_trim(struct cw_stream *s)
 {
-	uint64_t keep_from = s->base + s->len > s->m->history ? s->base + s->len - s->m->history : 0;
+	uint64_t keep_from =
+		s->base + s->len > s->m->history ? s->base + s->len - s->m->history : 0;
 	size_t drop;
 
 	for (size_t i = 0; i < s->npend; i++) {
@@ -902,7 +911,7 @@ static void stream_trim(struct cw_stream *s)
 		if (need < keep_from)
 			keep_from = need;
 	}
-	for (size_t i = 0; i < s->held.n; i++)	/* their bytes are reported later */
+	for (size_t i = 0; i < s->held.n; i++) /* their bytes are reported later */
 		if (s->held.v[i].m.start < keep_from)
 			keep_from = s->held.v[i].m.start;
 	if (keep_from <= s->base)
@@ -937,7 +946,7 @@ int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_c
 		if (rc != HS_SUCCESS)
 			return rc == HS_SCAN_TERMINATED ? -ENOMEM : -EIO;
 		if (cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
-			 sizeof(*s->pending)))
+			    sizeof(*s->pending)))
 			return -ENOMEM;
 		if (m->ncand)
 			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
@@ -961,8 +970,9 @@ int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
 		if (hs_close_stream(s->hs, m->scratch, on_hs_match, m) != HS_SUCCESS)
 			ret = -EIO;
 		s->hs = NULL;
-		if (!ret && m->ncand && !cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
-					      sizeof(*s->pending))) {
+		if (!ret && m->ncand &&
+		    !cw_grow((void **)&s->pending, &s->cappend, s->npend + m->ncand,
+			     sizeof(*s->pending))) {
 			memcpy(s->pending + s->npend, m->cands, m->ncand * sizeof(*m->cands));
 			s->npend += m->ncand;
 		}

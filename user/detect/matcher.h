@@ -17,30 +17,29 @@
 
 /* How a rule is matched; `rules check` reports it. */
 enum cw_engine {
-	CW_ENGINE_VECTORSCAN,	/* exact in Vectorscan, confirmed by PCRE2 for the capture */
-	CW_ENGINE_PREFILTER,	/* Vectorscan prefilter (e.g. lookarounds), PCRE2 decides */
-	CW_ENGINE_PCRE2,	/* Vectorscan cannot compile it: PCRE2 alone, behind keywords */
+	CW_ENGINE_VECTORSCAN, /* exact in Vectorscan, confirmed by PCRE2 for the capture */
+	CW_ENGINE_PREFILTER,  /* Vectorscan prefilter (e.g. lookarounds), PCRE2 decides */
+	CW_ENGINE_PCRE2,      /* Vectorscan cannot compile it: PCRE2 alone, behind keywords */
 };
 
 enum cw_checksum {
-	CW_CHECKSUM_NONE,	/* the rule has no validator */
+	CW_CHECKSUM_NONE, /* the rule has no validator */
 	CW_CHECKSUM_VALID,
-	CW_CHECKSUM_INVALID,	/* kept only when the rule says on_invalid: demote */
+	CW_CHECKSUM_INVALID, /* kept only when the rule says on_invalid: demote */
 };
 
 struct cw_match {
 	const struct cw_rule *rule;
-	uint64_t start;		/* the secret's offset: in the buffer, or in the stream */
+	uint64_t start; /* the secret's offset: in the buffer, or in the stream */
 	size_t len;
-	const char *secret;	/* the secret's bytes, valid during the callback only */
+	const char *secret; /* the secret's bytes, valid during the callback only */
 	enum cw_checksum checksum;
 };
 
 struct cw_matcher;
 
 /* Compile every rule. A pattern that does not compile is an error naming its file:line. */
-int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err,
-		   size_t errlen);
+int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err, size_t errlen);
 /*
  * A matcher for another thread: it shares m's compiled rules and databases (m must outlive
  * it) and has its own scratch space. Free it with cw_matcher_free.
@@ -72,8 +71,7 @@ int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, siz
  */
 struct cw_stream;
 struct cw_stream *cw_stream_open(struct cw_matcher *m);
-int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_cb cb,
-		    void *arg);
+int cw_stream_write(struct cw_stream *s, const char *buf, size_t len, cw_match_cb cb, void *arg);
 /*
  * The stream offset before which no secret reported from now on starts: the stream's own
  * copy of older data is gone. A caller keeping the data for line numbers keeps it from here.

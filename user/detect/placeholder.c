@@ -6,9 +6,10 @@
 
 /* Substrings (matched case-insensitively) that no generated secret contains by chance. */
 static const char *const markers[] = {
-	"${", "{{", "}}", "%(", "$(", "<", ">", "****", "example", "placeholder", "your_",
-	"your-", "yourkey", "yourtoken", "yoursecret", "changeme", "change_me", "replace_me",
-	"replaceme", "redacted", "dummy", "12345678", "abcdefgh",
+	"${",	     "{{",	  "}}",		"%(",	       "$(",	    "<",
+	">",	     "****",	  "example",	"placeholder", "your_",	    "your-",
+	"yourkey",   "yourtoken", "yoursecret", "changeme",    "change_me", "replace_me",
+	"replaceme", "redacted",  "dummy",	"12345678",    "abcdefgh",
 };
 
 /* A run of 6 or more of one character: xxxxxx, ------, 000000. */

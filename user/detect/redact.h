@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define CW_REDACT_MAX 16	/* longest redacted form, with its NUL */
+#define CW_REDACT_MAX 16 /* longest redacted form, with its NUL */
 
 /*
  * The only form of a secret the agent ever prints: a few characters of each end around "****",

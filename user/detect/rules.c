@@ -193,15 +193,18 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 				else if (!strcmp(tmp, "unknown"))
 					r->lifetime = CW_LIFETIME_UNKNOWN;
 				else
-					ret = fail(l, kline, "field 'lifetime': '%s' is not one of "
-						   "long-lived, short-lived, unknown", tmp);
+					ret = fail(l, kline,
+						   "field 'lifetime': '%s' is not one of "
+						   "long-lived, short-lived, unknown",
+						   tmp);
 			}
 			free(tmp);
 			tmp = NULL;
 		} else if (!strcmp(key, "validate")) {
 			ret = want_scalar(l, key, &tmp);
 			if (!ret && (r->validate = cw_validator_lookup(tmp)) < 0)
-				ret = fail(l, kline, "field 'validate': unknown validator '%s'", tmp);
+				ret = fail(l, kline, "field 'validate': unknown validator '%s'",
+					   tmp);
 			free(tmp);
 			tmp = NULL;
 		} else if (!strcmp(key, "on_invalid")) {
@@ -209,8 +212,8 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 			if (!ret && !strcmp(tmp, "demote"))
 				r->demote_invalid = true;
 			else if (!ret && strcmp(tmp, "drop"))
-				ret = fail(l, kline, "field 'on_invalid': '%s' is not drop or demote",
-					   tmp);
+				ret = fail(l, kline,
+					   "field 'on_invalid': '%s' is not drop or demote", tmp);
 			free(tmp);
 			tmp = NULL;
 		} else if (!strcmp(key, "placeholder_filter")) {
@@ -218,8 +221,10 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 			if (!ret && !strcmp(tmp, "false"))
 				r->no_placeholder = true;
 			else if (!ret && strcmp(tmp, "true"))
-				ret = fail(l, kline, "field 'placeholder_filter': '%s' is not true or "
-					   "false", tmp);
+				ret = fail(l, kline,
+					   "field 'placeholder_filter': '%s' is not true or "
+					   "false",
+					   tmp);
 			free(tmp);
 			tmp = NULL;
 		} else if (!strcmp(key, "description")) {
@@ -270,16 +275,13 @@ static int parse_doc(struct loader *l, struct cw_ruleset *rs)
 		switch (l->y.ev.type) {
 		case YAML_STREAM_START_EVENT:
 		case YAML_DOCUMENT_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT:
-			continue;
+		case YAML_DOCUMENT_END_EVENT: continue;
 		case YAML_STREAM_END_EVENT:
 			if (!seen_rules)
 				return fail(l, line_of(l), "no top-level 'rules:' list");
 			return 0;
-		case YAML_MAPPING_START_EVENT:
-			break;
-		default:
-			return fail(l, line_of(l), "expected a mapping with a 'rules:' list");
+		case YAML_MAPPING_START_EVENT: break;
+		default: return fail(l, line_of(l), "expected a mapping with a 'rules:' list");
 		}
 		/* Top-level mapping: only "rules". */
 		while (!(ret = next(l)) && l->y.ev.type != YAML_MAPPING_END_EVENT) {
@@ -450,8 +452,8 @@ int cw_rules_load_embedded(struct cw_ruleset *rs, char *err, size_t errlen)
 
 int cw_rules_load_default(struct cw_ruleset *rs, const char *dir, char *err, size_t errlen)
 {
-	return dir ? cw_rules_load_dir(rs, dir, err, errlen) :
-		     cw_rules_load_embedded(rs, err, errlen);
+	return dir ? cw_rules_load_dir(rs, dir, err, errlen)
+		   : cw_rules_load_embedded(rs, err, errlen);
 }
 
 void cw_rules_free(struct cw_ruleset *rs)

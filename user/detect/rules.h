@@ -20,20 +20,20 @@ struct cw_strv {
 struct cw_rule {
 	char *id;
 	char *name;
-	char *pattern;		/* PCRE2; group 1, when present, is the secret */
-	char *kind;		/* credential kind; defaults to id */
-	char *provider;		/* optional */
-	struct cw_strv keywords;	/* literal prefilter: one must occur (case-insensitive) */
-	double entropy;		/* minimum Shannon entropy of the secret, bits/byte; 0 = none */
-	int priority;		/* overlapping findings: the higher wins (default 50) */
+	char *pattern;		 /* PCRE2; group 1, when present, is the secret */
+	char *kind;		 /* credential kind; defaults to id */
+	char *provider;		 /* optional */
+	struct cw_strv keywords; /* literal prefilter: one must occur (case-insensitive) */
+	double entropy;		 /* minimum Shannon entropy of the secret, bits/byte; 0 = none */
+	int priority;		 /* overlapping findings: the higher wins (default 50) */
 	enum cw_lifetime lifetime;
-	int validate;		/* enum cw_validator; 0 = none */
-	bool demote_invalid;	/* checksum failure: keep as low confidence instead of dropping */
-	bool no_placeholder;	/* skip the placeholder filter for this rule */
+	int validate;	     /* enum cw_validator; 0 = none */
+	bool demote_invalid; /* checksum failure: keep as low confidence instead of dropping */
+	bool no_placeholder; /* skip the placeholder filter for this rule */
 	struct cw_strv destinations;
 	struct cw_strv examples;
 	struct cw_strv negative_examples;
-	char *file;		/* where it was defined, for messages */
+	char *file; /* where it was defined, for messages */
 	int line;
 };
 

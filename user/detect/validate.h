@@ -12,12 +12,12 @@
 
 enum cw_validator {
 	CW_VALIDATE_NONE = 0,
-	CW_VALIDATE_GITHUB_CRC32,	/* gh?_ + 30 base62 + 6 base62 CRC32 of the 30 */
-	CW_VALIDATE_NPM_CRC32,		/* npm_: the same scheme */
-	CW_VALIDATE_GRAFANA_CRC32,	/* glsa_ + 32 + '_' + 8 hex: CRC32 (LE) of the first 37 */
-	CW_VALIDATE_ATLASSIAN_CRC32,	/* ATATT/ATCTT...: last 8 hex = CRC32 of the rest */
-	CW_VALIDATE_AGE_BECH32,		/* AGE-SECRET-KEY-1...: bech32 checksum */
-	CW_VALIDATE_JWT,		/* three base64url parts, header and payload JSON objects */
+	CW_VALIDATE_GITHUB_CRC32,    /* gh?_ + 30 base62 + 6 base62 CRC32 of the 30 */
+	CW_VALIDATE_NPM_CRC32,	     /* npm_: the same scheme */
+	CW_VALIDATE_GRAFANA_CRC32,   /* glsa_ + 32 + '_' + 8 hex: CRC32 (LE) of the first 37 */
+	CW_VALIDATE_ATLASSIAN_CRC32, /* ATATT/ATCTT...: last 8 hex = CRC32 of the rest */
+	CW_VALIDATE_AGE_BECH32,	     /* AGE-SECRET-KEY-1...: bech32 checksum */
+	CW_VALIDATE_JWT,	     /* three base64url parts, header and payload JSON objects */
 	CW_VALIDATE_MAX,
 };
 

@@ -25,11 +25,11 @@
 #include "events/protocol.h"
 #include "host/procs.h"
 
-#define HEAD_MAX 4096		/* bytes of a connection kept to find its server name */
-#define SEEN_MAX 8		/* fingerprints remembered per connection, for dedup */
-#define HELD_MAX 8		/* TLS findings waiting for their socket, per session */
-#define HOLD_NS (1000ull * 1000 * 1000)	/* then they go out without a destination */
-#define QUIET_NS (300ull * 1000 * 1000)	/* a connection this quiet has said all for now */
+#define HEAD_MAX 4096			/* bytes of a connection kept to find its server name */
+#define SEEN_MAX 8			/* fingerprints remembered per connection, for dedup */
+#define HELD_MAX 8			/* TLS findings waiting for their socket, per session */
+#define HOLD_NS (1000ull * 1000 * 1000) /* then they go out without a destination */
+#define QUIET_NS (300ull * 1000 * 1000) /* a connection this quiet has said all for now */
 
 /* A TLS finding seen before its session was bound to a socket. The secret is kept in memory
  * only until then, to classify and fingerprint it like any other; it is never written. */
@@ -42,7 +42,7 @@ struct held {
 };
 
 struct cw_egress_conn {
-	struct cw_egress_conn *next;	/* bucket chain */
+	struct cw_egress_conn *next; /* bucket chain */
 	uint64_t id;
 	uint32_t pid, fd, uid;
 	uint64_t cgroup_id;
@@ -53,19 +53,19 @@ struct cw_egress_conn {
 	char exe[256];
 	enum cw_proto proto;
 	char server[256];
-	char head[HEAD_MAX];	/* the first bytes, until the server name is known */
+	char head[HEAD_MAX]; /* the first bytes, until the server name is known */
 	size_t head_len;
 	struct cw_stream *stream;
-	struct cw_h2 *h2;	/* HTTP/2: the HPACK decoder in front of the stream */
+	struct cw_h2 *h2; /* HTTP/2: the HPACK decoder in front of the stream */
 	uint64_t bytes;
-	unsigned char seen[SEEN_MAX][8];	/* first bytes of reported fingerprints */
+	unsigned char seen[SEEN_MAX][8]; /* first bytes of reported fingerprints */
 	size_t nseen;
 	/* TLS sessions: plaintext from a library probe, keyed by the session object */
 	bool tls;
-	bool inbound;		/* TLS plaintext received (--capture-inbound) */
+	bool inbound; /* TLS plaintext received (--capture-inbound) */
 	uint64_t key;
 	uint16_t source;
-	bool bound;		/* the socket it writes to is known */
+	bool bound; /* the socket it writes to is known */
 	struct held held[HELD_MAX];
 	size_t nheld;
 };
@@ -86,8 +86,7 @@ static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
 	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
 }
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f,
-		    const struct cw_egress_kernel *k)
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f, const struct cw_egress_kernel *k)
 {
 	memset(e, 0, sizeof(*e));
 	e->f = f;
@@ -121,8 +120,8 @@ static struct cw_egress_conn **tls_slot(struct cw_egress *e, uint32_t pid, uint6
 {
 	struct cw_egress_conn **pp = bucket(e, tls_id(pid, key, inbound));
 
-	while (*pp && (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key ||
-		       (*pp)->inbound != inbound))
+	while (*pp &&
+	       (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key || (*pp)->inbound != inbound))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -142,8 +141,7 @@ static int drop_oldest(struct cw_egress *e)
 	return oldest ? conn_end(e, oldest) : 0;
 }
 
-static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_t pid,
-				       uint32_t fd)
+static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_t pid, uint32_t fd)
 {
 	struct cw_egress_conn *c, **pp;
 
@@ -285,11 +283,13 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 	}
 	cw_json_obj_end(j);
 	if (!strcmp(action, "credential-unexpected-destination")) {
-		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential sent to a server outside "
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
+				  "credential sent to a server outside "
 				  "its provider's destinations");
 		x->e->unexpected_destination++;
 	} else if (!strcmp(action, "credential-egress")) {
-		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential sent by a workload that "
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
+				  "credential sent by a workload that "
 				  "is not among its owners");
 		x->e->foreign_egress++;
 	}
@@ -316,8 +316,12 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	if (seen_before(c, fp))
 		return 0;
 	if (f->x && !c->inbound) {
-		struct cw_actor a = { .pid = c->pid, .uid = c->uid, .cgroup_id = c->cgroup_id,
-				      .exe = c->exe, .comm = c->comm, .ktime_ns = x->ktime_ns };
+		struct cw_actor a = { .pid = c->pid,
+				      .uid = c->uid,
+				      .cgroup_id = c->cgroup_id,
+				      .exe = c->exe,
+				      .comm = c->comm,
+				      .ktime_ns = x->ktime_ns };
 
 		if (c->have_dst)
 			inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip,
@@ -338,7 +342,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 			return ret;
 	}
 	if (unexpected && (!f->x || cw_exposure_dedup(f->x, fp, v.sender,
-						     "credential-unexpected-destination", &count)))
+						      "credential-unexpected-destination", &count)))
 		return emit(x, m, "credential-unexpected-destination", true, count,
 			    f->x ? &v : NULL);
 	if (unexpected || foreign)
@@ -359,8 +363,9 @@ static int flush_held(struct cw_egress *e, struct cw_egress_conn *c)
 
 	for (size_t i = 0; i < c->nheld; i++) {
 		struct held *h = &c->held[i];
-		struct cw_match m = { .rule = h->rule, .secret = h->secret, .len = h->len,
-				      .checksum = h->checksum };
+		struct cw_match m = {
+			.rule = h->rule, .secret = h->secret, .len = h->len, .checksum = h->checksum
+		};
 
 		x.ktime_ns = h->ktime_ns;
 		if (!ret)
@@ -452,7 +457,7 @@ static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_d
 			*colon = '\0';
 		snprintf(c->server, sizeof(c->server), "%s", authority);
 	}
-	if (ret == -EPROTO) {	/* not h2 after all, or out of step: match the raw bytes */
+	if (ret == -EPROTO) { /* not h2 after all, or out of step: match the raw bytes */
 		cw_h2_free(c->h2);
 		c->h2 = NULL;
 		c->proto = CW_PROTO_OTHER;
@@ -474,7 +479,7 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 			return -ENOMEM;
 		c->tls = true;
 		c->inbound = inbound;
-		c->bound = inbound;	/* nothing to wait for: received data is not judged */
+		c->bound = inbound; /* nothing to wait for: received data is not judged */
 		c->key = d->conn_id;
 		c->uid = d->uid;
 		c->cgroup_id = d->cgroup_id;
@@ -485,8 +490,8 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 	c->bytes += d->len;
 	e->bytes += d->len;
 	/* The server name from the plaintext itself (HTTP/1.x Host) when the socket gave none. */
-	if (!inbound && c->head_len < HEAD_MAX && (c->proto == CW_PROTO_UNKNOWN ||
-				       (c->proto == CW_PROTO_HTTP && !c->server[0]))) {
+	if (!inbound && c->head_len < HEAD_MAX &&
+	    (c->proto == CW_PROTO_UNKNOWN || (c->proto == CW_PROTO_HTTP && !c->server[0]))) {
 		size_t take = d->len < HEAD_MAX - c->head_len ? d->len : HEAD_MAX - c->head_len;
 		char name[256];
 
@@ -522,7 +527,7 @@ int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
 	if (tcp) {
 		c->dst = tcp->dst;
 		c->have_dst = tcp->have_dst;
-		if (tcp->server[0])	/* the SNI: what the client asked for */
+		if (tcp->server[0]) /* the SNI: what the client asked for */
 			snprintf(c->server, sizeof(c->server), "%s", tcp->server);
 	}
 	return flush_held(e, c);
@@ -557,7 +562,7 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 		return tls_data(e, ev);
 	pp = slot(e, d->conn_id);
 	c = *pp;
-	if (!c) {	/* its connect record was dropped: keep what the data says */
+	if (!c) { /* its connect record was dropped: keep what the data says */
 		c = conn_new(e, d->conn_id, d->pid, d->fd);
 		if (!c)
 			return -ENOMEM;
@@ -568,15 +573,15 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 	c->last_ns = d->hdr.ktime_ns;
 	c->bytes += d->len;
 	e->bytes += d->len;
-	if (c->proto == CW_PROTO_UNKNOWN || (c->proto == CW_PROTO_HTTP && !c->server[0] &&
-					     c->head_len < HEAD_MAX)) {
+	if (c->proto == CW_PROTO_UNKNOWN ||
+	    (c->proto == CW_PROTO_HTTP && !c->server[0] && c->head_len < HEAD_MAX)) {
 		size_t take = d->len < HEAD_MAX - c->head_len ? d->len : HEAD_MAX - c->head_len;
 
 		memcpy(c->head + c->head_len, ev->payload, take);
 		c->head_len += take;
 		if (c->proto == CW_PROTO_UNKNOWN)
-			c->proto = cw_proto_detect(c->head, c->head_len, c->server,
-						   sizeof(c->server));
+			c->proto =
+				cw_proto_detect(c->head, c->head_len, c->server, sizeof(c->server));
 		else
 			cw_http_host(c->head, c->head_len, c->server, sizeof(c->server));
 	}
@@ -621,7 +626,7 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 		if (e->captured_map_fd >= 0)
 			bpf_map_delete_elem(e->captured_map_fd, &sk);
 	}
-	c->bound = true;	/* nothing more will bind it: report what remains now */
+	c->bound = true; /* nothing more will bind it: report what remains now */
 	ret = cw_stream_close(c->stream, on_egress_match, &x);
 	if (!x.err)
 		x.err = flush_held(e, c);

@@ -11,21 +11,21 @@
 #include "events/decoder.h"
 #include "output/finding.h"
 
-#define CW_EGRESS_MAX_CONNS 16384	/* connections held at once; the oldest go first */
+#define CW_EGRESS_MAX_CONNS 16384 /* connections held at once; the oldest go first */
 
 struct cw_egress_conn;
 
 struct cw_egress {
 	struct cw_findings *f;
-	int conns_map_fd;	/* the kernel's table: entries of exited processes are deleted */
-	int bound_map_fd;	/* TLS sessions bound to a socket: forgotten when they end */
-	int captured_map_fd;	/* TLS sessions' payload budgets: likewise; -1 when none */
-	uint32_t *fd_marks;	/* the kernel's filter in front of conns (kmarks.h); may be NULL */
+	int conns_map_fd;    /* the kernel's table: entries of exited processes are deleted */
+	int bound_map_fd;    /* TLS sessions bound to a socket: forgotten when they end */
+	int captured_map_fd; /* TLS sessions' payload budgets: likewise; -1 when none */
+	uint32_t *fd_marks;  /* the kernel's filter in front of conns (kmarks.h); may be NULL */
 	struct cw_egress_conn **buckets;
 	size_t nbuckets, nconns;
 	/* counters */
 	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination, foreign_egress;
-	uint64_t gaps;		/* writes after bytes not copied (the payload budget) */
+	uint64_t gaps; /* writes after bytes not copied (the payload budget) */
 };
 
 /* The kernel's side of egress tracking, which the agent keeps in step: a map fd is -1 and
@@ -35,8 +35,7 @@ struct cw_egress_kernel {
 	uint32_t *fd_marks;
 };
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f,
-		    const struct cw_egress_kernel *k);
+int cw_egress_init(struct cw_egress *e, struct cw_findings *f, const struct cw_egress_kernel *k);
 void cw_egress_free(struct cw_egress *e);
 
 /* Each returns 0 or -errno (an output error). */

@@ -18,7 +18,7 @@ static int decode_exec(const char *p, size_t sz, struct cw_event *out, const cha
 
 	if (sz < sizeof(*e))
 		return bad(why, "exec record shorter than its header");
-	memcpy(e, p, sizeof(*e));	/* the ring buffer gives no alignment promise we rely on */
+	memcpy(e, p, sizeof(*e)); /* the ring buffer gives no alignment promise we rely on */
 	if (e->path_len >= CW_PATH_MAX || e->argv_len > CW_ARGV_MAX || e->env_len > CW_ENV_MAX)
 		return bad(why, "exec record length past its bound");
 	payload = (size_t)e->path_len + e->argv_len + e->env_len;
@@ -42,8 +42,7 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 	memcpy(&h, data, sizeof(h));
 	out->type = h.type;
 	switch (h.type) {
-	case CW_EV_EXEC:
-		return decode_exec(data, sz, out, why);
+	case CW_EV_EXEC: return decode_exec(data, sz, out, why);
 	case CW_EV_EXIT:
 		if (sz < sizeof(out->exit))
 			return bad(why, "exit record too short");
@@ -105,7 +104,6 @@ int cw_decode(const void *data, size_t sz, struct cw_event *out, const char **wh
 		if (!memchr(out->cgroup.path, '\0', sizeof(out->cgroup.path)))
 			return bad(why, "cgroup record path without its NUL");
 		return 0;
-	default:
-		return bad(why, "unknown event type");
+	default: return bad(why, "unknown event type");
 	}
 }

@@ -10,7 +10,7 @@
 struct cw_event {
 	__u32 type;
 	union {
-		struct cw_exec_event exec;	/* aligned copy of the fixed part */
+		struct cw_exec_event exec; /* aligned copy of the fixed part */
 		struct cw_exit_event exit;
 		struct cw_conn_event conn;
 		struct cw_data_event data;

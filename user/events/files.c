@@ -26,7 +26,7 @@
 #include "host/procs.h"
 #include "agent/tls_attach.h"
 
-#define SEEN_MAX 8		/* fingerprints reported per open file */
+#define SEEN_MAX 8 /* fingerprints reported per open file */
 #define QUIET_NS (300ull * 1000 * 1000)
 #define MOUNTINFO_MAX (1 << 20)
 
@@ -36,9 +36,9 @@ struct cw_file_track {
 	uint32_t pid, fd, uid;
 	uint64_t cgroup_id;
 	uint64_t last_ns;
-	bool quiet;		/* flushed since its last read */
+	bool quiet; /* flushed since its last read */
 	bool in_image;
-	uint32_t environ_pid;	/* /proc/PID/environ of another process */
+	uint32_t environ_pid; /* /proc/PID/environ of another process */
 	char comm[CW_COMM_LEN + 1];
 	char exe[256];
 	char path[PATH_MAX];
@@ -61,8 +61,8 @@ int cw_files_init(struct cw_files *fs, struct cw_exposure *x, int files_map_fd)
 
 static struct cw_file_track **slot(struct cw_files *fs, uint64_t id)
 {
-	struct cw_file_track **pp = &fs->buckets[(id * 0x9E3779B97F4A7C15ull) >> 54 &
-						 (fs->nbuckets - 1)];
+	struct cw_file_track **pp =
+		&fs->buckets[(id * 0x9E3779B97F4A7C15ull) >> 54 & (fs->nbuckets - 1)];
 
 	while (*pp && (*pp)->id != id)
 		pp = &(*pp)->next;
@@ -242,9 +242,9 @@ bool cw_mount_is_image_root(const char *mountinfo, long mnt_id)
 			sep = strstr(p, " - ");
 			if (!sep || (nl && sep > nl) || sscanf(sep + 3, "%31s", fstype) != 1)
 				return false;
-			return !strcmp(mp, "/") && (!strcmp(fstype, "overlay") ||
-						    !strcmp(fstype, "aufs") ||
-						    !strcmp(fstype, "fuse.fuse-overlayfs"));
+			return !strcmp(mp, "/") &&
+			       (!strcmp(fstype, "overlay") || !strcmp(fstype, "aufs") ||
+				!strcmp(fstype, "fuse.fuse-overlayfs"));
 		}
 		if (!nl)
 			break;
@@ -285,7 +285,7 @@ int cw_overlay_lower_has(const char *mountinfo, long mnt_id, const char *path)
 		unescape(layer);
 		snprintf(full, sizeof(full), "%s/.", layer);
 		if (stat(full, &st))
-			unknown = true;	/* a layer we cannot see from here */
+			unknown = true; /* a layer we cannot see from here */
 		else if (snprintf(full, sizeof(full), "%s%s", layer, path) < (int)sizeof(full) &&
 			 !lstat(full, &st))
 			return 1;
@@ -303,8 +303,8 @@ static bool fd_in_image(struct cw_files *fs, uint32_t pid, int fd, const char *p
 {
 	long id = fd_mnt_id(fd);
 	char *buf = id < 0 ? NULL : read_mountinfo(fs, pid);
-	bool res = buf && cw_mount_is_image_root(buf, id) &&
-		   cw_overlay_lower_has(buf, id, path) != 0;
+	bool res =
+		buf && cw_mount_is_image_root(buf, id) && cw_overlay_lower_has(buf, id, path) != 0;
 
 	free(buf);
 	return res;
@@ -335,7 +335,7 @@ static uint32_t environ_of(const char *path, uint32_t reader)
 	pid = strtoul(path + 6, &end, 10);
 	if (end == path + 6 || pid == reader || pid > UINT32_MAX)
 		return 0;
-	if (!strncmp(end, "/task/", 6)) {	/* /proc/N/task/M/environ: N's environment */
+	if (!strncmp(end, "/task/", 6)) { /* /proc/N/task/M/environ: N's environment */
 		char *e2;
 
 		strtoul(end + 6, &e2, 10);
@@ -475,7 +475,7 @@ static uint32_t sibling(struct cw_files *fs, const struct cw_workload *wl, uint3
 	snprintf(procs, sizeof(procs), "%s%s/cgroup.procs", root, wl->cgroup);
 	f = fopen(procs, "re");
 	while (f && !found && fscanf(f, "%u", &pid) == 1)
-		if (pid != not && pid > after)
+		if (pid != not &&pid > after)
 			found = pid;
 	if (f)
 		fclose(f);
@@ -534,7 +534,7 @@ static int open_as_process(struct cw_files *fs, const struct cw_file_open_event 
 		}
 		return -1;
 	}
-	*ns = (uint32_t)getpid();	/* a host process: the host's root, which is ours */
+	*ns = (uint32_t)getpid(); /* a host process: the host's root, which is ours */
 	return open_in_root(fs, *ns, t->path, o->uid, environ);
 }
 
@@ -619,7 +619,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	if (!fs->capture_reads)
 		return read_now(fs, o, t, wl);
 	pp = slot(fs, t->id);
-	if (*pp) {	/* an id seen twice: the kernel restarted its count (agent restart) */
+	if (*pp) { /* an id seen twice: the kernel restarted its count (agent restart) */
 		struct cw_file_track *old = *pp;
 
 		*pp = old->next;
@@ -658,9 +658,15 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	struct cw_findings *f = x->fs->x->f;
 	struct cw_json *j = &f->j;
 	char fp[CW_FP_HEX_LEN + 1];
-	struct cw_actor a = { .pid = t->pid, .uid = t->uid, .cgroup_id = t->cgroup_id,
-			      .exe = t->exe, .comm = t->comm, .ktime_ns = x->ktime_ns };
-	struct cw_load l = { .source = CW_PROV_FILE, .detail = t->path, .in_image = t->in_image,
+	struct cw_actor a = { .pid = t->pid,
+			      .uid = t->uid,
+			      .cgroup_id = t->cgroup_id,
+			      .exe = t->exe,
+			      .comm = t->comm,
+			      .ktime_ns = x->ktime_ns };
+	struct cw_load l = { .source = CW_PROV_FILE,
+			     .detail = t->path,
+			     .in_image = t->in_image,
 			     .environ_pid = t->environ_pid };
 
 	cw_fingerprint(f->key, m->secret, m->len, fp);
@@ -702,7 +708,7 @@ int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 	int ret;
 
 	if (!t || t->pid != d->pid)
-		return 0;	/* not watched after all, or its open event was dropped */
+		return 0; /* not watched after all, or its open event was dropped */
 	fs->bytes += d->len;
 	t->last_ns = d->hdr.ktime_ns;
 	t->quiet = false;
@@ -741,8 +747,8 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		t->in_image = fd_in_image(fs, ns, fd, t->path);
 	}
 	while (fd >= 0 && done < fs->file_cap &&
-	       (n = pread(fd, buf, sizeof(buf) < fs->file_cap - done ? sizeof(buf)
-								      : fs->file_cap - done,
+	       (n = pread(fd, buf,
+			  sizeof(buf) < fs->file_cap - done ? sizeof(buf) : fs->file_cap - done,
 			  (off_t)done)) > 0) {
 		done += (size_t)n;
 		fs->bytes += (size_t)n;
@@ -813,7 +819,8 @@ int cw_files_exec(struct cw_files *fs, uint32_t pid)
 			if (n > 0) {
 				link[n] = '\0';
 				lb = strrchr(link, '/');
-				if (base && lb && !strcmp(lb, base)) {	/* still open across the exec */
+				if (base && lb &&
+				    !strcmp(lb, base)) { /* still open across the exec */
 					pp = &t->next;
 					continue;
 				}

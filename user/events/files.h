@@ -18,14 +18,14 @@ struct cw_file_track;
 
 struct cw_files {
 	struct cw_exposure *x;
-	const char *proc;		/* "/proc" (tests: a fixture) */
-	int files_map_fd;		/* the kernel's tracked files: -1 in tests */
-	uint32_t *fd_marks;		/* the kernel's filter in front of them (kmarks.h) */
-	bool capture_reads;		/* the kernel copies reads; else we read the file ourselves */
+	const char *proc;   /* "/proc" (tests: a fixture) */
+	int files_map_fd;   /* the kernel's tracked files: -1 in tests */
+	uint32_t *fd_marks; /* the kernel's filter in front of them (kmarks.h) */
+	bool capture_reads; /* the kernel copies reads; else we read the file ourselves */
 	/* A TLS library being opened (CW_FILE_TLS_LIB): attach its probes. May be NULL. */
 	void (*on_tls_library)(void *ctx, uint32_t pid, const char *path);
 	void *tls_ctx;
-	size_t file_cap;		/* bytes read per file when we read it ourselves */
+	size_t file_cap; /* bytes read per file when we read it ourselves */
 	struct cw_file_track **buckets;
 	size_t nbuckets, n;
 	/* counters */

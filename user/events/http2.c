@@ -13,18 +13,18 @@ enum { F_END_HEADERS = 0x4, F_PADDED = 0x8, F_PRIORITY = 0x20 };
 
 struct cw_h2 {
 	nghttp2_hd_inflater *inf;
-	size_t preface;			/* preface bytes seen */
-	unsigned char hdr[9];		/* the frame header being read */
+	size_t preface;	      /* preface bytes seen */
+	unsigned char hdr[9]; /* the frame header being read */
 	size_t hdr_len;
-	uint32_t remaining;		/* payload bytes of the current frame still to come */
+	uint32_t remaining; /* payload bytes of the current frame still to come */
 	uint8_t type, flags;
-	unsigned char *payload;		/* HEADERS/CONTINUATION payload being gathered */
+	unsigned char *payload; /* HEADERS/CONTINUATION payload being gathered */
 	size_t plen;
-	unsigned char *block;		/* the header block across CONTINUATIONs */
+	unsigned char *block; /* the header block across CONTINUATIONs */
 	size_t blen;
-	bool in_block;			/* a HEADERS frame began a block not yet ended */
-	bool pad_pending;		/* a padded DATA frame's pad length byte is next */
-	uint8_t data_pad;		/* padding bytes that end the current DATA frame */
+	bool in_block;	  /* a HEADERS frame began a block not yet ended */
+	bool pad_pending; /* a padded DATA frame's pad length byte is next */
+	uint8_t data_pad; /* padding bytes that end the current DATA frame */
 	bool broken;
 };
 
@@ -55,8 +55,7 @@ void cw_h2_free(struct cw_h2 *h)
 }
 
 /* Decode a complete header block into "name: value\r\n" lines. */
-static int inflate_block(struct cw_h2 *h, cw_h2_out out, void *arg, char *authority,
-			 size_t cap)
+static int inflate_block(struct cw_h2 *h, cw_h2_out out, void *arg, char *authority, size_t cap)
 {
 	const unsigned char *in = h->block;
 	size_t left = h->blen;
@@ -77,8 +76,10 @@ static int inflate_block(struct cw_h2 *h, cw_h2_out out, void *arg, char *author
 				snprintf(authority, cap, "%.*s", (int)nv.valuelen, nv.value);
 			n = snprintf(line, sizeof(line), "%.*s: %.*s\r\n", (int)nv.namelen, nv.name,
 				     (int)nv.valuelen, nv.value);
-			if (n > 0 && (ret = out(line, (size_t)n < sizeof(line) ? (size_t)n :
-						  sizeof(line) - 1, arg)))
+			if (n > 0 &&
+			    (ret = out(line,
+				       (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+				       arg)))
 				return ret;
 		}
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
@@ -116,7 +117,7 @@ static int frame_done(struct cw_h2 *h, cw_h2_out out, void *arg, char *authority
 		h->blen = 0;
 		h->in_block = true;
 	} else if (!h->in_block) {
-		return 0;	/* a CONTINUATION whose HEADERS was lost to a hole: no block to add to */
+		return 0; /* a CONTINUATION whose HEADERS was lost to a hole: no block to add to */
 	}
 	if (h->flags & F_END_HEADERS)
 		h->in_block = false;
@@ -148,8 +149,9 @@ int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *
 		return -EPROTO;
 	while (n) {
 		if (h->preface < CW_H2_PREFACE_LEN) {
-			size_t take = CW_H2_PREFACE_LEN - h->preface < n ?
-					      CW_H2_PREFACE_LEN - h->preface : n;
+			size_t take = CW_H2_PREFACE_LEN - h->preface < n
+					      ? CW_H2_PREFACE_LEN - h->preface
+					      : n;
 
 			if (memcmp(p, CW_H2_PREFACE + h->preface, take))
 				goto broken;
@@ -168,7 +170,8 @@ int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *
 			h->flags = h->hdr[4];
 			h->plen = 0;
 			h->data_pad = 0;
-			h->pad_pending = h->type == H2_DATA && (h->flags & F_PADDED) && h->remaining;
+			h->pad_pending =
+				h->type == H2_DATA && (h->flags & F_PADDED) && h->remaining;
 			if ((h->type == H2_HEADERS || h->type == H2_CONTINUATION) &&
 			    h->remaining > CW_H2_BLOCK_MAX)
 				goto broken;
@@ -182,7 +185,7 @@ int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *
 		}
 		size_t take = h->remaining < n ? h->remaining : n;
 
-		if (h->pad_pending) {	/* a padded DATA frame: its pad length, not data */
+		if (h->pad_pending) { /* a padded DATA frame: its pad length, not data */
 			h->data_pad = *p++;
 			n--;
 			h->pad_pending = false;
@@ -196,7 +199,8 @@ int cw_h2_feed(struct cw_h2 *h, const char *buf, size_t n, cw_h2_out out, void *
 			memcpy(h->payload + h->plen, p, take);
 			h->plen += take;
 		} else if (h->type == H2_DATA) {
-			/* the data, not the padding after it: a secret can go on in the next frame */
+			/* the data, not the padding after it: a secret can go on in the next frame
+			 */
 			size_t data = h->remaining > h->data_pad ? h->remaining - h->data_pad : 0;
 
 			if (data && (ret = out((const char *)p, take < data ? take : data, arg)))

@@ -13,7 +13,7 @@
 
 #define CW_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define CW_H2_PREFACE_LEN 24
-#define CW_H2_BLOCK_MAX 65536	/* a header block larger than this is not decoded */
+#define CW_H2_BLOCK_MAX 65536 /* a header block larger than this is not decoded */
 
 struct cw_h2;
 

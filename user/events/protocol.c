@@ -46,16 +46,16 @@ static void client_hello_sni(const unsigned char *p, size_t n, char *name, size_
 		return;
 	if (off + 1 > n)
 		return;
-	off += 1 + p[off];			/* session id */
+	off += 1 + p[off]; /* session id */
 	if (off + 2 > n)
 		return;
-	off += 2 + be16(p + off);		/* cipher suites */
+	off += 2 + be16(p + off); /* cipher suites */
 	if (off + 1 > n)
 		return;
-	off += 1 + p[off];			/* compression methods */
+	off += 1 + p[off]; /* compression methods */
 	if (off + 2 > n)
 		return;
-	len = be16(p + off);			/* extensions */
+	len = be16(p + off); /* extensions */
 	off += 2;
 	if (off + len < n)
 		n = off + len;
@@ -65,7 +65,7 @@ static void client_hello_sni(const unsigned char *p, size_t n, char *name, size_
 		off += 4;
 		if (off + elen > n)
 			return;
-		if (type == 0 && elen >= 5) {	/* server_name: list len, type 0, name len */
+		if (type == 0 && elen >= 5) { /* server_name: list len, type 0, name len */
 			unsigned nlen = be16(p + off + 3);
 
 			if (p[off + 2] == 0 && 5 + nlen <= elen)
@@ -95,7 +95,7 @@ int cw_http_host(const char *buf, size_t n, char *name, size_t cap)
 		e = v;
 		while (e < buf + n && *e != '\r' && *e != '\n')
 			e++;
-		if (v < e && *v == '[') {		/* [v6]:port */
+		if (v < e && *v == '[') { /* [v6]:port */
 			const char *rb = memchr(v, ']', (size_t)(e - v));
 
 			if (rb)
@@ -121,7 +121,7 @@ int cw_http_host(const char *buf, size_t n, char *name, size_t cap)
 
 static int is_http_request(const char *buf, size_t n)
 {
-	static const char *const methods[] = { "GET ", "POST ", "PUT ", "PATCH ", "DELETE ",
+	static const char *const methods[] = { "GET ",	"POST ",    "PUT ",	"PATCH ", "DELETE ",
 					       "HEAD ", "OPTIONS ", "CONNECT ", "TRACE " };
 	const char *eol;
 

@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 enum cw_proto {
-	CW_PROTO_UNKNOWN = 0,	/* not enough bytes yet to say */
-	CW_PROTO_TLS,		/* a TLS ClientHello: the rest is ciphertext */
-	CW_PROTO_HTTP,		/* an HTTP/1.x request */
-	CW_PROTO_HTTP2,		/* the HTTP/2 connection preface */
+	CW_PROTO_UNKNOWN = 0, /* not enough bytes yet to say */
+	CW_PROTO_TLS,	      /* a TLS ClientHello: the rest is ciphertext */
+	CW_PROTO_HTTP,	      /* an HTTP/1.x request */
+	CW_PROTO_HTTP2,	      /* the HTTP/2 connection preface */
 	CW_PROTO_OTHER,
 };
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_PROCS_SLOTS 8192	/* power of two */
+#define CW_PROCS_SLOTS 8192 /* power of two */
 #define CW_PROCS_EXE_MAX 256
 
 struct cw_procs;

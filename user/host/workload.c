@@ -19,27 +19,27 @@
 #include "host/workload.h"
 #include "host/workload_test.h"
 
-#define NSEC_PER_SEC		1000000000LL
-#define WL_MAX_ENTRIES		4096
-#define WL_BUCKETS		8192	/* power of two; twice the entries: short chains */
-#define WALK_INTERVAL_NS	NSEC_PER_SEC	/* a full walk costs: at most one a second */
-#define NEG_TTL_NS		(2 * NSEC_PER_SEC)
+#define NSEC_PER_SEC 1000000000LL
+#define WL_MAX_ENTRIES 4096
+#define WL_BUCKETS 8192		      /* power of two; twice the entries: short chains */
+#define WALK_INTERVAL_NS NSEC_PER_SEC /* a full walk costs: at most one a second */
+#define NEG_TTL_NS (2 * NSEC_PER_SEC)
 /* log dirs appear a moment after the cgroup; for a pod without any, look less and less often */
-#define NAMES_RETRY_NS		(2 * NSEC_PER_SEC)
-#define NAMES_RETRY_MAX_NS	(64 * NSEC_PER_SEC)
-#define WALK_MAX_DEPTH		32
-#define WALK_MAX_DIRS		65536
-#define PATH_MAX_COMPONENTS	64
-#define ID_HEX			64
+#define NAMES_RETRY_NS (2 * NSEC_PER_SEC)
+#define NAMES_RETRY_MAX_NS (64 * NSEC_PER_SEC)
+#define WALK_MAX_DEPTH 32
+#define WALK_MAX_DIRS 65536
+#define PATH_MAX_COMPONENTS 64
+#define ID_HEX 64
 
 struct wl_entry {
 	struct cw_workload wl;
-	char *path;			/* below the root, whatever its length; NULL: not found */
-	int64_t expires_ns;		/* not found: when to look again */
-	int64_t names_next_ns;		/* when pod/container names may be looked up again */
+	char *path;	       /* below the root, whatever its length; NULL: not found */
+	int64_t expires_ns;    /* not found: when to look again */
+	int64_t names_next_ns; /* when pod/container names may be looked up again */
 	int64_t names_backoff_ns;
 	struct wl_entry *hnext;		/* bucket chain */
-	struct wl_entry *newer, *older;	/* LRU list */
+	struct wl_entry *newer, *older; /* LRU list */
 };
 
 /* A directory seen by the last walk. */
@@ -50,18 +50,18 @@ struct wl_seen {
 
 struct cw_workloads {
 	char *root, *pods_dir, *containers_dir, *proc_dir;
-	bool have_root;			/* false: no hierarchy to look in, every cgroup unknown */
+	bool have_root; /* false: no hierarchy to look in, every cgroup unknown */
 	uint64_t root_ino;
 	dev_t root_dev;
 	struct wl_entry *bucket[WL_BUCKETS];
 	struct wl_entry *newest, *oldest;
 	size_t count;
-	struct wl_seen *seen;		/* sorted by id */
+	struct wl_seen *seen; /* sorted by id */
 	size_t nseen;
 	bool walked;
 	int64_t last_walk_ns;
 	int64_t clock_offset_ns;
-	struct cw_workload unknown;	/* handed out when an entry cannot be allocated */
+	struct cw_workload unknown; /* handed out when an entry cannot be allocated */
 };
 
 /* ---- parsing ---- */
@@ -187,7 +187,7 @@ static const struct {
 	const char *prefix, *runtime;
 } runtimes[] = {
 	{ "cri-containerd-", "containerd" },
-	{ "crio-", "cri-o" },	/* crio-conmon-<id> (the monitor) does not parse: no id */
+	{ "crio-", "cri-o" }, /* crio-conmon-<id> (the monitor) does not parse: no id */
 	{ "docker-", "docker" },
 	{ "libpod-", "podman" },
 };
@@ -203,8 +203,7 @@ static void set_container(struct cw_workload *out, const char *id, const char *r
  * A container's cgroup: PREFIX<64 hex>[.scope], or a bare <64 hex> when bare_runtime says
  * whose it would be (NULL: not accepted here).
  */
-static bool parse_container(const struct comp *c, const char *bare_runtime,
-			    struct cw_workload *out)
+static bool parse_container(const struct comp *c, const char *bare_runtime, struct cw_workload *out)
 {
 	size_t n = c->n;
 
@@ -451,7 +450,7 @@ static void single_container(int pdfd, struct cw_workload *wl)
 		     !S_ISDIR(st.st_mode)))
 			continue;
 		if (!count++ && !copy_field(name, sizeof(name), de->d_name, strlen(de->d_name)))
-			count = 2;	/* a name that does not fit is not a guess to make */
+			count = 2; /* a name that does not fit is not a guess to make */
 	}
 	closedir(d);
 	if (count == 1)
@@ -502,8 +501,8 @@ static void names_from_pods(const struct cw_workloads *w, struct cw_workload *wl
 
 static bool needs_names(const struct cw_workload *wl)
 {
-	return wl->pod_uid[0] && (!wl->pod_name[0] || (wl->container_id[0] &&
-						       !wl->container_name[0]));
+	return wl->pod_uid[0] &&
+	       (!wl->pod_name[0] || (wl->container_id[0] && !wl->container_name[0]));
 }
 
 static void lookup_names(const struct cw_workloads *w, struct wl_entry *e, int64_t now)
@@ -602,7 +601,7 @@ static void walk_dir(struct walk *wk, int dfd, int depth)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;	/* the control files: most of what a cgroup dir holds */
+			continue; /* the control files: most of what a cgroup dir holds */
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 		    !S_ISDIR(st.st_mode) || st.st_dev != wk->w->root_dev)
 			continue;
@@ -863,7 +862,8 @@ int cw_workloads_new(const struct cw_workload_opts *o, struct cw_workloads **out
 			w->root_dev = st.st_dev;
 		} else {
 			cw_debug("cgroup root %s: not a directory: workloads are named by "
-				 "executable and uid", w->root);
+				 "executable and uid",
+				 w->root);
 		}
 	}
 	*out = w;
@@ -936,8 +936,7 @@ static void resolve(struct cw_workloads *w, struct wl_entry *e, uint32_t pid, in
 		lookup_names(w, e, now);
 }
 
-const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id,
-					  uint32_t pid)
+const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id, uint32_t pid)
 {
 	static struct cw_workload none;
 	struct wl_entry *e;
@@ -987,7 +986,7 @@ void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *
 	if (!w || !w->have_root || path[0] != '/' || !path_is(w, path, cgroup_id))
 		return;
 	e = lookup(w, cgroup_id);
-	if (e && !e->path)	/* asked about before it was known: ask again */
+	if (e && !e->path) /* asked about before it was known: ask again */
 		drop(w, e);
 	s = seen_find(w, cgroup_id);
 	if (s || w->nseen >= WALK_MAX_DIRS || !(dup = strdup(path)))
@@ -1043,7 +1042,7 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 				gone++;
 			}
 		} else if (now >= e->expires_ns) {
-			drop(w, e);	/* housekeeping: nothing found, nothing to count as gone */
+			drop(w, e); /* housekeeping: nothing found, nothing to count as gone */
 		}
 	}
 	return gone;

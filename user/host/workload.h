@@ -18,34 +18,34 @@
 
 struct cw_workload {
 	uint64_t cgroup_id;
-	char cgroup[512];		/* path below the v2 hierarchy's root; "/" root; "" unknown */
-	char container_id[65];		/* full id (64 hex) or "" */
-	char runtime[16];		/* "containerd", "cri-o", "docker", "podman" or "" */
-	char pod_uid[40];		/* with dashes, as the API shows it, or "" */
-	char qos[12];			/* "guaranteed", "burstable", "besteffort" or "" */
+	char cgroup[512];      /* path below the v2 hierarchy's root; "/" root; "" unknown */
+	char container_id[65]; /* full id (64 hex) or "" */
+	char runtime[16];      /* "containerd", "cri-o", "docker", "podman" or "" */
+	char pod_uid[40];      /* with dashes, as the API shows it, or "" */
+	char qos[12];	       /* "guaranteed", "burstable", "besteffort" or "" */
 	char pod_namespace[64];
 	char pod_name[254];
 	char container_name[64];
-	char unit[256];			/* systemd unit (e.g. "ssh.service") of a host service */
+	char unit[256]; /* systemd unit (e.g. "ssh.service") of a host service */
 	/*
 	 * Stable identity, what ownership compares: "k8s:NAMESPACE/OWNER" when the pod's name is
 	 * known (OWNER: the pod name without the suffixes a Deployment, DaemonSet or Job adds,
-	 * so that replicas are one workload), else "pod:UID"; "container:ID12" (first 12 hex) outside Kubernetes;
-	 * "unit:NAME" for a systemd service; "" when none applies (the caller then names the
-	 * workload by executable and uid).
+	 * so that replicas are one workload), else "pod:UID"; "container:ID12" (first 12 hex)
+	 * outside Kubernetes; "unit:NAME" for a systemd service; "" when none applies (the caller
+	 * then names the workload by executable and uid).
 	 */
 	char key[CW_WL_KEY_MAX];
 };
 
 struct cw_workload_opts {
-	const char *cgroup_root;	/* NULL: the cgroup2 mount (/sys/fs/cgroup/unified on a
-					 * hybrid host, else /sys/fs/cgroup) found in /proc/mounts */
-	const char *pods_dir;		/* NULL: /var/log/pods */
-	const char *containers_dir;	/* NULL: /var/log/containers */
-	const char *proc_dir;		/* NULL: /proc (tests point it at a fixture) */
+	const char *cgroup_root;    /* NULL: the cgroup2 mount (/sys/fs/cgroup/unified on a
+				     * hybrid host, else /sys/fs/cgroup) found in /proc/mounts */
+	const char *pods_dir;	    /* NULL: /var/log/pods */
+	const char *containers_dir; /* NULL: /var/log/containers */
+	const char *proc_dir;	    /* NULL: /proc (tests point it at a fixture) */
 };
 
-struct cw_workloads;	/* the cache; opaque */
+struct cw_workloads; /* the cache; opaque */
 
 int cw_workloads_new(const struct cw_workload_opts *o, struct cw_workloads **out);
 void cw_workloads_free(struct cw_workloads *w);
@@ -56,8 +56,7 @@ void cw_workloads_free(struct cw_workloads *w);
  * with cgroup "" and key "". The pointer stays valid until the next cw_workloads_* call that
  * may evict (get, forget, sweep).
  */
-const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id,
-					  uint32_t pid);
+const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id, uint32_t pid);
 /* A cgroup was made (tracepoint cgroup_mkdir): remember where it is, once checked that path
  * below the hierarchy's root is that id (other hierarchies' events are not). */
 void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *path);

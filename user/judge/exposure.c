@@ -18,12 +18,12 @@
 #define DEDUP_BUCKETS 4096
 #define DEDUP_MAX 65536		/* entries kept; the oldest window goes first */
 #define SAVE_INTERVAL 5		/* seconds between saves of a changed store */
-#define LONG_LIVED_WINDOW 86400	/* seconds between credential-long-lived of one workload */
+#define LONG_LIVED_WINDOW 86400 /* seconds between credential-long-lived of one workload */
 
 struct dedup_entry {
 	struct dedup_entry *next;
 	uint64_t hash;
-	char fp[17];		/* the fingerprint's first 16 hex: enough to tell them apart */
+	char fp[17]; /* the fingerprint's first 16 hex: enough to tell them apart */
 	char action[40];
 	char workload[CW_PROV_STR];
 	int64_t window_start;
@@ -112,7 +112,7 @@ bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *wo
 		return true;
 	}
 	*count = 1;
-	if (d->n >= DEDUP_MAX)	/* rare: start over rather than grow without bound */
+	if (d->n >= DEDUP_MAX) /* rare: start over rather than grow without bound */
 		dedup_clear(d);
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -184,15 +184,15 @@ static struct cw_prov_cred *touch(struct cw_exposure *x, const struct cw_match *
 
 	cw_classify(m, &cls);
 	cw_redact(m->secret, m->len, red);
-	return cw_prov_touch(x->prov, fp_hex, m->rule->id, cls.kind,
-			     cw_lifetime_name(cls.lifetime), red, x->now());
+	return cw_prov_touch(x->prov, fp_hex, m->rule->id, cls.kind, cw_lifetime_name(cls.lifetime),
+			     red, x->now());
 }
 
 /* One exposure alert about a load: credential, origin, the actor's process and workload. */
 static int load_alert(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
 		      const struct cw_actor *a, const struct cw_load *l, const char *workload,
-		      const char *action, enum cw_nhi nhi, const char *message,
-		      const char *reason, const struct cw_prov_cred *c)
+		      const char *action, enum cw_nhi nhi, const char *message, const char *reason,
+		      const struct cw_prov_cred *c)
 {
 	struct cw_findings *f = x->f;
 	struct cw_json *j = &f->j;
@@ -221,8 +221,7 @@ static int load_alert(struct cw_exposure *x, const struct cw_match *m, const cha
 			if (cw_prov_first_of_workload(c, i, NULL))
 				cw_json_str(j, c->origins[i].workload);
 		cw_json_arr_end(j);
-		cw_json_kint(j, "first_seen_days",
-			     (x->now() - c->first_seen) / 86400);
+		cw_json_kint(j, "first_seen_days", (x->now() - c->first_seen) / 86400);
 	}
 	cw_json_obj_end(j);
 	if (l->source == CW_PROV_FILE) {
@@ -271,13 +270,13 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 	if (denied) {
 		/* A reader the policy does not allow does not become an owner. */
 		x->reader_alerts++;
-		ret = load_alert(x, m, fp_hex, a, l, key, "credential-unexpected-reader",
-				 CW_NHI_HUMAN_USE,
-				 l->environ_pid ? "credentials read from another process's "
-						  "environment by a process outside its allowed readers"
-						: "credential file read by a process outside its allowed "
-						  "readers",
-				 why, c);
+		ret = load_alert(
+			x, m, fp_hex, a, l, key, "credential-unexpected-reader", CW_NHI_HUMAN_USE,
+			l->environ_pid ? "credentials read from another process's "
+					 "environment by a process outside its allowed readers"
+				       : "credential file read by a process outside its allowed "
+					 "readers",
+			why, c);
 		return ret;
 	}
 	if (l->environ_pid) {
@@ -299,13 +298,13 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 		 * would make its thief an owner. A host process outside any container keeps every
 		 * load: it inherits its environment from its parent, a different executable.
 		 */
-		if (seen)	/* an owner stays one, a latecomer stays one */
+		if (seen) /* an owner stays one, a latecomer stays one */
 			owner = loaded_by(c, key);
 		else if (new_loader && (s.wl->pod_uid[0] || s.wl->container_id[0]) &&
 			 owners_by_load(c, &first) > 0) {
-			const struct cw_policy_cred *b =
-				cw_policy_cred_find(p, m->rule->id,
-						    l->source == CW_PROV_FILE ? l->detail : NULL, fp_hex);
+			const struct cw_policy_cred *b = cw_policy_cred_find(
+				p, m->rule->id, l->source == CW_PROV_FILE ? l->detail : NULL,
+				fp_hex);
 
 			owner = b && b->owners.n && cw_policy_cred_owner(p, b, &s);
 		}
@@ -317,16 +316,17 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 		ret = load_alert(x, m, fp_hex, a, l, key, "credential-hardcoded",
 				 CW_NHI_SECRET_LEAKAGE,
 				 "credential loaded from a file in the container image, not from a "
-				 "mounted secret, a volume or the environment", NULL, c);
+				 "mounted secret, a volume or the environment",
+				 NULL, c);
 		if (ret)
 			return ret;
 	}
 	if (new_loader) {
 		if (cw_prov_count_workloads(c, loading) >= 2) {
 			x->shared_alerts++;
-			ret = load_alert(x, m, fp_hex, a, l, key, "credential-shared",
-					 CW_NHI_REUSE,
-					 "one credential loaded by more than one workload", NULL, c);
+			ret = load_alert(x, m, fp_hex, a, l, key, "credential-shared", CW_NHI_REUSE,
+					 "one credential loaded by more than one workload", NULL,
+					 c);
 			if (ret)
 				return ret;
 		}
@@ -346,8 +346,10 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 			reason = buf;
 		} else if (!cls.is_jwt && cls.lifetime == CW_LIFETIME_LONG &&
 			   x->now() - c->first_seen > (int64_t)(p->long_lived_days * 86400)) {
-			snprintf(buf, sizeof(buf), "static credential in use for %lld days (over %llu)",
-				 (long long)((x->now() - c->first_seen) / 86400), p->long_lived_days);
+			snprintf(buf, sizeof(buf),
+				 "static credential in use for %lld days (over %llu)",
+				 (long long)((x->now() - c->first_seen) / 86400),
+				 p->long_lived_days);
 			reason = buf;
 		}
 		if (reason) {
@@ -418,10 +420,13 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
 		cw_json_kstr(j, "origin_workload", first);
 		for (size_t i = 0; i < c->norigins; i++)
 			if (!strcmp(c->origins[i].workload, first)) {
-				cw_json_kstr(j, "source", cw_prov_source_name(c->origins[i].source));
+				cw_json_kstr(j, "source",
+					     cw_prov_source_name(c->origins[i].source));
 				if (c->origins[i].detail[0])
-					cw_json_kstr(j, c->origins[i].source == CW_PROV_FILE ?
-							     "source_path" : "source_variable",
+					cw_json_kstr(j,
+						     c->origins[i].source == CW_PROV_FILE
+							     ? "source_path"
+							     : "source_variable",
 						     c->origins[i].detail);
 				break;
 			}

@@ -23,8 +23,8 @@
 struct cw_actor {
 	uint32_t pid, uid;
 	uint64_t cgroup_id;
-	const char *exe;	/* "" when unknown */
-	const char *comm;	/* "" when unknown */
+	const char *exe;  /* "" when unknown */
+	const char *comm; /* "" when unknown */
 	uint64_t ktime_ns;
 };
 
@@ -36,7 +36,7 @@ struct cw_exposure {
 	struct cw_provenance *prov;
 	struct cw_workloads *wls;
 	struct cw_dedup *dedup;
-	int64_t (*now)(void);	/* unix seconds; replaceable in tests */
+	int64_t (*now)(void); /* unix seconds; replaceable in tests */
 	bool save_failing;
 	/* counters */
 	uint64_t loads, egress_alerts, reader_alerts, shared_alerts, long_lived_alerts,
@@ -54,9 +54,9 @@ void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct
 /* Where a loaded credential came from. */
 struct cw_load {
 	enum cw_prov_source source;
-	const char *detail;	/* path or variable name ("" for argv) */
-	bool in_image;		/* file: lives in the container's image layer */
-	uint32_t environ_pid;	/* file is /proc/PID/environ of another process: its pid */
+	const char *detail;   /* path or variable name ("" for argv) */
+	bool in_image;	      /* file: lives in the container's image layer */
+	uint32_t environ_pid; /* file is /proc/PID/environ of another process: its pid */
 };
 
 /*
@@ -70,11 +70,11 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 
 /* The verdict on a credential an actor sends. */
 struct cw_egress_verdict {
-	bool known;			/* the credential has owners (loads or policy) */
-	bool not_owner;			/* the sender is not among them: credential-egress */
-	const struct cw_prov_cred *cred;	/* provenance, when known */
-	const struct cw_policy_cred *binding;	/* explicit policy binding, or NULL */
-	char sender[CW_PROV_STR];	/* the sender's workload key */
+	bool known;			      /* the credential has owners (loads or policy) */
+	bool not_owner;			      /* the sender is not among them: credential-egress */
+	const struct cw_prov_cred *cred;      /* provenance, when known */
+	const struct cw_policy_cred *binding; /* explicit policy binding, or NULL */
+	char sender[CW_PROV_STR];	      /* the sender's workload key */
 };
 
 /* Judge and record a use; destination "domain:port" or "ip:port" or "". */

@@ -39,7 +39,7 @@
 #include "judge/policy.h"
 #include "util/yaml_reader.h"
 
-#define POLICY_MAX_BYTES (16u << 20)	/* a policy file larger than this is a mistake */
+#define POLICY_MAX_BYTES (16u << 20) /* a policy file larger than this is a mistake */
 #define PATH_NORM_MAX 4096
 #define UID_UNKNOWN UINT32_MAX
 
@@ -171,7 +171,7 @@ static bool comps_match(const char *g, const char *s)
 
 			if (is_dstar(g, ge)) {
 				if (!*ge)
-					return true;	/* a final '**' takes the rest, >= 1 */
+					return true; /* a final '**' takes the rest, >= 1 */
 				g = star_g = ge + 1;
 				star_s = s;
 				continue;
@@ -231,7 +231,7 @@ static const char *path_clean(const char *path, char *buf, size_t size)
 			while (n > root && buf[n - 1] != '/')
 				n--;
 			if (n > root)
-				n--;	/* and its separator */
+				n--; /* and its separator */
 		} else if (len && !(len == 1 && c[0] == '.')) {
 			if (n > root)
 				buf[n++] = '/';
@@ -259,8 +259,8 @@ static const char *path_glob_problem(const char *g)
 		size_t n = (size_t)(e - c);
 
 		if (n == 0)
-			return *e ? "empty path component ('//')" :
-				    "ends with '/' (for every file below DIR, write 'DIR/**')";
+			return *e ? "empty path component ('//')"
+				  : "ends with '/' (for every file below DIR, write 'DIR/**')";
 		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
 			return "'.' or '..' component (paths are matched after cleaning them)";
 		for (const char *q = c; q < e; q++) {
@@ -424,13 +424,13 @@ int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
 		struct cw_strv *to;
 
 		if (g[0] == '!')
-			continue;	/* exclusions cannot narrow a superset */
+			continue; /* exclusions cannot narrow a superset */
 		switch (pf_derive(g, buf, sizeof(buf))) {
 		case PF_NAME: to = &out->names; break;
 		case PF_EXT: to = &out->exts; break;
 		case PF_DIR: to = &out->dirs; break;
 		case PF_COMP: to = &out->comps; break;
-		default: continue;	/* the loader refuses such globs */
+		default: continue; /* the loader refuses such globs */
 		}
 		if (!strv_has(to, buf))
 			ret = strv_push(to, buf);
@@ -445,8 +445,8 @@ int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
 		bool covered = false;
 
 		for (size_t k = 0; k < out->dirs.n && !covered; k++)
-			covered = k != i && !strncmp(out->dirs.v[i], out->dirs.v[k],
-						     strlen(out->dirs.v[k]));
+			covered = k != i &&
+				  !strncmp(out->dirs.v[i], out->dirs.v[k], strlen(out->dirs.v[k]));
 		if (covered)
 			strv_drop(&out->dirs, i);
 		else
@@ -467,14 +467,14 @@ int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
 /* Loader */
 
 struct ref {
-	char *name;		/* a workload name used by owners or allow */
+	char *name; /* a workload name used by owners or allow */
 	const char *field;
 	size_t line0;
 };
 
 struct loader {
 	struct cw_yaml y;
-	struct ref *refs;	/* checked once every workload is known */
+	struct ref *refs; /* checked once every workload is known */
 	size_t nrefs;
 };
 
@@ -490,8 +490,8 @@ static bool is_null(struct loader *l)
 {
 	const char *v;
 
-	if (l->y.ev.type != YAML_SCALAR_EVENT || l->y.ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    l->y.ev.data.scalar.tag)
+	if (l->y.ev.type != YAML_SCALAR_EVENT ||
+	    l->y.ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || l->y.ev.data.scalar.tag)
 		return false;
 	v = scalar(l);
 	return (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
@@ -504,16 +504,18 @@ static int want_string_event(struct loader *l, const char *field, const char *wh
 	const char *tag;
 
 	if (l->y.ev.type == YAML_ALIAS_EVENT)
-		return fail(l, line_of(l), "field '%s': '*%s' is a YAML alias, which a policy "
-			    "does not take: quote globs that start with '*'", field,
-			    (const char *)l->y.ev.data.alias.anchor);
+		return fail(l, line_of(l),
+			    "field '%s': '*%s' is a YAML alias, which a policy "
+			    "does not take: quote globs that start with '*'",
+			    field, (const char *)l->y.ev.data.alias.anchor);
 	if (l->y.ev.type != YAML_SCALAR_EVENT)
 		return fail(l, line_of(l), "field '%s' must be %s", field, what);
 	tag = (const char *)l->y.ev.data.scalar.tag;
 	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18))
-		return fail(l, line_of(l), "field '%s': '%s%s%s' reads as a YAML tag: quote "
-			    "values that start with '!'", field, tag, *scalar(l) ? " " : "",
-			    scalar(l));
+		return fail(l, line_of(l),
+			    "field '%s': '%s%s%s' reads as a YAML tag: quote "
+			    "values that start with '!'",
+			    field, tag, *scalar(l) ? " " : "", scalar(l));
 	return 0;
 }
 
@@ -608,7 +610,8 @@ static int check_watch(struct loader *l, const char *field, const char *v)
 	if ((ret = check_path_glob(l, field, v)))
 		return ret;
 	if (pf_derive(v, buf, sizeof(buf)) == PF_NONE)
-		return fail(l, line_of(l), "field '%s': '%s' leaves the kernel filter nothing to "
+		return fail(l, line_of(l),
+			    "field '%s': '%s' leaves the kernel filter nothing to "
 			    "go by: give a literal file name, '*.ext' or a literal directory",
 			    field, v);
 	return 0;
@@ -619,8 +622,10 @@ static int check_executable(struct loader *l, const char *field, const char *v)
 	if (!*v)
 		return fail(l, line_of(l), "field '%s': empty glob", field);
 	if (v[0] != '/')
-		return fail(l, line_of(l), "field '%s': '%s' is not an absolute path glob "
-			    "(e.g. /usr/bin/python3*)", field, v);
+		return fail(l, line_of(l),
+			    "field '%s': '%s' is not an absolute path glob "
+			    "(e.g. /usr/bin/python3*)",
+			    field, v);
 	return 0;
 }
 
@@ -633,8 +638,10 @@ static int check_fingerprint(struct loader *l, const char *field, const char *v)
 {
 	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
 		/* not echoed: someone may have pasted the secret itself here */
-		return fail(l, line_of(l), "field '%s': a value of %zu characters is not 64 hex "
-			    "digits (the fingerprint findings report)", field, strlen(v));
+		return fail(l, line_of(l),
+			    "field '%s': a value of %zu characters is not 64 hex "
+			    "digits (the fingerprint findings report)",
+			    field, strlen(v));
 	return 0;
 }
 
@@ -642,8 +649,10 @@ static int check_name(struct loader *l, const char *field, const char *v)
 {
 	if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
 			   strlen(v))
-		return fail(l, line_of(l), "field '%s': '%s': use only letters, digits, '.', "
-			    "'-' and '_'", field, v);
+		return fail(l, line_of(l),
+			    "field '%s': '%s': use only letters, digits, '.', "
+			    "'-' and '_'",
+			    field, v);
 	return 0;
 }
 
@@ -763,9 +772,11 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 			ret = want_uint(l, "uid", 0, UID_UNKNOWN - 1, &uid);
 			w->uid = (long)uid;
 		} else {
-			return fail(l, line_of(l), "unknown field '%s' in a workload (it takes "
+			return fail(l, line_of(l),
+				    "unknown field '%s' in a workload (it takes "
 				    "name, namespace, pod, container, container_id, cgroup, "
-				    "executable, unit, uid)", key);
+				    "executable, unit, uid)",
+				    key);
 		}
 		if (ret)
 			return ret;
@@ -777,8 +788,10 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 			    w->name, l->y.file, prev->line);
 	if (!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
 	    !w->executable && !w->unit && w->uid < 0)
-		return fail(l, start, "workload '%s' has no selector (give namespace, pod, "
-			    "container, container_id, cgroup, executable, unit or uid)", w->name);
+		return fail(l, start,
+			    "workload '%s' has no selector (give namespace, pod, "
+			    "container, container_id, cgroup, executable, unit or uid)",
+			    w->name);
 	return 0;
 }
 
@@ -811,17 +824,21 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 		} else if (!strcmp(key, "destinations")) {
 			ret = want_strv(l, "destinations", &c->destinations, check_nonempty);
 		} else {
-			return fail(l, line_of(l), "unknown field '%s' in a credential binding (it "
-				    "takes rule, source, fingerprint, owners, destinations)", key);
+			return fail(l, line_of(l),
+				    "unknown field '%s' in a credential binding (it "
+				    "takes rule, source, fingerprint, owners, destinations)",
+				    key);
 		}
 		if (ret)
 			return ret;
 	}
 	if (!c->rule && !c->source && !c->fingerprint)
-		return fail(l, start, "credential binding has no selector (give rule, source or "
+		return fail(l, start,
+			    "credential binding has no selector (give rule, source or "
 			    "fingerprint)");
 	if (!c->owners.n && !c->destinations.n)
-		return fail(l, start, "credential binding sets neither 'owners' nor "
+		return fail(l, start,
+			    "credential binding sets neither 'owners' nor "
 			    "'destinations'");
 	return 0;
 }
@@ -861,8 +878,10 @@ static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 		} else if (!strcmp(key, "deny_executables")) {
 			ret = want_strv(l, "deny_executables", &r->deny_executables, check_deny);
 		} else {
-			return fail(l, line_of(l), "unknown field '%s' in a readers entry (it "
-				    "takes paths or path, allow, deny_executables)", key);
+			return fail(l, line_of(l),
+				    "unknown field '%s' in a readers entry (it "
+				    "takes paths or path, allow, deny_executables)",
+				    key);
 		}
 		if (ret)
 			return ret;
@@ -902,9 +921,11 @@ static int parse_thresholds(struct loader *l, struct cw_policy *pol)
 			ret = want_uint(l, "dedup_window_seconds", 0, 604800, &v);
 			pol->dedup_window = v;
 		} else {
-			return fail(l, line_of(l), "unknown field '%s' in thresholds (it takes "
+			return fail(l, line_of(l),
+				    "unknown field '%s' in thresholds (it takes "
 				    "long_lived_days, jwt_max_lifetime_hours, "
-				    "dedup_window_seconds)", key);
+				    "dedup_window_seconds)",
+				    key);
 		}
 		if (ret)
 			return ret;
@@ -994,8 +1015,10 @@ static int reader_reasons(const char *file, struct cw_policy_readers *r)
 	}
 	if (!r->allow.n)
 		return 0;
-	n = (size_t)snprintf(buf, sizeof(buf), "only workloads allowed by %s:%d may read this "
-			     "file (", file, r->line);
+	n = (size_t)snprintf(buf, sizeof(buf),
+			     "only workloads allowed by %s:%d may read this "
+			     "file (",
+			     file, r->line);
 	for (size_t i = 0; i < r->allow.n && n < sizeof(buf); i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
 				      r->allow.v[i]);
@@ -1023,24 +1046,26 @@ static int parse_top(struct loader *l, struct cw_policy *pol)
 		else if (!strcmp(key, "workloads"))
 			ret = parse_entries(l, pol, "workloads", "workloads", add_workload);
 		else if (!strcmp(key, "credentials"))
-			ret = parse_entries(l, pol, "credentials", "credential bindings",
-					    add_cred);
+			ret = parse_entries(l, pol, "credentials", "credential bindings", add_cred);
 		else if (!strcmp(key, "readers"))
 			ret = parse_entries(l, pol, "readers", "readers entries", add_readers);
 		else if (!strcmp(key, "thresholds"))
 			ret = parse_thresholds(l, pol);
 		else
-			return fail(l, line_of(l), "unknown top-level field '%s' (a policy has "
-				    "watch, workloads, credentials, readers, thresholds)", key);
+			return fail(l, line_of(l),
+				    "unknown top-level field '%s' (a policy has "
+				    "watch, workloads, credentials, readers, thresholds)",
+				    key);
 		if (ret)
 			return ret;
 	}
 	/* Workloads may be defined after the entries naming them. */
 	for (size_t i = 0; i < l->nrefs; i++)
 		if (!find_workload(pol, l->refs[i].name))
-			return fail(l, l->refs[i].line0, "field '%s': no workload named '%s' "
-				    "(define it under 'workloads')", l->refs[i].field,
-				    l->refs[i].name);
+			return fail(l, l->refs[i].line0,
+				    "field '%s': no workload named '%s' "
+				    "(define it under 'workloads')",
+				    l->refs[i].field, l->refs[i].name);
 	for (size_t i = 0; i < pol->nreaders; i++)
 		if ((ret = reader_reasons(pol->file, &pol->readers[i])))
 			return ret;
@@ -1056,10 +1081,8 @@ static int parse_doc(struct loader *l, struct cw_policy *pol)
 		switch (l->y.ev.type) {
 		case YAML_STREAM_START_EVENT:
 		case YAML_DOCUMENT_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT:
-			continue;
-		case YAML_STREAM_END_EVENT:
-			return 0;
+		case YAML_DOCUMENT_END_EVENT: continue;
+		case YAML_STREAM_END_EVENT: return 0;
 		case YAML_MAPPING_START_EVENT:
 			if (seen)
 				break;
@@ -1068,17 +1091,17 @@ static int parse_doc(struct loader *l, struct cw_policy *pol)
 				return ret;
 			continue;
 		case YAML_SCALAR_EVENT:
-			if (!seen && is_null(l)) {	/* an empty document */
+			if (!seen && is_null(l)) { /* an empty document */
 				seen = true;
 				continue;
 			}
 			break;
-		default:
-			break;
+		default: break;
 		}
-		return fail(l, line_of(l), seen ? "a policy is one YAML document" :
-			    "a policy must be a mapping (of watch, workloads, credentials, "
-			    "readers, thresholds)");
+		return fail(l, line_of(l),
+			    seen ? "a policy is one YAML document"
+				 : "a policy must be a mapping (of watch, workloads, credentials, "
+				   "readers, thresholds)");
 	}
 	return ret;
 }
@@ -1121,7 +1144,9 @@ int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, s
 		       char *err, size_t errlen)
 {
 	/* an unquoted glob starting with '*' reads as an alias */
-	struct loader l = { .y = { .file = file, .err = err, .errlen = errlen,
+	struct loader l = { .y = { .file = file,
+				   .err = err,
+				   .errlen = errlen,
 				   .syntax_hint = " (quote globs that start with '*')" } };
 	struct cw_policy tmp = {
 		.long_lived_days = 30,
@@ -1195,14 +1220,14 @@ int cw_policy_load_file(struct cw_policy *p, const char *path, char *err, size_t
 
 int cw_policy_load_embedded(struct cw_policy *p, char *err, size_t errlen)
 {
-	return cw_policy_load_buf(p, "<embedded>", cw_embedded_policy, cw_embedded_policy_len,
-				  err, errlen);
+	return cw_policy_load_buf(p, "<embedded>", cw_embedded_policy, cw_embedded_policy_len, err,
+				  errlen);
 }
 
 int cw_policy_load_default(struct cw_policy *p, const char *path, char *err, size_t errlen)
 {
-	return path ? cw_policy_load_file(p, path, err, errlen) :
-		      cw_policy_load_embedded(p, err, errlen);
+	return path ? cw_policy_load_file(p, path, err, errlen)
+		    : cw_policy_load_embedded(p, err, errlen);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1248,7 +1273,7 @@ static bool workload_match(const struct cw_policy_workload *w, const struct cw_s
 	       sel(w->container, wl->container_name, 0) &&
 	       sel(w->container_id, wl->container_id, 0) && sel(w->cgroup, wl->cgroup, 0) &&
 	       sel(w->unit, wl->unit, 0) && sel(w->executable, s->exe, FNM_PATHNAME) &&
-	       (w->uid < 0 || (long)s->uid == w->uid);	/* never UID_UNKNOWN: see the loader */
+	       (w->uid < 0 || (long)s->uid == w->uid); /* never UID_UNKNOWN: see the loader */
 }
 
 bool cw_policy_subject_is(const struct cw_policy *p, const char *name, const struct cw_subject *s)
@@ -1317,8 +1342,8 @@ enum cw_reader_verdict cw_policy_reader(const struct cw_policy *p, const char *p
 			continue;
 		for (size_t k = 0; k < r->deny_executables.n; k++) {
 			const char *g = r->deny_executables.v[k];
-			bool hit = strchr(g, '/') ? cw_path_glob_match(g, exe) :
-						    *name && fnmatch(g, name, 0) == 0;
+			bool hit = strchr(g, '/') ? cw_path_glob_match(g, exe)
+						  : *name && fnmatch(g, name, 0) == 0;
 
 			if (hit) {
 				if (why)

@@ -17,9 +17,9 @@
 
 /* Who did something: a process, in a workload. */
 struct cw_subject {
-	const struct cw_workload *wl;	/* never NULL */
-	const char *exe;		/* executable path, may be "" */
-	const char *comm;		/* task name, may be "" */
+	const struct cw_workload *wl; /* never NULL */
+	const char *exe;	      /* executable path, may be "" */
+	const char *comm;	      /* task name, may be "" */
 	uint32_t uid;
 };
 
@@ -27,32 +27,32 @@ struct cw_subject {
  * only in cgroup). */
 struct cw_policy_workload {
 	char *name;
-	char *namespace_;		/* pod namespace glob */
-	char *pod;			/* pod name glob */
-	char *container;		/* container name glob */
-	char *container_id;		/* glob on the full id (a 12-hex prefix works with '*') */
-	char *cgroup;			/* cgroup path glob */
-	char *executable;		/* executable path glob */
-	char *unit;			/* systemd unit glob */
-	long uid;			/* -1: any */
+	char *namespace_;   /* pod namespace glob */
+	char *pod;	    /* pod name glob */
+	char *container;    /* container name glob */
+	char *container_id; /* glob on the full id (a 12-hex prefix works with '*') */
+	char *cgroup;	    /* cgroup path glob */
+	char *executable;   /* executable path glob */
+	char *unit;	    /* systemd unit glob */
+	long uid;	    /* -1: any */
 	int line;
 };
 
 /* A credential binding: every selector given must match; owners and destinations apply. */
 struct cw_policy_cred {
-	char *rule;			/* rule id glob */
-	char *source;			/* source path glob (a file the credential was loaded from) */
-	char *fingerprint;		/* exact, hex */
-	struct cw_strv owners;		/* workload names */
-	struct cw_strv destinations;	/* replaces the rule's destinations when non-empty */
+	char *rule;		     /* rule id glob */
+	char *source;		     /* source path glob (a file the credential was loaded from) */
+	char *fingerprint;	     /* exact, hex */
+	struct cw_strv owners;	     /* workload names */
+	struct cw_strv destinations; /* replaces the rule's destinations when non-empty */
 	int line;
 };
 
 /* Who may read credential files matching paths (globs as in watch). */
 struct cw_policy_readers {
 	struct cw_strv paths;
-	struct cw_strv allow;		/* workload names; empty: anyone not denied */
-	struct cw_strv deny_executables;	/* basename or path globs, e.g. cat, "*sh" */
+	struct cw_strv allow;		 /* workload names; empty: anyone not denied */
+	struct cw_strv deny_executables; /* basename or path globs, e.g. cat, "*sh" */
 	int line;
 	/* Built at load: the reasons cw_policy_reader gives (deny_why[i] for
 	 * deny_executables.v[i]), so that *why is policy-owned. */
@@ -61,7 +61,7 @@ struct cw_policy_readers {
 };
 
 struct cw_policy {
-	char *file;			/* where it came from ("<embedded>" for the default) */
+	char *file; /* where it came from ("<embedded>" for the default) */
 	/*
 	 * Watch globs: '*' matches within one path component, '**' any number of them;
 	 * a leading "~/" matches any directory (home directories differ per container), so
@@ -77,9 +77,9 @@ struct cw_policy {
 	struct cw_policy_readers *readers;
 	size_t nreaders;
 	/* thresholds */
-	unsigned long long long_lived_days;	/* default 30 */
-	unsigned long long jwt_max_lifetime;	/* seconds; default 24 h */
-	unsigned long long dedup_window;	/* seconds; default 600 */
+	unsigned long long long_lived_days;  /* default 30 */
+	unsigned long long jwt_max_lifetime; /* seconds; default 24 h */
+	unsigned long long dedup_window;     /* seconds; default 600 */
 };
 
 /* All return 0 or -errno with "FILE:LINE: problem" (naming the field) in err. */
@@ -121,7 +121,7 @@ bool cw_policy_cred_owner(const struct cw_policy *p, const struct cw_policy_cred
 			  const struct cw_subject *s);
 
 enum cw_reader_verdict {
-	CW_READER_UNCOVERED = 0,	/* no readers entry covers the path */
+	CW_READER_UNCOVERED = 0, /* no readers entry covers the path */
 	CW_READER_ALLOWED,
 	CW_READER_DENIED,
 };

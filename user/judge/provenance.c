@@ -21,7 +21,7 @@
 #include "judge/provenance.h"
 
 #define PROV_VERSION 1
-#define PROV_FILE_MAX (1LL << 30)	/* far past 10000 full credentials */
+#define PROV_FILE_MAX (1LL << 30) /* far past 10000 full credentials */
 #define PROV_BUCKETS_MIN 64
 #define PROV_BUCKETS_MAX (1UL << 20)
 
@@ -41,7 +41,6 @@ static bool source_valid(enum cw_prov_source s)
 {
 	return s == CW_PROV_FILE || s == CW_PROV_ENV || s == CW_PROV_ARGV;
 }
-
 
 /*
  * Copy src into dst of cap bytes, cut at a character boundary when too long: a split UTF-8
@@ -69,7 +68,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 static uint64_t fp_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 
 	while (*s) {
 		h ^= (unsigned char)*s++;
@@ -193,9 +192,9 @@ static void seen_at(int64_t *first, int64_t *last, int64_t now)
 		*last = now;
 }
 
-struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex,
-				   const char *rule, const char *kind, const char *lifetime,
-				   const char *redacted, int64_t now)
+struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, const char *rule,
+				   const char *kind, const char *lifetime, const char *redacted,
+				   int64_t now)
 {
 	struct cw_prov_cred *c = cw_prov_find(p, fp_hex);
 
@@ -285,9 +284,8 @@ bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const c
 	return cw_prov_add_origin_as(p, c, workload, source, detail, now, true);
 }
 
-bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c,
-			   const char *workload, enum cw_prov_source source, const char *detail,
-			   int64_t now, bool owner)
+bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
+			   enum cw_prov_source source, const char *detail, int64_t now, bool owner)
 {
 	char wl[CW_PROV_STR], det[CW_PROV_STR];
 	struct cw_prov_origin *o;
@@ -695,9 +693,7 @@ static int read_string(struct rd *r, char *buf, size_t cap, const char *what)
 				l = utf8_encode(cp, tmp);
 				break;
 			}
-			default:
-				r->pos -= 2;
-				return fail(r, "%s: bad escape", what);
+			default: r->pos -= 2; return fail(r, "%s: bad escape", what);
 			}
 			piece = tmp;
 		} else {
@@ -838,9 +834,18 @@ struct field {
 	bool optional;
 };
 
-#define FSTR(t, m) { #m, F_STR, offsetof(t, m), FIELD_SIZE(t, m), false }
-#define FINT(t, m) { #m, F_INT, offsetof(t, m), FIELD_SIZE(t, m), false }
-#define FCOUNT(t, m, opt) { #m, F_COUNT, offsetof(t, m), FIELD_SIZE(t, m), opt }
+#define FSTR(t, m)                                                 \
+	{                                                          \
+#m, F_STR, offsetof(t, m), FIELD_SIZE(t, m), false \
+	}
+#define FINT(t, m)                                                 \
+	{                                                          \
+#m, F_INT, offsetof(t, m), FIELD_SIZE(t, m), false \
+	}
+#define FCOUNT(t, m, opt)                                          \
+	{                                                          \
+#m, F_COUNT, offsetof(t, m), FIELD_SIZE(t, m), opt \
+	}
 
 static const struct field origin_fields[] = {
 	FSTR(struct cw_prov_origin, workload),
@@ -853,10 +858,8 @@ static const struct field origin_fields[] = {
 };
 
 static const struct field use_fields[] = {
-	FSTR(struct cw_prov_use, workload),
-	FSTR(struct cw_prov_use, destination),
-	FINT(struct cw_prov_use, first_seen),
-	FINT(struct cw_prov_use, last_seen),
+	FSTR(struct cw_prov_use, workload),	  FSTR(struct cw_prov_use, destination),
+	FINT(struct cw_prov_use, first_seen),	  FINT(struct cw_prov_use, last_seen),
 	FCOUNT(struct cw_prov_use, count, false),
 };
 
@@ -967,8 +970,7 @@ static int read_uses(struct rd *r, struct cw_prov_cred *c)
 }
 
 /* An object with exactly the fields f (the optional ones may be absent) into base. */
-static int read_object(struct rd *r, const struct field *f, size_t nf, void *base,
-		       const char *what)
+static int read_object(struct rd *r, const struct field *f, size_t nf, void *base, const char *what)
 {
 	char key[32], *b = base;
 	uint32_t seen = 0;
@@ -988,9 +990,7 @@ static int read_object(struct rd *r, const struct field *f, size_t nf, void *bas
 			return fail(r, "duplicate member \"%s\" in %s", key, what);
 		seen |= 1u << i;
 		switch (f[i].type) {
-		case F_STR:
-			ret = read_string(r, b + f[i].off, f[i].size, f[i].name);
-			break;
+		case F_STR: ret = read_string(r, b + f[i].off, f[i].size, f[i].name); break;
 		case F_INT:
 			ret = read_int64(r, (int64_t *)(void *)(b + f[i].off), f[i].name);
 			break;
@@ -1000,12 +1000,8 @@ static int read_object(struct rd *r, const struct field *f, size_t nf, void *bas
 		case F_SOURCE:
 			ret = read_source(r, (enum cw_prov_source *)(void *)(b + f[i].off));
 			break;
-		case F_ORIGINS:
-			ret = read_origins(r, base);
-			break;
-		case F_USES:
-			ret = read_uses(r, base);
-			break;
+		case F_ORIGINS: ret = read_origins(r, base); break;
+		case F_USES: ret = read_uses(r, base); break;
 		}
 		if (ret)
 			return ret;
@@ -1173,8 +1169,7 @@ out:
 	return ret;
 }
 
-int cw_prov_open(struct cw_provenance *p, const char *path, size_t max, char *err,
-		 size_t errlen)
+int cw_prov_open(struct cw_provenance *p, const char *path, size_t max, char *err, size_t errlen)
 {
 	struct rd r = { 0 };
 	char *buf = NULL;
@@ -1202,7 +1197,7 @@ int cw_prov_open(struct cw_provenance *p, const char *path, size_t max, char *er
 	}
 	ret = read_file(path, &buf, &len, err, errlen);
 	if (ret == -ENOENT)
-		return 0;	/* first run */
+		return 0; /* first run */
 	if (ret) {
 		if (ret != -EINVAL && ret != -EFBIG)
 			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));

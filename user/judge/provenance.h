@@ -13,39 +13,39 @@
 #include <stdint.h>
 
 #define CW_PROV_DEFAULT_FILE "/var/lib/credwatch/provenance.json"
-#define CW_PROV_DEFAULT_MAX 4096	/* credentials kept */
-#define CW_PROV_ORIGINS_MAX 8		/* origins kept per credential (oldest kept) */
-#define CW_PROV_WORKLOADS_MAX 8		/* uses kept per credential (oldest kept) */
+#define CW_PROV_DEFAULT_MAX 4096 /* credentials kept */
+#define CW_PROV_ORIGINS_MAX 8	 /* origins kept per credential (oldest kept) */
+#define CW_PROV_WORKLOADS_MAX 8	 /* uses kept per credential (oldest kept) */
 #define CW_PROV_STR 320
 
 enum cw_prov_source {
-	CW_PROV_FILE = 1,	/* detail: the file's path */
-	CW_PROV_ENV,		/* detail: the variable's name */
-	CW_PROV_ARGV,		/* detail: "" */
+	CW_PROV_FILE = 1, /* detail: the file's path */
+	CW_PROV_ENV,	  /* detail: the variable's name */
+	CW_PROV_ARGV,	  /* detail: "" */
 };
 
 struct cw_prov_origin {
-	char workload[CW_PROV_STR];	/* workload key (see workload.h), or "exe:PATH uid:N" */
+	char workload[CW_PROV_STR]; /* workload key (see workload.h), or "exe:PATH uid:N" */
 	enum cw_prov_source source;
 	char detail[CW_PROV_STR];
-	int64_t first_seen, last_seen;	/* unix seconds */
+	int64_t first_seen, last_seen; /* unix seconds */
 	uint64_t count;
-	uint64_t not_owner;		/* 1: a load that made no owner (a later workload) */
+	uint64_t not_owner; /* 1: a load that made no owner (a later workload) */
 };
 
 struct cw_prov_use {
 	char workload[CW_PROV_STR];
-	char destination[CW_PROV_STR];	/* "domain:port" or "ip:port", "" unknown */
+	char destination[CW_PROV_STR]; /* "domain:port" or "ip:port", "" unknown */
 	int64_t first_seen, last_seen;
 	uint64_t count;
 };
 
 struct cw_prov_cred {
-	char fingerprint[65];		/* hex HMAC-SHA-256 */
-	char rule[128];			/* rule id */
+	char fingerprint[65]; /* hex HMAC-SHA-256 */
+	char rule[128];	      /* rule id */
 	char kind[128];
-	char lifetime[16];		/* "long-lived", "short-lived", "unknown" */
-	char redacted[64];		/* as in findings: never the secret */
+	char lifetime[16]; /* "long-lived", "short-lived", "unknown" */
+	char redacted[64]; /* as in findings: never the secret */
 	int64_t first_seen, last_seen;
 	struct cw_prov_origin origins[CW_PROV_ORIGINS_MAX];
 	size_t norigins;
@@ -58,7 +58,7 @@ struct cw_prov_cred {
 };
 
 struct cw_provenance {
-	char *path;			/* NULL: in memory only */
+	char *path; /* NULL: in memory only */
 	size_t max;
 	size_t n;
 	uint64_t evictions;
@@ -66,15 +66,14 @@ struct cw_provenance {
 	/* internal */
 	struct cw_prov_cred **buckets;
 	size_t nbuckets;
-	struct cw_prov_cred *lru_head, *lru_tail;	/* head: most recently seen */
+	struct cw_prov_cred *lru_head, *lru_tail; /* head: most recently seen */
 };
 
 /*
  * Open the store, loading path when it exists (a missing file is an empty store; a corrupt
  * one is an error naming the file and what is wrong). path NULL: memory only.
  */
-int cw_prov_open(struct cw_provenance *p, const char *path, size_t max, char *err,
-		 size_t errlen);
+int cw_prov_open(struct cw_provenance *p, const char *path, size_t max, char *err, size_t errlen);
 void cw_prov_close(struct cw_provenance *p);
 
 /* The credential, or NULL. Does not change its recency. */
@@ -83,18 +82,17 @@ struct cw_prov_cred *cw_prov_find(struct cw_provenance *p, const char *fp_hex);
  * The credential, created when new (evicting the least recently seen one when full), its
  * last_seen set to now and made most recent. NULL only on allocation failure.
  */
-struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex,
-				   const char *rule, const char *kind, const char *lifetime,
-				   const char *redacted, int64_t now);
+struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, const char *rule,
+				   const char *kind, const char *lifetime, const char *redacted,
+				   int64_t now);
 
 /* Record a load; returns true when workload was not yet among the credential's loaders. */
 bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 			enum cw_prov_source source, const char *detail, int64_t now);
 /* The same, saying whether the load makes the workload an owner (an origin once owning stays
  * so). */
-bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c,
-			   const char *workload, enum cw_prov_source source, const char *detail,
-			   int64_t now, bool owner);
+bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
+			   enum cw_prov_source source, const char *detail, int64_t now, bool owner);
 /* Record a use (the credential sent by workload to destination). */
 void cw_prov_add_use(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 		     const char *destination, int64_t now);
@@ -114,6 +112,6 @@ size_t cw_prov_count_workloads(const struct cw_prov_cred *c,
 /* Write the store (when it has a path) atomically, mode 0600; clears dirty. */
 int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen);
 
-const char *cw_prov_source_name(enum cw_prov_source s);	/* "file", "env", "argv" */
+const char *cw_prov_source_name(enum cw_prov_source s); /* "file", "env", "argv" */
 
 #endif

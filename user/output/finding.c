@@ -31,8 +31,8 @@ int cw_findings_init(struct cw_findings *f, struct cw_matcher *m, const struct c
 	cw_json_init(&f->j);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	f->mono_to_real_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
-			     (rt.tv_nsec - mono.tv_nsec);
+	f->mono_to_real_ns =
+		((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
 	if (gethostname(f->host, sizeof(f->host) - 1))
 		strcpy(f->host, "unknown");
 	return 0;
@@ -171,9 +171,9 @@ static char *flatten(struct cw_findings *f, const char *src, size_t n, char sepc
 struct exec_ctx {
 	struct cw_findings *f;
 	const struct cw_event *ev;
-	const char *origin;	/* "argv" or "env" */
-	const char *block;	/* the NUL-separated original */
-	int err;		/* the first output error: stops the scan, returned */
+	const char *origin; /* "argv" or "env" */
+	const char *block;  /* the NUL-separated original */
+	int err;	    /* the first output error: stops the scan, returned */
 };
 
 static void put_process(struct cw_findings *f, const struct cw_event *ev, uint64_t count)
@@ -199,7 +199,7 @@ static void put_process(struct cw_findings *f, const struct cw_event *ev, uint64
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "group");
 	snprintf(gid, sizeof(gid), "%u", e->gid);
-	cw_json_kstr(j, "id", gid);	/* ECS ids are keywords */
+	cw_json_kstr(j, "id", gid); /* ECS ids are keywords */
 	cw_json_obj_end(j);
 	cw_finding_host(f, e->pid, e->uid, e->cgroup_id);
 	cw_json_kbool(j, "argv_truncated", e->flags & CW_EXEC_ARGV_TRUNC);
@@ -233,15 +233,19 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 		const struct cw_exec_event *e = &x->ev->exec;
 		char exe[CW_PATH_MAX + 1], var[256] = "", fp[CW_FP_HEX_LEN + 1], key[CW_PROV_STR];
 		const char *eq = argv ? NULL : memchr(x->block + vs, '=', m->start - vs);
-		struct cw_actor a = { .pid = e->pid, .uid = e->uid, .cgroup_id = e->cgroup_id,
-				      .exe = exe, .comm = e->comm, .ktime_ns = e->hdr.ktime_ns };
+		struct cw_actor a = { .pid = e->pid,
+				      .uid = e->uid,
+				      .cgroup_id = e->cgroup_id,
+				      .exe = exe,
+				      .comm = e->comm,
+				      .ktime_ns = e->hdr.ktime_ns };
 		struct cw_load l = { .source = argv ? CW_PROV_ARGV : CW_PROV_ENV, .detail = var };
 		struct cw_subject subj;
 		char comm[CW_COMM_LEN + 1];
 
 		memcpy(exe, x->ev->path, e->path_len);
 		exe[e->path_len] = '\0';
-		if (f->procs) {	/* the binary, named as every other finding names it */
+		if (f->procs) { /* the binary, named as every other finding names it */
 			char real[CW_PROCS_EXE_MAX];
 
 			cw_procs_exe(f->procs, NULL, e->pid, real);
@@ -290,7 +294,8 @@ static int on_exec_match(const struct cw_match *m, void *arg)
 	cw_json_obj_end(j);
 	put_process(f, x->ev, count);
 	if (argv) {
-		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE, "credential on a command line, readable by every local user "
+		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
+				  "credential on a command line, readable by every local user "
 				  "through /proc/PID/cmdline");
 		f->alerts++;
 	} else {

@@ -20,12 +20,12 @@ struct cw_findings {
 	struct cw_matcher *matcher;
 	const struct cw_fp_key *key;
 	FILE *out;
-	bool events;			/* also print observations (event.kind "event") */
-	int64_t mono_to_real_ns;	/* add to a bpf_ktime_get_ns() value for wall time */
+	bool events;		 /* also print observations (event.kind "event") */
+	int64_t mono_to_real_ns; /* add to a bpf_ktime_get_ns() value for wall time */
 	char host[256];
-	struct cw_workloads *wls;	/* workload identity of each finding; may be NULL */
-	struct cw_exposure *x;		/* provenance and policy (the agent); may be NULL */
-	struct cw_procs *procs;		/* executables by pid; may be NULL */
+	struct cw_workloads *wls; /* workload identity of each finding; may be NULL */
+	struct cw_exposure *x;	  /* provenance and policy (the agent); may be NULL */
+	struct cw_procs *procs;	  /* executables by pid; may be NULL */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;

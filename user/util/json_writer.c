@@ -92,7 +92,7 @@ static void open_(struct cw_json *j, char c)
 	value_sep(j);
 	putc_(j, c);
 	if (j->depth >= CW_JSON_MAX_DEPTH) {
-		j->oom = true;	/* commas could no longer be placed right: refuse */
+		j->oom = true; /* commas could no longer be placed right: refuse */
 		return;
 	}
 	j->first[j->depth] = true;
@@ -178,11 +178,26 @@ void cw_json_escape(struct cw_json *j, const char *str, size_t n)
 		put(j, (const char *)s + i - run, run);
 		run = 0;
 		switch (c) {
-		case '"': put(j, "\\\"", 2); i++; continue;
-		case '\\': put(j, "\\\\", 2); i++; continue;
-		case '\n': put(j, "\\n", 2); i++; continue;
-		case '\r': put(j, "\\r", 2); i++; continue;
-		case '\t': put(j, "\\t", 2); i++; continue;
+		case '"':
+			put(j, "\\\"", 2);
+			i++;
+			continue;
+		case '\\':
+			put(j, "\\\\", 2);
+			i++;
+			continue;
+		case '\n':
+			put(j, "\\n", 2);
+			i++;
+			continue;
+		case '\r':
+			put(j, "\\r", 2);
+			i++;
+			continue;
+		case '\t':
+			put(j, "\\t", 2);
+			i++;
+			continue;
 		default: break;
 		}
 		if (c < 0x20 || c == 0x7F) {

@@ -13,9 +13,9 @@ struct cw_json {
 	char *buf;
 	size_t len, cap;
 	int depth;
-	bool first[CW_JSON_MAX_DEPTH];	/* no member written yet at this depth */
-	bool oom;			/* an allocation failed or nesting went past
-				 * CW_JSON_MAX_DEPTH: the buffer is unusable */
+	bool first[CW_JSON_MAX_DEPTH]; /* no member written yet at this depth */
+	bool oom;		       /* an allocation failed or nesting went past
+					* CW_JSON_MAX_DEPTH: the buffer is unusable */
 };
 
 void cw_json_init(struct cw_json *j);
@@ -41,7 +41,7 @@ void cw_json_kstrn(struct cw_json *j, const char *key, const char *s, size_t n);
 void cw_json_kint(struct cw_json *j, const char *key, int64_t v);
 void cw_json_kuint(struct cw_json *j, const char *key, uint64_t v);
 void cw_json_kbool(struct cw_json *j, const char *key, bool v);
-void cw_json_kobj(struct cw_json *j, const char *key);	/* key + obj_begin */
+void cw_json_kobj(struct cw_json *j, const char *key); /* key + obj_begin */
 
 /* Append a string's JSON encoding (with quotes) to j's buffer. Exposed for tests. */
 void cw_json_escape(struct cw_json *j, const char *s, size_t n);

@@ -51,8 +51,10 @@ int cw_parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned
 		cw_log("%s: '%s' is not a number", opt, s);
 		return -EINVAL;
 	}
-	shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
-		*end == 'g' || *end == 'G' ? 30 : 0;
+	shift = *end == 'k' || *end == 'K'   ? 10
+		: *end == 'm' || *end == 'M' ? 20
+		: *end == 'g' || *end == 'G' ? 30
+					     : 0;
 	if (shift && v > (~0ULL >> shift)) {
 		cw_log("%s: '%s' is too large", opt, s);
 		return -EINVAL;

@@ -14,10 +14,10 @@ struct cw_yaml {
 	yaml_parser_t p;
 	yaml_event_t ev;
 	bool have_ev;
-	const char *file;	/* for messages */
+	const char *file; /* for messages */
 	char *err;
 	size_t errlen;
-	const char *syntax_hint;	/* appended to a syntax error about an alias, or NULL */
+	const char *syntax_hint; /* appended to a syntax error about an alias, or NULL */
 };
 
 /* "FILE:LINE: message" into y->err (line0 is 0-based); returns -EINVAL. */
