@@ -26,6 +26,7 @@
 #include "agent/tls_attach.h"
 #include "output/finding.h"
 #include "detect/fingerprint.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "detect/matcher.h"
 #include "judge/policy.h"
@@ -355,15 +356,6 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	return 0;
 }
 
-static __u64 cw_fnv(const char *p, size_t n)
-{
-	__u64 h = CW_FNV_OFFSET;
-
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * CW_FNV_PRIME;
-	return h;
-}
-
 /* A directory as the kernel hashes it: the fold of its components' hashes. */
 static __u64 cw_watch_dir_hash(const char *dir)
 {
@@ -373,7 +365,7 @@ static __u64 cw_watch_dir_hash(const char *dir)
 		size_t n = strcspn(dir, "/");
 
 		if (n)
-			h = (h ^ cw_fnv(dir, n)) * CW_FNV_PRIME;
+			h = (h ^ cw_fnv1a(CW_FNV_OFFSET, dir, n)) * CW_FNV_PRIME;
 		dir += n + (dir[n] == '/');
 	}
 	return h;
@@ -404,7 +396,7 @@ static int fill_watch(struct agent *a)
 		for (size_t i = 0; i < sets[s]->n; i++) {
 			const char *p = sets[s]->v[i];
 			__u64 h = kinds[s] == CW_WATCH_DIR ? cw_watch_dir_hash(p)
-							   : cw_fnv(p, strlen(p));
+							   : cw_fnv1a(CW_FNV_OFFSET, p, strlen(p));
 			memset(&k, 0, sizeof(k));
 			k.hash = h;
 			k.kind = kinds[s];
@@ -430,7 +422,7 @@ static int fill_watch(struct agent *a)
 		__u32 bit;
 
 		memset(&k, 0, sizeof(k));
-		k.hash = cw_fnv(p, strlen(p));
+		k.hash = cw_fnv1a(CW_FNV_OFFSET, p, strlen(p));
 		k.kind = CW_WATCH_NAME;
 		if (!bpf_map_lookup_elem(fd, &k, &cur))
 			val |= cur; /* also a credential file's name: both */

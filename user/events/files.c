@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "events/files.h"
+#include "util/path.h"
 #include "events/kernel_marks.h"
 #include "util/log.h"
 #include "host/procs.h"
@@ -67,47 +68,6 @@ static struct cw_file_track **slot(struct cw_files *fs, uint64_t id)
 	while (*pp && (*pp)->id != id)
 		pp = &(*pp)->next;
 	return pp;
-}
-
-void cw_path_join(const char *dir, const char *rel, char *out, size_t outlen)
-{
-	char tmp[PATH_MAX * 2];
-	size_t n = 0;
-	const char *p;
-
-	snprintf(tmp, sizeof(tmp), "%s/%s", rel[0] == '/' ? "" : dir, rel);
-	/* Lexical clean-up: "." goes, ".." removes the component before it. */
-	out[0] = '\0';
-	for (p = tmp; *p;) {
-		const char *e;
-		size_t len;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		e = strchr(p, '/');
-		len = e ? (size_t)(e - p) : strlen(p);
-		if (len == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
-			while (n > 0 && out[n - 1] != '/')
-				n--;
-			if (n > 0)
-				n--;
-			out[n] = '\0';
-		} else if (n + 1 + len < outlen) {
-			out[n++] = '/';
-			memcpy(out + n, p, len);
-			n += len;
-			out[n] = '\0';
-		}
-		p += len;
-	}
-	if (!n && outlen > 1) {
-		out[0] = '/';
-		out[1] = '\0';
-	}
 }
 
 /* Unescape a mountinfo field in place (\040 and friends). */

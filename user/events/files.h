@@ -46,11 +46,6 @@ int cw_files_exec(struct cw_files *fs, uint32_t pid);
 int cw_files_tick(struct cw_files *fs, uint64_t now_ns);
 
 /*
- * Pure helpers, exposed for tests. Join a relative path onto dir and remove "." and ".."
- * components lexically; out must hold PATH_MAX bytes.
- */
-void cw_path_join(const char *dir, const char *rel, char *out, size_t outlen);
-/*
  * Is path, opened by a process whose mount table is mountinfo (the text of
  * /proc/PID/mountinfo), on the container image's root filesystem (an overlay mounted at
  * "/") rather than on a mounted secret, volume or bind mount?

@@ -12,6 +12,7 @@
 
 #include "detect/classify.h"
 #include "judge/exposure.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "detect/redact.h"
 
@@ -74,13 +75,6 @@ void cw_exposure_free(struct cw_exposure *x)
 	x->dedup = NULL;
 }
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * CW_FNV_PRIME;
-	return (h ^ 0xff) * CW_FNV_PRIME;
-}
-
 bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *workload,
 		       const char *action, uint64_t *count)
 {
@@ -95,7 +89,7 @@ bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *wo
 	struct dedup_entry *e;
 
 	snprintf(fp, sizeof(fp), "%s", fp_hex);
-	h = fnv(fnv(fnv(CW_FNV_OFFSET, fp), workload), action);
+	h = cw_fnv1a_field(cw_fnv1a_field(cw_fnv1a_field(CW_FNV_OFFSET, fp), workload), action);
 	for (e = d->b[h % DEDUP_BUCKETS]; e; e = e->next)
 		if (e->hash == h && !strcmp(e->fp, fp) && !strcmp(e->action, action) &&
 		    !strcmp(e->workload, workload))

@@ -37,6 +37,7 @@
 #include <yaml.h>
 
 #include "judge/policy.h"
+#include "util/path.h"
 #include "util/yaml_reader.h"
 
 #define POLICY_MAX_BYTES (16u << 20) /* a policy file larger than this is a mistake */
@@ -206,42 +207,6 @@ bool cw_path_glob_match(const char *glob, const char *path)
 		if (s[1] && comps_match(rel, s + 1))
 			return true;
 	return false;
-}
-
-/*
- * Clean path lexically into buf: no "//", no "." components, ".." takes the previous
- * component away (at the root or the start of a relative path there is none: a relative path
- * is matched by its end anyway), no trailing '/'. Returns buf, or path itself when it does
- * not fit.
- */
-static const char *path_clean(const char *path, char *buf, size_t size)
-{
-	size_t n = 0, root = path[0] == '/';
-	const char *c = path;
-
-	if (strlen(path) >= size)
-		return path;
-	if (root)
-		buf[n++] = '/';
-	while (*c) {
-		const char *e = strchrnul(c, '/');
-		size_t len = (size_t)(e - c);
-
-		if (len == 2 && c[0] == '.' && c[1] == '.') {
-			while (n > root && buf[n - 1] != '/')
-				n--;
-			if (n > root)
-				n--; /* and its separator */
-		} else if (len && !(len == 1 && c[0] == '.')) {
-			if (n > root)
-				buf[n++] = '/';
-			memcpy(buf + n, c, len);
-			n += len;
-		}
-		c = *e ? e + 1 : e;
-	}
-	buf[n] = '\0';
-	return buf;
 }
 
 /* Why a path glob is malformed, or NULL. */
@@ -1248,7 +1213,7 @@ bool cw_policy_watched(const struct cw_policy *p, const char *path)
 
 	if (!path || !*path)
 		return false;
-	path = path_clean(path, buf, sizeof(buf));
+	path = cw_path_clean(path, buf, sizeof(buf));
 	for (size_t i = 0; i < p->watch.n && !hit; i++)
 		hit = p->watch.v[i][0] != '!' && cw_path_glob_match(p->watch.v[i], path);
 	for (size_t i = 0; i < p->watch.n && hit; i++)
@@ -1297,7 +1262,7 @@ const struct cw_policy_cred *cw_policy_cred_find(const struct cw_policy *p, cons
 	char buf[PATH_NORM_MAX];
 
 	if (source && *source)
-		source = path_clean(source, buf, sizeof(buf));
+		source = cw_path_clean(source, buf, sizeof(buf));
 	for (size_t i = 0; i < p->ncreds; i++) {
 		const struct cw_policy_cred *c = &p->creds[i];
 
@@ -1333,7 +1298,7 @@ enum cw_reader_verdict cw_policy_reader(const struct cw_policy *p, const char *p
 		*why = NULL;
 	if (!path || !*path)
 		return CW_READER_UNCOVERED;
-	path = path_clean(path, buf, sizeof(buf));
+	path = cw_path_clean(path, buf, sizeof(buf));
 	name = *exe ? (strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe) : s->comm ? s->comm : "";
 	for (size_t i = 0; i < p->nreaders; i++) {
 		const struct cw_policy_readers *r = &p->readers[i];

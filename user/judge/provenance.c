@@ -19,6 +19,7 @@
 #include "util/fileio.h"
 #include "util/json_writer.h"
 #include "judge/provenance.h"
+#include "util/hash.h"
 
 #define PROV_VERSION 1
 #define PROV_FILE_MAX (1LL << 30) /* far past 10000 full credentials */
@@ -66,20 +67,9 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 #define COPY(dst, src) copy_str((dst), sizeof(dst), (src))
 
-static uint64_t fp_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static struct cw_prov_cred **bucket(struct cw_provenance *p, const char *fp)
 {
-	return &p->buckets[fp_hash(fp) & (p->nbuckets - 1)];
+	return &p->buckets[cw_fnv1a(CW_FNV_OFFSET, fp, strlen(fp)) & (p->nbuckets - 1)];
 }
 
 static void hash_remove(struct cw_provenance *p, struct cw_prov_cred *c)
