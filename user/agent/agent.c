@@ -28,6 +28,7 @@
 #include "detect/fingerprint.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "detect/matcher.h"
 #include "judge/policy.h"
 #include "host/procs.h"

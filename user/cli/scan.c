@@ -23,6 +23,7 @@
 #include "util/grow.h"
 #include "util/json_writer.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "detect/matcher.h"
 #include "detect/redact.h"
 #include "detect/rules.h"
