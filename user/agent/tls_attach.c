@@ -21,6 +21,12 @@
 
 #include <bpf/libbpf.h>
 
+/* A table that cannot grow keeps what it has: the caller is told, nothing exits. */
+static bool add_failed;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (add_failed = true)
+#include <uthash.h>
+
 #include "credwatch.h"
 #include "credwatch.skel.h"
 #include "util/grow.h"
@@ -40,6 +46,73 @@ struct cw_tls_target {
 	struct bpf_link *links[LINKS_PER_TARGET];
 	int nlinks;
 };
+
+/* A file by identity: the same file through any path or mount namespace. */
+struct cw_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct cw_tls_checked {
+	struct cw_file_id id;
+	UT_hash_handle hh;
+};
+
+/* The set's key: hashed as bytes, so no padding left unset. */
+static struct cw_file_id file_id(dev_t dev, ino_t ino)
+{
+	struct cw_file_id id;
+
+	memset(&id, 0, sizeof(id));
+	id.dev = dev;
+	id.ino = ino;
+	return id;
+}
+
+/* Has this file been looked at? If not, it is now marked as looked at. */
+static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	struct cw_file_id id = file_id(dev, ino);
+	struct cw_tls_checked *c;
+
+	HASH_FIND(hh, a->checked, &id, sizeof(id), c);
+	if (c)
+		return true;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return true; /* cannot remember it: do not attach twice */
+	c->id = id;
+	add_failed = false;
+	HASH_ADD(hh, a->checked, id, sizeof(c->id), c);
+	if (add_failed) {
+		free(c);
+		return true;
+	}
+	return false;
+}
+
+static void forget_checked(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	struct cw_file_id id = file_id(dev, ino);
+	struct cw_tls_checked *c;
+
+	HASH_FIND(hh, a->checked, &id, sizeof(id), c);
+	if (c) {
+		HASH_DEL(a->checked, c);
+		free(c);
+	}
+}
+
+static void free_checked(struct cw_tls_attach *a)
+{
+	struct cw_tls_checked *c, *tmp;
+
+	HASH_ITER(hh, a->checked, c, tmp)
+	{
+		HASH_DEL(a->checked, c);
+		free(c);
+	}
+}
 
 #define GO_WRITE "crypto/tls.(*Conn).Write"
 
@@ -75,7 +148,7 @@ void cw_tls_attach_free(struct cw_tls_attach *a)
 		for (int k = 0; k < a->t[i].nlinks; k++)
 			bpf_link__destroy(a->t[i].links[k]);
 	free(a->t);
-	free(a->checked);
+	free_checked(a);
 	free(a->scanned);
 	free(a->uses);
 	memset(a, 0, sizeof(*a));
@@ -298,76 +371,6 @@ int cw_tls_probe_offsets(const char *path, const char *sym, uint64_t *entry, uin
 		return 0;
 	}
 	return -ENOENT;
-}
-
-static size_t file_slot(const struct cw_tls_attach *a, dev_t dev, ino_t ino, bool for_insert)
-{
-	size_t mask = a->capchecked - 1, i = (size_t)((ino * 0x9E3779B97F4A7C15ull) ^ dev) & mask;
-	size_t tomb = SIZE_MAX;
-
-	for (;; i = (i + 1) & mask) {
-		const struct cw_file_id *f = &a->checked[i];
-
-		if (f->state == 0)
-			return for_insert && tomb != SIZE_MAX ? tomb : i;
-		if (f->state == 2 && tomb == SIZE_MAX)
-			tomb = i;
-		if (f->state == 1 && f->dev == dev && f->ino == ino)
-			return i;
-	}
-}
-
-/* Rebuild the set at a size that keeps it at most half full. */
-static int rehash(struct cw_tls_attach *a)
-{
-	struct cw_file_id *old = a->checked;
-	size_t oldcap = a->capchecked, ncap = 256;
-
-	while (ncap < 4 * (a->nchecked + 1))
-		ncap *= 2;
-	a->checked = calloc(ncap, sizeof(*a->checked));
-	if (!a->checked) {
-		a->checked = old;
-		return -1;
-	}
-	a->capchecked = ncap;
-	a->deadchecked = 0;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].state == 1)
-			a->checked[file_slot(a, old[i].dev, old[i].ino, true)] = old[i];
-	free(old);
-	return 0;
-}
-
-/* Has this file been looked at? If not, it is now marked as looked at. */
-static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
-{
-	size_t i;
-
-	if (2 * (a->nchecked + a->deadchecked + 1) > a->capchecked && rehash(a))
-		return true; /* cannot remember it: do not attach twice */
-	i = file_slot(a, dev, ino, true);
-	if (a->checked[i].state == 1)
-		return true;
-	if (a->checked[i].state == 2)
-		a->deadchecked--;
-	a->checked[i] = (struct cw_file_id){ dev, ino, 1 };
-	a->nchecked++;
-	return false;
-}
-
-static void forget_checked(struct cw_tls_attach *a, dev_t dev, ino_t ino)
-{
-	size_t i;
-
-	if (!a->capchecked)
-		return;
-	i = file_slot(a, dev, ino, false);
-	if (a->checked[i].state == 1) {
-		a->checked[i].state = 2;
-		a->nchecked--;
-		a->deadchecked++;
-	}
 }
 
 /* The entry program for an entry point, and its return program (reads only). */

@@ -13,6 +13,7 @@
 
 struct credwatch_bpf;
 struct cw_tls_target;
+struct cw_tls_checked;
 
 #define CW_TLS_TARGETS_MAX 256 /* files with probes attached at once */
 
@@ -21,13 +22,8 @@ struct cw_tls_attach {
 	bool inbound;
 	struct cw_tls_target *t;
 	size_t n, cap;
-	struct cw_file_id {
-		dev_t dev;
-		ino_t ino;
-		uint8_t state; /* 0 free, 1 used, 2 deleted */
-	} * checked;	       /* files already looked at: a hash set, every exec asks it */
-	size_t nchecked, capchecked, deadchecked;
-	uint32_t *scanned; /* pids whose maps were read since their last exec */
+	struct cw_tls_checked *checked; /* files already looked at (uthash): every exec asks */
+	uint32_t *scanned;		/* pids whose maps were read since their last exec */
 	size_t nscanned, capscanned;
 	struct cw_tls_use {
 		uint32_t pid;
