@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -17,6 +16,7 @@
 #include "agent/state.h"
 #include "events/decoder.h"
 #include "host/procs.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -38,14 +38,6 @@ void cw_agent_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -169,13 +161,13 @@ static int poll_events(struct cw_agent *a)
 /* What the handlers do on their own time: flush quiet streams, expire windows. */
 static int tick_handlers(struct cw_agent *a)
 {
-	return cw_egress_tick(&a->egress, (uint64_t)(now_s() * 1e9)) ||
-	       cw_files_tick(&a->files, (uint64_t)(now_s() * 1e9)) || cw_exposure_tick(&a->x);
+	return cw_egress_tick(&a->egress, (uint64_t)(cw_mono_s() * 1e9)) ||
+	       cw_files_tick(&a->files, (uint64_t)(cw_mono_s() * 1e9)) || cw_exposure_tick(&a->x);
 }
 
 int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 {
-	double next_stats = now_s() + (double)o->stats_interval;
+	double next_stats = cw_mono_s() + (double)o->stats_interval;
 	int ret = 0;
 
 	while (!stop_flag) {
@@ -202,9 +194,9 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 			reload_flag = 0;
 			cw_agent_reload_policy(a);
 		}
-		if (now_s() >= next_stats) {
+		if (cw_mono_s() >= next_stats) {
 			cw_agent_report_drops(a, o->stats_interval);
-			next_stats = now_s() + (double)o->stats_interval;
+			next_stats = cw_mono_s() + (double)o->stats_interval;
 		}
 	}
 	/* Drain what is already in the ring. */

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <hs.h>
 
 #include "cli/commands.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "detect/matcher.h"
 #include "detect/rules.h"
@@ -27,14 +27,6 @@ struct cost {
 	double secs;
 	int hits;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int by_time(const void *a, const void *b)
 {
@@ -92,11 +84,11 @@ static double time_keywords(const struct cw_ruleset *rs, const char *buf, size_t
 	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
 		goto out;
 	for (int r = 0; r < 3; r++) {
-		double t0 = now(), t;
+		double t0 = cw_mono_s(), t;
 
 		*hits = 0;
 		hs_scan(db, buf, (unsigned)len, 0, scratch, count_hit, hits);
-		t = now() - t0;
+		t = cw_mono_s() - t0;
 		if (best < 0 || t < best)
 			best = t;
 	}
@@ -116,11 +108,11 @@ static double time_scan(struct cw_matcher *m, const char *buf, size_t len, int *
 	double best = 1e9;
 
 	for (int r = 0; r < 3; r++) {
-		double t0 = now();
+		double t0 = cw_mono_s();
 
 		*hits = cw_matcher_scan(m, buf, len, NULL, NULL);
-		if (now() - t0 < best)
-			best = now() - t0;
+		if (cw_mono_s() - t0 < best)
+			best = cw_mono_s() - t0;
 	}
 	return best;
 }
