@@ -28,7 +28,7 @@ enum {
 #define CW_REGS_GO_ARGS3 (CW_REG_RAX | CW_REG_RBX | CW_REG_RCX) /* Go register ABI */
 
 /* Is the instruction at code[0..len) one the x86_64 kernel emulates when it is probed? */
-int cw_insn_emulated(const uint8_t *code, size_t len);
+int cw_probe_insn_emulated(const uint8_t *code, size_t len);
 
 /*
  * The offset in a function (its whole x86_64 code: len bytes loaded at virtual address vaddr)

@@ -117,7 +117,7 @@ static double time_scan(struct cw_matcher *m, const char *buf, size_t len, int *
 	return best;
 }
 
-int cw_rules_profile(const char *dir, const char *file, int top)
+int cw_cmd_rules_profile(const char *dir, const char *file, int top)
 {
 	struct cw_ruleset rs = { 0 };
 	struct cw_matcher *m = NULL;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Rule example templates expanded (see example_gen.h): character classes and generators. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
