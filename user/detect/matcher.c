@@ -102,9 +102,9 @@ struct cw_stream {
 
 /*
  * Vectorscan's databases (~1.5 MB each) and scratch space, mapped populated in one call when
- * they are large: faulting megabytes in page by page cost more than reading the compiled
- * database from the cache (~10 ms of a 40 ms start on a VM). A header before the block says
- * how it was allocated; 64 bytes keep Vectorscan's alignment.
+ * they are large: faulting megabytes in page by page costs more than reading the compiled
+ * database from the cache. A header before the block says how it was allocated; 64 bytes
+ * keep Vectorscan's alignment.
  */
 #define HS_HDR 64
 #define HS_MAP_MIN (256u << 10)
@@ -562,7 +562,7 @@ struct subject {
 
 /*
  * JIT-compile a rule's pattern on its first confirmation, not at start: most rules never
- * fire on a given input, and compiling all of them took ~7 ms of every start. Matchers
+ * fire on a given input, and compiling all of them would slow every start. Matchers
  * cloned for other threads share the pattern, so the first one compiles it under a lock and
  * the others wait (PCRE2 must not match with a pattern while it is being JIT-compiled). JIT is
  * an optimisation: without it (W^X policies) matching still works.
