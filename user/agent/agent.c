@@ -15,7 +15,6 @@
 #include "credwatch.skel.h"
 #include "agent/agent.h"
 #include "agent/state.h"
-#include "host/procs.h"
 #include "util/log.h"
 
 /* Root, the kernel's BTF, tracefs: without them nothing loads. 0, or 1 (the exit status). */
@@ -93,7 +92,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	}
 	a->f.wls = a->wls;
 	a->f.x = &a->x;
-	a->f.procs = cw_procs_new();
+	a->procs = cw_procs_new();
+	a->f.procs = a->procs;
 	return 0;
 }
 
@@ -171,7 +171,7 @@ static void teardown(struct cw_agent *a)
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a->x);
 	cw_workloads_free(a->wls);
-	cw_procs_free(a->f.procs);
+	cw_procs_free(a->procs);
 	cw_prov_close(&a->prov);
 	cw_policy_free(&a->policy);
 	cw_tls_attach_free(&a->tls);

@@ -15,7 +15,6 @@
 #include "credwatch.skel.h"
 #include "agent/state.h"
 #include "events/decoder.h"
-#include "host/procs.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -52,9 +51,9 @@ static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
 	snprintf(link, sizeof(link), "/proc/%u/exe", ev->exec.pid);
 	n = readlink(link, real, sizeof(real));
 	if (n > 0 && n < (ssize_t)sizeof(real))
-		cw_procs_exec(a->f.procs, ev->exec.pid, real, (size_t)n);
+		cw_procs_exec(a->procs, ev->exec.pid, real, (size_t)n);
 	else
-		cw_procs_exec(a->f.procs, ev->exec.pid, ev->path, ev->exec.path_len);
+		cw_procs_exec(a->procs, ev->exec.pid, ev->path, ev->exec.path_len);
 }
 
 static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
@@ -83,7 +82,7 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
 	ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev->exit.pid) : 0;
 	if (!ret)
 		ret = cw_files_exit(&a->files, ev->exit.pid);
-	cw_procs_exit(a->f.procs, ev->exit.pid);
+	cw_procs_exit(a->procs, ev->exit.pid);
 	return ret;
 }
 

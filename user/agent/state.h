@@ -21,6 +21,7 @@
 #include "detect/rules.h"
 #include "events/connections.h"
 #include "events/files.h"
+#include "host/procs.h"
 #include "host/workload.h"
 #include "judge/exposure.h"
 #include "judge/policy.h"
@@ -44,6 +45,7 @@ struct cw_agent {
 	struct cw_policy policy;
 	struct cw_provenance prov;
 	struct cw_workloads *wls;
+	struct cw_procs *procs; /* executables by pid; the findings read it */
 	const char *policy_path;
 	/* the kernel side */
 	struct credwatch_bpf *skel;
