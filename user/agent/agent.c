@@ -159,7 +159,11 @@ static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
 	       a->prov.path ? a->prov.path : "in memory", a->prov.n, a->key.path);
 }
 
-/* In reverse order of setup; each step copes with what was never set up. */
+/*
+ * Users before what they use: the ring buffer before the handlers it feeds, the handlers
+ * before the findings, the findings before the output and the matcher. Each step copes with
+ * what was never set up.
+ */
 static void teardown(struct cw_agent *a)
 {
 	char err[1024];
