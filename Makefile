@@ -46,9 +46,10 @@ USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o \
 	     $(OUTPUT)/embedded_policy.o
 # The agent's steps that drive the generated BPF skeleton (open, load, attach, maps, ring
-# buffer), and the run command that starts them.
+# buffer). tls_attach.o includes it too, for its program handles only: unit tests link it.
 AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
-# Everything but the entry point and those: what the unit tests link against.
+# Everything but the entry point, the run command that starts the agent, and those: what the
+# unit tests link against.
 LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/cli/run.o $(AGENT_SKEL_OBJS), \
 	    $(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
