@@ -45,8 +45,13 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o \
 	     $(OUTPUT)/embedded_policy.o
-# Everything but the entry point and the BPF loader: what the unit tests link against.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/agent/agent.o,$(USER_OBJS))
+# The agent's steps that drive the generated BPF skeleton (open, load, attach, maps, ring
+# buffer). tls_attach.o includes it too, for its program handles only: unit tests link it.
+AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
+# Everything but the entry point, the run command that starts the agent, and those: what the
+# unit tests link against.
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/cli/run.o $(AGENT_SKEL_OBJS), \
+	    $(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
@@ -91,7 +96,7 @@ $(OUTPUT)/embedded_policy.o: $(OUTPUT)/embedded_policy.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Objects that include the generated skeleton must wait for it (parallel builds).
-$(OUTPUT)/user/agent/agent.o $(OUTPUT)/user/agent/tls_attach.o: $(OUTPUT)/credwatch.skel.h
+$(AGENT_SKEL_OBJS) $(OUTPUT)/user/agent/tls_attach.o: $(OUTPUT)/credwatch.skel.h
 
 $(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)

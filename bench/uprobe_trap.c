@@ -23,7 +23,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "agent/tls_attach.h"
+#include "agent/tls_symbols.h"
 
 #define MAX_PROBES 16
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The ring-buffer record decoder: well-formed records, and every bound it enforces. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>

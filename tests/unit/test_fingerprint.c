@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Keyed fingerprints: HMAC-SHA-256 known answers, and the key file's creation and loading. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The matcher in block mode: every rule against its examples, offsets, overlaps, filters. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>

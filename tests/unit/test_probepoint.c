@@ -9,7 +9,7 @@
 #define EMU(...)                                             \
 	({                                                   \
 		static const uint8_t b_[] = { __VA_ARGS__ }; \
-		cw_insn_emulated(b_, sizeof(b_));            \
+		cw_probe_insn_emulated(b_, sizeof(b_));      \
 	})
 
 TEST(probepoint_emulated_instructions)

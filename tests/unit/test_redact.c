@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Redaction: how much of a secret shows, at every length. */
 #include <stdlib.h>
 
 #include "detect/redact.h"

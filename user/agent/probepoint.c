@@ -25,7 +25,7 @@ static bool is_branch_prefix(uint8_t b)
 	return b == 0x64 || b == 0x65 || b == 0xf2 || b == 0xf3;
 }
 
-int cw_insn_emulated(const uint8_t *code, size_t len)
+int cw_probe_insn_emulated(const uint8_t *code, size_t len)
 {
 	size_t i = 0;
 
@@ -220,7 +220,7 @@ size_t cw_probe_point(const uint8_t *code, size_t len, uint64_t vaddr, unsigned 
 
 		if (!cs_disasm_iter(h, &p, &left, &addr, in))
 			break;
-		if (cw_insn_emulated(code + off, in->size)) {
+		if (cw_probe_insn_emulated(code + off, in->size)) {
 			found = off > 0;
 			point = off;
 			break;

@@ -2,9 +2,9 @@
 /*
  * Where in a function an entry uprobe is cheapest. On x86_64 the kernel executes the probed
  * instruction either by emulating it (push, nop, call, jmp, jcc) or by single-stepping a copy
- * of it, which takes a second trap: on this project's VMs that is ~5.7 us a hit against
- * ~1.1 us. SSL_write and SSL_write_ex start with `sub rsp` and every function of a CET build
- * with endbr64, neither emulated; a few instructions further on there is usually one that is.
+ * of it, which takes a second trap: every hit then costs two kernel entries instead of one.
+ * SSL_write and SSL_write_ex start with `sub rsp` and every function of a CET build with
+ * endbr64, neither emulated; a few instructions further on there is usually one that is.
  * cw_probe_point finds it, only where moving the probe there changes nothing the probe sees.
  */
 #ifndef CW_PROBEPOINT_H
@@ -28,7 +28,7 @@ enum {
 #define CW_REGS_GO_ARGS3 (CW_REG_RAX | CW_REG_RBX | CW_REG_RCX) /* Go register ABI */
 
 /* Is the instruction at code[0..len) one the x86_64 kernel emulates when it is probed? */
-int cw_insn_emulated(const uint8_t *code, size_t len);
+int cw_probe_insn_emulated(const uint8_t *code, size_t len);
 
 /*
  * The offset in a function (its whole x86_64 code: len bytes loaded at virtual address vaddr)

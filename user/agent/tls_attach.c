@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Uprobes attach to a file, not a process: one attachment per (device, inode) serves every
- * process that maps it, host or container. Symbols are looked up in .dynsym and .symtab, so
- * statically linked TLS (node exports SSL_write from its own binary; Go keeps crypto/tls in
- * its symbol table) is found like a shared library.
+ * process that maps it, host or container. Where in the file they go is tls_symbols.c's.
  */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <glob.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +17,18 @@
 
 #include <bpf/libbpf.h>
 
+/* A table that cannot grow keeps what it has: the caller is told, nothing exits. */
+static bool add_failed;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (add_failed = true)
+#include <uthash.h>
+
 #include "credwatch.h"
 #include "credwatch.skel.h"
 #include "util/grow.h"
 #include "util/log.h"
-#include "agent/probepoint.h"
 #include "agent/tls_attach.h"
+#include "agent/tls_symbols.h"
 
 #define LINKS_PER_TARGET 8
 
@@ -41,26 +43,72 @@ struct cw_tls_target {
 	int nlinks;
 };
 
-#define GO_WRITE "crypto/tls.(*Conn).Write"
-
-enum probe_kind { WRITE, READ, READ_EX };
-
-static const struct {
-	const char *sym;
-	enum cw_source src;
-	enum probe_kind kind; /* reads only with --capture-inbound */
-} entry_points[] = {
-	{ "SSL_write", CW_SRC_OPENSSL, WRITE },
-	{ "SSL_write_ex", CW_SRC_OPENSSL, WRITE },
-	{ "gnutls_record_send", CW_SRC_GNUTLS, WRITE },
-	{ "PR_Write", CW_SRC_NSS, WRITE },
-	{ "PR_Send", CW_SRC_NSS, WRITE },
-	{ GO_WRITE, CW_SRC_GO, WRITE },
-	{ "SSL_read", CW_SRC_OPENSSL, READ },
-	{ "SSL_read_ex", CW_SRC_OPENSSL, READ_EX },
-	{ "gnutls_record_recv", CW_SRC_GNUTLS, READ },
+/* A file by identity: the same file through any path or mount namespace. */
+struct cw_file_id {
+	dev_t dev;
+	ino_t ino;
 };
-#define N_ENTRY (sizeof(entry_points) / sizeof(entry_points[0]))
+
+struct cw_tls_checked {
+	struct cw_file_id id;
+	UT_hash_handle hh;
+};
+
+/* The set's key: hashed as bytes, so no padding left unset. */
+static struct cw_file_id file_id(dev_t dev, ino_t ino)
+{
+	struct cw_file_id id;
+
+	memset(&id, 0, sizeof(id));
+	id.dev = dev;
+	id.ino = ino;
+	return id;
+}
+
+/* Has this file been looked at? If not, it is now marked as looked at. */
+static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	struct cw_file_id id = file_id(dev, ino);
+	struct cw_tls_checked *c;
+
+	HASH_FIND(hh, a->checked, &id, sizeof(id), c);
+	if (c)
+		return true;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return true; /* cannot remember it: do not attach twice */
+	c->id = id;
+	add_failed = false;
+	HASH_ADD(hh, a->checked, id, sizeof(c->id), c);
+	if (add_failed) {
+		free(c);
+		return true;
+	}
+	return false;
+}
+
+static void forget_checked(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	struct cw_file_id id = file_id(dev, ino);
+	struct cw_tls_checked *c;
+
+	HASH_FIND(hh, a->checked, &id, sizeof(id), c);
+	if (c) {
+		HASH_DEL(a->checked, c);
+		free(c);
+	}
+}
+
+static void free_checked(struct cw_tls_attach *a)
+{
+	struct cw_tls_checked *c, *tmp;
+
+	HASH_ITER(hh, a->checked, c, tmp)
+	{
+		HASH_DEL(a->checked, c);
+		free(c);
+	}
+}
 
 void cw_tls_attach_init(struct cw_tls_attach *a, struct credwatch_bpf *skel, bool inbound)
 {
@@ -75,299 +123,10 @@ void cw_tls_attach_free(struct cw_tls_attach *a)
 		for (int k = 0; k < a->t[i].nlinks; k++)
 			bpf_link__destroy(a->t[i].links[k]);
 	free(a->t);
-	free(a->checked);
+	free_checked(a);
 	free(a->scanned);
 	free(a->uses);
 	memset(a, 0, sizeof(*a));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* The file offset of virtual address vaddr, from the executable section holding it. */
-static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR) &&
-		    vaddr >= sh.sh_addr && vaddr < sh.sh_addr + sh.sh_size)
-			return vaddr - sh.sh_addr + sh.sh_offset;
-	return 0;
-}
-
-/*
- * Where Go's own function table (.gopclntab, Go 1.18+ layout) says `name` starts, as a file
- * offset (its address in *vaddr, its length in *fsize: up to the next function); 0 when it is
- * not there. This is what finds crypto/tls in stripped Go binaries, which have no .symtab.
- * Every offset read from the table is checked against its size.
- */
-static uint64_t gopclntab_offset(Elf *elf, const char *name, uint64_t *vaddr, uint64_t *fsize)
-{
-	size_t shstrndx, nlen = strlen(name);
-	Elf_Scn *scn = NULL;
-	Elf_Data *data = NULL;
-	const unsigned char *p;
-	uint64_t nfunc, text, names, functab, size;
-	GElf_Shdr sh;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *sname;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		sname = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (sname && !strcmp(sname, ".gopclntab")) {
-			data = elf_rawdata(scn, NULL);
-			break;
-		}
-	}
-	if (!data || !data->d_buf || data->d_size < 8 + 8 * 8)
-		return 0;
-	p = data->d_buf;
-	size = data->d_size;
-	/* magic (Go 1.18/1.19: fffffff0, 1.20+: fffffff1), pad, pad, quantum, pointer size */
-	if ((get_u32(p) != 0xfffffff0 && get_u32(p) != 0xfffffff1) || p[7] != 8)
-		return 0;
-	nfunc = get_u64(p + 8);
-	text = get_u64(p + 24);
-	names = get_u64(p + 32);
-	functab = get_u64(p + 64);
-	if (names >= size || functab >= size || nfunc > (size - functab) / 8)
-		return 0;
-	for (uint64_t i = 0; i < nfunc; i++) {
-		uint32_t entry = get_u32(p + functab + 8 * i);
-		uint64_t func = functab + get_u32(p + functab + 8 * i + 4), noff;
-
-		if (func + 8 > size)
-			return 0;
-		noff = names + (uint64_t)(int64_t)(int32_t)get_u32(p + func + 4);
-		if (noff + nlen + 1 > size)
-			continue;
-		if (!memcmp(p + noff, name, nlen + 1)) {
-			*vaddr = text + entry;
-			*fsize = 0;
-			if (i + 1 < nfunc && get_u32(p + functab + 8 * (i + 1)) > entry)
-				*fsize = get_u32(p + functab + 8 * (i + 1)) - entry;
-			return vaddr_to_offset(elf, text + entry);
-		}
-	}
-	return 0;
-}
-
-/* Where an ELF file's TLS entry points are. */
-struct entry_locs {
-	unsigned found;		 /* a bit per index in entry_points */
-	uint64_t off[N_ENTRY];	 /* file offset of the function's first byte */
-	uint64_t probe[N_ENTRY]; /* file offset for an entry-only probe (probepoint.h) */
-};
-
-/* Registers an entry point's probe program reads. */
-static unsigned probe_regs(size_t k)
-{
-	return entry_points[k].src == CW_SRC_GO ? CW_REGS_GO_ARGS3 : CW_REGS_C_ARGS3;
-}
-
-/*
- * The cheapest place for the entry probe of a function at file offset off (vaddr, size bytes):
- * its code is read from the file and given to cw_probe_point. Return probes (reads) stay at
- * the entry, and so does their entry probe: one trap serves both there.
- */
-static uint64_t probe_offset(Elf *elf, int fd, size_t k, uint64_t off, uint64_t vaddr,
-			     uint64_t size)
-{
-	uint8_t code[4096];
-	GElf_Ehdr eh;
-	ssize_t n;
-
-	if (entry_points[k].kind != WRITE || !size)
-		return off;
-	/* x86_64 code only (not i386 libraries, not other architectures) */
-	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_machine != EM_X86_64)
-		return off;
-	if (size > sizeof(code))
-		return off; /* the whole function is checked for branches into its start */
-	n = pread(fd, code, size, (off_t)off);
-	if (n != (ssize_t)size)
-		return off;
-	return off + cw_probe_point(code, size, vaddr, probe_regs(k));
-}
-
-/*
- * The entry points an ELF file defines, from .symtab/.dynsym, and for a Go binary without a
- * symbol table its crypto/tls write from .gopclntab.
- */
-static void defined_entry_points(const char *path, struct entry_locs *loc)
-{
-	Elf_Scn *scn = NULL;
-	Elf *elf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	memset(loc, 0, sizeof(*loc));
-	if (fd < 0)
-		return;
-	elf_version(EV_CURRENT); /* cheap, and required before any libelf call */
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	while (elf && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		data = elf_getdata(scn, NULL);
-		for (size_t i = 0; data && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			for (size_t k = 0; name && k < N_ENTRY; k++) {
-				uint64_t off;
-
-				if ((loc->found & (1u << k)) || strcmp(name, entry_points[k].sym))
-					continue;
-				loc->found |= 1u << k;
-				off = vaddr_to_offset(elf, sym.st_value);
-				if (!off)
-					continue; /* attached by name: libbpf finds it */
-				loc->off[k] = off;
-				loc->probe[k] =
-					probe_offset(elf, fd, k, off, sym.st_value, sym.st_size);
-			}
-		}
-	}
-	for (size_t k = 0; elf && k < N_ENTRY; k++) {
-		uint64_t vaddr = 0, size = 0, off;
-
-		if (entry_points[k].src != CW_SRC_GO || (loc->found & (1u << k)))
-			continue;
-		off = gopclntab_offset(elf, entry_points[k].sym, &vaddr, &size);
-		if (off) {
-			loc->found |= 1u << k;
-			loc->off[k] = off;
-			loc->probe[k] = probe_offset(elf, fd, k, off, vaddr, size);
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
-}
-
-unsigned cw_tls_symbols(const char *path)
-{
-	struct entry_locs loc;
-	unsigned srcs = 0;
-
-	defined_entry_points(path, &loc);
-	for (size_t k = 0; k < N_ENTRY; k++)
-		if (loc.found & (1u << k))
-			srcs |= 1u << entry_points[k].src;
-	return srcs;
-}
-
-int cw_tls_probe_offsets(const char *path, const char *sym, uint64_t *entry, uint64_t *probe)
-{
-	struct entry_locs loc;
-
-	defined_entry_points(path, &loc);
-	for (size_t k = 0; k < N_ENTRY; k++) {
-		if (strcmp(sym, entry_points[k].sym) || !(loc.found & (1u << k)) || !loc.off[k])
-			continue;
-		*entry = loc.off[k];
-		*probe = loc.probe[k];
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static size_t file_slot(const struct cw_tls_attach *a, dev_t dev, ino_t ino, bool for_insert)
-{
-	size_t mask = a->capchecked - 1, i = (size_t)((ino * 0x9E3779B97F4A7C15ull) ^ dev) & mask;
-	size_t tomb = SIZE_MAX;
-
-	for (;; i = (i + 1) & mask) {
-		const struct cw_file_id *f = &a->checked[i];
-
-		if (f->state == 0)
-			return for_insert && tomb != SIZE_MAX ? tomb : i;
-		if (f->state == 2 && tomb == SIZE_MAX)
-			tomb = i;
-		if (f->state == 1 && f->dev == dev && f->ino == ino)
-			return i;
-	}
-}
-
-/* Rebuild the set at a size that keeps it at most half full. */
-static int rehash(struct cw_tls_attach *a)
-{
-	struct cw_file_id *old = a->checked;
-	size_t oldcap = a->capchecked, ncap = 256;
-
-	while (ncap < 4 * (a->nchecked + 1))
-		ncap *= 2;
-	a->checked = calloc(ncap, sizeof(*a->checked));
-	if (!a->checked) {
-		a->checked = old;
-		return -1;
-	}
-	a->capchecked = ncap;
-	a->deadchecked = 0;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].state == 1)
-			a->checked[file_slot(a, old[i].dev, old[i].ino, true)] = old[i];
-	free(old);
-	return 0;
-}
-
-/* Has this file been looked at? If not, it is now marked as looked at. */
-static bool checked_before(struct cw_tls_attach *a, dev_t dev, ino_t ino)
-{
-	size_t i;
-
-	if (2 * (a->nchecked + a->deadchecked + 1) > a->capchecked && rehash(a))
-		return true; /* cannot remember it: do not attach twice */
-	i = file_slot(a, dev, ino, true);
-	if (a->checked[i].state == 1)
-		return true;
-	if (a->checked[i].state == 2)
-		a->deadchecked--;
-	a->checked[i] = (struct cw_file_id){ dev, ino, 1 };
-	a->nchecked++;
-	return false;
-}
-
-static void forget_checked(struct cw_tls_attach *a, dev_t dev, ino_t ino)
-{
-	size_t i;
-
-	if (!a->capchecked)
-		return;
-	i = file_slot(a, dev, ino, false);
-	if (a->checked[i].state == 1) {
-		a->checked[i].state = 2;
-		a->nchecked--;
-		a->deadchecked++;
-	}
 }
 
 /* The entry program for an entry point, and its return program (reads only). */
@@ -375,14 +134,14 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
 				      struct bpf_program **ret)
 {
 	*ret = NULL;
-	if (entry_points[k].kind != WRITE) {
+	if (cw_tls_entry_points[k].kind != CW_TLS_WRITE) {
 		*ret = skel->progs.tls_read_ret;
-		if (entry_points[k].kind == READ_EX)
+		if (cw_tls_entry_points[k].kind == CW_TLS_READ_EX)
 			return skel->progs.openssl_read_ex;
-		return entry_points[k].src == CW_SRC_GNUTLS ? skel->progs.gnutls_recv
-							    : skel->progs.openssl_read;
+		return cw_tls_entry_points[k].src == CW_SRC_GNUTLS ? skel->progs.gnutls_recv
+								   : skel->progs.openssl_read;
 	}
-	switch (entry_points[k].src) {
+	switch (cw_tls_entry_points[k].src) {
 	case CW_SRC_OPENSSL: return skel->progs.openssl_write;
 	case CW_SRC_GNUTLS: return skel->progs.gnutls_send;
 	case CW_SRC_NSS: return skel->progs.nss_write;
@@ -395,7 +154,7 @@ static struct bpf_program *entry_prog(struct credwatch_bpf *skel, size_t k,
 static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path, size_t k,
 		       struct bpf_program *prog, bool retprobe, uint64_t offset)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = offset ? NULL : entry_points[k].sym,
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = offset ? NULL : cw_tls_entry_points[k].sym,
 		    .retprobe = retprobe);
 	struct bpf_link *l;
 
@@ -404,7 +163,7 @@ static bool attach_one(struct cw_tls_attach *a, struct cw_tls_target *t, const c
 	l = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &uo);
 	if (!l) {
 		a->failures++;
-		cw_debug("TLS probe %s%s on %s: %s", entry_points[k].sym,
+		cw_debug("TLS probe %s%s on %s: %s", cw_tls_entry_points[k].sym,
 			 retprobe ? " (return)" : "", path, strerror(errno));
 		return false;
 	}
@@ -425,64 +184,87 @@ static void add_use(struct cw_tls_attach *a, struct cw_tls_target *t, uint32_t p
 	t->users++;
 }
 
-/* Look at one file once; attach to its TLS entry points if it has any. pid 0: pinned. */
-static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
+/* The target attached to this file, if any. */
+static struct cw_tls_target *find_target(struct cw_tls_attach *a, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->t[i].dev == dev && a->t[i].ino == ino)
+			return &a->t[i];
+	return NULL;
+}
+
+/* A new target past the last one (counted in a->n once something attached); pid 0: pinned. */
+static struct cw_tls_target *new_target(struct cw_tls_attach *a, const struct stat *st,
+					const char *path, uint32_t pid)
 {
 	struct cw_tls_target *t;
-	struct entry_locs loc;
-	struct stat st;
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		return;
-	for (size_t i = 0; i < a->n; i++) {
-		if (a->t[i].dev == st.st_dev && a->t[i].ino == st.st_ino) {
-			if (pid)
-				add_use(a, &a->t[i], pid);
-			return;
-		}
-	}
-	if (checked_before(a, st.st_dev, st.st_ino))
-		return;
-	defined_entry_points(path, &loc);
-	if (!loc.found)
-		return;
 	if (a->n >= CW_TLS_TARGETS_MAX) {
 		if (!a->limit_hits++)
 			cw_log("TLS probes: %d files already attached, not attaching %s (and later "
 			       "ones: counted)",
 			       CW_TLS_TARGETS_MAX, path);
-		return;
+		return NULL;
 	}
 	if (cw_grow((void **)&a->t, &a->cap, a->n + 1, sizeof(*a->t)))
-		return;
+		return NULL;
 	t = &a->t[a->n];
 	memset(t, 0, sizeof(*t));
 	t->id = ++a->next_id;
 	t->pinned = !pid;
-	t->dev = st.st_dev;
-	t->ino = st.st_ino;
+	t->dev = st->st_dev;
+	t->ino = st->st_ino;
 	snprintf(t->path, sizeof(t->path), "%s", path);
-	for (size_t k = 0; k < N_ENTRY; k++) {
-		struct bpf_program *entry, *ret;
+	return t;
+}
 
-		if (!(loc.found & (1u << k)) || (entry_points[k].kind != WRITE && !a->inbound))
-			continue;
-		entry = entry_prog(a->skel, k, &ret);
-		/* The return probe first: an entry without its return would leak map slots. */
-		if (ret && !attach_one(a, t, path, k, ret, true, loc.off[k]))
-			continue;
-		if (loc.probe[k] == loc.off[k]) {
-			attach_one(a, t, path, k, entry, false, loc.off[k]);
-		} else if (attach_one(a, t, path, k, entry, false, loc.probe[k])) {
-			a->moved++;
-			cw_debug("TLS probe %s on %s at +%#llx, an emulated instruction",
-				 entry_points[k].sym, path,
-				 (unsigned long long)(loc.probe[k] - loc.off[k]));
-		} else {
-			/* the kernel refused that instruction after all: the entry always works */
-			attach_one(a, t, path, k, entry, false, loc.off[k]);
-		}
+/* Entry point k's probes: the return probe (reads), then the entry probe where cheapest. */
+static void attach_entry_point(struct cw_tls_attach *a, struct cw_tls_target *t, const char *path,
+			       size_t k, const struct cw_tls_entry_locs *loc)
+{
+	struct bpf_program *entry, *ret;
+
+	entry = entry_prog(a->skel, k, &ret);
+	/* The return probe first: an entry without its return would leak map slots. */
+	if (ret && !attach_one(a, t, path, k, ret, true, loc->off[k]))
+		return;
+	if (loc->probe[k] == loc->off[k]) {
+		attach_one(a, t, path, k, entry, false, loc->off[k]);
+	} else if (attach_one(a, t, path, k, entry, false, loc->probe[k])) {
+		a->moved++;
+		cw_debug("TLS probe %s on %s at +%#llx, an emulated instruction",
+			 cw_tls_entry_points[k].sym, path,
+			 (unsigned long long)(loc->probe[k] - loc->off[k]));
+	} else {
+		/* the kernel refused that instruction after all: the entry always works */
+		attach_one(a, t, path, k, entry, false, loc->off[k]);
 	}
+}
+
+/* Look at one file once; attach to its TLS entry points if it has any. pid 0: pinned. */
+static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
+{
+	struct cw_tls_entry_locs loc;
+	struct cw_tls_target *t;
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return;
+	t = find_target(a, st.st_dev, st.st_ino);
+	if (t) {
+		if (pid)
+			add_use(a, t, pid);
+		return;
+	}
+	if (checked_before(a, st.st_dev, st.st_ino))
+		return;
+	cw_tls_find_entry_points(path, &loc);
+	if (!loc.found || !(t = new_target(a, &st, path, pid)))
+		return;
+	for (size_t k = 0; k < CW_TLS_ENTRY_POINTS; k++)
+		if ((loc.found & (1u << k)) &&
+		    (cw_tls_entry_points[k].kind == CW_TLS_WRITE || a->inbound))
+			attach_entry_point(a, t, path, k, &loc);
 	if (t->nlinks) {
 		cw_debug("TLS probes attached to %s (%d)", path, t->nlinks);
 		a->n++;

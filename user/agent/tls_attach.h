@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Finding TLS libraries and binaries and attaching the TLS probes to them: by ELF symbol,
- * once per file (device, inode), wherever the process sees it (/proc/PID/root).
+ * Finding TLS libraries and binaries and attaching the TLS probes to them (where in each file:
+ * tls_symbols.h), once per file (device, inode), wherever the process sees it
+ * (/proc/PID/root), and detaching them when no process uses the file any more.
  */
 #ifndef CW_TLS_ATTACH_H
 #define CW_TLS_ATTACH_H
@@ -13,6 +14,7 @@
 
 struct credwatch_bpf;
 struct cw_tls_target;
+struct cw_tls_checked;
 
 #define CW_TLS_TARGETS_MAX 256 /* files with probes attached at once */
 
@@ -21,13 +23,8 @@ struct cw_tls_attach {
 	bool inbound;
 	struct cw_tls_target *t;
 	size_t n, cap;
-	struct cw_file_id {
-		dev_t dev;
-		ino_t ino;
-		uint8_t state; /* 0 free, 1 used, 2 deleted */
-	} * checked;	       /* files already looked at: a hash set, every exec asks it */
-	size_t nchecked, capchecked, deadchecked;
-	uint32_t *scanned; /* pids whose maps were read since their last exec */
+	struct cw_tls_checked *checked; /* files already looked at (uthash): every exec asks */
+	uint32_t *scanned;		/* pids whose maps were read since their last exec */
 	size_t nscanned, capscanned;
 	struct cw_tls_use {
 		uint32_t pid;
@@ -64,15 +61,5 @@ void cw_tls_scan_file(struct cw_tls_attach *a, uint32_t pid, const char *path);
 extern const char *const cw_tls_library_names[];
 /* Is basename one of them (any version suffix)? */
 bool cw_tls_library_name(const char *basename);
-
-/* Which TLS entry points an ELF file defines: a bit per enum cw_source, 0 for none. */
-unsigned cw_tls_symbols(const char *path);
-
-/*
- * Where entry point sym (e.g. "SSL_write") is in an ELF file, as file offsets: its first
- * byte, and where its entry probe goes (the same, or a cheaper instruction past it).
- * -ENOENT when the file does not define it.
- */
-int cw_tls_probe_offsets(const char *path, const char *sym, uint64_t *entry, uint64_t *probe);
 
 #endif

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The commands main.c dispatches to: each parses its own options and runs. */
 #ifndef CW_COMMANDS_H
 #define CW_COMMANDS_H
 
@@ -8,6 +9,6 @@ int cw_cmd_scan(int argc, char **argv);
 int cw_cmd_rules(int argc, char **argv);
 int cw_cmd_inventory(int argc, char **argv);
 /* credwatch rules profile: rules from dir (NULL: embedded), timed over file. */
-int cw_rules_profile(const char *dir, const char *file, int top);
+int cw_cmd_rules_profile(const char *dir, const char *file, int top);
 
 #endif

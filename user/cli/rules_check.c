@@ -108,7 +108,7 @@ int cw_cmd_rules(int argc, char **argv)
 			rules_usage(stderr);
 			return 2;
 		}
-		return cw_rules_profile(argc == 4 ? argv[3] : NULL, argv[2], 40);
+		return cw_cmd_rules_profile(argc == 4 ? argv[3] : NULL, argv[2], 40);
 	}
 	if (strcmp(argv[1], "check") || argc > 3) {
 		rules_usage(stderr);

@@ -5,6 +5,7 @@
  * Beside the whole set it times the set's keywords alone, as one caseless literal database:
  * the least any prefilter over these rules' context words would cost on the same text.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,12 +13,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <hs.h>
 
 #include "cli/commands.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "detect/matcher.h"
 #include "detect/rules.h"
@@ -27,14 +28,6 @@ struct cost {
 	double secs;
 	int hits;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int by_time(const void *a, const void *b)
 {
@@ -92,11 +85,11 @@ static double time_keywords(const struct cw_ruleset *rs, const char *buf, size_t
 	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
 		goto out;
 	for (int r = 0; r < 3; r++) {
-		double t0 = now(), t;
+		double t0 = cw_mono_s(), t;
 
 		*hits = 0;
 		hs_scan(db, buf, (unsigned)len, 0, scratch, count_hit, hits);
-		t = now() - t0;
+		t = cw_mono_s() - t0;
 		if (best < 0 || t < best)
 			best = t;
 	}
@@ -116,82 +109,119 @@ static double time_scan(struct cw_matcher *m, const char *buf, size_t len, int *
 	double best = 1e9;
 
 	for (int r = 0; r < 3; r++) {
-		double t0 = now();
+		double t0 = cw_mono_s();
 
 		*hits = cw_matcher_scan(m, buf, len, NULL, NULL);
-		if (now() - t0 < best)
-			best = now() - t0;
+		if (cw_mono_s() - t0 < best)
+			best = cw_mono_s() - t0;
 	}
 	return best;
 }
 
-int cw_rules_profile(const char *dir, const char *file, int top)
+/* The sample file, mapped: 0, or -EINVAL with the reason printed. */
+static int map_sample(const char *file, char **buf, size_t *len)
 {
-	struct cw_ruleset rs = { 0 };
-	struct cw_matcher *m = NULL;
-	struct cost *costs = NULL;
 	struct stat st;
-	char err[1024], *buf;
-	int fd, hits, ret = 2;
-	double all;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	setenv("CREDWATCH_CACHE_DIR", "", 1); /* one-rule databases are not worth caching */
-	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0) {
 		cw_log("%s: cannot read a non-empty file", file);
 		if (fd >= 0)
 			close(fd);
-		return 2;
+		return -EINVAL;
 	}
-	buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	*buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (buf == MAP_FAILED) {
+	if (*buf == MAP_FAILED) {
 		cw_log("%s: cannot map it", file);
-		return 2;
+		return -EINVAL;
 	}
-	if (cw_rules_load_default(&rs, dir, err, sizeof(err)) ||
-	    cw_matcher_new(&rs, &m, err, sizeof(err))) {
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/* The whole set over the sample, then its keywords alone. */
+static int profile_all(const struct cw_ruleset *rs, const char *buf, size_t len)
+{
+	struct cw_matcher *m = NULL;
+	char err[1024];
+	double all;
+	int hits;
+
+	if (cw_matcher_new(rs, &m, err, sizeof(err))) {
 		cw_log("%s", err);
-		goto out;
+		return -EINVAL;
 	}
-	all = time_scan(m, buf, (size_t)st.st_size, &hits);
-	printf("all %zu rules: %.1f MB/s, %d findings\n", rs.n, st.st_size / 1048576.0 / all, hits);
-	if (st.st_size <= UINT_MAX) {
+	all = time_scan(m, buf, len, &hits);
+	printf("all %zu rules: %.1f MB/s, %d findings\n", rs->n, len / 1048576.0 / all, hits);
+	if (len <= UINT_MAX) {
 		unsigned long long kw_hits = 0;
-		double kw = time_keywords(&rs, buf, (size_t)st.st_size, &kw_hits);
+		double kw = time_keywords(rs, buf, len, &kw_hits);
 
 		if (kw > 0)
 			printf("their keywords alone, one literal database: %.1f MB/s, %llu hits\n",
-			       st.st_size / 1048576.0 / kw, kw_hits);
+			       len / 1048576.0 / kw, kw_hits);
 	}
 	cw_matcher_free(m);
-	m = NULL;
-	costs = calloc(rs.n, sizeof(*costs));
-	if (!costs)
-		goto out;
-	for (size_t i = 0; i < rs.n; i++) {
-		struct cw_ruleset one = { .rules = &rs.rules[i], .n = 1 };
+	return 0;
+}
+
+/* Every rule compiled alone and timed over the sample, into costs[rs->n]. */
+static int profile_each(const struct cw_ruleset *rs, const char *buf, size_t len,
+			struct cost *costs)
+{
+	char err[1024];
+
+	for (size_t i = 0; i < rs->n; i++) {
+		struct cw_ruleset one = { .rules = &rs->rules[i], .n = 1 };
+		struct cw_matcher *m = NULL;
 
 		costs[i].idx = i;
 		if (cw_matcher_new(&one, &m, err, sizeof(err))) {
 			cw_log("%s", err);
-			goto out;
+			return -EINVAL;
 		}
-		costs[i].secs = time_scan(m, buf, (size_t)st.st_size, &costs[i].hits);
+		costs[i].secs = time_scan(m, buf, len, &costs[i].hits);
 		cw_matcher_free(m);
-		m = NULL;
 	}
-	qsort(costs, rs.n, sizeof(*costs), by_time);
+	return 0;
+}
+
+static void print_slowest(const struct cw_ruleset *rs, struct cost *costs, size_t len, int top)
+{
+	qsort(costs, rs->n, sizeof(*costs), by_time);
 	printf("slowest rules alone (MB/s, findings):\n");
-	for (int i = 0; i < top && (size_t)i < rs.n; i++)
-		printf("  %-40s %10.1f %8d  %s:%d\n", rs.rules[costs[i].idx].id,
-		       st.st_size / 1048576.0 / costs[i].secs, costs[i].hits,
-		       rs.rules[costs[i].idx].file, rs.rules[costs[i].idx].line);
+	for (int i = 0; i < top && (size_t)i < rs->n; i++)
+		printf("  %-40s %10.1f %8d  %s:%d\n", rs->rules[costs[i].idx].id,
+		       len / 1048576.0 / costs[i].secs, costs[i].hits, rs->rules[costs[i].idx].file,
+		       rs->rules[costs[i].idx].line);
+}
+
+int cw_cmd_rules_profile(const char *dir, const char *file, int top)
+{
+	struct cw_ruleset rs = { 0 };
+	struct cost *costs = NULL;
+	char err[1024], *buf;
+	size_t len;
+	int ret = 2;
+
+	setenv("CREDWATCH_CACHE_DIR", "", 1); /* one-rule databases are not worth caching */
+	if (map_sample(file, &buf, &len))
+		return 2;
+	if (cw_rules_load_default(&rs, dir, err, sizeof(err))) {
+		cw_log("%s", err);
+		goto out;
+	}
+	if (profile_all(&rs, buf, len))
+		goto out;
+	costs = calloc(rs.n, sizeof(*costs));
+	if (!costs || profile_each(&rs, buf, len, costs))
+		goto out;
+	print_slowest(&rs, costs, len, top);
 	ret = 0;
 out:
 	free(costs);
-	cw_matcher_free(m);
 	cw_rules_free(&rs);
-	munmap(buf, (size_t)st.st_size);
+	munmap(buf, len);
 	return ret;
 }

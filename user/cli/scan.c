@@ -23,6 +23,7 @@
 #include "util/grow.h"
 #include "util/json_writer.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "detect/matcher.h"
 #include "detect/redact.h"
 #include "detect/rules.h"
@@ -630,7 +631,30 @@ static void scan_usage(FILE *f)
 		"  env | credwatch scan --format text -   scan this shell's environment\n");
 }
 
-int cw_cmd_scan(int argc, char **argv)
+/* What the flags say beside the format and size limit, which go straight into struct scan. */
+struct scan_opts {
+	const char *rules_dir, *key_file;
+	unsigned long long jobs; /* 0: one per CPU this process may use */
+};
+
+enum parsed { PARSED_SCAN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
+
+static int parse_format(const char *arg, enum scan_format *fmt)
+{
+	if (!strcmp(arg, "json"))
+		*fmt = FMT_JSON;
+	else if (!strcmp(arg, "text"))
+		*fmt = FMT_TEXT;
+	else if (!strcmp(arg, "sarif"))
+		*fmt = FMT_SARIF;
+	else {
+		cw_log("--format: '%s' is not json, text or sarif", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static enum parsed parse_scan_args(int argc, char **argv, struct scan *s, struct scan_opts *o)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -642,82 +666,71 @@ int cw_cmd_scan(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct scan s = { .fmt = FMT_JSON, .max_size = 16ULL << 20 };
-	struct cw_ruleset rs = { 0 };
-	struct cw_matcher *m = NULL;
-	struct worker *w = NULL;
-	const char *rules_dir = NULL, *key_file = NULL;
-	unsigned long long jobs = 0;
-	size_t nw = 0;
-	char err[1024];
-	int c, ret = 2;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "j:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (!strcmp(optarg, "json")) {
-				s.fmt = FMT_JSON;
-			} else if (!strcmp(optarg, "text")) {
-				s.fmt = FMT_TEXT;
-			} else if (!strcmp(optarg, "sarif")) {
-				s.fmt = FMT_SARIF;
-			} else {
-				cw_log("--format: '%s' is not json, text or sarif", optarg);
-				return 2;
-			}
+			if (parse_format(optarg, &s->fmt))
+				return PARSED_EXIT_ERROR;
 			break;
-		case 'r': rules_dir = optarg; break;
+		case 'r': o->rules_dir = optarg; break;
 		case 'm':
-			if (cw_parse_u64("--max-size", optarg, 1, 1ULL << 40, &s.max_size))
-				return 2;
+			if (cw_parse_u64("--max-size", optarg, 1, 1ULL << 40, &s->max_size))
+				return PARSED_EXIT_ERROR;
 			break;
 		case 'j':
-			if (cw_parse_u64("--jobs", optarg, 1, 256, &jobs))
-				return 2;
+			if (cw_parse_u64("--jobs", optarg, 1, 256, &o->jobs))
+				return PARSED_EXIT_ERROR;
 			break;
-		case 'k': key_file = optarg; break;
+		case 'k': o->key_file = optarg; break;
 		case 'v': cw_verbose++; break;
-		case 'h': scan_usage(stdout); return 0;
-		default: scan_usage(stderr); return 2;
+		case 'h': scan_usage(stdout); return PARSED_EXIT_OK;
+		default: scan_usage(stderr); return PARSED_EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
 		scan_usage(stderr);
-		return 2;
+		return PARSED_EXIT_ERROR;
 	}
-	if (!jobs)
-		jobs = cpus_allowed() < 256 ? cpus_allowed() : 256;
-	if (cw_rules_load_default(&rs, rules_dir, err, sizeof(err)) ||
-	    cw_matcher_new(&rs, &m, err, sizeof(err))) {
+	if (!o->jobs)
+		o->jobs = cpus_allowed() < 256 ? cpus_allowed() : 256;
+	return PARSED_SCAN;
+}
+
+/* Rules, their matcher and the fingerprint key: 0, or -EINVAL with the reason printed. */
+static int load_detection(struct scan *s, struct cw_ruleset *rs, struct cw_matcher **m,
+			  const struct scan_opts *o)
+{
+	char err[1024];
+
+	if (cw_rules_load_default(rs, o->rules_dir, err, sizeof(err)) ||
+	    cw_matcher_new(rs, m, err, sizeof(err)) ||
+	    cw_fp_key_load_any(&s->key, o->key_file, err, sizeof(err))) {
 		cw_log("%s", err);
-		goto out;
+		return -EINVAL;
 	}
-	if (cw_fp_key_load_any(&s.key, key_file, err, sizeof(err))) {
-		cw_log("%s", err);
-		goto out;
-	}
-	s.rs = &rs;
-	s.m = m;
-	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.more, NULL);
-	pthread_cond_init(&s.done, NULL);
-	w = calloc((size_t)jobs, sizeof(*w));
-	if (!w) {
-		cw_log("out of memory");
-		goto out;
-	}
-	/*
-	 * Workers scan; this thread walks the paths and prints each file's findings as soon as
-	 * the files before it are done. The first worker uses the matcher itself, the others
-	 * clones sharing its databases.
-	 */
+	s->rs = rs;
+	s->m = *m;
+	return 0;
+}
+
+/*
+ * Up to jobs workers; the number started. The first worker uses the matcher itself, the
+ * others clones sharing its databases; one that cannot start leaves fewer workers: slower,
+ * not wrong.
+ */
+static size_t start_workers(struct scan *s, struct cw_matcher *m, struct worker *w, size_t jobs)
+{
+	size_t nw;
+
 	for (nw = 0; nw < jobs; nw++) {
 		struct worker *k = &w[nw];
 
-		k->s = &s;
+		k->s = s;
 		k->m = m;
 		if (nw > 0 && cw_matcher_clone(m, &k->m))
-			break; /* fewer workers: slower, not wrong */
+			break;
 		cw_json_init(&k->j);
 		if (pthread_create(&k->tid, NULL, worker_main, k)) {
 			cw_json_free(&k->j);
@@ -726,26 +739,22 @@ int cw_cmd_scan(int argc, char **argv)
 			break;
 		}
 	}
-	if (!nw) {
-		cw_log("cannot start a scanning thread");
-		goto out;
-	}
-	if (s.fmt == FMT_SARIF)
-		sarif_head(&s);
-	for (int i = optind; i < argc; i++)
-		walk_path(&s, argv[i]);
-	pthread_mutex_lock(&s.mu);
-	s.walked = true;
-	pthread_cond_broadcast(&s.more);
-	pthread_mutex_unlock(&s.mu);
-	print_ready(&s, true);
-	for (size_t i = 0; i < nw; i++)
-		pthread_join(w[i].tid, NULL);
-	if (s.fmt == FMT_SARIF)
-		fputs("]}]}\n", stdout);
-	fflush(stdout);
-	ret = s.errors ? 2 : s.findings ? 1 : 0;
-out:
+	return nw;
+}
+
+/* Walk every path, queueing files, then tell the workers the queue is complete. */
+static void walk_all(struct scan *s, char **paths, int n)
+{
+	for (int i = 0; i < n; i++)
+		walk_path(s, paths[i]);
+	pthread_mutex_lock(&s->mu);
+	s->walked = true;
+	pthread_cond_broadcast(&s->more);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void free_workers(struct worker *w, size_t nw, const struct cw_matcher *m)
+{
 	for (size_t i = 0; i < nw; i++) {
 		cw_json_free(&w[i].j);
 		free(w[i].win);
@@ -754,6 +763,59 @@ out:
 			cw_matcher_free(w[i].m);
 	}
 	free(w);
+}
+
+/*
+ * Workers scan; this thread walks the paths and prints each file's findings as soon as the
+ * files before it are done. 0 when nothing was found, 1 findings, 2 an error.
+ */
+static int scan_paths(struct scan *s, struct cw_matcher *m, char **paths, int n, size_t jobs)
+{
+	struct worker *w = calloc(jobs, sizeof(*w));
+	size_t nw;
+
+	if (!w) {
+		cw_log("out of memory");
+		return 2;
+	}
+	nw = start_workers(s, m, w, jobs);
+	if (!nw) {
+		cw_log("cannot start a scanning thread");
+		free(w);
+		return 2;
+	}
+	if (s->fmt == FMT_SARIF)
+		sarif_head(s);
+	walk_all(s, paths, n);
+	print_ready(s, true);
+	for (size_t i = 0; i < nw; i++)
+		pthread_join(w[i].tid, NULL);
+	if (s->fmt == FMT_SARIF)
+		fputs("]}]}\n", stdout);
+	fflush(stdout);
+	free_workers(w, nw, m);
+	return s->errors ? 2 : s->findings ? 1 : 0;
+}
+
+int cw_cmd_scan(int argc, char **argv)
+{
+	struct scan s = { .fmt = FMT_JSON, .max_size = 16ULL << 20 };
+	struct scan_opts o = { 0 };
+	struct cw_ruleset rs = { 0 };
+	struct cw_matcher *m = NULL;
+	int ret = 2;
+
+	switch (parse_scan_args(argc, argv, &s, &o)) {
+	case PARSED_EXIT_OK: return 0;
+	case PARSED_EXIT_ERROR: return 2;
+	default: break;
+	}
+	if (!load_detection(&s, &rs, &m, &o)) {
+		pthread_mutex_init(&s.mu, NULL);
+		pthread_cond_init(&s.more, NULL);
+		pthread_cond_init(&s.done, NULL);
+		ret = scan_paths(&s, m, argv + optind, argc - optind, (size_t)o.jobs);
+	}
 	free(s.items);
 	cw_matcher_free(m);
 	cw_rules_free(&rs);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Classification of a match (see classify.h) and its members in a finding's JSON. */
 #include <string.h>
 
 #include "detect/classify.h"

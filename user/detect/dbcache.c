@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The compiled-database cache (see dbcache.h): one file per rule set, written to a temporary
+ * name and renamed in place, read back mapped, checked field by field, the oldest pruned.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

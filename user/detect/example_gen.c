@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Rule example templates expanded (see example_gen.h): character classes and generators. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,12 +12,18 @@
 
 #include "detect/example_gen.h"
 #include "detect/validate.h"
+#include "util/grow.h"
+
+#define CLASS_COUNT_MAX 256 /* random characters one %{CLASS:N} may ask for */
+
+static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static const struct {
 	const char *name;
 	const char *chars;
 } classes[] = {
-	{ "alnum", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" },
+	{ "alnum", alnum },
 	{ "upper", "ABCDEFGHIJKLMNOPQRSTUVWXYZ" },
 	{ "lower", "abcdefghijklmnopqrstuvwxyz" },
 	{ "digit", "0123456789" },
@@ -24,7 +32,7 @@ static const struct {
 	{ "upperdigit", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" },
 	{ "lowerdigit", "abcdefghijklmnopqrstuvwxyz0123456789" },
 	{ "base64", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" },
-	{ "base64url", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" },
+	{ "base64url", b64url },
 	{ "base32", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" },
 };
 
@@ -36,23 +44,28 @@ static const char *class_chars(const char *name, size_t n)
 	return NULL;
 }
 
-static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void rand_chars(char *out, size_t n, const char *chars)
+/*
+ * n random characters of chars into out. False when the system gave no randomness: out then
+ * holds a fixed filler (examples only, never a real secret).
+ */
+static bool fill_random(char *out, size_t n, const char *chars)
 {
 	unsigned char rnd[256];
 	size_t k = strlen(chars);
+	bool ok = true;
 
 	while (n) {
 		size_t m = n < sizeof(rnd) ? n : sizeof(rnd);
 
-		if (getrandom(rnd, m, 0) != (ssize_t)m)
-			memset(rnd, 7, m); /* examples only: never a real secret */
+		if (getrandom(rnd, m, 0) != (ssize_t)m) {
+			memset(rnd, 7, m);
+			ok = false;
+		}
 		for (size_t i = 0; i < m; i++)
 			*out++ = chars[rnd[i] % k];
 		n -= m;
 	}
+	return ok;
 }
 
 static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
@@ -84,7 +97,7 @@ static size_t gen_jwt(char *out, long lifetime, bool k8s)
 	long now = (long)time(NULL);
 	size_t o;
 
-	rand_chars(sub, 16, alnum);
+	fill_random(sub, 16, alnum);
 	sub[16] = '\0';
 	if (k8s)
 		snprintf(payload, sizeof(payload),
@@ -103,7 +116,7 @@ static size_t gen_jwt(char *out, long lifetime, bool k8s)
 	out[o++] = '.';
 	o += b64url_encode((const unsigned char *)payload, strlen(payload), out + o);
 	out[o++] = '.';
-	rand_chars(sig, sizeof(sig), b64url);
+	fill_random(sig, sizeof(sig), b64url);
 	memcpy(out + o, sig, sizeof(sig));
 	o += sizeof(sig);
 	out[o] = '\0';
@@ -126,12 +139,12 @@ static size_t generate(const char *name, const char *arg, char *out)
 			return 0;
 		o = strlen(prefix);
 		memcpy(out, prefix, o);
-		rand_chars(out + o, 30, alnum);
+		fill_random(out + o, 30, alnum);
 		cw_base62(cw_crc32(out + o, 30), out + o + 30, 6);
 		o += 36;
 	} else if (!strcmp(name, "grafana")) {
 		memcpy(out, "glsa_", 5);
-		rand_chars(out + 5, 32, alnum);
+		fill_random(out + 5, 32, alnum);
 		out[37] = '_';
 		crc = __builtin_bswap32(cw_crc32(out, 37));
 		snprintf(out + 38, 9, "%08x", crc);
@@ -141,7 +154,7 @@ static size_t generate(const char *name, const char *arg, char *out)
 			return 0;
 		o = strlen(arg);
 		memcpy(out, arg, o);
-		rand_chars(out + o, 170, b64url);
+		fill_random(out + o, 170, b64url);
 		o += 170;
 		out[o++] = '=';
 		snprintf(out + o, 9, "%08X", cw_crc32(out, o));
@@ -169,88 +182,113 @@ static size_t generate(const char *name, const char *arg, char *out)
 	return o;
 }
 
+/* The expansion being built. */
+struct out {
+	char *p;
+	size_t len, cap;
+};
+
+static int reserve(struct out *o, size_t more)
+{
+	return cw_grow((void **)&o->p, &o->cap, o->len + more + 1, 1);
+}
+
+/* %{gen:NAME[:ARG]} at p, ending at close. */
+static int expand_generator(struct out *o, const char *p, const char *close, char *err,
+			    size_t errlen)
+{
+	char spec[128], *arg, gen[1024];
+	size_t gl;
+
+	snprintf(spec, sizeof(spec), "%.*s", (int)(close - p - 6), p + 6);
+	arg = strchr(spec, ':');
+	if (arg)
+		*arg++ = '\0';
+	gl = generate(spec, arg, gen);
+	if (!gl) {
+		snprintf(err, errlen, "bad template at '%.20s': unknown generator", p);
+		return -EINVAL;
+	}
+	if (reserve(o, gl)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(o->p + o->len, gen, gl);
+	o->len += gl;
+	return 0;
+}
+
+/* %{CLASS:N} at p, ending at close (its colon at colon): N random characters of CLASS. */
+static int expand_class(struct out *o, const char *p, const char *colon, const char *close,
+			char *err, size_t errlen)
+{
+	const char *chars;
+	char *end;
+	long n;
+
+	if (!colon || !close || colon > close) {
+		snprintf(err, errlen, "bad template at '%.20s': want %%{CLASS:N}", p);
+		return -EINVAL;
+	}
+	chars = class_chars(p + 2, (size_t)(colon - p - 2));
+	n = strtol(colon + 1, &end, 10);
+	if (!chars || end != close || n <= 0 || n > CLASS_COUNT_MAX) {
+		snprintf(err, errlen, "bad template at '%.20s': unknown class or count", p);
+		return -EINVAL;
+	}
+	if (reserve(o, (size_t)n)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (!fill_random(o->p + o->len, (size_t)n, chars)) {
+		snprintf(err, errlen, "getrandom failed");
+		return -EIO;
+	}
+	o->len += (size_t)n;
+	return 0;
+}
+
+/* A byte of the template as it is. */
+static int append_literal(struct out *o, char c, char *err, size_t errlen)
+{
+	if (reserve(o, 1)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	o->p[o->len++] = c;
+	return 0;
+}
+
 char *cw_example_expand(const char *tmpl, char *err, size_t errlen)
 {
-	size_t cap = strlen(tmpl) + 1, len = 0;
-	char *out = malloc(cap);
+	struct out o = { 0 };
 	const char *p = tmpl;
+	int ret = 0;
 
-	if (!out) {
+	if (reserve(&o, strlen(tmpl))) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	while (*p) {
-		const char *colon, *close, *chars;
-		unsigned char rnd[256];
-		char *end;
-		long n;
+	while (*p && !ret) {
+		const char *colon, *close;
 
 		if (p[0] != '%' || p[1] != '{') {
-			out[len++] = *p++;
+			ret = append_literal(&o, *p++, err, errlen);
 			continue;
 		}
 		colon = strchr(p + 2, ':');
 		close = strchr(p + 2, '}');
-		if (close && !strncmp(p + 2, "gen:", 4)) {
-			char spec[128], *arg, gen[1024];
-			size_t gl;
-			char *no;
-
-			snprintf(spec, sizeof(spec), "%.*s", (int)(close - p - 6), p + 6);
-			arg = strchr(spec, ':');
-			if (arg)
-				*arg++ = '\0';
-			gl = generate(spec, arg, gen);
-			if (!gl) {
-				snprintf(err, errlen, "bad template at '%.20s': unknown generator",
-					 p);
-				free(out);
-				return NULL;
-			}
-			cap += gl;
-			no = realloc(out, cap);
-			if (!no) {
-				free(out);
-				snprintf(err, errlen, "out of memory");
-				return NULL;
-			}
-			out = no;
-			memcpy(out + len, gen, gl);
-			len += gl;
+		if (close && !strncmp(p + 2, "gen:", 4))
+			ret = expand_generator(&o, p, close, err, errlen);
+		else
+			ret = expand_class(&o, p, colon, close, err, errlen);
+		if (!ret)
 			p = close + 1;
-			continue;
-		}
-		if (!colon || !close || colon > close) {
-			snprintf(err, errlen, "bad template at '%.20s': want %%{CLASS:N}", p);
-			free(out);
-			return NULL;
-		}
-		chars = class_chars(p + 2, (size_t)(colon - p - 2));
-		n = strtol(colon + 1, &end, 10);
-		if (!chars || end != close || n <= 0 || n > (long)sizeof(rnd)) {
-			snprintf(err, errlen, "bad template at '%.20s': unknown class or count", p);
-			free(out);
-			return NULL;
-		}
-		/* The template text "%{c:N}" is at least 6 bytes; grow for the rest. */
-		cap += (size_t)n;
-		char *no = realloc(out, cap);
-
-		if (!no) {
-			free(out);
-			snprintf(err, errlen, "out of memory");
-			return NULL;
-		}
-		out = no;
-		if (getrandom(rnd, (size_t)n, 0) != n) {
-			snprintf(err, errlen, "getrandom failed");
-			free(out);
-			return NULL;
-		}
-		for (long i = 0; i < n; i++)
-			out[len++] = chars[rnd[i] % strlen(chars)];
-		p = close + 1;
 	}
-	out[len] = '\0';
-	return out;
+	if (ret) {
+		free(o.p);
+		return NULL;
+	}
+	o.p[o.len] = '\0';
+	return o.p;
 }

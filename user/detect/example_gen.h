@@ -7,8 +7,8 @@
  *   gen:github:PREFIX (e.g. ghp_), gen:npm, gen:grafana, gen:atlassian:PREFIX (e.g. ATATT3xFfGF0),
  *   gen:age, gen:jwt:LIFETIME_SECONDS, gen:k8s-jwt:LIFETIME_SECONDS.
  */
-#ifndef CW_EXGEN_H
-#define CW_EXGEN_H
+#ifndef CW_EXAMPLE_GEN_H
+#define CW_EXAMPLE_GEN_H
 
 #include <stddef.h>
 

@@ -102,9 +102,9 @@ struct cw_stream {
 
 /*
  * Vectorscan's databases (~1.5 MB each) and scratch space, mapped populated in one call when
- * they are large: faulting megabytes in page by page cost more than reading the compiled
- * database from the cache (~10 ms of a 40 ms start on a VM). A header before the block says
- * how it was allocated; 64 bytes keep Vectorscan's alignment.
+ * they are large: faulting megabytes in page by page costs more than reading the compiled
+ * database from the cache. A header before the block says how it was allocated; 64 bytes
+ * keep Vectorscan's alignment.
  */
 #define HS_HDR 64
 #define HS_MAP_MIN (256u << 10)
@@ -260,6 +260,17 @@ static int compile_keywords(struct compiled *c)
 	return 0;
 }
 
+/* Scratch space big enough for both databases (none without them). */
+static int alloc_scratch(struct cw_matcher *m, char *err, size_t errlen)
+{
+	if (m->bdb && (hs_alloc_scratch(m->bdb, &m->scratch) != HS_SUCCESS ||
+		       hs_alloc_scratch(m->sdb, &m->scratch) != HS_SUCCESS)) {
+		snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /*
  * One database per mode over every rule Vectorscan takes. A rule it rejects in combination
  * (rare: resource limits) moves to the PCRE2 path and the build is retried.
@@ -308,12 +319,8 @@ static int build_databases(struct cw_matcher *m, char *err, size_t errlen)
 		ret = -EINVAL;
 		break;
 	}
-	if (!ret && m->bdb &&
-	    (hs_alloc_scratch(m->bdb, &m->scratch) != HS_SUCCESS ||
-	     hs_alloc_scratch(m->sdb, &m->scratch) != HS_SUCCESS)) {
-		snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
-		ret = -ENOMEM;
-	}
+	if (!ret)
+		ret = alloc_scratch(m, err, errlen);
 out:
 	free(exprs);
 	free(flags);
@@ -356,67 +363,111 @@ static void store_cache(const struct cw_matcher *m, const unsigned char key[CW_D
 	free(e.width);
 }
 
-int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err, size_t errlen)
+/* A matcher with room for n rules (at least one), nothing compiled yet. */
+static struct cw_matcher *alloc_matcher(size_t n)
 {
 	struct cw_matcher *m = calloc(1, sizeof(*m));
-	size_t n = rs->n ? rs->n : 1;
-	int ret = 0;
 
+	if (!n)
+		n = 1;
 	if (!m || !(m->c = calloc(n, sizeof(*m->c))) ||
 	    !(m->pcre_only = calloc(n, sizeof(size_t))) ||
 	    !(m->covered = calloc(n, sizeof(uint64_t))) ||
 	    !(m->last_end = calloc(n, sizeof(uint64_t)))) {
 		cw_matcher_free(m);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
-	unsigned char key[CW_DBCACHE_KEY_LEN];
-	struct cw_dbcache_entry cached;
-	bool hit;
+	return m;
+}
 
-	cache_key(rs, key);
-	hit = cw_dbcache_load(key, rs->n, &cached) == 0;
+static int compile_pattern(struct compiled *c, char *err, size_t errlen)
+{
+	const struct cw_rule *r = c->rule;
+	PCRE2_SIZE eoff;
+	int ecode;
+
+	c->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &ecode, &eoff,
+			      NULL);
+	if (!c->re) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(ecode, msg, sizeof(msg));
+		snprintf(err, errlen,
+			 "%s:%d: rule '%s': pattern does not compile at "
+			 "offset %zu: %s",
+			 r->file, r->line, r->id, (size_t)eoff, msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Every rule's PCRE2 pattern and keywords; its engine and width from the cache when it has
+ * them, else worked out. m->n counts the rules with something to free.
+ */
+static int compile_rules(struct cw_matcher *m, const struct cw_ruleset *rs,
+			 const struct cw_dbcache_entry *cached, char *err, size_t errlen)
+{
+	int ret = 0;
+
 	for (size_t i = 0; i < rs->n && !ret; i++) {
-		const struct cw_rule *r = &rs->rules[i];
 		struct compiled *c = &m->c[i];
-		PCRE2_SIZE eoff;
-		int ecode;
 
-		c->rule = r;
+		c->rule = &rs->rules[i];
 		m->n = i + 1;
-		c->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &ecode,
-				      &eoff, NULL);
-		if (!c->re) {
-			PCRE2_UCHAR msg[256];
-
-			pcre2_get_error_message(ecode, msg, sizeof(msg));
-			snprintf(err, errlen,
-				 "%s:%d: rule '%s': pattern does not compile at "
-				 "offset %zu: %s",
-				 r->file, r->line, r->id, (size_t)eoff, msg);
-			ret = -EINVAL;
+		ret = compile_pattern(c, err, errlen);
+		if (ret)
 			break;
-		}
-		if (hit) {
-			c->engine = cached.engine[i];
-			c->width = cached.width[i];
+		if (cached) {
+			c->engine = cached->engine[i];
+			c->width = cached->width[i];
 		} else {
 			classify_pattern(c);
 		}
 		ret = compile_keywords(c);
 	}
+	return ret;
+}
+
+/* The cached databases become m's: freed with it whatever happens next. */
+static void take_cached(struct cw_matcher *m, struct cw_dbcache_entry *cached)
+{
+	m->bdb = cached->bdb;
+	m->sdb = cached->sdb;
+	free(cached->engine);
+	free(cached->width);
+}
+
+/* The PCRE2-only rules, and how much a stream keeps for the widest rule. */
+static void index_rules(struct cw_matcher *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->c[i].engine == CW_ENGINE_PCRE2)
+			m->pcre_only[m->n_pcre++] = i;
+		if (m->c[i].width + CW_LOOKAHEAD + 1 > m->history)
+			m->history = m->c[i].width + CW_LOOKAHEAD + 1;
+	}
+}
+
+int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err, size_t errlen)
+{
+	struct cw_matcher *m = alloc_matcher(rs->n);
+	unsigned char key[CW_DBCACHE_KEY_LEN];
+	struct cw_dbcache_entry cached;
+	bool hit;
+	int ret;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	cache_key(rs, key);
+	hit = cw_dbcache_load(key, rs->n, &cached) == 0;
+	ret = compile_rules(m, rs, hit ? &cached : NULL, err, errlen);
 	if (hit) {
-		m->bdb = cached.bdb;
-		m->sdb = cached.sdb;
-		free(cached.engine);
-		free(cached.width);
-		if (ret) {
-			/* freed with m below */
-		} else if (m->bdb && (hs_alloc_scratch(m->bdb, &m->scratch) != HS_SUCCESS ||
-				      hs_alloc_scratch(m->sdb, &m->scratch) != HS_SUCCESS)) {
-			snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
-			ret = -ENOMEM;
-		}
+		take_cached(m, &cached);
+		if (!ret)
+			ret = alloc_scratch(m, err, errlen);
 	} else if (!ret) {
 		ret = build_databases(m, err, errlen);
 		if (!ret)
@@ -430,12 +481,7 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 		cw_matcher_free(m);
 		return ret;
 	}
-	for (size_t i = 0; i < m->n; i++) {
-		if (m->c[i].engine == CW_ENGINE_PCRE2)
-			m->pcre_only[m->n_pcre++] = i;
-		if (m->c[i].width + CW_LOOKAHEAD + 1 > m->history)
-			m->history = m->c[i].width + CW_LOOKAHEAD + 1;
-	}
+	index_rules(m);
 	*out = m;
 	return 0;
 }
@@ -516,7 +562,7 @@ struct subject {
 
 /*
  * JIT-compile a rule's pattern on its first confirmation, not at start: most rules never
- * fire on a given input, and compiling all of them took ~7 ms of every start. Matchers
+ * fire on a given input, and compiling all of them would slow every start. Matchers
  * cloned for other threads share the pattern, so the first one compiles it under a lock and
  * the others wait (PCRE2 must not match with a pattern while it is being JIT-compiled). JIT is
  * an optimisation: without it (W^X policies) matching still works.

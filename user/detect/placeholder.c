@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The placeholder filter (see placeholder.h): markers, masks, runs and sequences. */
 #include <ctype.h>
 #include <string.h>
 

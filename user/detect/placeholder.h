@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The placeholder filter: values that stand in for a secret are not reported as one. */
 #ifndef CW_PLACEHOLDER_H
 #define CW_PLACEHOLDER_H
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Redaction (see redact.h): how much of each end a secret of a given length shows. */
 #include <string.h>
 
 #include "detect/redact.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Redaction: the only form of a secret that findings and logs carry. */
 #ifndef CW_REDACT_H
 #define CW_REDACT_H
 

@@ -4,8 +4,8 @@
  * its per-connection dynamic table and Huffman coding) as "name: value" lines, DATA frames as
  * they are. Without this an Authorization header in h2 traffic is invisible.
  */
-#ifndef CW_H2_H
-#define CW_H2_H
+#ifndef CW_HTTP2_H
+#define CW_HTTP2_H
 
 #include <stdbool.h>
 #include <stddef.h>

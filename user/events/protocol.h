@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Recognize the protocol a connection starts with, and the server name it names. */
-#ifndef CW_PROTO_H
-#define CW_PROTO_H
+#ifndef CW_PROTOCOL_H
+#define CW_PROTOCOL_H
 
 #include <stddef.h>
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Growable arrays: one doubling realloc for every array that grows as it is filled. */
 #ifndef CW_GROW_H
 #define CW_GROW_H
 

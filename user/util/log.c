@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-#include <errno.h>
+/* Diagnostics on stderr, one "credwatch: " line each; cw_debug only with -v. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "util/log.h"
 
@@ -35,35 +33,4 @@ void cw_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
-}
-
-int cw_parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
-		 unsigned long long *out)
-{
-	unsigned long long v;
-	unsigned shift;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*s == '-' || errno || end == s || (*end && end[1]) ||
-	    (*end && !strchr("kKmMgG", *end))) {
-		cw_log("%s: '%s' is not a number", opt, s);
-		return -EINVAL;
-	}
-	shift = *end == 'k' || *end == 'K'   ? 10
-		: *end == 'm' || *end == 'M' ? 20
-		: *end == 'g' || *end == 'G' ? 30
-					     : 0;
-	if (shift && v > (~0ULL >> shift)) {
-		cw_log("%s: '%s' is too large", opt, s);
-		return -EINVAL;
-	}
-	v <<= shift;
-	if (v < lo || v > hi) {
-		cw_log("%s: %llu is out of range [%llu, %llu]", opt, v, lo, hi);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
 }

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "credwatch.h"
-#include "agent/tls_attach.h"
+#include "agent/tls_symbols.h"
 #include "test.h"
 #include "testutil.h"
 

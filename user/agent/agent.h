@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The host agent behind `credwatch run`: what it is given, and the call that runs it. The CLI
+ * (cli/run.c) parses flags into struct cw_agent_opts; the agent never sees argv.
+ */
+#ifndef CW_AGENT_H
+#define CW_AGENT_H
+
+#include <stdbool.h>
+
+#define CW_AGENT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define CW_AGENT_RINGBUF_MIN (128u << 10) /* must hold the largest exec event */
+#define CW_AGENT_RINGBUF_MAX (1u << 30)
+
+struct cw_agent_opts {
+	const char *rules_dir; /* NULL: the embedded rules */
+	const char *btf;       /* NULL: CW_AGENT_KERNEL_BTF */
+	const char *key_file;  /* NULL: the host fingerprint key */
+	const char *output;    /* "stdout" or "file:PATH"; NULL: stdout */
+	const char *policy;    /* NULL: the embedded policy */
+	const char *state;     /* provenance store; "none": memory only */
+	unsigned long long file_cap;
+	unsigned long long state_max;
+	bool no_files;
+	bool capture_reads;
+	unsigned long long ringbuf_size; /* a power of two */
+	unsigned long long stats_interval;
+	unsigned long long payload_cap;
+	unsigned long long payload_budget;
+	bool events;
+	bool no_env;
+	bool include_loopback;
+	bool capture_inbound;
+};
+
+/* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error. */
+int cw_agent_run(const struct cw_agent_opts *o);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The ring-buffer loop: drain the kernel's events into the decoder and hand each to the
+ * handler of its family (exec and exit, files, cgroups, connections), tick the handlers'
+ * timers, reload the policy on SIGHUP and report drops every --stats-interval.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "credwatch.skel.h"
+#include "agent/state.h"
+#include "events/decoder.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t reload_flag;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+void cw_agent_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The new image's binary itself (a script's interpreter, python3.11 for python3), as
+ * /proc/PID/exe names it elsewhere; the exec'd name when it is gone.
+ */
+static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
+{
+	char link[64], real[CW_PROCS_EXE_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", ev->exec.pid);
+	n = readlink(link, real, sizeof(real));
+	if (n > 0 && n < (ssize_t)sizeof(real))
+		cw_procs_exec(a->procs, ev->exec.pid, real, (size_t)n);
+	else
+		cw_procs_exec(a->procs, ev->exec.pid, ev->path, ev->exec.path_len);
+}
+
+static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
+{
+	/* The old image's TLS sessions end with it, reported as the old image's. */
+	int ret = a->egress.nconns ? cw_egress_exec(&a->egress, ev->exec.pid) : 0;
+
+	/* A new image: its own binary may carry TLS (node, Go); its libraries are read
+	 * from its maps when it first connects. */
+	cw_tls_forget_pid(&a->tls, ev->exec.pid);
+	cw_tls_scan_exe(&a->tls, ev->exec.pid);
+	record_exec_image(a, ev);
+	/* its close-on-exec files closed without a close() */
+	if (!ret)
+		ret = cw_files_exec(&a->files, ev->exec.pid);
+	if (!ret)
+		ret = cw_findings_exec(&a->f, ev);
+	return ret;
+}
+
+static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
+{
+	int ret;
+
+	cw_tls_forget_pid(&a->tls, ev->exit.pid);
+	ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev->exit.pid) : 0;
+	if (!ret)
+		ret = cw_files_exit(&a->files, ev->exit.pid);
+	cw_procs_exit(a->procs, ev->exit.pid);
+	return ret;
+}
+
+/* The handler of each event type: 0, or -errno when findings cannot be written. */
+static int dispatch(struct cw_agent *a, const struct cw_event *ev)
+{
+	switch (ev->type) {
+	case CW_EV_EXEC: return on_exec_event(a, ev);
+	case CW_EV_EXIT: return on_exit_event(a, ev);
+	case CW_EV_FILE_OPEN: return cw_files_open(&a->files, ev);
+	case CW_EV_FILE_DATA: return cw_files_data(&a->files, ev);
+	case CW_EV_FILE_CLOSE:
+		return cw_files_close(&a->files, ev->close.pid, ev->close.fd, ev->close.conn_id);
+	case CW_EV_CGROUP_RMDIR: cw_workloads_forget(a->wls, ev->cgroup.id); return 0;
+	case CW_EV_CGROUP_MKDIR:
+		cw_workloads_learn(a->wls, ev->cgroup.id, ev->cgroup.path);
+		return 0;
+	case CW_EV_CONN:
+		cw_tls_scan_pid(&a->tls, ev->conn.pid);
+		return cw_egress_conn(&a->egress, ev);
+	case CW_EV_BIND: return cw_egress_bind(&a->egress, ev);
+	case CW_EV_DATA: return cw_egress_data(&a->egress, ev);
+	case CW_EV_CLOSE:
+		return cw_egress_close(&a->egress, ev->close.pid, ev->close.fd, ev->close.conn_id);
+	default: return 0;
+	}
+}
+
+static int handle_event(void *ctx, void *data, size_t sz)
+{
+	struct cw_agent *a = ctx;
+	struct cw_event ev;
+	const char *why = NULL;
+	int ret;
+
+	if (cw_decode(data, sz, &ev, &why)) {
+		a->malformed++;
+		cw_debug("malformed event (%zu bytes): %s", sz, why);
+		return 0;
+	}
+	a->events[ev.type]++;
+	ret = dispatch(a, &ev);
+	if (ret && !a->out_err) {
+		a->out_err = ret;
+		cw_log("cannot write findings: %s", strerror(-ret));
+		return ret; /* stops the poll loop */
+	}
+	return 0;
+}
+
+int cw_agent_open_ringbuf(struct cw_agent *a)
+{
+	int ret;
+
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
+	if (!a->rb) {
+		ret = -errno;
+		cw_log("cannot open ring buffer: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Wait for events and handle them: 0, -EINTR (a signal), or another -errno. */
+static int poll_events(struct cw_agent *a)
+{
+	int n = ring_buffer__poll(a->rb, 100);
+
+	/* Probes wake us only when data piles up: drain what came quietly, too. */
+	if (n >= 0)
+		n = ring_buffer__consume(a->rb);
+	return n < 0 ? n : 0;
+}
+
+/* What the handlers do on their own time: flush quiet streams, expire windows. */
+static int tick_handlers(struct cw_agent *a)
+{
+	return cw_egress_tick(&a->egress, (uint64_t)(cw_mono_s() * 1e9)) ||
+	       cw_files_tick(&a->files, (uint64_t)(cw_mono_s() * 1e9)) || cw_exposure_tick(&a->x);
+}
+
+int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
+{
+	double next_stats = cw_mono_s() + (double)o->stats_interval;
+	int ret = 0;
+
+	while (!stop_flag) {
+		int n = poll_events(a);
+
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			if (!a->out_err)
+				cw_log("ring buffer poll: %s", strerror(-n));
+			ret = 1;
+			break;
+		}
+		if (fflush(a->out)) {
+			cw_log("cannot write findings: %s", strerror(errno));
+			ret = 1;
+			break;
+		}
+		if (tick_handlers(a)) {
+			ret = 1;
+			break;
+		}
+		if (reload_flag) {
+			reload_flag = 0;
+			cw_agent_reload_policy(a);
+		}
+		if (cw_mono_s() >= next_stats) {
+			cw_agent_report_drops(a, o->stats_interval);
+			next_stats = cw_mono_s() + (double)o->stats_interval;
+		}
+	}
+	/* Drain what is already in the ring. */
+	if (!ret)
+		ring_buffer__consume(a->rb);
+	return ret;
+}

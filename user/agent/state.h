@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The agent's state, shared by its lifecycle steps and used by agent/ only. One step a file,
+ * in the order agent.c runs them (the shape of Falco's libpman):
+ *   load.c     open the BPF object, configure it (rodata, map sizes, autoload), load it
+ *   attach.c   attach the probes, and the TLS probes to the libraries processes use
+ *   maps.c     fill the kernel's watch prefilter; hand the event handlers their kernel maps
+ *   ringbuf.c  the ring-buffer loop and the dispatch of each event to its handler
+ *   stats.c    kernel-side drop counters, per-CPU sums, the periodic and final reports
+ */
+#ifndef CW_AGENT_STATE_H
+#define CW_AGENT_STATE_H
+
+#include <stdio.h>
+
+#include "credwatch.h"
+#include "agent/agent.h"
+#include "agent/tls_attach.h"
+#include "detect/fingerprint.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
+#include "events/connections.h"
+#include "events/files.h"
+#include "host/procs.h"
+#include "host/workload.h"
+#include "judge/exposure.h"
+#include "judge/policy.h"
+#include "judge/provenance.h"
+#include "output/finding.h"
+
+struct credwatch_bpf;
+struct ring_buffer;
+
+struct cw_agent {
+	/* detection, output and judgement, set up before any probe loads */
+	struct cw_ruleset rs;
+	struct cw_matcher *m;
+	struct cw_fp_key key;
+	FILE *out;
+	struct cw_findings f;
+	struct cw_egress egress;
+	struct cw_tls_attach tls;
+	struct cw_files files;
+	struct cw_exposure x;
+	struct cw_policy policy;
+	struct cw_provenance prov;
+	struct cw_workloads *wls;
+	struct cw_procs *procs; /* executables by pid; the findings read it */
+	const char *policy_path;
+	/* the kernel side */
+	struct credwatch_bpf *skel;
+	struct ring_buffer *rb;
+	int ncpus;
+	int drops_fd, h2_streams_fd; /* per-CPU counter maps, for stats.c */
+	size_t watch_entries;
+	/* counters */
+	unsigned long long events[CW_EV_MAX];
+	unsigned long long malformed;
+	unsigned long long drops_reported[CW_EV_MAX];
+	int out_err; /* first output error */
+};
+
+/* load.c: make sure tracefs is there (libbpf resolves tracepoints through it). */
+int cw_agent_ensure_tracefs(void);
+/* load.c: check that BPF can be used, open the object, configure it and load it. */
+int cw_agent_load(struct cw_agent *a, const struct cw_agent_opts *o);
+
+/* attach.c: the probes the skeleton declares. */
+int cw_agent_attach(struct cw_agent *a);
+/* attach.c: TLS probes on the system's libraries and on what running processes have mapped. */
+void cw_agent_attach_tls(struct cw_agent *a, bool inbound);
+
+/* maps.c: the policy's watch prefilter into the kernel's map (again after a reload). */
+int cw_agent_fill_watch(struct cw_agent *a);
+/* maps.c: the connection and file handlers get the kernel maps they read and update. */
+int cw_agent_connect_maps(struct cw_agent *a, const struct cw_agent_opts *o);
+
+/* ringbuf.c */
+int cw_agent_open_ringbuf(struct cw_agent *a);
+void cw_agent_catch_signals(void);
+/* Poll until a stop signal or an error, then drain the ring: 0 or 1 (the exit status). */
+int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o);
+
+/* agent.c: SIGHUP. A new policy, or the old one kept with the reason it was refused. */
+void cw_agent_reload_policy(struct cw_agent *a);
+
+/* stats.c */
+/* One log line when the kernel dropped events since the last report; -v: a stats line. */
+void cw_agent_report_drops(struct cw_agent *a, unsigned long long interval);
+/* The "stopped:" line: everything counted since the start. */
+void cw_agent_report_summary(struct cw_agent *a);
+
+#endif

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * credwatch run: its options, usage text and exit codes. The flags become a struct
+ * cw_agent_opts; the agent (agent/agent.c) does the rest.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "credwatch.h"
+#include "agent/agent.h"
+#include "cli/commands.h"
+#include "detect/fingerprint.h"
+#include "judge/provenance.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: credwatch run [OPTIONS]\n"
+		"\n"
+		"The host agent: watches every exec's argv and environment, the plaintext "
+		"processes\n"
+		"send through TLS libraries (OpenSSL, GnuTLS, NSS, Go) and over plain TCP, "
+		"through\n"
+		"eBPF; prints findings as ECS JSON lines. Needs root. Stops cleanly on "
+		"SIGINT/SIGTERM.\n"
+		"\n"
+		"  --rules DIR                 rules to use instead of the embedded set\n"
+		"  --events                    also print observations (event.kind \"event\"),\n"
+		"                              e.g. credentials seen in a process environment\n"
+		"  --output stdout|file:PATH   where findings go (default stdout)\n"
+		"  --ringbuf-size BYTES        BPF ring buffer size, rounded up to a power of two\n"
+		"                              (default 8M, min 128K; k/M/G suffixes)\n"
+		"  --stats-interval SECONDS    how often drops are checked and reported (default "
+		"10)\n"
+		"  --no-env                    do not capture exec environments\n"
+		"  --include-loopback          also watch connections to 127.0.0.0/8 and ::1\n"
+		"  --capture-inbound           also match TLS plaintext processes receive\n"
+		"                              (OpenSSL, GnuTLS: credential-received events)\n"
+		"  --payload-cap BYTES         bytes captured per write on a watched connection\n"
+		"                              or TLS session (default 16K, max 64K)\n"
+		"  --payload-budget BYTES      past this many bytes of one connection or session,\n"
+		"                              only request headers (an h2 client's header\n"
+		"                              frames wherever they are; up to 8K of an HTTP/1\n"
+		"                              request) and 1K heads of writes (default 64K, 0: "
+		"none)\n"
+		"  --policy FILE               intended-workload policy (YAML) instead of the\n"
+		"                              embedded default; SIGHUP reloads it\n"
+		"  --state FILE                provenance store (default " CW_PROV_DEFAULT_FILE
+		";\n"
+		"                              'none': memory only); 'credwatch inventory' reads "
+		"it\n"
+		"  --state-max N               credentials the store keeps (default 4096)\n"
+		"  --no-file-capture           do not watch credential files\n"
+		"  --file-cap BYTES            bytes read per open watched file (default 64K)\n"
+		"  --capture-reads             copy what processes read from watched files in the\n"
+		"                              kernel (read/pread64/readv probes) instead of "
+		"reading\n"
+		"                              the file when it is opened; costs every read on "
+		"the\n"
+		"                              host a probe (see bench/file_overhead)\n"
+		"  --btf FILE                  kernel BTF for kernels without " CW_AGENT_KERNEL_BTF
+		"\n"
+		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
+		"                              generated on first run, mode 0600)\n"
+		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
+		"  -h, --help                  this text\n"
+		"\n"
+		"Exit status: 0 after a clean stop, 1 on error.\n"
+		"\n"
+		"EXAMPLES\n"
+		"  sudo credwatch run                       embedded rules, alerts on stdout\n"
+		"  sudo credwatch run --events -v           also environment observations, stats\n"
+		"  sudo credwatch run --output file:/var/log/credwatch.json\n"
+		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
+		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
+		"  sudo kill -HUP $(pidof credwatch)       reload the policy\n");
+}
+
+static unsigned long long round_pow2(unsigned long long v)
+{
+	unsigned long long p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
+
+/* A flag that takes a number: 0, or -EINVAL with the reason printed. */
+static int parse_number(struct cw_agent_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'R':
+		if (cw_parse_u64("--ringbuf-size", arg, CW_AGENT_RINGBUF_MIN, CW_AGENT_RINGBUF_MAX,
+				 &o->ringbuf_size))
+			return -EINVAL;
+		o->ringbuf_size = round_pow2(o->ringbuf_size);
+		return 0;
+	case 'B': return cw_parse_u64("--payload-budget", arg, 0, 1ULL << 40, &o->payload_budget);
+	case 'S': return cw_parse_u64("--stats-interval", arg, 1, 86400, &o->stats_interval);
+	case 'P': return cw_parse_u64("--payload-cap", arg, 1, CW_PAYLOAD_CAP_MAX, &o->payload_cap);
+	case 'M': return cw_parse_u64("--state-max", arg, 1, 10000000, &o->state_max);
+	case 'C': return cw_parse_u64("--file-cap", arg, 1, CW_FILE_CAP_MAX, &o->file_cap);
+	default: return -EINVAL;
+	}
+}
+
+static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o)
+{
+	static const struct option opts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "ringbuf-size", required_argument, NULL, 'R' },
+		{ "stats-interval", required_argument, NULL, 'S' },
+		{ "no-env", no_argument, NULL, 'N' },
+		{ "include-loopback", no_argument, NULL, 'L' },
+		{ "capture-inbound", no_argument, NULL, 'I' },
+		{ "payload-cap", required_argument, NULL, 'P' },
+		{ "payload-budget", required_argument, NULL, 'B' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, 's' },
+		{ "state-max", required_argument, NULL, 'M' },
+		{ "no-file-capture", no_argument, NULL, 'F' },
+		{ "file-cap", required_argument, NULL, 'C' },
+		{ "capture-reads", no_argument, NULL, 'D' },
+		{ "btf", required_argument, NULL, 'b' },
+		{ "fingerprint-key-file", required_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->rules_dir = optarg; break;
+		case 'e': o->events = true; break;
+		case 'o': o->output = optarg; break;
+		case 'R':
+		case 'B':
+		case 'S':
+		case 'P':
+		case 'M':
+		case 'C':
+			if (parse_number(o, c, optarg))
+				return PARSED_EXIT_ERROR;
+			break;
+		case 'N': o->no_env = true; break;
+		case 'L': o->include_loopback = true; break;
+		case 'I': o->capture_inbound = true; break;
+		case 'p': o->policy = optarg; break;
+		case 's': o->state = optarg; break;
+		case 'F': o->no_files = true; break;
+		case 'D': o->capture_reads = true; break;
+		case 'b': o->btf = optarg; break;
+		case 'k': o->key_file = optarg; break;
+		case 'v': cw_verbose++; break;
+		case 'h': run_usage(stdout); return PARSED_EXIT_OK;
+		default: run_usage(stderr); return PARSED_EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		cw_log("run: unexpected argument '%s'", argv[optind]);
+		return PARSED_EXIT_ERROR;
+	}
+	return PARSED_RUN;
+}
+
+int cw_cmd_run(int argc, char **argv)
+{
+	struct cw_agent_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT,
+				   .stats_interval = 10,
+				   .payload_cap = CW_PAYLOAD_CAP_DEFAULT,
+				   .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
+				   .state = CW_PROV_DEFAULT_FILE,
+				   .state_max = CW_PROV_DEFAULT_MAX,
+				   .file_cap = CW_FILE_CAP_DEFAULT };
+
+	switch (parse_run_args(argc, argv, &o)) {
+	case PARSED_EXIT_OK: return 0;
+	case PARSED_EXIT_ERROR: return 1;
+	default: return cw_agent_run(&o);
+	}
+}
