@@ -25,14 +25,16 @@ import threading
 import time
 import zlib
 
+import pytest
+
 BIN = os.environ.get("CREDWATCH_BIN", "./credwatch")
 
 ALNUM = string.ascii_letters + string.digits
 BASE32 = string.ascii_uppercase + "234567"
 
 
-class Skip(Exception):
-    """Raised by a test that cannot run here; the runner reports it as skipped."""
+# Raised by a test that cannot run here (Skip("why")): pytest reports it as skipped, with why.
+Skip = pytest.skip.Exception
 
 
 def rand(chars, n):
