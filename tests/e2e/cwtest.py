@@ -3,7 +3,14 @@
 
 Test secrets are generated at run time (right format, random body) so the repository never
 holds a credential-shaped literal.
+
+Whatever a test starts beside itself (an agent, a loopback server, a server or child
+process) is a context manager: `with running_agent("--events") as agent, Sink() as sink:`
+starts them in that order and, however the block ends (an assertion, an error, an agent that
+does not start), stops whatever was started, in the reverse order. After the block the
+agent's output is all there for the test's assertions.
 """
+import contextlib
 import hashlib
 import hmac
 import json
@@ -18,14 +25,16 @@ import threading
 import time
 import zlib
 
+import pytest
+
 BIN = os.environ.get("CREDWATCH_BIN", "./credwatch")
 
 ALNUM = string.ascii_letters + string.digits
 BASE32 = string.ascii_uppercase + "234567"
 
 
-class Skip(Exception):
-    """Raised by a test that cannot run here; the runner reports it as skipped."""
+# Raised by a test that cannot run here (Skip("why")): pytest reports it as skipped, with why.
+Skip = pytest.skip.Exception
 
 
 def rand(chars, n):
@@ -139,6 +148,11 @@ class Agent:
     def alive(self):
         return self.proc.poll() is None
 
+    @property
+    def returncode(self):
+        """The agent's exit status once stopped (None while it runs)."""
+        return self.proc.returncode
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -155,6 +169,57 @@ class Agent:
         blob = self.stdout_bytes() + self.stderr().encode()
         for s in secrets_:
             assert s.encode() not in blob, "a plaintext secret appears in the agent's output"
+
+
+@contextlib.contextmanager
+def running_agent(*args, key=None):
+    """An agent running beside the test for the length of the block: `credwatch run` with
+    args, started and ready (its "running:" line) when the block begins, stopped when it ends,
+    however it ends, its output then complete. An agent that does not start fails the test,
+    and what the with statement started before it is stopped."""
+    agent = Agent(*args, key=key)
+    try:
+        yield agent
+    finally:
+        agent.stop()
+
+
+class Closing:
+    """A server or process a test starts: `with X(...) as x:` closes it when the block ends."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@contextlib.contextmanager
+def child_process(argv, **popen_args):
+    """A process the test starts and talks to (subprocess.Popen arguments), killed when the
+    block ends if it has not exited by then."""
+    child = subprocess.Popen(argv, **popen_args)
+    with child:
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                child.kill()
+
+
+def own(agent, secret, action):
+    """The agent's findings of `action` for this test's secret only: anything else running on
+    the host is not ours to count."""
+    fp = agent.key.fingerprint(secret)
+    return [l for l in agent.lines if l["event"]["action"] == action and
+            l["credential"]["fingerprint"] == fp]
+
+
+def wait_own(agent, secret, action, timeout=15):
+    """Wait for a finding of `action` for this test's secret; the ones out by then."""
+    fp = agent.key.fingerprint(secret)
+    return agent.wait_for(lambda l: l["event"]["action"] == action and
+                          l["credential"]["fingerprint"] == fp, timeout=timeout)
 
 
 def wait_until(cond, timeout):
@@ -268,7 +333,17 @@ def assert_copying_stopped(entry):
     assert entry[0]["conn"]["budget"]["captured"] < 4096, entry
 
 
-class LoopbackServer:
+def bytes_sent(agent):
+    """The payload bytes the kernel sent the stopped agent, from its summary."""
+    return int(agent.stderr().split(" bytes sent")[0].split()[-1])
+
+
+def budget_holes(agent):
+    """The holes past the payload budget the stopped agent's summary counts."""
+    return int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
+
+
+class LoopbackServer(Closing):
     """A TCP server on a loopback port that serves each connection in a thread of its own:
     subclasses define handle(conn)."""
 

