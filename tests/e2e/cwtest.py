@@ -88,11 +88,13 @@ class KeyFile:
 class Agent:
     """credwatch run in the background; stdout lines parsed as JSON, stderr kept as text."""
 
-    def __init__(self, *args, key=None, ready_timeout=30):
+    def __init__(self, *args, key=None, ready_timeout=30, wrap=()):
+        """wrap: a command that runs the agent's command line (its arguments), exec'ing it so
+        that the agent keeps its pid and gets the stop signal."""
         self.key = key or KeyFile()
         # A private provenance store unless the test names one: tests must not share state.
         state = [] if "--state" in args else ["--state", "none"]
-        cmd = [BIN, "run", "--fingerprint-key-file", self.key.path, *state, *args]
+        cmd = [*wrap, BIN, "run", "--fingerprint-key-file", self.key.path, *state, *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.out_raw = []
         self.err_raw = []

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from cwtest import (KeyFile, aws_key_pair, github_token, redacted, require_root, running_agent,
+from cwtest import (Agent, KeyFile, aws_key_pair, github_token, redacted, require_root, running_agent,
                     BIN)
 
 NHI = "OWASP Non-Human Identity Top 10"
@@ -215,16 +215,13 @@ def test_btf_flag_loads_with_given_file():
 
 def test_tracefs_is_mounted_when_missing():
     require_root()
-    key = KeyFile()
-    # In a private mount namespace with tracefs (and debugfs' view of it) unmounted.
-    script = ("umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null; "
-              "test -e /sys/kernel/tracing/events && exit 3; "
-              "exec timeout --preserve-status -s INT 3 %s run -v --fingerprint-key-file %s" % (BIN, key.path))
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, (r.returncode, r.stderr)
-    assert "mounted tracefs at /sys/kernel/tracing" in r.stderr, r.stderr
-    assert "credwatch: running:" in r.stderr
+    # In a private mount namespace with tracefs (and debugfs' view of it) unmounted; the agent
+    # is stopped once it says it runs, however long its start takes.
+    hide = ("umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null; "
+            "test -e /sys/kernel/tracing/events && exit 3; exec \"$@\"")
+    agent = Agent("-v", wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", hide, "sh"])
+    assert agent.stop() == 0, agent.stderr()
+    assert "mounted tracefs at /sys/kernel/tracing" in agent.stderr(), agent.stderr()
 
 
 def test_bad_rules_dir_fails_with_file_and_line():
