@@ -14,6 +14,7 @@
 #include "cli/inventory.h"
 #include "util/json_writer.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 #define NCOLS 7
 #define CELL_MAX 16384 /* a cell before it is cut: 16 uses of two 320-byte strings fit */
@@ -197,46 +198,12 @@ static void sb_sep(struct sb *b)
 		sb_printf(b, ", ");
 }
 
-/* The code point of the UTF-8 sequence at s and its length, or 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
-{
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		*cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		*cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		*cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) || *cp > 0x10FFFF ||
-	    (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 /*
  * Characters that must not reach a terminal as they are: paths and variable names come from
  * watched processes, and an escape sequence or a bidi override in them could rewrite what the
  * reader sees.
  */
-static bool unsafe_cp(unsigned int cp)
+static bool unsafe_cp(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
 	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
@@ -255,8 +222,8 @@ static char *fit(const char *in, int maxw, int *width)
 	if (!out)
 		return NULL;
 	while (i < n) {
-		unsigned int cp;
-		size_t l = utf8_decode((const unsigned char *)in + i, n - i, &cp);
+		uint32_t cp;
+		size_t l = cw_utf8_decode((const unsigned char *)in + i, n - i, &cp);
 
 		if (w == maxw - 1)
 			cut = o; /* where the ellipsis goes if the cell is too wide */

@@ -20,6 +20,7 @@
 #include "util/json_writer.h"
 #include "judge/provenance.h"
 #include "util/hash.h"
+#include "util/utf8.h"
 
 #define PROV_VERSION 1
 #define PROV_FILE_MAX (1LL << 30) /* far past 10000 full credentials */
@@ -49,18 +50,11 @@ static bool source_valid(enum cw_prov_source s)
  */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-	size_t n = 0, l;
+	size_t n;
 
 	if (!src)
 		src = "";
-	while (src[n]) {
-		l = cw_utf8_seq((const unsigned char *)src + n, strnlen(src + n, 4));
-		if (!l)
-			l = 1;
-		if (n + l > cap - 1)
-			break;
-		n += l;
-	}
+	n = cw_utf8_fit(src, cap - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
@@ -687,7 +681,8 @@ static int read_string(struct rd *r, char *buf, size_t cap, const char *what)
 			}
 			piece = tmp;
 		} else {
-			l = cw_utf8_seq((const unsigned char *)r->s + r->pos, r->n - r->pos);
+			l = cw_utf8_decode((const unsigned char *)r->s + r->pos, r->n - r->pos,
+					   NULL);
 			if (!l)
 				return fail(r, "%s: invalid UTF-8", what);
 			piece = r->s + r->pos;
