@@ -8,6 +8,7 @@
 #include "detect/jwt.h"
 #include "detect/placeholder.h"
 #include "detect/validate.h"
+#include "util/codec.h"
 #include "test.h"
 
 static char *gen(const char *tmpl)
@@ -58,20 +59,14 @@ TEST(validate_github_crc32)
 
 TEST(validate_github_crc32_known_answer)
 {
-	/* CRC32("aaaa...a" x30) = 0x2a66c61e = 709281310 -> base62 "mFhVA" padded "0mFhVA"?
-	 * Computed independently: python3 -c 'import zlib; print(zlib.crc32(b"a"*30))' */
+	/* The checksum digits from util/codec (CRC-32 checked in test_codec.c). */
 	char t[64];
 	uint32_t crc = cw_crc32("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 30);
 	char digits[7] = { 0 };
 
-	CHECK_EQ_INT(cw_crc32("123456789", 9), 0xCBF43926); /* the CRC-32 check value */
-	cw_base62(crc, digits, 6);
+	cw_base62_encode(crc, digits, 6);
 	snprintf(t, sizeof(t), "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%s", digits);
 	CHECK(cw_validate(CW_VALIDATE_GITHUB_CRC32, t, strlen(t)));
-	cw_base62(61, digits, 6);
-	CHECK_EQ_STR(digits, "00000z");
-	cw_base62(62, digits, 6);
-	CHECK_EQ_STR(digits, "000010");
 }
 
 TEST(validate_npm_grafana_atlassian_age)

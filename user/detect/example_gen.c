@@ -10,6 +10,7 @@
 
 #include "detect/example_gen.h"
 #include "detect/validate.h"
+#include "util/codec.h"
 
 static const struct {
 	const char *name;
@@ -127,7 +128,7 @@ static size_t generate(const char *name, const char *arg, char *out)
 		o = strlen(prefix);
 		memcpy(out, prefix, o);
 		rand_chars(out + o, 30, alnum);
-		cw_base62(cw_crc32(out + o, 30), out + o + 30, 6);
+		cw_base62_encode(cw_crc32(out + o, 30), out + o + 30, 6);
 		o += 36;
 	} else if (!strcmp(name, "grafana")) {
 		memcpy(out, "glsa_", 5);

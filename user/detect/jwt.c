@@ -4,50 +4,9 @@
 #include <string.h>
 
 #include "detect/jwt.h"
+#include "util/codec.h"
 
 #define JWT_PART_MAX 8192 /* longer headers or payloads are not classified */
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-long cw_base64_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
-{
-	uint32_t acc = 0;
-	size_t o = 0;
-	int bits = 0;
-
-	while (n && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outcap)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (long)o;
-}
 
 /* A tiny reader for one flat JSON object: the fields we want, everything else skipped. */
 struct jr {
