@@ -15,13 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/log.h"
 #include "host/workload.h"
 #include "host/workload_test.h"
+#include "util/log.h"
+#include "util/table.h"
 
 #define NSEC_PER_SEC 1000000000LL
 #define WL_MAX_ENTRIES 4096
-#define WL_BUCKETS 8192		      /* power of two; twice the entries: short chains */
 #define WALK_INTERVAL_NS NSEC_PER_SEC /* a full walk costs: at most one a second */
 #define NEG_TTL_NS (2 * NSEC_PER_SEC)
 /* log dirs appear a moment after the cgroup; for a pod without any, look less and less often */
@@ -38,8 +38,8 @@ struct wl_entry {
 	int64_t expires_ns;    /* not found: when to look again */
 	int64_t names_next_ns; /* when pod/container names may be looked up again */
 	int64_t names_backoff_ns;
-	struct wl_entry *hnext;		/* bucket chain */
-	struct wl_entry *newer, *older; /* LRU list */
+	UT_hash_handle hh;		      /* by wl.cgroup_id */
+	struct wl_entry *lru_prev, *lru_next; /* least recently used first */
 };
 
 /* A directory seen by the last walk. */
@@ -53,10 +53,9 @@ struct cw_workloads {
 	bool have_root; /* false: no hierarchy to look in, every cgroup unknown */
 	uint64_t root_ino;
 	dev_t root_dev;
-	struct wl_entry *bucket[WL_BUCKETS];
-	struct wl_entry *newest, *oldest;
-	size_t count;
-	struct wl_seen *seen; /* sorted by id */
+	struct wl_entry *by_id; /* the cache, by cgroup id */
+	struct wl_entry *lru;	/* the same entries, least recently used first */
+	struct wl_seen *seen;	/* sorted by id */
 	size_t nseen;
 	bool walked;
 	int64_t last_walk_ns;
@@ -717,54 +716,18 @@ static char *find_path(struct cw_workloads *w, uint64_t id, uint32_t pid, int64_
 
 /* ---- the cache ---- */
 
-static size_t bucket_of(uint64_t id)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (WL_BUCKETS - 1);
-}
-
-static void lru_unlink(struct cw_workloads *w, struct wl_entry *e)
-{
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		w->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		w->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void lru_push(struct cw_workloads *w, struct wl_entry *e)
-{
-	e->older = w->newest;
-	e->newer = NULL;
-	if (w->newest)
-		w->newest->newer = e;
-	else
-		w->oldest = e;
-	w->newest = e;
-}
-
 static struct wl_entry *lookup(const struct cw_workloads *w, uint64_t id)
 {
 	struct wl_entry *e;
 
-	for (e = w->bucket[bucket_of(id)]; e; e = e->hnext)
-		if (e->wl.cgroup_id == id)
-			return e;
-	return NULL;
+	HASH_FIND(hh, w->by_id, &id, sizeof(id), e);
+	return e;
 }
 
 static void drop(struct cw_workloads *w, struct wl_entry *e)
 {
-	struct wl_entry **pp = &w->bucket[bucket_of(e->wl.cgroup_id)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(w, e);
-	w->count--;
+	HASH_DEL(w->by_id, e);
+	DL_DELETE2(w->lru, e, lru_prev, lru_next);
 	free(e->path);
 	free(e);
 }
@@ -877,8 +840,8 @@ void cw_workloads_free(struct cw_workloads *w)
 {
 	if (!w)
 		return;
-	while (w->oldest)
-		drop(w, w->oldest);
+	while (w->lru)
+		drop(w, w->lru);
 	seen_clear(w);
 	free(w->root);
 	free(w->pods_dir);
@@ -941,7 +904,6 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 	static struct cw_workload none;
 	struct wl_entry *e;
 	int64_t now;
-	size_t b;
 
 	if (!w) {
 		memset(&none, 0, sizeof(none));
@@ -950,28 +912,31 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 	now = now_ns(w);
 	e = lookup(w, cgroup_id);
 	if (e) {
-		lru_unlink(w, e);
-		lru_push(w, e);
+		DL_DELETE2(w->lru, e, lru_prev, lru_next);
+		DL_APPEND2(w->lru, e, lru_prev, lru_next);
 		if (!e->path && now >= e->expires_ns)
 			resolve(w, e, pid, now);
 		else if (e->path && needs_names(&e->wl) && now >= e->names_next_ns)
 			lookup_names(w, e, now);
 		return &e->wl;
 	}
-	if (w->count >= WL_MAX_ENTRIES)
-		drop(w, w->oldest);
+	if (HASH_COUNT(w->by_id) >= WL_MAX_ENTRIES)
+		drop(w, w->lru);
 	e = calloc(1, sizeof(*e));
+	if (e) {
+		e->wl.cgroup_id = cgroup_id;
+		HASH_ADD(hh, w->by_id, wl.cgroup_id, sizeof(e->wl.cgroup_id), e);
+		if (!CW_HASH_ADDED(e, hh)) {
+			free(e);
+			e = NULL;
+		}
+	}
 	if (!e) {
 		memset(&w->unknown, 0, sizeof(w->unknown));
 		w->unknown.cgroup_id = cgroup_id;
 		return &w->unknown;
 	}
-	e->wl.cgroup_id = cgroup_id;
-	b = bucket_of(cgroup_id);
-	e->hnext = w->bucket[b];
-	w->bucket[b] = e;
-	lru_push(w, e);
-	w->count++;
+	DL_APPEND2(w->lru, e, lru_prev, lru_next);
 	resolve(w, e, pid, now);
 	return &e->wl;
 }
@@ -1033,8 +998,8 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 	if (!w)
 		return 0;
 	now = now_ns(w);
-	for (e = w->oldest; e; e = next) {
-		next = e->newer;
+	DL_FOREACH_SAFE2(w->lru, e, next, lru_next)
+	{
 		if (e->path) {
 			/* the root never goes (and "/" is all that is known without one) */
 			if (strcmp(e->path, "/") && !path_is(w, e->path, e->wl.cgroup_id)) {
