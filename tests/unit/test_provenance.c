@@ -46,7 +46,8 @@ static void order(const struct cw_provenance *p, char *out, size_t len)
 	size_t o = 0;
 
 	out[0] = '\0';
-	for (const struct cw_prov_cred *c = p->lru_head; c && o + 6 < len; c = c->lru_next)
+	for (const struct cw_prov_cred *c = cw_prov_first(p); c && o + 6 < len;
+	     c = cw_prov_next(p, c))
 		o += (size_t)snprintf(out + o, len - o, "%s%.4s", o ? "," : "", c->fingerprint);
 }
 
@@ -56,7 +57,7 @@ static void order_back(const struct cw_provenance *p, char *out, size_t len)
 	const struct cw_prov_cred *v[64];
 	size_t n = 0, o = 0;
 
-	for (const struct cw_prov_cred *c = p->lru_tail; c && n < 64; c = c->lru_prev)
+	for (const struct cw_prov_cred *c = cw_prov_last(p); c && n < 64; c = cw_prov_prev(p, c))
 		v[n++] = c;
 	out[0] = '\0';
 	while (n-- && o + 6 < len)
@@ -142,7 +143,7 @@ TEST(prov_touch_find_and_recency_order)
 	CHECK_EQ_INT(p.evictions, 0);
 	cw_prov_close(&p);
 	CHECK_EQ_INT(p.n, 0);
-	CHECK(p.lru_head == NULL);
+	CHECK(cw_prov_first(&p) == NULL);
 	cw_prov_close(&p); /* twice is harmless */
 }
 
@@ -449,7 +450,8 @@ static void round_trip(void)
 	snprintf(want, sizeof(want), "%s,%s,%s", short4(1), short4(3), short4(2));
 	CHECK_ORDER(&p, want);
 	CHECK_ORDER(&q, want);
-	for (a = p.lru_head, b = q.lru_head; a && b; a = a->lru_next, b = b->lru_next)
+	for (a = cw_prov_first(&p), b = cw_prov_first(&q); a && b;
+	     a = cw_prov_next(&p, a), b = cw_prov_next(&q, b))
 		same_cred(a, b);
 	/* the lookups work on what was loaded */
 	for (int i = 1; i <= 3; i++)
@@ -558,7 +560,7 @@ TEST(prov_open_missing_file_is_empty_and_memory_store_saves_nothing)
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_INT(p.n, 0);
 	CHECK(!p.dirty);
-	CHECK(p.lru_head == NULL && p.lru_tail == NULL);
+	CHECK(cw_prov_first(&p) == NULL && cw_prov_last(&p) == NULL);
 	cw_prov_close(&p);
 	CHECK_EQ_INT(access(path, F_OK), -1);
 
@@ -621,7 +623,7 @@ static int open_text(const char *dir, const char *text, size_t len, size_t *n, c
 	err[0] = '\0';
 	ret = cw_prov_open(&p, path, 100, err, errlen);
 	*n = p.n;
-	if (ret && (p.n || p.lru_head || p.buckets || p.path))
+	if (ret && (p.n || cw_prov_first(&p) || p.path))
 		cw_test_fail(__FILE__, __LINE__, "a failed open left state behind");
 	cw_prov_close(&p);
 	return ret;

@@ -72,7 +72,7 @@ static struct ranked *sorted(const struct cw_provenance *p, size_t *n)
 
 	if (!v)
 		return NULL;
-	for (c = p->lru_head; c && i < p->n; c = c->lru_next, i++) {
+	for (c = cw_prov_first(p); c && i < p->n; c = cw_prov_next(p, c), i++) {
 		v[i].c = c;
 		v[i].rank = i;
 	}

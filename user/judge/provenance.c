@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The provenance store (see provenance.h): a hash table by fingerprint for lookups and a doubly
- * linked list in recency order for eviction, both threaded through the credentials themselves.
+ * The provenance store (see provenance.h): a uthash table by fingerprint for lookups and a
+ * utlist list in recency order for eviction, both threaded through each credential's entry.
  * The file is read by a strict parser for exactly the schema cw_prov_save writes: a store that
  * cannot be read back as written is reported, never half loaded.
  */
@@ -19,13 +19,11 @@
 #include "util/fileio.h"
 #include "util/json_writer.h"
 #include "judge/provenance.h"
-#include "util/hash.h"
+#include "util/table.h"
 #include "util/utf8.h"
 
 #define PROV_VERSION 1
 #define PROV_FILE_MAX (1LL << 30) /* far past 10000 full credentials */
-#define PROV_BUCKETS_MIN 64
-#define PROV_BUCKETS_MAX (1UL << 20)
 
 #define FIELD_SIZE(type, member) sizeof(((type *)0)->member)
 
@@ -61,85 +59,51 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 #define COPY(dst, src) copy_str((dst), sizeof(dst), (src))
 
-static struct cw_prov_cred **bucket(struct cw_provenance *p, const char *fp)
+struct prov_entry {
+	struct cw_prov_cred c; /* first: a credential's address is its entry's */
+	UT_hash_handle hh;     /* by c.fingerprint */
+	struct prov_entry *lru_prev, *lru_next;
+};
+
+static struct prov_entry *entry_of(const struct cw_prov_cred *c)
 {
-	return &p->buckets[cw_fnv1a(CW_FNV_OFFSET, fp, strlen(fp)) & (p->nbuckets - 1)];
+	return (struct prov_entry *)(void *)c;
 }
 
-static void hash_remove(struct cw_provenance *p, struct cw_prov_cred *c)
+static void evict_least_recent(struct cw_provenance *p)
 {
-	struct cw_prov_cred **pp;
+	struct prov_entry *e = p->lru ? p->lru->lru_prev : NULL;
 
-	for (pp = bucket(p, c->fingerprint); *pp; pp = &(*pp)->hnext) {
-		if (*pp == c) {
-			*pp = c->hnext;
-			c->hnext = NULL;
-			return;
-		}
-	}
-}
-
-static void lru_unlink(struct cw_provenance *p, struct cw_prov_cred *c)
-{
-	if (c->lru_prev)
-		c->lru_prev->lru_next = c->lru_next;
-	else
-		p->lru_head = c->lru_next;
-	if (c->lru_next)
-		c->lru_next->lru_prev = c->lru_prev;
-	else
-		p->lru_tail = c->lru_prev;
-	c->lru_prev = c->lru_next = NULL;
-}
-
-static void lru_push_head(struct cw_provenance *p, struct cw_prov_cred *c)
-{
-	c->lru_prev = NULL;
-	c->lru_next = p->lru_head;
-	if (p->lru_head)
-		p->lru_head->lru_prev = c;
-	else
-		p->lru_tail = c;
-	p->lru_head = c;
-}
-
-static void evict_tail(struct cw_provenance *p)
-{
-	struct cw_prov_cred *c = p->lru_tail;
-
-	if (!c)
+	if (!e)
 		return;
-	hash_remove(p, c);
-	lru_unlink(p, c);
-	free(c);
+	HASH_DEL(p->by_fp, e);
+	DL_DELETE2(p->lru, e, lru_prev, lru_next);
+	free(e);
 	p->n--;
 	p->evictions++;
 	p->dirty = true;
 }
 
-/* Link a new credential in as the most recent, making room first. */
-static void insert_new(struct cw_provenance *p, struct cw_prov_cred *c)
+/* Link a new credential in as the most recent, making room first; -ENOMEM leaves it out. */
+static int insert_new(struct cw_provenance *p, struct prov_entry *e)
 {
-	struct cw_prov_cred **b;
-
 	while (p->n && p->n >= p->max)
-		evict_tail(p);
-	b = bucket(p, c->fingerprint);
-	c->hnext = *b;
-	*b = c;
-	lru_push_head(p, c);
+		evict_least_recent(p);
+	HASH_ADD_STR(p->by_fp, c.fingerprint, e);
+	if (!CW_HASH_ADDED(e, hh))
+		return -ENOMEM;
+	DL_PREPEND2(p->lru, e, lru_prev, lru_next);
 	p->n++;
+	return 0;
 }
 
 static void free_all(struct cw_provenance *p)
 {
-	struct cw_prov_cred *c = p->lru_head, *next;
+	struct prov_entry *e, *tmp;
 
-	for (; c; c = next) {
-		next = c->lru_next;
-		free(c);
-	}
-	free(p->buckets);
+	HASH_CLEAR(hh, p->by_fp);
+	DL_FOREACH_SAFE2(p->lru, e, tmp, lru_next)
+	free(e);
 	free(p->path);
 	memset(p, 0, sizeof(*p));
 }
@@ -153,15 +117,35 @@ void cw_prov_close(struct cw_provenance *p)
 struct cw_prov_cred *cw_prov_find(struct cw_provenance *p, const char *fp_hex)
 {
 	char key[FIELD_SIZE(struct cw_prov_cred, fingerprint)];
-	struct cw_prov_cred *c;
+	struct prov_entry *e;
 
-	if (!p->buckets || !fp_hex)
+	if (!fp_hex)
 		return NULL;
 	COPY(key, fp_hex);
-	for (c = *bucket(p, key); c; c = c->hnext)
-		if (!strcmp(c->fingerprint, key))
-			return c;
-	return NULL;
+	HASH_FIND_STR(p->by_fp, key, e);
+	return e ? &e->c : NULL;
+}
+
+const struct cw_prov_cred *cw_prov_first(const struct cw_provenance *p)
+{
+	return p->lru ? &p->lru->c : NULL;
+}
+
+const struct cw_prov_cred *cw_prov_next(const struct cw_provenance *p, const struct cw_prov_cred *c)
+{
+	(void)p;
+	return entry_of(c)->lru_next ? &entry_of(c)->lru_next->c : NULL;
+}
+
+const struct cw_prov_cred *cw_prov_last(const struct cw_provenance *p)
+{
+	return p->lru ? &p->lru->lru_prev->c : NULL;
+}
+
+/* utlist's list is circular backwards: the head's prev is the tail. */
+const struct cw_prov_cred *cw_prov_prev(const struct cw_provenance *p, const struct cw_prov_cred *c)
+{
+	return entry_of(c) == p->lru ? NULL : &entry_of(c)->lru_prev->c;
 }
 
 /*
@@ -181,19 +165,25 @@ struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, 
 				   int64_t now)
 {
 	struct cw_prov_cred *c = cw_prov_find(p, fp_hex);
+	struct prov_entry *e;
 
-	if (!p->buckets || !fp_hex || !*fp_hex)
+	if (!p->max || !fp_hex || !*fp_hex)
 		return NULL;
 	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
+		e = calloc(1, sizeof(*e));
+		if (!e)
 			return NULL;
+		c = &e->c;
 		COPY(c->fingerprint, fp_hex);
 		c->first_seen = c->last_seen = now;
-		insert_new(p, c);
+		if (insert_new(p, e)) {
+			free(e);
+			return NULL;
+		}
 	} else {
-		lru_unlink(p, c);
-		lru_push_head(p, c);
+		e = entry_of(c);
+		DL_DELETE2(p->lru, e, lru_prev, lru_next);
+		DL_PREPEND2(p->lru, e, lru_prev, lru_next);
 	}
 	/* A later sighting may classify the credential better; an empty value tells nothing. */
 	if (rule && *rule)
@@ -411,7 +401,9 @@ static int write_doc(int fd, const struct cw_provenance *p)
 
 	cw_json_init(&j);
 	ret = cw_write_all(fd, head, sizeof(head) - 1);
-	for (const struct cw_prov_cred *c = p->lru_tail; c && !ret; c = c->lru_prev) {
+	for (const struct cw_prov_cred *c = cw_prov_last(p); c && !ret; c = cw_prov_prev(p, c)) {
+		bool more = cw_prov_prev(p, c) != NULL;
+
 		cw_json_reset(&j);
 		cred_json(&j, c);
 		if (j.oom) {
@@ -420,7 +412,7 @@ static int write_doc(int fd, const struct cw_provenance *p)
 		}
 		ret = cw_write_all(fd, j.buf, j.len);
 		if (!ret)
-			ret = cw_write_all(fd, c->lru_prev ? ",\n" : "\n", c->lru_prev ? 2 : 1);
+			ret = cw_write_all(fd, more ? ",\n" : "\n", more ? 2 : 1);
 	}
 	if (!ret)
 		ret = cw_write_all(fd, tail, sizeof(tail) - 1);
@@ -1008,9 +1000,10 @@ static int read_credentials(struct rd *r, struct cw_provenance *p)
 		return -EINVAL;
 	while ((ret = next_element(r, &first)) > 0) {
 		size_t start = r->pos;
-		struct cw_prov_cred *c = calloc(1, sizeof(*c));
+		struct prov_entry *e = calloc(1, sizeof(*e));
+		struct cw_prov_cred *c = e ? &e->c : NULL;
 
-		if (!c)
+		if (!e)
 			return -ENOMEM;
 		ret = read_object(r, cred_fields, NFIELDS(cred_fields), c, "credential");
 		if (!ret && !c->fingerprint[0]) {
@@ -1021,12 +1014,13 @@ static int read_credentials(struct rd *r, struct cw_provenance *p)
 			r->pos = start;
 			ret = fail(r, "duplicate fingerprint");
 		}
+		/* The file lists the least recent first: each one read is the newest so far. */
+		if (!ret && insert_new(p, e))
+			ret = -ENOMEM;
 		if (ret) {
-			free(c);
+			free(e);
 			return ret;
 		}
-		/* The file lists the least recent first: each one read is the newest so far. */
-		insert_new(p, c);
 	}
 	return ret;
 }
@@ -1163,15 +1157,6 @@ int cw_prov_open(struct cw_provenance *p, const char *path, size_t max, char *er
 
 	memset(p, 0, sizeof(*p));
 	p->max = max ? max : CW_PROV_DEFAULT_MAX;
-	p->nbuckets = PROV_BUCKETS_MIN;
-	while (p->nbuckets < p->max && p->nbuckets < PROV_BUCKETS_MAX)
-		p->nbuckets *= 2;
-	p->buckets = calloc(p->nbuckets, sizeof(*p->buckets));
-	if (!p->buckets) {
-		snprintf(err, errlen, "provenance store: %s", strerror(ENOMEM));
-		free_all(p);
-		return -ENOMEM;
-	}
 	if (!path)
 		return 0;
 	p->path = strdup(path);

@@ -53,20 +53,18 @@ struct cw_prov_cred {
 	size_t nuses;
 	/* distinct origins / uses not kept because the arrays were full (persisted) */
 	uint64_t origins_dropped, uses_dropped;
-	/* internal */
-	struct cw_prov_cred *lru_prev, *lru_next, *hnext;
 };
+
+struct prov_entry; /* provenance.c's: a credential in the table and the recency list */
 
 struct cw_provenance {
 	char *path; /* NULL: in memory only */
-	size_t max;
+	size_t max; /* 0: not open */
 	size_t n;
 	uint64_t evictions;
 	bool dirty;
-	/* internal */
-	struct cw_prov_cred **buckets;
-	size_t nbuckets;
-	struct cw_prov_cred *lru_head, *lru_tail; /* head: most recently seen */
+	/* internal: the credentials by fingerprint, and most recently seen first */
+	struct prov_entry *by_fp, *lru;
 };
 
 /*
@@ -108,6 +106,17 @@ bool cw_prov_first_of_workload(const struct cw_prov_cred *c, size_t i,
 			       bool (*pred)(const struct cw_prov_origin *));
 size_t cw_prov_count_workloads(const struct cw_prov_cred *c,
 			       bool (*pred)(const struct cw_prov_origin *));
+
+/*
+ * The credentials from the most to the least recently seen: first, then next until NULL; or
+ * back from the least recent: last, then prev. Touching or adding one changes the order.
+ */
+const struct cw_prov_cred *cw_prov_first(const struct cw_provenance *p);
+const struct cw_prov_cred *cw_prov_next(const struct cw_provenance *p,
+					const struct cw_prov_cred *c);
+const struct cw_prov_cred *cw_prov_last(const struct cw_provenance *p);
+const struct cw_prov_cred *cw_prov_prev(const struct cw_provenance *p,
+					const struct cw_prov_cred *c);
 
 /* Write the store (when it has a path) atomically, mode 0600; clears dirty. */
 int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen);
