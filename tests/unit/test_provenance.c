@@ -639,8 +639,10 @@ static void expect_bad(const char *dir, const char *text, const char *why, int l
 		cw_test_fail(__FILE__, line, "open gave %d, not -EINVAL, for: %s", ret, text);
 		return;
 	}
-	if (strncmp(err, path, strlen(path)) || !strstr(err, ": ") || !strstr(err, "(at byte "))
-		cw_test_fail(__FILE__, line, "message \"%s\" does not name %s and a byte", err,
+	/* where: "(at byte N)" for what jansson cannot parse, "(at credentials[1].uses[0])" for
+	 * what the schema refuses */
+	if (strncmp(err, path, strlen(path)) || !strstr(err, ": ") || !strstr(err, "(at "))
+		cw_test_fail(__FILE__, line, "message \"%s\" does not name %s and where", err,
 			     path);
 	if (!strstr(err, why))
 		cw_test_fail(__FILE__, line, "\"%s\" not in \"%s\"", why, err);
@@ -715,14 +717,14 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD("{\"version\":1}", "no \"credentials\"");
 	BAD("{\"credentials\":[]}", "no \"version\"");
 
-	/* wrong version, with the byte where it is */
+	/* wrong version, and where it is */
 	BAD_SUBST("\"version\":1", "\"version\":2", "unsupported version 2");
 	{
 		char *t = subst(base_doc, "\"version\":1", "\"version\":2");
 
 		REQUIRE(t);
 		open_text(dir, t, strlen(t), &n, err, sizeof(err), path, sizeof(path));
-		CHECK_CONTAINS(err, "(at byte 11)");
+		CHECK_CONTAINS(err, "(at version)");
 		free(t);
 	}
 	BAD_SUBST("\"version\":1", "\"version\":0", "unsupported version 0");
@@ -730,18 +732,20 @@ TEST(prov_open_rejects_corrupt_files)
 	/* wrong types */
 	BAD_SUBST("\"version\":1", "\"version\":\"1\"", "expected an integer");
 	BAD_SUBST("\"version\":1", "\"version\":1.0", "expected an integer");
-	BAD_SUBST("\"credentials\":[", "\"credentials\":{", "expected '['");
+	BAD("{\"version\":1,\"credentials\":{}}", "expected '[' (credentials)");
 	BAD_SUBST("\"rule\":\"r\"", "\"rule\":[\"r\"]", "rule: expected a string");
 	BAD_SUBST("\"rule\":\"r\"", "\"rule\":null", "rule: expected a string");
 	BAD_SUBST("\"first_seen\":1,\"last_seen\":2,\"origins\"",
 		  "\"first_seen\":\"1\",\"last_seen\":2,\"origins\"", "first_seen: expected");
 	BAD_SUBST("\"origins\":[", "\"origins\":[1,", "origin: expected an object");
-	BAD_SUBST("\"origins\":[", "\"origins\":{\"a\":[", "expected '['");
+	BAD_SUBST("\"origins\":[]", "\"origins\":{}", "expected '[' (origins)");
+	BAD_SUBST("\"uses\":[]", "\"uses\":\"\"", "expected '[' (uses)");
 	BAD_SUBST("\"count\":3", "\"count\":-3", "negative");
 	BAD_SUBST("\"count\":3", "\"count\":3.5", "expected an integer");
 	BAD_SUBST("\"count\":3", "\"count\":3e2", "expected an integer");
-	BAD_SUBST("\"count\":3", "\"count\":03", "leading zero");
+	BAD_SUBST("\"count\":3", "\"count\":03", "invalid token near '0'"); /* a leading zero */
 	BAD_SUBST("\"count\":3", "\"count\":18446744073709551616", "out of range");
+	BAD_SUBST("\"count\":3", "\"count\":9223372036854775808", "out of range");
 	BAD_SUBST("\"count\":3", "\"count\":true", "expected an integer");
 	BAD_SUBST("\"first_seen\":1", "\"first_seen\":9223372036854775808", "out of range");
 	BAD_SUBST("\"credentials\":[{", "\"credentials\":[\"x\",{", "credential: expected an");
@@ -758,28 +762,31 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD_SUBST("\"version\":1", "\"version\":1,\"extra\":0", "unknown member \"extra\"");
 	BAD_SUBST("\"count\":3", "\"count\":3,\"x\":1", "unknown member \"x\" in origin");
 	BAD_SUBST("\"rule\":\"r\",", "", "credential without \"rule\"");
-	BAD_SUBST("\"count\":3", "\"count\":3,\"count\":3", "duplicate member \"count\"");
+	BAD_SUBST("\"count\":3", "\"count\":3,\"count\":3",
+		  "duplicate member: duplicate object key near '\"count\"'");
 	BAD_SUBST(",\"source\":\"file\"", "", "origin without \"source\"");
 	BAD_SUBST(",\"destination\":\"h:443\"", "", "use without \"destination\"");
 	BAD_SUBST("\"version\":1", "\"version\":1,\"version\":1", "duplicate member");
 
 	/* syntax */
-	BAD_SUBST("\"count\":3}", "\"count\":3,}", "expected a member name");
-	BAD_SUBST("\"count\":3}]", "\"count\":3},]", "trailing comma");
-	BAD_SUBST("\"rule\":\"r\"", "\"rule\" \"r\"", "expected ':'");
-	BAD_SUBST("\"rule\":\"r\",", "\"rule\":\"r\" ", "expected ',' or '}'");
-	BAD_SUBST("{\"workload\"", "{workload", "expected a member name");
+	/* (jansson's words for what it cannot parse) */
+	BAD_SUBST("\"count\":3}", "\"count\":3,}", "string or '}' expected near '}'");
+	BAD_SUBST("\"count\":3}]", "\"count\":3},]", "unexpected token near ']'"); /* trailing , */
+	BAD_SUBST("\"rule\":\"r\"", "\"rule\" \"r\"", "':' expected");
+	BAD_SUBST("\"rule\":\"r\",", "\"rule\":\"r\" ", "'}' expected near '\"kind\"'");
+	BAD_SUBST("{\"workload\"", "{workload", "string or '}' expected near 'workload'");
 
-	/* strings: escapes, surrogates, NUL, control bytes, bad UTF-8 */
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800x\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\\u0041\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\udc00\\ud800\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"a\\uDC00\"", "surrogate");
+	/* strings: escapes, surrogates (jansson: "invalid Unicode"), NUL, control bytes, bad UTF-8
+	 */
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800x\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\\u0041\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\udc00\\ud800\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"a\\uDC00\"", "invalid Unicode");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u0000\"", "\\u0000");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\x41\"", "bad escape");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12g4\"", "\\u escape");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12\"", "\\u escape");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\x41\"", "invalid escape");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12g4\"", "invalid escape");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12\"", "invalid escape");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"a\tb\"", "control character");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xc3\x28\"", "invalid UTF-8");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xed\xa0\x80\"", "invalid UTF-8");
@@ -871,7 +878,7 @@ TEST(prov_open_decodes_escapes_and_whitespace)
 		"  \"redacted\":\"\\ud83d\\ude00\\u20AC\xc3\xa9\",\n"
 		"  \"first_seen\":-5, \"last_seen\":0,\n"
 		"  \"origins\":[ {\"workload\":\"w\",\"source\":\"env\",\"detail\":\"\",\n"
-		"     \"first_seen\":1,\"last_seen\":2,\"count\":18446744073709551615} ],\n"
+		"     \"first_seen\":1,\"last_seen\":2,\"count\":9223372036854775807} ],\n"
 		"  \"uses\":[ ], \"uses_dropped\":4 } ],\n"
 		" \"version\" : 1 } \n";
 	char dir[256], path[400], err[512];
@@ -894,7 +901,7 @@ TEST(prov_open_decodes_escapes_and_whitespace)
 	CHECK_EQ_INT(c->last_seen, 0);
 	CHECK_EQ_INT(c->norigins, 1);
 	CHECK_EQ_INT(c->origins[0].source, CW_PROV_ENV);
-	CHECK(c->origins[0].count == UINT64_MAX);
+	CHECK(c->origins[0].count == INT64_MAX); /* the largest count: they stop there */
 	CHECK_EQ_INT(c->nuses, 0);
 	CHECK_EQ_INT(c->uses_dropped, 4);
 	CHECK_EQ_INT(c->origins_dropped, 0);
@@ -922,6 +929,38 @@ TEST(prov_open_with_a_smaller_max_keeps_the_most_recent)
 	CHECK(p.dirty); /* the file holds more than the store now */
 	snprintf(want, sizeof(want), "%s,%s,%s", short4(2), short4(5), short4(4));
 	CHECK_ORDER(&p, want);
+	cw_prov_close(&p);
+	tu_rmtree(dir);
+}
+
+TEST(prov_counts_stop_where_the_file_can_hold_them)
+{
+	struct cw_provenance p;
+	struct cw_prov_cred *c;
+	char dir[256], path[400], err[512];
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	REQUIRE(cw_prov_open(&p, path, 10, err, sizeof(err)) == 0);
+	c = cw_prov_touch(&p, fp(1), "r", "k", "unknown", "x", 1);
+	REQUIRE(c);
+	cw_prov_add_origin(&p, c, "w", CW_PROV_ENV, "T", 1);
+	cw_prov_add_use(&p, c, "w", "h:443", 1);
+	c->origins[0].count = INT64_MAX - 1;
+	c->uses[0].count = INT64_MAX;
+	cw_prov_add_origin(&p, c, "w", CW_PROV_ENV, "T", 2);
+	cw_prov_add_origin(&p, c, "w", CW_PROV_ENV, "T", 3);
+	cw_prov_add_use(&p, c, "w", "h:443", 2);
+	CHECK(c->origins[0].count == INT64_MAX);
+	CHECK(c->uses[0].count == INT64_MAX);
+	REQUIRE(cw_prov_save(&p, err, sizeof(err)) == 0);
+	cw_prov_close(&p);
+	/* what was saved reads back */
+	REQUIRE(cw_prov_open(&p, path, 10, err, sizeof(err)) == 0);
+	c = cw_prov_find(&p, fp(1));
+	REQUIRE(c);
+	CHECK(c->origins[0].count == INT64_MAX);
+	CHECK(c->uses[0].count == INT64_MAX);
 	cw_prov_close(&p);
 	tu_rmtree(dir);
 }

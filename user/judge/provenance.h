@@ -3,7 +3,9 @@
  * The provenance store: for each credential (by keyed fingerprint, never plaintext), its kind,
  * where it was loaded from and by which workloads, which workloads used (sent) it, first and
  * last seen. Bounded (least recently seen evicted, counted), persisted across restarts as one
- * JSON file (mode 0600, written to a temporary file and renamed over the old one).
+ * JSON file (mode 0600, written to a temporary file and renamed over the old one). Counts
+ * stop at INT64_MAX, the largest integer the file's reader takes. provenance.c holds the
+ * store, provenance_file.c its file.
  */
 #ifndef CW_PROVENANCE_H
 #define CW_PROVENANCE_H
