@@ -80,3 +80,26 @@ TEST(codec_bech32_checksum_verifies)
 				     (uint8_t)(strchr(cw_bech32_charset, *p) - cw_bech32_charset));
 	CHECK_EQ_INT(chk, 1);
 }
+
+TEST(codec_base64url_encode_round_trips)
+{
+	unsigned char in[64], back[64];
+	char out[96];
+
+	CHECK_EQ_INT(cw_base64url_encode((const unsigned char *)"hello", 5, out), 7);
+	CHECK_EQ_STR(out, "aGVsbG8");
+	CHECK_EQ_INT(cw_base64url_encode((const unsigned char *)"\xfb\xff", 2, out), 3);
+	CHECK_EQ_STR(out, "-_8");
+	CHECK_EQ_INT(cw_base64url_encode(in, 0, out), 0);
+	CHECK_EQ_STR(out, "");
+	for (size_t n = 0; n < sizeof(in); n++) {
+		size_t len;
+
+		for (size_t i = 0; i < n; i++)
+			in[i] = (unsigned char)(i * 37 + n);
+		len = cw_base64url_encode(in, n, out);
+		CHECK_EQ_INT(len, (4 * n + 2) / 3);
+		CHECK_EQ_INT(cw_base64_decode(out, len, back, sizeof(back)), (long)n);
+		CHECK(!memcmp(in, back, n));
+	}
+}

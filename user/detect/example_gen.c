@@ -56,28 +56,6 @@ static void rand_chars(char *out, size_t n, const char *chars)
 	}
 }
 
-static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0, i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = b64url[in[i] >> 2];
-		out[o++] = b64url[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64url[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		out[o++] = b64url[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64url[in[i] >> 2];
-		out[o++] = b64url[(in[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[o++] = b64url[in[i] >> 2];
-		out[o++] = b64url[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64url[(in[i + 1] & 15) << 2];
-	}
-	out[o] = '\0';
-	return o;
-}
-
 static size_t gen_jwt(char *out, long lifetime, bool k8s)
 {
 	static const char hdr[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
@@ -100,9 +78,9 @@ static size_t gen_jwt(char *out, long lifetime, bool k8s)
 			 "{\"iss\":\"https://auth.acme.test\",\"sub\":\"user-%s\",\"iat\":%ld,"
 			 "\"exp\":%ld}",
 			 sub, now, now + lifetime);
-	o = b64url_encode((const unsigned char *)hdr, strlen(hdr), out);
+	o = cw_base64url_encode((const unsigned char *)hdr, strlen(hdr), out);
 	out[o++] = '.';
-	o += b64url_encode((const unsigned char *)payload, strlen(payload), out + o);
+	o += cw_base64url_encode((const unsigned char *)payload, strlen(payload), out + o);
 	out[o++] = '.';
 	rand_chars(sig, sizeof(sig), b64url);
 	memcpy(out + o, sig, sizeof(sig));

@@ -10,6 +10,30 @@
 static const char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const char cw_bech32_charset[33] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t cw_base64url_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = b64url[in[i] >> 2];
+		out[o++] = b64url[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = b64url[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		out[o++] = b64url[in[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		out[o++] = b64url[in[i] >> 2];
+		out[o++] = b64url[(in[i] & 3) << 4];
+	} else if (n - i == 2) {
+		out[o++] = b64url[in[i] >> 2];
+		out[o++] = b64url[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		out[o++] = b64url[(in[i + 1] & 15) << 2];
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static int b64val(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Codecs with no credwatch knowledge: base64 (decoding), base62 digits, CRC-32 (zlib's) and the
+ * Codecs with no credwatch knowledge: base64, base62 digits, CRC-32 (zlib's) and the
  * bech32 checksum. Credential formats are built from them in detect/ (validate.c, jwt.c,
  * example_gen.c).
  */
@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* base64url of n bytes, no padding, NUL-terminated (out: 4 * ((n + 2) / 3) + 1 bytes); its length.
+ */
+size_t cw_base64url_encode(const unsigned char *in, size_t n, char *out);
 /* Decode base64url or base64 (padding optional). Returns the length or -1. */
 long cw_base64_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
 
