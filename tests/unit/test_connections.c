@@ -13,19 +13,6 @@
 #include "test.h"
 #include "testutil.h"
 
-#define CONNS struct cw_egress
-#define conns_init cw_egress_init
-#define conns_free cw_egress_free
-#define conns_conn cw_egress_conn
-#define conns_data cw_egress_data
-#define conns_bind cw_egress_bind
-#define conns_close cw_egress_close
-#define conns_exit cw_egress_exit
-#define conns_exec cw_egress_exec
-#define conns_tick cw_egress_tick
-#define CONNS_MAX CW_EGRESS_MAX_CONNS
-#define CONNS_KERNEL struct cw_egress_kernel
-
 struct cfx {
 	const struct cw_ruleset *rs;
 	struct cw_matcher *m;
@@ -35,7 +22,7 @@ struct cfx {
 	size_t outlen;
 	FILE *f;
 	struct cw_findings fd;
-	CONNS c;
+	struct cw_conns c;
 	struct cw_event ev;
 	char payload[4096];
 };
@@ -58,12 +45,12 @@ static bool cfx_setup(struct cfx *x)
 	x->f = open_memstream(&x->out, &x->outlen);
 	if (!x->f || cw_findings_init(&x->fd, x->m, &x->key, x->f, true))
 		return false;
-	return conns_init(&x->c, &x->fd, &(CONNS_KERNEL){ -1, -1, -1, NULL }) == 0;
+	return cw_conns_init(&x->c, &x->fd, &(struct cw_conns_kernel){ -1, -1, -1, NULL }) == 0;
 }
 
 static void cfx_teardown(struct cfx *x)
 {
-	conns_free(&x->c);
+	cw_conns_free(&x->c);
 	cw_findings_free(&x->fd);
 	fclose(x->f);
 	free(x->out);
@@ -88,7 +75,7 @@ static void connect_to(struct cfx *x, uint32_t pid, uint32_t fd, uint64_t id, ui
 	ce->conn.daddr[3] = ip4;
 	ce->conn.dport = 443;
 	memcpy(ce->comm, "client", 6);
-	CHECK_EQ_INT(conns_conn(&x->c, &x->ev), 0);
+	CHECK_EQ_INT(cw_conns_conn(&x->c, &x->ev), 0);
 }
 
 /* A chunk a process sent: source CW_SRC_TCP (conn_id: the connection) or a TLS library's
@@ -114,7 +101,7 @@ static int send_bytes(struct cfx *x, uint16_t source, uint32_t pid, uint32_t fd,
 	memcpy(d->comm, "client", 6);
 	memcpy(x->payload, text, n);
 	x->ev.payload = x->payload;
-	return conns_data(&x->c, &x->ev);
+	return cw_conns_data(&x->c, &x->ev);
 }
 
 static int bind_session(struct cfx *x, uint32_t pid, uint32_t fd, uint64_t key, uint64_t conn_id)
@@ -127,7 +114,7 @@ static int bind_session(struct cfx *x, uint32_t pid, uint32_t fd, uint64_t key, 
 	x->ev.bind.source = CW_SRC_OPENSSL;
 	x->ev.bind.key = key;
 	x->ev.bind.conn_id = conn_id;
-	return conns_bind(&x->c, &x->ev);
+	return cw_conns_bind(&x->c, &x->ev);
 }
 
 /* The output's lines, parsed; *n of them. Free with free_lines. */
@@ -193,8 +180,8 @@ TEST(conns_plaintext_destination_judged_by_the_rule)
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 100, 6, 12, http_request("api.github.com", tok), 0,
 				2002),
 		     0);
-	CHECK_EQ_INT(conns_close(&x.c, 100, 5, 11), 0);
-	CHECK_EQ_INT(conns_close(&x.c, 100, 6, 12), 0);
+	CHECK_EQ_INT(cw_conns_close(&x.c, 100, 5, 11), 0);
+	CHECK_EQ_INT(cw_conns_close(&x.c, 100, 6, 12), 0);
 	CHECK_EQ_INT(x.c.nconns, 0);
 	CHECK_EQ_INT(x.c.conns_seen, 2);
 	CHECK_EQ_INT(x.c.unexpected_destination, 1);
@@ -233,7 +220,7 @@ TEST(conns_tls_session_held_until_bound_to_its_socket)
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_OPENSSL, 200, 0, 0xabc0,
 				http_request("api.github.com", tok), 0, 2000),
 		     0);
-	CHECK_EQ_INT(conns_tick(&x.c, 2000 + 400ull * 1000 * 1000), 0); /* flushed, still held */
+	CHECK_EQ_INT(cw_conns_tick(&x.c, 2000 + 400ull * 1000 * 1000), 0); /* flushed, still held */
 	v = lines(&x, &n);
 	CHECK_EQ_INT(n, 0);
 	free_lines(v, n);
@@ -249,7 +236,7 @@ TEST(conns_tls_session_held_until_bound_to_its_socket)
 	CHECK_EQ_STR(jc_num(v[0], "credwatch.fd"), "9");
 	free_lines(v, n);
 	/* the socket closes: the session bound to it ends with it */
-	CHECK_EQ_INT(conns_close(&x.c, 200, 9, 21), 0);
+	CHECK_EQ_INT(cw_conns_close(&x.c, 200, 9, 21), 0);
 	CHECK_EQ_INT(x.c.nconns, 0);
 	cfx_teardown(&x);
 	free(tok);
@@ -266,11 +253,11 @@ TEST(conns_tls_session_never_bound_goes_out_after_the_hold)
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_GNUTLS, 300, 0, 0x5e55,
 				http_request("evil.example", tok), 0, 1000),
 		     0);
-	CHECK_EQ_INT(conns_tick(&x.c, 1000 + 900ull * 1000 * 1000), 0);
+	CHECK_EQ_INT(cw_conns_tick(&x.c, 1000 + 900ull * 1000 * 1000), 0);
 	v = lines(&x, &n);
 	CHECK_EQ_INT(n, 0);
 	free_lines(v, n);
-	CHECK_EQ_INT(conns_tick(&x.c, 1000 + 1100ull * 1000 * 1000), 0);
+	CHECK_EQ_INT(cw_conns_tick(&x.c, 1000 + 1100ull * 1000 * 1000), 0);
 	v = lines(&x, &n);
 	REQUIRE(n == 1);
 	CHECK_EQ_STR(jc_str(v[0], "event.action"), "credential-unexpected-destination");
@@ -296,7 +283,7 @@ TEST(conns_inbound_tls_is_observed_not_judged)
 	/* the same session object writing: another stream */
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_OPENSSL, 400, 0, 0x1b, "hello", 0, 1001), 0);
 	CHECK_EQ_INT(x.c.nconns, 2);
-	CHECK_EQ_INT(conns_exit(&x.c, 400), 0);
+	CHECK_EQ_INT(cw_conns_exit(&x.c, 400), 0);
 	CHECK_EQ_INT(x.c.nconns, 0);
 	CHECK_EQ_INT(x.c.unexpected_destination, 0);
 	v = lines(&x, &n);
@@ -319,15 +306,15 @@ TEST(conns_exit_and_exec_end_what_they_should)
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_OPENSSL, 501, 0, 0x77, "x", 0, 1000), 0);
 	CHECK_EQ_INT(x.c.nconns, 5);
 	/* an exec ends the process's TLS sessions (objects of the old image), not its sockets */
-	CHECK_EQ_INT(conns_exec(&x.c, 500), 0);
+	CHECK_EQ_INT(cw_conns_exec(&x.c, 500), 0);
 	CHECK_EQ_INT(x.c.nconns, 4);
 	/* an exit ends all it had */
-	CHECK_EQ_INT(conns_exit(&x.c, 500), 0);
+	CHECK_EQ_INT(cw_conns_exit(&x.c, 500), 0);
 	CHECK_EQ_INT(x.c.nconns, 2);
-	CHECK_EQ_INT(conns_exit(&x.c, 501), 0);
+	CHECK_EQ_INT(cw_conns_exit(&x.c, 501), 0);
 	CHECK_EQ_INT(x.c.nconns, 0);
 	/* a close of what is not known is nothing */
-	CHECK_EQ_INT(conns_close(&x.c, 501, 3, 33), 0);
+	CHECK_EQ_INT(cw_conns_close(&x.c, 501, 3, 33), 0);
 	CHECK_EQ_INT(x.c.conns_evicted, 0);
 	cfx_teardown(&x);
 }
@@ -337,21 +324,21 @@ TEST(conns_bounded_the_least_recently_active_goes)
 	struct cfx x;
 
 	REQUIRE(cfx_setup(&x));
-	for (uint64_t i = 0; i < CONNS_MAX; i++)
+	for (uint64_t i = 0; i < CW_CONNS_MAX; i++)
 		connect_to(&x, 600, (uint32_t)i, 1000 + i, 1, 5000 + i);
 	/* connection 1000 active again: 1001 is the least recently active */
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 600, 0, 1000, "x", 0, 900000), 0);
-	CHECK_EQ_INT(x.c.nconns, CONNS_MAX);
+	CHECK_EQ_INT(x.c.nconns, CW_CONNS_MAX);
 	CHECK_EQ_INT(x.c.conns_evicted, 0);
 	connect_to(&x, 600, 99999, 99999, 1, 900001);
-	CHECK_EQ_INT(x.c.nconns, CONNS_MAX);
+	CHECK_EQ_INT(x.c.nconns, CW_CONNS_MAX);
 	CHECK_EQ_INT(x.c.conns_evicted, 1);
-	CHECK_EQ_INT(x.c.conns_seen, CONNS_MAX + 1);
+	CHECK_EQ_INT(x.c.conns_seen, CW_CONNS_MAX + 1);
 	/* 1000 is still there (no new connection made for it), 1001 is not */
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 600, 0, 1000, "y", 0, 900002), 0);
-	CHECK_EQ_INT(x.c.conns_seen, CONNS_MAX + 1);
+	CHECK_EQ_INT(x.c.conns_seen, CW_CONNS_MAX + 1);
 	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 600, 1, 1001, "y", 0, 900003), 0);
-	CHECK_EQ_INT(x.c.conns_seen, CONNS_MAX + 2);
+	CHECK_EQ_INT(x.c.conns_seen, CW_CONNS_MAX + 2);
 	CHECK_EQ_INT(x.c.conns_evicted, 2);
 	cfx_teardown(&x);
 }

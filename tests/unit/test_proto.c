@@ -127,7 +127,7 @@ TEST(proto_http_host)
 	CHECK_EQ_STR(name, "abc.test");
 }
 
-#include "events/connections.h"
+#include "judge/destinations.h"
 
 TEST(destination_globs)
 {

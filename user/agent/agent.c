@@ -62,7 +62,7 @@ struct agent {
 	struct credwatch_bpf *skel;
 	struct ring_buffer *rb;
 	struct cw_findings f;
-	struct cw_egress egress;
+	struct cw_conns egress;
 	struct cw_tls_attach tls;
 	struct cw_files files;
 	struct cw_exposure x;
@@ -205,7 +205,7 @@ static int handle_event(void *ctx, void *data, size_t sz)
 	switch (ev.type) {
 	case CW_EV_EXEC:
 		/* The old image's TLS sessions end with it, reported as the old image's. */
-		ret = a->egress.nconns ? cw_egress_exec(&a->egress, ev.exec.pid) : 0;
+		ret = a->egress.nconns ? cw_conns_exec(&a->egress, ev.exec.pid) : 0;
 		/* A new image: its own binary may carry TLS (node, Go); its libraries are read
 		 * from its maps when it first connects. */
 		cw_tls_forget_pid(&a->tls, ev.exec.pid);
@@ -231,7 +231,7 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		break;
 	case CW_EV_EXIT:
 		cw_tls_forget_pid(&a->tls, ev.exit.pid);
-		ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev.exit.pid) : 0;
+		ret = a->egress.nconns ? cw_conns_exit(&a->egress, ev.exit.pid) : 0;
 		if (!ret)
 			ret = cw_files_exit(&a->files, ev.exit.pid);
 		cw_procs_exit(a->f.procs, ev.exit.pid);
@@ -251,12 +251,12 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		break;
 	case CW_EV_CONN:
 		cw_tls_scan_pid(&a->tls, ev.conn.pid);
-		ret = cw_egress_conn(&a->egress, &ev);
+		ret = cw_conns_conn(&a->egress, &ev);
 		break;
-	case CW_EV_BIND: ret = cw_egress_bind(&a->egress, &ev); break;
-	case CW_EV_DATA: ret = cw_egress_data(&a->egress, &ev); break;
+	case CW_EV_BIND: ret = cw_conns_bind(&a->egress, &ev); break;
+	case CW_EV_DATA: ret = cw_conns_data(&a->egress, &ev); break;
 	case CW_EV_CLOSE:
-		ret = cw_egress_close(&a->egress, ev.close.pid, ev.close.fd, ev.close.conn_id);
+		ret = cw_conns_close(&a->egress, ev.close.pid, ev.close.fd, ev.close.conn_id);
 		break;
 	default: ret = 0;
 	}
@@ -336,13 +336,13 @@ static int load_probes(struct agent *a, const struct run_opts *o)
 	cw_tls_attach_init(&a->tls, a->skel, o->capture_inbound);
 	cw_tls_scan_system(&a->tls);
 	cw_tls_scan_all(&a->tls);
-	ret = cw_egress_init(&a->egress, &a->f,
-			     &(struct cw_egress_kernel){
-				     .conns_map_fd = bpf_map__fd(a->skel->maps.conns),
-				     .bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
-				     .captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
-				     .fd_marks = a->skel->bss->cw_fd_marks,
-			     });
+	ret = cw_conns_init(&a->egress, &a->f,
+			    &(struct cw_conns_kernel){
+				    .conns_map_fd = bpf_map__fd(a->skel->maps.conns),
+				    .bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
+				    .captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
+				    .fd_marks = a->skel->bss->cw_fd_marks,
+			    });
 	if (ret) {
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));
 		return ret;
@@ -648,7 +648,7 @@ static int run(const struct run_opts *o)
 			ret = 1;
 			break;
 		}
-		if (cw_egress_tick(&a.egress, (uint64_t)(now_s() * 1e9)) ||
+		if (cw_conns_tick(&a.egress, (uint64_t)(now_s() * 1e9)) ||
 		    cw_files_tick(&a.files, (uint64_t)(now_s() * 1e9)) || cw_exposure_tick(&a.x)) {
 			ret = 1;
 			break;
@@ -701,7 +701,7 @@ static int run(const struct run_opts *o)
 	}
 out:
 	ring_buffer__free(a.rb);
-	cw_egress_free(&a.egress);
+	cw_conns_free(&a.egress);
 	cw_files_free(&a.files); /* reports what open files' streams still hold */
 	if (a.prov.dirty && cw_prov_save(&a.prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);
