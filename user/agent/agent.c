@@ -436,7 +436,10 @@ static int fill_watch(struct agent *a)
 
 static void attach_tls_library(void *ctx, uint32_t pid, const char *path)
 {
-	cw_tls_scan_file(ctx, pid, path);
+	const char *base = strrchr(path, '/');
+
+	if (cw_tls_library_name(base ? base + 1 : path))
+		cw_tls_scan_file(ctx, pid, path);
 }
 
 static bool tracepoint_exists(const char *name)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/mountinfo.h"
 #include "host/workload.h"
 #include "host/workload_test.h"
 #include "util/log.h"
@@ -757,21 +758,10 @@ static int find_cgroup2(const char *proc, char **out)
 		char *save, *dev = strtok_r(line, " \t\n", &save);
 		char *mnt = dev ? strtok_r(NULL, " \t\n", &save) : NULL;
 		char *type = mnt ? strtok_r(NULL, " \t\n", &save) : NULL;
-		char *o = mnt;
 
 		if (!type || strcmp(type, "cgroup2"))
 			continue;
-		/* the mount point is octal-escaped: "\040" for a space */
-		for (char *p = mnt; *p; o++) {
-			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
-			    p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
-				*o = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
-				p += 4;
-			} else {
-				*o = *p++;
-			}
-		}
-		*o = '\0';
+		cw_mountinfo_unescape(mnt); /* "\040" for a space */
 		*out = strdup(mnt);
 		ret = *out ? 0 : -ENOMEM;
 		break;
