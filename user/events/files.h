@@ -20,7 +20,7 @@ struct cw_files {
 	struct cw_exposure *x;
 	const char *proc;   /* "/proc" (tests: a fixture) */
 	int files_map_fd;   /* the kernel's tracked files: -1 in tests */
-	uint32_t *fd_marks; /* the kernel's filter in front of them (kmarks.h) */
+	uint32_t *fd_marks; /* the kernel's filter in front of them (kernel_marks.h) */
 	bool capture_reads; /* the kernel copies reads; else we read the file ourselves */
 	/*
 	 * The agent's hook: a file the kernel flagged CW_FILE_TLS_LIB (its name hashes like a TLS
