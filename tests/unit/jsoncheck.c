@@ -53,16 +53,14 @@ static bool copy_kids(struct jc_node *v, const json_t *j)
 	if (!v->kids)
 		return false;
 	if (json_is_array(j)) {
-		json_array_foreach(j, i, kid)
-		{
+		json_array_foreach (j, i, kid) {
 			v->nkids++;
 			if (!copy_node(&v->kids[i], kid))
 				return false;
 		}
 		return true;
 	}
-	json_object_foreach((json_t *)j, key, kid)
-	{
+	json_object_foreach ((json_t *)j, key, kid) {
 		struct jc_node *k = &v->kids[v->nkids++];
 
 		k->key = strdup(key);

@@ -144,9 +144,9 @@ static int drop_oldest(struct cw_conns *e)
 {
 	struct cw_conns_entry *c, *tmp, *oldest = NULL;
 
-	HASH_ITER(hh, e->table, c, tmp)
-	if (!oldest || c->last_ns < oldest->last_ns)
-		oldest = c;
+	HASH_ITER (hh, e->table, c, tmp)
+		if (!oldest || c->last_ns < oldest->last_ns)
+			oldest = c;
 	e->conns_evicted++;
 	return oldest ? conn_end(e, oldest) : 0;
 }
@@ -187,8 +187,8 @@ void cw_conns_free(struct cw_conns *e)
 {
 	struct cw_conns_entry *c, *tmp;
 
-	HASH_ITER(hh, e->table, c, tmp)
-	conn_end(e, c);
+	HASH_ITER (hh, e->table, c, tmp)
+		conn_end(e, c);
 }
 
 int cw_conns_conn(struct cw_conns *e, const struct cw_event *ev)
@@ -538,8 +538,7 @@ int cw_conns_tick(struct cw_conns *e, uint64_t now_ns)
 	struct cw_conns_entry *c, *tmp;
 	int ret = 0;
 
-	HASH_ITER(hh, e->table, c, tmp)
-	{
+	HASH_ITER (hh, e->table, c, tmp) {
 		/* A connection gone quiet: what its stream holds is final. */
 		if (now_ns - c->last_ns > QUIET_NS) {
 			struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
@@ -663,8 +662,7 @@ static int end_where(struct cw_conns *e,
 	struct cw_conns_entry *c, *tmp;
 	int ret = 0, r;
 
-	HASH_ITER(hh, e->table, c, tmp)
-	{
+	HASH_ITER (hh, e->table, c, tmp) {
 		if (!which(c, pid, fd))
 			continue;
 		if (gone)

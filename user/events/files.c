@@ -365,8 +365,7 @@ int cw_files_exit(struct cw_files *fs, uint32_t pid)
 	struct cw_file_track *t, *tmp;
 	int ret = 0, r;
 
-	HASH_ITER(hh, fs->table, t, tmp)
-	{
+	HASH_ITER (hh, fs->table, t, tmp) {
 		if (t->pid != pid)
 			continue;
 		kernel_forget(fs, pid, t->fd, t->id);
@@ -398,8 +397,7 @@ int cw_files_exec(struct cw_files *fs, uint32_t pid)
 	struct cw_file_track *t, *tmp;
 	int ret = 0, r;
 
-	HASH_ITER(hh, fs->table, t, tmp)
-	{
+	HASH_ITER (hh, fs->table, t, tmp) {
 		if (t->pid != pid || open_across_exec(fs, t))
 			continue;
 		kernel_forget(fs, pid, t->fd, t->id);
@@ -415,8 +413,7 @@ int cw_files_tick(struct cw_files *fs, uint64_t now_ns)
 	struct cw_file_track *t, *tmp;
 	int ret;
 
-	HASH_ITER(hh, fs->table, t, tmp)
-	{
+	HASH_ITER (hh, fs->table, t, tmp) {
 		struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = t->last_ns };
 
 		if (t->quiet || now_ns - t->last_ns < QUIET_NS)
@@ -433,6 +430,6 @@ void cw_files_free(struct cw_files *fs)
 {
 	struct cw_file_track *t, *tmp;
 
-	HASH_ITER(hh, fs->table, t, tmp)
-	track_end(fs, t);
+	HASH_ITER (hh, fs->table, t, tmp)
+		track_end(fs, t);
 }

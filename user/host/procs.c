@@ -38,8 +38,8 @@ void cw_procs_free(struct cw_procs *p)
 
 	if (!p)
 		return;
-	HASH_ITER(hh, p->by_pid, e, tmp)
-	forget(p, e);
+	HASH_ITER (hh, p->by_pid, e, tmp)
+		forget(p, e);
 	free(p);
 }
 

@@ -545,8 +545,7 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 	if (!w)
 		return 0;
 	now = now_ns(w);
-	DL_FOREACH_SAFE2(w->lru, e, next, lru_next)
-	{
+	DL_FOREACH_SAFE2 (w->lru, e, next, lru_next) {
 		if (e->path) {
 			/* the root never goes (and "/" is all that is known without one) */
 			if (strcmp(e->path, "/") && !path_is(w, e->path, e->wl.cgroup_id)) {

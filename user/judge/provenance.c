@@ -90,8 +90,8 @@ static void free_all(struct cw_provenance *p)
 	struct prov_entry *e, *tmp;
 
 	HASH_CLEAR(hh, p->by_fp);
-	DL_FOREACH_SAFE2(p->lru, e, tmp, lru_next)
-	free(e);
+	DL_FOREACH_SAFE2 (p->lru, e, tmp, lru_next)
+		free(e);
 	free(p->path);
 	memset(p, 0, sizeof(*p));
 }

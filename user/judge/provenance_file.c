@@ -347,8 +347,7 @@ static int read_origins(struct rd *r, const char *where, const json_t *arr, stru
 
 	if (!json_is_array(arr))
 		return fail(r, where, "expected '[' (origins)");
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		struct cw_prov_origin *o = &c->origins[c->norigins];
 
 		snprintf(at, sizeof(at), "%s.origins[%zu]", where, i);
@@ -378,8 +377,7 @@ static int read_uses(struct rd *r, const char *where, const json_t *arr, struct 
 
 	if (!json_is_array(arr))
 		return fail(r, where, "expected '[' (uses)");
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		struct cw_prov_use *u = &c->uses[c->nuses];
 
 		snprintf(at, sizeof(at), "%s.uses[%zu]", where, i);
@@ -425,8 +423,7 @@ static int read_object(struct rd *r, const char *where, const json_t *obj, const
 
 	if (!json_is_object(obj))
 		return fail(r, where, "%s: expected an object", what);
-	json_object_foreach((json_t *)obj, key, v)
-	{
+	json_object_foreach ((json_t *)obj, key, v) {
 		for (i = 0; i < nf && strcmp(f[i].name, key); i++)
 			;
 		if (i == nf)
@@ -452,8 +449,7 @@ static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenanc
 
 	if (!json_is_array(arr))
 		return fail(r, "credentials", "expected '[' (credentials)");
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		snprintf(at, sizeof(at), "credentials[%zu]", i);
 		memset(&c, 0, sizeof(c));
 		ret = read_object(r, at, v, cred_fields, NFIELDS(cred_fields), &c, "credential");
@@ -494,8 +490,7 @@ static int read_doc(struct rd *r, const json_t *doc, struct cw_provenance *p)
 
 	if (!json_is_object(doc))
 		return fail(r, "the document", "expected an object");
-	json_object_foreach((json_t *)doc, key, v)
-	{
+	json_object_foreach ((json_t *)doc, key, v) {
 		if (!strcmp(key, "version")) {
 			have_version = true;
 			ret = read_version(r, v);
