@@ -338,7 +338,32 @@ static int read_source(struct rd *r, const char *where, const json_t *v, enum cw
 static int read_object(struct rd *r, const char *where, const json_t *obj, const struct field *f,
 		       size_t nf, void *base, const char *what);
 
-static int read_origins(struct rd *r, const char *where, const json_t *arr, struct cw_prov_cred *c)
+static bool same_origin(const void *a, const void *b)
+{
+	const struct cw_prov_origin *x = a, *y = b;
+
+	return x->source == y->source && !strcmp(x->workload, y->workload) &&
+	       !strcmp(x->detail, y->detail);
+}
+
+static bool same_use(const void *a, const void *b)
+{
+	const struct cw_prov_use *x = a, *y = b;
+
+	return !strcmp(x->workload, y->workload) && !strcmp(x->destination, y->destination);
+}
+
+/* A credential's origins or uses: an array of objects with fields f, each different. */
+struct list {
+	const char *name, *what; /* "origins", "origin" */
+	const struct field *f;
+	size_t nf;
+	void *v; /* max elements of size bytes, *n of them read */
+	size_t size, max, *n;
+	bool (*same)(const void *a, const void *b);
+};
+
+static int read_list(struct rd *r, const char *where, const json_t *arr, const struct list *l)
 {
 	char at[96];
 	const json_t *v;
@@ -346,53 +371,56 @@ static int read_origins(struct rd *r, const char *where, const json_t *arr, stru
 	int ret;
 
 	if (!json_is_array(arr))
-		return fail(r, where, "expected '[' (origins)");
+		return fail(r, where, "expected '[' (%s)", l->name);
 	json_array_foreach (arr, i, v) {
-		struct cw_prov_origin *o = &c->origins[c->norigins];
+		char *e = (char *)l->v + *l->n * l->size;
 
-		snprintf(at, sizeof(at), "%s.origins[%zu]", where, i);
-		if (c->norigins == CW_PROV_ORIGINS_MAX)
-			return fail(r, at, "more than %d origins", CW_PROV_ORIGINS_MAX);
-		ret = read_object(r, at, v, origin_fields, NFIELDS(origin_fields), o, "origin");
+		snprintf(at, sizeof(at), "%s.%s[%zu]", where, l->name, i);
+		if (*l->n == l->max)
+			return fail(r, at, "more than %zu %s", l->max, l->name);
+		ret = read_object(r, at, v, l->f, l->nf, e, l->what);
 		if (ret)
 			return ret;
-		for (size_t k = 0; k < c->norigins; k++) {
-			const struct cw_prov_origin *x = &c->origins[k];
-
-			if (x->source == o->source && !strcmp(x->workload, o->workload) &&
-			    !strcmp(x->detail, o->detail))
-				return fail(r, at, "duplicate origin");
-		}
-		c->norigins++;
+		for (size_t k = 0; k < *l->n; k++)
+			if (l->same((char *)l->v + k * l->size, e))
+				return fail(r, at, "duplicate %s", l->what);
+		(*l->n)++;
 	}
 	return 0;
 }
 
+static int read_origins(struct rd *r, const char *where, const json_t *arr, struct cw_prov_cred *c)
+{
+	const struct list l = {
+		.name = "origins",
+		.what = "origin",
+		.f = origin_fields,
+		.nf = NFIELDS(origin_fields),
+		.v = c->origins,
+		.size = sizeof(c->origins[0]),
+		.max = CW_PROV_ORIGINS_MAX,
+		.n = &c->norigins,
+		.same = same_origin,
+	};
+
+	return read_list(r, where, arr, &l);
+}
+
 static int read_uses(struct rd *r, const char *where, const json_t *arr, struct cw_prov_cred *c)
 {
-	char at[96];
-	const json_t *v;
-	size_t i;
-	int ret;
+	const struct list l = {
+		.name = "uses",
+		.what = "use",
+		.f = use_fields,
+		.nf = NFIELDS(use_fields),
+		.v = c->uses,
+		.size = sizeof(c->uses[0]),
+		.max = CW_PROV_WORKLOADS_MAX,
+		.n = &c->nuses,
+		.same = same_use,
+	};
 
-	if (!json_is_array(arr))
-		return fail(r, where, "expected '[' (uses)");
-	json_array_foreach (arr, i, v) {
-		struct cw_prov_use *u = &c->uses[c->nuses];
-
-		snprintf(at, sizeof(at), "%s.uses[%zu]", where, i);
-		if (c->nuses == CW_PROV_WORKLOADS_MAX)
-			return fail(r, at, "more than %d uses", CW_PROV_WORKLOADS_MAX);
-		ret = read_object(r, at, v, use_fields, NFIELDS(use_fields), u, "use");
-		if (ret)
-			return ret;
-		for (size_t k = 0; k < c->nuses; k++)
-			if (!strcmp(c->uses[k].workload, u->workload) &&
-			    !strcmp(c->uses[k].destination, u->destination))
-				return fail(r, at, "duplicate use");
-		c->nuses++;
-	}
-	return 0;
+	return read_list(r, where, arr, &l);
 }
 
 static int read_member(struct rd *r, const char *where, const json_t *v, const struct field *f,
