@@ -13,8 +13,6 @@
 #include "util/table.h"
 #include "util/utf8.h"
 
-#define FIELD_SIZE(type, member) sizeof(((type *)0)->member)
-
 const char *cw_prov_source_name(enum cw_prov_source s)
 {
 	switch (s) {
@@ -47,20 +45,20 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 #define COPY(dst, src) copy_str((dst), sizeof(dst), (src))
 
-struct prov_entry {
+struct cw_prov_entry {
 	struct cw_prov_cred c; /* first: a credential's address is its entry's */
 	UT_hash_handle hh;     /* by c.fingerprint */
-	struct prov_entry *lru_prev, *lru_next;
+	struct cw_prov_entry *lru_prev, *lru_next;
 };
 
-static struct prov_entry *entry_of(const struct cw_prov_cred *c)
+static struct cw_prov_entry *entry_of(const struct cw_prov_cred *c)
 {
-	return (struct prov_entry *)(void *)c;
+	return (struct cw_prov_entry *)(void *)c;
 }
 
 static void evict_least_recent(struct cw_provenance *p)
 {
-	struct prov_entry *e = p->lru ? p->lru->lru_prev : NULL;
+	struct cw_prov_entry *e = p->lru ? p->lru->lru_prev : NULL;
 
 	if (!e)
 		return;
@@ -73,7 +71,7 @@ static void evict_least_recent(struct cw_provenance *p)
 }
 
 /* Link a new credential in as the most recent, making room first; -ENOMEM leaves it out. */
-static int insert_new(struct cw_provenance *p, struct prov_entry *e)
+static int insert_new(struct cw_provenance *p, struct cw_prov_entry *e)
 {
 	while (p->n && p->n >= p->max)
 		evict_least_recent(p);
@@ -87,7 +85,7 @@ static int insert_new(struct cw_provenance *p, struct prov_entry *e)
 
 static void free_all(struct cw_provenance *p)
 {
-	struct prov_entry *e, *tmp;
+	struct cw_prov_entry *e, *tmp;
 
 	HASH_CLEAR(hh, p->by_fp);
 	DL_FOREACH_SAFE2 (p->lru, e, tmp, lru_next)
@@ -104,8 +102,8 @@ void cw_prov_close(struct cw_provenance *p)
 
 struct cw_prov_cred *cw_prov_find(struct cw_provenance *p, const char *fp_hex)
 {
-	char key[FIELD_SIZE(struct cw_prov_cred, fingerprint)];
-	struct prov_entry *e;
+	char key[sizeof(((struct cw_prov_cred *)0)->fingerprint)];
+	struct cw_prov_entry *e;
 
 	if (!fp_hex)
 		return NULL;
@@ -153,7 +151,7 @@ struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, 
 				   int64_t now)
 {
 	struct cw_prov_cred *c = cw_prov_find(p, fp_hex);
-	struct prov_entry *e;
+	struct cw_prov_entry *e;
 
 	if (!p->max || !fp_hex || !*fp_hex)
 		return NULL;

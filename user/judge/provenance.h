@@ -57,7 +57,7 @@ struct cw_prov_cred {
 	uint64_t origins_dropped, uses_dropped;
 };
 
-struct prov_entry; /* provenance.c's: a credential in the table and the recency list */
+struct cw_prov_entry; /* provenance.c's: a credential in the table and the recency list */
 
 struct cw_provenance {
 	char *path; /* NULL: in memory only */
@@ -66,7 +66,7 @@ struct cw_provenance {
 	uint64_t evictions;
 	bool dirty;
 	/* internal: the credentials by fingerprint, and most recently seen first */
-	struct prov_entry *by_fp, *lru;
+	struct cw_prov_entry *by_fp, *lru;
 };
 
 /*
