@@ -689,11 +689,10 @@ static char *repeat_doc(const char *origin_fmt, const char *use_fmt, int norigin
 	"%s{\"workload\":\"w\",\"destination\":\"h%d:443\",\"first_seen\":1," \
 	"\"last_seen\":2,\"count\":1}"
 
-TEST(prov_open_rejects_corrupt_files)
+TEST(prov_open_rejects_truncated_and_misshapen_documents)
 {
-	char dir[256], err[512], path[400], big[1200];
+	char dir[256], err[512], path[400];
 	size_t n;
-
 	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* the base itself is fine */
 	CHECK_EQ_INT(open_text(dir, base_doc, strlen(base_doc), &n, err, sizeof(err), path,
@@ -729,6 +728,13 @@ TEST(prov_open_rejects_corrupt_files)
 	}
 	BAD_SUBST("\"version\":1", "\"version\":0", "unsupported version 0");
 
+	tu_rmtree(dir);
+}
+
+TEST(prov_open_rejects_wrong_types_members_and_syntax)
+{
+	char dir[256];
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* wrong types */
 	BAD_SUBST("\"version\":1", "\"version\":\"1\"", "expected an integer");
 	BAD_SUBST("\"version\":1", "\"version\":1.0", "expected an integer");
@@ -776,6 +782,13 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD_SUBST("\"rule\":\"r\",", "\"rule\":\"r\" ", "'}' expected near '\"kind\"'");
 	BAD_SUBST("{\"workload\"", "{workload", "string or '}' expected near 'workload'");
 
+	tu_rmtree(dir);
+}
+
+TEST(prov_open_rejects_bad_strings)
+{
+	char dir[256];
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* strings: escapes, surrogates (jansson: "invalid Unicode"), NUL, control bytes, bad UTF-8
 	 */
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\"", "invalid Unicode");
@@ -793,6 +806,14 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xc0\xaf\"", "invalid UTF-8");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xff\"", "invalid UTF-8");
 
+	tu_rmtree(dir);
+}
+
+TEST(prov_open_rejects_duplicates_and_more_than_it_keeps)
+{
+	char dir[256], err[512], path[400];
+	size_t n;
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* duplicates */
 	BAD(DOC(CRED(FPA, "", "") "," CRED(FPA, "", "")), "duplicate fingerprint");
 	BAD(DOC(CRED("", "", "")), "empty fingerprint");
@@ -814,56 +835,41 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD(repeat_doc(ORIGIN_FMT, USE_FMT, 0, CW_PROV_WORKLOADS_MAX + 1),
 	    "more than " STR(CW_PROV_WORKLOADS_MAX) " uses");
 
+	tu_rmtree(dir);
+}
+
+/* A document with one use by workload w, in buf. */
+static char *use_by(char *buf, size_t len, const char *w)
+{
+	snprintf(buf, len,
+		 DOC(CRED(FPA, "",
+			  "{\"workload\":\"%s\",\"destination\":\"\",\"first_seen\":1,"
+			  "\"last_seen\":2,\"count\":1}")),
+		 w);
+	return buf;
+}
+
+TEST(prov_open_rejects_strings_too_long)
+{
+	char dir[256], err[512], path[400], big[1200], w[CW_PROV_STR + 1], esc[800];
+	size_t n, o = 0;
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* over-long strings are errors, not cut; exactly the room is fine */
 	BAD(DOC(CRED(FPA "a", "", "")), "fingerprint: string longer than 64 bytes");
-	{
-		char w[CW_PROV_STR + 1];
-
-		memset(w, 'w', sizeof(w) - 1);
-		w[CW_PROV_STR - 1] = '\0'; /* 319 */
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		CHECK_EQ_INT(
-			open_text(dir, big, strlen(big), &n, err, sizeof(err), path, sizeof(path)),
-			0);
-		w[CW_PROV_STR - 1] = 'w'; /* 320 */
-		w[CW_PROV_STR] = '\0';
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		BAD(big, "workload: string longer than 319 bytes");
-		/* 318 + a 2-byte character: one byte too many */
-		memcpy(w + CW_PROV_STR - 2, "\xc3\xa9", 3);
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		BAD(big, "longer than 319 bytes");
-	}
-	{
-		/* short in the file, long once the escapes are decoded: 107 x 3 bytes = 321 */
-		size_t o = 0;
-		char w[800];
-
-		for (int i = 0; i < 107; i++)
-			o += (size_t)snprintf(w + o, sizeof(w) - o, "\\u20ac");
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		BAD(big, "longer than 319 bytes");
-	}
+	memset(w, 'w', sizeof(w) - 1);
+	w[CW_PROV_STR - 1] = '\0'; /* 319 */
+	use_by(big, sizeof(big), w);
+	CHECK_EQ_INT(open_text(dir, big, strlen(big), &n, err, sizeof(err), path, sizeof(path)), 0);
+	w[CW_PROV_STR - 1] = 'w'; /* 320 */
+	w[CW_PROV_STR] = '\0';
+	BAD(use_by(big, sizeof(big), w), "workload: string longer than 319 bytes");
+	/* 318 + a 2-byte character: one byte too many */
+	memcpy(w + CW_PROV_STR - 2, "\xc3\xa9", 3);
+	BAD(use_by(big, sizeof(big), w), "longer than 319 bytes");
+	/* short in the file, long once the escapes are decoded: 107 x 3 bytes = 321 */
+	for (int i = 0; i < 107; i++)
+		o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\u20ac");
+	BAD(use_by(big, sizeof(big), esc), "longer than 319 bytes");
 	BAD_SUBST("\"lifetime\":\"long-lived\"", "\"lifetime\":\"long-lived-and-more\"",
 		  "lifetime: string longer than 15 bytes");
 	tu_rmtree(dir);
