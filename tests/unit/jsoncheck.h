@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * A strict JSON (RFC 8259) parser for the tests, written independently of user/json.c so that
- * it can judge that writer's output: strict UTF-8 (RFC 3629), no raw control bytes in strings,
- * no duplicate object keys, exactly one value. It builds a small tree so tests can look
- * fields up by dotted path ("credential.redacted").
+ * A strict JSON (RFC 8259) checker for the tests: jansson parses (strict UTF-8, no raw control
+ * bytes in strings, no duplicate object keys, exactly one value), independently of
+ * user/util/json_writer, so that it can judge that writer's output. The result is a small
+ * tree tests look fields up in by dotted path ("credential.redacted").
  */
 #ifndef CW_JSONCHECK_H
 #define CW_JSONCHECK_H
@@ -14,7 +14,8 @@ enum jc_type { JC_NULL, JC_BOOL, JC_NUM, JC_STR, JC_ARR, JC_OBJ };
 
 struct jc_node {
 	enum jc_type type;
-	char *str;  /* STR: decoded UTF-8; NUM: the number's text; BOOL: true/false */
+	char *str;  /* STR: decoded UTF-8; NUM: the number as text (integers exactly, other
+		     * numbers as %.17g); BOOL: true/false */
 	size_t len; /* bytes in str (a decoded string may hold NULs) */
 	char *key;  /* member name when the parent is an object (decoded) */
 	size_t key_len;
@@ -33,7 +34,7 @@ const char *jc_str(const struct jc_node *root, const char *path);
 /* The text of the number at path, or NULL when absent or not a number. */
 const char *jc_num(const struct jc_node *root, const char *path);
 
-/* Whether s[0..n) is strictly valid UTF-8 (RFC 3629). */
+/* Whether s[0..n) is strictly valid UTF-8 (RFC 3629), as jansson judges it. */
 int jc_utf8_valid(const char *s, size_t n);
 
 #endif

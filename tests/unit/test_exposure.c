@@ -9,6 +9,7 @@
 
 #include "judge/exposure.h"
 #include "events/files.h"
+#include "host/mountinfo.h"
 #include "util/path.h"
 #include "detect/fingerprint.h"
 #include "test.h"

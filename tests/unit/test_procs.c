@@ -49,3 +49,33 @@ TEST(procs_exe_from_proc_then_from_exec_events)
 	cw_procs_free(p);
 	tu_rmtree(dir);
 }
+
+TEST(procs_bounded_forgets_the_oldest_exec)
+{
+	struct cw_procs *p = cw_procs_new();
+	char out[CW_PROCS_EXE_MAX], dir[256], path[32];
+
+	REQUIRE(p);
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	for (uint32_t pid = 1; pid <= CW_PROCS_MAX; pid++) {
+		snprintf(path, sizeof(path), "/bin/p%u", pid);
+		cw_procs_exec(p, pid, path, strlen(path));
+	}
+	/* pid 1 exec's again: now the newest, so pid 2 is the oldest */
+	cw_procs_exec(p, 1, "/bin/again", 10);
+	cw_procs_exec(p, CW_PROCS_MAX + 1, "/bin/new", 8);
+	cw_procs_exe(p, dir, 2, out);
+	CHECK_EQ_STR(out, "");
+	cw_procs_exe(p, dir, 1, out);
+	CHECK_EQ_STR(out, "/bin/again");
+	cw_procs_exe(p, dir, 3, out);
+	CHECK_EQ_STR(out, "/bin/p3");
+	cw_procs_exe(p, dir, CW_PROCS_MAX + 1, out);
+	CHECK_EQ_STR(out, "/bin/new");
+	/* pid 0 is never remembered */
+	cw_procs_exec(p, 0, "/bin/zero", 9);
+	cw_procs_exe(p, dir, 0, out);
+	CHECK_EQ_STR(out, "");
+	cw_procs_free(p);
+	tu_rmtree(dir);
+}

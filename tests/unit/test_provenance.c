@@ -46,7 +46,8 @@ static void order(const struct cw_provenance *p, char *out, size_t len)
 	size_t o = 0;
 
 	out[0] = '\0';
-	for (const struct cw_prov_cred *c = p->lru_head; c && o + 6 < len; c = c->lru_next)
+	for (const struct cw_prov_cred *c = cw_prov_first(p); c && o + 6 < len;
+	     c = cw_prov_next(p, c))
 		o += (size_t)snprintf(out + o, len - o, "%s%.4s", o ? "," : "", c->fingerprint);
 }
 
@@ -56,7 +57,7 @@ static void order_back(const struct cw_provenance *p, char *out, size_t len)
 	const struct cw_prov_cred *v[64];
 	size_t n = 0, o = 0;
 
-	for (const struct cw_prov_cred *c = p->lru_tail; c && n < 64; c = c->lru_prev)
+	for (const struct cw_prov_cred *c = cw_prov_last(p); c && n < 64; c = cw_prov_prev(p, c))
 		v[n++] = c;
 	out[0] = '\0';
 	while (n-- && o + 6 < len)
@@ -142,7 +143,7 @@ TEST(prov_touch_find_and_recency_order)
 	CHECK_EQ_INT(p.evictions, 0);
 	cw_prov_close(&p);
 	CHECK_EQ_INT(p.n, 0);
-	CHECK(p.lru_head == NULL);
+	CHECK(cw_prov_first(&p) == NULL);
 	cw_prov_close(&p); /* twice is harmless */
 }
 
@@ -449,7 +450,8 @@ static void round_trip(void)
 	snprintf(want, sizeof(want), "%s,%s,%s", short4(1), short4(3), short4(2));
 	CHECK_ORDER(&p, want);
 	CHECK_ORDER(&q, want);
-	for (a = p.lru_head, b = q.lru_head; a && b; a = a->lru_next, b = b->lru_next)
+	for (a = cw_prov_first(&p), b = cw_prov_first(&q); a && b;
+	     a = cw_prov_next(&p, a), b = cw_prov_next(&q, b))
 		same_cred(a, b);
 	/* the lookups work on what was loaded */
 	for (int i = 1; i <= 3; i++)
@@ -558,7 +560,7 @@ TEST(prov_open_missing_file_is_empty_and_memory_store_saves_nothing)
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_INT(p.n, 0);
 	CHECK(!p.dirty);
-	CHECK(p.lru_head == NULL && p.lru_tail == NULL);
+	CHECK(cw_prov_first(&p) == NULL && cw_prov_last(&p) == NULL);
 	cw_prov_close(&p);
 	CHECK_EQ_INT(access(path, F_OK), -1);
 
@@ -621,7 +623,7 @@ static int open_text(const char *dir, const char *text, size_t len, size_t *n, c
 	err[0] = '\0';
 	ret = cw_prov_open(&p, path, 100, err, errlen);
 	*n = p.n;
-	if (ret && (p.n || p.lru_head || p.buckets || p.path))
+	if (ret && (p.n || cw_prov_first(&p) || p.path))
 		cw_test_fail(__FILE__, __LINE__, "a failed open left state behind");
 	cw_prov_close(&p);
 	return ret;
@@ -637,8 +639,10 @@ static void expect_bad(const char *dir, const char *text, const char *why, int l
 		cw_test_fail(__FILE__, line, "open gave %d, not -EINVAL, for: %s", ret, text);
 		return;
 	}
-	if (strncmp(err, path, strlen(path)) || !strstr(err, ": ") || !strstr(err, "(at byte "))
-		cw_test_fail(__FILE__, line, "message \"%s\" does not name %s and a byte", err,
+	/* where: "(at byte N)" for what jansson cannot parse, "(at credentials[1].uses[0])" for
+	 * what the schema refuses */
+	if (strncmp(err, path, strlen(path)) || !strstr(err, ": ") || !strstr(err, "(at "))
+		cw_test_fail(__FILE__, line, "message \"%s\" does not name %s and where", err,
 			     path);
 	if (!strstr(err, why))
 		cw_test_fail(__FILE__, line, "\"%s\" not in \"%s\"", why, err);
@@ -685,11 +689,10 @@ static char *repeat_doc(const char *origin_fmt, const char *use_fmt, int norigin
 	"%s{\"workload\":\"w\",\"destination\":\"h%d:443\",\"first_seen\":1," \
 	"\"last_seen\":2,\"count\":1}"
 
-TEST(prov_open_rejects_corrupt_files)
+TEST(prov_open_rejects_truncated_and_misshapen_documents)
 {
-	char dir[256], err[512], path[400], big[1200];
+	char dir[256], err[512], path[400];
 	size_t n;
-
 	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* the base itself is fine */
 	CHECK_EQ_INT(open_text(dir, base_doc, strlen(base_doc), &n, err, sizeof(err), path,
@@ -713,33 +716,42 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD("{\"version\":1}", "no \"credentials\"");
 	BAD("{\"credentials\":[]}", "no \"version\"");
 
-	/* wrong version, with the byte where it is */
+	/* wrong version, and where it is */
 	BAD_SUBST("\"version\":1", "\"version\":2", "unsupported version 2");
 	{
 		char *t = subst(base_doc, "\"version\":1", "\"version\":2");
 
 		REQUIRE(t);
 		open_text(dir, t, strlen(t), &n, err, sizeof(err), path, sizeof(path));
-		CHECK_CONTAINS(err, "(at byte 11)");
+		CHECK_CONTAINS(err, "(at version)");
 		free(t);
 	}
 	BAD_SUBST("\"version\":1", "\"version\":0", "unsupported version 0");
 
+	tu_rmtree(dir);
+}
+
+TEST(prov_open_rejects_wrong_types_members_and_syntax)
+{
+	char dir[256];
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* wrong types */
 	BAD_SUBST("\"version\":1", "\"version\":\"1\"", "expected an integer");
 	BAD_SUBST("\"version\":1", "\"version\":1.0", "expected an integer");
-	BAD_SUBST("\"credentials\":[", "\"credentials\":{", "expected '['");
+	BAD("{\"version\":1,\"credentials\":{}}", "expected '[' (credentials)");
 	BAD_SUBST("\"rule\":\"r\"", "\"rule\":[\"r\"]", "rule: expected a string");
 	BAD_SUBST("\"rule\":\"r\"", "\"rule\":null", "rule: expected a string");
 	BAD_SUBST("\"first_seen\":1,\"last_seen\":2,\"origins\"",
 		  "\"first_seen\":\"1\",\"last_seen\":2,\"origins\"", "first_seen: expected");
 	BAD_SUBST("\"origins\":[", "\"origins\":[1,", "origin: expected an object");
-	BAD_SUBST("\"origins\":[", "\"origins\":{\"a\":[", "expected '['");
+	BAD_SUBST("\"origins\":[]", "\"origins\":{}", "expected '[' (origins)");
+	BAD_SUBST("\"uses\":[]", "\"uses\":\"\"", "expected '[' (uses)");
 	BAD_SUBST("\"count\":3", "\"count\":-3", "negative");
 	BAD_SUBST("\"count\":3", "\"count\":3.5", "expected an integer");
 	BAD_SUBST("\"count\":3", "\"count\":3e2", "expected an integer");
-	BAD_SUBST("\"count\":3", "\"count\":03", "leading zero");
+	BAD_SUBST("\"count\":3", "\"count\":03", "invalid token near '0'"); /* a leading zero */
 	BAD_SUBST("\"count\":3", "\"count\":18446744073709551616", "out of range");
+	BAD_SUBST("\"count\":3", "\"count\":9223372036854775808", "out of range");
 	BAD_SUBST("\"count\":3", "\"count\":true", "expected an integer");
 	BAD_SUBST("\"first_seen\":1", "\"first_seen\":9223372036854775808", "out of range");
 	BAD_SUBST("\"credentials\":[{", "\"credentials\":[\"x\",{", "credential: expected an");
@@ -756,34 +768,52 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD_SUBST("\"version\":1", "\"version\":1,\"extra\":0", "unknown member \"extra\"");
 	BAD_SUBST("\"count\":3", "\"count\":3,\"x\":1", "unknown member \"x\" in origin");
 	BAD_SUBST("\"rule\":\"r\",", "", "credential without \"rule\"");
-	BAD_SUBST("\"count\":3", "\"count\":3,\"count\":3", "duplicate member \"count\"");
+	BAD_SUBST("\"count\":3", "\"count\":3,\"count\":3",
+		  "duplicate member: duplicate object key near '\"count\"'");
 	BAD_SUBST(",\"source\":\"file\"", "", "origin without \"source\"");
 	BAD_SUBST(",\"destination\":\"h:443\"", "", "use without \"destination\"");
 	BAD_SUBST("\"version\":1", "\"version\":1,\"version\":1", "duplicate member");
 
 	/* syntax */
-	BAD_SUBST("\"count\":3}", "\"count\":3,}", "expected a member name");
-	BAD_SUBST("\"count\":3}]", "\"count\":3},]", "trailing comma");
-	BAD_SUBST("\"rule\":\"r\"", "\"rule\" \"r\"", "expected ':'");
-	BAD_SUBST("\"rule\":\"r\",", "\"rule\":\"r\" ", "expected ',' or '}'");
-	BAD_SUBST("{\"workload\"", "{workload", "expected a member name");
+	/* (jansson's words for what it cannot parse) */
+	BAD_SUBST("\"count\":3}", "\"count\":3,}", "string or '}' expected near '}'");
+	BAD_SUBST("\"count\":3}]", "\"count\":3},]", "unexpected token near ']'"); /* trailing , */
+	BAD_SUBST("\"rule\":\"r\"", "\"rule\" \"r\"", "':' expected");
+	BAD_SUBST("\"rule\":\"r\",", "\"rule\":\"r\" ", "'}' expected near '\"kind\"'");
+	BAD_SUBST("{\"workload\"", "{workload", "string or '}' expected near 'workload'");
 
-	/* strings: escapes, surrogates, NUL, control bytes, bad UTF-8 */
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800x\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\\u0041\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\udc00\\ud800\"", "surrogate");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"a\\uDC00\"", "surrogate");
+	tu_rmtree(dir);
+}
+
+TEST(prov_open_rejects_bad_strings)
+{
+	char dir[256];
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	/* strings: escapes, surrogates (jansson: "invalid Unicode"), NUL, control bytes, bad UTF-8
+	 */
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800x\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\ud800\\u0041\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\udc00\\ud800\"", "invalid Unicode");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"a\\uDC00\"", "invalid Unicode");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u0000\"", "\\u0000");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\x41\"", "bad escape");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12g4\"", "\\u escape");
-	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12\"", "\\u escape");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\x41\"", "invalid escape");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12g4\"", "invalid escape");
+	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\\u12\"", "invalid escape");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"a\tb\"", "control character");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xc3\x28\"", "invalid UTF-8");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xed\xa0\x80\"", "invalid UTF-8");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xc0\xaf\"", "invalid UTF-8");
 	BAD_SUBST("\"detail\":\"/d\"", "\"detail\":\"\xff\"", "invalid UTF-8");
 
+	tu_rmtree(dir);
+}
+
+TEST(prov_open_rejects_duplicates_and_more_than_it_keeps)
+{
+	char dir[256], err[512], path[400];
+	size_t n;
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* duplicates */
 	BAD(DOC(CRED(FPA, "", "") "," CRED(FPA, "", "")), "duplicate fingerprint");
 	BAD(DOC(CRED("", "", "")), "empty fingerprint");
@@ -805,56 +835,41 @@ TEST(prov_open_rejects_corrupt_files)
 	BAD(repeat_doc(ORIGIN_FMT, USE_FMT, 0, CW_PROV_WORKLOADS_MAX + 1),
 	    "more than " STR(CW_PROV_WORKLOADS_MAX) " uses");
 
+	tu_rmtree(dir);
+}
+
+/* A document with one use by workload w, in buf. */
+static char *use_by(char *buf, size_t len, const char *w)
+{
+	snprintf(buf, len,
+		 DOC(CRED(FPA, "",
+			  "{\"workload\":\"%s\",\"destination\":\"\",\"first_seen\":1,"
+			  "\"last_seen\":2,\"count\":1}")),
+		 w);
+	return buf;
+}
+
+TEST(prov_open_rejects_strings_too_long)
+{
+	char dir[256], err[512], path[400], big[1200], w[CW_PROV_STR + 1], esc[800];
+	size_t n, o = 0;
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
 	/* over-long strings are errors, not cut; exactly the room is fine */
 	BAD(DOC(CRED(FPA "a", "", "")), "fingerprint: string longer than 64 bytes");
-	{
-		char w[CW_PROV_STR + 1];
-
-		memset(w, 'w', sizeof(w) - 1);
-		w[CW_PROV_STR - 1] = '\0'; /* 319 */
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		CHECK_EQ_INT(
-			open_text(dir, big, strlen(big), &n, err, sizeof(err), path, sizeof(path)),
-			0);
-		w[CW_PROV_STR - 1] = 'w'; /* 320 */
-		w[CW_PROV_STR] = '\0';
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		BAD(big, "workload: string longer than 319 bytes");
-		/* 318 + a 2-byte character: one byte too many */
-		memcpy(w + CW_PROV_STR - 2, "\xc3\xa9", 3);
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		BAD(big, "longer than 319 bytes");
-	}
-	{
-		/* short in the file, long once the escapes are decoded: 107 x 3 bytes = 321 */
-		size_t o = 0;
-		char w[800];
-
-		for (int i = 0; i < 107; i++)
-			o += (size_t)snprintf(w + o, sizeof(w) - o, "\\u20ac");
-		snprintf(big, sizeof(big),
-			 DOC(CRED(FPA, "",
-				  "{\"workload\":\"%s\","
-				  "\"destination\":\"\",\"first_seen\":1,\"last_seen\":2,\"count\":"
-				  "1}")),
-			 w);
-		BAD(big, "longer than 319 bytes");
-	}
+	memset(w, 'w', sizeof(w) - 1);
+	w[CW_PROV_STR - 1] = '\0'; /* 319 */
+	use_by(big, sizeof(big), w);
+	CHECK_EQ_INT(open_text(dir, big, strlen(big), &n, err, sizeof(err), path, sizeof(path)), 0);
+	w[CW_PROV_STR - 1] = 'w'; /* 320 */
+	w[CW_PROV_STR] = '\0';
+	BAD(use_by(big, sizeof(big), w), "workload: string longer than 319 bytes");
+	/* 318 + a 2-byte character: one byte too many */
+	memcpy(w + CW_PROV_STR - 2, "\xc3\xa9", 3);
+	BAD(use_by(big, sizeof(big), w), "longer than 319 bytes");
+	/* short in the file, long once the escapes are decoded: 107 x 3 bytes = 321 */
+	for (int i = 0; i < 107; i++)
+		o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\u20ac");
+	BAD(use_by(big, sizeof(big), esc), "longer than 319 bytes");
 	BAD_SUBST("\"lifetime\":\"long-lived\"", "\"lifetime\":\"long-lived-and-more\"",
 		  "lifetime: string longer than 15 bytes");
 	tu_rmtree(dir);
@@ -869,7 +884,7 @@ TEST(prov_open_decodes_escapes_and_whitespace)
 		"  \"redacted\":\"\\ud83d\\ude00\\u20AC\xc3\xa9\",\n"
 		"  \"first_seen\":-5, \"last_seen\":0,\n"
 		"  \"origins\":[ {\"workload\":\"w\",\"source\":\"env\",\"detail\":\"\",\n"
-		"     \"first_seen\":1,\"last_seen\":2,\"count\":18446744073709551615} ],\n"
+		"     \"first_seen\":1,\"last_seen\":2,\"count\":9223372036854775807} ],\n"
 		"  \"uses\":[ ], \"uses_dropped\":4 } ],\n"
 		" \"version\" : 1 } \n";
 	char dir[256], path[400], err[512];
@@ -892,7 +907,7 @@ TEST(prov_open_decodes_escapes_and_whitespace)
 	CHECK_EQ_INT(c->last_seen, 0);
 	CHECK_EQ_INT(c->norigins, 1);
 	CHECK_EQ_INT(c->origins[0].source, CW_PROV_ENV);
-	CHECK(c->origins[0].count == UINT64_MAX);
+	CHECK(c->origins[0].count == INT64_MAX); /* the largest count: they stop there */
 	CHECK_EQ_INT(c->nuses, 0);
 	CHECK_EQ_INT(c->uses_dropped, 4);
 	CHECK_EQ_INT(c->origins_dropped, 0);
@@ -920,6 +935,38 @@ TEST(prov_open_with_a_smaller_max_keeps_the_most_recent)
 	CHECK(p.dirty); /* the file holds more than the store now */
 	snprintf(want, sizeof(want), "%s,%s,%s", short4(2), short4(5), short4(4));
 	CHECK_ORDER(&p, want);
+	cw_prov_close(&p);
+	tu_rmtree(dir);
+}
+
+TEST(prov_counts_stop_where_the_file_can_hold_them)
+{
+	struct cw_provenance p;
+	struct cw_prov_cred *c;
+	char dir[256], path[400], err[512];
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	REQUIRE(cw_prov_open(&p, path, 10, err, sizeof(err)) == 0);
+	c = cw_prov_touch(&p, fp(1), "r", "k", "unknown", "x", 1);
+	REQUIRE(c);
+	cw_prov_add_origin(&p, c, "w", CW_PROV_ENV, "T", 1);
+	cw_prov_add_use(&p, c, "w", "h:443", 1);
+	c->origins[0].count = INT64_MAX - 1;
+	c->uses[0].count = INT64_MAX;
+	cw_prov_add_origin(&p, c, "w", CW_PROV_ENV, "T", 2);
+	cw_prov_add_origin(&p, c, "w", CW_PROV_ENV, "T", 3);
+	cw_prov_add_use(&p, c, "w", "h:443", 2);
+	CHECK(c->origins[0].count == INT64_MAX);
+	CHECK(c->uses[0].count == INT64_MAX);
+	REQUIRE(cw_prov_save(&p, err, sizeof(err)) == 0);
+	cw_prov_close(&p);
+	/* what was saved reads back */
+	REQUIRE(cw_prov_open(&p, path, 10, err, sizeof(err)) == 0);
+	c = cw_prov_find(&p, fp(1));
+	REQUIRE(c);
+	CHECK(c->origins[0].count == INT64_MAX);
+	CHECK(c->uses[0].count == INT64_MAX);
 	cw_prov_close(&p);
 	tu_rmtree(dir);
 }

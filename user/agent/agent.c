@@ -169,7 +169,7 @@ static void teardown(struct cw_agent *a)
 	char err[1024];
 
 	ring_buffer__free(a->rb);
-	cw_egress_free(&a->egress);
+	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */
 	if (a->prov.dirty && cw_prov_save(&a->prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);

@@ -20,10 +20,16 @@ int cw_agent_attach(struct cw_agent *a)
 	return ret;
 }
 
-/* The file handler saw pid open a TLS library: its probes go on before its first write. */
+/*
+ * The file handler saw pid open a file the kernel flagged as a possible TLS library: if its
+ * name is one, its probes go on before its first write.
+ */
 static void attach_tls_library(void *ctx, uint32_t pid, const char *path)
 {
-	cw_tls_scan_file(ctx, pid, path);
+	const char *base = strrchr(path, '/');
+
+	if (cw_tls_library_name(base ? base + 1 : path))
+		cw_tls_scan_file(ctx, pid, path);
 }
 
 void cw_agent_attach_tls(struct cw_agent *a, bool inbound)

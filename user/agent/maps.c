@@ -121,13 +121,13 @@ int cw_agent_fill_watch(struct cw_agent *a)
 
 int cw_agent_connect_maps(struct cw_agent *a, const struct cw_agent_opts *o)
 {
-	int ret = cw_egress_init(&a->egress, &a->f,
-				 &(struct cw_egress_kernel){
-					 .conns_map_fd = bpf_map__fd(a->skel->maps.conns),
-					 .bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
-					 .captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
-					 .fd_marks = a->skel->bss->cw_fd_marks,
-				 });
+	int ret = cw_conns_init(&a->egress, &a->f,
+				&(struct cw_conns_kernel){
+					.conns_map_fd = bpf_map__fd(a->skel->maps.conns),
+					.bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),
+					.captured_map_fd = bpf_map__fd(a->skel->maps.tls_captured),
+					.fd_marks = a->skel->bss->cw_fd_marks,
+				});
 
 	if (ret) {
 		cw_log("cannot set up egress tracking: %s", strerror(-ret));

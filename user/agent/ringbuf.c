@@ -59,7 +59,7 @@ static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
 static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
 {
 	/* The old image's TLS sessions end with it, reported as the old image's. */
-	int ret = a->egress.nconns ? cw_egress_exec(&a->egress, ev->exec.pid) : 0;
+	int ret = a->egress.nconns ? cw_conns_exec(&a->egress, ev->exec.pid) : 0;
 
 	/* A new image: its own binary may carry TLS (node, Go); its libraries are read
 	 * from its maps when it first connects. */
@@ -79,7 +79,7 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
 	int ret;
 
 	cw_tls_forget_pid(&a->tls, ev->exit.pid);
-	ret = a->egress.nconns ? cw_egress_exit(&a->egress, ev->exit.pid) : 0;
+	ret = a->egress.nconns ? cw_conns_exit(&a->egress, ev->exit.pid) : 0;
 	if (!ret)
 		ret = cw_files_exit(&a->files, ev->exit.pid);
 	cw_procs_exit(a->procs, ev->exit.pid);
@@ -102,11 +102,11 @@ static int dispatch(struct cw_agent *a, const struct cw_event *ev)
 		return 0;
 	case CW_EV_CONN:
 		cw_tls_scan_pid(&a->tls, ev->conn.pid);
-		return cw_egress_conn(&a->egress, ev);
-	case CW_EV_BIND: return cw_egress_bind(&a->egress, ev);
-	case CW_EV_DATA: return cw_egress_data(&a->egress, ev);
+		return cw_conns_conn(&a->egress, ev);
+	case CW_EV_BIND: return cw_conns_bind(&a->egress, ev);
+	case CW_EV_DATA: return cw_conns_data(&a->egress, ev);
 	case CW_EV_CLOSE:
-		return cw_egress_close(&a->egress, ev->close.pid, ev->close.fd, ev->close.conn_id);
+		return cw_conns_close(&a->egress, ev->close.pid, ev->close.fd, ev->close.conn_id);
 	default: return 0;
 	}
 }
@@ -160,7 +160,7 @@ static int poll_events(struct cw_agent *a)
 /* What the handlers do on their own time: flush quiet streams, expire windows. */
 static int tick_handlers(struct cw_agent *a)
 {
-	return cw_egress_tick(&a->egress, (uint64_t)(cw_mono_s() * 1e9)) ||
+	return cw_conns_tick(&a->egress, (uint64_t)(cw_mono_s() * 1e9)) ||
 	       cw_files_tick(&a->files, (uint64_t)(cw_mono_s() * 1e9)) || cw_exposure_tick(&a->x);
 }
 

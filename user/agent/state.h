@@ -38,7 +38,7 @@ struct cw_agent {
 	struct cw_fp_key key;
 	FILE *out;
 	struct cw_findings f;
-	struct cw_egress egress;
+	struct cw_conns egress;
 	struct cw_tls_attach tls;
 	struct cw_files files;
 	struct cw_exposure x;

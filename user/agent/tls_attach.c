@@ -103,8 +103,7 @@ static void free_checked(struct cw_tls_attach *a)
 {
 	struct cw_tls_checked *c, *tmp;
 
-	HASH_ITER(hh, a->checked, c, tmp)
-	{
+	HASH_ITER (hh, a->checked, c, tmp) {
 		HASH_DEL(a->checked, c);
 		free(c);
 	}

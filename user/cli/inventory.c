@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * credwatch inventory: what the provenance store knows, per credential. It only reads the
- * store the agent writes, so it needs no BPF and changes nothing.
+ * credwatch inventory: what the provenance store knows, per credential, most recently seen
+ * first, as JSON lines or a table (inventory_table.c). It only reads the store the agent
+ * writes, so it needs no BPF and changes nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,21 +16,7 @@
 #include "util/json_writer.h"
 #include "util/log.h"
 
-#define NCOLS 7
-#define CELL_MAX 16384 /* a cell before it is cut: 16 uses of two 320-byte strings fit */
 #define SEC_PER_DAY 86400
-
-static const char *const col_name[NCOLS] = {
-	"FINGERPRINT", "KIND", "LIFETIME", "AGE", "LOADED BY", "SOURCES", "USED BY",
-};
-/*
- * Widest each column may get, in columns; with two spaces between columns a full line is
- * 147 + 12 = 159 wide (CW_INV_MAX_LINE).
- */
-static const int col_max[NCOLS] = { 16, 22, 11, 6, 28, 28, 36 };
-
-_Static_assert(16 + 22 + 11 + 6 + 28 + 28 + 36 + 2 * (NCOLS - 1) <= CW_INV_MAX_LINE,
-	       "inventory table wider than CW_INV_MAX_LINE");
 
 /* ISO 8601 of unix seconds; cw_json_timestamp takes nanoseconds, which end in 2262. */
 static void iso(char out[32], int64_t sec)
@@ -43,7 +30,7 @@ static void iso(char out[32], int64_t sec)
 	cw_json_timestamp(out, sec * 1000000000LL);
 }
 
-static int64_t age_days(const struct cw_prov_cred *c, int64_t now)
+int64_t cw_inventory_age_days(const struct cw_prov_cred *c, int64_t now)
 {
 	return now > c->first_seen ? (now - c->first_seen) / SEC_PER_DAY : 0;
 }
@@ -63,24 +50,30 @@ static int by_last_seen(const void *a, const void *b)
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
-static struct ranked *sorted(const struct cw_provenance *p, size_t *n)
+/* The credentials in the order they are shown, *n of them; NULL when out of memory. */
+static const struct cw_prov_cred **sorted(const struct cw_provenance *p, size_t *n)
 {
 	struct ranked *v = calloc(p->n ? p->n : 1, sizeof(*v));
+	const struct cw_prov_cred **out = calloc(p->n ? p->n : 1, sizeof(*out));
 	const struct cw_prov_cred *c;
 	size_t i = 0;
 
-	if (!v)
+	if (!v || !out) {
+		free(v);
+		free(out);
 		return NULL;
-	for (c = p->lru_head; c && i < p->n; c = c->lru_next, i++) {
+	}
+	for (c = cw_prov_first(p); c && i < p->n; c = cw_prov_next(p, c), i++) {
 		v[i].c = c;
 		v[i].rank = i;
 	}
 	qsort(v, i, sizeof(*v), by_last_seen);
+	for (size_t k = 0; k < i; k++)
+		out[k] = v[k].c;
+	free(v);
 	*n = i;
-	return v;
+	return out;
 }
-
-/* ---- JSON ---- */
 
 static void cred_json(struct cw_json *j, const struct cw_prov_cred *c, int64_t now)
 {
@@ -98,7 +91,7 @@ static void cred_json(struct cw_json *j, const struct cw_prov_cred *c, int64_t n
 	cw_json_kstr(j, "first_seen", ts);
 	iso(ts, c->last_seen);
 	cw_json_kstr(j, "last_seen", ts);
-	cw_json_kint(j, "age_days", age_days(c, now));
+	cw_json_kint(j, "age_days", cw_inventory_age_days(c, now));
 
 	cw_json_key(j, "origins");
 	cw_json_arr_begin(j);
@@ -148,7 +141,7 @@ static void cred_json(struct cw_json *j, const struct cw_prov_cred *c, int64_t n
 	cw_json_obj_end(j);
 }
 
-static int write_json(FILE *out, const struct ranked *v, size_t n, int64_t now)
+static int write_json(FILE *out, const struct cw_prov_cred *const *v, size_t n, int64_t now)
 {
 	struct cw_json j;
 	int ret = 0;
@@ -156,7 +149,7 @@ static int write_json(FILE *out, const struct ranked *v, size_t n, int64_t now)
 	cw_json_init(&j);
 	for (size_t i = 0; i < n && !ret; i++) {
 		cw_json_reset(&j);
-		cred_json(&j, v[i].c, now);
+		cred_json(&j, v[i], now);
 		if (j.oom) {
 			ret = -ENOMEM;
 			break;
@@ -168,232 +161,10 @@ static int write_json(FILE *out, const struct ranked *v, size_t n, int64_t now)
 	return ret;
 }
 
-/* ---- Table ---- */
-
-struct sb {
-	char buf[CELL_MAX];
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->len >= sizeof(b->buf) - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->buf + b->len, sizeof(b->buf) - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len += (size_t)n < sizeof(b->buf) - b->len ? (size_t)n
-							      : sizeof(b->buf) - 1 - b->len;
-}
-
-/* ", " between items. */
-static void sb_sep(struct sb *b)
-{
-	if (b->len)
-		sb_printf(b, ", ");
-}
-
-/* The code point of the UTF-8 sequence at s and its length, or 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
-{
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		*cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		*cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		*cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) || *cp > 0x10FFFF ||
-	    (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/*
- * Characters that must not reach a terminal as they are: paths and variable names come from
- * watched processes, and an escape sequence or a bidi override in them could rewrite what the
- * reader sees.
- */
-static bool unsafe_cp(unsigned int cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * in, made safe for a terminal and cut to at most maxw columns (one per character) with an
- * ellipsis, into a new string; *width receives its width.
- */
-static char *fit(const char *in, int maxw, int *width)
-{
-	size_t n = strlen(in), i = 0, o = 0, cut = 0;
-	char *out = malloc(n + 4);
-	int w = 0;
-
-	if (!out)
-		return NULL;
-	while (i < n) {
-		unsigned int cp;
-		size_t l = utf8_decode((const unsigned char *)in + i, n - i, &cp);
-
-		if (w == maxw - 1)
-			cut = o; /* where the ellipsis goes if the cell is too wide */
-		if (w == maxw) {
-			memcpy(out + cut, "\xe2\x80\xa6", 3); /* U+2026 */
-			o = cut + 3;
-			w = maxw;
-			break;
-		}
-		if (!l || unsafe_cp(cp)) {
-			out[o++] = '?';
-			i += l ? l : 1;
-		} else {
-			memcpy(out + o, in + i, l);
-			o += l;
-			i += l;
-		}
-		w++;
-	}
-	out[o] = '\0';
-	*width = w;
-	return out;
-}
-
-struct row {
-	char *cell[NCOLS];
-	int w[NCOLS];
-};
-
-static int fill_row(struct row *r, const struct cw_prov_cred *c, int64_t now)
-{
-	struct sb b;
-	size_t i;
-	int col;
-
-	for (col = 0; col < NCOLS; col++) {
-		b.len = 0;
-		b.buf[0] = '\0';
-		switch (col) {
-		case 0: sb_printf(&b, "%.16s", c->fingerprint); break;
-		case 1: sb_printf(&b, "%s", c->kind[0] ? c->kind : c->rule); break;
-		case 2: sb_printf(&b, "%s", c->lifetime); break;
-		case 3: sb_printf(&b, "%lldd", (long long)age_days(c, now)); break;
-		case 4:
-			for (i = 0; i < c->norigins; i++) {
-				if (!cw_prov_first_of_workload(c, i, NULL))
-					continue;
-				sb_sep(&b);
-				sb_printf(&b, "%s",
-					  c->origins[i].workload[0] ? c->origins[i].workload : "?");
-			}
-			break;
-		case 5:
-			for (i = 0; i < c->norigins; i++) {
-				const struct cw_prov_origin *o = &c->origins[i];
-				size_t k;
-
-				/* One entry per place, however many workloads loaded it there. */
-				for (k = 0; k < i; k++)
-					if (c->origins[k].source == o->source &&
-					    !strcmp(c->origins[k].detail, o->detail))
-						break;
-				if (k < i)
-					continue;
-				sb_sep(&b);
-				sb_printf(&b, "%s%s%s", cw_prov_source_name(o->source),
-					  o->detail[0] ? ":" : "", o->detail);
-			}
-			if (c->origins_dropped)
-				sb_printf(&b, " (+%llu more)",
-					  (unsigned long long)c->origins_dropped);
-			break;
-		case 6:
-			for (i = 0; i < c->nuses; i++) {
-				const struct cw_prov_use *u = &c->uses[i];
-
-				sb_sep(&b);
-				sb_printf(&b, "%s->%s", u->workload[0] ? u->workload : "?",
-					  u->destination[0] ? u->destination : "?");
-				if (u->count > 1)
-					sb_printf(&b, " x%llu", (unsigned long long)u->count);
-			}
-			if (c->uses_dropped)
-				sb_printf(&b, " (+%llu more)", (unsigned long long)c->uses_dropped);
-			break;
-		}
-		r->cell[col] = fit(b.len ? b.buf : "-", col_max[col], &r->w[col]);
-		if (!r->cell[col])
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void print_row(FILE *out, const struct row *r, const int *width)
-{
-	for (int col = 0; col < NCOLS; col++) {
-		fputs(r->cell[col], out);
-		if (col < NCOLS - 1)
-			fprintf(out, "%*s", width[col] - r->w[col] + 2, "");
-	}
-	fputc('\n', out);
-}
-
-static int write_table(FILE *out, const struct ranked *v, size_t n, int64_t now)
-{
-	struct row head = { 0 }, *rows = calloc(n ? n : 1, sizeof(*rows));
-	int width[NCOLS], ret = 0;
-	size_t i;
-
-	if (!rows)
-		return -ENOMEM;
-	for (int col = 0; col < NCOLS; col++) {
-		head.cell[col] = (char *)col_name[col];
-		head.w[col] = width[col] = (int)strlen(col_name[col]);
-	}
-	for (i = 0; i < n && !ret; i++) {
-		ret = fill_row(&rows[i], v[i].c, now);
-		for (int col = 0; col < NCOLS && !ret; col++)
-			if (rows[i].w[col] > width[col])
-				width[col] = rows[i].w[col];
-	}
-	if (!ret) {
-		print_row(out, &head, width);
-		for (i = 0; i < n; i++)
-			print_row(out, &rows[i], width);
-	}
-	for (i = 0; i < n; i++)
-		for (int col = 0; col < NCOLS; col++)
-			free(rows[i].cell[col]);
-	free(rows);
-	return ret;
-}
-
 int cw_inventory_write(FILE *out, const struct cw_provenance *p, enum cw_inv_format fmt,
 		       int64_t now)
 {
-	struct ranked *v;
+	const struct cw_prov_cred **v;
 	size_t n = 0;
 	int ret;
 
@@ -406,7 +177,7 @@ int cw_inventory_write(FILE *out, const struct cw_provenance *p, enum cw_inv_for
 	v = sorted(p, &n);
 	if (!v)
 		return -ENOMEM;
-	ret = fmt == CW_INV_JSON ? write_json(out, v, n, now) : write_table(out, v, n, now);
+	ret = fmt == CW_INV_JSON ? write_json(out, v, n, now) : cw_inventory_table(out, v, n, now);
 	free(v);
 	errno = 0;
 	if (!ret && (fflush(out) || ferror(out)))

@@ -23,4 +23,9 @@ enum cw_inv_format {
 int cw_inventory_write(FILE *out, const struct cw_provenance *p, enum cw_inv_format fmt,
 		       int64_t now);
 
+/* The table (inventory_table.c) of the n credentials v, in that order. 0 or -ENOMEM. */
+int cw_inventory_table(FILE *out, const struct cw_prov_cred *const *v, size_t n, int64_t now);
+/* Whole days since the credential was first seen. */
+int64_t cw_inventory_age_days(const struct cw_prov_cred *c, int64_t now);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "detect/example_gen.h"
 #include "detect/validate.h"
+#include "util/codec.h"
 #include "util/grow.h"
 
 #define CLASS_COUNT_MAX 256 /* random characters one %{CLASS:N} may ask for */
@@ -68,28 +69,6 @@ static bool fill_random(char *out, size_t n, const char *chars)
 	return ok;
 }
 
-static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0, i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = b64url[in[i] >> 2];
-		out[o++] = b64url[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64url[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		out[o++] = b64url[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64url[in[i] >> 2];
-		out[o++] = b64url[(in[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[o++] = b64url[in[i] >> 2];
-		out[o++] = b64url[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		out[o++] = b64url[(in[i + 1] & 15) << 2];
-	}
-	out[o] = '\0';
-	return o;
-}
-
 static size_t gen_jwt(char *out, long lifetime, bool k8s)
 {
 	static const char hdr[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
@@ -112,9 +91,9 @@ static size_t gen_jwt(char *out, long lifetime, bool k8s)
 			 "{\"iss\":\"https://auth.acme.test\",\"sub\":\"user-%s\",\"iat\":%ld,"
 			 "\"exp\":%ld}",
 			 sub, now, now + lifetime);
-	o = b64url_encode((const unsigned char *)hdr, strlen(hdr), out);
+	o = cw_base64url_encode((const unsigned char *)hdr, strlen(hdr), out);
 	out[o++] = '.';
-	o += b64url_encode((const unsigned char *)payload, strlen(payload), out + o);
+	o += cw_base64url_encode((const unsigned char *)payload, strlen(payload), out + o);
 	out[o++] = '.';
 	fill_random(sig, sizeof(sig), b64url);
 	memcpy(out + o, sig, sizeof(sig));
@@ -140,7 +119,7 @@ static size_t generate(const char *name, const char *arg, char *out)
 		o = strlen(prefix);
 		memcpy(out, prefix, o);
 		fill_random(out + o, 30, alnum);
-		cw_base62(cw_crc32(out + o, 30), out + o + 30, 6);
+		cw_base62_encode(cw_crc32(out + o, 30), out + o + 30, 6);
 		o += 36;
 	} else if (!strcmp(name, "grafana")) {
 		memcpy(out, "glsa_", 5);

@@ -1,238 +1,83 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * JWT classification (see jwt.h): header and payload are base64url (util/codec) JSON objects,
+ * read with jansson; only the claims that classify a token are kept.
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "detect/jwt.h"
+#include "util/codec.h"
 
 #define JWT_PART_MAX 8192 /* longer headers or payloads are not classified */
 
-static int b64val(unsigned char c)
+/*
+ * One part, base64url-decoded into buf (JWT_PART_MAX bytes) and parsed: a JSON object, or NULL.
+ * Numbers are read as doubles, whatever their form (an "exp" of 1.7e9 is a time too).
+ */
+static json_t *decode_part(const char *s, size_t n, unsigned char *buf)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
+	long len = cw_base64_decode(s, n, buf, JWT_PART_MAX);
+	json_t *v;
 
-long cw_base64_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
-{
-	uint32_t acc = 0;
-	size_t o = 0;
-	int bits = 0;
-
-	while (n && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outcap)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
+	if (len <= 0)
+		return NULL;
+	v = json_loadb((const char *)buf, (size_t)len, JSON_DECODE_INT_AS_REAL, NULL);
+	if (v && !json_is_object(v)) {
+		json_decref(v);
+		v = NULL;
 	}
-	return (long)o;
+	return v;
 }
 
-/* A tiny reader for one flat JSON object: the fields we want, everything else skipped. */
-struct jr {
-	const char *p, *end;
-};
-
-static void ws(struct jr *r)
+/* A string claim into out (cut to cap); left as it is when absent or not a string. */
+static void string_claim(const json_t *obj, const char *key, char *out, size_t cap)
 {
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-		r->p++;
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	if (s)
+		snprintf(out, cap, "%s", s);
 }
 
-/* Read a string into out (escapes other than \" \\ \/ kept as is); -1 if malformed. */
-static int str(struct jr *r, char *out, size_t cap)
+/* A time claim (seconds), when it is a number. */
+static bool time_claim(const json_t *obj, const char *key, int64_t *out)
 {
-	size_t o = 0;
+	const json_t *v = json_object_get(obj, key);
+	double d;
 
-	if (r->p >= r->end || *r->p != '"')
-		return -1;
-	r->p++;
-	while (r->p < r->end && *r->p != '"') {
-		char c = *r->p++;
-
-		if (c == '\\') {
-			if (r->p >= r->end)
-				return -1;
-			c = *r->p++;
-			if (c != '"' && c != '\\' && c != '/' && out && o + 1 < cap)
-				out[o++] = '\\';
-		}
-		if (out && o + 1 < cap)
-			out[o++] = c;
-	}
-	if (r->p >= r->end)
-		return -1;
-	r->p++;
-	if (out)
-		out[o] = '\0';
-	return 0;
+	if (!json_is_number(v))
+		return false;
+	d = json_number_value(v);
+	if (d >= 0x1p63)
+		*out = INT64_MAX;
+	else if (d < -0x1p63)
+		*out = INT64_MIN;
+	else
+		*out = (int64_t)d;
+	return true;
 }
 
-static int skip_value(struct jr *r, int depth);
-
-static int skip_container(struct jr *r, char close, int depth)
+static void read_claims(const json_t *payload, struct cw_jwt *out)
 {
-	r->p++;
-	ws(r);
-	if (r->p < r->end && *r->p == close) {
-		r->p++;
-		return 0;
-	}
-	for (;;) {
-		if (close == '}') {
-			if (str(r, NULL, 0))
-				return -1;
-			ws(r);
-			if (r->p >= r->end || *r->p++ != ':')
-				return -1;
-		}
-		if (skip_value(r, depth + 1))
-			return -1;
-		ws(r);
-		if (r->p >= r->end)
-			return -1;
-		if (*r->p == close) {
-			r->p++;
-			return 0;
-		}
-		if (*r->p++ != ',')
-			return -1;
-		ws(r);
-	}
-}
-
-static int skip_value(struct jr *r, int depth)
-{
-	ws(r);
-	if (r->p >= r->end || depth > 32)
-		return -1;
-	switch (*r->p) {
-	case '"': return str(r, NULL, 0);
-	case '{': return skip_container(r, '}', depth);
-	case '[': return skip_container(r, ']', depth);
-	default:
-		if (!strchr("-0123456789tfn", *r->p))
-			return -1;
-		while (r->p < r->end && strchr("-+.eE0123456789truefalsn", *r->p))
-			r->p++;
-		return 0;
-	}
-}
-
-static int number(struct jr *r, int64_t *out)
-{
-	char buf[32], *e;
-	size_t n = 0;
-
-	ws(r);
-	while (r->p + n < r->end && n < sizeof(buf) - 1 && strchr("-+.eE0123456789", r->p[n]))
-		n++;
-	if (!n)
-		return skip_value(r, 0) ? -1 : 1; /* not a number: ignore it */
-	memcpy(buf, r->p, n);
-	buf[n] = '\0';
-	*out = (int64_t)strtod(buf, &e);
-	r->p += n;
-	return 0;
-}
-
-struct fields {
-	char *alg;
-	struct cw_jwt *j;
-};
-
-static int object(const unsigned char *buf, size_t n, struct fields *f)
-{
-	struct jr r = { (const char *)buf, (const char *)buf + n };
-	char key[64];
-
-	ws(&r);
-	if (r.p >= r.end || *r.p != '{')
-		return -1;
-	r.p++;
-	ws(&r);
-	if (r.p < r.end && *r.p == '}')
-		return 0;
-	for (;;) {
-		if (str(&r, key, sizeof(key)))
-			return -1;
-		ws(&r);
-		if (r.p >= r.end || *r.p++ != ':')
-			return -1;
-		ws(&r);
-		if (f->alg && !strcmp(key, "alg") && r.p < r.end && *r.p == '"') {
-			if (str(&r, f->alg, sizeof(f->j->alg)))
-				return -1;
-		} else if (f->j && !strcmp(key, "iss") && r.p < r.end && *r.p == '"') {
-			if (str(&r, f->j->iss, sizeof(f->j->iss)))
-				return -1;
-		} else if (f->j && !strcmp(key, "sub") && r.p < r.end && *r.p == '"') {
-			if (str(&r, f->j->sub, sizeof(f->j->sub)))
-				return -1;
-		} else if (f->j &&
-			   (!strcmp(key, "exp") || !strcmp(key, "iat") || !strcmp(key, "nbf"))) {
-			int64_t v;
-			int ret = number(&r, &v);
-
-			if (ret < 0)
-				return -1;
-			if (ret == 0 && key[0] == 'e') {
-				f->j->exp = v;
-				f->j->has_exp = true;
-			} else if (ret == 0 && key[0] == 'i') {
-				f->j->iat = v;
-				f->j->has_iat = true;
-			} else if (ret == 0) {
-				f->j->nbf = v;
-				f->j->has_nbf = true;
-			}
-		} else {
-			if (f->j && !strcmp(key, "kubernetes.io"))
-				f->j->kubernetes = true;
-			if (skip_value(&r, 0))
-				return -1;
-		}
-		ws(&r);
-		if (r.p >= r.end)
-			return -1;
-		if (*r.p == '}')
-			break;
-		if (*r.p++ != ',')
-			return -1;
-		ws(&r);
-	}
-	r.p++;
-	ws(&r);
-	return r.p == r.end ? 0 : -1;
+	string_claim(payload, "iss", out->iss, sizeof(out->iss));
+	string_claim(payload, "sub", out->sub, sizeof(out->sub));
+	out->has_exp = time_claim(payload, "exp", &out->exp);
+	out->has_iat = time_claim(payload, "iat", &out->iat);
+	out->has_nbf = time_claim(payload, "nbf", &out->nbf);
+	out->kubernetes = json_object_get(payload, "kubernetes.io") ||
+			  !strcmp(out->iss, "kubernetes/serviceaccount") ||
+			  !strncmp(out->sub, "system:serviceaccount:", 22);
 }
 
 int cw_jwt_parse(const char *s, size_t n, struct cw_jwt *out)
 {
 	const char *d1 = memchr(s, '.', n), *d2;
+	json_t *header = NULL, *payload = NULL;
 	unsigned char *buf;
-	struct fields f = { 0 };
-	long len;
 	int ret = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
@@ -246,20 +91,19 @@ int cw_jwt_parse(const char *s, size_t n, struct cw_jwt *out)
 	buf = malloc(JWT_PART_MAX);
 	if (!buf)
 		return -ENOMEM;
-	len = cw_base64_decode(s, (size_t)(d1 - s), buf, JWT_PART_MAX);
-	f.alg = out->alg;
-	if (len <= 0 || object(buf, (size_t)len, &f) || !out->alg[0])
+	header = decode_part(s, (size_t)(d1 - s), buf);
+	if (header)
+		string_claim(header, "alg", out->alg, sizeof(out->alg));
+	if (!out->alg[0])
 		goto out;
-	len = cw_base64_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf, JWT_PART_MAX);
-	f.alg = NULL;
-	f.j = out;
-	if (len <= 0 || object(buf, (size_t)len, &f))
+	payload = decode_part(d1 + 1, (size_t)(d2 - d1 - 1), buf);
+	if (!payload)
 		goto out;
-	if (!strcmp(out->iss, "kubernetes/serviceaccount") ||
-	    !strncmp(out->sub, "system:serviceaccount:", 22))
-		out->kubernetes = true;
+	read_claims(payload, out);
 	ret = 0;
 out:
+	json_decref(header);
+	json_decref(payload);
 	free(buf);
 	return ret;
 }

@@ -25,7 +25,4 @@ int cw_jwt_parse(const char *s, size_t n, struct cw_jwt *out);
 /* Lifetime in seconds (exp - iat, else exp - nbf), or -1 when it cannot be known. */
 int64_t cw_jwt_lifetime(const struct cw_jwt *j);
 
-/* Decode base64url or base64 (padding optional). Returns the length or -1. */
-long cw_base64_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
-
 #endif

@@ -26,12 +26,4 @@ int cw_validator_lookup(const char *name);
 const char *cw_validator_name(enum cw_validator v);
 bool cw_validate(enum cw_validator v, const char *s, size_t n);
 
-/* Building blocks, exposed for the example generator and the tests. */
-uint32_t cw_crc32(const void *buf, size_t n);
-/* n digits of v in base 62 (0-9A-Za-z), most significant first, zero-padded. */
-void cw_base62(uint64_t v, char *out, size_t n);
-/* bech32 checksum of hrp + data (5-bit values), as the 6 values to append. */
-void cw_bech32_checksum(const char *hrp, const uint8_t *data, size_t n, uint8_t out[6]);
-extern const char cw_bech32_charset[33];
-
 #endif

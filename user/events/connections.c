@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Egress findings. A credential sent to a server its rule does not list among the provider's
- * destinations is an alert (credential-unexpected-destination); every other credential seen
- * leaving is an observation (credential-sent), printed with --events. A connection that
- * starts with a TLS ClientHello is ciphertext after it: its server name is kept, and the
- * kernel is told to stop copying its bytes.
+ * Connections (see connections.h): TCP sockets and TLS sessions, each with one matcher stream.
+ * A credential sent to a server its rule does not list among the provider's destinations is
+ * an alert (credential-unexpected-destination); every other credential seen leaving is an
+ * observation (credential-sent), and one a TLS session received (--capture-inbound) is only
+ * observed (credential-received); observations print with --events. A connection that starts
+ * with a TLS ClientHello is ciphertext after it: its server name is kept, and the kernel is
+ * told to stop copying its bytes. Connections and sessions are in one uthash table.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +18,15 @@
 
 #include <bpf/bpf.h>
 
+#include "detect/matcher.h"
 #include "events/connections.h"
-#include "judge/exposure.h"
 #include "events/http2.h"
 #include "events/kernel_marks.h"
-#include "detect/matcher.h"
 #include "events/protocol.h"
 #include "host/procs.h"
+#include "judge/destinations.h"
+#include "judge/exposure.h"
+#include "util/table.h"
 
 #define HEAD_MAX 4096			/* bytes of a connection kept to find its server name */
 #define SEEN_MAX 8			/* fingerprints remembered per connection, for dedup */
@@ -41,8 +44,20 @@ struct held {
 	uint64_t ktime_ns;
 };
 
-struct cw_egress_conn {
-	struct cw_egress_conn *next; /* bucket chain */
+/*
+ * What a connection is found by: a TCP connection by the kernel's id for it; a TLS session by
+ * process, session object and direction (tls 1). Zeroed whole: uthash hashes the padding.
+ */
+struct conn_key {
+	uint64_t id;  /* TCP: the connection id; TLS: the session object */
+	uint32_t pid; /* TLS only */
+	uint8_t tls, inbound;
+	uint16_t pad;
+};
+
+struct cw_conns_entry {
+	struct conn_key k;
+	UT_hash_handle hh;
 	uint64_t id;
 	uint32_t pid, fd, uid;
 	uint64_t cgroup_id;
@@ -81,12 +96,7 @@ static const char *source_name(uint16_t src)
 	}
 }
 
-static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
-{
-	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
-}
-
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, const struct cw_egress_kernel *k)
+int cw_conns_init(struct cw_conns *e, struct cw_findings *f, const struct cw_conns_kernel *k)
 {
 	memset(e, 0, sizeof(*e));
 	e->f = f;
@@ -94,58 +104,59 @@ int cw_egress_init(struct cw_egress *e, struct cw_findings *f, const struct cw_e
 	e->bound_map_fd = k->bound_map_fd;
 	e->captured_map_fd = k->captured_map_fd;
 	e->fd_marks = k->fd_marks;
-	e->nbuckets = 4096;
-	e->buckets = calloc(e->nbuckets, sizeof(*e->buckets));
-	return e->buckets ? 0 : -ENOMEM;
+	return 0;
 }
 
-static struct cw_egress_conn **bucket(struct cw_egress *e, uint64_t id)
+static struct conn_key tcp_key(uint64_t id)
 {
-	return &e->buckets[(id * 0x9E3779B97F4A7C15ull) >> 52 & (e->nbuckets - 1)];
+	struct conn_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.id = id;
+	return k;
 }
 
-/* A TCP connection by its id. */
-static struct cw_egress_conn **slot(struct cw_egress *e, uint64_t id)
+static struct conn_key tls_key(uint32_t pid, uint64_t key, bool inbound)
 {
-	struct cw_egress_conn **pp = bucket(e, id);
+	struct conn_key k;
 
-	while (*pp && ((*pp)->id != id || (*pp)->tls))
-		pp = &(*pp)->next;
-	return pp;
+	memset(&k, 0, sizeof(k));
+	k.id = key;
+	k.pid = pid;
+	k.tls = 1;
+	k.inbound = inbound;
+	return k;
 }
 
-/* A TLS session by process, session object and direction. */
-static struct cw_egress_conn **tls_slot(struct cw_egress *e, uint32_t pid, uint64_t key,
-					bool inbound)
+static struct cw_conns_entry *find(const struct cw_conns *e, struct conn_key k)
 {
-	struct cw_egress_conn **pp = bucket(e, tls_id(pid, key, inbound));
+	struct cw_conns_entry *c;
 
-	while (*pp &&
-	       (!(*pp)->tls || (*pp)->pid != pid || (*pp)->key != key || (*pp)->inbound != inbound))
-		pp = &(*pp)->next;
-	return pp;
+	HASH_FIND(hh, e->table, &k, sizeof(k), c);
+	return c;
 }
 
 /* Unlink, flush the stream's last matches, free. */
-static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp);
+static int conn_end(struct cw_conns *e, struct cw_conns_entry *c);
 
-static int drop_oldest(struct cw_egress *e)
+/* The least recently active (the earliest last event) goes: a scan, only when full. */
+static int drop_oldest(struct cw_conns *e)
 {
-	struct cw_egress_conn **oldest = NULL;
+	struct cw_conns_entry *c, *tmp, *oldest = NULL;
 
-	for (size_t b = 0; b < e->nbuckets; b++)
-		for (struct cw_egress_conn **pp = &e->buckets[b]; *pp; pp = &(*pp)->next)
-			if (!oldest || (*pp)->last_ns < (*oldest)->last_ns)
-				oldest = pp;
+	HASH_ITER (hh, e->table, c, tmp)
+		if (!oldest || c->last_ns < oldest->last_ns)
+			oldest = c;
 	e->conns_evicted++;
 	return oldest ? conn_end(e, oldest) : 0;
 }
 
-static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_t pid, uint32_t fd)
+static struct cw_conns_entry *conn_new(struct cw_conns *e, struct conn_key k, uint32_t pid,
+				       uint32_t fd)
 {
-	struct cw_egress_conn *c, **pp;
+	struct cw_conns_entry *c;
 
-	if (e->nconns >= CW_EGRESS_MAX_CONNS)
+	if (e->nconns >= CW_CONNS_MAX)
 		drop_oldest(e);
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -155,34 +166,37 @@ static struct cw_egress_conn *conn_new(struct cw_egress *e, uint64_t id, uint32_
 		free(c);
 		return NULL;
 	}
-	c->id = id;
+	c->k = k;
+	c->id = k.tls ? 0 : k.id;
 	c->pid = pid;
 	c->fd = fd;
+	HASH_ADD(hh, e->table, k, sizeof(c->k), c);
+	if (!CW_HASH_ADDED(c, hh)) {
+		cw_stream_close(c->stream, NULL, NULL);
+		free(c);
+		return NULL;
+	}
 	/* The executable, while the process is surely alive: it is sending right now. */
 	cw_procs_exe(e->f->procs, NULL, pid, c->exe);
-	pp = bucket(e, id);
-	c->next = *pp;
-	*pp = c;
 	e->nconns++;
 	e->conns_seen++;
 	return c;
 }
 
-void cw_egress_free(struct cw_egress *e)
+void cw_conns_free(struct cw_conns *e)
 {
-	for (size_t b = 0; e->buckets && b < e->nbuckets; b++)
-		while (e->buckets[b])
-			conn_end(e, &e->buckets[b]);
-	free(e->buckets);
-	e->buckets = NULL;
+	struct cw_conns_entry *c, *tmp;
+
+	HASH_ITER (hh, e->table, c, tmp)
+		conn_end(e, c);
 }
 
-int cw_egress_conn(struct cw_egress *e, const struct cw_event *ev)
+int cw_conns_conn(struct cw_conns *e, const struct cw_event *ev)
 {
 	const struct cw_conn_event *ce = &ev->conn;
-	struct cw_egress_conn **pp = slot(e, ce->conn.id), *c = *pp;
+	struct cw_conns_entry *c = find(e, tcp_key(ce->conn.id));
 
-	if (!c && !(c = conn_new(e, ce->conn.id, ce->pid, ce->fd)))
+	if (!c && !(c = conn_new(e, tcp_key(ce->conn.id), ce->pid, ce->fd)))
 		return -ENOMEM;
 	c->dst = ce->conn;
 	c->have_dst = true;
@@ -193,21 +207,14 @@ int cw_egress_conn(struct cw_egress *e, const struct cw_event *ev)
 	return 0;
 }
 
-static bool allowed(const struct cw_strv *dests, const char *name);
-
-bool cw_destination_allowed(const struct cw_rule *r, const char *name)
-{
-	return allowed(&r->destinations, name);
-}
-
 struct match_ctx {
-	struct cw_egress *e;
-	struct cw_egress_conn *c;
+	struct cw_conns *e;
+	struct cw_conns_entry *c;
 	uint64_t ktime_ns;
 	int err;
 };
 
-static void put_destination(struct cw_json *j, const struct cw_egress_conn *c)
+static void put_destination(struct cw_json *j, const struct cw_conns_entry *c)
 {
 	char ip[INET6_ADDRSTRLEN] = "";
 
@@ -229,7 +236,7 @@ static void put_destination(struct cw_json *j, const struct cw_egress_conn *c)
 }
 
 /* Report a fingerprint once per connection: keep-alive requests repeat their headers. */
-static bool seen_before(struct cw_egress_conn *c, const char *fp_hex)
+static bool seen_before(struct cw_conns_entry *c, const char *fp_hex)
 {
 	unsigned char k[8];
 
@@ -242,19 +249,11 @@ static bool seen_before(struct cw_egress_conn *c, const char *fp_hex)
 	return false;
 }
 
-static bool allowed(const struct cw_strv *dests, const char *name)
-{
-	for (size_t i = 0; i < dests->n; i++)
-		if (!fnmatch(dests->v[i], name, FNM_CASEFOLD))
-			return true;
-	return false;
-}
-
 /* One finding line about a credential on a connection. */
 static int emit(struct match_ctx *x, const struct cw_match *m, const char *action, bool alert,
 		uint64_t count, const struct cw_egress_verdict *v)
 {
-	struct cw_egress_conn *c = x->c;
+	struct cw_conns_entry *c = x->c;
 	struct cw_findings *f = x->e->f;
 	struct cw_json *j = &f->j;
 
@@ -303,7 +302,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 
 static int report(struct match_ctx *x, const struct cw_match *m)
 {
-	struct cw_egress_conn *c = x->c;
+	struct cw_conns_entry *c = x->c;
 	struct cw_findings *f = x->e->f;
 	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
 	struct cw_egress_verdict v;
@@ -335,7 +334,8 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	}
 	/* Judged only when the server is named: an address alone is not a provider's host.
 	 * What a process receives is never judged: only observed. */
-	unexpected = !c->inbound && dests->n && c->server[0] && !allowed(dests, c->server);
+	unexpected =
+		!c->inbound && dests->n && c->server[0] && !cw_destinations_match(dests, c->server);
 	if (foreign && cw_exposure_dedup(f->x, fp, v.sender, "credential-egress", &count)) {
 		ret = emit(x, m, "credential-egress", true, count, &v);
 		if (ret)
@@ -356,7 +356,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 }
 
 /* Send out what a session held; with its destination when it has been bound. */
-static int flush_held(struct cw_egress *e, struct cw_egress_conn *c)
+static int flush_held(struct cw_conns *e, struct cw_conns_entry *c)
 {
 	struct match_ctx x = { .e = e, .c = c };
 	int ret = 0;
@@ -377,10 +377,10 @@ static int flush_held(struct cw_egress *e, struct cw_egress_conn *c)
 	return ret;
 }
 
-static int on_egress_match(const struct cw_match *m, void *arg)
+static int on_conn_match(const struct cw_match *m, void *arg)
 {
 	struct match_ctx *x = arg;
-	struct cw_egress_conn *c = x->c;
+	struct cw_conns_entry *c = x->c;
 	struct held *h;
 
 	if (!c->tls || c->bound)
@@ -404,7 +404,7 @@ static int on_egress_match(const struct cw_match *m, void *arg)
 static int h2_out(const char *buf, size_t n, void *arg)
 {
 	struct match_ctx *x = arg;
-	int ret = cw_stream_write(x->c->stream, buf, n, on_egress_match, x);
+	int ret = cw_stream_write(x->c->stream, buf, n, on_conn_match, x);
 
 	return ret < 0 ? ret : x->err;
 }
@@ -414,7 +414,7 @@ static int h2_out(const char *buf, size_t n, void *arg)
  * reported, and matching starts afresh, so that nothing is matched across the hole; the HTTP/2
  * decoder expects a frame to start here (its header table stays).
  */
-static int gap(struct cw_egress *e, struct cw_egress_conn *c, uint64_t ktime_ns)
+static int gap(struct cw_conns *e, struct cw_conns_entry *c, uint64_t ktime_ns)
 {
 	struct match_ctx x = { .e = e, .c = c, .ktime_ns = ktime_ns };
 	struct cw_stream *fresh = cw_stream_open(e->f->matcher);
@@ -422,7 +422,7 @@ static int gap(struct cw_egress *e, struct cw_egress_conn *c, uint64_t ktime_ns)
 
 	if (!fresh)
 		return -ENOMEM;
-	ret = cw_stream_close(c->stream, on_egress_match, &x);
+	ret = cw_stream_close(c->stream, on_conn_match, &x);
 	c->stream = fresh;
 	if (c->h2)
 		cw_h2_gap(c->h2);
@@ -431,7 +431,7 @@ static int gap(struct cw_egress *e, struct cw_egress_conn *c, uint64_t ktime_ns)
 }
 
 /* Bytes a client sent, into its matcher stream: through the HTTP/2 decoder when it is h2. */
-static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_data_event *d,
+static int feed(struct cw_conns *e, struct cw_conns_entry *c, const struct cw_data_event *d,
 		const char *buf)
 {
 	struct match_ctx x = { .e = e, .c = c, .ktime_ns = d->hdr.ktime_ns };
@@ -446,7 +446,7 @@ static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_d
 	if (c->proto == CW_PROTO_HTTP2 && !c->h2 && !(c->h2 = cw_h2_new()))
 		return -ENOMEM;
 	if (!c->h2) {
-		ret = cw_stream_write(c->stream, buf, n, on_egress_match, &x);
+		ret = cw_stream_write(c->stream, buf, n, on_conn_match, &x);
 		return ret < 0 ? ret : x.err;
 	}
 	ret = cw_h2_feed(c->h2, buf, n, h2_out, &x, authority, sizeof(authority));
@@ -467,14 +467,14 @@ static int feed(struct cw_egress *e, struct cw_egress_conn *c, const struct cw_d
 }
 
 /* Plaintext a TLS library was given to send: the session's stream. */
-static int tls_data(struct cw_egress *e, const struct cw_event *ev)
+static int tls_data(struct cw_conns *e, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
 	bool inbound = d->flags & CW_DATA_INBOUND;
-	struct cw_egress_conn *c = *tls_slot(e, d->pid, d->conn_id, inbound);
+	struct cw_conns_entry *c = find(e, tls_key(d->pid, d->conn_id, inbound));
 
 	if (!c) {
-		c = conn_new(e, tls_id(d->pid, d->conn_id, inbound), d->pid, (uint32_t)-1);
+		c = conn_new(e, tls_key(d->pid, d->conn_id, inbound), d->pid, (uint32_t)-1);
 		if (!c)
 			return -ENOMEM;
 		c->tls = true;
@@ -504,10 +504,10 @@ static int tls_data(struct cw_egress *e, const struct cw_event *ev)
 	return feed(e, c, d, ev->payload);
 }
 
-int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
+int cw_conns_bind(struct cw_conns *e, const struct cw_event *ev)
 {
 	const struct cw_bind_event *b = &ev->bind;
-	struct cw_egress_conn *c = *tls_slot(e, b->pid, b->key, false), *tcp;
+	struct cw_conns_entry *c = find(e, tls_key(b->pid, b->key, false)), *tcp;
 
 	if (!c)
 		return 0;
@@ -523,7 +523,7 @@ int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
 	}
 	c->bound = true;
 	c->fd = b->fd;
-	tcp = b->conn_id ? *slot(e, b->conn_id) : NULL;
+	tcp = b->conn_id ? find(e, tcp_key(b->conn_id)) : NULL;
 	if (tcp) {
 		c->dst = tcp->dst;
 		c->have_dst = tcp->have_dst;
@@ -533,37 +533,37 @@ int cw_egress_bind(struct cw_egress *e, const struct cw_event *ev)
 	return flush_held(e, c);
 }
 
-int cw_egress_tick(struct cw_egress *e, uint64_t now_ns)
+int cw_conns_tick(struct cw_conns *e, uint64_t now_ns)
 {
+	struct cw_conns_entry *c, *tmp;
 	int ret = 0;
 
-	for (size_t b = 0; b < e->nbuckets && e->nconns && !ret; b++) {
-		for (struct cw_egress_conn *c = e->buckets[b]; c && !ret; c = c->next) {
-			/* A connection gone quiet: what its stream holds is final. */
-			if (now_ns - c->last_ns > QUIET_NS) {
-				struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
+	HASH_ITER (hh, e->table, c, tmp) {
+		/* A connection gone quiet: what its stream holds is final. */
+		if (now_ns - c->last_ns > QUIET_NS) {
+			struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
 
-				ret = cw_stream_flush(c->stream, on_egress_match, &x);
-				ret = ret < 0 ? ret : x.err;
-			}
-			if (!ret && c->nheld && now_ns - c->held[0].ktime_ns > HOLD_NS)
-				ret = flush_held(e, c);
+			ret = cw_stream_flush(c->stream, on_conn_match, &x);
+			ret = ret < 0 ? ret : x.err;
 		}
+		if (!ret && c->nheld && now_ns - c->held[0].ktime_ns > HOLD_NS)
+			ret = flush_held(e, c);
+		if (ret)
+			break;
 	}
 	return ret;
 }
 
-int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
+int cw_conns_data(struct cw_conns *e, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
-	struct cw_egress_conn **pp, *c;
+	struct cw_conns_entry *c;
 
 	if (d->source != CW_SRC_TCP)
 		return tls_data(e, ev);
-	pp = slot(e, d->conn_id);
-	c = *pp;
+	c = find(e, tcp_key(d->conn_id));
 	if (!c) { /* its connect record was dropped: keep what the data says */
-		c = conn_new(e, d->conn_id, d->pid, d->fd);
+		c = conn_new(e, tcp_key(d->conn_id), d->pid, d->fd);
 		if (!c)
 			return -ENOMEM;
 		c->uid = d->uid;
@@ -606,13 +606,12 @@ int cw_egress_data(struct cw_egress *e, const struct cw_event *ev)
 	return feed(e, c, d, ev->payload);
 }
 
-static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
+static int conn_end(struct cw_conns *e, struct cw_conns_entry *c)
 {
-	struct cw_egress_conn *c = *pp;
 	struct match_ctx x = { .e = e, .c = c, .ktime_ns = c->last_ns };
 	int ret;
 
-	*pp = c->next;
+	HASH_DEL(e->table, c);
 	e->nconns--;
 	if (c->tls && !c->inbound) {
 		/*
@@ -627,7 +626,7 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
 			bpf_map_delete_elem(e->captured_map_fd, &sk);
 	}
 	c->bound = true; /* nothing more will bind it: report what remains now */
-	ret = cw_stream_close(c->stream, on_egress_match, &x);
+	ret = cw_stream_close(c->stream, on_conn_match, &x);
 	if (!x.err)
 		x.err = flush_held(e, c);
 	cw_h2_free(c->h2);
@@ -640,7 +639,7 @@ static int conn_end(struct cw_egress *e, struct cw_egress_conn **pp)
  * close() ran): its kernel entry is deleted, so that a later process given the same pid and
  * fd is not taken for it, and the filter slot the entry raised comes down.
  */
-static void kernel_forget(struct cw_egress *e, const struct cw_egress_conn *c)
+static void kernel_forget(struct cw_conns *e, const struct cw_conns_entry *c)
 {
 	struct cw_conn_key key = { .tgid = c->pid, .fd = c->fd };
 	struct cw_conn_entry val;
@@ -656,63 +655,58 @@ static void kernel_forget(struct cw_egress *e, const struct cw_egress_conn *c)
  * End every connection or session `which` picks (gone: their process ended, forget them in
  * the kernel too); the first error is returned.
  */
-static int end_where(struct cw_egress *e,
-		     bool (*which)(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd),
+static int end_where(struct cw_conns *e,
+		     bool (*which)(const struct cw_conns_entry *c, uint32_t pid, uint32_t fd),
 		     uint32_t pid, uint32_t fd, bool gone)
 {
+	struct cw_conns_entry *c, *tmp;
 	int ret = 0, r;
 
-	for (size_t b = 0; b < e->nbuckets && e->nconns; b++) {
-		struct cw_egress_conn **pp = &e->buckets[b];
-
-		while (*pp) {
-			if (which(*pp, pid, fd)) {
-				if (gone)
-					kernel_forget(e, *pp);
-				r = conn_end(e, pp);
-				if (r && !ret)
-					ret = r;
-			} else {
-				pp = &(*pp)->next;
-			}
-		}
+	HASH_ITER (hh, e->table, c, tmp) {
+		if (!which(c, pid, fd))
+			continue;
+		if (gone)
+			kernel_forget(e, c);
+		r = conn_end(e, c);
+		if (r && !ret)
+			ret = r;
 	}
 	return ret;
 }
 
-static bool session_on(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+static bool session_on(const struct cw_conns_entry *c, uint32_t pid, uint32_t fd)
 {
 	return c->tls && c->pid == pid && c->bound && c->fd == fd;
 }
 
-static bool of_process(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+static bool of_process(const struct cw_conns_entry *c, uint32_t pid, uint32_t fd)
 {
 	(void)fd;
 	return c->pid == pid;
 }
 
-int cw_egress_close(struct cw_egress *e, uint32_t pid, uint32_t fd, uint64_t conn_id)
+int cw_conns_close(struct cw_conns *e, uint32_t pid, uint32_t fd, uint64_t conn_id)
 {
-	struct cw_egress_conn **pp = slot(e, conn_id);
-	int ret = *pp ? conn_end(e, pp) : 0, r;
+	struct cw_conns_entry *c = find(e, tcp_key(conn_id));
+	int ret = c ? conn_end(e, c) : 0, r;
 
 	/* TLS sessions that wrote to this socket end with it. */
 	r = end_where(e, session_on, pid, fd, false);
 	return ret ? ret : r;
 }
 
-int cw_egress_exit(struct cw_egress *e, uint32_t pid)
+int cw_conns_exit(struct cw_conns *e, uint32_t pid)
 {
 	return end_where(e, of_process, pid, 0, true);
 }
 
-static bool tls_of_process(const struct cw_egress_conn *c, uint32_t pid, uint32_t fd)
+static bool tls_of_process(const struct cw_conns_entry *c, uint32_t pid, uint32_t fd)
 {
 	(void)fd;
 	return c->tls && c->pid == pid;
 }
 
-int cw_egress_exec(struct cw_egress *e, uint32_t pid)
+int cw_conns_exec(struct cw_conns *e, uint32_t pid)
 {
 	return end_where(e, tls_of_process, pid, 0, false);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The agent's side of the kernel's table filter (credwatch.h, common.bpf.h). */
-#ifndef CREDWATCH_KMARKS_H
-#define CREDWATCH_KMARKS_H
+#ifndef CW_KERNEL_MARKS_H
+#define CW_KERNEL_MARKS_H
 
 #include <stdint.h>
 #include "credwatch.h"
@@ -21,4 +21,4 @@ static inline void cw_kmark_lower(uint32_t *marks, uint32_t tgid, uint32_t fd)
 		__atomic_fetch_sub(m, 1, __ATOMIC_RELAXED);
 }
 
-#endif /* CREDWATCH_KMARKS_H */
+#endif /* CW_KERNEL_MARKS_H */

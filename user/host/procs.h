@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The executable of each process, remembered from its exec event: a short-lived process is
- * often gone (no /proc/PID/exe) by the time the agent reports what it did. A direct-mapped
- * cache by pid: a collision forgets the older process, an exit forgets the process.
+ * often gone (no /proc/PID/exe) by the time the agent reports what it did. Bounded: past
+ * CW_PROCS_MAX processes the one that exec'd longest ago is forgotten; an exit forgets the
+ * process.
  */
 #ifndef CW_PROCS_H
 #define CW_PROCS_H
@@ -10,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_PROCS_SLOTS 8192 /* power of two */
+#define CW_PROCS_MAX 8192 /* processes remembered */
 #define CW_PROCS_EXE_MAX 256
 
 struct cw_procs;

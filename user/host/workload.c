@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Workload identity: cgroup id -> cgroup v2 path -> container, pod, unit. The path comes from
- * /proc/PID/cgroup when the pid is known (checked against the id: a process may have moved),
- * else from a walk of the hierarchy; names come from the kubelet's log directories.
+ * The workload cache (see workload.h): cgroup id -> cgroup v2 path -> what the path says
+ * (cgroup_path.c) and the pod's names (pod_names.c). The path comes from /proc/PID/cgroup when
+ * the pid is known (checked against the id: a process may have moved), else from a walk of the
+ * hierarchy, at most one a second, whose snapshot answers the next misses. Entries are kept in
+ * a uthash table by id, least recently used dropped first past WL_MAX_ENTRIES.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,13 +17,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/log.h"
+#include "host/mountinfo.h"
+#include "host/pod_names.h"
 #include "host/workload.h"
 #include "host/workload_test.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/table.h"
 
 #define NSEC_PER_SEC 1000000000LL
 #define WL_MAX_ENTRIES 4096
-#define WL_BUCKETS 8192		      /* power of two; twice the entries: short chains */
 #define WALK_INTERVAL_NS NSEC_PER_SEC /* a full walk costs: at most one a second */
 #define NEG_TTL_NS (2 * NSEC_PER_SEC)
 /* log dirs appear a moment after the cgroup; for a pod without any, look less and less often */
@@ -29,8 +34,6 @@
 #define NAMES_RETRY_MAX_NS (64 * NSEC_PER_SEC)
 #define WALK_MAX_DEPTH 32
 #define WALK_MAX_DIRS 65536
-#define PATH_MAX_COMPONENTS 64
-#define ID_HEX 64
 
 struct wl_entry {
 	struct cw_workload wl;
@@ -38,8 +41,8 @@ struct wl_entry {
 	int64_t expires_ns;    /* not found: when to look again */
 	int64_t names_next_ns; /* when pod/container names may be looked up again */
 	int64_t names_backoff_ns;
-	struct wl_entry *hnext;		/* bucket chain */
-	struct wl_entry *newer, *older; /* LRU list */
+	UT_hash_handle hh;		      /* by wl.cgroup_id */
+	struct wl_entry *lru_prev, *lru_next; /* least recently used first */
 };
 
 /* A directory seen by the last walk. */
@@ -53,10 +56,9 @@ struct cw_workloads {
 	bool have_root; /* false: no hierarchy to look in, every cgroup unknown */
 	uint64_t root_ino;
 	dev_t root_dev;
-	struct wl_entry *bucket[WL_BUCKETS];
-	struct wl_entry *newest, *oldest;
-	size_t count;
-	struct wl_seen *seen; /* sorted by id */
+	struct wl_entry *by_id; /* the cache, by cgroup id */
+	struct wl_entry *lru;	/* the same entries, least recently used first */
+	struct wl_seen *seen;	/* sorted by id */
 	size_t nseen;
 	bool walked;
 	int64_t last_walk_ns;
@@ -64,464 +66,21 @@ struct cw_workloads {
 	struct cw_workload unknown; /* handed out when an entry cannot be allocated */
 };
 
-/* ---- parsing ---- */
-
-struct comp {
-	const char *s;
-	size_t n;
-};
-
-static bool comp_is(const struct comp *c, const char *s)
-{
-	return c->n == strlen(s) && !memcmp(c->s, s, c->n);
-}
-
-static bool has_prefix(const char *s, size_t n, const char *pre)
-{
-	size_t pl = strlen(pre);
-
-	return n >= pl && !memcmp(s, pre, pl);
-}
-
-static bool has_suffix(const char *s, size_t n, const char *suf)
-{
-	size_t sl = strlen(suf);
-
-	return n >= sl && !memcmp(s + n - sl, suf, sl);
-}
-
-static bool is_lower_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-static bool is_id64(const char *s, size_t n)
-{
-	return n == ID_HEX && is_lower_hex(s, n);
-}
-
-/*
- * A pod UID: a UUID (8-4-4-4-12 lowercase hex, sep between the groups: '-' in cgroupfs and log
- * directory names, '_' in systemd slice names, where '-' is the hierarchy separator), or the 32
- * hex of a static pod's config hash. out receives the dashed form, as the API shows it.
- */
-static bool parse_uid(const char *s, size_t n, char sep, char out[40])
-{
-	if (n == 32 && is_lower_hex(s, n)) {
-		memcpy(out, s, n);
-		out[n] = '\0';
-		return true;
-	}
-	if (n != 36)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != sep)
-				return false;
-			out[i] = '-';
-		} else if (is_lower_hex(s + i, 1)) {
-			out[i] = s[i];
-		} else {
-			return false;
-		}
-	}
-	out[n] = '\0';
-	return true;
-}
-
-/*
- * Is component i a pod's cgroup? systemd driver: [PARENT-]kubepods[-QOS]-pod<UID>.slice (also
- * the slice part of containerd's "slice:prefix:id" form); cgroupfs driver: pod<UID> below
- * kubepods or kubepods/QOS.
- */
-static bool parse_pod(const struct comp *c, size_t i, char uid[40], const char **qos)
-{
-	const char *s = c[i].s, *colon = memchr(s, ':', c[i].n), *p, *end;
-	size_t n = colon ? (size_t)(colon - s) : c[i].n;
-
-	if (has_suffix(s, n, ".slice")) {
-		end = s + n - 6;
-		for (p = s; p < end; p++) {
-			p = memmem(p, (size_t)(end - p), "kubepods-", 9);
-			if (!p || p == s || p[-1] == '-')
-				break;
-		}
-		if (!p || p >= end)
-			return false;
-		p += 9;
-		*qos = "guaranteed";
-		if (has_prefix(p, (size_t)(end - p), "besteffort-")) {
-			*qos = "besteffort";
-			p += 11;
-		} else if (has_prefix(p, (size_t)(end - p), "burstable-")) {
-			*qos = "burstable";
-			p += 10;
-		}
-		if (!has_prefix(p, (size_t)(end - p), "pod"))
-			return false;
-		p += 3;
-		return parse_uid(p, (size_t)(end - p), '_', uid);
-	}
-	if (colon || !has_prefix(s, n, "pod") || !parse_uid(s + 3, n - 3, '-', uid))
-		return false;
-	if (i >= 1 && comp_is(&c[i - 1], "kubepods")) {
-		*qos = "guaranteed";
-		return true;
-	}
-	if (i >= 2 && comp_is(&c[i - 2], "kubepods")) {
-		if (comp_is(&c[i - 1], "besteffort"))
-			*qos = "besteffort";
-		else if (comp_is(&c[i - 1], "burstable"))
-			*qos = "burstable";
-		else
-			return false;
-		return true;
-	}
-	return false;
-}
-
-static const struct {
-	const char *prefix, *runtime;
-} runtimes[] = {
-	{ "cri-containerd-", "containerd" },
-	{ "crio-", "cri-o" }, /* crio-conmon-<id> (the monitor) does not parse: no id */
-	{ "docker-", "docker" },
-	{ "libpod-", "podman" },
-};
-
-static void set_container(struct cw_workload *out, const char *id, const char *runtime)
-{
-	memcpy(out->container_id, id, ID_HEX);
-	out->container_id[ID_HEX] = '\0';
-	snprintf(out->runtime, sizeof(out->runtime), "%s", runtime);
-}
-
-/*
- * A container's cgroup: PREFIX<64 hex>[.scope], or a bare <64 hex> when bare_runtime says
- * whose it would be (NULL: not accepted here).
- */
-static bool parse_container(const struct comp *c, const char *bare_runtime, struct cw_workload *out)
-{
-	size_t n = c->n;
-
-	if (n == ID_HEX) {
-		if (!bare_runtime || !is_id64(c->s, n))
-			return false;
-		set_container(out, c->s, bare_runtime);
-		return true;
-	}
-	if (has_suffix(c->s, n, ".scope"))
-		n -= 6;
-	for (size_t r = 0; r < sizeof(runtimes) / sizeof(runtimes[0]); r++) {
-		size_t pl = strlen(runtimes[r].prefix);
-
-		if (n == pl + ID_HEX && !memcmp(c->s, runtimes[r].prefix, pl) &&
-		    is_id64(c->s + pl, ID_HEX)) {
-			set_container(out, c->s + pl, runtimes[r].runtime);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* containerd's systemd_cgroup form taken as a plain path: SLICE:PREFIX:ID, prefix without '-'. */
-static bool parse_colon_container(const struct comp *c, struct cw_workload *out)
-{
-	const char *a = memchr(c->s, ':', c->n), *b, *end = c->s + c->n;
-
-	if (!a)
-		return false;
-	b = memchr(a + 1, ':', (size_t)(end - a - 1));
-	if (!b || !is_id64(b + 1, (size_t)(end - b - 1)))
-		return false;
-	for (size_t r = 0; r < sizeof(runtimes) / sizeof(runtimes[0]); r++) {
-		size_t pl = strlen(runtimes[r].prefix) - 1;
-
-		if ((size_t)(b - a - 1) == pl && !memcmp(a + 1, runtimes[r].prefix, pl)) {
-			set_container(out, b + 1, runtimes[r].runtime);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Characters Kubernetes uses in generated name suffixes (apimachinery's rand.String). */
-static bool gen_chars(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("bcdfghjklmnpqrstvwxz2456789", s[i]))
-			return false;
-	return n > 0;
-}
-
-/*
- * The name of the controller that made a pod: a Deployment's pods are NAME-HASH-XXXXX (the
- * ReplicaSet's pod-template hash, then five generated characters), a DaemonSet's or a Job's
- * NAME-XXXXX. Replicas are one workload: they load the same credentials by design. Other
- * names (StatefulSet ordinals, bare pods) are kept whole.
- */
-size_t cw_workload_owner_len(const char *pod)
-{
-	size_t n = strlen(pod);
-	const char *d = strrchr(pod, '-');
-
-	if (!d || d == pod || (size_t)(pod + n - d - 1) != 5 || !gen_chars(d + 1, 5))
-		return n;
-	n = (size_t)(d - pod);
-	for (const char *h = d - 1; h > pod; h--)
-		if (*h == '-') {
-			size_t hl = (size_t)(d - h - 1);
-
-			if (hl >= 6 && hl <= 10 && gen_chars(h + 1, hl))
-				n = (size_t)(h - pod);
-			break;
-		}
-	return n;
-}
-
-static void set_key(struct cw_workload *wl)
-{
-	int n;
-
-	wl->key[0] = '\0';
-	if (wl->pod_namespace[0] && wl->pod_name[0]) {
-		n = snprintf(wl->key, sizeof(wl->key), "k8s:%s/%.*s", wl->pod_namespace,
-			     (int)cw_workload_owner_len(wl->pod_name), wl->pod_name);
-		/* a cut name could collide with another pod's: the UID then */
-		if (n > 0 && (size_t)n < sizeof(wl->key))
-			return;
-	}
-	if (wl->pod_uid[0])
-		snprintf(wl->key, sizeof(wl->key), "pod:%s", wl->pod_uid);
-	else if (wl->container_id[0])
-		snprintf(wl->key, sizeof(wl->key), "container:%.12s", wl->container_id);
-	else if (wl->unit[0])
-		snprintf(wl->key, sizeof(wl->key), "unit:%s", wl->unit);
-}
-
-void cw_workload_parse_path(const char *path, struct cw_workload *out)
-{
-	struct comp c[PATH_MAX_COMPONENTS];
-	const char *qos = NULL, *p;
-	char uid[40];
-	uint64_t id = out->cgroup_id;
-	size_t nc = 0, len;
-	long pod = -1, anchor = -1, i;
-
-	memset(out, 0, sizeof(*out));
-	out->cgroup_id = id;
-	if (!path || path[0] != '/')
-		return;
-	len = strlen(path);
-	/* an over-long path is not cut (a cut one would match the wrong globs), only omitted */
-	if (len < sizeof(out->cgroup))
-		memcpy(out->cgroup, path, len + 1);
-	for (p = path; *p;) {
-		const char *start;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		start = p;
-		while (*p && *p != '/')
-			p++;
-		/* "/.." is how another cgroup namespace's path looks: nothing to trust in it */
-		if (nc == PATH_MAX_COMPONENTS || (p - start == 1 && start[0] == '.') ||
-		    (p - start == 2 && start[0] == '.' && start[1] == '.'))
-			return;
-		c[nc].s = start;
-		c[nc++].n = (size_t)(p - start);
-	}
-
-	/* the innermost pod: kind and nested nodes have their own kubepods below a container */
-	for (i = (long)nc - 1; i >= 0; i--) {
-		if (parse_pod(c, (size_t)i, uid, &qos)) {
-			pod = i;
-			break;
-		}
-	}
-	if (pod >= 0) {
-		memcpy(out->pod_uid, uid, sizeof(uid));
-		snprintf(out->qos, sizeof(out->qos), "%s", qos);
-		anchor = pod;
-		if (memchr(c[pod].s, ':', c[pod].n))
-			parse_colon_container(&c[pod], out);
-		else if (pod + 1 < (long)nc && parse_container(&c[pod + 1], "", out))
-			anchor = pod + 1;
-	} else {
-		for (i = (long)nc - 1; i >= 0; i--) {
-			const char *bare = i > 0 && comp_is(&c[i - 1], "docker") ? "docker" : NULL;
-
-			if (parse_container(&c[i], bare, out)) {
-				anchor = i;
-				break;
-			}
-		}
-	}
-	/*
-	 * The unit: the innermost service below the container, if any (user@UID.service only
-	 * when no service runs below it). containerd.service above a pod is not the workload.
-	 */
-	for (i = (long)nc - 1; i > anchor; i--) {
-		if (c[i].n > 8 && has_suffix(c[i].s, c[i].n, ".service")) {
-			if (c[i].n < sizeof(out->unit)) {
-				memcpy(out->unit, c[i].s, c[i].n);
-				out->unit[c[i].n] = '\0';
-			}
-			break;
-		}
-	}
-	set_key(out);
-}
-
-/* ---- pod and container names ---- */
-
-static bool copy_field(char *dst, size_t cap, const char *s, size_t n)
-{
-	if (!n || n >= cap)
-		return false;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	return true;
-}
-
-/*
- * CONTAINERS/<pod>_<namespace>_<container>-<id>.log: '_' is in none of those names (DNS
- * labels and subdomains), so the split is exact. Fills the container name, and the pod's
- * names if still unknown.
- */
-static void names_from_containers(const struct cw_workloads *w, struct cw_workload *wl)
-{
-	struct dirent *de;
-	DIR *d = opendir(w->containers_dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *s = de->d_name, *u1, *u2, *end;
-		size_t n = strlen(s);
-
-		if (n < 6 + ID_HEX + 4 || !has_suffix(s, n, ".log"))
-			continue;
-		end = s + n - 4 - ID_HEX;
-		if (memcmp(end, wl->container_id, ID_HEX) || end[-1] != '-')
-			continue;
-		end--;
-		u1 = memchr(s, '_', (size_t)(end - s));
-		u2 = u1 ? memchr(u1 + 1, '_', (size_t)(end - u1 - 1)) : NULL;
-		if (!u2 || memchr(u2 + 1, '_', (size_t)(end - u2 - 1)))
-			continue;
-		if (!copy_field(wl->container_name, sizeof(wl->container_name), u2 + 1,
-				(size_t)(end - u2 - 1)))
-			continue;
-		if (!wl->pod_name[0] &&
-		    copy_field(wl->pod_name, sizeof(wl->pod_name), s, (size_t)(u1 - s)) &&
-		    !copy_field(wl->pod_namespace, sizeof(wl->pod_namespace), u1 + 1,
-				(size_t)(u2 - u1 - 1)))
-			wl->pod_name[0] = '\0';
-		break;
-	}
-	closedir(d);
-}
-
-/* The only container directory in a pod's log directory, or nothing. */
-static void single_container(int pdfd, struct cw_workload *wl)
-{
-	char name[sizeof(wl->container_name)] = "";
-	struct dirent *de;
-	struct stat st;
-	int count = 0;
-	DIR *d = fdopendir(pdfd);
-
-	if (!d) {
-		close(pdfd);
-		return;
-	}
-	while ((de = readdir(d)) && count < 2) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (de->d_type != DT_DIR &&
-		    (de->d_type != DT_UNKNOWN ||
-		     fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		     !S_ISDIR(st.st_mode)))
-			continue;
-		if (!count++ && !copy_field(name, sizeof(name), de->d_name, strlen(de->d_name)))
-			count = 2; /* a name that does not fit is not a guess to make */
-	}
-	closedir(d);
-	if (count == 1)
-		memcpy(wl->container_name, name, sizeof(name));
-}
-
-/*
- * PODS/<namespace>_<pod>_<uid>/<container>/: the pod's names, and the container's when the
- * pod has only one (a container whose log link is not there yet, or has none).
- */
-static void names_from_pods(const struct cw_workloads *w, struct cw_workload *wl)
-{
-	size_t ul = strlen(wl->pod_uid);
-	struct dirent *de;
-	DIR *d = opendir(w->pods_dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *s = de->d_name, *u, *end;
-		size_t n = strlen(s);
-		int fd;
-
-		if (n < ul + 4 || memcmp(s + n - ul, wl->pod_uid, ul) || s[n - ul - 1] != '_')
-			continue;
-		end = s + n - ul - 1;
-		u = memchr(s, '_', (size_t)(end - s));
-		if (!u || memchr(u + 1, '_', (size_t)(end - u - 1)))
-			continue;
-		if (!wl->pod_name[0]) {
-			if (!copy_field(wl->pod_namespace, sizeof(wl->pod_namespace), s,
-					(size_t)(u - s)) ||
-			    !copy_field(wl->pod_name, sizeof(wl->pod_name), u + 1,
-					(size_t)(end - u - 1))) {
-				wl->pod_namespace[0] = wl->pod_name[0] = '\0';
-				continue;
-			}
-		}
-		if (wl->container_id[0] && !wl->container_name[0]) {
-			fd = openat(dirfd(d), s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd >= 0)
-				single_container(fd, wl);
-		}
-		break;
-	}
-	closedir(d);
-}
-
 static bool needs_names(const struct cw_workload *wl)
 {
 	return wl->pod_uid[0] &&
 	       (!wl->pod_name[0] || (wl->container_id[0] && !wl->container_name[0]));
 }
 
+/* Look the names up, and when to look again if some are still missing (less and less often). */
 static void lookup_names(const struct cw_workloads *w, struct wl_entry *e, int64_t now)
 {
-	struct cw_workload *wl = &e->wl;
-
-	/* the exact id match first: the single-container guess must not win over it */
-	if (wl->container_id[0] && !wl->container_name[0])
-		names_from_containers(w, wl);
-	if (!wl->pod_name[0] || (wl->container_id[0] && !wl->container_name[0]))
-		names_from_pods(w, wl);
-	set_key(wl);
+	cw_pod_names(w->pods_dir, w->containers_dir, &e->wl);
 	e->names_backoff_ns = e->names_backoff_ns ? e->names_backoff_ns * 2 : NAMES_RETRY_NS;
 	if (e->names_backoff_ns > NAMES_RETRY_MAX_NS)
 		e->names_backoff_ns = NAMES_RETRY_MAX_NS;
 	e->names_next_ns = now + e->names_backoff_ns;
 }
-
-/* ---- finding the path ---- */
 
 static int64_t now_ns(const struct cw_workloads *w)
 {
@@ -565,8 +124,8 @@ static char *path_from_proc(const struct cw_workloads *w, uint32_t pid)
 			line[--n] = '\0';
 		/* "/.." (another cgroup namespace's view) must not lead out of the root */
 		if (n > 3 && !strncmp(line, "0::/", 4) && !strstr(line, "/./") &&
-		    !strstr(line, "/../") && !has_suffix(line, (size_t)n, "/.") &&
-		    !has_suffix(line, (size_t)n, "/..")) {
+		    !strstr(line, "/../") && !cw_ends_with(line, (size_t)n, "/.") &&
+		    !cw_ends_with(line, (size_t)n, "/..")) {
 			path = strdup(line + 3);
 			break;
 		}
@@ -715,56 +274,18 @@ static char *find_path(struct cw_workloads *w, uint64_t id, uint32_t pid, int64_
 	return NULL;
 }
 
-/* ---- the cache ---- */
-
-static size_t bucket_of(uint64_t id)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (WL_BUCKETS - 1);
-}
-
-static void lru_unlink(struct cw_workloads *w, struct wl_entry *e)
-{
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		w->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		w->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void lru_push(struct cw_workloads *w, struct wl_entry *e)
-{
-	e->older = w->newest;
-	e->newer = NULL;
-	if (w->newest)
-		w->newest->newer = e;
-	else
-		w->oldest = e;
-	w->newest = e;
-}
-
 static struct wl_entry *lookup(const struct cw_workloads *w, uint64_t id)
 {
 	struct wl_entry *e;
 
-	for (e = w->bucket[bucket_of(id)]; e; e = e->hnext)
-		if (e->wl.cgroup_id == id)
-			return e;
-	return NULL;
+	HASH_FIND(hh, w->by_id, &id, sizeof(id), e);
+	return e;
 }
 
 static void drop(struct cw_workloads *w, struct wl_entry *e)
 {
-	struct wl_entry **pp = &w->bucket[bucket_of(e->wl.cgroup_id)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(w, e);
-	w->count--;
+	HASH_DEL(w->by_id, e);
+	DL_DELETE2(w->lru, e, lru_prev, lru_next);
 	free(e->path);
 	free(e);
 }
@@ -794,21 +315,10 @@ static int find_cgroup2(const char *proc, char **out)
 		char *save, *dev = strtok_r(line, " \t\n", &save);
 		char *mnt = dev ? strtok_r(NULL, " \t\n", &save) : NULL;
 		char *type = mnt ? strtok_r(NULL, " \t\n", &save) : NULL;
-		char *o = mnt;
 
 		if (!type || strcmp(type, "cgroup2"))
 			continue;
-		/* the mount point is octal-escaped: "\040" for a space */
-		for (char *p = mnt; *p; o++) {
-			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
-			    p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
-				*o = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
-				p += 4;
-			} else {
-				*o = *p++;
-			}
-		}
-		*o = '\0';
+		cw_mountinfo_unescape(mnt); /* "\040" for a space */
 		*out = strdup(mnt);
 		ret = *out ? 0 : -ENOMEM;
 		break;
@@ -877,8 +387,8 @@ void cw_workloads_free(struct cw_workloads *w)
 {
 	if (!w)
 		return;
-	while (w->oldest)
-		drop(w, w->oldest);
+	while (w->lru)
+		drop(w, w->lru);
 	seen_clear(w);
 	free(w->root);
 	free(w->pods_dir);
@@ -941,7 +451,6 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 	static struct cw_workload none;
 	struct wl_entry *e;
 	int64_t now;
-	size_t b;
 
 	if (!w) {
 		memset(&none, 0, sizeof(none));
@@ -950,28 +459,31 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 	now = now_ns(w);
 	e = lookup(w, cgroup_id);
 	if (e) {
-		lru_unlink(w, e);
-		lru_push(w, e);
+		DL_DELETE2(w->lru, e, lru_prev, lru_next);
+		DL_APPEND2(w->lru, e, lru_prev, lru_next);
 		if (!e->path && now >= e->expires_ns)
 			resolve(w, e, pid, now);
 		else if (e->path && needs_names(&e->wl) && now >= e->names_next_ns)
 			lookup_names(w, e, now);
 		return &e->wl;
 	}
-	if (w->count >= WL_MAX_ENTRIES)
-		drop(w, w->oldest);
+	if (HASH_COUNT(w->by_id) >= WL_MAX_ENTRIES)
+		drop(w, w->lru);
 	e = calloc(1, sizeof(*e));
+	if (e) {
+		e->wl.cgroup_id = cgroup_id;
+		HASH_ADD(hh, w->by_id, wl.cgroup_id, sizeof(e->wl.cgroup_id), e);
+		if (!CW_HASH_ADDED(e, hh)) {
+			free(e);
+			e = NULL;
+		}
+	}
 	if (!e) {
 		memset(&w->unknown, 0, sizeof(w->unknown));
 		w->unknown.cgroup_id = cgroup_id;
 		return &w->unknown;
 	}
-	e->wl.cgroup_id = cgroup_id;
-	b = bucket_of(cgroup_id);
-	e->hnext = w->bucket[b];
-	w->bucket[b] = e;
-	lru_push(w, e);
-	w->count++;
+	DL_APPEND2(w->lru, e, lru_prev, lru_next);
 	resolve(w, e, pid, now);
 	return &e->wl;
 }
@@ -1033,8 +545,7 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 	if (!w)
 		return 0;
 	now = now_ns(w);
-	for (e = w->oldest; e; e = next) {
-		next = e->newer;
+	DL_FOREACH_SAFE2 (w->lru, e, next, lru_next) {
 		if (e->path) {
 			/* the root never goes (and "/" is all that is known without one) */
 			if (strcmp(e->path, "/") && !path_is(w, e->path, e->wl.cgroup_id)) {
@@ -1046,46 +557,6 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 		}
 	}
 	return gone;
-}
-
-/* ---- output ---- */
-
-void cw_workload_json(struct cw_json *j, const struct cw_workload *wl)
-{
-	if (wl->container_id[0]) {
-		cw_json_kobj(j, "container");
-		cw_json_kstr(j, "id", wl->container_id);
-		if (wl->runtime[0])
-			cw_json_kstr(j, "runtime", wl->runtime);
-		if (wl->container_name[0])
-			cw_json_kstr(j, "name", wl->container_name);
-		cw_json_obj_end(j);
-	}
-	if (wl->pod_uid[0]) {
-		cw_json_kobj(j, "orchestrator");
-		cw_json_kstr(j, "type", "kubernetes");
-		if (wl->pod_namespace[0])
-			cw_json_kstr(j, "namespace", wl->pod_namespace);
-		cw_json_kobj(j, "resource");
-		cw_json_kstr(j, "type", "pod");
-		if (wl->pod_name[0])
-			cw_json_kstr(j, "name", wl->pod_name);
-		cw_json_kstr(j, "id", wl->pod_uid);
-		cw_json_obj_end(j);
-		cw_json_obj_end(j);
-	}
-}
-
-void cw_workload_json_detail(struct cw_json *j, const struct cw_workload *wl)
-{
-	if (wl->cgroup[0])
-		cw_json_kstr(j, "cgroup", wl->cgroup);
-	if (wl->qos[0])
-		cw_json_kstr(j, "qos", wl->qos);
-	if (wl->unit[0])
-		cw_json_kstr(j, "systemd_unit", wl->unit);
-	if (wl->key[0])
-		cw_json_kstr(j, "workload", wl->key);
 }
 
 const char *cw_workloads_root(const struct cw_workloads *w)

@@ -15,14 +15,15 @@
 #include "util/json_writer.h"
 
 #define CW_WL_KEY_MAX 320
+#define CW_CONTAINER_ID_HEX 64 /* a container id: 64 lowercase hex */
 
 struct cw_workload {
 	uint64_t cgroup_id;
-	char cgroup[512];      /* path below the v2 hierarchy's root; "/" root; "" unknown */
-	char container_id[65]; /* full id (64 hex) or "" */
-	char runtime[16];      /* "containerd", "cri-o", "docker", "podman" or "" */
-	char pod_uid[40];      /* with dashes, as the API shows it, or "" */
-	char qos[12];	       /* "guaranteed", "burstable", "besteffort" or "" */
+	char cgroup[512]; /* path below the v2 hierarchy's root; "/" root; "" unknown */
+	char container_id[CW_CONTAINER_ID_HEX + 1]; /* full id or "" */
+	char runtime[16]; /* "containerd", "cri-o", "docker", "podman" or "" */
+	char pod_uid[40]; /* with dashes, as the API shows it, or "" */
+	char qos[12];	  /* "guaranteed", "burstable", "besteffort" or "" */
 	char pod_namespace[64];
 	char pod_name[254];
 	char container_name[64];
@@ -73,6 +74,8 @@ size_t cw_workload_owner_len(const char *pod);
 
 /* Pure: fill container/pod/unit fields and key from a cgroup path (no file access). */
 void cw_workload_parse_path(const char *cgroup_path, struct cw_workload *out);
+/* Set wl's key from what is known of it (see key above). */
+void cw_workload_set_key(struct cw_workload *wl);
 
 /*
  * ECS members for a finding, in the current object: "container" {id, runtime, name} when in a

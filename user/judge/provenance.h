@@ -3,7 +3,9 @@
  * The provenance store: for each credential (by keyed fingerprint, never plaintext), its kind,
  * where it was loaded from and by which workloads, which workloads used (sent) it, first and
  * last seen. Bounded (least recently seen evicted, counted), persisted across restarts as one
- * JSON file (mode 0600, written to a temporary file and renamed over the old one).
+ * JSON file (mode 0600, written to a temporary file and renamed over the old one). Counts
+ * stop at INT64_MAX, the largest integer the file's reader takes. provenance.c holds the
+ * store, provenance_file.c its file.
  */
 #ifndef CW_PROVENANCE_H
 #define CW_PROVENANCE_H
@@ -53,20 +55,18 @@ struct cw_prov_cred {
 	size_t nuses;
 	/* distinct origins / uses not kept because the arrays were full (persisted) */
 	uint64_t origins_dropped, uses_dropped;
-	/* internal */
-	struct cw_prov_cred *lru_prev, *lru_next, *hnext;
 };
+
+struct cw_prov_entry; /* provenance.c's: a credential in the table and the recency list */
 
 struct cw_provenance {
 	char *path; /* NULL: in memory only */
-	size_t max;
+	size_t max; /* 0: not open */
 	size_t n;
 	uint64_t evictions;
 	bool dirty;
-	/* internal */
-	struct cw_prov_cred **buckets;
-	size_t nbuckets;
-	struct cw_prov_cred *lru_head, *lru_tail; /* head: most recently seen */
+	/* internal: the credentials by fingerprint, and most recently seen first */
+	struct cw_prov_entry *by_fp, *lru;
 };
 
 /*
@@ -108,6 +108,17 @@ bool cw_prov_first_of_workload(const struct cw_prov_cred *c, size_t i,
 			       bool (*pred)(const struct cw_prov_origin *));
 size_t cw_prov_count_workloads(const struct cw_prov_cred *c,
 			       bool (*pred)(const struct cw_prov_origin *));
+
+/*
+ * The credentials from the most to the least recently seen: first, then next until NULL; or
+ * back from the least recent: last, then prev. Touching or adding one changes the order.
+ */
+const struct cw_prov_cred *cw_prov_first(const struct cw_provenance *p);
+const struct cw_prov_cred *cw_prov_next(const struct cw_provenance *p,
+					const struct cw_prov_cred *c);
+const struct cw_prov_cred *cw_prov_last(const struct cw_provenance *p);
+const struct cw_prov_cred *cw_prov_prev(const struct cw_provenance *p,
+					const struct cw_prov_cred *c);
 
 /* Write the store (when it has a path) atomically, mode 0600; clears dirty. */
 int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/json_writer.h"
+#include "util/utf8.h"
 
 void cw_json_init(struct cw_json *j)
 {
@@ -123,43 +124,6 @@ void cw_json_arr_end(struct cw_json *j)
 	putc_(j, ']');
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one
- * (overlong forms, surrogates and code points past U+10FFFF are invalid).
- */
-size_t cw_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 void cw_json_escape(struct cw_json *j, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -206,7 +170,7 @@ void cw_json_escape(struct cw_json *j, const char *str, size_t n)
 			i++;
 			continue;
 		}
-		l = cw_utf8_seq(s + i, n - i);
+		l = cw_utf8_decode(s + i, n - i, NULL);
 		if (l == 0) {
 			put(j, "\\ufffd", 6);
 			i++;

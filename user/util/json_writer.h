@@ -46,12 +46,6 @@ void cw_json_kobj(struct cw_json *j, const char *key); /* key + obj_begin */
 /* Append a string's JSON encoding (with quotes) to j's buffer. Exposed for tests. */
 void cw_json_escape(struct cw_json *j, const char *s, size_t n);
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one
- * (overlong forms, surrogates and code points past U+10FFFF are invalid).
- */
-size_t cw_utf8_seq(const unsigned char *s, size_t n);
-
 /* ISO 8601 UTC timestamp with milliseconds, e.g. 2026-11-22T07:38:05.123Z. */
 void cw_json_timestamp(char out[32], int64_t unix_ns);
 
