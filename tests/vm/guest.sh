@@ -137,6 +137,20 @@ wait_expected() {
 	done
 }
 
+if [ -x /smoke/verifier-stats ]; then
+	t "verifier stats"
+	/smoke/verifier-stats /smoke/stats.bpf.o >$OUT/verifier-stats 2>&1
+	echo $? >$OUT/verifier-stats.rc
+fi
+
+if [ -f /smoke/e2e ]; then
+	t "end-to-end tests: $(cat /smoke/e2e)"
+	cp /opt/cw/credwatch /src/credwatch
+	(cd /src && CREDWATCH_CACHE_DIR=/var/cache/credwatch CREDWATCH_BIN=./credwatch \
+		python3 tests/e2e/run.py $(cat /smoke/e2e) >$OUT/e2e.log 2>&1)
+	echo $? >$OUT/e2e.rc
+fi
+
 servers=0
 for m in $MODES; do
 	o=$OUT/$m cg= poller=
