@@ -307,6 +307,21 @@ struct cw_h2_write {
 	__u8 pad[5];
 };
 
+/*
+ * The write being followed, per CPU, not on the stack: the programs that follow h2 frames
+ * call six frames deep (program > cw_h2_follow > cw_h2_step under bpf_loop > cw_h2_frame >
+ * cw_h2_copy > cw_emit_data), and kernels of the 6.1 line count each frame rounded up to 32
+ * bytes against the 512 the chain may use (with this on the stack, a TLS write program's
+ * chain was at 512 there). Only one write is followed at a time on a CPU: tracing programs do
+ * not nest.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cw_h2_write);
+} h2_write SEC(".maps") __weak;
+
 /* The scratch data event, its identity filled at the write's first copy; NULL: none. */
 static __always_inline struct cw_data_scratch *cw_h2_scratch(struct cw_h2_write *w)
 {
@@ -516,9 +531,13 @@ __weak __noinline int cw_h2_frame(struct cw_h2_write *w)
 	return 0;
 }
 
-static long cw_h2_step(__u64 i __attribute__((unused)), void *ctx)
+/* bpf_loop's callback: the next frame of the write in h2_write. */
+static long cw_h2_step(__u64 i __attribute__((unused)), void *ctx __attribute__((unused)))
 {
-	return cw_h2_frame(ctx) ? 1 : 0;
+	__u32 zero = 0;
+	struct cw_h2_write *w = bpf_map_lookup_elem(&h2_write, &zero);
+
+	return !w || cw_h2_frame(w) ? 1 : 0;
 }
 
 /*
@@ -540,28 +559,25 @@ static __always_inline bool cw_h2_followed(struct cw_budget *b, __u64 buf, __u64
 }
 
 /*
- * Copy what is due of a write of len bytes at buf on a followed h2 stream (cw_h2_followed):
- * within the budget the write's first cw_payload_cap bytes, and past them or past the budget
- * its header block frames. Returns the bytes sent.
+ * Copy what is due of the write w (its buf, len and identity filled) on a followed h2 stream
+ * b (cw_h2_followed): within the budget the write's first cw_payload_cap bytes, and past them
+ * or past the budget its header block frames. Returns the bytes sent. Global: verified once,
+ * not once for every state its callers reach it in (writev and sendmsg reach it after a loop
+ * over iovecs).
  */
-static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, __u32 fd,
-					   __u16 source, __u64 buf, __u64 len)
+__weak __noinline int cw_h2_follow(struct cw_budget *b, struct cw_h2_write *w)
 {
-	struct cw_h2_write w = {
-		.buf = buf,
-		.len = len,
-		.off = b->h2_next,
-		.conn_id = conn_id,
-		.fd = fd,
-		.source = source,
-		.contig = b->gap ? ~0ull : 0,
-		.gap_before = b->gap ? 1 : 0,
-		.copy_next = !b->gap && b->h2_copy > len ? b->h2_copy - len : 0,
-		.part_len = b->h2_part_len,
-	};
-	__u64 hs = 0, he = 0;
+	__u64 hs = 0, he = 0, len;
 
-	__builtin_memcpy(w.part, b->h2_part, sizeof(w.part));
+	if (!b || !w)
+		return 0;
+	len = w->len;
+	w->off = b->h2_next;
+	w->contig = b->gap ? ~0ull : 0;
+	w->gap_before = b->gap ? 1 : 0;
+	w->copy_next = !b->gap && b->h2_copy > len ? b->h2_copy - len : 0;
+	w->part_len = b->h2_part_len;
+	__builtin_memcpy(w->part, b->h2_part, sizeof(w->part));
 	if (!cw_payload_budget || b->captured < cw_payload_budget)
 		he = len < cw_payload_cap ? len : cw_payload_cap;
 	/* the rest of a header block frame whose start the write before sent */
@@ -569,43 +585,61 @@ static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, _
 		he = b->h2_copy < len ? b->h2_copy : len;
 	if (b->gap && he) { /* after a hole the copy starts at a frame */
 		if (b->h2_part_len) {
-			cw_h2_copy_part(&w);
-			if (w.gap_before)
+			cw_h2_copy_part(w);
+			if (w->gap_before)
 				he = 0;
 		} else {
 			hs = b->h2_next;
 		}
 	}
 	if (he > hs) {
-		cw_h2_copy(&w, hs, he);
-		w.from = he;
+		cw_h2_copy(w, hs, he);
+		w->from = he;
 		/* not sent whole: a cut header's kept bytes go again, before its frame's rest */
-		if (w.contig != he)
-			w.gap_before = 1;
+		if (w->contig != he)
+			w->gap_before = 1;
 	}
-	bpf_loop(CW_H2_FOLLOW_MAX, cw_h2_step, &w, 0);
-	if (w.re)
-		cw_h2_copy(&w, w.rs, w.re);
-	if (w.off < len) /* more frames than followed in one write */
-		w.lost = 1;
-	if (w.contig != len) /* a frame's rest is worth sending only after its start */
-		w.copy_next = 0;
-	if (w.lost) {
+	bpf_loop(CW_H2_FOLLOW_MAX, cw_h2_step, NULL, 0);
+	if (w->re)
+		cw_h2_copy(w, w->rs, w->re);
+	if (w->off < len) /* more frames than followed in one write */
+		w->lost = 1;
+	if (w->contig != len) /* a frame's rest is worth sending only after its start */
+		w->copy_next = 0;
+	if (w->lost) {
 		cw_h2_count(1);
 		b->h2 = CW_H2_LOST;
 		b->h2_next = 0;
 		b->h2_copy = 0;
 		b->h2_part_len = 0;
 	} else {
-		b->h2_next = (__u32)(w.off - len);
-		b->h2_copy = (__u32)w.copy_next;
-		b->h2_part_len = w.next_part_len;
-		__builtin_memcpy(b->h2_part, w.next_part, sizeof(b->h2_part));
+		b->h2_next = (__u32)(w->off - len);
+		b->h2_copy = (__u32)w->copy_next;
+		b->h2_part_len = w->next_part_len;
+		__builtin_memcpy(b->h2_part, w->next_part, sizeof(b->h2_part));
 	}
 	b->last_len = len < 0xffffffffull ? (__u32)len : 0xffffffffu;
-	b->gap = w.contig != len;
-	b->captured += w.sent;
-	return w.sent;
+	b->gap = w->contig != len;
+	b->captured += w->sent;
+	return (int)w->sent;
+}
+
+/* cw_h2_follow of a write of len bytes at buf, as conn_id/fd/source. */
+static __always_inline __u64 cw_h2_capture(struct cw_budget *b, __u64 conn_id, __u32 fd,
+					   __u16 source, __u64 buf, __u64 len)
+{
+	__u32 zero = 0;
+	struct cw_h2_write *w = bpf_map_lookup_elem(&h2_write, &zero);
+
+	if (!w) /* cannot be: an array's one entry */
+		return 0;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->len = len;
+	w->conn_id = conn_id;
+	w->fd = fd;
+	w->source = source;
+	return (__u64)cw_h2_follow(b, w);
 }
 
 /*

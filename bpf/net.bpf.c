@@ -322,12 +322,18 @@ struct iovec_user {
 };
 
 /*
- * A writev/sendmsg's iovecs, read once. Per CPU, not on the stack: the h2 frame follower's
- * calls below on_iov leave little of the 512-byte combined stack (kernels before 6.18 count
- * it stricter still).
+ * A writev/sendmsg's iovecs, read once, and what the copy needs to know of them. Per CPU, not
+ * on the stack: the h2 frame follower's calls below iov_send leave little of the 512-byte
+ * combined stack (kernels of the 6.1 line count it stricter still).
  */
 struct iov_scratch {
 	struct iovec_user v[CW_IOV_MAX];
+	__u64 iovcnt;  /* the call's */
+	__u64 total;   /* bytes in the iovecs read */
+	__u64 head;    /* the first non-empty iovec: where the write's bytes start */
+	__u64 headlen; /* and its length */
+	__u32 seen;    /* iovecs read */
+	__u32 pad;
 };
 
 struct {
@@ -337,47 +343,27 @@ struct {
 	__type(value, struct iov_scratch);
 } iov_scratch SEC(".maps");
 
-/* An iovec write on fd, whose tracked connection is c. */
-static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt,
-				  struct cw_conn *c)
+/*
+ * Copy what is due of the iovecs in sc, written on fd whose tracked connection is c, on a
+ * stream whose frames are not followed. Global: the verifier checks it once, not once for
+ * every state the loop that read the iovecs ends in (those made writev and sendmsg near the
+ * million instructions the verifier may process).
+ */
+__noinline int iov_send(struct cw_conn *c, struct iov_scratch *sc, __u32 fd)
 {
-	__u32 sent = 0, seen = 0, zero = 0;
-	__u64 total = 0, cap, head = 0, headlen = 0, skip;
-	struct iov_scratch *sc = bpf_map_lookup_elem(&iov_scratch, &zero);
-	struct iovec_user *v;
+	__u32 sent = 0;
+	__u64 total, cap, head, headlen, skip, seen;
 
-	if (!sc)
+	if (!c || !sc)
 		return 0;
-	v = sc->v;
-
-	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
-	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
-		if (i >= iovcnt || bpf_probe_read_user(&v[i], sizeof(v[i]), &iov[i]))
-			break;
-		total += v[i].len;
-		seen++;
-		/* where the write's bytes start: its first non-empty iovec */
-		if (!headlen && v[i].len) {
-			head = (__u64)v[i].base;
-			headlen = v[i].len;
-		}
-	}
-	if (!total) /* nothing to send: nothing changes */
-		return 0;
-	stop_if_tls(c, head, headlen);
-	if (cw_h2_followed(&c->budget, head, headlen)) {
-		/* frames are followed in one buffer: the write in a single iovec */
-		if (headlen == total && seen == iovcnt) {
-			cw_h2_capture(&c->budget, c->id, fd, CW_SRC_TCP, head, total);
-			return 0;
-		}
-		cw_h2_count(1);
-		c->budget.h2 = CW_H2_LOST;
-	}
+	total = sc->total;
+	head = sc->head;
+	headlen = sc->headlen;
+	seen = sc->seen;
 	/* a request line or frame header is looked for in the first non-empty iovec */
 	cap = cw_capture_len(total, c->budget.captured, &c->budget.last_len, head, headlen, &skip);
 	/* iovecs not looked at (past CW_IOV_MAX, unreadable): count them as a hole, maybe empty */
-	if (seen < iovcnt)
+	if (seen < sc->iovcnt)
 		total++;
 	if (skip) { /* an h2 HEADERS frame deep in the first iovec: that frame alone */
 		c->budget.gap = 1;
@@ -396,13 +382,14 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	}
 
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
-		__u64 want;
+		__u64 want, len;
 
 		if (i >= seen || sent >= cap)
 			break;
-		want = v[i].len < cap - sent ? v[i].len : cap - sent;
+		len = sc->v[i].len;
+		want = len < cap - sent ? len : cap - sent;
 		if (want) {
-			__u32 n = (__u32)cw_emit_data((__u64)v[i].base, want, v[i].len, sent);
+			__u32 n = (__u32)cw_emit_data((__u64)sc->v[i].base, want, len, sent);
 
 			sent += n;
 			if (n < want)
@@ -412,6 +399,47 @@ static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 
 	cw_gap_after(&c->budget.gap, sent, total);
 	c->budget.captured += sent;
 	return 0;
+}
+
+/* An iovec write on fd, whose tracked connection is c. */
+static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt,
+				  struct cw_conn *c)
+{
+	__u32 zero = 0;
+	struct iov_scratch *sc = bpf_map_lookup_elem(&iov_scratch, &zero);
+	struct iovec_user *v;
+
+	if (!sc)
+		return 0;
+	v = sc->v;
+	sc->iovcnt = iovcnt;
+	sc->total = sc->head = sc->headlen = 0;
+	sc->seen = 0;
+	/* The iovecs, read once: the write's length (for the budget), then what to copy. */
+	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
+		if (i >= iovcnt || bpf_probe_read_user(&v[i], sizeof(v[i]), &iov[i]))
+			break;
+		sc->total += v[i].len;
+		sc->seen++;
+		/* where the write's bytes start: its first non-empty iovec */
+		if (!sc->headlen && v[i].len) {
+			sc->head = (__u64)v[i].base;
+			sc->headlen = v[i].len;
+		}
+	}
+	if (!sc->total) /* nothing to send: nothing changes */
+		return 0;
+	stop_if_tls(c, sc->head, sc->headlen);
+	if (cw_h2_followed(&c->budget, sc->head, sc->headlen)) {
+		/* frames are followed in one buffer: the write in a single iovec */
+		if (sc->headlen == sc->total && sc->seen == iovcnt) {
+			cw_h2_capture(&c->budget, c->id, fd, CW_SRC_TCP, sc->head, sc->total);
+			return 0;
+		}
+		cw_h2_count(1);
+		c->budget.h2 = CW_H2_LOST;
+	}
+	return iov_send(c, sc, fd);
 }
 
 SEC("tp/syscalls/sys_enter_writev")
@@ -431,12 +459,16 @@ SEC("tp/syscalls/sys_enter_sendmsg")
 int handle_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 fd = (__u32)ctx->args[0];
-	struct user_msghdr msg;
+	const struct user_msghdr *msg = (const struct user_msghdr *)ctx->args[1];
+	const struct iovec_user *iov;
+	__u64 iovlen;
 	struct cw_conn *c;
 
 	tls_bind(fd);
 	c = tracked(fd);
-	if (!c || bpf_probe_read_user(&msg, sizeof(msg), (const void *)ctx->args[1]))
+	/* the two fields, not the whole header: the stack is for the calls below */
+	if (!c || bpf_probe_read_user(&iov, sizeof(iov), &msg->msg_iov) ||
+	    bpf_probe_read_user(&iovlen, sizeof(iovlen), &msg->msg_iovlen))
 		return 0;
-	return on_iov(fd, (const struct iovec_user *)msg.msg_iov, msg.msg_iovlen, c);
+	return on_iov(fd, iov, iovlen, c);
 }
