@@ -57,7 +57,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
 UNIT_BIN := $(OUTPUT)/unit-tests
 
-.PHONY: all clean test unit e2e asan test-asan format check-format bench-tools
+.PHONY: all clean test unit e2e asan test-asan format check-format bench-tools verifier-stats
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -147,9 +147,18 @@ $(OUTPUT)/bench/uprobe-trap: bench/uprobe_trap.c $(LIB_OBJS) | $(OUTPUT)/bench
 
 bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o
 
+# The verifier's budget per BPF program on the running kernel (instructions processed, stack
+# depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.
+$(OUTPUT)/verifier-stats: tests/vm/verifier_stats.c | $(OUTPUT)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+verifier-stats: $(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
+	$(Q)$(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
+
 # Every C source is formatted by the checked-in .clang-format; CI fails on a file that is not.
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h user/*/*.c user/*/*.h tests/unit/*.c \
-		tests/unit/*.h tests/fuzz/*.c bench/*.c)
+		tests/unit/*.h tests/fuzz/*.c tests/vm/*.c bench/*.c)
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)

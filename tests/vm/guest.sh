@@ -147,7 +147,7 @@ if [ -f /smoke/e2e ]; then
 	t "end-to-end tests: $(cat /smoke/e2e)"
 	cp /opt/cw/credwatch /src/credwatch
 	(cd /src && CREDWATCH_CACHE_DIR=/var/cache/credwatch CREDWATCH_BIN=./credwatch \
-		python3 tests/e2e/run.py $(cat /smoke/e2e) >$OUT/e2e.log 2>&1)
+		python3 -m pytest -p no:cacheprovider tests/e2e --match "$(cat /smoke/e2e)" >$OUT/e2e.log 2>&1)
 	echo $? >$OUT/e2e.rc
 fi
 
