@@ -194,9 +194,13 @@ int cw_agent_run(const struct cw_agent_opts *o)
 
 	if (preflight(o))
 		return 1;
+	/*
+	 * Caught before the start, which takes seconds (rules, BPF load): a stop asked for then
+	 * (systemd stopping a unit that is starting) ends the agent as cleanly as a later one.
+	 */
+	cw_agent_catch_signals();
 	ret = setup_pipeline(&a, o) || start_probes(&a, o) ? 1 : 0;
 	if (!ret) {
-		cw_agent_catch_signals();
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);
 		fflush(a.out);
