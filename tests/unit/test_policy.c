@@ -24,14 +24,6 @@ static bool strv_is(const struct cw_strv *s, size_t n, const char *const *want)
 	return true;
 }
 
-static bool strv_has(const struct cw_strv *s, const char *want)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], want))
-			return true;
-	return false;
-}
-
 /* Report a list that differs, element by element, so a failure says what changed. */
 static void check_strv(const char *file, int line, const char *what, const struct cw_strv *s,
 		       size_t n, const char *const *want)
@@ -208,7 +200,7 @@ TEST(policy_embedded_default_loads)
 	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
 	CHECK_EQ_STR(p.file, "<embedded>");
 	for (size_t i = 0; i < sizeof(default_watch_required) / sizeof(char *); i++)
-		if (!strv_has(&p.watch, default_watch_required[i]))
+		if (!cw_strv_has(&p.watch, default_watch_required[i]))
 			cw_test_fail(__FILE__, __LINE__, "watch lacks '%s'",
 				     default_watch_required[i]);
 	CHECK_EQ_INT(p.nworkloads, 0);
@@ -219,15 +211,15 @@ TEST(policy_embedded_default_loads)
 
 		CHECK_EQ_INT(r->deny_executables.n, 29);
 		CHECK_EQ_INT(r->deny_why.n, r->deny_executables.n);
-		CHECK(strv_has(&r->deny_executables, "cat"));
-		CHECK(strv_has(&r->deny_executables, "busybox"));
-		CHECK(strv_has(&r->deny_executables, "scp"));
-		CHECK(!strv_has(&r->deny_executables, "python3"));
+		CHECK(cw_strv_has(&r->deny_executables, "cat"));
+		CHECK(cw_strv_has(&r->deny_executables, "busybox"));
+		CHECK(cw_strv_has(&r->deny_executables, "scp"));
+		CHECK(!cw_strv_has(&r->deny_executables, "python3"));
 		CHECK_EQ_INT(r->allow.n, 0);
 		CHECK(r->allow_why == NULL);
 		CHECK(r->line > 1);
 	}
-	CHECK(strv_has(&p.readers[2].paths, "/proc/*/environ"));
+	CHECK(cw_strv_has(&p.readers[2].paths, "/proc/*/environ"));
 	CHECK_EQ_INT(p.long_lived_days, 30);
 	CHECK_EQ_INT(p.jwt_max_lifetime, 24 * 3600);
 	CHECK_EQ_INT(p.dedup_window, 600);

@@ -29,15 +29,6 @@ struct loader {
 #define line_of(l) cw_yaml_line(&(l)->y)
 #define scalar(l) cw_yaml_scalar(&(l)->y)
 
-static void strv_free(struct cw_strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
 static void rule_free(struct cw_rule *r)
 {
 	free(r->id);
@@ -46,10 +37,10 @@ static void rule_free(struct cw_rule *r)
 	free(r->kind);
 	free(r->provider);
 	free(r->file);
-	strv_free(&r->keywords);
-	strv_free(&r->destinations);
-	strv_free(&r->examples);
-	strv_free(&r->negative_examples);
+	cw_strv_free(&r->keywords);
+	cw_strv_free(&r->destinations);
+	cw_strv_free(&r->examples);
+	cw_strv_free(&r->negative_examples);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -70,7 +61,6 @@ static int want_scalar(struct loader *l, const char *field, char **out)
 /* A list of strings; a single scalar is accepted as a list of one. */
 static int want_strv(struct loader *l, const char *field, struct cw_strv *out)
 {
-	char **nv;
 	int ret = next(l);
 
 	if (ret)
@@ -78,11 +68,7 @@ static int want_strv(struct loader *l, const char *field, struct cw_strv *out)
 	if (out->n)
 		return fail(l, line_of(l), "field '%s' given twice", field);
 	if (l->y.ev.type == YAML_SCALAR_EVENT) {
-		out->v = calloc(1, sizeof(char *));
-		if (!out->v || !(out->v[0] = strdup(scalar(l))))
-			return -ENOMEM;
-		out->n = 1;
-		return 0;
+		return cw_strv_push(out, scalar(l));
 	}
 	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
 		return fail(l, line_of(l), "field '%s' must be a list of strings", field);
@@ -94,13 +80,8 @@ static int want_strv(struct loader *l, const char *field, struct cw_strv *out)
 			return 0;
 		if (l->y.ev.type != YAML_SCALAR_EVENT)
 			return fail(l, line_of(l), "field '%s' must be a list of strings", field);
-		nv = realloc(out->v, (out->n + 1) * sizeof(char *));
-		if (!nv)
-			return -ENOMEM;
-		out->v = nv;
-		if (!(out->v[out->n] = strdup(scalar(l))))
-			return -ENOMEM;
-		out->n++;
+		if ((ret = cw_strv_push(out, scalar(l))))
+			return ret;
 	}
 }
 

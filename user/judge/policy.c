@@ -332,50 +332,12 @@ static enum pf_kind pf_derive(const char *g, char *out, size_t len)
 	return unescape(comp, comp_e, out, len, &n) ? PF_COMP : PF_NONE;
 }
 
-static void strv_free(struct cw_strv *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-/* Append a copy of s: 0 or -ENOMEM. */
-static int strv_push(struct cw_strv *v, const char *s)
-{
-	char **nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	v->v = nv;
-	if (!(v->v[v->n] = strdup(s)))
-		return -ENOMEM;
-	v->n++;
-	return 0;
-}
-
-static bool strv_has(const struct cw_strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], s))
-			return true;
-	return false;
-}
-
-static void strv_drop(struct cw_strv *v, size_t i)
-{
-	free(v->v[i]);
-	memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
-	v->n--;
-}
-
 void cw_prefilter_free(struct cw_prefilter *pf)
 {
-	strv_free(&pf->names);
-	strv_free(&pf->exts);
-	strv_free(&pf->dirs);
-	strv_free(&pf->comps);
+	cw_strv_free(&pf->names);
+	cw_strv_free(&pf->exts);
+	cw_strv_free(&pf->dirs);
+	cw_strv_free(&pf->comps);
 }
 
 int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
@@ -397,8 +359,8 @@ int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
 		case PF_COMP: to = &out->comps; break;
 		default: continue; /* the loader refuses such globs */
 		}
-		if (!strv_has(to, buf))
-			ret = strv_push(to, buf);
+		if (!cw_strv_has(to, buf))
+			ret = cw_strv_push(to, buf);
 	}
 	if (ret) {
 		cw_prefilter_free(out);
@@ -413,15 +375,15 @@ int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
 			covered = k != i &&
 				  !strncmp(out->dirs.v[i], out->dirs.v[k], strlen(out->dirs.v[k]));
 		if (covered)
-			strv_drop(&out->dirs, i);
+			cw_strv_drop(&out->dirs, i);
 		else
 			i++;
 	}
 	for (size_t i = 0; i < out->names.n;) {
 		const char *dot = strrchr(out->names.v[i], '.');
 
-		if (dot && strv_has(&out->exts, dot))
-			strv_drop(&out->names, i);
+		if (dot && cw_strv_has(&out->exts, dot))
+			cw_strv_drop(&out->names, i);
 		else
 			i++;
 	}
@@ -524,7 +486,7 @@ static int want_strv(struct loader *l, const char *field, struct cw_strv *out, c
 			return ret;
 		if (check && (ret = check(l, field, scalar(l))))
 			return ret;
-		if ((ret = strv_push(out, scalar(l))))
+		if ((ret = cw_strv_push(out, scalar(l))))
 			return ret;
 		if (!list)
 			return 0;
@@ -677,16 +639,16 @@ static void cred_free(struct cw_policy_cred *c)
 	free(c->rule);
 	free(c->source);
 	free(c->fingerprint);
-	strv_free(&c->owners);
-	strv_free(&c->destinations);
+	cw_strv_free(&c->owners);
+	cw_strv_free(&c->destinations);
 }
 
 static void readers_free(struct cw_policy_readers *r)
 {
-	strv_free(&r->paths);
-	strv_free(&r->allow);
-	strv_free(&r->deny_executables);
-	strv_free(&r->deny_why);
+	cw_strv_free(&r->paths);
+	cw_strv_free(&r->allow);
+	cw_strv_free(&r->deny_executables);
+	cw_strv_free(&r->deny_why);
 	free(r->allow_why);
 }
 
@@ -835,7 +797,7 @@ static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 
 				ret = want_str(l, "path", &one, check_path_glob);
 				if (!ret)
-					ret = strv_push(&r->paths, one);
+					ret = cw_strv_push(&r->paths, one);
 				free(one);
 			}
 		} else if (!strcmp(key, "allow")) {
@@ -975,7 +937,7 @@ static int reader_reasons(const char *file, struct cw_policy_readers *r)
 
 		snprintf(buf, sizeof(buf), "executable %s'%s' is denied reading this file by %s:%d",
 			 strpbrk(g, "*?[") ? "matching " : "", g, file, r->line);
-		if (strv_push(&r->deny_why, buf))
+		if (cw_strv_push(&r->deny_why, buf))
 			return -ENOMEM;
 	}
 	if (!r->allow.n)
@@ -1074,7 +1036,7 @@ static int parse_doc(struct loader *l, struct cw_policy *pol)
 void cw_policy_free(struct cw_policy *p)
 {
 	free(p->file);
-	strv_free(&p->watch);
+	cw_strv_free(&p->watch);
 	for (size_t i = 0; i < p->nworkloads; i++)
 		workload_free(&p->workloads[i]);
 	free(p->workloads);

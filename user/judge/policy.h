@@ -14,6 +14,7 @@
 
 #include "detect/rules.h"
 #include "host/workload.h"
+#include "util/strv.h"
 
 /* Who did something: a process, in a workload. */
 struct cw_subject {
