@@ -28,7 +28,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,195 +401,114 @@ struct ref {
 
 struct loader {
 	struct cw_yaml y;
-	struct ref *refs; /* checked once every workload is known */
+	struct cw_policy *pol; /* being loaded */
+	struct ref *refs;      /* checked once every workload is known */
 	size_t nrefs;
 };
 
-typedef int (*check_fn)(struct loader *l, const char *field, const char *v);
+/* The loader whose reader y is (the checks are handed the reader). */
+static struct loader *loader_of(struct cw_yaml *y)
+{
+	return (struct loader *)((char *)y - offsetof(struct loader, y));
+}
 
 #define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
 #define next(l) cw_yaml_next(&(l)->y)
 #define line_of(l) cw_yaml_line(&(l)->y)
 #define scalar(l) cw_yaml_scalar(&(l)->y)
 
-/* An empty value: "key:" with nothing, "~" or "null", unquoted. */
-static bool is_null(struct loader *l)
+static int want_str(struct loader *l, const char *field, char **out, cw_yaml_check_fn check)
 {
 	const char *v;
-
-	if (l->y.ev.type != YAML_SCALAR_EVENT ||
-	    l->y.ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || l->y.ev.data.scalar.tag)
-		return false;
-	v = scalar(l);
-	return (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-		!strcmp(v, "NULL"));
-}
-
-/* The current event is a value: an error unless it is a plain string. */
-static int want_string_event(struct loader *l, const char *field, const char *what)
-{
-	const char *tag;
-
-	if (l->y.ev.type == YAML_ALIAS_EVENT)
-		return fail(l, line_of(l),
-			    "field '%s': '*%s' is a YAML alias, which a policy "
-			    "does not take: quote globs that start with '*'",
-			    field, (const char *)l->y.ev.data.alias.anchor);
-	if (l->y.ev.type != YAML_SCALAR_EVENT)
-		return fail(l, line_of(l), "field '%s' must be %s", field, what);
-	tag = (const char *)l->y.ev.data.scalar.tag;
-	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18))
-		return fail(l, line_of(l),
-			    "field '%s': '%s%s%s' reads as a YAML tag: quote "
-			    "values that start with '!'",
-			    field, tag, *scalar(l) ? " " : "", scalar(l));
-	return 0;
-}
-
-static int want_str(struct loader *l, const char *field, char **out, check_fn check)
-{
-	int ret = next(l);
+	int ret = cw_yaml_want_string(&l->y, field, &v);
 
 	if (ret)
 		return ret;
-	if ((ret = want_string_event(l, field, "a string")))
-		return ret;
-	if (is_null(l))
+	if (cw_yaml_is_null(&l->y))
 		return fail(l, line_of(l), "field '%s' has no value", field);
-	if (check && (ret = check(l, field, scalar(l))))
+	if (check && (ret = check(&l->y, field, v)))
 		return ret;
-	*out = strdup(scalar(l));
+	*out = strdup(v);
 	return *out ? 0 : -ENOMEM;
 }
 
-/* A list of strings; a single string is a list of one, an empty value an empty list. */
-static int want_strv(struct loader *l, const char *field, struct cw_strv *out, check_fn check)
+static int check_nonempty(struct cw_yaml *y, const char *field, const char *v)
 {
-	bool list;
-	int ret = next(l);
-
-	if (ret)
-		return ret;
-	list = l->y.ev.type == YAML_SEQUENCE_START_EVENT;
-	if (!list && l->y.ev.type != YAML_SCALAR_EVENT && l->y.ev.type != YAML_ALIAS_EVENT)
-		return fail(l, line_of(l), "field '%s' must be a list of strings", field);
-	if (!list && l->y.ev.type == YAML_SCALAR_EVENT && is_null(l))
-		return 0;
-	for (;;) {
-		if (list) {
-			if ((ret = next(l)))
-				return ret;
-			if (l->y.ev.type == YAML_SEQUENCE_END_EVENT)
-				return 0;
-		}
-		if ((ret = want_string_event(l, field, "a list of strings")))
-			return ret;
-		if (check && (ret = check(l, field, scalar(l))))
-			return ret;
-		if ((ret = cw_strv_push(out, scalar(l))))
-			return ret;
-		if (!list)
-			return 0;
-	}
+	return *v ? 0 : cw_yaml_fail(y, cw_yaml_line(y), "field '%s': empty glob", field);
 }
 
-/* A whole number in [lo, hi]. */
-static int want_uint(struct loader *l, const char *field, unsigned long long lo,
-		     unsigned long long hi, unsigned long long *out)
-{
-	const char *v;
-	int ret = next(l);
-
-	if (ret)
-		return ret;
-	if (l->y.ev.type != YAML_SCALAR_EVENT)
-		return fail(l, line_of(l), "field '%s' must be a number", field);
-	v = scalar(l);
-	if (!*v || strspn(v, "0123456789") != strlen(v))
-		return fail(l, line_of(l), "field '%s': '%s' is not a whole number", field, v);
-	errno = 0;
-	*out = strtoull(v, NULL, 10);
-	if (errno || *out < lo || *out > hi)
-		return fail(l, line_of(l), "field '%s': %s is out of range [%llu, %llu]", field, v,
-			    lo, hi);
-	return 0;
-}
-
-static int check_nonempty(struct loader *l, const char *field, const char *v)
-{
-	return *v ? 0 : fail(l, line_of(l), "field '%s': empty glob", field);
-}
-
-static int check_path_glob(struct loader *l, const char *field, const char *v)
+static int check_path_glob(struct cw_yaml *y, const char *field, const char *v)
 {
 	const char *why = path_glob_problem(v);
 
-	return why ? fail(l, line_of(l), "field '%s': '%s': %s", field, v, why) : 0;
+	return why ? cw_yaml_fail(y, cw_yaml_line(y), "field '%s': '%s': %s", field, v, why) : 0;
 }
 
-static int check_watch(struct loader *l, const char *field, const char *v)
+static int check_watch(struct cw_yaml *y, const char *field, const char *v)
 {
 	char buf[PATH_NORM_MAX];
 	int ret;
 
 	if (v[0] == '!')
-		return check_path_glob(l, field, v + 1);
-	if ((ret = check_path_glob(l, field, v)))
+		return check_path_glob(y, field, v + 1);
+	if ((ret = check_path_glob(y, field, v)))
 		return ret;
 	if (pf_derive(v, buf, sizeof(buf)) == PF_NONE)
-		return fail(l, line_of(l),
-			    "field '%s': '%s' leaves the kernel filter nothing to "
-			    "go by: give a literal file name, '*.ext' or a literal directory",
-			    field, v);
+		return cw_yaml_fail(
+			y, cw_yaml_line(y),
+			"field '%s': '%s' leaves the kernel filter nothing to "
+			"go by: give a literal file name, '*.ext' or a literal directory",
+			field, v);
 	return 0;
 }
 
-static int check_executable(struct loader *l, const char *field, const char *v)
+static int check_executable(struct cw_yaml *y, const char *field, const char *v)
 {
 	if (!*v)
-		return fail(l, line_of(l), "field '%s': empty glob", field);
+		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s': empty glob", field);
 	if (v[0] != '/')
-		return fail(l, line_of(l),
-			    "field '%s': '%s' is not an absolute path glob "
-			    "(e.g. /usr/bin/python3*)",
-			    field, v);
+		return cw_yaml_fail(y, cw_yaml_line(y),
+				    "field '%s': '%s' is not an absolute path glob "
+				    "(e.g. /usr/bin/python3*)",
+				    field, v);
 	return 0;
 }
 
-static int check_deny(struct loader *l, const char *field, const char *v)
+static int check_deny(struct cw_yaml *y, const char *field, const char *v)
 {
-	return strchr(v, '/') ? check_path_glob(l, field, v) : check_nonempty(l, field, v);
+	return strchr(v, '/') ? check_path_glob(y, field, v) : check_nonempty(y, field, v);
 }
 
-static int check_fingerprint(struct loader *l, const char *field, const char *v)
+static int check_fingerprint(struct cw_yaml *y, const char *field, const char *v)
 {
 	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
 		/* not echoed: someone may have pasted the secret itself here */
-		return fail(l, line_of(l),
-			    "field '%s': a value of %zu characters is not 64 hex "
-			    "digits (the fingerprint findings report)",
-			    field, strlen(v));
+		return cw_yaml_fail(y, cw_yaml_line(y),
+				    "field '%s': a value of %zu characters is not 64 hex "
+				    "digits (the fingerprint findings report)",
+				    field, strlen(v));
 	return 0;
 }
 
-static int check_name(struct loader *l, const char *field, const char *v)
+static int check_name(struct cw_yaml *y, const char *field, const char *v)
 {
 	if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
 			   strlen(v))
-		return fail(l, line_of(l),
-			    "field '%s': '%s': use only letters, digits, '.', "
-			    "'-' and '_'",
-			    field, v);
+		return cw_yaml_fail(y, cw_yaml_line(y),
+				    "field '%s': '%s': use only letters, digits, '.', "
+				    "'-' and '_'",
+				    field, v);
 	return 0;
 }
 
 /* A workload name in owners or allow: remembered, checked at the end. */
-static int check_ref(struct loader *l, const char *field, const char *v)
+static int check_ref(struct cw_yaml *y, const char *field, const char *v)
 {
+	struct loader *l = loader_of(y);
 	struct ref *nr;
 
 	if (!*v)
-		return fail(l, line_of(l), "field '%s': empty workload name", field);
+		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s': empty workload name", field);
 	nr = realloc(l->refs, (l->nrefs + 1) * sizeof(*nr));
 	if (!nr)
 		return -ENOMEM;
@@ -597,28 +516,8 @@ static int check_ref(struct loader *l, const char *field, const char *v)
 	if (!(nr[l->nrefs].name = strdup(v)))
 		return -ENOMEM;
 	nr[l->nrefs].field = field;
-	nr[l->nrefs].line0 = line_of(l);
+	nr[l->nrefs].line0 = cw_yaml_line(y);
 	l->nrefs++;
-	return 0;
-}
-
-/* Mapping keys seen so far in one mapping: a repeated key is an error. */
-struct keys {
-	char seen[16][32];
-	size_t n;
-};
-
-/* The current event should be a key of a mapping: copy it to key, or fail. */
-static int take_key(struct loader *l, struct keys *k, char *key, size_t keylen)
-{
-	if (l->y.ev.type != YAML_SCALAR_EVENT)
-		return fail(l, line_of(l), "expected a field name");
-	snprintf(key, keylen, "%s", scalar(l));
-	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->seen[i], key))
-			return fail(l, line_of(l), "field '%s' given twice", key);
-	if (k->n < sizeof(k->seen) / sizeof(k->seen[0]))
-		snprintf(k->seen[k->n++], sizeof(k->seen[0]), "%s", key);
 	return 0;
 }
 
@@ -664,7 +563,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 {
 	size_t start = line_of(l);
 	const struct cw_policy_workload *prev;
-	struct keys k = { 0 };
+	struct cw_yaml_keys k = { 0 };
 	char key[64];
 	unsigned long long uid;
 	int ret;
@@ -676,7 +575,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 			return ret;
 		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if ((ret = take_key(l, &k, key, sizeof(key))))
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
 			return ret;
 		if (!strcmp(key, "name")) {
 			ret = want_str(l, "name", &w->name, check_name);
@@ -696,7 +595,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 			ret = want_str(l, "unit", &w->unit, check_nonempty);
 		} else if (!strcmp(key, "uid")) {
 			/* (uid_t)-1 is no uid: the agent's "unknown" */
-			ret = want_uint(l, "uid", 0, UID_UNKNOWN - 1, &uid);
+			ret = cw_yaml_want_uint(&l->y, "uid", 0, UID_UNKNOWN - 1, &uid);
 			w->uid = (long)uid;
 		} else {
 			return fail(l, line_of(l),
@@ -725,7 +624,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 {
 	size_t start = line_of(l);
-	struct keys k = { 0 };
+	struct cw_yaml_keys k = { 0 };
 	char key[64];
 	int ret;
 
@@ -735,7 +634,7 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 			return ret;
 		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if ((ret = take_key(l, &k, key, sizeof(key))))
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
 			return ret;
 		if (!strcmp(key, "rule")) {
 			ret = want_str(l, "rule", &c->rule, check_nonempty);
@@ -747,9 +646,10 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 				if (*h >= 'A' && *h <= 'F')
 					*h = (char)(*h - 'A' + 'a');
 		} else if (!strcmp(key, "owners")) {
-			ret = want_strv(l, "owners", &c->owners, check_ref);
+			ret = cw_yaml_want_strv(&l->y, "owners", &c->owners, check_ref);
 		} else if (!strcmp(key, "destinations")) {
-			ret = want_strv(l, "destinations", &c->destinations, check_nonempty);
+			ret = cw_yaml_want_strv(&l->y, "destinations", &c->destinations,
+						check_nonempty);
 		} else {
 			return fail(l, line_of(l),
 				    "unknown field '%s' in a credential binding (it "
@@ -773,7 +673,7 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 {
 	size_t start = line_of(l);
-	struct keys k = { 0 };
+	struct cw_yaml_keys k = { 0 };
 	bool have_path = false;
 	char key[64];
 	int ret;
@@ -784,14 +684,14 @@ static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 			return ret;
 		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if ((ret = take_key(l, &k, key, sizeof(key))))
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
 			return ret;
 		if (!strcmp(key, "paths") || !strcmp(key, "path")) {
 			if (have_path)
 				return fail(l, line_of(l), "give 'path' or 'paths', not both");
 			have_path = true;
 			if (!strcmp(key, "paths")) {
-				ret = want_strv(l, "paths", &r->paths, check_path_glob);
+				ret = cw_yaml_want_strv(&l->y, "paths", &r->paths, check_path_glob);
 			} else {
 				char *one = NULL;
 
@@ -801,9 +701,10 @@ static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 				free(one);
 			}
 		} else if (!strcmp(key, "allow")) {
-			ret = want_strv(l, "allow", &r->allow, check_ref);
+			ret = cw_yaml_want_strv(&l->y, "allow", &r->allow, check_ref);
 		} else if (!strcmp(key, "deny_executables")) {
-			ret = want_strv(l, "deny_executables", &r->deny_executables, check_deny);
+			ret = cw_yaml_want_strv(&l->y, "deny_executables", &r->deny_executables,
+						check_deny);
 		} else {
 			return fail(l, line_of(l),
 				    "unknown field '%s' in a readers entry (it "
@@ -820,14 +721,14 @@ static int parse_readers(struct loader *l, struct cw_policy_readers *r)
 
 static int parse_thresholds(struct loader *l, struct cw_policy *pol)
 {
-	struct keys k = { 0 };
+	struct cw_yaml_keys k = { 0 };
 	unsigned long long v;
 	char key[64];
 	int ret;
 
 	if ((ret = next(l)))
 		return ret;
-	if (is_null(l))
+	if (cw_yaml_is_null(&l->y))
 		return 0;
 	if (l->y.ev.type != YAML_MAPPING_START_EVENT)
 		return fail(l, line_of(l), "'thresholds' must be a mapping");
@@ -836,16 +737,16 @@ static int parse_thresholds(struct loader *l, struct cw_policy *pol)
 			return ret;
 		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			return 0;
-		if ((ret = take_key(l, &k, key, sizeof(key))))
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
 			return ret;
 		if (!strcmp(key, "long_lived_days")) {
-			ret = want_uint(l, "long_lived_days", 1, 36500, &v);
+			ret = cw_yaml_want_uint(&l->y, "long_lived_days", 1, 36500, &v);
 			pol->long_lived_days = v;
 		} else if (!strcmp(key, "jwt_max_lifetime_hours")) {
-			ret = want_uint(l, "jwt_max_lifetime_hours", 1, 87600, &v);
+			ret = cw_yaml_want_uint(&l->y, "jwt_max_lifetime_hours", 1, 87600, &v);
 			pol->jwt_max_lifetime = v * 3600;
 		} else if (!strcmp(key, "dedup_window_seconds")) {
-			ret = want_uint(l, "dedup_window_seconds", 0, 604800, &v);
+			ret = cw_yaml_want_uint(&l->y, "dedup_window_seconds", 0, 604800, &v);
 			pol->dedup_window = v;
 		} else {
 			return fail(l, line_of(l),
@@ -913,7 +814,7 @@ static int parse_entries(struct loader *l, struct cw_policy *pol, const char *fi
 {
 	int ret = next(l);
 
-	if (ret || is_null(l))
+	if (ret || cw_yaml_is_null(&l->y))
 		return ret;
 	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
 		return fail(l, line_of(l), "'%s' must be a list of %s", field, what);
@@ -957,7 +858,7 @@ static int reader_reasons(const char *file, struct cw_policy_readers *r)
 
 static int parse_top(struct loader *l, struct cw_policy *pol)
 {
-	struct keys k = { 0 };
+	struct cw_yaml_keys k = { 0 };
 	char key[64];
 	int ret;
 
@@ -966,10 +867,10 @@ static int parse_top(struct loader *l, struct cw_policy *pol)
 			return ret;
 		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if ((ret = take_key(l, &k, key, sizeof(key))))
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
 			return ret;
 		if (!strcmp(key, "watch"))
-			ret = want_strv(l, "watch", &pol->watch, check_watch);
+			ret = cw_yaml_want_strv(&l->y, "watch", &pol->watch, check_watch);
 		else if (!strcmp(key, "workloads"))
 			ret = parse_entries(l, pol, "workloads", "workloads", add_workload);
 		else if (!strcmp(key, "credentials"))
@@ -999,8 +900,10 @@ static int parse_top(struct loader *l, struct cw_policy *pol)
 	return 0;
 }
 
-static int parse_doc(struct loader *l, struct cw_policy *pol)
+static int parse_doc(void *arg)
 {
+	struct loader *l = arg;
+	struct cw_policy *pol = l->pol;
 	bool seen = false;
 	int ret;
 
@@ -1018,7 +921,7 @@ static int parse_doc(struct loader *l, struct cw_policy *pol)
 				return ret;
 			continue;
 		case YAML_SCALAR_EVENT:
-			if (!seen && is_null(l)) { /* an empty document */
+			if (!seen && cw_yaml_is_null(&l->y)) { /* an empty document */
 				seen = true;
 				continue;
 			}
@@ -1049,29 +952,12 @@ void cw_policy_free(struct cw_policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Run the parser over the whole buffer: 0, or the first YAML syntax error. */
-static int syntax_pass(struct loader *l, const char *buf, size_t len)
-{
-	int ret;
-
-	if (!yaml_parser_initialize(&l->y.p))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&l->y.p, (const unsigned char *)buf, len);
-	do {
-		ret = next(l);
-	} while (!ret && l->y.ev.type != YAML_STREAM_END_EVENT);
-	if (l->y.have_ev)
-		yaml_event_delete(&l->y.ev);
-	l->y.have_ev = false;
-	yaml_parser_delete(&l->y.p);
-	return ret;
-}
-
 int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, size_t len,
 		       char *err, size_t errlen)
 {
 	/* an unquoted glob starting with '*' reads as an alias */
 	struct loader l = { .y = { .file = file,
+				   .doc = "a policy",
 				   .err = err,
 				   .errlen = errlen,
 				   .syntax_hint = " (quote globs that start with '*')" } };
@@ -1082,26 +968,16 @@ int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, s
 	};
 	int ret;
 
-	/* Syntax first: a YAML error is the problem to report even where it makes an earlier
-	 * entry look incomplete (a mis-indented field ends its mapping early). */
-	ret = syntax_pass(&l, buf, len);
-	if (!ret && !(tmp.file = strdup(file)))
-		ret = -ENOMEM;
-	if (!ret && !yaml_parser_initialize(&l.y.p))
-		ret = -ENOMEM;
-	if (!ret) {
-		yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
-		ret = parse_doc(&l, &tmp);
-		if (l.y.have_ev)
-			yaml_event_delete(&l.y.ev);
-		yaml_parser_delete(&l.y.p);
+	l.pol = &tmp;
+	if (!(tmp.file = strdup(file))) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -ENOMEM;
 	}
+	ret = cw_yaml_parse(&l.y, buf, len, parse_doc, &l);
 	for (size_t i = 0; i < l.nrefs; i++)
 		free(l.refs[i].name);
 	free(l.refs);
 	if (ret) {
-		if (ret == -ENOMEM)
-			snprintf(err, errlen, "%s: out of memory", file);
 		cw_policy_free(&tmp);
 		return ret;
 	}
