@@ -1,397 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The intended-workload policy (policy.h): loader and queries.
- *
- * Like the rules loader, a malformed file is an error naming FILE:LINE and the field, and
- * nothing is half-loaded: the file is parsed into a fresh policy that replaces *p only when
- * all of it is valid, so a failed reload leaves the agent on the policy it had.
- *
- * Path globs (watch, readers paths, credentials source, '/'-globs in deny_executables):
- *   '*' '?' '[...]'  within one path component, never across '/'; '\' escapes the next char
- *   '**'             as a whole component: zero or more components ("/a/" "**" "/b" matches
- *                    "/a/b"); at the end of a glob, one or more ("/run/secrets/" "**" is
- *                    every file below /run/secrets, not the directory itself)
- *   "/X"             anchored at the root; never matches a relative path
- *   "~/X"            X below any directory (home directories differ per container, and
- *                    root's is /root): "/root/X", "/home/u/X", "/X". A relative path (the
- *                    opener's cwd was unknown) matches when it is X or ends in "/X".
- *   "X"              no leading '/' or "~/": the same as "~/X". So a glob without '/' names
- *                    a file anywhere: "*.pem", ".env".
- *   "!G"             (watch only) not a credential file, even when another entry matches:
- *                    "!~/.ssh/id_*.pub". Order does not matter. Quote it in YAML.
- * Paths are cleaned lexically before they are matched ("//", "/./", "a/../b"), so another
- * spelling of a path does not dodge a glob. Globs may not hold empty, "." or ".." components.
- *
- * Workload selectors are fnmatch(3) globs; '*' crosses '/' in cgroup but not in executable
- * (FNM_PATHNAME), which must be an absolute path glob. A selector on a field the agent does
- * not know ("" or uid -1) does not match.
+ * The policy's YAML loader (policy.h). Like the rules loader, a malformed file is an error
+ * naming FILE:LINE and the field, and nothing is half-loaded: the file is parsed into a
+ * fresh policy that replaces *p only when all of it is valid, so a failed reload leaves the
+ * agent on the policy it had. Every value is checked as it is read: path globs
+ * (path_glob.h), watch globs the kernel prefilter can use, workload names that are defined
+ * somewhere in the file.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <yaml.h>
 
 #include "judge/policy.h"
-#include "util/path.h"
 #include "util/yaml_reader.h"
 
 #define POLICY_MAX_BYTES (16u << 20) /* a policy file larger than this is a mistake */
-#define PATH_NORM_MAX 4096
 #define UID_UNKNOWN UINT32_MAX
-
-/* ------------------------------------------------------------------------------------------ */
-/* Path globs */
-
-/* The ']' closing the class opened at q ('['), or NULL when it is not closed before e. */
-static const char *class_end(const char *q, const char *e)
-{
-	const char *p = q + 1;
-
-	if (p < e && (*p == '!' || *p == '^'))
-		p++;
-	if (p < e && *p == ']')
-		p++;
-	while (p < e && *p != ']') {
-		if (*p == '\\' && p + 1 < e)
-			p++;
-		p++;
-	}
-	return p < e ? p : NULL;
-}
-
-/* Does the pattern element at *pp (not '*') match c? Moves *pp past the element. */
-static bool elem_match(const char **pp, const char *pe, char c)
-{
-	const char *p = *pp, *end;
-
-	if (*p == '?') {
-		*pp = p + 1;
-		return true;
-	}
-	if (*p == '[' && (end = class_end(p, pe))) {
-		const unsigned char uc = (unsigned char)c;
-		const char *q = p + 1;
-		bool neg = false, hit = false;
-
-		if (*q == '!' || *q == '^') {
-			neg = true;
-			q++;
-		}
-		/* a ']' first in the class is a member (class_end stepped over it too) */
-		while (q < end) {
-			unsigned char lo, hi;
-
-			if (*q == '\\' && q + 1 < end)
-				q++;
-			lo = hi = (unsigned char)*q++;
-			if (q + 1 < end && *q == '-') {
-				q++;
-				if (*q == '\\' && q + 1 < end)
-					q++;
-				hi = (unsigned char)*q++;
-			}
-			if (uc >= lo && uc <= hi)
-				hit = true;
-		}
-		*pp = end + 1;
-		return hit != neg;
-	}
-	/* an unclosed '[' is itself */
-	if (*p == '\\' && p + 1 < pe) {
-		*pp = p + 2;
-		return p[1] == c;
-	}
-	*pp = p + 1;
-	return *p == c;
-}
-
-/* One component: pattern [p, pe) against [s, se). '*' backtracks to the latest star only,
- * which is enough since every other element takes exactly one character. */
-static bool comp_match(const char *p, const char *pe, const char *s, const char *se)
-{
-	const char *star_p = NULL, *star_s = NULL;
-
-	while (s < se) {
-		if (p < pe && *p == '*') {
-			while (p < pe && *p == '*')
-				p++;
-			star_p = p;
-			star_s = s;
-			continue;
-		}
-		if (p < pe) {
-			const char *np = p;
-
-			if (elem_match(&np, pe, *s)) {
-				p = np;
-				s++;
-				continue;
-			}
-		}
-		if (!star_p)
-			return false;
-		p = star_p;
-		s = ++star_s;
-	}
-	while (p < pe && *p == '*')
-		p++;
-	return p == pe;
-}
-
-static bool is_dstar(const char *c, const char *e)
-{
-	return e - c == 2 && c[0] == '*' && c[1] == '*';
-}
-
-/* The component after the one starting at c, or NULL after the last. */
-static const char *next_comp(const char *c)
-{
-	const char *e = strchrnul(c, '/');
-
-	return *e ? e + 1 : NULL;
-}
-
-/*
- * Components of glob g against components of path s (neither with a leading '/'). '**' is
- * to components what '*' is to characters, so the same single-backtrack scheme applies.
- */
-static bool comps_match(const char *g, const char *s)
-{
-	const char *star_g = NULL, *star_s = NULL;
-
-	while (s) {
-		const char *se = strchrnul(s, '/');
-
-		if (g) {
-			const char *ge = strchrnul(g, '/');
-
-			if (is_dstar(g, ge)) {
-				if (!*ge)
-					return true; /* a final '**' takes the rest, >= 1 */
-				g = star_g = ge + 1;
-				star_s = s;
-				continue;
-			}
-			if (comp_match(g, ge, s, se)) {
-				g = *ge ? ge + 1 : NULL;
-				s = *se ? se + 1 : NULL;
-				continue;
-			}
-		}
-		if (!star_g || !(star_s = next_comp(star_s)))
-			return false;
-		g = star_g;
-		s = star_s;
-	}
-	return !g;
-}
-
-bool cw_path_glob_match(const char *glob, const char *path)
-{
-	const char *rel;
-
-	if (!glob || !path || !*glob || !*path)
-		return false;
-	if (glob[0] == '/')
-		return path[0] == '/' && comps_match(glob + 1, path + 1);
-	rel = strncmp(glob, "~/", 2) ? glob : glob + 2;
-	/* below any directory: the whole (relative) path, or any part after a '/' */
-	if (path[0] != '/' && comps_match(rel, path))
-		return true;
-	for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/'))
-		if (s[1] && comps_match(rel, s + 1))
-			return true;
-	return false;
-}
-
-/* Why a path glob is malformed, or NULL. */
-static const char *path_glob_problem(const char *g)
-{
-	const char *c;
-
-	if (!*g)
-		return "empty glob";
-	c = g[0] == '/' ? g + 1 : strncmp(g, "~/", 2) ? g : g + 2;
-	if (!*c)
-		return "the glob names no file";
-	for (;;) {
-		const char *e = strchrnul(c, '/');
-		size_t n = (size_t)(e - c);
-
-		if (n == 0)
-			return *e ? "empty path component ('//')"
-				  : "ends with '/' (for every file below DIR, write 'DIR/**')";
-		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-			return "'.' or '..' component (paths are matched after cleaning them)";
-		for (const char *q = c; q < e; q++) {
-			if (*q == '\\' && ++q == e)
-				return "'\\' at the end of a component";
-			if (*q == '[') {
-				if (!(q = class_end(q, e)))
-					return "unclosed '['";
-			}
-		}
-		if (!*e)
-			return NULL;
-		c = e + 1;
-	}
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The kernel prefilter */
-
-enum pf_kind { PF_NONE, PF_NAME, PF_EXT, PF_DIR, PF_COMP };
-
-static bool span_literal(const char *c, const char *e)
-{
-	for (; c < e; c++) {
-		if (*c == '\\' && c + 1 < e)
-			c++;
-		else if (*c == '*' || *c == '?' || *c == '[')
-			return false;
-	}
-	return true;
-}
-
-/* Append [c, e) without its escapes to out (of size len, holding *n bytes). */
-static bool unescape(const char *c, const char *e, char *out, size_t len, size_t *n)
-{
-	for (; c < e; c++) {
-		if (*c == '\\' && c + 1 < e)
-			c++;
-		if (*n + 1 >= len)
-			return false;
-		out[(*n)++] = *c;
-	}
-	out[*n] = '\0';
-	return true;
-}
-
-/*
- * The prefilter entry for one watch glob, in out: a literal basename (PF_NAME); "*.ext"'s
- * extension (PF_EXT); else the literal directory prefix of an absolute glob (PF_DIR, ending
- * in '/'); else a literal directory component (PF_COMP: the last one before the first
- * wildcard component, or failing that, the first one after it). PF_NONE: nothing literal to
- * filter on.
- */
-static enum pf_kind pf_derive(const char *g, char *out, size_t len)
-{
-	bool abs = g[0] == '/';
-	const char *rel = abs ? g + 1 : strncmp(g, "~/", 2) ? g : g + 2;
-	const char *base = strrchr(rel, '/'), *be, *c;
-	const char *comp = NULL, *comp_e = NULL;
-	bool wild_seen = false;
-	size_t n = 0;
-
-	base = base ? base + 1 : rel;
-	be = base + strlen(base);
-	if (!*base)
-		return PF_NONE;
-	if (span_literal(base, be))
-		return unescape(base, be, out, len, &n) ? PF_NAME : PF_NONE;
-	if (base[0] == '*' && base[1] == '.' && base[2] && !strchr(base + 2, '.') &&
-	    span_literal(base + 1, be))
-		return unescape(base + 1, be, out, len, &n) ? PF_EXT : PF_NONE;
-	/* directories: the components of rel before base */
-	if (abs) {
-		const char *lit_end = NULL;
-
-		for (c = rel; c < base; c = strchrnul(c, '/') + 1) {
-			const char *e = strchrnul(c, '/');
-
-			if (!span_literal(c, e))
-				break;
-			lit_end = e;
-		}
-		if (lit_end) {
-			out[n++] = '/';
-			if (!unescape(rel, lit_end, out, len, &n) || n + 2 > len)
-				return PF_NONE;
-			out[n++] = '/';
-			out[n] = '\0';
-			return PF_DIR;
-		}
-	}
-	for (c = rel; c < base; c = strchrnul(c, '/') + 1) {
-		const char *e = strchrnul(c, '/');
-
-		if (!span_literal(c, e)) {
-			wild_seen = true;
-		} else if (!comp || !wild_seen) {
-			comp = c;
-			comp_e = e;
-		}
-	}
-	if (!comp)
-		return PF_NONE;
-	return unescape(comp, comp_e, out, len, &n) ? PF_COMP : PF_NONE;
-}
-
-void cw_prefilter_free(struct cw_prefilter *pf)
-{
-	cw_strv_free(&pf->names);
-	cw_strv_free(&pf->exts);
-	cw_strv_free(&pf->dirs);
-	cw_strv_free(&pf->comps);
-}
-
-int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out)
-{
-	char buf[PATH_NORM_MAX];
-	int ret = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < p->watch.n && !ret; i++) {
-		const char *g = p->watch.v[i];
-		struct cw_strv *to;
-
-		if (g[0] == '!')
-			continue; /* exclusions cannot narrow a superset */
-		switch (pf_derive(g, buf, sizeof(buf))) {
-		case PF_NAME: to = &out->names; break;
-		case PF_EXT: to = &out->exts; break;
-		case PF_DIR: to = &out->dirs; break;
-		case PF_COMP: to = &out->comps; break;
-		default: continue; /* the loader refuses such globs */
-		}
-		if (!cw_strv_has(to, buf))
-			ret = cw_strv_push(to, buf);
-	}
-	if (ret) {
-		cw_prefilter_free(out);
-		return ret;
-	}
-	/* A directory below another listed one adds nothing; nor does a name whose extension
-	 * is listed. */
-	for (size_t i = 0; i < out->dirs.n;) {
-		bool covered = false;
-
-		for (size_t k = 0; k < out->dirs.n && !covered; k++)
-			covered = k != i &&
-				  !strncmp(out->dirs.v[i], out->dirs.v[k], strlen(out->dirs.v[k]));
-		if (covered)
-			cw_strv_drop(&out->dirs, i);
-		else
-			i++;
-	}
-	for (size_t i = 0; i < out->names.n;) {
-		const char *dot = strrchr(out->names.v[i], '.');
-
-		if (dot && cw_strv_has(&out->exts, dot))
-			cw_strv_drop(&out->names, i);
-		else
-			i++;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Loader */
 
 struct ref {
 	char *name; /* a workload name used by owners or allow */
@@ -415,7 +43,6 @@ static struct loader *loader_of(struct cw_yaml *y)
 #define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
 #define next(l) cw_yaml_next(&(l)->y)
 #define line_of(l) cw_yaml_line(&(l)->y)
-#define scalar(l) cw_yaml_scalar(&(l)->y)
 
 static int want_str(struct loader *l, const char *field, char **out, cw_yaml_check_fn check)
 {
@@ -439,21 +66,21 @@ static int check_nonempty(struct cw_yaml *y, const char *field, const char *v)
 
 static int check_path_glob(struct cw_yaml *y, const char *field, const char *v)
 {
-	const char *why = path_glob_problem(v);
+	const char *why = cw_path_glob_problem(v);
 
 	return why ? cw_yaml_fail(y, cw_yaml_line(y), "field '%s': '%s': %s", field, v, why) : 0;
 }
 
 static int check_watch(struct cw_yaml *y, const char *field, const char *v)
 {
-	char buf[PATH_NORM_MAX];
+	char buf[CW_POLICY_PATH_MAX];
 	int ret;
 
 	if (v[0] == '!')
 		return check_path_glob(y, field, v + 1);
 	if ((ret = check_path_glob(y, field, v)))
 		return ret;
-	if (pf_derive(v, buf, sizeof(buf)) == PF_NONE)
+	if (cw_prefilter_entry(v, buf, sizeof(buf)) == CW_PF_NONE)
 		return cw_yaml_fail(
 			y, cw_yaml_line(y),
 			"field '%s': '%s' leaves the kernel filter nothing to "
@@ -551,14 +178,6 @@ static void readers_free(struct cw_policy_readers *r)
 	free(r->allow_why);
 }
 
-static const struct cw_policy_workload *find_workload(const struct cw_policy *p, const char *name)
-{
-	for (size_t i = 0; i < p->nworkloads; i++)
-		if (!strcmp(p->workloads[i].name, name))
-			return &p->workloads[i];
-	return NULL;
-}
-
 static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_policy_workload *w)
 {
 	size_t start = line_of(l);
@@ -609,7 +228,7 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 	}
 	if (!w->name)
 		return fail(l, start, "workload has no 'name'");
-	if ((prev = find_workload(pol, w->name)))
+	if ((prev = cw_policy_workload_find(pol, w->name)))
 		return fail(l, start, "duplicate workload name '%s' (first defined at %s:%d)",
 			    w->name, l->y.file, prev->line);
 	if (!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
@@ -889,7 +508,7 @@ static int parse_top(struct loader *l, struct cw_policy *pol)
 	}
 	/* Workloads may be defined after the entries naming them. */
 	for (size_t i = 0; i < l->nrefs; i++)
-		if (!find_workload(pol, l->refs[i].name))
+		if (!cw_policy_workload_find(pol, l->refs[i].name))
 			return fail(l, l->refs[i].line0,
 				    "field '%s': no workload named '%s' "
 				    "(define it under 'workloads')",
@@ -1031,137 +650,4 @@ int cw_policy_load_default(struct cw_policy *p, const char *path, char *err, siz
 {
 	return path ? cw_policy_load_file(p, path, err, errlen)
 		    : cw_policy_load_embedded(p, err, errlen);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Queries */
-
-static bool any_glob(const struct cw_strv *globs, const char *path)
-{
-	for (size_t i = 0; i < globs->n; i++)
-		if (cw_path_glob_match(globs->v[i], path))
-			return true;
-	return false;
-}
-
-bool cw_policy_watched(const struct cw_policy *p, const char *path)
-{
-	char buf[PATH_NORM_MAX];
-	bool hit = false;
-
-	if (!path || !*path)
-		return false;
-	path = cw_path_clean(path, buf, sizeof(buf));
-	for (size_t i = 0; i < p->watch.n && !hit; i++)
-		hit = p->watch.v[i][0] != '!' && cw_path_glob_match(p->watch.v[i], path);
-	for (size_t i = 0; i < p->watch.n && hit; i++)
-		hit = !(p->watch.v[i][0] == '!' && cw_path_glob_match(p->watch.v[i] + 1, path));
-	return hit;
-}
-
-/* A selector: absent matches anything; present, it needs a known value that it matches. */
-static bool sel(const char *glob, const char *val, int flags)
-{
-	if (!glob)
-		return true;
-	return val && *val && fnmatch(glob, val, flags) == 0;
-}
-
-static bool workload_match(const struct cw_policy_workload *w, const struct cw_subject *s)
-{
-	static const struct cw_workload unknown;
-	const struct cw_workload *wl = s->wl ? s->wl : &unknown;
-
-	return sel(w->namespace_, wl->pod_namespace, 0) && sel(w->pod, wl->pod_name, 0) &&
-	       sel(w->container, wl->container_name, 0) &&
-	       sel(w->container_id, wl->container_id, 0) && sel(w->cgroup, wl->cgroup, 0) &&
-	       sel(w->unit, wl->unit, 0) && sel(w->executable, s->exe, FNM_PATHNAME) &&
-	       (w->uid < 0 || (long)s->uid == w->uid); /* never UID_UNKNOWN: see the loader */
-}
-
-bool cw_policy_subject_is(const struct cw_policy *p, const char *name, const struct cw_subject *s)
-{
-	const struct cw_policy_workload *w = name ? find_workload(p, name) : NULL;
-
-	return w && workload_match(w, s);
-}
-
-const char *cw_policy_workload_name(const struct cw_policy *p, const struct cw_subject *s)
-{
-	for (size_t i = 0; i < p->nworkloads; i++)
-		if (workload_match(&p->workloads[i], s))
-			return p->workloads[i].name;
-	return NULL;
-}
-
-const struct cw_policy_cred *cw_policy_cred_find(const struct cw_policy *p, const char *rule_id,
-						 const char *source, const char *fp_hex)
-{
-	char buf[PATH_NORM_MAX];
-
-	if (source && *source)
-		source = cw_path_clean(source, buf, sizeof(buf));
-	for (size_t i = 0; i < p->ncreds; i++) {
-		const struct cw_policy_cred *c = &p->creds[i];
-
-		if (c->rule && !(rule_id && fnmatch(c->rule, rule_id, 0) == 0))
-			continue;
-		if (c->source && !(source && cw_path_glob_match(c->source, source)))
-			continue;
-		if (c->fingerprint && !(fp_hex && !strcasecmp(c->fingerprint, fp_hex)))
-			continue;
-		return c;
-	}
-	return NULL;
-}
-
-bool cw_policy_cred_owner(const struct cw_policy *p, const struct cw_policy_cred *c,
-			  const struct cw_subject *s)
-{
-	if (!c)
-		return false;
-	for (size_t i = 0; i < c->owners.n; i++)
-		if (cw_policy_subject_is(p, c->owners.v[i], s))
-			return true;
-	return false;
-}
-
-enum cw_reader_verdict cw_policy_reader(const struct cw_policy *p, const char *path,
-					const struct cw_subject *s, const char **why)
-{
-	const char *exe = s->exe ? s->exe : "", *name;
-	char buf[PATH_NORM_MAX];
-
-	if (why)
-		*why = NULL;
-	if (!path || !*path)
-		return CW_READER_UNCOVERED;
-	path = cw_path_clean(path, buf, sizeof(buf));
-	name = *exe ? (strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe) : s->comm ? s->comm : "";
-	for (size_t i = 0; i < p->nreaders; i++) {
-		const struct cw_policy_readers *r = &p->readers[i];
-
-		if (!any_glob(&r->paths, path))
-			continue;
-		for (size_t k = 0; k < r->deny_executables.n; k++) {
-			const char *g = r->deny_executables.v[k];
-			bool hit = strchr(g, '/') ? cw_path_glob_match(g, exe)
-						  : *name && fnmatch(g, name, 0) == 0;
-
-			if (hit) {
-				if (why)
-					*why = r->deny_why.v[k];
-				return CW_READER_DENIED;
-			}
-		}
-		if (!r->allow.n)
-			return CW_READER_ALLOWED;
-		for (size_t k = 0; k < r->allow.n; k++)
-			if (cw_policy_subject_is(p, r->allow.v[k], s))
-				return CW_READER_ALLOWED;
-		if (why)
-			*why = r->allow_why;
-		return CW_READER_DENIED;
-	}
-	return CW_READER_UNCOVERED;
 }
