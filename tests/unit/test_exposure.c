@@ -29,7 +29,7 @@ struct xfx {
 	char *out;
 	size_t outlen;
 	FILE *f;
-	struct cw_findings fd;
+	struct cw_finding_writer fd;
 	struct cw_policy pol;
 	struct cw_provenance prov;
 	struct cw_workloads *wls;
@@ -54,7 +54,7 @@ static bool xfx_setup(struct xfx *x, const char *policy_yaml)
 	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
-	cw_findings_init(&x->fd, x->m, &x->key, x->f, false);
+	cw_finding_writer_init(&x->fd, x->m, &x->key, x->f, false);
 	if (policy_yaml ? cw_policy_load_buf(&x->pol, "test.yaml", policy_yaml, strlen(policy_yaml),
 					     err, sizeof(err))
 			: cw_policy_load_embedded(&x->pol, err, sizeof(err))) {
@@ -88,7 +88,7 @@ static void xfx_teardown(struct xfx *x)
 	cw_workloads_free(x->wls);
 	cw_prov_close(&x->prov);
 	cw_policy_free(&x->pol);
-	cw_findings_free(&x->fd);
+	cw_finding_writer_free(&x->fd);
 	fclose(x->f);
 	free(x->out);
 	tu_rmtree(x->dir);

@@ -21,6 +21,7 @@
 #include "credwatch.skel.h"
 #include "events/decoder.h"
 #include "events/connections.h"
+#include "events/exec.h"
 #include "judge/exposure.h"
 #include "events/files.h"
 #include "agent/tls_attach.h"
@@ -61,7 +62,8 @@ static const char *const ev_names[CW_EV_MAX] = {
 struct agent {
 	struct credwatch_bpf *skel;
 	struct ring_buffer *rb;
-	struct cw_findings f;
+	struct cw_finding_writer f;
+	struct cw_exec exec;
 	struct cw_egress egress;
 	struct cw_tls_attach tls;
 	struct cw_files files;
@@ -227,7 +229,7 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		if (!ret)
 			ret = cw_files_exec(&a->files, ev.exec.pid);
 		if (!ret)
-			ret = cw_findings_exec(&a->f, &ev);
+			ret = cw_exec_handle(&a->exec, &ev);
 		break;
 	case CW_EV_EXIT:
 		cw_tls_forget_pid(&a->tls, ev.exit.pid);
@@ -572,7 +574,7 @@ static int run(const struct run_opts *o)
 		ret = 1;
 		goto out;
 	}
-	cw_findings_init(&a.f, m, &key, out, o->events);
+	cw_finding_writer_init(&a.f, m, &key, out, o->events);
 	a.policy_path = o->policy;
 	if (cw_policy_load_default(&a.policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a.prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
@@ -594,6 +596,7 @@ static int run(const struct run_opts *o)
 	a.f.wls = a.wls;
 	a.f.x = &a.x;
 	a.f.procs = cw_procs_new();
+	cw_exec_init(&a.exec, &a.f, m, &a.x, a.f.procs);
 	a.ncpus = libbpf_num_possible_cpus();
 	if (a.ncpus <= 0) {
 		cw_log("cannot count CPUs: %s", strerror(-a.ncpus));
@@ -712,7 +715,8 @@ out:
 	cw_policy_free(&a.policy);
 	cw_tls_attach_free(&a.tls);
 	credwatch_bpf__destroy(a.skel);
-	cw_findings_free(&a.f);
+	cw_exec_free(&a.exec);
+	cw_finding_writer_free(&a.f);
 	if (out && out != stdout)
 		fclose(out);
 	cw_matcher_free(m);

@@ -86,7 +86,8 @@ static uint64_t tls_id(uint32_t pid, uint64_t key, bool inbound)
 	return (key ^ ((uint64_t)pid << 40) ^ inbound) * 0x9E3779B97F4A7C15ull | 1;
 }
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, const struct cw_egress_kernel *k)
+int cw_egress_init(struct cw_egress *e, struct cw_finding_writer *f,
+		   const struct cw_egress_kernel *k)
 {
 	memset(e, 0, sizeof(*e));
 	e->f = f;
@@ -255,7 +256,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 		uint64_t count, const struct cw_egress_verdict *v)
 {
 	struct cw_egress_conn *c = x->c;
-	struct cw_findings *f = x->e->f;
+	struct cw_finding_writer *f = x->e->f;
 	struct cw_json *j = &f->j;
 
 	cw_finding_begin(f, x->ktime_ns, alert, action,
@@ -304,7 +305,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 static int report(struct match_ctx *x, const struct cw_match *m)
 {
 	struct cw_egress_conn *c = x->c;
-	struct cw_findings *f = x->e->f;
+	struct cw_finding_writer *f = x->e->f;
 	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
 	struct cw_egress_verdict v;
 	const struct cw_strv *dests = &m->rule->destinations;

@@ -16,7 +16,7 @@
 struct cw_egress_conn;
 
 struct cw_egress {
-	struct cw_findings *f;
+	struct cw_finding_writer *f;
 	int conns_map_fd;    /* the kernel's table: entries of exited processes are deleted */
 	int bound_map_fd;    /* TLS sessions bound to a socket: forgotten when they end */
 	int captured_map_fd; /* TLS sessions' payload budgets: likewise; -1 when none */
@@ -35,7 +35,8 @@ struct cw_egress_kernel {
 	uint32_t *fd_marks;
 };
 
-int cw_egress_init(struct cw_egress *e, struct cw_findings *f, const struct cw_egress_kernel *k);
+int cw_egress_init(struct cw_egress *e, struct cw_finding_writer *f,
+		   const struct cw_egress_kernel *k);
 void cw_egress_free(struct cw_egress *e);
 
 /* Each returns 0 or -errno (an output error). */

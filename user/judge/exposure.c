@@ -42,7 +42,7 @@ static int64_t real_now(void)
 	return (int64_t)time(NULL);
 }
 
-int cw_exposure_init(struct cw_exposure *x, struct cw_findings *f, const struct cw_policy *p,
+int cw_exposure_init(struct cw_exposure *x, struct cw_finding_writer *f, const struct cw_policy *p,
 		     struct cw_provenance *prov, struct cw_workloads *wls)
 {
 	memset(x, 0, sizeof(*x));
@@ -188,7 +188,7 @@ static int load_alert(struct cw_exposure *x, const struct cw_match *m, const cha
 		      const char *action, enum cw_nhi nhi, const char *message, const char *reason,
 		      const struct cw_prov_cred *c)
 {
-	struct cw_findings *f = x->f;
+	struct cw_finding_writer *f = x->f;
 	struct cw_json *j = &f->j;
 	uint64_t count;
 

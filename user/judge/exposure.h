@@ -31,7 +31,7 @@ struct cw_actor {
 struct cw_dedup;
 
 struct cw_exposure {
-	struct cw_findings *f;
+	struct cw_finding_writer *f;
 	const struct cw_policy *policy;
 	struct cw_provenance *prov;
 	struct cw_workloads *wls;
@@ -43,7 +43,7 @@ struct cw_exposure {
 		hardcoded_alerts, suppressed;
 };
 
-int cw_exposure_init(struct cw_exposure *x, struct cw_findings *f, const struct cw_policy *p,
+int cw_exposure_init(struct cw_exposure *x, struct cw_finding_writer *f, const struct cw_policy *p,
 		     struct cw_provenance *prov, struct cw_workloads *wls);
 void cw_exposure_free(struct cw_exposure *x);
 
