@@ -379,52 +379,54 @@ static int parse_thresholds(struct loader *l, struct cw_policy *pol)
 	}
 }
 
+/* Append the element at item (size bytes) to the array *v of *n: 0 or -ENOMEM. */
+static int append(void *v, size_t *n, const void *item, size_t size)
+{
+	void **pv = v;
+	char *nv = realloc(*pv, (*n + 1) * size);
+
+	if (!nv)
+		return -ENOMEM;
+	memcpy(nv + *n * size, item, size);
+	*pv = nv;
+	(*n)++;
+	return 0;
+}
+
 static int add_workload(struct loader *l, struct cw_policy *pol)
 {
-	struct cw_policy_workload w = { 0 }, *nv;
+	struct cw_policy_workload w = { 0 };
 	int ret = parse_workload(l, pol, &w);
 
-	if (!ret && !(nv = realloc(pol->workloads, (pol->nworkloads + 1) * sizeof(*nv))))
-		ret = -ENOMEM;
-	if (ret) {
+	if (!ret)
+		ret = append(&pol->workloads, &pol->nworkloads, &w, sizeof(w));
+	if (ret)
 		workload_free(&w);
-		return ret;
-	}
-	pol->workloads = nv;
-	pol->workloads[pol->nworkloads++] = w;
-	return 0;
+	return ret;
 }
 
 static int add_cred(struct loader *l, struct cw_policy *pol)
 {
-	struct cw_policy_cred c = { 0 }, *nv;
+	struct cw_policy_cred c = { 0 };
 	int ret = parse_cred(l, &c);
 
-	if (!ret && !(nv = realloc(pol->creds, (pol->ncreds + 1) * sizeof(*nv))))
-		ret = -ENOMEM;
-	if (ret) {
+	if (!ret)
+		ret = append(&pol->creds, &pol->ncreds, &c, sizeof(c));
+	if (ret)
 		cred_free(&c);
-		return ret;
-	}
-	pol->creds = nv;
-	pol->creds[pol->ncreds++] = c;
-	return 0;
+	return ret;
 }
 
 static int add_readers(struct loader *l, struct cw_policy *pol)
 {
-	struct cw_policy_readers r = { 0 }, *nv;
+	struct cw_policy_readers r = { 0 };
 	int ret = parse_readers(l, &r);
 
-	if (!ret && !(nv = realloc(pol->readers, (pol->nreaders + 1) * sizeof(*nv))))
-		ret = -ENOMEM;
-	if (ret) {
+	if (!ret)
+		ret = append(&pol->readers, &pol->nreaders, &r, sizeof(r));
+	if (ret)
 		readers_free(&r);
-		return ret;
-	}
-	pol->readers = nv;
-	pol->readers[pol->nreaders++] = r;
-	return 0;
+	return ret;
 }
 
 /* A top-level list of mappings (an empty value: none), each entry passed to add. */

@@ -176,17 +176,28 @@ int cw_yaml_want_strv(struct cw_yaml *y, const char *field, struct cw_strv *out,
 	}
 }
 
-int cw_yaml_want_uint(struct cw_yaml *y, const char *field, unsigned long long lo,
-		      unsigned long long hi, unsigned long long *out)
+/* The next value, a scalar: its text, to read as a number. */
+static int number_text(struct cw_yaml *y, const char *field, const char **v)
 {
-	const char *v;
 	int ret = cw_yaml_next(y);
 
+	*v = "";
 	if (ret)
 		return ret;
 	if (y->ev.type != YAML_SCALAR_EVENT)
 		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s' must be a number", field);
-	v = cw_yaml_scalar(y);
+	*v = cw_yaml_scalar(y);
+	return 0;
+}
+
+int cw_yaml_want_uint(struct cw_yaml *y, const char *field, unsigned long long lo,
+		      unsigned long long hi, unsigned long long *out)
+{
+	const char *v;
+	int ret = number_text(y, field, &v);
+
+	if (ret)
+		return ret;
 	if (!*v || strspn(v, "0123456789") != strlen(v))
 		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s': '%s' is not a whole number",
 				    field, v);
@@ -203,13 +214,10 @@ int cw_yaml_want_number(struct cw_yaml *y, const char *field, double lo, double 
 {
 	const char *v;
 	char *end;
-	int ret = cw_yaml_next(y);
+	int ret = number_text(y, field, &v);
 
 	if (ret)
 		return ret;
-	if (y->ev.type != YAML_SCALAR_EVENT)
-		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s' must be a number", field);
-	v = cw_yaml_scalar(y);
 	errno = 0;
 	*out = strtod(v, &end);
 	if (errno || end == v || *end || isnan(*out))
