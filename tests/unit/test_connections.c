@@ -21,7 +21,7 @@ struct cfx {
 	char *out;
 	size_t outlen;
 	FILE *f;
-	struct cw_findings fd;
+	struct cw_finding_writer fd;
 	struct cw_conns c;
 	struct cw_event ev;
 	char payload[4096];
@@ -43,7 +43,7 @@ static bool cfx_setup(struct cfx *x)
 	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
-	if (!x->f || cw_findings_init(&x->fd, x->m, &x->key, x->f, true))
+	if (!x->f || cw_finding_writer_init(&x->fd, x->m, &x->key, x->f, true))
 		return false;
 	return cw_conns_init(&x->c, &x->fd, &(struct cw_conns_kernel){ -1, -1, -1, NULL }) == 0;
 }
@@ -51,7 +51,7 @@ static bool cfx_setup(struct cfx *x)
 static void cfx_teardown(struct cfx *x)
 {
 	cw_conns_free(&x->c);
-	cw_findings_free(&x->fd);
+	cw_finding_writer_free(&x->fd);
 	fclose(x->f);
 	free(x->out);
 	tu_rmtree(x->dir);

@@ -1,99 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Exposure findings: ownership, shared, unexpected reader, long-lived, hardcoded, dedup; and
- * the pure helpers of file capture (path joining, image detection). */
+/* judge/exposure: ownership, shared, unexpected reader, long-lived, hardcoded, dedup. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "judge/exposure.h"
-#include "events/files.h"
-#include "host/mountinfo.h"
-#include "util/path.h"
 #include "detect/fingerprint.h"
+#include "exposure_fixture.h"
+#include "judge/exposure.h"
 #include "test.h"
 #include "testutil.h"
-
-static int64_t fake_now = 1760000000;
-
-static int64_t clock_fake(void)
-{
-	return fake_now;
-}
-
-struct xfx {
-	const struct cw_ruleset *rs;
-	struct cw_matcher *m;
-	struct cw_fp_key key;
-	char dir[256];
-	char *out;
-	size_t outlen;
-	FILE *f;
-	struct cw_findings fd;
-	struct cw_policy pol;
-	struct cw_provenance prov;
-	struct cw_workloads *wls;
-	struct cw_exposure x;
-	const struct cw_rule *gh; /* github-pat-classic */
-};
-
-static bool xfx_setup(struct xfx *x, const char *policy_yaml)
-{
-	char err[1024], path[300], cg[300];
-	unsigned char k[CW_FP_KEY_LEN];
-	struct cw_workload_opts wo = { 0 };
-
-	memset(x, 0, sizeof(*x));
-	if (tu_embedded(&x->rs, &x->m, err, sizeof(err)) || tu_mkdtemp(x->dir, sizeof(x->dir))) {
-		cw_test_fail(__FILE__, __LINE__, "setup: %s", err);
-		return false;
-	}
-	snprintf(path, sizeof(path), "%s/fp.key", x->dir);
-	tu_rand_bytes(k, sizeof(k));
-	if (tu_write_file(path, k, sizeof(k), 0600) ||
-	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
-		return false;
-	x->f = open_memstream(&x->out, &x->outlen);
-	cw_findings_init(&x->fd, x->m, &x->key, x->f, false);
-	if (policy_yaml ? cw_policy_load_buf(&x->pol, "test.yaml", policy_yaml, strlen(policy_yaml),
-					     err, sizeof(err))
-			: cw_policy_load_embedded(&x->pol, err, sizeof(err))) {
-		cw_test_fail(__FILE__, __LINE__, "policy: %s", err);
-		return false;
-	}
-	if (cw_prov_open(&x->prov, NULL, 100, err, sizeof(err)))
-		return false;
-	/* an empty cgroup tree and no /proc: every actor is named by executable and uid */
-	snprintf(cg, sizeof(cg), "%s/cg", x->dir);
-	tu_write_file(path, "", 0, 0600);
-	wo.cgroup_root = cg;
-	wo.pods_dir = x->dir;
-	wo.containers_dir = x->dir;
-	wo.proc_dir = x->dir;
-	if (cw_workloads_new(&wo, &x->wls) ||
-	    cw_exposure_init(&x->x, &x->fd, &x->pol, &x->prov, x->wls))
-		return false;
-	x->x.now = clock_fake;
-	x->fd.wls = x->wls;
-	x->fd.x = &x->x;
-	for (size_t i = 0; i < x->rs->n; i++)
-		if (!strcmp(x->rs->rules[i].id, "github-pat-classic"))
-			x->gh = &x->rs->rules[i];
-	return x->gh != NULL;
-}
-
-static void xfx_teardown(struct xfx *x)
-{
-	cw_exposure_free(&x->x);
-	cw_workloads_free(x->wls);
-	cw_prov_close(&x->prov);
-	cw_policy_free(&x->pol);
-	cw_findings_free(&x->fd);
-	fclose(x->f);
-	free(x->out);
-	tu_rmtree(x->dir);
-}
 
 /* How many output lines have this event.action. */
 static int count_action(struct xfx *x, const char *action)
@@ -168,7 +83,7 @@ TEST(exposure_owners_egress_shared_dedup)
 		CHECK(!cw_exposure_dedup(&x.x, fp, "w", "credential-egress", &n));
 		CHECK(!cw_exposure_dedup(&x.x, fp, "w", "credential-egress", &n));
 		CHECK(cw_exposure_dedup(&x.x, fp, "w2", "credential-egress", &n));
-		fake_now += (int64_t)x.pol.dedup_window;
+		xfx_now += (int64_t)x.pol.dedup_window;
 		CHECK(cw_exposure_dedup(&x.x, fp, "w", "credential-egress", &n));
 		CHECK_EQ_INT((int)n, 3);
 	}
@@ -233,19 +148,19 @@ TEST(exposure_long_lived_static)
 	fp_of(&x, tok, fp);
 	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
 	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 0);
-	fake_now += 29 * 86400;
+	xfx_now += 29 * 86400;
 	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
 	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 0);
-	fake_now += 2 * 86400;
+	xfx_now += 2 * 86400;
 	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
 	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 1);
 	CHECK(strstr(x.out, "\"id\":\"NHI-07\"") != NULL);
 	CHECK(strstr(x.out, "in use for 31 days") != NULL);
 	/* said once a day, not once per dedup window */
-	fake_now += 2 * (int64_t)x.pol.dedup_window;
+	xfx_now += 2 * (int64_t)x.pol.dedup_window;
 	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
 	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 1);
-	fake_now += 86400;
+	xfx_now += 86400;
 	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &a, &env), 0);
 	CHECK_EQ_INT(count_action(&x, "credential-long-lived"), 2);
 	xfx_teardown(&x);
@@ -282,141 +197,4 @@ TEST(exposure_policy_binding_owners_and_destinations)
 	CHECK_EQ_STR(dst->v[0], "git.internal.example");
 	xfx_teardown(&x);
 	free(tok);
-}
-
-TEST(files_path_join)
-{
-	char out[4096];
-
-	cw_path_join("/srv/app", ".env", out, sizeof(out));
-	CHECK_EQ_STR(out, "/srv/app/.env");
-	cw_path_join("/srv/app", "./conf/../.env", out, sizeof(out));
-	CHECK_EQ_STR(out, "/srv/app/.env");
-	cw_path_join("/", "../../etc//passwd", out, sizeof(out));
-	CHECK_EQ_STR(out, "/etc/passwd");
-	cw_path_join("/x", "/abs/./y", out, sizeof(out));
-	CHECK_EQ_STR(out, "/abs/y");
-	cw_path_join("/a/b", "..", out, sizeof(out));
-	CHECK_EQ_STR(out, "/a");
-	cw_path_join("/a", "..", out, sizeof(out));
-	CHECK_EQ_STR(out, "/");
-}
-
-TEST(files_in_image)
-{
-	static const char container[] =
-		"1020 900 0:120 / / rw,relatime master:500 - overlay overlay rw,lowerdir=/l\n"
-		"1021 1020 0:121 / /proc rw,nosuid - proc proc rw\n"
-		"1030 1020 0:130 / /var/run/secrets/kubernetes.io/serviceaccount ro,relatime - "
-		"tmpfs tmpfs rw,size=1024k\n"
-		"1031 1020 8:1 /var/lib/kubelet/pods/x/volumes/cfg /etc/app\\040config ro - ext4 "
-		"/dev/sda1 rw\n";
-	static const char host[] = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-				   "23 22 0:21 / /run rw - tmpfs tmpfs rw\n";
-
-	CHECK(cw_path_in_image(container, "/app/.env"));
-	CHECK(cw_path_in_image(container, "/root/.aws/credentials"));
-	CHECK(!cw_path_in_image(container, "/var/run/secrets/kubernetes.io/serviceaccount/token"));
-	CHECK(!cw_path_in_image(container, "/etc/app config/db.env"));
-	CHECK(cw_path_in_image(container, "/etc/app configx/db.env"));
-	CHECK(!cw_path_in_image(container, "/proc/1/environ"));
-	CHECK(!cw_path_in_image(host, "/app/.env"));
-	CHECK(!cw_path_in_image(host, "/run/secrets/x"));
-	CHECK(!cw_path_in_image("", "/app/.env"));
-}
-
-TEST(files_mount_id_is_image_root)
-{
-	static const char mi[] =
-		"1020 900 0:120 / / rw,relatime master:500 - overlay overlay rw,lowerdir=/l\n"
-		"1030 1020 0:130 / /run rw,relatime - tmpfs tmpfs rw\n"
-		"1031 1020 8:1 /x /srv/vol ro - ext4 /dev/sda1 rw\n";
-	static const char host[] = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
-
-	CHECK(cw_mount_is_image_root(mi, 1020));
-	CHECK(!cw_mount_is_image_root(mi, 1030));
-	CHECK(!cw_mount_is_image_root(mi, 1031));
-	CHECK(!cw_mount_is_image_root(mi, 999));
-	CHECK(!cw_mount_is_image_root(host, 22));
-	CHECK(!cw_mount_is_image_root("", 1));
-}
-
-TEST(files_exec_forgets_close_on_exec_files)
-{
-	struct xfx x;
-	struct cw_files fs;
-	struct cw_event ev;
-	char proc[300], fd3[340];
-
-	REQUIRE(xfx_setup(&x, NULL));
-	REQUIRE(cw_files_init(&fs, &x.x, -1) == 0);
-	snprintf(proc, sizeof(proc), "%s/proc", x.dir);
-	snprintf(fd3, sizeof(fd3), "%s/4242/fd", proc);
-	{
-		char d[340];
-
-		snprintf(d, sizeof(d), "%s", proc);
-		REQUIRE(mkdir(d, 0755) == 0);
-		snprintf(d, sizeof(d), "%s/4242", proc);
-		REQUIRE(mkdir(d, 0755) == 0);
-		REQUIRE(mkdir(fd3, 0755) == 0);
-	}
-	strcat(fd3, "/3");
-	REQUIRE(symlink("/srv/app/.env", fd3) == 0);
-	fs.proc = proc;
-	fs.capture_reads = true;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = CW_EV_FILE_OPEN;
-	ev.file_open.hdr.type = CW_EV_FILE_OPEN;
-	ev.file_open.pid = 4242;
-	ev.file_open.fd = 3;
-	ev.file_open.file_id = 7;
-	ev.file_open.dfd = -100;
-	memcpy(ev.file_open.path, "/srv/app/.env", 13);
-	ev.file_open.path_len = 13;
-	CHECK_EQ_INT(cw_files_open(&fs, &ev), 0);
-	CHECK_EQ_INT((int)fs.n, 1);
-	/* still open after the exec: kept */
-	CHECK_EQ_INT(cw_files_exec(&fs, 4242), 0);
-	CHECK_EQ_INT((int)fs.n, 1);
-	/* another pid's exec: nothing */
-	CHECK_EQ_INT(cw_files_exec(&fs, 4243), 0);
-	CHECK_EQ_INT((int)fs.n, 1);
-	/* closed by the exec, the number reused by a pipe: forgotten */
-	unlink(fd3);
-	REQUIRE(symlink("pipe:[1234]", fd3) == 0);
-	CHECK_EQ_INT(cw_files_exec(&fs, 4242), 0);
-	CHECK_EQ_INT((int)fs.n, 0);
-	cw_files_free(&fs);
-	xfx_teardown(&x);
-}
-
-TEST(files_overlay_lower_layers)
-{
-	char dir[256], p[400], mi[2048];
-
-	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
-	snprintf(p, sizeof(p), "%s/l1", dir);
-	REQUIRE(mkdir(p, 0755) == 0);
-	snprintf(p, sizeof(p), "%s/l1/app", dir);
-	REQUIRE(mkdir(p, 0755) == 0);
-	snprintf(p, sizeof(p), "%s/l1/app/.env", dir);
-	REQUIRE(tu_write_file(p, "x", 1, 0600) == 0);
-	snprintf(p, sizeof(p), "%s/l2", dir);
-	REQUIRE(mkdir(p, 0755) == 0);
-	snprintf(mi, sizeof(mi),
-		 "7 1 0:1 / /proc rw - proc proc rw\n"
-		 "1020 900 0:120 / / rw - overlay overlay rw,lowerdir=%s/l2:%s/l1,upperdir=%s/u,"
-		 "workdir=%s/w\n"
-		 "1021 900 0:121 / / rw - overlay overlay rw,lowerdir=%s/gone:%s/l1,upperdir=x\n"
-		 "1022 900 0:122 / / rw - tmpfs tmpfs rw\n",
-		 dir, dir, dir, dir, dir, dir);
-	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1020, "/app/.env"), 1);
-	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1020, "/cache/.env"), 0);
-	/* a layer not visible from here: cannot tell, unless another has it */
-	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1021, "/cache/.env"), -1);
-	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1021, "/app/.env"), 1);
-	CHECK_EQ_INT(cw_overlay_lower_has(mi, 1022, "/app/.env"), -1);
-	CHECK_EQ_INT(cw_overlay_lower_has(mi, 999, "/app/.env"), -1);
-	tu_rmtree(dir);
 }

@@ -452,3 +452,29 @@ TEST(rules_pattern_that_does_not_compile_names_file_and_line)
 	CHECK_EQ_INT(cw_matcher_scan(m, "anything", 8, NULL, NULL), 0);
 	cw_matcher_free(m);
 }
+
+/*
+ * The rules loader reads values with the policy's reader (util/yaml_reader): an alias or a
+ * tag is an error that says to quote the value, and an empty value is an empty list.
+ */
+TEST(rules_aliases_and_tags_are_errors_and_an_empty_value_is_an_empty_list)
+{
+	static const struct bad_case cases[] = {
+		{ "rules:\n  - id: a\n    name: &n A\n    pattern: *n\n", 4,
+		  "'*n' is a YAML alias, which a rules file does not take" },
+		{ RULE_HEAD "    keywords: [k, *k]\n", 5, "'*k' is a YAML alias" },
+		{ RULE_HEAD "    examples: [!x abc]\n", 5, "reads as a YAML tag" },
+		{ RULE_HEAD "    keywords: *.pem\n", 5, "quote values that start with '*'" },
+	};
+	struct cw_ruleset rs = { 0 };
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_bad(&cases[i], i);
+	REQUIRE(load(&rs, "e.yaml", RULE_HEAD "    keywords:\n    destinations: ~\n", err,
+		     sizeof(err)) == 0);
+	REQUIRE(rs.n == 1);
+	CHECK_EQ_INT(rs.rules[0].keywords.n, 0);
+	CHECK_EQ_INT(rs.rules[0].destinations.n, 0);
+	cw_rules_free(&rs);
+}

@@ -73,7 +73,7 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	char err[1024];
 	int ret;
 
-	cw_findings_init(&a->f, a->m, &a->key, a->out, o->events);
+	cw_finding_writer_init(&a->f, a->m, &a->key, a->out, o->events);
 	a->policy_path = o->policy;
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
@@ -94,6 +94,7 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	a->f.x = &a->x;
 	a->procs = cw_procs_new();
 	a->f.procs = a->procs;
+	cw_exec_init(&a->exec, &a->f, a->m, &a->x, a->procs);
 	return 0;
 }
 
@@ -171,6 +172,7 @@ static void teardown(struct cw_agent *a)
 	ring_buffer__free(a->rb);
 	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */
+	cw_exec_free(&a->exec);
 	if (a->prov.dirty && cw_prov_save(&a->prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a->x);
@@ -180,7 +182,7 @@ static void teardown(struct cw_agent *a)
 	cw_policy_free(&a->policy);
 	cw_tls_attach_free(&a->tls);
 	credwatch_bpf__destroy(a->skel);
-	cw_findings_free(&a->f);
+	cw_finding_writer_free(&a->f);
 	if (a->out && a->out != stdout)
 		fclose(a->out);
 	cw_matcher_free(a->m);

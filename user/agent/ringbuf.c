@@ -70,7 +70,7 @@ static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
 	if (!ret)
 		ret = cw_files_exec(&a->files, ev->exec.pid);
 	if (!ret)
-		ret = cw_findings_exec(&a->f, ev);
+		ret = cw_exec_handle(&a->exec, ev);
 	return ret;
 }
 

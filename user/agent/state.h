@@ -20,6 +20,7 @@
 #include "detect/matcher.h"
 #include "detect/rules.h"
 #include "events/connections.h"
+#include "events/exec.h"
 #include "events/files.h"
 #include "host/procs.h"
 #include "host/workload.h"
@@ -37,7 +38,8 @@ struct cw_agent {
 	struct cw_matcher *m;
 	struct cw_fp_key key;
 	FILE *out;
-	struct cw_findings f;
+	struct cw_finding_writer f;
+	struct cw_exec exec; /* the exec handler */
 	struct cw_conns egress;
 	struct cw_tls_attach tls;
 	struct cw_files files;

@@ -5,38 +5,26 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <yaml.h>
-
-#include "util/grow.h"
 #include "detect/rules.h"
-#include "util/yaml_reader.h"
 #include "detect/validate.h"
+#include "util/grow.h"
+#include "util/yaml_reader.h"
 
 struct loader {
 	struct cw_yaml y;
+	struct cw_ruleset *rs;
 };
 
 #define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
 #define next(l) cw_yaml_next(&(l)->y)
 #define line_of(l) cw_yaml_line(&(l)->y)
 #define scalar(l) cw_yaml_scalar(&(l)->y)
-
-static void strv_free(struct cw_strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
 
 static void rule_free(struct cw_rule *r)
 {
@@ -46,81 +34,23 @@ static void rule_free(struct cw_rule *r)
 	free(r->kind);
 	free(r->provider);
 	free(r->file);
-	strv_free(&r->keywords);
-	strv_free(&r->destinations);
-	strv_free(&r->examples);
-	strv_free(&r->negative_examples);
+	cw_strv_free(&r->keywords);
+	cw_strv_free(&r->destinations);
+	cw_strv_free(&r->examples);
+	cw_strv_free(&r->negative_examples);
 	memset(r, 0, sizeof(*r));
 }
 
-static int want_scalar(struct loader *l, const char *field, char **out)
+/* A string field, kept in *out. */
+static int want_string(struct loader *l, const char *field, char **out)
 {
-	int ret = next(l);
+	const char *v;
+	int ret = cw_yaml_want_string(&l->y, field, &v);
 
 	if (ret)
 		return ret;
-	if (l->y.ev.type != YAML_SCALAR_EVENT)
-		return fail(l, line_of(l), "field '%s' must be a string", field);
-	if (*out)
-		return fail(l, line_of(l), "field '%s' given twice", field);
-	*out = strdup(scalar(l));
+	*out = strdup(v);
 	return *out ? 0 : -ENOMEM;
-}
-
-/* A list of strings; a single scalar is accepted as a list of one. */
-static int want_strv(struct loader *l, const char *field, struct cw_strv *out)
-{
-	char **nv;
-	int ret = next(l);
-
-	if (ret)
-		return ret;
-	if (out->n)
-		return fail(l, line_of(l), "field '%s' given twice", field);
-	if (l->y.ev.type == YAML_SCALAR_EVENT) {
-		out->v = calloc(1, sizeof(char *));
-		if (!out->v || !(out->v[0] = strdup(scalar(l))))
-			return -ENOMEM;
-		out->n = 1;
-		return 0;
-	}
-	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail(l, line_of(l), "field '%s' must be a list of strings", field);
-	for (;;) {
-		ret = next(l);
-		if (ret)
-			return ret;
-		if (l->y.ev.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		if (l->y.ev.type != YAML_SCALAR_EVENT)
-			return fail(l, line_of(l), "field '%s' must be a list of strings", field);
-		nv = realloc(out->v, (out->n + 1) * sizeof(char *));
-		if (!nv)
-			return -ENOMEM;
-		out->v = nv;
-		if (!(out->v[out->n] = strdup(scalar(l))))
-			return -ENOMEM;
-		out->n++;
-	}
-}
-
-static int want_number(struct loader *l, const char *field, double lo, double hi, double *out)
-{
-	char *end;
-	int ret = next(l);
-
-	if (ret)
-		return ret;
-	if (l->y.ev.type != YAML_SCALAR_EVENT)
-		return fail(l, line_of(l), "field '%s' must be a number", field);
-	errno = 0;
-	*out = strtod(scalar(l), &end);
-	if (errno || end == scalar(l) || *end || isnan(*out))
-		return fail(l, line_of(l), "field '%s': '%s' is not a number", field, scalar(l));
-	if (*out < lo || *out > hi)
-		return fail(l, line_of(l), "field '%s': %s is out of range [%g, %g]", field,
-			    scalar(l), lo, hi);
-	return 0;
 }
 
 static bool valid_id(const char *id)
@@ -134,112 +64,120 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r)
+static int parse_lifetime(struct loader *l, struct cw_rule *r, size_t kline)
 {
-	size_t start = line_of(l), kline, nseen = 0;
-	char key[64], *tmp = NULL, seen[32][64];
+	const char *v;
+	int ret = cw_yaml_want_string(&l->y, "lifetime", &v);
+
+	if (ret)
+		return ret;
+	if (!strcmp(v, "long-lived"))
+		r->lifetime = CW_LIFETIME_LONG;
+	else if (!strcmp(v, "short-lived"))
+		r->lifetime = CW_LIFETIME_SHORT;
+	else if (!strcmp(v, "unknown"))
+		r->lifetime = CW_LIFETIME_UNKNOWN;
+	else
+		return fail(l, kline,
+			    "field 'lifetime': '%s' is not one of long-lived, short-lived, unknown",
+			    v);
+	return 0;
+}
+
+static int parse_validator(struct loader *l, struct cw_rule *r, size_t kline)
+{
+	const char *v;
+	int ret = cw_yaml_want_string(&l->y, "validate", &v);
+
+	if (ret)
+		return ret;
+	if ((r->validate = cw_validator_lookup(v)) < 0)
+		return fail(l, kline, "field 'validate': unknown validator '%s'", v);
+	return 0;
+}
+
+/* A field whose value is one of two words: *is_a tells which. */
+static int parse_choice(struct loader *l, const char *field, size_t kline, const char *a,
+			const char *b, bool *is_a)
+{
+	const char *v;
+	int ret = cw_yaml_want_string(&l->y, field, &v);
+
+	if (ret)
+		return ret;
+	if (strcmp(v, a) && strcmp(v, b))
+		return fail(l, kline, "field '%s': '%s' is not %s or %s", field, v, a, b);
+	*is_a = !strcmp(v, a);
+	return 0;
+}
+
+static int parse_keywords(struct loader *l, struct cw_rule *r, size_t kline)
+{
+	int ret = cw_yaml_want_strv(&l->y, "keywords", &r->keywords, NULL);
+
+	for (size_t k = 0; !ret && k < r->keywords.n; k++)
+		if (!*r->keywords.v[k])
+			return fail(l, kline, "field 'keywords': empty keyword");
+	return ret;
+}
+
+/* The value of the field key (at 0-based line kline) of rule r. */
+static int parse_field(struct loader *l, struct cw_rule *r, const char *key, size_t kline)
+{
+	const char *text;
 	double num;
+	bool is_a;
 	int ret;
 
-	r->priority = CW_RULE_DEFAULT_PRIORITY;
-	r->line = (int)start + 1;
-	if (!(r->file = strdup(l->y.file)))
-		return -ENOMEM;
-	for (;;) {
-		ret = next(l);
-		if (ret)
-			return ret;
-		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
-			break;
-		if (l->y.ev.type != YAML_SCALAR_EVENT)
-			return fail(l, line_of(l), "expected a field name");
-		snprintf(key, sizeof(key), "%s", scalar(l));
-		kline = line_of(l);
-		for (size_t i = 0; i < nseen; i++)
-			if (!strcmp(seen[i], key))
-				return fail(l, kline, "field '%s' given twice", key);
-		if (nseen < sizeof(seen) / sizeof(seen[0]))
-			snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
-		if (!strcmp(key, "id")) {
-			ret = want_scalar(l, key, &r->id);
-		} else if (!strcmp(key, "name")) {
-			ret = want_scalar(l, key, &r->name);
-		} else if (!strcmp(key, "pattern")) {
-			ret = want_scalar(l, key, &r->pattern);
-		} else if (!strcmp(key, "kind")) {
-			ret = want_scalar(l, key, &r->kind);
-		} else if (!strcmp(key, "provider")) {
-			ret = want_scalar(l, key, &r->provider);
-		} else if (!strcmp(key, "keywords")) {
-			ret = want_strv(l, key, &r->keywords);
-		} else if (!strcmp(key, "destinations")) {
-			ret = want_strv(l, key, &r->destinations);
-		} else if (!strcmp(key, "examples")) {
-			ret = want_strv(l, key, &r->examples);
-		} else if (!strcmp(key, "negative_examples")) {
-			ret = want_strv(l, key, &r->negative_examples);
-		} else if (!strcmp(key, "entropy")) {
-			ret = want_number(l, key, 0, 8, &r->entropy);
-		} else if (!strcmp(key, "priority")) {
-			ret = want_number(l, key, 0, 100, &num);
-			r->priority = (int)num;
-		} else if (!strcmp(key, "lifetime")) {
-			ret = want_scalar(l, key, &tmp);
-			if (!ret) {
-				if (!strcmp(tmp, "long-lived"))
-					r->lifetime = CW_LIFETIME_LONG;
-				else if (!strcmp(tmp, "short-lived"))
-					r->lifetime = CW_LIFETIME_SHORT;
-				else if (!strcmp(tmp, "unknown"))
-					r->lifetime = CW_LIFETIME_UNKNOWN;
-				else
-					ret = fail(l, kline,
-						   "field 'lifetime': '%s' is not one of "
-						   "long-lived, short-lived, unknown",
-						   tmp);
-			}
-			free(tmp);
-			tmp = NULL;
-		} else if (!strcmp(key, "validate")) {
-			ret = want_scalar(l, key, &tmp);
-			if (!ret && (r->validate = cw_validator_lookup(tmp)) < 0)
-				ret = fail(l, kline, "field 'validate': unknown validator '%s'",
-					   tmp);
-			free(tmp);
-			tmp = NULL;
-		} else if (!strcmp(key, "on_invalid")) {
-			ret = want_scalar(l, key, &tmp);
-			if (!ret && !strcmp(tmp, "demote"))
-				r->demote_invalid = true;
-			else if (!ret && strcmp(tmp, "drop"))
-				ret = fail(l, kline,
-					   "field 'on_invalid': '%s' is not drop or demote", tmp);
-			free(tmp);
-			tmp = NULL;
-		} else if (!strcmp(key, "placeholder_filter")) {
-			ret = want_scalar(l, key, &tmp);
-			if (!ret && !strcmp(tmp, "false"))
-				r->no_placeholder = true;
-			else if (!ret && strcmp(tmp, "true"))
-				ret = fail(l, kline,
-					   "field 'placeholder_filter': '%s' is not true or "
-					   "false",
-					   tmp);
-			free(tmp);
-			tmp = NULL;
-		} else if (!strcmp(key, "description")) {
-			ret = want_scalar(l, key, &tmp);
-			free(tmp);
-			tmp = NULL;
-		} else {
-			return fail(l, kline, "unknown field '%s'", key);
-		}
-		if (ret)
-			return ret;
-		for (size_t k = 0; k < r->keywords.n; k++)
-			if (!*r->keywords.v[k])
-				return fail(l, kline, "field 'keywords': empty keyword");
+	if (!strcmp(key, "id"))
+		return want_string(l, key, &r->id);
+	if (!strcmp(key, "name"))
+		return want_string(l, key, &r->name);
+	if (!strcmp(key, "pattern"))
+		return want_string(l, key, &r->pattern);
+	if (!strcmp(key, "kind"))
+		return want_string(l, key, &r->kind);
+	if (!strcmp(key, "provider"))
+		return want_string(l, key, &r->provider);
+	if (!strcmp(key, "keywords"))
+		return parse_keywords(l, r, kline);
+	if (!strcmp(key, "destinations"))
+		return cw_yaml_want_strv(&l->y, key, &r->destinations, NULL);
+	if (!strcmp(key, "examples"))
+		return cw_yaml_want_strv(&l->y, key, &r->examples, NULL);
+	if (!strcmp(key, "negative_examples"))
+		return cw_yaml_want_strv(&l->y, key, &r->negative_examples, NULL);
+	if (!strcmp(key, "entropy"))
+		return cw_yaml_want_number(&l->y, key, 0, 8, &r->entropy);
+	if (!strcmp(key, "priority")) {
+		ret = cw_yaml_want_number(&l->y, key, 0, 100, &num);
+		r->priority = (int)num;
+		return ret;
 	}
+	if (!strcmp(key, "lifetime"))
+		return parse_lifetime(l, r, kline);
+	if (!strcmp(key, "validate"))
+		return parse_validator(l, r, kline);
+	if (!strcmp(key, "on_invalid")) {
+		ret = parse_choice(l, key, kline, "drop", "demote", &is_a);
+		r->demote_invalid = !ret && !is_a;
+		return ret;
+	}
+	if (!strcmp(key, "placeholder_filter")) {
+		ret = parse_choice(l, key, kline, "true", "false", &is_a);
+		r->no_placeholder = !ret && !is_a;
+		return ret;
+	}
+	if (!strcmp(key, "description")) /* for readers of the file only */
+		return cw_yaml_want_string(&l->y, key, &text);
+	return fail(l, kline, "unknown field '%s'", key);
+}
+
+/* What a rule must have once all its fields are read; start is its 0-based line. */
+static int check_rule(struct loader *l, struct cw_rule *r, size_t start)
+{
+	const struct cw_ruleset *rs = l->rs;
+
 	if (!r->id)
 		return fail(l, start, "rule has no 'id'");
 	if (!valid_id(r->id))
@@ -257,6 +195,31 @@ static int parse_rule(struct loader *l, struct cw_ruleset *rs, struct cw_rule *r
 	return 0;
 }
 
+/* One rule: the mapping whose start is the current event. */
+static int parse_rule(struct loader *l, struct cw_rule *r)
+{
+	size_t start = line_of(l), kline;
+	struct cw_yaml_keys k = { 0 };
+	char key[64];
+	int ret;
+
+	r->priority = CW_RULE_DEFAULT_PRIORITY;
+	r->line = (int)start + 1;
+	if (!(r->file = strdup(l->y.file)))
+		return -ENOMEM;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		kline = line_of(l);
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))) ||
+		    (ret = parse_field(l, r, key, kline)))
+			return ret;
+	}
+	return check_rule(l, r, start);
+}
+
 static int push_rule(struct cw_ruleset *rs, struct cw_rule *r)
 {
 	int ret = cw_grow((void **)&rs->rules, &rs->cap, rs->n + 1, sizeof(*rs->rules));
@@ -266,8 +229,34 @@ static int push_rule(struct cw_ruleset *rs, struct cw_rule *r)
 	return ret;
 }
 
-static int parse_doc(struct loader *l, struct cw_ruleset *rs)
+/* The value of the top-level "rules": a list of rules, each added to the set. */
+static int parse_rules(struct loader *l)
 {
+	int ret = next(l);
+
+	if (ret)
+		return ret;
+	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(l, line_of(l), "'rules' must be a list of rules");
+	while (!(ret = next(l)) && l->y.ev.type != YAML_SEQUENCE_END_EVENT) {
+		struct cw_rule r = { 0 };
+
+		if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+			return fail(l, line_of(l), "each rule must be a mapping");
+		ret = parse_rule(l, &r);
+		if (!ret)
+			ret = push_rule(l->rs, &r);
+		if (ret) {
+			rule_free(&r);
+			return ret;
+		}
+	}
+	return ret;
+}
+
+static int parse_doc(void *arg)
+{
+	struct loader *l = arg;
 	bool seen_rules = false;
 	int ret;
 
@@ -289,24 +278,7 @@ static int parse_doc(struct loader *l, struct cw_ruleset *rs)
 				return fail(l, line_of(l), "unknown top-level field '%s'",
 					    l->y.ev.type == YAML_SCALAR_EVENT ? scalar(l) : "?");
 			seen_rules = true;
-			if ((ret = next(l)))
-				return ret;
-			if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
-				return fail(l, line_of(l), "'rules' must be a list of rules");
-			while (!(ret = next(l)) && l->y.ev.type != YAML_SEQUENCE_END_EVENT) {
-				struct cw_rule r = { 0 };
-
-				if (l->y.ev.type != YAML_MAPPING_START_EVENT)
-					return fail(l, line_of(l), "each rule must be a mapping");
-				ret = parse_rule(l, rs, &r);
-				if (!ret)
-					ret = push_rule(rs, &r);
-				if (ret) {
-					rule_free(&r);
-					return ret;
-				}
-			}
-			if (ret)
+			if ((ret = parse_rules(l)))
 				return ret;
 		}
 		if (ret)
@@ -318,43 +290,19 @@ static int parse_doc(struct loader *l, struct cw_ruleset *rs)
 int cw_rules_load_buf(struct cw_ruleset *rs, const char *file, const char *buf, size_t len,
 		      char *err, size_t errlen)
 {
-	struct loader l = { .y = { .file = file, .err = err, .errlen = errlen } };
+	/* an unquoted value starting with '*' reads as an alias */
+	struct loader l = { .y = { .file = file,
+				   .doc = "a rules file",
+				   .err = err,
+				   .errlen = errlen,
+				   .syntax_hint = " (quote values that start with '*')" },
+			    .rs = rs };
 	size_t first = rs->n;
-	int ret;
+	int ret = cw_yaml_parse(&l.y, buf, len, parse_doc, &l);
 
-	if (!yaml_parser_initialize(&l.y.p)) {
-		snprintf(err, errlen, "%s: cannot initialize YAML parser", file);
-		return -ENOMEM;
-	}
-	/* Syntax first: a YAML error is the problem to report even where it makes an earlier
-	 * rule look incomplete (a mis-indented field ends the rule's mapping early). */
-	yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
-	do {
-		ret = next(&l);
-	} while (!ret && l.y.ev.type != YAML_STREAM_END_EVENT);
-	if (l.y.have_ev)
-		yaml_event_delete(&l.y.ev);
-	l.y.have_ev = false;
-	yaml_parser_delete(&l.y.p);
-	if (!ret && !yaml_parser_initialize(&l.y.p))
-		ret = -ENOMEM;
-	if (ret) {
-		if (ret == -ENOMEM)
-			snprintf(err, errlen, "%s: out of memory", file);
-		return ret;
-	}
-	yaml_parser_set_input_string(&l.y.p, (const unsigned char *)buf, len);
-	ret = parse_doc(&l, rs);
-	if (l.y.have_ev)
-		yaml_event_delete(&l.y.ev);
-	yaml_parser_delete(&l.y.p);
-	if (ret) {
-		if (ret == -ENOMEM)
-			snprintf(err, errlen, "%s: out of memory", file);
-		/* All or nothing: drop what this file added. */
+	if (ret) /* all or nothing: drop what this file added */
 		while (rs->n > first)
 			rule_free(&rs->rules[--rs->n]);
-	}
 	return ret;
 }
 

@@ -6,15 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/strv.h"
+
 enum cw_lifetime {
 	CW_LIFETIME_UNKNOWN = 0,
 	CW_LIFETIME_LONG,
 	CW_LIFETIME_SHORT,
-};
-
-struct cw_strv {
-	char **v;
-	size_t n;
 };
 
 struct cw_rule {

@@ -96,7 +96,7 @@ static const char *source_name(uint16_t src)
 	}
 }
 
-int cw_conns_init(struct cw_conns *e, struct cw_findings *f, const struct cw_conns_kernel *k)
+int cw_conns_init(struct cw_conns *e, struct cw_finding_writer *f, const struct cw_conns_kernel *k)
 {
 	memset(e, 0, sizeof(*e));
 	e->f = f;
@@ -254,7 +254,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 		uint64_t count, const struct cw_egress_verdict *v)
 {
 	struct cw_conns_entry *c = x->c;
-	struct cw_findings *f = x->e->f;
+	struct cw_finding_writer *f = x->e->f;
 	struct cw_json *j = &f->j;
 
 	cw_finding_begin(f, x->ktime_ns, alert, action,
@@ -303,7 +303,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 static int report(struct match_ctx *x, const struct cw_match *m)
 {
 	struct cw_conns_entry *c = x->c;
-	struct cw_findings *f = x->e->f;
+	struct cw_finding_writer *f = x->e->f;
 	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
 	struct cw_egress_verdict v;
 	const struct cw_strv *dests = &m->rule->destinations;

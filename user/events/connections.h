@@ -20,7 +20,7 @@
 struct cw_conns_entry;
 
 struct cw_conns {
-	struct cw_findings *f;
+	struct cw_finding_writer *f;
 	int conns_map_fd;    /* the kernel's table: entries of exited processes are deleted */
 	int bound_map_fd;    /* TLS sessions bound to a socket: forgotten when they end */
 	int captured_map_fd; /* TLS sessions' payload budgets: likewise; -1 when none */
@@ -40,7 +40,7 @@ struct cw_conns_kernel {
 	uint32_t *fd_marks;
 };
 
-int cw_conns_init(struct cw_conns *e, struct cw_findings *f, const struct cw_conns_kernel *k);
+int cw_conns_init(struct cw_conns *e, struct cw_finding_writer *f, const struct cw_conns_kernel *k);
 void cw_conns_free(struct cw_conns *e);
 
 /* Each returns 0 or -errno (an output error). */

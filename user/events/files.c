@@ -217,7 +217,7 @@ static int on_file_match(const struct cw_match *m, void *arg)
 {
 	struct file_ctx *x = arg;
 	struct cw_file_track *t = x->t;
-	struct cw_findings *f = x->fs->x->f;
+	struct cw_finding_writer *f = x->fs->x->f;
 	struct cw_json *j = &f->j;
 	char fp[CW_FP_HEX_LEN + 1];
 	struct cw_actor a = { .pid = t->pid,

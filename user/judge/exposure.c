@@ -12,37 +12,18 @@
 
 #include "detect/classify.h"
 #include "judge/exposure.h"
-#include "util/hash.h"
 #include "util/log.h"
 #include "detect/redact.h"
 
-#define DEDUP_BUCKETS 4096
-#define DEDUP_MAX 65536		/* entries kept; the oldest window goes first */
 #define SAVE_INTERVAL 5		/* seconds between saves of a changed store */
 #define LONG_LIVED_WINDOW 86400 /* seconds between credential-long-lived of one workload */
-
-struct dedup_entry {
-	struct dedup_entry *next;
-	uint64_t hash;
-	char fp[17]; /* the fingerprint's first 16 hex: enough to tell them apart */
-	char action[40];
-	char workload[CW_PROV_STR];
-	int64_t window_start;
-	uint64_t suppressed;
-};
-
-struct cw_dedup {
-	struct dedup_entry *b[DEDUP_BUCKETS];
-	size_t n;
-	int64_t last_save;
-};
 
 static int64_t real_now(void)
 {
 	return (int64_t)time(NULL);
 }
 
-int cw_exposure_init(struct cw_exposure *x, struct cw_findings *f, const struct cw_policy *p,
+int cw_exposure_init(struct cw_exposure *x, struct cw_finding_writer *f, const struct cw_policy *p,
 		     struct cw_provenance *prov, struct cw_workloads *wls)
 {
 	memset(x, 0, sizeof(*x));
@@ -51,75 +32,26 @@ int cw_exposure_init(struct cw_exposure *x, struct cw_findings *f, const struct 
 	x->prov = prov;
 	x->wls = wls;
 	x->now = real_now;
-	x->dedup = calloc(1, sizeof(*x->dedup));
-	return x->dedup ? 0 : -ENOMEM;
-}
-
-static void dedup_clear(struct cw_dedup *d)
-{
-	for (size_t i = 0; i < DEDUP_BUCKETS; i++)
-		while (d->b[i]) {
-			struct dedup_entry *e = d->b[i];
-
-			d->b[i] = e->next;
-			free(e);
-		}
-	d->n = 0;
+	return 0;
 }
 
 void cw_exposure_free(struct cw_exposure *x)
 {
-	if (x->dedup)
-		dedup_clear(x->dedup);
-	free(x->dedup);
-	x->dedup = NULL;
+	cw_dedup_clear(&x->dedup);
 }
 
 bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *workload,
 		       const char *action, uint64_t *count)
 {
-	struct cw_dedup *d = x->dedup;
-	int64_t now = x->now(), window = (int64_t)x->policy->dedup_window;
+	int64_t window = (int64_t)x->policy->dedup_window;
 
 	/* Age does not change by the minute: a long-lived credential is said once a day. */
 	if (!strcmp(action, "credential-long-lived") && window < LONG_LIVED_WINDOW)
 		window = LONG_LIVED_WINDOW;
-	char fp[17];
-	uint64_t h;
-	struct dedup_entry *e;
-
-	snprintf(fp, sizeof(fp), "%s", fp_hex);
-	h = cw_fnv1a_field(cw_fnv1a_field(cw_fnv1a_field(CW_FNV_OFFSET, fp), workload), action);
-	for (e = d->b[h % DEDUP_BUCKETS]; e; e = e->next)
-		if (e->hash == h && !strcmp(e->fp, fp) && !strcmp(e->action, action) &&
-		    !strcmp(e->workload, workload))
-			break;
-	if (e && now - e->window_start < window) {
-		e->suppressed++;
-		x->suppressed++;
-		return false;
-	}
-	if (e) {
-		*count = e->suppressed + 1;
-		e->suppressed = 0;
-		e->window_start = now;
+	if (cw_dedup_check(&x->dedup, fp_hex, workload, action, x->now(), window, count))
 		return true;
-	}
-	*count = 1;
-	if (d->n >= DEDUP_MAX) /* rare: start over rather than grow without bound */
-		dedup_clear(d);
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return true;
-	e->hash = h;
-	snprintf(e->fp, sizeof(e->fp), "%s", fp);
-	snprintf(e->action, sizeof(e->action), "%s", action);
-	snprintf(e->workload, sizeof(e->workload), "%s", workload);
-	e->window_start = now;
-	e->next = d->b[h % DEDUP_BUCKETS];
-	d->b[h % DEDUP_BUCKETS] = e;
-	d->n++;
-	return true;
+	x->suppressed++;
+	return false;
 }
 
 void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct cw_subject *s,
@@ -182,41 +114,62 @@ static struct cw_prov_cred *touch(struct cw_exposure *x, const struct cw_match *
 			     red, x->now());
 }
 
-/* One exposure alert about a load: credential, origin, the actor's process and workload. */
-static int load_alert(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
-		      const struct cw_actor *a, const struct cw_load *l, const char *workload,
-		      const char *action, enum cw_nhi nhi, const char *message, const char *reason,
-		      const struct cw_prov_cred *c)
-{
-	struct cw_findings *f = x->f;
-	struct cw_json *j = &f->j;
-	uint64_t count;
+/* One load being judged: what cw_exposure_load was given, and what it found out. */
+struct judged_load {
+	struct cw_exposure *x;
+	const struct cw_match *m;
+	const char *fp_hex;
+	const struct cw_actor *a;
+	const struct cw_load *l;
+	struct cw_subject s;	/* the loader, for policy */
+	char key[CW_PROV_STR];	/* the loader's workload */
+	struct cw_prov_cred *c; /* the credential's provenance */
+};
 
-	if (!cw_exposure_dedup(x, fp_hex, workload, action, &count))
-		return 0;
-	cw_finding_begin(f, a->ktime_ns, true, action,
-			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
-			 l->source == CW_PROV_FILE ? "file" : "process",
-			 l->source == CW_PROV_FILE ? "access" : "start");
-	cw_finding_credential(f, m, cw_prov_source_name(l->source));
+/* The "credential" members of a load alert after the rule's: the origin and who loaded it. */
+static void put_load_origin(struct judged_load *jl)
+{
+	struct cw_exposure *x = jl->x;
+	const struct cw_load *l = jl->l;
+	const struct cw_prov_cred *c = jl->c;
+	struct cw_json *j = &x->f->j;
+	const char *first;
+
 	if (l->source == CW_PROV_FILE)
 		cw_json_kstr(j, "path", l->detail);
 	else if (l->source == CW_PROV_ENV && l->detail[0])
 		cw_json_kstr(j, "variable", l->detail);
-	if (c) {
-		const char *first;
-		size_t n = owners_by_load(c, &first);
+	if (owners_by_load(c, &first))
+		cw_json_kstr(j, "origin_workload", first);
+	cw_json_key(j, "loaded_by");
+	cw_json_arr_begin(j);
+	for (size_t i = 0; i < c->norigins; i++)
+		if (cw_prov_first_of_workload(c, i, NULL))
+			cw_json_str(j, c->origins[i].workload);
+	cw_json_arr_end(j);
+	cw_json_kint(j, "first_seen_days", (x->now() - c->first_seen) / 86400);
+}
 
-		if (n)
-			cw_json_kstr(j, "origin_workload", first);
-		cw_json_key(j, "loaded_by");
-		cw_json_arr_begin(j);
-		for (size_t i = 0; i < c->norigins; i++)
-			if (cw_prov_first_of_workload(c, i, NULL))
-				cw_json_str(j, c->origins[i].workload);
-		cw_json_arr_end(j);
-		cw_json_kint(j, "first_seen_days", (x->now() - c->first_seen) / 86400);
-	}
+/* One exposure alert about a load: credential, origin, the actor's process and workload. */
+static int load_alert(struct judged_load *jl, const char *action, enum cw_nhi nhi,
+		      const char *message, const char *reason)
+{
+	struct cw_exposure *x = jl->x;
+	const struct cw_load *l = jl->l;
+	const struct cw_actor *a = jl->a;
+	struct cw_finding_writer *f = x->f;
+	struct cw_json *j = &f->j;
+	uint64_t count;
+
+	if (!cw_exposure_dedup(x, jl->fp_hex, jl->key, action, &count))
+		return 0;
+	cw_finding_begin(f, a->ktime_ns, true, action,
+			 jl->m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW
+								: CW_SEVERITY_HIGH,
+			 l->source == CW_PROV_FILE ? "file" : "process",
+			 l->source == CW_PROV_FILE ? "access" : "start");
+	cw_finding_credential(f, jl->m, cw_prov_source_name(l->source));
+	put_load_origin(jl);
 	cw_json_obj_end(j);
 	if (l->source == CW_PROV_FILE) {
 		cw_json_kobj(j, "file");
@@ -231,7 +184,7 @@ static int load_alert(struct cw_exposure *x, const struct cw_match *m, const cha
 		cw_json_kstr(j, "name", a->comm);
 	cw_json_obj_end(j);
 	cw_finding_host(f, a->pid, a->uid, a->cgroup_id);
-	cw_json_kstr(j, "workload", workload);
+	cw_json_kstr(j, "workload", jl->key);
 	cw_json_kuint(j, "count", count);
 	if (reason)
 		cw_json_kstr(j, "reason", reason);
@@ -241,119 +194,126 @@ static int load_alert(struct cw_exposure *x, const struct cw_match *m, const cha
 	return cw_finding_emit(f);
 }
 
+/* credential-unexpected-reader: a reader the policy does not allow, never an owner. */
+static int unexpected_reader(struct judged_load *jl, const char *why)
+{
+	jl->x->reader_alerts++;
+	return load_alert(jl, "credential-unexpected-reader", CW_NHI_HUMAN_USE,
+			  jl->l->environ_pid
+				  ? "credentials read from another process's "
+				    "environment by a process outside its allowed readers"
+				  : "credential file read by a process outside its "
+				    "allowed readers",
+			  why);
+}
+
+/*
+ * Record the load as an origin of the credential, an owning one or not. Owners are the
+ * workloads that loaded it first. A container or pod that loads a credential other workloads
+ * already own is a latecomer (credential-shared), not an owner, unless the policy binds it:
+ * else a stolen token passed in an environment would make its thief an owner. A host
+ * process outside any container keeps every load: it inherits its environment from its
+ * parent, a different executable. Returns whether the workload is a new loader (a file or
+ * env load by a workload that had not loaded it).
+ */
+static bool record_origin(struct judged_load *jl)
+{
+	const struct cw_load *l = jl->l;
+	const struct cw_prov_cred *c = jl->c;
+	const struct cw_workload *wl = jl->s.wl;
+	bool seen = false, owner = true, new_loader;
+	const char *first;
+
+	for (size_t i = 0; i < c->norigins && !seen; i++)
+		seen = loading(&c->origins[i]) && !strcmp(c->origins[i].workload, jl->key);
+	new_loader = !seen && l->source != CW_PROV_ARGV;
+	if (seen) { /* an owner stays one, a latecomer stays one */
+		owner = loaded_by(c, jl->key);
+	} else if (new_loader && (wl->pod_uid[0] || wl->container_id[0]) &&
+		   owners_by_load(c, &first) > 0) {
+		const struct cw_policy *p = jl->x->policy;
+		const struct cw_policy_cred *b = cw_policy_cred_find(
+			p, jl->m->rule->id, l->source == CW_PROV_FILE ? l->detail : NULL,
+			jl->fp_hex);
+
+		owner = b && b->owners.n && cw_policy_cred_owner(p, b, &jl->s);
+	}
+	cw_prov_add_origin_as(jl->x->prov, jl->c, jl->key, l->source, l->detail ? l->detail : "",
+			      jl->x->now(), owner);
+	return new_loader;
+}
+
+/*
+ * Why the credential is long-lived, in buf (of len bytes), or NULL: a static kind in use for
+ * longer than the threshold, or a JWT issued for longer than the policy allows (or without
+ * an expiry).
+ */
+static const char *long_lived_reason(struct judged_load *jl, char *buf, size_t len)
+{
+	const struct cw_policy *p = jl->x->policy;
+	int64_t age = jl->x->now() - jl->c->first_seen;
+	struct cw_class cls;
+
+	cw_classify(jl->m, &cls);
+	if (cls.is_jwt && !cls.jwt.has_exp)
+		return "JWT without an expiry";
+	if (cls.is_jwt && cls.jwt_lifetime > (int64_t)p->jwt_max_lifetime) {
+		snprintf(buf, len, "JWT issued for %lld hours (over %llu)",
+			 (long long)(cls.jwt_lifetime / 3600), p->jwt_max_lifetime / 3600);
+		return buf;
+	}
+	if (!cls.is_jwt && cls.lifetime == CW_LIFETIME_LONG &&
+	    age > (int64_t)(p->long_lived_days * 86400)) {
+		snprintf(buf, len, "static credential in use for %lld days (over %llu)",
+			 (long long)(age / 86400), p->long_lived_days);
+		return buf;
+	}
+	return NULL;
+}
+
 int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
 		     const struct cw_actor *a, const struct cw_load *l)
 {
-	const struct cw_policy *p = x->policy;
-	struct cw_subject s;
-	char key[CW_PROV_STR];
-	const char *why = NULL;
-	struct cw_prov_cred *c;
-	struct cw_class cls;
-	bool denied = false, new_loader;
-	int ret = 0;
+	struct judged_load jl = { .x = x, .m = m, .fp_hex = fp_hex, .a = a, .l = l };
+	const char *why = NULL, *reason;
+	bool denied, new_loader;
+	char buf[128];
+	int ret;
 
 	x->loads++;
-	cw_exposure_subject(x, a, &s, key);
-	if (l->source == CW_PROV_FILE &&
-	    cw_policy_reader(p, l->detail, &s, &why) == CW_READER_DENIED)
-		denied = true;
-	c = touch(x, m, fp_hex);
-	if (!c)
+	cw_exposure_subject(x, a, &jl.s, jl.key);
+	denied = l->source == CW_PROV_FILE &&
+		 cw_policy_reader(x->policy, l->detail, &jl.s, &why) == CW_READER_DENIED;
+	if (!(jl.c = touch(x, m, fp_hex)))
 		return -ENOMEM;
-	if (denied) {
-		/* A reader the policy does not allow does not become an owner. */
-		x->reader_alerts++;
-		ret = load_alert(
-			x, m, fp_hex, a, l, key, "credential-unexpected-reader", CW_NHI_HUMAN_USE,
-			l->environ_pid ? "credentials read from another process's "
-					 "environment by a process outside its allowed readers"
-				       : "credential file read by a process outside its allowed "
-					 "readers",
-			why, c);
-		return ret;
-	}
-	if (l->environ_pid) {
-		/* Reading another process's environment is not loading a credential of one's
-		 * own: the reader is not an owner. Not denied, so nothing to say. */
+	if (denied)
+		return unexpected_reader(&jl, why);
+	/* Reading another process's environment is not loading a credential of one's own: the
+	 * reader is not an owner. Not denied, so nothing to say. */
+	if (l->environ_pid)
 		return 0;
-	}
-	{
-		const char *first;
-		bool seen = false, owner = true;
-
-		for (size_t i = 0; i < c->norigins && !seen; i++)
-			seen = loading(&c->origins[i]) && !strcmp(c->origins[i].workload, key);
-		new_loader = !seen && l->source != CW_PROV_ARGV;
-		/*
-		 * Owners are the workloads that loaded it first. A container or pod that loads a
-		 * credential other workloads already own is a latecomer (credential-shared), not an
-		 * owner, unless the policy binds it: else a stolen token passed in an environment
-		 * would make its thief an owner. A host process outside any container keeps every
-		 * load: it inherits its environment from its parent, a different executable.
-		 */
-		if (seen) /* an owner stays one, a latecomer stays one */
-			owner = loaded_by(c, key);
-		else if (new_loader && (s.wl->pod_uid[0] || s.wl->container_id[0]) &&
-			 owners_by_load(c, &first) > 0) {
-			const struct cw_policy_cred *b = cw_policy_cred_find(
-				p, m->rule->id, l->source == CW_PROV_FILE ? l->detail : NULL,
-				fp_hex);
-
-			owner = b && b->owners.n && cw_policy_cred_owner(p, b, &s);
-		}
-		cw_prov_add_origin_as(x->prov, c, key, l->source, l->detail ? l->detail : "",
-				      x->now(), owner);
-	}
+	new_loader = record_origin(&jl);
 	if (l->source == CW_PROV_FILE && l->in_image) {
 		x->hardcoded_alerts++;
-		ret = load_alert(x, m, fp_hex, a, l, key, "credential-hardcoded",
-				 CW_NHI_SECRET_LEAKAGE,
+		ret = load_alert(&jl, "credential-hardcoded", CW_NHI_SECRET_LEAKAGE,
 				 "credential loaded from a file in the container image, not from a "
 				 "mounted secret, a volume or the environment",
-				 NULL, c);
+				 NULL);
 		if (ret)
 			return ret;
 	}
-	if (new_loader) {
-		if (cw_prov_count_workloads(c, loading) >= 2) {
-			x->shared_alerts++;
-			ret = load_alert(x, m, fp_hex, a, l, key, "credential-shared", CW_NHI_REUSE,
-					 "one credential loaded by more than one workload", NULL,
-					 c);
-			if (ret)
-				return ret;
-		}
+	if (new_loader && cw_prov_count_workloads(jl.c, loading) >= 2) {
+		x->shared_alerts++;
+		ret = load_alert(&jl, "credential-shared", CW_NHI_REUSE,
+				 "one credential loaded by more than one workload", NULL);
+		if (ret)
+			return ret;
 	}
-	/* Long-lived: a static kind in use for longer than the threshold, or a JWT issued for
-	 * longer than the policy allows (or without an expiry). */
-	cw_classify(m, &cls);
-	{
-		const char *reason = NULL;
-		char buf[128];
-
-		if (cls.is_jwt && !cls.jwt.has_exp) {
-			reason = "JWT without an expiry";
-		} else if (cls.is_jwt && cls.jwt_lifetime > (int64_t)p->jwt_max_lifetime) {
-			snprintf(buf, sizeof(buf), "JWT issued for %lld hours (over %llu)",
-				 (long long)(cls.jwt_lifetime / 3600), p->jwt_max_lifetime / 3600);
-			reason = buf;
-		} else if (!cls.is_jwt && cls.lifetime == CW_LIFETIME_LONG &&
-			   x->now() - c->first_seen > (int64_t)(p->long_lived_days * 86400)) {
-			snprintf(buf, sizeof(buf),
-				 "static credential in use for %lld days (over %llu)",
-				 (long long)((x->now() - c->first_seen) / 86400),
-				 p->long_lived_days);
-			reason = buf;
-		}
-		if (reason) {
-			x->long_lived_alerts++;
-			ret = load_alert(x, m, fp_hex, a, l, key, "credential-long-lived",
-					 CW_NHI_LONG_LIVED, "long-lived credential: rotate it",
-					 reason, c);
-		}
-	}
-	return ret;
+	if (!(reason = long_lived_reason(&jl, buf, sizeof(buf))))
+		return 0;
+	x->long_lived_alerts++;
+	return load_alert(&jl, "credential-long-lived", CW_NHI_LONG_LIVED,
+			  "long-lived credential: rotate it", reason);
 }
 
 void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
@@ -447,9 +407,9 @@ int cw_exposure_tick(struct cw_exposure *x)
 	char err[512];
 	int64_t now = x->now();
 
-	if (!x->prov->dirty || now - x->dedup->last_save < SAVE_INTERVAL)
+	if (!x->prov->dirty || now - x->last_save < SAVE_INTERVAL)
 		return 0;
-	x->dedup->last_save = now;
+	x->last_save = now;
 	if (cw_prov_save(x->prov, err, sizeof(err))) {
 		/* A full disk must not stop detection: said once per outage, retried. */
 		if (!x->save_failing)

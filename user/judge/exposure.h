@@ -13,11 +13,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "output/finding.h"
 #include "detect/matcher.h"
+#include "host/workload.h"
+#include "judge/dedup.h"
 #include "judge/policy.h"
 #include "judge/provenance.h"
-#include "host/workload.h"
+#include "output/finding.h"
 
 /* Who did it. */
 struct cw_actor {
@@ -28,22 +29,21 @@ struct cw_actor {
 	uint64_t ktime_ns;
 };
 
-struct cw_dedup;
-
 struct cw_exposure {
-	struct cw_findings *f;
+	struct cw_finding_writer *f;
 	const struct cw_policy *policy;
 	struct cw_provenance *prov;
 	struct cw_workloads *wls;
-	struct cw_dedup *dedup;
+	struct cw_dedup dedup;
 	int64_t (*now)(void); /* unix seconds; replaceable in tests */
+	int64_t last_save;    /* of the provenance store */
 	bool save_failing;
 	/* counters */
 	uint64_t loads, egress_alerts, reader_alerts, shared_alerts, long_lived_alerts,
 		hardcoded_alerts, suppressed;
 };
 
-int cw_exposure_init(struct cw_exposure *x, struct cw_findings *f, const struct cw_policy *p,
+int cw_exposure_init(struct cw_exposure *x, struct cw_finding_writer *f, const struct cw_policy *p,
 		     struct cw_provenance *prov, struct cw_workloads *wls);
 void cw_exposure_free(struct cw_exposure *x);
 
@@ -62,8 +62,8 @@ struct cw_load {
 /*
  * A credential was loaded. Records it, then emits what applies: credential-unexpected-reader
  * (file, reader denied), credential-hardcoded (in_image), credential-shared (a second
- * workload), credential-long-lived; with f->events, a credential-loaded observation.
- * Returns 0 or -errno (an output error).
+ * workload), credential-long-lived. Observations of a load are the caller's to print (the
+ * file and exec handlers do, with events on). Returns 0 or -errno (an output error).
  */
 int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
 		     const struct cw_actor *a, const struct cw_load *l);

@@ -4,6 +4,10 @@
  * watch list), named workloads by selectors, credentials bound to owners and destinations, and
  * who may read credential files. YAML, --policy FILE; an embedded default applies without one
  * (policy/default.yaml compiled into the binary).
+ *
+ * One module in four files: policy_load.c (the YAML loader), policy_query.c (the questions
+ * the agent asks of a loaded policy), policy_prefilter.c (the kernel's watch prefilter) and
+ * path_glob.c (the path globs every path field uses, see path_glob.h).
  */
 #ifndef CW_POLICY_H
 #define CW_POLICY_H
@@ -14,6 +18,11 @@
 
 #include "detect/rules.h"
 #include "host/workload.h"
+#include "judge/path_glob.h"
+#include "util/strv.h"
+
+/* Paths are cleaned into buffers of this size before they are matched. */
+#define CW_POLICY_PATH_MAX 4096
 
 /* Who did something: a process, in a workload. */
 struct cw_subject {
@@ -67,7 +76,8 @@ struct cw_policy {
 	 * a leading "~/" matches any directory (home directories differ per container), so
 	 * "~/.aws/credentials" matches every path ending in "/.aws/credentials"; a glob without
 	 * a leading '/' is read as if it had "~/" ("*.pem": any file named *.pem). An entry
-	 * "!GLOB" excludes what GLOB matches (the full rules are at the top of policy.c).
+	 * "!GLOB" excludes what GLOB matches, even when another entry matches (order does not
+	 * matter; quote it in YAML). The full glob rules are in path_glob.h.
 	 */
 	struct cw_strv watch;
 	struct cw_policy_workload *workloads;
@@ -91,8 +101,6 @@ int cw_policy_load_embedded(struct cw_policy *p, char *err, size_t errlen);
 int cw_policy_load_default(struct cw_policy *p, const char *path, char *err, size_t errlen);
 void cw_policy_free(struct cw_policy *p);
 
-/* Does the glob (watch syntax above) match path? */
-bool cw_path_glob_match(const char *glob, const char *path);
 /* Is path (absolute, or relative when the cwd was unknown) a watched credential file? */
 bool cw_policy_watched(const struct cw_policy *p, const char *path);
 
@@ -107,6 +115,20 @@ struct cw_prefilter {
 };
 int cw_policy_prefilter(const struct cw_policy *p, struct cw_prefilter *out);
 void cw_prefilter_free(struct cw_prefilter *pf);
+
+/*
+ * The prefilter's literal for one watch glob, in out: its basename (CW_PF_NAME) when
+ * literal; "*.ext"'s extension with the dot (CW_PF_EXT); else the literal directory prefix
+ * of an absolute glob (CW_PF_DIR, ending in '/'); else a literal directory component
+ * (CW_PF_COMP: the last one before the first wildcard component, or failing that, the first
+ * one after it). CW_PF_NONE: nothing literal to filter on (the loader refuses such a glob).
+ */
+enum cw_prefilter_kind { CW_PF_NONE, CW_PF_NAME, CW_PF_EXT, CW_PF_DIR, CW_PF_COMP };
+enum cw_prefilter_kind cw_prefilter_entry(const char *glob, char *out, size_t len);
+
+/* The workload of that name, or NULL. */
+const struct cw_policy_workload *cw_policy_workload_find(const struct cw_policy *p,
+							 const char *name);
 
 /* Does the subject match the named workload? false for an unknown name. */
 bool cw_policy_subject_is(const struct cw_policy *p, const char *name, const struct cw_subject *s);

@@ -1,46 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Turn decoded events into findings: alerts and observations, as ECS-shaped JSON lines. */
-#ifndef CW_FINDINGS_H
-#define CW_FINDINGS_H
+/*
+ * The finding writer: alerts and observations as ECS-shaped JSON lines. It renders what the
+ * event handlers and the exposure judge decided, and decides nothing itself; it knows the
+ * host (name, clock, the workload of a cgroup) and the fingerprint key.
+ */
+#ifndef CW_FINDING_H
+#define CW_FINDING_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "events/decoder.h"
 #include "detect/fingerprint.h"
-#include "util/json_writer.h"
 #include "detect/matcher.h"
 #include "host/workload.h"
+#include "util/json_writer.h"
 
 struct cw_exposure;
 struct cw_procs;
 
-struct cw_findings {
-	struct cw_matcher *matcher;
+struct cw_finding_writer {
 	const struct cw_fp_key *key;
 	FILE *out;
 	bool events;		 /* also print observations (event.kind "event") */
 	int64_t mono_to_real_ns; /* add to a bpf_ktime_get_ns() value for wall time */
 	char host[256];
 	struct cw_workloads *wls; /* workload identity of each finding; may be NULL */
-	struct cw_exposure *x;	  /* provenance and policy (the agent); may be NULL */
-	struct cw_procs *procs;	  /* executables by pid; may be NULL */
+	/*
+	 * Not the writer's: the egress and file handlers still reach these through it (the
+	 * exec handler is handed its own, events/exec.h). May be NULL.
+	 */
+	struct cw_matcher *matcher;
+	struct cw_exposure *x;	/* provenance and policy (the agent) */
+	struct cw_procs *procs; /* executables by pid */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;
-	/* internal */
+	/* the line being built */
 	struct cw_json j;
-	char *buf;
-	size_t buf_cap;
 };
 
-int cw_findings_init(struct cw_findings *f, struct cw_matcher *m, const struct cw_fp_key *key,
-		     FILE *out, bool events);
-void cw_findings_free(struct cw_findings *f);
-
-/* Findings of one exec: argv credentials are alerts, environment credentials observations. */
-int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev);
+int cw_finding_writer_init(struct cw_finding_writer *f, struct cw_matcher *m,
+			   const struct cw_fp_key *key, FILE *out, bool events);
+void cw_finding_writer_free(struct cw_finding_writer *f);
 
 /* ECS event.severity: a demoted finding (its checksum fails) should not page anyone. */
 #define CW_SEVERITY_HIGH 73
@@ -52,11 +54,12 @@ int cw_findings_exec(struct cw_findings *f, const struct cw_event *ev);
  * the caller's own objects, host (user, host, and a "credwatch" object left open: close it),
  * optionally threat, then emit (closes the line and writes it).
  */
-void cw_finding_begin(struct cw_findings *f, uint64_t ktime_ns, bool alert, const char *action,
-		      int severity, const char *category, const char *type);
-void cw_finding_credential(struct cw_findings *f, const struct cw_match *m, const char *origin);
+void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert,
+		      const char *action, int severity, const char *category, const char *type);
+void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m,
+			   const char *origin);
 /* Also the workload's container / orchestrator members when f->wls is set. */
-void cw_finding_host(struct cw_findings *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id);
+void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id);
 
 /* OWASP Non-Human Identity Top 10 (2025) risks our findings map to. */
 enum cw_nhi {
@@ -65,7 +68,7 @@ enum cw_nhi {
 	CW_NHI_REUSE = 9,
 	CW_NHI_HUMAN_USE = 10,
 };
-void cw_finding_threat(struct cw_findings *f, enum cw_nhi nhi, const char *message);
-int cw_finding_emit(struct cw_findings *f);
+void cw_finding_threat(struct cw_finding_writer *f, enum cw_nhi nhi, const char *message);
+int cw_finding_emit(struct cw_finding_writer *f);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* events/exec: the findings of an exec, as the finding writer prints them. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "events/decoder.h"
+#include "events/exec.h"
 #include "output/finding.h"
 #include "detect/fingerprint.h"
 #include "jsoncheck.h"
@@ -26,7 +28,8 @@ struct fx {
 	char *out;
 	size_t outlen;
 	FILE *f;
-	struct cw_findings fd;
+	struct cw_finding_writer fd;
+	struct cw_exec exec;
 	char record[8192];
 	struct cw_event ev;
 	/* the output, split */
@@ -60,8 +63,9 @@ static bool fx_setup(struct fx *x, bool events)
 		cw_test_fail(__FILE__, __LINE__, "open_memstream failed");
 		return false;
 	}
-	cw_findings_init(&x->fd, x->m, &x->key, x->f, events);
+	cw_finding_writer_init(&x->fd, x->m, &x->key, x->f, events);
 	x->fd.mono_to_real_ns = WALL_BASE_NS;
+	cw_exec_init(&x->exec, &x->fd, x->m, NULL, NULL);
 	return true;
 }
 
@@ -70,7 +74,8 @@ static void fx_teardown(struct fx *x)
 	for (size_t i = 0; i < x->nlines; i++)
 		jc_free(x->line[i]);
 	free(x->line);
-	cw_findings_free(&x->fd);
+	cw_exec_free(&x->exec);
+	cw_finding_writer_free(&x->fd);
 	if (x->f)
 		fclose(x->f);
 	free(x->out);
@@ -265,7 +270,7 @@ TEST(findings_argv_token_is_one_alert)
 		goto out;
 	if (!fx_exec(&x, "true", 4, "/usr/bin/true", s.argv, s.argv_len, s.env, s.env_len))
 		goto out;
-	CHECK_EQ_INT(cw_findings_exec(&x.fd, &x.ev), 0);
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
 	CHECK(x.fd.alerts == 1);
 	CHECK(x.fd.observations == 2); /* counted even when not printed */
 	if (fx_finish(&x)) {
@@ -308,7 +313,7 @@ TEST(findings_events_adds_env_observations)
 		goto out;
 	if (!fx_exec(&x, "true", 4, "/usr/bin/true", s.argv, s.argv_len, s.env, s.env_len))
 		goto out;
-	CHECK_EQ_INT(cw_findings_exec(&x.fd, &x.ev), 0);
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
 	CHECK(x.fd.alerts == 1);
 	CHECK(x.fd.observations == 2);
 	if (fx_finish(&x)) {
@@ -344,7 +349,7 @@ TEST(findings_arg_index_and_env_without_name)
 		goto out;
 	if (!fx_exec(&x, "t", 1, "/t", argv, (size_t)alen, env, (size_t)elen))
 		goto out;
-	CHECK_EQ_INT(cw_findings_exec(&x.fd, &x.ev), 0);
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
 	if (fx_finish(&x)) {
 		CHECK_EQ_INT(x.nlines, 3);
 		if (x.nlines == 3) {
@@ -416,7 +421,7 @@ TEST(findings_hostile_bytes_give_one_valid_line_per_finding)
 		goto out;
 	if (!fx_exec(&x, comm, sizeof(comm), path, argv, (size_t)alen, env, (size_t)elen))
 		goto out;
-	CHECK_EQ_INT(cw_findings_exec(&x.fd, &x.ev), 0);
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
 	if (fx_finish(&x)) {
 		CHECK_EQ_INT(x.nlines, 2);
 		for (size_t i = 0; i < x.nlines; i++) {
@@ -475,7 +480,7 @@ TEST(findings_fuzz_random_exec_records)
 		}
 		if (!fx_exec(&x, comm, sizeof(comm), path, argv, alen, env, elen))
 			break;
-		CHECK_EQ_INT(cw_findings_exec(&x.fd, &x.ev), 0);
+		CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
 	}
 	CHECK(x.fd.alerts >= (uint64_t)alerts);
 	if (fx_finish(&x))
@@ -506,7 +511,7 @@ TEST(findings_write_error_is_reported)
 	x.fd.out = full;
 	if (!fx_exec(&x, "true", 4, "/usr/bin/true", s.argv, s.argv_len, s.env, s.env_len))
 		goto out;
-	CHECK(cw_findings_exec(&x.fd, &x.ev) < 0);
+	CHECK(cw_exec_handle(&x.exec, &x.ev) < 0);
 out:
 	fx_teardown(&x);
 	fclose(full);

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * An exposure judge as the agent sets it up, for tests: the embedded rules and policy (or
+ * the policy given), a random fingerprint key, an in-memory provenance store, an empty
+ * cgroup tree (every actor is named by executable and uid), findings written to memory, and
+ * a clock the test moves (xfx_now).
+ */
+#ifndef CW_TEST_EXPOSURE_FIXTURE_H
+#define CW_TEST_EXPOSURE_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "detect/fingerprint.h"
+#include "detect/matcher.h"
+#include "detect/rules.h"
+#include "host/workload.h"
+#include "judge/exposure.h"
+#include "judge/policy.h"
+#include "judge/provenance.h"
+#include "output/finding.h"
+
+struct xfx {
+	const struct cw_ruleset *rs;
+	struct cw_matcher *m;
+	struct cw_fp_key key;
+	char dir[256];
+	char *out;
+	size_t outlen;
+	FILE *f;
+	struct cw_finding_writer fd;
+	struct cw_policy pol;
+	struct cw_provenance prov;
+	struct cw_workloads *wls;
+	struct cw_exposure x;
+	const struct cw_rule *gh; /* github-pat-classic */
+};
+
+/* The judge's clock, unix seconds: tests move it. */
+extern int64_t xfx_now;
+
+/* policy_yaml NULL: the embedded policy. false (a test failure recorded) when it cannot. */
+bool xfx_setup(struct xfx *x, const char *policy_yaml);
+void xfx_teardown(struct xfx *x);
+
+#endif

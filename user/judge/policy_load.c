@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The policy's YAML loader (policy.h). Like the rules loader, a malformed file is an error
+ * naming FILE:LINE and the field, and nothing is half-loaded: the file is parsed into a
+ * fresh policy that replaces *p only when all of it is valid, so a failed reload leaves the
+ * agent on the policy it had. Every value is checked as it is read: path globs
+ * (path_glob.h), watch globs the kernel prefilter can use, workload names that are defined
+ * somewhere in the file.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "judge/policy.h"
+#include "util/yaml_reader.h"
+
+#define POLICY_MAX_BYTES (16u << 20) /* a policy file larger than this is a mistake */
+#define UID_UNKNOWN UINT32_MAX
+
+struct ref {
+	char *name; /* a workload name used by owners or allow */
+	const char *field;
+	size_t line0;
+};
+
+struct loader {
+	struct cw_yaml y;
+	struct cw_policy *pol; /* being loaded */
+	struct ref *refs;      /* checked once every workload is known */
+	size_t nrefs;
+};
+
+/* The loader whose reader y is (the checks are handed the reader). */
+static struct loader *loader_of(struct cw_yaml *y)
+{
+	return (struct loader *)((char *)y - offsetof(struct loader, y));
+}
+
+#define fail(l, ...) cw_yaml_fail(&(l)->y, __VA_ARGS__)
+#define next(l) cw_yaml_next(&(l)->y)
+#define line_of(l) cw_yaml_line(&(l)->y)
+
+static int want_str(struct loader *l, const char *field, char **out, cw_yaml_check_fn check)
+{
+	const char *v;
+	int ret = cw_yaml_want_string(&l->y, field, &v);
+
+	if (ret)
+		return ret;
+	if (cw_yaml_is_null(&l->y))
+		return fail(l, line_of(l), "field '%s' has no value", field);
+	if (check && (ret = check(&l->y, field, v)))
+		return ret;
+	*out = strdup(v);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int check_nonempty(struct cw_yaml *y, const char *field, const char *v)
+{
+	return *v ? 0 : cw_yaml_fail(y, cw_yaml_line(y), "field '%s': empty glob", field);
+}
+
+static int check_path_glob(struct cw_yaml *y, const char *field, const char *v)
+{
+	const char *why = cw_path_glob_problem(v);
+
+	return why ? cw_yaml_fail(y, cw_yaml_line(y), "field '%s': '%s': %s", field, v, why) : 0;
+}
+
+static int check_watch(struct cw_yaml *y, const char *field, const char *v)
+{
+	char buf[CW_POLICY_PATH_MAX];
+	int ret;
+
+	if (v[0] == '!')
+		return check_path_glob(y, field, v + 1);
+	if ((ret = check_path_glob(y, field, v)))
+		return ret;
+	if (cw_prefilter_entry(v, buf, sizeof(buf)) == CW_PF_NONE)
+		return cw_yaml_fail(
+			y, cw_yaml_line(y),
+			"field '%s': '%s' leaves the kernel filter nothing to "
+			"go by: give a literal file name, '*.ext' or a literal directory",
+			field, v);
+	return 0;
+}
+
+static int check_executable(struct cw_yaml *y, const char *field, const char *v)
+{
+	if (!*v)
+		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s': empty glob", field);
+	if (v[0] != '/')
+		return cw_yaml_fail(y, cw_yaml_line(y),
+				    "field '%s': '%s' is not an absolute path glob "
+				    "(e.g. /usr/bin/python3*)",
+				    field, v);
+	return 0;
+}
+
+static int check_deny(struct cw_yaml *y, const char *field, const char *v)
+{
+	return strchr(v, '/') ? check_path_glob(y, field, v) : check_nonempty(y, field, v);
+}
+
+static int check_fingerprint(struct cw_yaml *y, const char *field, const char *v)
+{
+	if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64)
+		/* not echoed: someone may have pasted the secret itself here */
+		return cw_yaml_fail(y, cw_yaml_line(y),
+				    "field '%s': a value of %zu characters is not 64 hex "
+				    "digits (the fingerprint findings report)",
+				    field, strlen(v));
+	return 0;
+}
+
+static int check_name(struct cw_yaml *y, const char *field, const char *v)
+{
+	if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+			   strlen(v))
+		return cw_yaml_fail(y, cw_yaml_line(y),
+				    "field '%s': '%s': use only letters, digits, '.', "
+				    "'-' and '_'",
+				    field, v);
+	return 0;
+}
+
+/* A workload name in owners or allow: remembered, checked at the end. */
+static int check_ref(struct cw_yaml *y, const char *field, const char *v)
+{
+	struct loader *l = loader_of(y);
+	struct ref *nr;
+
+	if (!*v)
+		return cw_yaml_fail(y, cw_yaml_line(y), "field '%s': empty workload name", field);
+	nr = realloc(l->refs, (l->nrefs + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	l->refs = nr;
+	if (!(nr[l->nrefs].name = strdup(v)))
+		return -ENOMEM;
+	nr[l->nrefs].field = field;
+	nr[l->nrefs].line0 = cw_yaml_line(y);
+	l->nrefs++;
+	return 0;
+}
+
+static void workload_free(struct cw_policy_workload *w)
+{
+	free(w->name);
+	free(w->namespace_);
+	free(w->pod);
+	free(w->container);
+	free(w->container_id);
+	free(w->cgroup);
+	free(w->executable);
+	free(w->unit);
+}
+
+static void cred_free(struct cw_policy_cred *c)
+{
+	free(c->rule);
+	free(c->source);
+	free(c->fingerprint);
+	cw_strv_free(&c->owners);
+	cw_strv_free(&c->destinations);
+}
+
+static void readers_free(struct cw_policy_readers *r)
+{
+	cw_strv_free(&r->paths);
+	cw_strv_free(&r->allow);
+	cw_strv_free(&r->deny_executables);
+	cw_strv_free(&r->deny_why);
+	free(r->allow_why);
+}
+
+static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_policy_workload *w)
+{
+	size_t start = line_of(l);
+	const struct cw_policy_workload *prev;
+	struct cw_yaml_keys k = { 0 };
+	char key[64];
+	unsigned long long uid;
+	int ret;
+
+	w->uid = -1;
+	w->line = (int)start + 1;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "name")) {
+			ret = want_str(l, "name", &w->name, check_name);
+		} else if (!strcmp(key, "namespace")) {
+			ret = want_str(l, "namespace", &w->namespace_, check_nonempty);
+		} else if (!strcmp(key, "pod")) {
+			ret = want_str(l, "pod", &w->pod, check_nonempty);
+		} else if (!strcmp(key, "container")) {
+			ret = want_str(l, "container", &w->container, check_nonempty);
+		} else if (!strcmp(key, "container_id")) {
+			ret = want_str(l, "container_id", &w->container_id, check_nonempty);
+		} else if (!strcmp(key, "cgroup")) {
+			ret = want_str(l, "cgroup", &w->cgroup, check_nonempty);
+		} else if (!strcmp(key, "executable")) {
+			ret = want_str(l, "executable", &w->executable, check_executable);
+		} else if (!strcmp(key, "unit")) {
+			ret = want_str(l, "unit", &w->unit, check_nonempty);
+		} else if (!strcmp(key, "uid")) {
+			/* (uid_t)-1 is no uid: the agent's "unknown" */
+			ret = cw_yaml_want_uint(&l->y, "uid", 0, UID_UNKNOWN - 1, &uid);
+			w->uid = (long)uid;
+		} else {
+			return fail(l, line_of(l),
+				    "unknown field '%s' in a workload (it takes "
+				    "name, namespace, pod, container, container_id, cgroup, "
+				    "executable, unit, uid)",
+				    key);
+		}
+		if (ret)
+			return ret;
+	}
+	if (!w->name)
+		return fail(l, start, "workload has no 'name'");
+	if ((prev = cw_policy_workload_find(pol, w->name)))
+		return fail(l, start, "duplicate workload name '%s' (first defined at %s:%d)",
+			    w->name, l->y.file, prev->line);
+	if (!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
+	    !w->executable && !w->unit && w->uid < 0)
+		return fail(l, start,
+			    "workload '%s' has no selector (give namespace, pod, "
+			    "container, container_id, cgroup, executable, unit or uid)",
+			    w->name);
+	return 0;
+}
+
+static int parse_cred(struct loader *l, struct cw_policy_cred *c)
+{
+	size_t start = line_of(l);
+	struct cw_yaml_keys k = { 0 };
+	char key[64];
+	int ret;
+
+	c->line = (int)start + 1;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "rule")) {
+			ret = want_str(l, "rule", &c->rule, check_nonempty);
+		} else if (!strcmp(key, "source")) {
+			ret = want_str(l, "source", &c->source, check_path_glob);
+		} else if (!strcmp(key, "fingerprint")) {
+			ret = want_str(l, "fingerprint", &c->fingerprint, check_fingerprint);
+			for (char *h = c->fingerprint; !ret && *h; h++)
+				if (*h >= 'A' && *h <= 'F')
+					*h = (char)(*h - 'A' + 'a');
+		} else if (!strcmp(key, "owners")) {
+			ret = cw_yaml_want_strv(&l->y, "owners", &c->owners, check_ref);
+		} else if (!strcmp(key, "destinations")) {
+			ret = cw_yaml_want_strv(&l->y, "destinations", &c->destinations,
+						check_nonempty);
+		} else {
+			return fail(l, line_of(l),
+				    "unknown field '%s' in a credential binding (it "
+				    "takes rule, source, fingerprint, owners, destinations)",
+				    key);
+		}
+		if (ret)
+			return ret;
+	}
+	if (!c->rule && !c->source && !c->fingerprint)
+		return fail(l, start,
+			    "credential binding has no selector (give rule, source or "
+			    "fingerprint)");
+	if (!c->owners.n && !c->destinations.n)
+		return fail(l, start,
+			    "credential binding sets neither 'owners' nor "
+			    "'destinations'");
+	return 0;
+}
+
+static int parse_readers(struct loader *l, struct cw_policy_readers *r)
+{
+	size_t start = line_of(l);
+	struct cw_yaml_keys k = { 0 };
+	bool have_path = false;
+	char key[64];
+	int ret;
+
+	r->line = (int)start + 1;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "paths") || !strcmp(key, "path")) {
+			if (have_path)
+				return fail(l, line_of(l), "give 'path' or 'paths', not both");
+			have_path = true;
+			if (!strcmp(key, "paths")) {
+				ret = cw_yaml_want_strv(&l->y, "paths", &r->paths, check_path_glob);
+			} else {
+				char *one = NULL;
+
+				ret = want_str(l, "path", &one, check_path_glob);
+				if (!ret)
+					ret = cw_strv_push(&r->paths, one);
+				free(one);
+			}
+		} else if (!strcmp(key, "allow")) {
+			ret = cw_yaml_want_strv(&l->y, "allow", &r->allow, check_ref);
+		} else if (!strcmp(key, "deny_executables")) {
+			ret = cw_yaml_want_strv(&l->y, "deny_executables", &r->deny_executables,
+						check_deny);
+		} else {
+			return fail(l, line_of(l),
+				    "unknown field '%s' in a readers entry (it "
+				    "takes paths or path, allow, deny_executables)",
+				    key);
+		}
+		if (ret)
+			return ret;
+	}
+	if (!r->paths.n)
+		return fail(l, start, "readers entry has no 'paths'");
+	return 0;
+}
+
+static int parse_thresholds(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_yaml_keys k = { 0 };
+	unsigned long long v;
+	char key[64];
+	int ret;
+
+	if ((ret = next(l)))
+		return ret;
+	if (cw_yaml_is_null(&l->y))
+		return 0;
+	if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+		return fail(l, line_of(l), "'thresholds' must be a mapping");
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "long_lived_days")) {
+			ret = cw_yaml_want_uint(&l->y, "long_lived_days", 1, 36500, &v);
+			pol->long_lived_days = v;
+		} else if (!strcmp(key, "jwt_max_lifetime_hours")) {
+			ret = cw_yaml_want_uint(&l->y, "jwt_max_lifetime_hours", 1, 87600, &v);
+			pol->jwt_max_lifetime = v * 3600;
+		} else if (!strcmp(key, "dedup_window_seconds")) {
+			ret = cw_yaml_want_uint(&l->y, "dedup_window_seconds", 0, 604800, &v);
+			pol->dedup_window = v;
+		} else {
+			return fail(l, line_of(l),
+				    "unknown field '%s' in thresholds (it takes "
+				    "long_lived_days, jwt_max_lifetime_hours, "
+				    "dedup_window_seconds)",
+				    key);
+		}
+		if (ret)
+			return ret;
+	}
+}
+
+/* Append the element at item (size bytes) to the array *v of *n: 0 or -ENOMEM. */
+static int append(void *v, size_t *n, const void *item, size_t size)
+{
+	void **pv = v;
+	char *nv = realloc(*pv, (*n + 1) * size);
+
+	if (!nv)
+		return -ENOMEM;
+	memcpy(nv + *n * size, item, size);
+	*pv = nv;
+	(*n)++;
+	return 0;
+}
+
+static int add_workload(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_policy_workload w = { 0 };
+	int ret = parse_workload(l, pol, &w);
+
+	if (!ret)
+		ret = append(&pol->workloads, &pol->nworkloads, &w, sizeof(w));
+	if (ret)
+		workload_free(&w);
+	return ret;
+}
+
+static int add_cred(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_policy_cred c = { 0 };
+	int ret = parse_cred(l, &c);
+
+	if (!ret)
+		ret = append(&pol->creds, &pol->ncreds, &c, sizeof(c));
+	if (ret)
+		cred_free(&c);
+	return ret;
+}
+
+static int add_readers(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_policy_readers r = { 0 };
+	int ret = parse_readers(l, &r);
+
+	if (!ret)
+		ret = append(&pol->readers, &pol->nreaders, &r, sizeof(r));
+	if (ret)
+		readers_free(&r);
+	return ret;
+}
+
+/* A top-level list of mappings (an empty value: none), each entry passed to add. */
+static int parse_entries(struct loader *l, struct cw_policy *pol, const char *field,
+			 const char *what, int (*add)(struct loader *, struct cw_policy *))
+{
+	int ret = next(l);
+
+	if (ret || cw_yaml_is_null(&l->y))
+		return ret;
+	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(l, line_of(l), "'%s' must be a list of %s", field, what);
+	while (!(ret = next(l)) && l->y.ev.type != YAML_SEQUENCE_END_EVENT) {
+		if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+			return fail(l, line_of(l), "each entry of '%s' must be a mapping", field);
+		if ((ret = add(l, pol)))
+			return ret;
+	}
+	return ret;
+}
+
+/* What cw_policy_reader says, per deny glob and for the allow list. */
+static int reader_reasons(const char *file, struct cw_policy_readers *r)
+{
+	char buf[512];
+	size_t n;
+
+	for (size_t i = 0; i < r->deny_executables.n; i++) {
+		const char *g = r->deny_executables.v[i];
+
+		snprintf(buf, sizeof(buf), "executable %s'%s' is denied reading this file by %s:%d",
+			 strpbrk(g, "*?[") ? "matching " : "", g, file, r->line);
+		if (cw_strv_push(&r->deny_why, buf))
+			return -ENOMEM;
+	}
+	if (!r->allow.n)
+		return 0;
+	n = (size_t)snprintf(buf, sizeof(buf),
+			     "only workloads allowed by %s:%d may read this "
+			     "file (",
+			     file, r->line);
+	for (size_t i = 0; i < r->allow.n && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      r->allow.v[i]);
+	if (n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - n, ")");
+	r->allow_why = strdup(buf);
+	return r->allow_why ? 0 : -ENOMEM;
+}
+
+static int parse_top(struct loader *l, struct cw_policy *pol)
+{
+	struct cw_yaml_keys k = { 0 };
+	char key[64];
+	int ret;
+
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "watch"))
+			ret = cw_yaml_want_strv(&l->y, "watch", &pol->watch, check_watch);
+		else if (!strcmp(key, "workloads"))
+			ret = parse_entries(l, pol, "workloads", "workloads", add_workload);
+		else if (!strcmp(key, "credentials"))
+			ret = parse_entries(l, pol, "credentials", "credential bindings", add_cred);
+		else if (!strcmp(key, "readers"))
+			ret = parse_entries(l, pol, "readers", "readers entries", add_readers);
+		else if (!strcmp(key, "thresholds"))
+			ret = parse_thresholds(l, pol);
+		else
+			return fail(l, line_of(l),
+				    "unknown top-level field '%s' (a policy has "
+				    "watch, workloads, credentials, readers, thresholds)",
+				    key);
+		if (ret)
+			return ret;
+	}
+	/* Workloads may be defined after the entries naming them. */
+	for (size_t i = 0; i < l->nrefs; i++)
+		if (!cw_policy_workload_find(pol, l->refs[i].name))
+			return fail(l, l->refs[i].line0,
+				    "field '%s': no workload named '%s' "
+				    "(define it under 'workloads')",
+				    l->refs[i].field, l->refs[i].name);
+	for (size_t i = 0; i < pol->nreaders; i++)
+		if ((ret = reader_reasons(pol->file, &pol->readers[i])))
+			return ret;
+	return 0;
+}
+
+static int parse_doc(void *arg)
+{
+	struct loader *l = arg;
+	struct cw_policy *pol = l->pol;
+	bool seen = false;
+	int ret;
+
+	while (!(ret = next(l))) {
+		switch (l->y.ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT: continue;
+		case YAML_STREAM_END_EVENT: return 0;
+		case YAML_MAPPING_START_EVENT:
+			if (seen)
+				break;
+			seen = true;
+			if ((ret = parse_top(l, pol)))
+				return ret;
+			continue;
+		case YAML_SCALAR_EVENT:
+			if (!seen && cw_yaml_is_null(&l->y)) { /* an empty document */
+				seen = true;
+				continue;
+			}
+			break;
+		default: break;
+		}
+		return fail(l, line_of(l),
+			    seen ? "a policy is one YAML document"
+				 : "a policy must be a mapping (of watch, workloads, credentials, "
+				   "readers, thresholds)");
+	}
+	return ret;
+}
+
+void cw_policy_free(struct cw_policy *p)
+{
+	free(p->file);
+	cw_strv_free(&p->watch);
+	for (size_t i = 0; i < p->nworkloads; i++)
+		workload_free(&p->workloads[i]);
+	free(p->workloads);
+	for (size_t i = 0; i < p->ncreds; i++)
+		cred_free(&p->creds[i]);
+	free(p->creds);
+	for (size_t i = 0; i < p->nreaders; i++)
+		readers_free(&p->readers[i]);
+	free(p->readers);
+	memset(p, 0, sizeof(*p));
+}
+
+int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, size_t len,
+		       char *err, size_t errlen)
+{
+	/* an unquoted glob starting with '*' reads as an alias */
+	struct loader l = { .y = { .file = file,
+				   .doc = "a policy",
+				   .err = err,
+				   .errlen = errlen,
+				   .syntax_hint = " (quote globs that start with '*')" } };
+	struct cw_policy tmp = {
+		.long_lived_days = 30,
+		.jwt_max_lifetime = 24 * 3600,
+		.dedup_window = 600,
+	};
+	int ret;
+
+	l.pol = &tmp;
+	if (!(tmp.file = strdup(file))) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -ENOMEM;
+	}
+	ret = cw_yaml_parse(&l.y, buf, len, parse_doc, &l);
+	for (size_t i = 0; i < l.nrefs; i++)
+		free(l.refs[i].name);
+	free(l.refs);
+	if (ret) {
+		cw_policy_free(&tmp);
+		return ret;
+	}
+	cw_policy_free(p);
+	*p = tmp;
+	return 0;
+}
+
+int cw_policy_load_file(struct cw_policy *p, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, n;
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (!(buf = malloc(POLICY_MAX_BYTES + 1))) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	do {
+		n = fread(buf + len, 1, POLICY_MAX_BYTES + 1 - len, f);
+		len += n;
+	} while (n > 0 && len <= POLICY_MAX_BYTES);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		ret = -EIO;
+	} else if (len > POLICY_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %u bytes", path, POLICY_MAX_BYTES);
+		ret = -EFBIG;
+	}
+	fclose(f);
+	if (!ret)
+		ret = cw_policy_load_buf(p, path, buf, len, err, errlen);
+	free(buf);
+	return ret;
+}
+
+int cw_policy_load_embedded(struct cw_policy *p, char *err, size_t errlen)
+{
+	return cw_policy_load_buf(p, "<embedded>", cw_embedded_policy, cw_embedded_policy_len, err,
+				  errlen);
+}
+
+int cw_policy_load_default(struct cw_policy *p, const char *path, char *err, size_t errlen)
+{
+	return path ? cw_policy_load_file(p, path, err, errlen)
+		    : cw_policy_load_embedded(p, err, errlen);
+}
