@@ -32,7 +32,7 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
-	cw_finding_writer_init(&x->fd, x->m, &x->key, x->f, false);
+	cw_finding_writer_init(&x->fd, &x->key, x->f, false);
 	if (policy_yaml ? cw_policy_load_buf(&x->pol, "test.yaml", policy_yaml, strlen(policy_yaml),
 					     err, sizeof(err))
 			: cw_policy_load_embedded(&x->pol, err, sizeof(err))) {
@@ -53,7 +53,9 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		return false;
 	x->x.now = clock_fake;
 	x->fd.wls = x->wls;
-	x->fd.x = &x->x;
+	x->deps = (struct cw_handler_deps){
+		.f = &x->fd, .matcher = x->m, .x = &x->x, .wls = x->wls, .policy = &x->pol
+	};
 	for (size_t i = 0; i < x->rs->n; i++)
 		if (!strcmp(x->rs->rules[i].id, "github-pat-classic"))
 			x->gh = &x->rs->rules[i];

@@ -15,6 +15,7 @@
 #include "detect/fingerprint.h"
 #include "detect/matcher.h"
 #include "detect/rules.h"
+#include "events/handler.h"
 #include "host/workload.h"
 #include "judge/exposure.h"
 #include "judge/policy.h"
@@ -34,7 +35,8 @@ struct xfx {
 	struct cw_provenance prov;
 	struct cw_workloads *wls;
 	struct cw_exposure x;
-	const struct cw_rule *gh; /* github-pat-classic */
+	struct cw_handler_deps deps; /* for a handler under test: all of the above */
+	const struct cw_rule *gh;    /* github-pat-classic */
 };
 
 /* The judge's clock, unix seconds: tests move it. */

@@ -43,9 +43,10 @@ static bool cfx_setup(struct cfx *x)
 	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
-	if (!x->f || cw_finding_writer_init(&x->fd, x->m, &x->key, x->f, true))
+	if (!x->f || cw_finding_writer_init(&x->fd, &x->key, x->f, true))
 		return false;
-	return cw_conns_init(&x->c, &x->fd, &(struct cw_conns_kernel){ -1, -1, -1, NULL }) == 0;
+	return cw_conns_init(&x->c, &(struct cw_handler_deps){ .f = &x->fd, .matcher = x->m },
+			     &(struct cw_conns_kernel){ -1, -1, -1, NULL }) == 0;
 }
 
 static void cfx_teardown(struct cfx *x)

@@ -63,9 +63,9 @@ static bool fx_setup(struct fx *x, bool events)
 		cw_test_fail(__FILE__, __LINE__, "open_memstream failed");
 		return false;
 	}
-	cw_finding_writer_init(&x->fd, x->m, &x->key, x->f, events);
+	cw_finding_writer_init(&x->fd, &x->key, x->f, events);
 	x->fd.mono_to_real_ns = WALL_BASE_NS;
-	cw_exec_init(&x->exec, &x->fd, x->m, NULL, NULL);
+	cw_exec_init(&x->exec, &(struct cw_handler_deps){ .f = &x->fd, .matcher = x->m });
 	return true;
 }
 

@@ -19,7 +19,7 @@ TEST(files_exec_forgets_close_on_exec_files)
 	char proc[300], fd3[340];
 
 	REQUIRE(xfx_setup(&x, NULL));
-	REQUIRE(cw_files_init(&fs, &x.x, -1) == 0);
+	REQUIRE(cw_files_init(&fs, &x.deps, -1) == 0);
 	snprintf(proc, sizeof(proc), "%s/proc", x.dir);
 	snprintf(fd3, sizeof(fd3), "%s/4242/fd", proc);
 	{

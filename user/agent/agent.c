@@ -73,7 +73,7 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	char err[1024];
 	int ret;
 
-	cw_finding_writer_init(&a->f, a->m, &a->key, a->out, o->events);
+	cw_finding_writer_init(&a->f, &a->key, a->out, o->events);
 	a->policy_path = o->policy;
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
@@ -81,20 +81,24 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 		cw_log("%s", err);
 		return -EINVAL;
 	}
+	a->procs = cw_procs_new();
 	ret = cw_workloads_new(NULL, &a->wls);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
+	a->deps = (struct cw_handler_deps){ .f = &a->f,
+					    .matcher = a->m,
+					    .x = &a->x,
+					    .procs = a->procs,
+					    .wls = a->wls,
+					    .policy = &a->policy };
 	if (!ret)
-		ret = cw_files_init(&a->files, &a->x, -1);
+		ret = cw_files_init(&a->files, &a->deps, -1);
 	if (ret) {
 		cw_log("cannot set up: %s", strerror(-ret));
 		return ret;
 	}
 	a->f.wls = a->wls;
-	a->f.x = &a->x;
-	a->procs = cw_procs_new();
-	a->f.procs = a->procs;
-	cw_exec_init(&a->exec, &a->f, a->m, &a->x, a->procs);
+	cw_exec_init(&a->exec, &a->deps);
 	return 0;
 }
 

@@ -121,7 +121,7 @@ int cw_agent_fill_watch(struct cw_agent *a)
 
 int cw_agent_connect_maps(struct cw_agent *a, const struct cw_agent_opts *o)
 {
-	int ret = cw_conns_init(&a->egress, &a->f,
+	int ret = cw_conns_init(&a->egress, &a->deps,
 				&(struct cw_conns_kernel){
 					.conns_map_fd = bpf_map__fd(a->skel->maps.conns),
 					.bound_map_fd = bpf_map__fd(a->skel->maps.tls_bound),

@@ -39,7 +39,8 @@ struct cw_agent {
 	struct cw_fp_key key;
 	FILE *out;
 	struct cw_finding_writer f;
-	struct cw_exec exec; /* the exec handler */
+	struct cw_exec exec;	     /* the exec handler */
+	struct cw_handler_deps deps; /* what the event handlers are given */
 	struct cw_conns egress;
 	struct cw_tls_attach tls;
 	struct cw_files files;

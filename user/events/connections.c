@@ -96,10 +96,14 @@ static const char *source_name(uint16_t src)
 	}
 }
 
-int cw_conns_init(struct cw_conns *e, struct cw_finding_writer *f, const struct cw_conns_kernel *k)
+int cw_conns_init(struct cw_conns *e, const struct cw_handler_deps *d,
+		  const struct cw_conns_kernel *k)
 {
 	memset(e, 0, sizeof(*e));
-	e->f = f;
+	e->f = d->f;
+	e->matcher = d->matcher;
+	e->x = d->x;
+	e->procs = d->procs;
 	e->conns_map_fd = k->conns_map_fd;
 	e->bound_map_fd = k->bound_map_fd;
 	e->captured_map_fd = k->captured_map_fd;
@@ -161,7 +165,7 @@ static struct cw_conns_entry *conn_new(struct cw_conns *e, struct conn_key k, ui
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->stream = cw_stream_open(e->f->matcher);
+	c->stream = cw_stream_open(e->matcher);
 	if (!c->stream) {
 		free(c);
 		return NULL;
@@ -177,7 +181,7 @@ static struct cw_conns_entry *conn_new(struct cw_conns *e, struct conn_key k, ui
 		return NULL;
 	}
 	/* The executable, while the process is surely alive: it is sending right now. */
-	cw_procs_exe(e->f->procs, NULL, pid, c->exe);
+	cw_procs_exe(e->procs, NULL, pid, c->exe);
 	e->nconns++;
 	e->conns_seen++;
 	return c;
@@ -255,14 +259,15 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 {
 	struct cw_conns_entry *c = x->c;
 	struct cw_finding_writer *f = x->e->f;
+	struct cw_exposure *judge = x->e->x;
 	struct cw_json *j = &f->j;
 
 	cw_finding_begin(f, x->ktime_ns, alert, action,
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
 			 "network", "connection");
 	cw_finding_credential(f, m, "egress");
-	if (v && f->x)
-		cw_exposure_origin_json(f->x, v);
+	if (v && judge)
+		cw_exposure_origin_json(judge, v);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "process");
 	cw_json_kuint(j, "pid", c->pid);
@@ -276,7 +281,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 	cw_json_obj_end(j);
 	cw_finding_host(f, c->pid, c->uid, c->cgroup_id);
 	cw_json_kuint(j, "fd", c->fd);
-	if (v && f->x) {
+	if (v && judge) {
 		cw_json_kstr(j, "workload", v->sender);
 		cw_json_kuint(j, "count", count);
 	}
@@ -304,6 +309,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 {
 	struct cw_conns_entry *c = x->c;
 	struct cw_finding_writer *f = x->e->f;
+	struct cw_exposure *judge = x->e->x;
 	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
 	struct cw_egress_verdict v;
 	const struct cw_strv *dests = &m->rule->destinations;
@@ -314,7 +320,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	cw_fingerprint(f->key, m->secret, m->len, fp);
 	if (seen_before(c, fp))
 		return 0;
-	if (f->x && !c->inbound) {
+	if (judge && !c->inbound) {
 		struct cw_actor a = { .pid = c->pid,
 				      .uid = c->uid,
 				      .cgroup_id = c->cgroup_id,
@@ -328,7 +334,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 		if (c->server[0] || ip[0])
 			snprintf(dest, sizeof(dest), "%s:%u", c->server[0] ? c->server : ip,
 				 c->have_dst ? c->dst.dport : 0);
-		cw_exposure_egress(f->x, m, fp, &a, dest, &v);
+		cw_exposure_egress(judge, m, fp, &a, dest, &v);
 		dests = cw_exposure_destinations(&v, m->rule);
 		foreign = v.not_owner;
 	}
@@ -336,15 +342,16 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	 * What a process receives is never judged: only observed. */
 	unexpected =
 		!c->inbound && dests->n && c->server[0] && !cw_destinations_match(dests, c->server);
-	if (foreign && cw_exposure_dedup(f->x, fp, v.sender, "credential-egress", &count)) {
+	if (foreign && cw_exposure_dedup(judge, fp, v.sender, "credential-egress", &count)) {
 		ret = emit(x, m, "credential-egress", true, count, &v);
 		if (ret)
 			return ret;
 	}
-	if (unexpected && (!f->x || cw_exposure_dedup(f->x, fp, v.sender,
-						      "credential-unexpected-destination", &count)))
+	if (unexpected &&
+	    (!judge ||
+	     cw_exposure_dedup(judge, fp, v.sender, "credential-unexpected-destination", &count)))
 		return emit(x, m, "credential-unexpected-destination", true, count,
-			    f->x ? &v : NULL);
+			    judge ? &v : NULL);
 	if (unexpected || foreign)
 		return 0;
 	if (!f->events) {
@@ -352,7 +359,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 		return 0;
 	}
 	return emit(x, m, c->inbound ? "credential-received" : "credential-sent", false, 1,
-		    f->x && !c->inbound ? &v : NULL);
+		    judge && !c->inbound ? &v : NULL);
 }
 
 /* Send out what a session held; with its destination when it has been bound. */
@@ -417,7 +424,7 @@ static int h2_out(const char *buf, size_t n, void *arg)
 static int gap(struct cw_conns *e, struct cw_conns_entry *c, uint64_t ktime_ns)
 {
 	struct match_ctx x = { .e = e, .c = c, .ktime_ns = ktime_ns };
-	struct cw_stream *fresh = cw_stream_open(e->f->matcher);
+	struct cw_stream *fresh = cw_stream_open(e->matcher);
 	int ret;
 
 	if (!fresh)

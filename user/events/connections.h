@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "events/decoder.h"
+#include "events/handler.h"
 #include "output/finding.h"
 
 #define CW_CONNS_MAX                                                       \
@@ -21,9 +22,12 @@ struct cw_conns_entry;
 
 struct cw_conns {
 	struct cw_finding_writer *f;
-	int conns_map_fd;    /* the kernel's table: entries of exited processes are deleted */
-	int bound_map_fd;    /* TLS sessions bound to a socket: forgotten when they end */
-	int captured_map_fd; /* TLS sessions' payload budgets: likewise; -1 when none */
+	struct cw_matcher *matcher;
+	struct cw_exposure *x;	/* the judge; NULL: observations and destinations only */
+	struct cw_procs *procs; /* executables by pid; may be NULL */
+	int conns_map_fd;	/* the kernel's table: entries of exited processes are deleted */
+	int bound_map_fd;	/* TLS sessions bound to a socket: forgotten when they end */
+	int captured_map_fd;	/* TLS sessions' payload budgets: likewise; -1 when none */
 	uint32_t
 		*fd_marks; /* the kernel's filter in front of conns (kernel_marks.h); may be NULL */
 	struct cw_conns_entry *table; /* internal: connections and sessions (uthash) */
@@ -40,7 +44,8 @@ struct cw_conns_kernel {
 	uint32_t *fd_marks;
 };
 
-int cw_conns_init(struct cw_conns *e, struct cw_finding_writer *f, const struct cw_conns_kernel *k);
+int cw_conns_init(struct cw_conns *e, const struct cw_handler_deps *d,
+		  const struct cw_conns_kernel *k);
 void cw_conns_free(struct cw_conns *e);
 
 /* Each returns 0 or -errno (an output error). */

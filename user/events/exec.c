@@ -20,14 +20,13 @@ struct exec_scan {
 	int err;	   /* the first output error: stops the scan, returned */
 };
 
-void cw_exec_init(struct cw_exec *e, struct cw_finding_writer *f, struct cw_matcher *matcher,
-		  struct cw_exposure *x, struct cw_procs *procs)
+void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d)
 {
 	memset(e, 0, sizeof(*e));
-	e->f = f;
-	e->matcher = matcher;
-	e->x = x;
-	e->procs = procs;
+	e->f = d->f;
+	e->matcher = d->matcher;
+	e->x = d->x;
+	e->procs = d->procs;
 }
 
 void cw_exec_free(struct cw_exec *e)

@@ -12,11 +12,8 @@
 
 #include <stddef.h>
 
-#include "detect/matcher.h"
 #include "events/decoder.h"
-#include "host/procs.h"
-#include "judge/exposure.h"
-#include "output/finding.h"
+#include "events/handler.h"
 
 struct cw_exec {
 	struct cw_finding_writer *f;
@@ -28,8 +25,7 @@ struct cw_exec {
 	size_t buf_cap;
 };
 
-void cw_exec_init(struct cw_exec *e, struct cw_finding_writer *f, struct cw_matcher *matcher,
-		  struct cw_exposure *x, struct cw_procs *procs);
+void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d);
 void cw_exec_free(struct cw_exec *e);
 
 /* The findings of one exec event. Returns 0 or -errno (an output error). */

@@ -44,10 +44,15 @@ struct cw_file_track {
 	size_t nseen;
 };
 
-int cw_files_init(struct cw_files *fs, struct cw_exposure *x, int files_map_fd)
+int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int files_map_fd)
 {
 	memset(fs, 0, sizeof(*fs));
-	fs->x = x;
+	fs->f = d->f;
+	fs->matcher = d->matcher;
+	fs->x = d->x;
+	fs->procs = d->procs;
+	fs->wls = d->wls;
+	fs->policy = d->policy;
 	fs->proc = "/proc";
 	fs->files_map_fd = files_map_fd;
 	fs->file_cap = CW_FILE_CAP_DEFAULT;
@@ -124,7 +129,7 @@ static bool watched(const struct cw_files *fs, const struct cw_file_open_event *
 {
 	if ((o->open_flags & O_ACCMODE) == O_WRONLY || (o->open_flags & O_PATH))
 		return false;
-	if (!cw_policy_watched(fs->x->policy, path))
+	if (!cw_policy_watched(fs->policy, path))
 		return false;
 	return strncmp(path, "/proc/", 6) || cw_proc_environ_of(path, self_pid);
 }
@@ -184,12 +189,12 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	t->last_ns = o->hdr.ktime_ns;
 	t->environ_pid = cw_proc_environ_of(t->path, self_pid);
 	memcpy(t->comm, o->comm, CW_COMM_LEN);
-	cw_procs_exe(fs->x->f->procs, fs->proc, o->pid, t->exe);
+	cw_procs_exe(fs->procs, fs->proc, o->pid, t->exe);
 	/* Baked into the image: only a container's files can be, and only its root is one. */
-	wl = cw_workload_get(fs->x->wls, o->cgroup_id, o->pid);
+	wl = cw_workload_get(fs->wls, o->cgroup_id, o->pid);
 	if (wl->container_id[0] && fs->capture_reads)
 		t->in_image = cw_proc_file_in_image(fs->proc, o->pid, o->fd, t->path);
-	t->stream = cw_stream_open(fs->x->f->matcher);
+	t->stream = cw_stream_open(fs->matcher);
 	if (!t->stream) {
 		free(t);
 		return -ENOMEM;
@@ -217,7 +222,7 @@ static int on_file_match(const struct cw_match *m, void *arg)
 {
 	struct file_ctx *x = arg;
 	struct cw_file_track *t = x->t;
-	struct cw_finding_writer *f = x->fs->x->f;
+	struct cw_finding_writer *f = x->fs->f;
 	struct cw_json *j = &f->j;
 	char fp[CW_FP_HEX_LEN + 1];
 	struct cw_actor a = { .pid = t->pid,
@@ -305,7 +310,7 @@ static int open_as_process(const struct cw_files *fs, const struct cw_file_open_
 		.path_cut = o->flags & CW_FILE_PATH_TRUNC,
 		.environ_pid = t->environ_pid,
 		.in_container = wl->container_id[0] != '\0',
-		.cgroup_root = cw_workloads_root(fs->x->wls),
+		.cgroup_root = cw_workloads_root(fs->wls),
 		.cgroup = wl->cgroup,
 	};
 

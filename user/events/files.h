@@ -12,15 +12,21 @@
 #include <stdint.h>
 
 #include "events/decoder.h"
+#include "events/handler.h"
 #include "judge/exposure.h"
 
 struct cw_file_track;
 
 struct cw_files {
-	struct cw_exposure *x;
-	const char *proc;   /* "/proc" (tests: a fixture) */
-	int files_map_fd;   /* the kernel's tracked files: -1 in tests */
-	uint32_t *fd_marks; /* the kernel's filter in front of them (kernel_marks.h) */
+	struct cw_finding_writer *f;
+	struct cw_matcher *matcher;
+	struct cw_exposure *x;		/* the judge: every credential found is a load */
+	struct cw_procs *procs;		/* executables by pid; may be NULL */
+	struct cw_workloads *wls;	/* workload identity; may be NULL */
+	const struct cw_policy *policy; /* its watch list (reloaded in place on SIGHUP) */
+	const char *proc;		/* "/proc" (tests: a fixture) */
+	int files_map_fd;		/* the kernel's tracked files: -1 in tests */
+	uint32_t *fd_marks;		/* the kernel's filter in front of them (kernel_marks.h) */
 	bool capture_reads; /* the kernel copies reads; else we read the file ourselves */
 	/*
 	 * The agent's hook: a file the kernel flagged CW_FILE_TLS_LIB (its name hashes like a TLS
@@ -36,7 +42,7 @@ struct cw_files {
 	uint64_t opened, not_watched, unreadable, bytes, found;
 };
 
-int cw_files_init(struct cw_files *fs, struct cw_exposure *x, int files_map_fd);
+int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int files_map_fd);
 void cw_files_free(struct cw_files *fs);
 
 /* Each returns 0 or -errno (an output error). */

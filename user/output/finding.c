@@ -15,13 +15,12 @@
 
 #define NHI_FRAMEWORK "OWASP Non-Human Identity Top 10"
 
-int cw_finding_writer_init(struct cw_finding_writer *f, struct cw_matcher *m,
-			   const struct cw_fp_key *key, FILE *out, bool events)
+int cw_finding_writer_init(struct cw_finding_writer *f, const struct cw_fp_key *key, FILE *out,
+			   bool events)
 {
 	struct timespec rt, mono;
 
 	memset(f, 0, sizeof(*f));
-	f->matcher = m;
 	f->key = key;
 	f->out = out;
 	f->events = events;

@@ -26,13 +26,6 @@ struct cw_finding_writer {
 	int64_t mono_to_real_ns; /* add to a bpf_ktime_get_ns() value for wall time */
 	char host[256];
 	struct cw_workloads *wls; /* workload identity of each finding; may be NULL */
-	/*
-	 * Not the writer's: the egress and file handlers still reach these through it (the
-	 * exec handler is handed its own, events/exec.h). May be NULL.
-	 */
-	struct cw_matcher *matcher;
-	struct cw_exposure *x;	/* provenance and policy (the agent) */
-	struct cw_procs *procs; /* executables by pid */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;
@@ -40,8 +33,8 @@ struct cw_finding_writer {
 	struct cw_json j;
 };
 
-int cw_finding_writer_init(struct cw_finding_writer *f, struct cw_matcher *m,
-			   const struct cw_fp_key *key, FILE *out, bool events);
+int cw_finding_writer_init(struct cw_finding_writer *f, const struct cw_fp_key *key, FILE *out,
+			   bool events);
 void cw_finding_writer_free(struct cw_finding_writer *f);
 
 /* ECS event.severity: a demoted finding (its checksum fails) should not page anyone. */
