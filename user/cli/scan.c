@@ -17,9 +17,9 @@
 #include <emmintrin.h>
 #endif
 
-#include "detect/classify.h"
 #include "cli/commands.h"
 #include "detect/fingerprint.h"
+#include "output/finding.h"
 #include "util/grow.h"
 #include "util/json_writer.h"
 #include "util/log.h"
@@ -291,7 +291,6 @@ static int on_match(const struct cw_match *mt, void *arg)
 	struct worker *w = arg;
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
 	struct cw_json *j = &w->j;
-	struct cw_class cls;
 	size_t col;
 
 	/* Findings never start before the stream's base, which the window keeps. */
@@ -322,11 +321,7 @@ static int on_match(const struct cw_match *mt, void *arg)
 	cw_json_kuint(j, "line", w->line);
 	cw_json_kuint(j, "column", col);
 	cw_json_obj_end(j);
-	cw_json_kobj(j, "credential");
-	cw_json_kstr(j, "redacted", red);
-	cw_json_kstr(j, "fingerprint", fp);
-	cw_classify(mt, &cls);
-	cw_class_json(j, &cls);
+	cw_finding_credential_open(j, mt, red, fp);
 	cw_json_obj_end(j);
 	cw_json_obj_end(j);
 	if (!j->oom)

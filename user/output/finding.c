@@ -71,7 +71,6 @@ void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m
 {
 	struct cw_json *j = &f->j;
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
-	struct cw_class cls;
 
 	cw_redact(m->secret, m->len, red);
 	cw_fingerprint(f->key, m->secret, m->len, fp);
@@ -80,12 +79,20 @@ void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m
 	cw_json_kstr(j, "name", m->rule->name);
 	cw_json_kstr(j, "ruleset", "credwatch");
 	cw_json_obj_end(j);
+	cw_finding_credential_open(j, m, red, fp);
+	cw_json_kstr(j, "origin", origin);
+}
+
+void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, const char *redacted,
+				const char *fingerprint)
+{
+	struct cw_class cls;
+
 	cw_json_kobj(j, "credential");
-	cw_json_kstr(j, "redacted", red);
-	cw_json_kstr(j, "fingerprint", fp);
+	cw_json_kstr(j, "redacted", redacted);
+	cw_json_kstr(j, "fingerprint", fingerprint);
 	cw_classify(m, &cls);
 	cw_class_json(j, &cls);
-	cw_json_kstr(j, "origin", origin);
 }
 
 void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id)

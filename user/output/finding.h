@@ -51,6 +51,12 @@ void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert
 		      const char *action, int severity, const char *category, const char *type);
 void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m,
 			   const char *origin);
+/*
+ * A "credential" object, left open: its redacted form, fingerprint and classification (also
+ * what `credwatch scan` prints for a finding).
+ */
+void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, const char *redacted,
+				const char *fingerprint);
 /* Also the workload's container / orchestrator members when f->wls is set. */
 void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id);
 
