@@ -3,7 +3,7 @@
  * Process lifecycle: every exec with its path, argv and environment block, and process exit so
  * the agent can drop per-process state. Capture only; all parsing happens in userspace.
  */
-#include "egress.bpf.h" /* tls_pending */
+#include "capture.bpf.h" /* tls_pending */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -12,7 +12,7 @@
  * tracked files. Measured in bench/file_overhead: a syscall tracepoint pair costs about as much
  * as a cached 4 KiB pread itself, which is why that is not the default.
  */
-#include "egress.bpf.h"
+#include "capture.bpf.h"
 #include "files.bpf.h"
 
 #define AT_FDCWD -100

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* What the capture probes share: payload capture into data events (network and watched
  * files), and pending TLS writes. */
-#ifndef CREDWATCH_EGRESS_BPF_H
-#define CREDWATCH_EGRESS_BPF_H
+#ifndef CREDWATCH_CAPTURE_BPF_H
+#define CREDWATCH_CAPTURE_BPF_H
 
 #include "common.bpf.h"
 
@@ -663,4 +663,4 @@ static __always_inline __u64 cw_capture_write(struct cw_budget *b, __u64 conn_id
 	return sent;
 }
 
-#endif /* CREDWATCH_EGRESS_BPF_H */
+#endif /* CREDWATCH_CAPTURE_BPF_H */
