@@ -1,31 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* What the capture probes share: payload capture into data events (network and watched
- * files), and pending TLS writes. */
+ * files). */
 #ifndef CREDWATCH_CAPTURE_BPF_H
 #define CREDWATCH_CAPTURE_BPF_H
 
 #include "common.bpf.h"
-
-/*
- * When each TLS session was last bound to its socket. A bound session skips the bind work
- * on its following writes for CW_TLS_REBIND_NS: the socket a session writes to does not change
- * within a connection, and the bind work on every TLS write (a connection lookup and a walk
- * task->files->socket) cost as much as the capture. Short, because a freed session object's
- * address is soon reused by the next session, which must bind again: the agent also forgets
- * a session's entry when its socket closes, and a bind to another fd re-targets the session.
- */
-#define CW_TLS_REBIND_NS (100ull * 1000 * 1000)
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CW_SESSIONS_MAX);
-	__type(key, struct cw_session_key);
-	__type(value, __u64);
-} tls_bound SEC(".maps") __weak;
-
-/* Set by the agent before load. */
-const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
-const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT; /* 0: none */
 
 /* The length of the HTTP/1 method (user/proto.c's set) the 8 bytes at b start with, space
  * included, or 0. */
@@ -154,21 +133,6 @@ static __always_inline __u64 cw_capture_len(__u64 len, __u64 captured, __u32 *la
 	return len < cap ? len : cap;
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cw_data_scratch);
-} data_scratch SEC(".maps") __weak;
-
-/* TLS writes waiting for their socket write, by thread (see tls.bpf.c). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct cw_tls_pending);
-} tls_pending SEC(".maps") __weak;
-
 /*
  * Send up to `want` bytes of buf as data events of at most CW_CHUNK_MAX each; `offset` is
  * where buf starts within the write. The caller has filled the scratch event's identity
@@ -268,14 +232,6 @@ static __always_inline bool cw_data_start(__u64 conn_id, __u32 fd, __u16 source,
  */
 #define CW_H2_PREFACE_BYTES 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 #define CW_H2_FOLLOW_MAX 512
-
-/* HTTP/2 client streams whose frames were followed [0], and lost track of [1], per CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} h2_streams SEC(".maps") __weak;
 
 static __always_inline void cw_h2_count(__u32 which)
 {
