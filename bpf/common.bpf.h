@@ -55,6 +55,12 @@ static __always_inline __u32 *cw_fd_mark(__u32 tgid, __u32 fd)
 	return &cw_fd_marks[cw_bound(cw_fd_slot(tgid, fd), (1u << CW_MARK_BITS) - 1)];
 }
 
+/* The per-thread filter's slot (cw_fd_slot's, credwatch.h, is shared with the agent). */
+static __always_inline __u32 cw_tid_slot(__u32 tid)
+{
+	return (tid * 0x9e3779b1u) >> (32 - CW_MARK_BITS);
+}
+
 static __always_inline __u32 *cw_tid_mark(__u32 tid)
 {
 	return &cw_tid_marks[cw_bound(cw_tid_slot(tid), (1u << CW_MARK_BITS) - 1)];

@@ -73,13 +73,18 @@ struct {
 } h2_streams SEC(".maps") __weak;
 
 /*
- * Per-CPU scratch: events built here, not on the 512-byte stack, then copied to events.
+ * Per-CPU scratch: events built here, not on the 512-byte stack.
  */
 
 /*
  * An exec event (exec.bpf.c). Up to ~52 KiB: larger than a per-CPU map value may be, so a
  * plain array with one slot per possible CPU (sized by the agent), indexed by CPU id.
  */
+struct cw_exec_scratch {
+	struct cw_exec_event ev;
+	char data[CW_SCRATCH_DATA]; /* path, argv, env */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -88,6 +93,11 @@ struct {
 } exec_scratch SEC(".maps") __weak;
 
 /* A data event and its chunk of payload (cw_data_start, cw_emit_data: capture.bpf.h). */
+struct cw_data_scratch {
+	struct cw_data_event ev;
+	char data[CW_CHUNK_MAX];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -105,7 +115,8 @@ struct {
 
 /*
  * Tracked connections and open files, by (tgid, fd). The probes add and delete entries; the
- * agent deletes one when the process it belongs to ended without a close.
+ * agent deletes one too: a connection whose process ended without a close, a file that is not
+ * watched after all.
  */
 
 /* Connected TCP sockets: added at connect (net.bpf.c), gone at close or when the fd is found
@@ -150,15 +161,13 @@ struct {
 
 /*
  * When each session was last bound to its socket: written by net.bpf.c's bind, read by
- * tls.bpf.c. A bound session skips the bind work on its following writes for CW_TLS_REBIND_NS:
- * the socket a session writes to does not change within a connection, and the bind work on
- * every TLS write (a connection lookup and a walk task->files->socket) cost as much as the
- * capture. Short, because a freed session object's address is soon reused by the next
- * session, which must bind again: the agent also forgets a session's entry when its socket
- * closes, and a bind to another fd re-targets the session.
+ * tls.bpf.c. A bound session skips the bind work on its following writes for CW_TLS_REBIND_NS
+ * (credwatch.h): the socket a session writes to does not change within a connection, and the
+ * bind work on every TLS write (a connection lookup and a walk task->files->socket) cost as
+ * much as the capture. Short, because a freed session object's address is soon reused by the
+ * next session, which must bind again: the agent also forgets a session's entry when its
+ * socket closes, and a bind to another fd re-targets the session.
  */
-#define CW_TLS_REBIND_NS (100ull * 1000 * 1000)
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CW_SESSIONS_MAX);
@@ -173,6 +182,13 @@ struct {
 
 /* TLS writes waiting for the socket write that binds them (tls.bpf.c adds; net.bpf.c binds
  * and deletes; exec.bpf.c deletes at the thread's exit). */
+struct cw_tls_pending {
+	__u64 key; /* the session object */
+	__u64 ktime_ns;
+	__u16 source;
+	__u16 pad[3];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
