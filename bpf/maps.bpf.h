@@ -32,7 +32,7 @@ const volatile bool cw_capture_env __weak = true;
 /* net.bpf.c, --include-loopback: track connections to 127/8 and ::1 too. */
 const volatile bool cw_include_loopback __weak = false;
 /* --payload-cap: bytes captured of one write; --payload-budget: of one stream before only
- * request heads are (0: no budget). Network and TLS writes (capture.bpf.h). */
+ * request heads are (0: no budget). Network and TLS writes (budget.bpf.h). */
 const volatile __u32 cw_payload_cap __weak = CW_PAYLOAD_CAP_DEFAULT;
 const volatile __u64 cw_payload_budget __weak = CW_PAYLOAD_BUDGET_DEFAULT;
 /* tls.bpf.c, --capture-inbound: copy the TLS plaintext processes read too. */
@@ -64,7 +64,7 @@ struct {
 } drops SEC(".maps") __weak;
 
 /* HTTP/2 client streams whose frames were followed [0], and lost track of [1], per CPU:
- * counted by the follower (capture.bpf.h) and net.bpf.c's writev/sendmsg, read by the agent. */
+ * counted by the follower (h2.bpf.h) and net.bpf.c's writev/sendmsg, read by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 2);
@@ -277,7 +277,7 @@ extern __u64 cw_next_file_id;
  * Defined beside the one piece of code that uses them, as their value types are its working
  * space:
  *   h2_write     per CPU: the write an HTTP/2 stream's frames are followed in (struct
- *                cw_h2_write, capture.bpf.h)
+ *                cw_h2_write, h2.bpf.h)
  *   iov_scratch  per CPU: a writev/sendmsg's iovecs, read once (struct iov_scratch, net.bpf.c)
  *   cwd_scratch  per CPU: the walk up a process's working directory (struct cwd_walk,
  *                files.bpf.c)

@@ -5,7 +5,7 @@
  * here, so the first thing each write probe does is the one map lookup that tells whether
  * the fd is tracked; untracked writes cost that lookup and nothing else.
  */
-#include "capture.bpf.h"
+#include "budget.bpf.h"
 #include "files.bpf.h"
 
 #define AF_INET 2

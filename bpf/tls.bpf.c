@@ -8,7 +8,7 @@
  * that write through memory BIOs from an event loop (node). No return probes: they are
  * costly, and they corrupt Go stacks. (BPF_KPROBE reads the arguments of any pt_regs probe.)
  */
-#include "capture.bpf.h"
+#include "budget.bpf.h"
 
 /* The BPF_KPROBE wrappers hand every body a ctx it need not use. */
 #pragma clang diagnostic ignored "-Wunused-parameter"

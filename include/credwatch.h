@@ -39,7 +39,7 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
  * of one that starts a request): requests and their headers start writes, bulk bodies (an
  * upload) are not worth copying whole. A write of at least CW_BULK_WRITE bytes right after
  * another one is the middle of a bulk transfer, unless it starts a request: nothing of it is
- * copied (capture.bpf.h, cw_capture_len). An HTTP/2 client stream has its frames followed
+ * copied (budget.bpf.h, cw_capture_len). An HTTP/2 client stream has its frames followed
  * instead, and past the budget only its header block frames are copied (cw_h2_capture).
  */
 #define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
@@ -139,7 +139,7 @@ static inline __u32 cw_fd_slot(__u32 tgid, __u32 fd)
 
 /*
  * What one stream (a TCP connection, a TLS session) has been sent, for the payload budget,
- * and where its HTTP/2 frames are (capture.bpf.h): an h2 client stream, known by its preface,
+ * and where its HTTP/2 frames are (h2.bpf.h): an h2 client stream, known by its preface,
  * has its frames followed from write to write so that, past the budget, its header block
  * frames are copied wherever they are.
  */
