@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Maps and helpers shared by every credwatch probe. BPF side only. */
+/* Helpers shared by every credwatch probe. BPF side only. */
 #ifndef CREDWATCH_COMMON_BPF_H
 #define CREDWATCH_COMMON_BPF_H
 
@@ -8,28 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "credwatch.h"
-
-/*
- * Maps every probe file shares. Each file sees the definition; they are weak so that the
- * static linker (bpftool gen object) keeps exactly one of them in the linked object.
- */
-
-/* One ring buffer for every event type; its size is set by the agent before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, CW_RINGBUF_DEFAULT);
-} events SEC(".maps") __weak;
-
-/* Failed ring buffer writes, per CPU, indexed by enum cw_event_type. Never drop silently. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CW_EV_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps") __weak;
-
-/* Set by the agent: wake it only once this much data waits (it also drains on a timer). */
-const volatile __u64 cw_wakeup_bytes __weak = 65536;
+#include "maps.bpf.h"
 
 /*
  * Waking the agent for every record costs the writing thread more than the capture itself
@@ -71,12 +50,15 @@ static __always_inline __u32 cw_bound(__u32 v, __u32 mask)
  * saved. Every probe that adds an entry to those maps raises its slot; every delete that
  * succeeds lowers it.
  */
-extern __u32 cw_fd_marks[1u << CW_MARK_BITS]; /* defined in net.bpf.c */
-extern __u32 cw_tid_marks[1u << CW_MARK_BITS];
-
 static __always_inline __u32 *cw_fd_mark(__u32 tgid, __u32 fd)
 {
 	return &cw_fd_marks[cw_bound(cw_fd_slot(tgid, fd), (1u << CW_MARK_BITS) - 1)];
+}
+
+/* The per-thread filter's slot (cw_fd_slot's, credwatch.h, is shared with the agent). */
+static __always_inline __u32 cw_tid_slot(__u32 tid)
+{
+	return (tid * 0x9e3779b1u) >> (32 - CW_MARK_BITS);
 }
 
 static __always_inline __u32 *cw_tid_mark(__u32 tid)

@@ -3,23 +3,9 @@
  * Process lifecycle: every exec with its path, argv and environment block, and process exit so
  * the agent can drop per-process state. Capture only; all parsing happens in userspace.
  */
-#include "egress.bpf.h" /* tls_pending */
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Set by the agent before load. */
-const volatile bool cw_capture_env = true;
-
-/*
- * Exec events are up to ~52 KiB: larger than a per-CPU map value may be, so the scratch space
- * is a plain array with one slot per possible CPU (sized by the agent), indexed by CPU id.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cw_exec_scratch);
-} exec_scratch SEC(".maps");
 
 static __always_inline __u32 clamp_len(__u64 len, __u32 max, __u32 *flags, __u32 trunc_flag)
 {

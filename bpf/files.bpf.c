@@ -12,7 +12,7 @@
  * tracked files. Measured in bench/file_overhead: a syscall tracepoint pair costs about as much
  * as a cached 4 KiB pread itself, which is why that is not the default.
  */
-#include "egress.bpf.h"
+#include "capture.bpf.h"
 #include "files.bpf.h"
 
 #define AT_FDCWD -100
@@ -20,60 +20,18 @@
 #define O_WRONLY 1
 #define O_PATH 010000000 /* the same on every architecture Linux has */
 
-/* Set by the agent before load. */
-const volatile __u32 cw_self_tgid = 0; /* the agent's own reads are not captured */
-const volatile __u32 cw_file_cap = CW_FILE_CAP_DEFAULT;
-/* --capture-reads: copy what processes read from watched files (read probes attached); else
- * the agent reads the files itself when told of the open. */
-const volatile bool cw_capture_reads = false;
-
-/* The prefilter: (hash, kind) of the watch list's names, extensions, dirs and components. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4 * CW_WATCH_MAX);
-	__type(key, struct cw_watch_key);
-	__type(value, __u8);
-} watch SEC(".maps");
-
-/* An open the prefilter matched, between syscall entry and exit, by thread. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct cw_file_open_event);
-} opening SEC(".maps");
-
-struct pending_read {
-	__u64 buf;    /* read: the buffer; readv: the iovec array */
-	__u64 iovcnt; /* 0 for read and pread64 */
-	__u32 fd;
-	__u32 pad;
-};
-
-/* A read on a tracked file, between syscall entry and exit, by thread. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct pending_read);
-} reading SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cw_file_open_event);
-} open_scratch SEC(".maps");
-
-/* Entries in opening and reading: their exit probes skip the lookup while these are 0. */
+/*
+ * Globals declared in maps.bpf.h, defined here once. Entries in opening and reading: their
+ * exit probes skip the lookup while these are 0.
+ */
 __u64 cw_opens_pending;
 __u64 cw_reads_pending;
 __u64 cw_next_file_id;
 
 /*
- * A bitmap over the prefilter's (hash, kind) entries, set by the agent with the map: a path
- * component whose bit is clear is not watched, known without a hash-map lookup. With a few
- * dozen entries in 64 Ki bits, nearly every component of an unwatched path stops here.
+ * A bitmap over the prefilter's (hash, kind) entries in watch, set by the agent with the map:
+ * a path component whose bit is clear is not watched, known without a hash-map lookup. With a
+ * few dozen entries in 64 Ki bits, nearly every component of an unwatched path stops here.
  */
 __u64 cw_watch_bloom[CW_WATCH_BLOOM_WORDS];
 
@@ -440,7 +398,7 @@ static __always_inline int read_enter(__u32 fd, __u64 buf, __u64 iovcnt)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct cw_conn_key key = { .tgid = id >> 32, .fd = fd };
-	struct pending_read r = { .buf = buf, .iovcnt = iovcnt, .fd = fd };
+	struct cw_file_read_args r = { .buf = buf, .iovcnt = iovcnt, .fd = fd };
 	__u32 tid = (__u32)id;
 	struct cw_file *f;
 
@@ -469,7 +427,7 @@ static __always_inline int read_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct pending_read *r;
+	struct cw_file_read_args *r;
 	struct cw_conn_key key = { .tgid = id >> 32 };
 	struct cw_file *f;
 	__u64 want, left;

@@ -5,15 +5,6 @@
 
 #include "common.bpf.h"
 
-/* (tgid, fd) -> the open file being captured. Entries go on close, on a new open of the same
- * fd, or when the agent decides the file is not watched after all. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CW_FILES_MAX);
-	__type(key, struct cw_conn_key);
-	__type(value, struct cw_file);
-} files SEC(".maps") __weak;
-
 /* A tracked file's fd is being closed: tell the agent (its stream ends) and forget it. */
 static __always_inline void cw_file_closed(__u32 tgid, __u32 fd)
 {

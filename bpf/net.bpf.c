@@ -5,7 +5,7 @@
  * here, so the first thing each write probe does is the one map lookup that tells whether
  * the fd is tracked; untracked writes cost that lookup and nothing else.
  */
-#include "egress.bpf.h"
+#include "budget.bpf.h"
 #include "files.bpf.h"
 
 #define AF_INET 2
@@ -15,33 +15,9 @@
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
-/* Set by the agent before load. */
-const volatile bool cw_include_loopback = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CW_CONN_MAX);
-	__type(key, struct cw_conn_key);
-	__type(value, struct cw_conn_entry);
-} conns SEC(".maps");
-
-/* The filters in front of conns, files and tls_pending (common.bpf.h). */
+/* The filters in front of conns, files and tls_pending: declared in maps.bpf.h, defined here. */
 __u32 cw_fd_marks[1u << CW_MARK_BITS];
 __u32 cw_tid_marks[1u << CW_MARK_BITS];
-
-struct pending_connect {
-	__u32 fd;
-	__u32 pad;
-	struct cw_conn_entry entry;
-};
-
-/* connect() arguments between syscall entry and exit, by thread. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct pending_connect);
-} connecting SEC(".maps");
 
 struct sockaddr_hdr {
 	__u16 family;
@@ -69,7 +45,7 @@ SEC("tp/syscalls/sys_enter_connect")
 int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_connect p = {};
+	struct cw_connect_args p = {};
 	struct sockaddr_hdr sa;
 	const void *uaddr = (const void *)ctx->args[1];
 
@@ -109,7 +85,7 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct pending_connect *p = bpf_map_lookup_elem(&connecting, &tid);
+	struct cw_connect_args *p = bpf_map_lookup_elem(&connecting, &tid);
 	struct cw_conn_key key;
 	struct cw_conn_event *e;
 	long ret = ctx->ret;

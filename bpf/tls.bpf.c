@@ -8,18 +8,10 @@
  * that write through memory BIOs from an event loop (node). No return probes: they are
  * costly, and they corrupt Go stacks. (BPF_KPROBE reads the arguments of any pt_regs probe.)
  */
-#include "egress.bpf.h"
+#include "budget.bpf.h"
 
 /* The BPF_KPROBE wrappers hand every body a ctx it need not use. */
 #pragma clang diagnostic ignored "-Wunused-parameter"
-
-/* What each TLS session (process, session object) has been sent, for the payload budget. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CW_SESSIONS_MAX);
-	__type(key, struct cw_session_key);
-	__type(value, struct cw_budget);
-} tls_captured SEC(".maps");
 
 /*
  * Set only in the variant bench/tls_overhead builds beside the agent: the write probes return
@@ -97,30 +89,15 @@ int go_tls_write(struct pt_regs *ctx)
 
 /*
  * Inbound plaintext (--capture-inbound): the buffer is filled by the time the read returns,
- * so the entry probe keeps its address and the return probe copies what was read. Libraries
- * in C only: return probes corrupt Go stacks.
+ * so the entry probe keeps its address (tls_reads) and the return probe copies what was read.
+ * Libraries in C only: return probes corrupt Go stacks.
  */
-const volatile bool cw_capture_inbound = false;
-
-struct read_args {
-	__u64 key;
-	__u64 buf;
-	__u64 readbytes; /* SSL_read_ex: where the count is written; 0: the return value */
-	__u16 source;
-	__u16 pad[3];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct read_args);
-} tls_reads SEC(".maps");
-
 static __always_inline int read_enter(__u64 key, __u64 buf, __u64 readbytes, __u16 source)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct read_args r = { .key = key, .buf = buf, .readbytes = readbytes, .source = source };
+	struct cw_tls_read_args r = {
+		.key = key, .buf = buf, .readbytes = readbytes, .source = source
+	};
 
 	if (!cw_capture_inbound || !buf)
 		return 0;
@@ -131,7 +108,7 @@ static __always_inline int read_enter(__u64 key, __u64 buf, __u64 readbytes, __u
 static __always_inline int read_return(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct read_args *r = bpf_map_lookup_elem(&tls_reads, &tid);
+	struct cw_tls_read_args *r = bpf_map_lookup_elem(&tls_reads, &tid);
 	__u64 n = 0, want;
 
 	if (!r)

@@ -18,7 +18,8 @@
 #define CW_EXEC_DATA_MAX (CW_PATH_MAX + CW_ARGV_MAX + CW_ENV_MAX)
 /*
  * Lengths and offsets are masked to the next power of two so the verifier can bound them;
- * the scratch buffer is large enough for a masked offset plus a masked length.
+ * the scratch buffer (struct cw_exec_scratch, maps.bpf.h) is large enough for a masked offset
+ * plus a masked length.
  */
 #define CW_ARGV_MASK (2 * CW_ARGV_MAX - 1)
 #define CW_ENV_MASK (2 * CW_ENV_MAX - 1)
@@ -38,7 +39,7 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
  * of one that starts a request): requests and their headers start writes, bulk bodies (an
  * upload) are not worth copying whole. A write of at least CW_BULK_WRITE bytes right after
  * another one is the middle of a bulk transfer, unless it starts a request: nothing of it is
- * copied (egress.bpf.h, cw_capture_len). An HTTP/2 client stream has its frames followed
+ * copied (budget.bpf.h, cw_capture_len). An HTTP/2 client stream has its frames followed
  * instead, and past the budget only its header block frames are copied (cw_h2_capture).
  */
 #define CW_PAYLOAD_BUDGET_DEFAULT (64u << 10)
@@ -121,8 +122,9 @@ _Static_assert(sizeof(struct cw_conn_key) == 8, "cw_conn_key layout");
  * The filter in front of the kernel's per-(process, fd) and per-thread tables (conns, files,
  * tls_pending): 2^CW_MARK_BITS counters each, a slot chosen by a hash of the key, raised when
  * an entry is added, lowered when one is deleted, zero only when no entry can be there. The
- * probes raise and lower them (common.bpf.h); the agent lowers a slot when it deletes an
- * entry itself, through the mapped .bss.
+ * probes raise and lower them (common.bpf.h); the agent lowers a slot of the (process, fd)
+ * filter when it deletes an entry itself, through the mapped .bss, so that slot's hash is
+ * here. The per-thread filter is the kernel's alone (cw_tid_slot, common.bpf.h).
  */
 #define CW_MARK_BITS 13
 
@@ -131,18 +133,13 @@ static inline __u32 cw_fd_slot(__u32 tgid, __u32 fd)
 	return (tgid * 0x9e3779b1u ^ fd * 0x85ebca6bu) >> (32 - CW_MARK_BITS);
 }
 
-static inline __u32 cw_tid_slot(__u32 tid)
-{
-	return (tid * 0x9e3779b1u) >> (32 - CW_MARK_BITS);
-}
-
 /* cw_budget.h2 */
 #define CW_H2_FOLLOWED 1 /* an HTTP/2 client stream whose frames the kernel follows */
 #define CW_H2_LOST 2	 /* an HTTP/2 client stream whose frame boundaries were lost */
 
 /*
  * What one stream (a TCP connection, a TLS session) has been sent, for the payload budget,
- * and where its HTTP/2 frames are (egress.bpf.h): an h2 client stream, known by its preface,
+ * and where its HTTP/2 frames are (h2.bpf.h): an h2 client stream, known by its preface,
  * has its frames followed from write to write so that, past the budget, its header block
  * frames are copied wherever they are.
  */
@@ -231,14 +228,11 @@ struct cw_session_key {
 };
 _Static_assert(sizeof(struct cw_session_key) == 16, "cw_session_key layout");
 
-/* A TLS write waiting, by thread, for the socket write it makes. */
-struct cw_tls_pending {
-	__u64 key;
-	__u64 ktime_ns;
-	__u16 source;
-	__u16 pad[3];
-};
-#define CW_TLS_BIND_WINDOW_NS (50ull * 1000 * 1000) /* older pending writes bind nothing */
+/* A TLS write waiting for the socket write it makes (tls_pending, maps.bpf.h): older ones
+ * bind nothing. */
+#define CW_TLS_BIND_WINDOW_NS (50ull * 1000 * 1000)
+/* A session bound this recently skips the bind work on its writes (tls_bound, maps.bpf.h). */
+#define CW_TLS_REBIND_NS (100ull * 1000 * 1000)
 
 /* cw_data_event.flags */
 #define CW_DATA_INBOUND (1u << 0) /* TLS plaintext the process received */
@@ -362,16 +356,5 @@ struct cw_cgroup_event {
 	char path[CW_CGROUP_PATH_MAX]; /* mkdir: below the hierarchy's root, NUL-terminated */
 };
 _Static_assert(sizeof(struct cw_cgroup_event) == 544, "cw_cgroup_event layout");
-
-struct cw_data_scratch {
-	struct cw_data_event ev;
-	char data[CW_CHUNK_MAX];
-};
-
-/* The per-CPU scratch value in which an exec event is built before it is copied out. */
-struct cw_exec_scratch {
-	struct cw_exec_event ev;
-	char data[CW_SCRATCH_DATA];
-};
 
 #endif /* CREDWATCH_H */
