@@ -10,12 +10,14 @@ starts them in that order and, however the block ends (an assertion, an error, a
 does not start), stops whatever was started, in the reverse order. After the block the
 agent's output is all there for the test's assertions.
 """
+import atexit
 import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import string
@@ -80,6 +82,7 @@ class KeyFile:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="cw-key-")
+        atexit.register(shutil.rmtree, self.dir, True)  # the key outlives any test's agent
         self.path = os.path.join(self.dir, "fingerprint.key")
         self.key = secrets.token_bytes(32)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
