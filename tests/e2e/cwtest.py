@@ -96,14 +96,15 @@ class KeyFile:
 class Agent:
     """credwatch run in the background; stdout lines parsed as JSON, stderr kept as text."""
 
-    def __init__(self, *args, key=None, ready_timeout=30, wrap=()):
+    def __init__(self, *args, key=None, ready_timeout=30, wrap=(), env=None):
         """wrap: a command that runs the agent's command line (its arguments), exec'ing it so
-        that the agent keeps its pid and gets the stop signal."""
+        that the agent keeps its pid and gets the stop signal. env: its environment (default:
+        this process's)."""
         self.key = key or KeyFile()
         # A private provenance store unless the test names one: tests must not share state.
         state = [] if "--state" in args else ["--state", "none"]
         cmd = [*wrap, BIN, "run", "--fingerprint-key-file", self.key.path, *state, *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.out_raw = []
         self.err_raw = []
         self.lines = []
@@ -182,12 +183,12 @@ class Agent:
 
 
 @contextlib.contextmanager
-def running_agent(*args, key=None):
+def running_agent(*args, key=None, env=None):
     """An agent running beside the test for the length of the block: `credwatch run` with
     args, started and ready (its "running:" line) when the block begins, stopped when it ends,
     however it ends, its output then complete. An agent that does not start fails the test,
     and what the with statement started before it is stopped."""
-    agent = Agent(*args, key=key)
+    agent = Agent(*args, key=key, env=env)
     try:
         yield agent
     finally:

@@ -224,6 +224,34 @@ def test_tracefs_is_mounted_when_missing():
     assert "mounted tracefs at /sys/kernel/tracing" in agent.stderr(), agent.stderr()
 
 
+def test_kernel_without_uprobes_runs_the_rest_and_says_so():
+    """A kernel feature missing (uprobes, hidden by the test-only switch): the agent says in
+    one line what it leaves out, lists what it has in its start line, and the rest works."""
+    require_root()
+    token = github_token()
+    env = dict(os.environ, CREDWATCH_TEST_HIDE_FEATURES="uprobes")
+    with running_agent(env=env) as agent:
+        pid, _ = exec_with(["/bin/true", token], {})
+        assert agent.wait_for(lambda l: l["process"]["pid"] == pid and
+                              l["event"]["action"] == "credential-in-argv")
+    err = agent.stderr()
+    assert "no uprobes on this kernel (CONFIG_UPROBE_EVENTS): TLS plaintext is not captured" \
+        in err, err
+    assert "TLS probes on 0 files" in err and \
+        "kernel features: ringbuf, bpf_loop, cgroup-tracepoints\n" in err, err
+    agent.assert_no_plaintext(token)
+
+
+def test_kernel_without_bpf_loop_refuses_to_start_and_says_why():
+    require_root()
+    env = dict(os.environ, CREDWATCH_TEST_HIDE_FEATURES="bpf_loop")
+    r = subprocess.run([BIN, "run", "--state", "none"], capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert r.returncode == 1, r
+    assert "this kernel has no bpf_loop helper (Linux 5.17 or later is required)" in r.stderr, \
+        r.stderr
+
+
 def test_bad_rules_dir_fails_with_file_and_line():
     require_root()
     import tempfile

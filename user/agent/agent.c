@@ -124,7 +124,8 @@ static int start_probes(struct cw_agent *a, const struct cw_agent_opts *o)
 		ret = cw_agent_fill_watch(a);
 	if (ret)
 		return ret;
-	cw_agent_attach_tls(a, o->capture_inbound);
+	cw_agent_attach_tls(a, o->capture_inbound && a->feats.have[CW_FEAT_UPROBES],
+			    a->feats.have[CW_FEAT_UPROBES]);
 	ret = cw_agent_connect_maps(a, o);
 	if (!ret)
 		ret = cw_agent_open_ringbuf(a);
@@ -151,17 +152,20 @@ void cw_agent_reload_policy(struct cw_agent *a)
 
 static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
 {
+	char feats[128];
+
+	cw_features_describe(&a->feats, feats, sizeof(feats));
 	cw_log("running: %zu rules, ring buffer %llu KiB, env capture %s, TLS probes on %zu files "
 	       "(%llu on an emulated instruction past the entry), "
 	       "file capture %s (%zu watch patterns, %zu prefilter entries), policy %s, "
-	       "provenance %s (%zu credentials), fingerprint key %s",
+	       "provenance %s (%zu credentials), fingerprint key %s, kernel features: %s",
 	       a->rs.n, o->ringbuf_size >> 10, o->no_env ? "off" : "on", a->tls.n,
 	       (unsigned long long)a->tls.moved,
 	       o->no_files	  ? "off"
 	       : o->capture_reads ? "on, reads copied in the kernel"
 				  : "on, files read on open",
 	       a->policy.watch.n, a->watch_entries, a->policy.file,
-	       a->prov.path ? a->prov.path : "in memory", a->prov.n, a->key.path);
+	       a->prov.path ? a->prov.path : "in memory", a->prov.n, a->key.path, feats);
 }
 
 /*

@@ -32,10 +32,13 @@ static void attach_tls_library(void *ctx, uint32_t pid, const char *path)
 		cw_tls_scan_file(ctx, pid, path);
 }
 
-void cw_agent_attach_tls(struct cw_agent *a, bool inbound)
+void cw_agent_attach_tls(struct cw_agent *a, bool inbound, bool scan)
 {
 	/* TLS libraries: the system's, then whatever running processes have mapped. */
 	cw_tls_attach_init(&a->tls, a->skel, inbound);
+	a->tls.off = !scan;
+	if (!scan)
+		return;
 	cw_tls_scan_system(&a->tls);
 	cw_tls_scan_all(&a->tls);
 	a->files.on_tls_library = attach_tls_library;

@@ -15,17 +15,33 @@
 #include <bpf/libbpf.h>
 
 #include "credwatch.skel.h"
+#include "agent/libbpf_log.h"
 #include "agent/state.h"
 #include "util/log.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
+/* The program the kernel refused at load, and the verifier's last word on it. */
+static struct cw_refusal refused;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (!cw_verbose || (level == LIBBPF_DEBUG && cw_verbose < 2))
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	char *msg = NULL;
+	int ret = 0;
+
+	if (level == LIBBPF_WARN) {
+		va_list copy;
+
+		va_copy(copy, args);
+		if (vasprintf(&msg, fmt, copy) >= 0)
+			cw_refusal_note(&refused, msg);
+		va_end(copy);
+	}
+	if (cw_verbose && (level != LIBBPF_DEBUG || cw_verbose >= 2))
+		ret = msg ? fputs(msg, stderr) : vfprintf(stderr, fmt, args);
+	free(msg);
+	return ret;
 }
 
 int cw_agent_ensure_tracefs(void)
@@ -82,13 +98,39 @@ static int check_bpf_permitted(void)
 	return 0; /* another failure: loading says what it is */
 }
 
-static int check_ringbuf_support(void)
+/*
+ * What this kernel lacks: the ring buffer and bpf_loop are required (every event goes through
+ * the one; the path filter and HTTP/2 frame following are built on the other); without
+ * uprobes TLS plaintext is not captured and the rest runs.
+ */
+static int check_features(struct cw_agent *a)
 {
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+	cw_features_probe(&a->feats);
+	if (!a->feats.have[CW_FEAT_RINGBUF]) {
 		cw_log("this kernel has no BPF ring buffer (Linux 5.8 or later is required)");
 		return -EOPNOTSUPP;
 	}
+	if (!a->feats.have[CW_FEAT_BPF_LOOP]) {
+		cw_log("this kernel has no bpf_loop helper (Linux 5.17 or later is required): the "
+		       "watched-file path filter and HTTP/2 frame following are built on it");
+		return -EOPNOTSUPP;
+	}
+	if (!a->feats.have[CW_FEAT_UPROBES])
+		cw_log("no uprobes on this kernel (CONFIG_UPROBE_EVENTS): TLS plaintext is not "
+		       "captured; exec, watched files and plain TCP are");
 	return 0;
+}
+
+/* Without uprobes the TLS programs are not loaded: nothing could attach them. */
+static void set_tls_probes(struct cw_agent *a)
+{
+	struct bpf_program *prog;
+
+	if (a->feats.have[CW_FEAT_UPROBES])
+		return;
+	bpf_object__for_each_program(prog, a->skel->obj) if (bpf_program__type(prog) ==
+							     BPF_PROG_TYPE_KPROBE)
+		bpf_program__set_autoload(prog, false);
 }
 
 static int open_object(struct cw_agent *a, const struct cw_agent_opts *o)
@@ -155,8 +197,7 @@ static void set_file_probes(struct cw_agent *a, const struct cw_agent_opts *o)
 /* Without cgroup tracepoints new cgroups are found by walking (host/workload.c). */
 static void set_cgroup_probes(struct cw_agent *a)
 {
-	if (access(TRACEFS "/events/cgroup/cgroup_rmdir", F_OK) &&
-	    access(DEBUGFS_TRACING "/events/cgroup/cgroup_rmdir", F_OK)) {
+	if (!a->feats.have[CW_FEAT_CGROUP_TP]) {
 		cw_log("no cgroup tracepoints: new cgroups are found by walking the hierarchy");
 		bpf_program__set_autoload(a->skel->progs.handle_cgroup_rmdir, false);
 		bpf_program__set_autoload(a->skel->progs.handle_cgroup_mkdir, false);
@@ -174,7 +215,12 @@ static int load_object(struct cw_agent *a)
 	int ret = credwatch_bpf__load(a->skel);
 
 	if (ret) {
-		if (ret == -EPERM)
+		if (refused.prog[0])
+			cw_log("cannot load BPF program %s: the kernel's verifier refused it%s%s "
+			       "(run "
+			       "with -v for its whole log)",
+			       refused.prog, refused.why[0] ? ": " : "", refused.why);
+		else if (ret == -EPERM)
 			cw_log("BPF not permitted: %s (needs CAP_BPF and CAP_PERFMON; check "
 			       "kernel.unprivileged_bpf_disabled, lockdown, seccomp, or run with "
 			       "-v)",
@@ -198,7 +244,7 @@ int cw_agent_load(struct cw_agent *a, const struct cw_agent_opts *o)
 	libbpf_set_print(libbpf_print);
 	ret = check_bpf_permitted();
 	if (!ret)
-		ret = check_ringbuf_support();
+		ret = check_features(a);
 	if (!ret)
 		ret = open_object(a, o);
 	if (ret)
@@ -206,6 +252,7 @@ int cw_agent_load(struct cw_agent *a, const struct cw_agent_opts *o)
 	set_rodata(a, o);
 	set_file_probes(a, o);
 	set_cgroup_probes(a);
+	set_tls_probes(a);
 	set_map_sizes(a, o);
 	return load_object(a);
 }

@@ -15,6 +15,7 @@
 
 #include "credwatch.h"
 #include "agent/agent.h"
+#include "agent/features.h"
 #include "agent/tls_attach.h"
 #include "detect/fingerprint.h"
 #include "detect/matcher.h"
@@ -54,6 +55,7 @@ struct cw_agent {
 	struct credwatch_bpf *skel;
 	struct ring_buffer *rb;
 	int ncpus;
+	struct cw_features feats;    /* what this kernel offers (features.h) */
 	int drops_fd, h2_streams_fd; /* per-CPU counter maps, for stats.c */
 	size_t watch_entries;
 	/* counters */
@@ -71,7 +73,8 @@ int cw_agent_load(struct cw_agent *a, const struct cw_agent_opts *o);
 /* attach.c: the probes the skeleton declares. */
 int cw_agent_attach(struct cw_agent *a);
 /* attach.c: TLS probes on the system's libraries and on what running processes have mapped. */
-void cw_agent_attach_tls(struct cw_agent *a, bool inbound);
+/* scan false (no uprobes): set up, attach nothing */
+void cw_agent_attach_tls(struct cw_agent *a, bool inbound, bool scan);
 
 /* maps.c: the policy's watch prefilter into the kernel's map (again after a reload). */
 int cw_agent_fill_watch(struct cw_agent *a);

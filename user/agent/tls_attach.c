@@ -247,7 +247,7 @@ static void consider(struct cw_tls_attach *a, const char *path, uint32_t pid)
 	struct cw_tls_target *t;
 	struct stat st;
 
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
+	if (a->off || stat(path, &st) || !S_ISREG(st.st_mode))
 		return;
 	t = find_target(a, st.st_dev, st.st_ino);
 	if (t) {
@@ -380,7 +380,7 @@ void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid)
 	char maps[64], line[1024], path[1200];
 	FILE *f;
 
-	if (pid_scanned(a, pid))
+	if (a->off || pid_scanned(a, pid))
 		return;
 	if (cw_grow((void **)&a->scanned, &a->capscanned, a->nscanned + 1, sizeof(*a->scanned)))
 		return;

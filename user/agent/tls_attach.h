@@ -21,6 +21,7 @@ struct cw_tls_checked;
 struct cw_tls_attach {
 	struct credwatch_bpf *skel;
 	bool inbound;
+	bool off; /* no uprobes on this kernel: every scan is a no-op */
 	struct cw_tls_target *t;
 	size_t n, cap;
 	struct cw_tls_checked *checked; /* files already looked at (uthash): every exec asks */

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Kernel feature probes (features.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent/features.h"
+
+static const char *const names[CW_FEAT_MAX] = {
+	[CW_FEAT_RINGBUF] = "ringbuf",
+	[CW_FEAT_BPF_LOOP] = "bpf_loop",
+	[CW_FEAT_UPROBES] = "uprobes",
+	[CW_FEAT_CGROUP_TP] = "cgroup-tracepoints",
+};
+
+const char *cw_feature_name(enum cw_feature feat)
+{
+	return feat < CW_FEAT_MAX ? names[feat] : "?";
+}
+
+static bool any_exists(const char *a, const char *b)
+{
+	return access(a, F_OK) == 0 || access(b, F_OK) == 0;
+}
+
+/* Is name in the comma-separated list? */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+void cw_features_probe(struct cw_features *f)
+{
+	const char *hide = getenv("CREDWATCH_TEST_HIDE_FEATURES");
+
+	f->have[CW_FEAT_RINGBUF] = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	f->have[CW_FEAT_BPF_LOOP] =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0;
+	/* the PMU uprobes are created through (CONFIG_UPROBE_EVENTS) */
+	f->have[CW_FEAT_UPROBES] = access("/sys/bus/event_source/devices/uprobe/type", F_OK) == 0;
+	f->have[CW_FEAT_CGROUP_TP] =
+		any_exists("/sys/kernel/tracing/events/cgroup/cgroup_rmdir",
+			   "/sys/kernel/debug/tracing/events/cgroup/cgroup_rmdir");
+	for (int i = 0; i < CW_FEAT_MAX; i++)
+		if (listed(hide, names[i]))
+			f->have[i] = false;
+}
+
+void cw_features_describe(const struct cw_features *f, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < CW_FEAT_MAX && o < len; i++)
+		if (f->have[i])
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? ", " : "", names[i]);
+}
