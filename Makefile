@@ -57,7 +57,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
 UNIT_BIN := $(OUTPUT)/unit-tests
 
-.PHONY: all clean test unit e2e asan test-asan format check-format bench-tools verifier-stats
+.PHONY: all clean test unit e2e asan test-asan format check-format bench-tools verifier-stats vm-test
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -118,13 +118,17 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIB_OBJS)
 unit: $(UNIT_BIN)
 	$(Q)$(UNIT_BIN)
 
-# Every test: unit tests, rule examples, end-to-end tests (root; skipped with a message when
-# not root). Ends with the "N passed, N failed" line CI reads.
+# Every test: the layering check, unit tests, end-to-end tests (root; skipped with a message
+# when not root), and the kernel VM smoke test (skipped when qemu is missing). Ends with the "N passed, N failed" line CI reads.
 test: $(BIN) $(UNIT_BIN)
 	$(Q)tests/run --unit $(UNIT_BIN) --bin ./$(BIN)
 
 e2e: $(BIN)
 	$(Q)tests/run --bin ./$(BIN) --only e2e
+
+# The smoke test on Debian 12's 6.1 kernel in qemu (tests/vm/run), alone.
+vm-test: $(BIN)
+	$(Q)tests/run --bin ./$(BIN) --only vm
 
 asan:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=.output/asan BIN=credwatch-asan SAN=1 \
