@@ -119,7 +119,8 @@ unit: $(UNIT_BIN)
 	$(Q)$(UNIT_BIN)
 
 # Every test: the layering check, unit tests, end-to-end tests (root; skipped with a message
-# when not root), and the kernel VM smoke test (skipped when qemu is missing). Ends with the "N passed, N failed" line CI reads.
+# when not root), and the kernel VM smoke test (skipped when qemu is missing). Ends with the
+# "N passed, N failed" line CI reads.
 test: $(BIN) $(UNIT_BIN)
 	$(Q)tests/run --unit $(UNIT_BIN) --bin ./$(BIN)
 
