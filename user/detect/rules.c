@@ -13,6 +13,7 @@
 
 #include "detect/rules.h"
 #include "detect/validate.h"
+#include "util/fileio.h"
 #include "util/grow.h"
 #include "util/yaml_reader.h"
 
@@ -308,39 +309,15 @@ int cw_rules_load_buf(struct cw_ruleset *rs, const char *file, const char *buf, 
 
 int cw_rules_load_file(struct cw_ruleset *rs, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	int ret;
+	char *buf;
+	size_t len;
+	int ret = cw_read_file(path, SIZE_MAX - 1, &buf, &len);
 
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", path,
+			 ret == -ENOMEM ? "out of memory" : strerror(-ret));
 		return ret;
 	}
-	do {
-		if (cap - len < 65536) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: out of memory", path);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
 	ret = cw_rules_load_buf(rs, path, buf, len, err, errlen);
 	free(buf);
 	return ret;

@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "judge/policy.h"
+#include "util/fileio.h"
 #include "util/yaml_reader.h"
 
 #define POLICY_MAX_BYTES (16u << 20) /* a policy file larger than this is a mistake */
@@ -609,35 +610,18 @@ int cw_policy_load_buf(struct cw_policy *p, const char *file, const char *buf, s
 
 int cw_policy_load_file(struct cw_policy *p, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, n;
-	int ret = 0;
+	char *buf;
+	size_t len;
+	int ret = cw_read_file(path, POLICY_MAX_BYTES, &buf, &len);
 
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (!(buf = malloc(POLICY_MAX_BYTES + 1))) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	do {
-		n = fread(buf + len, 1, POLICY_MAX_BYTES + 1 - len, f);
-		len += n;
-	} while (n > 0 && len <= POLICY_MAX_BYTES);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		ret = -EIO;
-	} else if (len > POLICY_MAX_BYTES) {
+	if (ret == -EFBIG)
 		snprintf(err, errlen, "%s: larger than %u bytes", path, POLICY_MAX_BYTES);
-		ret = -EFBIG;
-	}
-	fclose(f);
-	if (!ret)
-		ret = cw_policy_load_buf(p, path, buf, len, err, errlen);
+	else if (ret)
+		snprintf(err, errlen, "%s: %s", path,
+			 ret == -ENOMEM ? "out of memory" : strerror(-ret));
+	if (ret)
+		return ret;
+	ret = cw_policy_load_buf(p, path, buf, len, err, errlen);
 	free(buf);
 	return ret;
 }

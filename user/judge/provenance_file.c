@@ -559,77 +559,24 @@ static int load(struct rd *r, const char *text, size_t len, struct cw_provenance
 	return ret;
 }
 
+/*
+ * The store file, whole. A path that is not a regular file is refused before it is opened (a
+ * FIFO would block the start); -ENOENT with no message: the first run.
+ */
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
-	size_t cap = 0, n = 0;
 	struct stat st;
-	char *buf = NULL;
-	int fd, ret = 0;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (stat(path, &st))
 		return -errno;
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		goto fail;
-	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
 		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
+		return -EINVAL;
 	}
-	if (st.st_size > PROV_FILE_MAX) {
-		ret = -EFBIG;
+	ret = cw_read_file(path, (size_t)PROV_FILE_MAX, out, len);
+	if (ret == -EFBIG)
 		snprintf(err, errlen, "%s: larger than %lld bytes", path, PROV_FILE_MAX);
-		goto out;
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	/* Read to the end, not to st_size: the size may have changed since. */
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap > (size_t)PROV_FILE_MAX) {
-				ret = -EFBIG;
-				snprintf(err, errlen, "%s: larger than %lld bytes", path,
-					 PROV_FILE_MAX);
-				goto out;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				ret = -ENOMEM;
-				goto fail;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto fail;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*len = n;
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
-out:
-	free(buf);
-	close(fd);
 	return ret;
 }
 
