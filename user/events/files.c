@@ -365,22 +365,6 @@ int cw_files_close(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t file
 	return track_end(fs, t);
 }
 
-int cw_files_exit(struct cw_files *fs, uint32_t pid)
-{
-	struct cw_file_track *t, *tmp;
-	int ret = 0, r;
-
-	HASH_ITER (hh, fs->table, t, tmp) {
-		if (t->pid != pid)
-			continue;
-		kernel_forget(fs, pid, t->fd, t->id);
-		r = track_end(fs, t);
-		if (!ret)
-			ret = r;
-	}
-	return ret;
-}
-
 /* Does pid still hold t open after its exec (its fd still names a file of t's name)? */
 static bool open_across_exec(const struct cw_files *fs, const struct cw_file_track *t)
 {
@@ -397,13 +381,14 @@ static bool open_across_exec(const struct cw_files *fs, const struct cw_file_tra
 	return base && lb && !strcmp(lb, base);
 }
 
-int cw_files_exec(struct cw_files *fs, uint32_t pid)
+/* End pid's tracked files: all of them, or (at an exec) those it no longer holds open. */
+static int end_process_files(struct cw_files *fs, uint32_t pid, bool exec)
 {
 	struct cw_file_track *t, *tmp;
 	int ret = 0, r;
 
 	HASH_ITER (hh, fs->table, t, tmp) {
-		if (t->pid != pid || open_across_exec(fs, t))
+		if (t->pid != pid || (exec && open_across_exec(fs, t)))
 			continue;
 		kernel_forget(fs, pid, t->fd, t->id);
 		r = track_end(fs, t);
@@ -411,6 +396,16 @@ int cw_files_exec(struct cw_files *fs, uint32_t pid)
 			ret = r;
 	}
 	return ret;
+}
+
+int cw_files_exit(struct cw_files *fs, uint32_t pid)
+{
+	return end_process_files(fs, pid, false);
+}
+
+int cw_files_exec(struct cw_files *fs, uint32_t pid)
+{
+	return end_process_files(fs, pid, true);
 }
 
 int cw_files_tick(struct cw_files *fs, uint64_t now_ns)
