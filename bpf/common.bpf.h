@@ -8,6 +8,12 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "credwatch.h"
+
+/* One iovec of a writev, sendmsg or readv, as the process passed it. */
+struct cw_iovec_user {
+	__u64 base;
+	__u64 len;
+};
 #include "maps.bpf.h"
 
 /*

@@ -418,11 +418,6 @@ static __always_inline int read_enter(__u32 fd, __u64 buf, __u64 iovcnt)
 	return 0;
 }
 
-struct iovec_user {
-	__u64 base;
-	__u64 len;
-};
-
 static __always_inline int read_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -451,7 +446,7 @@ static __always_inline int read_exit(long ret)
 	}
 	/* readv: the bytes fill the iovecs in order. */
 	for (__u32 i = 0; i < CW_IOV_MAX; i++) {
-		struct iovec_user v;
+		struct cw_iovec_user v;
 		__u64 n;
 		__u32 sent;
 

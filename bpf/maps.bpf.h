@@ -191,7 +191,7 @@ struct cw_tls_pending {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, CW_TLS_CALLS_MAX);
 	__type(key, __u32);
 	__type(value, struct cw_tls_pending);
 } tls_pending SEC(".maps") __weak;
@@ -207,7 +207,7 @@ struct cw_tls_read_args {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, CW_TLS_CALLS_MAX);
 	__type(key, __u32);
 	__type(value, struct cw_tls_read_args);
 } tls_reads SEC(".maps") __weak;
@@ -221,7 +221,7 @@ struct cw_connect_args {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, CW_SYSCALLS_IN_FLIGHT_MAX);
 	__type(key, __u32);
 	__type(value, struct cw_connect_args);
 } connecting SEC(".maps") __weak;
@@ -229,7 +229,7 @@ struct {
 /* An open the prefilter matched, between syscall entry and exit (files.bpf.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, CW_SYSCALLS_IN_FLIGHT_MAX);
 	__type(key, __u32);
 	__type(value, struct cw_file_open_event);
 } opening SEC(".maps") __weak;
@@ -244,7 +244,7 @@ struct cw_file_read_args {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, CW_SYSCALLS_IN_FLIGHT_MAX);
 	__type(key, __u32);
 	__type(value, struct cw_file_read_args);
 } reading SEC(".maps") __weak;

@@ -292,18 +292,13 @@ int handle_sendto(struct trace_event_raw_sys_enter *ctx)
 	return on_buf((__u32)ctx->args[0], (const char *)ctx->args[1], ctx->args[2]);
 }
 
-struct iovec_user {
-	const char *base;
-	__u64 len;
-};
-
 /*
  * A writev/sendmsg's iovecs, read once, and what the copy needs to know of them. Per CPU, not
  * on the stack: the h2 frame follower's calls below iov_send leave little of the 512-byte
  * combined stack (kernels of the 6.1 line count it stricter still).
  */
 struct iov_scratch {
-	struct iovec_user v[CW_IOV_MAX];
+	struct cw_iovec_user v[CW_IOV_MAX];
 	__u64 iovcnt;  /* the call's */
 	__u64 total;   /* bytes in the iovecs read */
 	__u64 head;    /* the first non-empty iovec: where the write's bytes start */
@@ -378,12 +373,12 @@ __noinline int iov_send(struct cw_conn *c, struct iov_scratch *sc, __u32 fd)
 }
 
 /* An iovec write on fd, whose tracked connection is c. */
-static __always_inline int on_iov(__u32 fd, const struct iovec_user *iov, __u64 iovcnt,
+static __always_inline int on_iov(__u32 fd, const struct cw_iovec_user *iov, __u64 iovcnt,
 				  struct cw_conn *c)
 {
 	__u32 zero = 0;
 	struct iov_scratch *sc = bpf_map_lookup_elem(&iov_scratch, &zero);
-	struct iovec_user *v;
+	struct cw_iovec_user *v;
 
 	if (!sc)
 		return 0;
@@ -428,7 +423,7 @@ int handle_writev(struct trace_event_raw_sys_enter *ctx)
 	c = tracked(fd);
 	if (!c)
 		return 0;
-	return on_iov(fd, (const struct iovec_user *)ctx->args[1], ctx->args[2], c);
+	return on_iov(fd, (const struct cw_iovec_user *)ctx->args[1], ctx->args[2], c);
 }
 
 SEC("tp/syscalls/sys_enter_sendmsg")
@@ -436,7 +431,7 @@ int handle_sendmsg(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 fd = (__u32)ctx->args[0];
 	const struct user_msghdr *msg = (const struct user_msghdr *)ctx->args[1];
-	const struct iovec_user *iov;
+	const struct cw_iovec_user *iov;
 	__u64 iovlen;
 	struct cw_conn *c;
 

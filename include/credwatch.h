@@ -15,7 +15,6 @@
 #define CW_PATH_MAX 4096  /* executable path, power of two */
 #define CW_ARGV_MAX 16384 /* argv bytes captured per exec, power of two */
 #define CW_ENV_MAX 32768  /* environment bytes captured per exec, power of two */
-#define CW_EXEC_DATA_MAX (CW_PATH_MAX + CW_ARGV_MAX + CW_ENV_MAX)
 /*
  * Lengths and offsets are masked to the next power of two so the verifier can bound them;
  * the scratch buffer (struct cw_exec_scratch, maps.bpf.h) is large enough for a masked offset
@@ -48,6 +47,10 @@ _Static_assert(CW_PATH_MAX + CW_ARGV_MASK <= CW_SCRATCH_DATA, "argv region bound
 #define CW_BULK_WRITE 8192
 #define CW_SESSIONS_MAX 65536 /* TLS sessions with a byte count */
 #define CW_CONN_MAX 65536     /* tracked connected sockets */
+/* Threads inside a TLS write or read call at once (the entry to socket-write/return maps). */
+#define CW_TLS_CALLS_MAX 16384
+/* Threads inside a connect, open or read syscall at once (the entry-to-exit maps). */
+#define CW_SYSCALLS_IN_FLIGHT_MAX 4096
 
 enum cw_event_type {
 	CW_EV_EXEC = 1,
