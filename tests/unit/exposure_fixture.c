@@ -17,8 +17,7 @@ static int64_t clock_fake(void)
 
 bool xfx_setup(struct xfx *x, const char *policy_yaml)
 {
-	char err[1024], path[300], cg[300];
-	unsigned char k[CW_FP_KEY_LEN];
+	char err[1024], cg[300];
 	struct cw_workload_opts wo = { 0 };
 
 	memset(x, 0, sizeof(*x));
@@ -26,10 +25,7 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		cw_test_fail(__FILE__, __LINE__, "setup: %s", err);
 		return false;
 	}
-	snprintf(path, sizeof(path), "%s/fp.key", x->dir);
-	tu_rand_bytes(k, sizeof(k));
-	if (tu_write_file(path, k, sizeof(k), 0600) ||
-	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
+	if (tu_key_in(x->dir, &x->key, err, sizeof(err)))
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
 	cw_finding_writer_init(&x->fd, &x->key, x->f, false);
@@ -43,7 +39,6 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		return false;
 	/* an empty cgroup tree and no /proc: every actor is named by executable and uid */
 	snprintf(cg, sizeof(cg), "%s/cg", x->dir);
-	tu_write_file(path, "", 0, 0600);
 	wo.cgroup_root = cg;
 	wo.pods_dir = x->dir;
 	wo.containers_dir = x->dir;

@@ -29,18 +29,14 @@ struct cfx {
 
 static bool cfx_setup(struct cfx *x)
 {
-	char err[1024], path[300];
-	unsigned char k[CW_FP_KEY_LEN];
+	char err[1024];
 
 	memset(x, 0, sizeof(*x));
 	if (tu_embedded(&x->rs, &x->m, err, sizeof(err)) || tu_mkdtemp(x->dir, sizeof(x->dir))) {
 		cw_test_fail(__FILE__, __LINE__, "setup: %s", err);
 		return false;
 	}
-	snprintf(path, sizeof(path), "%s/fp.key", x->dir);
-	tu_rand_bytes(k, sizeof(k));
-	if (tu_write_file(path, k, sizeof(k), 0600) ||
-	    cw_fp_key_load(&x->key, path, err, sizeof(err)))
+	if (tu_key_in(x->dir, &x->key, err, sizeof(err)))
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
 	if (!x->f || cw_finding_writer_init(&x->fd, &x->key, x->f, true))

@@ -39,8 +39,7 @@ struct fx {
 
 static bool fx_setup(struct fx *x, bool events)
 {
-	char err[1024], path[300];
-	unsigned char k[CW_FP_KEY_LEN];
+	char err[1024];
 
 	memset(x, 0, sizeof(*x));
 	if (tu_embedded(&x->rs, &x->m, err, sizeof(err))) {
@@ -51,10 +50,7 @@ static bool fx_setup(struct fx *x, bool events)
 		cw_test_fail(__FILE__, __LINE__, "mkdtemp failed");
 		return false;
 	}
-	snprintf(path, sizeof(path), "%s/fp.key", x->dir);
-	tu_rand_bytes(k, sizeof(k));
-	if (tu_write_file(path, k, sizeof(k), 0600) ||
-	    cw_fp_key_load(&x->key, path, err, sizeof(err))) {
+	if (tu_key_in(x->dir, &x->key, err, sizeof(err))) {
 		cw_test_fail(__FILE__, __LINE__, "key: %s", err);
 		return false;
 	}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,4 +217,18 @@ ssize_t tu_read_file(const char *path, void *buf, size_t cap)
 int tu_contains(const void *hay, size_t hlen, const void *needle, size_t n)
 {
 	return memmem(hay, hlen, needle, n) != NULL;
+}
+
+int tu_key_in(const char *dir, struct cw_fp_key *key, char *err, size_t errlen)
+{
+	unsigned char k[CW_FP_KEY_LEN];
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/fp.key", dir);
+	tu_rand_bytes(k, sizeof(k));
+	if (tu_write_file(path, k, sizeof(k), 0600)) {
+		snprintf(err, errlen, "cannot write %s", path);
+		return -1;
+	}
+	return cw_fp_key_load(key, path, err, errlen) ? -1 : 0;
 }

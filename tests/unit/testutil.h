@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "detect/fingerprint.h"
 #include "detect/matcher.h"
 #include "detect/rules.h"
 
@@ -49,6 +50,8 @@ int tu_embedded(const struct cw_ruleset **rs, struct cw_matcher **m, char *err, 
 
 /* Create a private temporary directory; dir receives its path. Returns 0 or -errno. */
 int tu_mkdtemp(char *dir, size_t len);
+/* A random fingerprint key written to DIR/fp.key (0600) and loaded into key: 0, or -1 with err. */
+int tu_key_in(const char *dir, struct cw_fp_key *key, char *err, size_t errlen);
 /* Remove a directory tree created by tu_mkdtemp. */
 void tu_rmtree(const char *dir);
 /* Write a whole file with the given mode. Returns 0 or -errno. */
