@@ -21,9 +21,17 @@ const char *cw_feature_name(enum cw_feature feat)
 	return feat < CW_FEAT_MAX ? names[feat] : "?";
 }
 
-static bool any_exists(const char *a, const char *b)
+bool cw_tracepoint_exists(const char *category, const char *name)
 {
-	return access(a, F_OK) == 0 || access(b, F_OK) == 0;
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/%s/%s", roots[i], category, name);
+		if (access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Is name in the comma-separated list? */
@@ -31,9 +39,13 @@ static bool listed(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 
-	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+	while (list && *list) {
+		if (!strncmp(list, name, n) && (list[n] == ',' || list[n] == '\0'))
 			return true;
+		list = strchr(list, ',');
+		if (list)
+			list++;
+	}
 	return false;
 }
 
@@ -46,9 +58,7 @@ void cw_features_probe(struct cw_features *f)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0;
 	/* the PMU uprobes are created through (CONFIG_UPROBE_EVENTS) */
 	f->have[CW_FEAT_UPROBES] = access("/sys/bus/event_source/devices/uprobe/type", F_OK) == 0;
-	f->have[CW_FEAT_CGROUP_TP] =
-		any_exists("/sys/kernel/tracing/events/cgroup/cgroup_rmdir",
-			   "/sys/kernel/debug/tracing/events/cgroup/cgroup_rmdir");
+	f->have[CW_FEAT_CGROUP_TP] = cw_tracepoint_exists("cgroup", "cgroup_rmdir");
 	for (int i = 0; i < CW_FEAT_MAX; i++)
 		if (listed(hide, names[i]))
 			f->have[i] = false;

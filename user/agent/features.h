@@ -29,6 +29,8 @@ struct cw_features {
 void cw_features_probe(struct cw_features *f);
 /* Its name as the start line and CREDWATCH_TEST_HIDE_FEATURES spell it ("uprobes"). */
 const char *cw_feature_name(enum cw_feature feat);
+/* Does the tracepoint CATEGORY/NAME exist (tracefs, or its debugfs view)? */
+bool cw_tracepoint_exists(const char *category, const char *name);
 /* The features present, comma-separated, into buf. */
 void cw_features_describe(const struct cw_features *f, char *buf, size_t len);
 

@@ -57,17 +57,6 @@ int cw_agent_ensure_tracefs(void)
 	return 0;
 }
 
-static bool tracepoint_exists(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), TRACEFS "/events/syscalls/%s", name);
-	if (access(path, F_OK) == 0)
-		return true;
-	snprintf(path, sizeof(path), DEBUGFS_TRACING "/events/syscalls/%s", name);
-	return access(path, F_OK) == 0;
-}
-
 static int count_cpus(struct cw_agent *a)
 {
 	a->ncpus = libbpf_num_possible_cpus();
@@ -185,7 +174,7 @@ static void set_file_probes(struct cw_agent *a, const struct cw_agent_opts *o)
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		bool reads = strstr(progs[i].tp, "read") != NULL;
 		bool on = !o->no_files && (!reads || o->capture_reads) &&
-			  tracepoint_exists(progs[i].tp);
+			  cw_tracepoint_exists("syscalls", progs[i].tp);
 
 		if (!o->no_files && (!reads || o->capture_reads) && !on)
 			cw_log("no tracepoint syscalls/%s on this kernel: not watching through it",
