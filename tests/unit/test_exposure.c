@@ -198,3 +198,104 @@ TEST(exposure_policy_binding_owners_and_destinations)
 	xfx_teardown(&x);
 	free(tok);
 }
+
+TEST(exposure_inherited_environment_is_not_sharing)
+{
+	struct xfx x;
+	char *tok = tu_github_token(), fp[CW_FP_HEX_LEN + 1];
+	struct cw_match m;
+	/* a python shim (pid 100) and the helpers it spawns, each a different executable;
+	 * one of them runs as another user (sudo -E) */
+	struct cw_actor shim = actor("/usr/bin/bash", 100), py = actor("/usr/bin/python3", 101),
+			helper = actor("/usr/bin/basename", 102), other = actor("/srv/other", 300);
+	struct cw_load env = { .source = CW_PROV_ENV, .detail = "GITHUB_TOKEN" };
+	struct cw_egress_verdict v;
+
+	REQUIRE(xfx_setup(&x, NULL));
+	m = (struct cw_match){ .rule = x.gh, .secret = tok, .len = strlen(tok) };
+	fp_of(&x, tok, fp);
+	shim.ppid = 50;
+	py.ppid = 100;
+	py.ktime_ns = 2;
+	helper.ppid = 101;
+	helper.uid = 1000;
+	helper.ktime_ns = 3;
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &shim, &env), 0);
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &py, &env), 0);
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &helper, &env), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-shared"), 0);
+	/* the child sends it for the workload that first had it: not foreign egress */
+	cw_exposure_egress(&x.x, &m, fp, &helper, "api.github.com:443", &v);
+	CHECK(v.known && !v.not_owner);
+	CHECK_EQ_STR(v.sender, "exe:/usr/bin/bash uid:0");
+	/* one owner: the inventory lists only the first holder */
+	{
+		const struct cw_prov_cred *c = cw_prov_find(&x.prov, fp);
+
+		REQUIRE(c);
+		for (size_t i = 0; i < c->norigins; i++)
+			CHECK_EQ_STR(c->origins[i].workload, "exe:/usr/bin/bash uid:0");
+	}
+	/* a process that did not inherit it (another parent) is another workload */
+	other.ppid = 60;
+	other.ktime_ns = 4;
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &other, &env), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-shared"), 1);
+	/* and the same value in another variable of a child is a load of its own */
+	{
+		struct cw_actor child = actor("/srv/child", 103);
+		struct cw_load env2 = { .source = CW_PROV_ENV, .detail = "RENAMED" };
+
+		child.ppid = 101;
+		child.ktime_ns = 5;
+		CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &child, &env2), 0);
+		CHECK_EQ_INT(count_action(&x, "credential-shared"), 2);
+	}
+	xfx_teardown(&x);
+	free(tok);
+}
+
+TEST(exposure_host_workload_is_the_process_tree)
+{
+	struct xfx x;
+	char *tok = tu_github_token(), fp[CW_FP_HEX_LEN + 1], key[CW_PROV_STR];
+	struct cw_match m;
+	struct cw_actor job = actor("/usr/bin/curl", 302), job2 = actor("/usr/bin/git", 303),
+			ssh = actor("/usr/bin/python3", 402);
+	struct cw_load file = { .source = CW_PROV_FILE, .detail = "/etc/app/token" };
+	struct cw_subject s;
+
+	REQUIRE(xfx_setup(&x, NULL));
+	REQUIRE((x.x.procs = cw_procs_new(x.dir))); /* an empty /proc: only exec events */
+	m = (struct cw_match){ .rule = x.gh, .secret = tok, .len = strlen(tok) };
+	fp_of(&x, tok, fp);
+	/* cron (started by init) -> sh -> curl and git: one job; sshd -> bash -> python3 */
+	cw_procs_exec(x.x.procs, 300, 1, "/usr/sbin/cron", 14);
+	cw_procs_exec(x.x.procs, 301, 300, "/bin/sh", 7);
+	cw_procs_exec(x.x.procs, 302, 301, "/usr/bin/curl", 13);
+	cw_procs_exec(x.x.procs, 303, 301, "/usr/bin/git", 12);
+	cw_procs_exec(x.x.procs, 400, 1, "/usr/sbin/sshd", 14);
+	cw_procs_exec(x.x.procs, 401, 400, "/bin/bash", 9);
+	cw_procs_exec(x.x.procs, 402, 401, "/usr/bin/python3", 16);
+	cw_exposure_subject(&x.x, &job, &s, key);
+	CHECK_EQ_STR(key, "tree:/usr/sbin/cron uid:0");
+	/* two programs of one job read the credential: one workload, nothing shared */
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &job, &file), 0);
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &job2, &file), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-shared"), 0);
+	/* another tree (an ssh command) reading it is another workload */
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &ssh, &file), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-shared"), 1);
+	CHECK(strstr(x.out, "\"workload\":\"tree:/usr/sbin/sshd uid:0\"") != NULL);
+	/* a process whose tree cannot be known: its own executable */
+	{
+		struct cw_actor lost = actor("/srv/lost", 999);
+
+		cw_exposure_subject(&x.x, &lost, &s, key);
+		CHECK_EQ_STR(key, "exe:/srv/lost uid:0");
+	}
+	cw_procs_free(x.x.procs);
+	x.x.procs = NULL;
+	xfx_teardown(&x);
+	free(tok);
+}

@@ -1,49 +1,73 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/procs.h"
 #include "test.h"
 #include "testutil.h"
 
+/* A process in a /proc fixture: DIR/PID/stat naming its parent, DIR/PID/exe -> exe. */
+static void fake_proc(const char *dir, uint32_t pid, uint32_t ppid, const char *exe)
+{
+	char path[512], stat[128];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%u", dir, pid);
+	mkdir(path, 0755);
+	/* a comm with ") " in it: the parser must take the last ')' */
+	n = snprintf(stat, sizeof(stat), "%u (a) b) S %u 1 1 0 -1\n", pid, ppid);
+	snprintf(path, sizeof(path), "%s/%u/stat", dir, pid);
+	tu_write_file(path, stat, (size_t)n, 0644);
+	snprintf(path, sizeof(path), "%s/%u/exe", dir, pid);
+	if (symlink(exe, path))
+		perror(path);
+}
+
 TEST(procs_exe_from_proc_then_from_exec_events)
 {
-	struct cw_procs *p = cw_procs_new();
 	char out[CW_PROCS_EXE_MAX], dir[256], self[CW_PROCS_EXE_MAX];
+	struct cw_procs *p;
 	ssize_t n;
 
-	REQUIRE(p);
 	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	REQUIRE((p = cw_procs_new(dir)));
 	/* a live process: /proc/PID/exe wins */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	REQUIRE(n > 0);
 	self[n] = '\0';
-	cw_procs_exec(p, (uint32_t)getpid(), "/not/this", 9);
+	cw_procs_exec(p, (uint32_t)getpid(), 1, "/not/this", 9);
 	cw_procs_exe(p, "/proc", (uint32_t)getpid(), out);
 	CHECK_EQ_STR(out, self);
 	/* a process gone from "proc" (an empty fixture): the exec event's path */
-	cw_procs_exec(p, 4242, "/usr/bin/catXXX", 12);
-	cw_procs_exe(p, dir, 4242, out);
+	cw_procs_exec(p, 4242, 1, "/usr/bin/catXXX", 12);
+	cw_procs_exe(p, NULL, 4242, out);
 	CHECK_EQ_STR(out, "/usr/bin/cat");
-	cw_procs_exe(p, dir, 4243, out);
+	cw_procs_exe(p, NULL, 4243, out);
 	CHECK_EQ_STR(out, "");
 	/* a long path is cut, never overrun */
 	{
 		char longp[600];
 
 		memset(longp, 'a', sizeof(longp));
-		cw_procs_exec(p, 77, longp, sizeof(longp));
-		cw_procs_exe(p, dir, 77, out);
+		cw_procs_exec(p, 77, 1, longp, sizeof(longp));
+		cw_procs_exe(p, NULL, 77, out);
 		CHECK_EQ_INT((int)strlen(out), CW_PROCS_EXE_MAX - 1);
 	}
-	/* an exit forgets it; an exit of another pid does not */
-	cw_procs_exit(p, 4243);
-	cw_procs_exe(p, dir, 4242, out);
-	CHECK_EQ_STR(out, "/usr/bin/cat");
+	/* an exited process is kept for its late events, until enough others have exited */
 	cw_procs_exit(p, 4242);
-	cw_procs_exe(p, dir, 4242, out);
+	cw_procs_exe(p, NULL, 4242, out);
+	CHECK_EQ_STR(out, "/usr/bin/cat");
+	for (uint32_t pid = 10000; pid < 10000 + CW_PROCS_GONE_MAX; pid++) {
+		cw_procs_exec(p, pid, 1, "/bin/x", 6);
+		cw_procs_exit(p, pid);
+	}
+	cw_procs_exe(p, NULL, 4242, out);
 	CHECK_EQ_STR(out, "");
-	/* NULL cache: /proc only */
+	cw_procs_exe(p, NULL, 10000 + CW_PROCS_GONE_MAX - 1, out);
+	CHECK_EQ_STR(out, "/bin/x");
+	/* NULL table: /proc only */
 	cw_procs_exe(NULL, dir, 4242, out);
 	CHECK_EQ_STR(out, "");
 	cw_procs_free(p);
@@ -52,30 +76,97 @@ TEST(procs_exe_from_proc_then_from_exec_events)
 
 TEST(procs_bounded_forgets_the_oldest_exec)
 {
-	struct cw_procs *p = cw_procs_new();
 	char out[CW_PROCS_EXE_MAX], dir[256], path[32];
+	struct cw_procs *p;
 
-	REQUIRE(p);
 	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	REQUIRE((p = cw_procs_new(dir)));
 	for (uint32_t pid = 1; pid <= CW_PROCS_MAX; pid++) {
 		snprintf(path, sizeof(path), "/bin/p%u", pid);
-		cw_procs_exec(p, pid, path, strlen(path));
+		cw_procs_exec(p, pid, 1, path, strlen(path));
 	}
 	/* pid 1 exec's again: now the newest, so pid 2 is the oldest */
-	cw_procs_exec(p, 1, "/bin/again", 10);
-	cw_procs_exec(p, CW_PROCS_MAX + 1, "/bin/new", 8);
-	cw_procs_exe(p, dir, 2, out);
+	cw_procs_exec(p, 1, 0, "/bin/again", 10);
+	cw_procs_exec(p, CW_PROCS_MAX + 1, 1, "/bin/new", 8);
+	cw_procs_exe(p, NULL, 2, out);
 	CHECK_EQ_STR(out, "");
-	cw_procs_exe(p, dir, 1, out);
+	cw_procs_exe(p, NULL, 1, out);
 	CHECK_EQ_STR(out, "/bin/again");
-	cw_procs_exe(p, dir, 3, out);
+	cw_procs_exe(p, NULL, 3, out);
 	CHECK_EQ_STR(out, "/bin/p3");
-	cw_procs_exe(p, dir, CW_PROCS_MAX + 1, out);
+	cw_procs_exe(p, NULL, CW_PROCS_MAX + 1, out);
 	CHECK_EQ_STR(out, "/bin/new");
 	/* pid 0 is never remembered */
-	cw_procs_exec(p, 0, "/bin/zero", 9);
-	cw_procs_exe(p, dir, 0, out);
+	cw_procs_exec(p, 0, 1, "/bin/zero", 9);
+	cw_procs_exe(p, NULL, 0, out);
 	CHECK_EQ_STR(out, "");
 	cw_procs_free(p);
 	tu_rmtree(dir);
+}
+
+TEST(procs_tree_root_is_the_ancestor_init_started)
+{
+	char out[CW_PROCS_EXE_MAX], dir[256];
+	struct cw_procs *p;
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	/* running before the agent: init -> cron -> sh (a job) */
+	fake_proc(dir, 1, 0, "/sbin/init");
+	fake_proc(dir, 300, 1, "/usr/sbin/cron");
+	fake_proc(dir, 301, 300, "/bin/sh");
+	REQUIRE((p = cw_procs_new(dir)));
+	/* a job's children, exec'd under the agent; the shell is gone by the time the
+	 * grandchild's exec is handled */
+	cw_procs_exec(p, 400, 301, "/usr/bin/python3", 16);
+	cw_procs_exec(p, 401, 400, "/usr/bin/basename", 17);
+	CHECK(cw_procs_tree_root(p, 401, out));
+	CHECK_EQ_STR(out, "/usr/sbin/cron");
+	CHECK_EQ_INT((int)cw_procs_parent(p, 401), 400);
+	CHECK_EQ_INT((int)cw_procs_parent(p, 301), 300);
+	/* an exec without a fork keeps its place */
+	cw_procs_exec(p, 400, 301, "/usr/bin/python3.11", 19);
+	CHECK(cw_procs_tree_root(p, 400, out));
+	CHECK_EQ_STR(out, "/usr/sbin/cron");
+	/* init's own child is its own top; init is its own */
+	CHECK(cw_procs_tree_root(p, 300, out));
+	CHECK_EQ_STR(out, "/usr/sbin/cron");
+	CHECK(cw_procs_tree_root(p, 1, out));
+	CHECK_EQ_STR(out, "/sbin/init");
+	/* a kernel-started helper (parent kthreadd) */
+	cw_procs_exec(p, 500, 2, "/sbin/modprobe", 14);
+	CHECK(cw_procs_tree_root(p, 500, out));
+	CHECK_EQ_STR(out, "/sbin/modprobe");
+	/* parents exit: the children's trees were found at their exec and are kept */
+	cw_procs_exit(p, 400);
+	cw_procs_exec(p, 402, 401, "/bin/true", 9);
+	CHECK(cw_procs_tree_root(p, 402, out));
+	CHECK_EQ_STR(out, "/usr/sbin/cron");
+	/* a broken chain: a parent neither remembered nor in /proc */
+	cw_procs_exec(p, 600, 599, "/bin/orphan", 11);
+	CHECK(!cw_procs_tree_root(p, 600, out));
+	CHECK_EQ_STR(out, "");
+	CHECK(!cw_procs_tree_root(p, 9999, out));
+	CHECK(!cw_procs_tree_root(NULL, 400, out));
+	cw_procs_free(p);
+	tu_rmtree(dir);
+}
+
+TEST(procs_tree_root_of_this_test_is_a_child_of_init)
+{
+	char out[CW_PROCS_EXE_MAX];
+	struct cw_procs *p = cw_procs_new(NULL);
+	uint32_t pid = (uint32_t)getpid(), top = pid;
+
+	REQUIRE(p);
+	/* walk /proc ourselves to find the expected top */
+	while (cw_procs_parent(p, top) > 2)
+		top = cw_procs_parent(p, top);
+	CHECK(cw_procs_tree_root(p, pid, out));
+	{
+		char want[CW_PROCS_EXE_MAX];
+
+		cw_procs_exe(p, NULL, top, want);
+		CHECK_EQ_STR(out, want);
+	}
+	cw_procs_free(p);
 }

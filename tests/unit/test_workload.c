@@ -53,6 +53,7 @@ static void check_nothing(const struct cw_workload *wl)
 	CHECK_EQ_STR(wl->pod_name, "");
 	CHECK_EQ_STR(wl->container_name, "");
 	CHECK_EQ_STR(wl->unit, "");
+	CHECK_EQ_STR(wl->session, "");
 	CHECK_EQ_STR(wl->key, "");
 }
 
@@ -276,9 +277,21 @@ TEST(workload_parse_units)
 		CHECK_EQ_STR(wl.container_id, "");
 		CHECK_EQ_STR(wl.pod_uid, "");
 	}
-	/* no unit: sessions, scopes, slices, the root */
+	/* a login session: every session of one user is one workload */
+	parse("/user.slice/user-1000.slice/session-3.scope", &wl);
+	CHECK_EQ_STR(wl.unit, "");
+	CHECK_EQ_STR(wl.session, "session-3.scope");
+	CHECK_EQ_STR(wl.session_uid, "1000");
+	CHECK_EQ_STR(wl.key, "session:uid:1000");
+	parse("/user.slice/user-0.slice/session-c12.scope", &wl);
+	CHECK_EQ_STR(wl.key, "session:uid:0");
+	/* nothing: other scopes, slices, the root, a session outside a user's slice */
 	static const char *const none[] = {
-		"/user.slice/user-1000.slice/session-3.scope",
+		"/user.slice/session-3.scope",
+		"/user.slice/user-x1.slice/session-3.scope",
+		"/user.slice/user-1000.slice/session-.scope",
+		"/user.slice/user-1000.slice/session-3.scope/sub",
+		"/system.slice/run-r1c2.scope",
 		"/init.scope",
 		"/system.slice",
 		"/",

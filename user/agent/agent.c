@@ -81,10 +81,11 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 		cw_log("%s", err);
 		return -EINVAL;
 	}
-	a->procs = cw_procs_new();
+	a->procs = cw_procs_new(NULL);
 	ret = cw_workloads_new(NULL, &a->wls);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
+	a->x.procs = a->procs;
 	a->deps = (struct cw_handler_deps){ .f = &a->f,
 					    .matcher = a->m,
 					    .x = &a->x,

@@ -51,9 +51,9 @@ static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
 	snprintf(link, sizeof(link), "/proc/%u/exe", ev->exec.pid);
 	n = readlink(link, real, sizeof(real));
 	if (n > 0 && n < (ssize_t)sizeof(real))
-		cw_procs_exec(a->procs, ev->exec.pid, real, (size_t)n);
+		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, real, (size_t)n);
 	else
-		cw_procs_exec(a->procs, ev->exec.pid, ev->path, ev->exec.path_len);
+		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->path, ev->exec.path_len);
 }
 
 static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
@@ -83,6 +83,7 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
 	if (!ret)
 		ret = cw_files_exit(&a->files, ev->exit.pid);
 	cw_procs_exit(a->procs, ev->exit.pid);
+	cw_exposure_exit(&a->x, ev->exit.pid);
 	return ret;
 }
 

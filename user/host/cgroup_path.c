@@ -233,6 +233,29 @@ void cw_workload_set_key(struct cw_workload *wl)
 		snprintf(wl->key, sizeof(wl->key), "container:%.12s", wl->container_id);
 	else if (wl->unit[0])
 		snprintf(wl->key, sizeof(wl->key), "unit:%s", wl->unit);
+	else if (wl->session[0])
+		snprintf(wl->key, sizeof(wl->key), "session:uid:%s", wl->session_uid);
+}
+
+/* c[i] is a login session's scope (session-ID.scope) in user-UID.slice: fill session. */
+static void parse_session(const struct comp *c, size_t i, struct cw_workload *out)
+{
+	const struct comp *s = &c[i], *u = i > 0 ? &c[i - 1] : NULL;
+	const size_t ul = sizeof("user-") - 1, sl = sizeof(".slice") - 1;
+
+	if (!u || s->n < sizeof("session-.scope") || s->n >= sizeof(out->session) ||
+	    strncmp(s->s, "session-", 8) || !cw_ends_with(s->s, s->n, ".scope"))
+		return;
+	if (u->n <= ul + sl || u->n - ul - sl >= sizeof(out->session_uid) ||
+	    strncmp(u->s, "user-", ul) || !cw_ends_with(u->s, u->n, ".slice"))
+		return;
+	for (size_t k = ul; k < u->n - sl; k++)
+		if (u->s[k] < '0' || u->s[k] > '9')
+			return;
+	memcpy(out->session, s->s, s->n);
+	out->session[s->n] = '\0';
+	memcpy(out->session_uid, u->s + ul, u->n - ul - sl);
+	out->session_uid[u->n - ul - sl] = '\0';
 }
 
 void cw_workload_parse_path(const char *path, struct cw_workload *out)
@@ -308,5 +331,7 @@ void cw_workload_parse_path(const char *path, struct cw_workload *out)
 			break;
 		}
 	}
+	if (anchor < 0 && nc > 0)
+		parse_session(c, nc - 1, out);
 	cw_workload_set_key(out);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Executables by pid, from exec events (see procs.h): a uthash table by pid, whose insertion
- * order is the order of the execs, so the head is the one to forget when full.
+ * The process table (see procs.h): a uthash table by pid, whose insertion order is the order
+ * of the execs, so the head is the one to forget when full; exited processes also sit on a
+ * list in the order they exited, whose head is forgotten when it grows past its bound.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,30 +12,45 @@
 #include "host/procs.h"
 #include "util/table.h"
 
-struct proc_exe {
-	uint32_t pid;
-	char exe[CW_PROCS_EXE_MAX];
+struct proc {
+	uint32_t pid, ppid;
+	bool gone;
+	bool root_known;		    /* root below is the answer (found once, kept) */
+	char exe[CW_PROCS_EXE_MAX];	    /* "" unknown */
+	char root[CW_PROCS_EXE_MAX];	    /* the top of its tree's executable */
+	struct proc *gone_prev, *gone_next; /* on the exited list */
 	UT_hash_handle hh;
 };
 
 struct cw_procs {
-	struct proc_exe *by_pid;
+	char proc[128];
+	struct proc *by_pid;
+	struct proc *gone; /* utlist, oldest exit first */
+	size_t ngone;
 };
 
-struct cw_procs *cw_procs_new(void)
+struct cw_procs *cw_procs_new(const char *proc)
 {
-	return calloc(1, sizeof(struct cw_procs));
+	struct cw_procs *p = calloc(1, sizeof(struct cw_procs));
+
+	if (p)
+		snprintf(p->proc, sizeof(p->proc), "%s", proc ? proc : "/proc");
+	return p;
 }
 
-static void forget(struct cw_procs *p, struct proc_exe *e)
+static void forget(struct cw_procs *p, struct proc *e)
 {
 	HASH_DEL(p->by_pid, e);
+	if (e->gone) {
+		DL_DELETE2(p->gone, e, gone_prev, gone_next);
+		p->ngone--;
+	}
 	free(e);
 }
 
 void cw_procs_free(struct cw_procs *p)
 {
-	struct proc_exe *e, *tmp;
+	struct proc *e, *tmp;
 
 	if (!p)
 		return;
@@ -43,59 +59,190 @@ void cw_procs_free(struct cw_procs *p)
 	free(p);
 }
 
-void cw_procs_exec(struct cw_procs *p, uint32_t pid, const char *path, size_t n)
+static struct proc *find(struct cw_procs *p, uint32_t pid)
 {
-	struct proc_exe *e;
+	struct proc *e;
 
-	if (!p || !pid)
-		return;
 	HASH_FIND(hh, p->by_pid, &pid, sizeof(pid), e);
-	if (e) {
-		HASH_DEL(p->by_pid, e); /* added again below: the newest exec */
-	} else {
-		if (HASH_COUNT(p->by_pid) >= CW_PROCS_MAX)
-			forget(p, p->by_pid);
-		e = malloc(sizeof(*e));
-		if (!e)
-			return;
-		e->pid = pid;
+	return e;
+}
+
+/* A new entry for pid, the newest: the one it replaces and the oldest past the bound go. */
+static struct proc *add(struct cw_procs *p, uint32_t pid, uint32_t ppid)
+{
+	struct proc *e = find(p, pid);
+
+	if (e)
+		forget(p, e);
+	if (HASH_COUNT(p->by_pid) >= CW_PROCS_MAX)
+		forget(p, p->by_pid);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->pid = pid;
+	e->ppid = ppid;
+	HASH_ADD(hh, p->by_pid, pid, sizeof(e->pid), e);
+	if (!CW_HASH_ADDED(e, hh)) {
+		free(e);
+		return NULL;
 	}
+	return e;
+}
+
+static void set_exe(struct proc *e, const char *path, size_t n)
+{
 	if (n >= sizeof(e->exe))
 		n = sizeof(e->exe) - 1;
 	memcpy(e->exe, path, n);
 	e->exe[n] = '\0';
-	HASH_ADD(hh, p->by_pid, pid, sizeof(e->pid), e);
-	if (!CW_HASH_ADDED(e, hh))
-		free(e);
+}
+
+static void find_root(struct cw_procs *p, struct proc *e);
+
+void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, const char *path, size_t n)
+{
+	struct proc *e;
+
+	if (!p || !pid)
+		return;
+	/* The same process keeps its place in its tree across execs. */
+	e = find(p, pid);
+	if (e && !e->gone && e->ppid == ppid) {
+		HASH_DEL(p->by_pid, e); /* added again: the newest exec */
+		HASH_ADD(hh, p->by_pid, pid, sizeof(e->pid), e);
+		if (!CW_HASH_ADDED(e, hh)) {
+			free(e);
+			return;
+		}
+		set_exe(e, path, n);
+		return;
+	}
+	if (!(e = add(p, pid, ppid)))
+		return;
+	set_exe(e, path, n);
+	/* Now, while its parent is most likely still remembered or alive. */
+	find_root(p, e);
 }
 
 void cw_procs_exit(struct cw_procs *p, uint32_t pid)
 {
-	struct proc_exe *e;
+	struct proc *e;
 
-	if (!p)
+	if (!p || !(e = find(p, pid)) || e->gone)
 		return;
-	HASH_FIND(hh, p->by_pid, &pid, sizeof(pid), e);
-	if (e)
-		forget(p, e);
+	e->gone = true;
+	DL_APPEND2(p->gone, e, gone_prev, gone_next);
+	if (++p->ngone > CW_PROCS_GONE_MAX)
+		forget(p, p->gone);
+}
+
+static void read_exe(const char *proc, uint32_t pid, char *out)
+{
+	char link[192];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/%u/exe", proc, pid);
+	n = readlink(link, out, CW_PROCS_EXE_MAX - 1);
+	out[n > 0 ? n : 0] = '\0';
 }
 
 void cw_procs_exe(struct cw_procs *p, const char *proc, uint32_t pid, char *out)
 {
-	char link[64];
-	ssize_t n;
-	struct proc_exe *e;
+	struct proc *e;
 
-	snprintf(link, sizeof(link), "%s/%u/exe", proc ? proc : "/proc", pid);
-	n = readlink(link, out, CW_PROCS_EXE_MAX - 1);
-	if (n > 0) {
-		out[n] = '\0';
+	read_exe(proc ? proc : p ? p->proc : "/proc", pid, out);
+	if (out[0] || !p)
 		return;
-	}
-	out[0] = '\0';
-	if (!p)
-		return;
-	HASH_FIND(hh, p->by_pid, &pid, sizeof(pid), e);
-	if (e)
+	if ((e = find(p, pid)))
 		memcpy(out, e->exe, sizeof(e->exe));
+}
+
+/* The parent in PROC/PID/stat ("pid (comm) state ppid ..."; comm may hold ')'), or 0. */
+static uint32_t stat_parent(const char *proc, uint32_t pid)
+{
+	char path[192], buf[512], *close;
+	unsigned ppid;
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", proc, pid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!ok || !(close = strrchr(buf, ')')))
+		return 0;
+	if (sscanf(close + 1, " %*c %u", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* The entry for pid: remembered, or read from /proc (a process from before the agent). */
+static struct proc *lookup(struct cw_procs *p, uint32_t pid)
+{
+	struct proc *e = find(p, pid);
+	uint32_t ppid;
+
+	if (e || pid == 0)
+		return e;
+	if (!(ppid = stat_parent(p->proc, pid)) && pid != 1)
+		return NULL;
+	if (!(e = add(p, pid, ppid)))
+		return NULL;
+	read_exe(p->proc, pid, e->exe);
+	return e;
+}
+
+uint32_t cw_procs_parent(struct cw_procs *p, uint32_t pid)
+{
+	struct proc *e;
+
+	if (!p)
+		return 0;
+	e = lookup(p, pid);
+	return e ? e->ppid : 0;
+}
+
+/* A parent that makes its child the top of a tree: the kernel, init, kthreadd. */
+static bool is_top_parent(uint32_t ppid)
+{
+	return ppid <= 2;
+}
+
+static void find_root(struct cw_procs *p, struct proc *e)
+{
+	struct proc *cur = e;
+	const char *root = NULL;
+
+	for (int depth = 0; cur && depth < CW_PROCS_DEPTH_MAX; depth++) {
+		if (cur->root_known) {
+			root = cur->root;
+			break;
+		}
+		if (cur->pid == 1 || is_top_parent(cur->ppid)) {
+			root = cur->exe;
+			break;
+		}
+		cur = lookup(p, cur->ppid);
+	}
+	if (!root || !root[0])
+		return;
+	if (root != e->root)
+		memmove(e->root, root, sizeof(e->root));
+	e->root_known = true;
+}
+
+bool cw_procs_tree_root(struct cw_procs *p, uint32_t pid, char *out)
+{
+	struct proc *e;
+
+	out[0] = '\0';
+	if (!p || !(e = lookup(p, pid)))
+		return false;
+	if (!e->root_known)
+		find_root(p, e);
+	if (!e->root_known)
+		return false;
+	memcpy(out, e->root, sizeof(e->root));
+	return true;
 }

@@ -307,7 +307,7 @@ static int find_cgroup2(const char *proc, char **out)
 	f = fopen(file, "re");
 	if (!f) {
 		ret = -errno;
-		cw_log("cannot read %s: %s: workloads are named by executable and uid", file,
+		cw_log("cannot read %s: %s: host workloads are named by process tree", file,
 		       strerror(-ret));
 		return ret;
 	}
@@ -326,7 +326,7 @@ static int find_cgroup2(const char *proc, char **out)
 	free(line);
 	fclose(f);
 	if (ret == -ENOENT)
-		cw_log("no cgroup v2 mount in %s: workloads are named by executable and uid", file);
+		cw_log("no cgroup v2 mount in %s: host workloads are named by process tree", file);
 	return ret;
 }
 

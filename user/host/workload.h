@@ -27,13 +27,16 @@ struct cw_workload {
 	char pod_namespace[64];
 	char pod_name[254];
 	char container_name[64];
-	char unit[256]; /* systemd unit (e.g. "ssh.service") of a host service */
+	char unit[256];	      /* systemd unit (e.g. "ssh.service") of a host service */
+	char session[64];     /* systemd login session scope (e.g. "session-3.scope") */
+	char session_uid[12]; /* the uid whose user-UID.slice holds it */
 	/*
 	 * Stable identity, what ownership compares: "k8s:NAMESPACE/OWNER" when the pod's name is
 	 * known (OWNER: the pod name without the suffixes a Deployment, DaemonSet or Job adds,
 	 * so that replicas are one workload), else "pod:UID"; "container:ID12" (first 12 hex)
-	 * outside Kubernetes; "unit:NAME" for a systemd service; "" when none applies (the caller
-	 * then names the workload by executable and uid).
+	 * outside Kubernetes; "unit:NAME" for a systemd service; "session:uid:UID" for a login
+	 * session (every session of one user is one workload: sudo inside it included); "" when
+	 * none applies (the caller then names the workload by its process tree).
 	 */
 	char key[CW_WL_KEY_MAX];
 };

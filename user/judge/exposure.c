@@ -32,12 +32,20 @@ int cw_exposure_init(struct cw_exposure *x, struct cw_finding_writer *f, const s
 	x->prov = prov;
 	x->wls = wls;
 	x->now = real_now;
-	return 0;
+	x->lineage = cw_lineage_new();
+	return x->lineage ? 0 : -ENOMEM;
 }
 
 void cw_exposure_free(struct cw_exposure *x)
 {
 	cw_dedup_clear(&x->dedup);
+	cw_lineage_free(x->lineage);
+	x->lineage = NULL;
+}
+
+void cw_exposure_exit(struct cw_exposure *x, uint32_t pid)
+{
+	cw_lineage_exit(x->lineage, pid);
 }
 
 bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *workload,
@@ -58,6 +66,7 @@ void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct
 			 char key[CW_PROV_STR])
 {
 	const struct cw_workload *wl = cw_workload_get(x->wls, a->cgroup_id, a->pid);
+	char root[CW_PROCS_EXE_MAX];
 
 	s->wl = wl;
 	s->exe = a->exe ? a->exe : "";
@@ -65,8 +74,12 @@ void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct
 	s->uid = a->uid;
 	/* The identity the cgroup gives (policy workload names are judged when comparing, on the
 	 * live process: a key must not change when the policy does). */
-	if (wl->key[0])
+	if (wl->key[0]) {
 		snprintf(key, CW_PROV_STR, "%s", wl->key);
+		return;
+	}
+	if (cw_procs_tree_root(x->procs, a->pid, root))
+		snprintf(key, CW_PROV_STR, "tree:%s uid:%u", root, a->uid);
 	else
 		snprintf(key, CW_PROV_STR, "exe:%s uid:%u", s->exe[0] ? s->exe : s->comm, a->uid);
 }
@@ -292,6 +305,12 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 	 * reader is not an owner. Not denied, so nothing to say. */
 	if (l->environ_pid)
 		return 0;
+	/* Inherited from its parent (or its image before this exec): the same load, by the
+	 * workload that first had it. */
+	if (l->source == CW_PROV_ENV)
+		snprintf(jl.key, sizeof(jl.key), "%s",
+			 cw_lineage_env(x->lineage, a->pid, a->ppid, a->ktime_ns, fp_hex,
+					l->detail ? l->detail : "", jl.key));
 	new_loader = record_origin(&jl);
 	if (l->source == CW_PROV_FILE && l->in_image) {
 		x->hardcoded_alerts++;
@@ -316,6 +335,22 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 			  "long-lived credential: rotate it", reason);
 }
 
+/*
+ * A sender whose environment holds the credential (or, for a child forked without an exec,
+ * whose parent's does) sends it for the workload it inherited it from.
+ */
+static void inherited_sender(struct cw_exposure *x, uint32_t pid, const char *fp_hex,
+			     char sender[CW_PROV_STR])
+{
+	const char *holder = cw_lineage_holder(x->lineage, pid, fp_hex);
+	uint32_t ppid;
+
+	if (!holder && x->procs && (ppid = cw_procs_parent(x->procs, pid)))
+		holder = cw_lineage_holder(x->lineage, ppid, fp_hex);
+	if (holder && strcmp(holder, sender))
+		snprintf(sender, CW_PROV_STR, "%s", holder);
+}
+
 void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const char *fp_hex,
 			const struct cw_actor *a, const char *destination,
 			struct cw_egress_verdict *v)
@@ -325,6 +360,7 @@ void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const c
 
 	memset(v, 0, sizeof(*v));
 	cw_exposure_subject(x, a, &s, v->sender);
+	inherited_sender(x, a->pid, fp_hex, v->sender);
 	v->binding = cw_policy_cred_find(x->policy, m->rule->id, NULL, fp_hex);
 	if (!v->binding) {
 		/* a binding by source: any file this credential was loaded from */

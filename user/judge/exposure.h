@@ -14,8 +14,10 @@
 #include <stdint.h>
 
 #include "detect/matcher.h"
+#include "host/procs.h"
 #include "host/workload.h"
 #include "judge/dedup.h"
+#include "judge/lineage.h"
 #include "judge/policy.h"
 #include "judge/provenance.h"
 #include "output/finding.h"
@@ -23,6 +25,7 @@
 /* Who did it. */
 struct cw_actor {
 	uint32_t pid, uid;
+	uint32_t ppid; /* the parent that started it, for an exec; else 0 */
 	uint64_t cgroup_id;
 	const char *exe;  /* "" when unknown */
 	const char *comm; /* "" when unknown */
@@ -34,6 +37,8 @@ struct cw_exposure {
 	const struct cw_policy *policy;
 	struct cw_provenance *prov;
 	struct cw_workloads *wls;
+	struct cw_procs *procs;	    /* process trees (host workloads); NULL: none */
+	struct cw_lineage *lineage; /* credentials inherited in environments */
 	struct cw_dedup dedup;
 	int64_t (*now)(void); /* unix seconds; replaceable in tests */
 	int64_t last_save;    /* of the provenance store */
@@ -47,7 +52,12 @@ int cw_exposure_init(struct cw_exposure *x, struct cw_finding_writer *f, const s
 		     struct cw_provenance *prov, struct cw_workloads *wls);
 void cw_exposure_free(struct cw_exposure *x);
 
-/* The subject (for policy) and workload key (for ownership) of an actor. */
+/*
+ * The subject (for policy) and workload key (for ownership) of an actor: its cgroup's key
+ * (pod, container, systemd unit, login session; see workload.h), else its process tree on the
+ * host, "tree:EXE uid:UID" (EXE the executable at the top of the tree, the ancestor init
+ * started), else, when the tree cannot be known, "exe:EXE uid:UID" of its own.
+ */
 void cw_exposure_subject(struct cw_exposure *x, const struct cw_actor *a, struct cw_subject *s,
 			 char key[CW_PROV_STR]);
 
@@ -95,6 +105,9 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
  */
 bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *workload,
 		       const char *action, uint64_t *count);
+
+/* Process pid exited (its environment's credentials are kept a while for its children). */
+void cw_exposure_exit(struct cw_exposure *x, uint32_t pid);
 
 /* Periodic work: save the provenance store when it changed. Returns 0 or -errno. */
 int cw_exposure_tick(struct cw_exposure *x);

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Environment lineage (see lineage.h): a uthash table by pid in exec order; each process has
+ * the credentials of its current image and of the image before it (an exec without a fork:
+ * a shim that execs the real program), each a fingerprint, a hash of the variable's name and
+ * the workload key it is held for.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/fingerprint.h"
+#include "judge/lineage.h"
+#include "util/hash.h"
+#include "util/table.h"
+
+struct held {
+	char fp[CW_FP_HEX_LEN + 1];
+	uint64_t var; /* FNV-1a of the variable's name */
+	char *key;
+};
+
+struct image {
+	struct held v[CW_LINEAGE_PER_PROC];
+	size_t n;
+};
+
+struct lproc {
+	uint32_t pid;
+	bool gone;
+	uint64_t exec_ns; /* of the current image */
+	struct image cur, prev;
+	struct lproc *gone_prev, *gone_next;
+	UT_hash_handle hh;
+};
+
+struct cw_lineage {
+	struct lproc *by_pid;
+	struct lproc *gone; /* utlist, oldest exit first */
+	size_t ngone;
+};
+
+struct cw_lineage *cw_lineage_new(void)
+{
+	return calloc(1, sizeof(struct cw_lineage));
+}
+
+static void image_clear(struct image *im)
+{
+	for (size_t i = 0; i < im->n; i++)
+		free(im->v[i].key);
+	im->n = 0;
+}
+
+static void forget(struct cw_lineage *l, struct lproc *p)
+{
+	HASH_DEL(l->by_pid, p);
+	if (p->gone) {
+		DL_DELETE2(l->gone, p, gone_prev, gone_next);
+		l->ngone--;
+	}
+	image_clear(&p->cur);
+	image_clear(&p->prev);
+	free(p);
+}
+
+void cw_lineage_free(struct cw_lineage *l)
+{
+	struct lproc *p, *tmp;
+
+	if (!l)
+		return;
+	HASH_ITER (hh, l->by_pid, p, tmp)
+		forget(l, p);
+	free(l);
+}
+
+static struct lproc *find(struct cw_lineage *l, uint32_t pid)
+{
+	struct lproc *p;
+
+	HASH_FIND(hh, l->by_pid, &pid, sizeof(pid), p);
+	return p;
+}
+
+static const struct held *image_find(const struct image *im, const char *fp, const uint64_t *var)
+{
+	for (size_t i = 0; i < im->n; i++)
+		if (!strcmp(im->v[i].fp, fp) && (!var || im->v[i].var == *var))
+			return &im->v[i];
+	return NULL;
+}
+
+/* pid's entry for the image exec'd at exec_ns: a new one, or its current one made previous. */
+static struct lproc *image_of(struct cw_lineage *l, uint32_t pid, uint64_t exec_ns)
+{
+	struct lproc *p = find(l, pid);
+
+	if (p && p->gone) { /* the pid was reused */
+		forget(l, p);
+		p = NULL;
+	}
+	if (p && p->exec_ns == exec_ns)
+		return p;
+	if (p) { /* a new image: newest again, the old one is its previous */
+		HASH_DEL(l->by_pid, p);
+		image_clear(&p->prev);
+		p->prev = p->cur;
+		p->cur.n = 0;
+	} else {
+		if (HASH_COUNT(l->by_pid) >= CW_LINEAGE_MAX)
+			forget(l, l->by_pid);
+		if (!(p = calloc(1, sizeof(*p))))
+			return NULL;
+		p->pid = pid;
+	}
+	p->exec_ns = exec_ns;
+	HASH_ADD(hh, l->by_pid, pid, sizeof(p->pid), p);
+	if (!CW_HASH_ADDED(p, hh)) {
+		image_clear(&p->prev);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+const char *cw_lineage_env(struct cw_lineage *l, uint32_t pid, uint32_t ppid, uint64_t exec_ns,
+			   const char *fp, const char *var, const char *key)
+{
+	uint64_t h = cw_fnv1a(CW_FNV_OFFSET, var, strlen(var));
+	struct lproc *p, *parent;
+	const struct held *from = NULL, *mine;
+	struct held *slot;
+
+	if (!l || !(p = image_of(l, pid, exec_ns)))
+		return key;
+	parent = ppid != pid ? find(l, ppid) : NULL;
+	if ((mine = image_find(&p->cur, fp, &h))) /* a second match of the same exec */
+		return mine->key;
+	from = image_find(&p->prev, fp, &h);
+	if (!from && parent)
+		from = image_find(&parent->cur, fp, &h);
+	if (from)
+		key = from->key;
+	if (p->cur.n == CW_LINEAGE_PER_PROC)
+		return key;
+	slot = &p->cur.v[p->cur.n];
+	if (!(slot->key = strdup(key)))
+		return key;
+	memcpy(slot->fp, fp, sizeof(slot->fp) - 1);
+	slot->fp[sizeof(slot->fp) - 1] = '\0';
+	slot->var = h;
+	p->cur.n++;
+	return slot->key;
+}
+
+const char *cw_lineage_holder(struct cw_lineage *l, uint32_t pid, const char *fp)
+{
+	struct lproc *p = l ? find(l, pid) : NULL;
+	const struct held *h;
+
+	if (!p)
+		return NULL;
+	h = image_find(&p->cur, fp, NULL);
+	return h ? h->key : NULL;
+}
+
+void cw_lineage_exit(struct cw_lineage *l, uint32_t pid)
+{
+	struct lproc *p = l ? find(l, pid) : NULL;
+
+	if (!p || p->gone)
+		return;
+	p->gone = true;
+	DL_APPEND2(l->gone, p, gone_prev, gone_next);
+	if (++l->ngone > CW_LINEAGE_GONE_MAX)
+		forget(l, l->gone);
+}
