@@ -16,6 +16,40 @@ static __always_inline __u32 clamp_len(__u64 len, __u32 max, __u32 *flags, __u32
 	return (__u32)len;
 }
 
+/* task_struct.flags: forked but has not exec'd (include/linux/sched.h) */
+#define CW_PF_FORKNOEXEC 0x00000040
+
+/*
+ * The environment's parent and the top of the tree (see struct cw_exec_event): ancestors that
+ * forked without an exec (PF_FORKNOEXEC: a shell's subshell) hold their parent's environment,
+ * and are gone by the time userspace could look at them.
+ */
+static __always_inline void exec_ancestry(struct task_struct *task, struct cw_exec_event *e)
+{
+	struct task_struct *t = BPF_CORE_READ(task, real_parent);
+	__u32 top = e->pid;
+
+	e->env_ppid = 0;
+	e->top_pid = 0;
+	e->pad = 0;
+	if (top <= 2) { /* init (or the kernel) exec'ing */
+		e->top_pid = top;
+		return;
+	}
+	for (int i = 0; i < CW_ANCESTRY_MAX; i++) {
+		__u32 tgid = BPF_CORE_READ(t, tgid);
+
+		if (tgid <= 2) {
+			e->top_pid = top;
+			return;
+		}
+		top = tgid;
+		if (!e->env_ppid && !(BPF_CORE_READ(t, group_leader, flags) & CW_PF_FORKNOEXEC))
+			e->env_ppid = tgid;
+		t = BPF_CORE_READ(t, real_parent);
+	}
+}
+
 SEC("tp/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -42,9 +76,9 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->uid = (__u32)ugid;
 	e->gid = ugid >> 32;
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	exec_ancestry(task, e);
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->flags = 0;
-	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	/* Path: the filename the kernel resolved for this exec (__data_loc string). */

@@ -86,6 +86,8 @@ _Static_assert(sizeof(struct cw_event_hdr) == 16, "cw_event_hdr layout");
  * the path without its NUL, then argv and env exactly as the kernel laid them out
  * (NUL-separated strings).
  */
+#define CW_ANCESTRY_MAX 48 /* ancestors an exec event looks through */
+
 struct cw_exec_event {
 	struct cw_event_hdr hdr;
 	__u32 pid; /* tgid */
@@ -100,11 +102,20 @@ struct cw_exec_event {
 	__u32 env_len;
 	__u32 argv_full_len; /* arg_end - arg_start in the new image */
 	__u32 env_full_len;  /* env_end - env_start */
+	/*
+	 * The nearest ancestor that exec'd (not a fork without exec: a subshell): the image whose
+	 * environment this one inherited; 0 when not found within CW_ANCESTRY_MAX.
+	 */
+	__u32 env_ppid;
+	/* The top of its process tree: the ancestor whose parent is init or the kernel (pid 0..2
+	 * in the initial pid namespace), itself when it is one; 0 when deeper than
+	 * CW_ANCESTRY_MAX. */
+	__u32 top_pid;
 	__u32 pad;
 	char comm[CW_COMM_LEN];
 	/* char data[]: path, argv, env */
 };
-_Static_assert(sizeof(struct cw_exec_event) == 88, "cw_exec_event layout");
+_Static_assert(sizeof(struct cw_exec_event) == 96, "cw_exec_event layout");
 
 struct cw_exit_event {
 	struct cw_event_hdr hdr;

@@ -72,6 +72,18 @@ def redacted(secret):
     return secret[:k] + "****" + (secret[len(secret) - k:] if k else "")
 
 
+def host_workload(pid=None, uid=0):
+    """The workload key the agent gives a host process outside any unit, session or
+    container: "tree:EXE uid:UID", EXE the executable of its ancestor that init started."""
+    pid = pid or os.getpid()
+    while True:
+        with open(f"/proc/{pid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        if ppid <= 2 or pid == 1:
+            return f"tree:{os.readlink(f'/proc/{pid}/exe')} uid:{uid}"
+        pid = ppid
+
+
 def require_root():
     if os.geteuid() != 0:
         raise Skip("needs root (loads BPF programs)")

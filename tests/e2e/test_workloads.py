@@ -16,9 +16,9 @@ import tempfile
 import time
 import uuid
 
-from cwtest import (BIN, Agent, Closing, KeyFile, Skip, child_process, github_token, own,
-                    require_root, wait_own)
-from test_tls import TlsServer
+from cwtest import (BIN, Agent, Closing, KeyFile, Skip, child_process, github_token,
+                    host_workload, own, require_root, wait_own, wait_until)
+from test_tls import ServerProcess, TlsServer, free_port
 
 NS = "cw-e2e"
 PODS_DIR = "/var/log/pods"
@@ -444,7 +444,8 @@ def test_reading_another_process_environment_is_an_unexpected_reader():
             # cat is gone by the time the agent reports it: its exec event named it
             assert h["process"]["executable"] == shutil.which("cat")
             assert h["file"]["path"] == f"/proc/{holder.pid}/environ"
-            assert h["credential"]["origin_workload"] == f"exe:{sleep} uid:0"
+            # the holder runs in this test's process tree (no unit, session or container)
+            assert h["credential"]["origin_workload"] == host_workload()
             assert "another process's environment" in h["message"]
             # its own environment: not a reader of someone else's
             subprocess.run(["python3", "-c", "open('/proc/self/environ','rb').read()"], env=e,
@@ -470,3 +471,80 @@ def test_relative_open_inside_a_watched_directory():
         assert hits[0]["file"]["path"].endswith("/secrets/kubernetes.io/serviceaccount/token")
         agent.stop()
         agent.assert_no_plaintext(sa)
+
+
+SHIM = """#!/bin/bash
+# a pyenv-style shim: finds the real interpreter with helpers, then becomes it
+name=$(basename "$0")
+here=$(dirname "$(readlink -f "$0")")
+real=$(PATH=${PATH#"$here:"} command -v "$name")
+exec "$real" "$@"
+"""
+
+DAY = """set -e
+mount --bind "$DIR/hosts" /etc/hosts
+read -r GITHUB_TOKEN
+export GITHUB_TOKEN
+export PATH="$DIR/shims:$PATH" SSL_CERT_FILE="$DIR/c.pem" CURL_CA_BUNDLE="$DIR/c.pem"
+python3 "$DIR/client.py" "https://api.github.com:$PORT/user"
+# the header from stdin, as scripts keep tokens off the command line (printf is a builtin)
+sh -c 'printf "header = \\"Authorization: token %s\\"\\n" "$GITHUB_TOKEN" |
+       curl -sf -o /dev/null -K - "https://api.github.com:$PORT/"'
+"""
+
+CLIENT = """import os, sys, urllib.request
+req = urllib.request.Request(sys.argv[1],
+                             headers={"Authorization": "token " + os.environ["GITHUB_TOKEN"]})
+urllib.request.urlopen(req).read()
+"""
+
+
+def test_host_shell_exporting_a_token_to_its_provider_raises_nothing():
+    """A shell exports GITHUB_TOKEN and runs a Python client through a pyenv-style shim (which
+    spawns basename, dirname, readlink) and `sh -c '... | curl -K -'`, each sending it to
+    api.github.com (resolved to a loopback server by /etc/hosts in a private mount namespace,
+    its certificate trusted the way a private CA is). Inheritance is not sharing and the
+    shell's process tree is one workload: no alert of any kind, one owner."""
+    with Env() as env:
+        d = env.dir
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        f"{d}/k.pem", "-out", f"{d}/c.pem", "-days", "1", "-subj",
+                        "/CN=api.github.com", "-addext", "subjectAltName=DNS:api.github.com"],
+                       check=True, capture_output=True)
+        with open(f"{d}/hosts", "w") as f:
+            f.write("127.0.0.1 localhost\n127.0.0.1 api.github.com\n")
+        os.makedirs(f"{d}/shims")
+        for name in ("python3", "python"):
+            with open(f"{d}/shims/{name}", "w") as f:
+                f.write(SHIM)
+            os.chmod(f"{d}/shims/{name}", 0o755)
+        with open(f"{d}/client.py", "w") as f:
+            f.write(CLIENT)
+        with open(f"{d}/day.sh", "w") as f:
+            f.write(DAY)
+        port = free_port()
+        agent = env.start("--events", "--include-loopback")
+        with ServerProcess(["openssl", "s_server", "-accept", str(port), "-cert", f"{d}/c.pem",
+                            "-key", f"{d}/k.pem", "-www", "-quiet"]):
+            token = github_token()
+            e = dict(os.environ, DIR=d, PORT=str(port))
+            e.pop("GITHUB_TOKEN", None)
+            r = subprocess.run(["unshare", "-m", "bash", f"{d}/day.sh"], env=e,
+                               input=token + "\n", capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            sent = wait_until(lambda: len([l for l in own(agent, token, "credential-sent")
+                                           if l["destination"]["domain"] == "api.github.com"])
+                              >= 2, 15)
+            assert sent, agent.stderr()[-1500:]
+            agent.stop()
+            fp = agent.key.fingerprint(token)
+            alerts = [(l["event"]["action"], l["process"].get("name"))
+                      for l in agent.lines if l.get("event", {}).get("kind") == "alert" and
+                      l.get("credential", {}).get("fingerprint") == fp]
+            assert alerts == [], alerts
+            # the environment's loads: one owner, the shell's process tree
+            loads = [l for l in own(agent, token, "credential-observed")]
+            assert loads, "the exec environments were not scanned"
+            assert {l["credwatch"]["workload"] for l in own(agent, token, "credential-sent")} \
+                == {host_workload()}
+            agent.assert_no_plaintext(token)

@@ -270,13 +270,13 @@ TEST(exposure_host_workload_is_the_process_tree)
 	m = (struct cw_match){ .rule = x.gh, .secret = tok, .len = strlen(tok) };
 	fp_of(&x, tok, fp);
 	/* cron (started by init) -> sh -> curl and git: one job; sshd -> bash -> python3 */
-	cw_procs_exec(x.x.procs, 300, 1, "/usr/sbin/cron", 14);
-	cw_procs_exec(x.x.procs, 301, 300, "/bin/sh", 7);
-	cw_procs_exec(x.x.procs, 302, 301, "/usr/bin/curl", 13);
-	cw_procs_exec(x.x.procs, 303, 301, "/usr/bin/git", 12);
-	cw_procs_exec(x.x.procs, 400, 1, "/usr/sbin/sshd", 14);
-	cw_procs_exec(x.x.procs, 401, 400, "/bin/bash", 9);
-	cw_procs_exec(x.x.procs, 402, 401, "/usr/bin/python3", 16);
+	cw_procs_exec(x.x.procs, 300, 1, 0, "/usr/sbin/cron", 14);
+	cw_procs_exec(x.x.procs, 301, 300, 0, "/bin/sh", 7);
+	cw_procs_exec(x.x.procs, 302, 301, 0, "/usr/bin/curl", 13);
+	cw_procs_exec(x.x.procs, 303, 301, 0, "/usr/bin/git", 12);
+	cw_procs_exec(x.x.procs, 400, 1, 0, "/usr/sbin/sshd", 14);
+	cw_procs_exec(x.x.procs, 401, 400, 0, "/bin/bash", 9);
+	cw_procs_exec(x.x.procs, 402, 401, 0, "/usr/bin/python3", 16);
 	cw_exposure_subject(&x.x, &job, &s, key);
 	CHECK_EQ_STR(key, "tree:/usr/sbin/cron uid:0");
 	/* two programs of one job read the credential: one workload, nothing shared */

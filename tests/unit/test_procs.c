@@ -37,11 +37,11 @@ TEST(procs_exe_from_proc_then_from_exec_events)
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	REQUIRE(n > 0);
 	self[n] = '\0';
-	cw_procs_exec(p, (uint32_t)getpid(), 1, "/not/this", 9);
+	cw_procs_exec(p, (uint32_t)getpid(), 1, 0, "/not/this", 9);
 	cw_procs_exe(p, "/proc", (uint32_t)getpid(), out);
 	CHECK_EQ_STR(out, self);
 	/* a process gone from "proc" (an empty fixture): the exec event's path */
-	cw_procs_exec(p, 4242, 1, "/usr/bin/catXXX", 12);
+	cw_procs_exec(p, 4242, 1, 0, "/usr/bin/catXXX", 12);
 	cw_procs_exe(p, NULL, 4242, out);
 	CHECK_EQ_STR(out, "/usr/bin/cat");
 	cw_procs_exe(p, NULL, 4243, out);
@@ -51,7 +51,7 @@ TEST(procs_exe_from_proc_then_from_exec_events)
 		char longp[600];
 
 		memset(longp, 'a', sizeof(longp));
-		cw_procs_exec(p, 77, 1, longp, sizeof(longp));
+		cw_procs_exec(p, 77, 1, 0, longp, sizeof(longp));
 		cw_procs_exe(p, NULL, 77, out);
 		CHECK_EQ_INT((int)strlen(out), CW_PROCS_EXE_MAX - 1);
 	}
@@ -60,7 +60,7 @@ TEST(procs_exe_from_proc_then_from_exec_events)
 	cw_procs_exe(p, NULL, 4242, out);
 	CHECK_EQ_STR(out, "/usr/bin/cat");
 	for (uint32_t pid = 10000; pid < 10000 + CW_PROCS_GONE_MAX; pid++) {
-		cw_procs_exec(p, pid, 1, "/bin/x", 6);
+		cw_procs_exec(p, pid, 1, 0, "/bin/x", 6);
 		cw_procs_exit(p, pid);
 	}
 	cw_procs_exe(p, NULL, 4242, out);
@@ -83,11 +83,11 @@ TEST(procs_bounded_forgets_the_oldest_exec)
 	REQUIRE((p = cw_procs_new(dir)));
 	for (uint32_t pid = 1; pid <= CW_PROCS_MAX; pid++) {
 		snprintf(path, sizeof(path), "/bin/p%u", pid);
-		cw_procs_exec(p, pid, 1, path, strlen(path));
+		cw_procs_exec(p, pid, 1, 0, path, strlen(path));
 	}
 	/* pid 1 exec's again: now the newest, so pid 2 is the oldest */
-	cw_procs_exec(p, 1, 0, "/bin/again", 10);
-	cw_procs_exec(p, CW_PROCS_MAX + 1, 1, "/bin/new", 8);
+	cw_procs_exec(p, 1, 0, 0, "/bin/again", 10);
+	cw_procs_exec(p, CW_PROCS_MAX + 1, 1, 0, "/bin/new", 8);
 	cw_procs_exe(p, NULL, 2, out);
 	CHECK_EQ_STR(out, "");
 	cw_procs_exe(p, NULL, 1, out);
@@ -97,7 +97,7 @@ TEST(procs_bounded_forgets_the_oldest_exec)
 	cw_procs_exe(p, NULL, CW_PROCS_MAX + 1, out);
 	CHECK_EQ_STR(out, "/bin/new");
 	/* pid 0 is never remembered */
-	cw_procs_exec(p, 0, 1, "/bin/zero", 9);
+	cw_procs_exec(p, 0, 1, 0, "/bin/zero", 9);
 	cw_procs_exe(p, NULL, 0, out);
 	CHECK_EQ_STR(out, "");
 	cw_procs_free(p);
@@ -117,14 +117,14 @@ TEST(procs_tree_root_is_the_ancestor_init_started)
 	REQUIRE((p = cw_procs_new(dir)));
 	/* a job's children, exec'd under the agent; the shell is gone by the time the
 	 * grandchild's exec is handled */
-	cw_procs_exec(p, 400, 301, "/usr/bin/python3", 16);
-	cw_procs_exec(p, 401, 400, "/usr/bin/basename", 17);
+	cw_procs_exec(p, 400, 301, 0, "/usr/bin/python3", 16);
+	cw_procs_exec(p, 401, 400, 0, "/usr/bin/basename", 17);
 	CHECK(cw_procs_tree_root(p, 401, out));
 	CHECK_EQ_STR(out, "/usr/sbin/cron");
 	CHECK_EQ_INT((int)cw_procs_parent(p, 401), 400);
 	CHECK_EQ_INT((int)cw_procs_parent(p, 301), 300);
 	/* an exec without a fork keeps its place */
-	cw_procs_exec(p, 400, 301, "/usr/bin/python3.11", 19);
+	cw_procs_exec(p, 400, 301, 0, "/usr/bin/python3.11", 19);
 	CHECK(cw_procs_tree_root(p, 400, out));
 	CHECK_EQ_STR(out, "/usr/sbin/cron");
 	/* init's own child is its own top; init is its own */
@@ -133,16 +133,27 @@ TEST(procs_tree_root_is_the_ancestor_init_started)
 	CHECK(cw_procs_tree_root(p, 1, out));
 	CHECK_EQ_STR(out, "/sbin/init");
 	/* a kernel-started helper (parent kthreadd) */
-	cw_procs_exec(p, 500, 2, "/sbin/modprobe", 14);
+	cw_procs_exec(p, 500, 2, 0, "/sbin/modprobe", 14);
 	CHECK(cw_procs_tree_root(p, 500, out));
 	CHECK_EQ_STR(out, "/sbin/modprobe");
 	/* parents exit: the children's trees were found at their exec and are kept */
 	cw_procs_exit(p, 400);
-	cw_procs_exec(p, 402, 401, "/bin/true", 9);
+	cw_procs_exec(p, 402, 401, 0, "/bin/true", 9);
 	CHECK(cw_procs_tree_root(p, 402, out));
 	CHECK_EQ_STR(out, "/usr/sbin/cron");
+	/* the kernel named the top: the parents in between need not be known */
+	cw_procs_exec(p, 700, 650, 300, "/usr/bin/env", 12);
+	CHECK(cw_procs_tree_root(p, 700, out));
+	CHECK_EQ_STR(out, "/usr/sbin/cron");
+	cw_procs_exec(p, 701, 1, 701, "/usr/sbin/atd", 13);
+	CHECK(cw_procs_tree_root(p, 701, out));
+	CHECK_EQ_STR(out, "/usr/sbin/atd");
+	/* a named top that is unknown: found by walking up instead */
+	cw_procs_exec(p, 702, 400, 999, "/bin/ls", 7);
+	CHECK(cw_procs_tree_root(p, 702, out));
+	CHECK_EQ_STR(out, "/usr/sbin/cron");
 	/* a broken chain: a parent neither remembered nor in /proc */
-	cw_procs_exec(p, 600, 599, "/bin/orphan", 11);
+	cw_procs_exec(p, 600, 599, 0, "/bin/orphan", 11);
 	CHECK(!cw_procs_tree_root(p, 600, out));
 	CHECK_EQ_STR(out, "");
 	CHECK(!cw_procs_tree_root(p, 9999, out));

@@ -51,9 +51,11 @@ static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
 	snprintf(link, sizeof(link), "/proc/%u/exe", ev->exec.pid);
 	n = readlink(link, real, sizeof(real));
 	if (n > 0 && n < (ssize_t)sizeof(real))
-		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, real, (size_t)n);
+		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->exec.top_pid, real,
+			      (size_t)n);
 	else
-		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->path, ev->exec.path_len);
+		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->exec.top_pid, ev->path,
+			      ev->exec.path_len);
 }
 
 static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)

@@ -92,7 +92,9 @@ static void exec_actor(const struct exec_scan *s, char exe[CW_PATH_MAX + 1],
 	memcpy(comm, ev->comm, CW_COMM_LEN);
 	comm[CW_COMM_LEN] = '\0';
 	*a = (struct cw_actor){ .pid = ev->pid,
-				.ppid = ev->ppid,
+				/* the environment it inherited is its nearest exec'd
+				 * ancestor's (a subshell between them never exec'd) */
+				.ppid = ev->env_ppid ? ev->env_ppid : ev->ppid,
 				.uid = ev->uid,
 				.cgroup_id = ev->cgroup_id,
 				.exe = exe,

@@ -14,6 +14,7 @@
 
 struct proc {
 	uint32_t pid, ppid;
+	uint32_t top; /* the top of its tree from the exec event, or 0 */
 	bool gone;
 	bool root_known;		    /* root below is the answer (found once, kept) */
 	char exe[CW_PROCS_EXE_MAX];	    /* "" unknown */
@@ -99,7 +100,8 @@ static void set_exe(struct proc *e, const char *path, size_t n)
 
 static void find_root(struct cw_procs *p, struct proc *e);
 
-void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, const char *path, size_t n)
+void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top,
+		   const char *path, size_t n)
 {
 	struct proc *e;
 
@@ -119,6 +121,7 @@ void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, const char *
 	}
 	if (!(e = add(p, pid, ppid)))
 		return;
+	e->top = top;
 	set_exe(e, path, n);
 	/* Now, while its parent is most likely still remembered or alive. */
 	find_root(p, e);
@@ -211,9 +214,18 @@ static bool is_top_parent(uint32_t ppid)
 
 static void find_root(struct cw_procs *p, struct proc *e)
 {
-	struct proc *cur = e;
+	struct proc *cur = e, *top;
 	const char *root = NULL;
 
+	/* The kernel named it: the parents in between may be long gone. */
+	if (e->top && (top = e->top == e->pid ? e : lookup(p, e->top)) && top->exe[0]) {
+		if (top != e)
+			memcpy(e->root, top->exe, sizeof(e->root));
+		else
+			memcpy(e->root, e->exe, sizeof(e->root));
+		e->root_known = true;
+		return;
+	}
 	for (int depth = 0; cur && depth < CW_PROCS_DEPTH_MAX; depth++) {
 		if (cur->root_known) {
 			root = cur->root;
