@@ -100,8 +100,8 @@ static void set_exe(struct proc *e, const char *path, size_t n)
 
 static void find_root(struct cw_procs *p, struct proc *e);
 
-void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top,
-		   const char *path, size_t n)
+void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top, const char *path,
+		   size_t n)
 {
 	struct proc *e;
 

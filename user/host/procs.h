@@ -29,8 +29,8 @@ void cw_procs_free(struct cw_procs *p);
 /* pid exec'd path (n bytes, not NUL-terminated), started by ppid (its real parent's tgid);
  * top: the top of its tree as the kernel saw it at the exec (0: unknown, then found by
  * walking up the parents). */
-void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top,
-		   const char *path, size_t n);
+void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top, const char *path,
+		   size_t n);
 void cw_procs_exit(struct cw_procs *p, uint32_t pid);
 /* The executable of pid: from PROC/PID/exe while it lives (proc NULL: the table's /proc), else
  * the table; "" unknown. Copied into out (CW_PROCS_EXE_MAX bytes). p may be NULL. */
