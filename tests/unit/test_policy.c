@@ -547,7 +547,7 @@ static const struct bad_case bad_cases[] = {
 	{ "workloads:\n  - name: a\n    pod:\n", 3, "field 'pod' has no value" },
 	{ "credentials:\n  - rule: ''\n", 2, "field 'rule': empty glob" },
 	{ "credentials:\n  - rule: x\n    destinations: ['']\n", 3,
-	  "field 'destinations': empty glob" },
+	  "field 'destinations': '': an empty destination" },
 	{ "readers:\n  - paths: ['']\n", 2, "field 'paths': '': empty glob" },
 	{ "readers:\n  - path: /a\n    deny_executables: [cat, '']\n", 3,
 	  "field 'deny_executables': empty glob" },
@@ -583,6 +583,11 @@ static const struct bad_case bad_cases[] = {
 	{ "watch:\n  - /a\n  - !/a/b\n", 3, "quote values that start with '!'" },
 	{ "readers:\n  - paths: &p [/a]\n    deny_executables: *p\n", 3, "'*p' is a YAML alias" },
 	{ "watch: [/a]\n---\nwatch: [/b]\n", 3, "one YAML document" },
+	/* 66-67: destination words: known ones, '@never' alone */
+	{ "credentials:\n  - rule: x\n    destinations: ['@apiserver']\n", 3,
+	  "field 'destinations': '@apiserver': an unknown destination word" },
+	{ "credentials:\n  - rule: x\n    destinations:\n      - '@never'\n      - a.example\n", 3,
+	  "field 'destinations': '@never' means nowhere: it stands alone" },
 };
 
 TEST(policy_malformed_files_name_file_line_and_field)
