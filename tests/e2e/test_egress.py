@@ -12,6 +12,7 @@ import time
 from cwtest import (BufferedWriter, LoopbackServer, assert_copying_stopped, bytes_sent,
                     child_process, conn_entry, github_token, h2_frame, h2_streams, hpack_literal,
                     kernel_map, require_root, running_agent, wait_until)
+from test_workloads import k8s_jwt
 
 
 class Sink(LoopbackServer):
@@ -76,6 +77,40 @@ def test_unexpected_destination_alert_and_allowed_destination_observation():
     assert bad["process"]["pid"] == os.getpid()
     assert bad["process"]["executable"] == os.path.realpath("/proc/self/exe")
     assert bad["threat"]["technique"]["id"] == "NHI-02"
+    agent.assert_no_plaintext(token)
+
+
+API_CLIENT = ("import socket,sys\n"
+              "port=int(sys.argv[1]);tok=sys.stdin.readline().strip()\n"
+              "s=socket.create_connection(('127.0.0.1',port))\n"
+              "s.sendall(('GET /api/v1/pods HTTP/1.1\\r\\nHost: 127.0.0.1:%d\\r\\n"
+              "Authorization: Bearer %s\\r\\n\\r\\n'%(port,tok)).encode())\n"
+              "s.recv(4096)\n")
+
+
+def test_service_account_token_to_the_api_server_by_address():
+    """client-go's way: to $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, an IP, with that
+    IP as the Host. The address the sender was given in its environment is its API server;
+    another port on it is not."""
+    require_root()
+    token = k8s_jwt("shop")
+    with Sink() as api, Sink() as other, running_agent("--include-loopback", "--events") as agent:
+        # first in the environment: the exec record may cut a long one short
+        env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(api.port)}
+        env.update((k, v) for k, v in os.environ.items() if not k.startswith("KUBERNETES_"))
+        for port in (api.port, other.port):
+            subprocess.run([sys.executable, "-c", API_CLIENT, str(port)], input=token + "\n",
+                           env=env, text=True, check=True, timeout=30)
+        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") in
+                              (api.port, other.port), count=2)
+    assert len(hits) == 2, agent.lines
+    by_port = {h["destination"]["port"]: h for h in hits}
+    ok, bad = by_port[api.port], by_port[other.port]
+    assert ok["rule"]["id"] == "kubernetes-service-account-token"
+    assert ok["event"]["action"] == "credential-sent", ok
+    assert ok["destination"]["domain"] == "127.0.0.1"
+    assert bad["event"]["action"] == "credential-unexpected-destination", bad
+    assert bad["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
 
 

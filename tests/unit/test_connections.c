@@ -27,7 +27,8 @@ struct cfx {
 	char payload[4096];
 };
 
-static bool cfx_setup(struct cfx *x)
+/* apis: where the API server is, for '@kubernetes-apiserver' (NULL: by name only). */
+static bool cfx_setup_apis(struct cfx *x, struct cw_apiservers *apis)
 {
 	char err[1024];
 
@@ -41,8 +42,15 @@ static bool cfx_setup(struct cfx *x)
 	x->f = open_memstream(&x->out, &x->outlen);
 	if (!x->f || cw_finding_writer_init(&x->fd, &x->key, x->f, true))
 		return false;
-	return cw_conns_init(&x->c, &(struct cw_handler_deps){ .f = &x->fd, .matcher = x->m },
-			     &(struct cw_conns_kernel){ -1, -1, -1, NULL }) == 0;
+	return cw_conns_init(
+		       &x->c,
+		       &(struct cw_handler_deps){ .f = &x->fd, .matcher = x->m, .apis = apis },
+		       &(struct cw_conns_kernel){ -1, -1, -1, NULL }) == 0;
+}
+
+static bool cfx_setup(struct cfx *x)
+{
+	return cfx_setup_apis(x, NULL);
 }
 
 static void cfx_teardown(struct cfx *x)
@@ -264,6 +272,64 @@ TEST(conns_tls_session_never_bound_goes_out_after_the_hold)
 	free_lines(v, n);
 	cfx_teardown(&x);
 	free(tok);
+}
+
+/*
+ * A service-account token sent the way client-go sends it: to $KUBERNETES_SERVICE_HOST, an
+ * IP, the Host header that IP. The pod's own service address is its API server; any other
+ * address is not. An AWS secret access key is an alert wherever it goes.
+ */
+TEST(conns_api_server_by_address_and_secrets_never_sent)
+{
+	static const char env[] = "KUBERNETES_SERVICE_HOST=10.0.0.1\0KUBERNETES_SERVICE_PORT=443\0";
+	char *sa = tu_secret("%{gen:k8s-jwt:3600}"), *key = tu_strong("%{base64:40}", 4.2);
+	char req[2048];
+	struct cw_apiservers *apis;
+	struct jc_node **v;
+	struct cfx x;
+	size_t n;
+
+	REQUIRE(cw_apiservers_new(&(struct cw_apiservers_opts){ .root = "/nonexistent" }, &apis) ==
+		0);
+	/* the exec of the pod's first process (cgroup 0 here: connect_to's) */
+	cw_apiservers_exec_env(apis, 0, env, sizeof(env) - 1);
+	REQUIRE(cfx_setup_apis(&x, apis));
+	connect_to(&x, 100, 5, 11, 1, 1000);
+	connect_to(&x, 100, 6, 12, 9, 1001);
+	connect_to(&x, 100, 7, 13, 7, 1002);
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/pods HTTP/1.1\r\nHost: 10.0.0.1:443\r\nAuthorization: Bearer "
+		 "%s\r\n\r\n",
+		 sa);
+	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 100, 5, 11, req, 0, 2000), 0);
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/pods HTTP/1.1\r\nHost: 10.0.0.9\r\nAuthorization: Bearer %s\r\n\r\n",
+		 sa);
+	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 100, 6, 12, req, 0, 2001), 0);
+	snprintf(req, sizeof(req),
+		 "POST /upload HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n"
+		 "aws_secret_access_key = %s\n",
+		 key);
+	CHECK_EQ_INT(send_bytes(&x, CW_SRC_TCP, 100, 7, 13, req, 0, 2002), 0);
+	CHECK_EQ_INT(cw_conns_exit(&x.c, 100), 0);
+	CHECK_EQ_INT(x.c.unexpected_destination, 2);
+	v = lines(&x, &n);
+	REQUIRE(n == 3);
+	CHECK_EQ_STR(jc_str(v[0], "event.action"), "credential-sent");
+	CHECK_EQ_STR(jc_str(v[0], "destination.ip"), "10.0.0.1");
+	CHECK_EQ_STR(jc_str(v[0], "rule.id"), "kubernetes-service-account-token");
+	CHECK_EQ_STR(jc_str(v[1], "event.action"), "credential-unexpected-destination");
+	CHECK_EQ_STR(jc_str(v[1], "destination.domain"), "10.0.0.9");
+	CHECK_CONTAINS(jc_str(v[1], "message"), "outside its provider's destinations");
+	CHECK_EQ_STR(jc_str(v[2], "event.action"), "credential-unexpected-destination");
+	CHECK_EQ_STR(jc_str(v[2], "rule.id"), "aws-secret-access-key");
+	CHECK_EQ_STR(jc_str(v[2], "destination.domain"), "s3.amazonaws.com");
+	CHECK_CONTAINS(jc_str(v[2], "message"), "never sent");
+	free_lines(v, n);
+	cfx_teardown(&x);
+	cw_apiservers_free(apis);
+	free(sa);
+	free(key);
 }
 
 TEST(conns_inbound_tls_is_observed_not_judged)

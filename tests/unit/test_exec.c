@@ -8,6 +8,7 @@
 
 #include "events/decoder.h"
 #include "events/exec.h"
+#include "judge/destinations.h"
 #include "output/finding.h"
 #include "detect/fingerprint.h"
 #include "jsoncheck.h"
@@ -512,4 +513,30 @@ out:
 	fx_teardown(&x);
 	fclose(full);
 	free_secrets(&s);
+}
+
+/* A pod's exec tells where its API server is: its cgroup's service address. */
+TEST(exec_environment_names_the_api_server)
+{
+	static const char argv[] = "/controller\0";
+	static const char env[] = "HOME=/\0KUBERNETES_SERVICE_HOST=10.96.0.1\0"
+				  "KUBERNETES_SERVICE_PORT=443\0";
+	struct cw_dest d = { .server = "10.96.0.1", .ip = "10.96.0.1", .port = 443 };
+	struct cw_apiservers *apis;
+	struct fx x;
+
+	REQUIRE(cw_apiservers_new(&(struct cw_apiservers_opts){ .root = "/nonexistent" }, &apis) ==
+		0);
+	REQUIRE(fx_setup(&x, false));
+	x.exec.apis = apis;
+	REQUIRE(fx_exec(&x, "controller", 10, "/controller", argv, sizeof(argv) - 1, env,
+			sizeof(env) - 1));
+	d.cgroup_id = 9001;
+	CHECK(!cw_apiservers_match(apis, &d));
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
+	CHECK(cw_apiservers_match(apis, &d));
+	d.cgroup_id = 9002;
+	CHECK(!cw_apiservers_match(apis, &d));
+	fx_teardown(&x);
+	cw_apiservers_free(apis);
 }

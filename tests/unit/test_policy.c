@@ -51,6 +51,7 @@ static const char *const default_watch_required[] = {
 	"~/.pypirc",
 	"~/.netrc",
 	"~/.git-credentials",
+	"~/.config/git/credentials",
 	"~/.config/gcloud/**",
 	"~/.azure/**",
 	"~/.vault-token",
@@ -79,21 +80,33 @@ TEST(policy_embedded_default_loads)
 				     default_watch_required[i]);
 	CHECK_EQ_INT(p.nworkloads, 0);
 	CHECK_EQ_INT(p.ncreds, 0);
-	REQUIRE(p.nreaders == 3);
+	/* tokens, mounted secrets, token caches, hand-edited files, .netrc, git store, SSH
+	 * keys, environ: shells, cat, encoders and nc everywhere; scp but for SSH keys, curl
+	 * and wget but for .netrc, editors but for the files edited by hand */
+	REQUIRE(p.nreaders == 8);
 	for (size_t i = 0; i < p.nreaders; i++) {
 		const struct cw_policy_readers *r = &p.readers[i];
+		bool hand = i == 3 || i == 4, ssh = i == 6, netrc = i == 4;
 
-		CHECK_EQ_INT(r->deny_executables.n, 29);
+		CHECK_EQ_INT(r->deny_executables.n, 29 - ssh - 2 * netrc + (hand ? 0 : 10));
 		CHECK_EQ_INT(r->deny_why.n, r->deny_executables.n);
 		CHECK(cw_strv_has(&r->deny_executables, "cat"));
+		CHECK(cw_strv_has(&r->deny_executables, "bash"));
 		CHECK(cw_strv_has(&r->deny_executables, "busybox"));
-		CHECK(cw_strv_has(&r->deny_executables, "scp"));
+		CHECK(cw_strv_has(&r->deny_executables, "base64"));
+		CHECK(cw_strv_has(&r->deny_executables, "nc"));
+		CHECK_EQ_INT(cw_strv_has(&r->deny_executables, "scp"), !ssh);
+		CHECK_EQ_INT(cw_strv_has(&r->deny_executables, "curl"), !netrc);
+		CHECK_EQ_INT(cw_strv_has(&r->deny_executables, "vim*"), !hand);
 		CHECK(!cw_strv_has(&r->deny_executables, "python3"));
+		CHECK(!cw_strv_has(&r->deny_executables, "ssh"));
+		CHECK(!cw_strv_has(&r->deny_executables, "git"));
 		CHECK_EQ_INT(r->allow.n, 0);
 		CHECK(r->allow_why == NULL);
 		CHECK(r->line > 1);
 	}
-	CHECK(cw_strv_has(&p.readers[2].paths, "/proc/*/environ"));
+	CHECK(cw_strv_has(&p.readers[6].paths, "~/.ssh/id_*"));
+	CHECK(cw_strv_has(&p.readers[7].paths, "/proc/*/environ"));
 	CHECK_EQ_INT(p.long_lived_days, 30);
 	CHECK_EQ_INT(p.jwt_max_lifetime, 24 * 3600);
 	CHECK_EQ_INT(p.dedup_window, 600);
@@ -547,7 +560,7 @@ static const struct bad_case bad_cases[] = {
 	{ "workloads:\n  - name: a\n    pod:\n", 3, "field 'pod' has no value" },
 	{ "credentials:\n  - rule: ''\n", 2, "field 'rule': empty glob" },
 	{ "credentials:\n  - rule: x\n    destinations: ['']\n", 3,
-	  "field 'destinations': empty glob" },
+	  "field 'destinations': '': an empty destination" },
 	{ "readers:\n  - paths: ['']\n", 2, "field 'paths': '': empty glob" },
 	{ "readers:\n  - path: /a\n    deny_executables: [cat, '']\n", 3,
 	  "field 'deny_executables': empty glob" },
@@ -583,6 +596,11 @@ static const struct bad_case bad_cases[] = {
 	{ "watch:\n  - /a\n  - !/a/b\n", 3, "quote values that start with '!'" },
 	{ "readers:\n  - paths: &p [/a]\n    deny_executables: *p\n", 3, "'*p' is a YAML alias" },
 	{ "watch: [/a]\n---\nwatch: [/b]\n", 3, "one YAML document" },
+	/* 66-67: destination words: known ones, '@never' alone */
+	{ "credentials:\n  - rule: x\n    destinations: ['@apiserver']\n", 3,
+	  "field 'destinations': '@apiserver': an unknown destination word" },
+	{ "credentials:\n  - rule: x\n    destinations:\n      - '@never'\n      - a.example\n", 3,
+	  "field 'destinations': '@never' means nowhere: it stands alone" },
 };
 
 TEST(policy_malformed_files_name_file_line_and_field)
@@ -626,7 +644,7 @@ TEST(policy_failed_load_keeps_the_old_policy)
 	CHECK_EQ_STR(p.file, "<embedded>");
 	CHECK_EQ_INT(p.watch.n, nwatch);
 	CHECK_EQ_INT(p.nworkloads, 0);
-	CHECK_EQ_INT(p.nreaders, 3);
+	CHECK_EQ_INT(p.nreaders, 8);
 	CHECK_EQ_INT(p.long_lived_days, 30);
 	CHECK(cw_policy_watched(&p, "/root/.aws/credentials"));
 
@@ -890,12 +908,96 @@ TEST(policy_default_reader_verdicts)
 	why = "stale";
 	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/passwd", &s, &why), CW_READER_UNCOVERED);
 	CHECK(why == NULL);
-	CHECK_EQ_INT(cw_policy_reader(&p, "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
-				      &s, NULL),
-		     CW_READER_UNCOVERED);
+	/* the namespace beside the token is a mounted file the entry covers, but not watched:
+	 * never judged */
+	CHECK(!cw_policy_watched(&p, "/var/run/secrets/kubernetes.io/serviceaccount/namespace"));
 	CHECK_EQ_INT(cw_policy_reader(&p, "/home/u/.config/gcloud/active_config", &s, NULL),
 		     CW_READER_UNCOVERED);
 	CHECK_EQ_INT(cw_policy_reader(&p, "", &s, NULL), CW_READER_UNCOVERED);
+	cw_policy_free(&p);
+}
+
+/* The default readers: each credential file's own tools read it, the usual suspects don't. */
+TEST(policy_default_readers_match_reality)
+{
+	static const struct {
+		const char *path, *exe;
+		enum cw_reader_verdict want;
+	} cases[] = {
+		/* the git credential store: git and its helpers */
+		{ "/home/u/.git-credentials", "/usr/lib/git-core/git-credential-store",
+		  CW_READER_ALLOWED },
+		{ "/home/u/.git-credentials", "/usr/lib/git-core/git", CW_READER_ALLOWED },
+		{ "/home/u/.config/git/credentials", "/usr/lib/git-core/git-credential-store",
+		  CW_READER_ALLOWED },
+		{ "/home/u/.config/git/credentials", "/usr/bin/git-credential-libsecret",
+		  CW_READER_ALLOWED },
+		{ "/home/u/.git-credentials", "/usr/bin/cat", CW_READER_DENIED },
+		{ "/home/u/.config/git/credentials", "/bin/bash", CW_READER_DENIED },
+		{ "/home/u/.git-credentials", "/usr/bin/vim.basic", CW_READER_DENIED },
+		/* SSH private keys: ssh and its tools, git, scp */
+		{ "/home/u/.ssh/id_ed25519", "/usr/bin/ssh", CW_READER_ALLOWED },
+		{ "/home/u/.ssh/id_rsa", "/usr/bin/ssh-add", CW_READER_ALLOWED },
+		{ "/home/u/.ssh/id_rsa", "/usr/bin/ssh-agent", CW_READER_ALLOWED },
+		{ "/home/u/.ssh/id_rsa", "/usr/bin/scp", CW_READER_ALLOWED },
+		{ "/home/u/.ssh/id_rsa", "/usr/lib/openssh/sftp-server", CW_READER_ALLOWED },
+		{ "/home/u/.ssh/id_rsa", "/usr/bin/sftp", CW_READER_ALLOWED },
+		{ "/home/u/.ssh/id_rsa", "/usr/bin/git", CW_READER_ALLOWED },
+		{ "/root/.ssh/id_ecdsa", "/usr/bin/base64", CW_READER_DENIED },
+		{ "/root/.ssh/id_ecdsa", "/usr/bin/curl", CW_READER_DENIED },
+		{ "/root/.ssh/id_ecdsa", "/usr/bin/nano", CW_READER_DENIED },
+		{ "/root/.ssh/id_ecdsa", "/usr/bin/less", CW_READER_DENIED },
+		/* package indexes and registries */
+		{ "/home/u/.npmrc", "/usr/bin/node", CW_READER_ALLOWED },
+		{ "/home/u/.pypirc", "/usr/bin/python3.11", CW_READER_ALLOWED },
+		{ "/home/u/.pypirc", "/home/u/.local/bin/twine", CW_READER_ALLOWED },
+		{ "/home/u/.docker/config.json", "/usr/bin/docker", CW_READER_ALLOWED },
+		{ "/home/u/.docker/config.json", "/usr/bin/podman", CW_READER_ALLOWED },
+		{ "/home/u/.npmrc", "/usr/bin/cat", CW_READER_DENIED },
+		{ "/home/u/.docker/config.json", "/usr/bin/nc", CW_READER_DENIED },
+		{ "/home/u/.pypirc", "/usr/bin/vim.basic", CW_READER_ALLOWED }, /* edited by hand */
+		/* ~/.netrc: curl and wget are its own readers, nc is not */
+		{ "/home/u/.netrc", "/usr/bin/curl", CW_READER_ALLOWED },
+		{ "/home/u/.netrc", "/usr/bin/wget", CW_READER_ALLOWED },
+		{ "/home/u/.netrc", "/usr/lib/git-core/git-remote-https", CW_READER_ALLOWED },
+		{ "/home/u/.netrc", "/usr/bin/ncat", CW_READER_DENIED },
+		{ "/home/u/.netrc", "/usr/bin/head", CW_READER_DENIED },
+		/* cloud and cluster */
+		{ "/home/u/.aws/credentials", "/usr/local/bin/aws", CW_READER_ALLOWED },
+		{ "/home/u/.kube/config", "/usr/local/bin/kubectl", CW_READER_ALLOWED },
+		{ "/home/u/.kube/config", "/usr/local/bin/helm", CW_READER_ALLOWED },
+		{ "/home/u/.kube/config", "/usr/bin/emacs-nox", CW_READER_ALLOWED },
+		{ "/home/u/.config/gcloud/credentials.db", "/usr/bin/emacs-nox", CW_READER_DENIED },
+		{ "/home/u/.config/gcloud/credentials.db", "/usr/lib/google-cloud-sdk/bin/gcloud",
+		  CW_READER_ALLOWED },
+		/* mounted secrets: the kubelet and the runtime; not a shell or an editor */
+		{ "/run/secrets/db_password", "/usr/bin/kubelet", CW_READER_ALLOWED },
+		{ "/run/secrets/db_password", "/usr/bin/containerd", CW_READER_ALLOWED },
+		{ "/run/secrets/db_password", "/usr/bin/runc", CW_READER_ALLOWED },
+		{ "/run/secrets/db_password", "/app/server", CW_READER_ALLOWED },
+		{ "/var/run/secrets/app/api-key", "/bin/sh", CW_READER_DENIED },
+		{ "/run/secrets/db_password", "/usr/bin/vi", CW_READER_DENIED },
+		{ "/var/run/secrets/kubernetes.io/serviceaccount/token", "/usr/bin/kubelet",
+		  CW_READER_ALLOWED },
+		{ "/var/run/secrets/kubernetes.io/serviceaccount/token", "/usr/bin/vim.tiny",
+		  CW_READER_DENIED },
+	};
+	static struct cw_workload wl;
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *name = strrchr(cases[i].exe, '/') + 1;
+		struct cw_subject s = { .wl = &wl, .exe = cases[i].exe, .comm = name };
+		enum cw_reader_verdict got = cw_policy_reader(&p, cases[i].path, &s, NULL);
+
+		if (!cw_policy_watched(&p, cases[i].path))
+			cw_test_fail(__FILE__, __LINE__, "%s is not watched", cases[i].path);
+		if (got != cases[i].want)
+			cw_test_fail(__FILE__, __LINE__, "%s reading %s: verdict %d, want %d",
+				     cases[i].exe, cases[i].path, got, cases[i].want);
+	}
 	cw_policy_free(&p);
 }
 

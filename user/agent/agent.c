@@ -67,6 +67,18 @@ static FILE *open_output(const char *spec)
 	return NULL;
 }
 
+/* The node's API servers, when its kubelet's kubeconfig names them (judge/apiserver.h). */
+static void log_apiservers(const struct cw_apiservers *apis)
+{
+	const struct cw_apiserver_ep *eps;
+	const char *file;
+	size_t n = cw_apiservers_node(apis, &eps, &file);
+
+	for (size_t i = 0; i < n; i++)
+		cw_log("kubernetes API server %s port %u (from %s)", eps[i].host, eps[i].port,
+		       file);
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -83,6 +95,9 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	}
 	a->procs = cw_procs_new(NULL);
 	ret = cw_workloads_new(NULL, &a->wls);
+	if (!ret &&
+	    !(ret = cw_apiservers_new(&(struct cw_apiservers_opts){ .proc = "/proc" }, &a->apis)))
+		log_apiservers(a->apis);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
 	a->x.procs = a->procs;
@@ -91,7 +106,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 					    .x = &a->x,
 					    .procs = a->procs,
 					    .wls = a->wls,
-					    .policy = &a->policy };
+					    .policy = &a->policy,
+					    .apis = a->apis };
 	if (!ret)
 		ret = cw_files_init(&a->files, &a->deps, -1);
 	if (ret) {
@@ -186,6 +202,7 @@ static void teardown(struct cw_agent *a)
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a->x);
 	cw_workloads_free(a->wls);
+	cw_apiservers_free(a->apis);
 	cw_procs_free(a->procs);
 	cw_prov_close(&a->prov);
 	cw_policy_free(&a->policy);

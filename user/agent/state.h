@@ -51,6 +51,8 @@ struct cw_agent {
 	struct cw_workloads *wls;
 	struct cw_procs *procs; /* executables by pid; the findings read it */
 	const char *policy_path;
+	/* where the Kubernetes API server is (judge/apiserver.h) */
+	struct cw_apiservers *apis;
 	/* the kernel side */
 	struct credwatch_bpf *skel;
 	struct ring_buffer *rb;

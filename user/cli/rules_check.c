@@ -10,15 +10,22 @@
 #include "util/log.h"
 #include "detect/matcher.h"
 #include "detect/rules.h"
+#include "judge/destinations.h"
 
 #define EXAMPLE_DRAWS 8 /* draws of a positive example template before it fails */
 
 /* Returns the number of problems found with rule idx, printing each. */
 static int check_rule(struct cw_matcher *m, size_t idx, const struct cw_rule *r)
 {
+	const char *why, *bad;
 	char err[256];
 	int problems = 0;
 
+	if ((why = cw_destinations_problem(&r->destinations, false, &bad))) {
+		printf("%s:%d: rule '%s': destination '%s': %s\n", r->file, r->line, r->id, bad,
+		       why);
+		problems++;
+	}
 	if (!r->examples.n) {
 		printf("%s:%d: rule '%s': no examples\n", r->file, r->line, r->id);
 		problems++;

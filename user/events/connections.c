@@ -104,6 +104,7 @@ int cw_conns_init(struct cw_conns *e, const struct cw_handler_deps *d,
 	e->matcher = d->matcher;
 	e->x = d->x;
 	e->procs = d->procs;
+	e->apis = d->apis;
 	e->conns_map_fd = k->conns_map_fd;
 	e->bound_map_fd = k->bound_map_fd;
 	e->captured_map_fd = k->captured_map_fd;
@@ -215,6 +216,7 @@ struct match_ctx {
 	struct cw_conns *e;
 	struct cw_conns_entry *c;
 	uint64_t ktime_ns;
+	bool never; /* the credential judged is never sent (destination '@never') */
 	int err;
 };
 
@@ -288,8 +290,10 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 	cw_json_obj_end(j);
 	if (!strcmp(action, "credential-unexpected-destination")) {
 		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
-				  "credential sent to a server outside "
-				  "its provider's destinations");
+				  x->never ? "credential that is never sent (it signs requests, "
+					     "or stays with its owner) seen leaving"
+					   : "credential sent to a server outside "
+					     "its provider's destinations");
 		x->e->unexpected_destination++;
 	} else if (!strcmp(action, "credential-egress")) {
 		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
@@ -313,6 +317,7 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	char fp[CW_FP_HEX_LEN + 1], dest[CW_PROV_STR] = "", ip[INET6_ADDRSTRLEN] = "";
 	struct cw_egress_verdict v;
 	const struct cw_strv *dests = &m->rule->destinations;
+	enum cw_dest_verdict verdict = CW_DEST_UNJUDGED;
 	bool unexpected, foreign = false;
 	uint64_t count = 1;
 	int ret;
@@ -320,6 +325,8 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	cw_fingerprint(f->key, m->secret, m->len, fp);
 	if (seen_before(c, fp))
 		return 0;
+	if (c->have_dst)
+		inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip, sizeof(ip));
 	if (judge && !c->inbound) {
 		struct cw_actor a = { .pid = c->pid,
 				      .uid = c->uid,
@@ -328,9 +335,6 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 				      .comm = c->comm,
 				      .ktime_ns = x->ktime_ns };
 
-		if (c->have_dst)
-			inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip,
-				  sizeof(ip));
 		if (c->server[0] || ip[0])
 			snprintf(dest, sizeof(dest), "%s:%u", c->server[0] ? c->server : ip,
 				 c->have_dst ? c->dst.dport : 0);
@@ -338,10 +342,18 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 		dests = cw_exposure_destinations(&v, m->rule);
 		foreign = v.not_owner;
 	}
-	/* Judged only when the server is named: an address alone is not a provider's host.
-	 * What a process receives is never judged: only observed. */
-	unexpected =
-		!c->inbound && dests->n && c->server[0] && !cw_destinations_match(dests, c->server);
+	/* What a process receives is never judged: only observed (judge/destinations.h). */
+	if (!c->inbound) {
+		struct cw_dest d = { .server = c->server,
+				     .ip = ip,
+				     .port = c->have_dst ? c->dst.dport : 0,
+				     .cgroup_id = c->cgroup_id,
+				     .pid = c->pid };
+
+		verdict = cw_destinations_judge(dests, &m->rule->destinations, &d, x->e->apis);
+	}
+	unexpected = verdict == CW_DEST_UNEXPECTED || verdict == CW_DEST_NEVER;
+	x->never = verdict == CW_DEST_NEVER;
 	if (foreign && cw_exposure_dedup(judge, fp, v.sender, "credential-egress", &count)) {
 		ret = emit(x, m, "credential-egress", true, count, &v);
 		if (ret)

@@ -35,6 +35,8 @@ struct cw_conns {
 	/* counters */
 	uint64_t conns_seen, conns_evicted, bytes, unexpected_destination, foreign_egress;
 	uint64_t gaps; /* writes after bytes not copied (the payload budget) */
+	/* for the destination @kubernetes-apiserver (judge/apiserver.h); may be NULL */
+	struct cw_apiservers *apis;
 };
 
 /* The kernel's side of connection tracking, which the agent keeps in step: a map fd is -1 and

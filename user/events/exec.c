@@ -27,6 +27,7 @@ void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d)
 	e->matcher = d->matcher;
 	e->x = d->x;
 	e->procs = d->procs;
+	e->apis = d->apis;
 }
 
 void cw_exec_free(struct cw_exec *e)
@@ -236,6 +237,9 @@ int cw_exec_handle(struct cw_exec *e, const struct cw_event *ev)
 	struct exec_scan s = { .e = e, .ev = ev };
 	int ret = 0;
 
+	/* A pod's environment names its API server's service address (judge/apiserver.h). */
+	if (ev->exec.env_len)
+		cw_apiservers_exec_env(e->apis, ev->exec.cgroup_id, ev->env, ev->exec.env_len);
 	if (ev->exec.argv_len) {
 		s.argv = true;
 		ret = scan_block(&s, ev->argv, ev->exec.argv_len, ' ');

@@ -23,6 +23,8 @@ struct cw_exec {
 	/* argv or env with its NUL separators replaced, for matching */
 	char *buf;
 	size_t buf_cap;
+	/* told the API server address a pod was given (judge/apiserver.h); may be NULL */
+	struct cw_apiservers *apis;
 };
 
 void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d);

@@ -9,6 +9,7 @@
 #include "detect/matcher.h"
 #include "host/procs.h"
 #include "host/workload.h"
+#include "judge/apiserver.h"
 #include "judge/exposure.h"
 #include "judge/policy.h"
 #include "output/finding.h"
@@ -20,6 +21,7 @@ struct cw_handler_deps {
 	struct cw_procs *procs;		/* executables by pid; may be NULL */
 	struct cw_workloads *wls;	/* workload identity; may be NULL */
 	const struct cw_policy *policy; /* the watch list and who may read what */
+	struct cw_apiservers *apis;	/* where the API server is (exec learns); may be NULL */
 };
 
 #endif

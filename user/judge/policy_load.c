@@ -15,6 +15,7 @@
 
 #include <yaml.h>
 
+#include "judge/destinations.h"
 #include "judge/policy.h"
 #include "util/fileio.h"
 #include "util/yaml_reader.h"
@@ -105,6 +106,13 @@ static int check_executable(struct cw_yaml *y, const char *field, const char *v)
 static int check_deny(struct cw_yaml *y, const char *field, const char *v)
 {
 	return strchr(v, '/') ? check_path_glob(y, field, v) : check_nonempty(y, field, v);
+}
+
+static int check_destination(struct cw_yaml *y, const char *field, const char *v)
+{
+	const char *why = cw_destination_problem(v, true);
+
+	return why ? cw_yaml_fail(y, cw_yaml_line(y), "field '%s': '%s': %s", field, v, why) : 0;
 }
 
 static int check_fingerprint(struct cw_yaml *y, const char *field, const char *v)
@@ -268,8 +276,13 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 		} else if (!strcmp(key, "owners")) {
 			ret = cw_yaml_want_strv(&l->y, "owners", &c->owners, check_ref);
 		} else if (!strcmp(key, "destinations")) {
+			size_t kline = line_of(l);
+			const char *why;
+
 			ret = cw_yaml_want_strv(&l->y, "destinations", &c->destinations,
-						check_nonempty);
+						check_destination);
+			if (!ret && (why = cw_destinations_problem(&c->destinations, true, NULL)))
+				return fail(l, kline, "field 'destinations': %s", why);
 		} else {
 			return fail(l, line_of(l),
 				    "unknown field '%s' in a credential binding (it "
