@@ -1189,6 +1189,9 @@ TEST(workload_replicas_are_one_workload)
 	CHECK_EQ_INT((int)cw_workload_owner_len("pod-a-3fa9c1"), 12); /* not generated */
 	CHECK_EQ_INT((int)cw_workload_owner_len("api-aeiou"), 9);     /* vowels: not */
 	CHECK_EQ_INT((int)cw_workload_owner_len("-x2x5z"), 6);
+	/* a CronJob's runs: one workload */
+	CHECK_EQ_INT((int)cw_workload_owner_len("web-build-29000002-x2x5z"), 9);
+	CHECK_EQ_INT((int)cw_workload_owner_len("backup-123-x2x5z"), 10); /* too short */
 }
 
 TEST(workload_pod_shapes_in_user_subtrees_are_not_pods)

@@ -190,11 +190,20 @@ static bool gen_chars(const char *s, size_t n)
 	return n > 0;
 }
 
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
 /*
  * The name of the controller that made a pod: a Deployment's pods are NAME-HASH-XXXXX (the
  * ReplicaSet's pod-template hash, then five generated characters), a DaemonSet's or a Job's
- * NAME-XXXXX. Replicas are one workload: they load the same credentials by design. Other
- * names (StatefulSet ordinals, bare pods) are kept whole.
+ * NAME-XXXXX, a CronJob's NAME-MINUTES-XXXXX (its Job is named after the scheduled time, in
+ * minutes since the epoch). Replicas and runs are one workload: they load the same
+ * credentials by design. Other names (StatefulSet ordinals, bare pods) are kept whole.
  */
 size_t cw_workload_owner_len(const char *pod)
 {
@@ -210,6 +219,8 @@ size_t cw_workload_owner_len(const char *pod)
 
 			if (hl >= 6 && hl <= 10 && gen_chars(h + 1, hl))
 				n = (size_t)(h - pod);
+			else if (hl >= 8 && hl <= 10 && all_digits(h + 1, hl))
+				n = (size_t)(h - pod); /* a CronJob's Job: NAME-MINUTES */
 			break;
 		}
 	return n;
