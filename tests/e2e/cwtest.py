@@ -72,6 +72,15 @@ def redacted(secret):
     return secret[:k] + "****" + (secret[len(secret) - k:] if k else "")
 
 
+def unique_keys(pairs):
+    """json.loads hook: an object with a key twice is an error (SIEMs keep one of them)."""
+    keys = [k for k, _ in pairs]
+    dup = {k for k in keys if keys.count(k) > 1}
+    if dup:
+        raise ValueError(f"a JSON object repeats {sorted(dup)}")
+    return dict(pairs)
+
+
 def host_workload(pid=None, uid=0):
     """The workload key the agent gives a host process outside any unit, session or
     container: "tree:EXE uid:UID", EXE the executable of its ancestor that init started."""
@@ -134,7 +143,8 @@ class Agent:
             with self.cv:
                 raw.append(line)
                 if is_json:
-                    self.lines.append(json.loads(line))  # a malformed line fails the test
+                    # a malformed line, or one with a key twice, fails the test
+                    self.lines.append(json.loads(line, object_pairs_hook=unique_keys))
                 self.cv.notify_all()
 
     def stderr(self):

@@ -281,12 +281,10 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 	cw_json_kobj(j, "tls");
 	cw_json_kstr(j, "library", source_name(c->tls ? c->source : CW_SRC_TCP));
 	cw_json_obj_end(j);
-	cw_finding_host(f, c->pid, c->uid, c->cgroup_id);
+	cw_finding_host(f, c->pid, c->uid, c->cgroup_id, v && judge ? v->sender : NULL);
 	cw_json_kuint(j, "fd", c->fd);
-	if (v && judge) {
-		cw_json_kstr(j, "workload", v->sender);
+	if (v && judge)
 		cw_json_kuint(j, "count", count);
-	}
 	cw_json_obj_end(j);
 	if (!strcmp(action, "credential-unexpected-destination")) {
 		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,

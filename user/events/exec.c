@@ -15,9 +15,10 @@
 struct exec_scan {
 	struct cw_exec *e;
 	const struct cw_event *ev;
-	bool argv;	   /* else the environment */
-	const char *block; /* the NUL-separated original */
-	int err;	   /* the first output error: stops the scan, returned */
+	bool argv;		    /* else the environment */
+	const char *block;	    /* the NUL-separated original */
+	char workload[CW_PROV_STR]; /* the judged workload of the match being reported */
+	int err;		    /* the first output error: stops the scan, returned */
 };
 
 void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d)
@@ -112,10 +113,11 @@ static int record_load(struct exec_scan *s, const struct cw_match *m, size_t vs,
 {
 	struct cw_exposure *x = s->e->x;
 	char exe[CW_PATH_MAX + 1], comm[CW_COMM_LEN + 1], var[256] = "";
-	char fp[CW_FP_HEX_LEN + 1], key[CW_PROV_STR];
-	struct cw_load l = { .source = s->argv ? CW_PROV_ARGV : CW_PROV_ENV, .detail = var };
+	char fp[CW_FP_HEX_LEN + 1];
+	struct cw_load l = { .source = s->argv ? CW_PROV_ARGV : CW_PROV_ENV,
+			     .detail = var,
+			     .workload_out = s->workload };
 	const char *name;
-	struct cw_subject subj;
 	struct cw_actor a;
 	size_t name_len;
 	int ret;
@@ -130,12 +132,12 @@ static int record_load(struct exec_scan *s, const struct cw_match *m, size_t vs,
 		return ret;
 	if (!s->argv)
 		return 1;
-	cw_exposure_subject(x, &a, &subj, key);
-	return cw_exposure_dedup(x, fp, key, "credential-in-argv", count) ? 1 : 0;
+	return cw_exposure_dedup(x, fp, s->workload, "credential-in-argv", count) ? 1 : 0;
 }
 
 /* The process members of an exec finding. */
-static void put_process(struct cw_exec *e, const struct cw_event *ev, uint64_t count)
+static void put_process(struct cw_exec *e, const struct cw_event *ev, uint64_t count,
+			const char *workload)
 {
 	const struct cw_exec_event *rec = &ev->exec;
 	struct cw_json *j = &e->f->j;
@@ -160,7 +162,7 @@ static void put_process(struct cw_exec *e, const struct cw_event *ev, uint64_t c
 	snprintf(gid, sizeof(gid), "%u", rec->gid);
 	cw_json_kstr(j, "id", gid); /* ECS ids are keywords */
 	cw_json_obj_end(j);
-	cw_finding_host(e->f, rec->pid, rec->uid, rec->cgroup_id);
+	cw_finding_host(e->f, rec->pid, rec->uid, rec->cgroup_id, workload);
 	cw_json_kbool(j, "argv_truncated", rec->flags & CW_EXEC_ARGV_TRUNC);
 	cw_json_kbool(j, "env_truncated", rec->flags & CW_EXEC_ENV_TRUNC);
 	if (e->x)
@@ -192,7 +194,7 @@ static int report(struct exec_scan *s, const struct cw_match *m, size_t vs, uint
 		cw_json_kstrn(j, "variable", name, name_len);
 	}
 	cw_json_obj_end(j);
-	put_process(s->e, s->ev, count);
+	put_process(s->e, s->ev, count, s->workload);
 	if (s->argv) {
 		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
 				  "credential on a command line, readable by every local user "

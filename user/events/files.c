@@ -259,7 +259,7 @@ static int on_file_match(const struct cw_match *m, void *arg)
 		cw_json_kstr(j, "executable", t->exe);
 	cw_json_kstr(j, "name", t->comm);
 	cw_json_obj_end(j);
-	cw_finding_host(f, t->pid, t->uid, t->cgroup_id);
+	cw_finding_host(f, t->pid, t->uid, t->cgroup_id, NULL);
 	cw_json_kbool(j, "in_image", t->in_image);
 	cw_json_obj_end(j);
 	f->observations++;

@@ -87,7 +87,8 @@ void cw_workload_set_key(struct cw_workload *wl);
  * "credwatch" object through cw_workload_json_detail.)
  */
 void cw_workload_json(struct cw_json *j, const struct cw_workload *wl);
-/* "cgroup", "qos", "systemd_unit", "workload" members, each only when known. */
+/* "cgroup", "qos", "systemd_unit", "session" members, each only when known (the workload
+ * key is the caller's: it may be a process tree's). */
 void cw_workload_json_detail(struct cw_json *j, const struct cw_workload *wl);
 
 #endif

@@ -38,6 +38,4 @@ void cw_workload_json_detail(struct cw_json *j, const struct cw_workload *wl)
 		cw_json_kstr(j, "systemd_unit", wl->unit);
 	if (wl->session[0])
 		cw_json_kstr(j, "session", wl->session);
-	if (wl->key[0])
-		cw_json_kstr(j, "workload", wl->key);
 }

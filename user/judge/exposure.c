@@ -196,8 +196,7 @@ static int load_alert(struct judged_load *jl, const char *action, enum cw_nhi nh
 	if (a->comm && a->comm[0])
 		cw_json_kstr(j, "name", a->comm);
 	cw_json_obj_end(j);
-	cw_finding_host(f, a->pid, a->uid, a->cgroup_id);
-	cw_json_kstr(j, "workload", jl->key);
+	cw_finding_host(f, a->pid, a->uid, a->cgroup_id, jl->key);
 	cw_json_kuint(j, "count", count);
 	if (reason)
 		cw_json_kstr(j, "reason", reason);
@@ -295,6 +294,8 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 
 	x->loads++;
 	cw_exposure_subject(x, a, &jl.s, jl.key);
+	if (l->workload_out)
+		snprintf(l->workload_out, CW_PROV_STR, "%s", jl.key);
 	denied = l->source == CW_PROV_FILE &&
 		 cw_policy_reader(x->policy, l->detail, &jl.s, &why) == CW_READER_DENIED;
 	if (!(jl.c = touch(x, m, fp_hex)))
@@ -311,6 +312,8 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 		snprintf(jl.key, sizeof(jl.key), "%s",
 			 cw_lineage_env(x->lineage, a->pid, a->ppid, a->ktime_ns, fp_hex,
 					l->detail ? l->detail : "", jl.key));
+	if (l->workload_out)
+		snprintf(l->workload_out, CW_PROV_STR, "%s", jl.key);
 	new_loader = record_origin(&jl);
 	if (l->source == CW_PROV_FILE && l->in_image) {
 		x->hardcoded_alerts++;

@@ -67,6 +67,8 @@ struct cw_load {
 	const char *detail;   /* path or variable name ("" for argv) */
 	bool in_image;	      /* file: lives in the container's image layer */
 	uint32_t environ_pid; /* file is /proc/PID/environ of another process: its pid */
+	char *workload_out;   /* NULL, or gets (CW_PROV_STR bytes) the workload it is judged
+			       * a load of: the loader's, or the one it inherited it from */
 };
 
 /*

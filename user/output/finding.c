@@ -95,7 +95,8 @@ void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, con
 	cw_class_json(j, &cls);
 }
 
-void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id)
+void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id,
+		     const char *workload)
 {
 	struct cw_json *j = &f->j;
 	const struct cw_workload *wl = f->wls ? cw_workload_get(f->wls, cgroup_id, pid) : NULL;
@@ -114,6 +115,10 @@ void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, ui
 	cw_json_kuint(j, "cgroup_id", cgroup_id);
 	if (wl)
 		cw_workload_json_detail(j, wl);
+	if (workload && workload[0])
+		cw_json_kstr(j, "workload", workload);
+	else if (wl && wl->key[0])
+		cw_json_kstr(j, "workload", wl->key);
 }
 
 void cw_finding_threat(struct cw_finding_writer *f, enum cw_nhi nhi, const char *message)

@@ -57,8 +57,13 @@ void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m
  */
 void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, const char *redacted,
 				const char *fingerprint);
-/* Also the workload's container / orchestrator members when f->wls is set. */
-void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id);
+/*
+ * user, host, the workload's container / orchestrator members when f->wls is set, and the
+ * "credwatch" object left open with the cgroup and "workload": the judged workload key when
+ * given (NULL: the cgroup's, when it has one).
+ */
+void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id,
+		     const char *workload);
 
 /* OWASP Non-Human Identity Top 10 (2025) risks our findings map to. */
 enum cw_nhi {
