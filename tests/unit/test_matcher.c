@@ -537,3 +537,106 @@ out:
 	free(gl);
 	free(aws);
 }
+
+/* One rule set of its own: rs and m, or a test failure. */
+static bool own_rules(const char *yaml, struct cw_ruleset *rs, struct cw_matcher **m)
+{
+	char err[512];
+
+	if (cw_rules_load_buf(rs, "own.yaml", yaml, strlen(yaml), err, sizeof(err)) ||
+	    cw_matcher_new(rs, m, err, sizeof(err))) {
+		cw_test_fail(__FILE__, __LINE__, "own rules: %s", err);
+		return false;
+	}
+	return true;
+}
+
+static int scan_own(struct cw_matcher *m, const char *buf, struct hits *hs)
+{
+	*hs = (struct hits){ 0 };
+	return cw_matcher_scan(m, buf, strlen(buf), collect, hs);
+}
+
+/*
+ * The group named "secret" is the secret wherever it is; ignore_keys are compared with the
+ * group named "key", ignore_values with the secret, ignore_lines with its line up to it.
+ */
+TEST(matcher_named_groups_and_ignore_fields)
+{
+	static const char yaml[] = "rules:\n"
+				   "  - id: kv\n"
+				   "    name: KV\n"
+				   "    pattern: '(?<key>[A-Za-z_]+)=(?<secret>[A-Za-z0-9]{10,})'\n"
+				   "    keywords: ['=']\n"
+				   "    ignore_keys: [nexttoken, pagetoken]\n"
+				   "    ignore_values: ['^0x']\n"
+				   "    ignore_lines: ['^skip ']\n";
+	struct cw_ruleset rs = { 0 };
+	struct cw_matcher *m = NULL;
+	struct hits hs;
+
+	if (!own_rules(yaml, &rs, &m))
+		goto out;
+	CHECK_EQ_INT(scan_own(m, "api_token=Q7vX2mK9pLw", &hs), 1);
+	CHECK_EQ_INT(hs.h[0].start, 10);
+	CHECK_EQ_INT(hs.h[0].len, 11);
+	CHECK_EQ_INT(scan_own(m, "next_token=Q7vX2mK9pLw", &hs), 0);
+	CHECK_EQ_INT(scan_own(m, "NextPageToken=Q7vX2mK9pLw", &hs), 0);
+	CHECK_EQ_INT(scan_own(m, "a=0xQ7vX2mK9pLw", &hs), 0);
+	CHECK_EQ_INT(scan_own(m, "skip a=Q7vX2mK9pLw", &hs), 0);
+	CHECK_EQ_INT(scan_own(m, "a=Q7vX2mK9pLw skip b", &hs), 1);
+	CHECK_EQ_INT(scan_own(m, "skip x\na=Q7vX2mK9pLw", &hs), 1);
+out:
+	cw_matcher_free(m);
+	cw_rules_free(&rs);
+}
+
+TEST(matcher_ignore_fields_name_their_rule_when_wrong)
+{
+	struct cw_ruleset rs = { 0 };
+	struct cw_matcher *m = NULL;
+	char err[512];
+	static const char nokey[] = "rules:\n  - id: nk\n    name: N\n    pattern: 'a=(\\w+)'\n"
+				    "    ignore_keys: [nexttoken]\n";
+	static const char badre[] = "rules:\n  - id: br\n    name: B\n    pattern: 'a=(\\w+)'\n"
+				    "    ignore_values: ['(']\n";
+
+	REQUIRE(cw_rules_load_buf(&rs, "nk.yaml", nokey, strlen(nokey), err, sizeof(err)) == 0);
+	CHECK_EQ_INT(cw_matcher_new(&rs, &m, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "nk.yaml:2: rule 'nk': ignore_keys needs a group named key");
+	cw_rules_free(&rs);
+	REQUIRE(cw_rules_load_buf(&rs, "br.yaml", badre, strlen(badre), err, sizeof(err)) == 0);
+	CHECK_EQ_INT(cw_matcher_new(&rs, &m, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "br.yaml:2: rule 'br': ignore_values does not compile");
+	cw_rules_free(&rs);
+}
+
+/* The embedded rules: a pagination token is no secret, a provider prefix in a digest no token. */
+TEST(matcher_embedded_rules_skip_listed_keys_and_encoded_runs)
+{
+	struct env e;
+	char *val = tu_strong("%{alnum:30}%{digit:2}", 3.5);
+	char *tok = tu_github_token();
+	char buf[256];
+	struct hits hs;
+
+	if (!setup(&e))
+		goto out;
+	snprintf(buf, sizeof(buf), "{\"NextToken\": \"%s\"}", val);
+	hs = (struct hits){ 0 };
+	CHECK_EQ_INT(scan(&e, buf, strlen(buf), &hs), 0);
+	snprintf(buf, sizeof(buf), "{\"api_token\": \"%s\"}", val);
+	hs = (struct hits){ 0 };
+	CHECK_EQ_INT(scan(&e, buf, strlen(buf), &hs), 1);
+	CHECK_EQ_STR(hs.h[0].id, "generic-secret-assignment");
+	snprintf(buf, sizeof(buf), "a.py,sha256=Qa9-%s,160", tok);
+	hs = (struct hits){ 0 };
+	CHECK_EQ_INT(scan(&e, buf, strlen(buf), &hs), 0);
+	snprintf(buf, sizeof(buf), "GITHUB_TOKEN=%s", tok);
+	hs = (struct hits){ 0 };
+	CHECK_EQ_INT(scan(&e, buf, strlen(buf), &hs), 1);
+	teardown(&e);
+out:
+	free(val);
+	free(tok);
+}

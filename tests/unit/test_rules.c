@@ -478,3 +478,26 @@ TEST(rules_aliases_and_tags_are_errors_and_an_empty_value_is_an_empty_list)
 	CHECK_EQ_INT(rs.rules[0].destinations.n, 0);
 	cw_rules_free(&rs);
 }
+
+TEST(rules_ignore_keys_are_written_as_they_are_compared)
+{
+	struct cw_ruleset rs = { 0 };
+	char err[512];
+
+	CHECK_EQ_INT(load(&rs, "ik.yaml",
+			  "rules:\n  - id: ik\n    name: I\n    pattern: '(?<key>a)=(b)'\n"
+			  "    ignore_keys: [Next_Token]\n",
+			  err, sizeof(err)),
+		     -EINVAL);
+	CHECK_CONTAINS(err, "ik.yaml:5:");
+	CHECK_CONTAINS(err, "'Next_Token': write names in a-z and 0-9 only");
+	REQUIRE(load(&rs, "ik.yaml",
+		     "rules:\n  - id: ik\n    name: I\n    pattern: '(?<key>a)=(b)'\n"
+		     "    ignore_keys: [nexttoken]\n    ignore_values: ['^x']\n"
+		     "    ignore_lines: ['^y', '^z']\n",
+		     err, sizeof(err)) == 0);
+	CHECK_EQ_INT(rs.rules[0].ignore_keys.n, 1);
+	CHECK_EQ_INT(rs.rules[0].ignore_values.n, 1);
+	CHECK_EQ_INT(rs.rules[0].ignore_lines.n, 2);
+	cw_rules_free(&rs);
+}

@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "detect/context.h"
 #include "detect/dbcache.h"
 #include "util/grow.h"
 #include "detect/matcher.h"
@@ -28,6 +29,7 @@
 
 #define CW_WINDOW_MAX (16u << 10) /* longest match a confirm window covers */
 #define CW_LOOKAHEAD 256	  /* bytes past a hit the confirm may need (\b, (?!...)) */
+#define CW_LINE_BACK 512	  /* how much of a secret's line ignore_lines see */
 /*
  * A stream holds a confirmed hit until this much data follows it (or cw_stream_flush, or the
  * close), so that a better hit of another rule on the same bytes, confirmed a write later,
@@ -42,8 +44,12 @@ struct compiled {
 	int jitted; /* JIT-compiled: on the rule's first confirmation (atomic) */
 	enum cw_engine engine;
 	size_t width;	 /* longest match, capped at CW_WINDOW_MAX */
-	char **kw_lower; /* PCRE2-only rules: keywords, lower-cased */
+	char **kw_lower; /* keywords, lower-cased */
 	size_t *kw_len;
+	uint32_t secret_group;	     /* the group that is the secret; 0: the whole match */
+	uint32_t key_group;	     /* the group named "key"; 0: none */
+	pcre2_code **ignore_re;	     /* the rule's ignore_values */
+	pcre2_code **ignore_line_re; /* the rule's ignore_lines */
 };
 
 struct cand {
@@ -75,7 +81,8 @@ struct cw_matcher {
 	size_t n_pcre;
 	size_t history; /* bytes a stream keeps behind its newest data */
 	pcre2_match_data *md;
-	struct cand *cands; /* Vectorscan hits of the current scan */
+	pcre2_match_data *md_aux; /* for ignore_values, while md holds a match */
+	struct cand *cands;	  /* Vectorscan hits of the current scan */
 	size_t ncand, capcand;
 	struct hits hits;
 	uint64_t *covered;  /* per rule, block scans: matches starting before are found */
@@ -192,6 +199,14 @@ void cw_matcher_free(struct cw_matcher *m)
 				free(m->c[i].kw_lower[k]);
 		free(m->c[i].kw_lower);
 		free(m->c[i].kw_len);
+		if (m->c[i].ignore_re)
+			for (size_t k = 0; k < m->c[i].rule->ignore_values.n; k++)
+				pcre2_code_free(m->c[i].ignore_re[k]);
+		free(m->c[i].ignore_re);
+		if (m->c[i].ignore_line_re)
+			for (size_t k = 0; k < m->c[i].rule->ignore_lines.n; k++)
+				pcre2_code_free(m->c[i].ignore_line_re[k]);
+		free(m->c[i].ignore_line_re);
 	}
 	free(m->c);
 	hs_free_database(m->bdb);
@@ -200,6 +215,7 @@ void cw_matcher_free(struct cw_matcher *m)
 own:
 	hs_free_scratch(m->scratch);
 	pcre2_match_data_free(m->md);
+	pcre2_match_data_free(m->md_aux);
 	free(m->cands);
 	free(m->hits.v);
 	free(m->covered);
@@ -380,25 +396,72 @@ static struct cw_matcher *alloc_matcher(size_t n)
 	return m;
 }
 
-static int compile_pattern(struct compiled *c, char *err, size_t errlen)
+/* One PCRE2 pattern of rule r (what says which: "pattern", "ignore_values"). */
+static pcre2_code *compile_one(const struct cw_rule *r, const char *what, const char *pattern,
+			       char *err, size_t errlen)
 {
-	const struct cw_rule *r = c->rule;
 	PCRE2_SIZE eoff;
 	int ecode;
+	pcre2_code *re =
+		pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ecode, &eoff, NULL);
 
-	c->re = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &ecode, &eoff,
-			      NULL);
-	if (!c->re) {
+	if (!re) {
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(ecode, msg, sizeof(msg));
+		snprintf(err, errlen, "%s:%d: rule '%s': %s does not compile at offset %zu: %s",
+			 r->file, r->line, r->id, what, (size_t)eoff, msg);
+	}
+	return re;
+}
+
+/* The secret's group: the one named "secret", else the first, else none (the whole match). */
+static void find_groups(struct compiled *c)
+{
+	uint32_t ncap = 0;
+	int g;
+
+	pcre2_pattern_info(c->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	g = pcre2_substring_number_from_name(c->re, (PCRE2_SPTR) "secret");
+	c->secret_group = g > 0 ? (uint32_t)g : ncap ? 1 : 0;
+	g = pcre2_substring_number_from_name(c->re, (PCRE2_SPTR) "key");
+	c->key_group = g > 0 ? (uint32_t)g : 0;
+}
+
+/* Each pattern of a list field of rule r, into *out (NULL for an empty list). */
+static int compile_list(const struct cw_rule *r, const char *what, const struct cw_strv *v,
+			pcre2_code ***out, char *err, size_t errlen)
+{
+	if (!v->n)
+		return 0;
+	if (!(*out = calloc(v->n, sizeof(**out))))
+		return -ENOMEM;
+	for (size_t k = 0; k < v->n; k++)
+		if (!((*out)[k] = compile_one(r, what, v->v[k], err, errlen)))
+			return -EINVAL;
+	return 0;
+}
+
+static int compile_pattern(struct compiled *c, char *err, size_t errlen)
+{
+	const struct cw_rule *r = c->rule;
+	int ret;
+
+	if (!(c->re = compile_one(r, "pattern", r->pattern, err, errlen)))
+		return -EINVAL;
+	find_groups(c);
+	if (r->ignore_keys.n && !c->key_group) {
 		snprintf(err, errlen,
-			 "%s:%d: rule '%s': pattern does not compile at "
-			 "offset %zu: %s",
-			 r->file, r->line, r->id, (size_t)eoff, msg);
+			 "%s:%d: rule '%s': ignore_keys needs a group named key in the pattern: "
+			 "(?<key>...)",
+			 r->file, r->line, r->id);
 		return -EINVAL;
 	}
-	return 0;
+	ret = compile_list(r, "ignore_values", &r->ignore_values, &c->ignore_re, err, errlen);
+	if (!ret)
+		ret = compile_list(r, "ignore_lines", &r->ignore_lines, &c->ignore_line_re, err,
+				   errlen);
+	return ret;
 }
 
 /*
@@ -473,7 +536,8 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 		if (!ret)
 			store_cache(m, key);
 	}
-	if (!ret && !(m->md = pcre2_match_data_create(16, NULL)))
+	if (!ret && (!(m->md = pcre2_match_data_create(16, NULL)) ||
+		     !(m->md_aux = pcre2_match_data_create(1, NULL))))
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret == -ENOMEM)
@@ -504,6 +568,7 @@ int cw_matcher_clone(const struct cw_matcher *m, struct cw_matcher **out)
 	if (!(c->covered = calloc(n, sizeof(uint64_t))) ||
 	    !(c->last_end = calloc(n, sizeof(uint64_t))) ||
 	    !(c->md = pcre2_match_data_create(16, NULL)) ||
+	    !(c->md_aux = pcre2_match_data_create(1, NULL)) ||
 	    (m->scratch && hs_clone_scratch(m->scratch, &c->scratch) != HS_SUCCESS)) {
 		cw_matcher_free(c);
 		return -ENOMEM;
@@ -536,13 +601,76 @@ static int cand_cmp(const void *a, const void *b)
 
 enum verdict { REJECT, ACCEPT, VETO };
 
-/* Entropy, placeholders and the checksum: is this a secret worth reporting? */
-static enum verdict accept(const struct cw_rule *r, const char *s, size_t n, enum cw_checksum *sum)
+struct subject {
+	const char *p;
+	size_t len;
+	bool notbol;   /* p[0] is not the start of the data */
+	bool eof;      /* nothing follows p[len - 1] */
+	uint64_t base; /* offset of p[0] in the data */
+};
+
+/* Where a confirmed match lies in its subject: the secret's bytes and the key's, if any. */
+struct span {
+	size_t ss, se; /* the secret */
+	size_t ks, ke; /* the key: ks == ke when the pattern has none or it did not take part */
+};
+
+/* The secret begins with one of the rule's keywords: a provider prefix (ghp_, fw_, AKIA). */
+static bool starts_with_keyword(const struct compiled *c, const char *s, size_t n)
 {
+	for (size_t k = 0; k < c->rule->keywords.n; k++)
+		if (c->kw_len[k] <= n && !strncasecmp(s, c->kw_lower[k], c->kw_len[k]))
+			return true;
+	return false;
+}
+
+/* Does one of n patterns match s? */
+static bool any_matches(struct cw_matcher *m, pcre2_code *const *re, size_t n, const char *s,
+			size_t len)
+{
+	for (size_t k = 0; k < n; k++)
+		if (pcre2_match(re[k], (PCRE2_SPTR)s, len, 0, 0, m->md_aux, NULL) >= 0)
+			return true;
+	return false;
+}
+
+/* The rule's ignore_values on the secret, its ignore_lines on the line up to the secret. */
+static bool ignored(struct cw_matcher *m, const struct compiled *c, const struct subject *sj,
+		    size_t ss, size_t se)
+{
+	const struct cw_rule *r = c->rule;
+	size_t ls;
+
+	if (any_matches(m, c->ignore_re, r->ignore_values.n, sj->p + ss, se - ss))
+		return true;
+	if (!r->ignore_lines.n)
+		return false;
+	ls = cw_line_start(sj->p, ss, CW_LINE_BACK);
+	return any_matches(m, c->ignore_line_re, r->ignore_lines.n, sj->p + ls, ss - ls);
+}
+
+/*
+ * Is this a secret worth reporting? Its entropy, placeholders, the name it is assigned to,
+ * the rule's ignored values and lines, a provider prefix that only sits inside an encoded run,
+ * and the checksum.
+ */
+static enum verdict accept(struct cw_matcher *m, const struct compiled *c, const struct subject *sj,
+			   const struct span *sp, enum cw_checksum *sum)
+{
+	const struct cw_rule *r = c->rule;
+	const char *s = sj->p + sp->ss;
+	size_t n = sp->se - sp->ss;
+
 	*sum = CW_CHECKSUM_NONE;
 	if (r->entropy > 0 && cw_entropy(s, n) < r->entropy)
 		return REJECT;
 	if (!r->no_placeholder && cw_is_placeholder(s, n))
+		return REJECT;
+	if (sp->ke > sp->ks && cw_key_listed(&r->ignore_keys, sj->p + sp->ks, sp->ke - sp->ks))
+		return REJECT;
+	if (ignored(m, c, sj, sp->ss, sp->se))
+		return REJECT;
+	if (starts_with_keyword(c, s, n) && cw_in_encoded_run(sj->p, sp->ss))
 		return REJECT;
 	if (r->validate) {
 		*sum = cw_validate(r->validate, s, n) ? CW_CHECKSUM_VALID : CW_CHECKSUM_INVALID;
@@ -551,14 +679,6 @@ static enum verdict accept(const struct cw_rule *r, const char *s, size_t n, enu
 	}
 	return ACCEPT;
 }
-
-struct subject {
-	const char *p;
-	size_t len;
-	bool notbol;   /* p[0] is not the start of the data */
-	bool eof;      /* nothing follows p[len - 1] */
-	uint64_t base; /* offset of p[0] in the data */
-};
 
 /*
  * JIT-compile a rule's pattern on its first confirmation, not at start: most rules never
@@ -601,7 +721,8 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 		uint32_t opts = (sj->notbol ? PCRE2_NOTBOL : 0) |
 				(sublen < sj->len || !sj->eof ? PCRE2_NOTEOL : 0);
 		int rc = pcre2_match(c->re, (PCRE2_SPTR)sj->p, sublen, from, opts, m->md, NULL);
-		size_t ms, me, ss, se;
+		size_t ms, me;
+		struct span sp = { 0 };
 		enum cw_checksum sum;
 		enum verdict v;
 
@@ -617,23 +738,29 @@ static int confirm(struct cw_matcher *m, size_t idx, const struct subject *sj, s
 		}
 		if (me == sj->len && !sj->eof)
 			return -EAGAIN; /* it runs to the end of the data: it may still grow */
-		ss = ms;
-		se = me;
-		if (rc >= 2 && ov[2] != PCRE2_UNSET) {
-			ss = ov[2];
-			se = ov[3];
+		sp.ss = ms;
+		sp.se = me;
+		if (c->secret_group && (uint32_t)rc > c->secret_group &&
+		    ov[2 * c->secret_group] != PCRE2_UNSET) {
+			sp.ss = ov[2 * c->secret_group];
+			sp.se = ov[2 * c->secret_group + 1];
 		}
-		if (se > ss && sj->base + ss >= *last_end &&
-		    (v = accept(c->rule, sj->p + ss, se - ss, &sum)) != REJECT) {
+		if (c->key_group && (uint32_t)rc > c->key_group &&
+		    ov[2 * c->key_group] != PCRE2_UNSET) {
+			sp.ks = ov[2 * c->key_group];
+			sp.ke = ov[2 * c->key_group + 1];
+		}
+		if (sp.se > sp.ss && sj->base + sp.ss >= *last_end &&
+		    (v = accept(m, c, sj, &sp, &sum)) != REJECT) {
 			if (cw_grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1,
 				    sizeof(*m->hits.v)))
 				return -ENOMEM;
 			m->hits.v[m->hits.n++] = (struct hit){ .m = { .rule = c->rule,
-								      .start = ss,
-								      .len = se - ss,
+								      .start = sp.ss,
+								      .len = sp.se - sp.ss,
 								      .checksum = sum },
 							       .veto = v == VETO };
-			*last_end = sj->base + se;
+			*last_end = sj->base + sp.se;
 		}
 		from = me > ms ? me : ms + 1;
 	}

@@ -39,6 +39,9 @@ static void rule_free(struct cw_rule *r)
 	cw_strv_free(&r->destinations);
 	cw_strv_free(&r->examples);
 	cw_strv_free(&r->negative_examples);
+	cw_strv_free(&r->ignore_keys);
+	cw_strv_free(&r->ignore_values);
+	cw_strv_free(&r->ignore_lines);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -122,6 +125,26 @@ static int parse_keywords(struct loader *l, struct cw_rule *r, size_t kline)
 	return ret;
 }
 
+/* Key names are compared normalized (detect/context.h): written so, or they never match. */
+static int parse_ignore_keys(struct loader *l, struct cw_rule *r, size_t kline)
+{
+	int ret = cw_yaml_want_strv(&l->y, "ignore_keys", &r->ignore_keys, NULL);
+
+	for (size_t k = 0; !ret && k < r->ignore_keys.n; k++) {
+		const char *p = r->ignore_keys.v[k];
+
+		if (!*p)
+			return fail(l, kline, "field 'ignore_keys': empty name");
+		for (; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+				return fail(l, kline,
+					    "field 'ignore_keys': '%s': write names in a-z and 0-9 "
+					    "only (they are compared so)",
+					    r->ignore_keys.v[k]);
+	}
+	return ret;
+}
+
 /* The value of the field key (at 0-based line kline) of rule r. */
 static int parse_field(struct loader *l, struct cw_rule *r, const char *key, size_t kline)
 {
@@ -148,6 +171,12 @@ static int parse_field(struct loader *l, struct cw_rule *r, const char *key, siz
 		return cw_yaml_want_strv(&l->y, key, &r->examples, NULL);
 	if (!strcmp(key, "negative_examples"))
 		return cw_yaml_want_strv(&l->y, key, &r->negative_examples, NULL);
+	if (!strcmp(key, "ignore_keys"))
+		return parse_ignore_keys(l, r, kline);
+	if (!strcmp(key, "ignore_values"))
+		return cw_yaml_want_strv(&l->y, key, &r->ignore_values, NULL);
+	if (!strcmp(key, "ignore_lines"))
+		return cw_yaml_want_strv(&l->y, key, &r->ignore_lines, NULL);
 	if (!strcmp(key, "entropy"))
 		return cw_yaml_want_number(&l->y, key, 0, 8, &r->entropy);
 	if (!strcmp(key, "priority")) {

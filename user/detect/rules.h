@@ -17,7 +17,7 @@ enum cw_lifetime {
 struct cw_rule {
 	char *id;
 	char *name;
-	char *pattern;		 /* PCRE2; group 1, when present, is the secret */
+	char *pattern;		 /* PCRE2; group "secret", else group 1, else all is the secret */
 	char *kind;		 /* credential kind; defaults to id */
 	char *provider;		 /* optional */
 	struct cw_strv keywords; /* literal prefilter: one must occur (case-insensitive) */
@@ -27,6 +27,10 @@ struct cw_rule {
 	int validate;	     /* enum cw_validator; 0 = none */
 	bool demote_invalid; /* checksum failure: keep as low confidence instead of dropping */
 	bool no_placeholder; /* skip the placeholder filter for this rule */
+	/* names (of the pattern's group "key") whose values are no secret; see detect/context.h */
+	struct cw_strv ignore_keys;
+	struct cw_strv ignore_values; /* PCRE2: a secret matching one is no secret */
+	struct cw_strv ignore_lines;  /* PCRE2: tried on the secret's line up to the secret */
 	struct cw_strv destinations;
 	struct cw_strv examples;
 	struct cw_strv negative_examples;
