@@ -8,13 +8,9 @@ token behind a shim) against HTTPS servers of a private CA in a private mount an
 namespace; see its header. Its exit status 2 means the day itself did not happen as written
 (a client or server failed): that fails this test too, with the step that failed.
 
-Known to fail until issue 20's parts 1 and 2 land (2026-12-05, before them): the developer
-shell's exported GITHUB_TOKEN is inherited by git, git-remote-http, sh, bash (the shim),
-basename, readlink, dirname, python and date, each its own host workload, so each raises
-credential-shared (8 to 9 false alerts: which executables show up as separate
-workloads varies with timing); and the in-cluster client's call to the API server by
-its service IP (KUBERNETES_SERVICE_HOST, no SNI) raises credential-unexpected-destination
-for kubernetes-service-account-token. The bad day's four alerts all fire.
+Before issue 20's ownership and destination work this failed with 8 to 9 credential-shared
+alerts for the developer shell's inherited GITHUB_TOKEN and a credential-unexpected-destination
+for the API server called by its service IP; it passes since (bench/RESULTS.md).
 """
 import json
 import os
