@@ -46,6 +46,7 @@ void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert
 	char ts[32];
 
 	cw_json_reset(j);
+	f->cur_alert = alert;
 	cw_json_timestamp(ts, (int64_t)ktime_ns + f->mono_to_real_ns);
 	cw_json_obj_begin(j);
 	cw_json_kstr(j, "@timestamp", ts);
@@ -151,6 +152,8 @@ int cw_finding_emit(struct cw_finding_writer *f)
 	cw_json_obj_end(j);
 	if (j->oom)
 		return -ENOMEM;
+	if (f->put)
+		return f->put(f->put_arg, j->buf, j->len, f->cur_id, f->cur_alert);
 	j->buf[j->len] = '\n';
 	if (fwrite(j->buf, 1, j->len + 1, f->out) != j->len + 1)
 		return -EIO;

@@ -26,6 +26,15 @@ struct cw_finding_writer {
 	int64_t mono_to_real_ns; /* add to a bpf_ktime_get_ns() value for wall time */
 	char host[256];
 	struct cw_workloads *wls; /* workload identity of each finding; may be NULL */
+	/*
+	 * Where a finished finding goes (the outputs, output/outputs.h): line is the JSON object
+	 * without a newline. NULL: written to out as a line.
+	 */
+	int (*put)(void *arg, const char *line, size_t len, const char *event_id, bool alert);
+	void *put_arg;
+	/* the finding being built */
+	bool cur_alert;
+	char cur_id[40]; /* its event.id */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;
