@@ -7,6 +7,10 @@
 #define CW_AGENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/output_spec.h"
 
 #define CW_AGENT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define CW_AGENT_RINGBUF_MIN (128u << 10) /* must hold the largest exec event */
@@ -16,7 +20,15 @@ struct cw_agent_opts {
 	const char *rules_dir; /* NULL: the embedded rules */
 	const char *btf;       /* NULL: CW_AGENT_KERNEL_BTF */
 	const char *key_file;  /* NULL: the host fingerprint key */
-	const char *output;    /* "stdout" or "file:PATH"; NULL: stdout */
+	const char *output;    /* "stdout" or "file:PATH"; NULL: stdout (until outputs[] lands) */
+	/* Where findings go (issue 16): noutputs 0 means stdout. */
+	struct cw_output_spec outputs[CW_OUTPUTS_MAX];
+	size_t noutputs;
+	const char *spool_dir;	    /* NULL: the default */
+	uint64_t spool_max;	    /* 0: the default */
+	unsigned spool_sync_ms;	    /* 0: the default */
+	const char *metrics_addr;   /* "ADDR:PORT" for Prometheus, NULL: none */
+	const char *config;	    /* the config file it came from, for SIGHUP; NULL: none */
 	const char *policy;    /* NULL: the embedded policy */
 	const char *state;     /* provenance store; "none": memory only */
 	unsigned long long file_cap;
