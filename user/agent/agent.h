@@ -13,6 +13,7 @@
 #include "output/output_spec.h"
 
 #define CW_AGENT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define CW_AGENT_DRAIN_MS 3000 /* at the stop, for the outputs to deliver what they hold */
 #define CW_AGENT_RINGBUF_MIN (128u << 10) /* must hold the largest exec event */
 #define CW_AGENT_RINGBUF_MAX (1u << 30)
 
@@ -24,13 +25,13 @@ struct cw_agent_opts {
 	/* Where findings go (issue 16): noutputs 0 means stdout. */
 	struct cw_output_spec outputs[CW_OUTPUTS_MAX];
 	size_t noutputs;
-	const char *spool_dir;	    /* NULL: the default */
-	uint64_t spool_max;	    /* 0: the default */
-	unsigned spool_sync_ms;	    /* 0: the default */
-	const char *metrics_addr;   /* "ADDR:PORT" for Prometheus, NULL: none */
-	const char *config;	    /* the config file it came from, for SIGHUP; NULL: none */
-	const char *policy;    /* NULL: the embedded policy */
-	const char *state;     /* provenance store; "none": memory only */
+	const char *spool_dir;	  /* NULL: the default */
+	uint64_t spool_max;	  /* 0: the default */
+	unsigned spool_sync_ms;	  /* 0: the default */
+	const char *metrics_addr; /* "ADDR:PORT" for Prometheus, NULL: none */
+	const char *config;	  /* the config file it came from, for SIGHUP; NULL: none */
+	const char *policy;	  /* NULL: the embedded policy */
+	const char *state;	  /* provenance store; "none": memory only */
 	unsigned long long file_cap;
 	unsigned long long state_max;
 	bool no_files;
