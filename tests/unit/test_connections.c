@@ -42,6 +42,8 @@ static bool cfx_setup_apis(struct cfx *x, struct cw_apiservers *apis)
 	x->f = open_memstream(&x->out, &x->outlen);
 	if (!x->f || cw_finding_writer_init(&x->fd, &x->key, x->f, true))
 		return false;
+	x->fd.put = tu_sample_put;
+	x->fd.put_arg = x->f;
 	return cw_conns_init(
 		       &x->c,
 		       &(struct cw_handler_deps){ .f = &x->fd, .matcher = x->m, .apis = apis },

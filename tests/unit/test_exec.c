@@ -61,6 +61,8 @@ static bool fx_setup(struct fx *x, bool events)
 		return false;
 	}
 	cw_finding_writer_init(&x->fd, &x->key, x->f, events);
+	x->fd.put = tu_sample_put;
+	x->fd.put_arg = x->f;
 	x->fd.mono_to_real_ns = WALL_BASE_NS;
 	cw_exec_init(&x->exec, &(struct cw_handler_deps){ .f = &x->fd, .matcher = x->m });
 	return true;
@@ -507,6 +509,7 @@ TEST(findings_write_error_is_reported)
 	if (!fx_setup(&x, false))
 		goto out;
 	x.fd.out = full;
+	x.fd.put = NULL; /* the writer's own write */
 	if (!fx_exec(&x, "true", 4, "/usr/bin/true", s.argv, s.argv_len, s.env, s.env_len))
 		goto out;
 	CHECK(cw_exec_handle(&x.exec, &x.ev) < 0);
