@@ -36,8 +36,8 @@ static const char reader_alert[] =
 static const char sent_event[] =
 	"{\"@timestamp\":\"2026-11-22T07:49:31Z\",\"event\":{\"id\":"
 	"\"1c8d0a4e-7b6f-4e2d-a9c8-3f2e1d0c9b8a\",\"kind\":\"event\",\"category\":[\"network\"],"
-	"\"type\":[\"connection\"],\"action\":\"credential-sent\",\"severity\":21},\"rule\":{"
-	"\"id\":"
+	"\"type\":[\"connection\"],\"action\":\"credential-sent\",\"severity\":21},\"ecs\":"
+	"{\"version\":\"9.5.0-dev\"},\"rule\":{\"id\":"
 	"\"github-pat-classic\",\"name\":\"GitHub personal access token (classic)\"},\"process\":"
 	"{\"pid\":12,\"name\":\"curl\"},\"destination\":{\"ip\":\"::1\",\"port\":8443,\"domain\":"
 	"\"api.github.com\"},\"user\":{\"id\":\"1000\"},\"host\":{\"name\":\"vm\"},\"credwatch\":"

@@ -224,15 +224,18 @@ static void put_destination(struct cw_json *j, const struct cw_conns_entry *c)
 {
 	char ip[INET6_ADDRSTRLEN] = "";
 
-	cw_json_kobj(j, "destination");
-	if (c->have_dst) {
-		inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip, sizeof(ip));
-		cw_json_kstr(j, "ip", ip);
-		cw_json_kuint(j, "port", c->dst.dport);
+	if (c->have_dst || c->server[0]) { /* no empty object: nothing to say */
+		cw_json_kobj(j, "destination");
+		if (c->have_dst) {
+			inet_ntop(c->dst.family == 2 ? AF_INET : AF_INET6, c->dst.daddr, ip,
+				  sizeof(ip));
+			cw_json_kstr(j, "ip", ip);
+			cw_json_kuint(j, "port", c->dst.dport);
+		}
+		if (c->server[0])
+			cw_json_kstr(j, "domain", c->server);
+		cw_json_obj_end(j);
 	}
-	if (c->server[0])
-		cw_json_kstr(j, "domain", c->server);
-	cw_json_obj_end(j);
 	cw_json_kobj(j, "network");
 	cw_json_kstr(j, "transport", "tcp");
 	cw_json_kstr(j, "direction", "egress");
