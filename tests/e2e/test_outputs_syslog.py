@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 
+import ocsf_check
 from cwtest import (BIN, Agent, Closing, KeyFile, github_token, aws_key_pair, require_root,
                     running_agent, unique_keys, wait_until)
 
@@ -139,7 +140,7 @@ class Rsyslog(Closing):
         return out
 
     def fingerprints(self, kind):
-        return [m["json"]["credential"]["fingerprint"] for m in self.messages(kind)]
+        return [m["json"]["credwatch"]["credential"]["fingerprint"] for m in self.messages(kind)]
 
 
 def exec_tokens(n, pause=0.0):
@@ -157,7 +158,7 @@ def exec_tokens(n, pause=0.0):
 def alerts_for(agent, tokens, timeout=30):
     fps = {agent.key.fingerprint(t) for t in tokens}
     return agent.wait_for(lambda l: l["event"]["kind"] == "alert" and
-                          l["credential"]["fingerprint"] in fps, timeout=timeout,
+                          l["credwatch"]["credential"]["fingerprint"] in fps, timeout=timeout,
                           count=len(fps))
 
 
@@ -192,7 +193,7 @@ def test_syslog_udp_tcp_tls_deliver_rfc5424_with_the_json_intact():
     spool = tempfile.mkdtemp(prefix="cw-spool-")
     with Rsyslog(d=d, **ports) as rs, running_agent(
             "--spool-dir", spool, "--output", "stdout",
-            "--output", f"syslog://127.0.0.1:{ports['udp']}",
+            "--output", f"syslog://127.0.0.1:{ports['udp']},format=ocsf",
             "--output", f"syslog+tcp://127.0.0.1:{ports['tcp']},facility=local4,app-name=cw-test",
             "--output", f"syslog+tls://localhost:{ports['tls']},ca={ca}") as agent:
         tokens = exec_tokens(3)
@@ -204,11 +205,17 @@ def test_syslog_udp_tcp_tls_deliver_rfc5424_with_the_json_intact():
         time.sleep(0.5)
     assert agent.returncode == 0, agent.stderr()
     host = socket.gethostname()
-    by_fp = {a["credential"]["fingerprint"]: a for a in alerts}
+    by_fp = {a["credwatch"]["credential"]["fingerprint"]: a for a in alerts}
     for kind in ("udp", "tcp", "tls"):
         msgs = rs.messages(kind)
         assert len(msgs) == 3, (kind, msgs)
         for m in msgs:
+            if kind == "udp":  # OCSF: the same finding, checked against the schema
+                assert ocsf_check.check(m["json"]) == [], m["json"]
+                assert m["json"]["class_uid"] == 2006
+                ids = {a["event"]["id"]: a for a in alerts}
+                a = ids[m["json"]["finding_info"]["uid"]]
+                m["json"] = a
             facility = 20 if kind == "tcp" else 10  # local4, else the default authpriv
             assert m["pri"] == str(facility * 8 + 4), m  # severity warning for an alert
             assert m["version"] == "1"
@@ -218,7 +225,7 @@ def test_syslog_udp_tcp_tls_deliver_rfc5424_with_the_json_intact():
             assert m["msgid"] == "alert"
             assert m["sd"] == "-"
             # the finding, byte for byte what stdout had
-            assert m["json"] == by_fp[m["json"]["credential"]["fingerprint"]]
+            assert m["json"] == by_fp[m["json"]["credwatch"]["credential"]["fingerprint"]]
     blob = b"".join(open(rs.file(k), "rb").read() for k in ("udp", "tcp", "tls"))
     blob += spool_bytes(spool)
     for t in tokens:
@@ -245,7 +252,7 @@ def test_syslog_tcp_rsyslog_killed_midstream_every_alert_arrives_in_order():
         rs.start()
         gen.join()
         alerts = alerts_for(agent, tokens)
-        want = [a["credential"]["fingerprint"] for a in alerts]
+        want = [a["credwatch"]["credential"]["fingerprint"] for a in alerts]
         assert len(want) == 150
         assert wait_until(lambda: set(want) <= set(rs.fingerprints("tcp")), 60), \
             agent.stderr()
@@ -272,7 +279,7 @@ def test_crash_with_1000_alerts_spooled_all_delivered_after_restart():
         agent.proc.send_signal(signal.SIGKILL)
     finally:
         agent.stop()
-    want = [a["credential"]["fingerprint"] for a in alerts]
+    want = [a["credwatch"]["credential"]["fingerprint"] for a in alerts]
     blob = spool_bytes(spool)
     for fp in want:
         assert fp.encode() in blob
@@ -362,7 +369,7 @@ def test_file_output_rotates_by_size_and_reopens_on_sighup():
         for p in (path + ".2", path + ".1", path):
             assert os.path.getsize(p) <= 4096, p
             with open(p) as f:
-                kept += [json.loads(l)["credential"]["fingerprint"] for l in f]
+                kept += [json.loads(l)["credwatch"]["credential"]["fingerprint"] for l in f]
         fps = [agent.key.fingerprint(t) for t in tokens]
         assert kept == fps[-len(kept):], "the newest findings, in order, across the files"
         assert os.stat(path).st_mode & 0o777 == 0o600
@@ -375,6 +382,6 @@ def test_file_output_rotates_by_size_and_reopens_on_sighup():
         assert wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, 10)
     with open(path) as f:
         lines = [json.loads(l) for l in f]
-    assert [l["credential"]["fingerprint"] for l in lines] == [agent.key.fingerprint(t[0])]
+    assert [l["credwatch"]["credential"]["fingerprint"] for l in lines] == [agent.key.fingerprint(t[0])]
     with open(path + ".moved") as f:
         assert agent.key.fingerprint(t[0]) not in f.read()

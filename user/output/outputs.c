@@ -18,12 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output/ocsf.h"
 #include "output/outputs.h"
 #include "output/sink.h"
 #include "output/spool.h"
 #include "util/clock.h"
 #include "util/log.h"
 
+#ifndef CW_VERSION
+#define CW_VERSION "dev"
+#endif
+#define CW_PRODUCT_VERSION CW_VERSION /* OCSF metadata.product.version */
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_MS 600000
@@ -116,17 +121,18 @@ static int64_t wall_ms(void)
 static int render(const struct out *o, const char *ecs, size_t len, char **data, size_t *dlen,
 		  bool *owned)
 {
+	char *ocsf;
+
 	*owned = false;
 	*data = (char *)ecs;
 	*dlen = len;
 	if (o->spec.format == CW_FORMAT_ECS)
 		return 0;
-	return -ENOTSUP;
-}
-
-static bool ocsf_available(void)
-{
-	return false;
+	if (cw_ocsf_from_ecs(ecs, len, CW_PRODUCT_VERSION, &ocsf, dlen))
+		return -EINVAL;
+	*data = ocsf;
+	*owned = true;
+	return 0;
 }
 
 /* ---- stdout and file outputs ---- */
@@ -506,11 +512,7 @@ static int open_one(struct cw_outputs *os, const struct cw_output_spec *spec, st
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&o->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (spec->format == CW_FORMAT_OCSF && !ocsf_available()) {
-		set_err(err, errlen, "output %s: format=ocsf is not available in this build",
-			spec->spec);
-		ret = -ENOTSUP;
-	} else if (spec->kind == CW_SINK_STDOUT) {
+	if (spec->kind == CW_SINK_STDOUT) {
 		o->fd = STDOUT_FILENO;
 	} else if (spec->kind == CW_SINK_FILE) {
 		ret = open_file(o);
@@ -688,6 +690,24 @@ static void note_spooled(struct out *o, int ret, bool alert)
 		       o->spec.spec, what, strerror(-ret));
 }
 
+/* A finding the output's format cannot render: counted as dropped, logged once. */
+static void note_unrendered(struct out *o, bool alert)
+{
+	static bool told;
+
+	pthread_mutex_lock(&o->mu);
+	o->written++;
+	if (alert)
+		o->dropped_alerts++;
+	else
+		o->dropped_events++;
+	pthread_mutex_unlock(&o->mu);
+	if (!told)
+		cw_log("output %s: a finding could not be rendered as %s: dropped (counted)",
+		       o->spec.spec, cw_format_name(o->spec.format));
+	told = true;
+}
+
 int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const char *event_id,
 		   bool alert)
 {
@@ -702,13 +722,17 @@ int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const cha
 
 		if (r == -ENOMEM)
 			return r;
+		if (r) {
+			note_unrendered(o, alert);
+			continue;
+		}
 		if (o->fd >= 0) {
-			r = r ? r : write_line(o, data, dlen);
+			r = write_line(o, data, dlen);
 			note_write(o, r, alert);
 			if (r)
 				ret = -EIO;
 		} else {
-			r = r ? r : cw_spool_append(o->spool, data, dlen, event_id, alert);
+			r = cw_spool_append(o->spool, data, dlen, event_id, alert);
 			note_spooled(o, r, alert);
 			pthread_mutex_lock(&o->mu);
 			o->written++;
