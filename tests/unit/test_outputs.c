@@ -81,8 +81,7 @@ static struct cw_outputs *open_outputs(const char *spec, const char *spool, char
 	struct cw_output_spec s;
 	struct cw_outputs *os = NULL;
 
-	if (cw_output_spec_parse(spec, &s, err, 512) ||
-	    cw_outputs_open(&s, 1, &oo, &os, err, 512))
+	if (cw_output_spec_parse(spec, &s, err, 512) || cw_outputs_open(&s, 1, &oo, &os, err, 512))
 		return NULL;
 	return os;
 }
@@ -100,8 +99,7 @@ TEST(outputs_syslog_tcp_frames_rfc5424_with_octet_counting)
 	size_t n;
 
 	REQUIRE(lfd >= 0);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d,facility=local0,app-name=cw",
-		 port);
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%d,facility=local0,app-name=cw", port);
 	os = open_outputs(spec, spool, err);
 	REQUIRE(os);
 	CHECK_EQ_INT(cw_outputs_put(os, alert, strlen(alert), "a1", true), 0);

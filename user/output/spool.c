@@ -192,7 +192,8 @@ static int list_segs(struct cw_spool *s)
 			ret = add_seg(s, num);
 	}
 	closedir(d);
-	qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+	if (s->nsegs)
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
 	return ret;
 }
 
