@@ -369,12 +369,12 @@ TEST(sink_http_live_tls)
 	CHECK_EQ_STR(r.error, "");
 	cw_sink_http_ops.close(st);
 
-	/* No client certificate: the receiver ends the handshake. */
+	/* No client certificate: the receiver ends the handshake (curl says so in words that
+	 * depend on the race between its read and the close). */
 	spec.cert_file[0] = spec.key_file[0] = '\0';
 	REQUIRE(cw_sink_http_ops.open(&spec, &st, arg, sizeof(arg)) == 0);
 	cw_sink_http_ops.send(st, b.recs, 2, &r);
 	CHECK_EQ_INT(r.acked, 0);
-	CHECK_CONTAINS(r.error, "certificate required");
 	CHECK(r.error[0]);
 	CHECK_CONTAINS(rx_cmd(&rx, "{\"landed\":true}"), "PEER_DID_NOT_RETURN_A_CERTIFICATE");
 	cw_sink_http_ops.close(st);
