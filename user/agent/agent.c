@@ -51,20 +51,32 @@ static int load_detection(struct cw_agent *a, const struct cw_agent_opts *o)
 	return 0;
 }
 
-static FILE *open_output(const char *spec)
+/* The finding writer's put: every finished finding to every output. */
+static int put_finding(void *arg, const char *line, size_t len, const char *event_id, bool alert)
 {
-	FILE *f;
+	return cw_outputs_put(arg, line, len, event_id, alert);
+}
 
-	if (!spec || !strcmp(spec, "stdout"))
-		return stdout;
-	if (!strncmp(spec, "file:", 5)) {
-		f = fopen(spec + 5, "ae");
-		if (!f)
-			cw_log("--output %s: %s", spec, strerror(errno));
-		return f;
+/* The outputs given (stdout when none), each behind its spool (output/outputs.h). */
+static int open_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
+{
+	struct cw_outputs_opts oo = { .spool_dir = o->spool_dir,
+				      .spool_max = o->spool_max,
+				      .sync_ms = o->spool_sync_ms };
+	struct cw_output_spec def;
+	char err[1024];
+	int ret;
+
+	if (!o->noutputs &&
+	    cw_output_spec_parse(o->output ? o->output : "stdout", &def, err, sizeof(err))) {
+		cw_log("--output %s", err);
+		return -EINVAL;
 	}
-	cw_log("--output: '%s' is not supported (use stdout or file:PATH)", spec);
-	return NULL;
+	ret = cw_outputs_open(o->noutputs ? o->outputs : &def, o->noutputs ? o->noutputs : 1, &oo,
+			      &a->outputs, err, sizeof(err));
+	if (ret)
+		cw_log("%s", err);
+	return ret;
 }
 
 /* The node's API servers, when its kubelet's kubeconfig names them (judge/apiserver.h). */
@@ -86,6 +98,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	int ret;
 
 	cw_finding_writer_init(&a->f, &a->key, a->out, o->events);
+	a->f.put = put_finding;
+	a->f.put_arg = a->outputs;
 	a->policy_path = o->policy;
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
@@ -124,8 +138,8 @@ static int setup_pipeline(struct cw_agent *a, const struct cw_agent_opts *o)
 {
 	if (load_detection(a, o))
 		return -EINVAL;
-	a->out = open_output(o->output);
-	if (!a->out)
+	a->out = stdout;
+	if (open_outputs(a, o))
 		return -EINVAL;
 	return setup_judgement(a, o);
 }
@@ -165,6 +179,20 @@ void cw_agent_reload_policy(struct cw_agent *a)
 		       "credential bindings, %zu reader rules",
 		       a->policy.file, a->policy.watch.n, a->policy.nworkloads, a->policy.ncreds,
 		       a->policy.nreaders);
+}
+
+/* SIGHUP: the outputs reopen (a rotated file, new credentials), with the same specs. */
+void cw_agent_reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
+{
+	struct cw_output_spec def;
+	char err[1024];
+
+	if (!o->noutputs &&
+	    cw_output_spec_parse(o->output ? o->output : "stdout", &def, err, sizeof(err)))
+		return;
+	if (cw_outputs_reload(a->outputs, o->noutputs ? o->outputs : &def,
+			      o->noutputs ? o->noutputs : 1, err, sizeof(err)))
+		cw_log("outputs reload: %s", err);
 }
 
 static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
@@ -209,8 +237,7 @@ static void teardown(struct cw_agent *a)
 	cw_tls_attach_free(&a->tls);
 	credwatch_bpf__destroy(a->skel);
 	cw_finding_writer_free(&a->f);
-	if (a->out && a->out != stdout)
-		fclose(a->out);
+	cw_outputs_close(a->outputs, 0);
 	cw_matcher_free(a->m);
 	cw_rules_free(&a->rs);
 }
@@ -231,7 +258,7 @@ int cw_agent_run(const struct cw_agent_opts *o)
 	if (!ret) {
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);
-		fflush(a.out);
+		cw_outputs_drain(a.outputs, CW_AGENT_DRAIN_MS);
 		cw_agent_report_drops(&a, o->stats_interval);
 		cw_agent_report_summary(&a);
 	}

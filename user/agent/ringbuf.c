@@ -183,11 +183,7 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 			ret = 1;
 			break;
 		}
-		if (fflush(a->out)) {
-			cw_log("cannot write findings: %s", strerror(errno));
-			ret = 1;
-			break;
-		}
+		cw_outputs_tick(a->outputs);
 		if (tick_handlers(a)) {
 			ret = 1;
 			break;
@@ -195,6 +191,7 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 		if (reload_flag) {
 			reload_flag = 0;
 			cw_agent_reload_policy(a);
+			cw_agent_reload_outputs(a, o);
 		}
 		if (cw_mono_s() >= next_stats) {
 			cw_agent_report_drops(a, o->stats_interval);

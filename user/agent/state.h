@@ -29,6 +29,7 @@
 #include "judge/policy.h"
 #include "judge/provenance.h"
 #include "output/finding.h"
+#include "output/outputs.h"
 
 struct credwatch_bpf;
 struct ring_buffer;
@@ -39,6 +40,7 @@ struct cw_agent {
 	struct cw_matcher *m;
 	struct cw_fp_key key;
 	FILE *out;
+	struct cw_outputs *outputs; /* where findings go: f.put hands them over */
 	struct cw_finding_writer f;
 	struct cw_exec exec;	     /* the exec handler */
 	struct cw_handler_deps deps; /* what the event handlers are given */
@@ -91,6 +93,8 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o);
 
 /* agent.c: SIGHUP. A new policy, or the old one kept with the reason it was refused. */
 void cw_agent_reload_policy(struct cw_agent *a);
+/* agent.c: SIGHUP. The outputs reopen; one that cannot is logged. */
+void cw_agent_reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o);
 
 /* stats.c */
 /* One log line when the kernel dropped events since the last report; -v: a stats line. */
