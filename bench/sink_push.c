@@ -56,7 +56,11 @@ static void make_corpus(struct corpus *c, size_t n)
 		len = snprintf(c->data + off, cap, fmt, i / 60000 % 60, i / 1000 % 60, i % 1000,
 			       c->ids[i], 1000 + i % 30000, 999 + i % 30000, i & 0xffff,
 			       (size_t)(i * 11400714819323198485ull), i, 4000 + i % 7);
-		c->recs[i] = (struct cw_sink_rec){ c->data + off, (size_t)len, c->ids[i], i + 1 };
+		c->recs[i] = (struct cw_sink_rec){ .data = c->data + off,
+						   .len = (size_t)len,
+						   .event_id = c->ids[i],
+						   .seq = i + 1,
+						   .alert = true };
 		off += (size_t)len + 1;
 	}
 }

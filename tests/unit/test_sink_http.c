@@ -14,9 +14,9 @@
 #include "test.h"
 #include "testutil.h"
 
-#define REC(json, id)                         \
-	{                                     \
-		json, sizeof(json) - 1, id, 0 \
+#define REC(json, id)                                                                \
+	{                                                                            \
+		.data = json, .len = sizeof(json) - 1, .event_id = id, .alert = true \
 	}
 
 static const struct cw_sink_rec two[] = {

@@ -134,8 +134,11 @@ static void make_batch(struct batch *b, size_t n)
 			 "{\"@timestamp\":\"2026-01-02T03:04:05.678Z\",\"event\":{\"id\":\"%s\","
 			 "\"kind\":\"alert\"}}",
 			 b->ids[i]);
-		b->recs[i] =
-			(struct cw_sink_rec){ b->data[i], strlen(b->data[i]), b->ids[i], i + 1 };
+		b->recs[i] = (struct cw_sink_rec){ .data = b->data[i],
+						   .len = strlen(b->data[i]),
+						   .event_id = b->ids[i],
+						   .seq = i + 1,
+						   .alert = true };
 	}
 }
 
