@@ -71,6 +71,7 @@ class Receiver:
             self.docs = {}  # event id -> the finding (dict), when keep
             self.order = []  # event ids in the order they were first stored
             self.requests = 0
+            self.times = []  # each request's arrival (time.monotonic())
             self.failed = 0  # requests answered with an injected failure
             self.conflicts = 0  # bulk items answered 409
             self.unauthorized = 0
@@ -251,6 +252,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         text = self.body()  # read it whatever the answer, so the connection stays usable
         with r.lock:
             r.requests += 1
+            r.times.append(time.monotonic())
         if not self.authorized(kind):
             with r.lock:
                 r.unauthorized += 1
