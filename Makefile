@@ -150,7 +150,12 @@ $(OUTPUT)/bench/uprobe-trap: bench/uprobe_trap.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o
+# bench/sink_throughput's driver (bench/sink_push.c): findings through one sink, in batches.
+$(OUTPUT)/bench/sink-push: bench/sink_push.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push
 
 # The verifier's budget per BPF program on the running kernel (instructions processed, stack
 # depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.

@@ -92,6 +92,9 @@ const struct cw_sink_ops *cw_sink_ops_for(enum cw_sink_kind kind)
 	case CW_SINK_SYSLOG_UDP:
 	case CW_SINK_SYSLOG_TCP:
 	case CW_SINK_SYSLOG_TLS: return &cw_sink_syslog_ops;
+	case CW_SINK_HEC:
+	case CW_SINK_BULK:
+	case CW_SINK_WEBHOOK: return &cw_sink_http_ops;
 	default: return NULL;
 	}
 }
