@@ -289,13 +289,14 @@ static void wait_until(struct out *o, double until)
 	pthread_mutex_unlock(&o->mu);
 }
 
+/* Stopping? past_drain: no more time to deliver, or a sink that is down is not waited for. */
 static bool stopping(struct out *o, bool *past_drain)
 {
 	bool stop;
 
 	pthread_mutex_lock(&o->mu);
 	stop = o->stop;
-	*past_drain = stop && cw_mono_s() >= o->drain_until;
+	*past_drain = stop && (cw_mono_s() >= o->drain_until || !o->healthy);
 	pthread_mutex_unlock(&o->mu);
 	return stop;
 }
@@ -383,8 +384,8 @@ static void back_off(struct out *o, double until, double *next_sync)
 		double now = cw_mono_s(), t = until;
 		bool past;
 
-		if (stopping(o, &past) && t > o->drain_until)
-			t = o->drain_until;
+		if (stopping(o, &past) && (past || t > o->drain_until))
+			t = past ? now : o->drain_until;
 		if (now >= t)
 			return;
 		if (now >= *next_sync) {
