@@ -268,8 +268,7 @@ static void note_send(struct out *o, const struct cw_sink_result *r, size_t n, b
 		cw_log("output %s: up again, %llu findings delivered after %.1fs (%llu still "
 		       "queued)",
 		       o->spec.spec, (unsigned long long)(o->delivered - o->delivered_at_down),
-		       now - o->down_since,
-		       (unsigned long long)(st.queued - (o->npend - r->acked)));
+		       now - o->down_since, (unsigned long long)st.queued);
 	}
 	pthread_mutex_unlock(&o->mu);
 }
