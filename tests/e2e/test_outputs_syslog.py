@@ -12,6 +12,8 @@ import tempfile
 import threading
 import time
 
+import pytest
+
 import ocsf_check
 from cwtest import (BIN, Agent, Closing, KeyFile, github_token, aws_key_pair, require_root,
                     running_agent, unique_keys, wait_until)
@@ -236,17 +238,22 @@ def test_syslog_udp_tcp_tls_deliver_rfc5424_with_the_json_intact():
            "3 delivered, 0 queued, 0 dropped" in summary, summary
 
 
-def test_syslog_tcp_rsyslog_killed_midstream_every_alert_arrives_in_order():
+@pytest.mark.parametrize("kind", ["tcp", "tls"])
+def test_syslog_rsyslog_killed_midstream_every_alert_arrives_in_order(kind):
     require_root()
+    d = tempfile.mkdtemp(prefix="cw-rsyslog-")
     port = free_port()
+    if kind == "tls":
+        out = f"syslog+tls://localhost:{port},ca={make_ca(d)}"
+    else:
+        out = f"syslog+tcp://127.0.0.1:{port}"
     spool = tempfile.mkdtemp(prefix="cw-spool-")
-    with Rsyslog(tcp=port, slow=True) as rs, running_agent(
-            "--spool-dir", spool, "--output", "stdout",
-            "--output", f"syslog+tcp://127.0.0.1:{port}") as agent:
+    with Rsyslog(d=d, slow=True, **{kind: port}) as rs, running_agent(
+            "--spool-dir", spool, "--output", "stdout", "--output", out) as agent:
         tokens = []
         gen = threading.Thread(target=lambda: tokens.extend(exec_tokens(150, pause=0.02)))
         gen.start()
-        assert wait_until(lambda: len(rs.messages("tcp")) >= 40, 20), agent.stderr()
+        assert wait_until(lambda: len(rs.messages(kind)) >= 40, 20), agent.stderr()
         rs.kill()
         time.sleep(2)  # alerts keep coming while it is down
         rs.start()
@@ -254,14 +261,14 @@ def test_syslog_tcp_rsyslog_killed_midstream_every_alert_arrives_in_order():
         alerts = alerts_for(agent, tokens)
         want = [a["credwatch"]["credential"]["fingerprint"] for a in alerts]
         assert len(want) == 150
-        assert wait_until(lambda: set(want) <= set(rs.fingerprints("tcp")), 60), \
+        assert wait_until(lambda: set(want) <= set(rs.fingerprints(kind)), 60), \
             agent.stderr()
     assert agent.returncode == 0, agent.stderr()
     # stdout's order is the order the agent made them: the spool's
-    assert_in_order_no_gap(rs.fingerprints("tcp"), want)
+    assert_in_order_no_gap(rs.fingerprints(kind), want)
     err = agent.stderr()
-    assert err.count(f"output syslog+tcp://127.0.0.1:{port}: down:") == 1, err
-    assert err.count(f"output syslog+tcp://127.0.0.1:{port}: up again,") == 1, err
+    assert err.count(f"output {out}: down:") == 1, err
+    assert err.count(f"output {out}: up again,") == 1, err
 
 
 def test_crash_with_1000_alerts_spooled_all_delivered_after_restart():
