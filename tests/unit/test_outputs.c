@@ -274,3 +274,49 @@ TEST(outputs_open_errors_name_the_output)
 	CHECK_CONTAINS(err, "given twice");
 	rmtree(spool);
 }
+
+/* A reload keeps what is unchanged, opens what is new, stops what went; the same target with
+ * other options takes over its spool (the findings queued there stay queued). */
+TEST(outputs_reload_changes_the_set)
+{
+	const char *dir = tmpdir();
+	char a[160], b[160], x[96], x2[96], err[512] = "";
+	struct cw_output_spec s[2];
+	struct cw_output_stats st[2];
+	struct cw_outputs *os;
+	struct stat sb;
+	int port, lfd = listener(&port);
+
+	REQUIRE(lfd >= 0);
+	close(lfd);
+	snprintf(a, sizeof(a), "file:%s/a.json", dir);
+	snprintf(b, sizeof(b), "file:%s/b.json", dir);
+	snprintf(x, sizeof(x), "syslog+tcp://127.0.0.1:%d", port);
+	snprintf(x2, sizeof(x2), "syslog+tcp://127.0.0.1:%d,batch=5", port);
+	REQUIRE(cw_output_spec_parse(a, &s[0], err, sizeof(err)) == 0);
+	REQUIRE(cw_output_spec_parse(x, &s[1], err, sizeof(err)) == 0);
+	REQUIRE(cw_outputs_open(s, 2, &(struct cw_outputs_opts){ .spool_dir = dir }, &os, err,
+				sizeof(err)) == 0);
+	for (int i = 0; i < 4; i++)
+		cw_outputs_put(os, alert, strlen(alert), "a1", true);
+	REQUIRE(cw_output_spec_parse(x2, &s[0], err, sizeof(err)) == 0);
+	REQUIRE(cw_output_spec_parse(b, &s[1], err, sizeof(err)) == 0);
+	CHECK_EQ_INT(cw_outputs_reload(os, s, 2, err, sizeof(err)), 0);
+	REQUIRE(cw_outputs_stats(os, st, 2) == 2);
+	CHECK_EQ_STR(st[0].spec, x2);
+	CHECK_EQ_INT(st[0].queued, 4);
+	CHECK_EQ_STR(st[1].spec, b);
+	cw_outputs_put(os, obs, strlen(obs), "e1", false);
+	CHECK_EQ_INT(stat(b + 5, &sb), 0);
+	CHECK_EQ_INT(sb.st_size, strlen(obs) + 1);
+	CHECK_EQ_INT(stat(a + 5, &sb), 0);
+	CHECK_EQ_INT(sb.st_size, 4 * (strlen(alert) + 1)); /* written no more */
+	/* A reload that cannot open a new output changes nothing. */
+	REQUIRE(cw_output_spec_parse("file:/nonexistent/dir/c.json", &s[1], err, sizeof(err)) == 0);
+	CHECK(cw_outputs_reload(os, s, 2, err, sizeof(err)) < 0);
+	CHECK_CONTAINS(err, "/nonexistent/dir/c.json");
+	REQUIRE(cw_outputs_stats(os, st, 2) == 2);
+	CHECK_EQ_STR(st[1].spec, b);
+	cw_outputs_close(os, 0);
+	rmtree(dir);
+}

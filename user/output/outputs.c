@@ -849,8 +849,10 @@ int cw_outputs_reload(struct cw_outputs *os, const struct cw_output_spec *specs,
 
 		if (deferred[i] && !(r = open_one(os, &specs[i], &next[i], err, errlen)))
 			opened[i] = true;
-		if (!r && opened[i])
-			r = start_one(next[i], err, errlen);
+		if (!r && opened[i] && (r = start_one(next[i], err, errlen))) {
+			free_out(next[i]);
+			next[i] = NULL;
+		}
 		if (r) {
 			cw_log("%s", err);
 			ret = r;
