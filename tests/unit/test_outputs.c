@@ -320,3 +320,48 @@ TEST(outputs_reload_changes_the_set)
 	cw_outputs_close(os, 0);
 	rmtree(dir);
 }
+
+/* UDP to a port nobody listens on, on this host: the ICMP refusal keeps the findings queued. */
+TEST(outputs_syslog_udp_refused_port_keeps_findings_queued)
+{
+	const char *spool = tmpdir();
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	char spec[128], err[512] = "", buf[4096];
+	struct cw_output_stats st;
+	struct cw_outputs *os;
+	int ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), port;
+	ssize_t n;
+
+	REQUIRE(ufd >= 0);
+	REQUIRE(bind(ufd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	REQUIRE(getsockname(ufd, (struct sockaddr *)&sa, &sl) == 0);
+	port = ntohs(sa.sin_port);
+	close(ufd);
+	snprintf(spec, sizeof(spec), "syslog://127.0.0.1:%d", port);
+	os = open_outputs(spec, spool, err);
+	REQUIRE(os);
+	cw_outputs_put(os, alert, strlen(alert), "a1", true);
+	for (int i = 0; i < 100; i++) {
+		cw_outputs_stats(os, &st, 1);
+		if (!st.healthy)
+			break;
+		usleep(20000);
+	}
+	CHECK(!st.healthy);
+	CHECK_EQ_INT(st.delivered, 0);
+	CHECK_EQ_INT(st.queued, 1);
+	CHECK_CONTAINS(st.last_error, "Connection refused");
+	/* Someone listens again: the datagram comes (after the backoff). */
+	ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	REQUIRE(bind(ufd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	n = read_some(ufd, buf, sizeof(buf) - 1, 3000);
+	REQUIRE(n > 0);
+	buf[n] = '\0';
+	CHECK(!strncmp(buf, "<84>1 ", 6));
+	CHECK_CONTAINS(buf, " alert - {\"event\":{\"id\":\"a1\"");
+	cw_outputs_close(os, 1000);
+	close(ufd);
+	rmtree(spool);
+}

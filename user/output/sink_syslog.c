@@ -547,6 +547,24 @@ static void send_stream(struct syslog_sink *s, const struct cw_sink_rec *recs, s
 	}
 }
 
+/*
+ * A receiver that is down answers with an ICMP port unreachable, at once on this host or on a
+ * near one: the batch just sent counts as not delivered, to be sent again later.
+ */
+static void udp_refused(struct syslog_sink *s, struct cw_sink_result *r)
+{
+	struct pollfd p = { .fd = s->fd, .events = 0 };
+	socklen_t el = sizeof(int);
+	int e = 0;
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLERR) ||
+	    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el) || e != ECONNREFUSED)
+		return;
+	r->acked = 0;
+	say(r->error, sizeof(r->error), "%s port %u: %s", s->spec.host, s->spec.port, strerror(e));
+	disconnect(s, false);
+}
+
 static void send_udp(struct syslog_sink *s, const struct cw_sink_rec *recs, size_t n,
 		     struct cw_sink_result *r)
 {
@@ -575,6 +593,7 @@ static void send_udp(struct syslog_sink *s, const struct cw_sink_rec *recs, size
 		disconnect(s, false);
 		return;
 	}
+	udp_refused(s, r);
 }
 
 static void syslog_send(void *state, const struct cw_sink_rec *recs, size_t n,
