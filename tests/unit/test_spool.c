@@ -281,11 +281,11 @@ static void check_bound(const char *dir)
 		bool alert = i % 2;
 		int ret = put(s, i, alert);
 
-		if (ret == -ENOSPC && !alert && !first_refused_event)
+		if (ret == -ENOBUFS && !alert && !first_refused_event)
 			first_refused_event = i;
-		if (ret == -ENOSPC && alert)
+		if (ret == -ENOBUFS && alert)
 			first_refused_alert = i;
-		CHECK(ret == 0 || ret == -ENOSPC);
+		CHECK(ret == 0 || ret == -ENOBUFS);
 	}
 	CHECK(first_refused_event > 0);
 	CHECK(first_refused_alert > first_refused_event);
@@ -296,7 +296,7 @@ static void check_bound(const char *dir)
 	CHECK(st.refused_events > 10);
 	CHECK_EQ_INT(st.refused_events, (first_refused_alert - first_refused_event) / 2 + 1);
 	/* Alerts go on being refused; room made by an ack takes them again. */
-	CHECK_EQ_INT(put(s, 20000, true), -ENOSPC);
+	CHECK_EQ_INT(put(s, 20000, true), -ENOBUFS);
 	{
 		struct cw_spool_rec r[64];
 		size_t n = cw_spool_read(s, r, 64);

@@ -683,7 +683,7 @@ static void note_spooled(struct out *o, int ret, bool alert)
 		return;
 	*refusing = true;
 	cw_spool_stats(o->spool, &st);
-	if (ret == -ENOSPC)
+	if (ret == -ENOBUFS)
 		cw_log("output %s: spool full (%llu of %llu bytes%s): refusing %s until the sink "
 		       "catches up; every refusal is counted",
 		       o->spec.spec, (unsigned long long)st.bytes, (unsigned long long)st.max,

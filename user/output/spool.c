@@ -403,7 +403,7 @@ static int refuse(struct cw_spool *s, size_t need, bool alert)
 			s->refused_alerts++;
 		else
 			s->refused_events++;
-		return -ENOSPC;
+		return -ENOBUFS;
 	}
 	return 0;
 }
@@ -503,7 +503,7 @@ int cw_spool_append(struct cw_spool *s, const char *data, size_t len, const char
 	if (!ret)
 		ret = s->dir ? append_disk(s, data, len, event_id ? event_id : "", idl, alert)
 			     : append_mem(s, data, len, event_id ? event_id : "", alert);
-	if (ret && ret != -ENOSPC) {
+	if (ret && ret != -ENOBUFS) {
 		if (alert)
 			s->refused_alerts++;
 		else

@@ -54,7 +54,7 @@ int cw_spool_open(const char *dir, uint64_t max_bytes, struct cw_spool **out, ch
 		  size_t errlen);
 
 /*
- * Append one record. 0; -ENOSPC: refused by the bound (an observation past the high-water
+ * Append one record. 0; -ENOBUFS: refused by the bound (an observation past the high-water
  * mark, an alert past the bound); -E2BIG: larger than CW_SPOOL_REC_MAX; another -errno: the
  * write failed (nothing of it stays). Each refusal is counted in the stats.
  */
