@@ -231,6 +231,7 @@ TEST(destination_deploy_github_enterprise_example)
 	struct cw_policy p = { 0 };
 	const struct cw_policy_cred *b;
 	size_t dlen, elen;
+	ssize_t n;
 	char *at;
 
 	REQUIRE(gh && gl && cut);
@@ -244,11 +245,16 @@ TEST(destination_deploy_github_enterprise_example)
 	def = malloc(1 << 20);
 	ex = malloc(1 << 16);
 	REQUIRE(def && ex);
-	REQUIRE(tu_read_file(path, def, (1 << 20) - 1) > 0);
+	n = tu_read_file(path, def, (1 << 20) - 1);
+	REQUIRE(n > 0);
+	def[n] = '\0';
 	snprintf(path, sizeof(path), "%sdeploy/policy-github-enterprise.yaml", root);
-	REQUIRE(tu_read_file(path, ex, (1 << 16) - 1) > 0);
+	n = tu_read_file(path, ex, (1 << 16) - 1);
+	REQUIRE(n > 0);
+	ex[n] = '\0';
 	dlen = strlen(def);
 	elen = strlen(ex);
+	cw_policy_free(&p); /* the first load's */
 	REQUIRE((at = strstr(def, marker)));
 	both = malloc(dlen + elen + 1);
 	REQUIRE(both);
