@@ -97,6 +97,8 @@ static void exec_actor(const struct exec_scan *s, char exe[CW_PATH_MAX + 1],
 				/* the environment it inherited is its nearest exec'd
 				 * ancestor's (a subshell between them never exec'd) */
 				.ppid = ev->env_ppid ? ev->env_ppid : ev->ppid,
+				.start_ns = ev->start_ns,
+				.ppid_start_ns = ev->env_ppid ? ev->env_ppid_start_ns : 0,
 				.uid = ev->uid,
 				.cgroup_id = ev->cgroup_id,
 				.exe = exe,
