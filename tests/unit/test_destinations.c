@@ -209,7 +209,9 @@ TEST(destination_service_account_token_goes_to_the_api_server)
 
 	/* by address: client-go to $KUBERNETES_SERVICE_HOST, no SNI, Host is the IP */
 	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 443, apis), CW_DEST_UNEXPECTED);
-	cw_apiservers_exec_env(apis, 42, env, sizeof(env) - 1);
+	cw_apiservers_exec_env(apis, "pod-a", env, sizeof(env) - 1);
+	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 443, apis), CW_DEST_UNEXPECTED);
+	cw_apiservers_exec_env(apis, "pod-b", env, sizeof(env) - 1); /* two pods agree */
 	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 443, apis), CW_DEST_ALLOWED);
 	/* another port on that address, another address: not the API server */
 	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 8443, apis), CW_DEST_UNEXPECTED);
