@@ -157,11 +157,17 @@ TEST(destination_providers_where_their_credentials_go)
 /* An AWS secret access key signs requests: it never leaves, named server or not. */
 TEST(destination_aws_secret_key_is_never_sent)
 {
-	CHECK_EQ_INT(judge("aws-secret-access-key", "sts.amazonaws.com", "", 0, NULL),
+	CHECK_EQ_INT(judge("aws-secret-access-key", "sts.amazonaws.com", "10.0.0.7", 443, NULL),
 		     CW_DEST_NEVER);
 	CHECK_EQ_INT(judge("aws-secret-access-key", "", "10.0.0.7", 443, NULL), CW_DEST_NEVER);
-	CHECK_EQ_INT(judge("aws-sts-secret-access-key-json", "paste.example", "", 0, NULL),
-		     CW_DEST_NEVER);
+	CHECK_EQ_INT(
+		judge("aws-sts-secret-access-key-json", "paste.example", "10.0.0.8", 443, NULL),
+		CW_DEST_NEVER);
+	/* a session with no connect(): a server answering (an endpoint that vends keys, the
+	 * EKS Pod Identity Agent, aws-vault --server) is not sending one anywhere */
+	CHECK_EQ_INT(judge("aws-sts-secret-access-key-json", "", "", 0, NULL), CW_DEST_UNJUDGED);
+	CHECK_EQ_INT(judge("aws-secret-access-key", "client.example", "", 0, NULL),
+		     CW_DEST_UNJUDGED);
 	/* the key id beside it is sent, to AWS */
 	CHECK_EQ_INT(judge("aws-access-key-id", "sts.amazonaws.com", "", 0, NULL), CW_DEST_ALLOWED);
 }
