@@ -18,7 +18,8 @@ bool cw_key_listed(const struct cw_strv *names, const char *key, size_t n)
 			norm[sizeof(norm) - ++k] = (char)tolower((unsigned char)key[i]);
 	for (size_t i = 0; i < names->n; i++) {
 		const char *name = names->v[i];
-		bool whole = name[0] == '='; /* "=verificationtoken": not SLACK_VERIFICATION_TOKEN */
+		bool whole =
+			name[0] == '='; /* "=verificationtoken": not SLACK_VERIFICATION_TOKEN */
 		size_t m = strlen(name += whole);
 
 		if (m && m <= k && (!whole || m == k) && !memcmp(norm + sizeof(norm) - m, name, m))
