@@ -27,6 +27,8 @@ import threading
 import time
 import zlib
 
+import ecs_check
+
 BIN = os.environ.get("CREDWATCH_BIN", "./credwatch")
 
 ALNUM = string.ascii_letters + string.digits
@@ -115,12 +117,17 @@ class KeyFile:
 
 
 class Agent:
-    """credwatch run in the background; stdout lines parsed as JSON, stderr kept as text."""
+    """credwatch run in the background; stdout lines parsed as JSON, stderr kept as text.
+    Every line is checked against its format's schema (ECS: tests/e2e/ecs_check.py): a line
+    that is not right fails the test at its next wait_for, or when running_agent's block
+    ends."""
 
-    def __init__(self, *args, key=None, ready_timeout=30, wrap=(), env=None):
+    def __init__(self, *args, key=None, ready_timeout=30, wrap=(), env=None,
+                 check=ecs_check.check):
         """wrap: a command that runs the agent's command line (its arguments), exec'ing it so
         that the agent keeps its pid and gets the stop signal. env: its environment (default:
-        this process's)."""
+        this process's). check: what is wrong with a parsed line ([] when nothing): the
+        schema check of the format the agent prints (default ECS)."""
         self.key = key or KeyFile()
         # A private provenance store unless the test names one: tests must not share state.
         state = [] if "--state" in args else ["--state", "none"]
@@ -129,6 +136,8 @@ class Agent:
         self.out_raw = []
         self.err_raw = []
         self.lines = []
+        self.check = check
+        self.format_errors = []  # (line, [what is wrong with it])
         self.cv = threading.Condition()
         self.t_out = threading.Thread(target=self._pump, args=(self.proc.stdout, self.out_raw, True))
         self.t_err = threading.Thread(target=self._pump, args=(self.proc.stderr, self.err_raw, False))
@@ -143,8 +152,17 @@ class Agent:
             with self.cv:
                 raw.append(line)
                 if is_json:
-                    # a malformed line, or one with a key twice, fails the test
-                    self.lines.append(json.loads(line, object_pairs_hook=unique_keys))
+                    # a malformed line, one with a key twice, or one its schema refuses
+                    # fails the test
+                    try:
+                        doc = json.loads(line, object_pairs_hook=unique_keys)
+                        errs = self.check(doc) if self.check else []
+                    except ValueError as e:
+                        doc, errs = None, [str(e)]
+                    if errs:
+                        self.format_errors.append((line, errs))
+                    if doc is not None:
+                        self.lines.append(doc)
                 self.cv.notify_all()
 
     def stderr(self):
@@ -165,8 +183,16 @@ class Agent:
                 self.cv.wait(min(left, 0.2))
         return True
 
+    def assert_format(self):
+        """Every line so far was valid JSON its schema accepts."""
+        with self.cv:
+            bad = list(self.format_errors)
+        assert not bad, "the agent printed %d line(s) its format refuses; first: %s\n%s" % (
+            len(bad), bad[0][0].decode(errors="replace").strip(), "\n".join(bad[0][1]))
+
     def wait_for(self, pred, timeout=10, count=1):
         """Wait until `count` parsed lines satisfy pred; return them."""
+        self.assert_format()
         end = time.monotonic() + timeout
         with self.cv:
             while True:
@@ -205,16 +231,20 @@ class Agent:
 
 
 @contextlib.contextmanager
-def running_agent(*args, key=None, env=None):
+def running_agent(*args, key=None, env=None, check=ecs_check.check):
     """An agent running beside the test for the length of the block: `credwatch run` with
     args, started and ready (its "running:" line) when the block begins, stopped when it ends,
-    however it ends, its output then complete. An agent that does not start fails the test,
-    and what the with statement started before it is stopped."""
-    agent = Agent(*args, key=key, env=env)
+    however it ends, its output then complete and every line of it checked (Agent's check).
+    An agent that does not start fails the test, and what the with statement started before
+    it is stopped."""
+    agent = Agent(*args, key=key, env=env, check=check)
     try:
         yield agent
-    finally:
+    except BaseException:
         agent.stop()
+        raise
+    agent.stop()
+    agent.assert_format()
 
 
 class Closing:
@@ -245,14 +275,14 @@ def own(agent, secret, action):
     the host is not ours to count."""
     fp = agent.key.fingerprint(secret)
     return [l for l in agent.lines if l["event"]["action"] == action and
-            l["credential"]["fingerprint"] == fp]
+            l["credwatch"]["credential"]["fingerprint"] == fp]
 
 
 def wait_own(agent, secret, action, timeout=15):
     """Wait for a finding of `action` for this test's secret; the ones out by then."""
     fp = agent.key.fingerprint(secret)
     return agent.wait_for(lambda l: l["event"]["action"] == action and
-                          l["credential"]["fingerprint"] == fp, timeout=timeout)
+                          l["credwatch"]["credential"]["fingerprint"] == fp, timeout=timeout)
 
 
 def wait_until(cond, timeout):

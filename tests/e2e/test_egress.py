@@ -70,10 +70,10 @@ def test_unexpected_destination_alert_and_allowed_destination_observation():
     assert bad["destination"] == {"ip": "127.0.0.1", "port": sink.port,
                                   "domain": "collector.attacker.test"}
     assert bad["network"] == {"transport": "tcp", "direction": "egress", "protocol": "http"}
-    assert bad["tls"] == {"library": "plaintext"}
+    assert bad["credwatch"]["tls"] == {"library": "plaintext"}
     assert bad["rule"]["id"] == "github-pat-classic"
-    assert bad["credential"]["fingerprint"] == agent.key.fingerprint(token)
-    assert bad["credential"]["origin"] == "egress"
+    assert bad["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert bad["credwatch"]["credential"]["origin"] == "egress"
     assert bad["process"]["pid"] == os.getpid()
     assert bad["process"]["executable"] == os.path.realpath("/proc/self/exe")
     assert bad["threat"]["technique"]["id"] == "NHI-02"
@@ -104,7 +104,7 @@ def test_service_account_token_to_the_api_server_by_address():
             a.run([sys.executable, "-c", API_CLIENT, str(port)], stdin=tok + "\n", env=given)
             fp = agent.key.fingerprint(tok)
             hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == port and
-                                  l["credential"]["fingerprint"] == fp)
+                                  l["credwatch"]["credential"]["fingerprint"] == fp)
             assert hits, agent.stderr()[-1500:]
             return hits[-1]
 
@@ -134,7 +134,7 @@ def one_token_alert(send, *agent_args):
         send(sink.port, token)
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
     assert len(hits) == 1, agent.lines
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert hits[0]["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
     agent.hit = hits[0]
     return agent
@@ -679,5 +679,5 @@ def test_process_whose_first_thread_exits_early_is_still_watched():
             hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
             assert child.wait(timeout=30) == 0
     assert len(hits) == 1, agent.lines
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert hits[0]["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)

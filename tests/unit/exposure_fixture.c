@@ -29,6 +29,8 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		return false;
 	x->f = open_memstream(&x->out, &x->outlen);
 	cw_finding_writer_init(&x->fd, &x->key, x->f, false);
+	x->fd.put = tu_sample_put;
+	x->fd.put_arg = x->f;
 	if (policy_yaml ? cw_policy_load_buf(&x->pol, "test.yaml", policy_yaml, strlen(policy_yaml),
 					     err, sizeof(err))
 			: cw_policy_load_embedded(&x->pol, err, sizeof(err))) {

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "detect/example_gen.h"
+#include "jsoncheck.h"
+#include "output/ocsf.h"
+#include "test.h"
 #include "testutil.h"
 
 static uint64_t state = 0x9e3779b97f4a7c15ull;
@@ -231,4 +234,52 @@ int tu_key_in(const char *dir, struct cw_fp_key *key, char *err, size_t errlen)
 		return -1;
 	}
 	return cw_fp_key_load(key, path, err, errlen) ? -1 : 0;
+}
+
+int tu_sample_put(void *arg, const char *line, size_t len, const char *event_id, bool alert)
+{
+	FILE *f = arg;
+
+	(void)event_id;
+	(void)alert;
+	if (fwrite(line, 1, len, f) != len || fputc('\n', f) == EOF)
+		return -EIO;
+	tu_format_sample(line, len);
+	return 0;
+}
+
+static void sample_file(const char *dir, unsigned n, const char *ext, const char *s, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%u-%06u.%s.json", dir, (unsigned)getpid(), n, ext);
+	if (tu_write_file(path, s, len, 0600))
+		cw_test_fail(__FILE__, __LINE__, "cannot write %s", path);
+}
+
+void tu_format_sample(const char *ecs, size_t len)
+{
+	static unsigned n;
+	const char *dir = getenv("CW_FORMAT_SAMPLES");
+	struct jc_node *v;
+	char err[256], *o;
+	size_t olen;
+	int ret;
+
+	ret = cw_ocsf_from_ecs(ecs, len, "test", &o, &olen);
+	if (ret) {
+		cw_test_fail(__FILE__, __LINE__, "OCSF of a finding: %s: %.*s", strerror(-ret),
+			     (int)len, ecs);
+		return;
+	}
+	v = jc_parse(o, olen, err, sizeof(err));
+	if (!v)
+		cw_test_fail(__FILE__, __LINE__, "OCSF is not JSON: %s: %s", err, o);
+	jc_free(v);
+	if (dir && dir[0]) {
+		n++;
+		sample_file(dir, n, "ecs", ecs, len);
+		sample_file(dir, n, "ocsf", o, olen);
+	}
+	free(o);
 }

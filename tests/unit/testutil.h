@@ -6,6 +6,7 @@
 #ifndef CW_TESTUTIL_H
 #define CW_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -58,6 +59,20 @@ void tu_rmtree(const char *dir);
 int tu_write_file(const char *path, const void *data, size_t n, mode_t mode);
 /* Read a whole file (at most cap bytes). Returns its length or -errno. */
 ssize_t tu_read_file(const char *path, void *buf, size_t cap);
+
+/*
+ * The finding writer's put for the tests: the line (and a newline) to the FILE * in arg, as
+ * the writer itself would write it, and the finding in every other format through
+ * tu_format_sample. Fixtures that build findings set it, so every finding a unit test makes
+ * is converted too.
+ */
+int tu_sample_put(void *arg, const char *line, size_t len, const char *event_id, bool alert);
+/*
+ * Convert one ECS finding to OCSF (a failure or invalid JSON fails the test) and, when
+ * CW_FORMAT_SAMPLES names a directory, write both there as N.ecs.json and N.ocsf.json for
+ * tests/e2e/test_formats.py to check against the ECS and OCSF schemas.
+ */
+void tu_format_sample(const char *ecs, size_t len);
 
 /* memmem that reports whether needle (n bytes, n > 0) occurs in hay. */
 int tu_contains(const void *hay, size_t hlen, const void *needle, size_t n);
