@@ -30,8 +30,10 @@ static __always_inline void exec_ancestry(struct task_struct *task, struct cw_ex
 	__u32 top = e->pid;
 
 	e->env_ppid = 0;
+	e->env_ppid_start_ns = 0;
 	e->top_pid = 0;
 	e->pad = 0;
+	e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
 	if (top <= 2) { /* init (or the kernel) exec'ing */
 		e->top_pid = top;
 		return;
@@ -44,8 +46,10 @@ static __always_inline void exec_ancestry(struct task_struct *task, struct cw_ex
 			return;
 		}
 		top = tgid;
-		if (!e->env_ppid && !(BPF_CORE_READ(t, group_leader, flags) & CW_PF_FORKNOEXEC))
+		if (!e->env_ppid && !(BPF_CORE_READ(t, group_leader, flags) & CW_PF_FORKNOEXEC)) {
 			e->env_ppid = tgid;
+			e->env_ppid_start_ns = BPF_CORE_READ(t, group_leader, start_time);
+		}
 		t = BPF_CORE_READ(t, real_parent);
 	}
 }

@@ -112,10 +112,14 @@ struct cw_exec_event {
 	 * CW_ANCESTRY_MAX. */
 	__u32 top_pid;
 	__u32 pad;
+	/* Start times (task start_time, ns since boot) of the process and of env_ppid: with the
+	 * pid, they name a process; a pid alone may have been reused. */
+	__u64 start_ns;
+	__u64 env_ppid_start_ns;
 	char comm[CW_COMM_LEN];
 	/* char data[]: path, argv, env */
 };
-_Static_assert(sizeof(struct cw_exec_event) == 96, "cw_exec_event layout");
+_Static_assert(sizeof(struct cw_exec_event) == 112, "cw_exec_event layout");
 
 struct cw_exit_event {
 	struct cw_event_hdr hdr;

@@ -12,7 +12,7 @@ import time
 from cwtest import (BufferedWriter, LoopbackServer, assert_copying_stopped, bytes_sent,
                     child_process, conn_entry, github_token, h2_frame, h2_streams, hpack_literal,
                     kernel_map, require_root, running_agent, wait_until)
-from test_workloads import k8s_jwt
+from test_workloads import Env, k8s_jwt
 
 
 class Sink(LoopbackServer):
@@ -90,28 +90,37 @@ API_CLIENT = ("import socket,sys\n"
 
 def test_service_account_token_to_the_api_server_by_address():
     """client-go's way: to $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, an IP, with that
-    IP as the Host. The address the sender was given in its environment is its API server;
-    another port on it is not."""
+    IP as the Host. The address every pod is given is the API server once two pods were given
+    it (one pod naming an address of its choosing whitelists nothing); another port on it is
+    not."""
     require_root()
-    token = k8s_jwt("shop")
-    with Sink() as api, Sink() as other, running_agent("--include-loopback", "--events") as agent:
-        # first in the environment: the exec record may cut a long one short
-        env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(api.port)}
-        env.update((k, v) for k, v in os.environ.items() if not k.startswith("KUBERNETES_"))
-        for port in (api.port, other.port):
-            subprocess.run([sys.executable, "-c", API_CLIENT, str(port)], input=token + "\n",
-                           env=env, text=True, check=True, timeout=30)
-        hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") in
-                              (api.port, other.port), count=2)
-    assert len(hits) == 2, agent.lines
-    by_port = {h["destination"]["port"]: h for h in hits}
-    ok, bad = by_port[api.port], by_port[other.port]
+    early, token = k8s_jwt("shop"), k8s_jwt("shop")
+    with Sink() as api, Sink() as other, Env() as env:
+        agent = env.start("--include-loopback", "--events")
+        given = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(api.port)}
+        a, b = env.pod("api-client"), env.pod("other")
+
+        def call(tok, port):
+            a.run([sys.executable, "-c", API_CLIENT, str(port)], stdin=tok + "\n", env=given)
+            fp = agent.key.fingerprint(tok)
+            hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == port and
+                                  l["credwatch"]["credential"]["fingerprint"] == fp)
+            assert hits, agent.stderr()[-1500:]
+            return hits[-1]
+
+        # only this pod says the API server is there: not trusted
+        first = call(early, api.port)
+        assert first["event"]["action"] == "credential-unexpected-destination", first
+        # a second pod is given the same address: it is the cluster's
+        b.run(["true"], env=given)
+        ok = call(token, api.port)
+        bad = call(token, other.port)
+        agent.stop()
     assert ok["rule"]["id"] == "kubernetes-service-account-token"
     assert ok["event"]["action"] == "credential-sent", ok
     assert ok["destination"]["domain"] == "127.0.0.1"
     assert bad["event"]["action"] == "credential-unexpected-destination", bad
-    assert bad["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
-    agent.assert_no_plaintext(token)
+    agent.assert_no_plaintext(token, early)
 
 
 def one_token_alert(send, *agent_args):

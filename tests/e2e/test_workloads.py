@@ -75,19 +75,20 @@ class Pod:
     def workload(self):
         return f"k8s:{NS}/{self.name}"
 
-    def run(self, argv, secret_env=None, secret=None, stdin=None, check=True):
-        """Run argv in this pod (its cgroup and mount namespace). With secret_env, the
-        secret reaches the program's environment through a shell that reads it from stdin:
-        never through an argv or the environment of a process outside the pod."""
+    def run(self, argv, secret_env=None, secret=None, stdin=None, check=True, env=None):
+        """Run argv in this pod (its cgroup and mount namespace), with env's variables added
+        to the environment. With secret_env, the secret reaches the program's environment
+        through a shell that reads it from stdin: never through an argv or the environment of
+        a process outside the pod."""
         script = ('echo $$ > "$0/cgroup.procs" || exit 97; '
                   'if [ -n "$CW_ENVNAME" ]; then IFS= read -r v; export "$CW_ENVNAME=$v"; fi; '
                   'exec nsenter -m -t "$1" -- "${@:2}"')
-        env = dict(os.environ)
+        given = dict(os.environ, **(env or {}))
         if secret_env:
-            env["CW_ENVNAME"] = secret_env
+            given["CW_ENVNAME"] = secret_env
             stdin = secret + "\n" + (stdin or "")
         return subprocess.run(["bash", "-c", script, self.cgroup,
-                               str(self.main.pid), *argv], env=env,
+                               str(self.main.pid), *argv], env=given,
                               input=(stdin or "").encode(), capture_output=True, check=check,
                               timeout=30)
 

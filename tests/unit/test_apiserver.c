@@ -91,12 +91,19 @@ TEST(apiserver_kubeconfig_servers)
 	CHECK_EQ_INT(n, 0);
 }
 
+/* A sender in cgroup (pod "pod-CGROUP" when pid is given, so its environment may be read). */
 static bool match(struct cw_apiservers *a, const char *server, const char *ip, uint16_t port,
 		  uint64_t cgroup, uint32_t pid)
 {
-	struct cw_dest d = {
-		.server = server, .ip = ip, .port = port, .cgroup_id = cgroup, .pid = pid
-	};
+	char pod[40];
+	struct cw_dest d = { .server = server,
+			     .ip = ip,
+			     .port = port,
+			     .cgroup_id = cgroup,
+			     .pid = pid,
+			     .pod_uid = pod };
+
+	snprintf(pod, sizeof(pod), "pod-%llu", (unsigned long long)cgroup);
 
 	return cw_apiservers_match(a, &d);
 }
@@ -143,26 +150,33 @@ TEST(apiserver_node_kubeconfig_and_sender_environment)
 	CHECK(match(a, "192.168.49.2", "192.168.49.2", 8443, 1, 0));
 	CHECK(match(a, "192.168.49.2", "::ffff:192.168.49.2", 8443, 1, 0));
 	CHECK(!match(a, "192.168.49.2", "192.168.49.2", 443, 1, 0));
-	/* through a proxy (the socket goes elsewhere): the address the client named */
-	CHECK(match(a, "192.168.49.2", "10.0.0.3", 3128, 1, 0));
+	/* a Host naming the API server's address on a socket that goes elsewhere: no (a client
+	 * could claim it and send anywhere); with the socket's address unknown, the Host's */
+	CHECK(!match(a, "192.168.49.2", "10.0.0.3", 3128, 1, 0));
+	CHECK(match(a, "192.168.49.2", "", 0, 1, 0));
 	/* by name, with the kubelet's cluster domain */
 	CHECK(match(a, "api.prod.example.com", "", 0, 1, 0));
 	CHECK(match(a, "kubernetes.default.svc.corp.internal", "", 0, 1, 0));
 	CHECK(match(a, "kubernetes.default.svc.cluster.local", "", 0, 1, 0));
 	CHECK(!match(a, "kubernetes.default.svc.evil.example", "", 0, 1, 0));
 	CHECK(!match(a, "api.prod.example.com.evil.example", "", 0, 1, 0));
-	/* the service address from the sender's environment, read once per cgroup */
-	CHECK(!match(a, "[fd00:96::1]", "fd00:96::1", 443, 7, 0)); /* no pid: no environment */
-	CHECK(match(a, "[fd00:96::1]", "fd00:96::1", 443, 7, 4242));
-	CHECK(match(a, "[fd00:96::1]:443", "fd00:96::1", 443, 7, 0)); /* remembered */
-	CHECK(!match(a, "[fd00:96::1]", "fd00:96::1", 443, 8, 0));    /* another cgroup */
+	/* the service address from senders' environments, read once per cgroup: trusted when
+	 * two pods were given it */
+	CHECK(!match(a, "[fd00:96::1]", "fd00:96::1", 443, 7, 0));    /* no pid: no environment */
+	CHECK(!match(a, "[fd00:96::1]", "fd00:96::1", 443, 7, 4242)); /* one pod says so */
+	CHECK(!match(a, "[fd00:96::1]", "fd00:96::1", 443, 7, 4242)); /* read once: no 2nd vote */
+	CHECK(match(a, "[fd00:96::1]", "fd00:96::1", 443, 8, 4242));  /* a second pod */
+	CHECK(match(a, "[fd00:96::1]:443", "fd00:96::1", 443, 9, 0)); /* for every pod */
 	CHECK(!match(a, "", "fd00:96::1", 443, 7, 0));		      /* unnamed */
+	/* an address in the Host must be where the socket goes */
+	CHECK(!match(a, "[fd00:96::1]", "203.0.113.9", 443, 7, 0));
 	cw_apiservers_free(a);
 	tu_rmtree(dir);
 }
 
-/* The first service address a cgroup was given stays; environments without one cost a scan. */
-TEST(apiserver_exec_environment_first_address_stays)
+/* Pods vote for the service address they were given: two must agree; a host process or one
+ * pod naming an address of its choosing makes nothing a destination. */
+TEST(apiserver_exec_environment_two_pods_agree)
 {
 	static const char given[] =
 		"KUBERNETES_SERVICE_HOST=10.96.0.1\0"
@@ -175,37 +189,48 @@ TEST(apiserver_exec_environment_first_address_stays)
 	struct cw_apiservers *a;
 
 	REQUIRE(cw_apiservers_new(&(struct cw_apiservers_opts){ .root = "/nonexistent" }, &a) == 0);
-	cw_apiservers_exec_env(a, 5, none, sizeof(none) - 1);
+	cw_apiservers_exec_env(a, "pod-a", none, sizeof(none) - 1);
 	CHECK(!match(a, "10.96.0.1", "10.96.0.1", 443, 5, 0));
-	cw_apiservers_exec_env(a, 5, given, sizeof(given) - 1);
-	cw_apiservers_exec_env(a, 5, other, sizeof(other) - 1);
+	cw_apiservers_exec_env(a, "pod-a", given, sizeof(given) - 1);
+	cw_apiservers_exec_env(a, "pod-a", given, sizeof(given) - 1); /* one pod, one vote */
+	CHECK(!match(a, "10.96.0.1", "10.96.0.1", 443, 5, 0));
+	cw_apiservers_exec_env(a, "", given, sizeof(given) - 1); /* a host process: none */
+	cw_apiservers_exec_env(NULL, "pod-b", given, sizeof(given) - 1);
+	CHECK(!match(a, "10.96.0.1", "10.96.0.1", 443, 5, 0));
+	cw_apiservers_exec_env(a, "pod-b", given, sizeof(given) - 1);
 	CHECK(match(a, "10.96.0.1", "10.96.0.1", 443, 5, 0));
+	CHECK(match(a, "10.96.0.1", "10.96.0.1", 443, 99, 0));	/* any pod's sender */
+	CHECK(!match(a, "10.96.0.1", "10.96.0.1", 8443, 5, 0)); /* another port */
+	/* a pod naming an address of its choosing: nothing */
+	cw_apiservers_exec_env(a, "pod-evil", other, sizeof(other) - 1);
 	CHECK(!match(a, "203.0.113.9", "203.0.113.9", 443, 5, 0));
-	/* a host name given as the service host is a name the pod may use */
-	cw_apiservers_exec_env(a, 6, named, sizeof(named) - 1);
+	/* a host name, once two pods were given it */
+	cw_apiservers_exec_env(a, "pod-c", named, sizeof(named) - 1);
+	CHECK(!match(a, "api.internal.example", "10.1.1.1", 6443, 6, 0));
+	cw_apiservers_exec_env(a, "pod-d", named, sizeof(named) - 1);
 	CHECK(match(a, "api.internal.example", "10.1.1.1", 6443, 6, 0));
-	CHECK(!match(a, "api.internal.example", "10.1.1.1", 6443, 5, 0));
 	/* without the table: names only */
 	CHECK(match(NULL, "kubernetes.default.svc", "", 0, 5, 0));
 	CHECK(!match(NULL, "10.96.0.1", "10.96.0.1", 443, 5, 0));
-	cw_apiservers_exec_env(NULL, 5, given, sizeof(given) - 1);
 	cw_apiservers_free(a);
 	cw_apiservers_free(NULL);
 }
 
-/* Bounded: past the limit the least recently used cgroup goes. */
-TEST(apiserver_cgroups_bounded)
+/* Bounded: so many different addresses claimed that no more are kept; the first stand. */
+TEST(apiserver_candidates_bounded)
 {
-	static const char given[] = "KUBERNETES_SERVICE_HOST=10.96.0.1\0";
+	char env[128];
 	struct cw_apiservers *a;
+	int n;
 
 	REQUIRE(cw_apiservers_new(&(struct cw_apiservers_opts){ .root = "/nonexistent" }, &a) == 0);
-	for (uint64_t cg = 1; cg <= CW_APISERVER_CGROUPS_MAX; cg++)
-		cw_apiservers_exec_env(a, cg, given, sizeof(given) - 1);
-	CHECK(match(a, "10.96.0.1", "10.96.0.1", 443, 1, 0)); /* 1 is now the most recent */
-	cw_apiservers_exec_env(a, CW_APISERVER_CGROUPS_MAX + 1, given, sizeof(given) - 1);
-	CHECK(match(a, "10.96.0.1", "10.96.0.1", 443, CW_APISERVER_CGROUPS_MAX + 1, 0));
-	CHECK(match(a, "10.96.0.1", "10.96.0.1", 443, 1, 0));
-	CHECK(!match(a, "10.96.0.1", "10.96.0.1", 443, 2, 0)); /* the least recent went */
+	for (int i = 0; i < CW_APISERVER_CANDIDATES + 4; i++) {
+		n = snprintf(env, sizeof(env), "KUBERNETES_SERVICE_HOST=10.0.0.%d", i + 1);
+		cw_apiservers_exec_env(a, "pod-a", env, (size_t)n + 1);
+		cw_apiservers_exec_env(a, "pod-b", env, (size_t)n + 1);
+	}
+	CHECK(match(a, "10.0.0.1", "10.0.0.1", 443, 5, 0));
+	CHECK(match(a, "10.0.0.8", "10.0.0.8", 443, 5, 0));
+	CHECK(!match(a, "10.0.0.9", "10.0.0.9", 443, 5, 0));
 	cw_apiservers_free(a);
 }

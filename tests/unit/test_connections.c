@@ -293,8 +293,9 @@ TEST(conns_api_server_by_address_and_secrets_never_sent)
 
 	REQUIRE(cw_apiservers_new(&(struct cw_apiservers_opts){ .root = "/nonexistent" }, &apis) ==
 		0);
-	/* the exec of the pod's first process (cgroup 0 here: connect_to's) */
-	cw_apiservers_exec_env(apis, 0, env, sizeof(env) - 1);
+	/* two pods' execs were given the cluster's service address */
+	cw_apiservers_exec_env(apis, "pod-a", env, sizeof(env) - 1);
+	cw_apiservers_exec_env(apis, "pod-b", env, sizeof(env) - 1);
 	REQUIRE(cfx_setup_apis(&x, apis));
 	connect_to(&x, 100, 5, 11, 1, 1000);
 	connect_to(&x, 100, 6, 12, 9, 1001);

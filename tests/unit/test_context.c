@@ -7,13 +7,20 @@
 
 TEST(context_key_names_compare_normalized_and_by_their_end)
 {
-	char *names[] = { "nexttoken", "pagetoken", "csrftoken" };
-	struct cw_strv v = { .v = names, .n = 3 };
-	static const char *const yes[] = { "NextToken",	    "next_token",    "--next-token",
-					   "\"NextToken\"", "nextPageToken", "next_page_token",
-					   "X-CSRF-Token",  "csrf_token" };
-	static const char *const no[] = { "token",	"api_token",   "GITHUB_TOKEN",
-					  "nexttokens", "ChangeToken", "" };
+	char *names[] = { "nexttoken", "pagetoken", "csrftoken", "=verificationtoken" };
+	struct cw_strv v = { .v = names, .n = 4 };
+	static const char *const yes[] = { "NextToken",		"next_token",
+					   "--next-token",	"\"NextToken\"",
+					   "nextPageToken",	"next_page_token",
+					   "X-CSRF-Token",	"csrf_token",
+					   "VerificationToken", "verification_token" };
+	static const char *const no[] = { "token",
+					  "api_token",
+					  "GITHUB_TOKEN",
+					  "nexttokens",
+					  "ChangeToken",
+					  "",
+					  "SLACK_VERIFICATION_TOKEN" };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		if (!cw_key_listed(&v, yes[i], strlen(yes[i])))
@@ -33,7 +40,7 @@ TEST(context_provider_prefix_inside_an_encoded_run)
 {
 	static const char *const yes[] = {
 		"version.py,sha256=qaN-fw_hAbc",     /* glued to mixed-case base64url */
-		"x=Zq9/Rt+fw_hAbc",		     /* base64 */
+		"x=Zq9/Rt+Ab3dEf5hIj7L/m9+fw_hAbc",  /* base64 */
 		"\"integrity\": \"sha512-fw_hAbc\"", /* SRI: the label is the run's first word */
 		"sha256=fw_hAbc",		     /* a digest that begins with the prefix */
 		"d: data:image/png;base64,fw_hAbc",  /* a data URI */
@@ -46,6 +53,9 @@ TEST(context_provider_prefix_inside_an_encoded_run)
 		"path/to/fw_hAbc", /* a path of words */
 		"my-fw_hAbc",	   /* a short word */
 		"key: Ab-fw_hAbc", /* two letters are no run */
+		"Token-fw_hAbc",   /* a word before a real token, mixed case or not */
+		"MyApp/fw_hAbc",
+		"AbCd-fw_hAbc",
 		"token=fw_hAbc",
 	};
 

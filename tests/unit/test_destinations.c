@@ -157,11 +157,17 @@ TEST(destination_providers_where_their_credentials_go)
 /* An AWS secret access key signs requests: it never leaves, named server or not. */
 TEST(destination_aws_secret_key_is_never_sent)
 {
-	CHECK_EQ_INT(judge("aws-secret-access-key", "sts.amazonaws.com", "", 0, NULL),
+	CHECK_EQ_INT(judge("aws-secret-access-key", "sts.amazonaws.com", "10.0.0.7", 443, NULL),
 		     CW_DEST_NEVER);
 	CHECK_EQ_INT(judge("aws-secret-access-key", "", "10.0.0.7", 443, NULL), CW_DEST_NEVER);
-	CHECK_EQ_INT(judge("aws-sts-secret-access-key-json", "paste.example", "", 0, NULL),
-		     CW_DEST_NEVER);
+	CHECK_EQ_INT(
+		judge("aws-sts-secret-access-key-json", "paste.example", "10.0.0.8", 443, NULL),
+		CW_DEST_NEVER);
+	/* a session with no connect(): a server answering (an endpoint that vends keys, the
+	 * EKS Pod Identity Agent, aws-vault --server) is not sending one anywhere */
+	CHECK_EQ_INT(judge("aws-sts-secret-access-key-json", "", "", 0, NULL), CW_DEST_UNJUDGED);
+	CHECK_EQ_INT(judge("aws-secret-access-key", "client.example", "", 0, NULL),
+		     CW_DEST_UNJUDGED);
 	/* the key id beside it is sent, to AWS */
 	CHECK_EQ_INT(judge("aws-access-key-id", "sts.amazonaws.com", "", 0, NULL), CW_DEST_ALLOWED);
 }
@@ -209,7 +215,9 @@ TEST(destination_service_account_token_goes_to_the_api_server)
 
 	/* by address: client-go to $KUBERNETES_SERVICE_HOST, no SNI, Host is the IP */
 	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 443, apis), CW_DEST_UNEXPECTED);
-	cw_apiservers_exec_env(apis, 42, env, sizeof(env) - 1);
+	cw_apiservers_exec_env(apis, "pod-a", env, sizeof(env) - 1);
+	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 443, apis), CW_DEST_UNEXPECTED);
+	cw_apiservers_exec_env(apis, "pod-b", env, sizeof(env) - 1); /* two pods agree */
 	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 443, apis), CW_DEST_ALLOWED);
 	/* another port on that address, another address: not the API server */
 	CHECK_EQ_INT(judge(sa, "10.96.0.1", "10.96.0.1", 8443, apis), CW_DEST_UNEXPECTED);
@@ -231,6 +239,7 @@ TEST(destination_deploy_github_enterprise_example)
 	struct cw_policy p = { 0 };
 	const struct cw_policy_cred *b;
 	size_t dlen, elen;
+	ssize_t n;
 	char *at;
 
 	REQUIRE(gh && gl && cut);
@@ -244,11 +253,16 @@ TEST(destination_deploy_github_enterprise_example)
 	def = malloc(1 << 20);
 	ex = malloc(1 << 16);
 	REQUIRE(def && ex);
-	REQUIRE(tu_read_file(path, def, (1 << 20) - 1) > 0);
+	n = tu_read_file(path, def, (1 << 20) - 1);
+	REQUIRE(n > 0);
+	def[n] = '\0';
 	snprintf(path, sizeof(path), "%sdeploy/policy-github-enterprise.yaml", root);
-	REQUIRE(tu_read_file(path, ex, (1 << 16) - 1) > 0);
+	n = tu_read_file(path, ex, (1 << 16) - 1);
+	REQUIRE(n > 0);
+	ex[n] = '\0';
 	dlen = strlen(def);
 	elen = strlen(ex);
+	cw_policy_free(&p); /* the first load's */
 	REQUIRE((at = strstr(def, marker)));
 	both = malloc(dlen + elen + 1);
 	REQUIRE(both);

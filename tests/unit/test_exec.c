@@ -4,10 +4,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "events/decoder.h"
 #include "events/exec.h"
+#include "host/workload.h"
 #include "judge/destinations.h"
 #include "output/finding.h"
 #include "detect/fingerprint.h"
@@ -519,30 +522,65 @@ out:
 	free_secrets(&s);
 }
 
-/* A pod's exec tells where its API server is: its cgroup's service address. */
+/* mkdir -p DIR/REL; its inode number (a cgroup id in a fixture tree), 0 on failure. */
+static uint64_t fake_cgroup(const char *dir, const char *rel)
+{
+	char p[1024];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	for (char *s = p + strlen(dir) + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	mkdir(p, 0755);
+	return stat(p, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+/* Pods' execs tell where the API server is: the service address two pods were given. A host
+ * process's exec naming one says nothing. */
 TEST(exec_environment_names_the_api_server)
 {
 	static const char argv[] = "/controller\0";
 	static const char env[] = "HOME=/\0KUBERNETES_SERVICE_HOST=10.96.0.1\0"
 				  "KUBERNETES_SERVICE_PORT=443\0";
 	struct cw_dest d = { .server = "10.96.0.1", .ip = "10.96.0.1", .port = 443 };
+	struct cw_workload_opts wo = { 0 };
 	struct cw_apiservers *apis;
+	struct cw_workloads *wls = NULL;
+	char dir[256];
+	uint64_t host, pod1, pod2;
 	struct fx x;
 
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	host = fake_cgroup(dir, "system.slice/cron.service");
+	pod1 = fake_cgroup(dir, "kubepods/besteffort/pod3f2a6b1c-1d2e-4f50-8a9b-0c1d2e3f4a5b");
+	pod2 = fake_cgroup(dir, "kubepods/besteffort/pod3f2a6b1c-1d2e-4f50-8a9b-0c1d2e3f4a5c");
+	REQUIRE(host && pod1 && pod2);
+	wo.cgroup_root = wo.pods_dir = wo.containers_dir = wo.proc_dir = dir;
+	REQUIRE(cw_workloads_new(&wo, &wls) == 0);
 	REQUIRE(cw_apiservers_new(&(struct cw_apiservers_opts){ .root = "/nonexistent" }, &apis) ==
 		0);
 	REQUIRE(fx_setup(&x, false));
 	x.exec.apis = apis;
+	x.exec.wls = wls;
 	REQUIRE(fx_exec(&x, "controller", 10, "/controller", argv, sizeof(argv) - 1, env,
 			sizeof(env) - 1));
-	d.cgroup_id = 9001;
 	CHECK(!cw_apiservers_match(apis, &d));
+	x.ev.exec.cgroup_id = host;
 	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
-	CHECK(cw_apiservers_match(apis, &d));
-	d.cgroup_id = 9002;
-	CHECK(!cw_apiservers_match(apis, &d));
+	x.ev.exec.cgroup_id = pod1;
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
+	CHECK(!cw_apiservers_match(apis, &d)); /* one pod */
+	x.ev.exec.cgroup_id = pod2;
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
+	CHECK(cw_apiservers_match(apis, &d)); /* two */
 	fx_teardown(&x);
 	cw_apiservers_free(apis);
+	cw_workloads_free(wls);
+	tu_rmtree(dir);
 }
 
 /* What the writer hands the outputs: the line, its event.id, and its action and rule. */

@@ -67,11 +67,18 @@ TEST(placeholder_filter_keeps_random_secrets)
 		for (int i = 0; i < 2000; i++) {
 			char *v = tu_secret(shapes[k]);
 
-			if (cw_is_placeholder(v, strlen(v)) && flagged++ < 5)
-				cw_test_fail(__FILE__, __LINE__, "%s taken for a placeholder: %s",
-					     shapes[k], v);
+			flagged += cw_is_placeholder(v, strlen(v));
 			free(v);
 		}
 	}
-	CHECK_EQ_INT(flagged, 0);
+	/*
+	 * A marker ("1a2b3c", "a1b2c3") or a run of eight occurs by chance in a few random hex
+	 * values per million: allowed here up to 2 in 10 000 (expected: 0.03), so the test does
+	 * not fail at random yet fails for any rule that drops one real secret in ~5000.
+	 */
+	CHECK(flagged <= 2);
+	/* what such a rule once did: six of a digit in random hex */
+	CHECK(!cw_is_placeholder("b70e365555552d2e751259402eb9fda2", 32));
+	CHECK(!cw_is_placeholder("9f0c2a444444e1d3b5a6c7d8e9f00112233445a6", 40));
+	CHECK(cw_is_placeholder("00000000000000000000000000000000", 32));
 }

@@ -181,3 +181,33 @@ TEST(procs_tree_root_of_this_test_is_a_child_of_init)
 	}
 	cw_procs_free(p);
 }
+
+TEST(procs_tree_root_when_the_walk_fills_the_table)
+{
+	char out[CW_PROCS_EXE_MAX], dir[256], path[32];
+	struct cw_procs *p;
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	REQUIRE((p = cw_procs_new(dir)));
+	/* the oldest entry: its parent not known yet (nothing in /proc for it) */
+	cw_procs_exec(p, 10, 9000, 0, "/bin/job", 8);
+	for (uint32_t pid = 20; pid < 20 + CW_PROCS_MAX - 1; pid++) {
+		snprintf(path, sizeof(path), "/bin/p%u", pid);
+		cw_procs_exec(p, pid, 1, 0, path, strlen(path));
+	}
+	/* now the parent shows up in /proc: finding it adds an entry, which forgets the oldest,
+	 * the very entry being answered for (must not be written after it is freed) */
+	fake_proc(dir, 9000, 1, "/usr/bin/runner");
+	CHECK(!cw_procs_tree_root(p, 10, out));
+	CHECK(cw_procs_tree_root(p, 9000, out));
+	CHECK_EQ_STR(out, "/usr/bin/runner");
+	/* a top the kernel named whose remembered entry is an older, exited process's */
+	cw_procs_exec(p, 9100, 1, 0, "/bin/old", 8);
+	cw_procs_exit(p, 9100);
+	fake_proc(dir, 9100, 1, "/usr/sbin/sshd");
+	cw_procs_exec(p, 9101, 9099, 9100, "/bin/bash", 9);
+	CHECK(cw_procs_tree_root(p, 9101, out));
+	CHECK_EQ_STR(out, "/usr/sbin/sshd");
+	cw_procs_free(p);
+	tu_rmtree(dir);
+}

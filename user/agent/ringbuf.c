@@ -68,6 +68,7 @@ static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
 	cw_tls_forget_pid(&a->tls, ev->exec.pid);
 	cw_tls_scan_exe(&a->tls, ev->exec.pid);
 	record_exec_image(a, ev);
+	cw_exposure_exec(&a->x, ev->exec.pid, ev->exec.start_ns, ev->exec.hdr.ktime_ns);
 	/* its close-on-exec files closed without a close() */
 	if (!ret)
 		ret = cw_files_exec(&a->files, ev->exec.pid);

@@ -17,9 +17,12 @@ bool cw_key_listed(const struct cw_strv *names, const char *key, size_t n)
 		if (isalnum((unsigned char)key[i]))
 			norm[sizeof(norm) - ++k] = (char)tolower((unsigned char)key[i]);
 	for (size_t i = 0; i < names->n; i++) {
-		size_t m = strlen(names->v[i]);
+		const char *name = names->v[i];
+		bool whole =
+			name[0] == '='; /* "=verificationtoken": not SLACK_VERIFICATION_TOKEN */
+		size_t m = strlen(name += whole);
 
-		if (m && m <= k && !memcmp(norm + sizeof(norm) - m, names->v[i], m))
+		if (m && m <= k && (!whole || m == k) && !memcmp(norm + sizeof(norm) - m, name, m))
 			return true;
 	}
 	return false;
@@ -57,6 +60,9 @@ static bool mixed_case(const char *s, size_t n)
 	return upper && lower;
 }
 
+/* Characters of an encoded run before a glued prefix: a digest's, not a word's. */
+#define GLUED_RUN_MIN 16
+
 bool cw_in_encoded_run(const char *buf, size_t start)
 {
 	size_t run = start, floor = start > RUN_LOOKBACK ? start - RUN_LOOKBACK : 0;
@@ -72,8 +78,9 @@ bool cw_in_encoded_run(const char *buf, size_t start)
 		if (!isalnum((unsigned char)buf[i]))
 			break;
 	}
-	/* glued: ...qaN-fw_..., not x-fw_... or path/fw_... (a word, one case) */
-	return start - run >= 4 && strchr("+/-_", buf[start - 1]) &&
+	/* glued: ...qaN-fw_... deep in a digest-long run, not x-fw_..., path/fw_... (a word, one
+	 * case) or Token-ghp_..., MyApp/ghp_... (a short word before a real token) */
+	return start - run >= GLUED_RUN_MIN && strchr("+/-_", buf[start - 1]) &&
 	       isalnum((unsigned char)buf[start - 2]) && mixed_case(buf + run, start - run - 1);
 }
 

@@ -14,7 +14,9 @@
 /*
  * Is the key (a variable, field or flag name) one of names, written any way: compared
  * lower-cased with everything but letters and digits dropped, and a name also matches the
- * end of a longer key (pagetoken: page_token, nextPageToken, --page-token).
+ * end of a longer key (pagetoken: page_token, nextPageToken, --page-token), unless it is
+ * written with '=' first: then only the whole key ("=verificationtoken": VerificationToken,
+ * not SLACK_VERIFICATION_TOKEN).
  */
 bool cw_key_listed(const struct cw_strv *names, const char *key, size_t n);
 

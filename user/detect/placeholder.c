@@ -17,14 +17,25 @@ static const char *const markers[] = {
 	"1a2b3c",    "...",	  "\xe2\x80\xa6", /* "…": an elided value */
 };
 
-/* A run of 6 or more of one character: xxxxxx, ------, 000000. */
+/*
+ * A run of one character: xxxxxx, ------, 00000000. Six in a value of a large alphabet or a
+ * short one; eight in a hex value of 16 digits or more, where six come by chance once in some
+ * 40 000 random 32-digit values (a real token would be dropped that often), eight once in
+ * some ten million.
+ */
 static bool long_run(const char *s, size_t n)
 {
-	size_t run = 1;
+	size_t run = 1, need = 6;
+	bool hex = true;
 
+	for (size_t i = 0; i < n && hex; i++)
+		hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F');
+	if (hex && n >= 16)
+		need = 8;
 	for (size_t i = 1; i < n; i++) {
 		run = s[i] == s[i - 1] ? run + 1 : 1;
-		if (run >= 6)
+		if (run >= need)
 			return true;
 	}
 	return false;

@@ -133,14 +133,17 @@ static int parse_ignore_keys(struct loader *l, struct cw_rule *r, size_t kline)
 	for (size_t k = 0; !ret && k < r->ignore_keys.n; k++) {
 		const char *p = r->ignore_keys.v[k];
 
+		if (*p == '=') /* the whole name only */
+			p++;
 		if (!*p)
 			return fail(l, kline, "field 'ignore_keys': empty name");
 		for (; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-				return fail(l, kline,
-					    "field 'ignore_keys': '%s': write names in a-z and 0-9 "
-					    "only (they are compared so)",
-					    r->ignore_keys.v[k]);
+				return fail(
+					l, kline,
+					"field 'ignore_keys': '%s': write names in a-z and 0-9 "
+					"only (they are compared so), '=' first for a whole name",
+					r->ignore_keys.v[k]);
 	}
 	return ret;
 }

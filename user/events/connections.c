@@ -105,6 +105,7 @@ int cw_conns_init(struct cw_conns *e, const struct cw_handler_deps *d,
 	e->x = d->x;
 	e->procs = d->procs;
 	e->apis = d->apis;
+	e->wls = d->wls;
 	e->conns_map_fd = k->conns_map_fd;
 	e->bound_map_fd = k->bound_map_fd;
 	e->captured_map_fd = k->captured_map_fd;
@@ -346,11 +347,17 @@ static int report(struct match_ctx *x, const struct cw_match *m)
 	}
 	/* What a process receives is never judged: only observed (judge/destinations.h). */
 	if (!c->inbound) {
-		struct cw_dest d = { .server = c->server,
-				     .ip = ip,
-				     .port = c->have_dst ? c->dst.dport : 0,
-				     .cgroup_id = c->cgroup_id,
-				     .pid = c->pid };
+		struct cw_dest d = {
+			.server = c->server,
+			.ip = ip,
+			.port = c->have_dst ? c->dst.dport : 0,
+			.cgroup_id = c->cgroup_id,
+			.pid = c->pid,
+			.pod_uid =
+				x->e->wls
+					? cw_workload_get(x->e->wls, c->cgroup_id, c->pid)->pod_uid
+					: NULL
+		};
 
 		verdict = cw_destinations_judge(dests, &m->rule->destinations, &d, x->e->apis);
 	}

@@ -37,6 +37,7 @@ struct cw_conns {
 	uint64_t gaps; /* writes after bytes not copied (the payload budget) */
 	/* for the destination @kubernetes-apiserver (judge/apiserver.h); may be NULL */
 	struct cw_apiservers *apis;
+	struct cw_workloads *wls; /* the sender's pod, for the above; may be NULL */
 };
 
 /* The kernel's side of connection tracking, which the agent keeps in step: a map fd is -1 and

@@ -29,6 +29,7 @@ void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d)
 	e->x = d->x;
 	e->procs = d->procs;
 	e->apis = d->apis;
+	e->wls = d->wls;
 }
 
 void cw_exec_free(struct cw_exec *e)
@@ -97,6 +98,8 @@ static void exec_actor(const struct exec_scan *s, char exe[CW_PATH_MAX + 1],
 				/* the environment it inherited is its nearest exec'd
 				 * ancestor's (a subshell between them never exec'd) */
 				.ppid = ev->env_ppid ? ev->env_ppid : ev->ppid,
+				.start_ns = ev->start_ns,
+				.ppid_start_ns = ev->env_ppid ? ev->env_ppid_start_ns : 0,
 				.uid = ev->uid,
 				.cgroup_id = ev->cgroup_id,
 				.exe = exe,
@@ -240,8 +243,11 @@ int cw_exec_handle(struct cw_exec *e, const struct cw_event *ev)
 	int ret = 0;
 
 	/* A pod's environment names its API server's service address (judge/apiserver.h). */
-	if (ev->exec.env_len)
-		cw_apiservers_exec_env(e->apis, ev->exec.cgroup_id, ev->env, ev->exec.env_len);
+	if (ev->exec.env_len && e->apis && e->wls &&
+	    memmem(ev->env, ev->exec.env_len, "KUBERNETES_SERVICE_HOST=", 24))
+		cw_apiservers_exec_env(
+			e->apis, cw_workload_get(e->wls, ev->exec.cgroup_id, ev->exec.pid)->pod_uid,
+			ev->env, ev->exec.env_len);
 	if (ev->exec.argv_len) {
 		s.argv = true;
 		ret = scan_block(&s, ev->argv, ev->exec.argv_len, ' ');

@@ -25,6 +25,7 @@ struct cw_exec {
 	size_t buf_cap;
 	/* told the API server address a pod was given (judge/apiserver.h); may be NULL */
 	struct cw_apiservers *apis;
+	struct cw_workloads *wls; /* the pod an exec runs in, for the above; may be NULL */
 };
 
 void cw_exec_init(struct cw_exec *e, const struct cw_handler_deps *d);

@@ -98,7 +98,7 @@ static void set_exe(struct proc *e, const char *path, size_t n)
 	e->exe[n] = '\0';
 }
 
-static void find_root(struct cw_procs *p, struct proc *e);
+static void find_root(struct cw_procs *p, uint32_t pid);
 
 void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top, const char *path,
 		   size_t n)
@@ -124,7 +124,7 @@ void cw_procs_exec(struct cw_procs *p, uint32_t pid, uint32_t ppid, uint32_t top
 	e->top = top;
 	set_exe(e, path, n);
 	/* Now, while its parent is most likely still remembered or alive. */
-	find_root(p, e);
+	find_root(p, pid);
 }
 
 void cw_procs_exit(struct cw_procs *p, uint32_t pid)
@@ -212,35 +212,54 @@ static bool is_top_parent(uint32_t ppid)
 	return ppid <= 2;
 }
 
-static void find_root(struct cw_procs *p, struct proc *e)
+/*
+ * The entry of an ancestor named by the kernel at an exec, so alive then: an exited entry for
+ * that pid is an older process's (the pid was reused), so /proc's wins when it has one.
+ */
+static struct proc *lookup_alive(struct cw_procs *p, uint32_t pid)
 {
-	struct proc *cur = e, *top;
-	const char *root = NULL;
+	struct proc *e = find(p, pid);
+	uint32_t ppid;
 
-	/* The kernel named it: the parents in between may be long gone. */
-	if (e->top && (top = e->top == e->pid ? e : lookup(p, e->top)) && top->exe[0]) {
-		if (top != e)
-			memcpy(e->root, top->exe, sizeof(e->root));
-		else
-			memcpy(e->root, e->exe, sizeof(e->root));
-		e->root_known = true;
+	if (!e || !e->gone)
+		return lookup(p, pid);
+	if (!(ppid = stat_parent(p->proc, pid)) && pid != 1)
+		return e; /* gone from /proc too: what we remember is the best there is */
+	forget(p, e);
+	return lookup(p, pid);
+}
+
+/*
+ * Find and keep the top of pid's tree. Walking up may add entries, and adding may forget the
+ * oldest, pid's own included: the answer is copied out and pid found again before keeping it.
+ */
+static void find_root(struct cw_procs *p, uint32_t pid)
+{
+	char root[CW_PROCS_EXE_MAX] = "";
+	struct proc *e = find(p, pid), *cur, *top;
+	uint32_t top_pid;
+
+	if (!e)
 		return;
-	}
+	top_pid = e->top;
+	/* The kernel named it: the parents in between may be long gone. */
+	if (top_pid && (top = top_pid == pid ? e : lookup_alive(p, top_pid)) && top->exe[0])
+		memcpy(root, top->exe, sizeof(root));
+	cur = root[0] ? NULL : find(p, pid); /* lookup_alive may have forgotten e */
 	for (int depth = 0; cur && depth < CW_PROCS_DEPTH_MAX; depth++) {
 		if (cur->root_known) {
-			root = cur->root;
+			memcpy(root, cur->root, sizeof(root));
 			break;
 		}
 		if (cur->pid == 1 || is_top_parent(cur->ppid)) {
-			root = cur->exe;
+			memcpy(root, cur->exe, sizeof(root));
 			break;
 		}
 		cur = lookup(p, cur->ppid);
 	}
-	if (!root || !root[0])
+	if (!root[0] || !(e = find(p, pid)))
 		return;
-	if (root != e->root)
-		memmove(e->root, root, sizeof(e->root));
+	memcpy(e->root, root, sizeof(e->root));
 	e->root_known = true;
 }
 
@@ -251,10 +270,11 @@ bool cw_procs_tree_root(struct cw_procs *p, uint32_t pid, char *out)
 	out[0] = '\0';
 	if (!p || !(e = lookup(p, pid)))
 		return false;
-	if (!e->root_known)
-		find_root(p, e);
-	if (!e->root_known)
-		return false;
+	if (!e->root_known) {
+		find_root(p, pid);
+		if (!(e = find(p, pid)) || !e->root_known)
+			return false;
+	}
 	memcpy(out, e->root, sizeof(e->root));
 	return true;
 }

@@ -49,13 +49,25 @@ static const char *const service_names[] = {
 };
 #define SERVICE_FQDN "kubernetes.default.svc."
 
-/* The service address one cgroup's pod was given. n 0: looked, none (not looked again). */
+/* A cgroup whose sender's environment was read (once: not read again). */
 struct cg_entry {
 	uint64_t cgroup_id;
 	UT_hash_handle hh;
 	uint64_t last; /* a->clock when last used: the least recent goes when full */
 	size_t n;
 	struct cw_apiserver_ep ep[CG_EPS];
+};
+
+/*
+ * A service address pods said they were given, and which pods said it. Every pod of a cluster
+ * is given the same one (the `kubernetes` service): an address is trusted once two pods agree,
+ * so one pod setting KUBERNETES_SERVICE_HOST to an address of its choosing whitelists nothing.
+ */
+struct candidate {
+	struct cw_apiserver_ep ep[CG_EPS];
+	size_t n;
+	char pods[CW_APISERVER_VOTES][40];
+	size_t votes;
 };
 
 struct cw_apiservers {
@@ -67,6 +79,8 @@ struct cw_apiservers {
 	struct cg_entry *by_cg;
 	size_t ncg;
 	uint64_t clock;
+	struct candidate cand[CW_APISERVER_CANDIDATES];
+	size_t ncand;
 };
 
 bool cw_apiserver_addr(const char *s, uint8_t addr[16])
@@ -410,46 +424,81 @@ static struct cg_entry *cg_add(struct cw_apiservers *a, uint64_t cgroup_id)
 	return e;
 }
 
-void cw_apiservers_exec_env(struct cw_apiservers *a, uint64_t cgroup_id, const char *env,
+static bool same_eps(const struct cw_apiserver_ep *x, size_t nx, const struct cw_apiserver_ep *y,
+		     size_t ny)
+{
+	if (nx != ny)
+		return false;
+	for (size_t i = 0; i < nx; i++)
+		if (x[i].is_ip != y[i].is_ip || x[i].port != y[i].port ||
+		    (x[i].is_ip ? memcmp(x[i].addr, y[i].addr, 16)
+				: strcasecmp(x[i].host, y[i].host)))
+			return false;
+	return true;
+}
+
+/* A pod says it was given eps: its vote. A cgroup outside a pod has none. */
+static void vote(struct cw_apiservers *a, const char *pod_uid, const struct cw_apiserver_ep *eps,
+		 size_t n)
+{
+	struct candidate *c = NULL;
+
+	if (!pod_uid || !pod_uid[0] || !n)
+		return;
+	for (size_t i = 0; i < a->ncand && !c; i++)
+		if (same_eps(a->cand[i].ep, a->cand[i].n, eps, n))
+			c = &a->cand[i];
+	if (!c) {
+		if (a->ncand == CW_APISERVER_CANDIDATES)
+			return; /* that many different addresses: the first ones stand */
+		c = &a->cand[a->ncand++];
+		memcpy(c->ep, eps, n * sizeof(*eps));
+		c->n = n;
+	}
+	for (size_t i = 0; i < c->votes; i++)
+		if (!strcmp(c->pods[i], pod_uid))
+			return;
+	if (c->votes == CW_APISERVER_VOTES)
+		return;
+	snprintf(c->pods[c->votes++], sizeof(c->pods[0]), "%s", pod_uid);
+}
+
+void cw_apiservers_exec_env(struct cw_apiservers *a, const char *pod_uid, const char *env,
 			    size_t len)
 {
 	struct cw_apiserver_ep ep[CG_EPS];
-	struct cg_entry *e;
 	size_t n;
 
-	if (!a || !memmem(env, len, HOST_VAR, sizeof(HOST_VAR) - 1))
+	if (!a || !pod_uid || !pod_uid[0] || !memmem(env, len, HOST_VAR, sizeof(HOST_VAR) - 1))
 		return;
-	HASH_FIND(hh, a->by_cg, &cgroup_id, sizeof(cgroup_id), e);
-	if (e && e->n) /* the first address stays */
-		return;
-	if (!(n = env_endpoints(env, len, ep)))
-		return;
-	if (!e && !(e = cg_add(a, cgroup_id)))
-		return;
-	memcpy(e->ep, ep, n * sizeof(*ep));
-	e->n = n;
-	e->last = ++a->clock;
+	if ((n = env_endpoints(env, len, ep)))
+		vote(a, pod_uid, ep, n);
 }
 
-/* The cgroup's entry; one read from the sender's environment when there is none yet. */
-static struct cg_entry *cg_get(struct cw_apiservers *a, const struct cw_dest *d)
+/* One read of the sender's environment per cgroup (the agent started after its pod's execs):
+ * its vote. */
+static void read_sender(struct cw_apiservers *a, const struct cw_dest *d)
 {
 	struct cg_entry *e;
 	char path[4096], *buf;
 	size_t len;
 
+	if (!a->proc || !d->pid || !d->pod_uid || !d->pod_uid[0])
+		return;
 	HASH_FIND(hh, a->by_cg, &d->cgroup_id, sizeof(d->cgroup_id), e);
-	if (!e && a->proc && d->pid) {
-		snprintf(path, sizeof(path), "%s/%u/environ", a->proc, d->pid);
-		if (cw_read_file(path, ENVIRON_MAX, &buf, &len))
-			return NULL; /* gone, or too large: perhaps an exec says it later */
-		if ((e = cg_add(a, d->cgroup_id)))
-			e->n = env_endpoints(buf, len, e->ep);
-		free(buf);
-	}
-	if (e)
+	if (e) {
 		e->last = ++a->clock;
-	return e;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%u/environ", a->proc, d->pid);
+	if (cw_read_file(path, ENVIRON_MAX, &buf, &len))
+		return; /* gone, or too large: perhaps an exec says it later */
+	if ((e = cg_add(a, d->cgroup_id))) {
+		e->n = env_endpoints(buf, len, e->ep);
+		e->last = ++a->clock;
+		vote(a, d->pod_uid, e->ep, e->n);
+	}
+	free(buf);
 }
 
 /* Does one endpoint stand for the server: by name, or by address (port 0: any port)? */
@@ -465,16 +514,20 @@ bool cw_apiservers_match(struct cw_apiservers *a, const struct cw_dest *d)
 {
 	uint8_t saddr[16], daddr[16], *addr = NULL;
 	uint16_t port = 0;
-	struct cg_entry *e;
 
 	if (!d->server || !d->server[0])
 		return false;
 	if (cw_apiserver_addr(d->server, saddr)) {
 		addr = saddr;
-		/* The socket's port, when the socket goes to the server named (not a proxy). */
-		if (d->ip && d->ip[0] && cw_apiserver_addr(d->ip, daddr) &&
-		    !memcmp(daddr, saddr, 16))
+		/* A Host that is an address names where the socket goes: the socket's address and
+		 * port must be it (a client cannot claim the API server's address and send
+		 * elsewhere). Only a socket whose address is unknown is judged by the Host alone.
+		 */
+		if (d->ip && d->ip[0] && cw_apiserver_addr(d->ip, daddr)) {
+			if (memcmp(daddr, saddr, 16))
+				return false;
 			port = d->port;
+		}
 	} else {
 		for (size_t i = 0; i < sizeof(service_names) / sizeof(*service_names); i++)
 			if (!strcasecmp(service_names[i], d->server))
@@ -489,10 +542,10 @@ bool cw_apiservers_match(struct cw_apiservers *a, const struct cw_dest *d)
 	for (size_t i = 0; i < a->nnode; i++)
 		if (ep_is(&a->node[i], d->server, addr, port))
 			return true;
-	if (!(e = cg_get(a, d)))
-		return false;
-	for (size_t i = 0; i < e->n; i++)
-		if (ep_is(&e->ep[i], d->server, addr, port))
-			return true;
+	read_sender(a, d);
+	for (size_t c = 0; c < a->ncand; c++)
+		for (size_t i = 0; a->cand[c].votes >= CW_APISERVER_VOTES && i < a->cand[c].n; i++)
+			if (ep_is(&a->cand[c].ep[i], d->server, addr, port))
+				return true;
 	return false;
 }

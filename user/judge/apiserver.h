@@ -13,11 +13,13 @@
  *   - the servers of the kubelet's kubeconfig (/etc/kubernetes/kubelet.conf,
  *     /var/lib/kubelet/kubeconfig and the k3s/RKE2 equivalents, below the host's root), read
  *     once when made: every workload on the node may reach them;
- *   - per cgroup, the service address its pod was given: KUBERNETES_SERVICE_HOST with
- *     KUBERNETES_SERVICE_PORT (and _PORT_HTTPS) in the environment of an exec in that cgroup,
- *     or, when no exec of it was seen (the agent started after the pod), in the sender's
- *     /proc/PID/environ. The first address seen for a cgroup stays: a later exec that sets
- *     another one (a process in the pod choosing where tokens may go) does not replace it.
+ *   - the cluster's service address, the one every pod is given: KUBERNETES_SERVICE_HOST with
+ *     KUBERNETES_SERVICE_PORT (and _PORT_HTTPS) in the environment of an exec in a pod, or,
+ *     for a pod the agent saw no exec of (it started after the pod), in the sender's
+ *     /proc/PID/environ (read once per cgroup). An address is trusted once CW_APISERVER_VOTES
+ *     different pods were given it: one pod (or a host process) setting the variables to an
+ *     address of its choosing makes nothing a destination.
+ * An address in the Host must be where the socket goes (when the socket's address is known).
  */
 #ifndef CW_APISERVER_H
 #define CW_APISERVER_H
@@ -28,6 +30,8 @@
 
 #define CW_APISERVER_HOST_MAX 256
 #define CW_APISERVER_CGROUPS_MAX 8192 /* cgroups remembered; the least recently seen goes */
+#define CW_APISERVER_VOTES 2	      /* pods that must agree on the service address */
+#define CW_APISERVER_CANDIDATES 8     /* different addresses pods claimed, kept */
 
 /* One API server endpoint: an IP address (is_ip, addr) or a host name, and a port. */
 struct cw_apiserver_ep {
@@ -52,9 +56,9 @@ void cw_apiservers_free(struct cw_apiservers *a);
 size_t cw_apiservers_node(const struct cw_apiservers *a, const struct cw_apiserver_ep **eps,
 			  const char **file);
 
-/* The environment (NUL-separated, len bytes) of an exec in cgroup_id: its service address,
- * if it names one and the cgroup has none yet. Cheap when it names none. */
-void cw_apiservers_exec_env(struct cw_apiservers *a, uint64_t cgroup_id, const char *env,
+/* The environment (NUL-separated, len bytes) of an exec in pod pod_uid ("" or NULL: not in
+ * a pod, ignored): the service address it was given, its vote. Cheap when it names none. */
+void cw_apiservers_exec_env(struct cw_apiservers *a, const char *pod_uid, const char *env,
 			    size_t len);
 
 /* A connection's server as the destination judge sees it (destinations.h struct cw_dest). */

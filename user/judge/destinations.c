@@ -41,8 +41,11 @@ enum cw_dest_verdict cw_destinations_judge(const struct cw_strv *dests,
 
 	if (!dests->n)
 		return CW_DEST_UNJUDGED;
+	/* Never sent: by a process to a server it connected to. A session without a connect()
+	 * (a TLS server answering on an accepted socket: a credential-vending endpoint handing
+	 * out keys) is not sending the credential anywhere it chose. */
 	if (is_never(dests))
-		return CW_DEST_NEVER;
+		return d->ip && d->ip[0] ? CW_DEST_NEVER : CW_DEST_UNJUDGED;
 	if (!d->server || !d->server[0])
 		return CW_DEST_UNJUDGED;
 	for (size_t i = 0; i < dests->n; i++)

@@ -29,11 +29,12 @@
 
 /* Where a credential is being sent: what its connection says. */
 struct cw_dest {
-	const char *server; /* SNI, Host or :authority, or an IP literal from them; "" unnamed */
-	const char *ip;	    /* connect()'s address as text (a proxy's, through one); "" */
-	uint16_t port;	    /* connect()'s port; 0 unknown */
-	uint64_t cgroup_id; /* the sender's */
-	uint32_t pid;	    /* the sender (alive while it sends); 0 unknown */
+	const char *server;  /* SNI, Host or :authority, or an IP literal from them; "" unnamed */
+	const char *ip;	     /* connect()'s address as text (a proxy's, through one); "" */
+	uint16_t port;	     /* connect()'s port; 0 unknown */
+	uint64_t cgroup_id;  /* the sender's */
+	uint32_t pid;	     /* the sender (alive while it sends); 0 unknown */
+	const char *pod_uid; /* the sender's pod, NULL or "" outside one */
 };
 
 enum cw_dest_verdict {

@@ -43,6 +43,11 @@ void cw_exposure_free(struct cw_exposure *x)
 	x->lineage = NULL;
 }
 
+void cw_exposure_exec(struct cw_exposure *x, uint32_t pid, uint64_t start_ns, uint64_t exec_ns)
+{
+	cw_lineage_exec(x->lineage, (struct cw_lineage_proc){ pid, start_ns }, exec_ns);
+}
+
 void cw_exposure_exit(struct cw_exposure *x, uint32_t pid)
 {
 	cw_lineage_exit(x->lineage, pid);
@@ -308,10 +313,15 @@ int cw_exposure_load(struct cw_exposure *x, const struct cw_match *m, const char
 		return 0;
 	/* Inherited from its parent (or its image before this exec): the same load, by the
 	 * workload that first had it. */
-	if (l->source == CW_PROV_ENV)
-		snprintf(jl.key, sizeof(jl.key), "%s",
-			 cw_lineage_env(x->lineage, a->pid, a->ppid, a->ktime_ns, fp_hex,
-					l->detail ? l->detail : "", jl.key));
+	if (l->source == CW_PROV_ENV) {
+		const char *held =
+			cw_lineage_env(x->lineage, (struct cw_lineage_proc){ a->pid, a->start_ns },
+				       (struct cw_lineage_proc){ a->ppid, a->ppid_start_ns },
+				       a->ktime_ns, fp_hex, l->detail ? l->detail : "", jl.key);
+
+		if (held != jl.key)
+			snprintf(jl.key, sizeof(jl.key), "%s", held);
+	}
 	if (l->workload_out)
 		snprintf(l->workload_out, CW_PROV_STR, "%s", jl.key);
 	new_loader = record_origin(&jl);

@@ -25,7 +25,8 @@
 /* Who did it. */
 struct cw_actor {
 	uint32_t pid, uid;
-	uint32_t ppid; /* the parent that started it, for an exec; else 0 */
+	uint32_t ppid;			  /* for an exec: its environment's parent (else 0) */
+	uint64_t start_ns, ppid_start_ns; /* for an exec: their start times (else 0) */
 	uint64_t cgroup_id;
 	const char *exe;  /* "" when unknown */
 	const char *comm; /* "" when unknown */
@@ -108,6 +109,8 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
 bool cw_exposure_dedup(struct cw_exposure *x, const char *fp_hex, const char *workload,
 		       const char *action, uint64_t *count);
 
+/* Process pid (started at start_ns) exec'd at exec_ns: every exec, before its findings. */
+void cw_exposure_exec(struct cw_exposure *x, uint32_t pid, uint64_t start_ns, uint64_t exec_ns);
 /* Process pid exited (its environment's credentials are kept a while for its children). */
 void cw_exposure_exit(struct cw_exposure *x, uint32_t pid);
 

@@ -27,6 +27,7 @@ struct image {
 
 struct lproc {
 	uint32_t pid;
+	uint64_t start_ns; /* 0: unknown */
 	bool gone;
 	uint64_t exec_ns; /* of the current image */
 	struct image cur, prev;
@@ -91,66 +92,85 @@ static const struct held *image_find(const struct image *im, const char *fp, con
 	return NULL;
 }
 
-/* pid's entry for the image exec'd at exec_ns: a new one, or its current one made previous. */
-static struct lproc *image_of(struct cw_lineage *l, uint32_t pid, uint64_t exec_ns)
+/* Same process? A start time that is unknown on either side does not tell them apart. */
+static bool same_proc(const struct lproc *e, uint64_t start_ns)
 {
-	struct lproc *p = find(l, pid);
+	return !e->start_ns || !start_ns || e->start_ns == start_ns;
+}
 
-	if (p && p->gone) { /* the pid was reused */
-		forget(l, p);
-		p = NULL;
+/* p's entry for the image exec'd at exec_ns: a new one, or its current one made previous. */
+static struct lproc *image_of(struct cw_lineage *l, struct cw_lineage_proc p, uint64_t exec_ns)
+{
+	struct lproc *e = find(l, p.pid);
+
+	if (e && (e->gone || !same_proc(e, p.start_ns))) { /* the pid was reused */
+		forget(l, e);
+		e = NULL;
 	}
-	if (p && p->exec_ns == exec_ns)
-		return p;
-	if (p) { /* a new image: newest again, the old one is its previous */
-		HASH_DEL(l->by_pid, p);
-		image_clear(&p->prev);
-		p->prev = p->cur;
-		p->cur.n = 0;
+	if (e && e->exec_ns == exec_ns)
+		return e;
+	if (e) { /* a new image: newest again, the old one is its previous */
+		HASH_DEL(l->by_pid, e);
+		image_clear(&e->prev);
+		e->prev = e->cur;
+		e->cur.n = 0;
 	} else {
 		if (HASH_COUNT(l->by_pid) >= CW_LINEAGE_MAX)
 			forget(l, l->by_pid);
-		if (!(p = calloc(1, sizeof(*p))))
+		if (!(e = calloc(1, sizeof(*e))))
 			return NULL;
-		p->pid = pid;
+		e->pid = p.pid;
 	}
-	p->exec_ns = exec_ns;
-	HASH_ADD(hh, l->by_pid, pid, sizeof(p->pid), p);
-	if (!CW_HASH_ADDED(p, hh)) {
-		image_clear(&p->prev);
-		free(p);
+	e->start_ns = p.start_ns;
+	e->exec_ns = exec_ns;
+	HASH_ADD(hh, l->by_pid, pid, sizeof(e->pid), e);
+	if (!CW_HASH_ADDED(e, hh)) {
+		image_clear(&e->prev);
+		free(e);
 		return NULL;
 	}
-	return p;
+	return e;
 }
 
-const char *cw_lineage_env(struct cw_lineage *l, uint32_t pid, uint32_t ppid, uint64_t exec_ns,
-			   const char *fp, const char *var, const char *key)
+void cw_lineage_exec(struct cw_lineage *l, struct cw_lineage_proc p, uint64_t exec_ns)
+{
+	struct lproc *e = l ? find(l, p.pid) : NULL;
+
+	/* Only processes that held credentials have entries: others need none. */
+	if (e)
+		image_of(l, p, exec_ns);
+}
+
+const char *cw_lineage_env(struct cw_lineage *l, struct cw_lineage_proc p,
+			   struct cw_lineage_proc parent, uint64_t exec_ns, const char *fp,
+			   const char *var, const char *key)
 {
 	uint64_t h = cw_fnv1a(CW_FNV_OFFSET, var, strlen(var));
-	struct lproc *p, *parent;
+	struct lproc *e, *pe;
 	const struct held *from = NULL, *mine;
 	struct held *slot;
 
-	if (!l || !(p = image_of(l, pid, exec_ns)))
+	if (!l || !(e = image_of(l, p, exec_ns)))
 		return key;
-	parent = ppid != pid ? find(l, ppid) : NULL;
-	if ((mine = image_find(&p->cur, fp, &h))) /* a second match of the same exec */
+	pe = parent.pid && parent.pid != p.pid ? find(l, parent.pid) : NULL;
+	if (pe && !same_proc(pe, parent.start_ns))
+		pe = NULL;			  /* another process that had the parent's pid */
+	if ((mine = image_find(&e->cur, fp, &h))) /* a second match of the same exec */
 		return mine->key;
-	from = image_find(&p->prev, fp, &h);
-	if (!from && parent)
-		from = image_find(&parent->cur, fp, &h);
+	from = image_find(&e->prev, fp, &h);
+	if (!from && pe)
+		from = image_find(&pe->cur, fp, &h);
 	if (from)
 		key = from->key;
-	if (p->cur.n == CW_LINEAGE_PER_PROC)
+	if (e->cur.n == CW_LINEAGE_PER_PROC)
 		return key;
-	slot = &p->cur.v[p->cur.n];
+	slot = &e->cur.v[e->cur.n];
 	if (!(slot->key = strdup(key)))
 		return key;
 	memcpy(slot->fp, fp, sizeof(slot->fp) - 1);
 	slot->fp[sizeof(slot->fp) - 1] = '\0';
 	slot->var = h;
-	p->cur.n++;
+	e->cur.n++;
 	return slot->key;
 }
 
@@ -159,7 +179,7 @@ const char *cw_lineage_holder(struct cw_lineage *l, uint32_t pid, const char *fp
 	struct lproc *p = l ? find(l, pid) : NULL;
 	const struct held *h;
 
-	if (!p)
+	if (!p || p->gone)
 		return NULL;
 	h = image_find(&p->cur, fp, NULL);
 	return h ? h->key : NULL;

@@ -23,17 +23,32 @@ struct cw_lineage;
 struct cw_lineage *cw_lineage_new(void);
 void cw_lineage_free(struct cw_lineage *l);
 
-/*
- * The image pid exec'd at exec_ns (its parent: ppid) has fingerprint fp in its environment as
- * variable var. Returns the workload key the credential is held for: the one its parent or
- * its previous image held it for, when either had it in the same variable; else key (a load
- * of its own). Remembered for pid's children either way. The pointer stays valid until the
- * next cw_lineage_* call.
- */
-const char *cw_lineage_env(struct cw_lineage *l, uint32_t pid, uint32_t ppid, uint64_t exec_ns,
-			   const char *fp, const char *var, const char *key);
+/* A process, as exec events name it: a pid and its start time (0: unknown). */
+struct cw_lineage_proc {
+	uint32_t pid;
+	uint64_t start_ns;
+};
 
-/* The workload key pid's environment holds fp for (any variable), or NULL. */
+/*
+ * Process p exec'd at exec_ns: every exec, with credentials in its environment or not (its
+ * image before is kept as its previous one; a pid with another start time is another
+ * process, and nothing of the old one's is kept).
+ */
+void cw_lineage_exec(struct cw_lineage *l, struct cw_lineage_proc p, uint64_t exec_ns);
+
+/*
+ * The image p exec'd at exec_ns (its environment's parent: parent) has fingerprint fp in its
+ * environment as variable var. Returns the workload key the credential is held for: the one
+ * its parent or its previous image held it for, when either had it in the same variable;
+ * else key (a load of its own). Remembered for p's children either way. The pointer stays
+ * valid until the next cw_lineage_* call.
+ */
+const char *cw_lineage_env(struct cw_lineage *l, struct cw_lineage_proc p,
+			   struct cw_lineage_proc parent, uint64_t exec_ns, const char *fp,
+			   const char *var, const char *key);
+
+/* The workload key the environment of live process pid holds fp for (any variable), or
+ * NULL (an exited process's entry is not a live one's: its pid may be reused). */
 const char *cw_lineage_holder(struct cw_lineage *l, uint32_t pid, const char *fp);
 
 void cw_lineage_exit(struct cw_lineage *l, uint32_t pid);
