@@ -392,3 +392,31 @@ def test_file_output_rotates_by_size_and_reopens_on_sighup():
     assert [l["credwatch"]["credential"]["fingerprint"] for l in lines] == [agent.key.fingerprint(t[0])]
     with open(path + ".moved") as f:
         assert agent.key.fingerprint(t[0]) not in f.read()
+
+
+def test_full_disk_under_the_spool_is_counted_and_logged_once():
+    require_root()
+    port = free_port()  # nothing listens: everything stays in the spool
+    out = f"syslog+tcp://127.0.0.1:{port}"
+    spool = tempfile.mkdtemp(prefix="cw-spool-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k,mode=0700", "cw-spool", spool],
+                   check=True)
+    try:
+        with running_agent("--spool-dir", spool, "--output", "stdout", "--output", out) as agent:
+            tokens = exec_tokens(60)
+            alerts = alerts_for(agent, tokens)
+            assert len(alerts) == 60
+            assert agent.wait_err(f"output {out}: cannot spool alerts: No space left on device")
+            # matching went on: every alert reached stdout
+    finally:
+        subprocess.run(["umount", spool], check=False)
+    err = agent.stderr()
+    assert agent.returncode == 0, err
+    assert err.count("cannot spool alerts") == 1, err  # once per episode
+    summary = [l for l in err.splitlines() if "stopped:" in l][-1]
+    part = summary[summary.index(out + ":"):]
+    nums = [int(w) for w in part.replace("(", " ").replace(")", " ").replace(",", " ").split()
+            if w.isdigit()][:5]
+    delivered, queued, dropped, d_alerts, d_obs = nums
+    assert d_alerts > 0 and d_obs == 0, summary
+    assert queued + d_alerts == 60, summary  # each spooled or counted
