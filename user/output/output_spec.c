@@ -16,7 +16,7 @@
 #define DEFAULT_ROTATE_KEEP 5
 #define DEFAULT_FACILITY 10 /* authpriv: security messages, kept apart from the rest */
 #define DEFAULT_BATCH 500
-#define DEFAULT_BATCH_MS 50 /* under load only: an idle sink sends a finding at once */
+#define DEFAULT_BATCH_MS 0 /* a batch is what queued while the last send was out */
 #define DEFAULT_TIMEOUT_MS 10000
 
 static const char *const facilities[24] = {

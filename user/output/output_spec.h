@@ -67,7 +67,7 @@ struct cw_output_spec {
 	char token_file[512]; /* HEC token, or "user:password" / bearer for bulk and webhooks */
 	char index[128];      /* bulk: the index when the URL names none; HEC: the index field */
 	unsigned batch_max;   /* findings per request (default 500) */
-	unsigned batch_ms;    /* longest a busy sink lets a batch fill (default 50) */
+	unsigned batch_ms;    /* longest a busy sink lets a batch fill (default 0) */
 	bool gzip;	      /* gzip request bodies (default on) */
 	unsigned timeout_ms;  /* per request (default 10000) */
 	/* every output but stdout and file goes through a disk spool (spool=off: memory only) */
