@@ -249,7 +249,7 @@ static void note_send(struct out *o, const struct cw_sink_result *r, size_t n, b
 	pthread_mutex_lock(&o->mu);
 	o->delivered += r->acked;
 	o->retries += retry;
-	if (r->acked < n) {
+	if (r->acked < n && r->error[0]) {
 		o->failures++;
 		snprintf(o->last_error, sizeof(o->last_error), "%s",
 			 r->error[0] ? r->error : "not acknowledged");
@@ -373,7 +373,7 @@ static bool send_pending(struct out *o, bool retry, struct cw_sink_result *r)
 		drop_acked(o, r->acked);
 	}
 	note_send(o, r, n, retry);
-	return r->acked == n;
+	return r->acked == n || !r->error[0]; /* no error: the rest is in flight */
 }
 
 /* The backoff after a failed send: the spool still synced on time, a stop cuts it short. */

@@ -27,7 +27,9 @@ struct cw_sink_rec {
 struct cw_sink_result {
 	size_t acked;		/* records delivered, from the start of the batch */
 	int64_t retry_after_ms; /* the far end asked to wait (429 Retry-After); 0: backoff */
-	char error[256];	/* why the rest was not delivered ("" when all were) */
+	/* why the rest was not delivered, "" when all were; "" with acked < n: the rest is in
+	 * flight (sent, not acknowledged yet): handed again at once, with any new ones after it */
+	char error[256];
 };
 
 struct cw_sink_ops {

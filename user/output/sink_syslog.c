@@ -41,12 +41,22 @@
 #define REPLAY_MS 2000		    /* ACKed this long before the last ACK: sent again */
 #define REPLAY_MAX_BYTES (4u << 20) /* ... within this much memory */
 #define FRAME_HEAD_MAX 400	    /* octet count, PRI, timestamp, hostname, app, pid, msgid */
+#define ACK_WAIT_MS 5		    /* then what is not ACKed yet is reported in flight */
 
 /* A frame the peer ACKed, kept for a replay after a lost connection. */
 struct kept {
 	char *frame;
 	size_t len;
 	int64_t ack_ms;
+};
+
+/* A frame written on this connection, not yet ACKed: where it ends in wbytes. */
+struct flight {
+	uint64_t seq;
+	uint64_t end;
+	char *frame;
+	size_t len;
+	int64_t sent_ms;
 };
 
 struct syslog_sink {
@@ -59,6 +69,8 @@ struct syslog_sink {
 	SSL *ssl;
 	uint64_t wbytes;   /* written to the socket on this connection (TLS: with its records) */
 	bool lost;	   /* the last connection failed: replay before sending */
+	struct flight *fl; /* written, not ACKed, in order (the caller's records' first ones) */
+	size_t fn, fcap;
 	struct kept *keep; /* a ring, oldest first from khead */
 	size_t khead, kn, kcap, kbytes;
 	char *buf; /* frames being sent */
@@ -185,6 +197,10 @@ static void disconnect(struct syslog_sink *s, bool lost)
 	s->fd = -1;
 	s->wbytes = 0;
 	s->lost |= lost;
+	/* Not ACKed: the caller still holds them and sends them again on the next connection. */
+	for (size_t i = 0; i < s->fn; i++)
+		free(s->fl[i].frame);
+	s->fn = 0;
 }
 
 static int connect_addr(const struct syslog_sink *s, const struct addrinfo *ai)
@@ -394,37 +410,31 @@ static void keep_drop_oldest(struct syslog_sink *s)
 	s->kn--;
 }
 
-static void keep_frames(struct syslog_sink *s, const size_t *offs, size_t n)
+/* A frame the peer ACKed (its memory now the window's), the window trimmed to REPLAY_MS. */
+static void keep_frame(struct syslog_sink *s, char *frame, size_t len)
 {
 	int64_t now = wall_ms();
+	struct kept *k;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t len = offs[i + 1] - offs[i];
-		struct kept *k;
+	if (s->kn == s->kcap) {
+		size_t cap = s->kcap ? s->kcap * 2 : 256;
+		struct kept *nk = malloc(cap * sizeof(*nk));
 
-		if (s->kn == s->kcap) {
-			size_t cap = s->kcap ? s->kcap * 2 : 256;
-			struct kept *nk = malloc(cap * sizeof(*nk));
-
-			if (!nk)
-				return;
-			for (size_t j = 0; j < s->kn; j++)
-				nk[j] = s->keep[(s->khead + j) % s->kcap];
-			free(s->keep);
-			s->keep = nk;
-			s->khead = 0;
-			s->kcap = cap;
-		}
-		k = &s->keep[(s->khead + s->kn) % s->kcap];
-		k->frame = malloc(len);
-		if (!k->frame)
+		if (!nk) {
+			free(frame);
 			return;
-		memcpy(k->frame, s->buf + offs[i], len);
-		k->len = len;
-		k->ack_ms = now;
-		s->kn++;
-		s->kbytes += len;
+		}
+		for (size_t j = 0; j < s->kn; j++)
+			nk[j] = s->keep[(s->khead + j) % s->kcap];
+		free(s->keep);
+		s->keep = nk;
+		s->khead = 0;
+		s->kcap = cap;
 	}
+	k = &s->keep[(s->khead + s->kn) % s->kcap];
+	*k = (struct kept){ .frame = frame, .len = len, .ack_ms = now };
+	s->kn++;
+	s->kbytes += len;
 	while (s->kn &&
 	       (s->keep[s->khead].ack_ms < now - REPLAY_MS || s->kbytes > REPLAY_MAX_BYTES))
 		keep_drop_oldest(s);
@@ -480,14 +490,15 @@ static int replay(struct syslog_sink *s)
 }
 
 /* Bytes of this connection the peer has ACKed, waiting up to the timeout for all of them. */
-static uint64_t wait_acked(struct syslog_sink *s, uint64_t want)
+static uint64_t wait_acked(struct syslog_sink *s, uint64_t want, unsigned max_ms, bool *gone)
 {
 	struct timespec ts;
 	double until;
 	int nap_us = 50;
 
+	*gone = false;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + s->spec.timeout_ms / 1e3;
+	until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + max_ms / 1e3;
 	for (;;) {
 		int q = 0;
 		uint64_t acked;
@@ -495,22 +506,82 @@ static uint64_t wait_acked(struct syslog_sink *s, uint64_t want)
 		if (ioctl(s->fd, SIOCOUTQ, &q))
 			return 0;
 		acked = s->wbytes - (uint64_t)q;
-		if (acked >= want || peer_gone(s))
+		if (acked >= want)
 			return acked;
+		if (peer_gone(s)) {
+			*gone = true;
+			return acked;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((double)ts.tv_sec + ts.tv_nsec / 1e9 >= until)
 			return acked;
 		usleep((useconds_t)nap_us);
-		if (nap_us < 10000)
+		if (nap_us < 2000)
 			nap_us *= 2;
 	}
 }
 
+static int push_flight(struct syslog_sink *s, uint64_t seq, const char *frame, size_t len)
+{
+	struct flight *f;
+
+	if (s->fn == s->fcap) {
+		size_t cap = s->fcap ? s->fcap * 2 : 256;
+		struct flight *n = realloc(s->fl, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->fl = n;
+		s->fcap = cap;
+	}
+	f = &s->fl[s->fn];
+	*f = (struct flight){ .seq = seq, .end = s->wbytes, .len = len, .sent_ms = wall_ms() };
+	f->frame = malloc(len);
+	if (!f->frame)
+		return -ENOMEM;
+	memcpy(f->frame, frame, len);
+	s->fn++;
+	return 0;
+}
+
+/* Write recs[from..n): each goes in flight. 0 or -errno. */
+static int write_new(struct syslog_sink *s, const struct cw_sink_rec *recs, size_t from, size_t n)
+{
+	size_t offs[n - from + 1], total;
+	int ret;
+
+	if (from == n)
+		return 0;
+	if (build_frames(s, recs + from, n - from, offs, &total))
+		return -ENOMEM;
+	for (size_t i = 0; i < n - from; i++) {
+		size_t len = offs[i + 1] - offs[i];
+
+		ret = write_bytes(s, s->buf + offs[i], len);
+		if (ret)
+			return ret;
+		if (!s->ssl)
+			s->wbytes += len;
+		ret = push_flight(s, recs[from + i].seq, s->buf + offs[i], len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Pipelined: the records already in flight on this connection (the first ones the caller
+ * hands back) are not written again; the new ones are written; then what the peer's TCP has
+ * ACKed within ACK_WAIT_MS is delivered, and the rest is reported in flight (no error), so a
+ * receiver that delays its ACKs (up to 40 ms) stalls nothing. A record not ACKed within the
+ * timeout, a write that fails or a peer that closes: an error, and a new connection.
+ */
 static void send_stream(struct syslog_sink *s, const struct cw_sink_rec *recs, size_t n,
 			struct cw_sink_result *r)
 {
-	size_t offs[n + 1], total, i;
-	uint64_t base, acked;
+	size_t from = 0, done = 0;
+	uint64_t acked;
+	bool gone = false;
 	int ret;
 
 	if (s->fd >= 0 && peer_gone(s))
@@ -523,28 +594,26 @@ static void send_stream(struct syslog_sink *s, const struct cw_sink_rec *recs, s
 		disconnect(s, true);
 		return;
 	}
-	if (build_frames(s, recs, n, offs, &total)) {
-		say(r->error, sizeof(r->error), "out of memory");
-		return;
-	}
-	base = s->wbytes;
-	for (i = 0; i < n; i++) {
-		ret = write_bytes(s, s->buf + offs[i], offs[i + 1] - offs[i]);
-		if (ret)
-			break;
-		if (!s->ssl)
-			s->wbytes += offs[i + 1] - offs[i];
-		s->ends[i] = s->wbytes;
-	}
-	acked = i ? wait_acked(s, s->ends[i - 1]) : base;
-	while (r->acked < i && s->ends[r->acked] <= acked)
-		r->acked++;
-	keep_frames(s, offs, r->acked);
-	if (r->acked < n) {
-		say(r->error, sizeof(r->error), "%s port %u: %s", s->spec.host, s->spec.port,
-		    i < n ? strerror(-ret) : "connection lost or not acknowledged in time");
+	while (from < s->fn && from < n && s->fl[from].seq == recs[from].seq)
+		from++;
+	if (from < s->fn) /* not the records in flight: start over on a new connection */
 		disconnect(s, true);
+	ret = s->fd < 0 ? -ECONNRESET : write_new(s, recs, from, n);
+	acked = ret || !s->fn ? 0 : wait_acked(s, s->fl[s->fn - 1].end, ACK_WAIT_MS, &gone);
+	while (!ret && done < s->fn && s->fl[done].end <= acked) {
+		keep_frame(s, s->fl[done].frame, s->fl[done].len);
+		done++;
 	}
+	memmove(s->fl, s->fl + done, (s->fn - done) * sizeof(*s->fl));
+	s->fn -= done;
+	r->acked = done;
+	if (!ret && !gone && (!s->fn || s->fl[0].sent_ms + s->spec.timeout_ms > wall_ms()))
+		return; /* all delivered, or the rest in flight */
+	say(r->error, sizeof(r->error), "%s port %u: %s", s->spec.host, s->spec.port,
+	    ret	   ? strerror(-ret)
+	    : gone ? "connection lost"
+		   : "not acknowledged in time");
+	disconnect(s, true);
 }
 
 /*
@@ -636,6 +705,7 @@ static void syslog_close(void *state)
 	while (s->kn)
 		keep_drop_oldest(s);
 	free(s->keep);
+	free(s->fl);
 	SSL_CTX_free(s->ctx);
 	free(s->buf);
 	free(s->ends);
