@@ -167,6 +167,23 @@ void cw_agent_reload_policy(struct cw_agent *a)
 		       a->policy.nreaders);
 }
 
+/* SIGHUP: the config file again (its outputs and policy path), then the policy. A config
+ * that does not parse changes nothing. */
+void cw_agent_reload(struct cw_agent *a)
+{
+	struct cw_agent_opts n = { 0 };
+	char err[1024];
+
+	if (a->opts->reread) {
+		if (a->opts->reread(a->opts->reread_arg, &n, err, sizeof(err))) {
+			cw_log("config reload failed, keeping the outputs and the policy: %s", err);
+			return;
+		}
+		a->policy_path = n.policy;
+	}
+	cw_agent_reload_policy(a);
+}
+
 static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
 {
 	char feats[128];
@@ -194,6 +211,7 @@ static void teardown(struct cw_agent *a)
 {
 	char err[1024];
 
+	cw_agent_ops_stop(a); /* the last status, from counters still there */
 	ring_buffer__free(a->rb);
 	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */
@@ -217,7 +235,7 @@ static void teardown(struct cw_agent *a)
 
 int cw_agent_run(const struct cw_agent_opts *o)
 {
-	struct cw_agent a = { .drops_fd = -1, .h2_streams_fd = -1 };
+	struct cw_agent a = { .drops_fd = -1, .h2_streams_fd = -1, .opts = o };
 	int ret;
 
 	if (preflight(o))
@@ -227,7 +245,7 @@ int cw_agent_run(const struct cw_agent_opts *o)
 	 * (systemd stopping a unit that is starting) ends the agent as cleanly as a later one.
 	 */
 	cw_agent_catch_signals();
-	ret = setup_pipeline(&a, o) || start_probes(&a, o) ? 1 : 0;
+	ret = setup_pipeline(&a, o) || cw_agent_ops_start(&a, o) || start_probes(&a, o) ? 1 : 0;
 	if (!ret) {
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);
