@@ -245,14 +245,14 @@ def own(agent, secret, action):
     the host is not ours to count."""
     fp = agent.key.fingerprint(secret)
     return [l for l in agent.lines if l["event"]["action"] == action and
-            l["credential"]["fingerprint"] == fp]
+            l["credwatch"]["credential"]["fingerprint"] == fp]
 
 
 def wait_own(agent, secret, action, timeout=15):
     """Wait for a finding of `action` for this test's secret; the ones out by then."""
     fp = agent.key.fingerprint(secret)
     return agent.wait_for(lambda l: l["event"]["action"] == action and
-                          l["credential"]["fingerprint"] == fp, timeout=timeout)
+                          l["credwatch"]["credential"]["fingerprint"] == fp, timeout=timeout)
 
 
 def wait_until(cond, timeout):

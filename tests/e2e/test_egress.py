@@ -70,10 +70,10 @@ def test_unexpected_destination_alert_and_allowed_destination_observation():
     assert bad["destination"] == {"ip": "127.0.0.1", "port": sink.port,
                                   "domain": "collector.attacker.test"}
     assert bad["network"] == {"transport": "tcp", "direction": "egress", "protocol": "http"}
-    assert bad["tls"] == {"library": "plaintext"}
+    assert bad["credwatch"]["tls"] == {"library": "plaintext"}
     assert bad["rule"]["id"] == "github-pat-classic"
-    assert bad["credential"]["fingerprint"] == agent.key.fingerprint(token)
-    assert bad["credential"]["origin"] == "egress"
+    assert bad["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert bad["credwatch"]["credential"]["origin"] == "egress"
     assert bad["process"]["pid"] == os.getpid()
     assert bad["process"]["executable"] == os.path.realpath("/proc/self/exe")
     assert bad["threat"]["technique"]["id"] == "NHI-02"
@@ -110,7 +110,7 @@ def test_service_account_token_to_the_api_server_by_address():
     assert ok["event"]["action"] == "credential-sent", ok
     assert ok["destination"]["domain"] == "127.0.0.1"
     assert bad["event"]["action"] == "credential-unexpected-destination", bad
-    assert bad["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert bad["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
 
 
@@ -125,7 +125,7 @@ def one_token_alert(send, *agent_args):
         send(sink.port, token)
         hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
     assert len(hits) == 1, agent.lines
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert hits[0]["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
     agent.hit = hits[0]
     return agent
@@ -670,5 +670,5 @@ def test_process_whose_first_thread_exits_early_is_still_watched():
             hits = agent.wait_for(lambda l: l.get("destination", {}).get("port") == sink.port)
             assert child.wait(timeout=30) == 0
     assert len(hits) == 1, agent.lines
-    assert hits[0]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert hits[0]["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)

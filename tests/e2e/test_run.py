@@ -39,7 +39,7 @@ def test_argv_alert_and_env_observations():
     assert a["event"]["severity"] == 73
     assert a["event"]["module"] == "credwatch"
     assert a["rule"]["id"] == "github-pat-classic"
-    assert a["credential"] == {
+    assert a["credwatch"]["credential"] == {
         "redacted": redacted(token), "fingerprint": fp, "kind": "github-token",
         "provider": "github", "lifetime": "long-lived", "checksum": "valid", "origin": "argv",
         "arg_index": 1}
@@ -54,18 +54,18 @@ def test_argv_alert_and_env_observations():
     assert a["@timestamp"].endswith("Z")
 
     assert len(obs) == 2, obs
-    by_var = {o["credential"]["variable"]: o for o in obs}
+    by_var = {o["credwatch"]["credential"]["variable"]: o for o in obs}
     assert set(by_var) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     k, s = by_var["AWS_ACCESS_KEY_ID"], by_var["AWS_SECRET_ACCESS_KEY"]
     assert k["rule"]["id"] == "aws-access-key-id"
-    assert k["credential"]["fingerprint"] == agent.key.fingerprint(akid)
-    assert k["credential"]["redacted"] == redacted(akid)
+    assert k["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(akid)
+    assert k["credwatch"]["credential"]["redacted"] == redacted(akid)
     assert s["rule"]["id"] == "aws-secret-access-key"
-    assert s["credential"]["fingerprint"] == agent.key.fingerprint(secret)
-    assert s["credential"]["redacted"] == redacted(secret)
+    assert s["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(secret)
+    assert s["credwatch"]["credential"]["redacted"] == redacted(secret)
     for o in obs:
         assert o["event"]["action"] == "credential-observed"
-        assert o["credential"]["origin"] == "env"
+        assert o["credwatch"]["credential"]["origin"] == "env"
         assert o["process"]["pid"] == pid
     agent.assert_no_plaintext(token, akid, secret)
 
@@ -80,7 +80,7 @@ def test_token_with_bad_checksum_is_a_low_severity_alert():
         pid, _ = exec_with(["/bin/true", "--token", fake], {})
         hits = agent.wait_for(lambda l: l["process"]["pid"] == pid)
     assert len(hits) == 1, hits
-    assert hits[0]["credential"]["checksum"] == "invalid"
+    assert hits[0]["credwatch"]["credential"]["checksum"] == "invalid"
     assert hits[0]["event"]["severity"] == 21
     assert hits[0]["rule"]["id"] == "github-pat-classic"
     agent.assert_no_plaintext(fake)

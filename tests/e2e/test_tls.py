@@ -94,11 +94,11 @@ def run_client(args, with_stderr=False):
     hits = own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, (hits, agent.stderr())
     a = hits[0]
-    assert a["tls"]["library"] == args["library"], a
+    assert a["credwatch"]["tls"]["library"] == args["library"], a
     assert a["destination"]["port"] == srv.port
     assert a["destination"]["domain"] == EVIL
     assert a["destination"]["ip"] == "127.0.0.1"
-    assert a["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert a["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     if pid:
         assert a["process"]["pid"] == pid
     agent.assert_no_plaintext(token)
@@ -341,7 +341,7 @@ def test_go_http2_request_after_a_bulk_upload_on_the_same_connection():
                                        [os.path.join(d, "client"), "127.0.0.1:%d" % port, EVIL],
                                        env={"TOKEN": token}, timeout=60).returncode)
     assert rc == 0, rc	# both requests over HTTP/2
-    assert hits[0]["tls"]["library"] == "go", hits[0]
+    assert hits[0]["credwatch"]["tls"]["library"] == "go", hits[0]
     followed, lost = h2_streams(agent)
     assert followed >= 1 and lost == 0, agent.stderr()
 
@@ -509,10 +509,10 @@ def test_capture_inbound_sees_credentials_received():
     assert len(hits) == 1, agent.stderr()
     h = hits[0]
     assert h["event"]["kind"] == "event"
-    assert h["tls"]["library"] == "openssl"
-    assert h["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert h["credwatch"]["tls"]["library"] == "openssl"
+    assert h["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     assert not [l for l in agent.lines if l["event"]["kind"] == "alert"
-                and l.get("credential", {}).get("fingerprint") == h["credential"]["fingerprint"]]
+                and l.get("credwatch", {}).get("credential", {}).get("fingerprint") == h["credwatch"]["credential"]["fingerprint"]]
     agent.assert_no_plaintext(token)
 
 
@@ -532,10 +532,10 @@ def test_sequential_sessions_in_one_process_get_their_own_destination():
             s.close()
             time.sleep(0.3)
         fp = agent.key.fingerprint(token)
-        agent.wait_for(lambda l: l.get("credential", {}).get("fingerprint") == fp, count=3,
+        agent.wait_for(lambda l: l.get("credwatch", {}).get("credential", {}).get("fingerprint") == fp, count=3,
                        timeout=15)
     fp = agent.key.fingerprint(token)
-    mine = [l for l in agent.lines if l.get("credential", {}).get("fingerprint") == fp
+    mine = [l for l in agent.lines if l.get("credwatch", {}).get("credential", {}).get("fingerprint") == fp
             and l["event"]["action"] in ("credential-sent", "credential-unexpected-destination")]
     got = sorted((l["destination"].get("domain"), l["event"]["action"]) for l in mine)
     assert got == [("api.github.com", "credential-sent"), ("api.github.com", "credential-sent"),
@@ -625,7 +625,7 @@ def _tls_session(send):
         send(s, token, hpack_literal(b":authority", EVIL.encode()))
         hits = wait_own(agent, token, "credential-unexpected-destination", timeout=5)
     assert len(hits) == 1, agent.stderr()
-    assert hits[0]["tls"]["library"] == "openssl"
+    assert hits[0]["credwatch"]["tls"]["library"] == "openssl"
     assert hits[0]["destination"]["domain"] == EVIL
     agent.assert_no_plaintext(token)
     return agent
@@ -798,7 +798,7 @@ def test_curl_through_an_http_connect_proxy():
     hits = own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, (hits, agent.stderr())
     a = hits[0]
-    assert a["tls"]["library"] == "openssl", a
+    assert a["credwatch"]["tls"]["library"] == "openssl", a
     assert a["destination"]["domain"] == EVIL, a
     assert a["destination"]["port"] == proxy.port, a
     agent.assert_no_plaintext(token)
@@ -825,7 +825,7 @@ def test_tls_through_a_socks5_proxy_names_the_server_from_the_client_hello():
     assert proxy.requests == [EVIL.encode()], proxy.requests
     hits = own(agent, token, "credential-unexpected-destination")
     assert len(hits) == 1, (hits, agent.stderr())
-    assert hits[0]["tls"]["library"] == "openssl", hits[0]
+    assert hits[0]["credwatch"]["tls"]["library"] == "openssl", hits[0]
     assert hits[0]["destination"]["domain"] == EVIL, hits[0]
     assert hits[0]["destination"]["port"] == proxy.port, hits[0]
     agent.assert_no_plaintext(token)

@@ -213,12 +213,12 @@ def test_pods_ownership_egress_reader_shared_inventory_restart():
             assert e["event"]["kind"] == "alert"
             assert e["orchestrator"]["resource"]["name"] == b.name
             assert e["credwatch"]["workload"] == b.workload
-            assert e["credential"]["origin_workload"] == a.workload
-            assert a.workload in e["credential"]["owners"]
-            assert b.workload not in e["credential"]["owners"]
+            assert e["credwatch"]["credential"]["origin_workload"] == a.workload
+            assert a.workload in e["credwatch"]["credential"]["owners"]
+            assert b.workload not in e["credwatch"]["credential"]["owners"]
             assert e["destination"]["port"] == srv.port
             assert e["destination"]["domain"] == "exfil.example.net"
-            assert e["tls"]["library"] == "openssl"
+            assert e["credwatch"]["tls"]["library"] == "openssl"
             assert e["threat"]["technique"]["id"] == "NHI-02"
 
             # Pod A sends it to its provider's host: no alert of any kind for pod A.
@@ -235,14 +235,14 @@ def test_pods_ownership_egress_reader_shared_inventory_restart():
             assert r["process"]["name"] == "cat"
             assert r["orchestrator"]["resource"]["name"] == a.name
             assert r["file"]["path"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
-            assert r["credential"]["kind"] == "kubernetes-service-account-token"
+            assert r["credwatch"]["credential"]["kind"] == "kubernetes-service-account-token"
 
             # The same token loaded in pod C: credential-shared.
             c.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
             hits = wait_own(agent, token, "credential-shared")
             assert len(hits) == 1, hits
             assert hits[0]["credwatch"]["workload"] == c.workload
-            assert set(hits[0]["credential"]["loaded_by"]) >= {a.workload, c.workload}
+            assert set(hits[0]["credwatch"]["credential"]["loaded_by"]) >= {a.workload, c.workload}
             assert hits[0]["threat"]["technique"]["id"] == "NHI-09"
 
             # Pod C got it in its environment after pod A owned it: a latecomer, not an owner
@@ -292,7 +292,7 @@ def test_pods_ownership_egress_reader_shared_inventory_restart():
                   stdin=token + "\n")
             hits = wait_own(agent, token, "credential-egress")
             assert len(hits) == 1, agent.stderr()[-2000:]
-            assert hits[0]["credential"]["origin_workload"] == a.workload
+            assert hits[0]["credwatch"]["credential"]["origin_workload"] == a.workload
             agent.assert_no_plaintext(token, sa)
 
 
@@ -445,7 +445,7 @@ def test_reading_another_process_environment_is_an_unexpected_reader():
             assert h["process"]["executable"] == shutil.which("cat")
             assert h["file"]["path"] == f"/proc/{holder.pid}/environ"
             # the holder runs in this test's process tree (no unit, session or container)
-            assert h["credential"]["origin_workload"] == host_workload()
+            assert h["credwatch"]["credential"]["origin_workload"] == host_workload()
             assert "another process's environment" in h["message"]
             # its own environment: not a reader of someone else's
             subprocess.run(["python3", "-c", "open('/proc/self/environ','rb').read()"], env=e,
@@ -540,7 +540,7 @@ def test_host_shell_exporting_a_token_to_its_provider_raises_nothing():
             fp = agent.key.fingerprint(token)
             alerts = [(l["event"]["action"], l["process"].get("name"))
                       for l in agent.lines if l.get("event", {}).get("kind") == "alert" and
-                      l.get("credential", {}).get("fingerprint") == fp]
+                      l.get("credwatch", {}).get("credential", {}).get("fingerprint") == fp]
             assert alerts == [], alerts
             # the environment's loads: one owner, the shell's process tree
             loads = [l for l in own(agent, token, "credential-observed")]

@@ -3,7 +3,7 @@
  * A strict JSON (RFC 8259) checker for the tests: jansson parses (strict UTF-8, no raw control
  * bytes in strings, no duplicate object keys, exactly one value), independently of
  * user/util/json_writer, so that it can judge that writer's output. The result is a small
- * tree tests look fields up in by dotted path ("credential.redacted").
+ * tree tests look fields up in by dotted path ("credwatch.credential.redacted").
  */
 #ifndef CW_JSONCHECK_H
 #define CW_JSONCHECK_H

@@ -200,7 +200,7 @@ TEST(conns_plaintext_destination_judged_by_the_rule)
 	CHECK_EQ_STR(jc_str(v[0], "destination.domain"), "evil.example");
 	CHECK_EQ_STR(jc_str(v[0], "network.protocol"), "http");
 	CHECK_EQ_STR(jc_str(v[0], "network.direction"), "egress");
-	CHECK_EQ_STR(jc_str(v[0], "tls.library"), "plaintext");
+	CHECK_EQ_STR(jc_str(v[0], "credwatch.tls.library"), "plaintext");
 	CHECK_EQ_STR(jc_num(v[0], "process.pid"), "100");
 	CHECK_EQ_STR(jc_str(v[0], "process.name"), "client");
 	CHECK_EQ_STR(jc_num(v[0], "credwatch.fd"), "5");
@@ -235,7 +235,7 @@ TEST(conns_tls_session_held_until_bound_to_its_socket)
 	v = lines(&x, &n);
 	REQUIRE(n == 1);
 	CHECK_EQ_STR(jc_str(v[0], "event.action"), "credential-sent");
-	CHECK_EQ_STR(jc_str(v[0], "tls.library"), "openssl");
+	CHECK_EQ_STR(jc_str(v[0], "credwatch.tls.library"), "openssl");
 	CHECK_EQ_STR(jc_str(v[0], "destination.ip"), "10.0.0.9");
 	CHECK_EQ_STR(jc_str(v[0], "destination.domain"), "api.github.com");
 	CHECK_EQ_STR(jc_num(v[0], "credwatch.fd"), "9");
@@ -266,7 +266,7 @@ TEST(conns_tls_session_never_bound_goes_out_after_the_hold)
 	v = lines(&x, &n);
 	REQUIRE(n == 1);
 	CHECK_EQ_STR(jc_str(v[0], "event.action"), "credential-unexpected-destination");
-	CHECK_EQ_STR(jc_str(v[0], "tls.library"), "gnutls");
+	CHECK_EQ_STR(jc_str(v[0], "credwatch.tls.library"), "gnutls");
 	CHECK(jc_get(v[0], "destination.ip") == NULL);
 	CHECK_EQ_STR(jc_str(v[0], "destination.domain"), "evil.example");
 	free_lines(v, n);

@@ -187,8 +187,8 @@ static void expect_redacted_fp(const struct fx *x, const struct jc_node *v, cons
 
 	cw_redact(secret, n, red);
 	cw_fingerprint(&x->key, secret, n, fp);
-	CHECK_EQ_STR(jc_str(v, "credential.redacted"), red);
-	CHECK_EQ_STR(jc_str(v, "credential.fingerprint"), fp);
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.redacted"), red);
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.fingerprint"), fp);
 }
 
 struct secrets {
@@ -233,14 +233,14 @@ static void check_alert(const struct fx *x, const struct jc_node *v, const struc
 	      !strcmp(cat->kids[0].str ? cat->kids[0].str : "", "process"));
 	CHECK_EQ_STR(jc_str(v, "rule.id"), "github-pat-classic");
 	CHECK(jc_str(v, "rule.name") && *jc_str(v, "rule.name"));
-	CHECK_EQ_STR(jc_str(v, "credential.origin"), "argv");
-	CHECK_EQ_STR(jc_num(v, "credential.arg_index"), "1");
-	CHECK(jc_get(v, "credential.variable") == NULL);
-	CHECK_EQ_STR(jc_str(v, "credential.kind"), "github-token");
-	CHECK_EQ_STR(jc_str(v, "credential.lifetime"), "long-lived");
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.origin"), "argv");
+	CHECK_EQ_STR(jc_num(v, "credwatch.credential.arg_index"), "1");
+	CHECK(jc_get(v, "credwatch.credential.variable") == NULL);
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.kind"), "github-token");
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.lifetime"), "long-lived");
 	/* the redacted form: first 4, ****, last 4 */
 	snprintf(red, sizeof(red), "%.4s****%.4s", s->tok, s->tok + 36);
-	CHECK_EQ_STR(jc_str(v, "credential.redacted"), red);
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.redacted"), red);
 	expect_redacted_fp(x, v, s->tok);
 	CHECK_EQ_STR(jc_num(v, "process.pid"), "4242");
 	CHECK_EQ_STR(jc_num(v, "process.parent.pid"), "77");
@@ -289,12 +289,12 @@ static void check_observation(const struct fx *x, const struct jc_node *v, const
 	CHECK_EQ_STR(jc_str(v, "event.kind"), "event");
 	CHECK_EQ_STR(jc_str(v, "event.action"), "credential-observed");
 	CHECK_EQ_STR(jc_str(v, "rule.id"), rule);
-	CHECK_EQ_STR(jc_str(v, "credential.origin"), "env");
+	CHECK_EQ_STR(jc_str(v, "credwatch.credential.origin"), "env");
 	if (var)
-		CHECK_EQ_STR(jc_str(v, "credential.variable"), var);
+		CHECK_EQ_STR(jc_str(v, "credwatch.credential.variable"), var);
 	else
-		CHECK(jc_get(v, "credential.variable") == NULL);
-	CHECK(jc_get(v, "credential.arg_index") == NULL);
+		CHECK(jc_get(v, "credwatch.credential.variable") == NULL);
+	CHECK(jc_get(v, "credwatch.credential.arg_index") == NULL);
 	CHECK(jc_get(v, "threat") == NULL);
 	CHECK_EQ_STR(jc_num(v, "process.pid"), "4242");
 	expect_redacted_fp(x, v, secret);
@@ -321,7 +321,8 @@ TEST(findings_events_adds_env_observations)
 					  s.akid);
 			check_observation(&x, x.line[2], "aws-secret-access-key",
 					  "AWS_SECRET_ACCESS_KEY", s.sak);
-			CHECK_EQ_STR(jc_str(x.line[1], "credential.kind"), "aws-access-key");
+			CHECK_EQ_STR(jc_str(x.line[1], "credwatch.credential.kind"),
+				     "aws-access-key");
 		}
 	}
 	CHECK_NO_SECRET(&x, s.tok);
@@ -350,9 +351,9 @@ TEST(findings_arg_index_and_env_without_name)
 	if (fx_finish(&x)) {
 		CHECK_EQ_INT(x.nlines, 3);
 		if (x.nlines == 3) {
-			CHECK_EQ_STR(jc_num(x.line[0], "credential.arg_index"), "0");
+			CHECK_EQ_STR(jc_num(x.line[0], "credwatch.credential.arg_index"), "0");
 			expect_redacted_fp(&x, x.line[0], a);
-			CHECK_EQ_STR(jc_num(x.line[1], "credential.arg_index"), "2");
+			CHECK_EQ_STR(jc_num(x.line[1], "credwatch.credential.arg_index"), "2");
 			expect_redacted_fp(&x, x.line[1], b);
 			check_observation(&x, x.line[2], "github-pat-classic", NULL, c);
 		}
@@ -429,11 +430,11 @@ TEST(findings_hostile_bytes_give_one_valid_line_per_finding)
 		}
 		if (x.nlines == 2) {
 			CHECK_EQ_STR(jc_str(x.line[0], "rule.id"), "github-pat-classic");
-			CHECK_EQ_STR(jc_num(x.line[0], "credential.arg_index"), "3");
+			CHECK_EQ_STR(jc_num(x.line[0], "credwatch.credential.arg_index"), "3");
 			expect_redacted_fp(&x, x.line[0], tok);
 			CHECK_EQ_STR(jc_str(x.line[1], "rule.id"), "aws-access-key-id");
 			expect_utf8(name_raw, sizeof(name_raw) - 1, want);
-			CHECK_EQ_STR(jc_str(x.line[1], "credential.variable"), want);
+			CHECK_EQ_STR(jc_str(x.line[1], "credwatch.credential.variable"), want);
 			expect_redacted_fp(&x, x.line[1], akid);
 		}
 	}
@@ -539,4 +540,82 @@ TEST(exec_environment_names_the_api_server)
 	CHECK(!cw_apiservers_match(apis, &d));
 	fx_teardown(&x);
 	cw_apiservers_free(apis);
+}
+
+/* What the writer hands the outputs: the line, its event.id, and its action and rule. */
+struct put_log {
+	size_t n;
+	char id[2][CW_EVENT_ID_LEN + 1];
+	char line_id[2][CW_EVENT_ID_LEN + 1];
+	char action[2][64], rule[2][64];
+	bool alert[2];
+	struct cw_finding_writer *f;
+};
+
+static int put_record(void *arg, const char *line, size_t len, const char *event_id, bool alert)
+{
+	struct put_log *p = arg;
+	struct jc_node *v;
+	char err[128];
+	const char *id;
+
+	if (p->n >= 2)
+		return -E2BIG;
+	v = jc_parse(line, len, err, sizeof(err));
+	if (!v)
+		return -EINVAL;
+	id = jc_str(v, "event.id");
+	snprintf(p->line_id[p->n], sizeof(p->line_id[0]), "%s", id ? id : "");
+	snprintf(p->id[p->n], sizeof(p->id[0]), "%s", event_id);
+	snprintf(p->action[p->n], sizeof(p->action[0]), "%s", p->f->cur_action);
+	snprintf(p->rule[p->n], sizeof(p->rule[0]), "%s", p->f->cur_rule);
+	p->alert[p->n++] = alert;
+	CHECK_EQ_STR(jc_str(v, "ecs.version"), CW_ECS_VERSION);
+	jc_free(v);
+	return 0;
+}
+
+/* xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx, lower-case hex */
+static bool uuid_v4(const char *s)
+{
+	if (strlen(s) != CW_EVENT_ID_LEN || s[14] != '4' || !strchr("89ab", s[19]))
+		return false;
+	for (int i = 0; i < CW_EVENT_ID_LEN; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-'
+							      : !strchr("0123456789abcdef", s[i]))
+			return false;
+	return true;
+}
+
+TEST(findings_put_gets_event_id_action_and_rule)
+{
+	struct fx x;
+	struct put_log p = { 0 };
+	char *a = tu_github_token(), *b = tu_github_token();
+	char argv[256];
+	int alen;
+
+	alen = snprintf(argv, sizeof(argv), "%s%c%s", a, 0, b);
+	if (!fx_setup(&x, false))
+		goto out;
+	p.f = &x.fd;
+	x.fd.put = put_record;
+	x.fd.put_arg = &p;
+	if (!fx_exec(&x, "t", 1, "/t", argv, (size_t)alen, "", 0))
+		goto out;
+	CHECK_EQ_INT(cw_exec_handle(&x.exec, &x.ev), 0);
+	CHECK_EQ_INT(x.outlen, 0); /* all of it went to put */
+	REQUIRE(p.n == 2);
+	for (size_t i = 0; i < 2; i++) {
+		CHECK(uuid_v4(p.id[i]));
+		CHECK_EQ_STR(p.line_id[i], p.id[i]);
+		CHECK_EQ_STR(p.action[i], "credential-in-argv");
+		CHECK_EQ_STR(p.rule[i], "github-pat-classic");
+		CHECK(p.alert[i]);
+	}
+	CHECK(strcmp(p.id[0], p.id[1]));
+out:
+	fx_teardown(&x);
+	free(a);
+	free(b);
 }

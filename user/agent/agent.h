@@ -24,13 +24,13 @@ struct cw_agent_opts {
 	/* Where findings go (issue 16): noutputs 0 means stdout. */
 	struct cw_output_spec outputs[CW_OUTPUTS_MAX];
 	size_t noutputs;
-	const char *spool_dir;	    /* NULL: the default */
-	uint64_t spool_max;	    /* 0: the default */
-	unsigned spool_sync_ms;	    /* 0: the default */
-	const char *metrics_addr;   /* "ADDR:PORT" for Prometheus, NULL: none */
-	const char *config;	    /* the config file it came from, for SIGHUP; NULL: none */
-	const char *policy;    /* NULL: the embedded policy */
-	const char *state;     /* provenance store; "none": memory only */
+	const char *spool_dir;	  /* NULL: the default */
+	uint64_t spool_max;	  /* 0: the default */
+	unsigned spool_sync_ms;	  /* 0: the default */
+	const char *metrics_addr; /* "ADDR:PORT" for Prometheus, NULL: none */
+	const char *config;	  /* the config file it came from, for SIGHUP; NULL: none */
+	const char *policy;	  /* NULL: the embedded policy */
+	const char *state;	  /* provenance store; "none": memory only */
 	unsigned long long file_cap;
 	unsigned long long state_max;
 	bool no_files;

@@ -266,11 +266,7 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 
 	cw_finding_begin(f, x->ktime_ns, alert, action,
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
-			 "network", "connection");
-	cw_finding_credential(f, m, "egress");
-	if (v && judge)
-		cw_exposure_origin_json(judge, v);
-	cw_json_obj_end(j);
+			 "network", "connection", m);
 	cw_json_kobj(j, "process");
 	cw_json_kuint(j, "pid", c->pid);
 	if (c->exe[0])
@@ -278,10 +274,15 @@ static int emit(struct match_ctx *x, const struct cw_match *m, const char *actio
 	cw_json_kstrn(j, "name", c->comm, strnlen(c->comm, CW_COMM_LEN));
 	cw_json_obj_end(j);
 	put_destination(j, c);
+	cw_finding_host(f, c->pid, c->uid, c->cgroup_id, v && judge ? v->sender : NULL);
+	cw_finding_credential(f, m, "egress");
+	if (v && judge)
+		cw_exposure_origin_json(judge, v);
+	cw_json_obj_end(j);
+	/* ECS's tls.* describes a handshake we do not see: the library is ours to name. */
 	cw_json_kobj(j, "tls");
 	cw_json_kstr(j, "library", source_name(c->tls ? c->source : CW_SRC_TCP));
 	cw_json_obj_end(j);
-	cw_finding_host(f, c->pid, c->uid, c->cgroup_id, v && judge ? v->sender : NULL);
 	cw_json_kuint(j, "fd", c->fd);
 	if (v && judge)
 		cw_json_kuint(j, "count", count);

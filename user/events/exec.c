@@ -135,9 +135,8 @@ static int record_load(struct exec_scan *s, const struct cw_match *m, size_t vs,
 	return cw_exposure_dedup(x, fp, s->workload, "credential-in-argv", count) ? 1 : 0;
 }
 
-/* The process members of an exec finding. */
-static void put_process(struct cw_exec *e, const struct cw_event *ev, uint64_t count,
-			const char *workload)
+/* The process, group, user and host members of an exec finding; leaves "credwatch" open. */
+static void put_process(struct cw_exec *e, const struct cw_event *ev, const char *workload)
 {
 	const struct cw_exec_event *rec = &ev->exec;
 	struct cw_json *j = &e->f->j;
@@ -163,25 +162,22 @@ static void put_process(struct cw_exec *e, const struct cw_event *ev, uint64_t c
 	cw_json_kstr(j, "id", gid); /* ECS ids are keywords */
 	cw_json_obj_end(j);
 	cw_finding_host(e->f, rec->pid, rec->uid, rec->cgroup_id, workload);
-	cw_json_kbool(j, "argv_truncated", rec->flags & CW_EXEC_ARGV_TRUNC);
-	cw_json_kbool(j, "env_truncated", rec->flags & CW_EXEC_ENV_TRUNC);
-	if (e->x)
-		cw_json_kuint(j, "count", count);
-	cw_json_obj_end(j);
 }
 
 /* One finding line: credential-in-argv (an alert) or credential-observed. */
 static int report(struct exec_scan *s, const struct cw_match *m, size_t vs, uint64_t count)
 {
 	struct cw_finding_writer *f = s->e->f;
+	const struct cw_exec_event *rec = &s->ev->exec;
 	struct cw_json *j = &f->j;
 	const char *name;
 	size_t name_len;
 
-	cw_finding_begin(f, s->ev->exec.hdr.ktime_ns, s->argv,
+	cw_finding_begin(f, rec->hdr.ktime_ns, s->argv,
 			 s->argv ? "credential-in-argv" : "credential-observed",
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
-			 "process", "start");
+			 "process", "start", m);
+	put_process(s->e, s->ev, s->workload);
 	cw_finding_credential(f, m, s->argv ? "argv" : "env");
 	if (s->argv) {
 		size_t idx = 0;
@@ -194,7 +190,11 @@ static int report(struct exec_scan *s, const struct cw_match *m, size_t vs, uint
 		cw_json_kstrn(j, "variable", name, name_len);
 	}
 	cw_json_obj_end(j);
-	put_process(s->e, s->ev, count, s->workload);
+	cw_json_kbool(j, "argv_truncated", rec->flags & CW_EXEC_ARGV_TRUNC);
+	cw_json_kbool(j, "env_truncated", rec->flags & CW_EXEC_ENV_TRUNC);
+	if (s->e->x)
+		cw_json_kuint(j, "count", count);
+	cw_json_obj_end(j);
 	if (s->argv) {
 		cw_finding_threat(f, CW_NHI_SECRET_LEAKAGE,
 				  "credential on a command line, readable by every local user "

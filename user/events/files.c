@@ -246,10 +246,7 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	/* The observation: a credential read from a watched file. */
 	cw_finding_begin(f, x->ktime_ns, false, "credential-read",
 			 m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW : CW_SEVERITY_HIGH,
-			 "file", "access");
-	cw_finding_credential(f, m, "file");
-	cw_json_kstr(j, "path", t->path);
-	cw_json_obj_end(j);
+			 "file", "access", m);
 	cw_json_kobj(j, "file");
 	cw_json_kstr(j, "path", t->path);
 	cw_json_obj_end(j);
@@ -260,6 +257,9 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	cw_json_kstr(j, "name", t->comm);
 	cw_json_obj_end(j);
 	cw_finding_host(f, t->pid, t->uid, t->cgroup_id, NULL);
+	cw_finding_credential(f, m, "file");
+	cw_json_kstr(j, "path", t->path);
+	cw_json_obj_end(j);
 	cw_json_kbool(j, "in_image", t->in_image);
 	cw_json_obj_end(j);
 	f->observations++;

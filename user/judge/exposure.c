@@ -139,7 +139,7 @@ struct judged_load {
 	struct cw_prov_cred *c; /* the credential's provenance */
 };
 
-/* The "credential" members of a load alert after the rule's: the origin and who loaded it. */
+/* The "credwatch.credential" members of a load alert: the origin and who loaded it. */
 static void put_load_origin(struct judged_load *jl)
 {
 	struct cw_exposure *x = jl->x;
@@ -180,10 +180,7 @@ static int load_alert(struct judged_load *jl, const char *action, enum cw_nhi nh
 			 jl->m->checksum == CW_CHECKSUM_INVALID ? CW_SEVERITY_LOW
 								: CW_SEVERITY_HIGH,
 			 l->source == CW_PROV_FILE ? "file" : "process",
-			 l->source == CW_PROV_FILE ? "access" : "start");
-	cw_finding_credential(f, jl->m, cw_prov_source_name(l->source));
-	put_load_origin(jl);
-	cw_json_obj_end(j);
+			 l->source == CW_PROV_FILE ? "access" : "start", jl->m);
 	if (l->source == CW_PROV_FILE) {
 		cw_json_kobj(j, "file");
 		cw_json_kstr(j, "path", l->detail);
@@ -197,6 +194,9 @@ static int load_alert(struct judged_load *jl, const char *action, enum cw_nhi nh
 		cw_json_kstr(j, "name", a->comm);
 	cw_json_obj_end(j);
 	cw_finding_host(f, a->pid, a->uid, a->cgroup_id, jl->key);
+	cw_finding_credential(f, jl->m, cw_prov_source_name(l->source));
+	put_load_origin(jl);
+	cw_json_obj_end(j);
 	cw_json_kuint(j, "count", count);
 	if (reason)
 		cw_json_kstr(j, "reason", reason);

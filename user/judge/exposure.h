@@ -97,7 +97,7 @@ void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const c
 const struct cw_strv *cw_exposure_destinations(const struct cw_egress_verdict *v,
 					       const struct cw_rule *r);
 
-/* "credential" members describing its origin: origin_workload, source, owners. */
+/* "credwatch.credential" members describing its origin: origin_workload, source, owners. */
 void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdict *v);
 
 /*

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The finding writer (finding.h): each finding an ECS-shaped JSON line, built member by
- * member by the event handlers and the exposure judge, written whole to the output.
+ * The finding writer (finding.h): each finding an ECS JSON line, built member by member by
+ * the event handlers and the exposure judge, written whole to the output.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,18 +40,46 @@ void cw_finding_writer_free(struct cw_finding_writer *f)
 	cw_json_free(&f->j);
 }
 
+void cw_event_id(char *out)
+{
+	static uint64_t fallback;
+	unsigned char b[16];
+	struct timespec ts;
+
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+		/* Only before the kernel's pool is ready: unique on this host still. */
+		uint64_t v[2];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v[0] = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+		v[1] = ((uint64_t)getpid() << 32) ^ ++fallback;
+		memcpy(b, v, sizeof(b));
+	}
+	b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 9562 variant */
+	snprintf(out, CW_EVENT_ID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+}
+
 void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert,
-		      const char *action, int severity, const char *category, const char *type)
+		      const char *action, int severity, const char *category, const char *type,
+		      const struct cw_match *m)
 {
 	struct cw_json *j = &f->j;
 	char ts[32];
 
 	cw_json_reset(j);
 	f->cur_alert = alert;
+	f->cur_action = action;
+	f->cur_rule = m->rule->id;
+	cw_event_id(f->cur_id);
 	cw_json_timestamp(ts, (int64_t)ktime_ns + f->mono_to_real_ns);
 	cw_json_obj_begin(j);
 	cw_json_kstr(j, "@timestamp", ts);
 	cw_json_kobj(j, "event");
+	cw_json_kstr(j, "id", f->cur_id);
 	cw_json_kstr(j, "kind", alert ? "alert" : "event");
 	cw_json_key(j, "category");
 	cw_json_arr_begin(j);
@@ -65,8 +94,17 @@ void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert
 	cw_json_kstr(j, "module", "credwatch");
 	cw_json_kstr(j, "dataset", alert ? "credwatch.alert" : "credwatch.event");
 	cw_json_obj_end(j);
+	cw_json_kobj(j, "ecs");
+	cw_json_kstr(j, "version", CW_ECS_VERSION);
+	cw_json_obj_end(j);
+	cw_json_kobj(j, "rule");
+	cw_json_kstr(j, "id", m->rule->id);
+	cw_json_kstr(j, "name", m->rule->name);
+	cw_json_kstr(j, "ruleset", "credwatch");
+	cw_json_obj_end(j);
 }
 
+/* Inside the "credwatch" object cw_finding_host left open. */
 void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m,
 			   const char *origin)
 {
@@ -75,11 +113,6 @@ void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m
 
 	cw_redact(m->secret, m->len, red);
 	cw_fingerprint(f->key, m->secret, m->len, fp);
-	cw_json_kobj(j, "rule");
-	cw_json_kstr(j, "id", m->rule->id);
-	cw_json_kstr(j, "name", m->rule->name);
-	cw_json_kstr(j, "ruleset", "credwatch");
-	cw_json_obj_end(j);
 	cw_finding_credential_open(j, m, red, fp);
 	cw_json_kstr(j, "origin", origin);
 }

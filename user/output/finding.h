@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The finding writer: alerts and observations as ECS-shaped JSON lines. It renders what the
- * event handlers and the exposure judge decided, and decides nothing itself; it knows the
- * host (name, clock, the workload of a cgroup) and the fingerprint key.
+ * The finding writer: alerts and observations as ECS JSON lines. It renders what the event
+ * handlers and the exposure judge decided, and decides nothing itself; it knows the host
+ * (name, clock, the workload of a cgroup) and the fingerprint key. Every member outside
+ * "credwatch" is an ECS field of ECS's type (CW_ECS_VERSION; tests/e2e/ecs_check.py checks
+ * each line against that version's field list); the credential itself and everything else of
+ * ours is under "credwatch".
  */
 #ifndef CW_FINDING_H
 #define CW_FINDING_H
@@ -15,6 +18,11 @@
 #include "detect/matcher.h"
 #include "host/workload.h"
 #include "util/json_writer.h"
+
+/* The ECS version the lines follow: the version of tests/specs/ecs/fields.csv. */
+#define CW_ECS_VERSION "9.5.0-dev"
+/* An event.id: a random (version 4) UUID, 36 characters. */
+#define CW_EVENT_ID_LEN 36
 
 struct cw_exposure;
 struct cw_procs;
@@ -32,9 +40,11 @@ struct cw_finding_writer {
 	 */
 	int (*put)(void *arg, const char *line, size_t len, const char *event_id, bool alert);
 	void *put_arg;
-	/* the finding being built */
+	/* the finding being built (valid during put) */
 	bool cur_alert;
-	char cur_id[40]; /* its event.id */
+	char cur_id[CW_EVENT_ID_LEN + 1]; /* its event.id */
+	const char *cur_action;		  /* its event.action */
+	const char *cur_rule;		  /* its rule.id */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;
@@ -51,15 +61,20 @@ void cw_finding_writer_free(struct cw_finding_writer *f);
 #define CW_SEVERITY_LOW 21
 
 /*
- * Building blocks of one finding line, in this order: begin (timestamp, event), credential
- * (rule, and a "credential" object left open for the caller's origin details: close it),
- * the caller's own objects, host (user, host, and a "credwatch" object left open: close it),
- * optionally threat, then emit (closes the line and writes it).
+ * Building blocks of one finding line, in this order: begin (timestamp, event with a new
+ * event.id, ecs, the rule of m), the caller's own ECS objects (process, file, destination...),
+ * host (user, host, container, and a "credwatch" object left open), credential (a
+ * "credential" object inside it, left open for the caller's origin details: close it), the
+ * caller's own "credwatch" members (close it), optionally threat, then emit (closes the line
+ * and writes it). action must outlive the finding (a literal).
  */
 void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert,
-		      const char *action, int severity, const char *category, const char *type);
+		      const char *action, int severity, const char *category, const char *type,
+		      const struct cw_match *m);
 void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m,
 			   const char *origin);
+/* A new event.id (random version 4 UUID) in out[CW_EVENT_ID_LEN + 1]. */
+void cw_event_id(char *out);
 /*
  * A "credential" object, left open: its redacted form, fingerprint and classification (also
  * what `credwatch scan` prints for a finding).

@@ -57,8 +57,8 @@ struct cw_output_spec {
 	uint64_t rotate_bytes; /* 0: never rotate (default 100M) */
 	unsigned rotate_keep;  /* rotated files kept (default 5) */
 	/* syslog */
-	int facility;	    /* 0..23 (default 10, authpriv... see output_spec.c) */
-	char app_name[49];  /* RFC 5424 APP-NAME (default "credwatch") */
+	int facility;	   /* 0..23 (default 10, authpriv... see output_spec.c) */
+	char app_name[49]; /* RFC 5424 APP-NAME (default "credwatch") */
 	/* TLS (syslog+tls, https) */
 	char ca_file[512];   /* "": the system's trust store */
 	char cert_file[512]; /* client certificate, "" none */

@@ -66,16 +66,16 @@ struct cw_output_stats {
 	char spec[CW_OUTPUT_STR];
 	enum cw_sink_kind kind;
 	enum cw_format format;
-	bool healthy;		    /* the last attempt delivered (or nothing to deliver) */
-	uint64_t written;	    /* findings put to this output */
-	uint64_t delivered;	    /* acknowledged by the sink */
-	uint64_t failures;	    /* send attempts that did not deliver everything */
-	uint64_t retries;	    /* batches sent again */
-	uint64_t queued;	    /* put, not yet acknowledged */
-	uint64_t spool_bytes;	    /* on disk now */
-	uint64_t dropped_alerts;    /* refused: the spool was full or unwritable */
-	uint64_t dropped_events;    /* observations refused */
-	int64_t oldest_queued_ms;   /* age of the oldest unacknowledged finding; 0: none */
+	bool healthy;		  /* the last attempt delivered (or nothing to deliver) */
+	uint64_t written;	  /* findings put to this output */
+	uint64_t delivered;	  /* acknowledged by the sink */
+	uint64_t failures;	  /* send attempts that did not deliver everything */
+	uint64_t retries;	  /* batches sent again */
+	uint64_t queued;	  /* put, not yet acknowledged */
+	uint64_t spool_bytes;	  /* on disk now */
+	uint64_t dropped_alerts;  /* refused: the spool was full or unwritable */
+	uint64_t dropped_events;  /* observations refused */
+	int64_t oldest_queued_ms; /* age of the oldest unacknowledged finding; 0: none */
 	char last_error[256];
 };
 
