@@ -344,3 +344,26 @@ int cw_config_load(const char *file, struct cw_agent_opts *o, int *verbose, stru
 	free(buf);
 	return ret;
 }
+
+int cw_config_options(int argc, char **argv, const char *default_file,
+		      const struct cw_agent_opts *defaults, cw_config_flags_fn flags,
+		      struct cw_agent_opts *o, int *verbose, struct cw_strv *strings, char *err,
+		      size_t errlen)
+{
+	const char *file = cw_config_find(argc, argv, default_file);
+	size_t file_outputs;
+	int ret;
+
+	*o = *defaults;
+	if (errlen)
+		*err = '\0';
+	if (file && cw_config_load(file, o, verbose, strings, err, errlen))
+		return -1;
+	/* the file's outputs stay in o->outputs unless a flag writes over them */
+	file_outputs = o->noutputs;
+	o->noutputs = 0;
+	ret = flags(argc, argv, o);
+	if (!o->noutputs)
+		o->noutputs = file_outputs;
+	return ret;
+}

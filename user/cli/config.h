@@ -34,4 +34,18 @@ int cw_config_load(const char *file, struct cw_agent_opts *o, int *verbose, stru
 int cw_config_load_buf(const char *file, const char *buf, size_t len, struct cw_agent_opts *o,
 		       int *verbose, struct cw_strv *strings, char *err, size_t errlen);
 
+/* Parse argv's flags over *o (getopt from the start): 0 run, 1 exit 0 (--help), -1 exit 1
+ * (the reason printed). */
+typedef int (*cw_config_flags_fn)(int argc, char **argv, struct cw_agent_opts *o);
+
+/*
+ * The options of a run: *defaults, the config file over them (cw_config_find), the flags
+ * over that, where --output flags replace the file's outputs rather than add to them. 0 to
+ * run, 1 to exit 0, -1 to exit 1: a config error in err ("" when the flags printed theirs).
+ */
+int cw_config_options(int argc, char **argv, const char *default_file,
+		      const struct cw_agent_opts *defaults, cw_config_flags_fn flags,
+		      struct cw_agent_opts *o, int *verbose, struct cw_strv *strings, char *err,
+		      size_t errlen);
+
 #endif

@@ -196,44 +196,42 @@ struct run_args {
 	struct cw_agent_opts reread;
 };
 
-/*
- * The options: the defaults, the config file over them, the flags over that (--output flags
- * replace the file's outputs). Run again on SIGHUP. A config error is in err.
- */
-static enum parsed run_opts(struct run_args *ra, struct cw_agent_opts *o, char *err, size_t errlen)
+static int run_flags(int argc, char **argv, struct cw_agent_opts *o)
 {
-	const char *file = cw_config_find(ra->argc, ra->argv, CW_CONFIG_DEFAULT_FILE);
-	size_t file_outputs;
-	enum parsed p;
+	optind = 0; /* glibc: a full rescan, on SIGHUP too */
+	switch (parse_run_args(argc, argv, o)) {
+	case PARSED_EXIT_OK: return 1;
+	case PARSED_EXIT_ERROR: return -1;
+	default: o->ringbuf_size = round_pow2(o->ringbuf_size); return 0;
+	}
+}
 
-	*o = (struct cw_agent_opts){ .ringbuf_size = CW_RINGBUF_DEFAULT,
-				     .stats_interval = 10,
-				     .payload_cap = CW_PAYLOAD_CAP_DEFAULT,
-				     .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
-				     .state = CW_PROV_DEFAULT_FILE,
-				     .state_max = CW_PROV_DEFAULT_MAX,
-				     .file_cap = CW_FILE_CAP_DEFAULT };
-	if (file && cw_config_load(file, o, &cw_verbose, &ra->strings, err, errlen))
-		return PARSED_EXIT_ERROR;
-	file_outputs = o->noutputs;
-	o->noutputs = 0;
-	optind = 0; /* glibc: a full rescan */
-	p = parse_run_args(ra->argc, ra->argv, o);
-	if (!o->noutputs)
-		o->noutputs = file_outputs;
-	o->ringbuf_size = round_pow2(o->ringbuf_size);
-	return p;
+/* The defaults, the config file over them, the flags over that (config.h). */
+static int run_opts(struct run_args *ra, struct cw_agent_opts *o, char *err, size_t errlen)
+{
+	static const struct cw_agent_opts defaults = {
+		.ringbuf_size = CW_RINGBUF_DEFAULT,
+		.stats_interval = 10,
+		.payload_cap = CW_PAYLOAD_CAP_DEFAULT,
+		.payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
+		.state = CW_PROV_DEFAULT_FILE,
+		.state_max = CW_PROV_DEFAULT_MAX,
+		.file_cap = CW_FILE_CAP_DEFAULT,
+	};
+
+	return cw_config_options(ra->argc, ra->argv, CW_CONFIG_DEFAULT_FILE, &defaults, run_flags,
+				 o, &cw_verbose, &ra->strings, err, errlen);
 }
 
 static int reread(void *arg, struct cw_agent_opts *n, char *err, size_t errlen)
 {
 	struct run_args *ra = arg;
 	int verbose = cw_verbose; /* not reloaded */
-	enum parsed p = run_opts(ra, &ra->reread, err, errlen);
+	int ret = run_opts(ra, &ra->reread, err, errlen);
 
 	cw_verbose = verbose;
-	if (p != PARSED_RUN) {
-		if (p == PARSED_EXIT_OK)
+	if (ret) {
+		if (!*err)
 			snprintf(err, errlen, "the flags ask for no run");
 		return -EINVAL;
 	}
@@ -249,8 +247,8 @@ int cw_cmd_run(int argc, char **argv)
 	int ret;
 
 	switch (run_opts(&ra, &o, err, sizeof(err))) {
-	case PARSED_EXIT_OK: ret = 0; break;
-	case PARSED_EXIT_ERROR:
+	case 1: ret = 0; break;
+	case -1:
 		if (*err) /* a flag's error is printed already */
 			cw_log("%s", err);
 		ret = 1;
