@@ -241,3 +241,57 @@ TEST(config_flags_override_the_file)
 	tu_rmtree(dir);
 	free(o);
 }
+
+/* deploy/credwatch.yaml with its commented-out examples enabled ("# key:" and "  # - ..."). */
+static char *uncomment(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	for (const char *line = text; out && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+		size_t key = strspn(line + 2, "abcdefghijklmnopqrstuvwxyz_");
+
+		if (!strncmp(line, "  # - ", 6) || !strncmp(line, "  #   ", 6)) {
+			memcpy(o, "  ", 2);
+			memcpy(o + 2, line + 4, n - 4);
+			o += n - 2;
+		} else if (!strncmp(line, "# ", 2) && key && line[2 + key] == ':') {
+			memcpy(o, line + 2, n - 2);
+			o += n - 2;
+		} else {
+			memcpy(o, line, n);
+			o += n;
+		}
+		line += n;
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+TEST(config_example_in_deploy_parses_with_every_example)
+{
+	struct cw_agent_opts *o = calloc(1, sizeof(*o));
+	struct cw_strv strs = { 0 };
+	char buf[16384], err[512] = "", *all;
+	ssize_t n = tu_read_file("deploy/credwatch.yaml", buf, sizeof(buf) - 1);
+	int verbose = 0;
+
+	REQUIRE(o);
+	REQUIRE(n > 0); /* unit tests run from the top of the tree */
+	buf[n] = '\0';
+	if (load(buf, o, &verbose, &strs, err, sizeof(err)))
+		cw_test_fail(__FILE__, __LINE__, "as shipped: %s", err);
+	CHECK_EQ_INT(o->noutputs, 1);
+	CHECK_EQ_STR(o->metrics_addr, "127.0.0.1:9464");
+	all = uncomment(buf);
+	REQUIRE(all);
+	if (load(all, o, &verbose, &strs, err, sizeof(err)))
+		cw_test_fail(__FILE__, __LINE__, "every example enabled: %s", err);
+	CHECK_EQ_INT(o->noutputs, 9);
+	CHECK(o->rules_dir && o->policy && o->btf);
+	free(all);
+	cw_strv_free(&strs);
+	free(o);
+}
