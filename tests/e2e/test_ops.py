@@ -113,6 +113,8 @@ def test_metrics_pass_promtool_and_prometheus_scrapes_them():
         assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
         assert sample(text, 'credwatch_events_received_total{kind="exec"}') >= 1
         assert sample(text, 'credwatch_events_dropped_total{kind="exec"}') == 0
+        assert sample(text, 'credwatch_alerts_total{action="credential-in-argv",'
+                      'rule="github-pat-classic"}') >= 1
         assert sample(text, 'credwatch_agent_resident_memory_bytes') > 1 << 20
         assert token not in text
         with Prometheus(tmp, f"127.0.0.1:{port}") as prom:

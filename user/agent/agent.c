@@ -79,6 +79,18 @@ static void log_apiservers(const struct cw_apiservers *apis)
 		       file);
 }
 
+/* Each finding as the writer finishes it: counted by action and rule (metrics), written. */
+static int put_finding(void *arg, const char *line, size_t len, const char *event_id, bool alert)
+{
+	struct cw_agent *a = arg;
+
+	(void)event_id;
+	cw_agent_ops_count(a, a->f.cur_action, a->f.cur_rule, alert);
+	if (fwrite(line, 1, len, a->out) != len || fputc('\n', a->out) == EOF)
+		return -EIO;
+	return 0;
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -86,6 +98,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	int ret;
 
 	cw_finding_writer_init(&a->f, &a->key, a->out, o->events);
+	a->f.put = put_finding;
+	a->f.put_arg = a;
 	a->policy_path = o->policy;
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
