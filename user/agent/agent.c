@@ -51,20 +51,26 @@ static int load_detection(struct cw_agent *a, const struct cw_agent_opts *o)
 	return 0;
 }
 
-static FILE *open_output(const char *spec)
+/* The outputs given (stdout when none), each behind its spool (output/outputs.h). */
+static int open_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
 {
-	FILE *f;
+	struct cw_outputs_opts oo = { .spool_dir = o->spool_dir,
+				      .spool_max = o->spool_max,
+				      .sync_ms = o->spool_sync_ms };
+	struct cw_output_spec def;
+	char err[1024];
+	int ret;
 
-	if (!spec || !strcmp(spec, "stdout"))
-		return stdout;
-	if (!strncmp(spec, "file:", 5)) {
-		f = fopen(spec + 5, "ae");
-		if (!f)
-			cw_log("--output %s: %s", spec, strerror(errno));
-		return f;
+	if (!o->noutputs &&
+	    cw_output_spec_parse(o->output ? o->output : "stdout", &def, err, sizeof(err))) {
+		cw_log("--output %s", err);
+		return -EINVAL;
 	}
-	cw_log("--output: '%s' is not supported (use stdout or file:PATH)", spec);
-	return NULL;
+	ret = cw_outputs_open(o->noutputs ? o->outputs : &def, o->noutputs ? o->noutputs : 1, &oo,
+			      &a->outputs, err, sizeof(err));
+	if (ret)
+		cw_log("%s", err);
+	return ret;
 }
 
 /* The node's API servers, when its kubelet's kubeconfig names them (judge/apiserver.h). */
@@ -79,16 +85,13 @@ static void log_apiservers(const struct cw_apiservers *apis)
 		       file);
 }
 
-/* Each finding as the writer finishes it: counted by action and rule (metrics), written. */
+/* The finding writer's put: counted by action and rule (metrics), then to every output. */
 static int put_finding(void *arg, const char *line, size_t len, const char *event_id, bool alert)
 {
 	struct cw_agent *a = arg;
 
-	(void)event_id;
 	cw_agent_ops_count(a, a->f.cur_action, a->f.cur_rule, alert);
-	if (fwrite(line, 1, len, a->out) != len || fputc('\n', a->out) == EOF)
-		return -EIO;
-	return 0;
+	return cw_outputs_put(a->outputs, line, len, event_id, alert);
 }
 
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
@@ -138,8 +141,8 @@ static int setup_pipeline(struct cw_agent *a, const struct cw_agent_opts *o)
 {
 	if (load_detection(a, o))
 		return -EINVAL;
-	a->out = open_output(o->output);
-	if (!a->out)
+	a->out = stdout;
+	if (open_outputs(a, o))
 		return -EINVAL;
 	return setup_judgement(a, o);
 }
@@ -181,21 +184,40 @@ void cw_agent_reload_policy(struct cw_agent *a)
 		       a->policy.nreaders);
 }
 
-/* SIGHUP: the config file again (its outputs and policy path), then the policy. A config
- * that does not parse changes nothing. */
+/* SIGHUP: the outputs reopen (a rotated file, new credentials) or change to o's specs. */
+static void reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
+{
+	struct cw_output_spec def;
+	char err[1024];
+
+	if (!o->noutputs &&
+	    cw_output_spec_parse(o->output ? o->output : "stdout", &def, err, sizeof(err)))
+		return;
+	if (cw_outputs_reload(a->outputs, o->noutputs ? o->outputs : &def,
+			      o->noutputs ? o->noutputs : 1, err, sizeof(err)))
+		cw_log("outputs reload failed, keeping the outputs: %s", err);
+}
+
+/* SIGHUP: the config file again with the flags over it (its outputs and policy path), then
+ * the outputs and the policy. A config that does not parse changes nothing. */
 void cw_agent_reload(struct cw_agent *a)
 {
-	struct cw_agent_opts n = { 0 };
+	struct cw_agent_opts *n = NULL;
 	char err[1024];
 
 	if (a->opts->reread) {
-		if (a->opts->reread(a->opts->reread_arg, &n, err, sizeof(err))) {
-			cw_log("config reload failed, keeping the outputs and the policy: %s", err);
+		n = calloc(1, sizeof(*n)); /* 16 output specs: too large for the stack */
+		if (!n || a->opts->reread(a->opts->reread_arg, n, err, sizeof(err))) {
+			cw_log("config reload failed, keeping the outputs and the policy: %s",
+			       n ? err : strerror(ENOMEM));
+			free(n);
 			return;
 		}
-		a->policy_path = n.policy;
+		a->policy_path = n->policy;
 	}
+	reload_outputs(a, n ? n : a->opts);
 	cw_agent_reload_policy(a);
+	free(n);
 }
 
 static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
@@ -241,8 +263,7 @@ static void teardown(struct cw_agent *a)
 	cw_tls_attach_free(&a->tls);
 	credwatch_bpf__destroy(a->skel);
 	cw_finding_writer_free(&a->f);
-	if (a->out && a->out != stdout)
-		fclose(a->out);
+	cw_outputs_close(a->outputs, 0);
 	cw_matcher_free(a->m);
 	cw_rules_free(&a->rs);
 }
@@ -263,7 +284,7 @@ int cw_agent_run(const struct cw_agent_opts *o)
 	if (!ret) {
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);
-		fflush(a.out);
+		cw_outputs_drain(a.outputs, CW_AGENT_DRAIN_MS);
 		cw_agent_report_drops(&a, o->stats_interval);
 		cw_agent_report_summary(&a);
 	}

@@ -13,6 +13,7 @@
 #include "output/output_spec.h"
 
 #define CW_AGENT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define CW_AGENT_DRAIN_MS 3000 /* at the stop, for the outputs to deliver what they hold */
 #define CW_AGENT_RINGBUF_MIN (128u << 10) /* must hold the largest exec event */
 #define CW_AGENT_RINGBUF_MAX (1u << 30)
 

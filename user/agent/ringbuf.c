@@ -183,11 +183,7 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 			ret = 1;
 			break;
 		}
-		if (fflush(a->out)) {
-			cw_log("cannot write findings: %s", strerror(errno));
-			ret = 1;
-			break;
-		}
+		cw_outputs_tick(a->outputs);
 		if (tick_handlers(a)) {
 			ret = 1;
 			break;

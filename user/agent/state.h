@@ -31,6 +31,7 @@
 #include "judge/policy.h"
 #include "judge/provenance.h"
 #include "output/finding.h"
+#include "output/outputs.h"
 
 struct credwatch_bpf;
 struct ring_buffer;
@@ -42,6 +43,7 @@ struct cw_agent {
 	struct cw_matcher *m;
 	struct cw_fp_key key;
 	FILE *out;
+	struct cw_outputs *outputs; /* where findings go: f.put hands them over */
 	struct cw_finding_writer f;
 	struct cw_exec exec;	     /* the exec handler */
 	struct cw_handler_deps deps; /* what the event handlers are given */

@@ -13,7 +13,7 @@
 #include "agent/stats.h"
 #include "util/log.h"
 
-#define SUMMARY_MAX 2048 /* longer than any summary; cw_log cuts lines at 1 KiB anyway */
+#define SUMMARY_MAX 4096 /* longer than any summary; cw_log cuts lines at 4 KiB anyway */
 
 const char *const cw_agent_event_names[CW_EV_MAX] = {
 	[CW_EV_EXEC] = "exec",
@@ -101,10 +101,15 @@ static void collect(const struct cw_agent *a, struct cw_agent_stats *st)
 
 void cw_agent_report_summary(struct cw_agent *a)
 {
+	struct cw_output_stats outs[CW_OUTPUTS_MAX];
 	struct cw_agent_stats st;
 	char line[SUMMARY_MAX];
 
 	collect(a, &st);
+	if (a->outputs) {
+		st.outputs = outs;
+		st.noutputs = cw_outputs_stats(a->outputs, outs, CW_OUTPUTS_MAX);
+	}
 	cw_agent_stats_format(&st, line, sizeof(line));
 	cw_log("%s", line);
 }
@@ -187,6 +192,22 @@ static void add_provenance(struct line *l, const struct cw_agent_stats *st)
 	add(l, "provenance: %zu credentials, %llu evicted", st->prov_creds, st->prov_evicted);
 }
 
+/* Each output: delivered, still queued (in its spool), refused (alerts, observations). */
+static void add_outputs(struct line *l, const struct cw_agent_stats *st)
+{
+	for (size_t i = 0; i < st->noutputs; i++) {
+		const struct cw_output_stats *o = &st->outputs[i];
+
+		add(l,
+		    "%s %s: %llu delivered, %llu queued, %llu dropped (%llu alerts, %llu "
+		    "observations)",
+		    i ? ";" : "; outputs:", o->spec, (unsigned long long)o->delivered,
+		    (unsigned long long)o->queued,
+		    (unsigned long long)(o->dropped_alerts + o->dropped_events),
+		    (unsigned long long)o->dropped_alerts, (unsigned long long)o->dropped_events);
+	}
+}
+
 size_t cw_agent_stats_format(const struct cw_agent_stats *st, char *buf, size_t cap)
 {
 	struct line l = { buf, cap, 0 };
@@ -201,5 +222,6 @@ size_t cw_agent_stats_format(const struct cw_agent_stats *st, char *buf, size_t 
 	add_lost_events(&l, st);
 	add_tls(&l, st);
 	add_provenance(&l, st);
+	add_outputs(&l, st);
 	return l.len;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "credwatch.h"
+#include "output/outputs.h"
 
 struct cw_agent_stats {
 	unsigned long long exec, exit; /* events handled */
@@ -26,6 +27,9 @@ struct cw_agent_stats {
 	unsigned long long tls_released, tls_limit_hits;
 	size_t prov_creds;
 	unsigned long long prov_evicted;
+	/* each output's counts (none: the part is left out) */
+	const struct cw_output_stats *outputs;
+	size_t noutputs;
 };
 
 /* The name of each event type in logs ("exec", "file_open", ...). */

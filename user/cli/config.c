@@ -34,7 +34,7 @@ static const struct config_key {
 	{ "events", T_BOOL, FIELD(events), 0, 0 },
 	{ "outputs", T_OUTPUTS, 0, 0, 0, 0 },
 	{ "spool_dir", T_STR, FIELD(spool_dir), 0, 0 },
-	{ "spool_max", T_NUM, FIELD(spool_max), 1ULL << 20, 1ULL << 40 },
+	{ "spool_max", T_NUM, FIELD(spool_max), 64ULL << 10, 1ULL << 50 },
 	{ "spool_sync_ms", T_NUM, FIELD(spool_sync_ms), 1, 3600000 },
 	{ "metrics", T_STR, FIELD(metrics_addr), 0, 0 },
 	{ "status_file", T_STR, FIELD(status_file), 0, 0 },

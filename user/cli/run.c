@@ -13,6 +13,7 @@
 #include "cli/config.h"
 #include "detect/fingerprint.h"
 #include "judge/provenance.h"
+#include "output/outputs.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -39,7 +40,26 @@ static void run_usage(FILE *f)
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --events                    also print observations (event.kind \"event\"),\n"
 		"                              e.g. credentials seen in a process environment\n"
-		"  --output stdout|file:PATH   where findings go (default stdout)\n"
+		"  --output TARGET[,K=V]...    where findings go (default stdout); repeatable:\n"
+		"                              stdout, file:PATH, syslog://HOST:PORT (UDP),\n"
+		"                              syslog+tcp://HOST:PORT, syslog+tls://HOST:PORT,\n"
+		"                              https://HOST/services/collector/event (Splunk "
+		"HEC),\n"
+		"                              https://HOST/INDEX/_bulk, https://HOST/PATH "
+		"(webhook);\n"
+		"                              options: format=ecs|ocsf, rotate-size=, "
+		"rotate-keep=,\n"
+		"                              facility=, app-name=, ca=, cert=, key=, "
+		"token-file=,\n"
+		"                              batch=, batch-ms=, timeout-ms=, spool=on|off\n"
+		"                              (docs/outputs.md); SIGHUP reopens them\n"
+		"  --spool-dir DIR             where outputs other than stdout and file queue\n"
+		"                              findings until delivered "
+		"(default " CW_SPOOL_DEFAULT_DIR ")\n"
+		"  --spool-max BYTES           each output's spool bound (default 256M): when "
+		"full,\n"
+		"                              observations are dropped before alerts, counted\n"
+		"  --spool-sync-ms MS          how often spools are fsync'ed (default 1000)\n"
 		"  --ringbuf-size BYTES        BPF ring buffer size, rounded up to a power of two\n"
 		"                              (default 8M, min 128K; k/M/G suffixes)\n"
 		"  --stats-interval SECONDS    how often drops are checked and reported (default "
@@ -82,12 +102,15 @@ static void run_usage(FILE *f)
 		"EXAMPLES\n"
 		"  sudo credwatch run                       embedded rules, alerts on stdout\n"
 		"  sudo credwatch run --events -v           also environment observations, stats\n"
-		"  sudo credwatch run --output file:/var/log/credwatch.json\n"
+		"  sudo credwatch run --output file:/var/log/credwatch.json,rotate-size=50M\n"
+		"  sudo credwatch run --output stdout --output syslog+tcp://siem.example:514\n"
+		"  sudo credwatch run --output "
+		"syslog+tls://siem.example:6514,ca=/etc/ssl/siem-ca.pem\n"
 		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
 		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
 		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
-		"  sudo kill -HUP $(pidof credwatch)       reload the config, outputs and "
-		"policy\n");
+		"  sudo kill -HUP $(pidof credwatch)       re-read the config, reopen the "
+		"outputs, reload the policy\n");
 }
 
 static unsigned long long round_pow2(unsigned long long v)
@@ -116,8 +139,39 @@ static int parse_number(struct cw_agent_opts *o, int c, const char *arg)
 	case 'P': return cw_parse_u64("--payload-cap", arg, 1, CW_PAYLOAD_CAP_MAX, &o->payload_cap);
 	case 'M': return cw_parse_u64("--state-max", arg, 1, 10000000, &o->state_max);
 	case 'C': return cw_parse_u64("--file-cap", arg, 1, CW_FILE_CAP_MAX, &o->file_cap);
+	case 'X': {
+		unsigned long long v;
+		int ret = cw_parse_u64("--spool-max", arg, 64 << 10, 1ULL << 50, &v);
+
+		o->spool_max = v;
+		return ret;
+	}
+	case 'Y': {
+		unsigned long long v;
+		int ret = cw_parse_u64("--spool-sync-ms", arg, 1, 3600000, &v);
+
+		o->spool_sync_ms = (unsigned)v;
+		return ret;
+	}
 	default: return -EINVAL;
 	}
+}
+
+/* One --output: parsed now, so that a bad one stops the start with its reason. */
+static int add_output(struct cw_agent_opts *o, const char *spec)
+{
+	char err[1024];
+
+	if (o->noutputs == CW_OUTPUTS_MAX) {
+		cw_log("--output: at most %d outputs", CW_OUTPUTS_MAX);
+		return -EINVAL;
+	}
+	if (cw_output_spec_parse(spec, &o->outputs[o->noutputs], err, sizeof(err))) {
+		cw_log("--output %s", err);
+		return -EINVAL;
+	}
+	o->noutputs++;
+	return 0;
 }
 
 static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o)
@@ -129,6 +183,9 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "status-file", required_argument, NULL, 'T' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "spool-dir", required_argument, NULL, 'W' },
+		{ "spool-max", required_argument, NULL, 'X' },
+		{ "spool-sync-ms", required_argument, NULL, 'Y' },
 		{ "ringbuf-size", required_argument, NULL, 'R' },
 		{ "stats-interval", required_argument, NULL, 'S' },
 		{ "no-env", no_argument, NULL, 'N' },
@@ -157,13 +214,19 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		case 'm': o->metrics_addr = optarg; break;
 		case 'T': o->status_file = optarg; break;
 		case 'e': o->events = true; break;
-		case 'o': o->output = optarg; break;
+		case 'o':
+			if (add_output(o, optarg))
+				return PARSED_EXIT_ERROR;
+			break;
+		case 'W': o->spool_dir = optarg; break;
 		case 'R':
 		case 'B':
 		case 'S':
 		case 'P':
 		case 'M':
 		case 'C':
+		case 'X':
+		case 'Y':
 			if (parse_number(o, c, optarg))
 				return PARSED_EXIT_ERROR;
 			break;

@@ -61,6 +61,10 @@ int cw_outputs_reload(struct cw_outputs *os, const struct cw_output_spec *specs,
  * rest stays in its spool for the next start). NULL is a no-op. */
 void cw_outputs_close(struct cw_outputs *os, unsigned drain_ms);
 
+/* Stop the delivery threads as cw_outputs_close does, but keep the outputs for their final
+ * stats (the agent's summary line); close them after. */
+void cw_outputs_drain(struct cw_outputs *os, unsigned drain_ms);
+
 /* One output's state, for metrics and `credwatch status`. */
 struct cw_output_stats {
 	char spec[CW_OUTPUT_STR];

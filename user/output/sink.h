@@ -9,6 +9,7 @@
 #ifndef CW_SINK_H
 #define CW_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct cw_sink_rec {
 	size_t len;
 	const char *event_id; /* the finding's event.id (bulk: the document _id) */
 	uint64_t seq;	      /* its place in the output's stream, from 1 */
+	bool alert;	      /* event.kind "alert" (else an observation): syslog's MSGID */
 };
 
 struct cw_sink_result {

@@ -9,7 +9,7 @@ int cw_verbose;
 
 static void vlog(const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[4096];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	fprintf(stderr, "credwatch: %s\n", line);
