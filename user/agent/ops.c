@@ -31,8 +31,9 @@ static int64_t unix_ms(void)
 /* The outputs' own view (thread-safe on their side). */
 static void collect_outputs(struct cw_agent *a, struct cw_ops_snapshot *s)
 {
-	(void)a;
-	s->noutputs = 0;
+	size_t n = a->outputs ? cw_outputs_stats(a->outputs, s->outputs, CW_OUTPUTS_MAX) : 0;
+
+	s->noutputs = n < CW_OUTPUTS_MAX ? n : CW_OUTPUTS_MAX;
 }
 
 static void collect(struct cw_agent *a, struct cw_ops_snapshot *s)
