@@ -227,3 +227,34 @@ def test_status_of_a_killed_agent_is_stale():
         time.sleep(1.5)  # the file's age is the point: no update after the kill
         rc, out, _ = status("--file", path, "--max-age", "1")
         assert rc == 2 and "stale" in out and "killed or is hung" in out, out
+
+
+def test_status_and_metrics_show_an_output_that_is_down():
+    require_root()
+    token = github_token()
+    dead, mport = free_port(), free_port()  # nothing listens on dead
+    sink = f"syslog+tcp://127.0.0.1:{dead}"
+    with TempDir() as tmp:
+        path = tmp.join("status.json")
+        with running_agent("--status-file", path, "--metrics", f"127.0.0.1:{mport}",
+                           "--output", "stdout", "--output", sink,
+                           "--spool-dir", tmp.join("spool")) as agent:
+            subprocess.run(["/bin/true", token])
+            assert agent.wait_for(lambda l: l["event"]["action"] == "credential-in-argv")
+
+            def down():
+                rc, out, _ = status("--file", path, "--json")
+                doc = json.loads(out)
+                o = [x for x in doc["outputs"] if x["spec"] == sink]
+                return rc == 1 and o and not o[0]["healthy"] and o[0]["queued"] >= 1 and doc
+            doc = wait_until(down, 15)
+            assert doc, status("--file", path, "--json")
+            rc, out, _ = status("--file", path)
+            assert rc == 1
+            assert f"  DOWN  {sink} (syslog+tcp, ecs): " in out, out
+            assert "  ok    stdout (stdout, ecs)" in out, out
+            text = http_get(f"http://127.0.0.1:{mport}/metrics")[2]
+            assert sample(text, f'credwatch_output_up{{output="{sink}",sink="syslog+tcp",'
+                          'format="ecs"}') == 0
+            assert sample(text, f'credwatch_output_queued_findings{{output="{sink}"}}') >= 1
+            assert token not in out and token not in text
