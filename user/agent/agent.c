@@ -51,12 +51,6 @@ static int load_detection(struct cw_agent *a, const struct cw_agent_opts *o)
 	return 0;
 }
 
-/* The finding writer's put: every finished finding to every output. */
-static int put_finding(void *arg, const char *line, size_t len, const char *event_id, bool alert)
-{
-	return cw_outputs_put(arg, line, len, event_id, alert);
-}
-
 /* The outputs given (stdout when none), each behind its spool (output/outputs.h). */
 static int open_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -91,6 +85,15 @@ static void log_apiservers(const struct cw_apiservers *apis)
 		       file);
 }
 
+/* The finding writer's put: counted by action and rule (metrics), then to every output. */
+static int put_finding(void *arg, const char *line, size_t len, const char *event_id, bool alert)
+{
+	struct cw_agent *a = arg;
+
+	cw_agent_ops_count(a, a->f.cur_action, a->f.cur_rule, alert);
+	return cw_outputs_put(a->outputs, line, len, event_id, alert);
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -99,7 +102,7 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 
 	cw_finding_writer_init(&a->f, &a->key, a->out, o->events);
 	a->f.put = put_finding;
-	a->f.put_arg = a->outputs;
+	a->f.put_arg = a;
 	a->policy_path = o->policy;
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
@@ -181,8 +184,8 @@ void cw_agent_reload_policy(struct cw_agent *a)
 		       a->policy.nreaders);
 }
 
-/* SIGHUP: the outputs reopen (a rotated file, new credentials), with the same specs. */
-void cw_agent_reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
+/* SIGHUP: the outputs reopen (a rotated file, new credentials) or change to o's specs. */
+static void reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
 {
 	struct cw_output_spec def;
 	char err[1024];
@@ -192,7 +195,29 @@ void cw_agent_reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o)
 		return;
 	if (cw_outputs_reload(a->outputs, o->noutputs ? o->outputs : &def,
 			      o->noutputs ? o->noutputs : 1, err, sizeof(err)))
-		cw_log("outputs reload: %s", err);
+		cw_log("outputs reload failed, keeping the outputs: %s", err);
+}
+
+/* SIGHUP: the config file again with the flags over it (its outputs and policy path), then
+ * the outputs and the policy. A config that does not parse changes nothing. */
+void cw_agent_reload(struct cw_agent *a)
+{
+	struct cw_agent_opts *n = NULL;
+	char err[1024];
+
+	if (a->opts->reread) {
+		n = calloc(1, sizeof(*n)); /* 16 output specs: too large for the stack */
+		if (!n || a->opts->reread(a->opts->reread_arg, n, err, sizeof(err))) {
+			cw_log("config reload failed, keeping the outputs and the policy: %s",
+			       n ? err : strerror(ENOMEM));
+			free(n);
+			return;
+		}
+		a->policy_path = n->policy;
+	}
+	reload_outputs(a, n ? n : a->opts);
+	cw_agent_reload_policy(a);
+	free(n);
 }
 
 static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
@@ -222,6 +247,7 @@ static void teardown(struct cw_agent *a)
 {
 	char err[1024];
 
+	cw_agent_ops_stop(a); /* the last status, from counters still there */
 	ring_buffer__free(a->rb);
 	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */
@@ -244,7 +270,7 @@ static void teardown(struct cw_agent *a)
 
 int cw_agent_run(const struct cw_agent_opts *o)
 {
-	struct cw_agent a = { .drops_fd = -1, .h2_streams_fd = -1 };
+	struct cw_agent a = { .drops_fd = -1, .h2_streams_fd = -1, .opts = o };
 	int ret;
 
 	if (preflight(o))
@@ -254,7 +280,7 @@ int cw_agent_run(const struct cw_agent_opts *o)
 	 * (systemd stopping a unit that is starting) ends the agent as cleanly as a later one.
 	 */
 	cw_agent_catch_signals();
-	ret = setup_pipeline(&a, o) || start_probes(&a, o) ? 1 : 0;
+	ret = setup_pipeline(&a, o) || cw_agent_ops_start(&a, o) || start_probes(&a, o) ? 1 : 0;
 	if (!ret) {
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);

@@ -44,6 +44,17 @@ struct cw_agent_opts {
 	bool no_env;
 	bool include_loopback;
 	bool capture_inbound;
+
+	/* `credwatch status` reads it: NULL: /run/credwatch/status.json; "none": no file */
+	const char *status_file;
+	/*
+	 * SIGHUP: the options again, the config file re-read with the flags over it (cli/); the
+	 * agent takes the outputs and the policy path from *n. 0, or -errno with FILE:LINE and
+	 * the problem in err. NULL: only the policy file is reloaded. Strings in *n stay valid
+	 * until the next call.
+	 */
+	int (*reread)(void *arg, struct cw_agent_opts *n, char *err, size_t errlen);
+	void *reread_arg;
 };
 
 /* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error. */

@@ -191,9 +191,9 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 		}
 		if (reload_flag) {
 			reload_flag = 0;
-			cw_agent_reload_policy(a);
-			cw_agent_reload_outputs(a, o);
+			cw_agent_reload(a);
 		}
+		cw_agent_ops_tick(a);
 		if (cw_mono_s() >= next_stats) {
 			cw_agent_report_drops(a, o->stats_interval);
 			next_stats = cw_mono_s() + (double)o->stats_interval;

@@ -7,6 +7,7 @@
  *   maps.c     fill the kernel's watch prefilter; hand the event handlers their kernel maps
  *   ringbuf.c  the ring-buffer loop and the dispatch of each event to its handler
  *   stats.c    kernel-side drop counters, per-CPU sums, the periodic and final reports
+ *   ops.c      once a second: the metrics endpoint's text and the status file
  */
 #ifndef CW_AGENT_STATE_H
 #define CW_AGENT_STATE_H
@@ -16,6 +17,7 @@
 #include "credwatch.h"
 #include "agent/agent.h"
 #include "agent/features.h"
+#include "agent/ops.h"
 #include "agent/tls_attach.h"
 #include "detect/fingerprint.h"
 #include "detect/matcher.h"
@@ -35,6 +37,7 @@ struct credwatch_bpf;
 struct ring_buffer;
 
 struct cw_agent {
+	const struct cw_agent_opts *opts; /* as started */
 	/* detection, output and judgement, set up before any probe loads */
 	struct cw_ruleset rs;
 	struct cw_matcher *m;
@@ -66,7 +69,8 @@ struct cw_agent {
 	unsigned long long events[CW_EV_MAX];
 	unsigned long long malformed;
 	unsigned long long drops_reported[CW_EV_MAX];
-	int out_err; /* first output error */
+	int out_err;		 /* first output error */
+	struct cw_agent_ops ops; /* metrics endpoint, status file (ops.h) */
 };
 
 /* load.c: make sure tracefs is there (libbpf resolves tracepoints through it). */
@@ -93,8 +97,8 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o);
 
 /* agent.c: SIGHUP. A new policy, or the old one kept with the reason it was refused. */
 void cw_agent_reload_policy(struct cw_agent *a);
-/* agent.c: SIGHUP. The outputs reopen; one that cannot is logged. */
-void cw_agent_reload_outputs(struct cw_agent *a, const struct cw_agent_opts *o);
+/* agent.c: SIGHUP. The config file re-read (outputs, policy path), then the policy. */
+void cw_agent_reload(struct cw_agent *a);
 
 /* stats.c */
 /* One log line when the kernel dropped events since the last report; -v: a stats line. */

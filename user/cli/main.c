@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		   "  rules check    validate rules: patterns compile, examples match\n"
 		   "  rules profile  the cost of each rule over a sample file\n"
 		   "  inventory      the credentials the agent has seen: where, who, when\n"
+		   "  status         the running agent's health: outputs, backlog, drops\n"
 		   "  version        print the version\n"
 		   "\n"
 		   "'credwatch COMMAND --help' describes each command.\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return cw_cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "inventory"))
 		return cw_cmd_inventory(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cw_cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("credwatch %s\n", CW_VERSION);
 		return 0;

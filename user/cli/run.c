@@ -10,6 +10,7 @@
 #include "credwatch.h"
 #include "agent/agent.h"
 #include "cli/commands.h"
+#include "cli/config.h"
 #include "detect/fingerprint.h"
 #include "judge/provenance.h"
 #include "output/outputs.h"
@@ -28,6 +29,14 @@ static void run_usage(FILE *f)
 		"eBPF; sends findings (ECS or OCSF JSON) to its outputs. Needs root. Stops\n"
 		"cleanly on SIGINT/SIGTERM, giving outputs 3 s to deliver what they hold.\n"
 		"\n"
+		"  --config FILE               options from FILE (YAML; "
+		"default " CW_CONFIG_DEFAULT_FILE "\n"
+		"                              when it exists); flags override it, SIGHUP re-reads "
+		"it\n"
+		"  --metrics ADDR:PORT         serve Prometheus metrics at "
+		"http://ADDR:PORT/metrics\n"
+		"  --status-file FILE          what 'credwatch status' reads (default\n"
+		"                              /run/credwatch/status.json; 'none': no file)\n"
 		"  --rules DIR                 rules to use instead of the embedded set\n"
 		"  --events                    also print observations (event.kind \"event\"),\n"
 		"                              e.g. credentials seen in a process environment\n"
@@ -99,8 +108,9 @@ static void run_usage(FILE *f)
 		"syslog+tls://siem.example:6514,ca=/etc/ssl/siem-ca.pem\n"
 		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
 		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
-		"  sudo kill -HUP $(pidof credwatch)       reload the policy, reopen the "
-		"outputs\n");
+		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
+		"  sudo kill -HUP $(pidof credwatch)       re-read the config, reopen the "
+		"outputs, reload the policy\n");
 }
 
 static unsigned long long round_pow2(unsigned long long v)
@@ -168,6 +178,9 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 {
 	static const struct option opts[] = {
 		{ "rules", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "status-file", required_argument, NULL, 'T' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "spool-dir", required_argument, NULL, 'W' },
@@ -197,6 +210,9 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rules_dir = optarg; break;
+		case 'c': o->config = optarg; break; /* read before the flags: run_opts */
+		case 'm': o->metrics_addr = optarg; break;
+		case 'T': o->status_file = optarg; break;
 		case 'e': o->events = true; break;
 		case 'o':
 			if (add_output(o, optarg))
@@ -235,19 +251,76 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 	return PARSED_RUN;
 }
 
+/* What a run was started with, for SIGHUP: the arguments, every config file's strings. */
+struct run_args {
+	int argc;
+	char **argv;
+	struct cw_strv strings;
+	struct cw_agent_opts reread;
+};
+
+static int run_flags(int argc, char **argv, struct cw_agent_opts *o)
+{
+	optind = 0; /* glibc: a full rescan, on SIGHUP too */
+	switch (parse_run_args(argc, argv, o)) {
+	case PARSED_EXIT_OK: return 1;
+	case PARSED_EXIT_ERROR: return -1;
+	default: o->ringbuf_size = round_pow2(o->ringbuf_size); return 0;
+	}
+}
+
+/* The defaults, the config file over them, the flags over that (config.h). */
+static int run_opts(struct run_args *ra, struct cw_agent_opts *o, char *err, size_t errlen)
+{
+	static const struct cw_agent_opts defaults = {
+		.ringbuf_size = CW_RINGBUF_DEFAULT,
+		.stats_interval = 10,
+		.payload_cap = CW_PAYLOAD_CAP_DEFAULT,
+		.payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
+		.state = CW_PROV_DEFAULT_FILE,
+		.state_max = CW_PROV_DEFAULT_MAX,
+		.file_cap = CW_FILE_CAP_DEFAULT,
+	};
+
+	return cw_config_options(ra->argc, ra->argv, CW_CONFIG_DEFAULT_FILE, &defaults, run_flags,
+				 o, &cw_verbose, &ra->strings, err, errlen);
+}
+
+static int reread(void *arg, struct cw_agent_opts *n, char *err, size_t errlen)
+{
+	struct run_args *ra = arg;
+	int verbose = cw_verbose; /* not reloaded */
+	int ret = run_opts(ra, &ra->reread, err, errlen);
+
+	cw_verbose = verbose;
+	if (ret) {
+		if (!*err)
+			snprintf(err, errlen, "the flags ask for no run");
+		return -EINVAL;
+	}
+	*n = ra->reread;
+	return 0;
+}
+
 int cw_cmd_run(int argc, char **argv)
 {
-	struct cw_agent_opts o = { .ringbuf_size = CW_RINGBUF_DEFAULT,
-				   .stats_interval = 10,
-				   .payload_cap = CW_PAYLOAD_CAP_DEFAULT,
-				   .payload_budget = CW_PAYLOAD_BUDGET_DEFAULT,
-				   .state = CW_PROV_DEFAULT_FILE,
-				   .state_max = CW_PROV_DEFAULT_MAX,
-				   .file_cap = CW_FILE_CAP_DEFAULT };
+	struct run_args ra = { .argc = argc, .argv = argv };
+	struct cw_agent_opts o;
+	char err[1024] = "";
+	int ret;
 
-	switch (parse_run_args(argc, argv, &o)) {
-	case PARSED_EXIT_OK: return 0;
-	case PARSED_EXIT_ERROR: return 1;
-	default: return cw_agent_run(&o);
+	switch (run_opts(&ra, &o, err, sizeof(err))) {
+	case 1: ret = 0; break;
+	case -1:
+		if (*err) /* a flag's error is printed already */
+			cw_log("%s", err);
+		ret = 1;
+		break;
+	default:
+		o.reread = reread;
+		o.reread_arg = &ra;
+		ret = cw_agent_run(&o);
 	}
+	cw_strv_free(&ra.strings);
+	return ret;
 }

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The snapshot of the agent's counters rendered as Prometheus text (metrics.h). Every name
+ * starts with credwatch_ and says its unit (_total, _bytes, _seconds); outputs are labelled by
+ * their spec, which never holds a credential (output_spec.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "agent/metrics.h"
+#include "agent/stats.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A handful of (action, rule) pairs in practice: a linear search is the simplest table. */
+int cw_alert_counts_add(struct cw_alert_counts *c, const char *action, const char *rule, bool alert)
+{
+	struct cw_alert_count *e;
+
+	action = action && *action ? action : "unknown";
+	rule = rule && *rule ? rule : "unknown";
+	for (size_t i = 0; i < c->n; i++) {
+		e = &c->v[i];
+		if (e->alert == alert && !strcmp(e->action, action) && !strcmp(e->rule, rule)) {
+			e->n++;
+			return 0;
+		}
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct cw_alert_count *nv = realloc(c->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	e = &c->v[c->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->action, sizeof(e->action), "%s", action);
+	snprintf(e->rule, sizeof(e->rule), "%s", rule);
+	e->alert = alert;
+	e->n = 1;
+	return 0;
+}
+
+void cw_alert_counts_free(struct cw_alert_counts *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+void cw_ops_self_usage(uint64_t *rss_bytes, double *cpu_seconds)
+{
+	unsigned long long size = 0, resident = 0;
+	struct rusage ru;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	*rss_bytes = 0;
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &resident) == 2)
+			*rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	*cpu_seconds = 0;
+	if (!getrusage(RUSAGE_SELF, &ru))
+		*cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+			       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void render_agent(const struct cw_ops_snapshot *s, struct cw_prom *p)
+{
+	struct cw_prom_label v = { "version", s->version };
+
+	cw_prom_family(p, "credwatch_build_info", "gauge", "credwatch's version (always 1)");
+	cw_prom_u64(p, "credwatch_build_info", &v, 1, 1);
+	cw_prom_one(p, "credwatch_agent_start_time_seconds", "gauge",
+		    "When the agent started, seconds since the Unix epoch",
+		    (double)s->start_unix_ms / 1e3);
+	cw_prom_one(p, "credwatch_agent_uptime_seconds", "gauge", "Seconds since the agent started",
+		    (double)(s->now_unix_ms - s->start_unix_ms) / 1e3);
+	cw_prom_one(p, "credwatch_agent_resident_memory_bytes", "gauge",
+		    "The agent's resident memory", (double)s->rss_bytes);
+	cw_prom_one(p, "credwatch_agent_cpu_seconds_total", "counter",
+		    "CPU time the agent used, user and system", s->cpu_seconds);
+}
+
+static void render_events(const struct cw_ops_snapshot *s, struct cw_prom *p)
+{
+	struct cw_prom_label l = { "kind", NULL };
+
+	cw_prom_family(p, "credwatch_events_received_total", "counter",
+		       "Kernel events read from the ring buffer, by kind");
+	for (int t = 1; t < CW_EV_MAX; t++) {
+		l.value = cw_agent_event_names[t];
+		cw_prom_u64(p, "credwatch_events_received_total", &l, 1, s->events[t]);
+	}
+	cw_prom_family(p, "credwatch_events_dropped_total", "counter",
+		       "Kernel events lost because the ring buffer was full, by kind (raise "
+		       "--ringbuf-size)");
+	for (int t = 1; t < CW_EV_MAX; t++) {
+		l.value = cw_agent_event_names[t];
+		cw_prom_u64(p, "credwatch_events_dropped_total", &l, 1, s->dropped[t]);
+	}
+	cw_prom_one(p, "credwatch_events_malformed_total", "counter",
+		    "Ring-buffer records the decoder refused", (double)s->malformed);
+}
+
+static void render_findings(const struct cw_ops_snapshot *s, struct cw_prom *p)
+{
+	struct cw_prom_label l[2] = { { "action", NULL }, { "rule", NULL } };
+
+	cw_prom_family(p, "credwatch_alerts_total", "counter",
+		       "Alerts raised, by event.action and rule.id");
+	for (size_t i = 0; s->by_rule && i < s->by_rule->n; i++) {
+		const struct cw_alert_count *c = &s->by_rule->v[i];
+
+		if (!c->alert)
+			continue;
+		l[0].value = c->action;
+		l[1].value = c->rule;
+		cw_prom_u64(p, "credwatch_alerts_total", l, 2, c->n);
+	}
+	cw_prom_family(p, "credwatch_observations_total", "counter",
+		       "Observations (event.kind \"event\", with --events), by event.action and "
+		       "rule.id");
+	for (size_t i = 0; s->by_rule && i < s->by_rule->n; i++) {
+		const struct cw_alert_count *c = &s->by_rule->v[i];
+
+		if (c->alert)
+			continue;
+		l[0].value = c->action;
+		l[1].value = c->rule;
+		cw_prom_u64(p, "credwatch_observations_total", l, 2, c->n);
+	}
+	cw_prom_one(p, "credwatch_findings_alerts_total", "counter",
+		    "Alerts raised, all actions and rules", (double)s->alerts);
+	cw_prom_one(p, "credwatch_findings_observations_total", "counter",
+		    "Observations written, all actions and rules", (double)s->observations);
+	cw_prom_one(p, "credwatch_alerts_suppressed_total", "counter",
+		    "Alerts not raised again: duplicates within the dedup window",
+		    (double)s->suppressed);
+}
+
+/* One counter or gauge family over the outputs, its value picked by field. */
+static void render_output_family(const struct cw_ops_snapshot *s, struct cw_prom *p,
+				 const char *name, const char *type, const char *help,
+				 double (*field)(const struct cw_output_stats *))
+{
+	struct cw_prom_label l = { "output", NULL };
+
+	cw_prom_family(p, name, type, help);
+	for (size_t i = 0; i < s->noutputs; i++) {
+		l.value = s->outputs[i].spec;
+		cw_prom_double(p, name, &l, 1, field(&s->outputs[i]));
+	}
+}
+
+static double o_written(const struct cw_output_stats *o)
+{
+	return (double)o->written;
+}
+static double o_delivered(const struct cw_output_stats *o)
+{
+	return (double)o->delivered;
+}
+static double o_failures(const struct cw_output_stats *o)
+{
+	return (double)o->failures;
+}
+static double o_retries(const struct cw_output_stats *o)
+{
+	return (double)o->retries;
+}
+static double o_queued(const struct cw_output_stats *o)
+{
+	return (double)o->queued;
+}
+static double o_oldest(const struct cw_output_stats *o)
+{
+	return (double)o->oldest_queued_ms / 1e3;
+}
+static double o_spool(const struct cw_output_stats *o)
+{
+	return (double)o->spool_bytes;
+}
+
+static const struct {
+	const char *name, *type, *help;
+	double (*field)(const struct cw_output_stats *);
+} output_families[] = {
+	{ "credwatch_output_written_total", "counter", "Findings put to each output", o_written },
+	{ "credwatch_output_delivered_total", "counter", "Findings each output's sink acknowledged",
+	  o_delivered },
+	{ "credwatch_output_failures_total", "counter",
+	  "Send attempts that did not deliver everything", o_failures },
+	{ "credwatch_output_retries_total", "counter", "Batches sent again", o_retries },
+	{ "credwatch_output_queued_findings", "gauge", "Findings put, not yet acknowledged",
+	  o_queued },
+	{ "credwatch_output_oldest_queued_seconds", "gauge",
+	  "Age of the oldest unacknowledged finding (0: none)", o_oldest },
+	{ "credwatch_output_spool_bytes", "gauge", "Bytes in each output's disk spool", o_spool },
+};
+
+static void render_outputs(const struct cw_ops_snapshot *s, struct cw_prom *p)
+{
+	struct cw_prom_label l[3] = { { "output", NULL }, { "sink", NULL }, { "format", NULL } };
+
+	cw_prom_family(p, "credwatch_output_up", "gauge",
+		       "1 when the output's last attempt delivered (or it had nothing to send)");
+	for (size_t i = 0; i < s->noutputs; i++) {
+		l[0].value = s->outputs[i].spec;
+		l[1].value = cw_sink_kind_name(s->outputs[i].kind);
+		l[2].value = cw_format_name(s->outputs[i].format);
+		cw_prom_u64(p, "credwatch_output_up", l, 3, s->outputs[i].healthy);
+	}
+	for (size_t f = 0; f < ARRAY_SIZE(output_families); f++)
+		render_output_family(s, p, output_families[f].name, output_families[f].type,
+				     output_families[f].help, output_families[f].field);
+	l[1].name = "kind";
+	cw_prom_family(p, "credwatch_output_dropped_total", "counter",
+		       "Findings an output refused (its spool full or unwritable), by event.kind");
+	for (size_t i = 0; i < s->noutputs; i++) {
+		l[0].value = s->outputs[i].spec;
+		l[1].value = "alert";
+		cw_prom_u64(p, "credwatch_output_dropped_total", l, 2,
+			    s->outputs[i].dropped_alerts);
+		l[1].value = "event";
+		cw_prom_u64(p, "credwatch_output_dropped_total", l, 2,
+			    s->outputs[i].dropped_events);
+	}
+}
+
+static void render_internals(const struct cw_ops_snapshot *s, struct cw_prom *p)
+{
+	struct cw_prom_label l = { "source", "egress" };
+
+	cw_prom_one(p, "credwatch_tls_probed_files", "gauge",
+		    "Files (TLS libraries, binaries) with TLS probes attached",
+		    (double)s->tls_files);
+	cw_prom_one(p, "credwatch_tls_probe_links", "gauge", "TLS uprobe links attached",
+		    (double)s->tls_links);
+	cw_prom_one(p, "credwatch_tls_attach_failures_total", "counter",
+		    "TLS probes that could not be attached", (double)s->tls_failures);
+	cw_prom_one(p, "credwatch_tls_attach_limit_hits_total", "counter",
+		    "Files not probed: the limit of probed files was reached",
+		    (double)s->tls_limit_hits);
+	cw_prom_one(p, "credwatch_tls_released_total", "counter",
+		    "Files whose TLS probes were detached, no process using them",
+		    (double)s->tls_released);
+	cw_prom_one(p, "credwatch_provenance_credentials", "gauge",
+		    "Credentials in the provenance store", (double)s->prov_creds);
+	cw_prom_one(p, "credwatch_provenance_evictions_total", "counter",
+		    "Credentials evicted from the full provenance store",
+		    (double)s->prov_evictions);
+	cw_prom_family(p, "credwatch_matcher_bytes_total", "counter",
+		       "Bytes handed to the matcher, by source (egress: TLS and TCP writes; files: "
+		       "watched files)");
+	cw_prom_u64(p, "credwatch_matcher_bytes_total", &l, 1, s->bytes_egress);
+	l.value = "files";
+	cw_prom_u64(p, "credwatch_matcher_bytes_total", &l, 1, s->bytes_files);
+}
+
+void cw_metrics_render(const struct cw_ops_snapshot *s, struct cw_prom *p)
+{
+	cw_prom_reset(p);
+	render_agent(s, p);
+	render_events(s, p);
+	render_findings(s, p);
+	render_outputs(s, p);
+	render_internals(s, p);
+}
