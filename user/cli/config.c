@@ -275,39 +275,18 @@ static int parse_top(struct loader *l)
 	}
 }
 
+static int parse_top_arg(void *arg)
+{
+	return parse_top(arg);
+}
+
 static int parse_doc(void *arg)
 {
 	struct loader *l = arg;
-	bool seen = false;
-	int ret;
 
-	while (!(ret = next(l))) {
-		switch (l->y.ev.type) {
-		case YAML_STREAM_START_EVENT:
-		case YAML_DOCUMENT_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT: continue;
-		case YAML_STREAM_END_EVENT: return 0;
-		case YAML_MAPPING_START_EVENT:
-			if (seen)
-				break;
-			seen = true;
-			if ((ret = parse_top(l)))
-				return ret;
-			continue;
-		case YAML_SCALAR_EVENT:
-			if (!seen && cw_yaml_is_null(&l->y)) { /* an empty file */
-				seen = true;
-				continue;
-			}
-			break;
-		default: break;
-		}
-		return fail(l, line_of(l),
-			    seen ? "a config file is one YAML document"
-				 : "a config file must be a mapping of options (rules, outputs, "
+	return cw_yaml_one_mapping(&l->y, parse_top_arg, l, "config file",
+				   "a config file must be a mapping of options (rules, outputs, "
 				   "policy, ...)");
-	}
-	return ret;
 }
 
 int cw_config_load_buf(const char *file, const char *buf, size_t len, struct cw_agent_opts *o,

@@ -535,40 +535,20 @@ static int parse_top(struct loader *l, struct cw_policy *pol)
 	return 0;
 }
 
+static int parse_top_arg(void *arg)
+{
+	struct loader *l = arg;
+
+	return parse_top(l, l->pol);
+}
+
 static int parse_doc(void *arg)
 {
 	struct loader *l = arg;
-	struct cw_policy *pol = l->pol;
-	bool seen = false;
-	int ret;
 
-	while (!(ret = next(l))) {
-		switch (l->y.ev.type) {
-		case YAML_STREAM_START_EVENT:
-		case YAML_DOCUMENT_START_EVENT:
-		case YAML_DOCUMENT_END_EVENT: continue;
-		case YAML_STREAM_END_EVENT: return 0;
-		case YAML_MAPPING_START_EVENT:
-			if (seen)
-				break;
-			seen = true;
-			if ((ret = parse_top(l, pol)))
-				return ret;
-			continue;
-		case YAML_SCALAR_EVENT:
-			if (!seen && cw_yaml_is_null(&l->y)) { /* an empty document */
-				seen = true;
-				continue;
-			}
-			break;
-		default: break;
-		}
-		return fail(l, line_of(l),
-			    seen ? "a policy is one YAML document"
-				 : "a policy must be a mapping (of watch, workloads, credentials, "
+	return cw_yaml_one_mapping(&l->y, parse_top_arg, l, "policy",
+				   "a policy must be a mapping (of watch, workloads, credentials, "
 				   "readers, thresholds)");
-	}
-	return ret;
 }
 
 void cw_policy_free(struct cw_policy *p)

@@ -228,3 +228,37 @@ int cw_yaml_want_number(struct cw_yaml *y, const char *field, double lo, double 
 				    field, v, lo, hi);
 	return 0;
 }
+
+int cw_yaml_one_mapping(struct cw_yaml *y, int (*top)(void *arg), void *arg, const char *what,
+			const char *not_mapping)
+{
+	bool seen = false;
+	int ret;
+
+	while (!(ret = cw_yaml_next(y))) {
+		switch (y->ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT: continue;
+		case YAML_STREAM_END_EVENT: return 0;
+		case YAML_MAPPING_START_EVENT:
+			if (seen)
+				break;
+			seen = true;
+			if ((ret = top(arg)))
+				return ret;
+			continue;
+		case YAML_SCALAR_EVENT:
+			if (!seen && cw_yaml_is_null(y)) { /* an empty document */
+				seen = true;
+				continue;
+			}
+			break;
+		default: break;
+		}
+		if (seen)
+			return cw_yaml_fail(y, cw_yaml_line(y), "a %s is one YAML document", what);
+		return cw_yaml_fail(y, cw_yaml_line(y), "%s", not_mapping);
+	}
+	return ret;
+}

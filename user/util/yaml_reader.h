@@ -46,6 +46,14 @@ const char *cw_yaml_scalar(const struct cw_yaml *y);
 int cw_yaml_parse(struct cw_yaml *y, const char *buf, size_t len, int (*parse_doc)(void *arg),
 		  void *arg);
 
+/*
+ * For a parse_doc whose file is one YAML document holding one mapping (or nothing): walks the
+ * stream, calls top(arg) at the mapping's start (it reads up to the mapping's end), and fails
+ * with "a WHAT is one YAML document" for a second one, or not_mapping for anything else.
+ */
+int cw_yaml_one_mapping(struct cw_yaml *y, int (*top)(void *arg), void *arg, const char *what,
+			const char *not_mapping);
+
 /* Is the current event an empty value: "key:" with nothing, "~" or "null", unquoted? */
 bool cw_yaml_is_null(const struct cw_yaml *y);
 
