@@ -176,6 +176,11 @@ static double o_retries(const struct cw_output_stats *o)
 {
 	return (double)o->retries;
 }
+
+static double o_rejected(const struct cw_output_stats *o)
+{
+	return (double)o->rejected;
+}
 static double o_queued(const struct cw_output_stats *o)
 {
 	return (double)o->queued;
@@ -199,6 +204,8 @@ static const struct {
 	{ "credwatch_output_failures_total", "counter",
 	  "Send attempts that did not deliver everything", o_failures },
 	{ "credwatch_output_retries_total", "counter", "Batches sent again", o_retries },
+	{ "credwatch_output_rejected_total", "counter",
+	  "Findings the far end refused for good (not sent again)", o_rejected },
 	{ "credwatch_output_queued_findings", "gauge", "Findings put, not yet acknowledged",
 	  o_queued },
 	{ "credwatch_output_oldest_queued_seconds", "gauge",

@@ -43,6 +43,7 @@ static void render_output(const struct cw_output_stats *o, struct cw_json *j)
 	cw_json_kuint(j, "delivered", o->delivered);
 	cw_json_kuint(j, "failures", o->failures);
 	cw_json_kuint(j, "retries", o->retries);
+	cw_json_kuint(j, "rejected", o->rejected);
 	cw_json_kuint(j, "queued", o->queued);
 	cw_json_kint(j, "oldest_queued_ms", o->oldest_queued_ms);
 	cw_json_kuint(j, "spool_bytes", o->spool_bytes);

@@ -110,6 +110,13 @@ static bool item_ok(int status)
 	return status == 200 || status == 201 || status == 409;
 }
 
+/* Refused for good: sending it again would be refused again (a mapping error, 400), and would
+ * hold every finding after it back forever. Not a timeout or throttling. */
+static bool item_refused_for_good(int status)
+{
+	return status >= 400 && status <= 499 && status != 408 && status != 429;
+}
+
 /* Item i of a bulk reply: {"create":{"_id":..,"status":..,"error":{..}}} (or "index"). */
 static json_t *item_body(json_t *item)
 {
@@ -142,6 +149,7 @@ bool cw_http_reply_bulk(long status, const char *body, size_t len, const struct 
 	size_t i;
 
 	r->acked = 0;
+	r->rejected = 0;
 	if (status < 200 || status > 299) {
 		http_error(r, status, body, len);
 		return slow_down(status);
@@ -170,7 +178,13 @@ bool cw_http_reply_bulk(long status, const char *body, size_t len, const struct 
 				 recs[i].event_id);
 			break;
 		}
-		if (!item_ok(st)) {
+		if (item_refused_for_good(st)) {
+			struct cw_sink_result why = { 0 };
+
+			item_error(&why, i, recs[i].event_id, st, b);
+			if (!r->rejected++)
+				snprintf(r->rejected_why, sizeof(r->rejected_why), "%s", why.error);
+		} else if (!item_ok(st)) {
 			item_error(r, i, recs[i].event_id, st, b);
 			throttled = st == 429;
 			break;

@@ -51,6 +51,7 @@ struct out {
 	bool stop, reopen;
 	double drain_until; /* monotonic seconds */
 	uint64_t written, delivered, failures, retries;
+	uint64_t rejected; /* delivered, but refused for good by the far end */
 	uint64_t dropped_alerts, dropped_events; /* stdout and file: lines not written */
 	bool healthy;
 	char last_error[256];
@@ -249,6 +250,14 @@ static void note_send(struct out *o, const struct cw_sink_result *r, size_t n, b
 	pthread_mutex_lock(&o->mu);
 	o->delivered += r->acked;
 	o->retries += retry;
+	if (r->rejected) {
+		/* every time: each is a finding the SIEM does not have */
+		o->rejected += r->rejected;
+		cw_log("output %s: %zu finding%s refused for good by the far end, not sent again "
+		       "(%llu so far): %s",
+		       o->spec.spec, r->rejected, r->rejected == 1 ? "" : "s",
+		       (unsigned long long)o->rejected, r->rejected_why);
+	}
 	if (r->acked < n && r->error[0]) {
 		o->failures++;
 		snprintf(o->last_error, sizeof(o->last_error), "%s",
@@ -884,6 +893,7 @@ static void stats_one(struct out *o, struct cw_output_stats *s)
 	s->written = o->written;
 	s->delivered = o->delivered;
 	s->failures = o->failures;
+	s->rejected = o->rejected;
 	s->retries = o->retries;
 	oldest = o->oldest_pending_ms ? o->oldest_pending_ms : st.unread_time_ms;
 	snprintf(s->last_error, sizeof(s->last_error), "%s", o->last_error);

@@ -75,6 +75,8 @@ struct cw_output_stats {
 	uint64_t delivered;	  /* acknowledged by the sink */
 	uint64_t failures;	  /* send attempts that did not deliver everything */
 	uint64_t retries;	  /* batches sent again */
+	uint64_t rejected;	  /* delivered but refused for good by the far end (counted, logged,
+				   * not sent again: it would hold the rest back) */
 	uint64_t queued;	  /* put, not yet acknowledged */
 	uint64_t spool_bytes;	  /* on disk now */
 	uint64_t dropped_alerts;  /* refused: the spool was full or unwritable */

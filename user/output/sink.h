@@ -26,6 +26,9 @@ struct cw_sink_rec {
 
 struct cw_sink_result {
 	size_t acked;		/* records delivered, from the start of the batch */
+	size_t rejected;	/* of those, refused for good by the far end (a document the index
+				 * will never take): they leave the spool, counted and logged */
+	char rejected_why[256]; /* the first refusal's reason */
 	int64_t retry_after_ms; /* the far end asked to wait (429 Retry-After); 0: backoff */
 	/* why the rest was not delivered, "" when all were; "" with acked < n: the rest is in
 	 * flight (sent, not acknowledged yet): handed again at once, with any new ones after it */
