@@ -86,7 +86,9 @@ def test_429_retry_after_is_honoured():
             argv_alert()
             ids = alert_ids(agent, 1)
             assert rx.wait(lambda r: ids[0] in r.landed, 15), agent.stderr()
-        assert rx.failed == 1 and len(rx.times) == 2
+        # the first request was refused; no request came before Retry-After was over (other
+        # alerts on the host may have made more requests after it)
+        assert rx.failed == 1 and len(rx.times) >= 2
         assert rx.times[1] - rx.times[0] >= 2.9, rx.times
 
 
