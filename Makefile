@@ -155,7 +155,13 @@ $(OUTPUT)/bench/sink-push: bench/sink_push.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push
+# bench/outputs_overhead's load (bench/exec_burst.c): execs with a token in argv, back to back.
+$(OUTPUT)/bench/exec-burst: bench/exec_burst.c | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push \
+	     $(OUTPUT)/bench/exec-burst
 
 # The verifier's budget per BPF program on the running kernel (instructions processed, stack
 # depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.
