@@ -134,7 +134,11 @@ def test_slow_receiver_stalls_neither_matching_nor_another_output():
             ids = alert_ids(agent, 2)
             assert fast.wait(lambda r: set(ids) <= set(r.landed), 5)
             assert time.monotonic() - t0 < 4.0
-            assert slow.wait(lambda r: set(ids) <= set(r.landed), 30), agent.stderr()
+            # once its slow answers are over, the stuck output delivers (it failed this in two
+            # full CI runs and never alone: what the receiver saw says why, if it fails again)
+            assert slow.wait(lambda r: set(ids) <= set(r.landed), 60), \
+                (ids, {k: v for k, v in slow.summary().items() if k != "landed"},
+                 sorted(slow.landed)[:8], agent.stderr()[-3000:])
         assert "no reply within 1000 ms" in agent.stderr()
 
 
