@@ -36,6 +36,9 @@ struct http_sink {
 	char ca_file[512];
 	bool gzip;
 	unsigned timeout_ms;
+	/* the last exchange went wrong: the next one opens a new connection (an answer to an
+	 * abandoned request may still be on its way on the old one) */
+	bool fresh;
 	struct cw_http_auth auth;
 	CURLM *multi;
 	CURL *easy;
@@ -410,10 +413,12 @@ static void http_send(void *state, const struct cw_sink_rec *recs, size_t n,
 		snprintf(r->error, sizeof(r->error), "out of memory building a request");
 		return;
 	}
+	curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, s->fresh ? 1L : 0L);
 	res = perform(s);
 	if (res != CURLE_OK) {
 		transfer_error(s, res, r);
 		scrub(s, r->error);
+		s->fresh = true;
 		return;
 	}
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -429,6 +434,9 @@ static void http_send(void *state, const struct cw_sink_rec *recs, size_t n,
 		if (ms > 0)
 			r->retry_after_ms = ms;
 	}
+	/* a 2xx whose body is not the endpoint's reply ("HTTP 200 without HEC's reply", "...
+	 * without a bulk reply"): the connection may carry a late answer to an abandoned request */
+	s->fresh = status >= 200 && status <= 299 && r->acked < n && strstr(r->error, " without ");
 	scrub(s, r->error);
 }
 
