@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* util/codec: base64, base62, CRC-32, bech32. */
 #include <stdint.h>
+#include <string.h>
 
 #include "util/codec.h"
 #include "test.h"
@@ -11,6 +12,26 @@ TEST(codec_crc32_check_value)
 	CHECK_EQ_INT(cw_crc32("", 0), 0);
 	/* python3 -c 'import zlib; print(hex(zlib.crc32(b"a"*30)))' */
 	CHECK_EQ_INT(cw_crc32("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 30), 0x6bc1d3c1);
+}
+
+/* RFC 3720's CRC-32C examples (B.4) and the check value: whole 8-byte words and a tail. */
+TEST(codec_crc32c_check_values)
+{
+	unsigned char b[32];
+
+	CHECK_EQ_INT(cw_crc32c("123456789", 9), 0xE3069283);
+	CHECK_EQ_INT(cw_crc32c("", 0), 0);
+	memset(b, 0, sizeof(b));
+	CHECK_EQ_INT(cw_crc32c(b, 32), 0x8A9136AA);
+	memset(b, 0xff, sizeof(b));
+	CHECK_EQ_INT(cw_crc32c(b, 32), 0x62A8AB43);
+	for (int i = 0; i < 32; i++)
+		b[i] = (unsigned char)i;
+	CHECK_EQ_INT(cw_crc32c(b, 32), 0x46DD794E);
+	/* the table agrees with the instruction, whatever the length */
+	CHECK_EQ_INT(cw_crc32c_table("123456789", 9), 0xE3069283);
+	for (size_t n = 0; n <= 32; n++)
+		CHECK_EQ_INT(cw_crc32c_table(b, n), cw_crc32c(b, n));
 }
 
 TEST(codec_base62_digits)

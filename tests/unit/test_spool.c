@@ -8,6 +8,7 @@
 
 #include "test.h"
 #include "output/spool.h"
+#include "util/codec.h"
 
 static char tmpl[64];
 
@@ -233,6 +234,52 @@ TEST(spool_cuts_a_record_with_a_bad_crc)
 	rmtree(dir);
 }
 
+/* Records as builds before 2026-12-05 wrote them (zlib's CRC-32): still read, nothing cut. */
+TEST(spool_reads_records_an_older_version_wrote)
+{
+	const char *dir = tmpdir();
+	unsigned char rec[128];
+	struct cw_spool *s;
+	struct cw_spool_stats st;
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/0000000000000001.seg", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0);
+	for (int i = 1; i <= 2; i++) {
+		char data[16], id[8];
+		size_t dl = (size_t)snprintf(data, sizeof(data), "{\"n\":%d}", i);
+		size_t il = (size_t)snprintf(id, sizeof(id), "id-%d", i);
+		uint32_t body = (uint32_t)(18 + il + dl), crc;
+
+		memset(rec, 0, sizeof(rec));
+		for (int k = 0; k < 4; k++)
+			rec[k] = (unsigned char)(body >> (8 * k));
+		rec[8] = (unsigned char)i; /* seq */
+		rec[16] = 1;		   /* time: 1 ms past the epoch */
+		rec[24] = 1;		   /* alert */
+		rec[25] = (unsigned char)il;
+		memcpy(rec + 26, id, il);
+		memcpy(rec + 26 + il, data, dl);
+		crc = cw_crc32(rec + 8, body);
+		for (int k = 0; k < 4; k++)
+			rec[4 + k] = (unsigned char)(crc >> (8 * k));
+		REQUIRE(write(fd, rec, 8 + body) == (ssize_t)(8 + body));
+	}
+	close(fd);
+	s = open_at(dir, 1 << 20);
+	REQUIRE(s);
+	cw_spool_stats(s, &st);
+	CHECK_EQ_INT(st.torn, 0);
+	CHECK_EQ_INT(st.queued, 2);
+	expect_read(s, 1, 2);
+	CHECK_EQ_INT(put(s, 3, true), 0);
+	expect_read(s, 3, 1);
+	cw_spool_close(s);
+	rmtree(dir);
+}
+
 TEST(spool_deletes_acknowledged_segments)
 {
 	const char *dir = tmpdir();
@@ -266,6 +313,107 @@ TEST(spool_deletes_acknowledged_segments)
 	CHECK_EQ_INT(r[0].seq, 401);
 	cw_spool_rec_free(&r[0]);
 	cw_spool_close(s);
+	rmtree(dir);
+}
+
+/* Read everything unread into a counted list of (seq, data) checks against want[]. */
+static size_t read_all(struct cw_spool *s, char **want, const uint64_t *seqs, size_t nwant)
+{
+	struct cw_spool_rec r[64];
+	size_t n, got = 0;
+
+	while ((n = cw_spool_read(s, r, 64))) {
+		for (size_t i = 0; i < n; i++, got++) {
+			if (got < nwant) {
+				CHECK_EQ_INT(r[i].seq, seqs[got]);
+				CHECK_EQ_INT(r[i].len, strlen(want[got]));
+				CHECK(!strcmp(r[i].data, want[got]));
+			}
+			cw_spool_rec_free(&r[i]);
+		}
+	}
+	return got;
+}
+
+/*
+ * One batch across several segments and past the high-water mark: the observations refused
+ * are marked and skip no number; what was taken reads back in order, with CRCs that hold at
+ * the next open.
+ */
+TEST(spool_batch_append_spans_segments_and_the_bound)
+{
+	const char *dir = tmpdir();
+	struct cw_spool *s = open_at(dir, 64 << 10); /* 4 KiB segments, 56 KiB high-water */
+	struct cw_spool_batch b = { 0 };
+	struct cw_spool_stats st;
+	char *want[400], id[32];
+	uint64_t seqs[400];
+	size_t taken = 0, refused = 0;
+
+	REQUIRE(s);
+	for (int i = 0; i < 400; i++) {
+		char data[300];
+		bool alert = i % 3 == 0;
+
+		int at = snprintf(data, sizeof(data), "{\"n\":%d,\"pad\":\"", i);
+
+		memset(data + at, 'x', (size_t)(60 + i % 150)); /* 400 of these: past the bound */
+		snprintf(data + at + 60 + i % 150, sizeof(data) - (size_t)at - 210, "\"}");
+		snprintf(id, sizeof(id), "id-%d", i);
+		REQUIRE(cw_spool_batch_add(&b, data, strlen(data), id, alert) == 0);
+		want[i] = strdup(data);
+	}
+	cw_spool_append_batch(s, &b);
+	for (size_t i = 0; i < b.n; i++) {
+		if (b.recs[i].ret) {
+			CHECK_EQ_INT(b.recs[i].ret, -ENOBUFS);
+			CHECK(!b.recs[i].alert || i > 300);
+			free(want[i]);
+			refused++;
+			continue;
+		}
+		CHECK_EQ_INT(b.recs[i].seq, taken + 1);
+		want[taken] = want[i];
+		seqs[taken++] = b.recs[i].seq;
+	}
+	CHECK(refused > 0);
+	CHECK(count_segments(dir) > 2);
+	cw_spool_stats(s, &st);
+	CHECK_EQ_INT(st.queued, taken);
+	CHECK_EQ_INT(st.refused_alerts + st.refused_events, refused);
+	CHECK_EQ_INT(read_all(s, want, seqs, taken), taken);
+	cw_spool_close(s);
+	s = open_at(dir, 64 << 10);
+	REQUIRE(s);
+	cw_spool_stats(s, &st);
+	CHECK_EQ_INT(st.torn, 0);
+	CHECK_EQ_INT(st.queued, taken);
+	CHECK_EQ_INT(read_all(s, want, seqs, taken), taken);
+	cw_spool_close(s);
+	for (size_t i = 0; i < taken; i++)
+		free(want[i]);
+	cw_spool_batch_free(&b);
+	rmtree(dir);
+}
+
+/* A record larger than the reader's chunk, between two small ones. */
+TEST(spool_reads_a_record_larger_than_a_read)
+{
+	const char *dir = tmpdir();
+	struct cw_spool *s = open_at(dir, 64 << 20);
+	size_t big = 300 << 10;
+	char *want[3] = { strdup("{\"a\":1}"), malloc(big + 1), strdup("{\"c\":3}") };
+	uint64_t seqs[3] = { 1, 2, 3 };
+
+	REQUIRE(s && want[1]);
+	memset(want[1], 'b', big);
+	want[1][big] = '\0';
+	for (int i = 0; i < 3; i++)
+		REQUIRE(cw_spool_append(s, want[i], strlen(want[i]), "id", true) == 0);
+	CHECK_EQ_INT(read_all(s, want, seqs, 3), 3);
+	cw_spool_close(s);
+	for (int i = 0; i < 3; i++)
+		free(want[i]);
 	rmtree(dir);
 }
 

@@ -191,11 +191,12 @@ int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)
 			ret = 1;
 			break;
 		}
-		cw_outputs_tick(a->outputs);
 		if (tick_handlers(a)) {
 			ret = 1;
 			break;
 		}
+		/* this iteration's findings to the files and spools, in one write each */
+		cw_outputs_tick(a->outputs);
 		if (reload_flag) {
 			reload_flag = 0;
 			cw_agent_reload(a);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The outputs (outputs.h). stdout and file outputs are written by the caller's thread, at
- * once. Every other output appends to its spool and wakes its delivery thread, which reads
+ * The outputs (outputs.h). A finding is written to stdout at once; file and spooled outputs
+ * stage it, and cw_outputs_tick (once per ring-buffer loop) writes each file's lines in one
+ * write and appends each spool's records in one write, then wakes its delivery thread once.
+ * The delivery thread reads
  * the spool in order, sends batches to the sink, acknowledges what the sink took and retries
  * the rest with exponential backoff and jitter (or after the sink's Retry-After). The thread
  * logs the output's health when it changes, never per retry.
@@ -23,6 +25,7 @@
 #include "output/sink.h"
 #include "output/spool.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #ifndef CW_VERSION
@@ -33,12 +36,23 @@
 #define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_MS 600000
 
+/* A line staged for a file output. */
+struct line {
+	size_t off, len; /* in fbuf; len counts its newline */
+	bool alert;
+};
+
 struct out {
 	struct cw_output_spec spec;
 	/* stdout and file: written by the agent's thread */
 	int fd;
 	uint64_t fsize;
 	bool write_failing;
+	char *fbuf; /* a file's staged lines */
+	size_t flen, fcap;
+	struct line *lines;
+	size_t nlines, lines_cap;
+	struct cw_spool_batch staged; /* a spooled output's staged records (the agent's thread) */
 	/* spooled outputs: the delivery thread and what it shares */
 	const struct cw_sink_ops *ops;
 	void *sink;
@@ -177,15 +191,29 @@ static int rotate_file(struct out *o)
 	return open_file(o);
 }
 
+/* The whole buffer, or -errno with *done saying how much of it went. */
+static int write_some(int fd, const char *buf, size_t len, size_t *done)
+{
+	*done = 0;
+	while (*done < len) {
+		ssize_t n = write(fd, buf + *done, len - *done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		*done += (size_t)n;
+	}
+	return 0;
+}
+
+/* stdout: a finding's line, written at once. */
 static int write_line(struct out *o, const char *data, size_t len)
 {
-	size_t want = len + 1, done = 0;
+	size_t done = 0;
 	int ret = 0;
 
-	if (o->spec.kind == CW_SINK_FILE && o->spec.rotate_bytes && o->fsize &&
-	    o->fsize + want > o->spec.rotate_bytes)
-		ret = rotate_file(o);
-	while (!ret && done < want) {
+	while (!ret && done < len + 1) {
 		struct iovec iov[2] = { { (char *)data + done, len - done }, { "\n", 1 } };
 		ssize_t n = done < len ? writev(o->fd, iov, 2) : write(o->fd, "\n", 1);
 
@@ -196,21 +224,18 @@ static int write_line(struct out *o, const char *data, size_t len)
 		else
 			done += (size_t)n;
 	}
-	o->fsize += done;
 	return ret;
 }
 
-/* A write that failed or works again: logged once each way. */
-static void note_write(struct out *o, int ret, bool alert)
+/* Written, or not (failed lines by kind): counted; a failure or a recovery logged once. */
+static void note_writes(struct out *o, int ret, size_t lines, size_t lost_alerts,
+			size_t lost_events)
 {
 	pthread_mutex_lock(&o->mu);
-	o->written++;
-	if (!ret)
-		o->delivered++;
-	else if (alert)
-		o->dropped_alerts++;
-	else
-		o->dropped_events++;
+	o->written += lines;
+	o->delivered += lines - lost_alerts - lost_events;
+	o->dropped_alerts += lost_alerts;
+	o->dropped_events += lost_events;
 	o->healthy = !ret;
 	if (ret)
 		snprintf(o->last_error, sizeof(o->last_error), "write: %s", strerror(-ret));
@@ -220,6 +245,56 @@ static void note_write(struct out *o, int ret, bool alert)
 	else if (!ret && o->write_failing)
 		cw_log("output %s: up again", o->spec.spec);
 	o->write_failing = ret != 0;
+}
+
+static void note_write(struct out *o, int ret, bool alert)
+{
+	note_writes(o, ret, 1, ret && alert, ret && !alert);
+}
+
+/* A file's lines from *i that go before the next rotation: one write. 0 or -errno. */
+static int write_lines(struct out *o, size_t *i)
+{
+	uint64_t rb = o->spec.rotate_bytes;
+	size_t first = *i, bytes = 0, done = 0, lost[2] = { 0, 0 };
+	int ret = 0;
+
+	if (rb && o->fsize && o->fsize + o->lines[first].len > rb)
+		ret = rotate_file(o);
+	while (*i < o->nlines &&
+	       (!rb || !(o->fsize + bytes) || o->fsize + bytes + o->lines[*i].len <= rb))
+		bytes += o->lines[(*i)++].len;
+	if (!ret)
+		ret = write_some(o->fd, o->fbuf + o->lines[first].off, bytes, &done);
+	o->fsize += done;
+	/* a line not wholly written is lost */
+	for (size_t k = first, at = 0; k < *i; at += o->lines[k++].len)
+		if (at + o->lines[k].len > done)
+			lost[o->lines[k].alert]++;
+	note_writes(o, ret, *i - first, lost[1], lost[0]);
+	return ret;
+}
+
+static void flush_file(struct out *o)
+{
+	size_t i = 0;
+
+	while (i < o->nlines)
+		write_lines(o, &i);
+	o->nlines = 0;
+	o->flen = 0;
+}
+
+static int stage_line(struct out *o, const char *data, size_t len, bool alert)
+{
+	if (cw_grow((void **)&o->fbuf, &o->fcap, o->flen + len + 1, 1) ||
+	    cw_grow((void **)&o->lines, &o->lines_cap, o->nlines + 1, sizeof(*o->lines)))
+		return -ENOMEM;
+	memcpy(o->fbuf + o->flen, data, len);
+	o->fbuf[o->flen + len] = '\n';
+	o->lines[o->nlines++] = (struct line){ .off = o->flen, .len = len + 1, .alert = alert };
+	o->flen += len + 1;
+	return 0;
 }
 
 /* ---- the delivery thread ---- */
@@ -442,6 +517,8 @@ static void *deliver(void *arg)
 
 /* ---- opening and closing ---- */
 
+static void flush_all(struct out **outs, size_t n); /* below, with the findings */
+
 static void free_out(struct out *o)
 {
 	if (!o)
@@ -449,6 +526,9 @@ static void free_out(struct out *o)
 	for (size_t i = 0; i < o->npend; i++)
 		cw_spool_rec_free(&o->pend[i]);
 	free(o->pend);
+	cw_spool_batch_free(&o->staged);
+	free(o->fbuf);
+	free(o->lines);
 	if (o->sink)
 		o->ops->close(o->sink);
 	cw_spool_close(o->spool);
@@ -656,14 +736,17 @@ int cw_outputs_open(const struct cw_output_spec *specs, size_t n, const struct c
 
 void cw_outputs_drain(struct cw_outputs *os, unsigned drain_ms)
 {
-	if (os)
-		stop_threads(os->outs, os->n, drain_ms);
+	if (!os)
+		return;
+	flush_all(os->outs, os->n);
+	stop_threads(os->outs, os->n, drain_ms);
 }
 
 void cw_outputs_close(struct cw_outputs *os, unsigned drain_ms)
 {
 	if (!os)
 		return;
+	flush_all(os->outs, os->n); /* what came after a drain goes to the spools, for later */
 	stop_all(os->outs, os->n, drain_ms);
 	pthread_mutex_destroy(&os->mu);
 	free(os);
@@ -720,6 +803,24 @@ static void note_unrendered(struct out *o, bool alert)
 	told = true;
 }
 
+/* A finding staged for a spooled output. */
+static void stage_rec(struct out *o, const char *data, size_t len, const char *event_id, bool alert)
+{
+	int r = cw_spool_batch_add(&o->staged, data, len, event_id, alert);
+
+	if (r) {
+		/* never reaches the spool: counted and logged as a refusal */
+		pthread_mutex_lock(&o->mu);
+		o->written++;
+		if (alert)
+			o->dropped_alerts++;
+		else
+			o->dropped_events++;
+		pthread_mutex_unlock(&o->mu);
+		note_spooled(o, r, alert);
+	}
+}
+
 int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const char *event_id,
 		   bool alert)
 {
@@ -738,18 +839,18 @@ int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const cha
 			note_unrendered(o, alert);
 			continue;
 		}
-		if (o->fd >= 0) {
+		if (o->spec.kind == CW_SINK_STDOUT) {
 			r = write_line(o, data, dlen);
 			note_write(o, r, alert);
 			if (r)
 				ret = -EIO;
+		} else if (o->fd >= 0) {
+			if (stage_line(o, data, dlen, alert)) {
+				note_write(o, -ENOMEM, alert);
+				ret = -EIO;
+			}
 		} else {
-			r = cw_spool_append(o->spool, data, dlen, event_id, alert);
-			note_spooled(o, r, alert);
-			pthread_mutex_lock(&o->mu);
-			o->written++;
-			pthread_cond_signal(&o->cv);
-			pthread_mutex_unlock(&o->mu);
+			stage_rec(o, data, dlen, event_id, alert);
 		}
 		if (owned)
 			free(data);
@@ -757,10 +858,38 @@ int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const cha
 	return ret;
 }
 
-/* The spools are synced by their own threads, on their interval: nothing here blocks. */
+/* A spooled output's staged records into its spool, in one append; its thread woken once. */
+static void flush_spooled(struct out *o)
+{
+	size_t n = o->staged.n;
+
+	if (!n)
+		return;
+	cw_spool_append_batch(o->spool, &o->staged);
+	for (size_t i = 0; i < n; i++)
+		note_spooled(o, o->staged.recs[i].ret, o->staged.recs[i].alert);
+	cw_spool_batch_clear(&o->staged);
+	pthread_mutex_lock(&o->mu);
+	o->written += n;
+	pthread_cond_signal(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* What the outputs staged since the last call goes out (files written, spools appended). */
+static void flush_all(struct out **outs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (outs[i]->spec.kind == CW_SINK_FILE)
+			flush_file(outs[i]);
+		else if (outs[i]->spool)
+			flush_spooled(outs[i]);
+	}
+}
+
+/* The spools are synced by their own threads, on their interval: only staged writes here. */
 void cw_outputs_tick(struct cw_outputs *os)
 {
-	(void)os;
+	flush_all(os->outs, os->n);
 }
 
 /* ---- reload ---- */
@@ -825,6 +954,7 @@ int cw_outputs_reload(struct cw_outputs *os, const struct cw_output_spec *specs,
 	ret = check_distinct(specs, n, err, errlen);
 	if (ret)
 		return ret;
+	flush_all(os->outs, os->n);
 	for (size_t i = 0; i < os->n; i++) {
 		bool kept = false;
 

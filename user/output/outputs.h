@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The outputs: every finding goes to each configured output, rendered in its format. stdout
- * and file outputs are written at once (a file rotated by size, reopened on SIGHUP); every
- * other output appends the rendered finding to its own disk spool (output/spool.h) and a
+ * is written at once, file outputs once per pass of the agent's loop (a file rotated by size,
+ * reopened on SIGHUP); every other output appends the rendered finding to its own disk spool
+ * (output/spool.h), a pass's findings in one write, and a
  * thread of its own delivers the spool to its sink (output/sink.h) in order, in batches,
  * retrying with exponential backoff and jitter (honouring Retry-After), so that a sink that
  * is down loses nothing and stalls nothing: the spool is deleted only as the sink
@@ -39,14 +40,19 @@ int cw_outputs_open(const struct cw_output_spec *specs, size_t n, const struct c
 
 /*
  * One finding: ecs is its ECS JSON object (len bytes, no newline), event_id its event.id,
- * alert whether event.kind is "alert". Rendered for each output and written or spooled; never
- * waits on a sink. 0; -ENOMEM; -EIO when a stdout/file output cannot be written (a spool that
- * is full or cannot be written is counted and logged, not an error).
+ * alert whether event.kind is "alert". Rendered for each output: written to stdout at once,
+ * staged for files and spools until cw_outputs_tick; never waits on a sink. 0; -ENOMEM; -EIO
+ * when stdout cannot be written or a file's line cannot be staged (a spool that is full or
+ * cannot be written is counted and logged, not an error).
  */
 int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const char *event_id,
 		   bool alert);
 
-/* Periodic work from the agent's loop: fsync the spools on their interval. */
+/*
+ * Once per pass of the agent's loop: what was staged since goes out, each file's lines in one
+ * write, each spool's records in one append, each delivery thread woken once. Drain, close and
+ * reload do it first, too.
+ */
 void cw_outputs_tick(struct cw_outputs *os);
 
 /*

@@ -4,9 +4,9 @@
  *   NNNNNNNNNNNNNNNN.seg  segments, numbered in order; records appended to the last one
  *   ack                   the highest acknowledged sequence number (16 bytes: seq, CRC, magic)
  *   lock                  flock'ed while a spool is open: one agent per spool
- * A record: u32 body length, u32 CRC-32 of the body, then the body: u64 seq, i64 append time
- * (ms), u8 flags (1: alert), u8 event-id length, the event id, the rendered finding. Little
- * endian.
+ * A record: u32 body length, u32 CRC-32C of the body (zlib's CRC-32 in records that builds
+ * before 2026-12-05 wrote, still accepted), then the body: u64 seq, i64 append time (ms), u8 flags
+ * (1: alert), u8 event-id length, the event id, the rendered finding. Little endian.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,12 +18,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "output/spool.h"
 #include "util/codec.h"
 #include "util/fileio.h"
+#include "util/grow.h"
 #include "util/hash.h"
 
 #define HDR 8	      /* length + CRC */
@@ -44,8 +46,13 @@ struct mrec {
 	struct cw_spool_rec r;
 };
 
+/*
+ * Locks: mu for the segments and the append state (the agent's thread appends under it alone);
+ * rmu for the read cursor, held by the delivery thread through a read (whose preads are outside
+ * mu) and an ack, and by stats. rmu before mu.
+ */
 struct cw_spool {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu, rmu;
 	char *dir; /* NULL: memory only */
 	int dirfd, lockfd;
 	uint64_t max, high, seg_max;
@@ -64,6 +71,8 @@ struct cw_spool {
 	/* memory only: records from acked + 1, the read ones first */
 	struct mrec *mq;
 	size_t mhead, mn, mcap;
+	unsigned char *rbuf; /* the reader's */
+	size_t rcap;
 };
 
 static int64_t now_ms(void)
@@ -126,12 +135,12 @@ static uint64_t read_ack(int dirfd)
 }
 
 /* Written whole to a temporary name and renamed over the old cursor. */
-static int write_ack(struct cw_spool *s, bool durable)
+static int write_ack(struct cw_spool *s, uint64_t acked, bool durable)
 {
 	unsigned char b[16];
 	int fd, ret;
 
-	put64(b, s->acked);
+	put64(b, acked);
 	put32(b + 8, cw_crc32(b, 8));
 	put32(b + 12, ACK_MAGIC);
 	fd = openat(s->dirfd, "ack.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -197,6 +206,12 @@ static int list_segs(struct cw_spool *s)
 	return ret;
 }
 
+/* A record's checksum: CRC-32C, or zlib's CRC-32 (a record an older version wrote). */
+static bool crc_ok(const unsigned char *body, uint32_t len, uint32_t want)
+{
+	return cw_crc32c(body, len) == want || cw_crc32(body, len) == want;
+}
+
 /*
  * One record's header and body at off in fd: the body's length, 0 at the end, -EBADMSG for a
  * record that is torn or corrupt. body (malloc'ed) only when wanted.
@@ -217,7 +232,7 @@ static long read_rec(int fd, uint64_t off, uint64_t size, unsigned char **body)
 	if (!b)
 		return -ENOMEM;
 	if (pread(fd, b, len, (off_t)(off + HDR)) != (ssize_t)len ||
-	    cw_crc32(b, len) != get32(h + 4) || (size_t)BODY_FIXED + b[17] > len) {
+	    !crc_ok(b, len, get32(h + 4)) || (size_t)BODY_FIXED + b[17] > len) {
 		free(b);
 		return -EBADMSG;
 	}
@@ -375,6 +390,7 @@ int cw_spool_open(const char *dir, uint64_t max_bytes, struct cw_spool **out, ch
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->rmu, NULL);
 	s->dirfd = s->lockfd = s->wfd = s->rfd = -1;
 	s->max = max_bytes;
 	s->high = max_bytes - max_bytes / 8;
@@ -396,7 +412,7 @@ int cw_spool_open(const char *dir, uint64_t max_bytes, struct cw_spool **out, ch
 
 /* ---- append ---- */
 
-static int refuse(struct cw_spool *s, size_t need, bool alert)
+static int refuse(struct cw_spool *s, uint64_t need, bool alert)
 {
 	if (s->bytes + need > s->max || (!alert && s->bytes + need > s->high)) {
 		if (alert)
@@ -408,108 +424,226 @@ static int refuse(struct cw_spool *s, size_t need, bool alert)
 	return 0;
 }
 
-static void fill_body(unsigned char *b, uint64_t seq, int64_t t, bool alert, const char *id,
-		      size_t idl, const char *data, size_t len)
+static void count_refused(struct cw_spool *s, bool alert)
 {
-	put64(b, seq);
-	put64(b + 8, (uint64_t)t);
-	b[16] = alert ? 1 : 0;
-	b[17] = (unsigned char)idl;
-	memcpy(b + BODY_FIXED, id, idl);
-	memcpy(b + BODY_FIXED + idl, data, len);
+	if (alert)
+		s->refused_alerts++;
+	else
+		s->refused_events++;
 }
 
-static int append_mem(struct cw_spool *s, const char *data, size_t len, const char *id, bool alert)
+int cw_spool_batch_add(struct cw_spool_batch *b, const char *data, size_t len, const char *event_id,
+		       bool alert)
 {
+	size_t idl = event_id ? strnlen(event_id, CW_SPOOL_ID_MAX) : 0;
+	size_t body = BODY_FIXED + idl + len;
+	struct cw_spool_staged *r;
+	unsigned char *p;
+
+	if (len > CW_SPOOL_REC_MAX - BODY_FIXED - CW_SPOOL_ID_MAX)
+		return -E2BIG;
+	if (cw_grow((void **)&b->buf, &b->cap, b->len + HDR + body, 1) ||
+	    cw_grow((void **)&b->recs, &b->recs_cap, b->n + 1, sizeof(*b->recs)))
+		return -ENOMEM;
+	r = &b->recs[b->n++];
+	*r = (struct cw_spool_staged){ .off = b->len, .body = (uint32_t)body, .alert = alert };
+	p = b->buf + b->len;
+	put32(p, (uint32_t)body);
+	/* the sequence number and the CRC are the spool's, filled in by the append */
+	put64(p + HDR + 8, (uint64_t)now_ms());
+	p[HDR + 16] = alert ? 1 : 0;
+	p[HDR + 17] = (unsigned char)idl;
+	memcpy(p + HDR + BODY_FIXED, event_id, idl);
+	memcpy(p + HDR + BODY_FIXED + idl, data, len);
+	b->len += HDR + body;
+	return 0;
+}
+
+void cw_spool_batch_clear(struct cw_spool_batch *b)
+{
+	b->len = 0;
+	b->n = 0;
+}
+
+void cw_spool_batch_free(struct cw_spool_batch *b)
+{
+	free(b->buf);
+	free(b->recs);
+	memset(b, 0, sizeof(*b));
+}
+
+static int append_mem(struct cw_spool *s, const unsigned char *rec)
+{
+	size_t idl = rec[HDR + 17], len = get32(rec) - BODY_FIXED - idl;
 	struct cw_spool_rec *r;
 
 	if (s->mhead + s->mn == s->mcap) {
 		if (s->mhead) {
 			memmove(s->mq, s->mq + s->mhead, s->mn * sizeof(*s->mq));
 			s->mhead = 0;
-		} else {
-			size_t cap = s->mcap ? s->mcap * 2 : 64;
-			struct mrec *n = realloc(s->mq, cap * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			s->mq = n;
-			s->mcap = cap;
+		} else if (cw_grow((void **)&s->mq, &s->mcap, s->mcap + 1, sizeof(*s->mq))) {
+			return -ENOMEM;
 		}
 	}
 	r = &s->mq[s->mhead + s->mn].r;
-	*r = (struct cw_spool_rec){ .seq = s->next_seq, .time_ms = now_ms(), .alert = alert };
+	*r = (struct cw_spool_rec){ .seq = s->next_seq,
+				    .time_ms = (int64_t)get64(rec + HDR + 8),
+				    .alert = rec[HDR + 16] & 1 };
 	r->data = malloc(len + 1);
 	if (!r->data)
 		return -ENOMEM;
-	memcpy(r->data, data, len);
+	memcpy(r->data, rec + HDR + BODY_FIXED + idl, len);
 	r->data[len] = '\0';
 	r->len = len;
-	snprintf(r->event_id, sizeof(r->event_id), "%s", id);
+	memcpy(r->event_id, rec + HDR + BODY_FIXED, idl);
+	r->event_id[idl] = '\0';
 	s->mn++;
 	s->next_seq++;
 	s->bytes += len;
 	return 0;
 }
 
-static int append_disk(struct cw_spool *s, const char *data, size_t len, const char *id, size_t idl,
-		       bool alert)
+static void append_batch_mem(struct cw_spool *s, struct cw_spool_batch *b)
 {
-	size_t body = BODY_FIXED + idl + len;
-	unsigned char *b;
+	for (size_t i = 0; i < b->n; i++) {
+		struct cw_spool_staged *r = &b->recs[i];
+		const unsigned char *rec = b->buf + r->off;
+
+		r->ret = refuse(s, r->body - BODY_FIXED - rec[HDR + 17], r->alert);
+		if (!r->ret && (r->ret = append_mem(s, rec)))
+			count_refused(s, r->alert);
+	}
+}
+
+/* writev all of iov[0..n) (advanced in place on a short write): 0 or -errno. */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+#define IOV_BATCH 64
+
+/*
+ * One write to the last segment: the staged records from *i on that fit it (and the bound),
+ * sequence numbers and CRCs filled in. Records the bound refuses are marked and skipped. A
+ * record that would take the segment past seg_max stops the write (*full set): the caller makes
+ * a new segment for it. 0, or -errno from the write (nothing of it stays).
+ */
+static int write_run(struct cw_spool *s, struct cw_spool_batch *b, size_t *i, bool *full)
+{
+	struct iovec iov[IOV_BATCH];
 	struct seg *g = &s->segs[s->nsegs - 1];
+	size_t first = *i, niov = 0;
+	uint64_t bytes = 0, seq = s->next_seq;
 	int ret;
 
-	if (g->size && g->size + HDR + body > s->seg_max) {
-		ret = new_seg(s);
-		if (ret)
-			return ret;
-		g = &s->segs[s->nsegs - 1];
+	*full = false;
+	for (; *i < b->n; (*i)++) {
+		struct cw_spool_staged *r = &b->recs[*i];
+		unsigned char *p = b->buf + r->off;
+		size_t need = HDR + r->body;
+
+		if ((r->ret = refuse(s, bytes + need, r->alert)))
+			continue;
+		if (g->size + bytes && g->size + bytes + need > s->seg_max) {
+			*full = true;
+			break;
+		}
+		if (niov && (char *)iov[niov - 1].iov_base + iov[niov - 1].iov_len == (char *)p) {
+			iov[niov - 1].iov_len += need;
+		} else if (niov == IOV_BATCH) {
+			break;
+		} else {
+			iov[niov++] = (struct iovec){ p, need };
+		}
+		put64(p + HDR, seq);
+		put32(p + 4, cw_crc32c(p + HDR, r->body));
+		r->seq = seq++;
+		bytes += need;
 	}
-	b = malloc(HDR + body);
-	if (!b)
-		return -ENOMEM;
-	fill_body(b + HDR, s->next_seq, now_ms(), alert, id, idl, data, len);
-	put32(b, (uint32_t)body);
-	put32(b + 4, cw_crc32(b + HDR, body));
-	ret = cw_write_all(s->wfd, b, HDR + body);
-	free(b);
+	if (!bytes)
+		return 0;
+	ret = writev_all(s->wfd, iov, (int)niov);
 	if (ret) {
-		/* A disk that is full keeps nothing of the record: the next one starts clean (if
-		 * even that fails, the next open cuts the torn record off). */
-		if (ftruncate(s->wfd, (off_t)g->size) == 0)
-			return ret;
+		/* A disk that is full keeps nothing of the write: the next one starts clean (if
+		 * even the truncate fails, the next open cuts the torn records off). */
+		if (ftruncate(s->wfd, (off_t)g->size))
+			s->dirty = true;
+		for (size_t k = first; k < *i; k++) {
+			if (!b->recs[k].ret) {
+				b->recs[k].ret = ret;
+				count_refused(s, b->recs[k].alert);
+			}
+		}
 		return ret;
 	}
 	if (!g->first_seq)
 		g->first_seq = s->next_seq;
-	g->last_seq = s->next_seq++;
-	g->size += HDR + body;
-	s->bytes += HDR + body;
+	g->last_seq = seq - 1;
+	g->size += bytes;
+	s->bytes += bytes;
+	s->next_seq = seq;
 	s->dirty = true;
 	return 0;
+}
+
+static void append_batch_disk(struct cw_spool *s, struct cw_spool_batch *b)
+{
+	size_t i = 0;
+
+	while (i < b->n) {
+		bool full;
+		int ret = write_run(s, b, &i, &full);
+
+		if (!ret && full)
+			ret = new_seg(s);
+		if (ret) {
+			for (; i < b->n; i++) {
+				b->recs[i].ret = ret;
+				count_refused(s, b->recs[i].alert);
+			}
+		}
+	}
+}
+
+void cw_spool_append_batch(struct cw_spool *s, struct cw_spool_batch *b)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->dir)
+		append_batch_disk(s, b);
+	else
+		append_batch_mem(s, b);
+	pthread_mutex_unlock(&s->mu);
 }
 
 int cw_spool_append(struct cw_spool *s, const char *data, size_t len, const char *event_id,
 		    bool alert)
 {
-	size_t idl = event_id ? strnlen(event_id, CW_SPOOL_ID_MAX) : 0;
-	int ret;
+	struct cw_spool_batch b = { 0 };
+	int ret = cw_spool_batch_add(&b, data, len, event_id, alert);
 
-	if (len > CW_SPOOL_REC_MAX - BODY_FIXED - CW_SPOOL_ID_MAX)
-		return -E2BIG;
-	pthread_mutex_lock(&s->mu);
-	ret = refuse(s, (s->dir ? HDR + BODY_FIXED + idl : 0) + len, alert);
-	if (!ret)
-		ret = s->dir ? append_disk(s, data, len, event_id ? event_id : "", idl, alert)
-			     : append_mem(s, data, len, event_id ? event_id : "", alert);
-	if (ret && ret != -ENOBUFS) {
-		if (alert)
-			s->refused_alerts++;
-		else
-			s->refused_events++;
+	if (!ret) {
+		cw_spool_append_batch(s, &b);
+		ret = b.recs[0].ret;
 	}
-	pthread_mutex_unlock(&s->mu);
+	cw_spool_batch_free(&b);
 	return ret;
 }
 
@@ -533,7 +667,7 @@ static int decode(const unsigned char *b, size_t len, struct cw_spool_rec *r)
 	return 0;
 }
 
-/* The next record at the read cursor (not consumed): 1, 0 at the end, -errno. */
+/* The next record at the read cursor (not consumed): 1, 0 at the end, -errno. rmu and mu. */
 static int peek_disk(struct cw_spool *s, struct cw_spool_rec *r, uint64_t *next_off)
 {
 	for (;;) {
@@ -583,33 +717,134 @@ static int peek_disk(struct cw_spool *s, struct cw_spool_rec *r, uint64_t *next_
 	}
 }
 
+#define READ_CHUNK (256u << 10)
+
+/*
+ * Records of the segment being read, from the cursor up to size, out of one pread (outside
+ * mu: appends go on meanwhile; only this thread moves the cursor, under rmu). Decoded into
+ * out[0..max); the cursor moves past them and past what was already read. How many; a corrupt
+ * record sends the cursor to the segment's end (counted as torn).
+ */
+static size_t read_run(struct cw_spool *s, uint64_t size, struct cw_spool_rec *out, size_t max,
+		       uint64_t *last)
+{
+	uint64_t want = size - s->roff < READ_CHUNK ? size - s->roff : READ_CHUNK;
+	size_t n = 0, p = 0;
+	ssize_t got;
+
+	if (cw_grow((void **)&s->rbuf, &s->rcap, want, 1))
+		return 0;
+	got = pread(s->rfd, s->rbuf, want, (off_t)s->roff);
+	while (got >= 0 && n < max && p + HDR <= (size_t)got) {
+		const unsigned char *h = s->rbuf + p, *b = h + HDR;
+		uint32_t len = get32(h);
+
+		if (len < BODY_FIXED || len > CW_SPOOL_REC_MAX || s->roff + p + HDR + len > size)
+			goto corrupt;
+		if (p + HDR + len > (size_t)got) {
+			if (p)
+				break; /* the next run starts with it */
+			/* larger than a chunk: read it whole */
+			if (cw_grow((void **)&s->rbuf, &s->rcap, HDR + len, 1))
+				return 0;
+			got = pread(s->rfd, s->rbuf, HDR + len, (off_t)s->roff);
+			if (got != (ssize_t)(HDR + len))
+				goto corrupt;
+			continue;
+		}
+		if (!crc_ok(b, len, get32(h + 4)) || (size_t)BODY_FIXED + b[17] > len)
+			goto corrupt;
+		if (get64(b) > *last) {
+			if (decode(b, len, &out[n]))
+				break;
+			*last = out[n++].seq;
+		}
+		p += HDR + len;
+	}
+	if (got < 0 || (got == 0 && want))
+		goto corrupt;
+	s->roff += p;
+	return n;
+corrupt:
+	/* after the open's check: disk trouble. The rest of the segment is skipped. */
+	s->torn += size - s->roff - p;
+	s->roff = size;
+	return n;
+}
+
+static size_t read_disk(struct cw_spool *s, struct cw_spool_rec *out, size_t max)
+{
+	uint64_t last = s->read_seq;
+	size_t n = 0;
+
+	while (n < max) {
+		uint64_t num, size;
+		bool final;
+
+		pthread_mutex_lock(&s->mu);
+		final = s->rseg + 1 >= s->nsegs;
+		num = s->rseg < s->nsegs ? s->segs[s->rseg].num : 0;
+		size = s->rseg < s->nsegs ? s->segs[s->rseg].size : 0;
+		pthread_mutex_unlock(&s->mu);
+		if (s->roff >= size) {
+			if (final)
+				break;
+			if (s->rfd >= 0)
+				close(s->rfd);
+			s->rfd = -1;
+			s->rseg++;
+			s->roff = 0;
+			continue;
+		}
+		if (s->rfd < 0) {
+			char name[32];
+
+			seg_path(s, num, name, sizeof(name));
+			s->rfd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+			if (s->rfd < 0)
+				break;
+		}
+		{
+			uint64_t before = s->roff;
+			size_t got = read_run(s, size, out + n, max - n, &last);
+
+			n += got;
+			if (!got && s->roff == before)
+				break; /* out of memory */
+		}
+	}
+	pthread_mutex_lock(&s->mu);
+	s->read_seq = last;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 size_t cw_spool_read(struct cw_spool *s, struct cw_spool_rec *out, size_t max)
 {
 	size_t n = 0;
-	uint64_t off;
 
-	pthread_mutex_lock(&s->mu);
-	if (!s->dir) {
-		for (size_t i = s->mhead; i < s->mhead + s->mn && n < max; i++) {
-			struct cw_spool_rec *r = &s->mq[i].r;
-
-			if (r->seq <= s->read_seq)
-				continue;
-			out[n] = *r;
-			out[n].data = malloc(r->len + 1);
-			if (!out[n].data)
-				break;
-			memcpy(out[n].data, r->data, r->len + 1);
-			s->read_seq = r->seq;
-			n++;
-		}
+	pthread_mutex_lock(&s->rmu);
+	if (s->dir) {
+		n = read_disk(s, out, max);
+		pthread_mutex_unlock(&s->rmu);
+		return n;
 	}
-	while (s->dir && n < max && peek_disk(s, &out[n], &off) == 1) {
-		s->roff = off;
-		s->read_seq = out[n].seq;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = s->mhead; i < s->mhead + s->mn && n < max; i++) {
+		struct cw_spool_rec *r = &s->mq[i].r;
+
+		if (r->seq <= s->read_seq)
+			continue;
+		out[n] = *r;
+		out[n].data = malloc(r->len + 1);
+		if (!out[n].data)
+			break;
+		memcpy(out[n].data, r->data, r->len + 1);
+		s->read_seq = r->seq;
 		n++;
 	}
 	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->rmu);
 	return n;
 }
 
@@ -636,30 +871,38 @@ static void ack_mem(struct cw_spool *s)
 int cw_spool_ack(struct cw_spool *s, uint64_t seq)
 {
 	struct seg *w;
+	bool frees = false;
 	int ret = 0;
 
+	pthread_mutex_lock(&s->rmu);
 	pthread_mutex_lock(&s->mu);
-	if (seq <= s->acked || seq > s->read_seq)
+	if (seq <= s->acked || seq > s->read_seq) {
+		pthread_mutex_unlock(&s->mu);
 		goto out;
+	}
 	s->acked = seq;
 	if (!s->dir) {
 		ack_mem(s);
+		pthread_mutex_unlock(&s->mu);
 		goto out;
 	}
 	/* The last segment, once fully delivered and a quarter full, makes way for a new one. */
 	w = &s->segs[s->nsegs - 1];
 	if (w->first_seq && w->last_seq <= seq && w->size >= s->seg_max / 4)
 		ret = new_seg(s);
-	if (!ret && s->nsegs > 1 && s->segs[0].last_seq <= seq) {
-		/* The cursor is on disk before what it frees goes. */
-		ret = write_ack(s, true);
-		while (!ret && s->nsegs > 1 && s->segs[0].last_seq <= seq)
+	frees = !ret && s->nsegs > 1 && s->segs[0].last_seq <= seq;
+	pthread_mutex_unlock(&s->mu);
+	/* The cursor (outside mu: appends go on) is on disk before what it frees goes. */
+	if (!ret)
+		ret = write_ack(s, seq, frees);
+	if (!ret && frees) {
+		pthread_mutex_lock(&s->mu);
+		while (s->nsegs > 1 && s->segs[0].last_seq <= seq)
 			drop_seg(s, 0);
-	} else if (!ret) {
-		ret = write_ack(s, false);
+		pthread_mutex_unlock(&s->mu);
 	}
 out:
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->rmu);
 	return ret;
 }
 
@@ -691,6 +934,7 @@ void cw_spool_stats(struct cw_spool *s, struct cw_spool_stats *st)
 	struct cw_spool_rec r;
 	uint64_t off;
 
+	pthread_mutex_lock(&s->rmu);
 	pthread_mutex_lock(&s->mu);
 	*st = (struct cw_spool_stats){ .bytes = s->bytes,
 				       .max = s->max,
@@ -711,6 +955,7 @@ void cw_spool_stats(struct cw_spool *s, struct cw_spool_stats *st)
 		cw_spool_rec_free(&r);
 	}
 	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->rmu);
 }
 
 void cw_spool_close(struct cw_spool *s)
@@ -720,7 +965,7 @@ void cw_spool_close(struct cw_spool *s)
 	if (s->dir) {
 		cw_spool_sync(s);
 		if (s->dirfd >= 0 && s->wfd >= 0)
-			write_ack(s, true);
+			write_ack(s, s->acked, true);
 	}
 	if (s->wfd >= 0)
 		close(s->wfd);
@@ -734,7 +979,9 @@ void cw_spool_close(struct cw_spool *s)
 		free(s->mq[i].r.data);
 	free(s->mq);
 	free(s->segs);
+	free(s->rbuf);
 	free(s->dir);
+	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

@@ -61,6 +61,39 @@ int cw_spool_open(const char *dir, uint64_t max_bytes, struct cw_spool **out, ch
 int cw_spool_append(struct cw_spool *s, const char *data, size_t len, const char *event_id,
 		    bool alert);
 
+/*
+ * Findings staged by the appending thread for one append (cw_spool_append_batch): each
+ * encoded once, in its on-disk form, so that a ring-buffer loop's findings go to the disk in
+ * one write. recs[i].ret says after the append what became of each.
+ */
+struct cw_spool_staged {
+	size_t off;    /* in buf */
+	uint32_t body; /* its body's length */
+	bool alert;
+	int ret;      /* after the append: 0, or as cw_spool_append's */
+	uint64_t seq; /* after the append, when ret is 0 */
+};
+
+struct cw_spool_batch {
+	unsigned char *buf;
+	size_t len, cap;
+	struct cw_spool_staged *recs;
+	size_t n, recs_cap;
+};
+
+/* Stage a record: 0, -E2BIG, -ENOMEM. */
+int cw_spool_batch_add(struct cw_spool_batch *b, const char *data, size_t len, const char *event_id,
+		       bool alert);
+
+/*
+ * Append every staged record, in order, in as few writes as the segments allow (one, mostly);
+ * each record's outcome in recs[i].ret, as cw_spool_append's. The batch is left as it is.
+ * Appends come from one thread at a time.
+ */
+void cw_spool_append_batch(struct cw_spool *s, struct cw_spool_batch *b);
+void cw_spool_batch_clear(struct cw_spool_batch *b);
+void cw_spool_batch_free(struct cw_spool_batch *b);
+
 /* Up to max records after the last one read, in order, into out[]: how many. */
 size_t cw_spool_read(struct cw_spool *s, struct cw_spool_rec *out, size_t max);
 void cw_spool_rec_free(struct cw_spool_rec *r);

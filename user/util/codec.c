@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Codecs (see codec.h). */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <zlib.h>
@@ -102,6 +103,72 @@ bool cw_base62_decode(const char *s, size_t n, uint64_t *out)
 uint32_t cw_crc32(const void *buf, size_t n)
 {
 	return (uint32_t)crc32(0L, buf, (uInt)n);
+}
+
+/* ---- CRC-32C: the SSE4.2 instruction where there is one, else a table ---- */
+
+#define CRC32C_POLY 0x82f63b78u /* Castagnoli, reflected */
+
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+static bool crc32c_hw_ok;
+
+static void crc32c_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ CRC32C_POLY : c >> 1;
+		crc32c_table[i] = c;
+	}
+#if defined(__x86_64__)
+	crc32c_hw_ok = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+static uint32_t crc32c_sw(uint32_t c, const unsigned char *p, size_t n)
+{
+	while (n--)
+		c = crc32c_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const unsigned char *p,
+							    size_t n)
+{
+	uint64_t c64 = c;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c64 = __builtin_ia32_crc32di(c64, v);
+	}
+	c = (uint32_t)c64;
+	while (n--)
+		c = __builtin_ia32_crc32qi(c, *p++);
+	return c;
+}
+#endif
+
+uint32_t cw_crc32c(const void *buf, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	pthread_once(&crc32c_once, crc32c_init);
+#if defined(__x86_64__)
+	if (crc32c_hw_ok)
+		return ~crc32c_hw(c, buf, n);
+#endif
+	return ~crc32c_sw(c, buf, n);
+}
+
+uint32_t cw_crc32c_table(const void *buf, size_t n)
+{
+	pthread_once(&crc32c_once, crc32c_init);
+	return ~crc32c_sw(0xffffffffu, buf, n);
 }
 
 uint32_t cw_bech32_step(uint32_t chk, uint8_t v)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Codecs with no credwatch knowledge: base64, base62 digits, CRC-32 (zlib's) and the
+ * Codecs with no credwatch knowledge: base64, base62 digits, CRC-32 (zlib's), CRC-32C and the
  * bech32 checksum. Credential formats are built from them in detect/ (validate.c, jwt.c,
  * example_gen.c).
  */
@@ -24,6 +24,11 @@ bool cw_base62_decode(const char *s, size_t n, uint64_t *out);
 
 /* CRC-32 (ISO-HDLC, as zlib, gzip and PNG compute it). */
 uint32_t cw_crc32(const void *buf, size_t n);
+/* CRC-32C (Castagnoli, as iSCSI and ext4 compute it): the CPU's instruction where it has one
+ * (x86-64 SSE4.2, several bytes a cycle), else a table. */
+uint32_t cw_crc32c(const void *buf, size_t n);
+/* The same from the table alone (what a CPU without the instruction computes). */
+uint32_t cw_crc32c_table(const void *buf, size_t n);
 
 /* The bech32 alphabet: the character of each 5-bit value. */
 extern const char cw_bech32_charset[33];
