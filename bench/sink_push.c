@@ -5,6 +5,13 @@
  * findings/s by the wall clock and per second of this process's CPU (one core).
  *   sink-push hec|bulk|webhook URL N BATCH GZIP(on|off) [TOKEN_FILE]
  *   sink-push file PATH N BATCH      (write(2) per batch, fdatasync at the end: the file output)
+ *   sink-push puts DIR N PASS ROUNDS [with-stdout]
+ *       the outputs' own cost on the matching thread: cw_outputs_put for each finding and
+ *       cw_outputs_tick after every PASS of them (as the agent's ring-buffer loop does), with
+ *       (A) stdout only and (B) file, syslog+tcp and HEC (both to a closed port: their
+ *       delivery threads back off and take no CPU), in alternating rounds; prints per round
+ *       "puts MODE NS" (this thread's CPU per finding). with-stdout: stdout in B, too. stdout
+ *       goes to /dev/null meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "output/outputs.h"
 #include "output/sink.h"
 #include "util/clock.h"
 #include "util/fileio.h"
@@ -137,6 +146,78 @@ static int push_file(const char *path, struct corpus *c, size_t n, size_t batch,
 	return 0;
 }
 
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One round of puts through a fresh set of outputs: this thread's CPU per finding (ns). */
+static double puts_round(const char *dir, bool b, bool with_stdout, int round, struct corpus *c,
+			 size_t n, size_t pass)
+{
+	char specs[4][512], spool[512], err[1024];
+	struct cw_output_spec sp[4];
+	struct cw_outputs *os;
+	size_t first = b && !with_stdout ? 1 : 0, ns = b ? 4 - first : 1;
+	double t;
+
+	snprintf(specs[0], sizeof(specs[0]), "stdout");
+	snprintf(specs[1], sizeof(specs[1]), "file:%s/findings-%d.json", dir, round);
+	snprintf(specs[2], sizeof(specs[2]), "syslog+tcp://127.0.0.1:1");
+	snprintf(specs[3], sizeof(specs[3]),
+		 "https://127.0.0.1:1/services/collector,token-file=%s/token", dir);
+	snprintf(spool, sizeof(spool), "%s/spool-%d", dir, round);
+	for (size_t i = 0; i < ns; i++)
+		if (cw_output_spec_parse(specs[first + i], &sp[i], err, sizeof(err)))
+			goto fail;
+	if (cw_outputs_open(sp, ns, &(struct cw_outputs_opts){ .spool_dir = spool }, &os, err,
+			    sizeof(err)))
+		goto fail;
+	t = thread_cpu_s();
+	for (size_t i = 0; i < n; i++) {
+		cw_outputs_put(os, c->recs[i].data, c->recs[i].len, c->recs[i].event_id, true);
+		if ((i + 1) % pass == 0 || i + 1 == n)
+			cw_outputs_tick(os);
+	}
+	t = thread_cpu_s() - t;
+	cw_outputs_close(os, 0);
+	return t * 1e9 / (double)n;
+fail:
+	fprintf(stderr, "sink-push puts: %s\n", err);
+	exit(1);
+}
+
+static int puts_main(const char *dir, size_t n, size_t pass, int rounds, bool with_stdout)
+{
+	char path[512];
+	struct corpus c;
+	int out = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY), fd;
+	FILE *res;
+
+	snprintf(path, sizeof(path), "%s/token", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (out < 0 || null < 0 || fd < 0 || write(fd, "0123456789abcdef", 16) != 16)
+		return 1;
+	close(fd);
+	res = fdopen(out, "w");
+	if (!res || dup2(null, STDOUT_FILENO) < 0)
+		return 1;
+	make_corpus(&c, n);
+	for (int r = 1; r <= rounds; r++) {
+		for (int k = 0; k < 2; k++) {
+			bool b = (k == 1) == (r % 2 == 1); /* AB, then BA */
+
+			fprintf(res, "puts %c %.0f\n", b ? 'B' : 'A',
+				puts_round(dir, b, with_stdout, r * 2 + k, &c, n, pass));
+			fflush(res);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum cw_sink_kind kind;
@@ -154,6 +235,9 @@ int main(int argc, char **argv)
 	batch = strtoul(argv[4], NULL, 10);
 	if (!n || !batch)
 		return 2;
+	if (!strcmp(argv[1], "puts"))
+		return puts_main(argv[2], n, batch, argc > 5 ? atoi(argv[5]) : 4,
+				 argc > 6 && !strcmp(argv[6], "with-stdout"));
 	make_corpus(&c, n);
 	kind = !strcmp(argv[1], "hec")	  ? CW_SINK_HEC
 	       : !strcmp(argv[1], "bulk") ? CW_SINK_BULK

@@ -258,6 +258,30 @@ TEST(outputs_file_rotates_and_reopens)
 	rmtree(dir);
 }
 
+/* A file that refuses writes (a full disk): its lines are counted as dropped, the output is
+ * down, and a put is not an error (matching goes on); stdout is not involved. */
+TEST(outputs_file_that_cannot_be_written_counts_and_goes_on)
+{
+	struct cw_output_stats st;
+	struct cw_outputs *os;
+	char err[512] = "";
+
+	os = open_outputs("file:/dev/full", NULL, err);
+	REQUIRE(os);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(cw_outputs_put(os, alert, strlen(alert), "a1", true), 0);
+	CHECK_EQ_INT(cw_outputs_put(os, obs, strlen(obs), "e1", false), 0);
+	cw_outputs_tick(os);
+	REQUIRE(cw_outputs_stats(os, &st, 1) == 1);
+	CHECK(!st.healthy);
+	CHECK_EQ_INT(st.written, 4);
+	CHECK_EQ_INT(st.delivered, 0);
+	CHECK_EQ_INT(st.dropped_alerts, 3);
+	CHECK_EQ_INT(st.dropped_events, 1);
+	CHECK_CONTAINS(st.last_error, "No space left on device");
+	cw_outputs_close(os, 0);
+}
+
 TEST(outputs_open_errors_name_the_output)
 {
 	const char *spool = tmpdir();

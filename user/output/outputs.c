@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_MS 600000
+#define DELIVERY_NICE 10
 
 /* A line staged for a file output. */
 struct line {
@@ -63,6 +65,7 @@ struct out {
 	pthread_mutex_t mu; /* the fields below */
 	pthread_cond_t cv;
 	bool stop, reopen;
+	bool waiting;	    /* the delivery thread waits for findings */
 	double drain_until; /* monotonic seconds */
 	uint64_t written, delivered, failures, retries;
 	uint64_t rejected; /* delivered, but refused for good by the far end */
@@ -71,6 +74,7 @@ struct out {
 	char last_error[256];
 	int64_t oldest_pending_ms; /* append time of the first record in flight */
 	/* the delivery thread's own */
+	uint64_t seen; /* written, as of its last read of the spool */
 	struct cw_spool_rec *pend;
 	size_t npend;
 	double down_since;
@@ -309,6 +313,9 @@ static void drop_acked(struct out *o, size_t acked)
 
 static void top_up(struct out *o)
 {
+	pthread_mutex_lock(&o->mu);
+	o->seen = o->written; /* before the read: what comes after wakes a wait for data */
+	pthread_mutex_unlock(&o->mu);
 	if (o->npend < o->spec.batch_max)
 		o->npend +=
 			cw_spool_read(o->spool, o->pend + o->npend, o->spec.batch_max - o->npend);
@@ -357,8 +364,12 @@ static void note_send(struct out *o, const struct cw_sink_result *r, size_t n, b
 	pthread_mutex_unlock(&o->mu);
 }
 
-/* Wait until the monotonic deadline, or a put, a stop or a reopen. */
-static void wait_until(struct out *o, double until)
+/*
+ * Wait until the monotonic deadline, or a stop or a reopen, or (for_data) findings put since
+ * the last top_up. A wait not for data (a backoff) is not woken by puts: the agent's thread
+ * wakes only a delivery thread that waits for what it puts.
+ */
+static void wait_until(struct out *o, double until, bool for_data)
 {
 	struct timespec ts;
 	double left = until - cw_mono_s();
@@ -367,8 +378,11 @@ static void wait_until(struct out *o, double until)
 		return;
 	deadline_after(&ts, left);
 	pthread_mutex_lock(&o->mu);
-	if (!o->reopen)
+	if (!o->reopen && !(for_data && o->written != o->seen)) {
+		o->waiting = for_data;
 		pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+		o->waiting = false;
+	}
 	pthread_mutex_unlock(&o->mu);
 }
 
@@ -412,7 +426,7 @@ static void linger(struct out *o, double last_send)
 
 		if (stopping(o, &past))
 			return;
-		wait_until(o, until);
+		wait_until(o, until, true);
 		top_up(o);
 	}
 }
@@ -475,7 +489,7 @@ static void back_off(struct out *o, double until, double *next_sync)
 			cw_spool_sync(o->spool);
 			*next_sync = now + o->sync_ms / 1e3;
 		}
-		wait_until(o, t < *next_sync ? t : *next_sync);
+		wait_until(o, t < *next_sync ? t : *next_sync, false);
 		maybe_reopen(o);
 	}
 }
@@ -488,6 +502,9 @@ static void *deliver(void *arg)
 	unsigned attempt = 0;
 	bool past_drain = false;
 
+	/* Below the matching thread: a burst of deliveries (TLS, gzip) yields to matching, and
+	 * what waits meanwhile waits in the spool. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), getpriority(PRIO_PROCESS, 0) + DELIVERY_NICE);
 	for (;;) {
 		bool stop = stopping(o, &past_drain);
 
@@ -500,7 +517,7 @@ static void *deliver(void *arg)
 		if (past_drain || (stop && !o->npend))
 			break;
 		if (!o->npend) {
-			wait_until(o, next_sync);
+			wait_until(o, next_sync, true);
 			continue;
 		}
 		if (!stop && !attempt)
@@ -871,7 +888,8 @@ static void flush_spooled(struct out *o)
 	cw_spool_batch_clear(&o->staged);
 	pthread_mutex_lock(&o->mu);
 	o->written += n;
-	pthread_cond_signal(&o->cv);
+	if (o->waiting)
+		pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }
 
