@@ -28,12 +28,24 @@ enum cw_checksum {
 	CW_CHECKSUM_INVALID, /* kept only when the rule says on_invalid: demote */
 };
 
+/* How guessable a password from a credential file is (detect/credfile.h); NONE: not a password. */
+enum cw_strength {
+	CW_STRENGTH_NONE,
+	CW_STRENGTH_WEAK,
+	CW_STRENGTH_FAIR,
+	CW_STRENGTH_STRONG,
+};
+
 struct cw_match {
 	const struct cw_rule *rule;
 	uint64_t start; /* the secret's offset: in the buffer, or in the stream */
 	size_t len;
 	const char *secret; /* the secret's bytes, valid during the callback only */
 	enum cw_checksum checksum;
+	/* Found by a credential file's parser: the field it came from, valid during the callback
+	 * only; NULL for text matches. */
+	const char *field;
+	enum cw_strength strength;
 };
 
 struct cw_matcher;
