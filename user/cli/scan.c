@@ -18,6 +18,7 @@
 #endif
 
 #include "cli/commands.h"
+#include "detect/credfile.h"
 #include "detect/fingerprint.h"
 #include "output/finding.h"
 #include "util/grow.h"
@@ -54,6 +55,7 @@ struct item {
 struct scan {
 	const struct cw_ruleset *rs;
 	const struct cw_matcher *m;
+	const struct cw_credfiles *cf; /* credential files' parsers; NULL: rules without them */
 	struct cw_fp_key key;
 	enum scan_format fmt;
 	unsigned long long max_size;
@@ -96,6 +98,8 @@ struct worker {
 	size_t base_line;   /* not lazy: line and line_pos as counted up to base */
 	uint64_t base_line_pos;
 	char *pbuf; /* lazy: the file read again, a chunk at a time */
+	struct cw_credfile_seen seen; /* what the file's parser found: text matches it covers */
+	const char *cfbuf;	      /* the credential file, while its parser runs */
 };
 
 static struct scan *g_scan; /* for the nftw callback */
@@ -120,8 +124,8 @@ static void uri_ref(char *out, size_t cap, const char *path)
 	out[o] = '\0';
 }
 
-static void sarif_result(struct worker *w, const struct cw_match *mt, size_t col, const char *red,
-			 const char *fp)
+static void sarif_result(struct worker *w, const struct cw_match *mt, size_t line, size_t col,
+			 const char *red, const char *fp)
 {
 	struct cw_json *j = &w->j;
 	char uri[8192], msg[512];
@@ -144,7 +148,7 @@ static void sarif_result(struct worker *w, const struct cw_match *mt, size_t col
 	cw_json_kstr(j, "uri", uri);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "region");
-	cw_json_kuint(j, "startLine", w->line);
+	cw_json_kuint(j, "startLine", line);
 	cw_json_kuint(j, "startColumn", col);
 	if (!memchr(mt->secret, '\n', mt->len))
 		cw_json_kuint(j, "endColumn", col + mt->len);
@@ -286,27 +290,25 @@ static void count_lines(struct worker *w, uint64_t to)
 			   w->line_scan);
 }
 
-static int on_match(const struct cw_match *mt, void *arg)
+/* One finding at line:col, in the chosen format. */
+static void report(struct worker *w, const struct cw_match *mt, size_t line, size_t col)
 {
-	struct worker *w = arg;
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
 	struct cw_json *j = &w->j;
-	size_t col;
 
-	/* Findings never start before the stream's base, which the window keeps. */
-	count_lines(w, mt->start < w->base + w->wlen ? mt->start : w->base + w->wlen);
-	col = (size_t)(mt->start - w->line_pos + 1);
 	cw_redact(mt->secret, mt->len, red);
 	cw_fingerprint(&w->s->key, mt->secret, mt->len, fp);
 	w->it->findings++;
 	if (w->s->fmt == FMT_TEXT) {
-		fprintf(w->out, "%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", w->it->path, w->line,
-			col, mt->rule->id, red, mt->rule->name, fp);
-		return 0;
+		fprintf(w->out, "%s:%zu:%zu: %s: %s (%s)%s%s%s%s fingerprint %.16s\n", w->it->path,
+			line, col, mt->rule->id, red, mt->rule->name, mt->field ? " field " : "",
+			mt->field ? mt->field : "", mt->strength ? " strength " : "",
+			mt->strength ? cw_strength_name(mt->strength) : "", fp);
+		return;
 	}
 	if (w->s->fmt == FMT_SARIF) {
-		sarif_result(w, mt, col, red, fp);
-		return 0;
+		sarif_result(w, mt, line, col, red, fp);
+		return;
 	}
 	cw_json_reset(j);
 	cw_json_obj_begin(j);
@@ -318,7 +320,7 @@ static int on_match(const struct cw_match *mt, void *arg)
 	cw_json_kstr(j, "path", w->it->path);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "location");
-	cw_json_kuint(j, "line", w->line);
+	cw_json_kuint(j, "line", line);
 	cw_json_kuint(j, "column", col);
 	cw_json_obj_end(j);
 	cw_finding_credential_open(j, mt, red, fp);
@@ -326,7 +328,67 @@ static int on_match(const struct cw_match *mt, void *arg)
 	cw_json_obj_end(j);
 	if (!j->oom)
 		fprintf(w->out, "%s\n", j->buf);
+}
+
+static int on_match(const struct cw_match *mt, void *arg)
+{
+	struct worker *w = arg;
+
+	if (cw_credfile_covers(&w->seen, mt))
+		return 0; /* the file's parser reported it, with its field */
+	/* Findings never start before the stream's base, which the window keeps. */
+	count_lines(w, mt->start < w->base + w->wlen ? mt->start : w->base + w->wlen);
+	report(w, mt, w->line, (size_t)(mt->start - w->line_pos + 1));
 	return 0;
+}
+
+/* A credential file parser's finding: its line and column from the file in memory. */
+static int on_credfile_match(const struct cw_match *mt, void *arg)
+{
+	struct worker *w = arg;
+	const char *b = w->cfbuf, *ls = b;
+	size_t line = 1;
+
+	for (const char *p = b; p < b + mt->start; p++)
+		if (*p == '\n') {
+			line++;
+			ls = p + 1;
+		}
+	report(w, mt, line, (size_t)(b + mt->start - ls) + 1);
+	return 0;
+}
+
+/*
+ * The hook for credential files (detect/credfile.h): a file whose kind its name or first
+ * bytes tell is read whole and parsed before the text scan, which then leaves out what the
+ * parser reported (w->seen).
+ */
+static void scan_credfile(struct worker *w, int fd, const struct stat *sb)
+{
+	size_t cap = (size_t)sb->st_size, n = 0;
+	enum cw_credfile_kind k = cw_credfile_kind(w->it->path);
+	char *buf;
+	ssize_t r;
+
+	w->seen.n = 0;
+	if (!w->s->cf || !S_ISREG(sb->st_mode) || !cap || !(buf = malloc(cap)))
+		return;
+	while (n < cap && ((r = pread(fd, buf + n, cap - n, (off_t)n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	if (k == CW_CF_NONE)
+		k = cw_credfile_sniff(w->it->path, buf, n < 4096 ? n : 4096);
+	if (k != CW_CF_NONE) {
+		w->cfbuf = buf;
+		if (cw_credfile_scan(w->s->cf, w->m, k, buf, n, w->it->path, &w->seen,
+				     on_credfile_match, w) < 0) {
+			cw_log("%s: cannot parse it as a %s file: out of memory", w->it->path,
+			       cw_credfile_kind_name(k));
+			w->it->errors++;
+		}
+		w->cfbuf = NULL;
+	}
+	explicit_bzero(buf, n);
+	free(buf);
 }
 
 /*
@@ -429,6 +491,7 @@ static void scan_item(struct worker *w, struct item *it)
 		it->errors++;
 		return;
 	}
+	w->seen.n = 0;
 	if (!strcmp(it->path, "-")) {
 		scan_fd(w, STDIN_FILENO);
 	} else {
@@ -441,10 +504,13 @@ static void scan_item(struct worker *w, struct item *it)
 			struct stat sb;
 
 			if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
-			    (unsigned long long)sb.st_size > w->s->max_size)
+			    (unsigned long long)sb.st_size > w->s->max_size) {
 				cw_debug("%s: larger than --max-size, skipped", it->path);
-			else
+			} else {
+				scan_credfile(w, fd, &sb);
 				scan_fd(w, fd);
+				w->seen.n = 0;
+			}
 			close(fd);
 		}
 	}
@@ -695,7 +761,7 @@ static enum parsed parse_scan_args(int argc, char **argv, struct scan *s, struct
 
 /* Rules, their matcher and the fingerprint key: 0, or -EINVAL with the reason printed. */
 static int load_detection(struct scan *s, struct cw_ruleset *rs, struct cw_matcher **m,
-			  const struct scan_opts *o)
+			  struct cw_credfiles **cf, const struct scan_opts *o)
 {
 	char err[1024];
 
@@ -705,6 +771,11 @@ static int load_detection(struct scan *s, struct cw_ruleset *rs, struct cw_match
 		cw_log("%s", err);
 		return -EINVAL;
 	}
+	if (cw_credfiles_new(rs, cf)) {
+		cw_log("out of memory");
+		return -ENOMEM;
+	}
+	s->cf = *cf;
 	s->rs = rs;
 	s->m = *m;
 	return 0;
@@ -754,6 +825,7 @@ static void free_workers(struct worker *w, size_t nw, const struct cw_matcher *m
 		cw_json_free(&w[i].j);
 		free(w[i].win);
 		free(w[i].pbuf);
+		cw_credfile_seen_free(&w[i].seen);
 		if (w[i].m != m)
 			cw_matcher_free(w[i].m);
 	}
@@ -798,6 +870,7 @@ int cw_cmd_scan(int argc, char **argv)
 	struct scan_opts o = { 0 };
 	struct cw_ruleset rs = { 0 };
 	struct cw_matcher *m = NULL;
+	struct cw_credfiles *cf = NULL;
 	int ret = 2;
 
 	switch (parse_scan_args(argc, argv, &s, &o)) {
@@ -805,13 +878,14 @@ int cw_cmd_scan(int argc, char **argv)
 	case PARSED_EXIT_ERROR: return 2;
 	default: break;
 	}
-	if (!load_detection(&s, &rs, &m, &o)) {
+	if (!load_detection(&s, &rs, &m, &cf, &o)) {
 		pthread_mutex_init(&s.mu, NULL);
 		pthread_cond_init(&s.more, NULL);
 		pthread_cond_init(&s.done, NULL);
 		ret = scan_paths(&s, m, argv + optind, argc - optind, (size_t)o.jobs);
 	}
 	free(s.items);
+	cw_credfiles_free(cf);
 	cw_matcher_free(m);
 	cw_rules_free(&rs);
 	return ret;
