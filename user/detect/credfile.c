@@ -110,6 +110,14 @@ int cw_credfiles_new(const struct cw_ruleset *rs, struct cw_credfiles **out)
 	return 0;
 }
 
+int cw_credfiles_for(const struct cw_matcher *m, struct cw_credfiles **out)
+{
+	struct cw_ruleset rs = { 0 };
+
+	rs.rules = (struct cw_rule *)cw_matcher_rules(m, &rs.n);
+	return cw_credfiles_new(&rs, out);
+}
+
 void cw_credfiles_free(struct cw_credfiles *cf)
 {
 	free(cf);

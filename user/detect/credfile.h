@@ -61,6 +61,8 @@ struct cw_credfiles;
  * them *out is NULL and cw_credfile_scan finds nothing.
  */
 int cw_credfiles_new(const struct cw_ruleset *rs, struct cw_credfiles **out);
+/* The same from the rules a matcher was compiled from (the agent's handlers have no set). */
+int cw_credfiles_for(const struct cw_matcher *m, struct cw_credfiles **out);
 void cw_credfiles_free(struct cw_credfiles *cf);
 
 /* The kind of the file at path, by its name alone. */

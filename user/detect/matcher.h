@@ -100,6 +100,9 @@ int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg);
 /* Report what remains and free the stream. */
 int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg);
 
+/* The rules m was compiled from (the rule set's array) and their number. */
+const struct cw_rule *cw_matcher_rules(const struct cw_matcher *m, size_t *n);
+
 /* Shannon entropy of the bytes, in bits per byte. */
 double cw_entropy(const char *s, size_t n);
 

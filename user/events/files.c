@@ -15,6 +15,7 @@
 
 #include <bpf/bpf.h>
 
+#include "detect/credfile.h"
 #include "events/files.h"
 #include "events/kernel_marks.h"
 #include "host/mountinfo.h"
@@ -56,7 +57,7 @@ int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int file
 	fs->proc = "/proc";
 	fs->files_map_fd = files_map_fd;
 	fs->file_cap = CW_FILE_CAP_DEFAULT;
-	return 0;
+	return fs->matcher ? cw_credfiles_for(fs->matcher, &fs->credfiles) : 0;
 }
 
 static struct cw_file_track *find(const struct cw_files *fs, uint64_t id)
@@ -207,6 +208,7 @@ struct file_ctx {
 	struct cw_file_track *t;
 	uint64_t ktime_ns;
 	int err;
+	const struct cw_credfile_seen *seen; /* what the file's parser found; may be NULL */
 };
 
 static bool seen_before(struct cw_file_track *t, const char *fp)
@@ -236,6 +238,8 @@ static int on_file_match(const struct cw_match *m, void *arg)
 			     .in_image = t->in_image,
 			     .environ_pid = t->environ_pid };
 
+	if (!m->field && x->seen && cw_credfile_covers(x->seen, m))
+		return 0; /* the file's parser reported it, with its field */
 	cw_fingerprint(f->key, m->secret, m->len, fp);
 	if (seen_before(t, fp))
 		return 0;
@@ -317,10 +321,41 @@ static int open_as_process(const struct cw_files *fs, const struct cw_file_open_
 	return cw_proc_file_open(&pf, ns);
 }
 
+/*
+ * The credential-file hook: a watched file whose kind its name or first bytes tell (a .netrc,
+ * a .pgpass, a key) is read whole (up to file_cap) and parsed as its tool reads it; the text
+ * scan that follows leaves out what the parser reported (x->seen).
+ */
+static int parse_credfile(struct cw_files *fs, int fd, struct file_ctx *x,
+			  struct cw_credfile_seen *seen)
+{
+	enum cw_credfile_kind k = cw_credfile_kind(x->t->path);
+	size_t n = 0;
+	ssize_t r;
+	char *buf;
+	int ret = 0;
+
+	if (!fs->credfiles || fd < 0 || !(buf = malloc(fs->file_cap)))
+		return 0;
+	while (n < fs->file_cap && (r = pread(fd, buf + n, fs->file_cap - n, (off_t)n)) > 0)
+		n += (size_t)r;
+	if (k == CW_CF_NONE)
+		k = cw_credfile_sniff(x->t->path, buf, n < 4096 ? n : 4096);
+	if (k != CW_CF_NONE) {
+		ret = cw_credfile_scan(fs->credfiles, fs->matcher, k, buf, n, x->t->path, seen,
+				       on_file_match, x);
+		x->seen = seen;
+	}
+	explicit_bzero(buf, n);
+	free(buf);
+	return ret < 0 ? ret : x->err;
+}
+
 static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		    struct cw_file_track *t, const struct cw_workload *wl)
 {
 	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = o->hdr.ktime_ns };
+	struct cw_credfile_seen seen = { 0 };
 	char buf[16384];
 	size_t done = 0;
 	ssize_t n = 0;
@@ -334,7 +369,8 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 	} else if (wl->container_id[0] && !t->environ_pid) {
 		t->in_image = cw_fd_in_image(fs->proc, ns, fd, t->path);
 	}
-	while (fd >= 0 && done < fs->file_cap &&
+	ret = parse_credfile(fs, fd, &x, &seen);
+	while (fd >= 0 && !ret && done < fs->file_cap &&
 	       (n = pread(fd, buf,
 			  sizeof(buf) < fs->file_cap - done ? sizeof(buf) : fs->file_cap - done,
 			  (off_t)done)) > 0) {
@@ -351,6 +387,7 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		ret = cw_stream_close(t->stream, on_file_match, &x);
 	else
 		cw_stream_close(t->stream, NULL, NULL);
+	cw_credfile_seen_free(&seen);
 	free(t);
 	return ret < 0 ? ret : x.err;
 }
@@ -432,4 +469,6 @@ void cw_files_free(struct cw_files *fs)
 
 	HASH_ITER (hh, fs->table, t, tmp)
 		track_end(fs, t);
+	cw_credfiles_free(fs->credfiles);
+	fs->credfiles = NULL;
 }
