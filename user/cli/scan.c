@@ -97,7 +97,7 @@ struct worker {
 	uint64_t line_scan; /* how far newlines were counted */
 	size_t base_line;   /* not lazy: line and line_pos as counted up to base */
 	uint64_t base_line_pos;
-	char *pbuf; /* lazy: the file read again, a chunk at a time */
+	char *pbuf;		      /* lazy: the file read again, a chunk at a time */
 	struct cw_credfile_seen seen; /* what the file's parser found: text matches it covers */
 	const char *cfbuf;	      /* the credential file, while its parser runs */
 };
@@ -373,7 +373,8 @@ static void scan_credfile(struct worker *w, int fd, const struct stat *sb)
 	w->seen.n = 0;
 	if (!w->s->cf || !S_ISREG(sb->st_mode) || !cap || !(buf = malloc(cap)))
 		return;
-	while (n < cap && ((r = pread(fd, buf + n, cap - n, (off_t)n)) > 0 || (r < 0 && errno == EINTR)))
+	while (n < cap &&
+	       ((r = pread(fd, buf + n, cap - n, (off_t)n)) > 0 || (r < 0 && errno == EINTR)))
 		n += r > 0 ? (size_t)r : 0;
 	if (k == CW_CF_NONE)
 		k = cw_credfile_sniff(w->it->path, buf, n < 4096 ? n : 4096);

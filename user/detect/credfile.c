@@ -256,8 +256,8 @@ enum cw_credfile_kind cw_credfile_sniff(const char *path, const char *head, size
 static bool example_file(const char *path)
 {
 	const char *base = strrchr(path, '/');
-	static const char *const words[] = { "example", "sample", "template", ".dist", ".tmpl",
-					     ".tpl",	".orig" };
+	static const char *const words[] = { "example", "sample", "template", ".dist",
+					     ".tmpl",	".tpl",	  ".orig" };
 
 	base = base ? base + 1 : path;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -268,9 +268,22 @@ static bool example_file(const char *path)
 
 /* Words a placeholder is made of, wherever the file is: nobody's password reads so. */
 static const char *const template_words[] = {
-	"your_",	"your-",     "yourpass", "${",	      "{{",
-	"$(",		"%(",	     "#{",	 "replace_me", "replaceme", "redacted",
-	"placeholder", "enter_pass", "xxxxxxxx", "********",  "\xe2\x80\xa6",
+	"your_",
+	"your-",
+	"yourpass",
+	"${",
+	"{{",
+	"$(",
+	"%(",
+	"#{",
+	"replace_me",
+	"replaceme",
+	"redacted",
+	"placeholder",
+	"enter_pass",
+	"xxxxxxxx",
+	"********",
+	"\xe2\x80\xa6",
 	"put your unique phrase",
 };
 
@@ -306,14 +319,16 @@ bool cf_template(const char *v, size_t n)
 
 /* Passwords people pick first, and the defaults products ship with. */
 static const char *const common[] = {
-	"password", "passw0rd", "p@ssw0rd", "pass",	 "pass123",  "pass1234", "123456",
-	"1234567",  "12345678", "123456789", "1234567890", "qwerty",  "qwerty123", "letmein",
-	"welcome",  "welcome1", "admin",	 "admin123", "administrator", "root", "toor",
-	"secret",   "changeme", "changeit", "default",	 "test",     "test123",  "guest",
-	"master",   "postgres", "mysql",	 "oracle",   "sa",	     "raspberry", "dragon",
-	"monkey",   "iloveyou", "abc123",	 "111111",   "000000",   "trustno1", "sunshine",
-	"football", "baseball", "superman", "hunter2",	 "login",    "user",	 "demo",
-	"s3cret",   "secret123", "password1", "password123", "ubuntu", "vagrant", "docker",
+	"password",	 "passw0rd", "p@ssw0rd",  "pass",      "pass123",     "pass1234",
+	"123456",	 "1234567",  "12345678",  "123456789", "1234567890",  "qwerty",
+	"qwerty123",	 "letmein",  "welcome",	  "welcome1",  "admin",	      "admin123",
+	"administrator", "root",     "toor",	  "secret",    "changeme",    "changeit",
+	"default",	 "test",     "test123",	  "guest",     "master",      "postgres",
+	"mysql",	 "oracle",   "sa",	  "raspberry", "dragon",      "monkey",
+	"iloveyou",	 "abc123",   "111111",	  "000000",    "trustno1",    "sunshine",
+	"football",	 "baseball", "superman",  "hunter2",   "login",	      "user",
+	"demo",		 "s3cret",   "secret123", "password1", "password123", "ubuntu",
+	"vagrant",	 "docker",
 };
 
 static bool common_password(const char *s, size_t n)
@@ -443,7 +458,8 @@ int cf_emit(struct cf_scan *s, enum cf_rule r, size_t at, size_t span, const cha
 	if (s->example && (m.strength == CW_STRENGTH_WEAK || cw_is_placeholder(secret, slen)))
 		return 0;
 	/* an unchosen secret (key, token) that reads as a placeholder is one */
-	if (!(flags & CF_PASSWORDLIKE) && !rule->no_placeholder && cw_is_placeholder(secret, slen))
+	if (!(flags & (CF_PASSWORDLIKE | CF_STRUCTURED)) && !rule->no_placeholder &&
+	    cw_is_placeholder(secret, slen))
 		return 0;
 	va_start(ap, fmt);
 	vsnprintf(field, sizeof(field), fmt, ap);
@@ -509,9 +525,9 @@ bool cf_eq(const char *buf, size_t a, size_t b, const char *s)
 	return strlen(s) == b - a && !strncasecmp(buf + a, s, b - a);
 }
 
-int cw_credfile_scan(const struct cw_credfiles *cf, struct cw_matcher *m,
-		     enum cw_credfile_kind k, const char *buf, size_t len, const char *path,
-		     struct cw_credfile_seen *seen, cw_match_cb cb, void *arg)
+int cw_credfile_scan(const struct cw_credfiles *cf, struct cw_matcher *m, enum cw_credfile_kind k,
+		     const char *buf, size_t len, const char *path, struct cw_credfile_seen *seen,
+		     cw_match_cb cb, void *arg)
 {
 	struct cf_scan s = { .cf = cf,
 			     .m = m,

@@ -27,13 +27,13 @@ enum cw_credfile_kind {
 	CW_CF_NETRC,
 	CW_CF_GIT_CREDENTIALS,
 	CW_CF_PGPASS,
-	CW_CF_MYSQL,	 /* option files: my.cnf, .my.cnf, debian.cnf */
-	CW_CF_DOCKER,	 /* ~/.docker/config.json, containers' auth.json */
+	CW_CF_MYSQL,  /* option files: my.cnf, .my.cnf, debian.cnf */
+	CW_CF_DOCKER, /* ~/.docker/config.json, containers' auth.json */
 	CW_CF_KUBECONFIG,
 	CW_CF_PYPIRC,
 	CW_CF_NPMRC,
-	CW_CF_AWS,	 /* ~/.aws/credentials and ~/.aws/config */
-	CW_CF_GCLOUD,	 /* application_default_credentials.json, service-account keys */
+	CW_CF_AWS,    /* ~/.aws/credentials and ~/.aws/config */
+	CW_CF_GCLOUD, /* application_default_credentials.json, service-account keys */
 	CW_CF_S3CFG,
 	CW_CF_HTPASSWD,
 	CW_CF_SHADOW,
@@ -83,12 +83,12 @@ struct cw_credfile_seen;
  * client-key-data, FileZilla's base64 passwords). When seen is given, each finding's written
  * span and rule are added to it. With a matcher m (not in use by the caller meanwhile), a
  * value a provider's rule matches whole is reported under that rule (a GitHub token as a
- * .git-credentials password is a GitHub token, with GitHub's destinations). Returns the number reported or -errno; the callback returns
- * nonzero to stop.
+ * .git-credentials password is a GitHub token, with GitHub's destinations). Returns the number
+ * reported or -errno; the callback returns nonzero to stop.
  */
-int cw_credfile_scan(const struct cw_credfiles *cf, struct cw_matcher *m,
-		     enum cw_credfile_kind k, const char *buf, size_t len, const char *path,
-		     struct cw_credfile_seen *seen, cw_match_cb cb, void *arg);
+int cw_credfile_scan(const struct cw_credfiles *cf, struct cw_matcher *m, enum cw_credfile_kind k,
+		     const char *buf, size_t len, const char *path, struct cw_credfile_seen *seen,
+		     cw_match_cb cb, void *arg);
 
 /* How guessable a password is: common and short ones are weak, long mixed ones strong. */
 enum cw_strength cw_password_strength(const char *s, size_t n);

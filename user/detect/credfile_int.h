@@ -66,6 +66,9 @@ struct cf_scan {
 enum {
 	CF_SECRET = 0,
 	CF_PASSWORDLIKE = 1, /* a password a person chose: strength, not the placeholder filter */
+	/* a hash, key or blob whose format is checked already: runs of one byte and sequences
+	 * occur in it (AAAA in a key's base64) and mean nothing */
+	CF_STRUCTURED = 2,
 };
 
 /*

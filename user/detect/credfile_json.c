@@ -49,10 +49,11 @@ static bool string(struct walk *w, size_t *p, size_t *va, size_t *ve)
 				c = '\t';
 			else if (c == 'r')
 				c = '\r';
-			else if (c == 'u' && i + 4 < len) { /* kept as written: ASCII is enough here */
-				unsigned long u = strtoul((char[5]){ b[i + 1], b[i + 2], b[i + 3],
-								     b[i + 4], 0 },
-							  NULL, 16);
+			else if (c == 'u' &&
+				 i + 4 < len) { /* kept as written: ASCII is enough here */
+				unsigned long u = strtoul(
+					(char[5]){ b[i + 1], b[i + 2], b[i + 3], b[i + 4], 0 },
+					NULL, 16);
 
 				c = u < 0x80 ? (char)u : '?';
 				i += 4;
@@ -103,7 +104,8 @@ static void value(struct walk *w, const char *key, size_t va, size_t ve)
 		break;
 	case CW_CF_GCLOUD:
 		if (!strcmp(key, "private_key"))
-			cf_emit(s, CF_GCP_SA, va, ve - va, w->v, w->n, CF_SECRET, "private_key");
+			cf_emit(s, CF_GCP_SA, va, ve - va, w->v, w->n, CF_STRUCTURED,
+				"private_key");
 		else if (!strcmp(key, "refresh_token"))
 			cf_emit(s, CF_GOOGLE_REFRESH, va, ve - va, w->v, w->n, CF_SECRET,
 				"refresh_token");
@@ -164,7 +166,7 @@ int cf_scan_json(struct cf_scan *s, enum cw_credfile_kind k)
 		p++;
 	if (k == CW_CF_DBEAVER && p < s->len && s->buf[p] != '{') {
 		/* credentials-config.json: AES with the key DBeaver publishes: as good as plain */
-		return cf_emit_raw(s, CF_DBEAVER, 0, s->len, CF_SECRET,
+		return cf_emit_raw(s, CF_DBEAVER, 0, s->len, CF_STRUCTURED,
 				   "saved credentials (encrypted with DBeaver's default key)"),
 		       0;
 	}

@@ -61,7 +61,7 @@ static void pem_key(struct cf_scan *s, size_t at, size_t ta, size_t te, size_t b
 		snprintf(what, sizeof(what), "%s%.*s%sprivate key (unencrypted)",
 			 tl ? "" : "PKCS#8 ", (int)tl, type, tl ? " " : "");
 	}
-	cf_emit(s, CF_PRIVATE_KEY, at, end - at, b + at, end - at, CF_SECRET, "%s", what);
+	cf_emit(s, CF_PRIVATE_KEY, at, end - at, b + at, end - at, CF_STRUCTURED, "%s", what);
 }
 
 static void pem_blocks(struct cf_scan *s)
@@ -106,7 +106,7 @@ static void ppk(struct cf_scan *s)
 	while (end < s->len && b[end] != '\n' && b[end] != '\r')
 		end++;
 	cf_emit(s, CF_PUTTY, (size_t)(p - b), end - (size_t)(p - b), p, end - (size_t)(p - b),
-		CF_SECRET, "PuTTY private key (%s)",
+		CF_STRUCTURED, "PuTTY private key (%s)",
 		enc && !strncmp(enc + 12, "none", 4) ? "unencrypted" : "encrypted");
 }
 
@@ -120,7 +120,7 @@ static void pkcs12(struct cf_scan *s)
 	if (s->len < 16 || (unsigned char)s->buf[0] != 0x30 ||
 	    !memmem(s->buf, probe, "\x02\x01\x03", 3) || !memmem(s->buf, probe, data_oid, 11))
 		return;
-	cf_emit_raw(s, CF_PKCS12, 0, s->len, CF_SECRET, "PKCS#12 bundle (private key inside)");
+	cf_emit_raw(s, CF_PKCS12, 0, s->len, CF_STRUCTURED, "PKCS#12 bundle (private key inside)");
 }
 
 /* config/master.key: 32 hex digits that decrypt config/credentials.yml.enc. */
@@ -132,7 +132,7 @@ static void rails_key(struct cf_scan *s)
 		e--;
 	if (e - a != 32 || strspn(s->buf, "0123456789abcdef") < 32)
 		return;
-	cf_emit_raw(s, CF_RAILS_MASTER, a, e - a, CF_SECRET, "master key");
+	cf_emit_raw(s, CF_RAILS_MASTER, a, e - a, CF_STRUCTURED, "master key");
 }
 
 int cf_scan_keys(struct cf_scan *s, enum cw_credfile_kind k)

@@ -26,7 +26,7 @@ static void key_data(struct cf_scan *s, size_t va, size_t ve, const char *user)
 		return;
 	}
 	pem[n] = '\0';
-	cf_emit(s, CF_KUBE_KEY, va, ve - va, (const char *)pem, (size_t)n, CF_SECRET,
+	cf_emit(s, CF_KUBE_KEY, va, ve - va, (const char *)pem, (size_t)n, CF_STRUCTURED,
 		"users[%s] client-key-data (%s)", user,
 		strstr((const char *)pem, "ENCRYPTED") ? "encrypted" : "unencrypted");
 	explicit_bzero(pem, (size_t)n);

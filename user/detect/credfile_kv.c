@@ -17,8 +17,8 @@
 #define VALUE_MAX 1024
 
 struct kv {
-	size_t ka, ke;	/* the key */
-	size_t va, ve;	/* the value as written (inside its quotes) */
+	size_t ka, ke;	   /* the key */
+	size_t va, ve;	   /* the value as written (inside its quotes) */
 	char v[VALUE_MAX]; /* the value, escapes undone */
 	size_t n;
 };
@@ -176,15 +176,29 @@ static void npm_basic(struct cf_scan *s, struct kv *kv, bool with_user, const ch
 	}
 	if (with_user && (c = memchr(dec, ':', (size_t)n)))
 		off = (size_t)(c - dec) + 1;
-	cf_emit(s, CF_NPM_BASIC, kv->va, kv->ve - kv->va, (const char *)dec + off,
-		(size_t)n - off, CF_PASSWORDLIKE, "%.*s (base64)", (int)(kv->ke - kv->ka),
-		s->buf + kv->ka);
+	cf_emit(s, CF_NPM_BASIC, kv->va, kv->ve - kv->va, (const char *)dec + off, (size_t)n - off,
+		CF_PASSWORDLIKE, "%.*s (base64)", (int)(kv->ke - kv->ka), s->buf + kv->ka);
 	explicit_bzero(dec, sizeof(dec));
 }
 
-static const char *const wp_salts[] = { "AUTH_KEY",	   "SECURE_AUTH_KEY", "LOGGED_IN_KEY",
-					"NONCE_KEY",	   "AUTH_SALT",	      "SECURE_AUTH_SALT",
+static const char *const wp_salts[] = { "AUTH_KEY",	  "SECURE_AUTH_KEY", "LOGGED_IN_KEY",
+					"NONCE_KEY",	  "AUTH_SALT",	     "SECURE_AUTH_SALT",
 					"LOGGED_IN_SALT", "NONCE_SALT" };
+
+/* The option groups MySQL's and MariaDB's client programs read (not the server's). */
+static bool mysql_client(const char *sec)
+{
+	static const char *const groups[] = { "[client]",	  "[mysql]",
+					      "[mysqldump]",	  "[mysqladmin]",
+					      "[mysqlimport]",	  "[mysqlshow]",
+					      "[mysqlcheck]",	  "[client-server]",
+					      "[mariadb-client]", "[client-mariadb]" };
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (!strcasecmp(sec, groups[i]))
+			return true;
+	return false;
+}
 
 /* What one key holds in a file of kind k, reported. */
 static void one(struct cf_scan *s, enum cw_credfile_kind k, struct kv *kv, const char *sec)
@@ -193,8 +207,7 @@ static void one(struct cf_scan *s, enum cw_credfile_kind k, struct kv *kv, const
 
 	switch (k) {
 	case CW_CF_MYSQL:
-		if (key_is(b, kv, "password") && (strstr(sec, "client") || strstr(sec, "mysql") ||
-						  strstr(sec, "mariadb")))
+		if (key_is(b, kv, "password") && mysql_client(sec))
 			emit(s, CF_MYSQL, kv, CF_PASSWORDLIKE, sec, 0);
 		break;
 	case CW_CF_PYPIRC:
@@ -212,8 +225,9 @@ static void one(struct cf_scan *s, enum cw_credfile_kind k, struct kv *kv, const
 	case CW_CF_AWS:
 	case CW_CF_S3CFG:
 		if (key_is(b, kv, "aws_access_key_id") || key_is(b, kv, "access_key"))
-			emit(s, kv->n > 4 && !memcmp(kv->v, "ASIA", 4) ? CF_AWS_TEMP_KEY_ID
-								       : CF_AWS_KEY_ID,
+			emit(s,
+			     kv->n > 4 && !memcmp(kv->v, "ASIA", 4) ? CF_AWS_TEMP_KEY_ID
+								    : CF_AWS_KEY_ID,
 			     kv, CF_SECRET, sec, 0);
 		else if (key_is(b, kv, "aws_secret_access_key"))
 			emit(s, CF_AWS_SECRET, kv, CF_SECRET, sec, 0);
@@ -227,7 +241,7 @@ static void one(struct cf_scan *s, enum cw_credfile_kind k, struct kv *kv, const
 		break;
 	case CW_CF_WINSCP:
 		if (key_ends(b, kv, "password") && kv->n)
-			emit(s, CF_WINSCP, kv, CF_SECRET, sec, 0);
+			emit(s, CF_WINSCP, kv, CF_STRUCTURED, sec, 0);
 		break;
 	case CW_CF_DOTENV:
 		if (key_is(b, kv, "APP_KEY"))
@@ -256,7 +270,7 @@ static void one(struct cf_scan *s, enum cw_credfile_kind k, struct kv *kv, const
 			emit(s, CF_WP_DB, kv, CF_PASSWORDLIKE, sec, 0);
 		for (size_t i = 0; i < sizeof(wp_salts) / sizeof(wp_salts[0]); i++)
 			if (key_is(b, kv, wp_salts[i]))
-				emit(s, CF_WP_SALT, kv, CF_SECRET, sec, 0);
+				emit(s, CF_WP_SALT, kv, CF_STRUCTURED, sec, 0);
 		break;
 	default: break;
 	}

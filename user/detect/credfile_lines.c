@@ -110,8 +110,8 @@ int cf_scan_netrc(struct cf_scan *s)
 			in_entry = true;
 			snprintf(host, sizeof(host), "machine %.*s", (int)v.n, v.v);
 		} else if (in_entry && !tok_is(&t, "login")) {
-			cf_emit(s, CF_NETRC, v.at, v.span, v.v, v.n, CF_PASSWORDLIKE, "%s %s",
-				host, t.v[0] == 'p' ? "password" : "account");
+			cf_emit(s, CF_NETRC, v.at, v.span, v.v, v.n, CF_PASSWORDLIKE, "%s %s", host,
+				t.v[0] == 'p' ? "password" : "account");
 		}
 	}
 	explicit_bzero(&v, sizeof(v));
@@ -224,12 +224,14 @@ static const char *hash_kind(const char *h, size_t n)
 	static const struct {
 		const char *prefix, *name;
 	} kinds[] = {
-		{ "$2a$", "bcrypt" },	 { "$2b$", "bcrypt" },	   { "$2y$", "bcrypt" },
-		{ "$2x$", "bcrypt" },	 { "$apr1$", "apr1-md5" }, { "$1$", "md5-crypt" },
-		{ "$5$", "sha256-crypt" }, { "$6$", "sha512-crypt" }, { "$y$", "yescrypt" },
-		{ "$gy$", "gost-yescrypt" }, { "$7$", "scrypt" },	   { "$argon2", "argon2" },
-		{ "{SHA}", "sha1" },	 { "{SSHA}", "salted-sha1" }, { "$sha1$", "sha1-crypt" },
-		{ "$md5", "sun-md5" },
+		{ "$2a$", "bcrypt" },	    { "$2b$", "bcrypt" },
+		{ "$2y$", "bcrypt" },	    { "$2x$", "bcrypt" },
+		{ "$apr1$", "apr1-md5" },   { "$1$", "md5-crypt" },
+		{ "$5$", "sha256-crypt" },  { "$6$", "sha512-crypt" },
+		{ "$y$", "yescrypt" },	    { "$gy$", "gost-yescrypt" },
+		{ "$7$", "scrypt" },	    { "$argon2", "argon2" },
+		{ "{SHA}", "sha1" },	    { "{SSHA}", "salted-sha1" },
+		{ "$sha1$", "sha1-crypt" }, { "$md5", "sun-md5" },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -272,13 +274,13 @@ int cf_scan_htpasswd(struct cf_scan *s)
 			h = (size_t)((const char *)memrchr(b + h, ':', e - h) - b) + 1;
 		kind = hash_kind(b + h, he - h);
 		if (kind)
-			cf_emit(s, CF_HTPASSWD, h, he - h, b + h, he - h, CF_SECRET,
+			cf_emit(s, CF_HTPASSWD, h, he - h, b + h, he - h, CF_STRUCTURED,
 				"password hash (%s)", kind);
 		else if (!strncmp(b + h, "{PLAIN}", 7))
 			cf_emit(s, CF_HTPASSWD, h + 7, he - h - 7, b + h + 7, he - h - 7,
 				CF_PASSWORDLIKE, "password (plain text)");
 		else if (he - h == 32 && all_hex(b + h, 32))
-			cf_emit(s, CF_HTPASSWD, h, he - h, b + h, he - h, CF_SECRET,
+			cf_emit(s, CF_HTPASSWD, h, he - h, b + h, he - h, CF_STRUCTURED,
 				"password hash (htdigest md5)");
 	}
 	return 0;
@@ -304,7 +306,7 @@ int cf_scan_shadow(struct cf_scan *s)
 			h++;
 		kind = hash_kind(b + h, he - h);
 		if (kind)
-			cf_emit(s, CF_SHADOW, h, he - h, b + h, he - h, CF_SECRET,
+			cf_emit(s, CF_SHADOW, h, he - h, b + h, he - h, CF_STRUCTURED,
 				"password hash (%s%s)", kind, locked ? ", account locked" : "");
 	}
 	return 0;
