@@ -371,6 +371,7 @@ static void scan_credfile(struct worker *w, int fd, const struct stat *sb)
 	ssize_t r;
 
 	w->seen.n = 0;
+	w->seen.parsed = false;
 	if (!w->s->cf || !S_ISREG(sb->st_mode) || !cap || !(buf = malloc(cap)))
 		return;
 	while (n < cap &&
@@ -493,6 +494,7 @@ static void scan_item(struct worker *w, struct item *it)
 		return;
 	}
 	w->seen.n = 0;
+	w->seen.parsed = false;
 	if (!strcmp(it->path, "-")) {
 		scan_fd(w, STDIN_FILENO);
 	} else {
@@ -511,6 +513,7 @@ static void scan_item(struct worker *w, struct item *it)
 				scan_credfile(w, fd, &sb);
 				scan_fd(w, fd);
 				w->seen.n = 0;
+				w->seen.parsed = false;
 			}
 			close(fd);
 		}

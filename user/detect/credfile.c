@@ -243,12 +243,13 @@ enum cw_credfile_kind cw_credfile_sniff(const char *path, const char *head, size
 
 	if (k != CW_CF_NONE)
 		return k;
-	if ((has(head, hlen, "-----BEGIN ") && has(head, hlen, "PRIVATE KEY-----")) ||
-	    has(head, hlen, "PuTTY-User-Key-File-"))
-		return CW_CF_KEY;
+	/* before the PEM test: a service-account key holds one */
 	if (cw_ends_with(path, n, ".json") && has(head, hlen, "\"service_account\"") &&
 	    has(head, hlen, "\"private_key\""))
 		return CW_CF_GCLOUD;
+	if ((has(head, hlen, "-----BEGIN ") && has(head, hlen, "PRIVATE KEY-----")) ||
+	    has(head, hlen, "PuTTY-User-Key-File-"))
+		return CW_CF_KEY;
 	return CW_CF_NONE;
 }
 
@@ -266,26 +267,17 @@ static bool example_file(const char *path)
 	return false;
 }
 
-/* Words a placeholder is made of, wherever the file is: nobody's password reads so. */
-static const char *const template_words[] = {
-	"your_",
-	"your-",
-	"yourpass",
-	"${",
-	"{{",
-	"$(",
-	"%(",
-	"#{",
-	"replace_me",
-	"replaceme",
-	"redacted",
-	"placeholder",
-	"enter_pass",
-	"xxxxxxxx",
-	"********",
-	"\xe2\x80\xa6",
-	"put your unique phrase",
-};
+/*
+ * How a template starts: the whole value is one (${DB_PASSWORD}, {{ db_pass }}, %(pw)s,
+ * $(cat f), #{ENV["X"]}, <%= ENV["X"] %>). Inside a value these bytes are as likely as any
+ * others: WordPress's salts and random passwords hold "${" and "#{" by chance.
+ */
+static const char *const template_starts[] = { "${", "{{", "%(", "$(", "#{", "<%", "your_",
+					       "your-", "yourpass", "enter_", "enter-" };
+/* Words no chosen value holds. */
+static const char *const template_words[] = { "placeholder", "replace_me", "replaceme",
+					      "redacted", "put your unique phrase", "xxxxxxxx",
+					      "********", "\xe2\x80\xa6" };
 
 /* Values that say there is none. */
 static const char *const none_words[] = { "null", "none", "nil", "false", "true", "undefined" };
@@ -298,6 +290,10 @@ bool cf_template(const char *v, size_t n)
 		return true;
 	for (i = 0; i < sizeof(none_words) / sizeof(none_words[0]); i++)
 		if (n == strlen(none_words[i]) && !strncasecmp(v, none_words[i], n))
+			return true;
+	for (i = 0; i < sizeof(template_starts) / sizeof(template_starts[0]); i++)
+		if (n >= strlen(template_starts[i]) &&
+		    !strncasecmp(v, template_starts[i], strlen(template_starts[i])))
 			return true;
 	for (i = 0; i < sizeof(template_words) / sizeof(template_words[0]); i++)
 		if (memmem(v, n, template_words[i], strlen(template_words[i])))
@@ -476,6 +472,9 @@ int cf_emit(struct cf_scan *s, enum cf_rule r, size_t at, size_t span, const cha
 
 bool cw_credfile_covers(const struct cw_credfile_seen *s, const struct cw_match *m)
 {
+	/* the parser reads this format's passwords exactly; generic guesses add only noise */
+	if (s->parsed && !m->rule->provider && m->rule->kind && !strcmp(m->rule->kind, "password"))
+		return true;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].rule == m->rule ||
 		    (m->start < s->v[i].end && s->v[i].start < m->start + m->len))
@@ -541,6 +540,13 @@ int cw_credfile_scan(const struct cw_credfiles *cf, struct cw_matcher *m, enum c
 
 	if (!cf)
 		return 0;
+	/*
+	 * .env files and code hold passwords in more shapes than their parsers read (URLs,
+	 * DSNs), and a key can sit in any file (an environment dump with a PEM in it)
+	 */
+	if (seen)
+		seen->parsed = k != CW_CF_DOTENV && k != CW_CF_DJANGO && k != CW_CF_WORDPRESS &&
+			       k != CW_CF_RAILS && k != CW_CF_KEY;
 	switch (k) {
 	case CW_CF_NETRC: ret = cf_scan_netrc(&s); break;
 	case CW_CF_GIT_CREDENTIALS: ret = cf_scan_git_credentials(&s); break;

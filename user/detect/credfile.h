@@ -102,9 +102,13 @@ struct cw_credfile_span {
 struct cw_credfile_seen {
 	struct cw_credfile_span *v;
 	size_t n, cap;
+	bool parsed; /* a parser read the file: it owns the format's password fields */
 };
-/* Is text match m the same credential as a file finding (its bytes overlap one, or its rule
- * is one's)? */
+/*
+ * Is text match m the same credential as a file finding (its bytes overlap one, or its rule
+ * is one's), or a generic password guess (a rule of kind password without a provider) in a
+ * file the parser read, which knows where that format keeps passwords?
+ */
 bool cw_credfile_covers(const struct cw_credfile_seen *s, const struct cw_match *m);
 void cw_credfile_seen_free(struct cw_credfile_seen *s);
 
