@@ -272,12 +272,14 @@ static bool example_file(const char *path)
  * $(cat f), #{ENV["X"]}, <%= ENV["X"] %>). Inside a value these bytes are as likely as any
  * others: WordPress's salts and random passwords hold "${" and "#{" by chance.
  */
-static const char *const template_starts[] = { "${", "{{", "%(", "$(", "#{", "<%", "your_",
-					       "your-", "yourpass", "enter_", "enter-" };
+static const char *const template_starts[] = { "${",	   "{{",     "%(",    "$(",
+					       "#{",	   "<%",     "your_", "your-",
+					       "yourpass", "enter_", "enter-" };
 /* Words no chosen value holds. */
-static const char *const template_words[] = { "placeholder", "replace_me", "replaceme",
-					      "redacted", "put your unique phrase", "xxxxxxxx",
-					      "********", "\xe2\x80\xa6" };
+static const char *const template_words[] = {
+	"placeholder", "replace_me", "replaceme",   "redacted", "put your unique phrase",
+	"xxxxxxxx",    "********",   "\xe2\x80\xa6"
+};
 
 /* Values that say there is none. */
 static const char *const none_words[] = { "null", "none", "nil", "false", "true", "undefined" };
