@@ -474,8 +474,9 @@ int cf_emit(struct cf_scan *s, enum cf_rule r, size_t at, size_t span, const cha
 
 bool cw_credfile_covers(const struct cw_credfile_seen *s, const struct cw_match *m)
 {
-	/* the parser reads this format's passwords exactly; generic guesses add only noise */
-	if (s->parsed && !m->rule->provider && m->rule->kind && !strcmp(m->rule->kind, "password"))
+	/* the parser reads this format's secrets exactly; generic guesses add only noise */
+	if (s->parsed && !m->rule->provider && m->rule->kind &&
+	    (!strcmp(m->rule->kind, "password") || !strcmp(m->rule->kind, "generic-secret")))
 		return true;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i].rule == m->rule ||

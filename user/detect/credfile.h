@@ -106,8 +106,8 @@ struct cw_credfile_seen {
 };
 /*
  * Is text match m the same credential as a file finding (its bytes overlap one, or its rule
- * is one's), or a generic password guess (a rule of kind password without a provider) in a
- * file the parser read, which knows where that format keeps passwords?
+ * is one's), or a generic guess (a rule of kind password or generic-secret without a
+ * provider) in a file the parser read, which knows where that format keeps its secrets?
  */
 bool cw_credfile_covers(const struct cw_credfile_seen *s, const struct cw_match *m);
 void cw_credfile_seen_free(struct cw_credfile_seen *s);

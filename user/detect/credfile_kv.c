@@ -188,11 +188,12 @@ static const char *const wp_salts[] = { "AUTH_KEY",	  "SECURE_AUTH_KEY", "LOGGED
 /* The option groups MySQL's and MariaDB's client programs read (not the server's). */
 static bool mysql_client(const char *sec)
 {
-	static const char *const groups[] = { "[client]",	  "[mysql]",
-					      "[mysqldump]",	  "[mysqladmin]",
-					      "[mysqlimport]",	  "[mysqlshow]",
-					      "[mysqlcheck]",	  "[client-server]",
-					      "[mariadb-client]", "[client-mariadb]" };
+	static const char *const groups[] = {
+		"[client]",	    "[mysql]",		"[mysqldump]",	   "[mysqladmin]",
+		"[mysqlimport]",    "[mysqlshow]",	"[mysqlcheck]",	   "[mysqlslap]",
+		"[mysqlbinlog]",    "[mysqlpump]",	"[mysql_upgrade]", "[client-server]",
+		"[mariadb-client]", "[client-mariadb]", "[mariadb-dump]",  "[mariadb-upgrade]",
+	};
 
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		if (!strcasecmp(sec, groups[i]))
