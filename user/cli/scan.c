@@ -35,8 +35,9 @@
 
 enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
 
-#define CHUNK (256u << 10) /* read size: the data is still in cache when it is matched */
-#define BINARY_PROBE 8192  /* a NUL in a walked file's first bytes: binary, skipped */
+#define CHUNK (256u << 10)  /* read size: the data is still in cache when it is matched */
+#define BINARY_PROBE 8192   /* a NUL in a walked file's first bytes: binary, skipped */
+#define CREDFILE_SNIFF 4096 /* what cw_credfile_sniff reads of a file its name does not type */
 
 /*
  * One file to scan. Workers scan items in any order; the main thread prints their output in
@@ -363,34 +364,56 @@ static int on_credfile_match(const struct cw_match *mt, void *arg)
  * bytes tell is read whole and parsed before the text scan, which then leaves out what the
  * parser reported (w->seen).
  */
-static void scan_credfile(struct worker *w, int fd, const struct stat *sb)
+static size_t read_at(int fd, char *buf, size_t cap)
 {
-	size_t cap = (size_t)sb->st_size, n = 0;
-	enum cw_credfile_kind k = cw_credfile_kind(w->it->path);
-	char *buf;
+	size_t n = 0;
 	ssize_t r;
 
-	w->seen.n = 0;
-	w->seen.parsed = false;
-	if (!w->s->cf || !S_ISREG(sb->st_mode) || !cap || !(buf = malloc(cap)))
-		return;
 	while (n < cap &&
 	       ((r = pread(fd, buf + n, cap - n, (off_t)n)) > 0 || (r < 0 && errno == EINTR)))
 		n += r > 0 ? (size_t)r : 0;
+	return n;
+}
+
+/*
+ * head: the file's first n bytes, already read for the text scan; the whole file when it is
+ * no longer, else read whole here.
+ */
+static void scan_credfile(struct worker *w, int fd, const struct stat *sb, const char *head,
+			  size_t n)
+{
+	size_t size = (size_t)sb->st_size;
+	enum cw_credfile_kind k = cw_credfile_kind(w->it->path);
+	char *buf = NULL;
+	const char *all = head;
+
+	if (!w->s->cf)
+		return;
+	if (k == CW_CF_NONE) /* a key or a service-account key under any name */
+		k = cw_credfile_sniff(w->it->path, head, n < CREDFILE_SNIFF ? n : CREDFILE_SNIFF);
 	if (k == CW_CF_NONE)
-		k = cw_credfile_sniff(w->it->path, buf, n < 4096 ? n : 4096);
-	if (k != CW_CF_NONE) {
-		w->cfbuf = buf;
-		if (cw_credfile_scan(w->s->cf, w->m, k, buf, n, w->it->path, &w->seen,
-				     on_credfile_match, w) < 0) {
-			cw_log("%s: cannot parse it as a %s file: out of memory", w->it->path,
-			       cw_credfile_kind_name(k));
+		return;
+	if (size > n) {
+		if (!(buf = malloc(size))) {
+			cw_log("%s: out of memory", w->it->path);
 			w->it->errors++;
+			return;
 		}
-		w->cfbuf = NULL;
+		n = read_at(fd, buf, size);
+		all = buf;
 	}
-	explicit_bzero(buf, n);
-	free(buf);
+	w->cfbuf = all;
+	if (cw_credfile_scan(w->s->cf, w->m, k, all, n, w->it->path, &w->seen, on_credfile_match,
+			     w) < 0) {
+		cw_log("%s: cannot parse it as a %s file: out of memory", w->it->path,
+		       cw_credfile_kind_name(k));
+		w->it->errors++;
+	}
+	w->cfbuf = NULL;
+	if (buf) {
+		explicit_bzero(buf, n);
+		free(buf);
+	}
 }
 
 /*
@@ -460,6 +483,9 @@ static void scan_fd(struct worker *w, int fd)
 		}
 		if (n == 0)
 			break;
+		/* a credential file is parsed first: the text scan leaves out what it reports */
+		if (first && w->lazy)
+			scan_credfile(w, fd, &sb, w->win + w->wlen, (size_t)n);
 		if (first && it->check_binary &&
 		    memchr(w->win, '\0', (size_t)n < BINARY_PROBE ? (size_t)n : BINARY_PROBE)) {
 			cw_debug("%s: binary, skipped", it->path);
@@ -510,7 +536,6 @@ static void scan_item(struct worker *w, struct item *it)
 			    (unsigned long long)sb.st_size > w->s->max_size) {
 				cw_debug("%s: larger than --max-size, skipped", it->path);
 			} else {
-				scan_credfile(w, fd, &sb);
 				scan_fd(w, fd);
 				w->seen.n = 0;
 				w->seen.parsed = false;
