@@ -25,7 +25,8 @@
 #include "util/path.h"
 #include "util/table.h"
 
-#define SEEN_MAX 8 /* fingerprints reported per open file */
+#define SEEN_MAX 8	    /* fingerprints reported per open file */
+#define CREDFILE_SNIFF 4096 /* what cw_credfile_sniff reads of a file its name does not type */
 #define QUIET_NS (300ull * 1000 * 1000)
 
 struct cw_file_track {
@@ -43,6 +44,11 @@ struct cw_file_track {
 	struct cw_stream *stream;
 	unsigned char seen[SEEN_MAX][8];
 	size_t nseen;
+	/* --capture-reads, a credential file: its reads, kept until parsed (credfile_drain) */
+	enum cw_credfile_kind cfkind;
+	bool cfsniffed;
+	char *cfbuf;
+	size_t cflen;
 };
 
 int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int files_map_fd)
@@ -143,6 +149,7 @@ static int track(struct cw_files *fs, struct cw_file_track *t)
 	if (old) { /* an id seen twice: the kernel restarted its count (agent restart) */
 		HASH_DEL(fs->table, old);
 		cw_stream_close(old->stream, NULL, NULL);
+		free(old->cfbuf);
 		free(old);
 		fs->n--;
 	}
@@ -200,6 +207,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 		free(t);
 		return -ENOMEM;
 	}
+	t->cfkind = fs->credfiles ? cw_credfile_kind(t->path) : CW_CF_NONE;
 	return fs->capture_reads ? track(fs, t) : read_now(fs, o, t, wl);
 }
 
@@ -271,6 +279,60 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	return x->err;
 }
 
+/*
+ * The credential-file hook (detect/credfile.h): buf, the file's bytes, parsed as its kind's
+ * tool reads it, then through the text scan, which leaves out what the parser reported.
+ */
+static int credfile_scan(struct cw_files *fs, struct file_ctx *x, enum cw_credfile_kind k,
+			 const char *buf, size_t n)
+{
+	struct cw_credfile_seen seen = { 0 };
+	int ret = cw_credfile_scan(fs->credfiles, fs->matcher, k, buf, n, x->t->path, &seen,
+				   on_file_match, x);
+
+	if (ret >= 0 && !x->err) {
+		x->seen = &seen;
+		ret = cw_stream_write(x->t->stream, buf, n, on_file_match, x);
+		/* what the stream holds is reported now, while seen is at hand */
+		if (ret >= 0 && !x->err)
+			ret = cw_stream_flush(x->t->stream, on_file_match, x);
+		x->seen = NULL;
+	}
+	cw_credfile_seen_free(&seen);
+	return ret < 0 ? ret : x->err;
+}
+
+/* --capture-reads: what a credential file's reads brought so far, parsed. */
+static int credfile_drain(struct cw_files *fs, struct file_ctx *x)
+{
+	struct cw_file_track *t = x->t;
+	int ret;
+
+	if (!t->cflen)
+		return 0;
+	ret = credfile_scan(fs, x, t->cfkind, t->cfbuf, t->cflen);
+	explicit_bzero(t->cfbuf, t->cflen);
+	t->cflen = 0;
+	return ret;
+}
+
+/* --capture-reads: keep a credential file's read for its parser (up to file_cap at once). */
+static int credfile_keep(struct cw_files *fs, struct file_ctx *x, const char *p, size_t n)
+{
+	struct cw_file_track *t = x->t;
+	int ret;
+
+	if (t->cflen + n > fs->file_cap && (ret = credfile_drain(fs, x)))
+		return ret;
+	if (n > fs->file_cap)
+		return credfile_scan(fs, x, t->cfkind, p, n);
+	if (!t->cfbuf && !(t->cfbuf = malloc(fs->file_cap)))
+		return -ENOMEM;
+	memcpy(t->cfbuf + t->cflen, p, n);
+	t->cflen += n;
+	return 0;
+}
+
 int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
@@ -283,6 +345,11 @@ int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 	fs->bytes += d->len;
 	t->last_ns = d->hdr.ktime_ns;
 	t->quiet = false;
+	if (fs->credfiles && !t->cfsniffed && t->cfkind == CW_CF_NONE)
+		t->cfkind = cw_credfile_sniff(t->path, ev->payload, d->len);
+	t->cfsniffed = true;
+	if (t->cfkind != CW_CF_NONE)
+		return credfile_keep(fs, &x, ev->payload, d->len);
 	ret = cw_stream_write(t->stream, ev->payload, d->len, on_file_match, &x);
 	return ret < 0 ? ret : x.err;
 }
@@ -291,11 +358,15 @@ int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 static int track_end(struct cw_files *fs, struct cw_file_track *t)
 {
 	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = t->last_ns };
-	int ret;
+	int ret = credfile_drain(fs, &x);
 
 	HASH_DEL(fs->table, t);
 	fs->n--;
-	ret = cw_stream_close(t->stream, on_file_match, &x);
+	if (ret)
+		cw_stream_close(t->stream, NULL, NULL);
+	else
+		ret = cw_stream_close(t->stream, on_file_match, &x);
+	free(t->cfbuf);
 	free(t);
 	return ret < 0 ? ret : x.err;
 }
@@ -321,41 +392,48 @@ static int open_as_process(const struct cw_files *fs, const struct cw_file_open_
 	return cw_proc_file_open(&pf, ns);
 }
 
-/*
- * The credential-file hook: a watched file whose kind its name or first bytes tell (a .netrc,
- * a .pgpass, a key) is read whole (up to file_cap) and parsed as its tool reads it; the text
- * scan that follows leaves out what the parser reported (x->seen).
- */
-static int parse_credfile(struct cw_files *fs, int fd, struct file_ctx *x,
-			  struct cw_credfile_seen *seen)
+static size_t read_at(int fd, char *buf, size_t from, size_t to)
 {
-	enum cw_credfile_kind k = cw_credfile_kind(x->t->path);
-	size_t n = 0;
 	ssize_t r;
+
+	while (from < to && (r = pread(fd, buf + from, to - from, (off_t)from)) > 0)
+		from += (size_t)r;
+	return from;
+}
+
+/*
+ * A watched file whose kind its name or first bytes tell (a .netrc, a key) is read whole (up
+ * to file_cap) and scanned by credfile_scan: 1 when it was, 0 when the caller scans it.
+ */
+static int read_credfile(struct cw_files *fs, int fd, struct file_ctx *x)
+{
+	enum cw_credfile_kind k = x->t->cfkind;
+	size_t n = 0;
 	char *buf;
-	int ret = 0;
+	int ret;
 
 	if (!fs->credfiles || fd < 0 || !(buf = malloc(fs->file_cap)))
 		return 0;
-	while (n < fs->file_cap && (r = pread(fd, buf + n, fs->file_cap - n, (off_t)n)) > 0)
-		n += (size_t)r;
-	if (k == CW_CF_NONE)
-		k = cw_credfile_sniff(x->t->path, buf, n < 4096 ? n : 4096);
+	if (k == CW_CF_NONE) { /* a key under any name: its first bytes say */
+		n = read_at(fd, buf, 0,
+			    fs->file_cap < CREDFILE_SNIFF ? fs->file_cap : CREDFILE_SNIFF);
+		k = cw_credfile_sniff(x->t->path, buf, n);
+	}
+	ret = 0;
 	if (k != CW_CF_NONE) {
-		ret = cw_credfile_scan(fs->credfiles, fs->matcher, k, buf, n, x->t->path, seen,
-				       on_file_match, x);
-		x->seen = seen;
+		n = read_at(fd, buf, n, fs->file_cap);
+		fs->bytes += n;
+		ret = credfile_scan(fs, x, k, buf, n);
 	}
 	explicit_bzero(buf, n);
 	free(buf);
-	return ret < 0 ? ret : x->err;
+	return ret < 0 ? ret : k != CW_CF_NONE;
 }
 
 static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		    struct cw_file_track *t, const struct cw_workload *wl)
 {
 	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = o->hdr.ktime_ns };
-	struct cw_credfile_seen seen = { 0 };
 	char buf[16384];
 	size_t done = 0;
 	ssize_t n = 0;
@@ -369,8 +447,11 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 	} else if (wl->container_id[0] && !t->environ_pid) {
 		t->in_image = cw_fd_in_image(fs->proc, ns, fd, t->path);
 	}
-	ret = parse_credfile(fs, fd, &x, &seen);
-	while (fd >= 0 && !ret && done < fs->file_cap &&
+	/* a credential file is read and scanned whole there; others here, a chunk at a time */
+	ret = read_credfile(fs, fd, &x);
+	if (ret > 0)
+		done = fs->file_cap;
+	while (fd >= 0 && ret >= 0 && done < fs->file_cap &&
 	       (n = pread(fd, buf,
 			  sizeof(buf) < fs->file_cap - done ? sizeof(buf) : fs->file_cap - done,
 			  (off_t)done)) > 0) {
@@ -387,7 +468,6 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		ret = cw_stream_close(t->stream, on_file_match, &x);
 	else
 		cw_stream_close(t->stream, NULL, NULL);
-	cw_credfile_seen_free(&seen);
 	free(t);
 	return ret < 0 ? ret : x.err;
 }
@@ -456,7 +536,9 @@ int cw_files_tick(struct cw_files *fs, uint64_t now_ns)
 		if (t->quiet || now_ns - t->last_ns < QUIET_NS)
 			continue;
 		t->quiet = true;
-		ret = cw_stream_flush(t->stream, on_file_match, &x);
+		ret = credfile_drain(fs, &x);
+		if (!ret)
+			ret = cw_stream_flush(t->stream, on_file_match, &x);
 		if (ret < 0 || x.err)
 			return ret < 0 ? ret : x.err;
 	}
