@@ -270,32 +270,51 @@ TEST(credfile_htpasswd_shadow_hash_kinds)
 
 TEST(credfile_keys_encrypted_or_not)
 {
-	/* openssh-key-v1\0 + cipher "none" / "aes256-ctr", base64 */
+	/* openssh-key-v1\0 + cipher "none" / "aes256-ctr", base64; the rest of the body random */
 	static const char none[] =
 		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
 	static const char aes[] =
 		"b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABD1";
-	char text[1024];
+	char *rest = tu_secret("%{base64:70}\n%{base64:70}\n%{base64:12}"), text[1024];
 	struct got *g;
 
 	snprintf(text, sizeof(text),
-		 "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n",
-		 none);
+		 "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n%s\n-----END OPENSSH PRIVATE KEY-----\n",
+		 none, rest);
 	g = PARSE("/home/dev/.ssh/id_ed25519", text);
 	REQUIRE_N(g, 1);
 	CHECK(strstr(g->line[0], "private-key|OpenSSH private key (unencrypted)|-|"));
 	snprintf(text, sizeof(text),
-		 "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n",
-		 aes);
+		 "-----BEGIN OPENSSH PRIVATE KEY-----\r\n%s\r\n%s\r\n-----END OPENSSH PRIVATE "
+		 "KEY-----\r\n",
+		 aes, rest);
 	g = PARSE("/home/dev/.ssh/id_rsa", text);
 	REQUIRE_N(g, 1);
 	CHECK(strstr(g->line[0], "private-key|OpenSSH private key (encrypted: aes256-ctr)|-|"));
-	g = PARSE("/srv/tls/server.key",
-		  "-----BEGIN ENCRYPTED PRIVATE "
-		  "KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n"
-		  "-----END ENCRYPTED PRIVATE KEY-----\n");
+	snprintf(text, sizeof(text),
+		 "-----BEGIN ENCRYPTED PRIVATE "
+		 "KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n"
+		 "%s\n-----END ENCRYPTED PRIVATE KEY-----\n",
+		 rest);
+	g = PARSE("/srv/tls/server.key", text);
 	REQUIRE_N(g, 1);
 	CHECK(strstr(g->line[0], "private-key|PKCS#8 private key (encrypted)|-|"));
+	snprintf(text, sizeof(text),
+		 "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,"
+		 "0123456789ABCDEF0123456789ABCDEF\n\n%s\n-----END RSA PRIVATE KEY-----\n",
+		 rest);
+	g = PARSE("/srv/tls/legacy.pem", text);
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0], "private-key|RSA private key (PEM, encrypted)|-|"));
+	/* code that names the markers, and documentation that elides the key: no key */
+	g = PARSE("/usr/lib/python3/x/ssh.py",
+		  "_SK_START = b\"-----BEGIN OPENSSH PRIVATE KEY-----\"\n"
+		  "_SK_END = b\"-----END OPENSSH PRIVATE KEY-----\"\n");
+	CHECK_EQ_INT(g->n, 0);
+	g = PARSE("/srv/docs/keys.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA...\n"
+					"-----END RSA PRIVATE KEY-----\n");
+	CHECK_EQ_INT(g->n, 0);
+	free(rest);
 	g = PARSE("/home/dev/keys/deploy.ppk",
 		  "PuTTY-User-Key-File-3: ssh-ed25519\r\nEncryption: none\r\nComment: deploy\r\n"
 		  "Public-Lines: 2\r\nAAAAC3NzaC1lZDI1NTE5AAAAIOr\r\nAAAA\r\nPrivate-Lines: 1\r\n"

@@ -389,6 +389,10 @@ static void scan_credfile(struct worker *w, int fd, const struct stat *sb, const
 
 	if (!w->s->cf)
 		return;
+	/* a walked binary file is skipped by the text scan: by its parser too, but a PKCS#12's */
+	if (k != CW_CF_PKCS12 && w->it->check_binary &&
+	    memchr(head, '\0', n < BINARY_PROBE ? n : BINARY_PROBE))
+		return;
 	if (k == CW_CF_NONE) /* a key or a service-account key under any name */
 		k = cw_credfile_sniff(w->it->path, head, n < CREDFILE_SNIFF ? n : CREDFILE_SNIFF);
 	if (k == CW_CF_NONE)

@@ -64,6 +64,39 @@ static void pem_key(struct cf_scan *s, size_t at, size_t ta, size_t te, size_t b
 	cf_emit(s, CF_PRIVATE_KEY, at, end - at, b + at, end - at, CF_STRUCTURED, "%s", what);
 }
 
+#define PEM_BODY_MIN 64 /* base64 characters: less is an elided or made-up key */
+
+static bool b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+/*
+ * A PEM body as RFC 7468 (and RFC 1421's headers before it: Proc-Type, DEK-Info) writes it:
+ * base64 lines, nothing else. Code that names the markers, and documentation that elides the
+ * key ("MIIE...") or writes it in a string with \n escapes, are no key here.
+ */
+static bool pem_body_ok(const char *b, size_t from, size_t to)
+{
+	size_t pos = from, a, e, n = 0;
+	bool body = false;
+
+	while (pos < to && cf_next_line(b, to, &pos, &a, &e)) {
+		cf_trim(b, &a, &e);
+		if (a == e)
+			continue;
+		if (!body && memchr(b + a, ':', e - a) && ((b[a] >= 'A' && b[a] <= 'Z')))
+			continue; /* a header line */
+		body = true;
+		for (size_t i = a; i < e; i++)
+			if (!b64_char(b[i]))
+				return false;
+		n += e - a;
+	}
+	return n >= PEM_BODY_MIN;
+}
+
 static void pem_blocks(struct cf_scan *s)
 {
 	const char *b = s->buf, *p = b;
@@ -88,6 +121,10 @@ static void pem_blocks(struct cf_scan *s)
 		endl = memmem(endm + 9, s->len - (size_t)(endm + 9 - b), "-----", 5);
 		if (!endl)
 			break;
+		if (!pem_body_ok(b, (size_t)(pk - b) + 16, (size_t)(endm - b))) {
+			p = pk;
+			continue;
+		}
 		pem_key(s, (size_t)(p - b), ta, te, (size_t)(pk - b) + 16, (size_t)(endl - b) + 5);
 		p = endl + 5;
 	}
