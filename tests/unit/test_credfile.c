@@ -389,3 +389,166 @@ TEST(credfile_ftp_and_db_clients)
 	CHECK(strstr(g->line[0], "winscp-password|[Sessions\\deploy@sftp.corp] Password|-|A35C") ==
 	      g->line[0]);
 }
+
+TEST(credfile_gcloud_adc_and_service_account)
+{
+	char *rt = tu_strong("1//0%{base64url:100}", 4.0), *body = tu_secret("%{base64:64}");
+	char text[2048];
+	struct got *g;
+
+	snprintf(text, sizeof(text),
+		 "{\n  \"client_id\": \"764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps."
+		 "googleusercontent.com\",\n  \"client_secret\": \"d-FL95Q19q7MQmFpd7hHD0Ty\",\n"
+		 "  \"refresh_token\": \"%s\",\n  \"type\": \"authorized_user\"\n}\n",
+		 rt);
+	g = PARSE("/home/dev/.config/gcloud/application_default_credentials.json", text);
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0], "google-oauth-refresh-token|refresh_token|-|1//0") == g->line[0]);
+	snprintf(text, sizeof(text),
+		 "{\n  \"type\": \"service_account\",\n  \"project_id\": \"shop\",\n"
+		 "  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n%s\\n%s\\n-----END PRIVATE "
+		 "KEY-----\\n\",\n  \"client_email\": \"ci@shop.iam.gserviceaccount.com\"\n}\n",
+		 body, body);
+	g = PARSE("/tmp/shop-1a2b3c4d5e6f.json", text);
+	REQUIRE_N(g, 1);
+	/* the value is reported decoded: the PEM with its newlines */
+	CHECK(strstr(g->line[0],
+		     "gcp-service-account-key|private_key|-|-----BEGIN PRIVATE KEY-----\n") ==
+	      g->line[0]);
+	free(rt);
+	free(body);
+}
+
+TEST(credfile_docker_identitytoken_and_empty_auths)
+{
+	struct got *g =
+		PARSE("/home/dev/.docker/config.json",
+		      "{\"auths\":{\"acr.corp.azurecr.io\":{\"auth\":\"\",\"identitytoken\":"
+		      "\"eyJhbGciOiJSUzI1NiJ9.refresh-tok-Zq81\"},\"quay.io\":{}},"
+		      "\"credHelpers\":{\"gcr.io\":\"gcloud\"}}");
+
+	REQUIRE_N(g, 1);
+	CHECK_EQ_STR(g->line[0], "docker-config-auth|auths[acr.corp.azurecr.io] identitytoken|-|"
+				 "eyJhbGciOiJSUzI1NiJ9.refresh-tok-Zq81");
+}
+
+TEST(credfile_kubeconfig_client_key_data_is_decoded)
+{
+	char *body = tu_secret("%{base64:64}"), pem[512], b64[800], text[1200];
+	struct got *g;
+
+	snprintf(pem, sizeof(pem),
+		 "-----BEGIN RSA PRIVATE KEY-----\n%s\n-----END RSA PRIVATE KEY-----\n", body);
+	cw_base64url_encode((const unsigned char *)pem, strlen(pem), b64);
+	for (char *p = b64; *p; p++)
+		*p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+	snprintf(
+		text, sizeof(text),
+		"users:\n- name: kubernetes-admin\n  user:\n    client-certificate-data: LS0tCg==\n"
+		"    client-key-data: %s\n",
+		b64);
+	g = PARSE("/etc/kubernetes/admin.conf", text);
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0],
+		     "kubeconfig-client-key-data|users[kubernetes-admin] client-key-data "
+		     "(unencrypted)|-|-----BEGIN RSA PRIVATE KEY-----") == g->line[0]);
+	free(body);
+}
+
+TEST(credfile_s3cfg_rails_secrets_npm_password)
+{
+	char *sk = tu_strong("%{alnum:40}", 4.0), *skb = tu_secret("%{hex:128}"), text[1024];
+	struct got *g;
+
+	snprintf(text, sizeof(text),
+		 "[default]\naccess_key = AKIAQ3EGRT5YXKPLM7NW\nhost_base = s3.amazonaws.com\n"
+		 "secret_key = %s\ngpg_passphrase = \nuse_https = True\n",
+		 sk);
+	g = PARSE("/root/.s3cfg", text);
+	REQUIRE_N(g, 2);
+	CHECK(strstr(g->line[1], "s3cfg-secret-key|[default] secret_key|-|") == g->line[1]);
+	snprintf(text, sizeof(text),
+		 "development:\n  secret_key_base: %s\n\nproduction:\n"
+		 "  secret_key_base: <%%= ENV[\"SECRET_KEY_BASE\"] %%>\n",
+		 skb);
+	g = PARSE("/srv/store/config/secrets.yml", text);
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0], "rails-secret-key-base|secret_key_base|-|") == g->line[0]);
+	/* npm's _password is base64 of the password alone */
+	g = PARSE("/home/dev/.npmrc", "//nexus.corp/npm/:username=deploy\n"
+				      "//nexus.corp/npm/:_password=bnBtLURlcGxveS03Nw==\n");
+	REQUIRE_N(g, 1);
+	CHECK_EQ_STR(g->line[0],
+		     "npmrc-basic-auth|//nexus.corp/npm/:_password (base64)|fair|npm-Deploy-77");
+	free(sk);
+	free(skb);
+}
+
+TEST(credfile_pypi_token_keeps_its_rule)
+{
+	char *tok = tu_strong("pypi-AgEIcHlwaS5vcmc%{base64url:140}", 4.0), text[512];
+	struct got *g;
+
+	snprintf(text, sizeof(text), "[pypi]\nusername = __token__\npassword = %s\n", tok);
+	g = PARSE("/home/dev/.pypirc", text);
+	REQUIRE_N(g, 1);
+	/* a provider's token keeps its provider's rule; the field still says where it was */
+	CHECK(strstr(g->line[0], "|[pypi] password|-|pypi-") != NULL);
+	CHECK(strncmp(g->line[0], "pypirc-password|", 16) != 0);
+	free(tok);
+}
+
+TEST(credfile_dbeaver_pgadmin_pkcs12_htdigest)
+{
+	static const char pfx[] = { 0x30, (char)0x82, 0x0a,	  0x01, 0x02,	    0x01,
+				    0x03, 0x30,	      (char)0x82, 0x09, (char)0xc7, 0x06,
+				    0x09, 0x2a,	      (char)0x86, 0x48, (char)0x86, (char)0xf7,
+				    0x0d, 0x01,	      0x07,	  0x01, (char)0xa0, 0x01 };
+	struct got *g = PARSE("/home/dev/.local/share/DBeaverData/workspace6/General/.dbeaver/"
+			      "credentials-config.json",
+			      "\x8a\x13\xf2\x01garbled-aes-bytes\x7f\x00");
+
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0], "dbeaver-credentials|saved credentials (encrypted with DBeaver's "
+				 "default key)|-|") == g->line[0]);
+	g = PARSE("/home/dev/.pgadmin/servers.json",
+		  "{\"Servers\": {\"1\": {\"Name\": \"prod\", \"Host\": \"db\", \"Port\": 5432, "
+		  "\"Username\": \"a\", \"PassFile\": \"/home/dev/.pgpass\"}}}");
+	CHECK_EQ_INT(g->n, 0);
+	g = parse("/home/dev/certs/client.p12", pfx, sizeof(pfx));
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0], "pkcs12-bundle|PKCS#12 bundle (private key inside)|-|") ==
+	      g->line[0]);
+	g = parse("/home/dev/certs/cert.p12", "not a pfx at all, text", 23);
+	CHECK_EQ_INT(g->n, 0);
+	g = PARSE("/etc/apache2/.htpasswd",
+		  "alice:Private Area:0a4f8bc7d9e8e7c6d5b4a3f2e1d0c9b8\n");
+	REQUIRE_N(g, 1);
+	CHECK(strstr(g->line[0], "htpasswd-hash|password hash (htdigest md5)|-|") == g->line[0]);
+}
+
+TEST(credfile_covers_text_matches)
+{
+	struct cw_rule generic = { .id = (char *)"password-assignment",
+				   .kind = (char *)"password" };
+	struct cw_rule gh = { .id = (char *)"github-pat-classic",
+			      .kind = (char *)"github-token",
+			      .provider = (char *)"github" };
+	struct cw_rule netrc = { .id = (char *)"netrc-password", .kind = (char *)"password" };
+	struct cw_credfile_span span = { 10, 20, &netrc };
+	struct cw_credfile_seen seen = { .v = &span, .n = 1, .cap = 1 };
+	struct cw_match m = { .rule = &gh, .start = 30, .len = 40 };
+
+	CHECK(!cw_credfile_covers(&seen, &m)); /* elsewhere, another rule */
+	m.start = 15;
+	CHECK(cw_credfile_covers(&seen, &m)); /* overlapping */
+	m.start = 100;
+	m.rule = &netrc;
+	CHECK(cw_credfile_covers(&seen, &m)); /* the same rule */
+	m.rule = &generic;
+	CHECK(!cw_credfile_covers(&seen, &m)); /* a generic guess where the parser did not look */
+	seen.parsed = true;
+	CHECK(cw_credfile_covers(&seen, &m)); /* ... in a file the parser owns */
+	m.rule = &gh;
+	CHECK(!cw_credfile_covers(&seen, &m)); /* a provider's token is never a guess */
+}
