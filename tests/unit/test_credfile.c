@@ -68,6 +68,8 @@ static struct got *parse(const char *path, const char *text, size_t len)
 
 TEST(credfile_kinds_by_name_and_content)
 {
+	static const char sa[] = "{\"type\": \"service_account\", \"private_key\": \"\"}";
+
 	CHECK_EQ_INT(cw_credfile_kind("/home/a/.netrc"), CW_CF_NETRC);
 	CHECK_EQ_INT(cw_credfile_kind("C:/Users/a/_netrc"), CW_CF_NETRC);
 	CHECK_EQ_INT(cw_credfile_kind("/home/a/.config/git/credentials"), CW_CF_GIT_CREDENTIALS);
@@ -80,11 +82,7 @@ TEST(credfile_kinds_by_name_and_content)
 	CHECK_EQ_INT(cw_credfile_kind("/srv/app/.env.production"), CW_CF_DOTENV);
 	CHECK_EQ_INT(cw_credfile_kind("/home/a/.ssh/id_ed25519"), CW_CF_KEY);
 	CHECK_EQ_INT(cw_credfile_kind("/etc/shadow"), CW_CF_SHADOW);
-	CHECK_EQ_INT(cw_credfile_sniff("/tmp/x.json",
-				       "{\"type\": \"service_account\", "
-				       "\"private_key\": \"\"}",
-				       48),
-		     CW_CF_GCLOUD);
+	CHECK_EQ_INT(cw_credfile_sniff("/tmp/x.json", sa, strlen(sa)), CW_CF_GCLOUD);
 	CHECK_EQ_INT(cw_credfile_kind("/src/main.c"), CW_CF_NONE);
 }
 
