@@ -144,7 +144,8 @@ static void ppk(struct cf_scan *s)
 		end++;
 	cf_emit(s, CF_PUTTY, (size_t)(p - b), end - (size_t)(p - b), p, end - (size_t)(p - b),
 		CF_STRUCTURED, "PuTTY private key (%s)",
-		enc && !strncmp(enc + 12, "none", 4) ? "unencrypted" : "encrypted");
+		enc && enc + 16 <= b + s->len && !memcmp(enc + 12, "none", 4) ? "unencrypted"
+									      : "encrypted");
 }
 
 /* A PFX: a DER SEQUENCE holding version 3 and PKCS#7 data (OID 1.2.840.113549.1.7.1). */
@@ -167,8 +168,12 @@ static void rails_key(struct cf_scan *s)
 
 	while (e > a && (s->buf[e - 1] == '\n' || s->buf[e - 1] == '\r' || s->buf[e - 1] == ' '))
 		e--;
-	if (e - a != 32 || strspn(s->buf, "0123456789abcdef") < 32)
+	if (e - a != 32)
 		return;
+	for (size_t i = a; i < e; i++)
+		if (!((s->buf[i] >= '0' && s->buf[i] <= '9') ||
+		      (s->buf[i] >= 'a' && s->buf[i] <= 'f')))
+			return;
 	cf_emit_raw(s, CF_RAILS_MASTER, a, e - a, CF_STRUCTURED, "master key");
 }
 

@@ -276,7 +276,7 @@ int cf_scan_htpasswd(struct cf_scan *s)
 		if (kind)
 			cf_emit(s, CF_HTPASSWD, h, he - h, b + h, he - h, CF_STRUCTURED,
 				"password hash (%s)", kind);
-		else if (!strncmp(b + h, "{PLAIN}", 7))
+		else if (he - h > 7 && !memcmp(b + h, "{PLAIN}", 7))
 			cf_emit(s, CF_HTPASSWD, h + 7, he - h - 7, b + h + 7, he - h - 7,
 				CF_PASSWORDLIKE, "password (plain text)");
 		else if (he - h == 32 && all_hex(b + h, 32))

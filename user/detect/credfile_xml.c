@@ -42,7 +42,7 @@ int cf_scan_xml(struct cf_scan *s)
 		if (!end)
 			break;
 		ve = (size_t)(end - b);
-		for (sv = p; sv > b && memcmp(sv, "<Server", 7); sv--)
+		for (sv = p; sv > b && (sv + 7 > b + s->len || memcmp(sv, "<Server", 7)); sv--)
 			;
 		server = sv;
 		host_before(b, (size_t)(server - b), va, host, sizeof(host));
