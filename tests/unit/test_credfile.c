@@ -620,3 +620,22 @@ TEST(credfile_parsers_survive_mangled_files)
 	}
 	cw_credfiles_free(cf);
 }
+
+TEST(credfile_aws_credential_process_echoing_json)
+{
+	char *sk = tu_strong("%{alnum:40}", 4.0), text[512];
+	struct got *g;
+
+	snprintf(text, sizeof(text),
+		 "[profile legacy]\ncredential_process = echo '{\"Version\": 1, \"AccessKeyId\": "
+		 "\"ASIAQ3EGRT5YXKPLM7NW\", \"SecretAccessKey\": \"%s\"}'\n"
+		 "[profile vault]\ncredential_process = aws-vault export --format=json vault\n",
+		 sk);
+	g = PARSE("/home/dev/.aws/config", text);
+	REQUIRE_N(g, 2);
+	CHECK(strstr(g->line[0], "aws-secret-access-key|[profile legacy] credential_process "
+				 "SecretAccessKey|-|") == g->line[0]);
+	CHECK_EQ_STR(g->line[1], "aws-temporary-access-key-id|[profile legacy] credential_process "
+				 "AccessKeyId|-|ASIAQ3EGRT5YXKPLM7NW");
+	free(sk);
+}

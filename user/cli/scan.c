@@ -160,6 +160,13 @@ static void sarif_result(struct worker *w, const struct cw_match *mt, size_t lin
 	cw_json_kobj(j, "partialFingerprints");
 	cw_json_kstr(j, "credwatchFingerprint/v1", fp);
 	cw_json_obj_end(j);
+	if (mt->field) { /* a credential file's parser found it (detect/credfile.h) */
+		cw_json_kobj(j, "properties");
+		cw_json_kstr(j, "field", mt->field);
+		if (mt->strength)
+			cw_json_kstr(j, "strength", cw_strength_name(mt->strength));
+		cw_json_obj_end(j);
+	}
 	cw_json_obj_end(j);
 	if (!j->oom)
 		fprintf(w->out, "%s%s", w->it->findings > 1 ? "," : "", j->buf);

@@ -181,6 +181,42 @@ static void npm_basic(struct cf_scan *s, struct kv *kv, bool with_user, const ch
 	explicit_bzero(dec, sizeof(dec));
 }
 
+/*
+ * credential_process names a command that prints the credentials as JSON; a command that is
+ * an echo of that JSON holds them: {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...}.
+ */
+static void process_json(struct cf_scan *s, const struct kv *kv, const char *sec)
+{
+	static const struct {
+		const char *key;
+		enum cf_rule rule;
+	} fields[] = { { "\"SecretAccessKey\"", CF_AWS_SECRET },
+		       { "\"SessionToken\"", CF_AWS_SESSION },
+		       { "\"AccessKeyId\"", CF_AWS_KEY_ID } };
+	const char *b = s->buf;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *k =
+			memmem(b + kv->va, kv->ve - kv->va, fields[i].key, strlen(fields[i].key));
+		const char *end = b + kv->ve, *v, *q;
+
+		if (!k)
+			continue;
+		for (v = k + strlen(fields[i].key); v < end && (*v == ' ' || *v == ':'); v++)
+			;
+		if (v >= end || *v != '"' || !(q = memchr(v + 1, '"', (size_t)(end - v - 1))))
+			continue;
+		v++;
+		cf_emit(s,
+			fields[i].rule == CF_AWS_KEY_ID && q - v > 4 && !memcmp(v, "ASIA", 4)
+				? CF_AWS_TEMP_KEY_ID
+				: fields[i].rule,
+			(size_t)(v - b), (size_t)(q - v), v, (size_t)(q - v), CF_SECRET,
+			"%s%scredential_process %.*s", sec, *sec ? " " : "",
+			(int)strlen(fields[i].key) - 2, fields[i].key + 1);
+	}
+}
+
 static const char *const wp_salts[] = { "AUTH_KEY",	  "SECURE_AUTH_KEY", "LOGGED_IN_KEY",
 					"NONCE_KEY",	  "AUTH_SALT",	     "SECURE_AUTH_SALT",
 					"LOGGED_IN_SALT", "NONCE_SALT" };
@@ -239,6 +275,8 @@ static void one(struct cf_scan *s, enum cw_credfile_kind k, struct kv *kv, const
 			emit(s, CF_AWS_SESSION, kv, CF_SECRET, sec, 0);
 		else if (key_is(b, kv, "proxy_password") || key_is(b, kv, "gpg_passphrase"))
 			emit(s, CF_PASSWORD, kv, CF_PASSWORDLIKE, sec, 0);
+		else if (key_is(b, kv, "credential_process"))
+			process_json(s, kv, sec);
 		break;
 	case CW_CF_WINSCP:
 		if (key_ends(b, kv, "password") && kv->n)
