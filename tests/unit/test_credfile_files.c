@@ -120,3 +120,31 @@ TEST(credfile_files_capture_reads_other_files_stream_as_before)
 	xfx_teardown(&x);
 	free(tok);
 }
+
+TEST(credfile_files_quiet_file_read_again_reports_once)
+{
+	static const char text[] = "[client]\nuser = backup\npassword = Tr1cky#Pass\n";
+	struct cw_files fs;
+	struct xfx x;
+
+	REQUIRE(xfx_setup(&x, "watch: ['~/.my.cnf']\n"));
+	x.fd.events = true;
+	REQUIRE(cw_files_init(&fs, &x.deps, -1) == 0);
+	fs.capture_reads = true;
+	fs.proc = x.dir;
+	open_file(&fs, "/home/dba/.my.cnf", 9);
+	read_bytes(&fs, 9, text, sizeof(text) - 1);
+	/* a daemon keeps it open: parsed when it goes quiet, then read again from the start */
+	CHECK_EQ_INT(cw_files_tick(&fs, 10ull * 1000 * 1000 * 1000), 0);
+	fflush(x.f);
+	REQUIRE(x.out != NULL);
+	CHECK_EQ_INT(count(x.out, "\"field\":\"[client] password\""), 1);
+	read_bytes(&fs, 9, text, sizeof(text) - 1);
+	CHECK_EQ_INT(cw_files_close(&fs, 4242, 3, 9), 0);
+	fflush(x.f);
+	CHECK_EQ_INT(count(x.out, "\"action\":\"credential-read\""), 1);
+	CHECK_EQ_INT(count(x.out, "\"strength\":\"fair\""), 1);
+	CHECK(!strstr(x.out, "Tr1cky#Pass"));
+	cw_files_free(&fs);
+	xfx_teardown(&x);
+}

@@ -49,6 +49,7 @@ struct cw_file_track {
 	bool cfsniffed;
 	char *cfbuf;
 	size_t cflen;
+	uint64_t streamed; /* bytes written to its stream: where the next one starts */
 };
 
 int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int files_map_fd)
@@ -290,6 +291,12 @@ static int credfile_scan(struct cw_files *fs, struct file_ctx *x, enum cw_credfi
 	int ret = cw_credfile_scan(fs->credfiles, fs->matcher, k, buf, n, x->t->path, &seen,
 				   on_file_match, x);
 
+	/* the parser's offsets are in buf; the stream's go on from the file's earlier reads */
+	for (size_t i = 0; i < seen.n; i++) {
+		seen.v[i].start += x->t->streamed;
+		seen.v[i].end += x->t->streamed;
+	}
+	x->t->streamed += n;
 	if (ret >= 0 && !x->err) {
 		x->seen = &seen;
 		ret = cw_stream_write(x->t->stream, buf, n, on_file_match, x);
@@ -350,6 +357,7 @@ int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 	t->cfsniffed = true;
 	if (t->cfkind != CW_CF_NONE)
 		return credfile_keep(fs, &x, ev->payload, d->len);
+	t->streamed += d->len;
 	ret = cw_stream_write(t->stream, ev->payload, d->len, on_file_match, &x);
 	return ret < 0 ? ret : x.err;
 }
