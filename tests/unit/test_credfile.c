@@ -639,3 +639,38 @@ TEST(credfile_aws_credential_process_echoing_json)
 				 "AccessKeyId|-|ASIAQ3EGRT5YXKPLM7NW");
 	free(sk);
 }
+
+TEST(credfile_rules_ignore_keys_and_missing_rules)
+{
+	static const char yaml[] = "rules:\n"
+				   "  - id: netrc-password\n"
+				   "    name: n\n"
+				   "    pattern: '(?<key>password|account)\\s+(?<secret>\\S+)'\n"
+				   "    ignore_keys: [account]\n";
+	struct cw_ruleset rs = { 0 };
+	struct cw_credfiles *cf = NULL;
+	struct got g = { 0 };
+	char err[256];
+	static const char netrc[] = "machine a login b password pw-Zq81x account acct-Zq81x\n";
+	static const char pgpass[] = "h:5432:d:u:pw-Zq81x\n";
+	static const char other[] = "rules:\n  - id: x\n    name: x\n    pattern: x\n";
+
+	REQUIRE(cw_rules_load_buf(&rs, "t.yaml", yaml, strlen(yaml), err, sizeof(err)) == 0);
+	REQUIRE(cw_credfiles_new(&rs, &cf) == 0 && cf);
+	/* the account field is a key the rule ignores, as the text scan would */
+	CHECK_EQ_INT(cw_credfile_scan(cf, NULL, CW_CF_NETRC, netrc, strlen(netrc), "/h/.netrc",
+				      NULL, on_find, &g),
+		     1);
+	CHECK_EQ_STR(g.line[0], "netrc-password|machine a password|weak|pw-Zq81x");
+	/* a rule the set lacks: its fields are not reported */
+	CHECK_EQ_INT(cw_credfile_scan(cf, NULL, CW_CF_PGPASS, pgpass, strlen(pgpass), "/h/.pgpass",
+				      NULL, on_find, &g),
+		     0);
+	cw_credfiles_free(cf);
+	cw_rules_free(&rs);
+	/* no credential-file rule at all: no parser */
+	REQUIRE(cw_rules_load_buf(&rs, "t.yaml", other, strlen(other), err, sizeof(err)) == 0);
+	REQUIRE(cw_credfiles_new(&rs, &cf) == 0);
+	CHECK(cf == NULL);
+	cw_rules_free(&rs);
+}

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "detect/credfile.h"
+#include "detect/context.h"
 #include "detect/credfile_int.h"
 #include "detect/placeholder.h"
 #include "util/grow.h"
@@ -423,6 +424,23 @@ static const struct cw_rule *refine(struct cf_scan *s, const char *v, size_t n)
 	return r.rule;
 }
 
+/*
+ * The key a field names (its last word, before a parenthesis: "[default] aws_session_token",
+ * "auths[ghcr.io] auth (base64)"), for the rule's ignore_keys as the text scan applies them.
+ */
+static bool key_ignored(const struct cw_rule *rule, const char *field)
+{
+	const char *end = field + strlen(field), *paren = strstr(field, " ("), *w;
+
+	if (!rule->ignore_keys.n)
+		return false;
+	if (paren)
+		end = paren;
+	for (w = end; w > field && w[-1] != ' '; w--)
+		;
+	return cw_key_listed(&rule->ignore_keys, w, (size_t)(end - w));
+}
+
 static int seen_push(struct cw_credfile_seen *seen, size_t at, size_t span,
 		     const struct cw_rule *rule)
 {
@@ -462,6 +480,8 @@ int cf_emit(struct cf_scan *s, enum cf_rule r, size_t at, size_t span, const cha
 	va_start(ap, fmt);
 	vsnprintf(field, sizeof(field), fmt, ap);
 	va_end(ap);
+	if (key_ignored(rule, field))
+		return 0;
 	m.field = field;
 	if (s->seen && (ret = seen_push(s->seen, at, span, rule)))
 		return s->stop = ret;
