@@ -69,6 +69,7 @@ static struct got *parse(const char *path, const char *text, size_t len)
 TEST(credfile_kinds_by_name_and_content)
 {
 	static const char sa[] = "{\"type\": \"service_account\", \"private_key\": \"\"}";
+	static const char kube[] = "apiVersion: v1\nclusters: []\nkind: Config\nusers: []\n";
 
 	CHECK_EQ_INT(cw_credfile_kind("/home/a/.netrc"), CW_CF_NETRC);
 	CHECK_EQ_INT(cw_credfile_kind("C:/Users/a/_netrc"), CW_CF_NETRC);
@@ -84,6 +85,11 @@ TEST(credfile_kinds_by_name_and_content)
 	CHECK_EQ_INT(cw_credfile_kind("/etc/shadow"), CW_CF_SHADOW);
 	CHECK_EQ_INT(cw_credfile_sniff("/tmp/x.json", sa, strlen(sa)), CW_CF_GCLOUD);
 	CHECK_EQ_INT(cw_credfile_kind("/src/main.c"), CW_CF_NONE);
+	CHECK_EQ_INT(cw_credfile_sniff("/run/containers/0/auth.json", "{\"auths\": {}}", 13),
+		     CW_CF_DOCKER);
+	CHECK_EQ_INT(cw_credfile_sniff("/home/a/prod.yaml", kube, strlen(kube)), CW_CF_KUBECONFIG);
+	CHECK_EQ_INT(cw_credfile_sniff("/home/a/deploy.yaml", "kind: Deployment\n", 17),
+		     CW_CF_NONE);
 }
 
 TEST(credfile_password_strength)

@@ -248,6 +248,14 @@ enum cw_credfile_kind cw_credfile_sniff(const char *path, const char *head, size
 	if (cw_ends_with(path, n, ".json") && has(head, hlen, "\"service_account\"") &&
 	    has(head, hlen, "\"private_key\""))
 		return CW_CF_GCLOUD;
+	/* registry credentials under other names: skopeo's auth.json, a .dockerconfigjson */
+	if ((cw_ends_with(path, n, ".json") || cw_ends_with(path, n, ".dockerconfigjson")) &&
+	    has(head, hlen, "\"auths\""))
+		return CW_CF_DOCKER;
+	/* a kubeconfig under any name: kubectl --kubeconfig prod.yaml */
+	if (has(head, hlen, "kind: Config") && has(head, hlen, "users:") &&
+	    has(head, hlen, "clusters:"))
+		return CW_CF_KUBECONFIG;
 	if ((has(head, hlen, "-----BEGIN ") && has(head, hlen, "PRIVATE KEY-----")) ||
 	    has(head, hlen, "PuTTY-User-Key-File-"))
 		return CW_CF_KEY;
