@@ -802,11 +802,9 @@ static void note_spooled(struct out *o, int ret, bool alert)
 		       o->spec.spec, what, strerror(-ret));
 }
 
-/* A finding the output's format cannot render: counted as dropped, logged once. */
-static void note_unrendered(struct out *o, bool alert)
+/* A finding put to the output that it will never have. */
+static void count_dropped(struct out *o, bool alert)
 {
-	static bool told;
-
 	pthread_mutex_lock(&o->mu);
 	o->written++;
 	if (alert)
@@ -814,6 +812,14 @@ static void note_unrendered(struct out *o, bool alert)
 	else
 		o->dropped_events++;
 	pthread_mutex_unlock(&o->mu);
+}
+
+/* A finding the output's format cannot render: counted as dropped, logged once. */
+static void note_unrendered(struct out *o, bool alert)
+{
+	static bool told;
+
+	count_dropped(o, alert);
 	if (!told)
 		cw_log("output %s: a finding could not be rendered as %s: dropped (counted)",
 		       o->spec.spec, cw_format_name(o->spec.format));
@@ -827,13 +833,7 @@ static void stage_rec(struct out *o, const char *data, size_t len, const char *e
 
 	if (r) {
 		/* never reaches the spool: counted and logged as a refusal */
-		pthread_mutex_lock(&o->mu);
-		o->written++;
-		if (alert)
-			o->dropped_alerts++;
-		else
-			o->dropped_events++;
-		pthread_mutex_unlock(&o->mu);
+		count_dropped(o, alert);
 		note_spooled(o, r, alert);
 	}
 }

@@ -667,6 +667,28 @@ static int decode(const unsigned char *b, size_t len, struct cw_spool_rec *r)
 	return 0;
 }
 
+/* The reader moves to the next segment (rmu). */
+static void next_seg(struct cw_spool *s)
+{
+	if (s->rfd >= 0)
+		close(s->rfd);
+	s->rfd = -1;
+	s->rseg++;
+	s->roff = 0;
+}
+
+/* The reader's segment (file num) open for reading, if it is not: 0 or -1 (errno). rmu. */
+static int open_reader(struct cw_spool *s, uint64_t num)
+{
+	char name[32];
+
+	if (s->rfd >= 0)
+		return 0;
+	seg_path(s, num, name, sizeof(name));
+	s->rfd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+	return s->rfd < 0 ? -1 : 0;
+}
+
 /* The next record at the read cursor (not consumed): 1, 0 at the end, -errno. rmu and mu. */
 static int peek_disk(struct cw_spool *s, struct cw_spool_rec *r, uint64_t *next_off)
 {
@@ -681,20 +703,11 @@ static int peek_disk(struct cw_spool *s, struct cw_spool_rec *r, uint64_t *next_
 		if (s->roff >= g->size) {
 			if (s->rseg + 1 == s->nsegs)
 				return 0;
-			close(s->rfd);
-			s->rfd = -1;
-			s->rseg++;
-			s->roff = 0;
+			next_seg(s);
 			continue;
 		}
-		if (s->rfd < 0) {
-			char name[32];
-
-			seg_path(s, g->num, name, sizeof(name));
-			s->rfd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
-			if (s->rfd < 0)
-				return -errno;
-		}
+		if (open_reader(s, g->num))
+			return -errno;
 		len = read_rec(s->rfd, s->roff, g->size, &b);
 		if (len <= 0) {
 			/* Corrupt after the open's check (disk trouble): skip to the next segment.
@@ -789,21 +802,11 @@ static size_t read_disk(struct cw_spool *s, struct cw_spool_rec *out, size_t max
 		if (s->roff >= size) {
 			if (final)
 				break;
-			if (s->rfd >= 0)
-				close(s->rfd);
-			s->rfd = -1;
-			s->rseg++;
-			s->roff = 0;
+			next_seg(s);
 			continue;
 		}
-		if (s->rfd < 0) {
-			char name[32];
-
-			seg_path(s, num, name, sizeof(name));
-			s->rfd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
-			if (s->rfd < 0)
-				break;
-		}
+		if (open_reader(s, num))
+			break;
 		{
 			uint64_t before = s->roff;
 			size_t got = read_run(s, size, out + n, max - n, &last);
