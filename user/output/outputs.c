@@ -2,11 +2,11 @@
 /*
  * The outputs (outputs.h). A finding is written to stdout at once; file and spooled outputs
  * stage it, and cw_outputs_tick (once per ring-buffer loop) writes each file's lines in one
- * write and appends each spool's records in one write, then wakes its delivery thread once.
- * The delivery thread reads
- * the spool in order, sends batches to the sink, acknowledges what the sink took and retries
- * the rest with exponential backoff and jitter (or after the sink's Retry-After). The thread
- * logs the output's health when it changes, never per retry.
+ * write and appends each spool's records in one write, then wakes the output's delivery
+ * thread if it waits for findings. The delivery thread reads the spool in order, sends
+ * batches to the sink, acknowledges what the sink took and retries the rest with exponential
+ * backoff and jitter (or after the sink's Retry-After). It logs the output's health when it
+ * changes, never per retry.
  */
 #include <errno.h>
 #include <fcntl.h>
