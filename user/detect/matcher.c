@@ -68,6 +68,7 @@ struct cand {
 struct hit {
 	struct cw_match m;
 	bool veto;
+	enum { FATE_HOLD, FATE_REPORT, FATE_DROP } fate; /* stream_emit's decision */
 	char *dsecret;
 	uint32_t layer;
 	size_t ds, de;
@@ -1153,6 +1154,7 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 	for (i = 0; i < h->n; i++) /* a held hit's bytes are kept (stream_trim) */
 		h->v[i].m.secret =
 			h->v[i].dsecret ? h->v[i].dsecret : s->buf + (h->v[i].m.start - s->base);
+	/* Decide for every hit first: a decided one's secret is wiped below. */
 	for (i = 0; i < h->n; i++) {
 		struct hit *x = &h->v[i];
 		bool beaten = false,
@@ -1163,11 +1165,16 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 		for (j = 0; j < s->nrecent && j < CW_RECENT && !beaten; j++)
 			beaten = overlaps(x, &s->recent[j]) &&
 				 s->recent[j].m.rule->priority >= x->m.rule->priority;
-		if (!final && !beaten) {
+		x->fate = beaten ? FATE_DROP : final ? FATE_REPORT : FATE_HOLD;
+	}
+	for (i = 0; i < h->n; i++) {
+		struct hit *x = &h->v[i];
+
+		if (x->fate == FATE_HOLD) {
 			h->v[k++] = *x; /* keep it: a better one may still come */
 			continue;
 		}
-		if (!beaten && !x->veto) {
+		if (x->fate == FATE_REPORT && !x->veto) {
 			struct hit *r = &s->recent[s->nrecent++ % CW_RECENT];
 
 			*r = *x;
