@@ -866,13 +866,24 @@ static unsigned enc_steps(uint32_t path)
 	return n;
 }
 
+/* o was decoded out of exactly the bytes h reports as its secret (a Basic header's value). */
+static bool wraps(const struct hit *o, const struct hit *h)
+{
+	return o->m.encoding && !h->m.encoding && o->m.start == h->m.start &&
+	       o->m.span == h->m.len;
+}
+
 /*
- * Does hit o win over hit h on the bytes they share? The higher priority, then the longer
- * secret, then the earlier. One rule's same secret seen as is and through a decoding (a
- * token in a query string that also holds a %XX) is reported as is.
+ * Does hit o win over hit h on the bytes they share? What is inside an encoded value over
+ * the rule that reports the value itself (http-basic-auth, docker-config-auth,
+ * kubeconfig-client-key-data), then the higher priority, then the longer secret, then the
+ * earlier. One rule's same secret seen as is and through a decoding (a token in a query
+ * string that also holds a %XX) is reported as is.
  */
 static bool beats(const struct hit *o, size_t oi, const struct hit *h, size_t hi)
 {
+	if (wraps(o, h) || wraps(h, o))
+		return wraps(o, h);
 	if (o->m.rule == h->m.rule && o->m.len == h->m.len && o->m.encoding != h->m.encoding &&
 	    o->m.secret && h->m.secret && !memcmp(o->m.secret, h->m.secret, o->m.len))
 		return enc_steps(o->m.encoding) < enc_steps(h->m.encoding);
