@@ -217,8 +217,8 @@ TEST(decode_base64_values_of_secret_docker_npmrc_kubeconfig)
 	check_one(&f, "github-pat-classic", "base64", off(text, enc), strlen(enc), tok);
 	/* kubeconfig client-key-data: a PEM key */
 	enc2 = b64(key);
-	snprintf(text, sizeof(text),
-		 "users:\n- name: admin\n  user:\n    client-key-data: %s\n", enc2);
+	snprintf(text, sizeof(text), "users:\n- name: admin\n  user:\n    client-key-data: %s\n",
+		 enc2);
 	scan(text, &f);
 	check_one(&f, "private-key", "base64", off(text, enc2), strlen(enc2), NULL);
 	free(enc);
@@ -247,8 +247,7 @@ TEST(decode_two_layers_and_no_third)
 	inner = b64(text);
 	snprintf(text, sizeof(text), "blob: %s\n", inner);
 	scan(text, &f);
-	check_one(&f, "docker-config-auth", "base64,base64", off(text, inner), strlen(inner),
-		  NULL);
+	check_one(&f, "docker-config-auth", "base64,base64", off(text, inner), strlen(inner), NULL);
 	free(inner);
 	free(outer);
 	free(tok);
@@ -282,8 +281,8 @@ TEST(decode_json_escapes)
 	/* ghp\u005f...: the escape hides the prefix; the location is the escaped form */
 	snprintf(text, sizeof(text), "{\"name\": \"ci\", \"token\": \"ghp\\u005f%s\"}\n", tok + 4);
 	scan(text, &f);
-	check_one(&f, "github-pat-classic", "json-escape", off(text, "ghp\\u"),
-		  strlen(tok) + 5, tok);
+	check_one(&f, "github-pat-classic", "json-escape", off(text, "ghp\\u"), strlen(tok) + 5,
+		  tok);
 	free(tok);
 }
 
@@ -314,8 +313,7 @@ TEST(decode_not_text_or_not_a_value_is_left_alone)
 	/* binary, a name going on into code, and a value whose end has not come yet */
 	CHECK_EQ_INT(cw_decode_carrier(CW_CAR_B64, png, strlen(png), 0, 22, true, &d), 0);
 	CHECK_EQ_INT(cw_decode_carrier(CW_CAR_B64, code, strlen(code), 0, 20, true, &d), 0);
-	CHECK_EQ_INT(cw_decode_carrier(CW_CAR_B64, half, strlen(half), 0, 23, false, &d),
-		     -EAGAIN);
+	CHECK_EQ_INT(cw_decode_carrier(CW_CAR_B64, half, strlen(half), 0, 23, false, &d), -EAGAIN);
 	CHECK_EQ_INT(cw_decode_carrier(CW_CAR_B64, half, strlen(half), 0, 23, true, &d), 1);
 	cw_decoded_free(&d);
 }

@@ -316,8 +316,8 @@ static size_t json_escape(const char *buf, size_t i, size_t e, struct cw_decoded
 		put(d, '\\', i + 1);
 		return 2;
 	}
-	if (i + 6 > e || buf[i + 1] != 'u' || (u = hex4(buf + i + 2)) < 0 || u < 0x20 ||
-	    u == '"' || u == '\\' || (u >= 0xdc00 && u <= 0xdfff)) {
+	if (i + 6 > e || buf[i + 1] != 'u' || (u = hex4(buf + i + 2)) < 0 || u < 0x20 || u == '"' ||
+	    u == '\\' || (u >= 0xdc00 && u <= 0xdfff)) {
 		put(d, '\\', i);
 		return 1;
 	}

@@ -17,11 +17,11 @@
 /* One decoding step; a finding's path lists them as undone, outermost first. */
 enum cw_enc {
 	CW_ENC_NONE,
-	CW_ENC_BASE64,	     /* "base64" */
-	CW_ENC_BASIC_AUTH,   /* "basic-auth": user:password split in two */
-	CW_ENC_PERCENT,	     /* "percent": RFC 3986 %XX */
-	CW_ENC_JSON_ESCAPE,  /* "json-escape": \uXXXX (RFC 8259) and \/ */
-	CW_ENC_USERINFO,     /* "userinfo": scheme://user:password@host */
+	CW_ENC_BASE64,	    /* "base64" */
+	CW_ENC_BASIC_AUTH,  /* "basic-auth": user:password split in two */
+	CW_ENC_PERCENT,	    /* "percent": RFC 3986 %XX */
+	CW_ENC_JSON_ESCAPE, /* "json-escape": \uXXXX (RFC 8259) and \/ */
+	CW_ENC_USERINFO,    /* "userinfo": scheme://user:password@host */
 };
 
 /*

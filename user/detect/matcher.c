@@ -99,13 +99,13 @@ struct cw_matcher {
 	size_t lower_cap;
 	/* Decoding layers: carriers are Vectorscan ids n.. when decode is on. */
 	bool decode;
-	unsigned depth;		   /* 0, or the layer a child matcher scans */
-	struct cw_matcher *child;  /* scans what this one decodes, made on first use */
-	struct cw_decoded dec;	   /* the region being decoded */
-	size_t *budget;		   /* decoded bytes left for this scan (the top matcher's) */
-	size_t budget_left;	   /* the top matcher's */
-	uint32_t layer_seq;	   /* the last region's number */
-	uint64_t dcov[CW_CAR_N];   /* block scans, per carrier: decoded up to here */
+	unsigned depth;		  /* 0, or the layer a child matcher scans */
+	struct cw_matcher *child; /* scans what this one decodes, made on first use */
+	struct cw_decoded dec;	  /* the region being decoded */
+	size_t *budget;		  /* decoded bytes left for this scan (the top matcher's) */
+	size_t budget_left;	  /* the top matcher's */
+	uint32_t layer_seq;	  /* the last region's number */
+	uint64_t dcov[CW_CAR_N];  /* block scans, per carrier: decoded up to here */
 };
 
 struct cw_stream {
@@ -118,8 +118,8 @@ struct cw_stream {
 	size_t npend, cappend;
 	uint64_t *covered; /* per rule, stream offsets */
 	uint64_t *last_end;
-	struct hits held;		   /* confirmed, not yet reported; stream offsets */
-	uint64_t flushed;		   /* stream offset of the last cw_stream_flush */
+	struct hits held;	      /* confirmed, not yet reported; stream offsets */
+	uint64_t flushed;	      /* stream offset of the last cw_stream_flush */
 	struct hit recent[CW_RECENT]; /* last reported, for overlaps (no secret) */
 	size_t nrecent;
 	uint64_t dcov[CW_CAR_N]; /* per carrier, stream offsets: decoded up to here */
@@ -869,8 +869,7 @@ static unsigned enc_steps(uint32_t path)
 /* o was decoded out of exactly the bytes h reports as its secret (a Basic header's value). */
 static bool wraps(const struct hit *o, const struct hit *h)
 {
-	return o->m.encoding && !h->m.encoding && o->m.start == h->m.start &&
-	       o->m.span == h->m.len;
+	return o->m.encoding && !h->m.encoding && o->m.start == h->m.start && o->m.span == h->m.len;
 }
 
 /*
@@ -974,8 +973,9 @@ static int adopt(struct cw_matcher *m, struct hit *in, uint32_t layer)
 	}
 	cw_decoded_span(d, ds, de, &os, &oe);
 	h = &m->hits.v[m->hits.n++];
-	*h = (struct hit){ .m = in->m, .veto = in->veto, .dsecret = sec, .layer = layer,
-			   .ds = ds, .de = de };
+	*h = (struct hit){
+		.m = in->m, .veto = in->veto, .dsecret = sec, .layer = layer, .ds = ds, .de = de
+	};
 	h->m.start = os;
 	h->m.span = oe - os;
 	h->m.secret = NULL;

@@ -392,10 +392,11 @@ static int flush_held(struct cw_conns *e, struct cw_conns_entry *c)
 
 	for (size_t i = 0; i < c->nheld; i++) {
 		struct held *h = &c->held[i];
-		struct cw_match m = {
-			.rule = h->rule, .secret = h->secret, .len = h->len, .checksum = h->checksum,
-			.encoding = h->encoding
-		};
+		struct cw_match m = { .rule = h->rule,
+				      .secret = h->secret,
+				      .len = h->len,
+				      .checksum = h->checksum,
+				      .encoding = h->encoding };
 
 		x.ktime_ns = h->ktime_ns;
 		if (!ret)
