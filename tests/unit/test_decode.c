@@ -245,7 +245,7 @@ TEST(decode_two_layers_and_no_third)
 	/* a third layer is not opened: what the second shows is docker's auth value */
 	free(inner);
 	inner = b64(text);
-	snprintf(text, sizeof(text), "blob: %s\n", inner);
+	snprintf(text, sizeof(text), "secret: %s\n", inner);
 	scan(text, &f);
 	check_one(&f, "docker-config-auth", "base64,base64", off(text, inner), strlen(inner), NULL);
 	free(inner);
@@ -367,9 +367,9 @@ TEST(decode_budget_bounds_the_work)
 	cap = n * (strlen(enc) + 16);
 	text = malloc(cap);
 	REQUIRE(text);
-	text[0] = '\0';
+	snprintf(text, cap, "data:\n");
 	for (size_t i = 0; i < n; i++)
-		snprintf(text + strlen(text), cap - strlen(text), "k%zu: %s\n", i, enc);
+		snprintf(text + strlen(text), cap - strlen(text), "  k%zu: %s\n", i, enc);
 	memset(&f, 0, sizeof(f));
 	/* MAX_FOUND caps what is collected: count instead */
 	CHECK(cw_matcher_scan(mt, text, strlen(text), NULL, NULL) <
