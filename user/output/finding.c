@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "detect/classify.h"
+#include "detect/decode.h"
 #include "detect/redact.h"
 #include "output/finding.h"
 
@@ -127,6 +128,13 @@ void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, con
 	cw_json_kstr(j, "fingerprint", fingerprint);
 	cw_classify(m, &cls);
 	cw_class_json(j, &cls);
+	if (m->encoding) { /* what was undone to find it, outermost first */
+		cw_json_key(j, "encoding");
+		cw_json_arr_begin(j);
+		for (unsigned i = 0; cw_enc_step(m->encoding, i); i++)
+			cw_json_str(j, cw_enc_name(cw_enc_step(m->encoding, i)));
+		cw_json_arr_end(j);
+	}
 }
 
 void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id,
