@@ -6,19 +6,17 @@ A finding is a true positive when it lies on a labelled secret: same file and li
 column range overlaps the label's. Anything else is a false positive; a label no finding
 covers is a false negative.
 
-usage: bench/quality.py [--files N] [--seed S] [--bin ./credwatch] [--with NAME [--per-format N]]
-
---with NAME adds the files of bench/quality_NAME.py (credfiles: credential files), N of each of
-its formats, and prints recall and precision per format.
+usage: bench/quality.py [--files N] [--seed S] [--bin ./credwatch] [--corpus GENERATOR]
+--corpus quality_encodings.py: credentials inside encodings; a false positive counts against
+the kind its file is named for (files named KIND-NNNNN.*, or in a directory so named), so
+precision is per kind too. --corpus quality_credfiles.py: credential files.
 """
 import argparse
 import collections
-import importlib
 import json
 import os
 import subprocess
 import sys
-import random
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,23 +28,14 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "credwatch"))
     ap.add_argument("--show", type=int, default=5, help="print up to N misses of each sort")
-    ap.add_argument("--with", dest="extra", action="append", default=[],
-                    help="add bench/quality_NAME.py's files (repeatable)")
-    ap.add_argument("--per-format", type=int, default=20, help="files of each format --with adds")
+    ap.add_argument("--corpus", default="corpus.py", help="the generator, in bench/")
     a = ap.parse_args()
     out = tempfile.mkdtemp(prefix="cw-quality-")
-    cmd = [sys.executable, os.path.join(HERE, "corpus.py"), out, "--files", str(a.files)]
+    cmd = [sys.executable, os.path.join(HERE, a.corpus), out, "--files", str(a.files)]
     if a.seed is not None:
         cmd += ["--seed", str(a.seed)]
     subprocess.run(cmd, check=True)
     labels = [json.loads(l) for l in open(os.path.join(out, "labels.jsonl"))]
-    groups = {}
-    sys.path.insert(0, HERE)
-    for name in a.extra:
-        more, g = importlib.import_module("quality_" + name).generate(
-            os.path.join(out, "files"), random.Random(a.seed), a.per_format)
-        labels += more
-        groups.update(g)
     key = os.path.join(out, "key")
     with open(key, "wb") as f:
         f.write(os.urandom(32))
@@ -67,6 +56,9 @@ def main():
         col = f["location"]["column"]
         match = [i for i in cands if labels[i]["column"] <= col < labels[i]["column"] + labels[i]["length"]
                  or col <= labels[i]["column"] < col + 8]
+        # a label may name rules that would be the wrong finding there: http-basic-auth for
+        # the GitHub token inside a Basic header
+        match = [i for i in match if f["rule"]["id"] not in labels[i].get("wrong_rules", ())]
         if match:
             hit.update(match)
         else:
@@ -83,8 +75,15 @@ def main():
     per = collections.Counter(l["kind"] for l in labels)
     per_hit = collections.Counter(labels[i]["kind"] for i in hit)
     print("corpus: %d files, %d labelled secrets, %d findings" % (a.files, len(labels), len(found)))
+    # the kind a file is named for: its name, or its directory's where the file needs its
+    # tool's name (quality_credfiles.py: credfile-netrc-00001/.netrc)
+    files = os.path.join(out, "files")
+    per_fp = collections.Counter(os.path.relpath(f["file"]["path"], files).split(os.sep)[0].rsplit("-", 1)[0]
+                                 for f in fp)
     for k in sorted(per):
-        print("  %-34s recall %.3f (%d/%d)" % (k, per_hit[k] / per[k], per_hit[k], per[k]))
+        print("  %-34s recall %.3f (%d/%d)" % (k, per_hit[k] / per[k], per_hit[k], per[k])
+              + ("  precision %.3f (fp %d)" % (per_hit[k] / (per_hit[k] + per_fp[k]), per_fp[k])
+                 if a.corpus != "corpus.py" else ""))
     for f in fp[:a.show]:
         print("  false positive: %s:%d:%d %s" % (f["file"]["path"], f["location"]["line"],
                                                 f["location"]["column"], f["rule"]["id"]))
@@ -92,21 +91,8 @@ def main():
         print("  missed: %s:%d:%d %s" % (l["path"], l["line"], l["column"], l["kind"]))
     print("recall %.3f  precision %.3f  F1 %.3f  (tp %d, fp %d, fn %d)" %
           (recall, precision, f1, tp, len(fp), len(fn)))
-    if groups:
-        per_format(labels, hit, fp, groups)
     print("precision without checksum-invalid (demoted, low-severity) findings: %.3f (%d demoted)"
           % (precision_conf, len(demoted)))
-
-
-def per_format(labels, hit, fp, groups):
-    """Recall and precision of each format the --with modules added (by the file's format)."""
-    tp = collections.Counter(groups[labels[i]["path"]] for i in hit if labels[i]["path"] in groups)
-    n = collections.Counter(groups[l["path"]] for l in labels if l["path"] in groups)
-    bad = collections.Counter(groups[f["file"]["path"]] for f in fp if f["file"]["path"] in groups)
-    for g in sorted(set(groups.values())):
-        prec = tp[g] / (tp[g] + bad[g]) if tp[g] + bad[g] else 0
-        print("  %-20s recall %.3f (%d/%d)  precision %.3f (%d false)" %
-              (g, tp[g] / n[g] if n[g] else 0, tp[g], n[g], prec, bad[g]))
 
 
 if __name__ == "__main__":

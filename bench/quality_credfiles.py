@@ -9,13 +9,16 @@ commented-out entries, locked accounts, options that are no secret. A weak passw
 credential here (a credential file's password is one whatever its strength); a template
 (${VAR}, <password>) is not.
 
-generate(files_dir, rng, n) writes n files of each format under files_dir and returns
-(labels, groups): labels as corpus.py writes them ({"path","line","column","length","kind"},
-kind "credfile-FORMAT"), groups maps each file written to its format.
+usage: quality_credfiles.py OUTDIR [--files N] [--seed S]   (bench/quality.py --corpus ...)
+Writes N files, as many of each format, as OUTDIR/files/credfile-FORMAT-NNNNN/NAME (NAME: what
+the tool reads, .netrc, .pgpass, ...) and OUTDIR/labels.jsonl as corpus.py does (kind
+"credfile-FORMAT").
 """
+import argparse
 import base64
 import json
 import os
+import random
 import string
 
 ALNUM = string.ascii_letters + string.digits
@@ -492,17 +495,25 @@ FORMATS = [("netrc", netrc), ("git-credentials", git_credentials), ("pgpass", pg
            ("dbeaver", dbeaver)]
 
 
-def generate(files_dir, R, n):
-    labels, groups = [], {}
-    for name, gen in FORMATS:
-        for i in range(n):
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("--files", type=int, default=600)
+    ap.add_argument("--seed", type=int, default=None)
+    a = ap.parse_args()
+    R = random.Random(a.seed)
+    with open(os.path.join(a.outdir, "labels.jsonl"), "w") as lab:
+        for i in range(a.files):
+            name, gen = FORMATS[i % len(FORMATS)]
             rel, f = gen(R)
-            path = os.path.join(files_dir, "cred-%s-%03d" % (name, i), rel)
+            path = os.path.join(a.outdir, "files", "credfile-%s-%05d" % (name, i), rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", newline="") as out:
                 out.write(f.text(crlf=name in ("winscp", "netrc") and R.random() < 0.3))
-            groups[path] = name
             for line, col, length in f.labels:
-                labels.append({"path": path, "line": line, "column": col, "length": length,
-                               "kind": "credfile-" + name})
-    return labels, groups
+                lab.write(json.dumps({"path": path, "line": line, "column": col, "length": length,
+                                      "kind": "credfile-" + name}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "detect/credfile.h"
+#include "detect/decode.h"
 #include "detect/rules.h"
 #include "test.h"
 #include "testutil.h"
@@ -26,10 +27,16 @@ static int on_find(const struct cw_match *m, void *arg)
 {
 	struct got *g = arg;
 
+	char enc[64] = "";
+
+	/* a value the format encodes: how, after the secret ("|base64+basic-auth") */
+	for (unsigned i = 0; cw_enc_step(m->encoding, i); i++)
+		snprintf(enc + strlen(enc), sizeof(enc) - strlen(enc), "%s%s", i ? "+" : "|",
+			 cw_enc_name(cw_enc_step(m->encoding, i)));
 	if (g->n < MAXF)
-		snprintf(g->line[g->n++], sizeof(g->line[0]), "%s|%s|%s|%.*s", m->rule->id,
+		snprintf(g->line[g->n++], sizeof(g->line[0]), "%s|%s|%s|%.*s%s", m->rule->id,
 			 m->field, m->strength ? cw_strength_name(m->strength) : "-", (int)m->len,
-			 m->secret);
+			 m->secret, enc);
 	return 0;
 }
 
@@ -109,13 +116,16 @@ TEST(credfile_netrc_tokens_across_lines_comments_macdef_default)
 		      "\nmachine ftp.corp.internal login bot password \"a b\\\"c-9Xq!\"\n"
 		      "macdef init\npassword notatoken\ncd /pub\n\n"
 		      "# machine old.corp.internal login x password oldsecret1\n"
-		      "default login anonymous password guest@\n");
+		      "default login anonymous password guest@\n"
+		      "machine hash.corp login h password #Zq8!vLm2#\n");
 
-	REQUIRE_N(g, 3);
+	REQUIRE_N(g, 4);
 	CHECK_EQ_STR(g->line[0], "netrc-password|machine example.com password|weak|pass123");
 	CHECK_EQ_STR(g->line[1],
 		     "netrc-password|machine ftp.corp.internal password|fair|a b\"c-9Xq!");
 	CHECK_EQ_STR(g->line[2], "netrc-password|default password|weak|guest@");
+	/* a value is read as it is: a password that starts with '#' is no comment */
+	CHECK_EQ_STR(g->line[3], "netrc-password|machine hash.corp password|fair|#Zq8!vLm2#");
 }
 
 TEST(credfile_netrc_placeholder_is_not_a_finding)
@@ -135,8 +145,8 @@ TEST(credfile_git_credentials_percent_encoded)
 						    "https://carol:${TOKEN}@git.corp.internal\n");
 
 	REQUIRE_N(g, 2);
-	CHECK_EQ_STR(g->line[0],
-		     "git-credentials-password|https://github.example.com password|fair|S3cr3t!pw");
+	CHECK_EQ_STR(g->line[0], "git-credentials-password|https://github.example.com "
+				 "password|fair|S3cr3t!pw|percent");
 	CHECK_EQ_STR(
 		g->line[1],
 		"git-credentials-password|https://git.corp.internal:8443 password|weak|hunter2");
@@ -193,8 +203,8 @@ TEST(credfile_docker_auth_is_decoded)
 		 b64);
 	g = PARSE("/home/dev/.docker/config.json", text);
 	REQUIRE_N(g, 1);
-	CHECK_EQ_STR(g->line[0],
-		     "docker-config-auth|auths[ghcr.io] auth (base64)|strong|Tr0ub4dor&3xyz");
+	CHECK_EQ_STR(g->line[0], "docker-config-auth|auths[ghcr.io] auth "
+				 "(base64)|strong|Tr0ub4dor&3xyz|base64+basic-auth");
 }
 
 TEST(credfile_kubeconfig_users)
@@ -245,9 +255,8 @@ TEST(credfile_npmrc_pypirc)
 			      "//nexus.corp/repository/npm/:_auth=YWxpY2U6bnBtLVBhc3MtOTk=\n");
 
 	REQUIRE_N(g, 1);
-	CHECK_EQ_STR(
-		g->line[0],
-		"npmrc-basic-auth|//nexus.corp/repository/npm/:_auth (base64)|fair|npm-Pass-99");
+	CHECK_EQ_STR(g->line[0], "npmrc-basic-auth|//nexus.corp/repository/npm/:_auth "
+				 "(base64)|fair|npm-Pass-99|base64+basic-auth");
 	g = PARSE("/home/dev/.pypirc", "[distutils]\nindex-servers =\n  pypi\n  internal\n\n"
 				       "[internal]\nrepository: https://pypi.corp/\nusername: ci\n"
 				       "password: letmein\n");
@@ -380,8 +389,8 @@ TEST(credfile_ftp_and_db_clients)
 		"</Server></Servers></FileZilla3>\n");
 
 	REQUIRE_N(g, 1);
-	CHECK_EQ_STR(g->line[0],
-		     "filezilla-password|Server ftp.corp.internal Pass (base64)|fair|ftp-Pass-77");
+	CHECK_EQ_STR(g->line[0], "filezilla-password|Server ftp.corp.internal Pass "
+				 "(base64)|fair|ftp-Pass-77|base64");
 	g = PARSE("/home/dev/proj/.vscode/sftp.json",
 		  "{\n  \"name\": \"prod\",\n  \"host\": \"sftp.corp\",\n  \"username\": \"www\",\n"
 		  "  \"password\": \"Www-deploy-8812\",\n  \"remotePath\": \"/var/www\"\n}\n");
@@ -453,9 +462,8 @@ TEST(credfile_kubeconfig_client_key_data_is_decoded)
 		b64);
 	g = PARSE("/etc/kubernetes/admin.conf", text);
 	REQUIRE_N(g, 1);
-	CHECK(strstr(g->line[0],
-		     "kubeconfig-client-key-data|users[kubernetes-admin] client-key-data "
-		     "(unencrypted)|-|-----BEGIN RSA PRIVATE KEY-----") == g->line[0]);
+	CHECK(strstr(g->line[0], "private-key|users[kubernetes-admin] client-key-data "
+				 "(unencrypted)|-|-----BEGIN RSA PRIVATE KEY-----") == g->line[0]);
 	free(body);
 }
 
@@ -482,8 +490,9 @@ TEST(credfile_s3cfg_rails_secrets_npm_password)
 	g = PARSE("/home/dev/.npmrc", "//nexus.corp/npm/:username=deploy\n"
 				      "//nexus.corp/npm/:_password=bnBtLURlcGxveS03Nw==\n");
 	REQUIRE_N(g, 1);
-	CHECK_EQ_STR(g->line[0],
-		     "npmrc-basic-auth|//nexus.corp/npm/:_password (base64)|fair|npm-Deploy-77");
+	CHECK_EQ_STR(
+		g->line[0],
+		"npmrc-basic-auth|//nexus.corp/npm/:_password (base64)|fair|npm-Deploy-77|base64");
 	free(sk);
 	free(skb);
 }

@@ -21,7 +21,7 @@ static const char *tmpdir(void)
 
 static void rmtree(const char *dir)
 {
-	char cmd[128];
+	char cmd[256];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
@@ -280,6 +280,56 @@ TEST(outputs_file_that_cannot_be_written_counts_and_goes_on)
 	CHECK_EQ_INT(st.dropped_events, 1);
 	CHECK_CONTAINS(st.last_error, "No space left on device");
 	cw_outputs_close(os, 0);
+}
+
+/*
+ * A file whose directory goes away: a rotation or a reopen that fails loses the pass's lines
+ * (counted) and neither hangs nor rotates again and again; once the directory is back, the
+ * next pass writes again.
+ */
+TEST(outputs_file_that_cannot_be_reopened_loses_lines_and_recovers)
+{
+	const char *dir = tmpdir();
+	char sub[128], path[160], spec[256], err[512] = "";
+	struct cw_output_stats st;
+	struct cw_output_spec s;
+	struct cw_outputs *os;
+	struct stat sb;
+
+	snprintf(sub, sizeof(sub), "%s/logs", dir);
+	REQUIRE(mkdir(sub, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/f.json", sub);
+	snprintf(spec, sizeof(spec), "file:%s,rotate-size=100,rotate-keep=3", path);
+	os = open_outputs(spec, NULL, err);
+	REQUIRE(os);
+	for (int i = 0; i < 2; i++)
+		cw_outputs_put(os, alert, strlen(alert), "a1", true);
+	cw_outputs_tick(os);
+	rmtree(sub); /* the next line needs a rotation, which cannot open the new file */
+	for (int i = 0; i < 3; i++)
+		cw_outputs_put(os, alert, strlen(alert), "a1", true);
+	cw_outputs_tick(os);
+	REQUIRE(cw_outputs_stats(os, &st, 1) == 1);
+	CHECK(!st.healthy);
+	CHECK_EQ_INT(st.delivered, 2);
+	CHECK_EQ_INT(st.dropped_alerts, 3);
+	/* a reload while it is gone: the reopen fails, the next pass tries once and loses */
+	REQUIRE(cw_output_spec_parse(spec, &s, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(cw_outputs_reload(os, &s, 1, err, sizeof(err)), 0);
+	cw_outputs_put(os, obs, strlen(obs), "e1", false);
+	cw_outputs_tick(os);
+	cw_outputs_stats(os, &st, 1);
+	CHECK_EQ_INT(st.dropped_events, 1);
+	REQUIRE(mkdir(sub, 0700) == 0);
+	cw_outputs_put(os, obs, strlen(obs), "e1", false);
+	cw_outputs_tick(os);
+	cw_outputs_stats(os, &st, 1);
+	CHECK(st.healthy);
+	CHECK_EQ_INT(st.delivered, 3);
+	CHECK_EQ_INT(stat(path, &sb), 0);
+	CHECK_EQ_INT(sb.st_size, strlen(obs) + 1);
+	cw_outputs_close(os, 0);
+	rmtree(dir);
 }
 
 TEST(outputs_open_errors_name_the_output)

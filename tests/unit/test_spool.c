@@ -276,6 +276,15 @@ TEST(spool_reads_records_an_older_version_wrote)
 	expect_read(s, 1, 2);
 	CHECK_EQ_INT(put(s, 3, true), 0);
 	expect_read(s, 3, 1);
+	{ /* a record without an event id */
+		struct cw_spool_rec r;
+
+		CHECK_EQ_INT(cw_spool_append(s, "{}", 2, NULL, false), 0);
+		REQUIRE(cw_spool_read(s, &r, 1) == 1);
+		CHECK_EQ_STR(r.event_id, "");
+		CHECK_EQ_STR(r.data, "{}");
+		cw_spool_rec_free(&r);
+	}
 	cw_spool_close(s);
 	rmtree(dir);
 }

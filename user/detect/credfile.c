@@ -17,6 +17,7 @@
 #include "detect/credfile.h"
 #include "detect/context.h"
 #include "detect/credfile_int.h"
+#include "detect/decode.h"
 #include "detect/placeholder.h"
 #include "util/grow.h"
 #include "util/str.h"
@@ -405,6 +406,7 @@ const char *cw_strength_name(enum cw_strength s)
 }
 
 struct refine {
+	uint64_t off; /* where the value is in the text scanned */
 	size_t len;
 	const struct cw_rule *rule;
 };
@@ -413,22 +415,32 @@ static int on_refine(const struct cw_match *m, void *arg)
 {
 	struct refine *r = arg;
 
-	if (m->start == 0 && m->len == r->len && m->rule->provider)
+	if (m->start == r->off && m->len == r->len && m->rule->provider) {
 		r->rule = m->rule;
-	return 1;
+		return 1;
+	}
+	return 0;
 }
 
 /*
  * A provider's token in a password field (a GitHub token in .git-credentials, an npm token
- * as _authToken) is that provider's credential, with its destinations: the rule that matches
- * the whole value, when it names a provider, reports it.
+ * as _authToken, a Harbor robot's secret in docker's auth) is that provider's credential,
+ * with its destinations: a rule that names a provider and matches exactly the value, alone
+ * or in the decoded text it came from (s->within: "robot$ci:SECRET"), reports it.
  */
 static const struct cw_rule *refine(struct cf_scan *s, const char *v, size_t n)
 {
-	struct refine r = { .len = n };
+	struct refine r = { .off = 0, .len = n };
+	const char *text = v;
+	size_t tlen = n;
 
+	if (s->within && v >= s->within && v + n <= s->within + s->within_len) {
+		text = s->within;
+		tlen = s->within_len;
+		r.off = (uint64_t)(v - s->within);
+	}
 	if (s->m && n >= 16)
-		cw_matcher_scan(s->m, v, n, on_refine, &r);
+		cw_matcher_scan(s->m, text, tlen, on_refine, &r);
 	return r.rule;
 }
 
@@ -491,6 +503,12 @@ int cf_emit(struct cf_scan *s, enum cf_rule r, size_t at, size_t span, const cha
 	if (key_ignored(rule, field))
 		return 0;
 	m.field = field;
+	/* decoded by the format's own rules (docker's base64 auth, FileZilla's base64 <Pass>,
+	 * git's percent-encoding): the finding covers the written bytes, and says how */
+	if (slen != span || memcmp(secret, s->buf + at, span)) {
+		m.span = span;
+		m.encoding = flags >> CF_ENC_SHIFT;
+	}
 	if (s->seen && (ret = seen_push(s->seen, at, span, rule)))
 		return s->stop = ret;
 	s->n++;
@@ -506,9 +524,11 @@ bool cw_credfile_covers(const struct cw_credfile_seen *s, const struct cw_match 
 	if (s->parsed && !m->rule->provider && m->rule->kind &&
 	    (!strcmp(m->rule->kind, "password") || !strcmp(m->rule->kind, "generic-secret")))
 		return true;
+	/* a match found inside an encoding covers its encoded bytes (span), else its own */
+	uint64_t end = m->start + (m->span ? m->span : m->len);
+
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].rule == m->rule ||
-		    (m->start < s->v[i].end && s->v[i].start < m->start + m->len))
+		if (s->v[i].rule == m->rule || (m->start < s->v[i].end && s->v[i].start < end))
 			return true;
 	return false;
 }

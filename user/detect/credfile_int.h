@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "detect/credfile.h"
+#include "detect/decode.h"
 
 /* The rules findings are reported under; ids in credfile.c. */
 enum cf_rule {
@@ -55,6 +56,9 @@ struct cf_scan {
 	struct cw_matcher *m; /* to tell a provider's token in a field; may be NULL */
 	const char *buf;
 	size_t len;
+	/* the decoded text a value was cut from (user:password), while a parser emits it */
+	const char *within;
+	size_t within_len;
 	bool example; /* .example, -sample, .dist...: weak and made-up values are no finding */
 	struct cw_credfile_seen *seen;
 	cw_match_cb cb;
@@ -70,6 +74,16 @@ enum {
 	 * occur in it (AAAA in a key's base64) and mean nothing */
 	CF_STRUCTURED = 2,
 };
+
+/*
+ * The decoding a format defines, in flags above CF_ENC_SHIFT: a detect/decode.h path,
+ * outermost step in the low byte, for the finding's credential.encoding.
+ */
+#define CF_ENC_SHIFT 8
+#define CF_ENC(path) ((int)((path) << CF_ENC_SHIFT))
+#define CF_ENC_B64 CF_ENC(CW_ENC_BASE64)
+/* base64 of user:password, the password reported */
+#define CF_ENC_B64_USERPASS CF_ENC(CW_ENC_BASE64 | CW_ENC_BASIC_AUTH << 8)
 
 /*
  * Report one credential: its value is written at buf[at, at + span); secret/slen are its

@@ -79,13 +79,16 @@ static void docker_auth(struct walk *w, size_t va, size_t ve)
 	long n = cw_base64_decode(w->v, w->n, dec, sizeof(dec));
 	const unsigned char *c = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
 
+	w->s->within = (const char *)dec;
+	w->s->within_len = n > 0 ? (size_t)n : 0;
 	if (c)
 		cf_emit(w->s, CF_DOCKER, va, ve - va, (const char *)c + 1,
-			(size_t)(dec + n - c - 1), CF_PASSWORDLIKE, "auths[%s] auth (base64)",
-			parent(w, 1));
+			(size_t)(dec + n - c - 1), CF_PASSWORDLIKE | CF_ENC_B64_USERPASS,
+			"auths[%s] auth (base64)", parent(w, 1));
 	else if (n <= 0)
 		cf_emit(w->s, CF_DOCKER, va, ve - va, w->v, w->n, CF_SECRET, "auths[%s] auth",
 			parent(w, 1));
+	w->s->within = NULL;
 	explicit_bzero(dec, sizeof(dec));
 }
 

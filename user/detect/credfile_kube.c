@@ -18,6 +18,7 @@
 static void key_data(struct cf_scan *s, size_t va, size_t ve, const char *user)
 {
 	unsigned char *pem = malloc(PEM_MAX);
+	const char *begin, *end;
 	long n = pem ? cw_base64_decode(s->buf + va, ve - va, pem, PEM_MAX - 1) : -1;
 
 	if (n <= 0) {
@@ -26,9 +27,20 @@ static void key_data(struct cf_scan *s, size_t va, size_t ve, const char *user)
 		return;
 	}
 	pem[n] = '\0';
-	cf_emit(s, CF_KUBE_KEY, va, ve - va, (const char *)pem, (size_t)n, CF_STRUCTURED,
-		"users[%s] client-key-data (%s)", user,
-		strstr((const char *)pem, "ENCRYPTED") ? "encrypted" : "unencrypted");
+	/*
+	 * What is inside is reported, as the text scan's decoding does: the PEM block under the
+	 * private-key rule, the same bytes (and fingerprint) as the key found anywhere else.
+	 */
+	begin = strstr((const char *)pem, "-----BEGIN ");
+	end = begin ? strstr(begin, "-----END ") : NULL;
+	end = end ? strstr(end + 9, "-----") : NULL;
+	if (begin && end)
+		cf_emit(s, CF_PRIVATE_KEY, va, ve - va, begin, (size_t)(end + 5 - begin),
+			CF_STRUCTURED | CF_ENC_B64, "users[%s] client-key-data (%s)", user,
+			strstr(begin, "ENCRYPTED") ? "encrypted" : "unencrypted");
+	else
+		cf_emit(s, CF_KUBE_KEY, va, ve - va, (const char *)pem, (size_t)n,
+			CF_STRUCTURED | CF_ENC_B64, "users[%s] client-key-data", user);
 	explicit_bzero(pem, (size_t)n);
 	free(pem);
 }

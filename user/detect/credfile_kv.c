@@ -176,8 +176,12 @@ static void npm_basic(struct cf_scan *s, struct kv *kv, bool with_user, const ch
 	}
 	if (with_user && (c = memchr(dec, ':', (size_t)n)))
 		off = (size_t)(c - dec) + 1;
+	s->within = (const char *)dec;
+	s->within_len = (size_t)n;
 	cf_emit(s, CF_NPM_BASIC, kv->va, kv->ve - kv->va, (const char *)dec + off, (size_t)n - off,
-		CF_PASSWORDLIKE, "%.*s (base64)", (int)(kv->ke - kv->ka), s->buf + kv->ka);
+		CF_PASSWORDLIKE | (with_user ? CF_ENC_B64_USERPASS : CF_ENC_B64), "%.*s (base64)",
+		(int)(kv->ke - kv->ka), s->buf + kv->ka);
+	s->within = NULL;
 	explicit_bzero(dec, sizeof(dec));
 }
 

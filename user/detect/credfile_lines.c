@@ -21,15 +21,19 @@ struct tok {
 	size_t n;
 };
 
-/* The next token at or after *pos; false at the end. Comments run to the end of the line. */
-static bool netrc_token(const char *b, size_t len, size_t *pos, struct tok *t)
+/*
+ * The next token at or after *pos; false at the end. Where a keyword is expected (keyword),
+ * a # comment runs to the end of the line; a value is read as it is, so a password may start
+ * with '#' (Python's netrc reads it so).
+ */
+static bool netrc_token(const char *b, size_t len, size_t *pos, struct tok *t, bool keyword)
 {
 	size_t p = *pos;
 
 	for (;;) {
 		while (p < len && isspace((unsigned char)b[p]))
 			p++;
-		if (p < len && b[p] == '#') {
+		if (keyword && p < len && b[p] == '#') {
 			while (p < len && b[p] != '\n')
 				p++;
 			continue;
@@ -90,21 +94,21 @@ int cf_scan_netrc(struct cf_scan *s)
 	size_t pos = 0;
 	bool in_entry = false;
 
-	while (!s->stop && netrc_token(s->buf, s->len, &pos, &t)) {
+	while (!s->stop && netrc_token(s->buf, s->len, &pos, &t, true)) {
 		if (tok_is(&t, "default")) {
 			in_entry = true;
 			snprintf(host, sizeof(host), "default");
 			continue;
 		}
 		if (tok_is(&t, "macdef")) {
-			netrc_token(s->buf, s->len, &pos, &v);
+			netrc_token(s->buf, s->len, &pos, &v, false);
 			skip_macdef(s->buf, s->len, &pos);
 			continue;
 		}
 		if (!tok_is(&t, "machine") && !tok_is(&t, "login") && !tok_is(&t, "password") &&
 		    !tok_is(&t, "account"))
 			continue; /* a value without its keyword: not a token netrc knows */
-		if (!netrc_token(s->buf, s->len, &pos, &v))
+		if (!netrc_token(s->buf, s->len, &pos, &v, false))
 			break;
 		if (tok_is(&t, "machine")) {
 			in_entry = true;
@@ -168,8 +172,8 @@ int cf_scan_git_credentials(struct cf_scan *s)
 			continue;
 		n = pct_decode(b, (size_t)(colon + 1 - b), (size_t)(at - b), v);
 		cf_emit(s, CF_GIT_CREDENTIALS, (size_t)(colon + 1 - b), (size_t)(at - colon - 1), v,
-			n, CF_PASSWORDLIKE, "%.*s%.*s password", (int)(sep + 3 - (b + a)), b + a,
-			(int)(end - at - 1), at + 1);
+			n, CF_PASSWORDLIKE | CF_ENC(CW_ENC_PERCENT), "%.*s%.*s password",
+			(int)(sep + 3 - (b + a)), b + a, (int)(end - at - 1), at + 1);
 	}
 	explicit_bzero(v, sizeof(v));
 	return 0;

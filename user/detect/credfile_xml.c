@@ -51,7 +51,7 @@ int cf_scan_xml(struct cf_scan *s)
 		} else if (memmem(p, (size_t)(gt - p), "base64", 6) &&
 			   (n = cw_base64_decode(b + va, ve - va, dec, sizeof(dec))) > 0) {
 			cf_emit(s, CF_FILEZILLA, va, ve - va, (const char *)dec, (size_t)n,
-				CF_PASSWORDLIKE, "Server %s Pass (base64)", host);
+				CF_PASSWORDLIKE | CF_ENC_B64, "Server %s Pass (base64)", host);
 		} else {
 			cf_emit(s, CF_FILEZILLA, va, ve - va, b + va, ve - va, CF_PASSWORDLIKE,
 				"Server %s Pass", host);

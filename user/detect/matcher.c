@@ -22,6 +22,7 @@
 
 #include "detect/context.h"
 #include "detect/dbcache.h"
+#include "detect/decode.h"
 #include "util/grow.h"
 #include "detect/matcher.h"
 #include "detect/placeholder.h"
@@ -60,10 +61,17 @@ struct cand {
 /*
  * A confirmed match. A veto is a match its own rule rejects by checksum: it reports nothing
  * but still covers its bytes, so that a generic rule does not report a mistyped token.
+ * A match inside a decoded region owns a copy of its secret and remembers the region (layer,
+ * a number unique per matcher) and where it lies in the decoded bytes: two secrets of one
+ * base64 value share its whole span in the data but do not overlap there.
  */
 struct hit {
 	struct cw_match m;
 	bool veto;
+	enum { FATE_HOLD, FATE_REPORT, FATE_DROP } fate; /* stream_emit's decision */
+	char *dsecret;
+	uint32_t layer;
+	size_t ds, de;
 };
 
 struct hits {
@@ -89,6 +97,15 @@ struct cw_matcher {
 	uint64_t *last_end; /* per rule, block scans: end of the last accepted match */
 	char *lower;
 	size_t lower_cap;
+	/* Decoding layers: carriers are Vectorscan ids n.. when decode is on. */
+	bool decode;
+	unsigned depth;		  /* 0, or the layer a child matcher scans */
+	struct cw_matcher *child; /* scans what this one decodes, made on first use */
+	struct cw_decoded dec;	  /* the region being decoded */
+	size_t *budget;		  /* decoded bytes left for this scan (the top matcher's) */
+	size_t budget_left;	  /* the top matcher's */
+	uint32_t layer_seq;	  /* the last region's number */
+	uint64_t dcov[CW_CAR_N];  /* block scans, per carrier: decoded up to here */
 };
 
 struct cw_stream {
@@ -101,10 +118,11 @@ struct cw_stream {
 	size_t npend, cappend;
 	uint64_t *covered; /* per rule, stream offsets */
 	uint64_t *last_end;
-	struct hits held;		   /* confirmed, not yet reported; stream offsets */
-	uint64_t flushed;		   /* stream offset of the last cw_stream_flush */
-	struct cw_match recent[CW_RECENT]; /* last reported, for overlaps */
+	struct hits held;	      /* confirmed, not yet reported; stream offsets */
+	uint64_t flushed;	      /* stream offset of the last cw_stream_flush */
+	struct hit recent[CW_RECENT]; /* last reported, for overlaps (no secret) */
 	size_t nrecent;
+	uint64_t dcov[CW_CAR_N]; /* per carrier, stream offsets: decoded up to here */
 };
 
 /*
@@ -213,6 +231,8 @@ void cw_matcher_free(struct cw_matcher *m)
 	hs_free_database(m->sdb);
 	free(m->pcre_only);
 own:
+	cw_matcher_free(m->child);
+	cw_decoded_free(&m->dec);
 	hs_free_scratch(m->scratch);
 	pcre2_match_data_free(m->md);
 	pcre2_match_data_free(m->md_aux);
@@ -288,14 +308,15 @@ static int alloc_scratch(struct cw_matcher *m, char *err, size_t errlen)
 }
 
 /*
- * One database per mode over every rule Vectorscan takes. A rule it rejects in combination
- * (rare: resource limits) moves to the PCRE2 path and the build is retried.
+ * One database per mode over every rule Vectorscan takes, and the decoding carriers (ids n..).
+ * A rule it rejects in combination (rare: resource limits) moves to the PCRE2 path and the
+ * build is retried.
  */
 static int build_databases(struct cw_matcher *m, char *err, size_t errlen)
 {
-	const char **exprs = calloc(m->n + 1, sizeof(char *));
-	unsigned *flags = calloc(m->n + 1, sizeof(unsigned));
-	unsigned *ids = calloc(m->n + 1, sizeof(unsigned));
+	const char **exprs = calloc(m->n + CW_CAR_N + 1, sizeof(char *));
+	unsigned *flags = calloc(m->n + CW_CAR_N + 1, sizeof(unsigned));
+	unsigned *ids = calloc(m->n + CW_CAR_N + 1, sizeof(unsigned));
 	hs_compile_error_t *cerr = NULL;
 	int ret = -ENOMEM;
 
@@ -312,6 +333,11 @@ static int build_databases(struct cw_matcher *m, char *err, size_t errlen)
 			flags[k] = m->c[i].engine == CW_ENGINE_PREFILTER ? HS_FLAG_PREFILTER : 0;
 			ids[k++] = (unsigned)i;
 		}
+		for (size_t i = 0; m->decode && k && i < CW_CAR_N; i++) {
+			exprs[k] = cw_carrier_pattern[i];
+			flags[k] = 0;
+			ids[k++] = (unsigned)(m->n + i);
+		}
 		ret = 0;
 		if (!k)
 			break;
@@ -323,7 +349,8 @@ static int build_databases(struct cw_matcher *m, char *err, size_t errlen)
 			break;
 		hs_free_database(m->bdb);
 		m->bdb = NULL;
-		if (cerr && cerr->expression >= 0 && (unsigned)cerr->expression < k) {
+		if (cerr && cerr->expression >= 0 && (unsigned)cerr->expression < k &&
+		    ids[cerr->expression] < m->n) {
 			m->c[ids[cerr->expression]].engine = CW_ENGINE_PCRE2;
 			hs_free_compile_error(cerr);
 			cerr = NULL;
@@ -344,8 +371,9 @@ out:
 	return ret;
 }
 
-/* SHA-256 of the Vectorscan version and every pattern, in order. */
-static void cache_key(const struct cw_ruleset *rs, unsigned char key[CW_DBCACHE_KEY_LEN])
+/* SHA-256 of the Vectorscan version and every pattern, in order, carriers included. */
+static void cache_key(const struct cw_ruleset *rs, bool decode,
+		      unsigned char key[CW_DBCACHE_KEY_LEN])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int len = 0;
@@ -358,6 +386,8 @@ static void cache_key(const struct cw_ruleset *rs, unsigned char key[CW_DBCACHE_
 	EVP_DigestUpdate(ctx, ver, strlen(ver) + 1);
 	for (size_t i = 0; i < rs->n; i++)
 		EVP_DigestUpdate(ctx, rs->rules[i].pattern, strlen(rs->rules[i].pattern) + 1);
+	for (size_t i = 0; decode && i < CW_CAR_N; i++)
+		EVP_DigestUpdate(ctx, cw_carrier_pattern[i], strlen(cw_carrier_pattern[i]) + 1);
 	EVP_DigestFinal_ex(ctx, key, &len);
 	EVP_MD_CTX_free(ctx);
 }
@@ -393,6 +423,7 @@ static struct cw_matcher *alloc_matcher(size_t n)
 		cw_matcher_free(m);
 		return NULL;
 	}
+	m->budget = &m->budget_left;
 	return m;
 }
 
@@ -524,7 +555,8 @@ int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	cache_key(rs, key);
+	m->decode = !getenv("CREDWATCH_DECODE") || strcmp(getenv("CREDWATCH_DECODE"), "0");
+	cache_key(rs, m->decode, key);
 	hit = cw_dbcache_load(key, rs->n, &cached) == 0;
 	ret = compile_rules(m, rs, hit ? &cached : NULL, err, errlen);
 	if (hit) {
@@ -565,6 +597,8 @@ int cw_matcher_clone(const struct cw_matcher *m, struct cw_matcher **out)
 	c->pcre_only = m->pcre_only;
 	c->n_pcre = m->n_pcre;
 	c->history = m->history;
+	c->decode = m->decode;
+	c->budget = &c->budget_left;
 	if (!(c->covered = calloc(n, sizeof(uint64_t))) ||
 	    !(c->last_end = calloc(n, sizeof(uint64_t))) ||
 	    !(c->md = pcre2_match_data_create(16, NULL)) ||
@@ -809,18 +843,71 @@ static int hit_cmp(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : (x->rule > y->rule);
 }
 
-static bool overlaps(const struct cw_match *a, const struct cw_match *b)
+/* The bytes of the data a match covers: the secret's, or its encoded span's. */
+static uint64_t span_of(const struct cw_match *m)
 {
-	return a->start < b->start + b->len && b->start < a->start + a->len;
+	return m->span ? m->span : m->len;
 }
 
-static bool beats(const struct cw_match *o, size_t oi, const struct cw_match *h, size_t hi)
+/* Two hits of one decoded region overlap in its decoded bytes; others in the data's. */
+static bool overlaps(const struct hit *a, const struct hit *b)
 {
-	if (o->rule->priority != h->rule->priority)
-		return o->rule->priority > h->rule->priority;
-	if (o->len != h->len)
-		return o->len > h->len;
+	if (a->layer && a->layer == b->layer)
+		return a->ds < b->de && b->ds < a->de;
+	return a->m.start < b->m.start + span_of(&b->m) && b->m.start < a->m.start + span_of(&a->m);
+}
+
+static unsigned enc_steps(uint32_t path)
+{
+	unsigned n = 0;
+
+	while (n < CW_ENC_STEPS && cw_enc_step(path, n))
+		n++;
+	return n;
+}
+
+/* o was decoded out of exactly the bytes h reports as its secret (a Basic header's value). */
+static bool wraps(const struct hit *o, const struct hit *h)
+{
+	return o->m.encoding && !h->m.encoding && o->m.start == h->m.start && o->m.span == h->m.len;
+}
+
+/*
+ * Does hit o win over hit h on the bytes they share? What is inside an encoded value over
+ * the rule that reports the value itself (http-basic-auth, docker-config-auth,
+ * kubeconfig-client-key-data), then the higher priority, then the longer secret, then the
+ * earlier. One rule's same secret seen as is and through a decoding (a token in a query
+ * string that also holds a %XX) is reported as is.
+ */
+static bool beats(const struct hit *o, size_t oi, const struct hit *h, size_t hi)
+{
+	if (wraps(o, h) || wraps(h, o))
+		return wraps(o, h);
+	if (o->m.rule == h->m.rule && o->m.len == h->m.len && o->m.encoding != h->m.encoding &&
+	    o->m.secret && h->m.secret && !memcmp(o->m.secret, h->m.secret, o->m.len))
+		return enc_steps(o->m.encoding) < enc_steps(h->m.encoding);
+	if (o->m.rule->priority != h->m.rule->priority)
+		return o->m.rule->priority > h->m.rule->priority;
+	if (o->m.len != h->m.len)
+		return o->m.len > h->m.len;
 	return oi < hi;
+}
+
+/* A decoded secret's copy is wiped as soon as it has been reported or dropped. */
+static void hit_release(struct hit *h)
+{
+	if (h->dsecret) {
+		explicit_bzero(h->dsecret, h->m.len);
+		free(h->dsecret);
+		h->dsecret = NULL;
+	}
+}
+
+static void hits_clear(struct hits *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		hit_release(&h->v[i]);
+	h->n = 0;
 }
 
 /* Sort the hits, drop those a better overlapping hit covers, report the rest. */
@@ -831,22 +918,23 @@ static int emit(struct cw_matcher *m, const struct subject *sj, cw_match_cb cb, 
 
 	if (h->n > 1)
 		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
+	for (size_t i = 0; i < h->n; i++)
+		h->v[i].m.secret = h->v[i].dsecret ? h->v[i].dsecret : sj->p + h->v[i].m.start;
 	for (size_t i = 0; i < h->n; i++) {
 		struct cw_match out = h->v[i].m;
 		bool beaten = h->v[i].veto;
 
 		for (size_t j = 0; j < h->n && !beaten; j++)
-			beaten = j != i && overlaps(&h->v[i].m, &h->v[j].m) &&
-				 beats(&h->v[j].m, j, &h->v[i].m, i);
+			beaten = j != i && overlaps(&h->v[i], &h->v[j]) &&
+				 beats(&h->v[j], j, &h->v[i], i);
 		if (beaten)
 			continue;
 		kept++;
-		out.secret = sj->p + out.start;
 		out.start += sj->base;
 		if (cb && cb(&out, arg))
 			break;
 	}
-	h->n = 0;
+	hits_clear(h);
 	return kept;
 }
 
@@ -859,6 +947,103 @@ static int lower_copy(struct cw_matcher *m, const char *buf, size_t len)
 	return 0;
 }
 
+static int block_hits(struct cw_matcher *m, const struct subject *sj, size_t only);
+
+/*
+ * A secret found in m->dec, the region just decoded, as a hit of m's subject: located on the
+ * region's bytes (or the escaped form of the secret), its path the region's then its own.
+ */
+static int adopt(struct cw_matcher *m, struct hit *in, uint32_t layer)
+{
+	const struct cw_decoded *d = &m->dec;
+	size_t ds = (size_t)in->m.start, de = ds + (size_t)span_of(&in->m), os, oe;
+	char *sec = in->dsecret;
+	struct hit *h;
+
+	if (!sec) {
+		if (!(sec = malloc(in->m.len ? in->m.len : 1)))
+			return -ENOMEM;
+		memcpy(sec, d->buf + in->m.start, in->m.len);
+	}
+	in->dsecret = NULL; /* it is the new hit's now */
+	if (cw_grow((void **)&m->hits.v, &m->hits.cap, m->hits.n + 1, sizeof(*m->hits.v))) {
+		explicit_bzero(sec, in->m.len);
+		free(sec);
+		return -ENOMEM;
+	}
+	cw_decoded_span(d, ds, de, &os, &oe);
+	h = &m->hits.v[m->hits.n++];
+	*h = (struct hit){
+		.m = in->m, .veto = in->veto, .dsecret = sec, .layer = layer, .ds = ds, .de = de
+	};
+	h->m.start = os;
+	h->m.span = oe - os;
+	h->m.secret = NULL;
+	h->m.encoding = cw_enc_join(d->path, in->m.encoding);
+	return 0;
+}
+
+/* Match every rule on m->dec with the child matcher; what it finds joins m's hits. */
+static int scan_layer(struct cw_matcher *m)
+{
+	struct subject dj = { .p = m->dec.buf, .len = m->dec.len, .eof = true };
+	struct cw_matcher *c = m->child;
+	int ret;
+
+	if (!c) {
+		if (cw_matcher_clone(m, &m->child))
+			return -ENOMEM;
+		c = m->child;
+		c->depth = m->depth + 1;
+	}
+	c->budget = m->budget;
+	if (!++m->layer_seq)
+		m->layer_seq = 1;
+	ret = block_hits(c, &dj, c->n);
+	for (size_t i = 0; !ret && i < c->hits.n; i++)
+		ret = adopt(m, &c->hits.v[i], m->layer_seq);
+	hits_clear(&c->hits);
+	return ret;
+}
+
+/*
+ * Carrier hits (sorted by kind, then end): decode each region once (a percent-encoded query
+ * has a hit per escape), within the budget, and match inside. dcov[k]: subject-base
+ * independent offset up to which carrier k's regions were decoded. -EAGAIN from a region that
+ * may run past the data: the caller keeps that hit for the next write.
+ */
+static int decode_one(struct cw_matcher *m, const struct subject *sj, const struct cand *cd,
+		      uint64_t *dcov)
+{
+	enum cw_carrier k = (enum cw_carrier)(cd->idx - m->n);
+	size_t end = (size_t)(cd->end - sj->base);
+	size_t from = dcov[k] > sj->base ? (size_t)(dcov[k] - sj->base) : 0;
+	int ret;
+
+	if (m->depth >= CW_DECODE_DEPTH || cd->end <= dcov[k])
+		return 0;
+	ret = cw_decode_carrier(k, sj->p, sj->len, from, end, sj->eof, &m->dec);
+	if (ret <= 0)
+		return ret;
+	dcov[k] = sj->base + m->dec.re;
+	if (m->dec.len > *m->budget)
+		return 0; /* over the budget: this region goes unread, as the README says */
+	*m->budget -= m->dec.len;
+	return scan_layer(m);
+}
+
+static int decode_cands(struct cw_matcher *m, const struct cand *cv, size_t n,
+			const struct subject *sj, uint64_t *dcov)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = decode_one(m, sj, &cv[i], dcov);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Collect and confirm every hit in buf; only rule `only` when it is < m->n. */
 static int block_hits(struct cw_matcher *m, const struct subject *sj, size_t only)
 {
@@ -866,7 +1051,7 @@ static int block_hits(struct cw_matcher *m, const struct subject *sj, size_t onl
 	int ret;
 
 	m->ncand = 0;
-	m->hits.n = 0;
+	hits_clear(&m->hits);
 	memset(m->covered, 0, m->n * sizeof(*m->covered));
 	memset(m->last_end, 0, m->n * sizeof(*m->last_end));
 	if (m->bdb && (only >= m->n || m->c[only].engine != CW_ENGINE_PCRE2)) {
@@ -888,7 +1073,13 @@ static int block_hits(struct cw_matcher *m, const struct subject *sj, size_t onl
 	}
 	if (m->ncand > 1)
 		qsort(m->cands, m->ncand, sizeof(*m->cands), cand_cmp);
-	ret = confirm_cands(m, m->cands, m->ncand, sj, m->covered, m->last_end);
+	for (i = 0; i < m->ncand && m->cands[i].idx < m->n; i++)
+		; /* the carriers sort after the rules */
+	ret = confirm_cands(m, m->cands, i, sj, m->covered, m->last_end);
+	if (!ret && i < m->ncand) {
+		memset(m->dcov, 0, sizeof(m->dcov));
+		ret = decode_cands(m, m->cands + i, m->ncand - i, sj, m->dcov);
+	}
 	if (ret || !m->n_pcre)
 		return ret;
 	if (lower_copy(m, sj->p, sj->len))
@@ -913,9 +1104,10 @@ int cw_matcher_scan(struct cw_matcher *m, const char *buf, size_t len, cw_match_
 
 	if (len > UINT32_MAX)
 		return -E2BIG;
+	m->budget_left = CW_DECODE_BUDGET;
 	ret = block_hits(m, &sj, m->n);
 	if (ret) {
-		m->hits.n = 0;
+		hits_clear(&m->hits);
 		return ret;
 	}
 	return emit(m, &sj, cb, arg);
@@ -934,7 +1126,7 @@ int cw_matcher_count_rule(struct cw_matcher *m, size_t idx, const char *buf, siz
 		for (size_t i = 0; i < m->hits.n; i++)
 			ret += !m->hits.v[i].veto && m->hits.v[i].m.checksum != CW_CHECKSUM_INVALID;
 	}
-	m->hits.n = 0;
+	hits_clear(&m->hits);
 	return ret;
 }
 
@@ -970,33 +1162,40 @@ static int stream_emit(struct cw_stream *s, bool all, cw_match_cb cb, void *arg)
 
 	if (h->n > 1)
 		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
+	for (i = 0; i < h->n; i++) /* a held hit's bytes are kept (stream_trim) */
+		h->v[i].m.secret =
+			h->v[i].dsecret ? h->v[i].dsecret : s->buf + (h->v[i].m.start - s->base);
+	/* Decide for every hit first: a decided one's secret is wiped below. */
 	for (i = 0; i < h->n; i++) {
 		struct hit *x = &h->v[i];
 		bool beaten = false,
-		     final = all || x->m.start + x->m.len + CW_STREAM_HOLD <= data_end;
+		     final = all || x->m.start + span_of(&x->m) + CW_STREAM_HOLD <= data_end;
 
 		for (j = 0; j < h->n && !beaten; j++)
-			beaten = j != i && overlaps(&x->m, &h->v[j].m) &&
-				 beats(&h->v[j].m, j, &x->m, i);
+			beaten = j != i && overlaps(x, &h->v[j]) && beats(&h->v[j], j, x, i);
 		for (j = 0; j < s->nrecent && j < CW_RECENT && !beaten; j++)
-			beaten = overlaps(&x->m, &s->recent[j]) &&
-				 s->recent[j].rule->priority >= x->m.rule->priority;
-		if (!final && !beaten) {
+			beaten = overlaps(x, &s->recent[j]) &&
+				 s->recent[j].m.rule->priority >= x->m.rule->priority;
+		x->fate = beaten ? FATE_DROP : final ? FATE_REPORT : FATE_HOLD;
+	}
+	for (i = 0; i < h->n; i++) {
+		struct hit *x = &h->v[i];
+
+		if (x->fate == FATE_HOLD) {
 			h->v[k++] = *x; /* keep it: a better one may still come */
 			continue;
 		}
-		if (beaten || x->veto)
-			continue;
-		s->recent[s->nrecent++ % CW_RECENT] = x->m;
-		kept++;
-		if (cb) {
-			struct cw_match out = x->m;
+		if (x->fate == FATE_REPORT && !x->veto) {
+			struct hit *r = &s->recent[s->nrecent++ % CW_RECENT];
 
-			out.secret = s->buf + (out.start - s->base);
-			if (cb(&out, arg)) {
+			*r = *x;
+			r->dsecret = NULL;
+			r->m.secret = NULL;
+			kept++;
+			if (cb && cb(&x->m, arg))
 				cb = NULL; /* the caller stops listening; keep the state right */
-			}
 		}
+		hit_release(x);
 	}
 	h->n = k;
 	return kept;
@@ -1017,18 +1216,21 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 	size_t i, k = 0;
 	int ret = 0;
 
-	m->hits.n = 0;
+	hits_clear(&m->hits);
+	m->budget_left = CW_DECODE_BUDGET;
 	if (s->npend > 1)
 		qsort(s->pending, s->npend, sizeof(*s->pending), cand_cmp);
-	/* Confirm the ready ones in place, keep the others. */
+	/* Confirm the ready ones in place, keep the others; carriers decode when complete. */
 	for (i = 0; i < s->npend; i++) {
 		ret = -EAGAIN;
-		if (eof || s->pending[i].end + CW_LOOKAHEAD <= data_end)
+		if (s->pending[i].idx >= m->n)
+			ret = decode_one(m, &sj, &s->pending[i], s->dcov);
+		else if (eof || s->pending[i].end + CW_LOOKAHEAD <= data_end)
 			ret = confirm_cands(m, &s->pending[i], 1, &sj, s->covered, s->last_end);
 		if (ret == -EAGAIN)
 			s->pending[k++] = s->pending[i]; /* not yet: more data first */
 		else if (ret)
-			return ret;
+			goto fail;
 	}
 	s->npend = k;
 	for (i = 0; i < m->n_pcre && s->len; i++) {
@@ -1043,16 +1245,20 @@ static int stream_confirm(struct cw_stream *s, bool eof, cw_match_cb cb, void *a
 		ret = confirm(m, idx, &sj, (size_t)(upto - 1 - s->base), (size_t)(from - s->base),
 			      &s->covered[idx], &s->last_end[idx]);
 		if (ret && ret != -EAGAIN)
-			return ret;
+			goto fail;
 	}
+	ret = -ENOMEM;
 	if (cw_grow((void **)&s->held.v, &s->held.cap, s->held.n + m->hits.n, sizeof(*s->held.v)))
-		return -ENOMEM;
+		goto fail;
 	for (i = 0; i < m->hits.n; i++) {
 		s->held.v[s->held.n] = m->hits.v[i];
 		s->held.v[s->held.n++].m.start += s->base;
 	}
-	m->hits.n = 0;
+	m->hits.n = 0; /* the held ones own their secrets now */
 	return stream_emit(s, eof, cb, arg);
+fail:
+	hits_clear(&m->hits);
+	return ret;
 }
 
 uint64_t cw_stream_base(const struct cw_stream *s)
@@ -1078,7 +1284,8 @@ static void stream_trim(struct cw_stream *s)
 	size_t drop;
 
 	for (size_t i = 0; i < s->npend; i++) {
-		size_t w = s->m->c[s->pending[i].idx].width;
+		size_t w = s->pending[i].idx < s->m->n ? s->m->c[s->pending[i].idx].width
+						       : CW_DECODE_BACK + 16;
 		uint64_t need = s->pending[i].end > w ? s->pending[i].end - w : 0;
 
 		if (need < keep_from)
@@ -1156,6 +1363,7 @@ int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
 	free(s->pending);
 	free(s->covered);
 	free(s->last_end);
+	hits_clear(&s->held);
 	free(s->held.v);
 	free(s);
 	return ret;

@@ -42,6 +42,14 @@ struct cw_match {
 	size_t len;
 	const char *secret; /* the secret's bytes, valid during the callback only */
 	enum cw_checksum checksum;
+	/*
+	 * Found inside an encoding (detect/decode.h): the decoding path, outermost step in the
+	 * low byte (cw_enc_step, cw_enc_name), and the bytes of the data the finding covers from
+	 * `start` (the encoded span: the whole base64 value, or the escaped form of the secret),
+	 * while secret and len are the decoded secret's. 0 and 0 when found as is.
+	 */
+	uint32_t encoding;
+	size_t span;
 	/* Found by a credential file's parser: the field it came from, valid during the callback
 	 * only; NULL for text matches. */
 	const char *field;
@@ -50,7 +58,10 @@ struct cw_match {
 
 struct cw_matcher;
 
-/* Compile every rule. A pattern that does not compile is an error naming its file:line. */
+/*
+ * Compile every rule. A pattern that does not compile is an error naming its file:line.
+ * Decoding layers (detect/decode.h) are on unless the environment says CREDWATCH_DECODE=0.
+ */
 int cw_matcher_new(const struct cw_ruleset *rs, struct cw_matcher **out, char *err, size_t errlen);
 /*
  * A matcher for another thread: it shares m's compiled rules and databases (m must outlive

@@ -42,6 +42,7 @@ struct held {
 	char *secret;
 	size_t len;
 	uint64_t ktime_ns;
+	uint32_t encoding; /* the match's decoding path */
 };
 
 /*
@@ -391,9 +392,11 @@ static int flush_held(struct cw_conns *e, struct cw_conns_entry *c)
 
 	for (size_t i = 0; i < c->nheld; i++) {
 		struct held *h = &c->held[i];
-		struct cw_match m = {
-			.rule = h->rule, .secret = h->secret, .len = h->len, .checksum = h->checksum
-		};
+		struct cw_match m = { .rule = h->rule,
+				      .secret = h->secret,
+				      .len = h->len,
+				      .checksum = h->checksum,
+				      .encoding = h->encoding };
 
 		x.ktime_ns = h->ktime_ns;
 		if (!ret)
@@ -424,6 +427,7 @@ static int on_conn_match(const struct cw_match *m, void *arg)
 	h->len = m->len;
 	h->rule = m->rule;
 	h->checksum = m->checksum;
+	h->encoding = m->encoding;
 	h->ktime_ns = x->ktime_ns;
 	c->nheld++;
 	return 0;

@@ -12,6 +12,7 @@
 
 #include "detect/credfile.h"
 #include "detect/classify.h"
+#include "detect/decode.h"
 #include "detect/redact.h"
 #include "output/finding.h"
 
@@ -128,6 +129,13 @@ void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, con
 	cw_json_kstr(j, "fingerprint", fingerprint);
 	cw_classify(m, &cls);
 	cw_class_json(j, &cls);
+	if (m->encoding) { /* what was undone to find it, outermost first */
+		cw_json_key(j, "encoding");
+		cw_json_arr_begin(j);
+		for (unsigned i = 0; cw_enc_step(m->encoding, i); i++)
+			cw_json_str(j, cw_enc_name(cw_enc_step(m->encoding, i)));
+		cw_json_arr_end(j);
+	}
 	/* found by a credential file's parser (detect/credfile.h): where, and how guessable */
 	if (m->field)
 		cw_json_kstr(j, "field", m->field);

@@ -2,11 +2,11 @@
 /*
  * The outputs (outputs.h). A finding is written to stdout at once; file and spooled outputs
  * stage it, and cw_outputs_tick (once per ring-buffer loop) writes each file's lines in one
- * write and appends each spool's records in one write, then wakes its delivery thread once.
- * The delivery thread reads
- * the spool in order, sends batches to the sink, acknowledges what the sink took and retries
- * the rest with exponential backoff and jitter (or after the sink's Retry-After). The thread
- * logs the output's health when it changes, never per retry.
+ * write and appends each spool's records in one write, then wakes the output's delivery
+ * thread if it waits for findings. The delivery thread reads the spool in order, sends
+ * batches to the sink, acknowledges what the sink took and retries the rest with exponential
+ * backoff and jitter (or after the sink's Retry-After). It logs the output's health when it
+ * changes, never per retry.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +37,7 @@
 #define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_MS 600000
 #define DELIVERY_NICE 10
+#define STAGE_MAX (1u << 20) /* staged bytes an output writes at once, not waiting for the tick */
 
 /* A line staged for a file output. */
 struct line {
@@ -47,10 +48,11 @@ struct line {
 struct out {
 	struct cw_output_spec spec;
 	/* stdout and file: written by the agent's thread */
-	int fd;
+	int fd; /* -1: a file that could not be (re)opened, tried again at the next write */
 	uint64_t fsize;
 	bool write_failing;
-	char *fbuf; /* a file's staged lines */
+	bool torn_line; /* a file's last write ended mid-line */
+	char *fbuf;	/* a file's staged lines */
 	size_t flen, fcap;
 	struct line *lines;
 	size_t nlines, lines_cap;
@@ -163,6 +165,7 @@ static int open_file(struct out *o)
 {
 	struct stat st;
 
+	o->torn_line = false;
 	o->fd = open(o->spec.target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (o->fd < 0)
 		return -errno;
@@ -256,21 +259,39 @@ static void note_write(struct out *o, int ret, bool alert)
 	note_writes(o, ret, 1, ret && alert, ret && !alert);
 }
 
-/* A file's lines from *i that go before the next rotation: one write. 0 or -errno. */
+/*
+ * A file's lines from *i that go before the next rotation, in one write. A file that is not
+ * open (a reopen or a rotation failed) is opened again, once a pass: if that fails, every line
+ * left is lost (counted). 0 or -errno.
+ */
 static int write_lines(struct out *o, size_t *i)
 {
 	uint64_t rb = o->spec.rotate_bytes;
 	size_t first = *i, bytes = 0, done = 0, lost[2] = { 0, 0 };
 	int ret = 0;
 
-	if (rb && o->fsize && o->fsize + o->lines[first].len > rb)
+	if (o->fd < 0)
+		ret = open_file(o);
+	else if (rb && o->fsize && o->fsize + o->lines[first].len > rb)
 		ret = rotate_file(o);
-	while (*i < o->nlines &&
-	       (!rb || !(o->fsize + bytes) || o->fsize + bytes + o->lines[*i].len <= rb))
-		bytes += o->lines[(*i)++].len;
-	if (!ret)
-		ret = write_some(o->fd, o->fbuf + o->lines[first].off, bytes, &done);
-	o->fsize += done;
+	if (ret) {
+		*i = o->nlines;
+	} else {
+		if (o->torn_line) {
+			/* the last write stopped mid-line: end it, so this line starts its own */
+			ret = write_some(o->fd, "\n", 1, &done);
+			o->fsize += done;
+			o->torn_line = ret != 0;
+			done = 0;
+		}
+		while (*i < o->nlines &&
+		       (!rb || !(o->fsize + bytes) || o->fsize + bytes + o->lines[*i].len <= rb))
+			bytes += o->lines[(*i)++].len;
+		if (!ret)
+			ret = write_some(o->fd, o->fbuf + o->lines[first].off, bytes, &done);
+		o->fsize += done;
+		o->torn_line |= done && o->fbuf[o->lines[first].off + done - 1] != '\n';
+	}
 	/* a line not wholly written is lost */
 	for (size_t k = first, at = 0; k < *i; at += o->lines[k++].len)
 		if (at + o->lines[k].len > done)
@@ -378,7 +399,7 @@ static void wait_until(struct out *o, double until, bool for_data)
 		return;
 	deadline_after(&ts, left);
 	pthread_mutex_lock(&o->mu);
-	if (!o->reopen && !(for_data && o->written != o->seen)) {
+	if (!o->reopen && !(for_data && (o->stop || o->written != o->seen))) {
 		o->waiting = for_data;
 		pthread_cond_timedwait(&o->cv, &o->mu, &ts);
 		o->waiting = false;
@@ -838,6 +859,24 @@ static void stage_rec(struct out *o, const char *data, size_t len, const char *e
 	}
 }
 
+/* A spooled output's staged records into its spool, in one append; its thread woken once. */
+static void flush_spooled(struct out *o)
+{
+	size_t n = o->staged.n;
+
+	if (!n)
+		return;
+	cw_spool_append_batch(o->spool, &o->staged);
+	for (size_t i = 0; i < n; i++)
+		note_spooled(o, o->staged.recs[i].ret, o->staged.recs[i].alert);
+	cw_spool_batch_clear(&o->staged);
+	pthread_mutex_lock(&o->mu);
+	o->written += n;
+	if (o->waiting)
+		pthread_cond_signal(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+}
+
 int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const char *event_id,
 		   bool alert)
 {
@@ -861,36 +900,22 @@ int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const cha
 			note_write(o, r, alert);
 			if (r)
 				ret = -EIO;
-		} else if (o->fd >= 0) {
+		} else if (o->spec.kind == CW_SINK_FILE) {
 			if (stage_line(o, data, dlen, alert)) {
 				note_write(o, -ENOMEM, alert);
 				ret = -EIO;
 			}
+			if (o->flen >= STAGE_MAX)
+				flush_file(o);
 		} else {
 			stage_rec(o, data, dlen, event_id, alert);
+			if (o->staged.len >= STAGE_MAX)
+				flush_spooled(o);
 		}
 		if (owned)
 			free(data);
 	}
 	return ret;
-}
-
-/* A spooled output's staged records into its spool, in one append; its thread woken once. */
-static void flush_spooled(struct out *o)
-{
-	size_t n = o->staged.n;
-
-	if (!n)
-		return;
-	cw_spool_append_batch(o->spool, &o->staged);
-	for (size_t i = 0; i < n; i++)
-		note_spooled(o, o->staged.recs[i].ret, o->staged.recs[i].alert);
-	cw_spool_batch_clear(&o->staged);
-	pthread_mutex_lock(&o->mu);
-	o->written += n;
-	if (o->waiting)
-		pthread_cond_signal(&o->cv);
-	pthread_mutex_unlock(&o->mu);
 }
 
 /* What the outputs staged since the last call goes out (files written, spools appended). */

@@ -33,6 +33,7 @@
 #define ACK_MAGIC 0x4b43414bu
 #define SEG_MIN (4u << 10)
 #define SEG_MAX (16u << 20)
+#define RETIRED_MAX 64
 
 struct seg {
 	uint64_t num;	    /* its file name */
@@ -49,7 +50,7 @@ struct mrec {
 /*
  * Locks: mu for the segments and the append state (the agent's thread appends under it alone);
  * rmu for the read cursor, held by the delivery thread through a read (whose preads are outside
- * mu) and an ack, and by stats. rmu before mu.
+ * mu) and an ack, and by stats when it is free (stats never wait for it). rmu before mu.
  */
 struct cw_spool {
 	pthread_mutex_t mu, rmu;
@@ -73,6 +74,9 @@ struct cw_spool {
 	size_t mhead, mn, mcap;
 	unsigned char *rbuf; /* the reader's */
 	size_t rcap;
+	int *retired; /* filled segments' descriptors, to sync and close (mu) */
+	size_t nretired, retired_cap;
+	int64_t unread_time_ms; /* the first unread record's, as stats last saw it (mu) */
 };
 
 static int64_t now_ms(void)
@@ -304,6 +308,25 @@ static void drop_seg(struct cw_spool *s, size_t i)
 	}
 }
 
+/*
+ * The last segment's descriptor, done with: synced and closed by the next cw_spool_sync, out of
+ * mu (the appending thread never waits on the disk), if anything went to it since the last.
+ */
+static void retire(struct cw_spool *s, int fd)
+{
+	if (!s->dirty) {
+		close(fd);
+		return;
+	}
+	if (s->nretired == RETIRED_MAX ||
+	    cw_grow((void **)&s->retired, &s->retired_cap, s->nretired + 1, sizeof(int))) {
+		fdatasync(fd); /* many segments filled in one sync interval: sync this one now */
+		close(fd);
+		return;
+	}
+	s->retired[s->nretired++] = fd;
+}
+
 /* A new last segment, opened for appends. */
 static int new_seg(struct cw_spool *s)
 {
@@ -311,11 +334,10 @@ static int new_seg(struct cw_spool *s)
 	char name[32];
 	int fd, ret;
 
-	if (s->wfd >= 0) {
-		fdatasync(s->wfd);
-		close(s->wfd);
-		s->wfd = -1;
-	}
+	if (s->wfd >= 0)
+		retire(s, s->wfd);
+	s->wfd = -1;
+	s->dirty = false;
 	seg_path(s, num, name, sizeof(name));
 	fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -453,7 +475,8 @@ int cw_spool_batch_add(struct cw_spool_batch *b, const char *data, size_t len, c
 	put64(p + HDR + 8, (uint64_t)now_ms());
 	p[HDR + 16] = alert ? 1 : 0;
 	p[HDR + 17] = (unsigned char)idl;
-	memcpy(p + HDR + BODY_FIXED, event_id, idl);
+	if (idl)
+		memcpy(p + HDR + BODY_FIXED, event_id, idl);
 	memcpy(p + HDR + BODY_FIXED + idl, data, len);
 	b->len += HDR + body;
 	return 0;
@@ -582,10 +605,14 @@ static int write_run(struct cw_spool *s, struct cw_spool_batch *b, size_t *i, bo
 		return 0;
 	ret = writev_all(s->wfd, iov, (int)niov);
 	if (ret) {
-		/* A disk that is full keeps nothing of the write: the next one starts clean (if
-		 * even the truncate fails, the next open cuts the torn records off). */
-		if (ftruncate(s->wfd, (off_t)g->size))
-			s->dirty = true;
+		/* A disk that is full keeps nothing of the write: the next one starts clean. If
+		 * even the truncate fails, the torn bytes end this segment (the reader stops at
+		 * its known size, the next open cuts them off) and their numbers are not used
+		 * again, so that what went whole is never taken for what comes next. */
+		if (ftruncate(s->wfd, (off_t)g->size)) {
+			s->next_seq = seq;
+			new_seg(s);
+		}
 		for (size_t k = first; k < *i; k++) {
 			if (!b->recs[k].ret) {
 				b->recs[k].ret = ret;
@@ -609,9 +636,12 @@ static void append_batch_disk(struct cw_spool *s, struct cw_spool_batch *b)
 	size_t i = 0;
 
 	while (i < b->n) {
-		bool full;
-		int ret = write_run(s, b, &i, &full);
+		bool full = false;
+		/* no segment open for appends (making one failed): try again */
+		int ret = s->wfd < 0 ? new_seg(s) : 0;
 
+		if (!ret)
+			ret = write_run(s, b, &i, &full);
 		if (!ret && full)
 			ret = new_seg(s);
 		if (ret) {
@@ -780,7 +810,9 @@ static size_t read_run(struct cw_spool *s, uint64_t size, struct cw_spool_rec *o
 	return n;
 corrupt:
 	/* after the open's check: disk trouble. The rest of the segment is skipped. */
+	pthread_mutex_lock(&s->mu);
 	s->torn += size - s->roff - p;
+	pthread_mutex_unlock(&s->mu);
 	s->roff = size;
 	return n;
 }
@@ -911,17 +943,28 @@ out:
 
 int cw_spool_sync(struct cw_spool *s)
 {
-	int fd = -1, dfd = -1, ret = 0;
+	int fd = -1, dfd = -1, ret = 0, *retired;
+	size_t nretired;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->dir && s->dirty)
+	if (s->dir && s->dirty && s->wfd >= 0)
 		fd = dup(s->wfd);
 	if (s->dir && s->dir_dirty)
 		dfd = dup(s->dirfd);
 	s->dirty = s->dir_dirty = false;
+	retired = s->retired;
+	nretired = s->nretired;
+	s->retired = NULL;
+	s->nretired = s->retired_cap = 0;
 	pthread_mutex_unlock(&s->mu);
 	/* Outside the lock: appends go on while the disk catches up. */
-	if (fd >= 0 && fdatasync(fd))
+	for (size_t i = 0; i < nretired; i++) {
+		if (fdatasync(retired[i]) && !ret)
+			ret = -errno;
+		close(retired[i]);
+	}
+	free(retired);
+	if (fd >= 0 && fdatasync(fd) && !ret)
 		ret = -errno;
 	if (dfd >= 0 && fsync(dfd) && !ret)
 		ret = -errno;
@@ -932,12 +975,16 @@ int cw_spool_sync(struct cw_spool *s)
 	return ret;
 }
 
+/*
+ * Without waiting on the reader (the agent's thread asks every second): the first unread
+ * record's time is looked up when the reader is not busy, else the last one seen is given.
+ */
 void cw_spool_stats(struct cw_spool *s, struct cw_spool_stats *st)
 {
 	struct cw_spool_rec r;
 	uint64_t off;
+	bool peek;
 
-	pthread_mutex_lock(&s->rmu);
 	pthread_mutex_lock(&s->mu);
 	*st = (struct cw_spool_stats){ .bytes = s->bytes,
 				       .max = s->max,
@@ -953,12 +1000,22 @@ void cw_spool_stats(struct cw_spool *s, struct cw_spool_stats *st)
 				break;
 			}
 		}
-	} else if (st->unread && peek_disk(s, &r, &off) == 1) {
-		st->unread_time_ms = r.time_ms;
-		cw_spool_rec_free(&r);
 	}
 	pthread_mutex_unlock(&s->mu);
-	pthread_mutex_unlock(&s->rmu);
+	if (!st->unread || !s->dir)
+		return;
+	peek = pthread_mutex_trylock(&s->rmu) == 0;
+	pthread_mutex_lock(&s->mu);
+	if (peek && peek_disk(s, &r, &off) == 1) {
+		s->unread_time_ms = r.time_ms;
+		cw_spool_rec_free(&r);
+	} else if (peek) {
+		s->unread_time_ms = 0;
+	}
+	st->unread_time_ms = s->unread_time_ms;
+	pthread_mutex_unlock(&s->mu);
+	if (peek)
+		pthread_mutex_unlock(&s->rmu);
 }
 
 void cw_spool_close(struct cw_spool *s)
@@ -983,6 +1040,7 @@ void cw_spool_close(struct cw_spool *s)
 	free(s->mq);
 	free(s->segs);
 	free(s->rbuf);
+	free(s->retired);
 	free(s->dir);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->mu);
