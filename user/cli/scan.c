@@ -390,12 +390,13 @@ static void scan_credfile(struct worker *w, int fd, const struct stat *sb, const
 			  size_t n)
 {
 	size_t size = (size_t)sb->st_size;
-	enum cw_credfile_kind k = cw_credfile_kind(w->it->path);
+	enum cw_credfile_kind k;
 	char *buf = NULL;
 	const char *all = head;
 
 	if (!w->s->cf)
 		return;
+	k = cw_credfile_kind(w->it->path);
 	/* a walked binary file is skipped by the text scan: by its parser too, but a PKCS#12's */
 	if (k != CW_CF_PKCS12 && w->it->check_binary &&
 	    memchr(head, '\0', n < BINARY_PROBE ? n : BINARY_PROBE))

@@ -208,9 +208,9 @@ static enum cw_credfile_kind by_extension(const char *path, size_t n, const char
 		return CW_CF_HTPASSWD;
 	if (!strncmp(base, ".env.", 5) || cw_ends_with(path, n, ".env"))
 		return CW_CF_DOTENV;
-	if (strstr(path, "/settings/") && cw_ends_with(path, n, ".py"))
+	if (cw_ends_with(path, n, ".py") && strstr(path, "/settings/"))
 		return CW_CF_DJANGO;
-	if (strstr(path, "mysql/") && cw_ends_with(path, n, ".cnf"))
+	if (cw_ends_with(path, n, ".cnf") && strstr(path, "mysql/"))
 		return CW_CF_MYSQL;
 	return CW_CF_NONE;
 }
@@ -224,11 +224,13 @@ enum cw_credfile_kind cw_credfile_kind(const char *path)
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
 		if (path_is(path, n, suffixes[i].suffix))
 			return suffixes[i].kind;
+	/* every file of a tree comes here: a first letter rules most names out */
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(base, names[i].name))
+		if (tolower((unsigned char)base[0]) == names[i].name[0] &&
+		    !strcasecmp(base, names[i].name))
 			return names[i].kind;
 	/* ~/.kube/ holds other names too (config-prod); mysql's are *.cnf */
-	if (strstr(path, "/.kube/") && !strchr(base, '.'))
+	if (!strchr(base, '.') && strstr(path, "/.kube/"))
 		return CW_CF_KUBECONFIG;
 	return by_extension(path, n, base);
 }
@@ -236,6 +238,17 @@ enum cw_credfile_kind cw_credfile_kind(const char *path)
 static bool has(const char *h, size_t n, const char *needle)
 {
 	return memmem(h, n, needle, strlen(needle)) != NULL;
+}
+
+/* A name a YAML file may have: .yaml, .yml, .conf, or no extension at all. */
+static bool yaml_like(const char *path, size_t n)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	return !dot || dot == base || cw_ends_with(path, n, ".yaml") ||
+	       cw_ends_with(path, n, ".yml") || cw_ends_with(path, n, ".conf");
 }
 
 enum cw_credfile_kind cw_credfile_sniff(const char *path, const char *head, size_t hlen)
@@ -253,12 +266,12 @@ enum cw_credfile_kind cw_credfile_sniff(const char *path, const char *head, size
 	if ((cw_ends_with(path, n, ".json") || cw_ends_with(path, n, ".dockerconfigjson")) &&
 	    has(head, hlen, "\"auths\""))
 		return CW_CF_DOCKER;
-	/* a kubeconfig under any name: kubectl --kubeconfig prod.yaml */
-	if (has(head, hlen, "kind: Config") && has(head, hlen, "users:") &&
+	/* a kubeconfig under any name: kubectl --kubeconfig prod.yaml (YAML, or no extension) */
+	if (yaml_like(path, n) && has(head, hlen, "kind: Config") && has(head, hlen, "users:") &&
 	    has(head, hlen, "clusters:"))
 		return CW_CF_KUBECONFIG;
-	if ((has(head, hlen, "-----BEGIN ") && has(head, hlen, "PRIVATE KEY-----")) ||
-	    has(head, hlen, "PuTTY-User-Key-File-"))
+	/* one look for most files: PuTTY keys go by their .ppk */
+	if (has(head, hlen, "PRIVATE KEY-----") && has(head, hlen, "-----BEGIN "))
 		return CW_CF_KEY;
 	return CW_CF_NONE;
 }

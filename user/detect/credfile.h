@@ -68,9 +68,9 @@ void cw_credfiles_free(struct cw_credfiles *cf);
 /* The kind of the file at path, by its name alone. */
 enum cw_credfile_kind cw_credfile_kind(const char *path);
 /*
- * The kind by name, else by the file's first bytes (head, hlen): private keys and
- * kubeconfigs in any file, Google service-account keys and registry credentials ("auths") in
- * any .json file.
+ * The kind by name, else by the file's first bytes (head, hlen): private keys in any file,
+ * kubeconfigs in any YAML-named file, Google service-account keys and registry credentials
+ * ("auths") in any .json file.
  */
 enum cw_credfile_kind cw_credfile_sniff(const char *path, const char *head, size_t hlen);
 const char *cw_credfile_kind_name(enum cw_credfile_kind k);
