@@ -345,7 +345,7 @@ TEST(credfile_web_frameworks)
 	g = PARSE(
 		"/srv/shop/shop/settings.py",
 		"import os\nSECRET_KEY = os.environ.get('DJANGO_SECRET', "
-		"'q9!v$r2m@x7#kz1p&w3e^t5y*u8i(o0l)a6s-d4f')\n"
+		"'q9!v$r2m@x7#kz1p&w3e^t5y*u8i%(o0l)a6s-d4f<')\n"
 		"# SECRET_KEY = 'old-old-old-old-old-old-old-old-old-old-old'\n"
 		"DATABASES = {\n    'default': {\n        'PASSWORD': os.environ['DB_PASSWORD'],\n"
 		"        'USER': 'shop',\n    }\n}\nEMAIL_HOST_PASSWORD = 'mail-Pass-2291'\n");

@@ -418,6 +418,9 @@ const char *cw_strength_name(enum cw_strength s)
 	}
 }
 
+#define RANDOM_MIN 32	/* bytes */
+#define RANDOM_BITS 4.5 /* Shannon entropy per byte: random over a large alphabet */
+
 struct refine {
 	uint64_t off; /* where the value is in the text scanned */
 	size_t len;
@@ -506,8 +509,13 @@ int cf_emit(struct cf_scan *s, enum cf_rule r, size_t at, size_t span, const cha
 	/* an example file's weak or made-up values stand for real ones */
 	if (s->example && (m.strength == CW_STRENGTH_WEAK || cw_is_placeholder(secret, slen)))
 		return 0;
-	/* an unchosen secret (key, token) that reads as a placeholder is one */
+	/*
+	 * An unchosen secret (key, token) that reads as a placeholder is one, unless it is long
+	 * and random: Django's keys and WordPress's salts draw from punctuation too, and hold
+	 * "%(" or "<" by chance where a template would.
+	 */
 	if (!(flags & (CF_PASSWORDLIKE | CF_STRUCTURED)) && !rule->no_placeholder &&
+	    !(slen >= RANDOM_MIN && cw_entropy(secret, slen) >= RANDOM_BITS) &&
 	    cw_is_placeholder(secret, slen))
 		return 0;
 	va_start(ap, fmt);
