@@ -4,9 +4,11 @@
  * read in pieces is parsed at its close, each credential reported once with its field and
  * strength, a provider's token in it under the provider's rule, and no plaintext anywhere.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events/files.h"
 #include "exposure_fixture.h"
@@ -147,4 +149,51 @@ TEST(credfile_files_quiet_file_read_again_reports_once)
 	CHECK(!strstr(x.out, "Tr1cky#Pass"));
 	cw_files_free(&fs);
 	xfx_teardown(&x);
+}
+
+/*
+ * The default mode: the agent reads the file itself when told of the open (here the test's
+ * own fd, which the agent duplicates as it does any process's), parses it and scans it once.
+ */
+TEST(credfile_files_read_now_parses_the_file)
+{
+	static const char text[] =
+		"# deploy\r\nmachine nexus.corp login ci password Nx-deploy-2291\r\n"
+		"machine old.corp login ci password ${OLD_PASS}\r\n";
+	char dir[256], path[300];
+	struct cw_files fs;
+	struct cw_event ev;
+	struct xfx x;
+	int fd;
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/netrc", dir);
+	REQUIRE(tu_write_file(path, text, sizeof(text) - 1, 0600) == 0);
+	fd = open(path, O_RDONLY);
+	REQUIRE(fd >= 0);
+	REQUIRE(xfx_setup(&x, NULL));
+	x.fd.events = true;
+	REQUIRE(cw_files_init(&fs, &x.deps, -1) == 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CW_EV_FILE_OPEN;
+	ev.file_open.hdr.type = CW_EV_FILE_OPEN;
+	ev.file_open.pid = (uint32_t)getpid();
+	ev.file_open.fd = (uint32_t)fd;
+	ev.file_open.file_id = 11;
+	ev.file_open.dfd = -100;
+	/* the name the process opened: a .netrc (the fd is the test's copy) */
+	ev.file_open.path_len = 18;
+	memcpy(ev.file_open.path, "/home/alice/.netrc", 18);
+	memcpy(ev.file_open.comm, "curl", 4);
+	CHECK_EQ_INT(cw_files_open(&fs, &ev), 0);
+	fflush(x.f);
+	REQUIRE(x.out != NULL);
+	CHECK_EQ_INT(count(x.out, "\"action\":\"credential-read\""), 1);
+	CHECK_EQ_INT(count(x.out, "\"field\":\"machine nexus.corp password\""), 1);
+	CHECK_EQ_INT(count(x.out, "\"strength\":\"fair\""), 1);
+	CHECK(!strstr(x.out, "Nx-deploy-2291"));
+	cw_files_free(&fs);
+	xfx_teardown(&x);
+	close(fd);
+	tu_rmtree(dir);
 }
