@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The agent's credential-file hook (events/files.c) with --capture-reads: a watched .netrc
- * read in pieces is parsed at its close, each credential reported once with its field and
- * strength, a provider's token in it under the provider's rule, and no plaintext anywhere.
+ * The agent's credential-file hook (events/files.c): with --capture-reads, a watched .netrc
+ * read in pieces is parsed at its close (or when it goes quiet), each credential reported
+ * once with its field and strength, a provider's token in it under the provider's rule; by
+ * default the agent reads and parses the file itself. No plaintext anywhere.
  */
 #include <fcntl.h>
 #include <stdio.h>
