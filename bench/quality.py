@@ -8,7 +8,8 @@ covers is a false negative.
 
 usage: bench/quality.py [--files N] [--seed S] [--bin ./credwatch] [--corpus GENERATOR]
 --corpus quality_encodings.py: credentials inside encodings; a false positive counts against
-the kind its file is named for (files named KIND-NNNNN.*), so precision is per kind too.
+the kind its file is named for (files named KIND-NNNNN.*, or in a directory so named), so
+precision is per kind too. --corpus quality_credfiles.py: credential files.
 """
 import argparse
 import collections
@@ -74,7 +75,11 @@ def main():
     per = collections.Counter(l["kind"] for l in labels)
     per_hit = collections.Counter(labels[i]["kind"] for i in hit)
     print("corpus: %d files, %d labelled secrets, %d findings" % (a.files, len(labels), len(found)))
-    per_fp = collections.Counter(os.path.basename(f["file"]["path"]).rsplit("-", 1)[0] for f in fp)
+    # the kind a file is named for: its name, or its directory's where the file needs its
+    # tool's name (quality_credfiles.py: credfile-netrc-00001/.netrc)
+    files = os.path.join(out, "files")
+    per_fp = collections.Counter(os.path.relpath(f["file"]["path"], files).split(os.sep)[0].rsplit("-", 1)[0]
+                                 for f in fp)
     for k in sorted(per):
         print("  %-34s recall %.3f (%d/%d)" % (k, per_hit[k] / per[k], per_hit[k], per[k])
               + ("  precision %.3f (fp %d)" % (per_hit[k] / (per_hit[k] + per_fp[k]), per_fp[k])

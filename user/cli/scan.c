@@ -18,6 +18,7 @@
 #endif
 
 #include "cli/commands.h"
+#include "detect/credfile.h"
 #include "detect/fingerprint.h"
 #include "output/finding.h"
 #include "util/grow.h"
@@ -34,8 +35,9 @@
 
 enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
 
-#define CHUNK (256u << 10) /* read size: the data is still in cache when it is matched */
-#define BINARY_PROBE 8192  /* a NUL in a walked file's first bytes: binary, skipped */
+#define CHUNK (256u << 10)  /* read size: the data is still in cache when it is matched */
+#define BINARY_PROBE 8192   /* a NUL in a walked file's first bytes: binary, skipped */
+#define CREDFILE_SNIFF 4096 /* what cw_credfile_sniff reads of a file its name does not type */
 
 /*
  * One file to scan. Workers scan items in any order; the main thread prints their output in
@@ -54,6 +56,7 @@ struct item {
 struct scan {
 	const struct cw_ruleset *rs;
 	const struct cw_matcher *m;
+	const struct cw_credfiles *cf; /* credential files' parsers; NULL: rules without them */
 	struct cw_fp_key key;
 	enum scan_format fmt;
 	unsigned long long max_size;
@@ -95,7 +98,9 @@ struct worker {
 	uint64_t line_scan; /* how far newlines were counted */
 	size_t base_line;   /* not lazy: line and line_pos as counted up to base */
 	uint64_t base_line_pos;
-	char *pbuf; /* lazy: the file read again, a chunk at a time */
+	char *pbuf;		      /* lazy: the file read again, a chunk at a time */
+	struct cw_credfile_seen seen; /* what the file's parser found: text matches it covers */
+	const char *cfbuf;	      /* the credential file, while its parser runs */
 };
 
 static struct scan *g_scan; /* for the nftw callback */
@@ -120,8 +125,8 @@ static void uri_ref(char *out, size_t cap, const char *path)
 	out[o] = '\0';
 }
 
-static void sarif_result(struct worker *w, const struct cw_match *mt, size_t col, const char *red,
-			 const char *fp)
+static void sarif_result(struct worker *w, const struct cw_match *mt, size_t line, size_t col,
+			 const char *red, const char *fp)
 {
 	struct cw_json *j = &w->j;
 	char uri[8192], msg[512];
@@ -144,7 +149,7 @@ static void sarif_result(struct worker *w, const struct cw_match *mt, size_t col
 	cw_json_kstr(j, "uri", uri);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "region");
-	cw_json_kuint(j, "startLine", w->line);
+	cw_json_kuint(j, "startLine", line);
 	cw_json_kuint(j, "startColumn", col);
 	if (!memchr(mt->secret, '\n', mt->len))
 		cw_json_kuint(j, "endColumn", col + mt->len);
@@ -155,6 +160,13 @@ static void sarif_result(struct worker *w, const struct cw_match *mt, size_t col
 	cw_json_kobj(j, "partialFingerprints");
 	cw_json_kstr(j, "credwatchFingerprint/v1", fp);
 	cw_json_obj_end(j);
+	if (mt->field) { /* a credential file's parser found it (detect/credfile.h) */
+		cw_json_kobj(j, "properties");
+		cw_json_kstr(j, "field", mt->field);
+		if (mt->strength)
+			cw_json_kstr(j, "strength", cw_strength_name(mt->strength));
+		cw_json_obj_end(j);
+	}
 	cw_json_obj_end(j);
 	if (!j->oom)
 		fprintf(w->out, "%s%s", w->it->findings > 1 ? "," : "", j->buf);
@@ -286,27 +298,25 @@ static void count_lines(struct worker *w, uint64_t to)
 			   w->line_scan);
 }
 
-static int on_match(const struct cw_match *mt, void *arg)
+/* One finding at line:col, in the chosen format. */
+static void report(struct worker *w, const struct cw_match *mt, size_t line, size_t col)
 {
-	struct worker *w = arg;
 	char red[CW_REDACT_MAX], fp[CW_FP_HEX_LEN + 1];
 	struct cw_json *j = &w->j;
-	size_t col;
 
-	/* Findings never start before the stream's base, which the window keeps. */
-	count_lines(w, mt->start < w->base + w->wlen ? mt->start : w->base + w->wlen);
-	col = (size_t)(mt->start - w->line_pos + 1);
 	cw_redact(mt->secret, mt->len, red);
 	cw_fingerprint(&w->s->key, mt->secret, mt->len, fp);
 	w->it->findings++;
 	if (w->s->fmt == FMT_TEXT) {
-		fprintf(w->out, "%s:%zu:%zu: %s: %s (%s) fingerprint %.16s\n", w->it->path, w->line,
-			col, mt->rule->id, red, mt->rule->name, fp);
-		return 0;
+		fprintf(w->out, "%s:%zu:%zu: %s: %s (%s)%s%s%s%s fingerprint %.16s\n", w->it->path,
+			line, col, mt->rule->id, red, mt->rule->name, mt->field ? " field " : "",
+			mt->field ? mt->field : "", mt->strength ? " strength " : "",
+			mt->strength ? cw_strength_name(mt->strength) : "", fp);
+		return;
 	}
 	if (w->s->fmt == FMT_SARIF) {
-		sarif_result(w, mt, col, red, fp);
-		return 0;
+		sarif_result(w, mt, line, col, red, fp);
+		return;
 	}
 	cw_json_reset(j);
 	cw_json_obj_begin(j);
@@ -318,7 +328,7 @@ static int on_match(const struct cw_match *mt, void *arg)
 	cw_json_kstr(j, "path", w->it->path);
 	cw_json_obj_end(j);
 	cw_json_kobj(j, "location");
-	cw_json_kuint(j, "line", w->line);
+	cw_json_kuint(j, "line", line);
 	cw_json_kuint(j, "column", col);
 	cw_json_obj_end(j);
 	cw_finding_credential_open(j, mt, red, fp);
@@ -326,7 +336,96 @@ static int on_match(const struct cw_match *mt, void *arg)
 	cw_json_obj_end(j);
 	if (!j->oom)
 		fprintf(w->out, "%s\n", j->buf);
+}
+
+static int on_match(const struct cw_match *mt, void *arg)
+{
+	struct worker *w = arg;
+
+	if (cw_credfile_covers(&w->seen, mt))
+		return 0; /* the file's parser reported it, with its field */
+	/* Findings never start before the stream's base, which the window keeps. */
+	count_lines(w, mt->start < w->base + w->wlen ? mt->start : w->base + w->wlen);
+	report(w, mt, w->line, (size_t)(mt->start - w->line_pos + 1));
 	return 0;
+}
+
+/* A credential file parser's finding: its line and column from the file in memory. */
+static int on_credfile_match(const struct cw_match *mt, void *arg)
+{
+	struct worker *w = arg;
+	const char *b = w->cfbuf, *ls = b;
+	size_t line = 1;
+
+	for (const char *p = b; p < b + mt->start; p++)
+		if (*p == '\n') {
+			line++;
+			ls = p + 1;
+		}
+	report(w, mt, line, (size_t)(b + mt->start - ls) + 1);
+	return 0;
+}
+
+/*
+ * The hook for credential files (detect/credfile.h): a file whose kind its name or first
+ * bytes tell is read whole and parsed before the text scan, which then leaves out what the
+ * parser reported (w->seen).
+ */
+static size_t read_at(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < cap &&
+	       ((r = pread(fd, buf + n, cap - n, (off_t)n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	return n;
+}
+
+/*
+ * head: the file's first n bytes, already read for the text scan; the whole file when it is
+ * no longer, else read whole here.
+ */
+static void scan_credfile(struct worker *w, int fd, const struct stat *sb, const char *head,
+			  size_t n)
+{
+	size_t size = (size_t)sb->st_size;
+	enum cw_credfile_kind k;
+	char *buf = NULL;
+	const char *all = head;
+
+	if (!w->s->cf)
+		return;
+	k = cw_credfile_kind(w->it->path);
+	/* a walked binary file is skipped by the text scan: by its parser too, but a PKCS#12's */
+	if (k != CW_CF_PKCS12 && w->it->check_binary &&
+	    memchr(head, '\0', n < BINARY_PROBE ? n : BINARY_PROBE))
+		return;
+	if (k == CW_CF_NONE) /* a key or a service-account key under any name */
+		k = cw_credfile_sniff(w->it->path, head, n < CREDFILE_SNIFF ? n : CREDFILE_SNIFF);
+	if (k == CW_CF_NONE)
+		return;
+	if (size > n) {
+		if (!(buf = malloc(size))) {
+			cw_log("%s: out of memory", w->it->path);
+			w->it->errors++;
+			return;
+		}
+		n = read_at(fd, buf, size);
+		all = buf;
+	}
+	w->cfbuf = all;
+	if (cw_credfile_scan(w->s->cf, w->m, k, all, n, w->it->path, &w->seen, on_credfile_match,
+			     w) < 0) {
+		cw_log("%s: cannot parse it as a %s file: out of memory", w->it->path,
+		       cw_credfile_kind_name(k));
+		w->it->errors++;
+	}
+	w->cfbuf = NULL;
+	if (buf) {
+		explicit_bzero(buf, n);
+		free(buf);
+	}
 }
 
 /*
@@ -396,6 +495,9 @@ static void scan_fd(struct worker *w, int fd)
 		}
 		if (n == 0)
 			break;
+		/* a credential file is parsed first: the text scan leaves out what it reports */
+		if (first && w->lazy)
+			scan_credfile(w, fd, &sb, w->win + w->wlen, (size_t)n);
 		if (first && it->check_binary &&
 		    memchr(w->win, '\0', (size_t)n < BINARY_PROBE ? (size_t)n : BINARY_PROBE)) {
 			cw_debug("%s: binary, skipped", it->path);
@@ -429,6 +531,8 @@ static void scan_item(struct worker *w, struct item *it)
 		it->errors++;
 		return;
 	}
+	w->seen.n = 0;
+	w->seen.parsed = false;
 	if (!strcmp(it->path, "-")) {
 		scan_fd(w, STDIN_FILENO);
 	} else {
@@ -441,10 +545,13 @@ static void scan_item(struct worker *w, struct item *it)
 			struct stat sb;
 
 			if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
-			    (unsigned long long)sb.st_size > w->s->max_size)
+			    (unsigned long long)sb.st_size > w->s->max_size) {
 				cw_debug("%s: larger than --max-size, skipped", it->path);
-			else
+			} else {
 				scan_fd(w, fd);
+				w->seen.n = 0;
+				w->seen.parsed = false;
+			}
 			close(fd);
 		}
 	}
@@ -695,7 +802,7 @@ static enum parsed parse_scan_args(int argc, char **argv, struct scan *s, struct
 
 /* Rules, their matcher and the fingerprint key: 0, or -EINVAL with the reason printed. */
 static int load_detection(struct scan *s, struct cw_ruleset *rs, struct cw_matcher **m,
-			  const struct scan_opts *o)
+			  struct cw_credfiles **cf, const struct scan_opts *o)
 {
 	char err[1024];
 
@@ -705,6 +812,11 @@ static int load_detection(struct scan *s, struct cw_ruleset *rs, struct cw_match
 		cw_log("%s", err);
 		return -EINVAL;
 	}
+	if (cw_credfiles_new(rs, cf)) {
+		cw_log("out of memory");
+		return -ENOMEM;
+	}
+	s->cf = *cf;
 	s->rs = rs;
 	s->m = *m;
 	return 0;
@@ -754,6 +866,7 @@ static void free_workers(struct worker *w, size_t nw, const struct cw_matcher *m
 		cw_json_free(&w[i].j);
 		free(w[i].win);
 		free(w[i].pbuf);
+		cw_credfile_seen_free(&w[i].seen);
 		if (w[i].m != m)
 			cw_matcher_free(w[i].m);
 	}
@@ -798,6 +911,7 @@ int cw_cmd_scan(int argc, char **argv)
 	struct scan_opts o = { 0 };
 	struct cw_ruleset rs = { 0 };
 	struct cw_matcher *m = NULL;
+	struct cw_credfiles *cf = NULL;
 	int ret = 2;
 
 	switch (parse_scan_args(argc, argv, &s, &o)) {
@@ -805,13 +919,14 @@ int cw_cmd_scan(int argc, char **argv)
 	case PARSED_EXIT_ERROR: return 2;
 	default: break;
 	}
-	if (!load_detection(&s, &rs, &m, &o)) {
+	if (!load_detection(&s, &rs, &m, &cf, &o)) {
 		pthread_mutex_init(&s.mu, NULL);
 		pthread_cond_init(&s.more, NULL);
 		pthread_cond_init(&s.done, NULL);
 		ret = scan_paths(&s, m, argv + optind, argc - optind, (size_t)o.jobs);
 	}
 	free(s.items);
+	cw_credfiles_free(cf);
 	cw_matcher_free(m);
 	cw_rules_free(&rs);
 	return ret;

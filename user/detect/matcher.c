@@ -1368,3 +1368,11 @@ int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg)
 	free(s);
 	return ret;
 }
+
+const struct cw_rule *cw_matcher_rules(const struct cw_matcher *m, size_t *n)
+{
+	const struct compiled *c = m->parent ? m->parent->c : m->c;
+
+	*n = m->parent ? m->parent->n : m->n;
+	return *n ? c[0].rule : NULL;
+}

@@ -28,6 +28,14 @@ enum cw_checksum {
 	CW_CHECKSUM_INVALID, /* kept only when the rule says on_invalid: demote */
 };
 
+/* How guessable a password from a credential file is (detect/credfile.h); NONE: not a password. */
+enum cw_strength {
+	CW_STRENGTH_NONE,
+	CW_STRENGTH_WEAK,
+	CW_STRENGTH_FAIR,
+	CW_STRENGTH_STRONG,
+};
+
 struct cw_match {
 	const struct cw_rule *rule;
 	uint64_t start; /* the secret's offset: in the buffer, or in the stream */
@@ -42,6 +50,10 @@ struct cw_match {
 	 */
 	uint32_t encoding;
 	size_t span;
+	/* Found by a credential file's parser: the field it came from, valid during the callback
+	 * only; NULL for text matches. */
+	const char *field;
+	enum cw_strength strength;
 };
 
 struct cw_matcher;
@@ -98,6 +110,9 @@ uint64_t cw_stream_base(const struct cw_stream *s);
 int cw_stream_flush(struct cw_stream *s, cw_match_cb cb, void *arg);
 /* Report what remains and free the stream. */
 int cw_stream_close(struct cw_stream *s, cw_match_cb cb, void *arg);
+
+/* The rules m was compiled from (the rule set's array) and their number. */
+const struct cw_rule *cw_matcher_rules(const struct cw_matcher *m, size_t *n);
 
 /* Shannon entropy of the bytes, in bits per byte. */
 double cw_entropy(const char *s, size_t n);

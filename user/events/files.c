@@ -15,6 +15,7 @@
 
 #include <bpf/bpf.h>
 
+#include "detect/credfile.h"
 #include "events/files.h"
 #include "events/kernel_marks.h"
 #include "host/mountinfo.h"
@@ -24,7 +25,8 @@
 #include "util/path.h"
 #include "util/table.h"
 
-#define SEEN_MAX 8 /* fingerprints reported per open file */
+#define SEEN_MAX 8	    /* fingerprints reported per open file */
+#define CREDFILE_SNIFF 4096 /* what cw_credfile_sniff reads of a file its name does not type */
 #define QUIET_NS (300ull * 1000 * 1000)
 
 struct cw_file_track {
@@ -42,6 +44,12 @@ struct cw_file_track {
 	struct cw_stream *stream;
 	unsigned char seen[SEEN_MAX][8];
 	size_t nseen;
+	/* --capture-reads, a credential file: its reads, kept until parsed (credfile_drain) */
+	enum cw_credfile_kind cfkind;
+	bool cfsniffed;
+	char *cfbuf;
+	size_t cflen;
+	uint64_t streamed; /* bytes written to its stream: where the next one starts */
 };
 
 int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int files_map_fd)
@@ -56,7 +64,7 @@ int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int file
 	fs->proc = "/proc";
 	fs->files_map_fd = files_map_fd;
 	fs->file_cap = CW_FILE_CAP_DEFAULT;
-	return 0;
+	return fs->matcher ? cw_credfiles_for(fs->matcher, &fs->credfiles) : 0;
 }
 
 static struct cw_file_track *find(const struct cw_files *fs, uint64_t id)
@@ -142,6 +150,7 @@ static int track(struct cw_files *fs, struct cw_file_track *t)
 	if (old) { /* an id seen twice: the kernel restarted its count (agent restart) */
 		HASH_DEL(fs->table, old);
 		cw_stream_close(old->stream, NULL, NULL);
+		free(old->cfbuf);
 		free(old);
 		fs->n--;
 	}
@@ -199,6 +208,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 		free(t);
 		return -ENOMEM;
 	}
+	t->cfkind = fs->credfiles ? cw_credfile_kind(t->path) : CW_CF_NONE;
 	return fs->capture_reads ? track(fs, t) : read_now(fs, o, t, wl);
 }
 
@@ -207,6 +217,7 @@ struct file_ctx {
 	struct cw_file_track *t;
 	uint64_t ktime_ns;
 	int err;
+	const struct cw_credfile_seen *seen; /* what the file's parser found; may be NULL */
 };
 
 static bool seen_before(struct cw_file_track *t, const char *fp)
@@ -236,6 +247,8 @@ static int on_file_match(const struct cw_match *m, void *arg)
 			     .in_image = t->in_image,
 			     .environ_pid = t->environ_pid };
 
+	if (!m->field && x->seen && cw_credfile_covers(x->seen, m))
+		return 0; /* the file's parser reported it, with its field */
 	cw_fingerprint(f->key, m->secret, m->len, fp);
 	if (seen_before(t, fp))
 		return 0;
@@ -267,6 +280,66 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	return x->err;
 }
 
+/*
+ * The credential-file hook (detect/credfile.h): buf, the file's bytes, parsed as its kind's
+ * tool reads it, then through the text scan, which leaves out what the parser reported.
+ */
+static int credfile_scan(struct cw_files *fs, struct file_ctx *x, enum cw_credfile_kind k,
+			 const char *buf, size_t n)
+{
+	struct cw_credfile_seen seen = { 0 };
+	int ret = cw_credfile_scan(fs->credfiles, fs->matcher, k, buf, n, x->t->path, &seen,
+				   on_file_match, x);
+
+	/* the parser's offsets are in buf; the stream's go on from the file's earlier reads */
+	for (size_t i = 0; i < seen.n; i++) {
+		seen.v[i].start += x->t->streamed;
+		seen.v[i].end += x->t->streamed;
+	}
+	x->t->streamed += n;
+	if (ret >= 0 && !x->err) {
+		x->seen = &seen;
+		ret = cw_stream_write(x->t->stream, buf, n, on_file_match, x);
+		/* what the stream holds is reported now, while seen is at hand */
+		if (ret >= 0 && !x->err)
+			ret = cw_stream_flush(x->t->stream, on_file_match, x);
+		x->seen = NULL;
+	}
+	cw_credfile_seen_free(&seen);
+	return ret < 0 ? ret : x->err;
+}
+
+/* --capture-reads: what a credential file's reads brought so far, parsed. */
+static int credfile_drain(struct cw_files *fs, struct file_ctx *x)
+{
+	struct cw_file_track *t = x->t;
+	int ret;
+
+	if (!t->cflen)
+		return 0;
+	ret = credfile_scan(fs, x, t->cfkind, t->cfbuf, t->cflen);
+	explicit_bzero(t->cfbuf, t->cflen);
+	t->cflen = 0;
+	return ret;
+}
+
+/* --capture-reads: keep a credential file's read for its parser (up to file_cap at once). */
+static int credfile_keep(struct cw_files *fs, struct file_ctx *x, const char *p, size_t n)
+{
+	struct cw_file_track *t = x->t;
+	int ret;
+
+	if (t->cflen + n > fs->file_cap && (ret = credfile_drain(fs, x)))
+		return ret;
+	if (n > fs->file_cap)
+		return credfile_scan(fs, x, t->cfkind, p, n);
+	if (!t->cfbuf && !(t->cfbuf = malloc(fs->file_cap)))
+		return -ENOMEM;
+	memcpy(t->cfbuf + t->cflen, p, n);
+	t->cflen += n;
+	return 0;
+}
+
 int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 {
 	const struct cw_data_event *d = &ev->data;
@@ -279,6 +352,12 @@ int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 	fs->bytes += d->len;
 	t->last_ns = d->hdr.ktime_ns;
 	t->quiet = false;
+	if (fs->credfiles && !t->cfsniffed && t->cfkind == CW_CF_NONE)
+		t->cfkind = cw_credfile_sniff(t->path, ev->payload, d->len);
+	t->cfsniffed = true;
+	if (t->cfkind != CW_CF_NONE)
+		return credfile_keep(fs, &x, ev->payload, d->len);
+	t->streamed += d->len;
 	ret = cw_stream_write(t->stream, ev->payload, d->len, on_file_match, &x);
 	return ret < 0 ? ret : x.err;
 }
@@ -287,11 +366,15 @@ int cw_files_data(struct cw_files *fs, const struct cw_event *ev)
 static int track_end(struct cw_files *fs, struct cw_file_track *t)
 {
 	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = t->last_ns };
-	int ret;
+	int ret = credfile_drain(fs, &x);
 
 	HASH_DEL(fs->table, t);
 	fs->n--;
-	ret = cw_stream_close(t->stream, on_file_match, &x);
+	if (ret)
+		cw_stream_close(t->stream, NULL, NULL);
+	else
+		ret = cw_stream_close(t->stream, on_file_match, &x);
+	free(t->cfbuf);
 	free(t);
 	return ret < 0 ? ret : x.err;
 }
@@ -317,6 +400,44 @@ static int open_as_process(const struct cw_files *fs, const struct cw_file_open_
 	return cw_proc_file_open(&pf, ns);
 }
 
+static size_t read_at(int fd, char *buf, size_t from, size_t to)
+{
+	ssize_t r;
+
+	while (from < to && (r = pread(fd, buf + from, to - from, (off_t)from)) > 0)
+		from += (size_t)r;
+	return from;
+}
+
+/*
+ * A watched file whose kind its name or first bytes tell (a .netrc, a key) is read whole (up
+ * to file_cap) and scanned by credfile_scan: 1 when it was, 0 when the caller scans it.
+ */
+static int read_credfile(struct cw_files *fs, int fd, struct file_ctx *x)
+{
+	enum cw_credfile_kind k = x->t->cfkind;
+	size_t n = 0;
+	char *buf;
+	int ret;
+
+	if (!fs->credfiles || fd < 0 || !(buf = malloc(fs->file_cap)))
+		return 0;
+	if (k == CW_CF_NONE) { /* a key under any name: its first bytes say */
+		n = read_at(fd, buf, 0,
+			    fs->file_cap < CREDFILE_SNIFF ? fs->file_cap : CREDFILE_SNIFF);
+		k = cw_credfile_sniff(x->t->path, buf, n);
+	}
+	ret = 0;
+	if (k != CW_CF_NONE) {
+		n = read_at(fd, buf, n, fs->file_cap);
+		fs->bytes += n;
+		ret = credfile_scan(fs, x, k, buf, n);
+	}
+	explicit_bzero(buf, n);
+	free(buf);
+	return ret < 0 ? ret : k != CW_CF_NONE;
+}
+
 static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		    struct cw_file_track *t, const struct cw_workload *wl)
 {
@@ -334,7 +455,11 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 	} else if (wl->container_id[0] && !t->environ_pid) {
 		t->in_image = cw_fd_in_image(fs->proc, ns, fd, t->path);
 	}
-	while (fd >= 0 && done < fs->file_cap &&
+	/* a credential file is read and scanned whole there; others here, a chunk at a time */
+	ret = read_credfile(fs, fd, &x);
+	if (ret > 0)
+		done = fs->file_cap;
+	while (fd >= 0 && ret >= 0 && done < fs->file_cap &&
 	       (n = pread(fd, buf,
 			  sizeof(buf) < fs->file_cap - done ? sizeof(buf) : fs->file_cap - done,
 			  (off_t)done)) > 0) {
@@ -419,7 +544,9 @@ int cw_files_tick(struct cw_files *fs, uint64_t now_ns)
 		if (t->quiet || now_ns - t->last_ns < QUIET_NS)
 			continue;
 		t->quiet = true;
-		ret = cw_stream_flush(t->stream, on_file_match, &x);
+		ret = credfile_drain(fs, &x);
+		if (!ret)
+			ret = cw_stream_flush(t->stream, on_file_match, &x);
 		if (ret < 0 || x.err)
 			return ret < 0 ? ret : x.err;
 	}
@@ -432,4 +559,6 @@ void cw_files_free(struct cw_files *fs)
 
 	HASH_ITER (hh, fs->table, t, tmp)
 		track_end(fs, t);
+	cw_credfiles_free(fs->credfiles);
+	fs->credfiles = NULL;
 }

@@ -20,6 +20,7 @@ struct cw_file_track;
 struct cw_files {
 	struct cw_finding_writer *f;
 	struct cw_matcher *matcher;
+	struct cw_credfiles *credfiles; /* credential files' parsers (detect/credfile.h) */
 	struct cw_exposure *x;		/* the judge: every credential found is a load */
 	struct cw_procs *procs;		/* executables by pid; may be NULL */
 	struct cw_workloads *wls;	/* workload identity; may be NULL */

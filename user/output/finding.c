@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "detect/credfile.h"
 #include "detect/classify.h"
 #include "detect/decode.h"
 #include "detect/redact.h"
@@ -135,6 +136,11 @@ void cw_finding_credential_open(struct cw_json *j, const struct cw_match *m, con
 			cw_json_str(j, cw_enc_name(cw_enc_step(m->encoding, i)));
 		cw_json_arr_end(j);
 	}
+	/* found by a credential file's parser (detect/credfile.h): where, and how guessable */
+	if (m->field)
+		cw_json_kstr(j, "field", m->field);
+	if (m->strength)
+		cw_json_kstr(j, "strength", cw_strength_name(m->strength));
 }
 
 void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, uint64_t cgroup_id,
