@@ -452,25 +452,31 @@ void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
 	pthread_mutex_unlock(&a->lock);
 }
 
-bool cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_exe_key *exe)
+int cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_exe_key *exe)
 {
 	char path[64];
 	struct cw_tls_target *t;
 	struct stat st;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	pthread_mutex_lock(&a->lock);
+	if (stat(path, &st)) {
+		pthread_mutex_unlock(&a->lock);
+		return -errno;
+	}
 	t = consider(a, path, pid);
 	if (t) {
 		t->exe = *exe;
 		t->has_exe = true;
 	}
+	ret = t ? 1 : 0;
 	/* its libraries, wherever its loader will look for them (once per root) */
 	snprintf(path, sizeof(path), "/proc/%u/root", pid);
 	if (!a->off && !stat(path, &st) && !root_scanned(a, &st))
 		scan_root(a, path, pid);
 	pthread_mutex_unlock(&a->lock);
-	return t != NULL;
+	return ret;
 }
 
 /* One process's executable file mappings, attached; the caller holds the lock. */

@@ -60,9 +60,10 @@ void cw_tls_forget_pid(struct cw_tls_attach *a, uint32_t pid);
  * A process held at its exec (first_exec.h): its executable, and once per filesystem root the
  * TLS libraries in the root's library directories, which its loader or a dlopen will map. exe:
  * the executable's key in the kernel's exe_seen map, forgotten there when its probes are
- * detached. True when the executable itself has probes.
+ * detached. 1 when the executable itself has probes, 0 when not, -errno when it cannot be
+ * looked at (the process is gone).
  */
-bool cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_exe_key *exe);
+int cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_exe_key *exe);
 
 /*
  * A TLS library being opened by pid (path as the process sees it): attach now, before it is
