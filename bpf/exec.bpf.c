@@ -77,7 +77,8 @@ static __always_inline bool exe_key(struct task_struct *task, struct cw_exe_key 
 	k->dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	if (bpf_core_field_exists(ino->i_ctime_sec)) {
 		k->ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
-		k->ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec);
+		/* multigrain timestamps (6.13+) flag "queried" in the top bit (I_CTIME_QUERIED) */
+		k->ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & CW_CTIME_NSEC_MASK;
 	} else if (bpf_core_field_exists(((struct inode___ctime_mid *)ino)->__i_ctime)) {
 		struct inode___ctime_mid *m = (void *)ino;
 

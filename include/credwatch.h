@@ -386,6 +386,9 @@ _Static_assert(sizeof(struct cw_cgroup_event) == 544, "cw_cgroup_event layout");
 #define CW_HOLDS_MAX 256  /* processes held at once; past that, not held (counted) */
 #define CW_HOLD_DEADLINE_MS 500 /* the longest a process is held, agent alive or not */
 
+/* Nanoseconds fit in 30 bits; Linux 6.13+ keeps a flag in the top bit of i_ctime_nsec. */
+#define CW_CTIME_NSEC_MASK 0x3fffffffu
+
 struct cw_exe_key {
 	__u64 ino;
 	__s64 ctime_sec;

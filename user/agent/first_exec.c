@@ -234,8 +234,8 @@ static int on_hold(void *ctx, void *data, size_t sz)
 	if (sz < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
-	if (fe->delay_ms)
-		usleep(fe->delay_ms * 1000u);
+	for (unsigned ms = 0; ms < fe->delay_ms && !fe->stop; ms += 10)
+		usleep(10000);
 	found = cw_tls_inspect_exec(fe->tls, e.pid, &e.exe);
 	if (found >= 0) {
 		bpf_map_update_elem(fe->seen_fd, &e.exe, &verdict, BPF_ANY);
