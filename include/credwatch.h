@@ -375,15 +375,14 @@ struct cw_cgroup_event {
 };
 _Static_assert(sizeof(struct cw_cgroup_event) == 544, "cw_cgroup_event layout");
 
-
 /*
  * The first exec of an executable the agent has not inspected yet is held (SIGSTOP from the
  * exec tracepoint) until its TLS probes are attached (user/agent/first_exec.c). An executable
  * is known by its inode as the kernel sees it: device, inode number and change time, so a file
  * rewritten in place is inspected again.
  */
-#define CW_EXES_MAX 16384 /* executables inspected (LRU): one evicted is held once more */
-#define CW_HOLDS_MAX 256  /* processes held at once; past that, not held (counted) */
+#define CW_EXES_MAX 16384	/* executables inspected (LRU): one evicted is held once more */
+#define CW_HOLDS_MAX 256	/* processes held at once; past that, not held (counted) */
 #define CW_HOLD_DEADLINE_MS 500 /* the longest a process is held, agent alive or not */
 
 /* Nanoseconds fit in 30 bits; Linux 6.13+ keeps a flag in the top bit of i_ctime_nsec. */
@@ -399,9 +398,9 @@ _Static_assert(sizeof(struct cw_exe_key) == 24, "cw_exe_key layout");
 
 /* A held process (map held, by tgid): what the agent and its watchdog release. */
 struct cw_hold {
-	__u64 start_ns;	 /* the process's start time: with the pid, which process */
-	__u64 ktime_ns;	 /* when it was held (bpf_ktime_get_ns) */
-	__u32 flags;	 /* CW_HOLD_* */
+	__u64 start_ns; /* the process's start time: with the pid, which process */
+	__u64 ktime_ns; /* when it was held (bpf_ktime_get_ns) */
+	__u32 flags;	/* CW_HOLD_* */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct cw_hold) == 24, "cw_hold layout");

@@ -250,7 +250,7 @@ static void teardown(struct cw_agent *a)
 {
 	char err[1024];
 
-	cw_agent_ops_stop(a); /* the last status, from counters still there */
+	cw_agent_ops_stop(a);	    /* the last status, from counters still there */
 	cw_first_exec_stop(&a->fe); /* nothing stays held: before the probes and the maps go */
 	ring_buffer__free(a->rb);
 	cw_conns_free(&a->egress);

@@ -11,10 +11,8 @@
 #include "agent/features.h"
 
 static const char *const names[CW_FEAT_MAX] = {
-	[CW_FEAT_RINGBUF] = "ringbuf",
-	[CW_FEAT_BPF_LOOP] = "bpf_loop",
-	[CW_FEAT_UPROBES] = "uprobes",
-	[CW_FEAT_CGROUP_TP] = "cgroup-tracepoints",
+	[CW_FEAT_RINGBUF] = "ringbuf",	   [CW_FEAT_BPF_LOOP] = "bpf_loop",
+	[CW_FEAT_UPROBES] = "uprobes",	   [CW_FEAT_CGROUP_TP] = "cgroup-tracepoints",
 	[CW_FEAT_HOLD_EXEC] = "hold-exec",
 };
 

@@ -177,9 +177,10 @@ watchdog_main(int held_fd, int rfd, bool *hold_on, struct cw_hold_counts *c)
 	usleep(WATCHDOG_TICK_MS * 1000);
 	sweep(held_fd, c, true, &c->orphaned);
 	if (c->orphaned > before) {
-		n = snprintf(msg, sizeof(msg),
-			     "credwatch: hold watchdog: agent gone, %llu held processes continued\n",
-			     (unsigned long long)(c->orphaned - before));
+		n = snprintf(
+			msg, sizeof(msg),
+			"credwatch: hold watchdog: agent gone, %llu held processes continued\n",
+			(unsigned long long)(c->orphaned - before));
 		if (n > 0 && write(2, msg, (size_t)n) < 0)
 			_exit(1);
 	}

@@ -42,7 +42,7 @@ struct cw_first_exec {
 	bool started;
 	volatile bool stop;
 	pid_t watchdog;
-	int watchdog_fd; /* the pipe's write end: closed, the watchdog releases all and exits */
+	int watchdog_fd;   /* the pipe's write end: closed, the watchdog releases all and exits */
 	unsigned delay_ms; /* CREDWATCH_TEST_HOLD_DELAY_MS: a slow inspection, for tests */
 	struct cw_hold_counts *c;
 	/* hold durations (exec to SIGCONT), the last CW_HOLD_WAITS; written by the hold thread */

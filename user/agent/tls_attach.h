@@ -21,13 +21,13 @@ struct cw_tls_checked;
 struct cw_tls_root;
 struct cw_exe_key;
 
-#define CW_TLS_TARGETS_MAX 256	/* files with probes attached at once */
+#define CW_TLS_TARGETS_MAX 256	 /* files with probes attached at once */
 #define CW_TLS_CHECKED_MAX 65536 /* files remembered as looked at (the oldest forgotten) */
 
 struct cw_tls_attach {
 	struct credwatch_bpf *skel;
 	bool inbound;
-	bool off; /* no uprobes on this kernel: every scan is a no-op */
+	bool off;    /* no uprobes on this kernel: every scan is a no-op */
 	int seen_fd; /* exe_seen: an executable whose probes go is forgotten there (-1: none) */
 	pthread_mutex_t lock;
 	struct cw_tls_target *t;
