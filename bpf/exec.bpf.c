@@ -115,6 +115,36 @@ static __always_inline bool terminal_job(struct task_struct *task)
 }
 
 #define CW_SIGSTOP 19
+#define CW_SIGTSTP 20
+#define CW_SIGTTOU 22
+
+/*
+ * Would signal sig stop task: SIGSTOP always, SIGTSTP/SIGTTIN/SIGTTOU unless caught (a
+ * handler runs instead). sig is a stop signal.
+ */
+static __always_inline bool stops(struct task_struct *task, int sig)
+{
+	struct sighand_struct *sh;
+	__u64 handler = 0;
+
+	if (sig == CW_SIGSTOP)
+		return true;
+	sh = BPF_CORE_READ(task, sighand);
+	bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 63].sa.sa_handler);
+	return !handler;
+}
+
+/* A stop someone sent while the process was in execve, not acted on yet: theirs. */
+static __always_inline bool stop_pending(struct task_struct *task)
+{
+	__u64 p = BPF_CORE_READ(task, pending.signal.sig[0]) |
+		  BPF_CORE_READ(task, signal, shared_pending.signal.sig[0]);
+
+	for (int sig = CW_SIGSTOP; sig <= CW_SIGTTOU; sig++)
+		if ((p & (1ull << (sig - 1))) && stops(task, sig))
+			return true;
+	return false;
+}
 
 /*
  * The first exec of an executable the agent has not inspected: stop the process before its
@@ -150,6 +180,8 @@ static __always_inline void hold_new_exe(struct task_struct *task, __u32 pid, __
 		return;
 	}
 	h.ktime_ns = bpf_ktime_get_ns();
+	if (stop_pending(task))
+		h.flags = CW_HOLD_FOREIGN_STOP;
 	if (bpf_map_update_elem(&held, &pid, &h, BPF_NOEXIST)) {
 		bpf_ringbuf_discard(e, 0);
 		count_hold(CW_HOLD_SKIP_FULL);
@@ -299,8 +331,6 @@ int handle_exit(void *ctx)
 	return 0;
 }
 
-#define CW_SIGTSTP 20
-#define CW_SIGTTOU 22
 #define CW_TRACE_SIGNAL_IGNORED 1 /* enum trace_signal_generate */
 
 /*
@@ -315,25 +345,17 @@ int handle_signal(__u64 *ctx)
 	/* signal_generate(sig, info, task, group, result) */
 	int sig = (int)ctx[0], result = (int)ctx[4];
 	struct task_struct *task = (void *)ctx[2];
-	struct sighand_struct *sh;
 	struct cw_hold *h;
 	__u32 tgid;
-	__u64 handler = 0;
 
-	if (sig != CW_SIGSTOP && (sig < CW_SIGTSTP || sig > CW_SIGTTOU))
+	if (sig < CW_SIGSTOP || sig > CW_SIGTTOU)
 		return 0;
 	if (result == CW_TRACE_SIGNAL_IGNORED)
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
 	h = bpf_map_lookup_elem(&held, &tgid);
-	if (!h || (bpf_get_current_pid_tgid() >> 32) == tgid)
+	if (!h || (bpf_get_current_pid_tgid() >> 32) == tgid || !stops(task, sig))
 		return 0;
-	if (sig != CW_SIGSTOP) {
-		sh = BPF_CORE_READ(task, sighand);
-		bpf_core_read(&handler, sizeof(handler), &sh->action[sig - 1].sa.sa_handler);
-		if (handler) /* caught: it runs a handler instead of stopping */
-			return 0;
-	}
 	h->flags |= CW_HOLD_FOREIGN_STOP; /* only this probe writes it */
 	return 0;
 }
