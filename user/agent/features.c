@@ -83,6 +83,8 @@ void cw_features_probe(struct cw_features *f)
 	for (int i = 0; i < CW_FEAT_MAX; i++)
 		if (listed(hide, names[i]))
 			f->have[i] = false;
+	/* holding a new executable only serves its TLS probes */
+	f->have[CW_FEAT_HOLD_EXEC] = f->have[CW_FEAT_HOLD_EXEC] && f->have[CW_FEAT_UPROBES];
 }
 
 void cw_features_describe(const struct cw_features *f, char *buf, size_t len)
