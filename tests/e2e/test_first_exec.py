@@ -288,3 +288,20 @@ def test_known_executable_is_not_held_again():
     assert first >= 0.3, first
     assert max(later) < 0.2, later
     assert rewritten >= 0.3, rewritten
+
+
+def test_terminal_job_is_not_held():
+    """An interactive shell with job control waits for its job with WUNTRACED: a held job
+    would be reported 'Stopped' and lose the terminal. Such a job is not held (counted)."""
+    require_root()
+    if not shutil.which("script"):
+        raise Skip("needs script(1) (util-linux) for a terminal")
+    with tempfile.TemporaryDirectory(prefix="cw-first-") as d:
+        exe = fresh_program(d)
+        with running_agent() as agent:
+            out = subprocess.run(["script", "-qc", "bash --norc -i", "/dev/null"],
+                                 input="%s 0; echo rc=$?\nexit\n" % exe, capture_output=True,
+                                 text=True, timeout=30).stdout
+    assert "rc=0" in out, out
+    assert "Stopped" not in out, out
+    assert summary(agent)["terminal_jobs"] >= 1
