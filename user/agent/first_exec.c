@@ -61,10 +61,12 @@ static enum release_result release_pid(int held_fd, uint32_t pid, uint64_t start
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	enum release_result r = REL_CONTINUED;
 
-	if (pidfd < 0) {
+	if (pidfd < 0 && errno == ESRCH) {
 		bpf_map_delete_elem(held_fd, &pid);
 		return REL_GONE;
 	}
+	if (pidfd < 0)
+		return REL_NOT_OURS; /* out of fds: the entry stays for the watchdog's next sweep */
 	if (start_ns && (bpf_map_lookup_elem(held_fd, &pid, &h) || h.start_ns != start_ns))
 		r = REL_NOT_OURS;
 	else if (bpf_map_lookup_and_delete_elem(held_fd, &pid, &h))
