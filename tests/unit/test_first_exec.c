@@ -42,5 +42,5 @@ TEST(summary_tells_how_held_execs_were_released)
 	CHECK(strstr(line, "first execs held: 7 (4 continued with probes in place, wait p50 1.2 ms "
 			   "p99 9.5 ms max 9.5 ms; 1 at the deadline; 1 left stopped by another; 1 "
 			   "ended held), not held: 0 traced, 3 terminal jobs, 0 full, 0 signal "
-			   "failed; ") != NULL);
+			   "failed; holding paused 0 times (the agent behind); ") != NULL);
 }

@@ -91,12 +91,13 @@ static void count_release(struct cw_hold_counts *c, enum release_result r, uint6
 
 /*
  * Release the held processes: all of them (all), or those held longer than the deadline.
- * Continues counted in *done. Async-signal-safe.
+ * Continues counted in *done. Async-signal-safe. True when one was past the deadline.
  */
-static void sweep(int held_fd, struct cw_hold_counts *c, bool all, uint64_t *done)
+static bool sweep(int held_fd, struct cw_hold_counts *c, bool all, uint64_t *done)
 {
 	uint32_t pids[CW_HOLDS_MAX], key, *prev = NULL;
 	uint64_t now = mono_ns(), deadline = (uint64_t)CW_HOLD_DEADLINE_MS * 1000000ull;
+	bool late = false;
 	size_t n = 0;
 
 	while (n < CW_HOLDS_MAX && !bpf_map_get_next_key(held_fd, prev, &key)) {
@@ -108,9 +109,12 @@ static void sweep(int held_fd, struct cw_hold_counts *c, bool all, uint64_t *don
 
 		if (bpf_map_lookup_elem(held_fd, &pids[i], &h))
 			continue;
+		if (now - h.ktime_ns >= deadline)
+			late = true;
 		if (all || now - h.ktime_ns >= deadline)
 			count_release(c, release_pid(held_fd, pids[i], h.start_ns), done);
 	}
+	return late;
 }
 
 /* The watchdog: pipe EOF (the agent gone or stopping) or SIGTERM, and it releases all. */
@@ -166,7 +170,15 @@ watchdog_main(int held_fd, int rfd, bool *hold_on, struct cw_hold_counts *c)
 
 		if (r > 0)
 			break; /* EOF: the agent closed the pipe, or died */
-		sweep(held_fd, c, false, &c->deadline);
+		/*
+		 * An agent past the deadline is behind (stopped, swamped): every new executable
+		 * would wait the whole deadline. Holding goes off until its hold thread catches up.
+		 */
+		if (sweep(held_fd, c, false, &c->deadline)) {
+			*hold_on = false; /* before the flag: the hold thread clears both in turn */
+			if (!__atomic_exchange_n(&c->tripped, 1, __ATOMIC_SEQ_CST))
+				__atomic_add_fetch(&c->paused, 1, __ATOMIC_RELAXED);
+		}
 	}
 	/*
 	 * No new holds (the agent may be dead with its probes not yet detached), then everything
@@ -277,6 +289,10 @@ static void *hold_thread(void *arg)
 			break;
 		}
 		check_watchdog(fe);
+		/* caught up (a quiet poll) after the watchdog paused holding: on again */
+		if (n == 0 && fe->watchdog > 0 &&
+		    __atomic_exchange_n(&fe->c->tripped, 0, __ATOMIC_SEQ_CST))
+			*fe->hold_on = true;
 	}
 	return NULL;
 }
@@ -433,5 +449,6 @@ void cw_first_exec_stats(const struct cw_first_exec *fe, struct cw_hold_stats *s
 	s->orphaned = __atomic_load_n(&fe->c->orphaned, __ATOMIC_RELAXED);
 	s->left_stopped = __atomic_load_n(&fe->c->left_stopped, __ATOMIC_RELAXED);
 	s->gone = __atomic_load_n(&fe->c->gone, __ATOMIC_RELAXED);
+	s->paused = __atomic_load_n(&fe->c->paused, __ATOMIC_RELAXED);
 	cw_first_exec_waits(fe, &s->waits);
 }

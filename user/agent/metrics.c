@@ -254,6 +254,10 @@ static void render_holds(const struct cw_hold_stats *h, struct cw_prom *p)
 	cw_prom_one(p, "credwatch_first_exec_deadline_total", "counter",
 		    "Held processes continued by the watchdog past the deadline (fail open)",
 		    (double)h->deadline);
+	cw_prom_one(p, "credwatch_first_exec_paused_total", "counter",
+		    "Times holding was switched off until the agent caught up (a hold past the "
+		    "deadline)",
+		    (double)h->paused);
 	cw_prom_one(p, "credwatch_first_exec_left_stopped_total", "counter",
 		    "Held processes another party stopped meanwhile, left stopped",
 		    (double)h->left_stopped);
