@@ -240,6 +240,9 @@ def test_slow_agent_releases_at_the_deadline():
         assert DEADLINE_S * 0.8 <= took < DEADLINE_S + 0.5, took
         # other programs new to the agent may be held meanwhile: ours at least
         assert summary(agent)["deadline"] >= 1
+        # an agent that far behind has holding paused until it catches up
+        m = re.search(r"holding paused (\d+) times", agent.stderr())
+        assert m and int(m[1]) >= 1, agent.stderr()[-1500:]
 
 
 def test_process_stopped_by_another_stays_stopped():
