@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -36,6 +37,7 @@
 
 enum release_result {
 	REL_CONTINUED,
+	REL_DENIED,	  /* SIGCONT refused (an LSM): holding goes off */
 	REL_LEFT_STOPPED, /* someone else stopped it meanwhile */
 	REL_GONE,	  /* it ended */
 	REL_NOT_OURS,	  /* released already, or another process now has the pid */
@@ -74,7 +76,7 @@ static enum release_result release_pid(int held_fd, uint32_t pid, uint64_t start
 	else if (h.flags & CW_HOLD_FOREIGN_STOP)
 		r = REL_LEFT_STOPPED;
 	else if (syscall(SYS_pidfd_send_signal, pidfd, SIGCONT, NULL, 0))
-		r = REL_GONE;
+		r = errno == EPERM || errno == EACCES ? REL_DENIED : REL_GONE;
 	close(pidfd);
 	return r;
 }
@@ -85,6 +87,7 @@ static void count_release(struct cw_hold_counts *c, enum release_result r, uint6
 	case REL_CONTINUED: __atomic_add_fetch(done, 1, __ATOMIC_RELAXED); break;
 	case REL_LEFT_STOPPED: __atomic_add_fetch(&c->left_stopped, 1, __ATOMIC_RELAXED); break;
 	case REL_GONE: __atomic_add_fetch(&c->gone, 1, __ATOMIC_RELAXED); break;
+	case REL_DENIED: __atomic_add_fetch(&c->denied, 1, __ATOMIC_RELAXED); break;
 	case REL_NOT_OURS: break;
 	}
 }
@@ -259,10 +262,15 @@ static int on_hold(void *ctx, void *data, size_t sz)
 			__atomic_add_fetch(&fe->with_probes, 1, __ATOMIC_RELAXED);
 	}
 	r = release_pid(fe->held_fd, e.pid, e.start_ns);
-
 	count_release(fe->c, r, &fe->c->released);
 	if (r == REL_CONTINUED)
 		record_wait(fe, e.ktime_ns);
+	if (r == REL_DENIED && *fe->hold_on) {
+		*fe->hold_on = false; /* never hold what cannot be continued */
+		cw_log("cannot continue held process %u: %s; new executables are no longer held at "
+		       "their first exec",
+		       e.pid, strerror(EPERM));
+	}
 	return 0;
 }
 
@@ -311,10 +319,28 @@ static unsigned test_delay_ms(void)
 	return errno || *end || v > 60000 ? 0 : (unsigned)v;
 }
 
+/* CAP_KILL in the effective set: SIGCONT to any user's process (a held one may be anyone's). */
+static bool can_kill_any(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[CAP_KILL / 32].effective & (1u << (CAP_KILL % 32));
+}
+
 int cw_first_exec_start(struct cw_first_exec *fe, struct credwatch_bpf *skel,
 			struct cw_tls_attach *tls, int ncpus)
 {
 	int ret;
+
+	if (!can_kill_any()) {
+		cw_log("no CAP_KILL: a new executable is not held at its first exec (it could not "
+		       "be "
+		       "continued), and what it sends before its TLS probes attach is not seen");
+		return -EPERM;
+	}
 
 	memset(fe, 0, sizeof(*fe));
 	fe->tls = tls;
@@ -450,5 +476,6 @@ void cw_first_exec_stats(const struct cw_first_exec *fe, struct cw_hold_stats *s
 	s->left_stopped = __atomic_load_n(&fe->c->left_stopped, __ATOMIC_RELAXED);
 	s->gone = __atomic_load_n(&fe->c->gone, __ATOMIC_RELAXED);
 	s->paused = __atomic_load_n(&fe->c->paused, __ATOMIC_RELAXED);
+	s->denied = __atomic_load_n(&fe->c->denied, __ATOMIC_RELAXED);
 	cw_first_exec_waits(fe, &s->waits);
 }

@@ -30,6 +30,7 @@ struct cw_hold_counts {
 	uint64_t orphaned;     /* by the watchdog, the agent gone */
 	uint64_t left_stopped; /* someone else stopped it meanwhile: not continued */
 	uint64_t gone;	       /* it ended (killed) while held */
+	uint64_t denied;       /* SIGCONT refused (an LSM): holding goes off */
 	uint64_t paused;       /* times holding was switched off, the agent behind */
 	uint32_t tripped;      /* holding is off until the agent catches up */
 };
@@ -63,7 +64,7 @@ struct cw_hold_waits {
 /* What became of the first execs of new executables, for the summary and the metrics. */
 struct cw_hold_stats {
 	bool on;
-	uint64_t held, continued, deadline, orphaned, left_stopped, gone, paused;
+	uint64_t held, continued, deadline, orphaned, left_stopped, gone, paused, denied;
 	uint64_t traced, terminal_jobs, full, signal_failed, no_exe; /* not held: why */
 	struct cw_hold_waits waits;
 };

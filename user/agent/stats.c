@@ -199,13 +199,13 @@ static void add_holds(struct line *l, const struct cw_agent_stats *st)
 	    "first execs held: %llu (%llu continued with probes in place, wait p50 %.1f ms p99 "
 	    "%.1f ms max %.1f ms; %llu at the deadline; %llu left stopped by another; %llu ended "
 	    "held), not held: %llu traced, %llu terminal jobs, %llu full, %llu signal failed; "
-	    "holding paused %llu times (the agent behind); ",
+	    "holding paused %llu times (the agent behind); %llu continues refused; ",
 	    (unsigned long long)h->held, (unsigned long long)h->continued, h->waits.p50_ms,
 	    h->waits.p99_ms, h->waits.max_ms, (unsigned long long)h->deadline,
 	    (unsigned long long)h->left_stopped, (unsigned long long)h->gone,
 	    (unsigned long long)h->traced, (unsigned long long)h->terminal_jobs,
 	    (unsigned long long)h->full, (unsigned long long)h->signal_failed,
-	    (unsigned long long)h->paused);
+	    (unsigned long long)h->paused, (unsigned long long)h->denied);
 }
 
 static void add_provenance(struct line *l, const struct cw_agent_stats *st)
