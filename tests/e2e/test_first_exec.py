@@ -308,3 +308,23 @@ def test_terminal_job_is_not_held():
     assert "rc=0" in out, out
     assert "Stopped" not in out, out
     assert summary(agent)["terminal_jobs"] >= 1
+
+
+def test_without_cap_kill_nothing_is_held():
+    """Without CAP_KILL a held process of another user could not be continued: the agent says
+    so in one line and holds nothing."""
+    require_root()
+    if not shutil.which("setpriv"):
+        raise Skip("needs setpriv (util-linux)")
+    with tempfile.TemporaryDirectory(prefix="cw-first-") as d:
+        exe = fresh_program(d)
+        os.chmod(d, 0o755)
+        env = dict(os.environ, CREDWATCH_TEST_HOLD_DELAY_MS="3000")
+        with running_agent(env=env, wrap=("setpriv", "--inh-caps=-kill",
+                                          "--bounding-set=-kill")) as agent:
+            t0 = time.monotonic()
+            subprocess.run([exe, "0"], check=True, timeout=10)
+            took = time.monotonic() - t0
+    assert "no CAP_KILL: a new executable is not held" in agent.stderr(), agent.stderr()
+    assert "first execs held" not in agent.stderr()
+    assert took < DEADLINE_S, took
