@@ -54,6 +54,154 @@ static __always_inline void exec_ancestry(struct task_struct *task, struct cw_ex
 	}
 }
 
+/* Defined here, declared in maps.bpf.h: set by the agent while it can release holds. */
+bool cw_hold_on = false;
+
+/* The inode's change time before Linux 6.11 (i_ctime_sec/nsec): __i_ctime from 6.6, i_ctime. */
+struct inode___ctime_old {
+	struct timespec64 i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___ctime_mid {
+	struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+/* The new image's executable as the kernel knows it (an interpreter for a script). */
+static __always_inline bool exe_key(struct task_struct *task, struct cw_exe_key *k)
+{
+	struct inode *ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+	if (!ino)
+		return false;
+	k->ino = BPF_CORE_READ(ino, i_ino);
+	k->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		k->ctime_sec = BPF_CORE_READ(ino, i_ctime_sec);
+		/* multigrain timestamps (6.13+) flag "queried" in the top bit (I_CTIME_QUERIED) */
+		k->ctime_nsec = BPF_CORE_READ(ino, i_ctime_nsec) & CW_CTIME_NSEC_MASK;
+	} else if (bpf_core_field_exists(((struct inode___ctime_mid *)ino)->__i_ctime)) {
+		struct inode___ctime_mid *m = (void *)ino;
+
+		k->ctime_sec = BPF_CORE_READ(m, __i_ctime.tv_sec);
+		k->ctime_nsec = (__u32)BPF_CORE_READ(m, __i_ctime.tv_nsec);
+	} else {
+		struct inode___ctime_old *o = (void *)ino;
+
+		k->ctime_sec = BPF_CORE_READ(o, i_ctime.tv_sec);
+		k->ctime_nsec = (__u32)BPF_CORE_READ(o, i_ctime.tv_nsec);
+	}
+	return true;
+}
+
+static __always_inline void count_hold(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&hold_skips, &why);
+
+	if (n)
+		*n += 1;
+}
+
+/*
+ * A job-control shell put this process in a process group of its own on a terminal: it waits
+ * for it with WUNTRACED and would report it stopped (bash: "Stopped", the job sent to the
+ * background). A script's or a service's child stays in its parent's group.
+ */
+static __always_inline bool terminal_job(struct task_struct *task)
+{
+	struct pid *pg = BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]);
+
+	return BPF_CORE_READ(task, signal, tty) &&
+	       pg != BPF_CORE_READ(task, real_parent, signal, pids[PIDTYPE_PGID]);
+}
+
+#define CW_SIGSTOP 19
+#define CW_SIGTSTP 20
+#define CW_SIGTTOU 22
+
+/*
+ * Would signal sig stop task: SIGSTOP always, SIGTSTP/SIGTTIN/SIGTTOU unless caught (a
+ * handler runs instead). sig is a stop signal.
+ */
+static __always_inline bool stops(struct task_struct *task, int sig)
+{
+	struct sighand_struct *sh;
+	__u64 handler = 0;
+
+	if (sig == CW_SIGSTOP)
+		return true;
+	sh = BPF_CORE_READ(task, sighand);
+	bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 63].sa.sa_handler);
+	return !handler;
+}
+
+/* A stop someone sent while the process was in execve, not acted on yet: theirs. */
+static __always_inline bool stop_pending(struct task_struct *task)
+{
+	__u64 p = BPF_CORE_READ(task, pending.signal.sig[0]) |
+		  BPF_CORE_READ(task, signal, shared_pending.signal.sig[0]);
+
+	for (int sig = CW_SIGSTOP; sig <= CW_SIGTTOU; sig++)
+		if ((p & (1ull << (sig - 1))) && stops(task, sig))
+			return true;
+	return false;
+}
+
+/*
+ * The first exec of an executable the agent has not inspected: stop the process before its
+ * first instruction (the signal is acted on when exec returns to user space) and tell the
+ * agent's hold thread, which attaches its TLS probes, marks the executable inspected and sends
+ * SIGCONT. The held entry goes in before the signal, so the watchdog can always release it.
+ */
+static __always_inline void hold_new_exe(struct task_struct *task, __u32 pid, __u64 start_ns)
+{
+	struct cw_hold h = { .start_ns = start_ns };
+	struct cw_hold_event *e;
+	struct cw_exe_key k = {};
+
+	if (!cw_hold_new_exes || !cw_hold_on || pid <= 1)
+		return;
+	if (!exe_key(task, &k)) {
+		count_hold(CW_HOLD_SKIP_NO_EXE);
+		return;
+	}
+	if (bpf_map_lookup_elem(&exe_seen, &k))
+		return;
+	if (BPF_CORE_READ(task, ptrace)) {
+		count_hold(CW_HOLD_SKIP_TRACED);
+		return;
+	}
+	if (terminal_job(task)) {
+		count_hold(CW_HOLD_SKIP_JOB_CONTROL);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&holds, sizeof(*e), 0);
+	if (!e) {
+		count_hold(CW_HOLD_SKIP_FULL);
+		return;
+	}
+	h.ktime_ns = bpf_ktime_get_ns();
+	if (stop_pending(task))
+		h.flags = CW_HOLD_FOREIGN_STOP;
+	if (bpf_map_update_elem(&held, &pid, &h, BPF_NOEXIST)) {
+		bpf_ringbuf_discard(e, 0);
+		count_hold(CW_HOLD_SKIP_FULL);
+		return;
+	}
+	if (bpf_send_signal(CW_SIGSTOP)) {
+		bpf_map_delete_elem(&held, &pid);
+		bpf_ringbuf_discard(e, 0);
+		count_hold(CW_HOLD_SKIP_SIGNAL);
+		return;
+	}
+	e->ktime_ns = h.ktime_ns;
+	e->start_ns = start_ns;
+	e->pid = pid;
+	e->pad = 0;
+	e->exe = k;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	count_hold(CW_HOLD_HELD);
+}
+
 SEC("tp/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -128,6 +276,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	if (bpf_ringbuf_output(&events, s, total, cw_rb_flags()))
 		cw_count_drop(CW_EV_EXEC);
+	hold_new_exe(task, e->pid, e->start_ns);
 	return 0;
 }
 
@@ -163,6 +312,12 @@ int handle_exit(void *ctx)
 	 */
 	if (!group_dead(ctx, task))
 		return 0;
+	/* A held process killed while stopped: nothing to release any more. */
+	if (cw_hold_new_exes) {
+		__u32 tgid = id >> 32;
+
+		bpf_map_delete_elem(&held, &tgid);
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		cw_count_drop(CW_EV_EXIT);
@@ -173,5 +328,34 @@ int handle_exit(void *ctx)
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_ringbuf_submit(e, cw_rb_flags());
+	return 0;
+}
+
+#define CW_TRACE_SIGNAL_IGNORED 1 /* enum trace_signal_generate */
+
+/*
+ * A stop signal sent to a held process by anyone but the process itself (the exec probe's
+ * SIGSTOP runs as the process): job control, kill -STOP, a tracer attaching. Its SIGCONT is
+ * then theirs to send, and the agent leaves the process stopped. SIGTSTP, SIGTTIN and SIGTTOU
+ * stop only when not caught; an ignored signal does not stop at all.
+ */
+SEC("raw_tp/signal_generate")
+int handle_signal(__u64 *ctx)
+{
+	/* signal_generate(sig, info, task, group, result) */
+	int sig = (int)ctx[0], result = (int)ctx[4];
+	struct task_struct *task = (void *)ctx[2];
+	struct cw_hold *h;
+	__u32 tgid;
+
+	if (sig < CW_SIGSTOP || sig > CW_SIGTTOU)
+		return 0;
+	if (result == CW_TRACE_SIGNAL_IGNORED)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	h = bpf_map_lookup_elem(&held, &tgid);
+	if (!h || (bpf_get_current_pid_tgid() >> 32) == tgid || !stops(task, sig))
+		return 0;
+	h->flags |= CW_HOLD_FOREIGN_STOP; /* only this probe writes it */
 	return 0;
 }

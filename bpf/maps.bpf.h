@@ -43,6 +43,9 @@ const volatile bool cw_capture_inbound __weak = false;
 const volatile __u32 cw_self_tgid __weak = 0;
 const volatile __u32 cw_file_cap __weak = CW_FILE_CAP_DEFAULT;
 const volatile bool cw_capture_reads __weak = false;
+/* exec.bpf.c: hold the first exec of an executable not inspected yet (off when this kernel
+ * has no bpf_send_signal, or for tests: the branch is not even verified then). */
+const volatile bool cw_hold_new_exes __weak = false;
 
 /*
  * To the agent: events and counters.
@@ -261,6 +264,49 @@ struct {
 	__type(key, struct cw_watch_key);
 	__type(value, __u8);
 } watch SEC(".maps") __weak;
+
+/*
+ * The first exec of a new executable (exec.bpf.c holds it, user/agent/first_exec.c inspects
+ * and releases it).
+ */
+
+/* Executables inspected (struct cw_exe_key): written by the agent after inspecting one, read
+ * by every exec. An entry evicted only means one more hold, answered from the agent's cache. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CW_EXES_MAX);
+	__type(key, struct cw_exe_key);
+	__type(value, __u32);
+} exe_seen SEC(".maps") __weak;
+
+/* Held processes by tgid: added by exec.bpf.c before its SIGSTOP, flagged by the signal probe
+ * when someone else stops one, deleted at exit, and by whoever releases it (the agent or its
+ * watchdog: the delete that succeeds owns the SIGCONT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CW_HOLDS_MAX);
+	__type(key, __u32);
+	__type(value, struct cw_hold);
+} held SEC(".maps") __weak;
+
+/* Hold events (struct cw_hold_event) for the agent's hold thread: its own ring, so a hold is
+ * never queued behind the event stream. Each record wakes the thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} holds SEC(".maps") __weak;
+
+/* Execs of a new executable, by enum cw_hold_skip (held, or why not), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CW_HOLD_SKIP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} hold_skips SEC(".maps") __weak;
+
+/* exec.bpf.c: holding is on (the agent sets it once its hold thread and watchdog run, and
+ * clears it when it stops). Defined in exec.bpf.c. */
+extern bool cw_hold_on;
 
 /*
  * Global variables of files.bpf.c, defined there. cw_watch_bloom: a bitmap over watch's

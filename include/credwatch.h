@@ -375,4 +375,58 @@ struct cw_cgroup_event {
 };
 _Static_assert(sizeof(struct cw_cgroup_event) == 544, "cw_cgroup_event layout");
 
+/*
+ * The first exec of an executable the agent has not inspected yet is held (SIGSTOP from the
+ * exec tracepoint) until its TLS probes are attached (user/agent/first_exec.c). An executable
+ * is known by its inode as the kernel sees it: device, inode number and change time, so a file
+ * rewritten in place is inspected again.
+ */
+#define CW_EXES_MAX 16384	/* executables inspected (LRU): one evicted is held once more */
+#define CW_HOLDS_MAX 256	/* processes held at once; past that, not held (counted) */
+#define CW_HOLD_DEADLINE_MS 500 /* the longest a process is held, agent alive or not */
+
+/* Nanoseconds fit in 30 bits; Linux 6.13+ keeps a flag in the top bit of i_ctime_nsec. */
+#define CW_CTIME_NSEC_MASK 0x3fffffffu
+
+struct cw_exe_key {
+	__u64 ino;
+	__s64 ctime_sec;
+	__u32 dev; /* the kernel's dev_t (MAJOR << 20 | MINOR), not stat's encoding */
+	__u32 ctime_nsec;
+};
+_Static_assert(sizeof(struct cw_exe_key) == 24, "cw_exe_key layout");
+
+/* A held process (map held, by tgid): what the agent and its watchdog release. */
+struct cw_hold {
+	__u64 start_ns; /* the process's start time: with the pid, which process */
+	__u64 ktime_ns; /* when it was held (bpf_ktime_get_ns) */
+	__u32 flags;	/* CW_HOLD_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct cw_hold) == 24, "cw_hold layout");
+
+/* Someone else sent it a stop signal while held: its SIGCONT is theirs to send. */
+#define CW_HOLD_FOREIGN_STOP (1u << 0)
+
+/* To the agent's hold thread (ring buffer holds): a process held at its exec. */
+struct cw_hold_event {
+	__u64 ktime_ns;
+	__u64 start_ns;
+	__u32 pid; /* tgid */
+	__u32 pad;
+	struct cw_exe_key exe;
+};
+_Static_assert(sizeof(struct cw_hold_event) == 48, "cw_hold_event layout");
+
+/* Execs not held although their executable was new, by reason (per-CPU map hold_skips). */
+enum cw_hold_skip {
+	CW_HOLD_SKIP_TRACED,	  /* ptraced: the tracer would see the stop */
+	CW_HOLD_SKIP_JOB_CONTROL, /* a terminal job's process group: its shell would see it */
+	CW_HOLD_SKIP_FULL,	  /* CW_HOLDS_MAX held already, or no room in the ring */
+	CW_HOLD_SKIP_SIGNAL,	  /* bpf_send_signal failed */
+	CW_HOLD_SKIP_NO_EXE,	  /* no executable file to name it by */
+	CW_HOLD_HELD,		  /* not a skip: held */
+	CW_HOLD_SKIP_MAX,
+};
+
 #endif /* CREDWATCH_H */

@@ -231,13 +231,13 @@ class Agent:
 
 
 @contextlib.contextmanager
-def running_agent(*args, key=None, env=None, check=ecs_check.check):
+def running_agent(*args, key=None, env=None, check=ecs_check.check, wrap=()):
     """An agent running beside the test for the length of the block: `credwatch run` with
     args, started and ready (its "running:" line) when the block begins, stopped when it ends,
     however it ends, its output then complete and every line of it checked (Agent's check).
     An agent that does not start fails the test, and what the with statement started before
     it is stopped."""
-    agent = Agent(*args, key=key, env=env, check=check)
+    agent = Agent(*args, key=key, env=env, check=check, wrap=wrap)
     try:
         yield agent
     except BaseException:

@@ -474,9 +474,10 @@ def test_library_mapped_after_start_is_picked_up():
     require_root()
     a, stderr = _late_library_client(lambda d, lib, argv: argv)
     assert a["process"]["name"].startswith("python")
-    # its only user has exited: the probes on the private copy were released
+    # its only user has exited: the probes on the private copy stay for its next user
+    # (docs/egress.md: kept across runs, the least recently used detached past 256 files)
     released = int(stderr.split("TLS probes on")[-1].split("(")[1].split()[0])
-    assert released >= 1, stderr
+    assert released == 0, stderr
 
 
 def test_library_in_a_separate_mount_namespace_is_picked_up():

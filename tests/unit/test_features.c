@@ -13,10 +13,11 @@ TEST(features_hidden_by_the_test_switch_are_missing_and_not_listed)
 
 	unsetenv("CREDWATCH_TEST_HIDE_FEATURES");
 	cw_features_probe(&all);
-	setenv("CREDWATCH_TEST_HIDE_FEATURES", "uprobes,bpf_loop", 1);
+	setenv("CREDWATCH_TEST_HIDE_FEATURES", "uprobes,bpf_loop,hold-exec", 1);
 	cw_features_probe(&f);
 	CHECK(!f.have[CW_FEAT_UPROBES]);
 	CHECK(!f.have[CW_FEAT_BPF_LOOP]);
+	CHECK(!f.have[CW_FEAT_HOLD_EXEC]);
 	CHECK(f.have[CW_FEAT_RINGBUF] == all.have[CW_FEAT_RINGBUF]);
 	cw_features_describe(&f, desc, sizeof(desc));
 	CHECK(!strstr(desc, "uprobes") && !strstr(desc, "bpf_loop"));

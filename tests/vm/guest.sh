@@ -94,8 +94,8 @@ clients() {
 	rec curl "$? $v"
 
 	# Go crypto/tls. A one-shot run of a binary the agent has not seen (a copy: a file of its
-	# own), which can be missed (docs/egress.md); then a client that polls an API every
-	# 200 ms, as a service does, until the mode ends.
+	# own), sending at once: held at its exec until probed (docs/egress.md); then a client
+	# that polls an API every 200 ms, as a service does, until the mode ends.
 	TOKEN=$T_GO_COLD /smoke/goclient-once tls "127.0.0.1:$TLS_PORT" "$EVIL"
 	rec go_cold $?
 	TOKEN=$T_GO /smoke/goclient poll "127.0.0.1:$TLS_PORT" "$EVIL" >$o/go_poll &

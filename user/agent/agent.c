@@ -163,6 +163,9 @@ static int start_probes(struct cw_agent *a, const struct cw_agent_opts *o)
 	ret = cw_agent_connect_maps(a, o);
 	if (!ret)
 		ret = cw_agent_open_ringbuf(a);
+	/* last: a held process is released only once everything above runs */
+	if (!ret && a->skel->rodata->cw_hold_new_exes)
+		cw_first_exec_start(&a->fe, a->skel, &a->tls, a->ncpus);
 	return ret;
 }
 
@@ -247,7 +250,8 @@ static void teardown(struct cw_agent *a)
 {
 	char err[1024];
 
-	cw_agent_ops_stop(a); /* the last status, from counters still there */
+	cw_agent_ops_stop(a);	    /* the last status, from counters still there */
+	cw_first_exec_stop(&a->fe); /* nothing stays held: before the probes and the maps go */
 	ring_buffer__free(a->rb);
 	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */

@@ -5,15 +5,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "agent/features.h"
 
 static const char *const names[CW_FEAT_MAX] = {
-	[CW_FEAT_RINGBUF] = "ringbuf",
-	[CW_FEAT_BPF_LOOP] = "bpf_loop",
-	[CW_FEAT_UPROBES] = "uprobes",
-	[CW_FEAT_CGROUP_TP] = "cgroup-tracepoints",
+	[CW_FEAT_RINGBUF] = "ringbuf",	   [CW_FEAT_BPF_LOOP] = "bpf_loop",
+	[CW_FEAT_UPROBES] = "uprobes",	   [CW_FEAT_CGROUP_TP] = "cgroup-tracepoints",
+	[CW_FEAT_HOLD_EXEC] = "hold-exec",
 };
 
 const char *cw_feature_name(enum cw_feature feat)
@@ -32,6 +32,24 @@ bool cw_tracepoint_exists(const char *category, const char *name)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Does a hash map take BPF_MAP_LOOKUP_AND_DELETE_ELEM (5.14)? Releasing a held process reads
+ * its flags and deletes it in one step (first_exec.c).
+ */
+static bool lookup_and_delete_works(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "cw_probe", 4, 4, 1, NULL);
+	__u32 k = 1, v = 2, out = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = !bpf_map_update_elem(fd, &k, &v, BPF_ANY) &&
+	     !bpf_map_lookup_and_delete_elem(fd, &k, &out) && out == v;
+	close(fd);
+	return ok;
 }
 
 /* Is name in the comma-separated list? */
@@ -59,9 +77,14 @@ void cw_features_probe(struct cw_features *f)
 	/* the PMU uprobes are created through (CONFIG_UPROBE_EVENTS) */
 	f->have[CW_FEAT_UPROBES] = access("/sys/bus/event_source/devices/uprobe/type", F_OK) == 0;
 	f->have[CW_FEAT_CGROUP_TP] = cw_tracepoint_exists("cgroup", "cgroup_rmdir");
+	f->have[CW_FEAT_HOLD_EXEC] =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_send_signal, NULL) > 0 &&
+		cw_tracepoint_exists("signal", "signal_generate") && lookup_and_delete_works();
 	for (int i = 0; i < CW_FEAT_MAX; i++)
 		if (listed(hide, names[i]))
 			f->have[i] = false;
+	/* holding a new executable only serves its TLS probes */
+	f->have[CW_FEAT_HOLD_EXEC] = f->have[CW_FEAT_HOLD_EXEC] && f->have[CW_FEAT_UPROBES];
 }
 
 void cw_features_describe(const struct cw_features *f, char *buf, size_t len)

@@ -14,6 +14,9 @@ enum cw_feature {
 	CW_FEAT_BPF_LOOP,  /* bpf_loop (5.17): the path filter and HTTP/2 frame following */
 	CW_FEAT_UPROBES,   /* uprobe events: TLS plaintext */
 	CW_FEAT_CGROUP_TP, /* cgroup_mkdir/rmdir tracepoints: cgroups named as they are made */
+	/* bpf_send_signal (5.3) and lookup-and-delete on a hash map (5.14): a new executable's
+	 * first exec held until its TLS probes are attached (first_exec.h) */
+	CW_FEAT_HOLD_EXEC,
 	CW_FEAT_MAX,
 };
 

@@ -107,6 +107,10 @@ static int check_features(struct cw_agent *a)
 	if (!a->feats.have[CW_FEAT_UPROBES])
 		cw_log("no uprobes on this kernel (CONFIG_UPROBE_EVENTS): TLS plaintext is not "
 		       "captured; exec, watched files and plain TCP are");
+	else if (!a->feats.have[CW_FEAT_HOLD_EXEC])
+		cw_log("no bpf_send_signal, signal_generate tracepoint or hash lookup-and-delete: "
+		       "a new executable is not held at its first exec, and what it sends before "
+		       "its TLS probes attach is not seen");
 	return 0;
 }
 
@@ -115,6 +119,10 @@ static void set_tls_probes(struct cw_agent *a)
 {
 	struct bpf_program *prog;
 
+	/* the signal probe serves only the holding of new executables */
+	bpf_program__set_autoload(a->skel->progs.handle_signal,
+				  a->feats.have[CW_FEAT_HOLD_EXEC] &&
+					  a->feats.have[CW_FEAT_UPROBES]);
 	if (a->feats.have[CW_FEAT_UPROBES])
 		return;
 	bpf_object__for_each_program(prog, a->skel->obj) if (bpf_program__type(prog) ==
@@ -148,6 +156,8 @@ static void set_rodata(struct cw_agent *a, const struct cw_agent_opts *o)
 	a->skel->rodata->cw_self_tgid = (__u32)getpid();
 	a->skel->rodata->cw_file_cap = (__u32)o->file_cap;
 	a->skel->rodata->cw_capture_reads = o->capture_reads;
+	a->skel->rodata->cw_hold_new_exes =
+		a->feats.have[CW_FEAT_HOLD_EXEC] && a->feats.have[CW_FEAT_UPROBES];
 }
 
 /* File capture off, or syscalls this kernel does not have (open(2) on arm64): not loaded. */

@@ -242,6 +242,34 @@ static void render_outputs(const struct cw_ops_snapshot *s, struct cw_prom *p)
 	}
 }
 
+/* First execs of new executables held until their TLS probes were attached (first_exec.h). */
+static void render_holds(const struct cw_hold_stats *h, struct cw_prom *p)
+{
+	cw_prom_one(p, "credwatch_first_exec_held_total", "counter",
+		    "First execs of new executables held until their TLS probes were attached",
+		    (double)h->held);
+	cw_prom_one(p, "credwatch_first_exec_continued_total", "counter",
+		    "Held processes continued by the agent, TLS probes in place",
+		    (double)h->continued);
+	cw_prom_one(p, "credwatch_first_exec_deadline_total", "counter",
+		    "Held processes continued by the watchdog past the deadline (fail open)",
+		    (double)h->deadline);
+	cw_prom_one(p, "credwatch_first_exec_paused_total", "counter",
+		    "Times holding was switched off until the agent caught up (a hold past the "
+		    "deadline)",
+		    (double)h->paused);
+	cw_prom_one(p, "credwatch_first_exec_left_stopped_total", "counter",
+		    "Held processes another party stopped meanwhile, left stopped",
+		    (double)h->left_stopped);
+	cw_prom_one(p, "credwatch_first_exec_not_held_total", "counter",
+		    "First execs of new executables not held (traced, a terminal job, too many "
+		    "held, the signal failed)",
+		    (double)(h->traced + h->terminal_jobs + h->full + h->signal_failed));
+	cw_prom_one(p, "credwatch_first_exec_wait_p99_seconds", "gauge",
+		    "Hold duration (exec to SIGCONT), 99th percentile of the last 1024",
+		    h->waits.p99_ms / 1000.0);
+}
+
 static void render_internals(const struct cw_ops_snapshot *s, struct cw_prom *p)
 {
 	struct cw_prom_label l = { "source", "egress" };
@@ -257,8 +285,9 @@ static void render_internals(const struct cw_ops_snapshot *s, struct cw_prom *p)
 		    "Files not probed: the limit of probed files was reached",
 		    (double)s->tls_limit_hits);
 	cw_prom_one(p, "credwatch_tls_released_total", "counter",
-		    "Files whose TLS probes were detached, no process using them",
+		    "Files whose TLS probes were detached (least recently used, or changed)",
 		    (double)s->tls_released);
+	render_holds(&s->holds, p);
 	cw_prom_one(p, "credwatch_provenance_credentials", "gauge",
 		    "Credentials in the provenance store", (double)s->prov_creds);
 	cw_prom_one(p, "credwatch_provenance_evictions_total", "counter",

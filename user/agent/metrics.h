@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "credwatch.h"
+#include "agent/first_exec.h"
 #include "output/outputs.h"
 #include "util/prom_text.h"
 
@@ -47,6 +48,7 @@ struct cw_ops_snapshot {
 	struct cw_output_stats outputs[CW_OUTPUTS_MAX];
 	size_t noutputs;
 	uint64_t tls_files, tls_links, tls_failures, tls_limit_hits, tls_released;
+	struct cw_hold_stats holds; /* first execs held (first_exec.h) */
 	uint64_t prov_creds, prov_evictions;
 	uint64_t bytes_egress, bytes_files; /* bytes handed to the matcher, by source */
 	uint64_t rss_bytes;

@@ -58,6 +58,7 @@ static void collect(struct cw_agent *a, struct cw_ops_snapshot *s)
 	s->tls_failures = a->tls.failures;
 	s->tls_limit_hits = a->tls.limit_hits;
 	s->tls_released = a->tls.released;
+	cw_first_exec_stats(&a->fe, &s->holds);
 	s->prov_creds = a->prov.n;
 	s->prov_evictions = a->prov.evictions;
 	s->bytes_egress = a->egress.bytes;

@@ -17,6 +17,7 @@
 #include "credwatch.h"
 #include "agent/agent.h"
 #include "agent/features.h"
+#include "agent/first_exec.h"
 #include "agent/ops.h"
 #include "agent/tls_attach.h"
 #include "detect/fingerprint.h"
@@ -49,6 +50,7 @@ struct cw_agent {
 	struct cw_handler_deps deps; /* what the event handlers are given */
 	struct cw_conns egress;
 	struct cw_tls_attach tls;
+	struct cw_first_exec fe; /* new executables held at their first exec */
 	struct cw_files files;
 	struct cw_exposure x;
 	struct cw_policy policy;

@@ -92,6 +92,7 @@ static void collect(const struct cw_agent *a, struct cw_agent_stats *st)
 	st->observations = a->f.observations;
 	sum_drops(a, st->dropped);
 	st->malformed = a->malformed;
+	cw_first_exec_stats(&a->fe, &st->holds);
 	st->tls_files = a->tls.n;
 	st->tls_released = a->tls.released;
 	st->tls_limit_hits = a->tls.limit_hits;
@@ -187,6 +188,26 @@ static void add_tls(struct line *l, const struct cw_agent_stats *st)
 	    st->tls_released, st->tls_limit_hits);
 }
 
+/* Held first execs: how they were released, how long they waited, and those not held. */
+static void add_holds(struct line *l, const struct cw_agent_stats *st)
+{
+	const struct cw_hold_stats *h = &st->holds;
+
+	if (!h->on)
+		return;
+	add(l,
+	    "first execs held: %llu (%llu continued with probes in place, wait p50 %.1f ms p99 "
+	    "%.1f ms max %.1f ms; %llu at the deadline; %llu left stopped by another; %llu ended "
+	    "held), not held: %llu traced, %llu terminal jobs, %llu full, %llu signal failed; "
+	    "holding paused %llu times (the agent behind); %llu continues refused; ",
+	    (unsigned long long)h->held, (unsigned long long)h->continued, h->waits.p50_ms,
+	    h->waits.p99_ms, h->waits.max_ms, (unsigned long long)h->deadline,
+	    (unsigned long long)h->left_stopped, (unsigned long long)h->gone,
+	    (unsigned long long)h->traced, (unsigned long long)h->terminal_jobs,
+	    (unsigned long long)h->full, (unsigned long long)h->signal_failed,
+	    (unsigned long long)h->paused, (unsigned long long)h->denied);
+}
+
 static void add_provenance(struct line *l, const struct cw_agent_stats *st)
 {
 	add(l, "provenance: %zu credentials, %llu evicted", st->prov_creds, st->prov_evicted);
@@ -221,6 +242,7 @@ size_t cw_agent_stats_format(const struct cw_agent_stats *st, char *buf, size_t 
 	add_findings(&l, st);
 	add_lost_events(&l, st);
 	add_tls(&l, st);
+	add_holds(&l, st);
 	add_provenance(&l, st);
 	add_outputs(&l, st);
 	return l.len;

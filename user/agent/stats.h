@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "credwatch.h"
+#include "agent/first_exec.h"
 #include "output/outputs.h"
 
 struct cw_agent_stats {
@@ -23,6 +24,7 @@ struct cw_agent_stats {
 	unsigned long long alerts, suppressed, observations;
 	unsigned long long dropped[CW_EV_MAX]; /* by event type: the ring buffer was full */
 	unsigned long long malformed;
+	struct cw_hold_stats holds; /* first execs held (first_exec.h); left out when off */
 	size_t tls_files;
 	unsigned long long tls_released, tls_limit_hits;
 	size_t prov_creds;
