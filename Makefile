@@ -46,7 +46,8 @@ USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embedded_rules.o \
 	     $(OUTPUT)/embedded_policy.o
 # The agent's steps that drive the generated BPF skeleton (open, load, attach, maps, ring
-# buffer). tls_attach.o includes it too, for its program handles only: unit tests link it.
+# buffer). tls_attach.o and first_exec.o include it too, for program and map handles only:
+# unit tests link them.
 AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
 # Everything but the entry point, the run command that starts the agent, and those: what the
 # unit tests link against.
@@ -96,7 +97,8 @@ $(OUTPUT)/embedded_policy.o: $(OUTPUT)/embedded_policy.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Objects that include the generated skeleton must wait for it (parallel builds).
-$(AGENT_SKEL_OBJS) $(OUTPUT)/user/agent/tls_attach.o: $(OUTPUT)/credwatch.skel.h
+$(AGENT_SKEL_OBJS) $(OUTPUT)/user/agent/tls_attach.o $(OUTPUT)/user/agent/first_exec.o: \
+	$(OUTPUT)/credwatch.skel.h
 
 $(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
