@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Outbound TCP: credentials in what processes send, attributed to the destination."""
+import base64
+import http.server
 import os
 import socket
 import ssl
@@ -9,9 +11,10 @@ import tempfile
 import threading
 import time
 
-from cwtest import (BufferedWriter, LoopbackServer, assert_copying_stopped, bytes_sent,
+from cwtest import (BufferedWriter, Closing, LoopbackServer, assert_copying_stopped, bytes_sent,
                     child_process, conn_entry, github_token, h2_frame, h2_streams, hpack_literal,
                     kernel_map, require_root, running_agent, wait_until)
+from receivers import make_pki
 from test_workloads import Env, k8s_jwt
 
 
@@ -681,3 +684,85 @@ def test_process_whose_first_thread_exits_early_is_still_watched():
     assert len(hits) == 1, agent.lines
     assert hits[0]["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
     agent.assert_no_plaintext(token)
+
+
+class GitHost(Closing):
+    """A git host over HTTPS on loopback (a throwaway CA's certificate for 127.0.0.1) that asks
+    for Basic credentials, as GitHub Enterprise or a Gitea would; it records each request's
+    Authorization header and has no repository (the clone fails after authenticating)."""
+
+    def __init__(self, pki):
+        host = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                auth = self.headers.get("Authorization")
+                with host.lock:
+                    host.auths.append(auth)
+                if not auth:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                else:
+                    self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.lock, self.auths = threading.Lock(), []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(pki, "server.pem"), os.path.join(pki, "server.key"))
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_git_credential_store_token_sent_in_basic_auth_to_another_host():
+    """`git clone` the way people run it: the token comes from git's credential store
+    (`credential.helper=store`, ~/.git-credentials), git-remote-https sends it in an
+    `Authorization: Basic base64(user:token)` header over TLS (libcurl on GnuTLS) to a host that
+    is not GitHub's. The GitHub token inside the Basic credentials is a GitHub token: its
+    destinations are GitHub's, so this is credential-unexpected-destination for the GitHub rule,
+    found through the Basic layer."""
+    require_root()
+    token = github_token()
+    with tempfile.TemporaryDirectory() as home:
+        pki = os.path.join(home, "pki")
+        os.mkdir(pki)
+        make_pki(pki)
+        with GitHost(pki) as git_host:
+            url = f"https://127.0.0.1:{git_host.port}"
+            fd = os.open(os.path.join(home, ".git-credentials"), os.O_WRONLY | os.O_CREAT, 0o600)
+            os.write(fd, f"https://build-bot:{token}@127.0.0.1:{git_host.port}\n".encode())
+            os.close(fd)
+            with open(os.path.join(home, ".gitconfig"), "w") as f:
+                f.write("[credential]\n\thelper = store\n")
+            env = dict(os.environ, HOME=home, GIT_TERMINAL_PROMPT="0",
+                       GIT_SSL_CAINFO=os.path.join(pki, "ca.pem"), GIT_CONFIG_NOSYSTEM="1")
+            with running_agent("--include-loopback") as agent:
+                clone = subprocess.run(["git", "clone", "-q", f"{url}/team/app.git",
+                                        os.path.join(home, "app")],
+                                       env=env, capture_output=True, timeout=60)
+                hits = agent.wait_for(
+                    lambda l: l.get("destination", {}).get("port") == git_host.port)
+                agent.stop()
+    with git_host.lock:
+        sent = [a for a in git_host.auths if a]
+    assert sent, ("git never sent credentials", clone.stderr.decode()[-500:])
+    assert base64.b64decode(sent[0].split()[1]).decode() == f"build-bot:{token}"
+    assert hits, agent.stderr()[-1500:]
+    bad = hits[0]
+    assert bad["event"]["action"] == "credential-unexpected-destination", bad
+    assert bad["rule"]["id"] == "github-pat-classic", bad
+    assert bad["credwatch"]["credential"]["fingerprint"] == agent.key.fingerprint(token)
+    assert "basic-auth" in bad["credwatch"]["credential"]["encoding"], bad
+    assert bad["credwatch"]["tls"]["library"] == "gnutls", bad
+    # git-remote-https is a link to git-remote-http
+    assert os.path.basename(bad["process"]["executable"]) == "git-remote-http", bad
+    agent.assert_no_plaintext(token, base64.b64encode(f"build-bot:{token}".encode()).decode())
