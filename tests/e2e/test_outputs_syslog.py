@@ -370,7 +370,16 @@ def test_file_output_rotates_by_size_and_reopens_on_sighup():
                        "--output", f"file:{path},rotate-size=4k,rotate-keep=2") as agent:
         tokens = exec_tokens(12)
         alerts_for(agent, tokens)
-        assert wait_until(lambda: os.path.exists(path + ".2"), 10)
+        newest = agent.key.fingerprint(tokens[-1])
+
+        def written():
+            # files are written at the end of the loop's pass that wrote stdout: a moment later
+            try:
+                with open(path) as f:
+                    return os.path.exists(path + ".2") and newest in f.read()
+            except FileNotFoundError:
+                return False
+        assert wait_until(written, 10)
         assert not os.path.exists(path + ".3")
         kept = []
         for p in (path + ".2", path + ".1", path):
