@@ -16,6 +16,7 @@
 #include "output/finding.h"
 #include "util/codec.h"
 #include "test.h"
+#include "testutil.h"
 
 #define MAX_FOUND 16
 
@@ -53,17 +54,14 @@ static int collect(const struct cw_match *m, void *arg)
 	return 0;
 }
 
-static struct cw_ruleset rs;
+static const struct cw_ruleset *rs;
 static struct cw_matcher *mt;
 
 static int setup(void)
 {
 	char err[512];
 
-	if (mt)
-		return 0;
-	if (cw_rules_load_embedded(&rs, err, sizeof(err)) ||
-	    cw_matcher_new(&rs, &mt, err, sizeof(err))) {
+	if (tu_embedded(&rs, &mt, err, sizeof(err))) {
 		fprintf(stderr, "    setup: %s\n", err);
 		return -1;
 	}
@@ -391,7 +389,7 @@ TEST(decode_off_by_environment)
 	enc = b64(up);
 	snprintf(text, sizeof(text), "Authorization: Basic %s\n", enc);
 	setenv("CREDWATCH_DECODE", "0", 1);
-	REQUIRE(!cw_matcher_new(&rs, &off_m, err, sizeof(err)));
+	REQUIRE(!cw_matcher_new(rs, &off_m, err, sizeof(err)));
 	unsetenv("CREDWATCH_DECODE");
 	memset(&f, 0, sizeof(f));
 	cw_matcher_scan(off_m, text, strlen(text), collect, &f);
