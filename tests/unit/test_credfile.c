@@ -228,22 +228,23 @@ TEST(credfile_kubeconfig_users)
 TEST(credfile_aws_profiles_and_session_token)
 {
 	char *sk = tu_strong("%{base64:40}", 4.0), *st = tu_strong("%{base64:200}", 4.0);
-	char text[1024];
+	char *ak = tu_strong("AKIA%{base32:16}", 3.4), text[1024], want[128];
 	struct got *g;
 
 	for (char *p = sk; *p; p++)
 		*p = *p == '=' ? 'Q' : *p;
 	snprintf(text, sizeof(text),
-		 "[default]\naws_access_key_id=AKIAQ3EGRT5YXKPLM7NW\naws_secret_access_key=%s\n\n"
+		 "[default]\naws_access_key_id=%s\naws_secret_access_key=%s\n\n"
 		 "[profile sso]\ncredential_process = aws-vault export --format=json sso\n"
 		 "[temp]\naws_session_token = %s\n",
-		 sk, st);
+		 ak, sk, st);
 	g = PARSE("/home/dev/.aws/credentials", text);
 	REQUIRE_N(g, 3);
-	CHECK_EQ_STR(g->line[0],
-		     "aws-access-key-id|[default] aws_access_key_id|-|AKIAQ3EGRT5YXKPLM7NW");
+	snprintf(want, sizeof(want), "aws-access-key-id|[default] aws_access_key_id|-|%s", ak);
+	CHECK_EQ_STR(g->line[0], want);
 	CHECK(strstr(g->line[1], "aws-secret-access-key|[default] aws_secret_access_key|-|"));
 	CHECK(strstr(g->line[2], "aws-session-token|[temp] aws_session_token|-|"));
+	free(ak);
 	free(sk);
 	free(st);
 }
@@ -470,12 +471,14 @@ TEST(credfile_kubeconfig_client_key_data_is_decoded)
 TEST(credfile_s3cfg_rails_secrets_npm_password)
 {
 	char *sk = tu_strong("%{alnum:40}", 4.0), *skb = tu_secret("%{hex:128}"), text[1024];
+	char *ak = tu_strong("AKIA%{base32:16}", 3.4);
 	struct got *g;
 
 	snprintf(text, sizeof(text),
-		 "[default]\naccess_key = AKIAQ3EGRT5YXKPLM7NW\nhost_base = s3.amazonaws.com\n"
+		 "[default]\naccess_key = %s\nhost_base = s3.amazonaws.com\n"
 		 "secret_key = %s\ngpg_passphrase = \nuse_https = True\n",
-		 sk);
+		 ak, sk);
+	free(ak);
 	g = PARSE("/root/.s3cfg", text);
 	REQUIRE_N(g, 2);
 	CHECK(strstr(g->line[1], "s3cfg-secret-key|[default] secret_key|-|") == g->line[1]);
