@@ -22,32 +22,11 @@ import time
 import pytest
 
 from cwtest import (Skip, github_token, own, require_root, running_agent, wait_until)
-from test_tls import EVIL, TlsServer, _build_go
+from test_tls import EVIL, GO_CLIENT, TlsServer, _build_go
 
 RUNS = 20
 DEADLINE_S = 0.5  # CW_HOLD_DEADLINE_MS
 
-GO_CLIENT = r'''
-package main
-
-import (
-	"crypto/tls"
-	"net/http"
-	"os"
-)
-
-func main() {
-	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: os.Args[2]}}
-	req, _ := http.NewRequest("GET", "https://"+os.Args[1]+"/v1", nil)
-	req.Host = os.Args[2]
-	req.Header.Set("Authorization", "token "+os.Getenv("TOKEN"))
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		os.Exit(1)
-	}
-	resp.Body.Close()
-}
-'''
 
 NODE_SCRIPT = (
     "const https=require('https');"

@@ -298,7 +298,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"time"
 )
 
 func do(c *http.Client, req *http.Request) {
@@ -315,7 +314,6 @@ func do(c *http.Client, req *http.Request) {
 }
 
 func main() {
-	time.Sleep(500 * time.Millisecond)	// probed at its exec: see GO_CLIENT
 	tr := &http.Transport{ForceAttemptHTTP2: true,
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: os.Args[2]}}
 	c := &http.Client{Transport: tr}
@@ -371,13 +369,9 @@ import (
 	"crypto/tls"
 	"net/http"
 	"os"
-	"time"
 )
 
 func main() {
-	// A binary never run before is probed when the agent sees its exec: give it that moment
-	// (README: a first run that sends within milliseconds of its exec can be missed).
-	time.Sleep(500 * time.Millisecond)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: os.Args[2]}}
 	req, _ := http.NewRequest("GET", "https://"+os.Args[1]+"/v1", nil)
 	req.Host = os.Args[2]
