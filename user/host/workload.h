@@ -39,6 +39,13 @@ struct cw_workload {
 	 * none applies (the caller then names the workload by its process tree).
 	 */
 	char key[CW_WL_KEY_MAX];
+	/*
+	 * The pod's metadata from the API server or the kubelet (host/podmeta.h), NULL when not
+	 * known (no metadata source, or not learned yet); the process's container in it, NULL
+	 * when not known. References owned by the cache entry: valid as long as the entry.
+	 */
+	const struct cw_pod *pod;
+	const struct cw_pod_container *pod_container;
 };
 
 struct cw_workload_opts {
@@ -68,6 +75,16 @@ void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *
 void cw_workloads_forget(struct cw_workloads *w, uint64_t cgroup_id);
 /* Drop cached entries whose cgroup directory no longer exists; returns how many. */
 size_t cw_workloads_sweep(struct cw_workloads *w);
+
+struct cw_pods;
+/*
+ * Join pod metadata to workloads: from now on cw_workload_get fills pod and pod_container from
+ * pods (by pod UID and container id) and, when /var/log/pods did not name the pod, its
+ * namespace and name. want (may be NULL) is called, once per pod UID, when a workload's pod
+ * is not in pods: the metadata client looks it up (it must not block).
+ */
+void cw_workloads_set_pods(struct cw_workloads *w, struct cw_pods *pods,
+			   void (*want)(void *arg, const char *pod_uid), void *arg);
 
 /* The cgroup v2 hierarchy's mount point, or NULL when there is none. */
 const char *cw_workloads_root(const struct cw_workloads *w);
