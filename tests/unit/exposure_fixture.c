@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The exposure fixture (exposure_fixture.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "exposure_fixture.h"
 #include "test.h"
@@ -41,6 +43,7 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		return false;
 	/* an empty cgroup tree and no /proc: every actor is named by executable and uid */
 	snprintf(cg, sizeof(cg), "%s/cg", x->dir);
+	mkdir(cg, 0755); /* empty; pods are made in it (xfx_pod) */
 	wo.cgroup_root = cg;
 	wo.pods_dir = x->dir;
 	wo.containers_dir = x->dir;
@@ -57,6 +60,69 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 		if (!strcmp(x->rs->rules[i].id, "github-pat-classic"))
 			x->gh = &x->rs->rules[i];
 	return x->gh != NULL;
+}
+
+/* mkdir -p BASE/REL; the last directory's inode number (a cgroup's id), 0 on failure. */
+static uint64_t mkdirs(const char *base, const char *rel)
+{
+	char p[1024];
+	struct stat st;
+	int n = snprintf(p, sizeof(p), "%s/%s", base, rel);
+
+	if (n < 0 || (size_t)n >= sizeof(p))
+		return 0;
+	for (char *s = p + strlen(base) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return 0;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) && errno != EEXIST)
+		return 0;
+	return stat(p, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+uint64_t xfx_pod(struct xfx *x, const char *ns, const char *name, const char *uid,
+		 const char *container, const char *id, const struct cw_pod *meta)
+{
+	char rel[700], rel0[704], uid_u[40];
+	struct cw_workload *wl;
+	uint64_t cid;
+
+	snprintf(uid_u, sizeof(uid_u), "%s", uid);
+	for (char *c = uid_u; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	snprintf(rel, sizeof(rel),
+		 "cg/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice/"
+		 "cri-containerd-%s.scope",
+		 uid_u, id);
+	cid = mkdirs(x->dir, rel);
+	snprintf(rel0, sizeof(rel0), "/%s", rel);
+	snprintf(rel, sizeof(rel), "%s_%s_%s/%s", ns, name, uid, container);
+	if (!cid || !mkdirs(x->dir, rel)) {
+		cw_test_fail(__FILE__, __LINE__, "pod fixture: %s", strerror(errno));
+		return 0;
+	}
+	/* as the cgroup_mkdir tracepoint tells the agent */
+	cw_workloads_learn(x->wls, cid, strchr(strchr(rel0, '/') + 1, '/'));
+	/* the cache's own entry: the join sets these two in the agent */
+	wl = (struct cw_workload *)cw_workload_get(x->wls, cid, 0);
+	if (strcmp(wl->pod_uid, uid) || strcmp(wl->container_id, id) ||
+	    strcmp(wl->container_name, container)) {
+		cw_test_fail(__FILE__, __LINE__, "pod fixture: cgroup %s not taken for pod %s",
+			     wl->cgroup, uid);
+		return 0;
+	}
+	wl->pod = meta;
+	wl->pod_container = NULL;
+	for (size_t i = 0; meta && i < meta->ncontainers; i++)
+		if (meta->containers[i].container_id &&
+		    !strcmp(meta->containers[i].container_id, id))
+			wl->pod_container = &meta->containers[i];
+	return cid;
 }
 
 void xfx_teardown(struct xfx *x)

@@ -16,6 +16,7 @@
 #include "detect/matcher.h"
 #include "detect/rules.h"
 #include "events/handler.h"
+#include "host/podmeta.h"
 #include "host/workload.h"
 #include "judge/exposure.h"
 #include "judge/policy.h"
@@ -41,6 +42,17 @@ struct xfx {
 
 /* The judge's clock, unix seconds: tests move it. */
 extern int64_t xfx_now;
+
+/*
+ * A pod on the fixture's node, for actors in it (their cgroup_id): a kubepods cgroup with
+ * the pod's UID and a containerd container id, its /var/log/pods directory (namespace, name,
+ * one container), and in the workload cache's entry its metadata meta with the container
+ * whose container_id is id (meta NULL: not learned yet). In the agent the metadata join
+ * fills those two pointers; here the test attaches them. 0 (a test failure recorded) when
+ * it cannot.
+ */
+uint64_t xfx_pod(struct xfx *x, const char *ns, const char *name, const char *uid,
+		 const char *container, const char *id, const struct cw_pod *meta);
 
 /* policy_yaml NULL: the embedded policy. false (a test failure recorded) when it cannot. */
 bool xfx_setup(struct xfx *x, const char *policy_yaml);
