@@ -1548,3 +1548,78 @@ TEST(policy_unknown_pod_metadata_is_not_a_denial)
 	CHECK(!cw_policy_cred_owner(&p, c, &s));
 	cw_policy_free(&p);
 }
+
+/* The example policies in deploy/policies/ load, and say what their comments say. */
+TEST(policy_deploy_examples_load)
+{
+	static const char *const files[] = {
+		"deploy/policies/serviceaccount-token.yaml",
+		"deploy/policies/registry-credential.yaml",
+		"deploy/policies/cloud-key.yaml",
+	};
+	static const struct cw_pod_container kaniko_c[] = {
+		{ .name = "build",
+		  .image = "gcr.io/kaniko-project/executor:v1.23.2",
+		  .image_id = "",
+		  .container_id = "" },
+	};
+	static const struct cw_kv exp_l[] = { { "app.kubernetes.io/component", "uploader" },
+					      { "app.kubernetes.io/name", "report-exporter" } };
+	static const struct cw_pod api = { .namespace_ = "payments", .service_account = "api" };
+	static const struct cw_pod kaniko = { .namespace_ = "ci",
+					      .service_account = "default",
+					      .containers = kaniko_c,
+					      .ncontainers = 1 };
+	static const struct cw_pod exporter = { .namespace_ = "analytics",
+						.labels = exp_l,
+						.nlabels = 2,
+						.service_account = "default" };
+	static struct cw_workload w_api, w_kaniko, w_exporter;
+	struct cw_policy p[3] = { 0 };
+	struct cw_subject s = { .exe = "/app/server", .comm = "server" };
+	char err[512];
+
+	for (size_t i = 0; i < 3; i++)
+		if (cw_policy_load_file(&p[i], files[i], err, sizeof(err)))
+			cw_test_fail(__FILE__, __LINE__, "%s", err);
+	in_pod(&w_api, "payments", "u-1", &api, "app", "");
+	in_pod(&w_kaniko, "ci", "u-2", &kaniko, "build", "");
+	in_pod(&w_exporter, "analytics", "u-3", &exporter, "app", "");
+
+	/* the service-account token: its pods, and on the node only the kubelet */
+	REQUIRE(p[0].ncreds == 1 && p[0].token_bindings);
+	s.wl = &w_api;
+	CHECK(cw_policy_subject_is(&p[0], "payments-api", &s));
+	CHECK(cw_policy_watched(&p[0],
+				"/var/lib/kubelet/pods/" HEX64
+				"/volumes/kubernetes.io~projected/kube-api-access-x2x5z/token"));
+	CHECK_EQ_INT(cw_policy_reader(&p[0],
+				      "/var/lib/kubelet/pods/u/volumes/kubernetes.io~projected/"
+				      "kube-api-access-x2x5z/..data/token",
+				      &s, NULL),
+		     CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p[0], "/var/run/secrets/kubernetes.io/serviceaccount/token",
+				      &s, NULL),
+		     CW_READER_ALLOWED);
+	/* the registry credential: the builder's image */
+	s.wl = &w_kaniko;
+	CHECK(cw_policy_subject_is(&p[1], "image-builder", &s));
+	CHECK(cw_policy_watched(&p[1], "/kaniko/.docker/config.json"));
+	CHECK_EQ_INT(cw_policy_reader(&p[1], "/kaniko/.docker/config.json", &s, NULL),
+		     CW_READER_ALLOWED);
+	CHECK(cw_policy_cred_find(&p[1], "docker-config-auth", "/kaniko/.docker/config.json",
+				  NULL) == &p[1].creds[0]);
+	s.wl = &w_api;
+	CHECK_EQ_INT(cw_policy_reader(&p[1], "/kaniko/.docker/config.json", &s, NULL),
+		     CW_READER_DENIED);
+	/* the cloud key: the exporter by its labels, its provider only */
+	s.wl = &w_exporter;
+	CHECK(cw_policy_subject_is(&p[2], "exporter", &s));
+	CHECK(cw_policy_cred_find(&p[2], "aws-access-key-id", "/var/run/secrets/aws/credentials",
+				  NULL) == &p[2].creds[0]);
+	CHECK_EQ_STR(p[2].creds[1].destinations.v[0], "@never");
+	s.wl = &w_kaniko;
+	CHECK(!cw_policy_subject_is(&p[2], "exporter", &s));
+	for (size_t i = 0; i < 3; i++)
+		cw_policy_free(&p[i]);
+}
