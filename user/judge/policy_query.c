@@ -387,8 +387,9 @@ const struct cw_policy_cred *cw_policy_cred_for(const struct cw_policy *p, const
 	struct cw_jwt jwt;
 	const char *sub = NULL;
 
-	if (p->token_bindings && m->secret && !cw_jwt_parse(m->secret, m->len, &jwt) &&
-	    jwt.kubernetes)
+	/* a JWT's header is a JSON object: base64url "eyJ"; anything else is not parsed */
+	if (p->token_bindings && m->secret && m->len > 3 && !memcmp(m->secret, "eyJ", 3) &&
+	    !cw_jwt_parse(m->secret, m->len, &jwt) && jwt.kubernetes)
 		sub = jwt.sub;
 	return cred_find(p, m->rule ? m->rule->id : NULL, source, fp_hex, sub);
 }
