@@ -53,9 +53,9 @@ struct snap {
 
 struct entry {
 	char uid[40];
-	struct snap *s;	   /* the cache's reference */
-	unsigned gen;	   /* the list that last named it (cw_pods_apply_list) */
-	UT_hash_handle hh; /* by uid */
+	struct snap *s;		   /* the cache's reference */
+	unsigned gen;		   /* the list that last named it (cw_pods_apply_list) */
+	UT_hash_handle hh;	   /* by uid */
 	struct entry *prev, *next; /* least recently updated first */
 };
 
@@ -222,7 +222,7 @@ static void collect_owner(const json_t *md, struct raw *r)
 	    name[n - strlen(hash) - 1] == '-' && !strcmp(name + n - strlen(hash), hash)) {
 		r->okind = lit("Deployment");
 		r->oname = cut(name, n - strlen(hash) - 1 < POD_NAME_MAX ? n - strlen(hash) - 1
-									: POD_NAME_MAX);
+									 : POD_NAME_MAX);
 	} else if (!strcmp(kind, "Job") && (p = cron_prefix(name, n))) {
 		r->okind = lit("CronJob");
 		r->oname = cut(name, p < POD_NAME_MAX ? p : POD_NAME_MAX);
@@ -297,8 +297,8 @@ static void collect_containers(const json_t *spec, const json_t *status, struct 
 	}
 }
 
-static int collect(const struct cw_pods *c, const json_t *pod, struct raw *r, char *uid,
-		   char *err, size_t errlen)
+static int collect(const struct cw_pods *c, const json_t *pod, struct raw *r, char *uid, char *err,
+		   size_t errlen)
 {
 	const json_t *md = json_object_get(pod, "metadata");
 	const json_t *spec = json_object_get(pod, "spec"), *status = json_object_get(pod, "status");
@@ -412,8 +412,8 @@ static struct snap *build(const struct raw *r, const char *uid)
 		ct[i].name = put(&a, r->ctr[i].name);
 		ct[i].image = put(&a, r->ctr[i].image);
 		ct[i].image_id = put(&a, r->ctr[i].image_id);
-		ct[i].container_id = r->ctr[i].cid[0] ? put(&a, (struct piece){ r->ctr[i].cid, 64 })
-						      : "";
+		ct[i].container_id =
+			r->ctr[i].cid[0] ? put(&a, (struct piece){ r->ctr[i].cid, 64 }) : "";
 		ct[i].init = r->ctr[i].init;
 	}
 	s->pod.containers = ct;
