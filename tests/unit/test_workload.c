@@ -18,6 +18,7 @@
 #include "host/workload.h"
 #include "host/workload_test.h"
 #include "output/finding.h"
+#include "output/ocsf.h"
 
 #define SEC 1000000000LL
 
@@ -1503,8 +1504,12 @@ TEST(workload_pods_in_a_finding)
 	struct cw_fp_key key;
 	struct cw_match match = { 0 };
 	struct jc_node *r;
-	char path[512], err[256], *out = NULL, *secret = NULL;
-	size_t outlen = 0;
+	static const char no_digest[] =
+		"{\"@timestamp\":\"2026-11-22T07:49:31Z\",\"event\":{\"kind\":\"alert\"},"
+		"\"rule\":{\"id\":\"r\"},\"process\":{\"pid\":1},\"container\":{\"id\":\"c\","
+		"\"image\":{\"name\":\"nginx\",\"tag\":[\"1.27\"]}}}";
+	char path[512], err[256], *out = NULL, *secret = NULL, *ocsf;
+	size_t outlen = 0, olen;
 	uint64_t api;
 	FILE *mem = NULL;
 	struct fx x;
@@ -1561,6 +1566,28 @@ TEST(workload_pods_in_a_finding)
 	CHECK_EQ_STR(jc_str(r, "credwatch.workload"), "k8s:payments/api");
 	CHECK(!tu_contains(out, outlen, secret, strlen(secret)));
 	jc_free(r);
+
+	/* as OCSF: the container's image object and the pod's labels; the rest unmapped */
+	REQUIRE(cw_ocsf_from_ecs(out, outlen - 1, "test", &ocsf, &olen) == 0);
+	r = jc_parse(ocsf, olen, err, sizeof(err));
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "actor.process.container.image.name"),
+		     "registry.example.com:5000/payments/api");
+	CHECK(!strncmp(jc_str(r, "actor.process.container.image.uid"), "sha256:", 7));
+	CHECK(arr_has(r, "actor.process.container.image.labels", "1.4.2"));
+	CHECK(!jc_get(r, "actor.process.container.image.tag")); /* deprecated in OCSF */
+	CHECK(arr_has(r, "actor.process.container.labels", "tier:backend"));
+	CHECK_EQ_STR(jc_str(r, "unmapped.credwatch.kubernetes.service_account"), "payments-api");
+	CHECK_EQ_STR(jc_str(r, "unmapped.orchestrator.resource.parent.type"), "Deployment");
+	jc_free(r);
+	free(ocsf);
+	/* an image without a digest: its reference is the uid OCSF requires */
+	REQUIRE(cw_ocsf_from_ecs(no_digest, sizeof(no_digest) - 1, "test", &ocsf, &olen) == 0);
+	r = jc_parse(ocsf, olen, err, sizeof(err));
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "actor.process.container.image.uid"), "nginx:1.27");
+	jc_free(r);
+	free(ocsf);
 	cw_finding_writer_free(&f);
 out:
 	if (mem)
