@@ -792,3 +792,43 @@ TEST(podmeta_readers_and_a_writer)
 	cw_pods_free(w.c);
 	json_decref(list);
 }
+
+/* A list in pages (limit/continue): pods are forgotten only when the last page is in. */
+TEST(podmeta_list_in_pages)
+{
+	json_t *api = fixture("apiserver-pods.json"), *p1, *p2, *items;
+	struct cw_pods *c = new_cache(NODE, NULL, 0, 0);
+	const char *gone = "1605d3e6-a717-4100-b3d9-e21e06a5569f"; /* debug-shell */
+	const struct cw_pod *p;
+	char rv[32], err[128];
+	unsigned gen;
+
+	REQUIRE(api && c);
+	REQUIRE(cw_pods_apply_list(c, api, rv, sizeof(rv), err, sizeof(err)) == 7);
+	/* pages of 3 and 4 items (one of them the other node's), without debug-shell */
+	p1 = json_deep_copy(api);
+	p2 = json_deep_copy(api);
+	items = json_object_get(p1, "items");
+	while (json_array_size(items) > 3)
+		json_array_remove(items, 3);
+	items = json_object_get(p2, "items");
+	for (int i = 0; i < 3; i++)
+		json_array_remove(items, 0);
+	json_array_remove(items, 2); /* debug-shell, the sixth item */
+	gen = cw_pods_list_begin(c);
+	CHECK_EQ_INT(cw_pods_list_page(c, gen, p1, rv, sizeof(rv), err, sizeof(err)), 3);
+	CHECK_EQ_STR(rv, "48391");
+	CHECK_EQ_INT(cw_pods_list_page(c, gen, p2, rv, sizeof(rv), err, sizeof(err)), 3);
+	p = cw_pods_get(c, gone); /* still there until the list ends */
+	CHECK(p != NULL);
+	cw_pod_put(p);
+	CHECK_EQ_INT(cw_pods_list_end(c, gen), 6);
+	CHECK(!cw_pods_get(c, gone));
+	CHECK_EQ_INT(cw_pods_list_page(c, gen, json_object_get(p1, "metadata"), rv, sizeof(rv), err,
+				       sizeof(err)),
+		     -EINVAL);
+	json_decref(p1);
+	json_decref(p2);
+	cw_pods_free(c);
+	json_decref(api);
+}

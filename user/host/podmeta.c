@@ -681,24 +681,32 @@ static bool is_podlist(const json_t *list)
 	       json_is_array(json_object_get(list, "items"));
 }
 
-int cw_pods_apply_list(struct cw_pods *c, const json_t *list, char *rv, size_t rvlen, char *err,
-		       size_t errlen)
+unsigned cw_pods_list_begin(struct cw_pods *c)
 {
-	const json_t *items = json_object_get(list, "items");
-	struct cw_pod **pods;
-	struct entry *e, *tmp;
-	size_t i, n = 0, kept;
 	unsigned gen;
+
+	pthread_mutex_lock(&c->mu);
+	gen = ++c->gen;
+	pthread_mutex_unlock(&c->mu);
+	return gen;
+}
+
+int cw_pods_list_page(struct cw_pods *c, unsigned list, const json_t *page, char *rv, size_t rvlen,
+		      char *err, size_t errlen)
+{
+	const json_t *items = json_object_get(page, "items");
+	struct cw_pod **pods;
+	size_t i, n = 0;
 	bool changed, any = false;
 	json_t *it;
 	char perr[128];
 
-	if (!is_podlist(list)) {
+	if (!is_podlist(page)) {
 		snprintf(err, errlen, "not a PodList (kind %s)",
-			 jstr(list, "kind") ? jstr(list, "kind") : "none");
+			 jstr(page, "kind") ? jstr(page, "kind") : "none");
 		return -EINVAL;
 	}
-	copy_rv(rv, rvlen, jstr(json_object_get(list, "metadata"), "resourceVersion"));
+	copy_rv(rv, rvlen, jstr(json_object_get(page, "metadata"), "resourceVersion"));
 	/* parsed outside the lock: readers wait only for the swap */
 	pods = calloc(json_array_size(items) + 1, sizeof(*pods));
 	if (!pods)
@@ -712,23 +720,51 @@ int cw_pods_apply_list(struct cw_pods *c, const json_t *list, char *rv, size_t r
 			cw_pod_put(pods[n]);
 	}
 	pthread_mutex_lock(&c->mu);
-	gen = ++c->gen;
 	for (i = 0; i < n; i++) {
-		upsert_locked(c, pods[i], gen, &changed);
+		upsert_locked(c, pods[i], list, &changed);
 		any |= changed;
 	}
-	HASH_ITER (hh, c->by_uid, e, tmp) {
-		if (e->gen != gen) {
-			entry_drop(c, e);
-			any = true;
-		}
-	}
-	kept = c->count;
 	if (any)
 		bump(c);
 	pthread_mutex_unlock(&c->mu);
 	free(pods);
-	return (int)kept;
+	return (int)n;
+}
+
+int cw_pods_list_end(struct cw_pods *c, unsigned list)
+{
+	struct entry *e, *tmp;
+	bool any = false;
+	int kept;
+
+	pthread_mutex_lock(&c->mu);
+	HASH_ITER (hh, c->by_uid, e, tmp) {
+		if (e->gen != list) {
+			entry_drop(c, e);
+			any = true;
+		}
+	}
+	kept = (int)c->count;
+	if (any)
+		bump(c);
+	pthread_mutex_unlock(&c->mu);
+	return kept;
+}
+
+int cw_pods_apply_list(struct cw_pods *c, const json_t *list, char *rv, size_t rvlen, char *err,
+		       size_t errlen)
+{
+	unsigned gen;
+	int ret;
+
+	if (!is_podlist(list)) {
+		snprintf(err, errlen, "not a PodList (kind %s)",
+			 jstr(list, "kind") ? jstr(list, "kind") : "none");
+		return -EINVAL;
+	}
+	gen = cw_pods_list_begin(c);
+	ret = cw_pods_list_page(c, gen, list, rv, rvlen, err, errlen);
+	return ret < 0 ? ret : cw_pods_list_end(c, gen);
 }
 
 /* A watch event's Status (type ERROR): its code, its message in err. */
