@@ -48,8 +48,10 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 	wo.pods_dir = x->dir;
 	wo.containers_dir = x->dir;
 	wo.proc_dir = x->dir;
-	if (cw_workloads_new(&wo, &x->wls) ||
-	    cw_exposure_init(&x->x, &x->fd, &x->pol, &x->prov, x->wls))
+	if (cw_workloads_new(&wo, &x->wls) || cw_pods_new(NULL, &x->pods))
+		return false;
+	cw_workloads_set_pods(x->wls, x->pods, NULL, NULL);
+	if (cw_exposure_init(&x->x, &x->fd, &x->pol, &x->prov, x->wls))
 		return false;
 	x->x.now = clock_fake;
 	x->fd.wls = x->wls;
@@ -85,10 +87,10 @@ static uint64_t mkdirs(const char *base, const char *rel)
 }
 
 uint64_t xfx_pod(struct xfx *x, const char *ns, const char *name, const char *uid,
-		 const char *container, const char *id, const struct cw_pod *meta)
+		 const char *container, const char *id, const json_t *meta)
 {
-	char rel[700], rel0[704], uid_u[40];
-	struct cw_workload *wl;
+	char rel[700], rel0[704], uid_u[40], err[256];
+	const struct cw_workload *wl;
 	uint64_t cid;
 
 	snprintf(uid_u, sizeof(uid_u), "%s", uid);
@@ -106,29 +108,33 @@ uint64_t xfx_pod(struct xfx *x, const char *ns, const char *name, const char *ui
 		cw_test_fail(__FILE__, __LINE__, "pod fixture: %s", strerror(errno));
 		return 0;
 	}
-	/* as the cgroup_mkdir tracepoint tells the agent */
+	/* as the cgroup_mkdir tracepoint and the metadata client tell the agent */
 	cw_workloads_learn(x->wls, cid, strchr(strchr(rel0, '/') + 1, '/'));
-	/* the cache's own entry: the join sets these two in the agent */
-	wl = (struct cw_workload *)cw_workload_get(x->wls, cid, 0);
+	if (meta) {
+		json_t *ev = json_pack("{s:s, s:O}", "type", "ADDED", "object", meta);
+		int ret = cw_pods_apply_event(x->pods, ev, NULL, 0, err, sizeof(err));
+
+		json_decref(ev);
+		if (ret) {
+			cw_test_fail(__FILE__, __LINE__, "pod fixture: %s", err);
+			return 0;
+		}
+	}
+	wl = cw_workload_get(x->wls, cid, 0);
 	if (strcmp(wl->pod_uid, uid) || strcmp(wl->container_id, id) ||
-	    strcmp(wl->container_name, container)) {
-		cw_test_fail(__FILE__, __LINE__, "pod fixture: cgroup %s not taken for pod %s",
+	    strcmp(wl->container_name, container) || !wl->pod != !meta) {
+		cw_test_fail(__FILE__, __LINE__, "pod fixture: cgroup '%s' not joined to pod %s",
 			     wl->cgroup, uid);
 		return 0;
 	}
-	wl->pod = meta;
-	wl->pod_container = NULL;
-	for (size_t i = 0; meta && i < meta->ncontainers; i++)
-		if (meta->containers[i].container_id &&
-		    !strcmp(meta->containers[i].container_id, id))
-			wl->pod_container = &meta->containers[i];
 	return cid;
 }
 
 void xfx_teardown(struct xfx *x)
 {
 	cw_exposure_free(&x->x);
-	cw_workloads_free(x->wls);
+	cw_workloads_free(x->wls); /* before the pods it holds references to */
+	cw_pods_free(x->pods);
 	cw_prov_close(&x->prov);
 	cw_policy_free(&x->pol);
 	cw_finding_writer_free(&x->fd);

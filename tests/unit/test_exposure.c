@@ -309,45 +309,46 @@ TEST(exposure_host_workload_is_the_process_tree)
 #define UID_DEV "0b8d6a1e-5c3f-4a2b-9e71-2d4c6f8a0b44"
 #define CID(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 
-static const struct cw_kv pay_labels[] = { { "app", "payments" }, { "tier", "backend" } };
-static const struct cw_kv dbg_labels[] = { { "app", "debug" } };
-static const struct cw_pod_container pay_ctrs[] = {
-	{ .name = "app",
-	  .image = "ghcr.io/acme/payments:1.4.2",
-	  .image_id = "",
-	  .container_id = CID("a1") },
-};
-static const struct cw_pod_container dbg_ctrs[] = {
-	{ .name = "shell", .image = "busybox:1.36", .image_id = "", .container_id = CID("b2") },
-};
-static const struct cw_pod pay_pod = {
-	.uid = UID_PAY,
-	.namespace_ = "shop",
-	.name = "payments-7d4b9cf5d8-x2x5z",
-	.node = "node-1",
-	.service_account = "api",
-	.owner_kind = "Deployment",
-	.owner_name = "payments",
-	.labels = pay_labels,
-	.nlabels = 2,
-	.containers = pay_ctrs,
-	.ncontainers = 1,
-	.phase = "Running",
-};
-static const struct cw_pod dbg_pod = {
-	.uid = UID_DBG,
-	.namespace_ = "shop",
-	.name = "debug",
-	.node = "node-1",
-	.service_account = "default",
-	.owner_kind = "",
-	.owner_name = "",
-	.labels = dbg_labels,
-	.nlabels = 1,
-	.containers = dbg_ctrs,
-	.ncontainers = 1,
-	.phase = "Running",
-};
+/* A Pod object as the API server lists it: one container, its status, its owner. */
+static json_t *pod_obj(const char *ns, const char *name, const char *uid, const char *sa,
+		       const char *labels, const char *owners, const char *container,
+		       const char *image, const char *id)
+{
+	char buf[4096];
+	json_t *v;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"%s\", "
+		 "\"namespace\": \"%s\", \"uid\": \"%s\", \"resourceVersion\": \"4711\", "
+		 "\"labels\": %s, \"ownerReferences\": %s}, \"spec\": {\"nodeName\": \"node-1\", "
+		 "\"serviceAccountName\": \"%s\", \"containers\": [{\"name\": \"%s\", "
+		 "\"image\": \"%s\"}]}, \"status\": {\"phase\": \"Running\", "
+		 "\"containerStatuses\": [{\"name\": \"%s\", \"image\": \"%s\", \"imageID\": \"\", "
+		 "\"containerID\": \"containerd://%s\"}]}}",
+		 name, ns, uid, labels, owners, sa, container, image, container, image, id);
+	v = json_loads(buf, 0, NULL);
+	if (!v)
+		cw_test_fail(__FILE__, __LINE__, "pod fixture JSON");
+	return v;
+}
+
+/* The payments Deployment's pod (labels app=payments, tier=backend; service account api)
+ * and a bare debug pod (app=debug, service account default), in namespace shop. */
+static json_t *pay_pod(void)
+{
+	return pod_obj("shop", "payments-7d4b9cf5d8-x2x5z", UID_PAY, "api",
+		       "{\"app\": \"payments\", \"tier\": \"backend\", "
+		       "\"pod-template-hash\": \"7d4b9cf5d8\"}",
+		       "[{\"apiVersion\": \"apps/v1\", \"kind\": \"ReplicaSet\", "
+		       "\"name\": \"payments-7d4b9cf5d8\", \"uid\": \"r1\", \"controller\": true}]",
+		       "app", "ghcr.io/acme/payments:1.4.2", CID("a1"));
+}
+
+static json_t *dbg_pod(void)
+{
+	return pod_obj("shop", "debug", UID_DBG, "default", "{\"app\": \"debug\"}", "[]", "shell",
+		       "busybox:1.36", CID("b2"));
+}
 
 /* A Kubernetes service-account token (a JWT) for NS/SA, random signature. */
 static char *sa_token(const char *ns, const char *sa)
@@ -402,9 +403,12 @@ TEST(exposure_policy_by_pod_labels_and_service_account)
 	struct cw_load key = { .source = CW_PROV_FILE, .detail = "/etc/shop/api-key" };
 	struct cw_egress_verdict v;
 
+	json_t *pay_o = pay_pod(), *dbg_o = dbg_pod();
+
 	REQUIRE(xfx_setup(&x, pol));
-	pay.cgroup_id = xfx_pod(&x, "shop", pay_pod.name, UID_PAY, "app", CID("a1"), &pay_pod);
-	dbg.cgroup_id = xfx_pod(&x, "shop", "debug", UID_DBG, "shell", CID("b2"), &dbg_pod);
+	pay.cgroup_id =
+		xfx_pod(&x, "shop", "payments-7d4b9cf5d8-x2x5z", UID_PAY, "app", CID("a1"), pay_o);
+	dbg.cgroup_id = xfx_pod(&x, "shop", "debug", UID_DBG, "shell", CID("b2"), dbg_o);
 	/* a new replica whose metadata the client has not learned yet; one in another namespace */
 	fresh.cgroup_id =
 		xfx_pod(&x, "shop", "payments-7d4b9cf5d8-q9w8e", UID_NEW, "app", CID("c3"), NULL);
@@ -438,6 +442,8 @@ TEST(exposure_policy_by_pod_labels_and_service_account)
 	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &dev, &key), 0);
 	CHECK_EQ_INT(count_action(&x, "credential-unexpected-reader"), 2);
 	xfx_teardown(&x);
+	json_decref(pay_o);
+	json_decref(dbg_o);
 	free(tok);
 }
 
@@ -458,13 +464,16 @@ TEST(exposure_service_account_token_binding)
 	struct cw_actor pay = actor("/app/server", 10), dbg = actor("/bin/busybox", 20);
 	struct cw_egress_verdict v;
 
+	json_t *pay_o = pay_pod(), *dbg_o = dbg_pod();
+
 	REQUIRE(xfx_setup(&x, pol));
 	for (size_t i = 0; i < x.rs->n; i++)
 		if (!strcmp(x.rs->rules[i].id, "kubernetes-service-account-token"))
 			k8s = &x.rs->rules[i];
 	REQUIRE(k8s);
-	pay.cgroup_id = xfx_pod(&x, "shop", pay_pod.name, UID_PAY, "app", CID("a1"), &pay_pod);
-	dbg.cgroup_id = xfx_pod(&x, "shop", "debug", UID_DBG, "shell", CID("b2"), &dbg_pod);
+	pay.cgroup_id =
+		xfx_pod(&x, "shop", "payments-7d4b9cf5d8-x2x5z", UID_PAY, "app", CID("a1"), pay_o);
+	dbg.cgroup_id = xfx_pod(&x, "shop", "debug", UID_DBG, "shell", CID("b2"), dbg_o);
 	REQUIRE(pay.cgroup_id && dbg.cgroup_id);
 	m = (struct cw_match){ .rule = k8s, .secret = mine, .len = strlen(mine) };
 	fp_of(&x, mine, fp);
@@ -479,6 +488,8 @@ TEST(exposure_service_account_token_binding)
 	cw_exposure_egress(&x.x, &m, fp2, &dbg, "10.96.0.1:443", &v);
 	CHECK(v.binding == NULL && !v.not_owner);
 	xfx_teardown(&x);
+	json_decref(pay_o);
+	json_decref(dbg_o);
 	free(mine);
 	free(other);
 }

@@ -13,6 +13,7 @@
  * does not dodge a glob.
  */
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -89,17 +90,16 @@ struct pod_view {
 	const char *ns, *name, *container;  /* NULL: not known */
 };
 
+/* The process's container in its pod: by id, else (the status not updated yet) by name. */
 static const struct cw_pod_container *find_container(const struct cw_pod *p,
 						     const struct cw_workload *wl)
 {
-	for (size_t i = 0; wl->container_id[0] && i < p->ncontainers; i++)
-		if (p->containers[i].container_id &&
-		    !strcmp(p->containers[i].container_id, wl->container_id))
-			return &p->containers[i];
-	for (size_t i = 0; wl->container_name[0] && i < p->ncontainers; i++)
+	const struct cw_pod_container *c = cw_pod_container(p, wl->container_id);
+
+	for (size_t i = 0; !c && wl->container_name[0] && i < p->ncontainers; i++)
 		if (p->containers[i].name && !strcmp(p->containers[i].name, wl->container_name))
-			return &p->containers[i];
-	return NULL;
+			c = &p->containers[i];
+	return c;
 }
 
 static void pod_view(const struct cw_workload *wl, struct pod_view *v)
@@ -114,18 +114,18 @@ static void pod_view(const struct cw_workload *wl, struct pod_view *v)
 	v->container = wl->container_name[0] ? wl->container_name : v->ctr ? v->ctr->name : NULL;
 }
 
-/* A label's value, or NULL (the pod's labels are few: a scan). */
-static const char *kv_get(const struct cw_kv *kv, size_t n, const char *key)
+/* An annotation's value, or NULL (the kept ones are few: a scan). */
+static const char *annotation(const struct cw_pod *p, const char *key)
 {
-	for (size_t i = 0; i < n; i++)
-		if (kv[i].key && !strcmp(kv[i].key, key))
-			return kv[i].value ? kv[i].value : "";
+	for (size_t i = 0; i < p->nannotations; i++)
+		if (p->annotations[i].key && !strcmp(p->annotations[i].key, key))
+			return p->annotations[i].value ? p->annotations[i].value : "";
 	return NULL;
 }
 
 static bool label_req_match(const struct cw_label_req *r, const struct cw_pod *p)
 {
-	const char *v = kv_get(p->labels, p->nlabels, r->key);
+	const char *v = cw_pod_label(p, r->key);
 
 	switch (r->op) {
 	case CW_LABEL_IN: return v && cw_strv_has(&r->values, v);
@@ -183,7 +183,7 @@ static bool owner_match(const struct cw_policy_workload *w, const struct cw_pod 
 static bool annotations_match(const struct cw_policy_workload *w, const struct cw_pod *p)
 {
 	for (size_t i = 0; i < w->ann_keys.n; i++) {
-		const char *v = kv_get(p->annotations, p->nannotations, w->ann_keys.v[i]);
+		const char *v = annotation(p, w->ann_keys.v[i]);
 
 		if (!v || fnmatch(w->ann_values.v[i], v, 0))
 			return false;
@@ -191,78 +191,45 @@ static bool annotations_match(const struct cw_policy_workload *w, const struct c
 	return true;
 }
 
-/* Does glob match "R", "R:TAG" or "R@DIGEST", for the repository as written and as Docker
- * names it in full (docker.io/library/...)? */
-static bool image_forms_match(const char *glob, const char *repo, size_t repolen, const char *tag,
-			      const char *digest, const char *digest2)
-{
-	const char *slash = memchr(repo, '/', repolen);
-	size_t first = slash ? (size_t)(slash - repo) : repolen;
-	bool registry = slash && (memchr(repo, '.', first) || memchr(repo, ':', first) ||
-				  (first == 9 && !strncmp(repo, "localhost", 9)));
-	char buf[1024];
-
-	for (int full = 0; full < 2; full++) {
-		const char *pre = !full ? "" : slash ? "docker.io/" : "docker.io/library/";
-
-		if (full && registry)
-			break;
-		snprintf(buf, sizeof(buf), "%s%.*s", pre, (int)repolen, repo);
-		if (!fnmatch(glob, buf, 0))
-			return true;
-		if (*tag && (snprintf(buf, sizeof(buf), "%s%.*s:%s", pre, (int)repolen, repo, tag),
-			     !fnmatch(glob, buf, 0)))
-			return true;
-		if (*digest &&
-		    (snprintf(buf, sizeof(buf), "%s%.*s@%s", pre, (int)repolen, repo, digest),
-		     !fnmatch(glob, buf, 0)))
-			return true;
-		if (*digest2 &&
-		    (snprintf(buf, sizeof(buf), "%s%.*s@%s", pre, (int)repolen, repo, digest2),
-		     !fnmatch(glob, buf, 0)))
-			return true;
-	}
-	return false;
-}
-
 /*
  * The image glob against the container's image reference as the pod spec gives it, its
  * repository alone, "repository:tag" (":latest" when it names neither tag nor digest) and
- * "repository@sha256:..." with the spec's digest or the one the node ran (imageID).
+ * "repository@sha256:..." (the spec's digest, else the one the node ran: imageID), each
+ * also with the repository as Docker names it in full ("nginx": "docker.io/library/nginx").
  */
 static bool image_match(const char *glob, const struct cw_pod_container *c)
 {
-	const char *img = c->image, *id = c->image_id ? c->image_id : "", *at, *colon, *slash;
-	const char *digest = "", *digest2 = "", *tag = "";
-	size_t repolen;
-	char tagbuf[256];
+	char repo[512], tag[160], digest[160], buf[1024];
+	const char *slash, *pre;
+	size_t first;
+	bool registry;
 
-	if (!fnmatch(glob, img, 0))
+	if (!fnmatch(glob, c->image, 0))
 		return true;
-	if ((at = strstr(id, "://")))
-		id = at + 3;
-	if ((at = strchr(id, '@'))) {
-		digest2 = at + 1;
-		if (!fnmatch(glob, id, 0)) /* "docker.io/library/nginx@sha256:..." */
+	cw_image_split(c->image, c->image_id, repo, sizeof(repo), tag, sizeof(tag), digest,
+		       sizeof(digest));
+	if (!*repo)
+		return false;
+	/* a first component with '.' or ':', or "localhost", names a registry */
+	slash = strchr(repo, '/');
+	first = slash ? (size_t)(slash - repo) : strlen(repo);
+	registry = slash && (memchr(repo, '.', first) || memchr(repo, ':', first) ||
+			     (first == 9 && !strncmp(repo, "localhost", 9)));
+	for (int full = 0; full < 2; full++) {
+		if (full && registry)
+			break;
+		pre = !full ? "" : slash ? "docker.io/" : "docker.io/library/";
+		snprintf(buf, sizeof(buf), "%s%s", pre, repo);
+		if (!fnmatch(glob, buf, 0))
+			return true;
+		snprintf(buf, sizeof(buf), "%s%s:%s", pre, repo, tag);
+		if (*tag && !fnmatch(glob, buf, 0))
+			return true;
+		snprintf(buf, sizeof(buf), "%s%s@%s", pre, repo, digest);
+		if (*digest && !fnmatch(glob, buf, 0))
 			return true;
 	}
-	at = strchr(img, '@');
-	repolen = at ? (size_t)(at - img) : strlen(img);
-	if (at)
-		digest = at + 1;
-	slash = memrchr(img, '/', repolen);
-	colon = memrchr(img, ':', repolen);
-	if (colon && (!slash || colon > slash)) {
-		snprintf(tagbuf, sizeof(tagbuf), "%.*s", (int)(repolen - (size_t)(colon - img) - 1),
-			 colon + 1);
-		tag = tagbuf;
-		repolen = (size_t)(colon - img);
-	} else if (!at) {
-		tag = "latest";
-	}
-	if (!strcmp(digest, digest2))
-		digest2 = "";
-	return repolen && image_forms_match(glob, img, repolen, tag, digest, digest2);
+	return false;
 }
 
 static enum cw_policy_match image_sel(const char *glob, const struct pod_view *v)
