@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* judge/exposure: ownership, shared, unexpected reader, long-lived, hardcoded, dedup. */
+/* judge/exposure: ownership, shared, unexpected reader, long-lived, hardcoded, dedup; policies
+ * in Kubernetes terms (labels, service account) deciding alerts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "judge/exposure.h"
 #include "test.h"
 #include "testutil.h"
+#include "util/codec.h"
 
 /* How many output lines have this event.action. */
 static int count_action(struct xfx *x, const char *action)
@@ -298,4 +300,196 @@ TEST(exposure_host_workload_is_the_process_tree)
 	x.x.procs = NULL;
 	xfx_teardown(&x);
 	free(tok);
+}
+
+/* Pods on one node, as the metadata client learns them (host/podmeta.h). */
+#define UID_PAY "0b8d6a1e-5c3f-4a2b-9e71-2d4c6f8a0b11"
+#define UID_DBG "0b8d6a1e-5c3f-4a2b-9e71-2d4c6f8a0b22"
+#define UID_NEW "0b8d6a1e-5c3f-4a2b-9e71-2d4c6f8a0b33"
+#define UID_DEV "0b8d6a1e-5c3f-4a2b-9e71-2d4c6f8a0b44"
+#define CID(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+
+/* A Pod object as the API server lists it: one container, its status, its owner. */
+static json_t *pod_obj(const char *ns, const char *name, const char *uid, const char *sa,
+		       const char *labels, const char *owners, const char *container,
+		       const char *image, const char *id)
+{
+	char buf[4096];
+	json_t *v;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"%s\", "
+		 "\"namespace\": \"%s\", \"uid\": \"%s\", \"resourceVersion\": \"4711\", "
+		 "\"labels\": %s, \"ownerReferences\": %s}, \"spec\": {\"nodeName\": \"node-1\", "
+		 "\"serviceAccountName\": \"%s\", \"containers\": [{\"name\": \"%s\", "
+		 "\"image\": \"%s\"}]}, \"status\": {\"phase\": \"Running\", "
+		 "\"containerStatuses\": [{\"name\": \"%s\", \"image\": \"%s\", \"imageID\": \"\", "
+		 "\"containerID\": \"containerd://%s\"}]}}",
+		 name, ns, uid, labels, owners, sa, container, image, container, image, id);
+	v = json_loads(buf, 0, NULL);
+	if (!v)
+		cw_test_fail(__FILE__, __LINE__, "pod fixture JSON");
+	return v;
+}
+
+/* The payments Deployment's pod (labels app=payments, tier=backend; service account api)
+ * and a bare debug pod (app=debug, service account default), in namespace shop. */
+static json_t *pay_pod(void)
+{
+	return pod_obj("shop", "payments-7d4b9cf5d8-x2x5z", UID_PAY, "api",
+		       "{\"app\": \"payments\", \"tier\": \"backend\", "
+		       "\"pod-template-hash\": \"7d4b9cf5d8\"}",
+		       "[{\"apiVersion\": \"apps/v1\", \"kind\": \"ReplicaSet\", "
+		       "\"name\": \"payments-7d4b9cf5d8\", \"uid\": \"r1\", \"controller\": true}]",
+		       "app", "ghcr.io/acme/payments:1.4.2", CID("a1"));
+}
+
+static json_t *dbg_pod(void)
+{
+	return pod_obj("shop", "debug", UID_DBG, "default", "{\"app\": \"debug\"}", "[]", "shell",
+		       "busybox:1.36", CID("b2"));
+}
+
+/* A Kubernetes service-account token (a JWT) for NS/SA, random signature. */
+static char *sa_token(const char *ns, const char *sa)
+{
+	static const char hdr[] = "{\"alg\":\"RS256\",\"kid\":\"k1\"}";
+	char payload[512], *sig = tu_secret("%{alnum:86}"), *out = malloc(2048);
+	char h64[128], p64[800];
+	int n = snprintf(
+		payload, sizeof(payload),
+		"{\"aud\":[\"https://kubernetes.default.svc\"],\"exp\":%lld,\"iat\":%lld,"
+		"\"iss\":\"https://kubernetes.default.svc.cluster.local\","
+		"\"kubernetes.io\":{\"namespace\":\"%s\",\"serviceaccount\":{\"name\":\"%s\"}},"
+		"\"sub\":\"system:serviceaccount:%s:%s\"}",
+		(long long)xfx_now + 3600, (long long)xfx_now, ns, sa, ns, sa);
+
+	cw_base64url_encode((const unsigned char *)hdr, strlen(hdr), h64);
+	cw_base64url_encode((const unsigned char *)payload, (size_t)n, p64);
+	snprintf(out, 2048, "%s.%s.%s", h64, p64, sig);
+	free(sig);
+	return out;
+}
+
+/*
+ * A policy by label and one by service account decide alerts: the bound owners by label
+ * send the token, a pod of another label is not an owner; a reader allowed by service
+ * account reads its file, another pod's read is an alert. A pod whose metadata is not known
+ * yet is not judged by it (no alert it cannot back) but is still judged by its namespace.
+ */
+TEST(exposure_policy_by_pod_labels_and_service_account)
+{
+	static const char pol[] = "workloads:\n"
+				  "  - name: payments\n"
+				  "    namespace: shop\n"
+				  "    selector:\n"
+				  "      matchLabels: {app: payments}\n"
+				  "      matchExpressions:\n"
+				  "        - {key: tier, operator: In, values: [backend, api]}\n"
+				  "  - name: api-sa\n"
+				  "    namespace: shop\n"
+				  "    service_account: shop/api\n"
+				  "credentials:\n"
+				  "  - rule: github-*\n"
+				  "    owners: [payments]\n"
+				  "readers:\n"
+				  "  - paths: [/etc/shop/api-key]\n"
+				  "    allow: [api-sa]\n";
+	struct xfx x;
+	char *tok = tu_github_token(), fp[CW_FP_HEX_LEN + 1];
+	struct cw_match m;
+	struct cw_actor pay = actor("/app/server", 10), dbg = actor("/bin/busybox", 20),
+			fresh = actor("/app/server", 30), dev = actor("/app/server", 40);
+	struct cw_load key = { .source = CW_PROV_FILE, .detail = "/etc/shop/api-key" };
+	struct cw_egress_verdict v;
+
+	json_t *pay_o = pay_pod(), *dbg_o = dbg_pod();
+
+	REQUIRE(xfx_setup(&x, pol));
+	pay.cgroup_id =
+		xfx_pod(&x, "shop", "payments-7d4b9cf5d8-x2x5z", UID_PAY, "app", CID("a1"), pay_o);
+	dbg.cgroup_id = xfx_pod(&x, "shop", "debug", UID_DBG, "shell", CID("b2"), dbg_o);
+	/* a new replica whose metadata the client has not learned yet; one in another namespace */
+	fresh.cgroup_id =
+		xfx_pod(&x, "shop", "payments-7d4b9cf5d8-q9w8e", UID_NEW, "app", CID("c3"), NULL);
+	dev.cgroup_id =
+		xfx_pod(&x, "dev", "payments-5f6d7c8b9a-k2l3m", UID_DEV, "app", CID("d4"), NULL);
+	REQUIRE(pay.cgroup_id && dbg.cgroup_id && fresh.cgroup_id && dev.cgroup_id);
+	m = (struct cw_match){ .rule = x.gh, .secret = tok, .len = strlen(tok) };
+	fp_of(&x, tok, fp);
+
+	/* by label: the payments pods own the token, the debug pod in its namespace does not */
+	cw_exposure_egress(&x.x, &m, fp, &pay, "api.github.com:443", &v);
+	CHECK(v.known && !v.not_owner);
+	cw_exposure_egress(&x.x, &m, fp, &dbg, "paste.example.net:443", &v);
+	CHECK(v.known && v.not_owner);
+	CHECK_EQ_STR(v.sender, "k8s:shop/debug");
+	/* unknown labels: not called a non-owner; but another namespace is decided */
+	cw_exposure_egress(&x.x, &m, fp, &fresh, "api.github.com:443", &v);
+	CHECK(v.known && !v.not_owner);
+	cw_exposure_egress(&x.x, &m, fp, &dev, "api.github.com:443", &v);
+	CHECK(v.known && v.not_owner);
+
+	/* by service account: the reader of the key */
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &pay, &key), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-unexpected-reader"), 0);
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &dbg, &key), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-unexpected-reader"), 1);
+	fflush(x.f);
+	CHECK(strstr(x.out, "only workloads allowed by test.yaml:15 may read this file (api-sa)"));
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &fresh, &key), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-unexpected-reader"), 1);
+	CHECK_EQ_INT(cw_exposure_load(&x.x, &m, fp, &dev, &key), 0);
+	CHECK_EQ_INT(count_action(&x, "credential-unexpected-reader"), 2);
+	xfx_teardown(&x);
+	json_decref(pay_o);
+	json_decref(dbg_o);
+	free(tok);
+}
+
+/* A service-account token bound by its subject to the pods of that service account. */
+TEST(exposure_service_account_token_binding)
+{
+	static const char pol[] = "workloads:\n"
+				  "  - {name: api-sa, service_account: shop/api}\n"
+				  "credentials:\n"
+				  "  - service_account: shop/api\n"
+				  "    owners: [api-sa]\n"
+				  "    destinations: ['@kubernetes-apiserver']\n";
+	struct xfx x;
+	char *mine = sa_token("shop", "api"), *other = sa_token("shop", "default"),
+	     fp[CW_FP_HEX_LEN + 1], fp2[CW_FP_HEX_LEN + 1];
+	const struct cw_rule *k8s = NULL;
+	struct cw_match m;
+	struct cw_actor pay = actor("/app/server", 10), dbg = actor("/bin/busybox", 20);
+	struct cw_egress_verdict v;
+
+	json_t *pay_o = pay_pod(), *dbg_o = dbg_pod();
+
+	REQUIRE(xfx_setup(&x, pol));
+	for (size_t i = 0; i < x.rs->n; i++)
+		if (!strcmp(x.rs->rules[i].id, "kubernetes-service-account-token"))
+			k8s = &x.rs->rules[i];
+	REQUIRE(k8s);
+	pay.cgroup_id =
+		xfx_pod(&x, "shop", "payments-7d4b9cf5d8-x2x5z", UID_PAY, "app", CID("a1"), pay_o);
+	dbg.cgroup_id = xfx_pod(&x, "shop", "debug", UID_DBG, "shell", CID("b2"), dbg_o);
+	REQUIRE(pay.cgroup_id && dbg.cgroup_id);
+	m = (struct cw_match){ .rule = k8s, .secret = mine, .len = strlen(mine) };
+	fp_of(&x, mine, fp);
+	cw_exposure_egress(&x.x, &m, fp, &pay, "10.96.0.1:443", &v);
+	REQUIRE(v.binding == &x.pol.creds[0]);
+	CHECK(v.known && !v.not_owner);
+	cw_exposure_egress(&x.x, &m, fp, &dbg, "10.96.0.1:443", &v);
+	CHECK(v.known && v.not_owner);
+	/* another service account's token: not this binding's */
+	m = (struct cw_match){ .rule = k8s, .secret = other, .len = strlen(other) };
+	fp_of(&x, other, fp2);
+	cw_exposure_egress(&x.x, &m, fp2, &dbg, "10.96.0.1:443", &v);
+	CHECK(v.binding == NULL && !v.not_owner);
+	xfx_teardown(&x);
+	json_decref(pay_o);
+	json_decref(dbg_o);
+	free(mine);
+	free(other);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host/podmeta.h"
 #include "judge/policy.h"
 #include "test.h"
 #include "testutil.h"
@@ -601,6 +602,73 @@ static const struct bad_case bad_cases[] = {
 	  "field 'destinations': '@apiserver': an unknown destination word" },
 	{ "credentials:\n  - rule: x\n    destinations:\n      - '@never'\n      - a.example\n", 3,
 	  "field 'destinations': '@never' means nowhere: it stands alone" },
+/* 68-: Kubernetes selectors (SEL: lines 1-3, the expression's first line is 4) */
+#define SEL "workloads:\n  - name: a\n    selector:\n"
+	{ SEL "      matchExpressions:\n        - key: app\n          operator: Within\n"
+	      "          values: [x]\n",
+	  6,
+	  "selector.matchExpressions[0].operator: 'Within' is not In, NotIn, Exists or "
+	  "DoesNotExist" },
+	{ SEL "      matchExpressions:\n        - {key: app, operator: In}\n", 5,
+	  "selector.matchExpressions[0]: operator In needs 'values'" },
+	{ SEL "      matchExpressions:\n        - {key: a, operator: Exists}\n"
+	      "        - {key: app, operator: NotIn, values: []}\n",
+	  6, "selector.matchExpressions[1]: operator NotIn needs 'values'" },
+	{ SEL "      matchExpressions:\n        - key: app\n          operator: Exists\n"
+	      "          values: [x]\n",
+	  7, "selector.matchExpressions[0]: operator Exists takes no 'values'" },
+	{ SEL
+	  "      matchExpressions:\n        - {key: app, operator: DoesNotExist, values: [x]}\n",
+	  5, "selector.matchExpressions[0]: operator DoesNotExist takes no 'values'" },
+	{ SEL "      matchExpressions:\n        - {operator: Exists}\n", 5,
+	  "selector.matchExpressions[0] has no 'key'" },
+	{ SEL "      matchExpressions:\n        - {key: app}\n", 5,
+	  "selector.matchExpressions[0] has no 'operator'" },
+	{ SEL "      matchExpressions:\n        - {key: app, operator: Exists, value: x}\n", 5,
+	  "selector.matchExpressions[0]: unknown field 'value'" },
+	{ SEL "      matchExpressions: {key: app}\n", 4,
+	  "selector.matchExpressions must be a list" },
+	{ SEL "      matchExpressions: [app]\n", 4,
+	  "selector.matchExpressions[0] must be a mapping" },
+	{ SEL "      matchExpressions:\n        - {key: 'app*', operator: Exists}\n", 5,
+	  "selector.matchExpressions[0].key: 'app*': not a label name" },
+	{ SEL "      matchExpressions:\n        - {key: app, operator: In, values: ['a b']}\n", 5,
+	  "selector.matchExpressions[0].values: 'a b': not a label value" },
+	{ SEL "      matchLabels: [app]\n", 4, "selector.matchLabels must be a mapping" },
+	{ SEL "      matchLabels: {app: 'pay*'}\n", 4,
+	  "selector.matchLabels.app: 'pay*': label values are exact, not globs" },
+	{ SEL "      matchLabels: {app: x, 'Example.com/team': y}\n", 4,
+	  "selector.matchLabels: 'Example.com/team': the prefix before '/' is not a DNS "
+	  "subdomain" },
+	{ SEL "      matchLabels: {'-app': x}\n", 4, "'-app': not a label name" },
+	{ SEL "      matchLabels:\n        app: x\n        app: y\n", 6,
+	  "selector.matchLabels: label 'app' given twice" },
+	{ SEL "      matchLabels: {v: "
+	      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n",
+	  4, "not a label value" },
+	{ SEL "      matchLabels: {app: x}\n      colour: red\n", 5,
+	  "selector: unknown field 'colour' (it takes matchLabels, matchExpressions)" },
+	{ "workloads:\n  - name: a\n    selector:\n", 3,
+	  "field 'selector' has no value (write '{}' to select every pod)" },
+	{ "workloads:\n  - name: a\n    selector: app=x\n", 3,
+	  "field 'selector' must be a mapping" },
+	{ "workloads:\n  - name: a\n    service_account: api\n", 3,
+	  "field 'service_account': 'api' is not 'NAMESPACE/NAME'" },
+	{ "workloads:\n  - name: a\n    service_account: a/b/c\n", 3,
+	  "field 'service_account': 'a/b/c' is not 'NAMESPACE/NAME'" },
+	{ "workloads:\n  - name: a\n    service_account: /api\n", 3, "is not 'NAMESPACE/NAME'" },
+	{ "workloads:\n  - name: a\n    owner: payments\n", 3,
+	  "field 'owner': 'payments' is not 'Kind/name'" },
+	{ "workloads:\n  - name: a\n    owner: 'Deployment/'\n", 3, "is not 'Kind/name'" },
+	{ "workloads:\n  - name: a\n    image: ''\n", 3, "field 'image': empty glob" },
+	{ "workloads:\n  - name: a\n    annotations: x\n", 3,
+	  "field 'annotations' must be a mapping" },
+	{ "workloads:\n  - name: a\n    annotations: {}\n", 3, "field 'annotations' is empty" },
+	{ "workloads:\n  - name: a\n    annotations: {'a b': x}\n", 3,
+	  "annotations: 'a b': not a label name" },
+	{ "credentials:\n  - service_account: default\n    destinations: [d]\n", 2,
+	  "field 'service_account': 'default' is not 'NAMESPACE/NAME'" },
+#undef SEL
 };
 
 TEST(policy_malformed_files_name_file_line_and_field)
@@ -1052,4 +1120,506 @@ TEST(policy_reader_allow_lists_and_order)
 	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/open/x", &s, &why), CW_READER_ALLOWED);
 	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/closed/x", &s, &why), CW_READER_UNCOVERED);
 	cw_policy_free(&p);
+}
+
+/* Kubernetes selectors on pod metadata (host/podmeta.h), every form. */
+static const char k8s_yaml[] =
+	"workloads:\n"		/* 1 */
+	"  - name: payments\n"	/* 2 */
+	"    namespace: shop\n" /* 3 */
+	"    selector:\n"	/* 4 */
+	"      matchLabels: {app: payments, 'app.kubernetes.io/part-of': shop}\n"
+	"      matchExpressions:\n" /* 6 */
+	"        - {key: tier, operator: In, values: [backend, api]}\n"
+	"        - {key: env, operator: NotIn, values: [dev]}\n"
+	"        - {key: team, operator: Exists}\n"	     /* 9 */
+	"        - {key: canary, operator: DoesNotExist}\n"  /* 10 */
+	"    service_account: shop/api\n"		     /* 11 */
+	"    owner: 'Deployment/payments*'\n"		     /* 12 */
+	"    image: 'ghcr.io/acme/payments:*'\n"	     /* 13 */
+	"    annotations: {'example.com/owner': 'team-*'}\n" /* 14 */
+	"  - {name: every-pod, selector: {}}\n"		     /* 15 */
+	"  - {name: sa-user, service_account: 'system:serviceaccount:ops:backup'}\n"
+	"credentials:\n"		  /* 17 */
+	"  - service_account: 'shop/*'\n" /* 18 */
+	"    owners: [payments]\n";	  /* 19 */
+
+TEST(policy_load_kubernetes_selectors)
+{
+	static const char *const in_values[] = { "backend", "api" };
+	struct cw_policy p = { 0 };
+	const struct cw_policy_workload *w;
+	const struct cw_label_selector *ls;
+	char err[512];
+
+	REQUIRE(load(&p, "k8s.yaml", k8s_yaml, err, sizeof(err)) == 0);
+	REQUIRE(p.nworkloads == 3);
+	w = &p.workloads[0];
+	ls = &w->selector;
+	CHECK(ls->set);
+	/* matchLabels first, as In of one value each, then the expressions in order */
+	REQUIRE(ls->n == 6);
+	CHECK_EQ_STR(ls->reqs[0].key, "app");
+	CHECK_EQ_INT(ls->reqs[0].op, CW_LABEL_IN);
+	CHECK(ls->reqs[0].values.n == 1 && !strcmp(ls->reqs[0].values.v[0], "payments"));
+	CHECK_EQ_STR(ls->reqs[1].key, "app.kubernetes.io/part-of");
+	CHECK_EQ_STR(ls->reqs[2].key, "tier");
+	CHECK_EQ_INT(ls->reqs[2].op, CW_LABEL_IN);
+	CHECK_STRV(&ls->reqs[2].values, in_values);
+	CHECK_EQ_INT(ls->reqs[3].op, CW_LABEL_NOT_IN);
+	CHECK_EQ_INT(ls->reqs[4].op, CW_LABEL_EXISTS);
+	CHECK_EQ_INT(ls->reqs[4].values.n, 0);
+	CHECK_EQ_INT(ls->reqs[5].op, CW_LABEL_DOES_NOT_EXIST);
+	CHECK_EQ_STR(w->sa_namespace, "shop");
+	CHECK_EQ_STR(w->sa_name, "api");
+	CHECK_EQ_STR(w->owner_kind, "Deployment");
+	CHECK_EQ_STR(w->owner_name, "payments*");
+	CHECK_EQ_STR(w->image, "ghcr.io/acme/payments:*");
+	CHECK(w->ann_keys.n == 1 && !strcmp(w->ann_keys.v[0], "example.com/owner"));
+	CHECK(w->ann_values.n == 1 && !strcmp(w->ann_values.v[0], "team-*"));
+	/* an empty selector is given, with no requirement */
+	CHECK(p.workloads[1].selector.set && p.workloads[1].selector.n == 0);
+	/* Kubernetes' user name for a service account */
+	CHECK_EQ_STR(p.workloads[2].sa_namespace, "ops");
+	CHECK_EQ_STR(p.workloads[2].sa_name, "backup");
+	REQUIRE(p.ncreds == 1);
+	CHECK_EQ_STR(p.creds[0].sa_namespace, "shop");
+	CHECK_EQ_STR(p.creds[0].sa_name, "*");
+	CHECK(p.token_bindings);
+	CHECK(cw_policy_uses_pod_metadata(&p));
+	/* a binding by service account needs the credential: never matched without it */
+	CHECK(cw_policy_cred_find(&p, "kubernetes-service-account-token", NULL, NULL) == NULL);
+	cw_policy_free(&p);
+
+	/* the default and a policy without pod selectors need no metadata */
+	REQUIRE(cw_policy_load_embedded(&p, err, sizeof(err)) == 0);
+	CHECK(!cw_policy_uses_pod_metadata(&p));
+	CHECK(!p.token_bindings);
+	cw_policy_free(&p);
+	REQUIRE(load(&p, "e.yaml", "workloads: [{name: a, selector: {}}]\n", err, sizeof(err)) ==
+		0);
+	CHECK(!cw_policy_uses_pod_metadata(&p));
+	cw_policy_free(&p);
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* A workload in a pod with metadata meta (NULL: not known yet), container ctr of it. */
+static void in_pod(struct cw_workload *wl, const char *ns, const char *uid,
+		   const struct cw_pod *meta, const char *container, const char *id)
+{
+	memset(wl, 0, sizeof(*wl));
+	snprintf(wl->pod_uid, sizeof(wl->pod_uid), "%s", uid);
+	snprintf(wl->pod_namespace, sizeof(wl->pod_namespace), "%s", ns);
+	snprintf(wl->container_name, sizeof(wl->container_name), "%s", container);
+	snprintf(wl->container_id, sizeof(wl->container_id), "%s", id);
+	wl->pod = meta;
+}
+
+static enum cw_policy_match match_of(const struct cw_policy *p, const char *name,
+				     const struct cw_workload *wl)
+{
+	struct cw_subject s = { .wl = wl, .exe = "/app/server", .comm = "server", .uid = 1000 };
+
+	return cw_policy_subject_match(p, name, &s);
+}
+
+#define CHECK_MATCH(p, name, wl, want)                                                         \
+	do {                                                                                   \
+		enum cw_policy_match got_ = match_of((p), (name), (wl));                       \
+		if (got_ != (want))                                                            \
+			cw_test_fail(__FILE__, __LINE__, "%s on %s: %d, want %d", (name), #wl, \
+				     got_, (want));                                            \
+	} while (0)
+
+static const char ops_yaml[] =
+	"workloads:\n"
+	"  - name: in\n"
+	"    selector:\n"
+	"      matchExpressions:\n"
+	"        - {key: tier, operator: In, values: [backend, api]}\n"
+	"  - name: notin\n"
+	"    selector:\n"
+	"      matchExpressions: [{key: env, operator: NotIn, values: [prod]}]\n"
+	"  - name: exists\n"
+	"    selector:\n"
+	"      matchExpressions: [{key: app, operator: Exists}]\n"
+	"  - name: dne\n"
+	"    selector:\n"
+	"      matchExpressions: [{key: canary, operator: DoesNotExist}]\n"
+	"  - name: labels\n"
+	"    selector: {matchLabels: {app: payments, tier: backend}}\n"
+	"  - name: both\n"
+	"    selector:\n"
+	"      matchLabels: {app: payments}\n"
+	"      matchExpressions: [{key: tier, operator: NotIn, values: [web]}]\n"
+	"  - {name: empty, selector: {}}\n"
+	"  - name: ns-and-labels\n"
+	"    namespace: shop\n"
+	"    selector: {matchLabels: {app: payments}}\n"
+	"  - name: labels-and-exe\n"
+	"    executable: /usr/bin/*\n"
+	"    selector: {matchLabels: {app: payments}}\n";
+
+TEST(policy_label_selector_operators)
+{
+	static const struct cw_kv pay_l[] = { { "app", "payments" }, { "tier", "backend" } };
+	static const struct cw_kv web_l[] = {
+		{ "app", "payments" }, { "canary", "true" }, { "env", "prod" }, { "tier", "web" }
+	};
+	static const struct cw_pod pay = { .namespace_ = "shop", .labels = pay_l, .nlabels = 2 };
+	static const struct cw_pod web = { .namespace_ = "shop", .labels = web_l, .nlabels = 4 };
+	static const struct cw_pod bare = { .namespace_ = "shop" };
+	static struct cw_workload w_pay, w_web, w_bare, w_unknown, w_unknown_dev, host;
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(load(&p, "ops.yaml", ops_yaml, err, sizeof(err)) == 0);
+	in_pod(&w_pay, "shop", "u-1", &pay, "app", HEX64);
+	in_pod(&w_web, "shop", "u-2", &web, "app", HEX64);
+	in_pod(&w_bare, "shop", "u-3", &bare, "app", HEX64);
+	in_pod(&w_unknown, "shop", "u-4", NULL, "app", HEX64);
+	in_pod(&w_unknown_dev, "dev", "u-5", NULL, "app", HEX64);
+	snprintf(host.unit, sizeof(host.unit), "payments.service");
+
+	/* In: present with one of the values */
+	CHECK_MATCH(&p, "in", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "in", &w_web, CW_MATCH_NO);
+	CHECK_MATCH(&p, "in", &w_bare, CW_MATCH_NO);
+	/* NotIn: absent, or none of the values */
+	CHECK_MATCH(&p, "notin", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "notin", &w_web, CW_MATCH_NO);
+	CHECK_MATCH(&p, "notin", &w_bare, CW_MATCH_YES);
+	/* Exists, DoesNotExist */
+	CHECK_MATCH(&p, "exists", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "exists", &w_bare, CW_MATCH_NO);
+	CHECK_MATCH(&p, "dne", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "dne", &w_web, CW_MATCH_NO);
+	CHECK_MATCH(&p, "dne", &w_bare, CW_MATCH_YES);
+	/* matchLabels: every label, exactly; with expressions, all ANDed */
+	CHECK_MATCH(&p, "labels", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "labels", &w_web, CW_MATCH_NO);
+	CHECK_MATCH(&p, "both", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "both", &w_web, CW_MATCH_NO);
+	CHECK_MATCH(&p, "both", &w_bare, CW_MATCH_NO);
+	/* an empty selector: every pod, even one whose labels are not known */
+	CHECK_MATCH(&p, "empty", &w_bare, CW_MATCH_YES);
+	CHECK_MATCH(&p, "empty", &w_unknown, CW_MATCH_YES);
+	CHECK_MATCH(&p, "empty", &host, CW_MATCH_NO);
+	/* not a pod: no selector on labels matches, DoesNotExist and NotIn neither */
+	CHECK_MATCH(&p, "dne", &host, CW_MATCH_NO);
+	CHECK_MATCH(&p, "notin", &host, CW_MATCH_NO);
+	/* a pod whose metadata is not known yet: undecided, and so not "is" */
+	CHECK_MATCH(&p, "in", &w_unknown, CW_MATCH_UNKNOWN);
+	CHECK_MATCH(&p, "dne", &w_unknown, CW_MATCH_UNKNOWN);
+	CHECK_MATCH(&p, "notin", &w_unknown, CW_MATCH_UNKNOWN);
+	{
+		struct cw_subject s = { .wl = &w_unknown, .exe = "/app/server" };
+
+		CHECK(!cw_policy_subject_is(&p, "in", &s));
+		CHECK_EQ_STR(cw_policy_workload_name(&p, &s), "empty");
+	}
+	/* ... but what is known still decides: its namespace, its executable */
+	CHECK_MATCH(&p, "ns-and-labels", &w_unknown, CW_MATCH_UNKNOWN);
+	CHECK_MATCH(&p, "ns-and-labels", &w_unknown_dev, CW_MATCH_NO);
+	CHECK_MATCH(&p, "labels-and-exe", &w_unknown, CW_MATCH_NO); /* /app/server */
+	/* a namespace the agent does not know either, in a pod without metadata: undecided */
+	w_unknown.pod_namespace[0] = '\0';
+	CHECK_MATCH(&p, "ns-and-labels", &w_unknown, CW_MATCH_UNKNOWN);
+	/* and known from the metadata when the log directories did not say */
+	w_pay.pod_namespace[0] = '\0';
+	CHECK_MATCH(&p, "ns-and-labels", &w_pay, CW_MATCH_YES);
+	cw_policy_free(&p);
+}
+
+static const char meta_yaml[] =
+	"workloads:\n"
+	"  - {name: sa, service_account: shop/api}\n"
+	"  - {name: sa-any-ns, service_account: '*/api'}\n"
+	"  - {name: sa-user, service_account: 'system:serviceaccount:shop:api'}\n"
+	"  - {name: sa-glob, service_account: 'shop/api-*'}\n"
+	"  - {name: deploy, owner: Deployment/payments}\n"
+	"  - {name: deploy-lower, owner: deployment/payments}\n"
+	"  - {name: cron, owner: 'CronJob/backup-*'}\n"
+	"  - {name: any-owner, owner: '*/*'}\n"
+	"  - {name: team, annotations: {'example.com/team': 'pay*'}}\n"
+	"  - {name: img-tag, image: 'ghcr.io/acme/payments:1.4.*'}\n"
+	"  - {name: img-repo, image: ghcr.io/acme/payments}\n"
+	"  - {name: img-org, image: 'ghcr.io/acme/*'}\n"
+	"  - {name: img-prefix, image: ghcr.io/acme/pay}\n"
+	"  - {name: img-2, image: 'ghcr.io/acme/payments:2*'}\n"
+	"  - {name: img-digest, image: 'ghcr.io/acme/payments@sha256:" HEX64 "'}\n"
+	"  - {name: img-latest, image: 'ghcr.io/acme/payments:latest'}\n"
+	"  - {name: nginx-short, image: 'nginx:latest'}\n"
+	"  - {name: nginx-full, image: 'docker.io/library/nginx:latest'}\n"
+	"  - {name: nginx-repo, image: docker.io/library/nginx}\n"
+	"  - {name: nginx-digest, image: 'nginx@sha256:*'}\n"
+	"  - {name: nginx-full-digest, image: 'docker.io/library/nginx@sha256:" HEX64 "'}\n"
+	"  - {name: hub-org, image: 'docker.io/acme/api:1'}\n"
+	"  - {name: port-reg, image: 'registry.local:5000/team/app:2'}\n"
+	"  - {name: any-hub, image: 'docker.io/*'}\n";
+
+TEST(policy_service_account_owner_image_annotations)
+{
+	static const struct cw_kv ann[] = { { "example.com/team", "payments" } };
+	static const struct cw_pod_container pay_c[] = {
+		{ .name = "app",
+		  .image = "ghcr.io/acme/payments:1.4.2",
+		  .image_id = "ghcr.io/acme/payments@sha256:" HEX64,
+		  .container_id = HEX64 },
+		{ .name = "by-digest",
+		  .image = "ghcr.io/acme/payments@sha256:" HEX64,
+		  .image_id = "",
+		  .container_id = "" },
+	};
+	static const struct cw_pod_container other_c[] = {
+		{ .name = "nginx",
+		  .image = "nginx",
+		  .image_id = "docker-pullable://nginx@sha256:" HEX64,
+		  .container_id = "" },
+		{ .name = "api", .image = "acme/api:1", .image_id = "", .container_id = "" },
+		{ .name = "reg",
+		  .image = "registry.local:5000/team/app:2",
+		  .image_id = "",
+		  .container_id = "" },
+	};
+	static const struct cw_pod pay = {
+		.namespace_ = "shop",
+		.service_account = "api",
+		.owner_kind = "Deployment",
+		.owner_name = "payments",
+		.annotations = ann,
+		.nannotations = 1,
+		.containers = pay_c,
+		.ncontainers = 2,
+	};
+	static const struct cw_pod backup = {
+		.namespace_ = "ops",
+		.service_account = "api",
+		.owner_kind = "CronJob",
+		.owner_name = "backup-nightly",
+		.containers = other_c,
+		.ncontainers = 3,
+	};
+	static const struct cw_pod bare = { .namespace_ = "shop",
+					    .service_account = "api-v2",
+					    .owner_kind = "",
+					    .owner_name = "" };
+	static struct cw_workload w_pay, w_dig, w_backup, w_reg, w_hub, w_bare, w_unknown, w_lost,
+		host;
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(load(&p, "meta.yaml", meta_yaml, err, sizeof(err)) == 0);
+	in_pod(&w_pay, "shop", "u-1", &pay, "app", HEX64);
+	w_pay.pod_container = &pay_c[0];
+	in_pod(&w_dig, "shop", "u-1", &pay, "by-digest", ""); /* found by name */
+	in_pod(&w_backup, "ops", "u-2", &backup, "nginx", "");
+	in_pod(&w_reg, "ops", "u-2", &backup, "reg", "");
+	in_pod(&w_hub, "ops", "u-2", &backup, "api", "");
+	in_pod(&w_bare, "shop", "u-3", &bare, "app", "");
+	in_pod(&w_unknown, "shop", "u-4", NULL, "app", HEX64);
+	in_pod(&w_lost, "shop", "u-1", &pay, "sidecar", ""); /* a container not in the pod (yet) */
+	snprintf(host.unit, sizeof(host.unit), "api.service");
+
+	/* service account: NS/NAME globs; Kubernetes' user name form */
+	CHECK_MATCH(&p, "sa", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "sa", &w_backup, CW_MATCH_NO); /* api, in ops */
+	CHECK_MATCH(&p, "sa-any-ns", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "sa-user", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "sa-user", &w_backup, CW_MATCH_NO);
+	CHECK_MATCH(&p, "sa-glob", &w_bare, CW_MATCH_YES);
+	CHECK_MATCH(&p, "sa-glob", &w_pay, CW_MATCH_NO);
+	/* owner: the resolved controller; the kind in any case; a bare pod has none */
+	CHECK_MATCH(&p, "deploy", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "deploy-lower", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "deploy", &w_backup, CW_MATCH_NO);
+	CHECK_MATCH(&p, "cron", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "any-owner", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "any-owner", &w_bare, CW_MATCH_NO);
+	/* annotations (the allow-listed ones the client keeps) */
+	CHECK_MATCH(&p, "team", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "team", &w_backup, CW_MATCH_NO);
+	/* image: as written, the repository alone, repository:tag, repository@digest */
+	CHECK_MATCH(&p, "img-tag", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "img-repo", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "img-org", &w_pay, CW_MATCH_YES);
+	CHECK_MATCH(&p, "img-prefix", &w_pay, CW_MATCH_NO);
+	CHECK_MATCH(&p, "img-2", &w_pay, CW_MATCH_NO);
+	CHECK_MATCH(&p, "img-digest", &w_pay, CW_MATCH_YES); /* the digest the node ran */
+	CHECK_MATCH(&p, "img-digest", &w_dig, CW_MATCH_YES); /* the spec's own digest */
+	CHECK_MATCH(&p, "img-repo", &w_dig, CW_MATCH_YES);
+	CHECK_MATCH(&p, "img-tag", &w_dig, CW_MATCH_NO);
+	CHECK_MATCH(&p, "img-latest", &w_dig, CW_MATCH_NO); /* by digest: no tag */
+	/* Docker Hub's short names are its full ones; a digest from docker-pullable:// */
+	CHECK_MATCH(&p, "nginx-short", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "nginx-full", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "nginx-repo", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "nginx-digest", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "nginx-full-digest", &w_backup, CW_MATCH_YES);
+	CHECK_MATCH(&p, "hub-org", &w_hub, CW_MATCH_YES);
+	CHECK_MATCH(&p, "any-hub", &w_hub, CW_MATCH_YES);
+	/* a registry with a port: its ':' is no tag, and it is not Docker Hub's */
+	CHECK_MATCH(&p, "port-reg", &w_reg, CW_MATCH_YES);
+	CHECK_MATCH(&p, "any-hub", &w_reg, CW_MATCH_NO);
+	CHECK_MATCH(&p, "img-org", &w_backup, CW_MATCH_NO);
+
+	/* pod metadata not known yet, or the container not in it: undecided */
+	for (size_t i = 0; i < p.nworkloads; i++)
+		CHECK_MATCH(&p, p.workloads[i].name, &w_unknown, CW_MATCH_UNKNOWN);
+	CHECK_MATCH(&p, "img-repo", &w_lost, CW_MATCH_UNKNOWN);
+	CHECK_MATCH(&p, "sa", &w_lost, CW_MATCH_YES); /* the pod itself is known */
+	/* not in a pod: none of them matches */
+	for (size_t i = 0; i < p.nworkloads; i++)
+		CHECK_MATCH(&p, p.workloads[i].name, &host, CW_MATCH_NO);
+	cw_policy_free(&p);
+}
+
+static const char undecided_yaml[] =
+	"workloads:\n"						/* 1 */
+	"  - name: api\n"					/* 2 */
+	"    namespace: shop\n"					/* 3 */
+	"    service_account: shop/api\n"			/* 4 */
+	"  - {name: api-anywhere, service_account: '*/api'}\n"	/* 5 */
+	"credentials:\n"					/* 6 */
+	"  - rule: 'github-*'\n"				/* 7 */
+	"    owners: [api]\n"					/* 8 */
+	"readers:\n"						/* 9 */
+	"  - paths: [/etc/shop/key]\n"				/* 10 */
+	"    allow: [api]\n"					/* 11 */
+	"    deny_executables: [cat]\n"				/* 12 */
+	"  - {paths: [/etc/any/key], allow: [api-anywhere]}\n"; /* 13 */
+
+/*
+ * A pod whose metadata is not known yet is not denied, and not called a non-owner, on
+ * selectors it cannot be judged by; what is known (its namespace, its executable) still
+ * decides.
+ */
+TEST(policy_unknown_pod_metadata_is_not_a_denial)
+{
+	static const struct cw_pod api = { .namespace_ = "shop", .service_account = "api" };
+	static const struct cw_pod dflt = { .namespace_ = "shop", .service_account = "default" };
+	static struct cw_workload w_api, w_dflt, w_unknown, w_unknown_dev, host;
+	const struct cw_policy_cred *c;
+	struct cw_policy p = { 0 };
+	struct cw_subject s = { .exe = "/app/server", .comm = "server" };
+	const char *why;
+	char err[512];
+
+	REQUIRE(load(&p, "u.yaml", undecided_yaml, err, sizeof(err)) == 0);
+	in_pod(&w_api, "shop", "u-1", &api, "app", "");
+	in_pod(&w_dflt, "shop", "u-2", &dflt, "app", "");
+	in_pod(&w_unknown, "shop", "u-3", NULL, "app", "");
+	in_pod(&w_unknown_dev, "dev", "u-4", NULL, "app", "");
+
+	s.wl = &w_api;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/shop/key", &s, &why), CW_READER_ALLOWED);
+	s.wl = &w_dflt;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/shop/key", &s, &why), CW_READER_DENIED);
+	CHECK_EQ_STR(why, "only workloads allowed by u.yaml:10 may read this file (api)");
+	s.wl = &w_unknown;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/shop/key", &s, &why), CW_READER_UNDECIDED);
+	CHECK_CONTAINS(why, "pod metadata is not known yet");
+	/* the namespace decides without metadata */
+	s.wl = &w_unknown_dev;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/shop/key", &s, &why), CW_READER_DENIED);
+	/* no namespace selector: any pod without metadata is undecided */
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/any/key", &s, &why), CW_READER_UNDECIDED);
+	/* not a pod: decided */
+	s.wl = &host;
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/any/key", &s, &why), CW_READER_DENIED);
+	/* deny_executables does not wait for metadata */
+	s = (struct cw_subject){ .wl = &w_unknown, .exe = "/usr/bin/cat", .comm = "cat" };
+	CHECK_EQ_INT(cw_policy_reader(&p, "/etc/shop/key", &s, &why), CW_READER_DENIED);
+	CHECK_CONTAINS(why, "'cat' is denied");
+
+	/* owners: undecided counts as one, a decided non-owner does not */
+	c = cw_policy_cred_find(&p, "github-pat-classic", NULL, NULL);
+	REQUIRE(c);
+	s = (struct cw_subject){ .wl = &w_api, .exe = "/app/server" };
+	CHECK(cw_policy_cred_owner(&p, c, &s));
+	s.wl = &w_dflt;
+	CHECK(!cw_policy_cred_owner(&p, c, &s));
+	s.wl = &w_unknown;
+	CHECK(cw_policy_cred_owner(&p, c, &s));
+	s.wl = &w_unknown_dev;
+	CHECK(!cw_policy_cred_owner(&p, c, &s));
+	s.wl = &host;
+	CHECK(!cw_policy_cred_owner(&p, c, &s));
+	cw_policy_free(&p);
+}
+
+/* The example policies in deploy/policies/ load, and say what their comments say. */
+TEST(policy_deploy_examples_load)
+{
+	static const char *const files[] = {
+		"deploy/policies/serviceaccount-token.yaml",
+		"deploy/policies/registry-credential.yaml",
+		"deploy/policies/cloud-key.yaml",
+	};
+	static const struct cw_pod_container kaniko_c[] = {
+		{ .name = "build",
+		  .image = "gcr.io/kaniko-project/executor:v1.23.2",
+		  .image_id = "",
+		  .container_id = "" },
+	};
+	static const struct cw_kv exp_l[] = { { "app.kubernetes.io/component", "uploader" },
+					      { "app.kubernetes.io/name", "report-exporter" } };
+	static const struct cw_pod api = { .namespace_ = "payments", .service_account = "api" };
+	static const struct cw_pod kaniko = { .namespace_ = "ci",
+					      .service_account = "default",
+					      .containers = kaniko_c,
+					      .ncontainers = 1 };
+	static const struct cw_pod exporter = { .namespace_ = "analytics",
+						.labels = exp_l,
+						.nlabels = 2,
+						.service_account = "default" };
+	static struct cw_workload w_api, w_kaniko, w_exporter;
+	struct cw_policy p[3] = { 0 };
+	struct cw_subject s = { .exe = "/app/server", .comm = "server" };
+	char err[512];
+
+	for (size_t i = 0; i < 3; i++)
+		if (cw_policy_load_file(&p[i], files[i], err, sizeof(err)))
+			cw_test_fail(__FILE__, __LINE__, "%s", err);
+	in_pod(&w_api, "payments", "u-1", &api, "app", "");
+	in_pod(&w_kaniko, "ci", "u-2", &kaniko, "build", "");
+	in_pod(&w_exporter, "analytics", "u-3", &exporter, "app", "");
+
+	/* the service-account token: its pods, and on the node only the kubelet */
+	REQUIRE(p[0].ncreds == 1 && p[0].token_bindings);
+	s.wl = &w_api;
+	CHECK(cw_policy_subject_is(&p[0], "payments-api", &s));
+	CHECK(cw_policy_watched(&p[0],
+				"/var/lib/kubelet/pods/" HEX64
+				"/volumes/kubernetes.io~projected/kube-api-access-x2x5z/token"));
+	CHECK_EQ_INT(cw_policy_reader(&p[0],
+				      "/var/lib/kubelet/pods/u/volumes/kubernetes.io~projected/"
+				      "kube-api-access-x2x5z/..data/token",
+				      &s, NULL),
+		     CW_READER_DENIED);
+	CHECK_EQ_INT(cw_policy_reader(&p[0], "/var/run/secrets/kubernetes.io/serviceaccount/token",
+				      &s, NULL),
+		     CW_READER_ALLOWED);
+	/* the registry credential: the builder's image */
+	s.wl = &w_kaniko;
+	CHECK(cw_policy_subject_is(&p[1], "image-builder", &s));
+	CHECK(cw_policy_watched(&p[1], "/kaniko/.docker/config.json"));
+	CHECK_EQ_INT(cw_policy_reader(&p[1], "/kaniko/.docker/config.json", &s, NULL),
+		     CW_READER_ALLOWED);
+	CHECK(cw_policy_cred_find(&p[1], "docker-config-auth", "/kaniko/.docker/config.json",
+				  NULL) == &p[1].creds[0]);
+	s.wl = &w_api;
+	CHECK_EQ_INT(cw_policy_reader(&p[1], "/kaniko/.docker/config.json", &s, NULL),
+		     CW_READER_DENIED);
+	/* the cloud key: the exporter by its labels, its provider only */
+	s.wl = &w_exporter;
+	CHECK(cw_policy_subject_is(&p[2], "exporter", &s));
+	CHECK(cw_policy_cred_find(&p[2], "aws-access-key-id", "/var/run/secrets/aws/credentials",
+				  NULL) == &p[2].creds[0]);
+	CHECK_EQ_STR(p[2].creds[1].destinations.v[0], "@never");
+	s.wl = &w_kaniko;
+	CHECK(!cw_policy_subject_is(&p[2], "exporter", &s));
+	for (size_t i = 0; i < 3; i++)
+		cw_policy_free(&p[i]);
 }

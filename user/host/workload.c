@@ -423,7 +423,8 @@ static void walk(struct cw_workloads *w)
 	fd = open(*w->root ? w->root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		walk_dir(wk, fd, 1);
-	qsort(wk->v, wk->n, sizeof(*wk->v), seen_cmp);
+	if (wk->n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(wk->v, wk->n, sizeof(*wk->v), seen_cmp);
 	seen_clear(w);
 	w->seen = wk->v;
 	w->nseen = wk->n;

@@ -249,9 +249,8 @@ static bool record_origin(struct judged_load *jl)
 	} else if (new_loader && (wl->pod_uid[0] || wl->container_id[0]) &&
 		   owners_by_load(c, &first) > 0) {
 		const struct cw_policy *p = jl->x->policy;
-		const struct cw_policy_cred *b = cw_policy_cred_find(
-			p, jl->m->rule->id, l->source == CW_PROV_FILE ? l->detail : NULL,
-			jl->fp_hex);
+		const struct cw_policy_cred *b = cw_policy_cred_for(
+			p, jl->m, l->source == CW_PROV_FILE ? l->detail : NULL, jl->fp_hex);
 
 		owner = b && b->owners.n && cw_policy_cred_owner(p, b, &jl->s);
 	}
@@ -374,14 +373,14 @@ void cw_exposure_egress(struct cw_exposure *x, const struct cw_match *m, const c
 	memset(v, 0, sizeof(*v));
 	cw_exposure_subject(x, a, &s, v->sender);
 	inherited_sender(x, a->pid, fp_hex, v->sender);
-	v->binding = cw_policy_cred_find(x->policy, m->rule->id, NULL, fp_hex);
+	v->binding = cw_policy_cred_for(x->policy, m, NULL, fp_hex);
 	if (!v->binding) {
 		/* a binding by source: any file this credential was loaded from */
 		c = cw_prov_find(x->prov, fp_hex);
 		for (size_t i = 0; c && i < c->norigins && !v->binding; i++)
 			if (c->origins[i].source == CW_PROV_FILE)
-				v->binding = cw_policy_cred_find(x->policy, m->rule->id,
-								 c->origins[i].detail, fp_hex);
+				v->binding = cw_policy_cred_for(x->policy, m, c->origins[i].detail,
+								fp_hex);
 	}
 	c = cw_prov_find(x->prov, fp_hex);
 	if (v->binding && v->binding->owners.n) {

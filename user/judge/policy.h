@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "detect/matcher.h"
 #include "detect/rules.h"
 #include "host/workload.h"
 #include "judge/path_glob.h"
@@ -32,8 +33,26 @@ struct cw_subject {
 	uint32_t uid;
 };
 
+/*
+ * A Kubernetes label selector (metav1.LabelSelector): matchLabels are read as In
+ * requirements of one value; every requirement must hold. In: the label is present with one
+ * of values; NotIn: absent, or present with none of them; Exists: present; DoesNotExist:
+ * absent. No requirement: every pod.
+ */
+enum cw_label_op { CW_LABEL_IN, CW_LABEL_NOT_IN, CW_LABEL_EXISTS, CW_LABEL_DOES_NOT_EXIST };
+struct cw_label_req {
+	char *key;
+	enum cw_label_op op;
+	struct cw_strv values; /* In, NotIn: at least one; Exists, DoesNotExist: none */
+};
+struct cw_label_selector {
+	bool set; /* given (an empty one selects every pod) */
+	struct cw_label_req *reqs;
+	size_t n;
+};
+
 /* A named workload: every selector given must match (globs: fnmatch, '*' crosses '/'
- * only in cgroup). */
+ * only in cgroup and image). */
 struct cw_policy_workload {
 	char *name;
 	char *namespace_;   /* pod namespace glob */
@@ -44,12 +63,22 @@ struct cw_policy_workload {
 	char *executable;   /* executable path glob */
 	char *unit;	    /* systemd unit glob */
 	long uid;	    /* -1: any */
+	/* On the pod's metadata (host/podmeta.h): */
+	struct cw_label_selector selector;
+	char *sa_namespace, *sa_name;  /* service_account 'NS/NAME': the two globs */
+	char *owner_kind, *owner_name; /* owner 'Kind/name': kind (any case), name globs */
+	char *image;		       /* glob on the container's image reference */
+	struct cw_strv ann_keys;       /* annotations: key (exact) -> value glob */
+	struct cw_strv ann_values;
 	int line;
 };
 
 /* A credential binding: every selector given must match; owners and destinations apply. */
 struct cw_policy_cred {
-	char *rule;		     /* rule id glob */
+	char *rule; /* rule id glob */
+	/* a Kubernetes service-account token issued to 'NS/NAME' (its JWT subject,
+	 * system:serviceaccount:NS:NAME): the two globs */
+	char *sa_namespace, *sa_name;
 	char *source;		     /* source path glob (a file the credential was loaded from) */
 	char *fingerprint;	     /* exact, hex */
 	struct cw_strv owners;	     /* workload names */
@@ -86,6 +115,7 @@ struct cw_policy {
 	size_t ncreds;
 	struct cw_policy_readers *readers;
 	size_t nreaders;
+	bool token_bindings; /* some binding selects by service_account */
 	/* thresholds */
 	unsigned long long long_lived_days;  /* default 30 */
 	unsigned long long jwt_max_lifetime; /* seconds; default 24 h */
@@ -130,15 +160,36 @@ enum cw_prefilter_kind cw_prefilter_entry(const char *glob, char *out, size_t le
 const struct cw_policy_workload *cw_policy_workload_find(const struct cw_policy *p,
 							 const char *name);
 
-/* Does the subject match the named workload? false for an unknown name. */
+/*
+ * Does the subject match a workload? A selector on something the agent does not know does
+ * not match; but for a process in a pod (its pod UID known from the cgroup) whose metadata
+ * has not been learned yet (wl->pod NULL; or its container not in it, for image), a selector
+ * on that metadata, or on the pod's namespace, name or container name when those are not
+ * known either, is undecided. CW_MATCH_UNKNOWN: no selector the agent could decide fails,
+ * and at least one is undecided.
+ */
+enum cw_policy_match { CW_MATCH_NO = 0, CW_MATCH_YES, CW_MATCH_UNKNOWN };
+enum cw_policy_match cw_policy_subject_match(const struct cw_policy *p, const char *name,
+					     const struct cw_subject *s);
+/* Does the subject match the named workload (CW_MATCH_YES)? false for an unknown name. */
 bool cw_policy_subject_is(const struct cw_policy *p, const char *name, const struct cw_subject *s);
 /* The first policy workload name the subject matches, or NULL. */
 const char *cw_policy_workload_name(const struct cw_policy *p, const struct cw_subject *s);
+/* Does any workload select on pod metadata (labels, service account, owner, image,
+ * annotations)? Such a policy needs a metadata source (the agent says so when it has none). */
+bool cw_policy_uses_pod_metadata(const struct cw_policy *p);
 
-/* The first credential binding matching (rule id, source path or NULL, fingerprint hex). */
+/* The first credential binding matching (rule id, source path or NULL, fingerprint hex). A
+ * binding by service_account matches nothing here: it needs the credential (below). */
 const struct cw_policy_cred *cw_policy_cred_find(const struct cw_policy *p, const char *rule_id,
 						 const char *source, const char *fp_hex);
-/* Is the subject one of the binding's owners? */
+/* The same for the credential m found (its rule, and for a binding by service_account, the
+ * token's subject: the JWT is parsed only when the policy has such a binding). */
+const struct cw_policy_cred *cw_policy_cred_for(const struct cw_policy *p, const struct cw_match *m,
+						const char *source, const char *fp_hex);
+/* Is the subject one of the binding's owners? An owner it might be once its pod's
+ * metadata is known (CW_MATCH_UNKNOWN) counts as one: the judge does not call a process a
+ * non-owner on metadata it has not got. */
 bool cw_policy_cred_owner(const struct cw_policy *p, const struct cw_policy_cred *c,
 			  const struct cw_subject *s);
 
@@ -146,9 +197,12 @@ enum cw_reader_verdict {
 	CW_READER_UNCOVERED = 0, /* no readers entry covers the path */
 	CW_READER_ALLOWED,
 	CW_READER_DENIED,
+	/* not denied by deny_executables, outside every allowed workload it can be decided
+	 * for, and maybe in one once its pod's metadata is known: not a denial */
+	CW_READER_UNDECIDED,
 };
 /* May the subject read the credential file at path? *why (may be NULL) gets a static or
- * policy-owned reason for a denial. */
+ * policy-owned reason for a denial (and for CW_READER_UNDECIDED, what is not known). */
 enum cw_reader_verdict cw_policy_reader(const struct cw_policy *p, const char *path,
 					const struct cw_subject *s, const char **why);
 

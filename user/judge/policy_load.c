@@ -7,6 +7,7 @@
  * (path_glob.h), watch globs the kernel prefilter can use, workload names that are defined
  * somewhere in the file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@
 
 #define POLICY_MAX_BYTES (16u << 20) /* a policy file larger than this is a mistake */
 #define UID_UNKNOWN UINT32_MAX
+#define SA_EXAMPLE "'NAMESPACE/NAME' (e.g. payments/api; '*/api' for that name in any namespace)"
+
+static int append(void *v, size_t *n, const void *item, size_t size);
 
 struct ref {
 	char *name; /* a workload name used by owners or allow */
@@ -157,8 +161,26 @@ static int check_ref(struct cw_yaml *y, const char *field, const char *v)
 	return 0;
 }
 
+static void label_selector_free(struct cw_label_selector *sel)
+{
+	for (size_t i = 0; i < sel->n; i++) {
+		free(sel->reqs[i].key);
+		cw_strv_free(&sel->reqs[i].values);
+	}
+	free(sel->reqs);
+	memset(sel, 0, sizeof(*sel));
+}
+
 static void workload_free(struct cw_policy_workload *w)
 {
+	label_selector_free(&w->selector);
+	free(w->sa_namespace);
+	free(w->sa_name);
+	free(w->owner_kind);
+	free(w->owner_name);
+	free(w->image);
+	cw_strv_free(&w->ann_keys);
+	cw_strv_free(&w->ann_values);
 	free(w->name);
 	free(w->namespace_);
 	free(w->pod);
@@ -171,6 +193,8 @@ static void workload_free(struct cw_policy_workload *w)
 
 static void cred_free(struct cw_policy_cred *c)
 {
+	free(c->sa_namespace);
+	free(c->sa_name);
 	free(c->rule);
 	free(c->source);
 	free(c->fingerprint);
@@ -185,6 +209,332 @@ static void readers_free(struct cw_policy_readers *r)
 	cw_strv_free(&r->deny_executables);
 	cw_strv_free(&r->deny_why);
 	free(r->allow_why);
+}
+
+/*
+ * Kubernetes names, checked as the API server checks them, so that a selector that could
+ * never match (a glob where labels take exact values, a typo'd key) is an error here.
+ */
+static bool label_name_ok(const char *v, size_t n)
+{
+	if (!n || n > 63 || !isalnum((unsigned char)v[0]) || !isalnum((unsigned char)v[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("-_.", v[i]))
+			return false;
+	return true;
+}
+
+static bool dns_subdomain_ok(const char *v, size_t n)
+{
+	if (!n || n > 253 || !isalnum((unsigned char)v[0]) || !isalnum((unsigned char)v[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-' ||
+		      v[i] == '.'))
+			return false;
+	return true;
+}
+
+/* A label or annotation key: [DNS-subdomain '/'] name. NULL, or what is wrong. */
+static const char *label_key_problem(const char *k)
+{
+	const char *slash = strchr(k, '/');
+
+	if (!*k)
+		return "an empty key";
+	if (slash && !dns_subdomain_ok(k, (size_t)(slash - k)))
+		return "the prefix before '/' is not a DNS subdomain (lower case letters, digits, "
+		       "'-' and '.', at most 253)";
+	if (!label_name_ok(slash ? slash + 1 : k, strlen(slash ? slash + 1 : k)))
+		return "not a label name (at most 63 letters, digits, '-', '_' or '.', starting "
+		       "and ending with a letter or digit)";
+	return NULL;
+}
+
+static const char *label_value_problem(const char *v)
+{
+	if (!*v || label_name_ok(v, strlen(v)))
+		return NULL;
+	if (strpbrk(v, "*?["))
+		return "label values are exact, not globs (use matchExpressions with In for a "
+		       "set of values)";
+	return "not a label value (at most 63 letters, digits, '-', '_' or '.', starting and "
+	       "ending with a letter or digit)";
+}
+
+/* Field paths for messages: "selector.matchExpressions[0].operator". */
+static int check_label_value(struct cw_yaml *y, const char *field, const char *v)
+{
+	const char *why = label_value_problem(v);
+
+	return why ? cw_yaml_fail(y, cw_yaml_line(y), "%s: '%s': %s", field, v, why) : 0;
+}
+
+static int req_add(struct cw_label_selector *sel, struct cw_label_req *r)
+{
+	int ret = append(&sel->reqs, &sel->n, r, sizeof(*r));
+
+	if (ret) {
+		free(r->key);
+		cw_strv_free(&r->values);
+	}
+	return ret;
+}
+
+/* matchLabels: {KEY: VALUE, ...}, each an In requirement of one value. */
+static int parse_match_labels(struct loader *l, struct cw_label_selector *sel)
+{
+	char fld[400];
+	int ret;
+
+	if ((ret = next(l)))
+		return ret;
+	if (cw_yaml_is_null(&l->y))
+		return 0;
+	if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+		return fail(l, line_of(l), "selector.matchLabels must be a mapping of labels");
+	for (;;) {
+		struct cw_label_req r = { .op = CW_LABEL_IN };
+		const char *why, *v;
+
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		if ((ret = cw_yaml_string_event(&l->y, "selector.matchLabels", "a label")))
+			return ret;
+		if ((why = label_key_problem(cw_yaml_scalar(&l->y))))
+			return fail(l, line_of(l), "selector.matchLabels: '%s': %s",
+				    cw_yaml_scalar(&l->y), why);
+		for (size_t i = 0; i < sel->n; i++)
+			if (!strcmp(sel->reqs[i].key, cw_yaml_scalar(&l->y)))
+				return fail(l, line_of(l),
+					    "selector.matchLabels: label '%s' given twice",
+					    cw_yaml_scalar(&l->y));
+		if (!(r.key = strdup(cw_yaml_scalar(&l->y))))
+			return -ENOMEM;
+		snprintf(fld, sizeof(fld), "selector.matchLabels.%s", r.key);
+		if (!(ret = cw_yaml_want_string(&l->y, fld, &v)) &&
+		    !(ret = check_label_value(&l->y, fld, v)))
+			ret = cw_strv_push(&r.values, v);
+		if (ret) {
+			free(r.key);
+			cw_strv_free(&r.values);
+			return ret;
+		}
+		if ((ret = req_add(sel, &r)))
+			return ret;
+	}
+}
+
+static int parse_operator(struct loader *l, const char *fld, enum cw_label_op *op)
+{
+	static const char *const names[] = { "In", "NotIn", "Exists", "DoesNotExist" };
+	const char *v;
+	int ret = cw_yaml_want_string(&l->y, fld, &v);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i])) {
+			*op = (enum cw_label_op)i;
+			return 0;
+		}
+	return fail(l, line_of(l), "%s: '%s' is not In, NotIn, Exists or DoesNotExist", fld, v);
+}
+
+/* One requirement of matchExpressions: {key, operator, values}. */
+static int parse_expression(struct loader *l, size_t idx, struct cw_label_req *r)
+{
+	size_t start = line_of(l), vline = 0;
+	struct cw_yaml_keys k = { 0 };
+	bool have_op = false, have_values = false;
+	char key[64], fld[96];
+	const char *v, *why;
+	int ret;
+
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		snprintf(fld, sizeof(fld), "selector.matchExpressions[%zu].%s", idx, key);
+		if (!strcmp(key, "key")) {
+			if ((ret = cw_yaml_want_string(&l->y, fld, &v)))
+				return ret;
+			if ((why = label_key_problem(v)))
+				return fail(l, line_of(l), "%s: '%s': %s", fld, v, why);
+			if (!(r->key = strdup(v)))
+				return -ENOMEM;
+		} else if (!strcmp(key, "operator")) {
+			ret = parse_operator(l, fld, &r->op);
+			have_op = true;
+		} else if (!strcmp(key, "values")) {
+			vline = line_of(l);
+			ret = cw_yaml_want_strv(&l->y, fld, &r->values, check_label_value);
+			have_values = true;
+		} else {
+			return fail(l, line_of(l),
+				    "selector.matchExpressions[%zu]: unknown field '%s' (it takes "
+				    "key, operator, values)",
+				    idx, key);
+		}
+		if (ret)
+			return ret;
+	}
+	snprintf(fld, sizeof(fld), "selector.matchExpressions[%zu]", idx);
+	if (!r->key)
+		return fail(l, start, "%s has no 'key'", fld);
+	if (!have_op)
+		return fail(l, start, "%s has no 'operator' (In, NotIn, Exists or DoesNotExist)",
+			    fld);
+	if ((r->op == CW_LABEL_IN || r->op == CW_LABEL_NOT_IN) && !r->values.n)
+		return fail(l, have_values ? vline : start, "%s: operator %s needs 'values'", fld,
+			    r->op == CW_LABEL_IN ? "In" : "NotIn");
+	if ((r->op == CW_LABEL_EXISTS || r->op == CW_LABEL_DOES_NOT_EXIST) && have_values &&
+	    r->values.n)
+		return fail(l, vline, "%s: operator %s takes no 'values'", fld,
+			    r->op == CW_LABEL_EXISTS ? "Exists" : "DoesNotExist");
+	return 0;
+}
+
+static int parse_match_expressions(struct loader *l, struct cw_label_selector *sel)
+{
+	int ret;
+
+	if ((ret = next(l)))
+		return ret;
+	if (cw_yaml_is_null(&l->y))
+		return 0;
+	if (l->y.ev.type != YAML_SEQUENCE_START_EVENT)
+		return fail(l, line_of(l),
+			    "selector.matchExpressions must be a list of "
+			    "{key, operator, values}");
+	for (size_t idx = 0;; idx++) {
+		struct cw_label_req r = { .op = CW_LABEL_IN };
+
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+			return fail(l, line_of(l),
+				    "selector.matchExpressions[%zu] must be a mapping "
+				    "{key, operator, values}",
+				    idx);
+		if ((ret = parse_expression(l, idx, &r))) {
+			free(r.key);
+			cw_strv_free(&r.values);
+			return ret;
+		}
+		if ((ret = req_add(sel, &r)))
+			return ret;
+	}
+}
+
+/* selector: {matchLabels, matchExpressions}, a Kubernetes LabelSelector. */
+static int parse_label_selector(struct loader *l, struct cw_label_selector *sel)
+{
+	struct cw_yaml_keys k = { 0 };
+	char key[64];
+	int ret;
+
+	if ((ret = next(l)))
+		return ret;
+	if (cw_yaml_is_null(&l->y))
+		return fail(l, line_of(l),
+			    "field 'selector' has no value (write '{}' to select every pod)");
+	if (l->y.ev.type != YAML_MAPPING_START_EVENT)
+		return fail(l, line_of(l),
+			    "field 'selector' must be a mapping (matchLabels, matchExpressions)");
+	sel->set = true;
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		if ((ret = cw_yaml_key(&l->y, &k, key, sizeof(key))))
+			return ret;
+		if (!strcmp(key, "matchLabels"))
+			ret = parse_match_labels(l, sel);
+		else if (!strcmp(key, "matchExpressions"))
+			ret = parse_match_expressions(l, sel);
+		else
+			return fail(l, line_of(l),
+				    "selector: unknown field '%s' (it takes matchLabels, "
+				    "matchExpressions)",
+				    key);
+		if (ret)
+			return ret;
+	}
+}
+
+/* annotations: {KEY: VALUE-GLOB, ...} */
+static int parse_annotations(struct loader *l, struct cw_policy_workload *w)
+{
+	const char *why, *v;
+	char fld[400];
+	int ret;
+
+	if ((ret = next(l)))
+		return ret;
+	if (l->y.ev.type != YAML_MAPPING_START_EVENT || cw_yaml_is_null(&l->y))
+		return fail(l, line_of(l),
+			    "field 'annotations' must be a mapping of "
+			    "annotation: value glob");
+	for (;;) {
+		if ((ret = next(l)))
+			return ret;
+		if (l->y.ev.type == YAML_MAPPING_END_EVENT)
+			return w->ann_keys.n ? 0
+					     : fail(l, line_of(l), "field 'annotations' is empty");
+		if ((ret = cw_yaml_string_event(&l->y, "annotations", "an annotation")))
+			return ret;
+		if ((why = label_key_problem(cw_yaml_scalar(&l->y))))
+			return fail(l, line_of(l), "annotations: '%s': %s", cw_yaml_scalar(&l->y),
+				    why);
+		if (cw_strv_has(&w->ann_keys, cw_yaml_scalar(&l->y)))
+			return fail(l, line_of(l), "annotations: '%s' given twice",
+				    cw_yaml_scalar(&l->y));
+		if ((ret = cw_strv_push(&w->ann_keys, cw_yaml_scalar(&l->y))))
+			return ret;
+		snprintf(fld, sizeof(fld), "annotations.%s", w->ann_keys.v[w->ann_keys.n - 1]);
+		if ((ret = cw_yaml_want_string(&l->y, fld, &v)) ||
+		    (ret = cw_strv_push(&w->ann_values, v)))
+			return ret;
+	}
+}
+
+/*
+ * "A/B" into two globs, both non-empty, for service_account ('NS/NAME'; also the
+ * "system:serviceaccount:NS:NAME" form Kubernetes names it by) and owner ('Kind/name').
+ */
+static int want_pair(struct loader *l, const char *field, const char *example, char **a, char **b)
+{
+	static const char sa_user[] = "system:serviceaccount:";
+	const char *v, *sep;
+	char buf[600];
+	int ret = cw_yaml_want_string(&l->y, field, &v);
+
+	if (ret)
+		return ret;
+	if (cw_yaml_is_null(&l->y))
+		return fail(l, line_of(l), "field '%s' has no value", field);
+	snprintf(buf, sizeof(buf), "%s", v);
+	if (!strcmp(field, "service_account") && !strncmp(buf, sa_user, sizeof(sa_user) - 1) &&
+	    (sep = strchr(buf + sizeof(sa_user) - 1, ':'))) {
+		memmove(buf, buf + sizeof(sa_user) - 1, strlen(buf + sizeof(sa_user) - 1) + 1);
+		*strchr(buf, ':') = '/';
+	}
+	sep = strchr(buf, '/');
+	if (!sep || sep == buf || !sep[1] || strchr(sep + 1, '/'))
+		return fail(l, line_of(l), "field '%s': '%s' is not %s", field, v, example);
+	*a = strndup(buf, (size_t)(sep - buf));
+	*b = strdup(sep + 1);
+	return *a && *b ? 0 : -ENOMEM;
 }
 
 static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_policy_workload *w)
@@ -221,6 +571,20 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 			ret = want_str(l, "executable", &w->executable, check_executable);
 		} else if (!strcmp(key, "unit")) {
 			ret = want_str(l, "unit", &w->unit, check_nonempty);
+		} else if (!strcmp(key, "selector")) {
+			ret = parse_label_selector(l, &w->selector);
+		} else if (!strcmp(key, "service_account")) {
+			ret = want_pair(l, key, SA_EXAMPLE, &w->sa_namespace, &w->sa_name);
+		} else if (!strcmp(key, "owner")) {
+			ret = want_pair(
+				l, key,
+				"'Kind/name' (e.g. Deployment/payments, 'CronJob/backup-*', "
+				"'*/payments')",
+				&w->owner_kind, &w->owner_name);
+		} else if (!strcmp(key, "image")) {
+			ret = want_str(l, "image", &w->image, check_nonempty);
+		} else if (!strcmp(key, "annotations")) {
+			ret = parse_annotations(l, w);
 		} else if (!strcmp(key, "uid")) {
 			/* (uid_t)-1 is no uid: the agent's "unknown" */
 			ret = cw_yaml_want_uint(&l->y, "uid", 0, UID_UNKNOWN - 1, &uid);
@@ -229,7 +593,8 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 			return fail(l, line_of(l),
 				    "unknown field '%s' in a workload (it takes "
 				    "name, namespace, pod, container, container_id, cgroup, "
-				    "executable, unit, uid)",
+				    "executable, unit, uid, selector, service_account, owner, "
+				    "image, annotations)",
 				    key);
 		}
 		if (ret)
@@ -241,10 +606,12 @@ static int parse_workload(struct loader *l, struct cw_policy *pol, struct cw_pol
 		return fail(l, start, "duplicate workload name '%s' (first defined at %s:%d)",
 			    w->name, l->y.file, prev->line);
 	if (!w->namespace_ && !w->pod && !w->container && !w->container_id && !w->cgroup &&
-	    !w->executable && !w->unit && w->uid < 0)
+	    !w->executable && !w->unit && w->uid < 0 && !w->selector.set && !w->sa_name &&
+	    !w->owner_kind && !w->image && !w->ann_keys.n)
 		return fail(l, start,
 			    "workload '%s' has no selector (give namespace, pod, "
-			    "container, container_id, cgroup, executable, unit or uid)",
+			    "container, container_id, cgroup, executable, unit, uid, selector, "
+			    "service_account, owner, image or annotations)",
 			    w->name);
 	return 0;
 }
@@ -266,6 +633,8 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 			return ret;
 		if (!strcmp(key, "rule")) {
 			ret = want_str(l, "rule", &c->rule, check_nonempty);
+		} else if (!strcmp(key, "service_account")) {
+			ret = want_pair(l, key, SA_EXAMPLE, &c->sa_namespace, &c->sa_name);
 		} else if (!strcmp(key, "source")) {
 			ret = want_str(l, "source", &c->source, check_path_glob);
 		} else if (!strcmp(key, "fingerprint")) {
@@ -286,16 +655,17 @@ static int parse_cred(struct loader *l, struct cw_policy_cred *c)
 		} else {
 			return fail(l, line_of(l),
 				    "unknown field '%s' in a credential binding (it "
-				    "takes rule, source, fingerprint, owners, destinations)",
+				    "takes rule, source, fingerprint, service_account, owners, "
+				    "destinations)",
 				    key);
 		}
 		if (ret)
 			return ret;
 	}
-	if (!c->rule && !c->source && !c->fingerprint)
+	if (!c->rule && !c->source && !c->fingerprint && !c->sa_name)
 		return fail(l, start,
-			    "credential binding has no selector (give rule, source or "
-			    "fingerprint)");
+			    "credential binding has no selector (give rule, source, "
+			    "fingerprint or service_account)");
 	if (!c->owners.n && !c->destinations.n)
 		return fail(l, start,
 			    "credential binding sets neither 'owners' nor "
@@ -424,6 +794,8 @@ static int add_cred(struct loader *l, struct cw_policy *pol)
 	struct cw_policy_cred c = { 0 };
 	int ret = parse_cred(l, &c);
 
+	if (!ret && c.sa_name)
+		pol->token_bindings = true;
 	if (!ret)
 		ret = append(&pol->creds, &pol->ncreds, &c, sizeof(c));
 	if (ret)
