@@ -234,28 +234,44 @@ PODS_READ = [("", "pods", ["get", "list", "watch"], [])]
 KUBELET_READ = [("", "nodes/proxy", ["get"], [])]
 
 
-def loader_accepts(cfg_text, what):
-    """The agent's own config loader accepts cfg_text: `credwatch run --config FILE --help`
-    reads and checks the file (keys, types, output specs), prints the help and loads nothing
-    (user/cli/config.c). Skips, naming them, when the built agent lacks the config's keys."""
-    if not os.access(BIN, os.X_OK):
-        pytest.skip("no built agent at %s (make): the loader check needs it" % BIN)
-    help_text = subprocess.run([BIN, "run", "--help"], capture_output=True, text=True).stdout
-    cfg = yaml.safe_load(cfg_text)
-    missing = [k for k in cfg if k != "outputs" and "--" + k.replace("_", "-") not in help_text]
-    if missing:  # check the rest now, and say what could not be checked
-        cfg_text = yaml.safe_dump({k: v for k, v in cfg.items() if k not in missing})
+# The keys of issue 22 (brief: the chart, the manifests and the agent agree on these names).
+# An agent built before they land refuses them; the rest of a config is still checked.
+ISSUE_22_KEYS = {"host_root", "kube_metadata", "kube_apiserver", "kubelet_url",
+                 "kubelet_insecure_tls", "kube_token_file", "kube_ca_file", "node_name",
+                 "kube_annotations", "kube_max_pods"}
+
+
+def loader_says(cfg):
+    """The agent's own config loader on cfg: `credwatch run --config FILE --help` reads and
+    checks the file (keys, types, output specs), then prints the help and loads nothing
+    (user/cli/config.c). (exit status, stderr)"""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
-        f.write(cfg_text)
+        yaml.safe_dump(cfg, f)
         f.flush()
         r = subprocess.run([BIN, "run", "--config", f.name, "--help"], capture_output=True,
                            text=True, timeout=30)
-    assert r.returncode == 0, "%s: the agent refuses it: %s" % (what, r.stderr)
+    return r.returncode, r.stderr
+
+
+def loader_accepts(cfg_text, what):
+    """The built agent accepts the config cfg_text. Skips, naming them, when this agent does
+    not know some of issue 22's keys yet (after checking the rest of the file)."""
+    if not os.access(BIN, os.X_OK):
+        pytest.skip("no built agent at %s (make): the loader check needs it" % BIN)
+    cfg = yaml.safe_load(cfg_text)
+    missing = []
+    while True:
+        rc, err = loader_says(cfg)
+        m = re.search(r"unknown option '([a-z_]+)'", err)
+        if rc == 0 or not m or m.group(1) not in ISSUE_22_KEYS:
+            break
+        missing.append(m.group(1))
+        del cfg[m.group(1)]
+    assert rc == 0, "%s: the agent refuses it: %s" % (what, err)
     if missing:
-        pytest.skip("%s: checked without %s: this credwatch has no %s flag yet (issue 22's "
-                    "host-root and pod metadata options), so its loader refuses those keys" % (
-                        what, ", ".join(missing),
-                        ", ".join("--" + k.replace("_", "-") for k in missing)))
+        pytest.skip("%s: checked without %s: this credwatch does not know those keys yet "
+                    "(issue 22's host-root and pod metadata options)" % (
+                        what, ", ".join(missing)))
 
 
 # ---- kustomize -------------------------------------------------------------------------
