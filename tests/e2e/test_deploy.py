@@ -56,24 +56,38 @@ def kustomize(path):
     return [d for d in yaml.safe_load_all(r.stdout) if d]
 
 
-@pytest.fixture(scope="module")
-def helmrender():
-    """tests/deploy/helmrender, built once for the module."""
+def go_env():
+    """Go in GOPATH mode over Debian's packages (the renderer's sprig and yaml.v2)."""
     if not shutil.which("go"):
         pytest.skip("go is not installed (scripts/setup installs golang-go): it builds "
                     "tests/deploy/helmrender, the chart renderer")
     if not os.path.isdir(os.path.join(GOPATH, "src", "github.com", "Masterminds", "sprig")):
         pytest.skip("golang-github-masterminds-sprig-dev is not installed (scripts/setup "
                     "installs it): the chart renderer uses sprig, as Helm does")
-    out = tempfile.mkdtemp(prefix="cw-helmrender-")
     env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="")
     env.setdefault("GOCACHE", os.path.join(tempfile.gettempdir(), "cw-helmrender-gocache"))
+    return env
+
+
+@pytest.fixture(scope="module")
+def helmrender():
+    """tests/deploy/helmrender, built once for the module."""
+    env = go_env()
+    out = tempfile.mkdtemp(prefix="cw-helmrender-")
     exe = os.path.join(out, "helmrender")
     r = subprocess.run(["go", "build", "-o", exe, "./tests/deploy/helmrender"], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, "building tests/deploy/helmrender: " + r.stderr
     yield exe
     shutil.rmtree(out, True)
+
+
+def test_chart_renderer_follows_helms_rules():
+    """The renderer's own tests (tests/deploy/helmrender/main_test.go): --set syntax,
+    coalescing with null removal, toYaml's form, include, tpl, required, .Files."""
+    r = subprocess.run(["go", "test", "./tests/deploy/helmrender"], cwd=ROOT, env=go_env(),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def render(exe, *args, namespace="credwatch"):
