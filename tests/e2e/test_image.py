@@ -151,6 +151,40 @@ def test_the_agent_runs_in_the_image(image):
     assert re.search(r"\d+ rules .*: ok \(0 problems\)", r.stdout), r.stdout[-500:]
 
 
+def test_dockerfile_builds_and_its_image_runs_the_agent():
+    """The Dockerfile itself, built by buildah on Debian bases made here with debootstrap
+    (no registry serves debian:bookworm here): the agent compiles in the build stage and
+    runs in the runtime stage with every library it links. Opt-in: it downloads the build
+    dependencies from Debian's mirror and takes about two minutes."""
+    require_root()
+    if os.environ.get("CREDWATCH_TEST_DOCKERFILE") != "1":
+        pytest.skip("set CREDWATCH_TEST_DOCKERFILE=1 to build the Dockerfile (debootstrap "
+                    "and apt from Debian's mirror, about two minutes)")
+    for tool in ("buildah", "runc", "debootstrap"):
+        if not shutil.which(tool):
+            pytest.skip("%s is not installed (scripts/setup installs it)" % tool)
+    storage = tempfile.mkdtemp(prefix="cw-dockerfile-", dir="/var/tmp")
+    img = Image(storage, "credwatch:0.0.0-dockerfile", None, shutil.which("runc"))
+    try:
+        r = subprocess.run([BUILD, "--storage", storage, "--dockerfile", "--local-debian",
+                            "--tag", img.tag], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, "scripts/build-image --dockerfile: " + r.stderr[-3000:]
+        r = img.run("/usr/bin/credwatch", "--version")
+        assert r.stdout.strip() == "credwatch 0.0.0-dockerfile", r.stdout + r.stderr
+        r = img.run("/usr/bin/ldd", "/usr/bin/credwatch")
+        assert r.returncode == 0 and "not found" not in r.stdout, r.stdout + r.stderr
+        r = img.run("/usr/bin/credwatch", "rules", "check")
+        assert r.returncode == 0 and "ok (0 problems)" in r.stdout, r.stdout[-500:] + r.stderr
+        oci = json.loads(img.cmd("inspect", "--type", "image", img.tag).stdout)["OCIv1"]
+        assert oci["config"]["Entrypoint"] == ["/usr/bin/credwatch", "run", "--config",
+                                               "/etc/credwatch/credwatch.yaml"]
+        r = img.run("/bin/ls", "/etc/ssl/certs/ca-certificates.crt")
+        assert r.returncode == 0, "the runtime stage has no CA bundle: " + r.stderr
+    finally:
+        img.cmd("rm", "--all")
+        shutil.rmtree(storage, True)
+
+
 def container_caps():
     """docs/capabilities.md's list, less what this machine itself lacks (a container cannot
     get a capability outside its parent's bounding set); and the ones left out."""
