@@ -405,6 +405,11 @@ def test_chart_default_equals_the_kustomize_base(helmrender):
         assert {"app.kubernetes.io/name", "app.kubernetes.io/component"} <= set(sel)
     check_pod(docs)
     check_rbac(docs, PODS_READ)
+    ns = one(chart(helmrender, "--set", "namespace.create=true"), "Namespace")
+    b_ns = one(base, "Namespace")
+    assert ns["metadata"]["name"] == b_ns["metadata"]["name"]
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == \
+        b_ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
 
 
 def test_chart_notes_render(helmrender):
