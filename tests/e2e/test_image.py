@@ -21,6 +21,7 @@ from cwtest import BIN, KeyFile, github_token, require_root, running_agent
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, "scripts", "build-image")
+POD_IP = "192.0.2.10"  # TEST-NET-1, only ever inside the container's own network namespace
 
 
 def doc_capabilities():
@@ -218,9 +219,9 @@ def agent_in_image(image, key, *args):
             stop_in_container(agent, key.path)
 
 
-def stop_in_container(agent, marker):
-    """SIGINT to the agent itself (the node's pid namespace shows it): buildah run answers a
-    signal by killing the container, which is no clean stop."""
+def pid_in_container(marker):
+    """The agent's pid in the container, as the node's pid namespace shows it: the process
+    of /usr/bin/credwatch whose arguments hold marker (its key file: one per test)."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
@@ -228,10 +229,25 @@ def stop_in_container(agent, marker):
         except OSError:
             continue
         if argv[0] == b"/usr/bin/credwatch" and marker.encode() in argv:
-            os.kill(int(pid), signal.SIGINT)
-            agent.proc.wait(20)
-            return
+            return int(pid)
     raise AssertionError("the agent's process in the container was not found")
+
+
+def stop_in_container(agent, marker):
+    """SIGINT to the agent itself: buildah run answers a signal by killing the container,
+    which is no clean stop."""
+    os.kill(pid_in_container(marker), signal.SIGINT)
+    agent.proc.wait(20)
+
+
+def get_in_netns(pid, url):
+    """GET url from inside pid's network namespace, as the kubelet's probe reaches the pod:
+    (HTTP status, body)."""
+    r = subprocess.run(["nsenter", "-t", str(pid), "-n", "curl", "-s", "-o", "-", "-w",
+                        "\n%{http_code}", "--max-time", "5", url],
+                       capture_output=True, text=True, timeout=15)
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), body
 
 
 def argv_alert(agent, key):
@@ -254,9 +270,18 @@ def test_agent_in_the_image_with_only_the_documented_capabilities(image):
     cfg = os.path.join(key.dir, "config.yaml")
     with open(cfg, "w") as f:  # the image's own config needs --host-root (the next test)
         f.write("outputs: [stdout]\n")
-    with agent_in_image(image, key, "--config", cfg, "--status-file", "none") as (agent,
-                                                                                  lacking):
+    with agent_in_image(image, key, "--config", cfg, "--status-file", "none",
+                        "--metrics", "0.0.0.0:9464") as (agent, lacking):
         token = argv_alert(agent, key)
+        # the DaemonSet's liveness probe: GET /metrics on the pod's address (not its
+        # loopback), port 9464. The container's network namespace is the test's own: it
+        # gets a documentation address as its "pod IP".
+        pid = pid_in_container(key.path)
+        subprocess.run(["nsenter", "-t", str(pid), "-n", "ip", "addr", "add", POD_IP + "/32",
+                        "dev", "lo"], check=True)
+        status, body = get_in_netns(pid, "http://%s:9464/metrics" % POD_IP)
+        assert status == 200, (status, body[:300], agent.stderr())
+        assert re.search(r"^credwatch_\w+ ", body, re.M), body[:500]
     assert agent.returncode == 0, agent.stderr()
     agent.assert_no_plaintext(token)
     if lacking:  # said, not hidden: the rest of the list was enough here
