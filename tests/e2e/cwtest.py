@@ -413,7 +413,8 @@ class LoopbackServer(Closing):
     def __init__(self):
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
     def _serve(self):
         while True:
@@ -424,4 +425,13 @@ class LoopbackServer(Closing):
             threading.Thread(target=self.handle, args=(c,), daemon=True).start()
 
     def close(self):
+        # Wake the accept() first, and close once it has returned. close() alone leaves it
+        # blocked on the listener (still listening), and a signal that restarts the call
+        # (SIGCHLD for a child an agent holds) re-reads its fd number: that of whatever socket
+        # got the number next, a later test's server, whose connection it then takes.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join(10)
         self.sock.close()

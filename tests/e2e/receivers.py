@@ -12,7 +12,8 @@ request and response shapes:
   POST ANY/OTHER/PATH              a webhook: a JSON array of findings
 Each checks the credential, gunzips `Content-Encoding: gzip` bodies, parses every finding and
 records what landed by event id (HEC and webhooks: event.id, or OCSF finding_info.uid; bulk:
-the _id), how often, and over how many connections.
+the _id), how often, and over how many connections. Its journal (Receiver.journal()) says what
+happened on each connection, in order, for a test's failure message.
 
 Failures on command (Receiver.inject, or a JSON line on stdin in script mode), each for the
 next `count` requests: {"status":500} or {"status":429,"retry_after":"2"} (whole request),
@@ -79,6 +80,7 @@ class Receiver:
             self.connections = 0
             self.bad = []  # requests that did not parse: (path, reason)
             self.tls_failures = []  # handshakes that failed, and why
+            self.events = []  # (time.monotonic(), client port, what happened): the journal
 
     def inject(self, fault, count=1):
         with self.lock:
@@ -91,6 +93,17 @@ class Receiver:
                     "unauthorized": self.unauthorized, "gzipped": self.gzipped,
                     "connections": self.connections, "bad": list(self.bad), "tls_failures": list(self.tls_failures),
                     "count": sum(self.landed.values()), "unique": len(self.landed)}
+
+    def note(self, peer_port, what):
+        with self.lock:
+            if len(self.events) < 1000:
+                self.events.append((time.monotonic(), peer_port, what))
+
+    def journal(self):
+        """What happened, a line each: seconds since the first entry, the client's port, what."""
+        with self.lock:
+            t0 = self.events[0][0] if self.events else 0
+            return "\n".join("%7.3f :%d %s" % (t - t0, p, w) for t, p, w in self.events)
 
     def url(self, path, tls=False):
         return "%s://127.0.0.1:%d%s" % ("https" if tls else "http", self.port, path)
@@ -196,11 +209,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     receiver = None
 
     def setup(self):
+        self.receiver.note(self.client_address[1], "connected")
         if isinstance(self.request, ssl.SSLSocket):
             self.request.settimeout(10)
             try:
                 self.request.do_handshake()
             except (ssl.SSLError, OSError) as e:
+                self.receiver.note(self.client_address[1], "TLS handshake failed: %s" % e)
                 with self.receiver.lock:
                     self.receiver.tls_failures.append(str(e))
                 raise _HandshakeFailed() from e
@@ -211,8 +226,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def handle(self):
         try:
             super().handle()
-        except (ssl.SSLError, ConnectionError, TimeoutError, OSError):
-            pass
+        except (ssl.SSLError, ConnectionError, TimeoutError, OSError) as e:
+            self.receiver.note(self.client_address[1], "connection lost: %r" % e)
+        self.receiver.note(self.client_address[1], "closed")
 
     def log_message(self, *args):
         pass
@@ -226,6 +242,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+        self.receiver.note(self.client_address[1], "answered %d (%d bytes)" % (status, len(body)))
 
     def authorized(self, kind):
         tok = self.receiver.token
@@ -257,6 +274,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         kind = ("hec" if path.startswith("/services/collector") else
                 "bulk" if path.endswith("/_bulk") else "webhook")
         text = self.body()  # read it whatever the answer, so the connection stays usable
+        r.note(self.client_address[1], "POST %s (%d bytes)" % (self.path, len(text)))
         with r.lock:
             r.requests += 1
             r.times.append(time.monotonic())
@@ -268,6 +286,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(401, {"error": "unauthorized"})
         fault = r._next_fault(kind == "bulk")
         if fault and "slow" in fault:
+            r.note(self.client_address[1], "answering in %.1f s (injected)" % fault["slow"])
             time.sleep(fault["slow"])
             fault = None
         if fault and "bulk_item" not in fault:

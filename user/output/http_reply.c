@@ -63,6 +63,36 @@ static void clean_text(char *out, size_t cap, const char *s, size_t n, size_t ma
 	out[o] = '\0';
 }
 
+/* What a reply that is not the endpoint's held, for the health message: 'an empty body' or
+ * 'N bytes: "<start of it>"' (printable ASCII, cut at 60 bytes, marked "..." when cut). */
+static void body_excerpt(char *out, size_t cap, const char *body, size_t len)
+{
+	char text[64];
+
+	if (!len) {
+		snprintf(out, cap, "an empty body");
+		return;
+	}
+	clean_text(text, sizeof(text), body, len, 60);
+	snprintf(out, cap, "%zu byte%s: \"%s%s\"", len, len == 1 ? "" : "s", text,
+		 len > 60 ? "..." : "");
+}
+
+void cw_http_reply_mask(char *body, size_t len, const char *const *secrets, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l = secrets[i] ? strlen(secrets[i]) : 0;
+		char *p = body, *end = body + len;
+
+		if (l < CW_HTTP_SECRET_MIN)
+			continue;
+		while (p < end && (p = memmem(p, (size_t)(end - p), secrets[i], l))) {
+			memset(p, '*', l);
+			p += l;
+		}
+	}
+}
+
 static bool slow_down(long status)
 {
 	return status == 429 || status == 503;
@@ -98,8 +128,13 @@ bool cw_http_reply_hec(long status, const char *body, size_t len, size_t n,
 			 (long long)json_integer_value(code), clean, status);
 	} else {
 		http_error(r, status, body, len);
-		if (status == 200)
-			snprintf(r->error, sizeof(r->error), "HTTP 200 without HEC's reply");
+		if (status == 200) {
+			char what[128];
+
+			body_excerpt(what, sizeof(what), body, len);
+			snprintf(r->error, sizeof(r->error), "HTTP 200 without HEC's reply (%s)",
+				 what);
+		}
 	}
 	json_decref(root);
 	return slow_down(status);
@@ -157,7 +192,11 @@ bool cw_http_reply_bulk(long status, const char *body, size_t len, const struct 
 	root = json_loadb(body, len, 0, NULL);
 	items = json_object_get(root, "items");
 	if (!json_is_array(items)) {
-		snprintf(r->error, sizeof(r->error), "HTTP %ld without a bulk reply", status);
+		char what[128];
+
+		body_excerpt(what, sizeof(what), body, len);
+		snprintf(r->error, sizeof(r->error), "HTTP %ld without a bulk reply (%s)", status,
+			 what);
 		json_decref(root);
 		return false;
 	}

@@ -29,6 +29,21 @@
  */
 int64_t cw_http_retry_after_ms(const char *value, time_t now);
 
+/* A credential shorter than this is not looked for in replies (it would mask common text). */
+#define CW_HTTP_SECRET_MIN 4
+
+/*
+ * Mask (with '*') every occurrence of each of the n secrets in the reply body, before anything
+ * reads it: a far end that echoes the request's credential (a proxy's error page, a debug
+ * endpoint) must not put it in a health message. NULL and short secrets are skipped.
+ */
+void cw_http_reply_mask(char *body, size_t len, const char *const *secrets, size_t n);
+
+/*
+ * Each fills r (acked, error) from the reply's status and body. A 2xx whose body is not the
+ * endpoint's reply says so with the body's length and start ("HTTP 200 without HEC's reply
+ * (an empty body)").
+ */
 bool cw_http_reply_hec(long status, const char *body, size_t len, size_t n,
 		       struct cw_sink_result *r);
 bool cw_http_reply_bulk(long status, const char *body, size_t len, const struct cw_sink_rec *recs,

@@ -378,22 +378,48 @@ static void transfer_error(struct http_sink *s, CURLcode res, struct cw_sink_res
 	}
 }
 
-/* Never let the credential reach a message, should a far end echo it back. */
+/*
+ * The parts of the credential a far end could echo: the auth header's value ("Splunk T"), its
+ * last word (T), and the password of user:password. Pointers into s->auth.
+ */
+static size_t secrets(const struct http_sink *s, const char *out[3])
+{
+	const char *v = s->auth.header ? strchr(s->auth.header, ':') : NULL, *sp;
+	size_t n = 0;
+
+	if (v) {
+		while (*v == ':' || *v == ' ')
+			v++;
+		out[n++] = v;
+		sp = strrchr(v, ' ');
+		if (sp)
+			out[n++] = sp + 1;
+	}
+	v = s->auth.userpwd ? strchr(s->auth.userpwd, ':') : NULL;
+	if (v)
+		out[n++] = v + 1;
+	return n;
+}
+
+/* Never let the credential reach a message, should a far end echo it back: masked in the
+ * reply before anything reads it, and a message that still quotes it is withheld. */
+static void scrub_reply(struct http_sink *s)
+{
+	const char *sec[3];
+
+	cw_http_reply_mask(s->reply.p, s->reply.len, sec, secrets(s, sec));
+}
+
 static void scrub(struct http_sink *s, char *msg)
 {
-	const char *secrets[] = { s->auth.header, s->auth.userpwd };
+	const char *sec[3];
+	size_t n = secrets(s, sec);
 
-	for (size_t i = 0; i < 2; i++) {
-		const char *sec = secrets[i] ? strchr(secrets[i], ':') : NULL;
-
-		/* The value after the header name (or the password after the user). */
-		while (sec && (*sec == ':' || *sec == ' '))
-			sec++;
-		if (sec && strlen(sec) >= 4 && strstr(msg, sec)) {
+	for (size_t i = 0; i < n; i++)
+		if (strlen(sec[i]) >= CW_HTTP_SECRET_MIN && strstr(msg, sec[i])) {
 			snprintf(msg, 64, "reply withheld: it quoted the output's credential");
 			return;
 		}
-	}
 }
 
 static void http_send(void *state, const struct cw_sink_rec *recs, size_t n,
@@ -422,6 +448,7 @@ static void http_send(void *state, const struct cw_sink_rec *recs, size_t n,
 		return;
 	}
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	scrub_reply(s);
 	if (s->kind == CW_SINK_HEC)
 		throttled = cw_http_reply_hec(status, s->reply.p, s->reply.len, n, r);
 	else if (s->kind == CW_SINK_BULK)
