@@ -25,8 +25,13 @@ def free_port():
 
 
 def http_get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.headers.get("Content-Type"), r.read().decode()
+    """(status, Content-Type, body); an HTTP error status is returned, not raised (the
+    endpoint answers 503 until its first rendering: the callers' waits poll through it)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
 
 
 def sample(text, series):
