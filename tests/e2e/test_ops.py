@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -77,8 +78,10 @@ class Prometheus(Closing):
         url = (f"http://127.0.0.1:{self.port}/api/v1/query?" +
                urllib.parse.urlencode({"query": q}))
         try:
-            _, _, body = http_get(url, timeout=2)
+            status, _, body = http_get(url, timeout=2)
         except OSError:
+            return []
+        if status != 200:
             return []
         doc = json.loads(body)
         assert doc["status"] == "success", doc
