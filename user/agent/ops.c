@@ -64,6 +64,8 @@ static void collect(struct cw_agent *a, struct cw_ops_snapshot *s)
 	s->bytes_egress = a->egress.bytes;
 	s->bytes_files = a->files.bytes;
 	cw_ops_self_usage(&s->rss_bytes, &s->cpu_seconds);
+	s->kube_on = a->kube != NULL;
+	cw_kube_stats(a->kube, &s->kube);
 }
 
 static void write_status(struct cw_agent_ops *ops)

@@ -46,7 +46,7 @@ struct req {
 	struct cw_kube_lines lines;
 	char *body; /* a list's body, or the start of an error's */
 	size_t len, cap, max;
-	int stop_err; /* set by the line handler: 410 (gone), or -errno */
+	int stop_err;	   /* set by the line handler: 410 (gone), or -errno */
 	struct cw_kube *k; /* the line handler's client */
 	char why[1024];
 	char curl_err[CURL_ERROR_SIZE];
@@ -94,7 +94,7 @@ struct cw_kube {
 
 int cw_kube_source_parse(const char *s, enum cw_kube_source *out)
 {
-	static const char *const names[] = { "off", "apiserver", "kubelet", "auto" };
+	static const char *const names[] = { "auto", "off", "apiserver", "kubelet" };
 
 	for (int i = 0; i < 4; i++) {
 		if (s && !strcmp(s, names[i])) {
@@ -344,11 +344,12 @@ int cw_kube_resolve(const struct cw_kube_opts *o, const char *(*ge)(const char *
 	if (c->source == CW_KUBE_OFF)
 		return 0;
 	if ((c->source == CW_KUBE_APISERVER ? resolve_apiserver : resolve_kubelet)(o, ge, c, err,
-										    errlen))
+										   errlen))
 		return -EINVAL;
 	snprintf(c->node, sizeof(c->node), "%s", node ? node : hostname ? hostname : "");
 	if (c->source == CW_KUBE_APISERVER && !*c->node) {
-		snprintf(err, errlen, "kube_metadata apiserver: no node name (node_name, $NODE_NAME)");
+		snprintf(err, errlen,
+			 "kube_metadata apiserver: no node name (node_name, $NODE_NAME)");
 		return -EINVAL;
 	}
 	snprintf(c->token_file, sizeof(c->token_file), "%s",
@@ -430,8 +431,7 @@ static int load_token(struct cw_kube *k, char *why, size_t whylen)
 	k->token_reload = false;
 	return 0;
 fail:
-	snprintf(why, whylen, "cannot read the token file %s: %s", k->c.token_file,
-		 strerror(-ret));
+	snprintf(why, whylen, "cannot read the token file %s: %s", k->c.token_file, strerror(-ret));
 	return ret;
 }
 
@@ -564,10 +564,10 @@ static void status_reason(struct cw_kube *k, struct req *r, const char *what)
 {
 	json_t *st = r->body ? json_loads(r->body, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(st, "message"));
-	const char *hint = r->status == 401 ? ": the token was refused" :
-			   r->status == 403 ? ": forbidden (RBAC must grant get, list and watch "
-					      "on pods)" :
-					      "";
+	const char *hint = r->status == 401   ? ": the token was refused"
+			   : r->status == 403 ? ": forbidden (RBAC must grant get, list and watch "
+						"on pods)"
+					      : "";
 
 	if (r->status == 401)
 		k->token_reload = true; /* a rotated token: read it again before the next try */
@@ -608,7 +608,7 @@ static int req_run(struct cw_kube *k, struct req *r, const char *what)
 			break;
 		}
 		if (r->stream && r->status == 200 && k->health != H_UP)
-			set_up(k); /* the watch is open again */
+			set_up(k);			  /* the watch is open again */
 		if (r->stream && atomic_load(&k->wanted)) /* the watch is up: nothing to do */
 			atomic_store(&k->wanted, false);
 		curl_multi_poll(k->multi, NULL, 0, 1000, NULL);
@@ -635,8 +635,8 @@ static int req_run(struct cw_kube *k, struct req *r, const char *what)
 /* --- lists --- */
 
 /* One GET whose body is a PodList: the parsed object, or NULL with the reason in why. */
-static json_t *get_list(struct cw_kube *k, const char *url, const char *what, int *err,
-			char *why, size_t whylen)
+static json_t *get_list(struct cw_kube *k, const char *url, const char *what, int *err, char *why,
+			size_t whylen)
 {
 	struct req r = { .max = CW_KUBE_BODY_MAX };
 	json_error_t je;
@@ -681,9 +681,9 @@ static json_t *list_all(struct cw_kube *k, int *err, char *why, size_t whylen)
 		if (!page)
 			break;
 		snprintf(cont, sizeof(cont), "%s",
-			 json_string_value(json_object_get(json_object_get(page, "metadata"),
-							   "continue")) ?:
-				 "");
+			 json_string_value(
+				 json_object_get(json_object_get(page, "metadata"), "continue"))
+				 ?: "");
 		if (!all) {
 			all = page;
 			continue;
@@ -707,8 +707,7 @@ static int apply(struct cw_kube *k, json_t *list, char *why, size_t whylen)
 
 	json_decref(list);
 	if (ret < 0) {
-		snprintf(why, whylen, "%s %s: %s", cw_kube_source_name(k->c.source), k->c.url,
-			 err);
+		snprintf(why, whylen, "%s %s: %s", cw_kube_source_name(k->c.source), k->c.url, err);
 		return ret;
 	}
 	atomic_fetch_add(&k->lists, 1);
@@ -907,7 +906,8 @@ static void apiserver_round(struct cw_kube *k)
 			set_down(k, why);
 			/* a wanted pod cuts the wait short: one list, at most once a second */
 			wait_until(k, cw_mono_s() + CW_KUBE_FETCH_GAP_MS / 1e3, false);
-			wait_until(k, cw_mono_s() + cw_kube_backoff_ms(++k->attempt, rand01(k)) / 1e3,
+			wait_until(k,
+				   cw_mono_s() + cw_kube_backoff_ms(++k->attempt, rand01(k)) / 1e3,
 				   true);
 			k->npending = 0;
 			k->pending_lost = false;

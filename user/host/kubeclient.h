@@ -21,14 +21,15 @@
 #define CW_KUBE_CA_FILE "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 #define CW_KUBE_BACKOFF_MIN_MS 500
 #define CW_KUBE_BACKOFF_MAX_MS 60000
-#define CW_KUBE_TIMEOUT_MS 10000     /* connect + answer of a list, headers of a watch */
-#define CW_KUBE_LIST_LIMIT 500	     /* pods a list page holds */
-#define CW_KUBE_FETCH_GAP_MS 1000    /* kubelet: at most one on-demand fetch a second */
-#define CW_KUBE_NOT_FOUND_MS 60000   /* a pod UID a fetch did not find: not asked again */
-#define CW_KUBE_LINE_MAX (16u << 20) /* a watch event (one JSON line) */
+#define CW_KUBE_TIMEOUT_MS 10000      /* connect + answer of a list, headers of a watch */
+#define CW_KUBE_LIST_LIMIT 500	      /* pods a list page holds */
+#define CW_KUBE_FETCH_GAP_MS 1000     /* kubelet: at most one on-demand fetch a second */
+#define CW_KUBE_NOT_FOUND_MS 60000    /* a pod UID a fetch did not find: not asked again */
+#define CW_KUBE_LINE_MAX (16u << 20)  /* a watch event (one JSON line) */
 #define CW_KUBE_BODY_MAX (256u << 20) /* a list page or the kubelet's /pods */
 
-enum cw_kube_source { CW_KUBE_OFF, CW_KUBE_APISERVER, CW_KUBE_KUBELET, CW_KUBE_AUTO };
+/* auto (0, the default): the API server in a pod or when its URL is given, else off */
+enum cw_kube_source { CW_KUBE_AUTO, CW_KUBE_OFF, CW_KUBE_APISERVER, CW_KUBE_KUBELET };
 
 /* What `credwatch run` is given (kube_* options); NULL strings take the defaults. */
 struct cw_kube_opts {
@@ -45,7 +46,7 @@ struct cw_kube_opts {
 /* The options with every default filled in. */
 struct cw_kube_config {
 	enum cw_kube_source source; /* CW_KUBE_OFF, CW_KUBE_APISERVER or CW_KUBE_KUBELET */
-	char url[512];		    /* the API server's or the kubelet's base URL, no '/' at the end */
+	char url[512]; /* the API server's or the kubelet's base URL, no '/' at the end */
 	char node[254];
 	char token_file[512];
 	char ca_file[512];
@@ -113,8 +114,8 @@ unsigned cw_kube_backoff_ms(unsigned attempt, double r);
 struct cw_kube_lines {
 	char *buf;
 	size_t len, cap;
-	size_t max;	/* a longer line is an error */
-	bool overflow;	/* a line was too long: the stream cannot be trusted past it */
+	size_t max;    /* a longer line is an error */
+	bool overflow; /* a line was too long: the stream cannot be trusted past it */
 	int (*fn)(void *arg, const char *line, size_t len); /* non-zero stops */
 	void *arg;
 };
