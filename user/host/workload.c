@@ -5,6 +5,15 @@
  * the pid is known (checked against the id: a process may have moved), else from a walk of the
  * hierarchy, at most one a second, whose snapshot answers the next misses. Entries are kept in
  * a uthash table by id, least recently used dropped first past WL_MAX_ENTRIES.
+ *
+ * Pod metadata (cw_workloads_set_pods): an entry in a pod holds a reference to its pod's
+ * snapshot, taken again only when the metadata cache's version moved since the entry last
+ * looked (a lock-free read), and dropped with the entry. When /var/log/pods did not name the
+ * pod, the snapshot does; the key then follows cw_workload_set_key (k8s:NAMESPACE/OWNER, OWNER
+ * from the pod's name), except that a controller the name heuristic did not see (it kept the
+ * whole name) is taken from the metadata when its kind groups replicas (Deployment,
+ * ReplicaSet, DaemonSet, Job, CronJob) and the pod's name starts with its name and '-'. A key
+ * once named (k8s:...) never changes for the entry: what provenance remembered stays valid.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +28,7 @@
 
 #include "host/mountinfo.h"
 #include "host/pod_names.h"
+#include "host/podmeta.h"
 #include "host/workload.h"
 #include "host/workload_test.h"
 #include "util/log.h"
@@ -34,6 +44,7 @@
 #define NAMES_RETRY_MAX_NS (64 * NSEC_PER_SEC)
 #define WALK_MAX_DEPTH 32
 #define WALK_MAX_DIRS 65536
+#define WANTED_MAX 4096 /* pod UIDs asked for and not yet known */
 
 struct wl_entry {
 	struct cw_workload wl;
@@ -41,8 +52,16 @@ struct wl_entry {
 	int64_t expires_ns;    /* not found: when to look again */
 	int64_t names_next_ns; /* when pod/container names may be looked up again */
 	int64_t names_backoff_ns;
+	uint64_t pods_version; /* the metadata cache's version when wl.pod was last looked up */
+	bool pods_looked;      /* ... at all */
 	UT_hash_handle hh;		      /* by wl.cgroup_id */
 	struct wl_entry *lru_prev, *lru_next; /* least recently used first */
+};
+
+/* A pod UID the metadata client was asked about (want), not known yet. */
+struct wl_wanted {
+	char uid[40];
+	UT_hash_handle hh;
 };
 
 /* A directory seen by the last walk. */
@@ -64,7 +83,21 @@ struct cw_workloads {
 	int64_t last_walk_ns;
 	int64_t clock_offset_ns;
 	struct cw_workload unknown; /* handed out when an entry cannot be allocated */
+	struct cw_pods *pods;	    /* pod metadata, NULL: none */
+	void (*want)(void *arg, const char *pod_uid);
+	void *want_arg;
+	struct wl_wanted *wanted;
+	size_t nwanted;
 };
+
+/* The entry's pod snapshot goes (its container's pointer with it); look again next time. */
+static void pod_release(struct wl_entry *e)
+{
+	cw_pod_put(e->wl.pod);
+	e->wl.pod = NULL;
+	e->wl.pod_container = NULL;
+	e->pods_looked = false;
+}
 
 static bool needs_names(const struct cw_workload *wl)
 {
@@ -72,14 +105,173 @@ static bool needs_names(const struct cw_workload *wl)
 	       (!wl->pod_name[0] || (wl->container_id[0] && !wl->container_name[0]));
 }
 
+static bool key_named(const struct cw_workload *wl)
+{
+	return !strncmp(wl->key, "k8s:", 4);
+}
+
+/* A controller kind whose pods are replicas of one workload. */
+static bool groups_replicas(const char *kind)
+{
+	static const char *const kinds[] = { "Deployment", "ReplicaSet", "DaemonSet", "Job",
+					     "CronJob" };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
+/* wl's key from its names (cw_workload_set_key), the metadata's controller where the name
+ * heuristic saw none (see the top of this file). */
+static void set_key(struct cw_workload *wl)
+{
+	const struct cw_pod *p = wl->pod;
+	size_t on;
+
+	cw_workload_set_key(wl);
+	if (!p || !key_named(wl) || !groups_replicas(p->owner_kind) ||
+	    cw_workload_owner_len(wl->pod_name) != strlen(wl->pod_name))
+		return;
+	on = strlen(p->owner_name);
+	if (on && strlen(wl->pod_name) > on + 1 && !strncmp(wl->pod_name, p->owner_name, on) &&
+	    wl->pod_name[on] == '-')
+		snprintf(wl->key, sizeof(wl->key), "k8s:%s/%s", wl->pod_namespace, p->owner_name);
+}
+
 /* Look the names up, and when to look again if some are still missing (less and less often). */
 static void lookup_names(const struct cw_workloads *w, struct wl_entry *e, int64_t now)
 {
+	char saved[CW_WL_KEY_MAX];
+	bool named = key_named(&e->wl);
+
+	if (named)
+		memcpy(saved, e->wl.key, sizeof(saved));
 	cw_pod_names(w->pods_dir, w->containers_dir, &e->wl);
+	if (named) /* a key once named stays */
+		memcpy(e->wl.key, saved, sizeof(saved));
+	else
+		set_key(&e->wl);
 	e->names_backoff_ns = e->names_backoff_ns ? e->names_backoff_ns * 2 : NAMES_RETRY_NS;
 	if (e->names_backoff_ns > NAMES_RETRY_MAX_NS)
 		e->names_backoff_ns = NAMES_RETRY_MAX_NS;
 	e->names_next_ns = now + e->names_backoff_ns;
+}
+
+static void copy_name(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n && n < cap)
+		memcpy(dst, s, n + 1);
+}
+
+/* What the pod's metadata says that the log directories did not. */
+static void names_from_pod(struct wl_entry *e)
+{
+	struct cw_workload *wl = &e->wl;
+	bool named = key_named(wl);
+
+	if (!wl->pod_name[0] && wl->pod->namespace_[0] && wl->pod->name[0]) {
+		copy_name(wl->pod_namespace, sizeof(wl->pod_namespace), wl->pod->namespace_);
+		copy_name(wl->pod_name, sizeof(wl->pod_name), wl->pod->name);
+		if (!wl->pod_namespace[0] || !wl->pod_name[0])
+			wl->pod_namespace[0] = wl->pod_name[0] = '\0';
+	}
+	if (wl->pod_container && !wl->container_name[0])
+		copy_name(wl->container_name, sizeof(wl->container_name), wl->pod_container->name);
+	if (!named)
+		set_key(wl);
+}
+
+static void wanted_clear(struct cw_workloads *w)
+{
+	struct wl_wanted *x, *tmp;
+
+	HASH_ITER (hh, w->wanted, x, tmp) {
+		HASH_DEL(w->wanted, x);
+		free(x);
+	}
+	w->nwanted = 0;
+}
+
+/* Ask the metadata client about a pod it does not know, once per UID. */
+static void want_pod(struct cw_workloads *w, const char *uid)
+{
+	struct wl_wanted *x;
+
+	if (!w->want)
+		return;
+	HASH_FIND_STR(w->wanted, uid, x);
+	if (x)
+		return;
+	if (w->nwanted >= WANTED_MAX)
+		wanted_clear(w); /* pods that never came: asking again is cheap */
+	x = calloc(1, sizeof(*x));
+	if (x) {
+		snprintf(x->uid, sizeof(x->uid), "%s", uid);
+		HASH_ADD_STR(w->wanted, uid, x);
+		if (CW_HASH_ADDED(x, hh))
+			w->nwanted++;
+		else
+			free(x);
+	}
+	w->want(w->want_arg, uid);
+}
+
+static void wanted_done(struct cw_workloads *w, const char *uid)
+{
+	struct wl_wanted *x;
+
+	HASH_FIND_STR(w->wanted, uid, x);
+	if (x) {
+		HASH_DEL(w->wanted, x);
+		free(x);
+		w->nwanted--;
+	}
+}
+
+/*
+ * The entry's pod metadata, looked up again only when the cache changed since (its version,
+ * read without a lock, is the whole cost when nothing did).
+ */
+static void join_pod(struct cw_workloads *w, struct wl_entry *e)
+{
+	const struct cw_pod *p;
+	uint64_t v;
+
+	if (!w->pods || !e->wl.pod_uid[0])
+		return;
+	v = cw_pods_version(w->pods);
+	if (e->pods_looked && v == e->pods_version)
+		return;
+	e->pods_looked = true;
+	e->pods_version = v;
+	p = cw_pods_get(w->pods, e->wl.pod_uid);
+	cw_pod_put(e->wl.pod);
+	e->wl.pod = p;
+	e->wl.pod_container = cw_pod_container(p, e->wl.container_id);
+	if (!p) {
+		want_pod(w, e->wl.pod_uid);
+		return;
+	}
+	wanted_done(w, e->wl.pod_uid);
+	names_from_pod(e);
+}
+
+void cw_workloads_set_pods(struct cw_workloads *w, struct cw_pods *pods,
+			   void (*want)(void *arg, const char *pod_uid), void *arg)
+{
+	struct wl_entry *e;
+
+	if (!w)
+		return;
+	DL_FOREACH2 (w->lru, e, lru_next)
+		pod_release(e);
+	wanted_clear(w);
+	w->pods = pods;
+	w->want = want;
+	w->want_arg = arg;
 }
 
 static int64_t now_ns(const struct cw_workloads *w)
@@ -284,6 +476,7 @@ static struct wl_entry *lookup(const struct cw_workloads *w, uint64_t id)
 
 static void drop(struct cw_workloads *w, struct wl_entry *e)
 {
+	pod_release(e);
 	HASH_DEL(w->by_id, e);
 	DL_DELETE2(w->lru, e, lru_prev, lru_next);
 	free(e->path);
@@ -389,6 +582,7 @@ void cw_workloads_free(struct cw_workloads *w)
 		return;
 	while (w->lru)
 		drop(w, w->lru);
+	wanted_clear(w);
 	seen_clear(w);
 	free(w->root);
 	free(w->pods_dir);
@@ -420,6 +614,7 @@ static void resolve(struct cw_workloads *w, struct wl_entry *e, uint32_t pid, in
 	uint64_t id = e->wl.cgroup_id;
 	int64_t retry = now + NEG_TTL_NS;
 
+	pod_release(e); /* the fields below are rewritten from scratch */
 	free(e->path);
 	e->path = find_path(w, id, pid, now, &retry);
 	e->names_backoff_ns = 0;
@@ -465,6 +660,7 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 			resolve(w, e, pid, now);
 		else if (e->path && needs_names(&e->wl) && now >= e->names_next_ns)
 			lookup_names(w, e, now);
+		join_pod(w, e);
 		return &e->wl;
 	}
 	if (HASH_COUNT(w->by_id) >= WL_MAX_ENTRIES)
@@ -485,6 +681,7 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 	}
 	DL_APPEND2(w->lru, e, lru_prev, lru_next);
 	resolve(w, e, pid, now);
+	join_pod(w, e);
 	return &e->wl;
 }
 

@@ -242,9 +242,49 @@ static json_t *data_security(json_t *ecs)
 	return ds;
 }
 
+/* The first string of the array at path (or the string there), or NULL. */
+static const char *first_str(json_t *root, const char *path)
+{
+	json_t *v = at(root, path);
+
+	return json_is_array(v) ? json_string_value(json_array_get(v, 0)) : json_string_value(v);
+}
+
+/*
+ * ECS container.image as OCSF's image object: name; uid, which OCSF requires, the digest
+ * (container.image.hash.all), else the reference NAME:TAG; the tag in labels, since OCSF
+ * deprecated image.tag (1.4.0) for labels or tags. NULL when the finding names no image.
+ */
+static json_t *image(json_t *ecs)
+{
+	const char *name = str_at(ecs, "container.image.name");
+	const char *tag = first_str(ecs, "container.image.tag");
+	const char *digest = first_str(ecs, "container.image.hash.all");
+	json_t *im, *labels;
+	char ref[1024];
+
+	if (!name)
+		return NULL;
+	im = json_object();
+	json_object_set_new(im, "name", json_string(name));
+	if (digest) {
+		json_object_set_new(im, "uid", json_string(digest));
+	} else {
+		snprintf(ref, sizeof(ref), "%s%s%s", name, tag ? ":" : "", tag ? tag : "");
+		json_object_set_new(im, "uid", json_string(ref));
+	}
+	if (tag) {
+		labels = json_array();
+		json_array_append_new(labels, json_string(tag));
+		json_object_set_new(im, "labels", labels);
+	}
+	return im;
+}
+
 static json_t *container(json_t *ecs)
 {
-	json_t *c = json_object();
+	json_t *c = json_object(), *im = image(ecs);
+	json_t *labels = at(ecs, "orchestrator.resource.label");
 	const char *pod = str_at(ecs, "orchestrator.resource.id");
 
 	copy_str(c, "uid", ecs, "container.id");
@@ -253,6 +293,11 @@ static json_t *container(json_t *ecs)
 	copy_str(c, "orchestrator", ecs, "orchestrator.type");
 	if (pod && is_uuid(pod))
 		json_object_set_new(c, "pod_uuid", json_string(pod));
+	if (im)
+		json_object_set_new(c, "image", im);
+	/* the pod's labels ("key:value", as ECS has them): its containers carry them */
+	if (json_is_array(labels) && json_array_size(labels))
+		json_object_set(c, "labels", labels);
 	return c;
 }
 
