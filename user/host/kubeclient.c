@@ -80,9 +80,10 @@ struct cw_kube {
 	bool token_reload;
 	enum health health;
 	char rv[64];
-	bool need_list;	     /* API server: list before the next watch */
-	unsigned attempt;    /* failures in a row */
-	double next_fetch_s; /* kubelet: no fetch before this */
+	bool need_list;	      /* API server: list before the next watch */
+	unsigned gone_in_row; /* 410s with no event between: past one, back off */
+	unsigned attempt;     /* failures in a row */
+	double next_fetch_s;  /* kubelet: no fetch before this */
 	uint64_t rnd;
 	/* counters (cw_kube_stats reads them from another thread) */
 	atomic_uint_fast64_t lists, list_requests, watches, watch_restarts, relists_gone, events,
@@ -623,8 +624,10 @@ static int req_run(struct cw_kube *k, struct req *r, const char *what)
 			 *r->curl_err ? r->curl_err : curl_easy_strerror(res));
 		return res == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
 	}
-	if (r->status == 410)
+	if (r->status == 410) {
+		snprintf(r->why, sizeof(r->why), "%s %s: HTTP 410 (gone)", what, k->c.url);
 		return 410;
+	}
 	if (r->status != 200) {
 		status_reason(k, r, what);
 		return -EPROTO;
@@ -646,8 +649,6 @@ static json_t *get_list(struct cw_kube *k, const char *url, const char *what, in
 	*err = req_setup(k, &r, url, (long)k->c.timeout_ms * 6);
 	if (!*err)
 		*err = req_run(k, &r, what);
-	if (*err == 410)
-		snprintf(r.why, sizeof(r.why), "%s %s: HTTP 410 (gone)", what, k->c.url);
 	if (!*err) {
 		list = json_loadb(r.body ? r.body : "", r.len, 0, &je);
 		if (!json_is_array(json_object_get(list, "items"))) {
@@ -792,6 +793,8 @@ static int watch(struct cw_kube *k, char *why, size_t whylen)
 			 k->c.url);
 		ret = -EPIPE;
 	}
+	if (atomic_load(&k->events) != events0)
+		k->gone_in_row = 0; /* it worked for a while */
 	snprintf(why, whylen, "%s", r.why);
 	req_free(&r);
 	return ret;
@@ -924,8 +927,16 @@ static void apiserver_round(struct cw_kube *k)
 		atomic_fetch_add(&k->relists_gone, 1);
 		cw_debug("kubernetes metadata: %s: listing again", why);
 		k->need_list = true;
+		/* a fresh list's version refused again: a server that is not settled, not a
+		 * reason to list in a loop */
+		if (++k->gone_in_row > 1)
+			wait_until(k,
+				   cw_mono_s() +
+					   cw_kube_backoff_ms(k->gone_in_row - 1, rand01(k)) / 1e3,
+				   false);
 		return;
 	}
+	k->gone_in_row = 0;
 	if (!ret)
 		return;
 	set_down(k, why);
