@@ -53,7 +53,9 @@ class KubeApi:
     """The server, on a loopback port, with a throwaway CA (ca_file) and a token file
     (token_file) holding token. `with KubeApi() as api:` stops it when the block ends."""
 
-    def __init__(self, token, fault=None):
+    def __init__(self, token, fault=None, page_max=0):
+        """page_max: list pages hold at most this many pods (0: the client's limit), as a
+        server may return fewer than asked for, with a continue token."""
         self.dir = tempfile.mkdtemp(prefix="cw-kubeapi-")
         make_pki(self.dir)
         self.ca_file = os.path.join(self.dir, "ca.pem")
@@ -72,6 +74,7 @@ class KubeApi:
         self.history = []     # (rv, event) pushed, for watches from an older version
         self.hidden = set()   # UIDs left out of lists until shown
         self.fault = fault
+        self.page_max = page_max
         self.requests = []    # {"kind": list|watch|kubelet, "query": {...}, "auth": bool}
         self.cv = threading.Condition()
         self.generation = 0   # end_watches() bumps it: streams of an older one end
@@ -291,6 +294,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             items = api._items(api.listed, node)
             start = int(base64.b64decode(q["continue"])) if q.get("continue") else 0
             limit = int(q.get("limit", 0)) or len(items)
+            limit = min(limit, api.page_max or limit)
             out = {k: v for k, v in api.listed.items() if k != "items"}
             out = copy.deepcopy(out)
             out["items"] = copy.deepcopy(items[start:start + limit])

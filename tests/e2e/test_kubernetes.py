@@ -88,7 +88,8 @@ def assert_cgroup_identity(f, pod):
 
 def test_apiserver_metadata_in_findings_watch_changes_and_410():
     kube_token = k8s_jwt("credwatch")
-    with Env() as env, KubeApi(kube_token) as api:
+    # pages of 3 pods: the node's 7 pods come in 3 pages, one list
+    with Env() as env, KubeApi(kube_token, page_max=3) as api:
         pod = api_pod(env, api)
         agent = kube_agent(env, api)
         assert agent.wait_err(f"kubernetes metadata: up: 7 pods of node {NODE} from the API "
@@ -143,6 +144,7 @@ def test_apiserver_metadata_in_findings_watch_changes_and_410():
         assert agent.stop() == 0
         # one list and one watch at a time, no polling: lists are 1 + the 410 re-list
         assert api.count("list") == 2 and api.count("kubelet") == 0
+        assert api.count("list", first_pages=False) == 3 + 2  # 7 pods, then 6 (one deleted)
         assert all(r["auth"] for r in api.requests)
         assert DOWN not in agent.stderr()
         agent.assert_no_plaintext(token, token2, token3, kube_token)
