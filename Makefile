@@ -162,8 +162,13 @@ $(OUTPUT)/bench/exec-burst: bench/exec_burst.c | $(OUTPUT)/bench
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+# bench/podmeta_memory's program (bench/podmeta_memory.c): 500 pods in the metadata cache.
+$(OUTPUT)/bench/podmeta-memory: bench/podmeta_memory.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
 bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push \
-	     $(OUTPUT)/bench/exec-burst
+	     $(OUTPUT)/bench/exec-burst $(OUTPUT)/bench/podmeta-memory
 
 # The verifier's budget per BPF program on the running kernel (instructions processed, stack
 # depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.

@@ -13,8 +13,12 @@
 #include "jsoncheck.h"
 #include "test.h"
 #include "testutil.h"
+#include "detect/fingerprint.h"
+#include "host/podmeta.h"
 #include "host/workload.h"
 #include "host/workload_test.h"
+#include "output/finding.h"
+#include "output/ocsf.h"
 
 #define SEC 1000000000LL
 
@@ -1226,4 +1230,371 @@ TEST(workload_pod_shapes_in_user_subtrees_are_not_pods)
 	CHECK_EQ_STR(wl->runtime, "podman");
 out:
 	fx_teardown(&x);
+}
+
+/* ---- pod metadata joined to workloads (host/podmeta.h) ---- */
+
+/* tests/fixtures/kubernetes/ pods: the api Deployment's and the postgres StatefulSet's */
+#define API_UID "31e6ac5e-7520-468d-a89b-8b92f746dc42"
+#define API_UID_U "31e6ac5e_7520_468d_a89b_8b92f746dc42"
+#define API_CID "fc1de87738255a10f581f0806e7ed4ba80c35b886885bff46fca2c6521ca7146"
+#define ENVOY_CID "c2a6c4ed1ceeb690234e26f8405976ace5ced867789177beb37bdb4419347c43"
+#define PG_UID "d3727adc-4d6a-4197-b6a1-5517c22c80db"
+#define PG_UID_U "d3727adc_4d6a_4197_b6a1_5517c22c80db"
+#define PG_CID "ca8b38ab828ba9d53f5757d2befee2bf3f984e9eccd7fbf3f93b0b1f8c07cbe6"
+
+static json_t *k8s_fixture(const char *name)
+{
+	const char *file = __FILE__, *cut = strstr(file, "tests/unit/");
+	char path[512];
+	json_t *v;
+
+	snprintf(path, sizeof(path), "%.*stests/fixtures/kubernetes/%s", (int)(cut - file), file,
+		 name);
+	v = json_load_file(path, 0, NULL);
+	if (!v)
+		cw_test_fail(__FILE__, __LINE__, "cannot load %s", path);
+	return v;
+}
+
+static json_t *k8s_item(json_t *list, const char *uid)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach (json_object_get(list, "items"), i, it) {
+		const char *u =
+			json_string_value(json_object_get(json_object_get(it, "metadata"), "uid"));
+
+		if (u && !strcmp(u, uid))
+			return it;
+	}
+	return NULL;
+}
+
+struct wants {
+	int n;
+	char last[40];
+};
+
+static void want_cb(void *arg, const char *uid)
+{
+	struct wants *w = arg;
+
+	w->n++;
+	snprintf(w->last, sizeof(w->last), "%s", uid);
+}
+
+static int pod_event(struct cw_pods *pods, const char *type, json_t *pod)
+{
+	json_t *ev = json_pack("{s:s, s:O}", "type", type, "object", pod);
+	char err[128];
+	int ret = cw_pods_apply_event(pods, ev, NULL, 0, err, sizeof(err));
+
+	json_decref(ev);
+	return ret;
+}
+
+static const struct jc_node *arr_has(const struct jc_node *r, const char *path, const char *s)
+{
+	const struct jc_node *a = jc_get(r, path);
+
+	for (size_t i = 0; a && a->type == JC_ARR && i < a->nkids; i++)
+		if (a->kids[i].type == JC_STR && !strcmp(a->kids[i].str, s))
+			return &a->kids[i];
+	return NULL;
+}
+
+TEST(workload_pods_join)
+{
+	static const char *const globs[] = { "prometheus.io/*" };
+	struct cw_pods_opts po = { .node = "cw-node-1", .annotations = globs, .nannotations = 1 };
+	json_t *list = k8s_fixture("kubelet-pods.json"), *pod;
+	struct cw_pods *pods = NULL;
+	struct wants wants = { 0 };
+	const struct cw_workload *wl, *env;
+	const struct cw_pod *before;
+	struct jc_node *r;
+	char path[512], err[128];
+	uint64_t api, envoy;
+	struct fx x;
+
+	if (!fx_setup(&x))
+		goto out;
+	REQUIRE(list && cw_pods_new(&po, &pods) == 0);
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" API_UID_U
+		 ".slice/cri-containerd-" API_CID ".scope");
+	api = mkdirs(x.cg, path);
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" API_UID_U
+		 ".slice/cri-containerd-" ENVOY_CID ".scope");
+	envoy = mkdirs(x.cg, path);
+	REQUIRE(api && envoy);
+	cw_workloads_set_pods(x.w, pods, want_cb, &wants);
+
+	/* not known yet (no log directories either): asked for once per pod */
+	wl = cw_workload_get(x.w, api, 0);
+	CHECK(!wl->pod && !wl->pod_container);
+	CHECK_EQ_STR(wl->key, "pod:" API_UID);
+	CHECK_EQ_INT(wants.n, 1);
+	CHECK_EQ_STR(wants.last, API_UID);
+	wl = cw_workload_get(x.w, api, 0);
+	env = cw_workload_get(x.w, envoy, 0);
+	CHECK_EQ_INT(wants.n, 1);
+
+	/* the kubelet's list names it */
+	REQUIRE(cw_pods_apply_list(pods, list, NULL, 0, err, sizeof(err)) == 7);
+	wl = cw_workload_get(x.w, api, 0);
+	REQUIRE(wl->pod && wl->pod_container);
+	CHECK_EQ_STR(wl->pod->uid, API_UID);
+	CHECK_EQ_STR(wl->pod_container->name, "api");
+	CHECK_EQ_STR(wl->pod_namespace, "payments");
+	CHECK_EQ_STR(wl->pod_name, "api-7c9d8f6b5d-gkbzs");
+	CHECK_EQ_STR(wl->container_name, "api");
+	CHECK_EQ_STR(wl->key, "k8s:payments/api");
+	env = cw_workload_get(x.w, envoy, 0);
+	REQUIRE(env->pod_container);
+	CHECK_EQ_STR(env->container_name, "envoy");
+	CHECK(env->pod == wl->pod); /* one snapshot, two references */
+	/* nothing changed: the same snapshot, not looked up again */
+	before = wl->pod;
+	CHECK(cw_workload_get(x.w, api, 0)->pod == before);
+	CHECK_EQ_INT(wants.n, 1);
+
+	/* findings: ECS's fields, and credwatch's where ECS has none */
+	r = emit(wl, false);
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "container.name"), "api");
+	CHECK_EQ_STR(jc_str(r, "container.image.name"), "registry.example.com:5000/payments/api");
+	CHECK(arr_has(r, "container.image.tag", "1.4.2"));
+	CHECK_EQ_INT(jc_get(r, "container.image.hash.all")->nkids, 1);
+	CHECK(!strncmp(jc_get(r, "container.image.hash.all")->kids[0].str, "sha256:", 7));
+	CHECK_EQ_STR(jc_str(r, "orchestrator.namespace"), "payments");
+	CHECK_EQ_STR(jc_str(r, "orchestrator.resource.name"), "api-7c9d8f6b5d-gkbzs");
+	CHECK_EQ_INT(jc_get(r, "orchestrator.resource.label")->nkids, 6);
+	CHECK(arr_has(r, "orchestrator.resource.label", "app:api"));
+	CHECK(arr_has(r, "orchestrator.resource.label", "app.kubernetes.io/part-of:payments"));
+	CHECK_EQ_INT(jc_get(r, "orchestrator.resource.annotation")->nkids, 2);
+	CHECK(arr_has(r, "orchestrator.resource.annotation", "prometheus.io/port:9090"));
+	CHECK_EQ_STR(jc_str(r, "orchestrator.resource.parent.type"), "Deployment");
+	jc_free(r);
+	r = emit(wl, true);
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "kubernetes.service_account"), "payments-api");
+	CHECK_EQ_STR(jc_str(r, "kubernetes.owner.kind"), "Deployment");
+	CHECK_EQ_STR(jc_str(r, "kubernetes.owner.name"), "api");
+	CHECK_EQ_STR(jc_str(r, "kubernetes.node"), "cw-node-1");
+	jc_free(r);
+
+	/* its labels change: the next lookup sees them; the key stays */
+	pod = json_deep_copy(k8s_item(list, API_UID));
+	json_object_set_new(json_object_get(json_object_get(pod, "metadata"), "labels"), "version",
+			    json_string("1.4.3"));
+	json_object_set_new(json_object_get(pod, "metadata"), "resourceVersion",
+			    json_string("48412"));
+	CHECK_EQ_INT(pod_event(pods, "MODIFIED", pod), 0);
+	wl = cw_workload_get(x.w, api, 0);
+	REQUIRE(wl->pod);
+	CHECK_EQ_STR(cw_pod_label(wl->pod, "version"), "1.4.3");
+	CHECK_EQ_STR(wl->key, "k8s:payments/api");
+
+	/* deleted: the metadata goes, the names and the key stay; asked for again */
+	CHECK_EQ_INT(pod_event(pods, "DELETED", pod), 0);
+	wl = cw_workload_get(x.w, api, 0);
+	CHECK(!wl->pod && !wl->pod_container);
+	CHECK_EQ_STR(wl->pod_name, "api-7c9d8f6b5d-gkbzs");
+	CHECK_EQ_STR(wl->key, "k8s:payments/api");
+	CHECK_EQ_INT(wants.n, 2);
+	r = emit(wl, false);
+	CHECK(r && !jc_get(r, "orchestrator.resource.label") && !jc_get(r, "container.image"));
+	jc_free(r);
+	json_decref(pod);
+
+	/* an entry dropped with a reference held (ASan's leak check sees one kept) */
+	cw_workload_get(x.w, envoy, 0);
+	cw_workloads_forget(x.w, envoy);
+out:
+	fx_teardown(&x);
+	cw_pods_free(pods);
+	json_decref(list);
+}
+
+/* The pod's name gives the key, whether the log directories or the metadata named it. */
+TEST(workload_pods_keys_stay)
+{
+	json_t *list = k8s_fixture("kubelet-pods.json"), *pod;
+	struct cw_pods *pods = NULL;
+	const struct cw_workload *wl;
+	char path[512], name[512], err[128];
+	uint64_t pg, odd;
+	struct fx x;
+
+	if (!fx_setup(&x))
+		goto out;
+	REQUIRE(list && cw_pods_new(NULL, &pods) == 0);
+	cw_workloads_set_pods(x.w, pods, NULL, NULL);
+	REQUIRE(cw_pods_apply_list(pods, list, NULL, 0, err, sizeof(err)) == 7);
+	/* a StatefulSet's pod named by the metadata only: its ordinal stays (the name heuristic's
+	 * answer, as if the log directories had named it) */
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" PG_UID_U
+		 ".slice/cri-containerd-" PG_CID ".scope");
+	pg = mkdirs(x.cg, path);
+	REQUIRE(pg);
+	wl = cw_workload_get(x.w, pg, 0);
+	REQUIRE(wl->pod);
+	CHECK_EQ_STR(wl->pod->owner_kind, "StatefulSet");
+	CHECK_EQ_STR(wl->key, "k8s:data/postgres-0");
+
+	/* a Deployment's pod whose name the heuristic cannot read (not generated characters):
+	 * the metadata's controller when the metadata names it first... */
+	pod = json_deep_copy(k8s_item(list, API_UID));
+	json_object_set_new(json_object_get(pod, "metadata"), "uid",
+			    json_string("0b6c4f0e-1f2a-4c3d-9e8f-7a6b5c4d3e2f"));
+	json_object_set_new(json_object_get(pod, "metadata"), "name",
+			    json_string("api-7c9d8f6b5d-x1y0a"));
+	REQUIRE(pod_event(pods, "ADDED", pod) == 0);
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+		 "0b6c4f0e_1f2a_4c3d_9e8f_7a6b5c4d3e2f.slice/cri-containerd-%s.scope",
+		 ENVOY_CID);
+	odd = mkdirs(x.cg, path);
+	REQUIRE(odd);
+	cw_workloads_learn(x.w, odd, path); /* made after the last walk */
+	wl = cw_workload_get(x.w, odd, 0);
+	REQUIRE(wl->pod);
+	CHECK_EQ_STR(wl->pod_name, "api-7c9d8f6b5d-x1y0a");
+	CHECK_EQ_STR(wl->key, "k8s:payments/api");
+	/* ...and a key once named is never renamed: forget it, let the logs name it first */
+	cw_workloads_forget(x.w, odd);
+	REQUIRE(pod_event(pods, "DELETED", pod) == 0);
+	mkdirs(x.pods, "payments_api-7c9d8f6b5d-x1y0a_0b6c4f0e-1f2a-4c3d-9e8f-7a6b5c4d3e2f/api");
+	snprintf(name, sizeof(name), "api-7c9d8f6b5d-x1y0a_payments_api-%s.log", ENVOY_CID);
+	touch(x.ctrs, name);
+	cw_workloads_learn(x.w, odd, path);
+	wl = cw_workload_get(x.w, odd, 0);
+	CHECK(!wl->pod);
+	CHECK_EQ_STR(wl->key, "k8s:payments/api-7c9d8f6b5d-x1y0a");
+	json_object_set_new(json_object_get(pod, "metadata"), "resourceVersion",
+			    json_string("50000"));
+	REQUIRE(pod_event(pods, "ADDED", pod) == 0);
+	wl = cw_workload_get(x.w, odd, 0);
+	REQUIRE(wl->pod);
+	CHECK_EQ_STR(wl->pod->owner_name, "api");
+	CHECK_EQ_STR(wl->key, "k8s:payments/api-7c9d8f6b5d-x1y0a");
+	json_decref(pod);
+out:
+	fx_teardown(&x);
+	cw_pods_free(pods);
+	json_decref(list);
+}
+
+/* A whole finding from a pod with metadata, through the finding writer: checked against ECS
+ * and OCSF by tests/e2e/test_formats.py (tu_format_sample). */
+TEST(workload_pods_in_a_finding)
+{
+	static const char *const globs[] = { "prometheus.io/*", "credwatch.io/*" };
+	struct cw_pods_opts po = { .annotations = globs, .nannotations = 2 };
+	json_t *list = k8s_fixture("kubelet-pods.json");
+	const struct cw_ruleset *rs;
+	struct cw_matcher *m;
+	struct cw_pods *pods = NULL;
+	struct cw_finding_writer f;
+	struct cw_fp_key key;
+	struct cw_match match = { 0 };
+	struct jc_node *r;
+	static const char no_digest[] =
+		"{\"@timestamp\":\"2026-11-22T07:49:31Z\",\"event\":{\"kind\":\"alert\"},"
+		"\"rule\":{\"id\":\"r\"},\"process\":{\"pid\":1},\"container\":{\"id\":\"c\","
+		"\"image\":{\"name\":\"nginx\",\"tag\":[\"1.27\"]}}}";
+	char path[512], err[256], *out = NULL, *secret = NULL, *ocsf;
+	size_t outlen = 0, olen;
+	uint64_t api;
+	FILE *mem = NULL;
+	struct fx x;
+
+	if (!fx_setup(&x))
+		goto out;
+	REQUIRE(list && cw_pods_new(&po, &pods) == 0);
+	REQUIRE(tu_embedded(&rs, &m, err, sizeof(err)) == 0 &&
+		tu_key_in(x.dir, &key, err, sizeof(err)) == 0);
+	for (size_t i = 0; i < rs->n; i++)
+		if (!strcmp(rs->rules[i].id, "github-pat-classic"))
+			match.rule = &rs->rules[i];
+	REQUIRE(match.rule);
+	secret = tu_github_token();
+	match.secret = secret;
+	match.len = strlen(secret);
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" API_UID_U
+		 ".slice/cri-containerd-" API_CID ".scope");
+	api = mkdirs(x.cg, path);
+	REQUIRE(api);
+	cw_workloads_set_pods(x.w, pods, NULL, NULL);
+	REQUIRE(cw_pods_apply_list(pods, list, NULL, 0, err, sizeof(err)) == 7);
+
+	mem = open_memstream(&out, &outlen);
+	REQUIRE(mem);
+	cw_finding_writer_init(&f, &key, mem, false);
+	f.wls = x.w;
+	f.put = tu_sample_put;
+	f.put_arg = mem;
+	cw_finding_begin(&f, 1000, true, "credential-unexpected-reader", CW_SEVERITY_HIGH, "file",
+			 "access", &match);
+	cw_json_kobj(&f.j, "process");
+	cw_json_kuint(&f.j, "pid", 4242);
+	cw_json_kstr(&f.j, "name", "api");
+	cw_json_obj_end(&f.j);
+	cw_finding_host(&f, 4242, 1000, api, NULL);
+	cw_finding_credential(&f, &match, "file");
+	cw_json_obj_end(&f.j); /* credential */
+	cw_json_obj_end(&f.j); /* credwatch */
+	cw_finding_threat(&f, CW_NHI_SECRET_LEAKAGE, "credential read in a pod");
+	REQUIRE(cw_finding_emit(&f) == 0);
+	fflush(mem);
+	REQUIRE(outlen > 0);
+	r = jc_parse(out, outlen - 1, err, sizeof(err));
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "container.image.name"), "registry.example.com:5000/payments/api");
+	CHECK(arr_has(r, "container.image.tag", "1.4.2"));
+	CHECK(arr_has(r, "orchestrator.resource.label", "pod-template-hash:7c9d8f6b5d"));
+	CHECK(arr_has(r, "orchestrator.resource.annotation", "credwatch.io/owner-team:payments"));
+	CHECK_EQ_STR(jc_str(r, "orchestrator.resource.parent.type"), "Deployment");
+	CHECK_EQ_STR(jc_str(r, "credwatch.kubernetes.service_account"), "payments-api");
+	CHECK_EQ_STR(jc_str(r, "credwatch.kubernetes.owner.name"), "api");
+	CHECK_EQ_STR(jc_str(r, "credwatch.workload"), "k8s:payments/api");
+	CHECK(!tu_contains(out, outlen, secret, strlen(secret)));
+	jc_free(r);
+
+	/* as OCSF: the container's image object and the pod's labels; the rest unmapped */
+	REQUIRE(cw_ocsf_from_ecs(out, outlen - 1, "test", &ocsf, &olen) == 0);
+	r = jc_parse(ocsf, olen, err, sizeof(err));
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "actor.process.container.image.name"),
+		     "registry.example.com:5000/payments/api");
+	CHECK(!strncmp(jc_str(r, "actor.process.container.image.uid"), "sha256:", 7));
+	CHECK(arr_has(r, "actor.process.container.image.labels", "1.4.2"));
+	CHECK(!jc_get(r, "actor.process.container.image.tag")); /* deprecated in OCSF */
+	CHECK(arr_has(r, "actor.process.container.labels", "tier:backend"));
+	CHECK_EQ_STR(jc_str(r, "unmapped.credwatch.kubernetes.service_account"), "payments-api");
+	CHECK_EQ_STR(jc_str(r, "unmapped.orchestrator.resource.parent.type"), "Deployment");
+	jc_free(r);
+	free(ocsf);
+	/* an image without a digest: its reference is the uid OCSF requires */
+	REQUIRE(cw_ocsf_from_ecs(no_digest, sizeof(no_digest) - 1, "test", &ocsf, &olen) == 0);
+	r = jc_parse(ocsf, olen, err, sizeof(err));
+	REQUIRE(r);
+	CHECK_EQ_STR(jc_str(r, "actor.process.container.image.uid"), "nginx:1.27");
+	jc_free(r);
+	free(ocsf);
+	cw_finding_writer_free(&f);
+out:
+	if (mem)
+		fclose(mem);
+	free(out);
+	free(secret);
+	fx_teardown(&x);
+	cw_pods_free(pods);
+	json_decref(list);
 }

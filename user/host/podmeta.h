@@ -52,7 +52,7 @@ struct cw_pod {
 	size_t nannotations;
 	const struct cw_pod_container *containers;
 	size_t ncontainers;
-	const char *phase;	  /* status.phase, "" */
+	const char *phase;	   /* status.phase, "" */
 	uint64_t resource_version; /* metadata.resourceVersion as a number, 0 unknown */
 };
 
@@ -98,6 +98,18 @@ int cw_pod_parse(const struct cw_pods *c, const json_t *pod, struct cw_pod **out
  */
 int cw_pods_apply_list(struct cw_pods *c, const json_t *list, char *rv, size_t rvlen, char *err,
 		       size_t errlen);
+
+/*
+ * The same in pages (the API server's limit/continue, so that a big list is never one JSON
+ * tree): cw_pods_list_begin, cw_pods_list_page for each page (a PodList; its items are kept,
+ * *rv gets its resourceVersion; returns how many of its items were kept, or -EINVAL), then
+ * cw_pods_list_end, which forgets the pods no page named and returns how many are held.
+ * cw_pods_apply_list is the three at once. (Added by the podmeta helper, issue 22.)
+ */
+unsigned cw_pods_list_begin(struct cw_pods *c);
+int cw_pods_list_page(struct cw_pods *c, unsigned list, const json_t *page, char *rv, size_t rvlen,
+		      char *err, size_t errlen);
+int cw_pods_list_end(struct cw_pods *c, unsigned list);
 
 /*
  * One watch event {"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": ...}. *rv gets the

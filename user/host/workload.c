@@ -54,7 +54,7 @@ struct wl_entry {
 	int64_t names_backoff_ns;
 	uint64_t pods_version; /* the metadata cache's version when wl.pod was last looked up */
 	bool pods_looked;      /* ... at all */
-	UT_hash_handle hh;		      /* by wl.cgroup_id */
+	UT_hash_handle hh;     /* by wl.cgroup_id */
 	struct wl_entry *lru_prev, *lru_next; /* least recently used first */
 };
 

@@ -36,7 +36,11 @@ struct cw_workload {
 	 * so that replicas are one workload), else "pod:UID"; "container:ID12" (first 12 hex)
 	 * outside Kubernetes; "unit:NAME" for a systemd service; "session:uid:UID" for a login
 	 * session (every session of one user is one workload: sudo inside it included); "" when
-	 * none applies (the caller then names the workload by its process tree).
+	 * none applies (the caller then names the workload by its process tree). With pod
+	 * metadata (cw_workloads_set_pods): the pod's names come from it when the log
+	 * directories have none, OWNER is still read from the pod's name, except that the
+	 * metadata's controller (Deployment, ReplicaSet, DaemonSet, Job, CronJob) names a pod
+	 * whose name the heuristic kept whole; a "k8s:" key, once set, never changes.
 	 */
 	char key[CW_WL_KEY_MAX];
 	/*

@@ -27,8 +27,8 @@ static void kv_array(struct cw_json *j, const char *key, const struct cw_kv *kv,
 		int len = snprintf(buf, sizeof(buf), "%s:%s", kv[i].key, kv[i].value);
 
 		if (len > 0)
-			cw_json_strn(j, buf, (size_t)len < sizeof(buf) ? (size_t)len
-								 : sizeof(buf) - 1);
+			cw_json_strn(j, buf,
+				     (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1);
 	}
 	cw_json_arr_end(j);
 }
