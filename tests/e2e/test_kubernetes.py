@@ -133,6 +133,14 @@ def test_apiserver_metadata_in_findings_watch_changes_and_410():
         assert api.requests[-1]["query"]["allowWatchBookmarks"] == "true"
         token3, f3 = expose(agent, pod)
         assert "canary:true" in labels(f3)
+        # The token rotates (a projected token): the next request carries the new one, read
+        # from the file because it changed, without a 401 first.
+        rotated = k8s_jwt("credwatch")
+        api.token = rotated
+        with open(api.token_file, "w") as tf:
+            tf.write(rotated + "\n")
+        api.end_watches()
+        assert api.wait(lambda: api.count("watch") == 4, 30)
 
         assert metric(agent, "credwatch_kube_up") == 1
         assert metric(agent, "credwatch_kube_lists_total") == 2
@@ -147,7 +155,7 @@ def test_apiserver_metadata_in_findings_watch_changes_and_410():
         assert api.count("list", first_pages=False) == 3 + 2  # 7 pods, then 6 (one deleted)
         assert all(r["auth"] for r in api.requests)
         assert DOWN not in agent.stderr()
-        agent.assert_no_plaintext(token, token2, token3, kube_token)
+        agent.assert_no_plaintext(token, token2, token3, kube_token, rotated)
 
 
 def test_kubelet_asked_only_for_pods_it_does_not_know():

@@ -80,10 +80,11 @@ struct cw_kube {
 	bool token_reload;
 	enum health health;
 	char rv[64];
-	bool need_list;	      /* API server: list before the next watch */
-	unsigned gone_in_row; /* 410s with no event between: past one, back off */
-	unsigned attempt;     /* failures in a row */
-	double next_fetch_s;  /* kubelet: no fetch before this */
+	bool need_list;	       /* API server: list before the next watch */
+	unsigned gone_in_row;  /* 410s with no event between: past one, back off */
+	unsigned quick_in_row; /* watches that ended at once, empty: past one, back off */
+	unsigned attempt;      /* failures in a row */
+	double next_fetch_s;   /* kubelet: no fetch before this */
 	uint64_t rnd;
 	/* counters (cw_kube_stats reads them from another thread) */
 	atomic_uint_fast64_t lists, list_requests, watches, watch_restarts, relists_gone, events,
@@ -787,8 +788,8 @@ static int watch(struct cw_kube *k, char *why, size_t whylen)
 	if (!ret)
 		ret = req_run(k, &r, "watch pods on");
 	if (!ret && atomic_load(&k->events) == events0 && cw_mono_s() - t0 < 1.0) {
-		/* an empty watch that ended at once: a server that closes at once, not a
-		 * timeout; watching again at once would spin */
+		/* an empty watch that ended at once: once is a restart (a server's), twice
+		 * in a row a server that closes at once: watching again at once would spin */
 		snprintf(r.why, sizeof(r.why), "watch %s: ended at once, without an event",
 			 k->c.url);
 		ret = -EPIPE;
@@ -896,6 +897,15 @@ static void wait_until(struct cw_kube *k, double until, bool stop_on_want)
 
 /* --- the two sources --- */
 
+/* The n-th of a kind in a row of things that would be retried at once (a 410 right after a
+ * list, a watch that ends as soon as it starts): from the second on, a backoff first. */
+static void pace(struct cw_kube *k, unsigned *in_row)
+{
+	if (++*in_row > 1)
+		wait_until(k, cw_mono_s() + cw_kube_backoff_ms(*in_row - 1, rand01(k)) / 1e3,
+			   false);
+}
+
 static void apiserver_round(struct cw_kube *k)
 {
 	char why[1024] = "";
@@ -927,16 +937,17 @@ static void apiserver_round(struct cw_kube *k)
 		atomic_fetch_add(&k->relists_gone, 1);
 		cw_debug("kubernetes metadata: %s: listing again", why);
 		k->need_list = true;
-		/* a fresh list's version refused again: a server that is not settled, not a
-		 * reason to list in a loop */
-		if (++k->gone_in_row > 1)
-			wait_until(k,
-				   cw_mono_s() +
-					   cw_kube_backoff_ms(k->gone_in_row - 1, rand01(k)) / 1e3,
-				   false);
+		/* a fresh list's version refused again: not a reason to list in a loop */
+		pace(k, &k->gone_in_row);
 		return;
 	}
 	k->gone_in_row = 0;
+	if (ret == -EPIPE) { /* the server answers: not down, but no reason to spin */
+		cw_debug("kubernetes metadata: %s", why);
+		pace(k, &k->quick_in_row);
+		return;
+	}
+	k->quick_in_row = 0;
 	if (!ret)
 		return;
 	set_down(k, why);
