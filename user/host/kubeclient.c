@@ -504,6 +504,8 @@ static void req_free(struct req *r)
 {
 	if (r->easy)
 		curl_easy_cleanup(r->easy);
+	for (struct curl_slist *h = r->headers; h; h = h->next) /* the token's header */
+		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(r->headers);
 	free(r->body);
 	cw_kube_lines_free(&r->lines);
