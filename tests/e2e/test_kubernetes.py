@@ -150,6 +150,8 @@ def test_apiserver_metadata_in_findings_watch_changes_and_410():
                                       capture_output=True, timeout=30)
             assert lint.returncode == 0, lint.stdout + lint.stderr
         assert agent.stop() == 0
+        # The agent's own requests, its token in them, are not a finding.
+        assert not [l for l in agent.lines if l["process"]["pid"] == agent.proc.pid]
         # one list and one watch at a time, no polling: lists are 1 + the 410 re-list
         assert api.count("list") == 2 and api.count("kubelet") == 0
         assert api.count("list", first_pages=False) == 3 + 2  # 7 pods, then 6 (one deleted)
@@ -190,6 +192,7 @@ def test_kubelet_asked_only_for_pods_it_does_not_know():
         assert api.count("kubelet") == before + 1
         assert agent.stop() == 0
         assert api.count("list") == 0 and api.count("watch") == 0
+        assert not [l for l in agent.lines if l["process"]["pid"] == agent.proc.pid]
         assert all(r["auth"] for r in api.requests)
         agent.assert_no_plaintext(token, kube_token)
 

@@ -128,6 +128,8 @@ void cw_agent_ops_tick(struct cw_agent *a)
 
 void cw_agent_ops_count(struct cw_agent *a, const char *action, const char *rule, bool alert)
 {
+	if (!a->ops.snap) /* stopped: findings of the teardown (streams closed) go uncounted */
+		return;
 	cw_alert_counts_add(&a->ops.by_rule, action, rule, alert);
 }
 
