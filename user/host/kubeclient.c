@@ -580,6 +580,16 @@ static void status_reason(struct cw_kube *k, struct req *r, const char *what)
 	json_decref(st);
 }
 
+/* Wants forgotten: nothing to look up. */
+static void drop_wants(struct cw_kube *k)
+{
+	atomic_store(&k->wanted, false);
+	pthread_mutex_lock(&k->want_lock);
+	k->nwant = 0;
+	pthread_mutex_unlock(&k->want_lock);
+	atomic_store(&k->want_lost, false);
+}
+
 /*
  * Run r to its end on the multi handle. 0 with r->status 200 (and the body, or the events
  * handed over); 410 (HTTP 410 or a 410 ERROR event); -ECANCELED (stop); else -errno with
@@ -612,9 +622,9 @@ static int req_run(struct cw_kube *k, struct req *r, const char *what)
 			break;
 		}
 		if (r->stream && r->status == 200 && k->health != H_UP)
-			set_up(k);			  /* the watch is open again */
-		if (r->stream && atomic_load(&k->wanted)) /* the watch is up: nothing to do */
-			atomic_store(&k->wanted, false);
+			set_up(k); /* the watch is open again */
+		if (r->stream && atomic_load(&k->wanted))
+			drop_wants(k); /* the watch is up: it brings every pod */
 		curl_multi_poll(k->multi, NULL, 0, 1000, NULL);
 	}
 	curl_multi_remove_handle(k->multi, r->easy);
