@@ -242,6 +242,89 @@ TEST(config_flags_override_the_file)
 	free(o);
 }
 
+TEST(config_kube_keys)
+{
+	static const char text[] = "kube_metadata: kubelet\n"
+				   "kube_apiserver: https://api.example.com:6443\n"
+				   "kubelet_url: http://10.0.3.11:10255\n"
+				   "kubelet_insecure_tls: true\n"
+				   "kube_token_file: /run/tok\n"
+				   "kube_ca_file: /run/ca.crt\n"
+				   "node_name: cw-node-1\n"
+				   "kube_annotations: ['team.example.com/*', credwatch.io/owner]\n"
+				   "kube_max_pods: 500\n";
+	struct cw_agent_opts *o = calloc(1, sizeof(*o));
+	struct cw_strv strs = { 0 };
+	char err[512] = "";
+	int verbose = 0;
+
+	REQUIRE(o);
+	REQUIRE(load(text, o, &verbose, &strs, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(o->kube_metadata, CW_KUBE_KUBELET);
+	CHECK_EQ_STR(o->kube_apiserver, "https://api.example.com:6443");
+	CHECK_EQ_STR(o->kubelet_url, "http://10.0.3.11:10255");
+	CHECK(o->kubelet_insecure_tls);
+	CHECK_EQ_STR(o->kube_token_file, "/run/tok");
+	CHECK_EQ_STR(o->kube_ca_file, "/run/ca.crt");
+	CHECK_EQ_STR(o->node_name, "cw-node-1");
+	REQUIRE(o->nkube_annotations == 2);
+	CHECK_EQ_STR(o->kube_annotations[0], "team.example.com/*");
+	CHECK_EQ_STR(o->kube_annotations[1], "credwatch.io/owner");
+	CHECK_EQ_INT(o->kube_max_pods, 500);
+	/* one glob alone is a list of one; a zeroed config is auto */
+	REQUIRE(load("kube_annotations: a/*\n", o, &verbose, &strs, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(o->nkube_annotations, 1);
+	CHECK_EQ_INT(o->kube_metadata, CW_KUBE_AUTO);
+	CHECK(load("\nkube_metadata: apiservers\n", o, &verbose, &strs, err, sizeof(err)) < 0);
+	CHECK_EQ_STR(err, "c.yaml:2: 'kube_metadata' must be auto, apiserver, kubelet or off, not "
+			  "'apiservers'");
+	CHECK(load("kube_max_pods: 0\n", o, &verbose, &strs, err, sizeof(err)) < 0);
+	CHECK(!strncmp(err, "c.yaml:1: kube_max_pods:", 24));
+	cw_strv_free(&strs);
+	free(o);
+}
+
+/* A stand-in for run's --kube-annotation flags. */
+static int annotation_flags(int argc, char **argv, struct cw_agent_opts *o)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--kube-annotation"))
+			o->kube_annotations[o->nkube_annotations++] = argv[++i];
+	return 0;
+}
+
+TEST(config_kube_annotation_flags_replace_the_file)
+{
+	char dir[256], path[512], err[512];
+	struct cw_agent_opts *o = calloc(1, sizeof(*o)), defaults = { 0 };
+	struct cw_strv strs = { 0 };
+	int verbose = 0;
+	static const char text[] = "kube_annotations: [a/*, b/*]\n";
+
+	REQUIRE(o && !tu_mkdtemp(dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	REQUIRE(tu_write_file(path, text, strlen(text), 0644) == 0);
+	{
+		char *argv[] = { "run", "--config", path, NULL };
+
+		REQUIRE(cw_config_options(3, argv, NULL, &defaults, annotation_flags, o, &verbose,
+					  &strs, err, sizeof(err)) == 0);
+		REQUIRE(o->nkube_annotations == 2);
+		CHECK_EQ_STR(o->kube_annotations[1], "b/*");
+	}
+	{
+		char *argv[] = { "run", "--config", path, "--kube-annotation", "c/*", NULL };
+
+		REQUIRE(cw_config_options(5, argv, NULL, &defaults, annotation_flags, o, &verbose,
+					  &strs, err, sizeof(err)) == 0);
+		REQUIRE(o->nkube_annotations == 1);
+		CHECK_EQ_STR(o->kube_annotations[0], "c/*");
+	}
+	cw_strv_free(&strs);
+	tu_rmtree(dir);
+	free(o);
+}
+
 /* deploy/credwatch.yaml with its commented-out examples enabled ("# key:" and "  # - ..."). */
 static char *uncomment(const char *text)
 {
@@ -291,6 +374,10 @@ TEST(config_example_in_deploy_parses_with_every_example)
 		cw_test_fail(__FILE__, __LINE__, "every example enabled: %s", err);
 	CHECK_EQ_INT(o->noutputs, 9);
 	CHECK(o->rules_dir && o->policy && o->btf);
+	CHECK_EQ_INT(o->kube_metadata, CW_KUBE_AUTO);
+	CHECK(o->kube_apiserver && o->kubelet_url && o->node_name && o->kube_ca_file);
+	CHECK_EQ_INT(o->nkube_annotations, 2);
+	CHECK_EQ_INT(o->kube_max_pods, 4096);
 	free(all);
 	cw_strv_free(&strs);
 	free(o);

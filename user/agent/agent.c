@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,6 +95,57 @@ static int put_finding(void *arg, const char *line, size_t len, const char *even
 	return cw_outputs_put(a->outputs, line, len, event_id, alert);
 }
 
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+/*
+ * Kubernetes pod metadata (host/kubeclient.h): the cache, the client thread that feeds it
+ * from the API server or the kubelet, and the join that hands it to workloads. Off: nothing.
+ * 0, or -EINVAL with the reason logged (options that name no source).
+ */
+static int start_pod_metadata(struct cw_agent *a, const struct cw_agent_opts *o)
+{
+	struct cw_kube_opts ko = { .source = o->kube_metadata,
+				   .apiserver = o->kube_apiserver,
+				   .kubelet_url = o->kubelet_url,
+				   .kubelet_insecure_tls = o->kubelet_insecure_tls,
+				   .token_file = o->kube_token_file,
+				   .ca_file = o->kube_ca_file,
+				   .node_name = o->node_name };
+	struct cw_kube_config c;
+	char host[256] = "", err[512];
+	int ret;
+
+	gethostname(host, sizeof(host) - 1);
+	if (cw_kube_resolve(&ko, env_lookup, host, &c, err, sizeof(err))) {
+		cw_log("%s", err);
+		return -EINVAL;
+	}
+	if (c.source == CW_KUBE_OFF) {
+		cw_debug("kubernetes metadata: off (%s)", *c.why ? c.why : "kube_metadata off");
+		return 0;
+	}
+	ret = cw_pods_new(
+		&(struct cw_pods_opts){ .max_pods = o->kube_max_pods,
+					.annotations = o->kube_annotations,
+					.nannotations = o->nkube_annotations,
+					/* the kubelet lists its own pods only */
+					.node = c.source == CW_KUBE_APISERVER ? c.node : NULL },
+		&a->pods);
+	if (!ret)
+		ret = cw_kube_start(&c, a->pods, &a->kube);
+	if (ret) {
+		cw_log("kubernetes metadata: cannot start: %s", strerror(-ret));
+		return ret;
+	}
+	cw_workloads_set_pods(a->wls, a->pods, cw_kube_want, a->kube);
+	cw_log("kubernetes metadata: from %s %s, node %s%s%s%s", cw_kube_source_name(c.source),
+	       c.url, *c.node ? c.node : "(any)", *c.why ? " (" : "", c.why, *c.why ? ")" : "");
+	return 0;
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -112,6 +164,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	}
 	a->procs = cw_procs_new(NULL);
 	ret = cw_workloads_new(NULL, &a->wls);
+	if (!ret)
+		ret = start_pod_metadata(a, o);
 	if (!ret &&
 	    !(ret = cw_apiservers_new(&(struct cw_apiservers_opts){ .proc = "/proc" }, &a->apis)))
 		log_apiservers(a->apis);
@@ -259,7 +313,9 @@ static void teardown(struct cw_agent *a)
 	if (a->prov.dirty && cw_prov_save(&a->prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a->x);
-	cw_workloads_free(a->wls);
+	cw_workloads_free(a->wls); /* drops its pod references */
+	cw_kube_stop(a->kube);
+	cw_pods_free(a->pods);
 	cw_apiservers_free(a->apis);
 	cw_procs_free(a->procs);
 	cw_prov_close(&a->prov);

@@ -10,12 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/kubeclient.h"
 #include "output/output_spec.h"
 
 #define CW_AGENT_KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define CW_AGENT_DRAIN_MS 3000 /* at the stop, for the outputs to deliver what they hold */
 #define CW_AGENT_RINGBUF_MIN (128u << 10) /* must hold the largest exec event */
 #define CW_AGENT_RINGBUF_MAX (1u << 30)
+#define CW_KUBE_ANNOTATIONS_MAX 32 /* --kube-annotation globs */
+#define CW_KUBE_MAX_PODS_DEFAULT 4096
 
 struct cw_agent_opts {
 	const char *rules_dir; /* NULL: the embedded rules */
@@ -44,6 +47,20 @@ struct cw_agent_opts {
 	bool no_env;
 	bool include_loopback;
 	bool capture_inbound;
+
+	/* Kubernetes pod metadata (host/kubeclient.h, docs/pod-metadata.md): where it comes
+	 * from (kube_metadata, CW_KUBE_AUTO by default), how to reach it (NULL: the defaults
+	 * cw_kube_resolve fills in), which annotations findings carry, how many pods are kept. */
+	enum cw_kube_source kube_metadata;
+	const char *kube_apiserver;
+	const char *kubelet_url;
+	bool kubelet_insecure_tls;
+	const char *kube_token_file;
+	const char *kube_ca_file;
+	const char *node_name;
+	const char *kube_annotations[CW_KUBE_ANNOTATIONS_MAX]; /* fnmatch globs */
+	size_t nkube_annotations;
+	unsigned long long kube_max_pods;
 
 	/* `credwatch status` reads it: NULL: /run/credwatch/status.json; "none": no file */
 	const char *status_file;

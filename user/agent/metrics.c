@@ -301,6 +301,39 @@ static void render_internals(const struct cw_ops_snapshot *s, struct cw_prom *p)
 	cw_prom_u64(p, "credwatch_matcher_bytes_total", &l, 1, s->bytes_files);
 }
 
+/* Pod metadata (host/kubeclient.h): only when a source runs. */
+static void render_kube(const struct cw_kube_stats *k, struct cw_prom *p)
+{
+	cw_prom_one(p, "credwatch_kube_up", "gauge",
+		    "1 when the pod metadata source answers (the watch is open, the last fetch "
+		    "worked)",
+		    k->up ? 1 : 0);
+	cw_prom_one(p, "credwatch_kube_pods", "gauge", "Pods whose metadata is known",
+		    (double)k->pods);
+	cw_prom_one(p, "credwatch_kube_pod_metadata_bytes", "gauge",
+		    "Memory the known pods' metadata uses", (double)k->pod_bytes);
+	cw_prom_one(p, "credwatch_kube_lists_total", "counter",
+		    "Pod lists taken: API server lists (all pages) and kubelet /pods fetches",
+		    (double)k->lists);
+	cw_prom_one(p, "credwatch_kube_list_requests_total", "counter",
+		    "HTTP requests for pod lists (pages and failed attempts included)",
+		    (double)k->list_requests);
+	cw_prom_one(p, "credwatch_kube_watch_restarts_total", "counter",
+		    "API server watches that ended and were started again",
+		    (double)k->watch_restarts);
+	cw_prom_one(p, "credwatch_kube_relists_gone_total", "counter",
+		    "Lists taken again because the watch's resourceVersion was too old (410 Gone)",
+		    (double)k->relists_gone);
+	cw_prom_one(p, "credwatch_kube_watch_events_total", "counter",
+		    "Watch events applied (ADDED, MODIFIED, DELETED, BOOKMARK)", (double)k->events);
+	cw_prom_one(p, "credwatch_kube_errors_total", "counter",
+		    "Pod metadata requests that failed (transport, HTTP status, body) and events "
+		    "that could not be read",
+		    (double)k->errors);
+	cw_prom_one(p, "credwatch_kube_lookups_total", "counter",
+		    "Pods the agent met before their metadata was known", (double)k->wanted);
+}
+
 void cw_metrics_render(const struct cw_ops_snapshot *s, struct cw_prom *p)
 {
 	cw_prom_reset(p);
@@ -309,4 +342,6 @@ void cw_metrics_render(const struct cw_ops_snapshot *s, struct cw_prom *p)
 	render_findings(s, p);
 	render_outputs(s, p);
 	render_internals(s, p);
+	if (s->kube_on)
+		render_kube(&s->kube, p);
 }

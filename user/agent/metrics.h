@@ -14,6 +14,7 @@
 
 #include "credwatch.h"
 #include "agent/first_exec.h"
+#include "host/kubeclient.h"
 #include "output/outputs.h"
 #include "util/prom_text.h"
 
@@ -53,6 +54,8 @@ struct cw_ops_snapshot {
 	uint64_t bytes_egress, bytes_files; /* bytes handed to the matcher, by source */
 	uint64_t rss_bytes;
 	double cpu_seconds;
+	bool kube_on; /* a pod metadata source runs: kube holds its counters */
+	struct cw_kube_stats kube;
 };
 
 /* The agent's own resident memory and CPU time (from /proc/self and getrusage). */

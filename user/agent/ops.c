@@ -64,6 +64,8 @@ static void collect(struct cw_agent *a, struct cw_ops_snapshot *s)
 	s->bytes_egress = a->egress.bytes;
 	s->bytes_files = a->files.bytes;
 	cw_ops_self_usage(&s->rss_bytes, &s->cpu_seconds);
+	s->kube_on = a->kube != NULL;
+	cw_kube_stats(a->kube, &s->kube);
 }
 
 static void write_status(struct cw_agent_ops *ops)
@@ -126,6 +128,8 @@ void cw_agent_ops_tick(struct cw_agent *a)
 
 void cw_agent_ops_count(struct cw_agent *a, const char *action, const char *rule, bool alert)
 {
+	if (!a->ops.snap) /* stopped: findings of the teardown (streams closed) go uncounted */
+		return;
 	cw_alert_counts_add(&a->ops.by_rule, action, rule, alert);
 }
 

@@ -90,9 +90,28 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
 	return ret;
 }
 
+/*
+ * The agent's own connections are not a workload's: the pod metadata client sends its
+ * service-account token to the API server or the kubelet, HTTPS outputs send theirs. (Its
+ * own file opens are left out in the kernel, cw_self_tgid.)
+ */
+static __u32 self_pid;
+
+static bool own_socket_event(const struct cw_event *ev)
+{
+	switch (ev->type) {
+	case CW_EV_CONN: return ev->conn.pid == self_pid;
+	case CW_EV_BIND: return ev->bind.pid == self_pid;
+	case CW_EV_DATA: return ev->data.pid == self_pid;
+	default: return false;
+	}
+}
+
 /* The handler of each event type: 0, or -errno when findings cannot be written. */
 static int dispatch(struct cw_agent *a, const struct cw_event *ev)
 {
+	if (own_socket_event(ev))
+		return 0;
 	switch (ev->type) {
 	case CW_EV_EXEC: return on_exec_event(a, ev);
 	case CW_EV_EXIT: return on_exit_event(a, ev);
@@ -141,6 +160,7 @@ int cw_agent_open_ringbuf(struct cw_agent *a)
 {
 	int ret;
 
+	self_pid = (__u32)getpid();
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
 		ret = -errno;

@@ -26,6 +26,8 @@
 #include "events/connections.h"
 #include "events/exec.h"
 #include "events/files.h"
+#include "host/kubeclient.h"
+#include "host/podmeta.h"
 #include "host/procs.h"
 #include "host/workload.h"
 #include "judge/exposure.h"
@@ -58,6 +60,10 @@ struct cw_agent {
 	struct cw_workloads *wls;
 	struct cw_procs *procs; /* executables by pid; the findings read it */
 	const char *policy_path;
+	/* pod metadata (host/podmeta.h) and the client feeding it (host/kubeclient.h); NULL
+	 * when kube_metadata is off */
+	struct cw_pods *pods;
+	struct cw_kube *kube;
 	/* where the Kubernetes API server is (judge/apiserver.h) */
 	struct cw_apiservers *apis;
 	/* the kernel side */

@@ -20,7 +20,7 @@
 
 #define CONFIG_MAX_BYTES (1u << 20)
 
-enum key_type { T_STR, T_BOOL, T_NUM, T_OUTPUTS, T_VERBOSE };
+enum key_type { T_STR, T_BOOL, T_NUM, T_OUTPUTS, T_VERBOSE, T_KUBE_SOURCE, T_KUBE_ANNOTATIONS };
 
 #define FIELD(f) offsetof(struct cw_agent_opts, f), sizeof(((struct cw_agent_opts *)0)->f)
 
@@ -54,6 +54,16 @@ static const struct config_key {
 	{ "btf", T_STR, FIELD(btf), 0, 0 },
 	{ "fingerprint_key_file", T_STR, FIELD(key_file), 0, 0 },
 	{ "verbose", T_VERBOSE, 0, 0, 0, 2 },
+	/* Kubernetes pod metadata (docs/pod-metadata.md) */
+	{ "kube_metadata", T_KUBE_SOURCE, FIELD(kube_metadata), 0, 0 },
+	{ "kube_apiserver", T_STR, FIELD(kube_apiserver), 0, 0 },
+	{ "kubelet_url", T_STR, FIELD(kubelet_url), 0, 0 },
+	{ "kubelet_insecure_tls", T_BOOL, FIELD(kubelet_insecure_tls), 0, 0 },
+	{ "kube_token_file", T_STR, FIELD(kube_token_file), 0, 0 },
+	{ "kube_ca_file", T_STR, FIELD(kube_ca_file), 0, 0 },
+	{ "node_name", T_STR, FIELD(node_name), 0, 0 },
+	{ "kube_annotations", T_KUBE_ANNOTATIONS, 0, 0, 0, 0 },
+	{ "kube_max_pods", T_NUM, FIELD(kube_max_pods), 1, 1000000 },
 };
 
 struct loader {
@@ -217,6 +227,37 @@ static int parse_outputs(struct loader *l)
 	return ret;
 }
 
+static int set_kube_source(struct loader *l, const struct config_key *k, void *field)
+{
+	enum cw_kube_source src;
+	const char *s;
+	int ret = want_scalar(l, k->name, "auto, apiserver, kubelet or off", &s);
+
+	if (ret)
+		return ret;
+	if (cw_kube_source_parse(s, &src))
+		return fail(l, line_of(l), "'%s' must be auto, apiserver, kubelet or off, not '%s'",
+			    k->name, s);
+	memcpy(field, &src, sizeof(src));
+	return 0;
+}
+
+/* kube_annotations: a list of globs (a single string is a list of one). */
+static int set_kube_annotations(struct loader *l, const struct config_key *k)
+{
+	struct cw_strv v = { 0 };
+	size_t line = line_of(l);
+	int ret = cw_yaml_want_strv(&l->y, k->name, &v, NULL);
+
+	if (!ret && v.n > CW_KUBE_ANNOTATIONS_MAX)
+		ret = fail(l, line, "'%s': at most %d globs", k->name, CW_KUBE_ANNOTATIONS_MAX);
+	l->o->nkube_annotations = 0;
+	for (size_t i = 0; !ret && i < v.n; i++)
+		ret = keep(l, v.v[i], &l->o->kube_annotations[l->o->nkube_annotations++]);
+	cw_strv_free(&v);
+	return ret;
+}
+
 static int set_key(struct loader *l, const struct config_key *k)
 {
 	void *field = (char *)l->o + k->off;
@@ -227,6 +268,8 @@ static int set_key(struct loader *l, const struct config_key *k)
 
 	switch (k->type) {
 	case T_OUTPUTS: return parse_outputs(l);
+	case T_KUBE_SOURCE: return set_kube_source(l, k, field);
+	case T_KUBE_ANNOTATIONS: return set_kube_annotations(l, k);
 	case T_NUM: return set_number(l, k, field);
 	case T_VERBOSE:
 		if (!(ret = cw_yaml_want_uint(&l->y, k->name, k->lo, k->hi, &v)))
@@ -330,7 +373,7 @@ int cw_config_options(int argc, char **argv, const char *default_file,
 		      size_t errlen)
 {
 	const char *file = cw_config_find(argc, argv, default_file);
-	size_t file_outputs;
+	size_t file_outputs, file_annotations;
 	int ret;
 
 	*o = *defaults;
@@ -341,8 +384,13 @@ int cw_config_options(int argc, char **argv, const char *default_file,
 	/* the file's outputs stay in o->outputs unless a flag writes over them */
 	file_outputs = o->noutputs;
 	o->noutputs = 0;
+	/* the same for the annotation globs: --kube-annotation flags replace the file's */
+	file_annotations = o->nkube_annotations;
+	o->nkube_annotations = 0;
 	ret = flags(argc, argv, o);
 	if (!o->noutputs)
 		o->noutputs = file_outputs;
+	if (!o->nkube_annotations)
+		o->nkube_annotations = file_annotations;
 	return ret;
 }

@@ -94,6 +94,24 @@ static void run_usage(FILE *f)
 		"\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
+		"  --kube-metadata SOURCE      pod metadata (labels, service account, owner,\n"
+		"                              images) in findings, from: auto (the default: the\n"
+		"                              API server in a pod or with --kube-apiserver,\n"
+		"                              else off), apiserver, kubelet, off\n"
+		"                              (docs/pod-metadata.md)\n"
+		"  --kube-apiserver URL        default https://$KUBERNETES_SERVICE_HOST:"
+		"$KUBERNETES_SERVICE_PORT\n"
+		"  --kubelet-url URL           default https://$NODE_IP:10250 (else 127.0.0.1);\n"
+		"                              http://HOST:10255 for the read-only port\n"
+		"  --kubelet-insecure-tls      do not verify the kubelet's serving certificate\n"
+		"  --kube-token-file FILE      bearer token, read again when it changes (default\n"
+		"                              " CW_KUBE_TOKEN_FILE ")\n"
+		"  --kube-ca-file FILE         CA of the API server (default\n"
+		"                              " CW_KUBE_CA_FILE ")\n"
+		"  --node-name NAME            this node (default $NODE_NAME, else the host name)\n"
+		"  --kube-annotation GLOB      annotation keys copied into findings (repeatable;\n"
+		"                              none by default)\n"
+		"  --kube-max-pods N           pods whose metadata is kept (default 4096)\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
 		"  -h, --help                  this text\n"
 		"\n"
@@ -109,6 +127,8 @@ static void run_usage(FILE *f)
 		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
 		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
 		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
+		"  sudo credwatch run --kube-metadata kubelet --kubelet-insecure-tls "
+		"--kube-annotation 'team.example.com/*'\n"
 		"  sudo kill -HUP $(pidof credwatch)       re-read the config, reopen the "
 		"outputs, reload the policy\n");
 }
@@ -121,6 +141,19 @@ static unsigned long long round_pow2(unsigned long long v)
 		p <<= 1;
 	return p;
 }
+
+/* Long options without a short form: codes past every character. */
+enum {
+	OPT_KUBE_METADATA = 0x100,
+	OPT_KUBE_APISERVER,
+	OPT_KUBELET_URL,
+	OPT_KUBELET_INSECURE_TLS,
+	OPT_KUBE_MAX_PODS,
+	OPT_KUBE_TOKEN_FILE,
+	OPT_KUBE_CA_FILE,
+	OPT_NODE_NAME,
+	OPT_KUBE_ANNOTATION,
+};
 
 enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
 
@@ -139,6 +172,8 @@ static int parse_number(struct cw_agent_opts *o, int c, const char *arg)
 	case 'P': return cw_parse_u64("--payload-cap", arg, 1, CW_PAYLOAD_CAP_MAX, &o->payload_cap);
 	case 'M': return cw_parse_u64("--state-max", arg, 1, 10000000, &o->state_max);
 	case 'C': return cw_parse_u64("--file-cap", arg, 1, CW_FILE_CAP_MAX, &o->file_cap);
+	case OPT_KUBE_MAX_PODS:
+		return cw_parse_u64("--kube-max-pods", arg, 1, 1000000, &o->kube_max_pods);
 	case 'X': {
 		unsigned long long v;
 		int ret = cw_parse_u64("--spool-max", arg, 64 << 10, 1ULL << 50, &v);
@@ -174,6 +209,34 @@ static int add_output(struct cw_agent_opts *o, const char *spec)
 	return 0;
 }
 
+/* The Kubernetes pod metadata flags: 0, or -EINVAL with the reason printed. */
+static int parse_kube(struct cw_agent_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_KUBE_METADATA:
+		if (cw_kube_source_parse(arg, &o->kube_metadata)) {
+			cw_log("--kube-metadata '%s': auto, apiserver, kubelet or off", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_KUBE_APISERVER: o->kube_apiserver = arg; return 0;
+	case OPT_KUBELET_URL: o->kubelet_url = arg; return 0;
+	case OPT_KUBELET_INSECURE_TLS: o->kubelet_insecure_tls = true; return 0;
+	case OPT_KUBE_MAX_PODS: return parse_number(o, c, arg);
+	case OPT_KUBE_TOKEN_FILE: o->kube_token_file = arg; return 0;
+	case OPT_KUBE_CA_FILE: o->kube_ca_file = arg; return 0;
+	case OPT_NODE_NAME: o->node_name = arg; return 0;
+	case OPT_KUBE_ANNOTATION:
+		if (o->nkube_annotations == CW_KUBE_ANNOTATIONS_MAX) {
+			cw_log("--kube-annotation: at most %d", CW_KUBE_ANNOTATIONS_MAX);
+			return -EINVAL;
+		}
+		o->kube_annotations[o->nkube_annotations++] = arg;
+		return 0;
+	default: return -EINVAL;
+	}
+}
+
 static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o)
 {
 	static const struct option opts[] = {
@@ -201,6 +264,16 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "capture-reads", no_argument, NULL, 'D' },
 		{ "btf", required_argument, NULL, 'b' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
+		/* Kubernetes pod metadata */
+		{ "kube-metadata", required_argument, NULL, OPT_KUBE_METADATA },
+		{ "kube-apiserver", required_argument, NULL, OPT_KUBE_APISERVER },
+		{ "kubelet-url", required_argument, NULL, OPT_KUBELET_URL },
+		{ "kubelet-insecure-tls", no_argument, NULL, OPT_KUBELET_INSECURE_TLS },
+		{ "kube-max-pods", required_argument, NULL, OPT_KUBE_MAX_PODS },
+		{ "kube-token-file", required_argument, NULL, OPT_KUBE_TOKEN_FILE },
+		{ "kube-ca-file", required_argument, NULL, OPT_KUBE_CA_FILE },
+		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "kube-annotation", required_argument, NULL, OPT_KUBE_ANNOTATION },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -239,6 +312,10 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		case 'D': o->capture_reads = true; break;
 		case 'b': o->btf = optarg; break;
 		case 'k': o->key_file = optarg; break;
+		case OPT_KUBE_METADATA ... OPT_KUBE_ANNOTATION:
+			if (parse_kube(o, c, optarg))
+				return PARSED_EXIT_ERROR;
+			break;
 		case 'v': cw_verbose++; break;
 		case 'h': run_usage(stdout); return PARSED_EXIT_OK;
 		default: run_usage(stderr); return PARSED_EXIT_ERROR;
@@ -280,6 +357,7 @@ static int run_opts(struct run_args *ra, struct cw_agent_opts *o, char *err, siz
 		.state = CW_PROV_DEFAULT_FILE,
 		.state_max = CW_PROV_DEFAULT_MAX,
 		.file_cap = CW_FILE_CAP_DEFAULT,
+		.kube_max_pods = CW_KUBE_MAX_PODS_DEFAULT,
 	};
 
 	return cw_config_options(ra->argc, ra->argv, CW_CONFIG_DEFAULT_FILE, &defaults, run_flags,
