@@ -146,6 +146,17 @@ static int start_pod_metadata(struct cw_agent *a, const struct cw_agent_opts *o)
 	return 0;
 }
 
+/* A policy that selects pods by their metadata, with no metadata source: say once that those
+ * selectors decide nothing (judge/policy.h: what cannot be known does not match). */
+static void warn_policy_without_metadata(const struct cw_agent *a)
+{
+	if (!a->pods && cw_policy_uses_pod_metadata(&a->policy))
+		cw_log("policy %s selects pods by labels, service account, owner, image or "
+		       "annotations, but no pod metadata source is on (--kube-metadata): those "
+		       "selectors match nothing",
+		       a->policy.file);
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -166,6 +177,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	ret = cw_workloads_new(NULL, &a->wls);
 	if (!ret)
 		ret = start_pod_metadata(a, o);
+	if (!ret)
+		warn_policy_without_metadata(a);
 	if (!ret &&
 	    !(ret = cw_apiservers_new(&(struct cw_apiservers_opts){ .proc = "/proc" }, &a->apis)))
 		log_apiservers(a->apis);
@@ -239,6 +252,7 @@ void cw_agent_reload_policy(struct cw_agent *a)
 		       "credential bindings, %zu reader rules",
 		       a->policy.file, a->policy.watch.n, a->policy.nworkloads, a->policy.ncreds,
 		       a->policy.nreaders);
+	warn_policy_without_metadata(a);
 }
 
 /* SIGHUP: the outputs reopen (a rotated file, new credentials) or change to o's specs. */
