@@ -105,6 +105,7 @@ def test_apiserver_metadata_in_findings_watch_changes_and_410():
         assert k8s["service_account"] == "payments-api"
         assert k8s["owner"] == {"kind": "Deployment", "name": "api"}
         assert k8s["node"] == NODE
+        assert f["host"]["name"] == NODE  # the node, not the agent pod's own host name
         assert f["container"]["image"] == {"name": API_IMAGE, "tag": ["1.4.2"],
                                            "hash": {"all": [API_DIGEST]}}
 

@@ -160,10 +160,15 @@ static void warn_policy_without_metadata(const struct cw_agent *a)
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
+	const char *node;
 	char err[1024];
 	int ret;
 
 	cw_finding_writer_init(&a->f, &a->key, a->out, o->events);
+	/* In a pod, the host name is the pod's: findings name the node (--node-name, else the
+	 * downward API's $NODE_NAME) */
+	if ((node = o->node_name ? o->node_name : getenv("NODE_NAME")) && *node)
+		snprintf(a->f.host, sizeof(a->f.host), "%s", node);
 	a->f.put = put_finding;
 	a->f.put_arg = a;
 	a->policy_path = o->policy;
