@@ -45,6 +45,10 @@ struct cw_agent_opts {
 	bool include_loopback;
 	bool capture_inbound;
 
+	/* Host-root mode (issue 22): the host's / is mounted here (an agent in a container,
+	 * hostPID); its /proc, cgroups, pod logs and kubelet files are read under it. NULL: "/" */
+	const char *host_root;
+
 	/* `credwatch status` reads it: NULL: /run/credwatch/status.json; "none": no file */
 	const char *status_file;
 	/*

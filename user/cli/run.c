@@ -92,6 +92,13 @@ static void run_usage(FILE *f)
 		"                              host a probe (see bench/file_overhead)\n"
 		"  --btf FILE                  kernel BTF for kernels without " CW_AGENT_KERNEL_BTF
 		"\n"
+		"  --host-root DIR             the host's / is mounted at DIR (the agent in a\n"
+		"                              container): its /proc, /sys/fs/cgroup, "
+		"/var/log/pods,\n"
+		"                              /var/log/containers, /var/lib/kubelet and "
+		"container\n"
+		"                              roots are read there; needs the host's pids "
+		"(hostPID)\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
@@ -109,6 +116,7 @@ static void run_usage(FILE *f)
 		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
 		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
 		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
+		"  credwatch run --host-root /host           in a container, host's / at /host\n"
 		"  sudo kill -HUP $(pidof credwatch)       re-read the config, reopen the "
 		"outputs, reload the policy\n");
 }
@@ -200,6 +208,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "file-cap", required_argument, NULL, 'C' },
 		{ "capture-reads", no_argument, NULL, 'D' },
 		{ "btf", required_argument, NULL, 'b' },
+		{ "host-root", required_argument, NULL, 'H' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -238,6 +247,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		case 'F': o->no_files = true; break;
 		case 'D': o->capture_reads = true; break;
 		case 'b': o->btf = optarg; break;
+		case 'H': o->host_root = optarg; break;
 		case 'k': o->key_file = optarg; break;
 		case 'v': cw_verbose++; break;
 		case 'h': run_usage(stdout); return PARSED_EXIT_OK;

@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "host/hostroot.h"
 #include "host/mountinfo.h"
 #include "host/procfile.h"
 
@@ -92,7 +93,7 @@ static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	char name[64];
+	char name[512]; /* PROC may be under a host root */
 	int root, pfd;
 
 	snprintf(name, sizeof(name), "%s/%u/root", proc, pid);
@@ -167,7 +168,7 @@ static uint32_t sibling(const struct cw_proc_file *pf, uint32_t not, uint32_t af
 
 uint32_t cw_proc_ns_pid(const char *proc, uint32_t pid)
 {
-	char name[64], line[256];
+	char name[512], line[256];
 	unsigned int v = 0;
 	FILE *f;
 
@@ -206,6 +207,7 @@ int cw_proc_file_open(const struct cw_proc_file *pf, uint32_t *ns)
 		}
 		return -1;
 	}
-	*ns = (uint32_t)getpid(); /* a host process: the host's root, which is ours */
+	/* a host process: the host's root, which is ours, or under --host-root its init's */
+	*ns = cw_host_root_is_set() ? 1 : (uint32_t)getpid();
 	return open_in_root(pf->proc, *ns, pf->path, pf->uid, environ);
 }
