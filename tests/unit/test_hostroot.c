@@ -12,7 +12,7 @@
 #include "test.h"
 #include "testutil.h"
 
-/* A fixture host root: DIR/proc/1/{mounts,root -> DIR/hostfs}, DIR/hostfs/etc/app.env. */
+/* A fixture host root: DIR/proc/1/mounts, DIR/etc/app.env. */
 static int make_host(char *dir, size_t len, const char *mounts)
 {
 	char p[512];
@@ -26,15 +26,10 @@ static int make_host(char *dir, size_t len, const char *mounts)
 	snprintf(p, sizeof(p), "%s/proc/1/mounts", dir);
 	if (tu_write_file(p, mounts, strlen(mounts), 0644))
 		return -1;
-	snprintf(p, sizeof(p), "%s/hostfs", dir);
+	snprintf(p, sizeof(p), "%s/etc", dir);
 	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/hostfs/etc", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/hostfs/etc/app.env", dir);
-	if (tu_write_file(p, "host file", 9, 0600))
-		return -1;
-	snprintf(p, sizeof(p), "%s/proc/1/root", dir);
-	return symlink("../../hostfs", p);
+	snprintf(p, sizeof(p), "%s/etc/app.env", dir);
+	return tu_write_file(p, "host file", 9, 0600);
 }
 
 TEST(hostroot_unset_paths_are_what_they_say)
@@ -122,9 +117,9 @@ TEST(hostroot_cgroup2_from_the_hosts_init_mount_table)
 	tu_rmtree(dir);
 }
 
-/* A host process's file (not in a container, its opener gone): through the host's init root
- * under the host root, not through the agent's own root. */
-TEST(hostroot_host_process_file_through_the_hosts_init_root)
+/* A host process's file (not in a container, its opener gone): under the host root, not
+ * through the agent's own root. */
+TEST(hostroot_host_process_file_under_the_host_root)
 {
 	char dir[256], proc[300], err[256], buf[32];
 	struct cw_proc_file pf = { .pid = 0x3ffffff0, .fd = 3, .uid = 0, .path = "/etc/app.env" };

@@ -83,21 +83,18 @@ static int reopen(int pfd)
 }
 
 /*
- * path inside the root of process pid: absolute symlinks on the way (/var/run -> /run) resolve
- * inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux 5.6). Opened O_PATH first, so a
- * device's or FIFO's open never runs, and checked before it is opened for reading. -1 when it
- * cannot be had.
+ * path inside the directory rootdir, a process's or the host's root: absolute symlinks on the
+ * way (/var/run -> /run) resolve inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux
+ * 5.6). Opened O_PATH first, so a device's or FIFO's open never runs, and checked before it is
+ * opened for reading. -1 when it cannot be had.
  */
-static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32_t uid,
-			bool environ)
+static int open_under(const char *rootdir, const char *path, uint32_t uid, bool environ)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	char name[512]; /* PROC may be under a host root */
 	int root, pfd;
 
-	snprintf(name, sizeof(name), "%s/%u/root", proc, pid);
-	root = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -1;
 	pfd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
@@ -109,6 +106,16 @@ static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32
 		return -1;
 	}
 	return reopen(pfd);
+}
+
+/* path inside the root of process pid (PROC/PID/root), as open_under. */
+static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32_t uid,
+			bool environ)
+{
+	char name[512]; /* PROC may be under a host root */
+
+	snprintf(name, sizeof(name), "%s/%u/root", proc, pid);
+	return open_under(name, path, uid, environ);
 }
 
 /*
@@ -207,7 +214,11 @@ int cw_proc_file_open(const struct cw_proc_file *pf, uint32_t *ns)
 		}
 		return -1;
 	}
-	/* a host process: the host's root, which is ours, or under --host-root its init's */
-	*ns = cw_host_root_is_set() ? 1 : (uint32_t)getpid();
+	/* a host process: the host's root, which is ours, or the one --host-root names */
+	if (cw_host_root_is_set()) {
+		*ns = 1; /* the host's init's mount table describes it */
+		return open_under(cw_host_root(), pf->path, pf->uid, environ);
+	}
+	*ns = (uint32_t)getpid();
 	return open_in_root(pf->proc, *ns, pf->path, pf->uid, environ);
 }
