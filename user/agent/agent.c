@@ -70,7 +70,7 @@ static int preflight(const struct cw_agent_opts *o)
 {
 	if (geteuid() != 0) {
 		cw_log("not root: credwatch run loads BPF programs and needs root "
-		       "(or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
+		       "(with the capabilities docs/capabilities.md lists)");
 		return 1;
 	}
 	if (!o->btf && access(CW_AGENT_KERNEL_BTF, R_OK)) {
