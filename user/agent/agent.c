@@ -15,15 +15,62 @@
 
 #include "credwatch.skel.h"
 #include "agent/agent.h"
+#include "agent/caps.h"
 #include "agent/state.h"
+#include "host/hostroot.h"
 #include "util/log.h"
+
+/*
+ * Where the host is (--host-root), set before anything reads it, and the pid namespace the
+ * kernel's pids are from: the agent must be in it (hostroot.h). 0, or 1 (the exit status).
+ */
+static int set_host_root(const struct cw_agent_opts *o)
+{
+	char err[512];
+
+	if (cw_host_root_set(o->host_root, err, sizeof(err)) ||
+	    cw_host_pidns_check(err, sizeof(err))) {
+		cw_log("%s", err);
+		return 1;
+	}
+	if (cw_host_root_is_set())
+		cw_log("host root %s: the host's /proc, cgroups, pod logs and kubelet files are "
+		       "read under it",
+		       cw_host_root());
+	return 0;
+}
+
+/* The workload cache, reading the host's cgroups and pod logs (under --host-root). */
+static int new_workloads(struct cw_workloads **out)
+{
+	char pods[CW_HOST_ROOT_MAX + 32], containers[CW_HOST_ROOT_MAX + 32];
+	char fallback[CW_HOST_ROOT_MAX + 32], *cg = NULL;
+	struct cw_workload_opts wo = { 0 };
+	int ret;
+
+	if (!cw_host_root_is_set())
+		return cw_workloads_new(NULL, out);
+	wo.proc_dir = cw_host_proc();
+	wo.pods_dir = cw_host_path(pods, sizeof(pods), "/var/log/pods");
+	wo.containers_dir = cw_host_path(containers, sizeof(containers), "/var/log/containers");
+	ret = cw_host_cgroup2_root(&cg);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
+		cw_log("no cgroup v2 mount in %s/1/mounts (%s): trying %s", cw_host_proc(),
+		       strerror(-ret), cw_host_path(fallback, sizeof(fallback), "/sys/fs/cgroup"));
+	wo.cgroup_root = cg ? cg : fallback;
+	ret = cw_workloads_new(&wo, out);
+	free(cg);
+	return ret;
+}
 
 /* Root, the kernel's BTF, tracefs: without them nothing loads. 0, or 1 (the exit status). */
 static int preflight(const struct cw_agent_opts *o)
 {
 	if (geteuid() != 0) {
 		cw_log("not root: credwatch run loads BPF programs and needs root "
-		       "(or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
+		       "(with the capabilities docs/capabilities.md lists)");
 		return 1;
 	}
 	if (!o->btf && access(CW_AGENT_KERNEL_BTF, R_OK)) {
@@ -35,6 +82,8 @@ static int preflight(const struct cw_agent_opts *o)
 		cw_log("--btf %s: %s", o->btf, strerror(errno));
 		return 1;
 	}
+	if (set_host_root(o))
+		return 1;
 	return cw_agent_ensure_tracefs() ? 1 : 0;
 }
 
@@ -178,14 +227,17 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 		cw_log("%s", err);
 		return -EINVAL;
 	}
-	a->procs = cw_procs_new(NULL);
-	ret = cw_workloads_new(NULL, &a->wls);
+	a->procs = cw_procs_new(cw_host_proc());
+	ret = new_workloads(&a->wls);
 	if (!ret)
 		ret = start_pod_metadata(a, o);
 	if (!ret)
 		warn_policy_without_metadata(a);
-	if (!ret &&
-	    !(ret = cw_apiservers_new(&(struct cw_apiservers_opts){ .proc = "/proc" }, &a->apis)))
+	if (!ret && !(ret = cw_apiservers_new(
+			      &(struct cw_apiservers_opts){
+				      .proc = cw_host_proc(),
+				      .root = cw_host_root_is_set() ? cw_host_root() : NULL },
+			      &a->apis)))
 		log_apiservers(a->apis);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
@@ -238,6 +290,9 @@ static int start_probes(struct cw_agent *a, const struct cw_agent_opts *o)
 	/* last: a held process is released only once everything above runs */
 	if (!ret && a->skel->rodata->cw_hold_new_exes)
 		cw_first_exec_start(&a->fe, a->skel, &a->tls, a->ncpus);
+	/* loaded and attached: only what runs later needs stays (caps.h) */
+	if (!ret)
+		cw_caps_drop(cw_caps_runtime(cw_caps_effective(), a->feats.have[CW_FEAT_UPROBES]));
 	return ret;
 }
 

@@ -62,6 +62,10 @@ struct cw_agent_opts {
 	size_t nkube_annotations;
 	unsigned long long kube_max_pods;
 
+	/* Host-root mode (issue 22): the host's / is mounted here (an agent in a container,
+	 * hostPID); its /proc, cgroups, pod logs and kubelet files are read under it. NULL: "/" */
+	const char *host_root;
+
 	/* `credwatch status` reads it: NULL: /run/credwatch/status.json; "none": no file */
 	const char *status_file;
 	/*

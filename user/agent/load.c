@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "credwatch.skel.h"
+#include "agent/caps.h"
 #include "agent/libbpf_log.h"
 #include "agent/state.h"
 #include "util/log.h"
@@ -49,9 +50,11 @@ int cw_agent_ensure_tracefs(void)
 	if (access(TRACEFS "/events", F_OK) == 0 || access(DEBUGFS_TRACING "/events", F_OK) == 0)
 		return 0;
 	if (mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
-		cw_log("tracefs not mounted at " TRACEFS " and mounting it failed: %s",
-		       strerror(errno));
-		return -errno;
+		int e = errno;
+
+		cw_log("tracefs not mounted at " TRACEFS " and mounting it failed: %s%s",
+		       strerror(e), e == EPERM ? " (mounting it needs CAP_SYS_ADMIN)" : "");
+		return -e;
 	}
 	cw_debug("mounted tracefs at " TRACEFS);
 	return 0;
@@ -94,7 +97,19 @@ static int check_bpf_permitted(void)
  */
 static int check_features(struct cw_agent *a)
 {
+	bool uprobes;
+
 	cw_features_probe(&a->feats);
+	/* what the capabilities allow: a missing one is said here, once (caps.h) */
+	uprobes = a->feats.have[CW_FEAT_UPROBES];
+	if (cw_caps_check(cw_caps_effective(), &uprobes))
+		return -EPERM;
+	if (a->feats.have[CW_FEAT_UPROBES] && !uprobes) {
+		a->feats.have[CW_FEAT_UPROBES] = false;	  /* said already */
+		a->feats.have[CW_FEAT_HOLD_EXEC] = false; /* it only serves TLS probes */
+	} else {
+		uprobes = true; /* the kernel's lack is said below */
+	}
 	if (!a->feats.have[CW_FEAT_RINGBUF]) {
 		cw_log("this kernel has no BPF ring buffer (Linux 5.8 or later is required)");
 		return -EOPNOTSUPP;
@@ -104,10 +119,10 @@ static int check_features(struct cw_agent *a)
 		       "watched-file path filter and HTTP/2 frame following are built on it");
 		return -EOPNOTSUPP;
 	}
-	if (!a->feats.have[CW_FEAT_UPROBES])
+	if (!a->feats.have[CW_FEAT_UPROBES] && uprobes)
 		cw_log("no uprobes on this kernel (CONFIG_UPROBE_EVENTS): TLS plaintext is not "
 		       "captured; exec, watched files and plain TCP are");
-	else if (!a->feats.have[CW_FEAT_HOLD_EXEC])
+	else if (uprobes && !a->feats.have[CW_FEAT_HOLD_EXEC])
 		cw_log("no bpf_send_signal, signal_generate tracepoint or hash lookup-and-delete: "
 		       "a new executable is not held at its first exec, and what it sends before "
 		       "its TLS probes attach is not seen");

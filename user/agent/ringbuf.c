@@ -15,6 +15,7 @@
 #include "credwatch.skel.h"
 #include "agent/state.h"
 #include "events/decoder.h"
+#include "host/hostroot.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -45,10 +46,10 @@ void cw_agent_catch_signals(void)
  */
 static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
 {
-	char link[64], real[CW_PROCS_EXE_MAX];
+	char link[CW_HOST_ROOT_MAX + 64], real[CW_PROCS_EXE_MAX];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/%u/exe", ev->exec.pid);
+	snprintf(link, sizeof(link), "%s/%u/exe", cw_host_proc(), ev->exec.pid);
 	n = readlink(link, real, sizeof(real));
 	if (n > 0 && n < (ssize_t)sizeof(real))
 		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->exec.top_pid, real,

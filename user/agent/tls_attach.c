@@ -34,8 +34,10 @@ static bool add_failed;
 #include "util/log.h"
 #include "agent/tls_attach.h"
 #include "agent/tls_symbols.h"
+#include "host/hostroot.h"
 
 #define LINKS_PER_TARGET 8
+#define PROC_PATH_MAX (CW_HOST_ROOT_MAX + 64) /* PROC/PID/exe, PROC under a host root */
 
 struct cw_tls_target {
 	uint32_t id;
@@ -352,8 +354,8 @@ static const char *const library_patterns[] = {
 };
 
 /*
- * The TLS libraries in root's library directories (root: "" for the agent's own, or
- * /proc/PID/root), attached before any program there loads them. pid 0: pinned.
+ * The TLS libraries in root's library directories (root: "" for the agent's own, the host
+ * root, or PROC/PID/root), attached before any program there loads them. pid 0: pinned.
  */
 static void scan_root(struct cw_tls_attach *a, const char *root, uint32_t pid)
 {
@@ -388,9 +390,10 @@ void cw_tls_scan_system(struct cw_tls_attach *a)
 	struct stat st;
 
 	pthread_mutex_lock(&a->lock);
-	if (!stat("/", &st))
+	/* the host's libraries: its root is ours, or under --host-root */
+	if (!stat(cw_host_root_is_set() ? cw_host_root() : "/", &st))
 		root_scanned(a, &st);
-	scan_root(a, "", 0);
+	scan_root(a, cw_host_root(), 0);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -431,12 +434,12 @@ bool cw_tls_library_name(const char *base)
 
 void cw_tls_scan_file(struct cw_tls_attach *a, uint32_t pid, const char *path)
 {
-	char p[PATH_MAX + 64];
+	char p[PATH_MAX + CW_HOST_ROOT_MAX + 64];
 
 	if (path[0] != '/')
 		return;
 	/* Through the process's root: a container's libraries are not the host's. */
-	snprintf(p, sizeof(p), "/proc/%u/root%s", pid, path);
+	snprintf(p, sizeof(p), "%s/%u/root%s", cw_host_proc(), pid, path);
 	pthread_mutex_lock(&a->lock);
 	consider(a, p, pid);
 	pthread_mutex_unlock(&a->lock);
@@ -444,9 +447,9 @@ void cw_tls_scan_file(struct cw_tls_attach *a, uint32_t pid, const char *path)
 
 void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
 {
-	char path[64];
+	char path[PROC_PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	snprintf(path, sizeof(path), "%s/%u/exe", cw_host_proc(), pid);
 	pthread_mutex_lock(&a->lock);
 	consider(a, path, pid);
 	pthread_mutex_unlock(&a->lock);
@@ -454,12 +457,12 @@ void cw_tls_scan_exe(struct cw_tls_attach *a, uint32_t pid)
 
 int cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_exe_key *exe)
 {
-	char path[64];
+	char path[PROC_PATH_MAX];
 	struct cw_tls_target *t;
 	struct stat st;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	snprintf(path, sizeof(path), "%s/%u/exe", cw_host_proc(), pid);
 	pthread_mutex_lock(&a->lock);
 	if (stat(path, &st)) {
 		pthread_mutex_unlock(&a->lock);
@@ -472,7 +475,7 @@ int cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_e
 	}
 	ret = t ? 1 : 0;
 	/* its libraries, wherever its loader will look for them (once per root) */
-	snprintf(path, sizeof(path), "/proc/%u/root", pid);
+	snprintf(path, sizeof(path), "%s/%u/root", cw_host_proc(), pid);
 	if (!a->off && !stat(path, &st) && !root_scanned(a, &st))
 		scan_root(a, path, pid);
 	pthread_mutex_unlock(&a->lock);
@@ -482,7 +485,7 @@ int cw_tls_inspect_exec(struct cw_tls_attach *a, uint32_t pid, const struct cw_e
 /* One process's executable file mappings, attached; the caller holds the lock. */
 static void scan_maps(struct cw_tls_attach *a, uint32_t pid)
 {
-	char maps[64], line[1024], path[1200];
+	char maps[PROC_PATH_MAX], line[1024], path[PROC_PATH_MAX + 1024];
 	FILE *f;
 
 	if (a->off || pid_scanned(a, pid))
@@ -490,7 +493,7 @@ static void scan_maps(struct cw_tls_attach *a, uint32_t pid)
 	if (cw_grow((void **)&a->scanned, &a->capscanned, a->nscanned + 1, sizeof(*a->scanned)))
 		return;
 	a->scanned[a->nscanned++] = pid;
-	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	snprintf(maps, sizeof(maps), "%s/%u/maps", cw_host_proc(), pid);
 	f = fopen(maps, "re");
 	if (!f)
 		return;
@@ -507,7 +510,7 @@ static void scan_maps(struct cw_tls_attach *a, uint32_t pid)
 		if (strstr(file, " (deleted)"))
 			continue;
 		/* Through the process's root: a container's libraries are not the host's. */
-		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, file);
+		snprintf(path, sizeof(path), "%s/%u/root%s", cw_host_proc(), pid, file);
 		consider(a, path, pid);
 	}
 	fclose(f);
@@ -522,7 +525,7 @@ void cw_tls_scan_pid(struct cw_tls_attach *a, uint32_t pid)
 
 void cw_tls_scan_all(struct cw_tls_attach *a)
 {
-	DIR *d = opendir("/proc");
+	DIR *d = opendir(cw_host_proc());
 	struct dirent *e;
 
 	if (!d)

@@ -52,6 +52,7 @@ static const struct config_key {
 	{ "file_cap", T_NUM, FIELD(file_cap), 1, CW_FILE_CAP_MAX },
 	{ "capture_reads", T_BOOL, FIELD(capture_reads), 0, 0 },
 	{ "btf", T_STR, FIELD(btf), 0, 0 },
+	{ "host_root", T_STR, FIELD(host_root), 0, 0 },
 	{ "fingerprint_key_file", T_STR, FIELD(key_file), 0, 0 },
 	{ "verbose", T_VERBOSE, 0, 0, 0, 2 },
 	/* Kubernetes pod metadata (docs/pod-metadata.md) */

@@ -92,6 +92,13 @@ static void run_usage(FILE *f)
 		"                              host a probe (see bench/file_overhead)\n"
 		"  --btf FILE                  kernel BTF for kernels without " CW_AGENT_KERNEL_BTF
 		"\n"
+		"  --host-root DIR             the host's / is mounted at DIR (the agent in a\n"
+		"                              container): its /proc, /sys/fs/cgroup, "
+		"/var/log/pods,\n"
+		"                              /var/log/containers, /var/lib/kubelet and "
+		"container\n"
+		"                              roots are read there; needs the host's pids "
+		"(hostPID)\n"
 		"  --fingerprint-key-file F    fingerprint key (default " CW_FP_DEFAULT_FILE ",\n"
 		"                              generated on first run, mode 0600)\n"
 		"  --kube-metadata SOURCE      pod metadata (labels, service account, owner,\n"
@@ -129,6 +136,7 @@ static void run_usage(FILE *f)
 		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
 		"  sudo credwatch run --kube-metadata kubelet --kubelet-insecure-tls "
 		"--kube-annotation 'team.example.com/*'\n"
+		"  credwatch run --host-root /host           in a container, host's / at /host\n"
 		"  sudo kill -HUP $(pidof credwatch)       re-read the config, reopen the "
 		"outputs, reload the policy\n");
 }
@@ -263,6 +271,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "file-cap", required_argument, NULL, 'C' },
 		{ "capture-reads", no_argument, NULL, 'D' },
 		{ "btf", required_argument, NULL, 'b' },
+		{ "host-root", required_argument, NULL, 'H' },
 		{ "fingerprint-key-file", required_argument, NULL, 'k' },
 		/* Kubernetes pod metadata */
 		{ "kube-metadata", required_argument, NULL, OPT_KUBE_METADATA },
@@ -311,6 +320,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		case 'F': o->no_files = true; break;
 		case 'D': o->capture_reads = true; break;
 		case 'b': o->btf = optarg; break;
+		case 'H': o->host_root = optarg; break;
 		case 'k': o->key_file = optarg; break;
 		case OPT_KUBE_METADATA ... OPT_KUBE_ANNOTATION:
 			if (parse_kube(o, c, optarg))

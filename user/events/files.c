@@ -18,6 +18,7 @@
 #include "detect/credfile.h"
 #include "events/files.h"
 #include "events/kernel_marks.h"
+#include "host/hostroot.h"
 #include "host/mountinfo.h"
 #include "host/procfile.h"
 #include "host/procs.h"
@@ -61,7 +62,7 @@ int cw_files_init(struct cw_files *fs, const struct cw_handler_deps *d, int file
 	fs->procs = d->procs;
 	fs->wls = d->wls;
 	fs->policy = d->policy;
-	fs->proc = "/proc";
+	fs->proc = cw_host_proc(); /* "/proc", or under --host-root */
 	fs->files_map_fd = files_map_fd;
 	fs->file_cap = CW_FILE_CAP_DEFAULT;
 	return fs->matcher ? cw_credfiles_for(fs->matcher, &fs->credfiles) : 0;
@@ -99,7 +100,7 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 static void resolve_path(const struct cw_files *fs, const struct cw_file_open_event *o, char *out,
 			 size_t outlen)
 {
-	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[64];
+	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[CW_HOST_ROOT_MAX + 64];
 	ssize_t n;
 
 	memcpy(raw, o->path, o->path_len);
@@ -494,7 +495,7 @@ int cw_files_close(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t file
 static bool open_across_exec(const struct cw_files *fs, const struct cw_file_track *t)
 {
 	const char *base = strrchr(t->path, '/'), *lb;
-	char name[64], link[PATH_MAX];
+	char name[CW_HOST_ROOT_MAX + 64], link[PATH_MAX];
 	ssize_t n;
 
 	snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, t->pid, t->fd);

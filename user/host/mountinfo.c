@@ -91,7 +91,7 @@ bool cw_path_in_image(const char *mountinfo, const char *path)
 
 char *cw_mountinfo_read(const char *proc, uint32_t pid)
 {
-	char name[64], *buf;
+	char name[512], *buf; /* PROC may be under a host root */
 	ssize_t n, total = 0;
 	int fd;
 

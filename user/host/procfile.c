@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "host/hostroot.h"
 #include "host/mountinfo.h"
 #include "host/procfile.h"
 
@@ -82,21 +83,18 @@ static int reopen(int pfd)
 }
 
 /*
- * path inside the root of process pid: absolute symlinks on the way (/var/run -> /run) resolve
- * inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux 5.6). Opened O_PATH first, so a
- * device's or FIFO's open never runs, and checked before it is opened for reading. -1 when it
- * cannot be had.
+ * path inside the directory rootdir, a process's or the host's root: absolute symlinks on the
+ * way (/var/run -> /run) resolve inside that root, not ours (openat2 RESOLVE_IN_ROOT; Linux
+ * 5.6). Opened O_PATH first, so a device's or FIFO's open never runs, and checked before it is
+ * opened for reading. -1 when it cannot be had.
  */
-static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32_t uid,
-			bool environ)
+static int open_under(const char *rootdir, const char *path, uint32_t uid, bool environ)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	char name[64];
 	int root, pfd;
 
-	snprintf(name, sizeof(name), "%s/%u/root", proc, pid);
-	root = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open(rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -1;
 	pfd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
@@ -108,6 +106,16 @@ static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32
 		return -1;
 	}
 	return reopen(pfd);
+}
+
+/* path inside the root of process pid (PROC/PID/root), as open_under. */
+static int open_in_root(const char *proc, uint32_t pid, const char *path, uint32_t uid,
+			bool environ)
+{
+	char name[512]; /* PROC may be under a host root */
+
+	snprintf(name, sizeof(name), "%s/%u/root", proc, pid);
+	return open_under(name, path, uid, environ);
 }
 
 /*
@@ -167,7 +175,7 @@ static uint32_t sibling(const struct cw_proc_file *pf, uint32_t not, uint32_t af
 
 uint32_t cw_proc_ns_pid(const char *proc, uint32_t pid)
 {
-	char name[64], line[256];
+	char name[512], line[256];
 	unsigned int v = 0;
 	FILE *f;
 
@@ -206,6 +214,11 @@ int cw_proc_file_open(const struct cw_proc_file *pf, uint32_t *ns)
 		}
 		return -1;
 	}
-	*ns = (uint32_t)getpid(); /* a host process: the host's root, which is ours */
+	/* a host process: the host's root, which is ours, or the one --host-root names */
+	if (cw_host_root_is_set()) {
+		*ns = 1; /* the host's init's mount table describes it */
+		return open_under(cw_host_root(), pf->path, pf->uid, environ);
+	}
+	*ns = (uint32_t)getpid();
 	return open_in_root(pf->proc, *ns, pf->path, pf->uid, environ);
 }

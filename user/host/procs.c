@@ -24,7 +24,7 @@ struct proc {
 };
 
 struct cw_procs {
-	char proc[128];
+	char proc[512]; /* /proc, or under a host root */
 	struct proc *by_pid;
 	struct proc *gone; /* utlist, oldest exit first */
 	size_t ngone;
@@ -141,7 +141,7 @@ void cw_procs_exit(struct cw_procs *p, uint32_t pid)
 
 static void read_exe(const char *proc, uint32_t pid, char *out)
 {
-	char link[192];
+	char link[640];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "%s/%u/exe", proc, pid);
@@ -163,7 +163,7 @@ void cw_procs_exe(struct cw_procs *p, const char *proc, uint32_t pid, char *out)
 /* The parent in PROC/PID/stat ("pid (comm) state ppid ..."; comm may hold ')'), or 0. */
 static uint32_t stat_parent(const char *proc, uint32_t pid)
 {
-	char path[192], buf[512], *close;
+	char path[640], buf[512], *close;
 	unsigned ppid;
 	FILE *f;
 	bool ok;
