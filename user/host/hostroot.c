@@ -72,29 +72,17 @@ const char *cw_host_path(char *buf, size_t len, const char *path)
 
 int cw_host_cgroup2_root(char **out)
 {
-	char file[sizeof(proc) + 16], *line = NULL;
-	size_t cap = 0;
-	int ret = -ENOENT;
-	FILE *f;
+	char file[sizeof(proc) + 16], *mnt;
+	int ret;
 
 	*out = NULL;
 	snprintf(file, sizeof(file), "%s/1/mounts", proc);
-	if (!(f = fopen(file, "re")))
-		return -errno;
-	while (ret == -ENOENT && getline(&line, &cap, f) > 0) {
-		char *save, *dev = strtok_r(line, " \t\n", &save);
-		char *mnt = dev ? strtok_r(NULL, " \t\n", &save) : NULL;
-		char *type = mnt ? strtok_r(NULL, " \t\n", &save) : NULL;
-
-		if (!type || strcmp(type, "cgroup2"))
-			continue;
-		cw_mountinfo_unescape(mnt); /* "\040" for a space */
-		ret = asprintf(out, "%s%s", root, strcmp(mnt, "/") ? mnt : "") < 0 ? -ENOMEM : 0;
-		if (ret)
-			*out = NULL;
-	}
-	free(line);
-	fclose(f);
+	if ((ret = cw_mounts_cgroup2(file, &mnt)))
+		return ret;
+	ret = asprintf(out, "%s%s", root, strcmp(mnt, "/") ? mnt : "") < 0 ? -ENOMEM : 0;
+	if (ret)
+		*out = NULL;
+	free(mnt);
 	return ret;
 }
 

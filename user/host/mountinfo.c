@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Mount tables (see mountinfo.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,6 +30,32 @@ void cw_mountinfo_unescape(char *s)
 }
 
 /* A filesystem an image's root is mounted as. */
+int cw_mounts_cgroup2(const char *mounts_file, char **out)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -ENOENT;
+	FILE *f = fopen(mounts_file, "re");
+
+	*out = NULL;
+	if (!f)
+		return -errno;
+	while (ret == -ENOENT && getline(&line, &cap, f) > 0) {
+		char *save, *dev = strtok_r(line, " \t\n", &save);
+		char *mnt = dev ? strtok_r(NULL, " \t\n", &save) : NULL;
+		char *type = mnt ? strtok_r(NULL, " \t\n", &save) : NULL;
+
+		if (!type || strcmp(type, "cgroup2"))
+			continue;
+		cw_mountinfo_unescape(mnt); /* "\040" for a space */
+		*out = strdup(mnt);
+		ret = *out ? 0 : -ENOMEM;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 static bool image_fstype(const char *t)
 {
 	return !strcmp(t, "overlay") || !strcmp(t, "fuse.fuse-overlayfs") || !strcmp(t, "aufs");

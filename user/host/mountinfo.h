@@ -17,6 +17,13 @@ char *cw_mountinfo_read(const char *proc, uint32_t pid);
  * octal escapes ("\040"). */
 void cw_mountinfo_unescape(char *s);
 
+/*
+ * The mount point of the first cgroup2 mount in a mounts file (PROC/mounts, PROC/1/mounts: one
+ * "device mountpoint type ..." line per mount), unescaped, in *out (free it). 0; -ENOENT when
+ * there is none; -errno when the file cannot be read.
+ */
+int cw_mounts_cgroup2(const char *mounts_file, char **out);
+
 /* Is path, opened by a process whose mount table is mountinfo, on the image's root overlay? */
 bool cw_path_in_image(const char *mountinfo, const char *path);
 /* Is mount id mnt_id the container's root overlay in the mount table mountinfo? */

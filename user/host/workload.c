@@ -492,35 +492,16 @@ static char *dup_or_default(const char *s, const char *def)
 /* The mount point of the cgroup2 hierarchy, from PROC/mounts; says why when there is none. */
 static int find_cgroup2(const char *proc, char **out)
 {
-	char file[PATH_MAX], *line = NULL;
-	size_t cap = 0;
-	int ret = -ENOENT;
-	FILE *f;
+	char file[PATH_MAX];
+	int ret;
 
 	snprintf(file, sizeof(file), "%s/mounts", proc);
-	f = fopen(file, "re");
-	if (!f) {
-		ret = -errno;
-		cw_log("cannot read %s: %s: host workloads are named by process tree", file,
-		       strerror(-ret));
-		return ret;
-	}
-	while (getline(&line, &cap, f) > 0) {
-		char *save, *dev = strtok_r(line, " \t\n", &save);
-		char *mnt = dev ? strtok_r(NULL, " \t\n", &save) : NULL;
-		char *type = mnt ? strtok_r(NULL, " \t\n", &save) : NULL;
-
-		if (!type || strcmp(type, "cgroup2"))
-			continue;
-		cw_mountinfo_unescape(mnt); /* "\040" for a space */
-		*out = strdup(mnt);
-		ret = *out ? 0 : -ENOMEM;
-		break;
-	}
-	free(line);
-	fclose(f);
+	ret = cw_mounts_cgroup2(file, out);
 	if (ret == -ENOENT)
 		cw_log("no cgroup v2 mount in %s: host workloads are named by process tree", file);
+	else if (ret)
+		cw_log("cannot read %s: %s: host workloads are named by process tree", file,
+		       strerror(-ret));
 	return ret;
 }
 
