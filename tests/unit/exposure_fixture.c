@@ -64,28 +64,6 @@ bool xfx_setup(struct xfx *x, const char *policy_yaml)
 	return x->gh != NULL;
 }
 
-/* mkdir -p BASE/REL; the last directory's inode number (a cgroup's id), 0 on failure. */
-static uint64_t mkdirs(const char *base, const char *rel)
-{
-	char p[1024];
-	struct stat st;
-	int n = snprintf(p, sizeof(p), "%s/%s", base, rel);
-
-	if (n < 0 || (size_t)n >= sizeof(p))
-		return 0;
-	for (char *s = p + strlen(base) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return 0;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) && errno != EEXIST)
-		return 0;
-	return stat(p, &st) ? 0 : (uint64_t)st.st_ino;
-}
-
 uint64_t xfx_pod(struct xfx *x, const char *ns, const char *name, const char *uid,
 		 const char *container, const char *id, const json_t *meta)
 {
@@ -101,10 +79,10 @@ uint64_t xfx_pod(struct xfx *x, const char *ns, const char *name, const char *ui
 		 "cg/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice/"
 		 "cri-containerd-%s.scope",
 		 uid_u, id);
-	cid = mkdirs(x->dir, rel);
+	cid = tu_mkdirs(x->dir, rel);
 	snprintf(rel0, sizeof(rel0), "/%s", rel);
 	snprintf(rel, sizeof(rel), "%s_%s_%s/%s", ns, name, uid, container);
-	if (!cid || !mkdirs(x->dir, rel)) {
+	if (!cid || !tu_mkdirs(x->dir, rel)) {
 		cw_test_fail(__FILE__, __LINE__, "pod fixture: %s", strerror(errno));
 		return 0;
 	}

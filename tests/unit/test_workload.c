@@ -597,28 +597,6 @@ static void fx_teardown(struct fx *x)
 		tu_rmtree(x->dir);
 }
 
-/* mkdir -p BASE/rel; the last directory's inode number (its cgroup id), 0 on failure. */
-static uint64_t mkdirs(const char *base, const char *rel)
-{
-	char p[1024];
-	struct stat st;
-	int n = snprintf(p, sizeof(p), "%s/%s", base, rel[0] == '/' ? rel + 1 : rel);
-
-	if (n < 0 || (size_t)n >= sizeof(p))
-		return 0;
-	for (char *s = p + strlen(base) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return 0;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) && errno != EEXIST)
-		return 0;
-	return stat(p, &st) ? 0 : (uint64_t)st.st_ino;
-}
-
 static int rmdir_at(const char *base, const char *rel)
 {
 	char p[1024];
@@ -671,14 +649,14 @@ TEST(workload_cache_k8s_by_pid)
 		goto out;
 	mkid(id, 10);
 	k8s_path(path, sizeof(path), UID_U, id);
-	cid = mkdirs(x.cg, path);
+	cid = tu_mkdirs(x.cg, path);
 	REQUIRE(cid);
 	write_proc(&x, 4242, path);
 	/* log dirs: the pod's with two containers (no single-container guess), and the
 	 * exact container log link */
-	mkdirs(x.pods, "payments_api-7d9f-x2x_" UID_D "/api");
-	mkdirs(x.pods, "payments_api-7d9f-x2x_" UID_D "/istio-proxy");
-	mkdirs(x.pods, "payments_api-7d9f-x2x_3f2a6b1c-1d2e-4f50-8a9b-000000000000/other");
+	tu_mkdirs(x.pods, "payments_api-7d9f-x2x_" UID_D "/api");
+	tu_mkdirs(x.pods, "payments_api-7d9f-x2x_" UID_D "/istio-proxy");
+	tu_mkdirs(x.pods, "payments_api-7d9f-x2x_3f2a6b1c-1d2e-4f50-8a9b-000000000000/other");
 	snprintf(name, sizeof(name), "api-7d9f-x2x_payments_api-%s.log", id);
 	touch(x.ctrs, name);
 	mkid(id2, 11); /* another container's log */
@@ -712,8 +690,8 @@ TEST(workload_cache_pid_path_is_verified)
 
 	if (!fx_setup(&x))
 		goto out;
-	a = mkdirs(x.cg, "/system.slice/ssh.service");
-	b = mkdirs(x.cg, "/system.slice/cron.service");
+	a = tu_mkdirs(x.cg, "/system.slice/ssh.service");
+	b = tu_mkdirs(x.cg, "/system.slice/cron.service");
 	REQUIRE(a && b);
 	/* the process moved: its /proc line names another cgroup than the event's id */
 	write_proc(&x, 10, "/system.slice/cron.service");
@@ -723,7 +701,7 @@ TEST(workload_cache_pid_path_is_verified)
 	CHECK_EQ_STR(wl->key, "unit:ssh.service");
 	/* a path that leads out of the root is not followed, even to the right inode */
 	cw_workloads_advance_clock(x.w, 2 * SEC);
-	c = mkdirs(x.dir, "/outside");
+	c = tu_mkdirs(x.dir, "/outside");
 	REQUIRE(c);
 	write_proc(&x, 11, "/../outside");
 	wl = cw_workload_get(x.w, c, 11);
@@ -771,9 +749,9 @@ TEST(workload_cache_walk)
 		goto out;
 	mkid(id, 12);
 	snprintf(path, sizeof(path), "/system.slice/docker-%s.scope", id);
-	a = mkdirs(x.cg, path);
-	b = mkdirs(x.cg, "/system.slice/ssh.service");
-	c = mkdirs(x.cg, "/kubepods/burstable/pod" UID_D);
+	a = tu_mkdirs(x.cg, path);
+	b = tu_mkdirs(x.cg, "/system.slice/ssh.service");
+	c = tu_mkdirs(x.cg, "/kubepods/burstable/pod" UID_D);
 	REQUIRE(a && b && c);
 
 	wl = cw_workload_get(x.w, a, 0);
@@ -793,7 +771,7 @@ TEST(workload_cache_walk)
 
 	/* a cgroup made after the walk: not found until another walk may run */
 	snprintf(late, sizeof(late), "/kubepods/burstable/pod" UID_D "/%s", id);
-	d = mkdirs(x.cg, late);
+	d = tu_mkdirs(x.cg, late);
 	REQUIRE(d);
 	wl = cw_workload_get(x.w, d, 0);
 	CHECK_EQ_STR(wl->cgroup, "");
@@ -830,12 +808,12 @@ TEST(workload_cache_walk_bounds)
 		goto out;
 	for (int i = 0; i < 32; i++)
 		o += (size_t)snprintf(deep + o, sizeof(deep) - o, "/d");
-	d32 = mkdirs(x.cg, deep);
+	d32 = tu_mkdirs(x.cg, deep);
 	snprintf(deep + o, sizeof(deep) - o, "/d");
-	d33 = mkdirs(x.cg, deep);
+	d33 = tu_mkdirs(x.cg, deep);
 	/* a symlink out of the hierarchy is not followed */
 	snprintf(target, sizeof(target), "%s/elsewhere", x.dir);
-	outside = mkdirs(x.dir, "elsewhere/sub");
+	outside = tu_mkdirs(x.dir, "elsewhere/sub");
 	snprintf(link, sizeof(link), "%s/link", x.cg);
 	REQUIRE(d32 && d33 && outside && symlink(target, link) == 0);
 
@@ -864,7 +842,7 @@ TEST(workload_cache_names_appear_later)
 		goto out;
 	mkid(id, 13);
 	k8s_path(path, sizeof(path), UID_U, id);
-	cid = mkdirs(x.cg, path);
+	cid = tu_mkdirs(x.cg, path);
 	REQUIRE(cid);
 	write_proc(&x, 300, path);
 
@@ -874,8 +852,8 @@ TEST(workload_cache_names_appear_later)
 	CHECK_EQ_STR(wl->key, "pod:" UID_D);
 
 	/* the kubelet makes the log dirs a moment later */
-	mkdirs(x.pods, "default_web-0_" UID_D "/nginx");
-	mkdirs(x.pods, "default_web-0_" UID_D "/init-db");
+	tu_mkdirs(x.pods, "default_web-0_" UID_D "/nginx");
+	tu_mkdirs(x.pods, "default_web-0_" UID_D "/init-db");
 	snprintf(name, sizeof(name), "web-0_default_nginx-%s.log", id);
 	touch(x.ctrs, name);
 	wl = cw_workload_get(x.w, cid, 300);
@@ -905,14 +883,14 @@ TEST(workload_cache_names_backoff)
 		goto out;
 	mkid(id, 18);
 	snprintf(path, sizeof(path), "/kubepods/besteffort/pod" UID_D "/%s", id);
-	cid = mkdirs(x.cg, path);
+	cid = tu_mkdirs(x.cg, path);
 	REQUIRE(cid);
 	write_proc(&x, 9, path);
 	/* looked up at 0 and 2.1 s, in vain: the next look waits 4 s more, not 2 */
 	CHECK_EQ_STR(cw_workload_get(x.w, cid, 9)->pod_name, "");
 	cw_workloads_advance_clock(x.w, 2 * SEC + SEC / 10);
 	CHECK_EQ_STR(cw_workload_get(x.w, cid, 9)->pod_name, "");
-	mkdirs(x.pods, "ops_backup-9_" UID_D "/restic");
+	tu_mkdirs(x.pods, "ops_backup-9_" UID_D "/restic");
 	cw_workloads_advance_clock(x.w, 2 * SEC + SEC / 10);
 	CHECK_EQ_STR(cw_workload_get(x.w, cid, 9)->pod_name, "");
 	cw_workloads_advance_clock(x.w, 2 * SEC);
@@ -936,8 +914,8 @@ TEST(workload_cache_names_fallbacks)
 	/* no log link: the pod's only container directory names it */
 	mkid(id, 14);
 	snprintf(path, sizeof(path), "/kubepods/pod" UID_D "/%s", id);
-	c1 = mkdirs(x.cg, path);
-	mkdirs(x.pods, "kube-system_coredns-abc_" UID_D "/coredns");
+	c1 = tu_mkdirs(x.cg, path);
+	tu_mkdirs(x.pods, "kube-system_coredns-abc_" UID_D "/coredns");
 	write_proc(&x, 1, path);
 	wl = cw_workload_get(x.w, c1, 1);
 	CHECK_EQ_STR(wl->qos, "guaranteed");
@@ -950,8 +928,8 @@ TEST(workload_cache_names_fallbacks)
 	mkid(id2, 15);
 	snprintf(path, sizeof(path),
 		 "/kubepods/burstable/pod3f2a6b1c-1d2e-4f50-8a9b-111111111111/crio-%s", id2);
-	c2 = mkdirs(x.cg, path);
-	mkdirs(x.pods, "shop_cart-1_3f2a6b1c-1d2e-4f50-8a9b-111111111111/sidecar");
+	c2 = tu_mkdirs(x.cg, path);
+	tu_mkdirs(x.pods, "shop_cart-1_3f2a6b1c-1d2e-4f50-8a9b-111111111111/sidecar");
 	snprintf(name, sizeof(name), "cart-1_shop_main-%s.log", id2);
 	touch(x.ctrs, name);
 	write_proc(&x, 2, path);
@@ -964,9 +942,9 @@ TEST(workload_cache_names_fallbacks)
 	/* two containers and no log link: no guess at which */
 	mkid(id3, 17);
 	snprintf(path, sizeof(path), "/kubepods/pod3f2a6b1c-1d2e-4f50-8a9b-333333333333/%s", id3);
-	c3 = mkdirs(x.cg, path);
-	mkdirs(x.pods, "web_front-2_3f2a6b1c-1d2e-4f50-8a9b-333333333333/nginx");
-	mkdirs(x.pods, "web_front-2_3f2a6b1c-1d2e-4f50-8a9b-333333333333/php");
+	c3 = tu_mkdirs(x.cg, path);
+	tu_mkdirs(x.pods, "web_front-2_3f2a6b1c-1d2e-4f50-8a9b-333333333333/nginx");
+	tu_mkdirs(x.pods, "web_front-2_3f2a6b1c-1d2e-4f50-8a9b-333333333333/php");
 	write_proc(&x, 4, path);
 	wl = cw_workload_get(x.w, c3, 4);
 	CHECK_EQ_STR(wl->pod_name, "front-2");
@@ -976,7 +954,7 @@ TEST(workload_cache_names_fallbacks)
 	mkid(id3, 16);
 	snprintf(path, sizeof(path),
 		 "/kubepods/besteffort/pod3f2a6b1c-1d2e-4f50-8a9b-222222222222/%s", id3);
-	c3 = mkdirs(x.cg, path);
+	c3 = tu_mkdirs(x.cg, path);
 	snprintf(name, sizeof(name), "job-x_batch_worker-%s.log", id3);
 	touch(x.ctrs, name);
 	/* malformed names in the log dirs are passed over */
@@ -1000,11 +978,11 @@ TEST(workload_cache_forget_and_sweep)
 
 	if (!fx_setup(&x))
 		goto out;
-	a = mkdirs(x.cg, "/system.slice/a.service");
-	b = mkdirs(x.cg, "/system.slice/b.service");
-	c = mkdirs(x.cg, "/system.slice/c.service");
+	a = tu_mkdirs(x.cg, "/system.slice/a.service");
+	b = tu_mkdirs(x.cg, "/system.slice/b.service");
+	c = tu_mkdirs(x.cg, "/system.slice/c.service");
 	/* made now: a directory made after an rmdir may get its inode number */
-	d = mkdirs(x.cg, "/system.slice/d.service");
+	d = tu_mkdirs(x.cg, "/system.slice/d.service");
 	REQUIRE(a && b && c && d);
 	write_proc(&x, 1, "/system.slice/a.service");
 	write_proc(&x, 2, "/system.slice/b.service");
@@ -1052,8 +1030,8 @@ TEST(workload_cache_bounded_lru)
 
 	if (!fx_setup(&x))
 		goto out;
-	a = mkdirs(x.cg, "/system.slice/a.service");
-	b = mkdirs(x.cg, "/system.slice/b.service");
+	a = tu_mkdirs(x.cg, "/system.slice/a.service");
+	b = tu_mkdirs(x.cg, "/system.slice/b.service");
 	REQUIRE(a && b);
 	write_proc(&x, 1, "/system.slice/a.service");
 	write_proc(&x, 2, "/system.slice/b.service");
@@ -1097,7 +1075,7 @@ TEST(workload_cache_detects_cgroup2_mount)
 	/* a hybrid host: v1 controllers, and the v2 hierarchy at a path with a space */
 	snprintf(root, sizeof(root), "%s/cg unified", x.dir);
 	REQUIRE(mkdir(root, 0755) == 0);
-	id = mkdirs(root, "/system.slice/ssh.service");
+	id = tu_mkdirs(root, "/system.slice/ssh.service");
 	REQUIRE(id);
 	snprintf(mounts, sizeof(mounts), "%s/mounts", x.proc);
 	n = snprintf(buf, sizeof(buf),
@@ -1159,13 +1137,13 @@ TEST(workload_cache_learns_new_cgroups_from_mkdir)
 
 	if (!fx_setup(&x))
 		goto out;
-	first = mkdirs(x.cg, "/system.slice/ssh.service");
+	first = tu_mkdirs(x.cg, "/system.slice/ssh.service");
 	REQUIRE(first);
 	wl = cw_workload_get(x.w, first, 0); /* a walk: the next may not come for a second */
 	CHECK_EQ_STR(wl->cgroup, "/system.slice/ssh.service");
 	mkid(id, 7);
 	snprintf(path, sizeof(path), "/kubepods/besteffort/pod" UID_D "/%s", id);
-	d = mkdirs(x.cg, path);
+	d = tu_mkdirs(x.cg, path);
 	REQUIRE(d);
 	wl = cw_workload_get(x.w, d, 0);
 	CHECK_EQ_STR(wl->cgroup, ""); /* unknown: made after the walk */
@@ -1212,7 +1190,7 @@ TEST(workload_pod_shapes_in_user_subtrees_are_not_pods)
 		 "/user.slice/user-1000.slice/user@1000.service/app.slice/"
 		 "kubepods-besteffort-pod" UID_U ".slice/cri-containerd-%s.scope",
 		 id);
-	d = mkdirs(x.cg, path);
+	d = tu_mkdirs(x.cg, path);
 	REQUIRE(d);
 	wl = cw_workload_get(x.w, d, 0);
 	CHECK_EQ_STR(wl->cgroup, path);
@@ -1222,7 +1200,7 @@ TEST(workload_pod_shapes_in_user_subtrees_are_not_pods)
 	/* rootless podman lives there: a container, not a pod */
 	snprintf(path, sizeof(path),
 		 "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-%s.scope", id);
-	d = mkdirs(x.cg, path);
+	d = tu_mkdirs(x.cg, path);
 	REQUIRE(d);
 	cw_workloads_learn(x.w, d, path);
 	wl = cw_workload_get(x.w, d, 0);
@@ -1325,11 +1303,11 @@ TEST(workload_pods_join)
 	snprintf(path, sizeof(path),
 		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" API_UID_U
 		 ".slice/cri-containerd-" API_CID ".scope");
-	api = mkdirs(x.cg, path);
+	api = tu_mkdirs(x.cg, path);
 	snprintf(path, sizeof(path),
 		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" API_UID_U
 		 ".slice/cri-containerd-" ENVOY_CID ".scope");
-	envoy = mkdirs(x.cg, path);
+	envoy = tu_mkdirs(x.cg, path);
 	REQUIRE(api && envoy);
 	cw_workloads_set_pods(x.w, pods, want_cb, &wants);
 
@@ -1440,7 +1418,7 @@ TEST(workload_pods_keys_stay)
 	snprintf(path, sizeof(path),
 		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" PG_UID_U
 		 ".slice/cri-containerd-" PG_CID ".scope");
-	pg = mkdirs(x.cg, path);
+	pg = tu_mkdirs(x.cg, path);
 	REQUIRE(pg);
 	wl = cw_workload_get(x.w, pg, 0);
 	REQUIRE(wl->pod);
@@ -1459,7 +1437,7 @@ TEST(workload_pods_keys_stay)
 		 "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
 		 "0b6c4f0e_1f2a_4c3d_9e8f_7a6b5c4d3e2f.slice/cri-containerd-%s.scope",
 		 ENVOY_CID);
-	odd = mkdirs(x.cg, path);
+	odd = tu_mkdirs(x.cg, path);
 	REQUIRE(odd);
 	cw_workloads_learn(x.w, odd, path); /* made after the last walk */
 	wl = cw_workload_get(x.w, odd, 0);
@@ -1469,7 +1447,7 @@ TEST(workload_pods_keys_stay)
 	/* ...and a key once named is never renamed: forget it, let the logs name it first */
 	cw_workloads_forget(x.w, odd);
 	REQUIRE(pod_event(pods, "DELETED", pod) == 0);
-	mkdirs(x.pods, "payments_api-7c9d8f6b5d-x1y0a_0b6c4f0e-1f2a-4c3d-9e8f-7a6b5c4d3e2f/api");
+	tu_mkdirs(x.pods, "payments_api-7c9d8f6b5d-x1y0a_0b6c4f0e-1f2a-4c3d-9e8f-7a6b5c4d3e2f/api");
 	snprintf(name, sizeof(name), "api-7c9d8f6b5d-x1y0a_payments_api-%s.log", ENVOY_CID);
 	touch(x.ctrs, name);
 	cw_workloads_learn(x.w, odd, path);
@@ -1529,7 +1507,7 @@ TEST(workload_pods_in_a_finding)
 	snprintf(path, sizeof(path),
 		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" API_UID_U
 		 ".slice/cri-containerd-" API_CID ".scope");
-	api = mkdirs(x.cg, path);
+	api = tu_mkdirs(x.cg, path);
 	REQUIRE(api);
 	cw_workloads_set_pods(x.w, pods, NULL, NULL);
 	REQUIRE(cw_pods_apply_list(pods, list, NULL, 0, err, sizeof(err)) == 7);

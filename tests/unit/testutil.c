@@ -283,3 +283,24 @@ void tu_format_sample(const char *ecs, size_t len)
 	}
 	free(o);
 }
+
+uint64_t tu_mkdirs(const char *base, const char *rel)
+{
+	char p[1024];
+	struct stat st;
+	int n = snprintf(p, sizeof(p), "%s/%s", base, rel[0] == '/' ? rel + 1 : rel);
+
+	if (n < 0 || (size_t)n >= sizeof(p))
+		return 0;
+	for (char *s = p + strlen(base) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return 0;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) && errno != EEXIST)
+		return 0;
+	return stat(p, &st) ? 0 : (uint64_t)st.st_ino;
+}

@@ -53,6 +53,9 @@ int tu_embedded(const struct cw_ruleset **rs, struct cw_matcher **m, char *err, 
 int tu_mkdtemp(char *dir, size_t len);
 /* A random fingerprint key written to DIR/fp.key (0600) and loaded into key: 0, or -1 with err. */
 int tu_key_in(const char *dir, struct cw_fp_key *key, char *err, size_t errlen);
+/* mkdir -p BASE/REL (a leading '/' of rel is dropped); the last directory's inode number (a
+ * cgroup id on cgroup2), 0 on failure. */
+uint64_t tu_mkdirs(const char *base, const char *rel);
 /* Remove a directory tree created by tu_mkdtemp. */
 void tu_rmtree(const char *dir);
 /* Write a whole file with the given mode. Returns 0 or -errno. */
