@@ -13,10 +13,10 @@ import urllib.request
 
 import pytest
 
-from cwtest import github_token, wait_own, wait_until
+from cwtest import github_token, own, wait_own, wait_until
 from kubeapi import NODE, KubeApi
-from test_tls import free_port
-from test_workloads import Env, Pod, k8s_jwt
+from test_tls import TlsServer, free_port
+from test_workloads import Env, Pod, https_client_script, k8s_jwt
 
 # The fixtures' first replica of Deployment payments/api, container "api" (README.md there).
 API_UID = "31e6ac5e-7520-468d-a89b-8b92f746dc42"
@@ -250,3 +250,85 @@ def test_source_failing_leaves_cgroup_identity_and_one_line(fault, reason, timeo
         if rotated:
             assert api.requests[-1]["auth"]
         agent.assert_no_plaintext(token, token2, kube_token, *([rotated] if rotated else []))
+
+
+POSTGRES_UID = "d3727adc-4d6a-4197-b6a1-5517c22c80db"  # data/postgres-0, app=postgres
+SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+READ_TOKEN = f"import sys; open({SA_TOKEN!r}).read()"  # a reader no default denies
+
+
+def test_policy_by_service_account_and_label_decides_alerts():
+    """A policy in Kubernetes terms, judged on the served metadata: only the pods of service
+    account payments-api may read service-account tokens, and a GitHub token is bound to the
+    pods labelled app=api. The same reads and sends from the postgres pod are alerts; from the
+    api pod, nothing."""
+    from test_workloads import NS
+    kube_token = k8s_jwt("credwatch")
+    with Env() as env, KubeApi(kube_token) as api:
+        pol = env.dir + "/policy.yaml"
+        with open(pol, "w") as f:
+            f.write(f"""
+watch:
+  - /var/run/secrets/kubernetes.io/serviceaccount/token
+workloads:
+  - name: payments-sa
+    namespace: {NS}
+    service_account: '{NS}/payments-api'
+  - name: api-pods
+    namespace: {NS}
+    selector:
+      matchLabels: {{app: api}}
+      matchExpressions:
+        - {{key: tier, operator: In, values: [backend]}}
+credentials:
+  - rule: 'github-*'
+    owners: [api-pods]
+readers:
+  - paths: ['/var/run/secrets/kubernetes.io/serviceaccount/token']
+    allow: [payments-sa]
+""")
+        sa_api, sa_pg = k8s_jwt(NS), k8s_jwt(NS)
+        pod = Pod("api", qos="burstable", container="api", sa_token=sa_api)
+        pg = Pod("postgres", qos="burstable", container="postgres", sa_token=sa_pg)
+        env.pods += [pod, pg]
+        api.bind(API_UID, pod)
+        api.bind(POSTGRES_UID, pg)
+        agent = kube_agent(env, api, "apiserver", "--policy", pol, "--include-loopback")
+        assert agent.wait_err(f"kubernetes metadata: up: 7 pods of node {NODE}", 30), \
+            agent.stderr()[-2000:]
+
+        # Readers by service account: the api pod reads its token, the postgres pod its own.
+        pod.run(["python3", "-c", READ_TOKEN])
+        pg.run(["python3", "-c", READ_TOKEN])
+        hits = wait_own(agent, sa_pg, "credential-unexpected-reader", timeout=20)
+        assert len(hits) == 1, agent.stderr()[-2000:]
+        assert hits[0]["orchestrator"]["resource"]["name"] == pg.name
+        assert hits[0]["credwatch"]["kubernetes"]["service_account"] == "postgres"
+        assert wait_own(agent, sa_api, "credential-read", timeout=20)
+        assert not own(agent, sa_api, "credential-unexpected-reader")
+
+        # A binding by label: both pods load the token; only the api pod owns it, so the
+        # postgres pod sending it is credential-egress, though it loaded it too.
+        token = github_token()
+        with TlsServer() as srv:
+            pod.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
+            pg.run(["true"], secret_env="GITHUB_TOKEN", secret=token)
+            names = lambda: {l["orchestrator"]["resource"]["name"]
+                             for l in own(agent, token, "credential-observed")}
+            assert wait_until(lambda: names() == {pod.name, pg.name}, 20), \
+                (names(), agent.stderr()[-2000:])
+            pg.run(["python3", "-c", https_client_script(), "api.github.com", str(srv.port)],
+                   secret_env="GITHUB_TOKEN", secret=token)
+            hits = wait_own(agent, token, "credential-egress", timeout=20)
+            assert len(hits) == 1, agent.stderr()[-2000:]
+            e = hits[0]
+            assert e["orchestrator"]["resource"]["name"] == pg.name
+            assert "app:postgres" in labels(e)
+            # the binding's owners, by the policy's name for them (not the pods that loaded it)
+            assert e["credwatch"]["credential"]["owners"] == ["policy:api-pods"]
+            pod.run(["python3", "-c", https_client_script(), "api.github.com", str(srv.port)],
+                    secret_env="GITHUB_TOKEN", secret=token)
+            assert wait_until(lambda: len([l for l in own(agent, token, "credential-sent")
+                                           if l["credwatch"]["workload"] == pod.workload]), 20)
+        assert len(own(agent, token, "credential-egress")) == 1
+        agent.assert_no_plaintext(token, sa_api, sa_pg, kube_token)

@@ -678,41 +678,6 @@ static json_t *get_list(struct cw_kube *k, const char *url, const char *what, in
 	return list;
 }
 
-/* Every page of the node's pods as one PodList (the first page's resourceVersion). */
-static json_t *list_all(struct cw_kube *k, int *err, char *why, size_t whylen)
-{
-	char url[1536], cont[1024] = "";
-	json_t *all = NULL, *page;
-
-	do {
-		if (cw_kube_list_url(k->c.url, k->c.node, cont, CW_KUBE_LIST_LIMIT, url,
-				     sizeof(url))) {
-			snprintf(why, whylen, "list: the URL is too long");
-			*err = -ENAMETOOLONG;
-			break;
-		}
-		page = get_list(k, url, "list pods from", err, why, whylen);
-		if (!page)
-			break;
-		snprintf(cont, sizeof(cont), "%s",
-			 json_string_value(
-				 json_object_get(json_object_get(page, "metadata"), "continue"))
-				 ?: "");
-		if (!all) {
-			all = page;
-			continue;
-		}
-		json_array_extend(json_object_get(all, "items"), json_object_get(page, "items"));
-		json_decref(page);
-	} while (*cont);
-	if (*err) {
-		json_decref(all);
-		return NULL;
-	}
-	json_object_del(json_object_get(all, "metadata"), "continue");
-	return all;
-}
-
 /* The list into the cache. 0, or -errno with the reason in why. */
 static int apply(struct cw_kube *k, json_t *list, char *why, size_t whylen)
 {
@@ -728,12 +693,47 @@ static int apply(struct cw_kube *k, json_t *list, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * The node's pods, page by page (limit/continue), each page into the cache as it comes, so
+ * that a big list is never one JSON tree; the pods no page named are forgotten once the last
+ * page is in. A list that fails midway forgets nothing. The watch starts from the first
+ * page's resourceVersion (every page of one list has it). 0, or -errno with why.
+ */
 static int list_pods(struct cw_kube *k, char *why, size_t whylen)
 {
-	int err = 0;
-	json_t *list = list_all(k, &err, why, whylen);
+	char url[1536], cont[1024] = "", rv[sizeof(k->rv)] = "", page_rv[sizeof(k->rv)], err[256];
+	unsigned list = cw_pods_list_begin(k->pods);
+	int ret = 0;
+	json_t *page;
 
-	return list ? apply(k, list, why, whylen) : err;
+	do {
+		if (cw_kube_list_url(k->c.url, k->c.node, cont, CW_KUBE_LIST_LIMIT, url,
+				     sizeof(url))) {
+			snprintf(why, whylen, "list: the URL is too long");
+			return -ENAMETOOLONG;
+		}
+		page = get_list(k, url, "list pods from", &ret, why, whylen);
+		if (!page)
+			return ret;
+		snprintf(cont, sizeof(cont), "%s",
+			 json_string_value(
+				 json_object_get(json_object_get(page, "metadata"), "continue"))
+				 ?: "");
+		ret = cw_pods_list_page(k->pods, list, page, page_rv, sizeof(page_rv), err,
+					sizeof(err));
+		json_decref(page);
+		if (ret < 0) {
+			snprintf(why, whylen, "%s %s: %s", cw_kube_source_name(k->c.source),
+				 k->c.url, err);
+			return ret;
+		}
+		if (!*rv)
+			snprintf(rv, sizeof(rv), "%s", page_rv);
+	} while (*cont);
+	cw_pods_list_end(k->pods, list);
+	snprintf(k->rv, sizeof(k->rv), "%s", rv);
+	atomic_fetch_add(&k->lists, 1);
+	return 0;
 }
 
 static int fetch_kubelet(struct cw_kube *k, char *why, size_t whylen)

@@ -22,7 +22,7 @@
 #define CW_KUBE_BACKOFF_MIN_MS 500
 #define CW_KUBE_BACKOFF_MAX_MS 60000
 #define CW_KUBE_TIMEOUT_MS 10000      /* connect + answer of a list, headers of a watch */
-#define CW_KUBE_LIST_LIMIT 500	      /* pods a list page holds */
+#define CW_KUBE_LIST_LIMIT 100	      /* pods a list page holds */
 #define CW_KUBE_FETCH_GAP_MS 1000     /* kubelet: at most one on-demand fetch a second */
 #define CW_KUBE_NOT_FOUND_MS 60000    /* a pod UID a fetch did not find: not asked again */
 #define CW_KUBE_LINE_MAX (16u << 20)  /* a watch event (one JSON line) */
