@@ -201,7 +201,7 @@ def test_kubelet_asked_only_for_pods_it_does_not_know():
 # (fault, what the one "down" line says, seconds to wait for it)
 FAULTS = [
     ("down", "Couldn't connect to server", 30),
-    ("slow", "no answer within 10 s", 40),
+    ("slow", "no answer within 5000 ms", 40),  # with --kube-timeout-ms 5000
     ("garbage", "the answer is not JSON", 30),
     (401, "HTTP 401: the token was refused", 30),
     (403, "HTTP 403: forbidden (RBAC must grant get, list and watch on pods)", 30),
@@ -215,7 +215,7 @@ def test_source_failing_leaves_cgroup_identity_and_one_line(fault, reason, timeo
         if fault == "down":
             api.down()
         pod = api_pod(env, api)
-        agent = kube_agent(env, api)
+        agent = kube_agent(env, api, "apiserver", "--kube-timeout-ms", "5000")
         # Findings go on, named from the cgroup and /var/log/pods only; a slow source is not
         # waited for: the finding is out while the client's first request still hangs.
         token, f = expose(agent, pod)

@@ -162,7 +162,8 @@ static int start_pod_metadata(struct cw_agent *a, const struct cw_agent_opts *o)
 				   .kubelet_insecure_tls = o->kubelet_insecure_tls,
 				   .token_file = o->kube_token_file,
 				   .ca_file = o->kube_ca_file,
-				   .node_name = o->node_name };
+				   .node_name = o->node_name,
+				   .timeout_ms = (unsigned)o->kube_timeout_ms };
 	struct cw_kube_config c;
 	char host[256] = "", err[512];
 	int ret;

@@ -61,6 +61,7 @@ struct cw_agent_opts {
 	const char *kube_annotations[CW_KUBE_ANNOTATIONS_MAX]; /* fnmatch globs */
 	size_t nkube_annotations;
 	unsigned long long kube_max_pods;
+	unsigned long long kube_timeout_ms; /* 0: CW_KUBE_TIMEOUT_MS */
 
 	/* Host-root mode (issue 22): the host's / is mounted here (an agent in a container,
 	 * hostPID); its /proc, cgroups, pod logs and kubelet files are read under it. NULL: "/" */

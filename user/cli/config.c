@@ -65,6 +65,7 @@ static const struct config_key {
 	{ "node_name", T_STR, FIELD(node_name), 0, 0 },
 	{ "kube_annotations", T_KUBE_ANNOTATIONS, 0, 0, 0, 0 },
 	{ "kube_max_pods", T_NUM, FIELD(kube_max_pods), 1, 1000000 },
+	{ "kube_timeout_ms", T_NUM, FIELD(kube_timeout_ms), 100, 600000 },
 };
 
 struct loader {

@@ -119,6 +119,8 @@ static void run_usage(FILE *f)
 		"  --kube-annotation GLOB      annotation keys copied into findings (repeatable;\n"
 		"                              none by default)\n"
 		"  --kube-max-pods N           pods whose metadata is kept (default 4096)\n"
+		"  --kube-timeout-ms MS        connect and answer of a list or a watch's start\n"
+		"                              (default 10000)\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
 		"  -h, --help                  this text\n"
 		"\n"
@@ -161,6 +163,7 @@ enum {
 	OPT_KUBE_CA_FILE,
 	OPT_NODE_NAME,
 	OPT_KUBE_ANNOTATION,
+	OPT_KUBE_TIMEOUT_MS,
 };
 
 enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
@@ -182,6 +185,8 @@ static int parse_number(struct cw_agent_opts *o, int c, const char *arg)
 	case 'C': return cw_parse_u64("--file-cap", arg, 1, CW_FILE_CAP_MAX, &o->file_cap);
 	case OPT_KUBE_MAX_PODS:
 		return cw_parse_u64("--kube-max-pods", arg, 1, 1000000, &o->kube_max_pods);
+	case OPT_KUBE_TIMEOUT_MS:
+		return cw_parse_u64("--kube-timeout-ms", arg, 100, 600000, &o->kube_timeout_ms);
 	case 'X': {
 		unsigned long long v;
 		int ret = cw_parse_u64("--spool-max", arg, 64 << 10, 1ULL << 50, &v);
@@ -230,7 +235,8 @@ static int parse_kube(struct cw_agent_opts *o, int c, const char *arg)
 	case OPT_KUBE_APISERVER: o->kube_apiserver = arg; return 0;
 	case OPT_KUBELET_URL: o->kubelet_url = arg; return 0;
 	case OPT_KUBELET_INSECURE_TLS: o->kubelet_insecure_tls = true; return 0;
-	case OPT_KUBE_MAX_PODS: return parse_number(o, c, arg);
+	case OPT_KUBE_MAX_PODS:
+	case OPT_KUBE_TIMEOUT_MS: return parse_number(o, c, arg);
 	case OPT_KUBE_TOKEN_FILE: o->kube_token_file = arg; return 0;
 	case OPT_KUBE_CA_FILE: o->kube_ca_file = arg; return 0;
 	case OPT_NODE_NAME: o->node_name = arg; return 0;
@@ -283,6 +289,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "kube-ca-file", required_argument, NULL, OPT_KUBE_CA_FILE },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "kube-annotation", required_argument, NULL, OPT_KUBE_ANNOTATION },
+		{ "kube-timeout-ms", required_argument, NULL, OPT_KUBE_TIMEOUT_MS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -322,7 +329,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		case 'b': o->btf = optarg; break;
 		case 'H': o->host_root = optarg; break;
 		case 'k': o->key_file = optarg; break;
-		case OPT_KUBE_METADATA ... OPT_KUBE_ANNOTATION:
+		case OPT_KUBE_METADATA ... OPT_KUBE_TIMEOUT_MS:
 			if (parse_kube(o, c, optarg))
 				return PARSED_EXIT_ERROR;
 			break;

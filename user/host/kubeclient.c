@@ -616,8 +616,8 @@ static int req_run(struct cw_kube *k, struct req *r, const char *what)
 			break;
 		}
 		if (!r->status && cw_mono_s() > deadline) {
-			snprintf(r->why, sizeof(r->why), "%s %s: no answer within %u s", what,
-				 k->c.url, k->c.timeout_ms / 1000);
+			snprintf(r->why, sizeof(r->why), "%s %s: no answer within %u ms", what,
+				 k->c.url, k->c.timeout_ms);
 			ret = -ETIMEDOUT;
 			break;
 		}
