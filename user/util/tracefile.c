@@ -323,8 +323,7 @@ static size_t put_str(uint8_t *p, const char *s)
 }
 
 /* Ephemeral key, file key, and the recipient's key id into the header at p. */
-static int setup_crypto(struct cw_trace_writer *w, const struct cw_trace_key *recipient,
-			uint8_t *p)
+static int setup_crypto(struct cw_trace_writer *w, const struct cw_trace_key *recipient, uint8_t *p)
 {
 	uint8_t recip[PUB_LEN];
 	EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
@@ -342,8 +341,8 @@ out:
 static int write_header(struct cw_trace_writer *w, const struct cw_trace_header *h,
 			const struct cw_trace_key *recipient, char *err, size_t errlen)
 {
-	uint8_t *buf = malloc(HDR_FIXED + 5 * (2 + CW_TRACE_MAX_STR) + PUB_LEN + KEYID_LEN +
-			      TAG_LEN + 4);
+	uint8_t *buf =
+		malloc(HDR_FIXED + 5 * (2 + CW_TRACE_MAX_STR) + PUB_LEN + KEYID_LEN + TAG_LEN + 4);
 	size_t n = HDR_FIXED;
 	int ret;
 
@@ -659,8 +658,9 @@ static int open_key(struct cw_trace_reader *r, const uint8_t *h, size_t pos,
 	int ret;
 
 	if (!key) {
-		seterr(err, errlen, "this trace is encrypted: it needs --key (the recipient's "
-				    "private key)");
+		seterr(err, errlen,
+		       "this trace is encrypted: it needs --key (the recipient's "
+		       "private key)");
 		return -ENOKEY;
 	}
 	if (!key->priv || raw_pub(key->pkey, mine) || key_id(mine, id)) {
@@ -684,8 +684,9 @@ static int open_key(struct cw_trace_reader *r, const uint8_t *h, size_t pos,
 	}
 	pos += PUB_LEN + KEYID_LEN;
 	if (gcm_open(r->key, -1, h, pos, h + pos, 0, tag)) {
-		seterr(err, errlen, "this trace is encrypted for another key (the header does not "
-				    "authenticate with this one)");
+		seterr(err, errlen,
+		       "this trace is encrypted for another key (the header does not "
+		       "authenticate with this one)");
 		return -EKEYREJECTED;
 	}
 	return 0;
@@ -745,7 +746,8 @@ static int parse_header(struct cw_trace_reader *r, const struct cw_trace_key *ke
 	}
 	r->info.start_ns = get64(h + 16);
 	r->info.encrypted = flags & FLAG_ENCRYPTED;
-	if (get_str(h, hlen - 4, &pos, r->info.host) || get_str(h, hlen - 4, &pos, r->info.kernel) ||
+	if (get_str(h, hlen - 4, &pos, r->info.host) ||
+	    get_str(h, hlen - 4, &pos, r->info.kernel) ||
 	    get_str(h, hlen - 4, &pos, r->info.boot_id) ||
 	    get_str(h, hlen - 4, &pos, r->info.cw_version) ||
 	    get_str(h, hlen - 4, &pos, r->info.rules_digest) ||
@@ -767,7 +769,8 @@ static int load_footer(struct cw_trace_reader *r, uint64_t foff, uint32_t flen)
 	uint32_t n;
 	int ret = -EINVAL;
 
-	if (flen < 12 || foff < r->data_start || foff + flen + TRAILER_LEN != r->file_size)
+	if (flen < 12 || foff < r->data_start || foff > r->file_size ||
+	    foff + flen + TRAILER_LEN != r->file_size)
 		return -EINVAL;
 	f = malloc(flen);
 	if (!f)
@@ -986,7 +989,8 @@ static int next_chunk(struct cw_trace_reader *r)
 
 			if (next == r->data_end && !r->info.indexed) {
 				/* Nothing whole after off: a crash or a full disk cut the file. */
-				warn(r, off, "the trace is cut off after offset %llu (%llu bytes left)",
+				warn(r, off,
+				     "the trace is cut off after offset %llu (%llu bytes left)",
 				     (unsigned long long)off, (unsigned long long)(next - off));
 				r->cut_warned = true;
 				r->pos = next;
@@ -1052,8 +1056,8 @@ static int scan_chunks(struct cw_trace_reader *r)
 		if (cw_grow((void **)&r->chunks, &r->chunks_cap, r->nchunks + 1,
 			    sizeof(*r->chunks)))
 			return -ENOMEM;
-		r->chunks[r->nchunks++] = (struct cw_trace_chunk){ off, f.min_ts, f.max_ts,
-								   f.records, f.seq };
+		r->chunks[r->nchunks++] =
+			(struct cw_trace_chunk){ off, f.min_ts, f.max_ts, f.records, f.seq };
 		off += FRAME_LEN + f.stored;
 	}
 	r->chunks_known = true;

@@ -79,8 +79,8 @@ struct cw_trace_writer;
  * chunk is encrypted for it; with NULL the file holds plaintext. 0, or -errno with err.
  */
 int cw_trace_writer_open(const char *path, const struct cw_trace_header *h,
-			 const struct cw_trace_key *recipient, struct cw_trace_writer **w, char *err,
-			 size_t errlen);
+			 const struct cw_trace_key *recipient, struct cw_trace_writer **w,
+			 char *err, size_t errlen);
 /* Append one record (len <= CW_TRACE_MAX_RECORD): 0 or -errno (-EFBIG, -EIO, ...). */
 int cw_trace_write(struct cw_trace_writer *w, uint16_t type, uint64_t ts_ns, const void *data,
 		   size_t len);
