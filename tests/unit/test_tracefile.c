@@ -513,3 +513,27 @@ TEST(tracefile_encrypted_file_holds_no_plaintext)
 	free(sealed);
 	teardown(&f);
 }
+
+TEST(tracefile_encrypted_header_is_authenticated)
+{
+	struct fixture f;
+	char path[300], err[256];
+	size_t len;
+	uint8_t *buf;
+	uint32_t hlen;
+
+	REQUIRE(setup(&f) == 0);
+	buf = slurp(f.sealed, &len);
+	REQUIRE(buf);
+	hlen = buf[12] | buf[13] << 8 | buf[14] << 16 | (uint32_t)buf[15] << 24;
+	REQUIRE(hlen > 30 && hlen < len);
+	/* Another host name, with a header CRC to match: only the GCM tag can tell. */
+	buf[26] = 'N';
+	put32le(buf + hlen - 4, (uint32_t)crc32(0, buf, hlen - 4));
+	snprintf(path, sizeof(path), "%s/x.cwtrace", f.dir);
+	REQUIRE(tu_write_file(path, buf, len, 0600) == 0);
+	CHECK_EQ_INT(open_err(path, f.priv_key, err, sizeof(err)), -EKEYREJECTED);
+	CHECK_CONTAINS(err, "header tag does not verify");
+	free(buf);
+	teardown(&f);
+}
