@@ -186,8 +186,10 @@ verifier-stats: $(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
 FUZZ_SECONDS ?= 300
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (OSS-Fuzz's name): checksums pass, see tracefile.c.
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuser \
-	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
 
 $(FUZZ_DIR):

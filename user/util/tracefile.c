@@ -99,7 +99,7 @@ static uint32_t crc(const void *p, size_t n)
 }
 
 /*
- * A fuzzing build (libFuzzer defines the macro) takes every CRC as good, so that mutated
+ * A fuzzing build (make fuzz defines the macro) takes every CRC as good, so that mutated
  * inputs reach decompression and record parsing; GCM tags are still checked.
  */
 static bool crc_ok(uint32_t want, const void *p, size_t n)
