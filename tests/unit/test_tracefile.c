@@ -537,3 +537,33 @@ TEST(tracefile_encrypted_header_is_authenticated)
 	free(buf);
 	teardown(&f);
 }
+
+TEST(tracefile_damaged_footer_falls_back_to_a_scan)
+{
+	struct fixture f;
+	struct cw_trace_chunk c[64];
+	struct cw_trace_reader *r;
+	struct warns w = { 0 };
+	char bad[300], err[256];
+	size_t n, len;
+	uint8_t *buf;
+
+	REQUIRE(setup(&f) == 0);
+	n = chunks_of(f.plain, NULL, c, 64);
+	buf = slurp(f.plain, &len);
+	REQUIRE(buf && n >= 2);
+	free(buf);
+	snprintf(bad, sizeof(bad), "%s/bad.cwtrace", f.dir);
+	/* A byte of the footer's last entry (the trailer is the last 24 bytes). */
+	REQUIRE(corrupt_copy(f.plain, bad, len - 24 - 10, NULL) == 0);
+	REQUIRE(cw_trace_reader_open(bad, NULL, on_warn, &w, &r, err, sizeof(err)) == 0);
+	CHECK(!cw_trace_reader_info(r)->indexed);
+	CHECK_EQ_INT(w.n, 1);
+	CHECK_CONTAINS(w.last, "footer index is damaged");
+	cw_trace_reader_close(r);
+	/* Every record still reads; the footer itself reads as the cut-off tail. */
+	memset(&w, 0, sizeof(w));
+	CHECK_EQ_INT(read_check(bad, NULL, f.recs, NREC, 0, &w), NREC);
+	CHECK_EQ_INT(chunks_of(bad, NULL, c, 64), n);
+	teardown(&f);
+}
