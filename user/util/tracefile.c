@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/pem.h>
@@ -176,12 +177,15 @@ int cw_trace_key_load(const char *path, struct cw_trace_key **key, char *err, si
 	}
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	if (!pkey) {
+		/* Not a private key: drop OpenSSL's queued error, others share the queue. */
+		ERR_clear_error();
 		priv = false;
 		(void)BIO_reset(bio);
 		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	}
 	BIO_free(bio);
 	if (!pkey || EVP_PKEY_get_id(pkey) != EVP_PKEY_X25519) {
+		ERR_clear_error();
 		EVP_PKEY_free(pkey);
 		seterr(err, errlen, "%s: not a PEM X25519 key", path);
 		return -EINVAL;
