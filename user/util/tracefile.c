@@ -975,8 +975,7 @@ static const char *load_chunk(struct cw_trace_reader *r, uint64_t off, const str
 	size_t zlen = f->stored;
 	uLongf rlen = f->raw;
 
-	if (cw_grow((void **)&r->stored, &r->stored_cap, f->stored ? f->stored : 1, 1) ||
-	    cw_grow((void **)&r->raw, &r->raw_cap, f->raw ? f->raw : 1, 1))
+	if (cw_grow((void **)&r->stored, &r->stored_cap, f->stored ? f->stored : 1, 1))
 		return "out of memory";
 	z = r->stored;
 	if (read_at(r->fd, off + FRAME_LEN, z, f->stored))
@@ -988,6 +987,9 @@ static const char *load_chunk(struct cw_trace_reader *r, uint64_t off, const str
 		if (gcm_open(r->key, f->seq, f->b, FRAME_AAD, z, zlen, z))
 			return "authentication failed (GCM tag)";
 	}
+	/* Only now believe the raw length: it sizes the biggest allocation. */
+	if (cw_grow((void **)&r->raw, &r->raw_cap, f->raw ? f->raw : 1, 1))
+		return "out of memory";
 	if (uncompress(r->raw, &rlen, z, (uLong)zlen) != Z_OK || rlen != f->raw)
 		return "does not decompress";
 	if (!records_ok(r->raw, rlen, f->records))
