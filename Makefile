@@ -58,7 +58,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
 UNIT_BIN := $(OUTPUT)/unit-tests
 
-.PHONY: all clean test unit e2e asan test-asan format check-format bench-tools verifier-stats vm-test
+.PHONY: all clean test unit e2e asan test-asan format check-format bench-tools verifier-stats vm-test \
+	fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -178,6 +179,42 @@ $(OUTPUT)/verifier-stats: tests/vm/verifier_stats.c | $(OUTPUT)
 
 verifier-stats: $(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
 	$(Q)$(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
+
+# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, linked with FUZZ_LINK_NAME; an optional
+# tests/fuzz/seed_NAME.c makes its seed corpus (args: the corpus dir and a key file it may write,
+# handed to the target as CW_FUZZ_KEY). `make fuzz` runs each for FUZZ_SECONDS; not in `make test`.
+FUZZ_SECONDS ?= 300
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (OSS-Fuzz's name): checksums pass, see tracefile.c.
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuser \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
+
+$(FUZZ_DIR):
+	$(Q)mkdir -p $@
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lz -o $@
+
+$(FUZZ_DIR)/seed_%: tests/fuzz/seed_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lz -o $@
+
+fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) \
+	    $(patsubst tests/fuzz/seed_%.c,$(FUZZ_DIR)/seed_%,$(wildcard tests/fuzz/seed_*.c))
+
+fuzz: fuzz-build
+	$(Q)set -e; for t in $(FUZZ_NAMES); do \
+		corpus=$(FUZZ_DIR)/corpus/$$t; mkdir -p $$corpus; \
+		if [ -x $(FUZZ_DIR)/seed_$$t ]; then $(FUZZ_DIR)/seed_$$t $$corpus $(FUZZ_DIR)/$$t.key; fi; \
+		echo "  FUZZ     $$t for $(FUZZ_SECONDS) s"; \
+		CW_FUZZ_KEY=$(FUZZ_DIR)/$$t.key $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- $$corpus; \
+	done
 
 # Every C source is formatted by the checked-in .clang-format; CI fails on a file that is not.
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h user/*/*.c user/*/*.h tests/unit/*.c \
