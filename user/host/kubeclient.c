@@ -24,6 +24,7 @@
 #include "host/podmeta.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #ifndef CW_VERSION
@@ -216,18 +217,8 @@ int cw_kube_lines_feed(struct cw_kube_lines *l, const char *data, size_t n)
 			l->overflow = true;
 			return -E2BIG;
 		}
-		if (l->len + take + 1 > l->cap) {
-			size_t cap = l->cap ? l->cap : 4096;
-			char *nb;
-
-			while (cap < l->len + take + 1)
-				cap *= 2;
-			nb = realloc(l->buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			l->buf = nb;
-			l->cap = cap;
-		}
+		if (cw_grow((void **)&l->buf, &l->cap, l->len + take + 1, 1))
+			return -ENOMEM;
 		memcpy(l->buf + l->len, data, take);
 		l->len += take;
 		data += take;
@@ -456,18 +447,8 @@ static int keep_body(struct req *r, const char *data, size_t n, size_t max)
 {
 	if (r->len + n > max)
 		n = max > r->len ? max - r->len : 0;
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 64 << 10;
-		char *nb;
-
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		nb = realloc(r->body, cap);
-		if (!nb)
-			return -ENOMEM;
-		r->body = nb;
-		r->cap = cap;
-	}
+	if (cw_grow((void **)&r->body, &r->cap, r->len + n + 1, 1))
+		return -ENOMEM;
 	memcpy(r->body + r->len, data, n);
 	r->len += n;
 	r->body[r->len] = '\0';
