@@ -14,36 +14,24 @@
 
 #define NODE "cw-node-1"
 
-/* tests/fixtures/kubernetes/NAME, found from this file's path. */
+/* tests/fixtures/kubernetes/NAME */
 static json_t *fixture(const char *name)
 {
-	const char *file = __FILE__, *cut = strstr(file, "tests/unit/");
-	char path[512];
-	json_error_t jerr;
-	json_t *v;
+	char rel[256];
 
-	if (!cut)
-		return NULL;
-	snprintf(path, sizeof(path), "%.*stests/fixtures/kubernetes/%s", (int)(cut - file), file,
-		 name);
-	v = json_load_file(path, 0, &jerr);
-	if (!v)
-		cw_test_fail(__FILE__, __LINE__, "%s: %s (line %d)", path, jerr.text, jerr.line);
-	return v;
+	snprintf(rel, sizeof(rel), "kubernetes/%s", name);
+	return tu_json_fixture(rel);
 }
 
 /* The watch stream's events, one JSON value a line. */
 static size_t watch_events(json_t **ev, size_t cap)
 {
-	const char *file = __FILE__, *cut = strstr(file, "tests/unit/");
 	char path[512], *line = NULL;
 	size_t n = 0, lcap = 0;
 	json_error_t jerr;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%.*stests/fixtures/kubernetes/apiserver-watch.jsonl",
-		 (int)(cut - file), file);
-	f = fopen(path, "re");
+	f = fopen(tu_fixture_path(path, sizeof(path), "kubernetes/apiserver-watch.jsonl"), "re");
 	if (!f)
 		return 0;
 	while (n < cap && getline(&line, &lcap, f) > 0)

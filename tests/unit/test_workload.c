@@ -1223,16 +1223,10 @@ out:
 
 static json_t *k8s_fixture(const char *name)
 {
-	const char *file = __FILE__, *cut = strstr(file, "tests/unit/");
-	char path[512];
-	json_t *v;
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%.*stests/fixtures/kubernetes/%s", (int)(cut - file), file,
-		 name);
-	v = json_load_file(path, 0, NULL);
-	if (!v)
-		cw_test_fail(__FILE__, __LINE__, "cannot load %s", path);
-	return v;
+	snprintf(rel, sizeof(rel), "kubernetes/%s", name);
+	return tu_json_fixture(rel);
 }
 
 static json_t *k8s_item(json_t *list, const char *uid)

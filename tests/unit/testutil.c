@@ -304,3 +304,22 @@ uint64_t tu_mkdirs(const char *base, const char *rel)
 		return 0;
 	return stat(p, &st) ? 0 : (uint64_t)st.st_ino;
 }
+
+const char *tu_fixture_path(char *buf, size_t len, const char *rel)
+{
+	const char *file = __FILE__, *cut = strstr(file, "tests/unit/");
+
+	snprintf(buf, len, "%.*stests/fixtures/%s", cut ? (int)(cut - file) : 0, file, rel);
+	return buf;
+}
+
+json_t *tu_json_fixture(const char *rel)
+{
+	char path[512];
+	json_error_t jerr;
+	json_t *v = json_load_file(tu_fixture_path(path, sizeof(path), rel), 0, &jerr);
+
+	if (!v)
+		cw_test_fail(__FILE__, __LINE__, "%s: %s (line %d)", path, jerr.text, jerr.line);
+	return v;
+}

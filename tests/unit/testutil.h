@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "detect/fingerprint.h"
 #include "detect/matcher.h"
 #include "detect/rules.h"
@@ -56,6 +58,10 @@ int tu_key_in(const char *dir, struct cw_fp_key *key, char *err, size_t errlen);
 /* mkdir -p BASE/REL (a leading '/' of rel is dropped); the last directory's inode number (a
  * cgroup id on cgroup2), 0 on failure. */
 uint64_t tu_mkdirs(const char *base, const char *rel);
+/* tests/fixtures/REL, found from this source file's path, in buf (len bytes); buf. */
+const char *tu_fixture_path(char *buf, size_t len, const char *rel);
+/* tests/fixtures/REL parsed as JSON; a load failure fails the test (NULL then). */
+json_t *tu_json_fixture(const char *rel);
 /* Remove a directory tree created by tu_mkdtemp. */
 void tu_rmtree(const char *dir);
 /* Write a whole file with the given mode. Returns 0 or -errno. */
