@@ -252,7 +252,8 @@ TEST(config_kube_keys)
 				   "kube_ca_file: /run/ca.crt\n"
 				   "node_name: cw-node-1\n"
 				   "kube_annotations: ['team.example.com/*', credwatch.io/owner]\n"
-				   "kube_max_pods: 500\n";
+				   "kube_max_pods: 500\n"
+				   "kube_timeout_ms: 2500\n";
 	struct cw_agent_opts *o = calloc(1, sizeof(*o));
 	struct cw_strv strs = { 0 };
 	char err[512] = "";
@@ -270,6 +271,7 @@ TEST(config_kube_keys)
 	REQUIRE(o->nkube_annotations == 2);
 	CHECK_EQ_STR(o->kube_annotations[0], "team.example.com/*");
 	CHECK_EQ_STR(o->kube_annotations[1], "credwatch.io/owner");
+	CHECK_EQ_INT(o->kube_timeout_ms, 2500);
 	CHECK_EQ_INT(o->kube_max_pods, 500);
 	/* one glob alone is a list of one; a zeroed config is auto */
 	REQUIRE(load("kube_annotations: a/*\n", o, &verbose, &strs, err, sizeof(err)) == 0);
