@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The agent's tap: what a recorder (user/trace/: `credwatch trace`, the flight recorder) is
+ * handed while the agent runs. Every ring-buffer record as the kernel sent it, before it is
+ * handled; what the agent learnt from the host while handling it (a process's executable, a
+ * cgroup's workload, a file's bytes it read itself); its clock. Records are opaque here: a type
+ * (CW_TAP_*), a timestamp and bytes; trace/ gives them their meaning and writes them. No tap
+ * (NULL record): nothing is recorded and nothing costs.
+ */
+#ifndef CW_AGENT_TAP_H
+#define CW_AGENT_TAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Record types, shared by the trace file and the flight recorder (docs/forensics.md). */
+enum cw_tap_type {
+	CW_TAP_RAW = 1, /* a ring-buffer record, byte for byte (ts: its ktime, CLOCK_MONOTONIC) */
+	CW_TAP_HOST,	/* what the agent read from the host (trace/record.h gives the layout) */
+	CW_TAP_TICK,	/* the agent's periodic work ran at ts (CLOCK_MONOTONIC) */
+	CW_TAP_CLOCK,	/* the wall clock: data is int64 ns to add to a CLOCK_MONOTONIC time */
+	CW_TAP_MAX
+};
+
+struct cw_tap {
+	/* one record; called on the agent's poll thread only */
+	void (*record)(void *arg, uint16_t type, uint64_t ts_ns, const void *data, size_t len);
+	/*
+	 * An alert is being written (ktime_ns: its event's time): the trace file that holds
+	 * the moments around it, to name in the alert (credwatch.trace.path), or NULL.
+	 */
+	const char *(*alert)(void *arg, uint64_t ktime_ns);
+	void *arg;
+};
+
+#endif
