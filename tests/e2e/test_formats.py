@@ -27,17 +27,26 @@ UNIT_BIN = os.environ.get("CW_UNIT_BIN", os.path.join(TOP, ".output", "unit-test
 
 @pytest.fixture(scope="module")
 def samples():
-    """[(ecs, ocsf)] of every finding the unit tests make."""
+    """[(ecs, ocsf)] of every finding the unit tests make: those tests/run's unit stage kept
+    (CW_FORMAT_SAMPLES_DIR, a whole passing run), else from a run of the unit binary here."""
+    kept = os.environ.get("CW_FORMAT_SAMPLES_DIR")
+    if kept and glob.glob(os.path.join(kept, "*.ecs.json")):
+        return read_samples(kept)
     if not os.access(UNIT_BIN, os.X_OK):
         pytest.skip(f"no unit-test binary at {UNIT_BIN} (make .output/unit-tests)")
     with tempfile.TemporaryDirectory(prefix="cw-formats-") as d:
         run = subprocess.run([UNIT_BIN], cwd=TOP, env=dict(os.environ, CW_FORMAT_SAMPLES=d),
                              capture_output=True, text=True, timeout=600)
-        out = []
-        for e in sorted(glob.glob(os.path.join(d, "*.ecs.json"))):
-            with open(e) as f, open(e[:-len(".ecs.json")] + ".ocsf.json") as g:
-                out.append((json.load(f), json.load(g)))
+        out = read_samples(d)
     assert out, "the unit tests left no finding: " + run.stdout[-2000:]
+    return out
+
+
+def read_samples(d):
+    out = []
+    for e in sorted(glob.glob(os.path.join(d, "*.ecs.json"))):
+        with open(e) as f, open(e[:-len(".ecs.json")] + ".ocsf.json") as g:
+            out.append((json.load(f), json.load(g)))
     return out
 
 
