@@ -162,8 +162,10 @@ static void table_event(FILE *out, const struct cw_tl_event *e, bool from_store)
 	fprintf(out, "%*s%-*s  %-*s  ", INDENT, "", TIME_W, ts, WHAT_W, cw_tl_what_name(e->what));
 	/* A WHERE too long for its column goes whole on a line of its own. */
 	cell(out, e->workload[0] ? e->workload : "-", WHO_W, wlen != 0 && wlen <= WHERE_W);
-	if (wlen && wlen <= WHERE_W)
-		fprintf(out, "  %s", where);
+	if (wlen && wlen <= WHERE_W) {
+		fputs("  ", out);
+		cell(out, where, WHERE_W, false);
+	}
 	fputc('\n', out);
 	if (wlen > WHERE_W)
 		more(out, "%s", where);
