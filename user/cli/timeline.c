@@ -34,8 +34,9 @@ static void timeline_usage(FILE *f)
 		"                        origin and use with first and last seen and a count\n"
 		"                        (default " CW_PROV_DEFAULT_FILE " when no\n"
 		"                        FILE or --findings is given)\n"
-		"  FILE                  a findings file; a trace file (credwatch trace) needs\n"
-		"                        credwatch replay, which this build does not have\n"
+		"  FILE                  findings or a store, told apart by their content; a\n"
+		"                        trace (credwatch trace) needs credwatch replay, which\n"
+		"                        this build does not have\n"
 		"  --credential PREFIX   only the credential(s) whose fingerprint starts so\n"
 		"  --rule ID             only credentials of this rule\n"
 		"  --workload W          only credentials whose story names workload W (exact,\n"
@@ -59,7 +60,7 @@ static void timeline_usage(FILE *f)
 		CW_TL_WIDTH);
 }
 
-enum source { SRC_NONE, SRC_FINDINGS, SRC_STATE, SRC_FILE };
+enum source { SRC_NONE, SRC_FINDINGS, SRC_STATE, SRC_FILE, SRC_TRACE };
 
 struct tl_opts {
 	enum source src;
@@ -68,19 +69,26 @@ struct tl_opts {
 	struct cw_tl_filter filter;
 };
 
-/* Does path start as a credwatch trace does (docs/forensics.md: magic "CWTRACE\0")? */
-static bool is_trace(const char *path)
+/*
+ * What a FILE given as it is holds, by how it starts: a trace (docs/forensics.md: magic
+ * "CWTRACE\0"), the provenance store (the document cw_prov_save writes), else finding lines.
+ */
+static enum source sniff(const char *path)
 {
-	static const char magic[8] = "CWTRACE";
-	char head[sizeof(magic)];
-	FILE *f = fopen(path, "rb");
-	bool yes;
+	static const char trace_magic[8] = "CWTRACE", store_head[] = "{\"version\":";
+	char head[16];
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+	size_t n;
 
 	if (!f)
-		return false;
-	yes = fread(head, 1, sizeof(head), f) == sizeof(head) && !memcmp(head, magic, 8);
+		return SRC_FINDINGS; /* stdin, or an error that reading it will say */
+	n = fread(head, 1, sizeof(head), f);
 	fclose(f);
-	return yes;
+	if (n >= sizeof(trace_magic) && !memcmp(head, trace_magic, sizeof(trace_magic)))
+		return SRC_TRACE;
+	if (n >= sizeof(store_head) - 1 && !memcmp(head, store_head, sizeof(store_head) - 1))
+		return SRC_STATE;
+	return SRC_FINDINGS;
 }
 
 static int from_findings(struct cw_timeline *t, const char *path)
@@ -201,7 +209,9 @@ int cw_cmd_timeline(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	if (o.src == SRC_FILE && is_trace(o.path)) {
+	if (o.src == SRC_FILE)
+		o.src = sniff(o.path);
+	if (o.src == SRC_TRACE) {
 		cw_log("timeline: %s is a credwatch trace: turning a trace into findings needs "
 		       "credwatch replay, which this build does not have; run the timeline on the "
 		       "findings the agent wrote (--findings) or on its store (--state)",

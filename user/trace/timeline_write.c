@@ -180,7 +180,7 @@ static void table_event(FILE *out, const struct cw_tl_event *e, bool from_store)
 		more(out, "TLS library %s", e->tls_library);
 	if (from_store) {
 		iso(ts, e->last_ms);
-		more(out, "%llu time%s, last %s", (unsigned long long)e->count,
+		more(out, "seen %llu time%s, last %s", (unsigned long long)e->count,
 		     e->count == 1 ? "" : "s", ts);
 	} else if (e->count > 1) {
 		more(out, "%llu times (one finding)", (unsigned long long)e->count);
