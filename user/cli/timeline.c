@@ -54,7 +54,7 @@ static void timeline_usage(FILE *f)
 		"EXAMPLES\n"
 		"  credwatch timeline --findings /var/log/credwatch/findings.json\n"
 		"  credwatch timeline --findings export.json --credential 9c1e2f --format json\n"
-		"  zcat findings.json.gz | credwatch timeline --findings - --rule "
+		"  zcat f.json.gz | credwatch timeline --findings - --rule "
 		"github-pat-classic\n"
 		"  sudo credwatch timeline --workload 'k8s:shop/*'     from the live store\n",
 		CW_TL_WIDTH);
