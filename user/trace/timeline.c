@@ -39,14 +39,26 @@ void cw_timeline_init(struct cw_timeline *t, const struct cw_tl_filter *f)
 		t->filter = *f;
 }
 
+#define EVENT_STRINGS 13
+
+/* The event's string members, for making and freeing them all alike. */
+static void event_strings(struct cw_tl_event *e, char **v[EVENT_STRINGS])
+{
+	char **all[EVENT_STRINGS] = { &e->action,    &e->severity_name, &e->event_id,
+				      &e->workload,  &e->process,	&e->executable,
+				      &e->source,    &e->detail,	&e->dest_domain,
+				      &e->dest_ip,   &e->destination,	&e->tls_library,
+				      &e->trace_path };
+
+	memcpy(v, all, sizeof(all));
+}
+
 static void event_free(struct cw_tl_event *e)
 {
-	char **s[] = { &e->action,	&e->severity_name, &e->event_id,    &e->workload,
-		       &e->process,	&e->executable,	   &e->source,	    &e->detail,
-		       &e->dest_domain, &e->dest_ip,	   &e->destination, &e->tls_library,
-		       &e->trace_path };
+	char **s[EVENT_STRINGS];
 
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+	event_strings(e, s);
+	for (size_t i = 0; i < EVENT_STRINGS; i++) {
 		free(*s[i]);
 		*s[i] = NULL;
 	}
@@ -129,6 +141,7 @@ static struct cw_tl_cred *cred_for(struct cw_timeline *t, const char *fp)
 /* A new event of c, zeroed, its strings "" (so that writers never meet NULL). */
 static struct cw_tl_event *new_event(struct cw_timeline *t, struct cw_tl_cred *c)
 {
+	char **s[EVENT_STRINGS];
 	struct cw_tl_event *e;
 	bool oom = false;
 
@@ -139,19 +152,9 @@ static struct cw_tl_event *new_event(struct cw_timeline *t, struct cw_tl_cred *c
 	e->severity = -1;
 	e->count = 1;
 	e->seq = t->seq++;
-	e->action = dup("", &oom);
-	e->severity_name = dup("", &oom);
-	e->event_id = dup("", &oom);
-	e->workload = dup("", &oom);
-	e->process = dup("", &oom);
-	e->executable = dup("", &oom);
-	e->source = dup("", &oom);
-	e->detail = dup("", &oom);
-	e->dest_domain = dup("", &oom);
-	e->dest_ip = dup("", &oom);
-	e->destination = dup("", &oom);
-	e->tls_library = dup("", &oom);
-	e->trace_path = dup("", &oom);
+	event_strings(e, s);
+	for (size_t i = 0; i < EVENT_STRINGS; i++)
+		*s[i] = dup("", &oom);
 	if (oom) {
 		event_free(e);
 		return NULL;
@@ -609,8 +612,6 @@ int cw_timeline_add_store(struct cw_timeline *t, const struct cw_provenance *p)
 			continue;
 		}
 		ret = store_cred(t, pc);
-		t->origins_dropped += pc->origins_dropped;
-		t->uses_dropped += pc->uses_dropped;
 	}
 	return ret;
 }

@@ -8,7 +8,7 @@
  * redacted form and the keyed fingerprint.
  *
  * A trace becomes a timeline the same way: `credwatch replay` with observations on hands each
- * finding line it makes to cw_timeline_add_finding().
+ * finding line it makes to cw_timeline_add_finding() (its line callback's arg is the timeline).
  */
 #ifndef CW_TIMELINE_H
 #define CW_TIMELINE_H
@@ -90,7 +90,6 @@ struct cw_timeline {
 	char first_malformed_why[192]; /* what was wrong with it */
 	uint64_t filtered;	       /* findings (store: credentials) the filter leaves out */
 	bool from_store;	       /* built from the provenance store */
-	uint64_t origins_dropped, uses_dropped; /* the store's, summed */
 };
 
 void cw_timeline_init(struct cw_timeline *t, const struct cw_tl_filter *f);
