@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf libpcre2-8 yaml-0.1 libcrypto libhs libnghttp2 capstone jansson libcurl libssl 2>/dev/null || \
-	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs -lnghttp2 -lcapstone -ljansson -lcurl -lssl) -lelf -lz -lm -lpthread
+	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs -lnghttp2 -lcapstone -ljansson -lcurl -lssl) -lelf -lisal -lz -lm -lpthread
 comma := ,
 SAN_FLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=all)
@@ -168,8 +168,21 @@ $(OUTPUT)/bench/podmeta-memory: bench/podmeta_memory.c $(LIB_OBJS) | $(OUTPUT)/b
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+# bench/trace_write's program (bench/trace_write.c): the trace file layer's writing speed, with
+# the chosen chunk encoder and (trace-write-zlib) with zlib's, side by side.
+$(OUTPUT)/bench/trace-write: bench/trace_write.c user/util/tracefile.c user/util/fileio.c \
+			     | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcrypto -lisal -lz -o $@
+
+$(OUTPUT)/bench/trace-write-zlib: bench/trace_write.c user/util/tracefile.c user/util/fileio.c \
+				  | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DCW_TRACE_ENCODER_ZLIB $(ALL_LDFLAGS) $^ -lcrypto -lz -o $@
+
 bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push \
-	     $(OUTPUT)/bench/exec-burst $(OUTPUT)/bench/podmeta-memory
+	     $(OUTPUT)/bench/exec-burst $(OUTPUT)/bench/podmeta-memory $(OUTPUT)/bench/trace-write \
+	     $(OUTPUT)/bench/trace-write-zlib
 
 # The verifier's budget per BPF program on the running kernel (instructions processed, stack
 # depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.
@@ -198,11 +211,11 @@ $(FUZZ_DIR):
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lisal -lz -o $@
 
 $(FUZZ_DIR)/seed_%: tests/fuzz/seed_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lz -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lisal -lz -o $@
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) \
 	    $(patsubst tests/fuzz/seed_%.c,$(FUZZ_DIR)/seed_%,$(wildcard tests/fuzz/seed_*.c))
