@@ -221,6 +221,10 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 		snprintf(a->f.host, sizeof(a->f.host), "%s", node);
 	a->f.put = put_finding;
 	a->f.put_arg = a;
+	if (o->tap && o->tap->alert) { /* alerts name the recorder's trace */
+		a->f.trace_path = o->tap->alert;
+		a->f.trace_arg = o->tap->arg;
+	}
 	a->policy_path = o->policy;
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
 	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
@@ -385,6 +389,7 @@ static void teardown(struct cw_agent *a)
 	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */
 	cw_exec_free(&a->exec);
+	cw_agent_tap_stop(a); /* the last findings' host answers recorded */
 	if (a->prov.dirty && cw_prov_save(&a->prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a->x);
@@ -415,7 +420,11 @@ int cw_agent_run(const struct cw_agent_opts *o)
 	 * (systemd stopping a unit that is starting) ends the agent as cleanly as a later one.
 	 */
 	cw_agent_catch_signals();
-	ret = setup_pipeline(&a, o) || cw_agent_ops_start(&a, o) || start_probes(&a, o) ? 1 : 0;
+	ret = setup_pipeline(&a, o) || cw_agent_ops_start(&a, o) ? 1 : 0;
+	if (!ret)
+		cw_agent_tap_start(&a); /* before the probes: their first record is recorded */
+	if (!ret)
+		ret = start_probes(&a, o) ? 1 : 0;
 	if (!ret) {
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/tap.h"
 #include "host/kubeclient.h"
 #include "output/output_spec.h"
 
@@ -77,6 +78,11 @@ struct cw_agent_opts {
 	 */
 	int (*reread)(void *arg, struct cw_agent_opts *n, char *err, size_t errlen);
 	void *reread_arg;
+
+	/* A recorder (agent/tap.h: `credwatch trace`, the flight recorder): handed every
+	 * record, what the agent learns from the host, its clock; asked for a trace to name in
+	 * each alert. NULL: none (nothing is recorded, nothing costs). */
+	const struct cw_tap *tap;
 };
 
 /* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error. */
