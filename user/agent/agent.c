@@ -230,7 +230,8 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	a->policy_path = o->policy;
 	/* a replay's provenance is in memory only: never the live store */
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
-	    cw_prov_open(&a->prov, !a->replay && o->state && strcmp(o->state, "none") ? o->state : NULL,
+	    cw_prov_open(&a->prov,
+			 !a->replay && o->state && strcmp(o->state, "none") ? o->state : NULL,
 			 o->state_max, err, sizeof(err))) {
 		cw_log("%s", err);
 		return -EINVAL;
@@ -243,11 +244,11 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 	if (!ret)
 		warn_policy_without_metadata(a);
 	if (!ret && !a->replay &&
-	    !(ret = cw_apiservers_new(
-		      &(struct cw_apiservers_opts){
-			      .proc = cw_host_proc(),
-			      .root = cw_host_root_is_set() ? cw_host_root() : NULL },
-		      &a->apis)))
+	    !(ret = cw_apiservers_new(&(struct cw_apiservers_opts){ .proc = cw_host_proc(),
+								    .root = cw_host_root_is_set()
+										    ? cw_host_root()
+										    : NULL },
+				      &a->apis)))
 		log_apiservers(a->apis);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
@@ -362,8 +363,7 @@ void cw_agent_reload(struct cw_agent *a)
 }
 
 /* The agent's pipeline without the kernel, for a replay (agent.h). */
-int cw_agent_replay_open(const struct cw_agent_opts *o, int64_t (*now)(void),
-			 struct cw_agent **out)
+int cw_agent_replay_open(const struct cw_agent_opts *o, int64_t (*now)(void), struct cw_agent **out)
 {
 	struct cw_agent *a = calloc(1, sizeof(*a));
 	int ret;

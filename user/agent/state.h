@@ -79,7 +79,7 @@ struct cw_agent {
 	unsigned long long drops_reported[CW_EV_MAX];
 	int out_err;		 /* first output error */
 	struct cw_agent_ops ops; /* metrics endpoint, status file (ops.h) */
-	bool replay; /* a replay (agent.h cw_agent_replay_*): no kernel, no host */
+	bool replay;		 /* a replay (agent.h cw_agent_replay_*): no kernel, no host */
 	/* the recorder (tap.h), NULL: none */
 	const struct cw_tap *tap;
 	uint64_t tap_ts;	/* the time of what is being handled: its host records' */
