@@ -65,8 +65,10 @@ static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
 
 	/* A new image: its own binary may carry TLS (node, Go); its libraries are read
 	 * from its maps when it first connects. */
-	cw_tls_forget_pid(&a->tls, ev->exec.pid);
-	cw_tls_scan_exe(&a->tls, ev->exec.pid);
+	if (!a->replay) {
+		cw_tls_forget_pid(&a->tls, ev->exec.pid);
+		cw_tls_scan_exe(&a->tls, ev->exec.pid);
+	}
 	record_exec_image(a, ev);
 	cw_exposure_exec(&a->x, ev->exec.pid, ev->exec.start_ns, ev->exec.hdr.ktime_ns);
 	/* its close-on-exec files closed without a close() */
@@ -81,7 +83,8 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
 {
 	int ret;
 
-	cw_tls_forget_pid(&a->tls, ev->exit.pid);
+	if (!a->replay)
+		cw_tls_forget_pid(&a->tls, ev->exit.pid);
 	ret = a->egress.nconns ? cw_conns_exit(&a->egress, ev->exit.pid) : 0;
 	if (!ret)
 		ret = cw_files_exit(&a->files, ev->exit.pid);
@@ -97,8 +100,16 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
  */
 static __u32 self_pid;
 
+/* A replay: the recording agent's pid (its CW_HOST_SETTING "self_pid"). */
+void cw_agent_set_self_pid(uint32_t pid)
+{
+	self_pid = pid;
+}
+
 static bool own_socket_event(const struct cw_event *ev)
 {
+	if (!self_pid)
+		return false;
 	switch (ev->type) {
 	case CW_EV_CONN: return ev->conn.pid == self_pid;
 	case CW_EV_BIND: return ev->bind.pid == self_pid;
@@ -124,7 +135,8 @@ static int dispatch(struct cw_agent *a, const struct cw_event *ev)
 		cw_workloads_learn(a->wls, ev->cgroup.id, ev->cgroup.path);
 		return 0;
 	case CW_EV_CONN:
-		cw_tls_scan_pid(&a->tls, ev->conn.pid);
+		if (!a->replay)
+			cw_tls_scan_pid(&a->tls, ev->conn.pid);
 		return cw_conns_conn(&a->egress, ev);
 	case CW_EV_BIND: return cw_conns_bind(&a->egress, ev);
 	case CW_EV_DATA: return cw_conns_data(&a->egress, ev);

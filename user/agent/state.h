@@ -79,6 +79,7 @@ struct cw_agent {
 	unsigned long long drops_reported[CW_EV_MAX];
 	int out_err;		 /* first output error */
 	struct cw_agent_ops ops; /* metrics endpoint, status file (ops.h) */
+	bool replay;		 /* a replay (agent.h cw_agent_replay_*): no kernel, no host */
 	/* the recorder (tap.h), NULL: none */
 	const struct cw_tap *tap;
 	uint64_t tap_ts;	/* the time of what is being handled: its host records' */
@@ -116,6 +117,8 @@ void cw_agent_tap_stop(struct cw_agent *a);
 /* tap.c: the wall clock, when it is new to the recorder (at the start, after a change). */
 void cw_agent_tap_clock(struct cw_agent *a, uint64_t now_ns);
 int cw_agent_open_ringbuf(struct cw_agent *a);
+/* The agent's own pid, whose socket events are not a workload's (a replay: the recorder's). */
+void cw_agent_set_self_pid(uint32_t pid);
 void cw_agent_catch_signals(void);
 /* Poll until a stop signal or an error, then drain the ring: 0 or 1 (the exit status). */
 int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/state.h"
 #include "host/hosttap.h"
@@ -62,6 +63,22 @@ static void emit_clock(struct cw_agent *a, uint64_t now_ns)
 	a->tap_clock = a->f.mono_to_real_ns;
 }
 
+static void emit_setting(struct cw_agent *a, const char *name, uint64_t v)
+{
+	unsigned char b[8];
+
+	cw_le64(b, v);
+	host_record(a, CW_HOST_SETTING, name, strlen(name), b, sizeof(b));
+}
+
+/* How this agent handles what it is sent: a replay must handle it the same way. */
+static void emit_settings(struct cw_agent *a)
+{
+	emit_setting(a, "self_pid", (uint64_t)getpid());
+	emit_setting(a, "capture_reads", a->opts->capture_reads);
+	emit_setting(a, "file_cap", a->opts->file_cap);
+}
+
 void cw_agent_tap_clock(struct cw_agent *a, uint64_t now_ns)
 {
 	if (a->tap && a->tap_clock != a->f.mono_to_real_ns)
@@ -80,6 +97,7 @@ void cw_agent_tap_start(struct cw_agent *a)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	a->tap_ts = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	emit_clock(a, a->tap_ts);
+	emit_settings(a);
 }
 
 void cw_agent_tap_stop(struct cw_agent *a)
@@ -129,6 +147,7 @@ void cw_agent_tap_state(const struct cw_tap *tap)
 	if (!a || a->tap != tap)
 		return;
 	emit_clock(a, a->tap_ts);
+	emit_settings(a);
 	cw_procs_each(a->procs, emit_proc, a);
 	cw_workloads_each(a->wls, emit_workload, NULL);
 }

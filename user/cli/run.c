@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "credwatch.h"
 #include "agent/agent.h"
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "cli/run.h"
 #include "detect/fingerprint.h"
 #include "judge/provenance.h"
 #include "output/outputs.h"
@@ -154,7 +156,8 @@ static unsigned long long round_pow2(unsigned long long v)
 
 /* Long options without a short form: codes past every character. */
 enum {
-	OPT_KUBE_METADATA = 0x100,
+	OPT_OUTPUT = 0x100,
+	OPT_KUBE_METADATA,
 	OPT_KUBE_APISERVER,
 	OPT_KUBELET_URL,
 	OPT_KUBELET_INSECURE_TLS,
@@ -251,15 +254,40 @@ static int parse_kube(struct cw_agent_opts *o, int c, const char *arg)
 	}
 }
 
+/* The command sharing run's options (trace), NULL for run itself. */
+static const struct cw_run_extra *extra;
+
+/* run's options, then the extra command's. */
+static const struct option *all_options(const struct option *run_opts, size_t nrun)
+{
+	static struct option all[128];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrun && n < 127; i++)
+		all[n++] = run_opts[i];
+	for (size_t i = 0; extra && extra->opts && extra->opts[i].name && n < 127; i++)
+		all[n++] = extra->opts[i];
+	memset(&all[n], 0, sizeof(all[n]));
+	return all;
+}
+
+static void usage_of(FILE *f)
+{
+	if (extra && extra->usage)
+		extra->usage(f);
+	else
+		run_usage(f);
+}
+
 static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o)
 {
-	static const struct option opts[] = {
+	static const struct option run_opts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "status-file", required_argument, NULL, 'T' },
 		{ "events", no_argument, NULL, 'e' },
-		{ "output", required_argument, NULL, 'o' },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "spool-dir", required_argument, NULL, 'W' },
 		{ "spool-max", required_argument, NULL, 'X' },
 		{ "spool-sync-ms", required_argument, NULL, 'Y' },
@@ -292,18 +320,23 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "kube-timeout-ms", required_argument, NULL, OPT_KUBE_TIMEOUT_MS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
 	};
+	const struct option *opts = all_options(run_opts, sizeof(run_opts) / sizeof(*run_opts));
+	char shortopts[64];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	snprintf(shortopts, sizeof(shortopts), "vh%s",
+		 extra && extra->shortopts ? extra->shortopts : "");
+	if (extra && extra->reset)
+		extra->reset(extra->arg);
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rules_dir = optarg; break;
 		case 'c': o->config = optarg; break; /* read before the flags: run_opts */
 		case 'm': o->metrics_addr = optarg; break;
 		case 'T': o->status_file = optarg; break;
 		case 'e': o->events = true; break;
-		case 'o':
+		case OPT_OUTPUT:
 			if (add_output(o, optarg))
 				return PARSED_EXIT_ERROR;
 			break;
@@ -334,12 +367,26 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 				return PARSED_EXIT_ERROR;
 			break;
 		case 'v': cw_verbose++; break;
-		case 'h': run_usage(stdout); return PARSED_EXIT_OK;
-		default: run_usage(stderr); return PARSED_EXIT_ERROR;
+		case 'h': usage_of(stdout); return PARSED_EXIT_OK;
+		case '?': usage_of(stderr); return PARSED_EXIT_ERROR;
+		default:
+			if (extra && extra->flag && c >= CW_RUN_EXTRA_FIRST) {
+				if (extra->flag(extra->arg, c, optarg))
+					return PARSED_EXIT_ERROR;
+				break;
+			}
+			if (extra && extra->flag && c < 0x100 && extra->shortopts &&
+			    strchr(extra->shortopts, c)) {
+				if (extra->flag(extra->arg, c, optarg))
+					return PARSED_EXIT_ERROR;
+				break;
+			}
+			usage_of(stderr);
+			return PARSED_EXIT_ERROR;
 		}
 	}
 	if (optind < argc) {
-		cw_log("run: unexpected argument '%s'", argv[optind]);
+		cw_log("%s: unexpected argument '%s'", extra ? extra->name : "run", argv[optind]);
 		return PARSED_EXIT_ERROR;
 	}
 	return PARSED_RUN;
@@ -399,11 +446,17 @@ static int reread(void *arg, struct cw_agent_opts *n, char *err, size_t errlen)
 
 int cw_cmd_run(int argc, char **argv)
 {
+	return cw_run_command(argc, argv, NULL);
+}
+
+int cw_run_command(int argc, char **argv, const struct cw_run_extra *x)
+{
 	struct run_args ra = { .argc = argc, .argv = argv };
 	struct cw_agent_opts o;
 	char err[1024] = "";
 	int ret;
 
+	extra = x;
 	switch (run_opts(&ra, &o, err, sizeof(err))) {
 	case 1: ret = 0; break;
 	case -1:
@@ -414,8 +467,9 @@ int cw_cmd_run(int argc, char **argv)
 	default:
 		o.reread = reread;
 		o.reread_arg = &ra;
-		ret = cw_agent_run(&o);
+		ret = x && x->go ? x->go(x->arg, &o) : cw_agent_run(&o);
 	}
 	cw_strv_free(&ra.strings);
+	extra = NULL;
 	return ret;
 }

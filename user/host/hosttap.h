@@ -46,6 +46,10 @@ enum cw_host_kind {
 	 * u8 flags (1 gone, 2 root known), u16 exe length, exe, u16 root length, root. Only in a
 	 * recording's opening state (cw_agent_tap_state): replay puts it in its table. */
 	CW_HOST_PROC_STATE = 9,
+	/* key: a setting's name. value: u64. How the recording agent handled what it was sent:
+	 * "self_pid" (its own sockets' events are not a workload's), "capture_reads" (0/1),
+	 * "file_cap" (bytes read per watched file). At the start and in an opening state. */
+	CW_HOST_SETTING = 10,
 	CW_HOST_KIND_MAX
 };
 

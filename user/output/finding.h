@@ -54,7 +54,7 @@ struct cw_finding_writer {
 	 * random, so that two replays of one trace print the same ids. NULL replay_trace: live.
 	 */
 	const char *replay_trace;
-	char replay_time[32];
+	char replay_time[64];
 	unsigned char id_seed[32];
 	uint64_t ordinal;
 	/* the finding being built (valid during put) */
