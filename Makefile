@@ -51,7 +51,9 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embe
 AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
 # Everything but the entry point, the run command that starts the agent, and those: what the
 # unit tests link against.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/cli/run.o $(AGENT_SKEL_OBJS), \
+# The trace and replay commands and the replay driver call into run.o and agent.o: out too.
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/cli/run.o $(AGENT_SKEL_OBJS) \
+	    $(OUTPUT)/user/cli/trace.o $(OUTPUT)/user/cli/replay.o $(OUTPUT)/user/trace/replay.o, \
 	    $(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
 UNIT_SRCS := $(wildcard tests/unit/*.c)

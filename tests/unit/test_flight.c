@@ -14,7 +14,10 @@
 
 #include "test.h"
 #include "testutil.h"
+#include "agent/metrics.h"
+#include "cli/config.h"
 #include "trace/flight.h"
+#include "util/prom_text.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -196,7 +199,7 @@ TEST(flight_dump_holds_exactly_the_window_and_the_following_seconds)
 TEST(flight_window_keeps_n_seconds)
 {
 	struct rig r;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 
 	REQUIRE(rig_up(&r, 2, 64 << 20, 1ull << 30, 6) == 0);
 	feed(&r, 0, 20 * SEC, 1 * MS); /* 20 s, 2000 records a second */
@@ -217,7 +220,7 @@ TEST(flight_window_keeps_n_seconds)
 TEST(flight_memory_bound_holds)
 {
 	struct rig r;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 
 	REQUIRE(rig_up(&r, 600, 1 << 20, 1ull << 30, 6) == 0);
 	tu_seed(3);
@@ -239,7 +242,7 @@ TEST(flight_second_alert_gets_the_same_path_and_extends_it)
 {
 	struct rig r;
 	struct seen s;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 	char first[600];
 	const char *p;
 
@@ -267,7 +270,7 @@ TEST(flight_second_alert_gets_the_same_path_and_extends_it)
 TEST(flight_rate_limit_refuses_and_counts)
 {
 	struct rig r;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 	uint64_t t = 10 * SEC;
 
 	REQUIRE(rig_up(&r, 1, 4 << 20, 1ull << 30, 2) == 0);
@@ -314,7 +317,7 @@ static bool exists(const char *dir, const char *name)
 TEST(flight_disk_bound_removes_the_oldest_traces_first)
 {
 	struct rig r;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 	const char *p;
 
 	/* 3 MiB of disk, 1 MiB of memory: a dump needs 1.5 MiB free */
@@ -339,7 +342,7 @@ TEST(flight_disk_bound_removes_the_oldest_traces_first)
 TEST(flight_dump_is_cut_at_its_share_of_the_disk)
 {
 	struct rig r;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 	struct stat sb;
 	char path[600];
 
@@ -363,7 +366,7 @@ TEST(flight_record_larger_than_a_chunk)
 {
 	struct rig r;
 	struct seen s;
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 	const char *p;
 
 	/* 4 MiB of memory: chunks of 256 KiB; a record of 1 MiB is its own chunk */
@@ -423,4 +426,54 @@ TEST(flight_options_are_checked)
 	CHECK(cw_flight_new(&o, &f, &tap, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "--flight-recorder-disk") != NULL);
 	tu_rmtree(dir);
+}
+
+TEST(flight_options_in_the_config_file)
+{
+	static const char text[] = "flight_recorder: 60\n"
+				   "flight_recorder_memory: 32M\n"
+				   "flight_recorder_disk: 2G\n"
+				   "flight_recorder_max_dumps: 3\n"
+				   "flight_recorder_dir: /srv/traces\n"
+				   "flight_recorder_recipient: /etc/credwatch/ir.pub\n";
+	struct cw_agent_opts o = { 0 };
+	struct cw_strv strs = { 0 };
+	char err[256] = "";
+	int verbose = 0;
+
+	REQUIRE(cw_config_load_buf("c.yaml", text, strlen(text), &o, &verbose, &strs, err,
+				   sizeof(err)) == 0);
+	CHECK_EQ_INT(o.flight_seconds, 60);
+	CHECK_EQ_INT(o.flight_memory, 32 << 20);
+	CHECK_EQ_INT(o.flight_disk, 2ull << 30);
+	CHECK_EQ_INT(o.flight_max_dumps, 3);
+	CHECK_EQ_STR(o.flight_dir, "/srv/traces");
+	CHECK_EQ_STR(o.flight_recipient, "/etc/credwatch/ir.pub");
+	cw_strv_free(&strs);
+	memset(&o, 0, sizeof(o));
+	CHECK(cw_config_load_buf("c.yaml", "flight_recorder: 7200\n", 22, &o, &verbose, &strs, err,
+				 sizeof(err)) != 0);
+	CHECK(strstr(err, "c.yaml:1") != NULL);
+	cw_strv_free(&strs);
+}
+
+TEST(flight_counters_in_the_metrics)
+{
+	struct cw_ops_snapshot s = { .version = "t", .flight_on = true };
+	struct cw_prom p;
+
+	s.flight.seconds = 60;
+	s.flight.refused_rate = 4;
+	s.flight.evicted = 17;
+	cw_prom_init(&p);
+	cw_metrics_render(&s, &p);
+	REQUIRE(p.buf != NULL);
+	CHECK(strstr(p.buf, "credwatch_flight_recorder_window_seconds 60\n") != NULL);
+	CHECK(strstr(p.buf, "credwatch_flight_recorder_dumps_refused_total{reason=\"rate\"} 4\n"));
+	CHECK(strstr(p.buf,
+		     "credwatch_flight_recorder_records_dropped_total{reason=\"memory\"} 17\n"));
+	s.flight_on = false; /* none without a recorder */
+	cw_metrics_render(&s, &p);
+	CHECK(strstr(p.buf, "flight_recorder") == NULL);
+	cw_prom_free(&p);
 }

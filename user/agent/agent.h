@@ -21,6 +21,8 @@
 #define CW_KUBE_ANNOTATIONS_MAX 32 /* --kube-annotation globs */
 #define CW_KUBE_MAX_PODS_DEFAULT 4096
 
+struct cw_flight_stats;
+
 struct cw_agent_opts {
 	const char *rules_dir; /* NULL: the embedded rules */
 	const char *btf;       /* NULL: CW_AGENT_KERNEL_BTF */
@@ -83,6 +85,15 @@ struct cw_agent_opts {
 	 * record, what the agent learns from the host, its clock; asked for a trace to name in
 	 * each alert. NULL: none (nothing is recorded, nothing costs). */
 	const struct cw_tap *tap;
+	/* The recorder's counters, for the metrics (agent/metrics.h); NULL: none. */
+	void (*flight_stats)(void *arg, struct cw_flight_stats *s);
+	void *flight_stats_arg;
+	/*
+	 * The flight recorder's settings (--flight-recorder*, trace/flight.h): cli/ sets the
+	 * recorder up and hands its tap above; the agent reads none of these. 0 seconds: off.
+	 */
+	unsigned long long flight_seconds, flight_memory, flight_disk, flight_max_dumps;
+	const char *flight_dir, *flight_recipient;
 };
 
 /* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error. */

@@ -36,8 +36,8 @@ int cw_alert_counts_add(struct cw_alert_counts *c, const char *action, const cha
 			bool alert);
 void cw_alert_counts_free(struct cw_alert_counts *c);
 
-/* A recorder's counters (the flight recorder, trace/flight.h), when one runs. */
-struct cw_recorder_stats {
+/* The flight recorder's counters (trace/flight.h), when one runs. */
+struct cw_flight_stats {
 	uint64_t seconds, memory_bound; /* its settings: the window, the bytes it may keep */
 	uint64_t records;		/* handed to it */
 	uint64_t records_kept, bytes_kept;
@@ -68,8 +68,8 @@ struct cw_ops_snapshot {
 	uint64_t bytes_egress, bytes_files; /* bytes handed to the matcher, by source */
 	uint64_t rss_bytes;
 	double cpu_seconds;
-	bool recorder_on; /* a flight recorder runs: recorder holds its counters */
-	struct cw_recorder_stats recorder;
+	bool flight_on; /* a flight recorder runs: flight holds its counters */
+	struct cw_flight_stats flight;
 	bool kube_on; /* a pod metadata source runs: kube holds its counters */
 	struct cw_kube_stats kube;
 };

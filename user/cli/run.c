@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "credwatch.h"
 #include "agent/agent.h"
@@ -16,8 +19,14 @@
 #include "detect/fingerprint.h"
 #include "judge/provenance.h"
 #include "output/outputs.h"
+#include "trace/flight.h"
+#include "trace/replay.h"
 #include "util/log.h"
 #include "util/parse.h"
+
+#ifndef CW_VERSION
+#define CW_VERSION "dev"
+#endif
 
 static void run_usage(FILE *f)
 {
@@ -123,6 +132,19 @@ static void run_usage(FILE *f)
 		"  --kube-max-pods N           pods whose metadata is kept (default 4096)\n"
 		"  --kube-timeout-ms MS        connect and answer of a list or a watch's start\n"
 		"                              (default 10000)\n"
+		"  --flight-recorder SECONDS   keep the last SECONDS of raw events compressed in\n"
+		"                              memory; on an alert, write them and the SECONDS\n"
+		"                              after to a trace the alert names\n"
+		"                              (credwatch.trace.path; default off, 60 sensible)\n"
+		"  --flight-recorder-memory B  bytes it keeps at most (default 64M, min 1M)\n"
+		"  --flight-recorder-disk B    bytes its traces may take; the oldest go first\n"
+		"                              (default 1G)\n"
+		"  --flight-recorder-max-dumps N  traces written per hour at most (default 6);\n"
+		"                              later alerts name none, counted\n"
+		"  --flight-recorder-dir DIR   where they go (default " CW_FLIGHT_DIR_DEFAULT ")\n"
+		"  --flight-recorder-recipient PUBKEY  encrypt them to this X25519 public key\n"
+		"                              ('credwatch trace keygen'); without, plaintext "
+		"0600\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
 		"  -h, --help                  this text\n"
 		"\n"
@@ -138,6 +160,7 @@ static void run_usage(FILE *f)
 		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
 		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
 		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
+		"  sudo credwatch run --flight-recorder 60 --flight-recorder-recipient ir.pub\n"
 		"  sudo credwatch run --kube-metadata kubelet --kubelet-insecure-tls "
 		"--kube-annotation 'team.example.com/*'\n"
 		"  credwatch run --host-root /host           in a container, host's / at /host\n"
@@ -167,6 +190,12 @@ enum {
 	OPT_NODE_NAME,
 	OPT_KUBE_ANNOTATION,
 	OPT_KUBE_TIMEOUT_MS,
+	OPT_FLIGHT,
+	OPT_FLIGHT_MEMORY,
+	OPT_FLIGHT_DISK,
+	OPT_FLIGHT_MAX_DUMPS,
+	OPT_FLIGHT_DIR,
+	OPT_FLIGHT_RECIPIENT,
 };
 
 enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
@@ -279,6 +308,28 @@ static void usage_of(FILE *f)
 		run_usage(f);
 }
 
+/* The flight recorder's flags: 0, or -EINVAL with the reason printed. */
+static int parse_flight(struct cw_agent_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_FLIGHT:
+		return cw_parse_u64("--flight-recorder", arg, 0, CW_FLIGHT_SECONDS_MAX,
+				    &o->flight_seconds);
+	case OPT_FLIGHT_MEMORY:
+		return cw_parse_u64("--flight-recorder-memory", arg, CW_FLIGHT_MEMORY_MIN,
+				    1ULL << 40, &o->flight_memory);
+	case OPT_FLIGHT_DISK:
+		return cw_parse_u64("--flight-recorder-disk", arg, CW_FLIGHT_MEMORY_MIN, 1ULL << 50,
+				    &o->flight_disk);
+	case OPT_FLIGHT_MAX_DUMPS:
+		return cw_parse_u64("--flight-recorder-max-dumps", arg, 1, 100000,
+				    &o->flight_max_dumps);
+	case OPT_FLIGHT_DIR: o->flight_dir = arg; return 0;
+	case OPT_FLIGHT_RECIPIENT: o->flight_recipient = arg; return 0;
+	default: return -EINVAL;
+	}
+}
+
 static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o)
 {
 	static const struct option run_opts[] = {
@@ -318,6 +369,13 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "kube-annotation", required_argument, NULL, OPT_KUBE_ANNOTATION },
 		{ "kube-timeout-ms", required_argument, NULL, OPT_KUBE_TIMEOUT_MS },
+		/* the flight recorder */
+		{ "flight-recorder", required_argument, NULL, OPT_FLIGHT },
+		{ "flight-recorder-memory", required_argument, NULL, OPT_FLIGHT_MEMORY },
+		{ "flight-recorder-disk", required_argument, NULL, OPT_FLIGHT_DISK },
+		{ "flight-recorder-max-dumps", required_argument, NULL, OPT_FLIGHT_MAX_DUMPS },
+		{ "flight-recorder-dir", required_argument, NULL, OPT_FLIGHT_DIR },
+		{ "flight-recorder-recipient", required_argument, NULL, OPT_FLIGHT_RECIPIENT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -364,6 +422,10 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		case 'k': o->key_file = optarg; break;
 		case OPT_KUBE_METADATA ... OPT_KUBE_TIMEOUT_MS:
 			if (parse_kube(o, c, optarg))
+				return PARSED_EXIT_ERROR;
+			break;
+		case OPT_FLIGHT ... OPT_FLIGHT_RECIPIENT:
+			if (parse_flight(o, c, optarg))
 				return PARSED_EXIT_ERROR;
 			break;
 		case 'v': cw_verbose++; break;
@@ -444,6 +506,64 @@ static int reread(void *arg, struct cw_agent_opts *n, char *err, size_t errlen)
 	return 0;
 }
 
+static void read_boot_id(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = '\0';
+	if (f) {
+		if (fgets(out, (int)len, f))
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/*
+ * The agent with a flight recorder as its tap (trace/flight.h); the traces' header says what
+ * a `credwatch trace` file's does (host as findings name it, kernel, boot id, rules digest).
+ */
+static int run_with_flight(struct cw_agent_opts *o)
+{
+	struct cw_flight_opts fo = { .seconds = (unsigned)o->flight_seconds,
+				     .memory = o->flight_memory,
+				     .disk = o->flight_disk,
+				     .max_dumps = (unsigned)o->flight_max_dumps,
+				     .dir = o->flight_dir,
+				     .recipient = o->flight_recipient };
+	char err[1024], host[256] = "", boot[64], digest[65] = "";
+	struct cw_ruleset rs = { 0 };
+	struct cw_flight *f;
+	const char *node;
+	struct utsname u;
+	int ret;
+
+	if (cw_rules_load_default(&rs, o->rules_dir, err, sizeof(err))) {
+		cw_log("%s", err);
+		return 1;
+	}
+	cw_rules_digest(&rs, digest);
+	cw_rules_free(&rs);
+	if ((node = o->node_name ? o->node_name : getenv("NODE_NAME")) && *node)
+		snprintf(host, sizeof(host), "%s", node);
+	else if (gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "unknown");
+	read_boot_id(boot, sizeof(boot));
+	fo.header = (struct cw_trace_header){ .host = host,
+					      .kernel = uname(&u) ? "" : u.release,
+					      .boot_id = boot,
+					      .version = CW_VERSION,
+					      .rules_digest = digest };
+	if (cw_flight_new(&fo, &f, &o->tap, err, sizeof(err))) {
+		cw_log("%s", err);
+		return 1;
+	}
+	o->flight_stats = cw_flight_stats_cb;
+	o->flight_stats_arg = f;
+	ret = cw_agent_run(o);
+	cw_flight_free(f);
+	return ret;
+}
+
 int cw_cmd_run(int argc, char **argv)
 {
 	return cw_run_command(argc, argv, NULL);
@@ -467,7 +587,10 @@ int cw_run_command(int argc, char **argv, const struct cw_run_extra *x)
 	default:
 		o.reread = reread;
 		o.reread_arg = &ra;
-		ret = x && x->go ? x->go(x->arg, &o) : cw_agent_run(&o);
+		if (x && x->go)
+			ret = x->go(x->arg, &o);
+		else
+			ret = o.flight_seconds ? run_with_flight(&o) : cw_agent_run(&o);
 	}
 	cw_strv_free(&ra.strings);
 	extra = NULL;

@@ -104,7 +104,7 @@ struct cw_flight {
 	bool busy, stopping;
 	bool writing; /* the worker has a dump open (its file is not the disk bound's to remove) */
 	uint64_t pending; /* raw bytes queued */
-	struct cw_recorder_stats st;
+	struct cw_flight_stats st;
 
 	/* worker */
 	pthread_t thread;
@@ -712,7 +712,7 @@ void cw_flight_sync(struct cw_flight *f)
 	pthread_mutex_unlock(&f->mu);
 }
 
-void cw_flight_stats(struct cw_flight *f, struct cw_recorder_stats *s)
+void cw_flight_stats(struct cw_flight *f, struct cw_flight_stats *s)
 {
 	pthread_mutex_lock(&f->mu);
 	*s = f->st;
@@ -723,7 +723,7 @@ void cw_flight_stats(struct cw_flight *f, struct cw_recorder_stats *s)
 	s->seconds = f->o.seconds;
 }
 
-void cw_flight_stats_cb(void *arg, struct cw_recorder_stats *s)
+void cw_flight_stats_cb(void *arg, struct cw_flight_stats *s)
 {
 	cw_flight_stats(arg, s);
 }
@@ -853,7 +853,7 @@ fail:
 
 void cw_flight_free(struct cw_flight *f)
 {
-	struct cw_recorder_stats s;
+	struct cw_flight_stats s;
 
 	if (!f)
 		return;

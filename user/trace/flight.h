@@ -63,9 +63,9 @@ void cw_flight_sync(struct cw_flight *f);
  */
 void cw_flight_seal(struct cw_flight *f);
 /* The counters (thread-safe). */
-void cw_flight_stats(struct cw_flight *f, struct cw_recorder_stats *s);
-/* For cw_agent_opts.recorder_stats: arg is the recorder. */
-void cw_flight_stats_cb(void *arg, struct cw_recorder_stats *s);
+void cw_flight_stats(struct cw_flight *f, struct cw_flight_stats *s);
+/* For cw_agent_opts.flight_stats: arg is the recorder. */
+void cw_flight_stats_cb(void *arg, struct cw_flight_stats *s);
 /*
  * Stop: an open dump is finished with what was recorded until now, the worker joined, and one
  * summary line logged. NULL is fine.
