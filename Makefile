@@ -172,19 +172,25 @@ $(OUTPUT)/bench/podmeta-memory: bench/podmeta_memory.c $(LIB_OBJS) | $(OUTPUT)/b
 
 # bench/trace_write's program (bench/trace_write.c): the trace file layer's writing speed, with
 # the chosen chunk encoder and (trace-write-zlib) with zlib's, side by side.
-$(OUTPUT)/bench/trace-write: bench/trace_write.c user/util/tracefile.c user/util/fileio.c \
-			     | $(OUTPUT)/bench
+$(OUTPUT)/bench/trace-write: bench/trace_write.c bench/trace_write_events.c user/util/tracefile.c \
+			     user/util/fileio.c | $(OUTPUT)/bench
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcrypto -lisal -lz -o $@
 
-$(OUTPUT)/bench/trace-write-zlib: bench/trace_write.c user/util/tracefile.c user/util/fileio.c \
-				  | $(OUTPUT)/bench
+$(OUTPUT)/bench/trace-write-zlib: bench/trace_write.c bench/trace_write_events.c \
+				  user/util/tracefile.c user/util/fileio.c | $(OUTPUT)/bench
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DCW_TRACE_ENCODER_ZLIB $(ALL_LDFLAGS) $^ -lcrypto -lz -o $@
 
+# bench/flight_memory's program (bench/flight_memory.c): the flight recorder's memory under load.
+$(OUTPUT)/bench/flight-memory: bench/flight_memory.c bench/trace_write_events.c $(LIB_OBJS) \
+			       | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
 bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push \
 	     $(OUTPUT)/bench/exec-burst $(OUTPUT)/bench/podmeta-memory $(OUTPUT)/bench/trace-write \
-	     $(OUTPUT)/bench/trace-write-zlib
+	     $(OUTPUT)/bench/trace-write-zlib $(OUTPUT)/bench/flight-memory
 
 # The verifier's budget per BPF program on the running kernel (instructions processed, stack
 # depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.

@@ -369,7 +369,7 @@ TEST(flight_record_larger_than_a_chunk)
 	struct cw_flight_stats st;
 	const char *p;
 
-	/* 4 MiB of memory: chunks of 256 KiB; a record of 1 MiB is its own chunk */
+	/* 4 MiB of memory: chunks of 64 KiB; a record of 1 MiB is its own chunk */
 	REQUIRE(rig_up(&r, 2, 4 << 20, 1ull << 30, 6) == 0);
 	rec(&r, CW_TAP_RAW, 1 * SEC, 100, false);
 	rec(&r, CW_TAP_RAW, 1 * SEC + 1, 1 << 20, false);

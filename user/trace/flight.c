@@ -34,6 +34,11 @@
 /* Kept a little longer than the window: an alert's event may be a little older than the
  * newest record when its dump starts. */
 #define KEEP_SLACK_NS (1 * NS)
+/* Room the eviction leaves for buffers on their way (being filled, queued): the poll thread
+ * refuses a record only when the worker is this far behind. */
+#define INFLIGHT_CHUNKS 4
+/* Emptied buffers kept for the poll thread to fill again (no page faults per chunk). */
+#define SPARE_BUFS 4
 #define NAME_PREFIX "credwatch-"
 #define NAME_SUFFIX ".cwtrace"
 
@@ -85,6 +90,9 @@ struct cw_flight {
 	struct cw_tap tap;
 	struct cw_trace_key *recipient;
 	uint64_t window_ns, chunk_raw, span_ns;
+	/* What it holds besides kept and queued chunks, counted in the bound: the buffer being
+	 * filled, the spares, the worker's compression and dump scratch. */
+	uint64_t fixed;
 
 	/* poll thread */
 	struct buf cur;
@@ -104,6 +112,8 @@ struct cw_flight {
 	bool busy, stopping;
 	bool writing; /* the worker has a dump open (its file is not the disk bound's to remove) */
 	uint64_t pending; /* raw bytes queued */
+	struct buf spare[SPARE_BUFS];
+	size_t nspare;
 	struct cw_flight_stats st;
 
 	/* worker */
@@ -111,7 +121,8 @@ struct cw_flight {
 	bool started;
 	struct cw_trace_packer *packer;
 	struct chunk *first, *last;
-	uint64_t kept_z, kept_records, newest;
+	uint64_t kept_z; /* written by the worker, read by the poll thread (atomic) */
+	uint64_t kept_records, newest;
 	struct dump dump;
 	uint8_t *zbuf, *rawbuf;
 	size_t zcap, rawcap;
@@ -201,6 +212,25 @@ static void seal(struct cw_flight *f, bool closes, uint64_t end)
 	j->end = end;
 	memset(&f->cur, 0, sizeof(f->cur));
 	push(f, j);
+	pthread_mutex_lock(&f->mu);
+	if (f->nspare)
+		f->cur = f->spare[--f->nspare];
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* A buffer the worker is done with: wiped, and kept for the poll thread when not oversized. */
+static void recycle(struct cw_flight *f, struct buf *b)
+{
+	if (b->p)
+		explicit_bzero(b->p, b->len);
+	b->len = b->records = 0;
+	pthread_mutex_lock(&f->mu);
+	if (b->p && f->nspare < SPARE_BUFS && b->cap <= 2 * f->chunk_raw) {
+		f->spare[f->nspare++] = *b;
+		memset(b, 0, sizeof(*b));
+	}
+	pthread_mutex_unlock(&f->mu);
+	buf_free(b);
 }
 
 void cw_flight_seal(struct cw_flight *f)
@@ -225,9 +255,10 @@ static void on_record(void *arg, uint16_t type, uint64_t ts, const void *data, s
 		seal(f, true, f->dump_end);
 		f->dump_active = false;
 	}
-	/* One record over half the bound could never be kept; a worker this far behind
-	 * would take the bound with raw bytes: both refused, counted. */
-	if (need > f->o.memory / 2 || load64(&f->pending) + f->cur.len + need > f->o.memory / 2) {
+	/* One record over half the bound could never be kept; past the bound the worker is
+	 * behind (its eviction leaves room for a few buffers): both refused, counted. */
+	if (need > f->o.memory / 2 ||
+	    load64(&f->kept_z) + load64(&f->pending) + need + f->fixed > f->o.memory) {
 		add64(&f->st.refused, 1);
 		return;
 	}
@@ -497,7 +528,7 @@ static void drop_first(struct cw_flight *f, bool expired)
 	f->first = c->next;
 	if (!f->first)
 		f->last = NULL;
-	f->kept_z -= c->zlen;
+	sub64(&f->kept_z, c->zlen);
 	f->kept_records -= c->records;
 	add64(expired ? &f->st.expired : &f->st.evicted, c->records);
 	free_chunk(c);
@@ -508,7 +539,9 @@ static void evict(struct cw_flight *f)
 {
 	while (f->first && f->first->max_ts + f->window_ns + KEEP_SLACK_NS < f->newest)
 		drop_first(f, true);
-	while (f->first && f->kept_z + load64(&f->pending) + f->chunk_raw > f->o.memory)
+	while (f->first &&
+	       f->kept_z + load64(&f->pending) + f->fixed + INFLIGHT_CHUNKS * f->chunk_raw >
+		       f->o.memory)
 		drop_first(f, false);
 }
 
@@ -656,13 +689,13 @@ static void handle_chunk(struct cw_flight *f, struct job *j)
 		else
 			f->first = c;
 		f->last = c;
-		f->kept_z += c->zlen;
+		add64(&f->kept_z, c->zlen);
 		f->kept_records += c->records;
 		if (c->max_ts > f->newest)
 			f->newest = c->max_ts;
 	}
 	sub64(&f->pending, j->buf.len);
-	buf_free(&j->buf);
+	recycle(f, &j->buf);
 	evict(f);
 }
 
@@ -696,7 +729,7 @@ static void *worker(void *arg)
 		free(j);
 		pthread_mutex_lock(&f->mu);
 		f->st.records_kept = f->kept_records;
-		f->st.bytes_kept = f->kept_z + load64(&f->pending);
+		f->st.bytes_kept = f->kept_z + load64(&f->pending) + f->fixed;
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
@@ -826,9 +859,11 @@ int cw_flight_new(const struct cw_flight_opts *o, struct cw_flight **out, const 
 	if (ret)
 		goto fail;
 	f->window_ns = (uint64_t)f->o.seconds * NS;
+	/* 1 MiB raw (about 430 KiB compressed) from a 64 MiB bound up, smaller below it */
 	f->chunk_raw =
-		f->o.memory / 16 < CW_FLIGHT_CHUNK_RAW ? f->o.memory / 16 : CW_FLIGHT_CHUNK_RAW;
+		f->o.memory / 64 < CW_FLIGHT_CHUNK_RAW ? f->o.memory / 64 : CW_FLIGHT_CHUNK_RAW;
 	f->chunk_raw = f->chunk_raw < CHUNK_RAW_MIN ? CHUNK_RAW_MIN : f->chunk_raw;
+	f->fixed = (SPARE_BUFS + 3) * f->chunk_raw;
 	/* a chunk spans at most an eighth of the window: what is too old goes in steps of it */
 	f->span_ns = f->window_ns / 8;
 	f->tap = (struct cw_tap){ .record = on_record, .alert = on_alert, .arg = f };
@@ -888,6 +923,8 @@ void cw_flight_free(struct cw_flight *f)
 		drop_first(f, true);
 	buf_free(&f->cur);
 	buf_free(&f->state);
+	while (f->nspare)
+		buf_free(&f->spare[--f->nspare]);
 	cw_trace_packer_free(f->packer);
 	cw_trace_key_free(f->recipient);
 	free(f->zbuf);
