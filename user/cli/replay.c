@@ -128,6 +128,10 @@ int cw_cmd_replay(int argc, char **argv)
 		cw_log("replay %s: %s", argv[optind], err);
 		return 2;
 	}
+	if (st.cut_off)
+		cw_log("replay %s: no footer index: the recording was cut off (a crash, a kill, a "
+		       "full disk); every complete chunk was read",
+		       argv[optind]);
 	if (st.rules_differ)
 		cw_log("replay %s: the rules are not those of the recording (its rules digest "
 		       "differs): findings may differ from what was printed then",

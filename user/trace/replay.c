@@ -288,6 +288,7 @@ int cw_replay_run(const char *path, const struct cw_trace_key *key, const struct
 	if (ret)
 		return ret;
 	info = cw_trace_reader_info(rd);
+	st->cut_off = !info->indexed;
 	cw_host_tap_set(&(struct cw_host_tap){ .recall = recall, .arg = &r });
 	cur = &r;
 	ret = cw_agent_replay_open(o, recorded_now, &r.a);

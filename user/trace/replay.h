@@ -26,6 +26,7 @@ struct cw_replay_stats {
 	unsigned long long alerts, observations;
 	unsigned skipped;  /* damaged chunks */
 	bool rules_differ; /* the rules digest is not the recording's */
+	bool cut_off;	   /* no footer index: the recording did not close the file */
 };
 
 /*
