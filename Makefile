@@ -193,6 +193,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuser \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
+FUZZ_LINK_record := user/trace/record.c
 
 $(FUZZ_DIR):
 	$(Q)mkdir -p $@
