@@ -258,6 +258,23 @@ def test_replay_reads_nothing_of_the_machine_it_runs_on(recording):
     assert r["out"] in paths  # the check sees the replay's own file accesses
 
 
+def test_replay_of_a_damaged_trace_warns_with_offsets_and_goes_on(recording, tmp_path):
+    r = recording
+    with open(r["out"], "rb") as f:
+        data = bytearray(f.read())
+    chunks = [m.start() for m in re.finditer(b"CWCK", data)]
+    assert len(chunks) >= 2, "the scenario spans more than one flush"
+    bad = chunks[-1] + 44 + 4  # in the last chunk's stored bytes: its CRC fails
+    data[bad] ^= 0xff
+    damaged = str(tmp_path / "damaged.cwt")
+    with open(damaged, "wb") as f:
+        f.write(data)
+    lines, err, _ = replay(damaged, "--events", key=r["key"])
+    assert "offset %d" % chunks[-1] in err and "1 damaged chunk skipped" in err, err
+    good, _, _ = replay(r["out"], "--events", key=r["key"])
+    assert lines and len(lines) <= len(good)
+
+
 def test_replay_in_ocsf(recording):
     r = recording
     lines, _, _ = replay(r["out"], "--format", "ocsf", key=r["key"], check=ocsf_check.check)

@@ -76,10 +76,7 @@ int cw_cmd_replay(int argc, char **argv)
 	char err[1024], spec[64];
 	int c, ret;
 
-	memset(&o, 0, sizeof(o));
-	o.state = "none";
-	o.file_cap = CW_FILE_CAP_DEFAULT;
-	o.kube_metadata = CW_KUBE_OFF;
+	cw_replay_opts_default(&o);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {

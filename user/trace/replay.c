@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "credwatch.h"
 #include "host/hosttap.h"
 #include "host/procs.h"
 #include "output/finding.h"
@@ -338,6 +339,14 @@ out:
 	free(r.pdata);
 	cw_trace_reader_close(rd);
 	return ret;
+}
+
+void cw_replay_opts_default(struct cw_agent_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->state = "none";
+	o->file_cap = CW_FILE_CAP_DEFAULT;
+	o->kube_metadata = CW_KUBE_OFF;
 }
 
 static void digest_str(EVP_MD_CTX *c, const char *s)
