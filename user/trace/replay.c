@@ -47,6 +47,9 @@ struct replay {
 	const char *path;
 	struct cw_replay_stats *st;
 	int err;
+	/* a file's bytes (CW_HOST_FILE): used by the one open they answer, then forgotten */
+	struct answer *once[64];
+	size_t nonce;
 };
 
 /* The judge's clock (exposure's now): the recorded wall time of what is running. */
@@ -93,6 +96,15 @@ static void forget_answer(struct replay *r, struct answer *a)
 	free(a);
 }
 
+static void keep_once(struct replay *r, struct answer *a)
+{
+	for (size_t i = 0; i < r->nonce; i++)
+		if (r->once[i] == a)
+			return;
+	if (r->nonce < sizeof(r->once) / sizeof(r->once[0]))
+		r->once[r->nonce++] = a;
+}
+
 static void learn(struct replay *r, const struct cw_host_rec *h)
 {
 	struct answer *a = find(r, h->kind, h->key, h->klen);
@@ -111,6 +123,8 @@ static void learn(struct replay *r, const struct cw_host_rec *h)
 		}
 		a->val = v;
 		a->vlen = h->vlen;
+		if (h->kind == CW_HOST_FILE)
+			keep_once(r, a);
 		return;
 	}
 	if (!(a = calloc(1, sizeof(*a) + 2 + h->klen))) {
@@ -127,7 +141,10 @@ static void learn(struct replay *r, const struct cw_host_rec *h)
 	if (!CW_HASH_ADDED(a, hh)) {
 		free(v);
 		free(a);
+		return;
 	}
+	if (h->kind == CW_HOST_FILE)
+		keep_once(r, a);
 }
 
 /* A host record: the state it restores, the setting it gives, or an answer to keep. */
@@ -171,6 +188,9 @@ static int run_pending(struct replay *r)
 		ret = cw_agent_replay_tick(r->a, r->pts) ? -EIO : 0;
 	/* an exec's environment, a file's bytes: not kept past their use */
 	explicit_bzero(r->pdata, r->plen);
+	for (size_t i = 0; i < r->nonce; i++)
+		forget_answer(r, r->once[i]);
+	r->nonce = 0;
 	return ret;
 }
 
