@@ -187,7 +187,8 @@ static int run_pending(struct replay *r)
 	else
 		ret = cw_agent_replay_tick(r->a, r->pts) ? -EIO : 0;
 	/* an exec's environment, a file's bytes: not kept past their use */
-	explicit_bzero(r->pdata, r->plen);
+	if (r->plen)
+		explicit_bzero(r->pdata, r->plen);
 	for (size_t i = 0; i < r->nonce; i++)
 		forget_answer(r, r->once[i]);
 	r->nonce = 0;
