@@ -49,11 +49,11 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embe
 # buffer). tls_attach.o and first_exec.o include it too, for program and map handles only:
 # unit tests link them.
 AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
-# Everything but the entry point, the run command that starts the agent, and those: what the
+# The commands that run the agent (run, trace) or its pipeline (replay), and the replay driver.
+AGENT_RUN_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,cli/run cli/trace cli/replay trace/replay)
+# Everything but the entry point, the commands that start the agent, and those: what the
 # unit tests link against.
-# The trace and replay commands and the replay driver call into run.o and agent.o: out too.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/cli/run.o $(AGENT_SKEL_OBJS) \
-	    $(OUTPUT)/user/cli/trace.o $(OUTPUT)/user/cli/replay.o $(OUTPUT)/user/trace/replay.o, \
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(AGENT_RUN_OBJS) $(AGENT_SKEL_OBJS), \
 	    $(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -212,6 +212,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuser \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
+FUZZ_LINK_record := user/trace/record.c
 
 $(FUZZ_DIR):
 	$(Q)mkdir -p $@

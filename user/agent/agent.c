@@ -209,6 +209,18 @@ static void warn_policy_without_metadata(const struct cw_agent *a)
 		       a->policy.file);
 }
 
+/* Where the API server is (judge/apiserver.h); logged when live. 0 or -ENOMEM. */
+static int new_apiservers(struct cw_agent *a)
+{
+	struct cw_apiservers_opts ao = { .proc = cw_host_proc(),
+					 .root = cw_host_root_is_set() ? cw_host_root() : NULL };
+	int ret = cw_apiservers_new(&ao, &a->apis);
+
+	if (!ret && !a->replay)
+		log_apiservers(a->apis);
+	return ret;
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -243,13 +255,9 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 		ret = start_pod_metadata(a, o);
 	if (!ret)
 		warn_policy_without_metadata(a);
-	if (!ret && !a->replay &&
-	    !(ret = cw_apiservers_new(&(struct cw_apiservers_opts){ .proc = cw_host_proc(),
-								    .root = cw_host_root_is_set()
-										    ? cw_host_root()
-										    : NULL },
-				      &a->apis)))
-		log_apiservers(a->apis);
+	/* a replay's: the senders' environments as recorded, no kubeconfig (apiserver.c) */
+	if (!ret)
+		ret = new_apiservers(a);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
 	a->x.procs = a->procs;

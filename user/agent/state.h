@@ -8,6 +8,8 @@
  *   ringbuf.c  the ring-buffer loop and the dispatch of each event to its handler
  *   stats.c    kernel-side drop counters, per-CPU sums, the periodic and final reports
  *   ops.c      once a second: the metrics endpoint's text and the status file
+ *   tap.c      the recorder's tap (tap.h): host answers forwarded, the clock, the state
+ * A replay (agent.h cw_agent_replay_*) runs the same setup and dispatch without the kernel.
  */
 #ifndef CW_AGENT_STATE_H
 #define CW_AGENT_STATE_H

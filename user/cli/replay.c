@@ -76,10 +76,7 @@ int cw_cmd_replay(int argc, char **argv)
 	char err[1024], spec[64];
 	int c, ret;
 
-	memset(&o, 0, sizeof(o));
-	o.state = "none";
-	o.file_cap = CW_FILE_CAP_DEFAULT;
-	o.kube_metadata = CW_KUBE_OFF;
+	cw_replay_opts_default(&o);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -128,6 +125,10 @@ int cw_cmd_replay(int argc, char **argv)
 		cw_log("replay %s: %s", argv[optind], err);
 		return 2;
 	}
+	if (st.cut_off)
+		cw_log("replay %s: no footer index: the recording was cut off (a crash, a kill, a "
+		       "full disk); every complete chunk was read",
+		       argv[optind]);
 	if (st.rules_differ)
 		cw_log("replay %s: the rules are not those of the recording (its rules digest "
 		       "differs): findings may differ from what was printed then",

@@ -39,8 +39,8 @@ enum cw_host_kind {
 	CW_HOST_FILE_IN_IMAGE = 6,
 	/* key: u64 cgroup id. value: the workload the cache resolved (cw_workload_encode) */
 	CW_HOST_WORKLOAD = 7,
-	/* key: u32 pid. value: /proc/PID/environ as read (the API server's address), absent
-	 * value (a 0-byte one) when it could not be read */
+	/* key: u32 pid. value: /proc/PID/environ as the API server judge read it (a sender's
+	 * service address, judge/apiserver.c), a 0-byte value when it could not be read */
 	CW_HOST_ENVIRON = 8,
 	/* key: u32 pid. value: a process the table remembers (cw_procs_each): u32 ppid, u32 top,
 	 * u8 flags (1 gone, 2 root known), u16 exe length, exe, u16 root length, root. Only in a

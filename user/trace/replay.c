@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "credwatch.h"
 #include "host/hosttap.h"
 #include "host/procs.h"
 #include "output/finding.h"
@@ -46,6 +47,9 @@ struct replay {
 	const char *path;
 	struct cw_replay_stats *st;
 	int err;
+	/* a file's bytes (CW_HOST_FILE): used by the one open they answer, then forgotten */
+	struct answer *once[64];
+	size_t nonce;
 };
 
 /* The judge's clock (exposure's now): the recorded wall time of what is running. */
@@ -92,6 +96,15 @@ static void forget_answer(struct replay *r, struct answer *a)
 	free(a);
 }
 
+static void keep_once(struct replay *r, struct answer *a)
+{
+	for (size_t i = 0; i < r->nonce; i++)
+		if (r->once[i] == a)
+			return;
+	if (r->nonce < sizeof(r->once) / sizeof(r->once[0]))
+		r->once[r->nonce++] = a;
+}
+
 static void learn(struct replay *r, const struct cw_host_rec *h)
 {
 	struct answer *a = find(r, h->kind, h->key, h->klen);
@@ -110,6 +123,8 @@ static void learn(struct replay *r, const struct cw_host_rec *h)
 		}
 		a->val = v;
 		a->vlen = h->vlen;
+		if (h->kind == CW_HOST_FILE)
+			keep_once(r, a);
 		return;
 	}
 	if (!(a = calloc(1, sizeof(*a) + 2 + h->klen))) {
@@ -126,7 +141,10 @@ static void learn(struct replay *r, const struct cw_host_rec *h)
 	if (!CW_HASH_ADDED(a, hh)) {
 		free(v);
 		free(a);
+		return;
 	}
+	if (h->kind == CW_HOST_FILE)
+		keep_once(r, a);
 }
 
 /* A host record: the state it restores, the setting it gives, or an answer to keep. */
@@ -169,7 +187,11 @@ static int run_pending(struct replay *r)
 	else
 		ret = cw_agent_replay_tick(r->a, r->pts) ? -EIO : 0;
 	/* an exec's environment, a file's bytes: not kept past their use */
-	explicit_bzero(r->pdata, r->plen);
+	if (r->plen)
+		explicit_bzero(r->pdata, r->plen);
+	for (size_t i = 0; i < r->nonce; i++)
+		forget_answer(r, r->once[i]);
+	r->nonce = 0;
 	return ret;
 }
 
@@ -288,6 +310,7 @@ int cw_replay_run(const char *path, const struct cw_trace_key *key, const struct
 	if (ret)
 		return ret;
 	info = cw_trace_reader_info(rd);
+	st->cut_off = !info->indexed;
 	cw_host_tap_set(&(struct cw_host_tap){ .recall = recall, .arg = &r });
 	cur = &r;
 	ret = cw_agent_replay_open(o, recorded_now, &r.a);
@@ -337,6 +360,14 @@ out:
 	free(r.pdata);
 	cw_trace_reader_close(rd);
 	return ret;
+}
+
+void cw_replay_opts_default(struct cw_agent_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->state = "none";
+	o->file_cap = CW_FILE_CAP_DEFAULT;
+	o->kube_metadata = CW_KUBE_OFF;
 }
 
 static void digest_str(EVP_MD_CTX *c, const char *s)

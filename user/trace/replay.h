@@ -26,6 +26,7 @@ struct cw_replay_stats {
 	unsigned long long alerts, observations;
 	unsigned skipped;  /* damaged chunks */
 	bool rules_differ; /* the rules digest is not the recording's */
+	bool cut_off;	   /* no footer index: the recording did not close the file */
 };
 
 /*
@@ -40,6 +41,10 @@ struct cw_replay_stats {
 int cw_replay_run(const char *path, const struct cw_trace_key *key, const struct cw_agent_opts *o,
 		  cw_replay_line_fn line, void *arg, const char *name, struct cw_replay_stats *st,
 		  char *err, size_t errlen);
+
+/* o as `credwatch replay` starts from: every field zero but state "none", the default file
+ * cap, pod metadata off; then set rules_dir, policy, events, outputs... as wanted. */
+void cw_replay_opts_default(struct cw_agent_opts *o);
 
 /* SHA-256 of the rules' canonical text, 64 hex (the header's rules digest). */
 void cw_rules_digest(const struct cw_ruleset *rs, char out[65]);
