@@ -587,6 +587,8 @@ int cw_run_command(int argc, char **argv, const struct cw_run_extra *x)
 	default:
 		o.reread = reread;
 		o.reread_arg = &ra;
+		if (x && x->go && o.flight_seconds)
+			cw_log("%s: --flight-recorder is an option of run: ignored", x->name);
 		if (x && x->go)
 			ret = x->go(x->arg, &o);
 		else
