@@ -477,3 +477,45 @@ TEST(flight_counters_in_the_metrics)
 	CHECK(strstr(p.buf, "flight_recorder") == NULL);
 	cw_prom_free(&p);
 }
+
+TEST(flight_dump_encrypted_to_a_recipient)
+{
+	struct cw_flight_opts o = {
+		.seconds = 2, .memory = 4 << 20, .state = fake_state, .header = { .host = "node-7" }
+	};
+	struct cw_trace_key *priv = NULL;
+	struct cw_trace_reader *rd;
+	struct cw_trace_record x;
+	struct rig r = { 0 };
+	char err[256] = "", privp[320], pubp[320], path[600];
+	uint8_t *data;
+	size_t len = 0, raw = 0;
+
+	REQUIRE(tu_mkdtemp(r.dir, sizeof(r.dir)) == 0);
+	snprintf(r.traces, sizeof(r.traces), "%s/traces", r.dir);
+	snprintf(privp, sizeof(privp), "%s/ir.key", r.dir);
+	snprintf(pubp, sizeof(pubp), "%s/ir.pub", r.dir);
+	REQUIRE(cw_trace_keygen(privp, pubp, err, sizeof(err)) == 0);
+	o.dir = r.traces;
+	o.recipient = pubp;
+	REQUIRE(cw_flight_new(&o, &r.f, &r.tap, err, sizeof(err)) == 0);
+	feed(&r, 1 * SEC, 2 * SEC, 10 * MS);
+	REQUIRE(r.tap->alert(r.tap->arg, 2 * SEC) != NULL);
+	feed(&r, 2 * SEC, 5 * SEC, 10 * MS);
+	cw_flight_sync(r.f);
+	REQUIRE(only_trace(&r, path, sizeof(path)) == 0);
+	data = malloc(1 << 20);
+	REQUIRE(data != NULL);
+	len = (size_t)tu_read_file(path, data, 1 << 20);
+	CHECK(len > 0 && !tu_contains(data, len, "state-host", 10)); /* no record in clear */
+	free(data);
+	CHECK(cw_trace_reader_open(path, NULL, NULL, NULL, &rd, err, sizeof(err)) == -ENOKEY);
+	REQUIRE(cw_trace_key_load(privp, &priv, err, sizeof(err)) == 0);
+	REQUIRE(cw_trace_reader_open(path, priv, NULL, NULL, &rd, err, sizeof(err)) == 0);
+	while (cw_trace_next(rd, &x) == 1)
+		raw += x.type == CW_TAP_RAW;
+	CHECK_EQ_INT(raw, 301); /* 1 s before the alert and 2 s after, every 10 ms, both ends */
+	cw_trace_reader_close(rd);
+	cw_trace_key_free(priv);
+	rig_down(&r);
+}
