@@ -98,6 +98,7 @@ struct cw_flight {
 	struct buf cur;
 	struct buf state; /* records re-emitted by the agent while a dump starts */
 	bool capture;
+	bool refusing; /* the last RAW, TICK or CLOCK record was refused */
 	bool dump_active;
 	uint64_t dump_first, dump_end;
 	char dump_path[4096];
@@ -258,17 +259,22 @@ static void on_record(void *arg, uint16_t type, uint64_t ts, const void *data, s
 	/* One record over half the bound could never be kept; past the bound the worker is
 	 * behind (its eviction leaves room for a few buffers): both refused, counted. */
 	if (need > f->o.memory / 2 ||
-	    load64(&f->kept_z) + load64(&f->pending) + need + f->fixed > f->o.memory) {
-		add64(&f->st.refused, 1);
-		return;
-	}
+	    load64(&f->kept_z) + load64(&f->pending) + need + f->fixed > f->o.memory ||
+	    (type == CW_TAP_HOST && f->refusing))
+		goto refused;
 	if (f->cur.records && (f->cur.len + need > f->chunk_raw || ts > f->cur.min_ts + f->span_ns))
 		seal(f, false, 0);
-	if (buf_reserve(&f->cur, f->cur.len + need)) {
-		add64(&f->st.refused, 1);
-		return;
-	}
+	if (buf_reserve(&f->cur, f->cur.len + need))
+		goto refused;
 	buf_put(&f->cur, type, ts, data, len);
+	if (type != CW_TAP_HOST)
+		f->refusing = false;
+	return;
+refused:
+	/* the host records after a refused record belong to it: refused with it */
+	if (type != CW_TAP_HOST)
+		f->refusing = true;
+	add64(&f->st.refused, 1);
 }
 
 /* The flight traces in dir, for the disk bound. */
