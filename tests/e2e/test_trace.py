@@ -350,6 +350,21 @@ def test_encrypted_and_rotated_traces(tmp_path):
     assert sorted(seen) == sorted(pids), (len(seen), len(pids))
 
 
+def test_duration_stops_the_recording_and_closes_the_file(tmp_path):
+    require_root()
+    key = KeyFile()
+    out = str(tmp_path / "timed.cwt")
+    p = subprocess.run([BIN, "trace", "-o", out, "--duration", "1", "--state", "none",
+                        "--fingerprint-key-file", key.path], capture_output=True, timeout=60)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 0, err
+    assert "credwatch: running:" in err and "stopped:" in err, err
+    assert re.search(r"timed.cwt: \d+ records, \d+ raw bytes, \d+ bytes on disk, 1 file", err), err
+    _, rerr, _ = replay(out, key=key)
+    assert "cut off" not in rerr and "0 damaged chunks" in rerr, rerr
+    assert p.stdout == b""
+
+
 def test_filter_by_pid_and_exe_and_a_killed_recorder(tmp_path):
     require_root()
     key = KeyFile()

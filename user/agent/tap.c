@@ -144,10 +144,21 @@ void cw_agent_tap_state(const struct cw_tap *tap)
 {
 	struct cw_agent *a = tapped;
 
+	unsigned char *held;
+	size_t cap;
+
 	if (!a || a->tap != tap)
 		return;
+	/* a buffer of its own: the caller may be inside record() with a host record's bytes */
+	held = a->tap_buf;
+	cap = a->tap_cap;
+	a->tap_buf = NULL;
+	a->tap_cap = 0;
 	emit_clock(a, a->tap_ts);
 	emit_settings(a);
 	cw_procs_each(a->procs, emit_proc, a);
 	cw_workloads_each(a->wls, emit_workload, NULL);
+	free(a->tap_buf);
+	a->tap_buf = held;
+	a->tap_cap = cap;
 }

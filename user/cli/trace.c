@@ -205,19 +205,6 @@ static void report(const char *path, const struct cw_recorder_stats *st)
 	       (unsigned long long)st->filtered);
 }
 
-/* A stop after --duration: SIGTERM, which the agent takes as any other stop. */
-static int arm_duration(unsigned long long seconds, timer_t *t)
-{
-	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM };
-	struct itimerspec its = { .it_value = { .tv_sec = (time_t)seconds } };
-
-	if (timer_create(CLOCK_MONOTONIC, &sev, t) || timer_settime(*t, 0, &its, NULL)) {
-		cw_log("--duration: cannot arm a timer: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int trace_go(void *arg, struct cw_agent_opts *o)
 {
 	struct trace_args *t = arg;
@@ -229,8 +216,6 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 	char err[1024], host[256] = "", boot[64], digest[65] = "";
 	const char *node;
 	struct utsname u;
-	timer_t timer;
-	bool timed = false;
 	int ret;
 
 	if (!t->out) {
@@ -263,6 +248,7 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 					      .rules_digest = digest };
 	ro.recipient = key;
 	ro.filters = t->filters;
+	ro.duration_s = t->duration;
 	ret = cw_recorder_open(&ro, &r, err, sizeof(err));
 	if (ret) {
 		cw_log("trace: %s", err);
@@ -281,17 +267,7 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 		o->output = "file:/dev/null";
 	}
 	o->tap = cw_recorder_tap(r);
-	if (t->duration) {
-		if (arm_duration(t->duration, &timer)) {
-			cw_recorder_close(r, &st, err, sizeof(err));
-			cw_trace_key_free(key);
-			return 1;
-		}
-		timed = true;
-	}
 	ret = cw_agent_run(o);
-	if (timed)
-		timer_delete(timer);
 	if (cw_recorder_close(r, &st, err, sizeof(err))) {
 		cw_log("trace %s: %s", t->out, *err ? err : strerror(-st.error));
 		ret = 1;

@@ -6,6 +6,7 @@
  * filters decided per process, once, and remembered until it exits.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ struct cw_recorder {
 	bool filtering;
 	bool skip_host; /* the RAW record these HOST records follow was left out */
 	uint64_t last_flush;
+	bool timed; /* the --duration timer is armed */
+	timer_t timer;
 	struct decided *decided;
 	size_t ndecided;
 	struct cw_recorder_stats st;
@@ -356,9 +359,29 @@ static bool host_private(const void *data, size_t len)
 	       (h.kind == CW_HOST_FILE || h.kind == CW_HOST_ENVIRON);
 }
 
+/* The duration's end: SIGTERM, which the agent takes as any stop. */
+static void arm(struct cw_recorder *r)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM };
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)r->o.duration_s } };
+
+	r->o.duration_s = 0; /* once */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &r->timer)) {
+		cw_log("trace: --duration: cannot make a timer: %s", strerror(errno));
+		return;
+	}
+	r->timed = true;
+	if (timer_settime(r->timer, 0, &its, NULL))
+		cw_log("trace: --duration: cannot arm the timer: %s", strerror(errno));
+}
+
 static void on_record(void *arg, uint16_t type, uint64_t ts, const void *data, size_t len)
 {
 	struct cw_recorder *r = arg;
+
+	/* the first record comes once the agent catches its stop signals */
+	if (r->o.duration_s)
+		arm(r);
 
 	if (type == CW_TAP_RAW || type == CW_TAP_TICK) {
 		r->skip_host = false;
@@ -444,6 +467,8 @@ int cw_recorder_close(struct cw_recorder *r, struct cw_recorder_stats *st, char 
 
 	if (!r)
 		return 0;
+	if (r->timed)
+		timer_delete(r->timer);
 	ret = close_file(r, err, errlen);
 	HASH_ITER (hh, r->decided, d, tmp) {
 		HASH_DEL(r->decided, d);

@@ -44,6 +44,9 @@ struct cw_recorder_opts {
 	const struct cw_trace_key *recipient; /* NULL: plaintext (0600) */
 	struct cw_trace_header header;	      /* start_ns 0: now */
 	struct cw_recorder_filters filters;
+	/* Stop the agent (SIGTERM to this process, a stop like any other) this many seconds
+	 * after the first record, when the agent's signal handling is in place; 0: never. */
+	uint64_t duration_s;
 };
 
 struct cw_recorder_stats {
