@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf libpcre2-8 yaml-0.1 libcrypto libhs libnghttp2 capstone jansson libcurl libssl 2>/dev/null || \
-	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs -lnghttp2 -lcapstone -ljansson -lcurl -lssl) -lelf -lz -lm -lpthread
+	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs -lnghttp2 -lcapstone -ljansson -lcurl -lssl) -lelf -lisal -lz -lm -lpthread
 comma := ,
 SAN_FLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=all)
@@ -49,9 +49,11 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embe
 # buffer). tls_attach.o and first_exec.o include it too, for program and map handles only:
 # unit tests link them.
 AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
-# Everything but the entry point, the run command that starts the agent, and those: what the
+# The commands that run the agent (run, trace) or its pipeline (replay), and the replay driver.
+AGENT_RUN_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,cli/run cli/trace cli/replay trace/replay)
+# Everything but the entry point, the commands that start the agent, and those: what the
 # unit tests link against.
-LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(OUTPUT)/user/cli/run.o $(AGENT_SKEL_OBJS), \
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(AGENT_RUN_OBJS) $(AGENT_SKEL_OBJS), \
 	    $(USER_OBJS))
 RULES := $(sort $(wildcard rules/*.yaml))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -168,8 +170,27 @@ $(OUTPUT)/bench/podmeta-memory: bench/podmeta_memory.c $(LIB_OBJS) | $(OUTPUT)/b
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+# bench/trace_write's program (bench/trace_write.c): the trace file layer's writing speed, with
+# the chosen chunk encoder and (trace-write-zlib) with zlib's, side by side.
+$(OUTPUT)/bench/trace-write: bench/trace_write.c bench/trace_write_events.c user/util/tracefile.c \
+			     user/util/fileio.c | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcrypto -lisal -lz -o $@
+
+$(OUTPUT)/bench/trace-write-zlib: bench/trace_write.c bench/trace_write_events.c \
+				  user/util/tracefile.c user/util/fileio.c | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DCW_TRACE_ENCODER_ZLIB $(ALL_LDFLAGS) $^ -lcrypto -lz -o $@
+
+# bench/flight_memory's program (bench/flight_memory.c): the flight recorder's memory under load.
+$(OUTPUT)/bench/flight-memory: bench/flight_memory.c bench/trace_write_events.c $(LIB_OBJS) \
+			       | $(OUTPUT)/bench
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
 bench-tools: $(OUTPUT)/bench/uprobe-trap $(OUTPUT)/bench/uprobe_count.bpf.o $(OUTPUT)/bench/sink-push \
-	     $(OUTPUT)/bench/exec-burst $(OUTPUT)/bench/podmeta-memory
+	     $(OUTPUT)/bench/exec-burst $(OUTPUT)/bench/podmeta-memory $(OUTPUT)/bench/trace-write \
+	     $(OUTPUT)/bench/trace-write-zlib $(OUTPUT)/bench/flight-memory
 
 # The verifier's budget per BPF program on the running kernel (instructions processed, stack
 # depth and the deepest call chain): `tests/vm/run --verifier-stats` gives the same on 6.1.
@@ -191,6 +212,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuser \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
+FUZZ_LINK_record := user/trace/record.c
 
 $(FUZZ_DIR):
 	$(Q)mkdir -p $@
@@ -198,11 +220,11 @@ $(FUZZ_DIR):
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lisal -lz -o $@
 
 $(FUZZ_DIR)/seed_%: tests/fuzz/seed_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lz -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lisal -lz -o $@
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) \
 	    $(patsubst tests/fuzz/seed_%.c,$(FUZZ_DIR)/seed_%,$(wildcard tests/fuzz/seed_*.c))

@@ -20,6 +20,8 @@
 #include "host/hostroot.h"
 #include "util/log.h"
 
+static void teardown(struct cw_agent *a);
+
 /*
  * Where the host is (--host-root), set before anything reads it, and the pid namespace the
  * kernel's pids are from: the agent must be in it (hostroot.h). 0, or 1 (the exit status).
@@ -207,6 +209,18 @@ static void warn_policy_without_metadata(const struct cw_agent *a)
 		       a->policy.file);
 }
 
+/* Where the API server is (judge/apiserver.h); logged when live. 0 or -ENOMEM. */
+static int new_apiservers(struct cw_agent *a)
+{
+	struct cw_apiservers_opts ao = { .proc = cw_host_proc(),
+					 .root = cw_host_root_is_set() ? cw_host_root() : NULL };
+	int ret = cw_apiservers_new(&ao, &a->apis);
+
+	if (!ret && !a->replay)
+		log_apiservers(a->apis);
+	return ret;
+}
+
 /* Findings, policy, provenance, workload identity, exposure and the file handler. */
 static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 {
@@ -221,25 +235,29 @@ static int setup_judgement(struct cw_agent *a, const struct cw_agent_opts *o)
 		snprintf(a->f.host, sizeof(a->f.host), "%s", node);
 	a->f.put = put_finding;
 	a->f.put_arg = a;
+	if (o->tap && o->tap->alert) { /* alerts name the recorder's trace */
+		a->f.trace_path = o->tap->alert;
+		a->f.trace_arg = o->tap->arg;
+	}
 	a->policy_path = o->policy;
+	/* a replay's provenance is in memory only: never the live store */
 	if (cw_policy_load_default(&a->policy, o->policy, err, sizeof(err)) ||
-	    cw_prov_open(&a->prov, strcmp(o->state, "none") ? o->state : NULL, o->state_max, err,
-			 sizeof(err))) {
+	    cw_prov_open(&a->prov,
+			 !a->replay && o->state && strcmp(o->state, "none") ? o->state : NULL,
+			 o->state_max, err, sizeof(err))) {
 		cw_log("%s", err);
 		return -EINVAL;
 	}
 	a->procs = cw_procs_new(cw_host_proc());
-	ret = new_workloads(&a->wls);
-	if (!ret)
+	/* a replay: the host tap answers (host/hosttap.h), no pod metadata, no kubeconfig */
+	ret = a->replay ? cw_workloads_new(NULL, &a->wls) : new_workloads(&a->wls);
+	if (!ret && !a->replay)
 		ret = start_pod_metadata(a, o);
 	if (!ret)
 		warn_policy_without_metadata(a);
-	if (!ret && !(ret = cw_apiservers_new(
-			      &(struct cw_apiservers_opts){
-				      .proc = cw_host_proc(),
-				      .root = cw_host_root_is_set() ? cw_host_root() : NULL },
-			      &a->apis)))
-		log_apiservers(a->apis);
+	/* a replay's: the senders' environments as recorded, no kubeconfig (apiserver.c) */
+	if (!ret)
+		ret = new_apiservers(a);
 	if (!ret)
 		ret = cw_exposure_init(&a->x, &a->f, &a->policy, &a->prov, a->wls);
 	a->x.procs = a->procs;
@@ -352,6 +370,99 @@ void cw_agent_reload(struct cw_agent *a)
 	free(n);
 }
 
+/* The agent's pipeline without the kernel, for a replay (agent.h). */
+int cw_agent_replay_open(const struct cw_agent_opts *o, int64_t (*now)(void), struct cw_agent **out)
+{
+	struct cw_agent *a = calloc(1, sizeof(*a));
+	int ret;
+
+	*out = NULL;
+	if (!a)
+		return -ENOMEM;
+	a->opts = o;
+	a->drops_fd = a->h2_streams_fd = -1;
+	a->replay = true;
+	ret = setup_pipeline(a, o);
+	if (!ret)
+		ret = cw_conns_init(&a->egress, &a->deps,
+				    &(struct cw_conns_kernel){ .conns_map_fd = -1,
+							       .bound_map_fd = -1,
+							       .captured_map_fd = -1 });
+	if (ret) {
+		teardown(a);
+		free(a);
+		return ret < 0 ? ret : -EINVAL;
+	}
+	a->files.capture_reads = o->capture_reads;
+	a->files.file_cap = o->file_cap ? o->file_cap : CW_FILE_CAP_DEFAULT;
+	if (now)
+		a->x.now = now;
+	*out = a;
+	return 0;
+}
+
+int cw_agent_replay_record(struct cw_agent *a, const void *data, size_t sz)
+{
+	return cw_agent_handle_record(a, data, sz);
+}
+
+int cw_agent_replay_tick(struct cw_agent *a, uint64_t now_ns)
+{
+	int ret = cw_agent_tick(a, now_ns);
+
+	cw_outputs_tick(a->outputs);
+	return ret;
+}
+
+void cw_agent_replay_clock(struct cw_agent *a, int64_t mono_to_real_ns)
+{
+	a->f.mono_to_real_ns = mono_to_real_ns;
+}
+
+void cw_agent_replay_setting(struct cw_agent *a, const char *name, size_t nlen, uint64_t v)
+{
+	if (nlen == 8 && !memcmp(name, "self_pid", 8))
+		cw_agent_set_self_pid((uint32_t)v);
+	else if (nlen == 13 && !memcmp(name, "capture_reads", 13))
+		a->files.capture_reads = v != 0;
+	else if (nlen == 8 && !memcmp(name, "file_cap", 8) && v && v <= CW_FILE_CAP_MAX)
+		a->files.file_cap = (size_t)v;
+}
+
+struct cw_procs *cw_agent_replay_procs(struct cw_agent *a)
+{
+	return a->procs;
+}
+
+struct cw_finding_writer *cw_agent_replay_findings(struct cw_agent *a)
+{
+	return &a->f;
+}
+
+int cw_agent_replay_close(struct cw_agent *a, unsigned long long *alerts,
+			  unsigned long long *observations)
+{
+	int ret;
+
+	if (!a)
+		return 0;
+	/* the handlers' open streams end as at the live agent's stop */
+	cw_conns_free(&a->egress);
+	cw_files_free(&a->files);
+	memset(&a->egress, 0, sizeof(a->egress));
+	memset(&a->files, 0, sizeof(a->files));
+	cw_outputs_drain(a->outputs, CW_AGENT_DRAIN_MS);
+	ret = a->out_err ? 1 : 0;
+	if (alerts)
+		*alerts = a->f.alerts;
+	if (observations)
+		*observations = a->f.observations;
+	cw_agent_set_self_pid(0);
+	teardown(a);
+	free(a);
+	return ret;
+}
+
 static void log_running(const struct cw_agent *a, const struct cw_agent_opts *o)
 {
 	char feats[128];
@@ -385,6 +496,7 @@ static void teardown(struct cw_agent *a)
 	cw_conns_free(&a->egress);
 	cw_files_free(&a->files); /* reports what open files' streams still hold */
 	cw_exec_free(&a->exec);
+	cw_agent_tap_stop(a); /* the last findings' host answers recorded */
 	if (a->prov.dirty && cw_prov_save(&a->prov, err, sizeof(err)))
 		cw_log("cannot save the provenance store: %s", err);
 	cw_exposure_free(&a->x);
@@ -415,7 +527,11 @@ int cw_agent_run(const struct cw_agent_opts *o)
 	 * (systemd stopping a unit that is starting) ends the agent as cleanly as a later one.
 	 */
 	cw_agent_catch_signals();
-	ret = setup_pipeline(&a, o) || cw_agent_ops_start(&a, o) || start_probes(&a, o) ? 1 : 0;
+	ret = setup_pipeline(&a, o) || cw_agent_ops_start(&a, o) ? 1 : 0;
+	if (!ret)
+		cw_agent_tap_start(&a); /* before the probes: their first record is recorded */
+	if (!ret)
+		ret = start_probes(&a, o) ? 1 : 0;
 	if (!ret) {
 		log_running(&a, o);
 		ret = cw_agent_poll(&a, o);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/tap.h"
 #include "host/kubeclient.h"
 #include "output/output_spec.h"
 
@@ -19,6 +20,8 @@
 #define CW_AGENT_RINGBUF_MAX (1u << 30)
 #define CW_KUBE_ANNOTATIONS_MAX 32 /* --kube-annotation globs */
 #define CW_KUBE_MAX_PODS_DEFAULT 4096
+
+struct cw_flight_stats;
 
 struct cw_agent_opts {
 	const char *rules_dir; /* NULL: the embedded rules */
@@ -77,9 +80,47 @@ struct cw_agent_opts {
 	 */
 	int (*reread)(void *arg, struct cw_agent_opts *n, char *err, size_t errlen);
 	void *reread_arg;
+
+	/* A recorder (agent/tap.h: `credwatch trace`, the flight recorder): handed every
+	 * record, what the agent learns from the host, its clock; asked for a trace to name in
+	 * each alert. NULL: none (nothing is recorded, nothing costs). */
+	const struct cw_tap *tap;
+	/* The recorder's counters, for the metrics (agent/metrics.h); NULL: none. */
+	void (*flight_stats)(void *arg, struct cw_flight_stats *s);
+	void *flight_stats_arg;
+	/*
+	 * The flight recorder's settings (--flight-recorder*, trace/flight.h): cli/ sets the
+	 * recorder up and hands its tap above; the agent reads none of these. 0 seconds: off.
+	 */
+	unsigned long long flight_seconds, flight_memory, flight_disk, flight_max_dumps;
+	const char *flight_dir, *flight_recipient;
 };
 
 /* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error. */
 int cw_agent_run(const struct cw_agent_opts *o);
+
+/*
+ * A replay (trace/replay.c): run's pipeline — detection, outputs, judgement and the dispatch
+ * of ring-buffer records to the handlers — without the kernel or the host. No root, no BPF,
+ * no pod metadata, provenance in memory only; the host modules answer from the host tap
+ * (host/hosttap.h), which the caller sets to its recall() before opening. now: the judge's
+ * wall clock in seconds (the recorded one). Records and ticks are handed in the order they
+ * were recorded; close ends the handlers' open streams as a stop would, drains the outputs,
+ * and returns the exit status (1 when findings could not be written).
+ */
+struct cw_agent;
+struct cw_procs;
+struct cw_finding_writer;
+int cw_agent_replay_open(const struct cw_agent_opts *o, int64_t (*now)(void),
+			 struct cw_agent **out);
+int cw_agent_replay_record(struct cw_agent *a, const void *data, size_t sz);
+int cw_agent_replay_tick(struct cw_agent *a, uint64_t now_ns);
+void cw_agent_replay_clock(struct cw_agent *a, int64_t mono_to_real_ns);
+/* A recorded CW_HOST_SETTING (host/hosttap.h). */
+void cw_agent_replay_setting(struct cw_agent *a, const char *name, size_t nlen, uint64_t v);
+struct cw_procs *cw_agent_replay_procs(struct cw_agent *a);
+struct cw_finding_writer *cw_agent_replay_findings(struct cw_agent *a);
+int cw_agent_replay_close(struct cw_agent *a, unsigned long long *alerts,
+			  unsigned long long *observations);
 
 #endif

@@ -334,6 +334,57 @@ static void render_kube(const struct cw_kube_stats *k, struct cw_prom *p)
 		    "Pods the agent met before their metadata was known", (double)k->wanted);
 }
 
+/* The flight recorder (trace/flight.h): only when one runs. */
+static void render_flight(const struct cw_flight_stats *r, struct cw_prom *p)
+{
+	struct cw_prom_label l = { "reason", "expired" };
+
+	cw_prom_one(p, "credwatch_flight_recorder_window_seconds", "gauge",
+		    "Seconds the flight recorder keeps before an alert (--flight-recorder)",
+		    (double)r->seconds);
+	cw_prom_one(p, "credwatch_flight_recorder_memory_limit_bytes", "gauge",
+		    "Bytes the flight recorder may keep (--flight-recorder-memory)",
+		    (double)r->memory_bound);
+	cw_prom_one(p, "credwatch_flight_recorder_records_total", "counter",
+		    "Records handed to the flight recorder", (double)r->records);
+	cw_prom_one(p, "credwatch_flight_recorder_records", "gauge",
+		    "Records the flight recorder keeps now", (double)r->records_kept);
+	cw_prom_one(p, "credwatch_flight_recorder_bytes", "gauge",
+		    "Bytes the flight recorder keeps now (compressed, and buffers not yet)",
+		    (double)r->bytes_kept);
+	cw_prom_family(p, "credwatch_flight_recorder_records_dropped_total", "counter",
+		       "Records the flight recorder let go before any alert needed them: expired "
+		       "(older than the window), memory (over --flight-recorder-memory), refused "
+		       "(bigger than half of it, or its worker behind)");
+	cw_prom_u64(p, "credwatch_flight_recorder_records_dropped_total", &l, 1, r->expired);
+	l.value = "memory";
+	cw_prom_u64(p, "credwatch_flight_recorder_records_dropped_total", &l, 1, r->evicted);
+	l.value = "refused";
+	cw_prom_u64(p, "credwatch_flight_recorder_records_dropped_total", &l, 1, r->refused);
+	cw_prom_one(p, "credwatch_flight_recorder_dumps_total", "counter",
+		    "Trace files the flight recorder started for an alert", (double)r->dumps);
+	cw_prom_one(p, "credwatch_flight_recorder_dump_failures_total", "counter",
+		    "Flight recorder dumps that failed to be written", (double)r->dumps_failed);
+	cw_prom_one(p, "credwatch_flight_recorder_dumps_cut_total", "counter",
+		    "Flight recorder dumps cut short at --flight-recorder-disk",
+		    (double)r->dumps_cut);
+	cw_prom_one(p, "credwatch_flight_recorder_dump_bytes_total", "counter",
+		    "Bytes the flight recorder wrote to trace files", (double)r->dump_bytes);
+	cw_prom_one(p, "credwatch_flight_recorder_alerts_named_total", "counter",
+		    "Alerts that named a flight recorder trace (credwatch.trace.path)",
+		    (double)r->alerts_named);
+	l.value = "rate";
+	cw_prom_family(p, "credwatch_flight_recorder_dumps_refused_total", "counter",
+		       "Alerts that got no dump: rate (--flight-recorder-max-dumps per hour), disk "
+		       "(--flight-recorder-disk)");
+	cw_prom_u64(p, "credwatch_flight_recorder_dumps_refused_total", &l, 1, r->refused_rate);
+	l.value = "disk";
+	cw_prom_u64(p, "credwatch_flight_recorder_dumps_refused_total", &l, 1, r->refused_disk);
+	cw_prom_one(p, "credwatch_flight_recorder_traces_removed_total", "counter",
+		    "Old flight recorder traces removed to stay within --flight-recorder-disk",
+		    (double)r->removed);
+}
+
 void cw_metrics_render(const struct cw_ops_snapshot *s, struct cw_prom *p)
 {
 	cw_prom_reset(p);
@@ -344,4 +395,6 @@ void cw_metrics_render(const struct cw_ops_snapshot *s, struct cw_prom *p)
 	render_internals(s, p);
 	if (s->kube_on)
 		render_kube(&s->kube, p);
+	if (s->flight_on)
+		render_flight(&s->flight, p);
 }

@@ -36,6 +36,20 @@ int cw_alert_counts_add(struct cw_alert_counts *c, const char *action, const cha
 			bool alert);
 void cw_alert_counts_free(struct cw_alert_counts *c);
 
+/* The flight recorder's counters (trace/flight.h), when one runs. */
+struct cw_flight_stats {
+	uint64_t seconds, memory_bound; /* its settings: the window, the bytes it may keep */
+	uint64_t records;		/* handed to it */
+	uint64_t records_kept, bytes_kept;
+	uint64_t expired; /* records dropped as older than the window */
+	uint64_t evicted; /* dropped younger, to stay within the memory bound */
+	uint64_t refused; /* never kept: bigger than half the bound, or its worker behind */
+	uint64_t dumps, dumps_failed, dumps_cut, dump_bytes;
+	uint64_t alerts_named;		     /* alerts that named a trace */
+	uint64_t refused_rate, refused_disk; /* alerts that did not get a dump, and why */
+	uint64_t removed;		     /* old traces removed for the disk bound */
+};
+
 struct cw_ops_snapshot {
 	const char *version;
 	int pid;
@@ -54,6 +68,8 @@ struct cw_ops_snapshot {
 	uint64_t bytes_egress, bytes_files; /* bytes handed to the matcher, by source */
 	uint64_t rss_bytes;
 	double cpu_seconds;
+	bool flight_on; /* a flight recorder runs: flight holds its counters */
+	struct cw_flight_stats flight;
 	bool kube_on; /* a pod metadata source runs: kube holds its counters */
 	struct cw_kube_stats kube;
 };

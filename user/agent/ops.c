@@ -66,6 +66,9 @@ static void collect(struct cw_agent *a, struct cw_ops_snapshot *s)
 	cw_ops_self_usage(&s->rss_bytes, &s->cpu_seconds);
 	s->kube_on = a->kube != NULL;
 	cw_kube_stats(a->kube, &s->kube);
+	s->flight_on = a->opts->flight_stats != NULL;
+	if (s->flight_on)
+		a->opts->flight_stats(a->opts->flight_stats_arg, &s->flight);
 }
 
 static void write_status(struct cw_agent_ops *ops)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -46,14 +47,12 @@ void cw_agent_catch_signals(void)
  */
 static void record_exec_image(struct cw_agent *a, const struct cw_event *ev)
 {
-	char link[CW_HOST_ROOT_MAX + 64], real[CW_PROCS_EXE_MAX];
-	ssize_t n;
+	char real[CW_PROCS_EXE_MAX];
 
-	snprintf(link, sizeof(link), "%s/%u/exe", cw_host_proc(), ev->exec.pid);
-	n = readlink(link, real, sizeof(real));
-	if (n > 0 && n < (ssize_t)sizeof(real))
+	cw_procs_read_exe(a->procs, ev->exec.pid, real); /* through the host tap */
+	if (real[0])
 		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->exec.top_pid, real,
-			      (size_t)n);
+			      strlen(real));
 	else
 		cw_procs_exec(a->procs, ev->exec.pid, ev->exec.ppid, ev->exec.top_pid, ev->path,
 			      ev->exec.path_len);
@@ -66,8 +65,10 @@ static int on_exec_event(struct cw_agent *a, const struct cw_event *ev)
 
 	/* A new image: its own binary may carry TLS (node, Go); its libraries are read
 	 * from its maps when it first connects. */
-	cw_tls_forget_pid(&a->tls, ev->exec.pid);
-	cw_tls_scan_exe(&a->tls, ev->exec.pid);
+	if (!a->replay) {
+		cw_tls_forget_pid(&a->tls, ev->exec.pid);
+		cw_tls_scan_exe(&a->tls, ev->exec.pid);
+	}
 	record_exec_image(a, ev);
 	cw_exposure_exec(&a->x, ev->exec.pid, ev->exec.start_ns, ev->exec.hdr.ktime_ns);
 	/* its close-on-exec files closed without a close() */
@@ -82,7 +83,8 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
 {
 	int ret;
 
-	cw_tls_forget_pid(&a->tls, ev->exit.pid);
+	if (!a->replay)
+		cw_tls_forget_pid(&a->tls, ev->exit.pid);
 	ret = a->egress.nconns ? cw_conns_exit(&a->egress, ev->exit.pid) : 0;
 	if (!ret)
 		ret = cw_files_exit(&a->files, ev->exit.pid);
@@ -98,8 +100,16 @@ static int on_exit_event(struct cw_agent *a, const struct cw_event *ev)
  */
 static __u32 self_pid;
 
+/* A replay: the recording agent's pid (its CW_HOST_SETTING "self_pid"). */
+void cw_agent_set_self_pid(uint32_t pid)
+{
+	self_pid = pid;
+}
+
 static bool own_socket_event(const struct cw_event *ev)
 {
+	if (!self_pid)
+		return false;
 	switch (ev->type) {
 	case CW_EV_CONN: return ev->conn.pid == self_pid;
 	case CW_EV_BIND: return ev->bind.pid == self_pid;
@@ -125,7 +135,8 @@ static int dispatch(struct cw_agent *a, const struct cw_event *ev)
 		cw_workloads_learn(a->wls, ev->cgroup.id, ev->cgroup.path);
 		return 0;
 	case CW_EV_CONN:
-		cw_tls_scan_pid(&a->tls, ev->conn.pid);
+		if (!a->replay)
+			cw_tls_scan_pid(&a->tls, ev->conn.pid);
 		return cw_conns_conn(&a->egress, ev);
 	case CW_EV_BIND: return cw_conns_bind(&a->egress, ev);
 	case CW_EV_DATA: return cw_conns_data(&a->egress, ev);
@@ -135,13 +146,21 @@ static int dispatch(struct cw_agent *a, const struct cw_event *ev)
 	}
 }
 
-static int handle_event(void *ctx, void *data, size_t sz)
+int cw_agent_handle_record(struct cw_agent *a, const void *data, size_t sz)
 {
-	struct cw_agent *a = ctx;
 	struct cw_event ev;
 	const char *why = NULL;
 	int ret;
 
+	/* recorded before anything is made of it: a replay sees what the agent saw */
+	if (a->tap) {
+		struct cw_event_hdr h = { 0 };
+
+		if (sz >= sizeof(h))
+			memcpy(&h, data, sizeof(h));
+		a->tap_ts = h.ktime_ns;
+		a->tap->record(a->tap->arg, CW_TAP_RAW, h.ktime_ns, data, sz);
+	}
 	if (cw_decode(data, sz, &ev, &why)) {
 		a->malformed++;
 		cw_debug("malformed event (%zu bytes): %s", sz, why);
@@ -155,6 +174,11 @@ static int handle_event(void *ctx, void *data, size_t sz)
 		return ret; /* stops the poll loop */
 	}
 	return 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t sz)
+{
+	return cw_agent_handle_record(ctx, data, sz);
 }
 
 int cw_agent_open_ringbuf(struct cw_agent *a)
@@ -189,11 +213,29 @@ static int poll_events(struct cw_agent *a)
 	return n < 0 ? n : 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int cw_agent_tick(struct cw_agent *a, uint64_t now_ns)
+{
+	if (a->tap) {
+		cw_agent_tap_clock(a, now_ns);
+		a->tap_ts = now_ns;
+		a->tap->record(a->tap->arg, CW_TAP_TICK, now_ns, NULL, 0);
+	}
+	return cw_conns_tick(&a->egress, now_ns) || cw_files_tick(&a->files, now_ns) ||
+	       cw_exposure_tick(&a->x);
+}
+
 /* What the handlers do on their own time: flush quiet streams, expire windows. */
 static int tick_handlers(struct cw_agent *a)
 {
-	return cw_conns_tick(&a->egress, (uint64_t)(cw_mono_s() * 1e9)) ||
-	       cw_files_tick(&a->files, (uint64_t)(cw_mono_s() * 1e9)) || cw_exposure_tick(&a->x);
+	return cw_agent_tick(a, mono_ns());
 }
 
 int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o)

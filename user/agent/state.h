@@ -8,6 +8,8 @@
  *   ringbuf.c  the ring-buffer loop and the dispatch of each event to its handler
  *   stats.c    kernel-side drop counters, per-CPU sums, the periodic and final reports
  *   ops.c      once a second: the metrics endpoint's text and the status file
+ *   tap.c      the recorder's tap (tap.h): host answers forwarded, the clock, the state
+ * A replay (agent.h cw_agent_replay_*) runs the same setup and dispatch without the kernel.
  */
 #ifndef CW_AGENT_STATE_H
 #define CW_AGENT_STATE_H
@@ -79,6 +81,13 @@ struct cw_agent {
 	unsigned long long drops_reported[CW_EV_MAX];
 	int out_err;		 /* first output error */
 	struct cw_agent_ops ops; /* metrics endpoint, status file (ops.h) */
+	bool replay;		 /* a replay (agent.h cw_agent_replay_*): no kernel, no host */
+	/* the recorder (tap.h), NULL: none */
+	const struct cw_tap *tap;
+	uint64_t tap_ts;	/* the time of what is being handled: its host records' */
+	int64_t tap_clock;	/* the mono_to_real_ns last recorded */
+	unsigned char *tap_buf; /* a host record being built */
+	size_t tap_cap;
 };
 
 /* load.c: make sure tracefs is there (libbpf resolves tracepoints through it). */
@@ -98,7 +107,20 @@ int cw_agent_fill_watch(struct cw_agent *a);
 int cw_agent_connect_maps(struct cw_agent *a, const struct cw_agent_opts *o);
 
 /* ringbuf.c */
+/* One ring-buffer record, as the kernel sent it: recorded, decoded, dispatched. 0, or -errno
+ * when findings cannot be written (the loop stops). */
+int cw_agent_handle_record(struct cw_agent *a, const void *data, size_t sz);
+/* The handlers' own time (quiet streams flushed, windows expired) at now_ns (CLOCK_MONOTONIC);
+ * recorded as a tick. Non-zero on an output error. */
+int cw_agent_tick(struct cw_agent *a, uint64_t now_ns);
+/* tap.c: start and stop handing records to a->tap (the host tap's hook included). */
+void cw_agent_tap_start(struct cw_agent *a);
+void cw_agent_tap_stop(struct cw_agent *a);
+/* tap.c: the wall clock, when it is new to the recorder (at the start, after a change). */
+void cw_agent_tap_clock(struct cw_agent *a, uint64_t now_ns);
 int cw_agent_open_ringbuf(struct cw_agent *a);
+/* The agent's own pid, whose socket events are not a workload's (a replay: the recorder's). */
+void cw_agent_set_self_pid(uint32_t pid);
 void cw_agent_catch_signals(void);
 /* Poll until a stop signal or an error, then drain the ring: 0 or 1 (the exit status). */
 int cw_agent_poll(struct cw_agent *a, const struct cw_agent_opts *o);

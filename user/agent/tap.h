@@ -34,4 +34,22 @@ struct cw_tap {
 	void *arg;
 };
 
+/*
+ * What the agent knows now, handed to tap->record as if just learnt: a CW_TAP_CLOCK record,
+ * then CW_TAP_HOST records of its settings (CW_HOST_SETTING), every process its table
+ * remembers (CW_HOST_PROC_STATE) and every workload its cache holds (CW_HOST_WORKLOAD). A
+ * recorder calls it when it starts a file that must replay on its own (a rotation, a
+ * flight-recorder dump), on the poll thread. From inside its own record() or alert() is fine,
+ * whatever record it is handling: the records arrive re-entrantly, in order, before it
+ * returns, and the bytes it was handed stay as they were. Start files at a CW_TAP_RAW or
+ * CW_TAP_TICK record: the CW_TAP_HOST records after one belong to it. Nothing when tap is not
+ * the running agent's.
+ *
+ * Record order, what a reader relies on: CW_TAP_CLOCK first (at the start and whenever the
+ * wall clock offset changes); each CW_TAP_RAW is followed by the CW_TAP_HOST records of what
+ * its handling asked the host, and each CW_TAP_TICK by those of its work. Host records carry
+ * the time of the record they follow.
+ */
+void cw_agent_tap_state(const struct cw_tap *tap);
+
 #endif

@@ -9,6 +9,8 @@ int cw_cmd_scan(int argc, char **argv);
 int cw_cmd_rules(int argc, char **argv);
 int cw_cmd_inventory(int argc, char **argv);
 int cw_cmd_status(int argc, char **argv);
+int cw_cmd_trace(int argc, char **argv);
+int cw_cmd_replay(int argc, char **argv);
 int cw_cmd_timeline(int argc, char **argv);
 /* credwatch rules profile: rules from dir (NULL: embedded), timed over file. */
 int cw_cmd_rules_profile(const char *dir, const char *file, int top);

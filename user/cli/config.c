@@ -14,6 +14,7 @@
 
 #include "credwatch.h"
 #include "cli/config.h"
+#include "trace/flight.h"
 #include "util/fileio.h"
 #include "util/parse.h"
 #include "util/yaml_reader.h"
@@ -66,6 +67,13 @@ static const struct config_key {
 	{ "kube_annotations", T_KUBE_ANNOTATIONS, 0, 0, 0, 0 },
 	{ "kube_max_pods", T_NUM, FIELD(kube_max_pods), 1, 1000000 },
 	{ "kube_timeout_ms", T_NUM, FIELD(kube_timeout_ms), 100, 600000 },
+	/* The flight recorder (docs/forensics.md): read at the start, not on SIGHUP */
+	{ "flight_recorder", T_NUM, FIELD(flight_seconds), 0, CW_FLIGHT_SECONDS_MAX },
+	{ "flight_recorder_memory", T_NUM, FIELD(flight_memory), CW_FLIGHT_MEMORY_MIN, 1ULL << 40 },
+	{ "flight_recorder_disk", T_NUM, FIELD(flight_disk), CW_FLIGHT_MEMORY_MIN, 1ULL << 50 },
+	{ "flight_recorder_max_dumps", T_NUM, FIELD(flight_max_dumps), 1, 100000 },
+	{ "flight_recorder_dir", T_STR, FIELD(flight_dir), 0, 0 },
+	{ "flight_recorder_recipient", T_STR, FIELD(flight_recipient), 0, 0 },
 };
 
 struct loader {

@@ -22,6 +22,8 @@ static void usage(FILE *f)
 		   "  rules profile  the cost of each rule over a sample file\n"
 		   "  inventory      the credentials the agent has seen: where, who, when\n"
 		   "  status         the running agent's health: outputs, backlog, drops\n"
+		   "  trace -o FILE  record raw events for replay (needs root)\n"
+		   "  replay FILE    findings of a trace with today's rules and policy\n"
 		   "  timeline       each credential's story: loaded, read, sent, alerted\n"
 		   "  version        print the version\n"
 		   "\n"
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
 		return cw_cmd_inventory(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return cw_cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return cw_cmd_trace(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replay"))
+		return cw_cmd_replay(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "timeline"))
 		return cw_cmd_timeline(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

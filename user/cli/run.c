@@ -6,16 +6,27 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "credwatch.h"
 #include "agent/agent.h"
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "cli/run.h"
 #include "detect/fingerprint.h"
 #include "judge/provenance.h"
 #include "output/outputs.h"
+#include "trace/flight.h"
+#include "trace/replay.h"
 #include "util/log.h"
 #include "util/parse.h"
+
+#ifndef CW_VERSION
+#define CW_VERSION "dev"
+#endif
 
 static void run_usage(FILE *f)
 {
@@ -121,6 +132,19 @@ static void run_usage(FILE *f)
 		"  --kube-max-pods N           pods whose metadata is kept (default 4096)\n"
 		"  --kube-timeout-ms MS        connect and answer of a list or a watch's start\n"
 		"                              (default 10000)\n"
+		"  --flight-recorder SECONDS   keep the last SECONDS of raw events compressed in\n"
+		"                              memory; on an alert, write them and the SECONDS\n"
+		"                              after to a trace the alert names\n"
+		"                              (credwatch.trace.path; default off, 60 sensible)\n"
+		"  --flight-recorder-memory B  bytes it keeps at most (default 64M, min 1M)\n"
+		"  --flight-recorder-disk B    bytes its traces may take; the oldest go first\n"
+		"                              (default 1G)\n"
+		"  --flight-recorder-max-dumps N  traces written per hour at most (default 6);\n"
+		"                              later alerts name none, counted\n"
+		"  --flight-recorder-dir DIR   where they go (default " CW_FLIGHT_DIR_DEFAULT ")\n"
+		"  --flight-recorder-recipient PUBKEY  encrypt them to this X25519 public key\n"
+		"                              ('credwatch trace keygen'); without, plaintext "
+		"0600\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
 		"  -h, --help                  this text\n"
 		"\n"
@@ -136,6 +160,7 @@ static void run_usage(FILE *f)
 		"  sudo credwatch run --include-loopback --capture-inbound --events\n"
 		"  sudo credwatch run --policy /etc/credwatch/policy.yaml\n"
 		"  sudo credwatch run --config ./credwatch.yaml --metrics 127.0.0.1:9464\n"
+		"  sudo credwatch run --flight-recorder 60 --flight-recorder-recipient ir.pub\n"
 		"  sudo credwatch run --kube-metadata kubelet --kubelet-insecure-tls "
 		"--kube-annotation 'team.example.com/*'\n"
 		"  credwatch run --host-root /host           in a container, host's / at /host\n"
@@ -154,7 +179,8 @@ static unsigned long long round_pow2(unsigned long long v)
 
 /* Long options without a short form: codes past every character. */
 enum {
-	OPT_KUBE_METADATA = 0x100,
+	OPT_OUTPUT = 0x100,
+	OPT_KUBE_METADATA,
 	OPT_KUBE_APISERVER,
 	OPT_KUBELET_URL,
 	OPT_KUBELET_INSECURE_TLS,
@@ -164,6 +190,12 @@ enum {
 	OPT_NODE_NAME,
 	OPT_KUBE_ANNOTATION,
 	OPT_KUBE_TIMEOUT_MS,
+	OPT_FLIGHT,
+	OPT_FLIGHT_MEMORY,
+	OPT_FLIGHT_DISK,
+	OPT_FLIGHT_MAX_DUMPS,
+	OPT_FLIGHT_DIR,
+	OPT_FLIGHT_RECIPIENT,
 };
 
 enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
@@ -251,15 +283,62 @@ static int parse_kube(struct cw_agent_opts *o, int c, const char *arg)
 	}
 }
 
+/* The command sharing run's options (trace), NULL for run itself. */
+static const struct cw_run_extra *extra;
+
+/* run's options, then the extra command's. */
+static const struct option *all_options(const struct option *run_opts, size_t nrun)
+{
+	static struct option all[128];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrun && n < 127; i++)
+		all[n++] = run_opts[i];
+	for (size_t i = 0; extra && extra->opts && extra->opts[i].name && n < 127; i++)
+		all[n++] = extra->opts[i];
+	memset(&all[n], 0, sizeof(all[n]));
+	return all;
+}
+
+static void usage_of(FILE *f)
+{
+	if (extra && extra->usage)
+		extra->usage(f);
+	else
+		run_usage(f);
+}
+
+/* The flight recorder's flags: 0, or -EINVAL with the reason printed. */
+static int parse_flight(struct cw_agent_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_FLIGHT:
+		return cw_parse_u64("--flight-recorder", arg, 0, CW_FLIGHT_SECONDS_MAX,
+				    &o->flight_seconds);
+	case OPT_FLIGHT_MEMORY:
+		return cw_parse_u64("--flight-recorder-memory", arg, CW_FLIGHT_MEMORY_MIN,
+				    1ULL << 40, &o->flight_memory);
+	case OPT_FLIGHT_DISK:
+		return cw_parse_u64("--flight-recorder-disk", arg, CW_FLIGHT_MEMORY_MIN, 1ULL << 50,
+				    &o->flight_disk);
+	case OPT_FLIGHT_MAX_DUMPS:
+		return cw_parse_u64("--flight-recorder-max-dumps", arg, 1, 100000,
+				    &o->flight_max_dumps);
+	case OPT_FLIGHT_DIR: o->flight_dir = arg; return 0;
+	case OPT_FLIGHT_RECIPIENT: o->flight_recipient = arg; return 0;
+	default: return -EINVAL;
+	}
+}
+
 static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o)
 {
-	static const struct option opts[] = {
+	static const struct option run_opts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "status-file", required_argument, NULL, 'T' },
 		{ "events", no_argument, NULL, 'e' },
-		{ "output", required_argument, NULL, 'o' },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "spool-dir", required_argument, NULL, 'W' },
 		{ "spool-max", required_argument, NULL, 'X' },
 		{ "spool-sync-ms", required_argument, NULL, 'Y' },
@@ -290,20 +369,32 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "kube-annotation", required_argument, NULL, OPT_KUBE_ANNOTATION },
 		{ "kube-timeout-ms", required_argument, NULL, OPT_KUBE_TIMEOUT_MS },
+		/* the flight recorder */
+		{ "flight-recorder", required_argument, NULL, OPT_FLIGHT },
+		{ "flight-recorder-memory", required_argument, NULL, OPT_FLIGHT_MEMORY },
+		{ "flight-recorder-disk", required_argument, NULL, OPT_FLIGHT_DISK },
+		{ "flight-recorder-max-dumps", required_argument, NULL, OPT_FLIGHT_MAX_DUMPS },
+		{ "flight-recorder-dir", required_argument, NULL, OPT_FLIGHT_DIR },
+		{ "flight-recorder-recipient", required_argument, NULL, OPT_FLIGHT_RECIPIENT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
 	};
+	const struct option *opts = all_options(run_opts, sizeof(run_opts) / sizeof(*run_opts));
+	char shortopts[64];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	snprintf(shortopts, sizeof(shortopts), "vh%s",
+		 extra && extra->shortopts ? extra->shortopts : "");
+	if (extra && extra->reset)
+		extra->reset(extra->arg);
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->rules_dir = optarg; break;
 		case 'c': o->config = optarg; break; /* read before the flags: run_opts */
 		case 'm': o->metrics_addr = optarg; break;
 		case 'T': o->status_file = optarg; break;
 		case 'e': o->events = true; break;
-		case 'o':
+		case OPT_OUTPUT:
 			if (add_output(o, optarg))
 				return PARSED_EXIT_ERROR;
 			break;
@@ -333,13 +424,31 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 			if (parse_kube(o, c, optarg))
 				return PARSED_EXIT_ERROR;
 			break;
+		case OPT_FLIGHT ... OPT_FLIGHT_RECIPIENT:
+			if (parse_flight(o, c, optarg))
+				return PARSED_EXIT_ERROR;
+			break;
 		case 'v': cw_verbose++; break;
-		case 'h': run_usage(stdout); return PARSED_EXIT_OK;
-		default: run_usage(stderr); return PARSED_EXIT_ERROR;
+		case 'h': usage_of(stdout); return PARSED_EXIT_OK;
+		case '?': usage_of(stderr); return PARSED_EXIT_ERROR;
+		default:
+			if (extra && extra->flag && c >= CW_RUN_EXTRA_FIRST) {
+				if (extra->flag(extra->arg, c, optarg))
+					return PARSED_EXIT_ERROR;
+				break;
+			}
+			if (extra && extra->flag && c < 0x100 && extra->shortopts &&
+			    strchr(extra->shortopts, c)) {
+				if (extra->flag(extra->arg, c, optarg))
+					return PARSED_EXIT_ERROR;
+				break;
+			}
+			usage_of(stderr);
+			return PARSED_EXIT_ERROR;
 		}
 	}
 	if (optind < argc) {
-		cw_log("run: unexpected argument '%s'", argv[optind]);
+		cw_log("%s: unexpected argument '%s'", extra ? extra->name : "run", argv[optind]);
 		return PARSED_EXIT_ERROR;
 	}
 	return PARSED_RUN;
@@ -397,13 +506,77 @@ static int reread(void *arg, struct cw_agent_opts *n, char *err, size_t errlen)
 	return 0;
 }
 
+static void read_boot_id(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = '\0';
+	if (f) {
+		if (fgets(out, (int)len, f))
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/*
+ * The agent with a flight recorder as its tap (trace/flight.h); the traces' header says what
+ * a `credwatch trace` file's does (host as findings name it, kernel, boot id, rules digest).
+ */
+static int run_with_flight(struct cw_agent_opts *o)
+{
+	struct cw_flight_opts fo = { .seconds = (unsigned)o->flight_seconds,
+				     .memory = o->flight_memory,
+				     .disk = o->flight_disk,
+				     .max_dumps = (unsigned)o->flight_max_dumps,
+				     .dir = o->flight_dir,
+				     .recipient = o->flight_recipient };
+	char err[1024], host[256] = "", boot[64], digest[65] = "";
+	struct cw_ruleset rs = { 0 };
+	struct cw_flight *f;
+	const char *node;
+	struct utsname u;
+	int ret;
+
+	if (cw_rules_load_default(&rs, o->rules_dir, err, sizeof(err))) {
+		cw_log("%s", err);
+		return 1;
+	}
+	cw_rules_digest(&rs, digest);
+	cw_rules_free(&rs);
+	if ((node = o->node_name ? o->node_name : getenv("NODE_NAME")) && *node)
+		snprintf(host, sizeof(host), "%s", node);
+	else if (gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "unknown");
+	read_boot_id(boot, sizeof(boot));
+	fo.header = (struct cw_trace_header){ .host = host,
+					      .kernel = uname(&u) ? "" : u.release,
+					      .boot_id = boot,
+					      .version = CW_VERSION,
+					      .rules_digest = digest };
+	if (cw_flight_new(&fo, &f, &o->tap, err, sizeof(err))) {
+		cw_log("%s", err);
+		return 1;
+	}
+	o->flight_stats = cw_flight_stats_cb;
+	o->flight_stats_arg = f;
+	ret = cw_agent_run(o);
+	cw_flight_free(f);
+	return ret;
+}
+
 int cw_cmd_run(int argc, char **argv)
+{
+	return cw_run_command(argc, argv, NULL);
+}
+
+int cw_run_command(int argc, char **argv, const struct cw_run_extra *x)
 {
 	struct run_args ra = { .argc = argc, .argv = argv };
 	struct cw_agent_opts o;
 	char err[1024] = "";
 	int ret;
 
+	extra = x;
 	switch (run_opts(&ra, &o, err, sizeof(err))) {
 	case 1: ret = 0; break;
 	case -1:
@@ -414,8 +587,14 @@ int cw_cmd_run(int argc, char **argv)
 	default:
 		o.reread = reread;
 		o.reread_arg = &ra;
-		ret = cw_agent_run(&o);
+		if (x && x->go && o.flight_seconds)
+			cw_log("%s: --flight-recorder is an option of run: ignored", x->name);
+		if (x && x->go)
+			ret = x->go(x->arg, &o);
+		else
+			ret = o.flight_seconds ? run_with_flight(&o) : cw_agent_run(&o);
 	}
 	cw_strv_free(&ra.strings);
+	extra = NULL;
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include "events/files.h"
 #include "events/kernel_marks.h"
 #include "host/hostroot.h"
+#include "host/hosttap.h"
 #include "host/mountinfo.h"
 #include "host/procfile.h"
 #include "host/procs.h"
@@ -94,13 +95,84 @@ static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		    struct cw_file_track *t, const struct cw_workload *wl);
 
 /*
+ * readlink of PROC/PID/NAME (NAME "cwd", "fd/3") through the host tap: recorded live, the
+ * recorded answer in a replay. Its length (out NUL-terminated), or -1 when it cannot be had.
+ */
+static ssize_t proc_link(const struct cw_files *fs, uint32_t pid, const char *name, char *out,
+			 size_t cap)
+{
+	unsigned char key[4 + 32];
+	size_t nl = strlen(name), vlen;
+	char link[CW_HOST_ROOT_MAX + 64];
+	const void *v;
+	ssize_t n;
+
+	if (nl > 32)
+		return -1;
+	cw_le32(key, pid);
+	memcpy(key + 4, name, nl);
+	if (cw_host_replaying()) {
+		v = cw_host_recall(CW_HOST_PROC_LINK, key, 4 + nl, &vlen);
+		if (!v || !vlen || vlen >= cap)
+			return -1;
+		memcpy(out, v, vlen);
+		out[vlen] = '\0';
+		return (ssize_t)vlen;
+	}
+	snprintf(link, sizeof(link), "%s/%u/%s", fs->proc, pid, name);
+	n = readlink(link, out, cap - 1);
+	out[n > 0 ? n : 0] = '\0';
+	cw_host_note(CW_HOST_PROC_LINK, key, 4 + nl, out, n > 0 ? (size_t)n : 0);
+	return n > 0 ? n : -1;
+}
+
+/* The opener's pid in its own pid namespace (cw_proc_ns_pid) through the host tap, or 0. */
+static uint32_t ns_pid(const struct cw_files *fs, uint32_t pid)
+{
+	unsigned char v[4];
+	const void *r;
+	uint32_t ns;
+	size_t vlen;
+
+	if (cw_host_replaying()) {
+		r = cw_host_recall_pid(CW_HOST_PROC_NSPID, pid, &vlen);
+		return r && vlen == 4 ? cw_get_le32(r) : 0;
+	}
+	ns = cw_proc_ns_pid(fs->proc, pid);
+	cw_le32(v, ns);
+	cw_host_note_pid(CW_HOST_PROC_NSPID, pid, v, sizeof(v));
+	return ns;
+}
+
+/* cw_proc_file_in_image through the host tap. */
+static bool in_image(const struct cw_files *fs, uint32_t pid, uint32_t fd, const char *path)
+{
+	size_t pl = strlen(path), vlen;
+	unsigned char key[8 + PATH_MAX], v;
+	const void *r;
+
+	if (pl > PATH_MAX)
+		pl = PATH_MAX;
+	cw_le32(key, pid);
+	cw_le32(key + 4, fd);
+	memcpy(key + 8, path, pl);
+	if (cw_host_replaying()) {
+		r = cw_host_recall(CW_HOST_FILE_IN_IMAGE, key, 8 + pl, &vlen);
+		return r && vlen == 1 && *(const unsigned char *)r;
+	}
+	v = cw_proc_file_in_image(fs->proc, pid, fd, path);
+	cw_host_note(CW_HOST_FILE_IN_IMAGE, key, 8 + pl, &v, 1);
+	return v;
+}
+
+/*
  * The path the process opened, whole: as it named it when absolute; else relative to the
  * working directory the kernel walked, or to its cwd or openat's directory fd while it lives.
  */
 static void resolve_path(const struct cw_files *fs, const struct cw_file_open_event *o, char *out,
 			 size_t outlen)
 {
-	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[CW_HOST_ROOT_MAX + 64];
+	char raw[CW_FILE_PATH_MAX + 1], dir[PATH_MAX], link[32];
 	ssize_t n;
 
 	memcpy(raw, o->path, o->path_len);
@@ -115,12 +187,11 @@ static void resolve_path(const struct cw_files *fs, const struct cw_file_open_ev
 		cw_path_join(cwd, raw, out, outlen);
 	} else {
 		if (o->dfd == -100)
-			snprintf(link, sizeof(link), "%s/%u/cwd", fs->proc, o->pid);
+			snprintf(link, sizeof(link), "cwd");
 		else
-			snprintf(link, sizeof(link), "%s/%u/fd/%d", fs->proc, o->pid, o->dfd);
-		n = readlink(link, dir, sizeof(dir) - 1);
+			snprintf(link, sizeof(link), "fd/%d", o->dfd);
+		n = proc_link(fs, o->pid, link, dir, sizeof(dir));
 		if (n > 0) {
-			dir[n] = '\0';
 			cw_path_join(dir, raw, out, outlen);
 		} else {
 			snprintf(out, outlen, "%s", raw);
@@ -179,7 +250,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	if (!t)
 		return -ENOMEM;
 	resolve_path(fs, o, t->path, sizeof(t->path));
-	self_pid = !strncmp(t->path, "/proc/", 6) ? cw_proc_ns_pid(fs->proc, o->pid) : 0;
+	self_pid = !strncmp(t->path, "/proc/", 6) ? ns_pid(fs, o->pid) : 0;
 	if (!self_pid)
 		self_pid = o->pid;
 	/* the kernel's flag says its name hashes like a TLS library's: the agent checks */
@@ -203,7 +274,7 @@ int cw_files_open(struct cw_files *fs, const struct cw_event *ev)
 	/* Baked into the image: only a container's files can be, and only its root is one. */
 	wl = cw_workload_get(fs->wls, o->cgroup_id, o->pid);
 	if (wl->container_id[0] && fs->capture_reads)
-		t->in_image = cw_proc_file_in_image(fs->proc, o->pid, o->fd, t->path);
+		t->in_image = in_image(fs, o->pid, o->fd, t->path);
 	t->stream = cw_stream_open(fs->matcher);
 	if (!t->stream) {
 		free(t);
@@ -411,68 +482,102 @@ static size_t read_at(int fd, char *buf, size_t from, size_t to)
 }
 
 /*
- * A watched file whose kind its name or first bytes tell (a .netrc, a key) is read whole (up
- * to file_cap) and scanned by credfile_scan: 1 when it was, 0 when the caller scans it.
+ * A watched file whose kind its name or first bytes tell (a .netrc, a key) is scanned whole by
+ * credfile_scan: 1 when it was, 0 when the caller scans it.
  */
-static int read_credfile(struct cw_files *fs, int fd, struct file_ctx *x)
+static int read_credfile(struct cw_files *fs, const char *buf, size_t n, struct file_ctx *x)
 {
 	enum cw_credfile_kind k = x->t->cfkind;
-	size_t n = 0;
-	char *buf;
 	int ret;
 
-	if (!fs->credfiles || fd < 0 || !(buf = malloc(fs->file_cap)))
+	if (!fs->credfiles || !buf)
 		return 0;
-	if (k == CW_CF_NONE) { /* a key under any name: its first bytes say */
-		n = read_at(fd, buf, 0,
-			    fs->file_cap < CREDFILE_SNIFF ? fs->file_cap : CREDFILE_SNIFF);
-		k = cw_credfile_sniff(x->t->path, buf, n);
+	if (k == CW_CF_NONE) /* a key under any name: its first bytes say */
+		k = cw_credfile_sniff(x->t->path, buf, n < CREDFILE_SNIFF ? n : CREDFILE_SNIFF);
+	if (k == CW_CF_NONE)
+		return 0;
+	ret = credfile_scan(fs, x, k, buf, n);
+	return ret < 0 ? ret : 1;
+}
+
+/*
+ * The file's first file_cap bytes as the opener sees it, after one flags byte
+ * (CW_HOST_FILE_*): read now, and handed to the host tap; in a replay, what was recorded.
+ * *buf malloc'd (NULL when nothing could be had: the file unreadable, or no memory); the
+ * bytes read in *n.
+ */
+static void file_bytes(struct cw_files *fs, const struct cw_file_open_event *o,
+		       struct cw_file_track *t, const struct cw_workload *wl, unsigned char **buf,
+		       size_t *n)
+{
+	unsigned char key[16];
+	const void *v;
+	size_t vlen;
+	uint32_t ns;
+	int fd;
+
+	*buf = NULL;
+	*n = 0;
+	cw_le64(key, o->file_id);
+	cw_le32(key + 8, o->pid);
+	cw_le32(key + 12, o->fd);
+	if (cw_host_replaying()) {
+		v = cw_host_recall(CW_HOST_FILE, key, sizeof(key), &vlen);
+		if (!v || !vlen || !(*(const unsigned char *)v & CW_HOST_FILE_OPENED) ||
+		    !(*buf = malloc(vlen)))
+			return;
+		memcpy(*buf, v, vlen);
+		*n = vlen - 1;
+		t->in_image = **buf & CW_HOST_FILE_IN_IMAGE;
+		return;
 	}
-	ret = 0;
-	if (k != CW_CF_NONE) {
-		n = read_at(fd, buf, n, fs->file_cap);
-		fs->bytes += n;
-		ret = credfile_scan(fs, x, k, buf, n);
+	fd = open_as_process(fs, o, t, wl, &ns);
+	if (fd >= 0 && (*buf = malloc(fs->file_cap + 1))) {
+		if (wl->container_id[0] && !t->environ_pid)
+			t->in_image = cw_fd_in_image(fs->proc, ns, fd, t->path);
+		(*buf)[0] = CW_HOST_FILE_OPENED | (t->in_image ? CW_HOST_FILE_IN_IMAGE : 0);
+		*n = read_at(fd, (char *)*buf + 1, 0, fs->file_cap);
 	}
-	explicit_bzero(buf, n);
-	free(buf);
-	return ret < 0 ? ret : k != CW_CF_NONE;
+	if (fd >= 0)
+		close(fd);
+	/* the bytes are a credential's: the recorder keeps them (its file is 0600 or
+	 * encrypted), nothing else does */
+	cw_host_note(CW_HOST_FILE, key, sizeof(key), *buf, *buf ? *n + 1 : 0);
 }
 
 static int read_now(struct cw_files *fs, const struct cw_file_open_event *o,
 		    struct cw_file_track *t, const struct cw_workload *wl)
 {
 	struct file_ctx x = { .fs = fs, .t = t, .ktime_ns = o->hdr.ktime_ns };
-	char buf[16384];
-	size_t done = 0;
-	ssize_t n = 0;
-	uint32_t ns;
-	int fd = open_as_process(fs, o, t, wl, &ns), ret = 0;
+	unsigned char *buf;
+	const char *data;
+	size_t n, done = 0;
+	int ret;
 
-	if (fd < 0) {
+	file_bytes(fs, o, t, wl, &buf, &n);
+	if (!buf) {
 		fs->unreadable++;
 		cw_debug("cannot read %s opened by pid %u (%s): gone before we looked", t->path,
 			 o->pid, t->comm);
-	} else if (wl->container_id[0] && !t->environ_pid) {
-		t->in_image = cw_fd_in_image(fs->proc, ns, fd, t->path);
 	}
+	data = buf ? (const char *)buf + 1 : NULL;
+	fs->bytes += n;
 	/* a credential file is read and scanned whole there; others here, a chunk at a time */
-	ret = read_credfile(fs, fd, &x);
+	ret = read_credfile(fs, data, n, &x);
 	if (ret > 0)
-		done = fs->file_cap;
-	while (fd >= 0 && ret >= 0 && done < fs->file_cap &&
-	       (n = pread(fd, buf,
-			  sizeof(buf) < fs->file_cap - done ? sizeof(buf) : fs->file_cap - done,
-			  (off_t)done)) > 0) {
-		done += (size_t)n;
-		fs->bytes += (size_t)n;
-		ret = cw_stream_write(t->stream, buf, (size_t)n, on_file_match, &x);
+		done = n;
+	while (data && ret >= 0 && done < n) {
+		size_t c = n - done < 16384 ? n - done : 16384;
+
+		ret = cw_stream_write(t->stream, data + done, c, on_file_match, &x);
+		done += c;
 		if (ret < 0 || x.err)
 			break;
 	}
-	explicit_bzero(buf, sizeof(buf));
-	if (fd >= 0)
-		close(fd);
+	if (buf) {
+		explicit_bzero(buf, n + 1);
+		free(buf);
+	}
 	if (ret >= 0 && !x.err)
 		ret = cw_stream_close(t->stream, on_file_match, &x);
 	else
@@ -495,14 +600,11 @@ int cw_files_close(struct cw_files *fs, uint32_t pid, uint32_t fd, uint64_t file
 static bool open_across_exec(const struct cw_files *fs, const struct cw_file_track *t)
 {
 	const char *base = strrchr(t->path, '/'), *lb;
-	char name[CW_HOST_ROOT_MAX + 64], link[PATH_MAX];
-	ssize_t n;
+	char name[32], link[PATH_MAX];
 
-	snprintf(name, sizeof(name), "%s/%u/fd/%u", fs->proc, t->pid, t->fd);
-	n = readlink(name, link, sizeof(link) - 1);
-	if (n <= 0)
+	snprintf(name, sizeof(name), "fd/%u", t->fd);
+	if (proc_link(fs, t->pid, name, link, sizeof(link)) <= 0)
 		return false;
-	link[n] = '\0';
 	lb = strrchr(link, '/');
 	return base && lb && !strcmp(lb, base);
 }

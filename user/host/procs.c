@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/hosttap.h"
 #include "host/procs.h"
 #include "util/table.h"
 
@@ -139,14 +140,31 @@ void cw_procs_exit(struct cw_procs *p, uint32_t pid)
 		forget(p, p->gone);
 }
 
+/* PROC/PID/exe (replaying: the recorded answer); "" when it cannot be read. */
 static void read_exe(const char *proc, uint32_t pid, char *out)
 {
 	char link[640];
+	const void *v;
+	size_t vlen;
 	ssize_t n;
 
+	if (cw_host_replaying()) {
+		v = cw_host_recall_pid(CW_HOST_PROC_EXE, pid, &vlen);
+		n = v && vlen < CW_PROCS_EXE_MAX ? (ssize_t)vlen : 0;
+		if (n)
+			memcpy(out, v, (size_t)n);
+		out[n] = '\0';
+		return;
+	}
 	snprintf(link, sizeof(link), "%s/%u/exe", proc, pid);
 	n = readlink(link, out, CW_PROCS_EXE_MAX - 1);
 	out[n > 0 ? n : 0] = '\0';
+	cw_host_note_pid(CW_HOST_PROC_EXE, pid, out, strlen(out));
+}
+
+void cw_procs_read_exe(struct cw_procs *p, uint32_t pid, char *out)
+{
+	read_exe(p ? p->proc : "/proc", pid, out);
 }
 
 void cw_procs_exe(struct cw_procs *p, const char *proc, uint32_t pid, char *out)
@@ -161,7 +179,7 @@ void cw_procs_exe(struct cw_procs *p, const char *proc, uint32_t pid, char *out)
 }
 
 /* The parent in PROC/PID/stat ("pid (comm) state ppid ..."; comm may hold ')'), or 0. */
-static uint32_t stat_parent(const char *proc, uint32_t pid)
+static uint32_t read_stat_parent(const char *proc, uint32_t pid)
 {
 	char path[640], buf[512], *close;
 	unsigned ppid;
@@ -177,6 +195,24 @@ static uint32_t stat_parent(const char *proc, uint32_t pid)
 		return 0;
 	if (sscanf(close + 1, " %*c %u", &ppid) != 1)
 		return 0;
+	return ppid;
+}
+
+/* The same, through the host tap (recorded live, recalled in a replay). */
+static uint32_t stat_parent(const char *proc, uint32_t pid)
+{
+	unsigned char v[4];
+	const void *r;
+	uint32_t ppid;
+	size_t vlen;
+
+	if (cw_host_replaying()) {
+		r = cw_host_recall_pid(CW_HOST_PROC_PARENT, pid, &vlen);
+		return r && vlen == 4 ? cw_get_le32(r) : 0;
+	}
+	ppid = read_stat_parent(proc, pid);
+	cw_le32(v, ppid);
+	cw_host_note_pid(CW_HOST_PROC_PARENT, pid, v, sizeof(v));
 	return ppid;
 }
 
@@ -277,4 +313,37 @@ bool cw_procs_tree_root(struct cw_procs *p, uint32_t pid, char *out)
 	}
 	memcpy(out, e->root, sizeof(e->root));
 	return true;
+}
+
+void cw_procs_each(struct cw_procs *p, cw_procs_each_fn fn, void *arg)
+{
+	struct proc *e, *tmp;
+
+	if (!p)
+		return;
+	/* the exec order, oldest first: restored in it, the table forgets the same ones */
+	HASH_ITER (hh, p->by_pid, e, tmp)
+		fn(arg, &(struct cw_proc_info){ .pid = e->pid,
+						.ppid = e->ppid,
+						.top = e->top,
+						.gone = e->gone,
+						.root_known = e->root_known,
+						.exe = e->exe,
+						.root = e->root });
+}
+
+void cw_procs_restore(struct cw_procs *p, const struct cw_proc_info *i)
+{
+	struct proc *e;
+
+	if (!p || !i->pid || !(e = add(p, i->pid, i->ppid)))
+		return;
+	e->top = i->top;
+	set_exe(e, i->exe, strlen(i->exe));
+	if (i->root_known) {
+		snprintf(e->root, sizeof(e->root), "%s", i->root);
+		e->root_known = true;
+	}
+	if (i->gone)
+		cw_procs_exit(p, i->pid);
 }

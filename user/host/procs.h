@@ -35,6 +35,9 @@ void cw_procs_exit(struct cw_procs *p, uint32_t pid);
 /* The executable of pid: from PROC/PID/exe while it lives (proc NULL: the table's /proc), else
  * the table; "" unknown. Copied into out (CW_PROCS_EXE_MAX bytes). p may be NULL. */
 void cw_procs_exe(struct cw_procs *p, const char *proc, uint32_t pid, char *out);
+/* PROC/PID/exe alone (through the host tap: recorded, or the recorded answer in a replay);
+ * "" when it cannot be read. */
+void cw_procs_read_exe(struct cw_procs *p, uint32_t pid, char *out);
 /* The parent that started pid (the table's, else /proc/PID/stat's), or 0 when unknown. */
 uint32_t cw_procs_parent(struct cw_procs *p, uint32_t pid);
 
@@ -45,5 +48,18 @@ uint32_t cw_procs_parent(struct cw_procs *p, uint32_t pid);
  * remembered nor alive, or one whose executable cannot be known.
  */
 bool cw_procs_tree_root(struct cw_procs *p, uint32_t pid, char *out);
+
+/* One remembered process, as cw_procs_each shows it and cw_procs_restore takes it back. */
+struct cw_proc_info {
+	uint32_t pid, ppid, top;
+	bool gone, root_known;
+	const char *exe;  /* "" unknown */
+	const char *root; /* its tree's top's executable, when root_known */
+};
+typedef void (*cw_procs_each_fn)(void *arg, const struct cw_proc_info *i);
+/* Every remembered process, the oldest exec first (a recording's opening state). */
+void cw_procs_each(struct cw_procs *p, cw_procs_each_fn fn, void *arg);
+/* Remember a process as another table knew it (a replay's opening state). */
+void cw_procs_restore(struct cw_procs *p, const struct cw_proc_info *i);
 
 #endif

@@ -26,8 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "host/hosttap.h"
 #include "host/mountinfo.h"
 #include "host/pod_names.h"
+#include "host/pod_snapshot.h"
 #include "host/podmeta.h"
 #include "host/workload.h"
 #include "host/workload_test.h"
@@ -52,9 +56,12 @@ struct wl_entry {
 	int64_t expires_ns;    /* not found: when to look again */
 	int64_t names_next_ns; /* when pod/container names may be looked up again */
 	int64_t names_backoff_ns;
-	uint64_t pods_version; /* the metadata cache's version when wl.pod was last looked up */
-	bool pods_looked;      /* ... at all */
-	UT_hash_handle hh;     /* by wl.cgroup_id */
+	uint64_t pods_version;	 /* the metadata cache's version when wl.pod was last looked up */
+	bool pods_looked;	 /* ... at all */
+	bool noted;		 /* handed to the host tap as it is now */
+	unsigned char *replayed; /* a replay: the recorded bytes it was decoded from */
+	size_t nreplayed;
+	UT_hash_handle hh;		      /* by wl.cgroup_id */
 	struct wl_entry *lru_prev, *lru_next; /* least recently used first */
 };
 
@@ -88,6 +95,7 @@ struct cw_workloads {
 	void *want_arg;
 	struct wl_wanted *wanted;
 	size_t nwanted;
+	struct cw_pods *replay_pods; /* a replay: parses the recorded pods (every annotation) */
 };
 
 /* The entry's pod snapshot goes (its container's pointer with it); look again next time. */
@@ -97,6 +105,7 @@ static void pod_release(struct wl_entry *e)
 	e->wl.pod = NULL;
 	e->wl.pod_container = NULL;
 	e->pods_looked = false;
+	e->noted = false;
 }
 
 static bool needs_names(const struct cw_workload *wl)
@@ -156,6 +165,7 @@ static void lookup_names(const struct cw_workloads *w, struct wl_entry *e, int64
 	if (e->names_backoff_ns > NAMES_RETRY_MAX_NS)
 		e->names_backoff_ns = NAMES_RETRY_MAX_NS;
 	e->names_next_ns = now + e->names_backoff_ns;
+	e->noted = false;
 }
 
 static void copy_name(char *dst, size_t cap, const char *s)
@@ -248,6 +258,8 @@ static void join_pod(struct cw_workloads *w, struct wl_entry *e)
 	e->pods_looked = true;
 	e->pods_version = v;
 	p = cw_pods_get(w->pods, e->wl.pod_uid);
+	if (p != e->wl.pod)
+		e->noted = false;
 	cw_pod_put(e->wl.pod);
 	e->wl.pod = p;
 	e->wl.pod_container = cw_pod_container(p, e->wl.container_id);
@@ -481,6 +493,7 @@ static void drop(struct cw_workloads *w, struct wl_entry *e)
 	HASH_DEL(w->by_id, e);
 	DL_DELETE2(w->lru, e, lru_prev, lru_next);
 	free(e->path);
+	free(e->replayed);
 	free(e);
 }
 
@@ -529,6 +542,17 @@ int cw_workloads_new(const struct cw_workload_opts *o, struct cw_workloads **out
 	 * No cgroup v2 hierarchy to look in is not fatal: the agent still runs, naming every
 	 * workload by executable and uid.
 	 */
+	if (cw_host_replaying()) {
+		/* a replay: the recorded workloads answer, the host is never looked at */
+		static const char *const every[] = { "*" };
+
+		err = cw_pods_new(&(struct cw_pods_opts){ .annotations = every, .nannotations = 1 },
+				  &w->replay_pods);
+		if (err)
+			goto cleanup;
+		*out = w;
+		return 0;
+	}
 	if (o->cgroup_root) {
 		w->root = strdup(o->cgroup_root);
 		err = w->root ? 0 : -ENOMEM;
@@ -566,6 +590,7 @@ void cw_workloads_free(struct cw_workloads *w)
 		drop(w, w->lru);
 	wanted_clear(w);
 	seen_clear(w);
+	cw_pods_free(w->replay_pods);
 	free(w->root);
 	free(w->pods_dir);
 	free(w->containers_dir);
@@ -596,7 +621,7 @@ static void resolve(struct cw_workloads *w, struct wl_entry *e, uint32_t pid, in
 	uint64_t id = e->wl.cgroup_id;
 	int64_t retry = now + NEG_TTL_NS;
 
-	pod_release(e); /* the fields below are rewritten from scratch */
+	pod_release(e); /* the fields below are rewritten from scratch (noted again) */
 	free(e->path);
 	e->path = find_path(w, id, pid, now, &retry);
 	e->names_backoff_ns = 0;
@@ -623,6 +648,72 @@ static void resolve(struct cw_workloads *w, struct wl_entry *e, uint32_t pid, in
 		lookup_names(w, e, now);
 }
 
+/* Hand the entry to the host tap when it changed since it last was (recording only). */
+static const struct cw_workload *noted(struct wl_entry *e)
+{
+	if (!e->noted && cw_host_recording()) {
+		cw_workload_note(&e->wl);
+		e->noted = true;
+	}
+	return &e->wl;
+}
+
+static const struct cw_workload *unknown_entry(struct cw_workloads *w, uint64_t cgroup_id)
+{
+	memset(&w->unknown, 0, sizeof(w->unknown));
+	w->unknown.cgroup_id = cgroup_id;
+	return &w->unknown;
+}
+
+static struct wl_entry *new_entry(struct cw_workloads *w, uint64_t cgroup_id)
+{
+	struct wl_entry *e;
+
+	if (HASH_COUNT(w->by_id) >= WL_MAX_ENTRIES)
+		drop(w, w->lru);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->wl.cgroup_id = cgroup_id;
+	HASH_ADD(hh, w->by_id, wl.cgroup_id, sizeof(e->wl.cgroup_id), e);
+	if (!CW_HASH_ADDED(e, hh)) {
+		free(e);
+		return NULL;
+	}
+	DL_APPEND2(w->lru, e, lru_prev, lru_next);
+	return e;
+}
+
+/* A replay: the workload recorded for the cgroup last, or an unknown one. */
+static const struct cw_workload *replayed(struct cw_workloads *w, uint64_t cgroup_id)
+{
+	unsigned char k[8];
+	const void *v;
+	struct wl_entry *e;
+	size_t n;
+
+	cw_le64(k, cgroup_id);
+	v = cw_host_recall(CW_HOST_WORKLOAD, k, sizeof(k), &n);
+	if (!v)
+		return unknown_entry(w, cgroup_id);
+	e = lookup(w, cgroup_id);
+	if (e && e->nreplayed == n && !memcmp(e->replayed, v, n))
+		return &e->wl;
+	if (!e && !(e = new_entry(w, cgroup_id)))
+		return unknown_entry(w, cgroup_id);
+	pod_release(e);
+	free(e->replayed);
+	e->nreplayed = 0;
+	if ((e->replayed = malloc(n ? n : 1))) {
+		memcpy(e->replayed, v, n);
+		e->nreplayed = n;
+	}
+	if (cw_workload_decode(w->replay_pods, v, n, &e->wl))
+		memset(&e->wl, 0, sizeof(e->wl));
+	e->wl.cgroup_id = cgroup_id;
+	return &e->wl;
+}
+
 const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgroup_id, uint32_t pid)
 {
 	static struct cw_workload none;
@@ -633,6 +724,8 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 		memset(&none, 0, sizeof(none));
 		return &none;
 	}
+	if (cw_host_replaying())
+		return replayed(w, cgroup_id);
 	now = now_ns(w);
 	e = lookup(w, cgroup_id);
 	if (e) {
@@ -643,28 +736,28 @@ const struct cw_workload *cw_workload_get(struct cw_workloads *w, uint64_t cgrou
 		else if (e->path && needs_names(&e->wl) && now >= e->names_next_ns)
 			lookup_names(w, e, now);
 		join_pod(w, e);
-		return &e->wl;
+		return noted(e);
 	}
-	if (HASH_COUNT(w->by_id) >= WL_MAX_ENTRIES)
-		drop(w, w->lru);
-	e = calloc(1, sizeof(*e));
-	if (e) {
-		e->wl.cgroup_id = cgroup_id;
-		HASH_ADD(hh, w->by_id, wl.cgroup_id, sizeof(e->wl.cgroup_id), e);
-		if (!CW_HASH_ADDED(e, hh)) {
-			free(e);
-			e = NULL;
-		}
-	}
-	if (!e) {
-		memset(&w->unknown, 0, sizeof(w->unknown));
-		w->unknown.cgroup_id = cgroup_id;
+	if (!(e = new_entry(w, cgroup_id))) {
+		unknown_entry(w, cgroup_id);
+		if (cw_host_recording())
+			cw_workload_note(&w->unknown);
 		return &w->unknown;
 	}
-	DL_APPEND2(w->lru, e, lru_prev, lru_next);
 	resolve(w, e, pid, now);
 	join_pod(w, e);
-	return &e->wl;
+	return noted(e);
+}
+
+void cw_workloads_each(struct cw_workloads *w, void (*fn)(void *arg, const struct cw_workload *wl),
+		       void *arg)
+{
+	struct wl_entry *e;
+
+	if (!w)
+		return;
+	DL_FOREACH2 (w->lru, e, lru_next)
+		fn(arg, &e->wl);
 }
 
 void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *path)
@@ -674,7 +767,8 @@ void cw_workloads_learn(struct cw_workloads *w, uint64_t cgroup_id, const char *
 	size_t i;
 	char *dup;
 
-	if (!w || !w->have_root || path[0] != '/' || !path_is(w, path, cgroup_id))
+	if (!w || !w->have_root || cw_host_replaying() || path[0] != '/' ||
+	    !path_is(w, path, cgroup_id))
 		return;
 	e = lookup(w, cgroup_id);
 	if (e && !e->path) /* asked about before it was known: ask again */
@@ -721,7 +815,7 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 	size_t gone = 0;
 	int64_t now;
 
-	if (!w)
+	if (!w || cw_host_replaying())
 		return 0;
 	now = now_ns(w);
 	DL_FOREACH_SAFE2 (w->lru, e, next, lru_next) {
@@ -741,4 +835,212 @@ size_t cw_workloads_sweep(struct cw_workloads *w)
 const char *cw_workloads_root(const struct cw_workloads *w)
 {
 	return w->have_root ? w->root : NULL;
+}
+
+/* ---- the workload as a host tap record (hosttap.h, CW_HOST_WORKLOAD) ---- */
+
+struct wl_buf {
+	unsigned char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_put(struct wl_buf *b, const void *d, size_t n)
+{
+	if (b->oom || !n)
+		return;
+	if (b->len + n > b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 1024;
+		unsigned char *np;
+
+		while (ncap < b->len + n)
+			ncap *= 2;
+		if (!(np = realloc(b->p, ncap))) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+static void buf_str16(struct wl_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	unsigned char l[2] = { (unsigned char)n, (unsigned char)(n >> 8) };
+
+	buf_put(b, l, 2);
+	buf_put(b, s, n);
+}
+
+/* The pod snapshot as a Pod object that cw_pod_parse reads back to the same snapshot. */
+static json_t *pod_json(const struct cw_pod *p)
+{
+	json_t *pod = json_object(), *md = json_object(), *spec = json_object();
+	json_t *status = json_object(), *labels = json_object(), *ann = json_object();
+	json_t *ctrs = json_array(), *inits = json_array(), *sts = json_array();
+	json_t *ists = json_array(), *owners = json_array();
+	char rv[24];
+
+	json_object_set_new(md, "uid", json_string(p->uid));
+	json_object_set_new(md, "namespace", json_string(p->namespace_));
+	json_object_set_new(md, "name", json_string(p->name));
+	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)p->resource_version);
+	json_object_set_new(md, "resourceVersion", json_string(rv));
+	for (size_t i = 0; i < p->nlabels; i++)
+		json_object_set_new(labels, p->labels[i].key, json_string(p->labels[i].value));
+	for (size_t i = 0; i < p->nannotations; i++)
+		json_object_set_new(ann, p->annotations[i].key,
+				    json_string(p->annotations[i].value));
+	json_object_set_new(md, "labels", labels);
+	json_object_set_new(md, "annotations", ann);
+	if (p->owner_kind[0] && p->owner_name[0]) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "kind", json_string(p->owner_kind));
+		json_object_set_new(o, "name", json_string(p->owner_name));
+		json_object_set_new(o, "controller", json_true());
+		json_array_append_new(owners, o);
+	}
+	json_object_set_new(md, "ownerReferences", owners);
+	json_object_set_new(spec, "nodeName", json_string(p->node));
+	json_object_set_new(spec, "serviceAccountName", json_string(p->service_account));
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		const struct cw_pod_container *c = &p->containers[i];
+		json_t *ct = json_object(), *st = json_object();
+		char cid[80];
+
+		json_object_set_new(ct, "name", json_string(c->name));
+		json_object_set_new(ct, "image", json_string(c->image));
+		json_array_append_new(c->init ? inits : ctrs, ct);
+		json_object_set_new(st, "name", json_string(c->name));
+		json_object_set_new(st, "imageID", json_string(c->image_id));
+		snprintf(cid, sizeof(cid), "cri://%s", c->container_id);
+		json_object_set_new(st, "containerID", json_string(c->container_id[0] ? cid : ""));
+		json_array_append_new(c->init ? ists : sts, st);
+	}
+	json_object_set_new(spec, "initContainers", inits);
+	json_object_set_new(spec, "containers", ctrs);
+	json_object_set_new(status, "phase", json_string(p->phase));
+	json_object_set_new(status, "initContainerStatuses", ists);
+	json_object_set_new(status, "containerStatuses", sts);
+	json_object_set_new(pod, "kind", json_string("Pod"));
+	json_object_set_new(pod, "metadata", md);
+	json_object_set_new(pod, "spec", spec);
+	json_object_set_new(pod, "status", status);
+	return pod;
+}
+
+int cw_workload_encode(const struct cw_workload *wl, unsigned char **out, size_t *len)
+{
+	struct wl_buf b = { 0 };
+	const char *const fields[] = {
+		wl->cgroup, wl->container_id,  wl->runtime,	wl->pod_uid,
+		wl->qos,    wl->pod_namespace, wl->pod_name,	wl->container_name,
+		wl->unit,   wl->session,       wl->session_uid, wl->key
+	};
+	unsigned char l[4];
+	char *pod = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		buf_str16(&b, fields[i]);
+	if (wl->pod) {
+		json_t *j = pod_json(wl->pod);
+
+		pod = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(j);
+		n = pod ? strlen(pod) : 0;
+	}
+	cw_le32(l, (uint32_t)n);
+	buf_put(&b, l, 4);
+	buf_put(&b, pod, n);
+	free(pod);
+	if (b.oom || !b.p) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
+
+static int get_str16(const unsigned char **p, const unsigned char *end, char *dst, size_t cap)
+{
+	size_t n;
+
+	if (end - *p < 2)
+		return -EINVAL;
+	n = (size_t)(*p)[0] | (size_t)(*p)[1] << 8;
+	*p += 2;
+	if ((size_t)(end - *p) < n || n >= cap || memchr(*p, '\0', n))
+		return -EINVAL;
+	memcpy(dst, *p, n);
+	dst[n] = '\0';
+	*p += n;
+	return 0;
+}
+
+int cw_workload_decode(const struct cw_pods *pods, const void *data, size_t len,
+		       struct cw_workload *wl)
+{
+	const unsigned char *p = data, *end = p + len;
+	struct {
+		char *dst;
+		size_t cap;
+	} f[] = {
+		{ wl->cgroup, sizeof(wl->cgroup) },
+		{ wl->container_id, sizeof(wl->container_id) },
+		{ wl->runtime, sizeof(wl->runtime) },
+		{ wl->pod_uid, sizeof(wl->pod_uid) },
+		{ wl->qos, sizeof(wl->qos) },
+		{ wl->pod_namespace, sizeof(wl->pod_namespace) },
+		{ wl->pod_name, sizeof(wl->pod_name) },
+		{ wl->container_name, sizeof(wl->container_name) },
+		{ wl->unit, sizeof(wl->unit) },
+		{ wl->session, sizeof(wl->session) },
+		{ wl->session_uid, sizeof(wl->session_uid) },
+		{ wl->key, sizeof(wl->key) },
+	};
+	uint64_t id = wl->cgroup_id;
+	uint32_t n;
+
+	memset(wl, 0, sizeof(*wl));
+	wl->cgroup_id = id;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (get_str16(&p, end, f[i].dst, f[i].cap))
+			return -EINVAL;
+	if (end - p < 4)
+		return -EINVAL;
+	n = cw_get_le32(p);
+	p += 4;
+	if ((size_t)(end - p) != n)
+		return -EINVAL;
+	if (n && pods) {
+		json_error_t e;
+		json_t *j = json_loadb((const char *)p, n, 0, &e);
+		struct cw_pod *pod = NULL;
+		char err[256];
+
+		if (j && !cw_pod_parse(pods, j, &pod, err, sizeof(err))) {
+			wl->pod = pod;
+			wl->pod_container = cw_pod_container(pod, wl->container_id);
+		}
+		json_decref(j);
+	}
+	return 0;
+}
+
+void cw_workload_note(const struct cw_workload *wl)
+{
+	unsigned char k[8], *v;
+	size_t n;
+
+	if (!cw_host_recording() || cw_workload_encode(wl, &v, &n))
+		return;
+	cw_le64(k, wl->cgroup_id);
+	cw_host_note(CW_HOST_WORKLOAD, k, sizeof(k), v, n);
+	free(v);
 }

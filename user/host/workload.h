@@ -90,6 +90,24 @@ struct cw_pods;
 void cw_workloads_set_pods(struct cw_workloads *w, struct cw_pods *pods,
 			   void (*want)(void *arg, const char *pod_uid), void *arg);
 
+/* Every cached workload (a recording's opening state, agent/tap.h). */
+void cw_workloads_each(struct cw_workloads *w, void (*fn)(void *arg, const struct cw_workload *wl),
+		       void *arg);
+
+/*
+ * The workload as the host tap records it (host/hosttap.h, CW_HOST_WORKLOAD): its names as
+ * u16-length strings (cgroup, container id, runtime, pod UID, QoS, pod namespace, pod name,
+ * container name, unit, session, session uid, key), then a u32 length and the pod's metadata
+ * as a Pod JSON object (0: none). encode: *out malloc'd; 0 or -ENOMEM.
+ */
+int cw_workload_encode(const struct cw_workload *wl, unsigned char **out, size_t *len);
+/* Back (wl->cgroup_id kept); the pod (when pods is given) is a new reference wl holds, for
+ * the caller to cw_pod_put. 0, or -EINVAL on bytes that are not one. */
+int cw_workload_decode(const struct cw_pods *pods, const void *data, size_t len,
+		       struct cw_workload *wl);
+/* Hand wl to the host tap's recorder as CW_HOST_WORKLOAD (nothing when none listens). */
+void cw_workload_note(const struct cw_workload *wl);
+
 /* The cgroup v2 hierarchy's mount point, or NULL when there is none. */
 const char *cw_workloads_root(const struct cw_workloads *w);
 

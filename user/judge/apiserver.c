@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "host/hosttap.h"
 #include "judge/apiserver.h"
 #include "judge/destinations.h"
 #include "util/fileio.h"
@@ -329,8 +330,10 @@ int cw_apiservers_new(const struct cw_apiservers_opts *o, struct cw_apiservers *
 		free(a);
 		return -ENOMEM;
 	}
-	read_kubeconfigs(a, o ? o->root : NULL);
-	read_cluster_domain(a, o ? o->root : NULL);
+	if (!cw_host_replaying()) { /* a replay reads nothing of the machine it runs on */
+		read_kubeconfigs(a, o ? o->root : NULL);
+		read_cluster_domain(a, o ? o->root : NULL);
+	}
 	*out = a;
 	return 0;
 }
@@ -490,9 +493,20 @@ static void read_sender(struct cw_apiservers *a, const struct cw_dest *d)
 		e->last = ++a->clock;
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/%u/environ", a->proc, d->pid);
-	if (cw_read_file(path, ENVIRON_MAX, &buf, &len))
-		return; /* gone, or too large: perhaps an exec says it later */
+	if (cw_host_replaying()) { /* a replay: what was read then (host/hosttap.h) */
+		const void *v = cw_host_recall_pid(CW_HOST_ENVIRON, d->pid, &len);
+
+		if (!v || !len || !(buf = malloc(len)))
+			return;
+		memcpy(buf, v, len);
+	} else {
+		snprintf(path, sizeof(path), "%s/%u/environ", a->proc, d->pid);
+		if (cw_read_file(path, ENVIRON_MAX, &buf, &len)) {
+			cw_host_note_pid(CW_HOST_ENVIRON, d->pid, NULL, 0);
+			return; /* gone, or too large: perhaps an exec says it later */
+		}
+		cw_host_note_pid(CW_HOST_ENVIRON, d->pid, buf, len);
+	}
 	if ((e = cg_add(a, d->cgroup_id))) {
 		e->n = env_endpoints(buf, len, e->ep);
 		e->last = ++a->clock;

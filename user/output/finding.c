@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "detect/credfile.h"
 #include "detect/classify.h"
 #include "detect/decode.h"
@@ -65,6 +67,27 @@ void cw_event_id(char *out)
 		 b[15]);
 }
 
+static void uuid_str(unsigned char b[16], unsigned version, char *out)
+{
+	b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
+	b[8] = (b[8] & 0x3f) | 0x80; /* RFC 9562 variant */
+	snprintf(out, CW_EVENT_ID_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+}
+
+void cw_event_id_derived(const unsigned char seed[32], uint64_t ordinal, char *out)
+{
+	unsigned char in[40], md[SHA256_DIGEST_LENGTH];
+
+	memcpy(in, seed, 32);
+	for (int i = 0; i < 8; i++)
+		in[32 + i] = (unsigned char)(ordinal >> (8 * i));
+	SHA256(in, sizeof(in), md);
+	uuid_str(md, 8, out);
+}
+
 void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert,
 		      const char *action, int severity, const char *category, const char *type,
 		      const struct cw_match *m)
@@ -76,7 +99,11 @@ void cw_finding_begin(struct cw_finding_writer *f, uint64_t ktime_ns, bool alert
 	f->cur_alert = alert;
 	f->cur_action = action;
 	f->cur_rule = m->rule->id;
-	cw_event_id(f->cur_id);
+	f->cur_ktime = ktime_ns;
+	if (f->replay_trace)
+		cw_event_id_derived(f->id_seed, f->ordinal++, f->cur_id);
+	else
+		cw_event_id(f->cur_id);
 	cw_json_timestamp(ts, (int64_t)ktime_ns + f->mono_to_real_ns);
 	cw_json_obj_begin(j);
 	cw_json_kstr(j, "@timestamp", ts);
@@ -161,6 +188,21 @@ void cw_finding_host(struct cw_finding_writer *f, uint32_t pid, uint32_t uid, ui
 		cw_workload_json(j, wl);
 	cw_json_kobj(j, "credwatch");
 	cw_json_kuint(j, "cgroup_id", cgroup_id);
+	if (f->cur_alert && f->trace_path) {
+		const char *tp = f->trace_path(f->trace_arg, f->cur_ktime);
+
+		if (tp) {
+			cw_json_kobj(j, "trace");
+			cw_json_kstr(j, "path", tp);
+			cw_json_obj_end(j);
+		}
+	}
+	if (f->replay_trace) {
+		cw_json_kobj(j, "replay");
+		cw_json_kstr(j, "trace", f->replay_trace);
+		cw_json_kstr(j, "time", f->replay_time);
+		cw_json_obj_end(j);
+	}
 	if (wl)
 		cw_workload_json_detail(j, wl);
 	if (workload && workload[0])

@@ -40,11 +40,29 @@ struct cw_finding_writer {
 	 */
 	int (*put)(void *arg, const char *line, size_t len, const char *event_id, bool alert);
 	void *put_arg;
+	/*
+	 * The trace file that holds an alert's moments (a recorder, agent/tap.h), asked once per
+	 * alert with its event's time: non-NULL puts it in credwatch.trace.path. NULL: never
+	 * asked; observations never ask.
+	 */
+	const char *(*trace_path)(void *arg, uint64_t ktime_ns);
+	void *trace_arg;
+	/*
+	 * A replay (`credwatch replay`): each finding names the trace (credwatch.replay.trace)
+	 * and when the replay ran (credwatch.replay.time), and its event.id is derived from
+	 * id_seed and the finding's ordinal (a name-based UUID, cw_event_id_derived) rather than
+	 * random, so that two replays of one trace print the same ids. NULL replay_trace: live.
+	 */
+	const char *replay_trace;
+	char replay_time[64];
+	unsigned char id_seed[32];
+	uint64_t ordinal;
 	/* the finding being built (valid during put) */
 	bool cur_alert;
 	char cur_id[CW_EVENT_ID_LEN + 1]; /* its event.id */
 	const char *cur_action;		  /* its event.action */
 	const char *cur_rule;		  /* its rule.id */
+	uint64_t cur_ktime;		  /* its event's time */
 	/* counters */
 	uint64_t alerts;
 	uint64_t observations;
@@ -75,6 +93,9 @@ void cw_finding_credential(struct cw_finding_writer *f, const struct cw_match *m
 			   const char *origin);
 /* A new event.id (random version 4 UUID) in out[CW_EVENT_ID_LEN + 1]. */
 void cw_event_id(char *out);
+/* A name-based event.id: the first 16 bytes of SHA-256(seed ‖ ordinal as 8 little-endian
+ * bytes), as a version 8 (RFC 9562, custom) UUID, in out[CW_EVENT_ID_LEN + 1]. */
+void cw_event_id_derived(const unsigned char seed[32], uint64_t ordinal, char *out);
 /*
  * A "credential" object, left open: its redacted form, fingerprint and classification (also
  * what `credwatch scan` prints for a finding).

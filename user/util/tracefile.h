@@ -22,6 +22,9 @@
 /* Each header string (host, kernel, ...) is cut to this many bytes. */
 #define CW_TRACE_MAX_STR 1024
 
+/* A record's header in a chunk: type, reserved, length, timestamp (docs/forensics.md). */
+#define CW_TRACE_REC_HDR 16
+
 /* What the writer's caller says about the recording; NULL strings are written empty. */
 struct cw_trace_header {
 	const char *host;
@@ -96,6 +99,37 @@ uint64_t cw_trace_writer_size(const struct cw_trace_writer *w);
  * case. 0, or -errno with err (the complete chunks stay readable).
  */
 int cw_trace_writer_close(struct cw_trace_writer *w, char *err, size_t errlen);
+
+/*
+ * Chunks built outside a writer, for a recorder that keeps them compressed in memory (the
+ * flight recorder) and writes them to a file later without compressing them again.
+ */
+/* The encoder chunks are written with (a zlib stream whatever it is), e.g. for a benchmark. */
+const char *cw_trace_encoder(void);
+/* One record in a chunk's layout at buf (CW_TRACE_REC_HDR + len bytes): its size. */
+size_t cw_trace_record_put(void *buf, uint16_t type, uint64_t ts_ns, const void *data, size_t len);
+/*
+ * The record at *pos of a chunk's raw bytes buf[0..len): 1 with *rec filled (data points into
+ * buf) and *pos moved past it, 0 at the end, -EINVAL when malformed.
+ */
+int cw_trace_record_get(const void *buf, size_t len, size_t *pos, struct cw_trace_record *rec);
+/* A compressor's state: one per thread that packs. */
+struct cw_trace_packer;
+int cw_trace_packer_new(struct cw_trace_packer **p);
+void cw_trace_packer_free(struct cw_trace_packer *p);
+/* The most bytes packing raw_len bytes can give. */
+size_t cw_trace_pack_bound(size_t raw_len);
+/* Compress a chunk's raw records into out (cap >= cw_trace_pack_bound): 0 with *zlen, -errno. */
+int cw_trace_pack(struct cw_trace_packer *p, const void *raw, size_t len, void *out, size_t cap,
+		  size_t *zlen);
+/* Inflate a packed chunk into raw (exactly raw_len bytes): 0 or -EINVAL. */
+int cw_trace_unpack(const void *z, size_t zlen, void *raw, size_t raw_len);
+/*
+ * Append a chunk packed by cw_trace_pack (records of them, raw_len bytes once inflated, their
+ * smallest and largest timestamps), after the records the writer buffers. 0 or -errno.
+ */
+int cw_trace_write_packed(struct cw_trace_writer *w, const void *z, size_t zlen, uint32_t raw_len,
+			  uint32_t records, uint64_t min_ts, uint64_t max_ts);
 
 struct cw_trace_reader;
 
