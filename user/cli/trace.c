@@ -51,6 +51,11 @@ struct trace_args {
 	struct cw_recorder_filters filters;
 };
 
+/* run's SIGHUP re-read, which trace wraps (kept apart: a re-read parses the flags again,
+ * trace_args with them) */
+static int (*run_reread)(void *arg, struct cw_agent_opts *n, char *err, size_t errlen);
+static void *run_reread_arg;
+
 static void trace_usage(FILE *f)
 {
 	fprintf(f,
@@ -205,6 +210,26 @@ static void report(const char *path, const struct cw_recorder_stats *st)
 	       (unsigned long long)st->filtered);
 }
 
+/* Without --events, findings go nowhere (the outputs a config file names included). */
+static void quiet(struct cw_agent_opts *o)
+{
+	if (!o->events) {
+		o->noutputs = 0;
+		o->output = "file:/dev/null";
+	}
+}
+
+/* SIGHUP: run's re-read, then the same rule. */
+static int trace_reread(void *arg, struct cw_agent_opts *n, char *err, size_t errlen)
+{
+	int ret = run_reread(run_reread_arg, n, err, errlen);
+
+	(void)arg;
+	if (!ret)
+		quiet(n);
+	return ret;
+}
+
 static int trace_go(void *arg, struct cw_agent_opts *o)
 {
 	struct trace_args *t = arg;
@@ -262,10 +287,11 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 	else
 		cw_log("trace %s: encrypted to %s", t->out, t->recipient);
 	/* findings go out only with --events: a trace is for replay, not for alerting */
-	if (!o->events) {
-		o->noutputs = 0;
-		o->output = "file:/dev/null";
-	}
+	quiet(o);
+	run_reread = o->reread;
+	run_reread_arg = o->reread_arg;
+	o->reread = trace_reread;
+	o->reread_arg = NULL;
 	o->tap = cw_recorder_tap(r);
 	ret = cw_agent_run(o);
 	if (cw_recorder_close(r, &st, err, sizeof(err))) {

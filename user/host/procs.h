@@ -7,7 +7,8 @@
  * processes the one that exec'd longest ago is forgotten; an exited process is kept, for its
  * late events and as its children's parent, until CW_PROCS_GONE_MAX processes have exited
  * after it. Processes that were running before the agent are read from /proc when asked about
- * and remembered the same way.
+ * and remembered the same way. Every read of /proc goes through the host tap (hosttap.h):
+ * recorded for a trace, answered from one in a replay.
  */
 #ifndef CW_PROCS_H
 #define CW_PROCS_H

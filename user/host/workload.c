@@ -14,6 +14,10 @@
  * whole name) is taken from the metadata when its kind groups replicas (Deployment,
  * ReplicaSet, DaemonSet, Job, CronJob) and the pod's name starts with its name and '-'. A key
  * once named (k8s:...) never changes for the entry: what provenance remembered stays valid.
+ *
+ * The host tap (hosttap.h): with a recorder, an entry is handed to it (CW_HOST_WORKLOAD) when
+ * first resolved and whenever it changes (names found, the pod's metadata joined); replaying,
+ * cw_workload_get answers from the recorded entries alone and nothing here reads the host.
  */
 #include <dirent.h>
 #include <errno.h>
