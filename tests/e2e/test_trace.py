@@ -53,11 +53,10 @@ class Tracer(Agent):
             del os.environ["CW_TRACE_OUT"]
 
 
-def replay(path, *args, key=None, check=ecs_check.check, expect=0):
-    """credwatch replay: (parsed lines, stderr). Every line passes its format's check."""
+def replay(path, *args, check=ecs_check.check, expect=0):
+    """credwatch replay: (parsed lines, stderr). Every line passes its format's check. No
+    fingerprint key is given: the trace carries the recording agent's."""
     cmd = [BIN, "replay", path, *args]
-    if key:
-        cmd += ["--fingerprint-key-file", key.path]
     p = subprocess.run(cmd, capture_output=True, timeout=60)
     err = p.stderr.decode(errors="replace")
     assert p.returncode == expect, err
@@ -178,7 +177,7 @@ def test_replay_with_the_missing_rule_finds_what_the_recording_missed(recording)
     r = recording
     live = r["tracer"].lines
     assert not [l for l in live if l["rule"]["id"] == "github-pat-classic"]
-    lines, err, raw = replay(r["out"], "--events", key=r["key"])
+    lines, err, raw = replay(r["out"], "--events")
     gh = [l for l in lines if l["rule"]["id"] == "github-pat-classic"]
     by_action = {l["event"]["action"]: l for l in gh}
     assert set(by_action) == {"credential-in-argv", "credential-unexpected-destination"}, gh
@@ -210,8 +209,8 @@ def test_replay_with_the_missing_rule_finds_what_the_recording_missed(recording)
 
 def test_replay_twice_prints_the_same_lines(recording):
     r = recording
-    a, _, _ = replay(r["out"], "--events", key=r["key"])
-    b, _, _ = replay(r["out"], "--events", key=r["key"])
+    a, _, _ = replay(r["out"], "--events")
+    b, _, _ = replay(r["out"], "--events")
     assert a and len(a) == len(b)
     for x, y in zip(a, b):
         assert x["credwatch"]["replay"]["time"]
@@ -227,13 +226,13 @@ def test_replay_twice_prints_the_same_lines(recording):
 def test_replay_with_the_recordings_rules_prints_the_live_findings(recording):
     r = recording
     live = r["tracer"].lines
-    lines, err, _ = replay(r["out"], "--events", "--rules", r["rules"], key=r["key"])
+    lines, err, _ = replay(r["out"], "--events", "--rules", r["rules"])
     assert "not those of the recording" not in err
     assert [without_replay(l) for l in lines] == [without_replay(l) for l in live]
     # live alerts named the trace that holds them
     assert all(l["credwatch"]["trace"]["path"] == r["out"]
                for l in live if l["event"]["kind"] == "alert")
-    _, err, _ = replay(r["out"], "--events", key=r["key"])
+    _, err, _ = replay(r["out"], "--events")
     assert "not those of the recording" in err
 
 
@@ -246,8 +245,7 @@ def test_replay_reads_nothing_of_the_machine_it_runs_on(recording):
         pytest.skip("needs strace")
     log = os.path.join(r["dir"], "strace.txt")
     p = subprocess.run([strace, "-f", "-qq", "-e", "trace=%file,readlinkat", "-o", log, BIN,
-                        "replay", r["out"], "--events", "--fingerprint-key-file",
-                        r["key"].path], capture_output=True, timeout=60,
+                        "replay", r["out"], "--events"], capture_output=True, timeout=60,
                        # an ASan build: LeakSanitizer cannot run under ptrace
                        env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
     assert p.returncode == 0, p.stderr
@@ -265,6 +263,8 @@ def test_replay_reads_nothing_of_the_machine_it_runs_on(recording):
                                              "/var/log/containers", r["dir"] + "/home")):
                     host.append(x)
     assert not host, host[:10]
+    # nor the host's fingerprint key: the trace carries the recording agent's
+    assert not [x for x in paths if x.startswith("/var/lib/credwatch")], paths
     assert r["out"] in paths  # the check sees the replay's own file accesses
 
 
@@ -279,18 +279,18 @@ def test_replay_of_a_damaged_trace_warns_with_offsets_and_goes_on(recording, tmp
     damaged = str(tmp_path / "damaged.cwt")
     with open(damaged, "wb") as f:
         f.write(data)
-    lines, err, _ = replay(damaged, "--events", key=r["key"])
+    lines, err, _ = replay(damaged, "--events")
     assert "offset %d" % chunks[-1] in err and "1 damaged chunk skipped" in err, err
     # the other chunks' records were replayed: what it found, the whole trace finds too
     assert int(re.search(r"replayed .*: (\d+) records", err).group(1)) > 0, err
-    good, _, _ = replay(r["out"], "--events", key=r["key"])
+    good, _, _ = replay(r["out"], "--events")
     good = [without_replay(l) for l in good]
     assert all(without_replay(l) in good for l in lines)
 
 
 def test_replay_in_ocsf(recording):
     r = recording
-    lines, _, _ = replay(r["out"], "--format", "ocsf", key=r["key"], check=ocsf_check.check)
+    lines, _, _ = replay(r["out"], "--format", "ocsf", check=ocsf_check.check)
     assert lines
     assert any(l.get("unmapped", {}).get("credwatch", {}).get("replay") for l in lines), lines[0]
 
@@ -340,14 +340,14 @@ def test_encrypted_and_rotated_traces(tmp_path):
     no_secret(blob, *tokens)
     tracer.assert_no_plaintext(*tokens)
     # without the key, with the wrong one: refused with the reader's error, exit 2
-    _, e, _ = replay(out, key=key, expect=2)
+    _, e, _ = replay(out, expect=2)
     assert "encrypted" in e and "--key" in e, e
-    _, e, _ = replay(out, "--key", other, key=key, expect=2)
+    _, e, _ = replay(out, "--key", other, expect=2)
     assert "another key" in e, e
     # each file replays on its own: together every token's alert, each once
     seen = []
     for f in files:
-        lines, e, _ = replay(str(tmp_path / f), "--key", priv, key=key)
+        lines, e, _ = replay(str(tmp_path / f), "--key", priv)
         seen += [l["process"]["pid"] for l in lines if l["event"]["action"] == "credential-in-argv"]
         no_secret(e.encode(), *tokens)
     assert sorted(seen) == sorted(pids), (len(seen), len(pids))
@@ -363,7 +363,7 @@ def test_duration_stops_the_recording_and_closes_the_file(tmp_path):
     assert p.returncode == 0, err
     assert "credwatch: running:" in err and "stopped:" in err, err
     assert re.search(r"timed.cwt: \d+ records, \d+ raw bytes, \d+ bytes on disk, 1 file", err), err
-    _, rerr, _ = replay(out, key=key)
+    _, rerr, _ = replay(out)
     assert "cut off" not in rerr and "0 damaged chunks" in rerr, rerr
     assert p.stdout == b""
 
@@ -389,7 +389,7 @@ def test_replay_names_a_pod_that_is_gone(tmp_path):
         pod.remove()
     assert live, tracer.stderr()[-2000:]
     assert not os.path.exists(pod.cgroup) and not os.path.exists(pod.log_dir)
-    lines, _, _ = replay(out, "--events", key=key)
+    lines, _, _ = replay(out, "--events")
     # the shell that enters the pod has the token in its argv too, before it joins the pod:
     # every finding of that process, in the pod and out of it, as the live agent gave them
     pid = live[0]["process"]["pid"]
@@ -425,7 +425,7 @@ def test_filter_by_pid_and_exe_and_a_killed_recorder(tmp_path):
         tracer.proc.send_signal(signal.SIGKILL)
         tracer.stop()
     assert tracer.stdout_bytes() == b""  # without --events: nothing but the log
-    lines, err, _ = replay(out, key=key)
+    lines, err, _ = replay(out)
     got = {l["credwatch"]["credential"]["fingerprint"]: l for l in lines
            if l["event"]["action"] == "credential-in-argv"}
     assert set(got) == {key.fingerprint(mine), key.fingerprint(by_exe)}, lines

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -95,8 +96,21 @@ static int load_detection(struct cw_agent *a, const struct cw_agent_opts *o)
 	char err[1024];
 
 	if (cw_rules_load_default(&a->rs, o->rules_dir, err, sizeof(err)) ||
-	    cw_matcher_new(&a->rs, &a->m, err, sizeof(err)) ||
-	    cw_fp_key_load(&a->key, o->key_file, err, sizeof(err))) {
+	    cw_matcher_new(&a->rs, &a->m, err, sizeof(err))) {
+		cw_log("%s", err);
+		return -EINVAL;
+	}
+	/* A replay takes the key the trace carries (cw_agent_replay_fp_key); until then, and for a
+	 * trace without one, a key of its own that no file keeps. */
+	if (a->replay && !o->key_file) {
+		if (getrandom(a->key.key, sizeof(a->key.key), 0) != (ssize_t)sizeof(a->key.key)) {
+			cw_log("cannot make a fingerprint key: %s", strerror(errno));
+			return -EINVAL;
+		}
+		snprintf(a->key.path, sizeof(a->key.path), "(random: the trace carries none)");
+		return 0;
+	}
+	if (cw_fp_key_load(&a->key, o->key_file, err, sizeof(err))) {
 		cw_log("%s", err);
 		return -EINVAL;
 	}
@@ -427,6 +441,14 @@ void cw_agent_replay_setting(struct cw_agent *a, const char *name, size_t nlen, 
 		a->files.capture_reads = v != 0;
 	else if (nlen == 8 && !memcmp(name, "file_cap", 8) && v && v <= CW_FILE_CAP_MAX)
 		a->files.file_cap = (size_t)v;
+}
+
+void cw_agent_replay_fp_key(struct cw_agent *a, const unsigned char *key, size_t len)
+{
+	if (a->opts->key_file || len != sizeof(a->key.key))
+		return;
+	memcpy(a->key.key, key, len);
+	snprintf(a->key.path, sizeof(a->key.path), "(the recording host's, from the trace)");
 }
 
 struct cw_procs *cw_agent_replay_procs(struct cw_agent *a)

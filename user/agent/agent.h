@@ -118,6 +118,9 @@ int cw_agent_replay_tick(struct cw_agent *a, uint64_t now_ns);
 void cw_agent_replay_clock(struct cw_agent *a, int64_t mono_to_real_ns);
 /* A recorded CW_HOST_SETTING (host/hosttap.h). */
 void cw_agent_replay_setting(struct cw_agent *a, const char *name, size_t nlen, uint64_t v);
+/* The recording agent's fingerprint key (a CW_HOST_SETTING): used unless the replay was given
+ * --fingerprint-key-file. */
+void cw_agent_replay_fp_key(struct cw_agent *a, const unsigned char *key, size_t len);
 struct cw_procs *cw_agent_replay_procs(struct cw_agent *a);
 struct cw_finding_writer *cw_agent_replay_findings(struct cw_agent *a);
 int cw_agent_replay_close(struct cw_agent *a, unsigned long long *alerts,

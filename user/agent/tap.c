@@ -77,6 +77,10 @@ static void emit_settings(struct cw_agent *a)
 	emit_setting(a, "self_pid", (uint64_t)getpid());
 	emit_setting(a, "capture_reads", a->opts->capture_reads);
 	emit_setting(a, "file_cap", a->opts->file_cap);
+	/* The fingerprint key: a replay elsewhere prints the fingerprints this host printed (the
+	 * SIEM joins on them). A trace holds credentials in plaintext already; --recipient
+	 * encrypts both. */
+	host_record(a, CW_HOST_SETTING, "fingerprint_key", 15, a->key.key, sizeof(a->key.key));
 }
 
 void cw_agent_tap_clock(struct cw_agent *a, uint64_t now_ns)

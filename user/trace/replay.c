@@ -168,6 +168,8 @@ static void on_host(struct replay *r, const void *data, size_t len)
 		if (h.vlen == 8)
 			cw_agent_replay_setting(r->a, (const char *)h.key, h.klen,
 						cw_get_le64(h.val));
+		else if (h.klen == 15 && !memcmp(h.key, "fingerprint_key", 15))
+			cw_agent_replay_fp_key(r->a, h.val, h.vlen);
 		return;
 	default: learn(r, &h); return;
 	}
