@@ -50,7 +50,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(OUTPUT)/embe
 # unit tests link them.
 AGENT_SKEL_OBJS := $(patsubst %,$(OUTPUT)/user/agent/%.o,agent attach load maps ringbuf)
 # The commands that run the agent (run, trace) or its pipeline (replay), and the replay driver.
-AGENT_RUN_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,cli/run cli/trace cli/replay trace/replay)
+AGENT_RUN_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,cli/run cli/trace cli/replay cli/timeline trace/replay)
 # Everything but the entry point, the commands that start the agent, and those: what the
 # unit tests link against.
 LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o $(AGENT_RUN_OBJS) $(AGENT_SKEL_OBJS), \

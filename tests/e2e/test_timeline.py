@@ -177,8 +177,9 @@ def test_timeline_of_a_live_agent():
         agent.assert_no_plaintext(token)
 
 
-def test_bad_input_is_counted_and_a_trace_is_refused(tmp_path):
-    """No agent: a findings file with broken lines, and a trace file."""
+def test_bad_input_is_counted_and_a_broken_trace_is_refused(tmp_path):
+    """No agent: a findings file with broken lines, a trace whose header is garbage, replay
+    options given for findings. (test_trace.py tells a real trace's timeline.)"""
     good = {"@timestamp": "2026-12-05T10:00:00.000Z",
             "event": {"id": "e1", "kind": "alert", "action": "credential-in-argv",
                       "severity": 73},
@@ -196,4 +197,6 @@ def test_bad_input_is_counted_and_a_trace_is_refused(tmp_path):
     trace = tmp_path / "x.cwtrace"
     trace.write_bytes(b"CWTRACE\0" + bytes(64))
     _, err = timeline(str(trace), ok=False)
-    assert "is a credwatch trace" in err and "replay" in err, err
+    assert "timeline %s" % trace in err and "header" in err, err
+    _, err = timeline("--findings", str(f), "--key", str(f), ok=False)
+    assert "for a trace FILE" in err, err

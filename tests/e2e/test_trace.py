@@ -236,6 +236,33 @@ def test_replay_with_the_recordings_rules_prints_the_live_findings(recording):
     assert "not those of the recording" in err
 
 
+def test_timeline_of_a_trace_tells_the_story_the_recording_missed(recording):
+    """`credwatch timeline TRACE`: the trace replayed with observations on, today's rules: the
+    GitHub token's story (the recording had no GitHub rule), by the fingerprint the host's
+    alerts carry."""
+    r = recording
+    fp = r["key"].fingerprint(r["gh"])
+    p = subprocess.run([BIN, "timeline", r["out"], "--format", "json", "--credential", fp[:12]],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    no_secret(p.stdout + p.stderr, *r["secrets"])
+    stories = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    assert len(stories) == 1, stories
+    c = stories[0]
+    assert c["credential"]["fingerprint"] == fp and c["credential"]["rule"] == "github-pat-classic"
+    times = [e["time"] for e in c["events"]]
+    assert times == sorted(times), times
+    sent = [e for e in c["events"] if e["what"] == "sent"]
+    assert sent and sent[0]["process"]["pid"] == r["curl"], c["events"]
+    assert sent[0]["destination"]["domain"] == "collector.attacker.test", sent[0]
+    assert any(e.get("action") == "credential-unexpected-destination" and e.get("alert")
+               for e in c["events"]), c["events"]
+    assert any(e.get("action") == "credential-in-argv" for e in c["events"]), c["events"]
+    table = subprocess.run([BIN, "timeline", r["out"]], capture_output=True, timeout=60)
+    assert table.returncode == 0 and b"github-pat-classic" in table.stdout, table.stderr
+    no_secret(table.stdout + table.stderr, *r["secrets"])
+
+
 def test_replay_reads_nothing_of_the_machine_it_runs_on(recording):
     """No /proc, no cgroups, no pod logs, not the credentials file the recording read (it is
     still there): every answer comes from the trace."""

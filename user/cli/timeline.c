@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "cli/commands.h"
 #include "judge/provenance.h"
+#include "trace/replay.h"
 #include "trace/timeline.h"
 #include "util/log.h"
+#include "util/tracefile.h"
 
 static void timeline_usage(FILE *f)
 {
@@ -34,9 +37,13 @@ static void timeline_usage(FILE *f)
 		"                        origin and use with first and last seen and a count\n"
 		"                        (default " CW_PROV_DEFAULT_FILE " when no\n"
 		"                        FILE or --findings is given)\n"
-		"  FILE                  findings or a store, told apart by their content; a\n"
-		"                        trace (credwatch trace) needs credwatch replay, which\n"
-		"                        this build does not have\n"
+		"  FILE                  findings, a store or a trace ('credwatch trace', a\n"
+		"                        flight-recorder dump), told apart by their content; a\n"
+		"                        trace is replayed with observations on (as 'credwatch\n"
+		"                        replay --events') and its findings told\n"
+		"  --key PRIVATE         a trace's private key, when it is encrypted\n"
+		"  --rules DIR           a trace's replay: these rules (default: embedded)\n"
+		"  --policy FILE         a trace's replay: this policy (default: embedded)\n"
 		"  --credential PREFIX   only the credential(s) whose fingerprint starts so\n"
 		"  --rule ID             only credentials of this rule\n"
 		"  --workload W          only credentials whose story names workload W (exact,\n"
@@ -49,11 +56,12 @@ static void timeline_usage(FILE *f)
 		"findings are counted and skipped, with one warning naming the first.\n"
 		"\n"
 		"Exit status: 0 ok (also when no credential matches), 2 error (unreadable\n"
-		"input, a trace, bad option).\n"
+		"input, a trace that cannot be read, bad option).\n"
 		"\n"
 		"EXAMPLES\n"
 		"  credwatch timeline --findings /var/log/credwatch/findings.json\n"
 		"  credwatch timeline --findings export.json --credential 9c1e2f --format json\n"
+		"  credwatch timeline incident.cwt --key responder.key --rules rules-today/\n"
 		"  zcat f.json.gz | credwatch timeline --findings - --rule "
 		"github-pat-classic\n"
 		"  sudo credwatch timeline --workload 'k8s:shop/*'     from the live store\n",
@@ -65,6 +73,7 @@ enum source { SRC_NONE, SRC_FINDINGS, SRC_STATE, SRC_FILE, SRC_TRACE };
 struct tl_opts {
 	enum source src;
 	const char *path;
+	const char *key, *rules, *policy; /* a trace's replay */
 	bool json;
 	struct cw_tl_filter filter;
 };
@@ -134,6 +143,48 @@ static int from_state(struct cw_timeline *t, const char *path)
 	return ret;
 }
 
+/* A finding line of the replay: a line the timeline cannot take is counted there, not fatal. */
+static int add_replayed(void *arg, const char *line, size_t len, bool alert)
+{
+	int ret = cw_timeline_add_finding(arg, line, len);
+
+	(void)alert;
+	return ret == -EINVAL ? 0 : ret;
+}
+
+/* A trace: replayed through run's pipeline with observations on (trace/replay.h). */
+static int from_trace(struct cw_timeline *t, const struct tl_opts *o)
+{
+	static struct cw_agent_opts ao; /* 16 output specs: too large for the stack */
+	struct cw_trace_key *key = NULL;
+	struct cw_replay_stats st;
+	char err[1024];
+	int ret;
+
+	cw_replay_opts_default(&ao);
+	ao.events = true;
+	ao.rules_dir = o->rules;
+	ao.policy = o->policy;
+	if (o->key && cw_trace_key_load(o->key, &key, err, sizeof(err))) {
+		cw_log("--key %s", err);
+		return -EINVAL;
+	}
+	ret = cw_replay_run(o->path, key, &ao, add_replayed, t, NULL, &st, err, sizeof(err));
+	cw_trace_key_free(key);
+	if (ret < 0) {
+		cw_log("timeline %s: %s", o->path, err);
+		return ret;
+	}
+	if (st.cut_off)
+		cw_log("timeline %s: no footer index: the recording was cut off; every complete "
+		       "chunk was read",
+		       o->path);
+	if (st.skipped)
+		cw_log("timeline %s: %u damaged chunk%s skipped", o->path, st.skipped,
+		       st.skipped == 1 ? "" : "s");
+	return ret ? -EIO : 0;
+}
+
 /* Two sources named: which the user meant is not for us to guess. */
 static int set_source(struct tl_opts *o, enum source src, const char *path)
 {
@@ -155,6 +206,9 @@ static int parse(int argc, char **argv, struct tl_opts *o)
 		{ "rule", required_argument, NULL, 'r' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -180,6 +234,9 @@ static int parse(int argc, char **argv, struct tl_opts *o)
 			}
 			o->json = !strcmp(optarg, "json");
 			break;
+		case 'k': o->key = optarg; break;
+		case 'R': o->rules = optarg; break;
+		case 'p': o->policy = optarg; break;
 		case 'h': timeline_usage(stdout); return 0;
 		default: timeline_usage(stderr); return 2;
 		}
@@ -211,16 +268,15 @@ int cw_cmd_timeline(int argc, char **argv)
 		return ret;
 	if (o.src == SRC_FILE)
 		o.src = sniff(o.path);
-	if (o.src == SRC_TRACE) {
-		cw_log("timeline: %s is a credwatch trace: turning a trace into findings needs "
-		       "credwatch replay, which this build does not have; run the timeline on the "
-		       "findings the agent wrote (--findings) or on its store (--state)",
-		       o.path);
+	if (o.src != SRC_TRACE && (o.key || o.rules || o.policy)) {
+		cw_log("timeline: --key, --rules and --policy are for a trace FILE");
 		return 2;
 	}
 	cw_timeline_init(&t, &o.filter);
 	/* reading says what went wrong itself */
-	ret = o.src == SRC_STATE ? from_state(&t, o.path) : from_findings(&t, o.path);
+	ret = o.src == SRC_STATE   ? from_state(&t, o.path)
+	      : o.src == SRC_TRACE ? from_trace(&t, &o)
+				   : from_findings(&t, o.path);
 	if (!ret) {
 		ret = o.json ? cw_timeline_write_json(stdout, &t)
 			     : cw_timeline_write_table(stdout, &t);
