@@ -51,12 +51,24 @@ class Running:
         self.pid = agent.proc.pid
         self.secrets = []
 
-    def held(self):
-        """Executables held at their first exec so far (credwatch_first_exec_held_total)."""
+    def holds(self):
+        """First execs held, continued by the agent, and continued at the deadline so far:
+        the agent's credwatch_first_exec_{held,continued,deadline}_total (its metrics are a
+        snapshot taken each second)."""
         text = urllib.request.urlopen("http://%s/metrics" % self.metrics, timeout=5).read()
-        m = re.search(rb"^credwatch_first_exec_held_total (\d+)", text, re.M)
-        assert m, text[:2000]
-        return int(m[1])
+        out = []
+        for name in ("held", "continued", "deadline"):
+            m = re.search(rb"^credwatch_first_exec_%s_total (\d+)" % name.encode(), text, re.M)
+            assert m, text[:2000]
+            out.append(int(m[1]))
+        return tuple(out)
+
+    def wait_held(self, before, n):
+        """Wait until n more first execs than `before` (holds()) were held and continued by
+        the agent; the counts then. Those continued at the deadline are the test's to check."""
+        wait_until(lambda: all(a - b >= n for a, b in
+                               zip(self.holds()[:2], before[:2])), 10)
+        return self.holds()
 
     def healthy(self):
         """The agent that started is still running, every line so far is valid, and a normal
@@ -260,7 +272,7 @@ def test_elf_section_headers_that_lie(running, workdir):
     trues = lying_copies("/bin/true", d, "true")
     clients = lying_copies(ssl_client(d), d, "ssl")
     a = running.agent
-    held0 = running.held()
+    holds0 = running.holds()
     for name, exe in trues:
         token = running.token()
         p = subprocess.run([exe, "--token=" + token], timeout=10)
@@ -279,7 +291,10 @@ def test_elf_section_headers_that_lie(running, workdir):
         assert hits[0]["process"]["pid"] and hits[0]["destination"]["domain"] == EVIL
         assert hits[0]["credwatch"]["tls"]["library"] == "openssl"
     # each is a new executable: its first exec was held while its ELF was read
-    assert running.held() - held0 >= len(trues) + len(clients)
+    holds = running.wait_held(holds0, len(trues) + len(clients))
+    assert holds[0] - holds0[0] >= len(trues) + len(clients), (holds0, holds)
+    assert holds[1] - holds0[1] >= len(trues) + len(clients), (holds0, holds)
+    assert holds[2] == holds0[2], "a lying ELF was read past the first-exec deadline"
     running.healthy()
 
 
@@ -401,4 +416,95 @@ def test_go_pclntab_that_lies(running, go_client, workdir):
             assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
             assert hits[0]["credwatch"]["tls"]["library"] == "go", hits[0]
             assert hits[0]["destination"]["domain"] == EVIL
+    running.healthy()
+
+
+# --- a 0-byte and a 4 GiB sparse executable ------------------------------------------------
+
+GIB4 = 4 << 30
+
+
+def agent_io(pid):
+    """(bytes the agent has read, its peak RSS in KiB), from /proc."""
+    with open("/proc/%d/io" % pid) as f:
+        rchar = int(re.search(r"^rchar: (\d+)", f.read(), re.M)[1])
+    with open("/proc/%d/status" % pid) as f:
+        hwm = int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)[1])
+    return rchar, hwm
+
+
+def sparse_4g(path, e, end=None):
+    """e's bytes (an Elf, or bytes), then a hole up to end, or to 4 GiB."""
+    with open(path, "wb") as f:
+        f.write(e.b if isinstance(e, Elf) else e)
+        f.truncate(end if end is not None else GIB4)
+    os.chmod(path, 0o755)
+    return path
+
+
+def say_4g(e, name):
+    """Section name says it runs 4 GiB (the file is made that long): its end."""
+    h = e.by_name[name]
+    e.set(h, "size", GIB4 // 24 * 24)
+    return e.get(h, "offset") + GIB4
+
+
+def test_empty_and_4gib_sparse_executables(running, go_client, workdir):
+    """A 0-byte and a 4 GiB all-hole executable (the kernel refuses both), and 4 GiB sparse
+    copies of /bin/true, of a libssl client and of the Go client whose sections say they run
+    the whole 4 GiB (symbol table, its strings, section names, .gopclntab) or whose section
+    headers sit at its end: those run, each is held and continued by the agent before the
+    first-exec deadline, and the agent reads nowhere near 4 GiB nor grows by it."""
+    d = os.path.join(workdir, "sparse")
+    os.mkdir(d)
+    empty = os.path.join(d, "empty")
+    open(empty, "wb").close()
+    os.chmod(empty, 0o755)
+    true = open("/bin/true", "rb").read()
+    holes = sparse_4g(os.path.join(d, "holes"), b"")
+    elf_holes = sparse_4g(os.path.join(d, "elf-holes"), true[:64])  # an ELF header, then holes
+    client = open(ssl_client(d), "rb").read()
+    with open(go_client, "rb") as f:
+        go = f.read()
+    runs = []  # (path, argv after it, env, token it sends over TLS or None)
+    for name in (".dynsym", ".dynstr", ".shstrtab"):
+        e = Elf(true)
+        runs.append((sparse_4g(os.path.join(d, "true" + name), e, say_4g(e, name)), [], {}, None))
+        e = Elf(client)
+        tok = running.token()
+        runs.append((sparse_4g(os.path.join(d, "ssl" + name), e, say_4g(e, name)),
+                     [str(running.srv.port), EVIL], {"TOKEN": tok}, tok))
+    e = Elf(true)
+    struct.pack_into("<Q", e.b, EHDR_SHOFF, GIB4 - 64 * len(e.hdrs))
+    runs.append((sparse_4g(os.path.join(d, "true-headers-at-end"), e), [], {}, None))
+    e = Elf(go)
+    tok = running.token()
+    runs.append((sparse_4g(os.path.join(d, "go.gopclntab"), e, say_4g(e, ".gopclntab")),
+                 ["127.0.0.1:%d" % running.srv.port, EVIL], {"TOKEN": tok}, None))
+    a = running.agent
+    read0, hwm0 = agent_io(a.proc.pid)
+    holds0 = running.holds()
+    for exe in (empty, holes):
+        with pytest.raises(OSError) as err:
+            subprocess.run([exe], timeout=10)
+        assert err.value.errno == 8, exe  # ENOEXEC: the kernel refuses it
+    # the kernel takes an ELF header whose program headers are all holes, and the program dies
+    # at once (no code mapped): its exec is seen, and its ELF read
+    assert subprocess.run([elf_holes], timeout=10).returncode < 0
+    for exe, args, env, tok in runs:
+        t0 = time.monotonic()
+        p = subprocess.run([exe, *args], env=env, capture_output=True, timeout=30)
+        took = time.monotonic() - t0
+        assert p.returncode == 0, (exe, p.returncode, p.stderr[-500:])
+        assert took < DEADLINE_S, (exe, took)
+        if tok:  # the library's probes see it, whatever the executable's sections say
+            assert len(wait_own(a, tok, EGRESS, timeout=10)) == 1, (exe, a.stderr()[-2000:])
+    # each was held while the agent read its ELF, and continued by the agent, not the deadline
+    holds = running.wait_held(holds0, len(runs))
+    assert holds[0] - holds0[0] >= len(runs), (holds0, holds)
+    assert holds[1] - holds0[1] >= len(runs), (holds0, holds)
+    assert holds[2] == holds0[2], "a sparse executable was read past the first-exec deadline"
+    read, hwm = agent_io(a.proc.pid)
+    assert read - read0 < 256 << 20, "the agent read %d MiB" % ((read - read0) >> 20)
+    assert hwm - hwm0 < 256 << 10, "the agent grew by %d MiB" % ((hwm - hwm0) >> 10)
     running.healthy()
