@@ -605,3 +605,173 @@ def test_names_argv_and_env_that_are_not_text(running, workdir):
         assert hits[0]["process"]["name"] == as_json_text(name[:15]), hits[0]["process"]
         assert hits[0]["credwatch"]["credential"]["redacted"] == redacted(tok)
     running.healthy()
+
+
+# --- cgroups named like pods and containers ------------------------------------------------
+
+NOBODY = 65534
+
+
+class Cgroups:
+    """The test's own cgroup v2 subtree; removed, deepest first, when the block ends."""
+
+    def __init__(self):
+        self.top = os.path.join(cgroup2_root(), "cw-hostile-" + secrets.token_hex(4))
+        os.mkdir(self.top)
+        self.made = [[]]
+
+    def __enter__(self):
+        return self
+
+    def mkdir(self, *names, user=None):
+        """Make top/names... (each name one component, any bytes but '/'), as root or as
+        user (in a directory delegated to it); the components, for run()."""
+        comps = [n if isinstance(n, bytes) else n.encode() for n in names]
+        fd = os.open(self.top, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for i, c in enumerate(comps):
+                try:
+                    if user is None or i < len(comps) - 1:
+                        os.mkdir(c, dir_fd=fd)
+                    else:  # the last one made by the user itself
+                        subprocess.run(["setpriv", "--reuid=%d" % user, "--regid=%d" % user,
+                                        "--clear-groups", "mkdir", "--", c], cwd="/proc/self/fd/%d" % fd,
+                                       check=True, pass_fds=(fd,), timeout=10)
+                    self.made.append(comps[:i + 1])
+                except FileExistsError:
+                    pass
+                nfd = os.open(c, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+            return comps, os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+
+    def delegate(self, name, user):
+        """top/name, owned by user with its control files, as systemd delegates a subtree."""
+        comps, _ = self.mkdir(name)
+        d = os.path.join(self.top, name)
+        for f in ("", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
+            os.chown(os.path.join(d, f), user, user)
+        return comps
+
+    def run(self, comps, argv):
+        """argv run in the cgroup top/comps... (joined before its exec); its pid."""
+        def join():
+            os.chdir(self.top)
+            for c in comps:
+                os.chdir(c)
+            with open("cgroup.procs", "w") as f:
+                f.write(str(os.getpid()))
+        p = subprocess.Popen(argv, preexec_fn=join)
+        assert p.wait(10) == 0
+        return p.pid
+
+    def __exit__(self, *exc):
+        for comps in sorted(self.made[1:], key=len, reverse=True):
+            fd = os.open(self.top, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                for c in comps[:-1]:
+                    nfd = os.open(c, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+                    os.close(fd)
+                    fd = nfd
+                wait_until(lambda: _rmdir(comps[-1], fd), 5)
+            finally:
+                os.close(fd)
+        wait_until(lambda: _rmdir(self.top, None), 5)
+
+
+def _rmdir(name, fd):
+    try:
+        os.rmdir(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False  # its processes are still leaving
+    return True
+
+
+def test_cgroups_named_like_pods_and_containers(running):
+    """Processes with a token in argv in cgroups named like a pod, a container, with
+    newlines, dots and very long paths, some made by a user in a subtree delegated to it. The
+    finding names the process's own cgroup, and what it says of a pod or container is what the
+    agent derives for a cgroup root made: never a pod's name that /var/log/pods does not
+    give for that UID, and nothing of a pod from a cgroup a user made, though a real pod
+    (its log directory there) has that UID."""
+    if not shutil.which("setpriv"):
+        pytest.skip("needs setpriv (util-linux)")
+    a = running.agent
+    real_uid = str(uuid.uuid4())  # a pod the kubelet would have: its log directory
+    real_log = os.path.join(PODS_DIR, "cw-hostile_victim-%s_%s" % (secrets.token_hex(3),
+                                                                   real_uid))
+    os.makedirs(os.path.join(real_log, "app"))
+    fake_uid, cid = str(uuid.uuid4()), secrets.token_hex(32)
+    slice_of = lambda u, qos="burstable": "kubepods-%s-pod%s.slice" % (qos, u.replace("-", "_"))
+    try:
+        with Cgroups() as cg:
+            def finding(comps):
+                tok = running.token()
+                pid = cg.run(comps, ["/bin/true", "--token=" + tok])
+                hits = wait_own(a, tok, ARGV, timeout=10)
+                assert len(hits) == 1, (comps, hits, a.stderr()[-2000:])
+                assert hits[0]["process"]["pid"] == pid
+                return hits[0]
+
+            def cgroup_of(f, comps, ino):
+                assert f["credwatch"]["cgroup_id"] == ino, (comps, f["credwatch"])
+                path = b"/".join([b""] + cg.top[len(cgroup2_root()):].encode().split(b"/")[1:]
+                                 + comps)
+                if len(path) < 512:
+                    assert f["credwatch"]["cgroup"] == as_json_text(path), f["credwatch"]
+                else:  # too long to name whole: left out, never cut
+                    assert "cgroup" not in f["credwatch"], f["credwatch"]
+
+            host = finding(cg.mkdir("plain")[0])
+            host_wl = host["credwatch"]["workload"]
+            assert "orchestrator" not in host and "container" not in host, host
+            # a user's cgroup named after a real pod, and its container: not that pod's
+            deleg = cg.delegate("delegated", NOBODY)
+            for leaf in (slice_of(real_uid), "cri-containerd-%s.scope" % cid):
+                comps, ino = cg.mkdir(*deleg, leaf, user=NOBODY)
+                f = finding(comps)
+                cgroup_of(f, comps, ino)
+                assert "orchestrator" not in f and "container" not in f, (leaf, f)
+                assert f["credwatch"]["workload"] == host_wl, (leaf, f["credwatch"])
+            # made by root: a pod's UID and a container's id, and no name the log
+            # directories do not give
+            comps, ino = cg.mkdir("kubepods.slice", "kubepods-burstable.slice",
+                                  slice_of(fake_uid), "cri-containerd-%s.scope" % cid)
+            f = finding(comps)
+            cgroup_of(f, comps, ino)
+            assert f["orchestrator"]["resource"] == {"type": "pod", "id": fake_uid}, f
+            assert "namespace" not in f["orchestrator"], f
+            assert f["container"] == {"id": cid, "runtime": "containerd"}, f
+            assert f["credwatch"]["workload"] == "pod:" + fake_uid, f["credwatch"]
+            # names that only look like a pod's or escape a path: no pod, no container
+            # (the kernel refuses a newline in a cgroup's name: /proc/PID/cgroup stays one
+            # line per hierarchy)
+            with pytest.raises(OSError) as err:
+                cg.mkdir(b"x\n0::")
+            assert err.value.errno == 22
+            odd = [b"x\r" + slice_of(fake_uid).encode(),
+                   slice_of(fake_uid).encode() + b"\r", b"...", b".. ..", b" ..", b"\x1b[31m\xff",
+                   b"cri-containerd-" + cid.encode() + b".scope\t", b"\x1b" * 255,
+                   b"docker", b"kubepods"]
+            for name in odd:
+                comps, ino = cg.mkdir(name)
+                f = finding(comps)
+                cgroup_of(f, comps, ino)
+                assert "orchestrator" not in f and "container" not in f, (name, f)
+                assert f["credwatch"]["workload"] == host_wl, (name, f["credwatch"])
+            # very long: a pod's shape past 512 bytes of path, and a path past PATH_MAX
+            comps, ino = cg.mkdir("long", "a" * 250, "b" * 250, slice_of(fake_uid))
+            f = finding(comps)
+            cgroup_of(f, comps, ino)
+            assert f["orchestrator"]["resource"] == {"type": "pod", "id": fake_uid}, f
+            comps, ino = cg.mkdir("long", *[c * 250 for c in "cdefghijklmnopqrs"])
+            f = finding(comps)
+            assert f["credwatch"]["cgroup_id"] == ino
+            assert "orchestrator" not in f and "container" not in f, f
+    finally:
+        shutil.rmtree(real_log, ignore_errors=True)
+    running.healthy()
