@@ -11,7 +11,6 @@ appears, and that nothing lands on a pod or container it does not belong to.
 
 One agent runs for the whole module (starting one costs seconds); fixtures are built once.
 """
-import ctypes
 import os
 import re
 import secrets
@@ -25,8 +24,7 @@ import uuid
 
 import pytest
 
-from cwtest import (github_token, host_workload, own, redacted, require_root, running_agent,
-                    wait_own, wait_until)
+from cwtest import github_token, redacted, require_root, running_agent, wait_own, wait_until
 from test_first_exec import C_CLIENT, DEADLINE_S
 from test_tls import EVIL, GO_CLIENT, TlsServer, _build_go, free_port
 from test_workloads import PODS_DIR, cgroup2_root
@@ -71,10 +69,10 @@ class Running:
         return self.holds()
 
     def healthy(self):
-        """The agent that started is still running, every line so far is valid, and a normal
-        token in an argv is still reported, from the right process."""
+        """The agent that started (self.pid) is still running, every line so far is valid,
+        and a normal token in an argv is still reported, from the right process."""
         a = self.agent
-        assert a.alive() and a.proc.pid == self.pid, "the agent died: " + a.stderr()[-3000:]
+        assert a.alive(), "the agent (pid %d) died: %s" % (self.pid, a.stderr()[-3000:])
         token = self.token()
         p = subprocess.Popen(["/bin/true", "--token=" + token])
         assert p.wait(10) == 0
@@ -100,10 +98,11 @@ def running(workdir):
         r = Running(agent, metrics, srv)
         yield r
         r.healthy()
+    assert agent.returncode == 0, agent.stderr()[-3000:]
     agent.assert_no_plaintext(*r.secrets)
 
 
-# --- ELF files whose section headers lie ---------------------------------------------------
+# ELF files whose section headers lie.
 
 EHDR_SHOFF, EHDR_SHNUM, EHDR_SHSTRNDX = 0x28, 0x3c, 0x3e
 # Elf64_Shdr fields: (offset in the header, struct format)
@@ -285,12 +284,12 @@ def test_elf_section_headers_that_lie(running, workdir):
         assert hits[0]["credwatch"]["credential"]["redacted"] == redacted(token)
     for name, exe in clients:
         token = running.token()
-        p = subprocess.run([exe, str(running.srv.port), EVIL], env={"TOKEN": token},
-                           capture_output=True, timeout=30)
-        assert p.returncode == 0, (name, p.returncode, p.stderr[-500:])
+        p = subprocess.Popen([exe, str(running.srv.port), EVIL], env={"TOKEN": token})
+        assert p.wait(30) == 0, name
         hits = wait_own(a, token, EGRESS, timeout=10)
         assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
-        assert hits[0]["process"]["pid"] and hits[0]["destination"]["domain"] == EVIL
+        assert hits[0]["process"]["pid"] == p.pid, (name, hits[0]["process"])
+        assert hits[0]["destination"]["domain"] == EVIL
         assert hits[0]["credwatch"]["tls"]["library"] == "openssl"
     # each is a new executable: its first exec was held while its ELF was read
     holds = running.wait_held(holds0, len(trues) + len(clients))
@@ -300,7 +299,7 @@ def test_elf_section_headers_that_lie(running, workdir):
     running.healthy()
 
 
-# --- a Go binary whose function table lies ------------------------------------------------
+# A Go binary whose function table lies.
 
 GO_WRITE = b"crypto/tls.(*Conn).Write\0"
 # .gopclntab's header (Go 1.18+): magic, pads, quantum, pointer size, then 8-byte fields; the
@@ -405,6 +404,7 @@ def test_go_pclntab_that_lies(running, go_client, workdir):
         os.chmod(path, 0o755)
         copies.append((lie.__name__[3:], path))
     a = running.agent
+    holds0 = running.holds()
     for name, exe in copies:
         token = running.token()
         t0 = time.monotonic()
@@ -418,10 +418,14 @@ def test_go_pclntab_that_lies(running, go_client, workdir):
             assert len(hits) == 1, (name, hits, a.stderr()[-2000:])
             assert hits[0]["credwatch"]["tls"]["library"] == "go", hits[0]
             assert hits[0]["destination"]["domain"] == EVIL
+    # every lying copy is a new executable, held while its ELF was read
+    holds = running.wait_held(holds0, len(GO_LIES))
+    assert holds[1] - holds0[1] >= len(GO_LIES), (holds0, holds)
+    assert holds[2] == holds0[2], "a lying .gopclntab was read past the first-exec deadline"
     running.healthy()
 
 
-# --- a 0-byte and a 4 GiB sparse executable ------------------------------------------------
+# A 0-byte and a 4 GiB sparse executable.
 
 GIB4 = 4 << 30
 
@@ -512,7 +516,7 @@ def test_empty_and_4gib_sparse_executables(running, go_client, workdir):
     running.healthy()
 
 
-# --- process names, argv and environments that are not text ------------------------------
+# Process names, argv and environments that are not text.
 
 # names a local user can give a process: escapes that repaint a terminal, newlines that start
 # a log line of their own, bytes that are not UTF-8 (alone, cut, overlong, a surrogate), JSON
@@ -607,7 +611,7 @@ def test_names_argv_and_env_that_are_not_text(running, workdir):
     running.healthy()
 
 
-# --- cgroups named like pods and containers ------------------------------------------------
+# Cgroups named like pods and containers.
 
 NOBODY = 65534
 
@@ -635,8 +639,9 @@ class Cgroups:
                         os.mkdir(c, dir_fd=fd)
                     else:  # the last one made by the user itself
                         subprocess.run(["setpriv", "--reuid=%d" % user, "--regid=%d" % user,
-                                        "--clear-groups", "mkdir", "--", c], cwd="/proc/self/fd/%d" % fd,
-                                       check=True, pass_fds=(fd,), timeout=10)
+                                        "--clear-groups", "mkdir", "--", c],
+                                       cwd="/proc/self/fd/%d" % fd, pass_fds=(fd,),
+                                       check=True, timeout=10)
                     self.made.append(comps[:i + 1])
                 except FileExistsError:
                     pass
