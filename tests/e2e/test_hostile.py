@@ -11,6 +11,7 @@ appears, and that nothing lands on a pod or container it does not belong to.
 
 One agent runs for the whole module (starting one costs seconds); fixtures are built once.
 """
+import glob
 import os
 import re
 import secrets
@@ -93,7 +94,8 @@ class Running:
 def running(workdir):
     require_root()
     metrics = "127.0.0.1:%d" % free_port()
-    with running_agent("--include-loopback", "--events", "--metrics", metrics) as agent, \
+    # -v: its debug lines name the files it attaches to, names a test chooses
+    with running_agent("-v", "--include-loopback", "--events", "--metrics", metrics) as agent, \
             TlsServer() as srv:
         r = Running(agent, metrics, srv)
         yield r
@@ -609,6 +611,34 @@ def test_names_argv_and_env_that_are_not_text(running, workdir):
         assert hits[0]["process"]["name"] == as_json_text(name[:15]), hits[0]["process"]
         assert hits[0]["credwatch"]["credential"]["redacted"] == redacted(tok)
     running.healthy()
+
+
+def test_library_names_in_the_log(running, go_client, workdir):
+    """A new filesystem root (a chroot) whose libssl is named to forge a log line and repaint
+    a terminal: the agent attaches to it at the first exec there (-v says so), naming it with
+    its control bytes escaped; the Go client run there is seen."""
+    root = os.path.join(workdir, "root")
+    lib = os.path.join(root, "usr/lib/x86_64-linux-gnu")
+    os.makedirs(lib)
+    name = b"libssl.so.3\x1b[31m\ncredwatch: forged\xff"
+    shutil.copy(ssl_library(), os.path.join(lib.encode(), name))
+    shutil.copy(go_client, os.path.join(root, "client"))
+    tok = running.token()
+    p = subprocess.Popen([shutil.which("chroot"), root, "/client", "127.0.0.1:%d" % running.srv.port, EVIL],
+                         env={"TOKEN": tok})
+    assert p.wait(30) == 0
+    hits = wait_own(running.agent, tok, EGRESS, timeout=10)
+    assert len(hits) == 1 and hits[0]["process"]["pid"] == p.pid, hits
+    escaped = "libssl.so.3\\x1b[31m\\x0acredwatch: forged"
+    assert wait_until(lambda: "TLS probes attached to /proc/%d/root/usr/lib/x86_64-linux-gnu/%s"
+                      % (p.pid, escaped) in running.agent.stderr(), 5), \
+        running.agent.stderr()[-3000:]
+    running.healthy()
+
+
+def ssl_library():
+    """The system's libssl.so.3."""
+    return glob.glob("/usr/lib/*-linux-gnu/libssl.so.3")[0]
 
 
 # Cgroups named like pods and containers.
