@@ -810,3 +810,58 @@ def test_cgroups_named_like_pods_and_containers(running):
     finally:
         shutil.rmtree(real_log, ignore_errors=True)
     running.healthy()
+
+
+def test_user_cgroup_named_after_a_container_or_service(running):
+    """In its own slice (user.slice/user-UID.slice/user@UID.service, delegated to it) a user
+    names a cgroup after a root container's id, and a unit after a system service: when either
+    loads a credential the container or service loaded, that is another workload sharing it
+    (credential-shared), not the container or service loading it again."""
+    if not shutil.which("setpriv"):
+        pytest.skip("needs setpriv (util-linux)")
+    a = running.agent
+    cid = secrets.token_hex(32)
+    unit = "cw-hostile-%s.service" % secrets.token_hex(3)
+    with Cgroups() as cg:
+        def load(comps, tok):
+            """A process in comps with tok in its environment; its findings of tok."""
+            before = len(own_all(a, tok))
+
+            def join():
+                os.chdir(cg.top)
+                for c in comps:
+                    os.chdir(c)
+                with open("cgroup.procs", "w") as f:
+                    f.write(str(os.getpid()))
+            p = subprocess.Popen(["/bin/true"], env={"GITHUB_TOKEN": tok}, preexec_fn=join)
+            assert p.wait(10) == 0
+            assert wait_until(lambda: len(own_all(a, tok)) > before, 10), a.stderr()[-2000:]
+            return [f for f in own_all(a, tok) if f["process"]["pid"] == p.pid]
+
+        user_svc = ["user.slice", "user-%d.slice" % NOBODY, "user@%d.service" % NOBODY]
+        cg.mkdir(*user_svc)
+        d = os.path.join(cg.top, *user_svc)
+        for f in ("", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
+            os.chown(os.path.join(d, f), NOBODY, NOBODY)
+        for system, mine in ((["system.slice", "docker-%s.scope" % cid],
+                              ["libpod-%s.scope" % cid]),
+                             (["system.slice", unit], ["app.slice", unit])):
+            tok = running.token()
+            owner = load(cg.mkdir(*system)[0], tok)
+            assert [f["event"]["action"] for f in owner] == ["credential-observed"], owner
+            if mine[:-1]:  # the user's slice for its units, made by the user
+                cg.mkdir(*user_svc, *mine[:-1], user=NOBODY)
+            theirs = load(cg.mkdir(*user_svc, *mine, user=NOBODY)[0], tok)
+            actions = sorted(f["event"]["action"] for f in theirs)
+            assert "credential-shared" in actions, (mine, theirs)
+            assert {f["credwatch"]["workload"] for f in theirs} == \
+                {owner[0]["credwatch"]["workload"] + " uid:%d" % NOBODY}, theirs
+    running.healthy()
+
+
+def own_all(agent, secret):
+    """Every finding of this secret so far."""
+    fp = agent.key.fingerprint(secret)
+    with agent.cv:
+        return [l for l in agent.lines
+                if l.get("credwatch", {}).get("credential", {}).get("fingerprint") == fp]
