@@ -485,10 +485,10 @@ def test_empty_and_4gib_sparse_executables(running, go_client, workdir):
     e = Elf(true)
     struct.pack_into("<Q", e.b, EHDR_SHOFF, GIB4 - 64 * len(e.hdrs))
     runs.append((sparse_4g(os.path.join(d, "true-headers-at-end"), e), [], {}, None))
+    # a .gopclntab too long to read is not read: crypto/tls is not found, its token not seen
     e = Elf(go)
-    tok = running.token()
     runs.append((sparse_4g(os.path.join(d, "go.gopclntab"), e, say_4g(e, ".gopclntab")),
-                 ["127.0.0.1:%d" % running.srv.port, EVIL], {"TOKEN": tok}, None))
+                 ["127.0.0.1:%d" % running.srv.port, EVIL], {"TOKEN": running.token()}, None))
     a = running.agent
     read0, hwm0 = agent_io(a.proc.pid)
     holds0 = running.holds()
@@ -504,7 +504,7 @@ def test_empty_and_4gib_sparse_executables(running, go_client, workdir):
         p = subprocess.run([exe, *args], env=env, capture_output=True, timeout=30)
         took = time.monotonic() - t0
         assert p.returncode == 0, (exe, p.returncode, p.stderr[-500:])
-        assert took < DEADLINE_S, (exe, took)
+        assert took < DEADLINE_S + 1.0, (exe, took)  # a TLS handshake included
         if tok:  # the library's probes see it, whatever the executable's sections say
             assert len(wait_own(a, tok, EGRESS, timeout=10)) == 1, (exe, a.stderr()[-2000:])
     # each was held while the agent read its ELF, and continued by the agent, not the deadline
