@@ -624,8 +624,8 @@ def test_library_names_in_the_log(running, go_client, workdir):
     shutil.copy(ssl_library(), os.path.join(lib.encode(), name))
     shutil.copy(go_client, os.path.join(root, "client"))
     tok = running.token()
-    p = subprocess.Popen([shutil.which("chroot"), root, "/client", "127.0.0.1:%d" % running.srv.port, EVIL],
-                         env={"TOKEN": tok})
+    p = subprocess.Popen([shutil.which("chroot"), root, "/client",
+                          "127.0.0.1:%d" % running.srv.port, EVIL], env={"TOKEN": tok})
     assert p.wait(30) == 0
     hits = wait_own(running.agent, tok, EGRESS, timeout=10)
     assert len(hits) == 1 and hits[0]["process"]["pid"] == p.pid, hits
