@@ -2,12 +2,17 @@
 """Hostile executables and names: what any local user controls, thrown at the real agent.
 
 ELF files whose section headers lie, a Go binary whose function table (.gopclntab) lies, a
-0-byte and a 4 GiB sparse executable, process names, argv and environments full of control
-bytes, ANSI escapes, invalid UTF-8 and newlines, and cgroups named like pods and containers.
+0-byte and a 4 GiB sparse executable, process names, argv, environments and library file
+names full of control bytes, ANSI escapes, invalid UTF-8 and newlines, cgroups named like pods
+and containers, and a user's cgroups named after a root container or a system service.
 Each test checks that the agent is still the one that started (alive, and still reporting a
 normal token in an argv), that every line it printed is valid JSON its format accepts (the
-running agent checks each line as it comes), that redaction holds and no plaintext secret
-appears, and that nothing lands on a pod or container it does not belong to.
+running agent checks each line as it comes) and every line it logged is one line with no
+control byte, that redaction holds and no plaintext secret appears, and that nothing lands on
+a pod, container or service it does not belong to.
+
+Under `make test-asan` (the agent built with ASan+UBSan) the same inputs check the agent's
+memory safety too.
 
 One agent runs for the whole module (starting one costs seconds); fixtures are built once.
 """
