@@ -824,6 +824,41 @@ TEST(policy_workload_selectors)
 	cw_policy_free(&p);
 }
 
+/* A user's unit named like a system service, a user's cgroup named after a container. */
+TEST(policy_unit_and_container_id_in_a_users_slice)
+{
+	static struct cw_workload svc, user_unit, user_ctr;
+	struct cw_subject s = { .exe = "/usr/bin/nginx", .comm = "nginx", .uid = 1000 };
+	struct cw_policy p = { 0 };
+	char err[512];
+
+	REQUIRE(load(&p, "user.yaml",
+		     "workloads:\n"
+		     "  - {name: by-unit, unit: 'nginx.service'}\n"
+		     "  - {name: by-id, container_id: '3f2a*'}\n"
+		     "  - {name: users-unit, unit: 'nginx.service', uid: 1000}\n"
+		     "  - {name: users-ctr, container_id: '3f2a*', uid: 1000}\n",
+		     err, sizeof(err)) == 0);
+	snprintf(svc.unit, sizeof(svc.unit), "nginx.service");
+	user_unit = svc;
+	snprintf(user_unit.session_uid, sizeof(user_unit.session_uid), "1000");
+	snprintf(user_ctr.container_id, sizeof(user_ctr.container_id), "3f2a%060d", 0);
+	snprintf(user_ctr.session_uid, sizeof(user_ctr.session_uid), "1000");
+
+	s.wl = &svc;
+	CHECK(cw_policy_subject_is(&p, "by-unit", &s));
+	CHECK(cw_policy_subject_is(&p, "users-unit", &s));
+	s.wl = &user_unit;
+	CHECK(!cw_policy_subject_is(&p, "by-unit", &s));
+	CHECK(cw_policy_subject_is(&p, "users-unit", &s));
+	s.wl = &user_ctr;
+	CHECK(!cw_policy_subject_is(&p, "by-id", &s));
+	CHECK(cw_policy_subject_is(&p, "users-ctr", &s));
+	s.uid = 1001;
+	CHECK(!cw_policy_subject_is(&p, "users-ctr", &s));
+	cw_policy_free(&p);
+}
+
 static const char cred_yaml[] =
 	"workloads:\n"
 	"  - {name: payments, namespace: prod, container: app}\n"

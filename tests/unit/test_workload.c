@@ -229,21 +229,21 @@ TEST(workload_parse_k8s_nested)
 TEST(workload_parse_docker_podman)
 {
 	static const struct {
-		const char *fmt, *runtime;
+		const char *fmt, *runtime, *uid;
 	} c[] = {
-		{ "/system.slice/docker-%s.scope", "docker" },
-		{ "/docker/%s", "docker" },
-		{ "/machine.slice/libpod-%s.scope", "podman" },
-		{ "/machine.slice/libpod-%s.scope/container", "podman" },
+		{ "/system.slice/docker-%s.scope", "docker", "" },
+		{ "/docker/%s", "docker", "" },
+		{ "/machine.slice/libpod-%s.scope", "podman", "" },
+		{ "/machine.slice/libpod-%s.scope/container", "podman", "" },
+		/* rootless: the user's, whatever id its cgroup's name claims */
 		{ "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-%s.scope",
-		  "podman" },
-		{ "/libpod_parent/libpod-%s", "podman" },
+		  "podman", " uid:1000" },
+		{ "/libpod_parent/libpod-%s", "podman", "" },
 	};
 	struct cw_workload wl;
-	char id[65], path[512], key[32];
+	char id[65], path[512], key[48];
 
 	mkid(id, 6);
-	snprintf(key, sizeof(key), "container:%.12s", id);
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		snprintf(path, sizeof(path), c[i].fmt, id);
 		parse(path, &wl);
@@ -253,6 +253,7 @@ TEST(workload_parse_docker_podman)
 		CHECK_EQ_STR(wl.pod_uid, "");
 		CHECK_EQ_STR(wl.qos, "");
 		CHECK_EQ_STR(wl.unit, ""); /* user@1000.service is above the container */
+		snprintf(key, sizeof(key), "container:%.12s%s", id, c[i].uid);
 		CHECK_EQ_STR(wl.key, key);
 	}
 }
@@ -260,15 +261,18 @@ TEST(workload_parse_docker_podman)
 TEST(workload_parse_units)
 {
 	static const struct {
-		const char *path, *unit;
+		const char *path, *unit, *uid;
 	} c[] = {
-		{ "/system.slice/ssh.service", "ssh.service" },
-		{ "/system.slice/system-getty.slice/getty@tty1.service", "getty@tty1.service" },
-		{ "/user.slice/user-1000.slice/user@1000.service/init.scope", "user@1000.service" },
+		{ "/system.slice/ssh.service", "ssh.service", "" },
+		{ "/system.slice/system-getty.slice/getty@tty1.service", "getty@tty1.service", "" },
+		{ "/user.slice/user-1000.slice/user@1000.service/init.scope", "user@1000.service",
+		  " uid:1000" },
+		/* a user's unit, not the system's dbus.service: a user names its units */
 		{ "/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service",
-		  "dbus.service" },
-		{ "/user.slice/user-1000.slice/user@1000.service", "user@1000.service" },
-		{ "/system.slice/docker.service", "docker.service" },
+		  "dbus.service", " uid:1000" },
+		{ "/user.slice/user-1000.slice/user@1000.service", "user@1000.service",
+		  " uid:1000" },
+		{ "/system.slice/docker.service", "docker.service", "" },
 	};
 	struct cw_workload wl;
 	char key[300];
@@ -276,7 +280,7 @@ TEST(workload_parse_units)
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		parse(c[i].path, &wl);
 		CHECK_EQ_STR(wl.unit, c[i].unit);
-		snprintf(key, sizeof(key), "unit:%s", c[i].unit);
+		snprintf(key, sizeof(key), "unit:%s%s", c[i].unit, c[i].uid);
 		CHECK_EQ_STR(wl.key, key);
 		CHECK_EQ_STR(wl.container_id, "");
 		CHECK_EQ_STR(wl.pod_uid, "");

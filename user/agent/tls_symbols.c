@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,13 @@
 #include "agent/tls_symbols.h"
 
 #define GO_WRITE "crypto/tls.(*Conn).Write"
+
+/*
+ * The most of one section read (libelf reads a section whole, into memory): far above real
+ * tables (node's .strtab is 7 MiB, a big Go binary's .gopclntab tens of MiB), far below the
+ * 4 GiB a lying section header can claim in a sparse file.
+ */
+#define SECTION_READ_MAX (64ull << 20)
 
 const struct cw_tls_entry_point cw_tls_entry_points[CW_TLS_ENTRY_POINTS] = {
 	{ "SSL_write", CW_SRC_OPENSSL, CW_TLS_WRITE },
@@ -42,6 +50,15 @@ static uint32_t get_u32(const unsigned char *p)
 
 	memcpy(&v, p, sizeof(v));
 	return v;
+}
+
+/* May section ndx (a string table a symbol table names, .shstrtab) be read? */
+static bool section_readable(Elf *elf, size_t ndx)
+{
+	Elf_Scn *scn = elf_getscn(elf, ndx);
+	GElf_Shdr sh;
+
+	return scn && gelf_getshdr(scn, &sh) && sh.sh_size <= SECTION_READ_MAX;
 }
 
 /* The file offset of virtual address vaddr, from the executable section holding it. */
@@ -72,7 +89,7 @@ static uint64_t gopclntab_offset(Elf *elf, const char *name, uint64_t *vaddr, ui
 	uint64_t nfunc, text, names, functab, size;
 	GElf_Shdr sh;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
+	if (elf_getshdrstrndx(elf, &shstrndx) || !section_readable(elf, shstrndx))
 		return 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *sname;
@@ -81,7 +98,7 @@ static uint64_t gopclntab_offset(Elf *elf, const char *name, uint64_t *vaddr, ui
 			continue;
 		sname = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (sname && !strcmp(sname, ".gopclntab")) {
-			data = elf_rawdata(scn, NULL);
+			data = sh.sh_size <= SECTION_READ_MAX ? elf_rawdata(scn, NULL) : NULL;
 			break;
 		}
 	}
@@ -166,7 +183,8 @@ void cw_tls_find_entry_points(const char *path, struct cw_tls_entry_locs *loc)
 		Elf_Data *data;
 
 		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    sh.sh_size > SECTION_READ_MAX || !section_readable(elf, sh.sh_link))
 			continue;
 		data = elf_getdata(scn, NULL);
 		for (size_t i = 0; data && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {

@@ -246,6 +246,35 @@ void cw_workload_set_key(struct cw_workload *wl)
 		snprintf(wl->key, sizeof(wl->key), "unit:%s", wl->unit);
 	else if (wl->session[0])
 		snprintf(wl->key, sizeof(wl->key), "session:uid:%s", wl->session_uid);
+	/*
+	 * A user names the units and containers in its own slice as it likes (a user unit called
+	 * deploy.service, a cgroup called libpod-<another container's id>.scope): theirs, not
+	 * the system's unit or the container of that name.
+	 */
+	n = (int)strlen(wl->key);
+	if (!wl->pod_uid[0] && !wl->session[0] && wl->session_uid[0] && n)
+		snprintf(wl->key + n, sizeof(wl->key) - (size_t)n, " uid:%s", wl->session_uid);
+}
+
+/* The uid of the user's slice (user.slice/user-UID.slice) the path runs through, if any. */
+static void parse_user_slice(const struct comp *c, size_t nc, struct cw_workload *out)
+{
+	const size_t ul = sizeof("user-") - 1, sl = sizeof(".slice") - 1;
+
+	for (size_t i = 1; i < nc; i++) {
+		const struct comp *u = &c[i];
+
+		if (!comp_is(&c[i - 1], "user.slice") || u->n <= ul + sl ||
+		    u->n - ul - sl >= sizeof(out->session_uid) || strncmp(u->s, "user-", ul) ||
+		    !cw_ends_with(u->s, u->n, ".slice"))
+			continue;
+		for (size_t k = ul; k < u->n - sl; k++)
+			if (u->s[k] < '0' || u->s[k] > '9')
+				return;
+		memcpy(out->session_uid, u->s + ul, u->n - ul - sl);
+		out->session_uid[u->n - ul - sl] = '\0';
+		return;
+	}
 }
 
 /* c[i] is a login session's scope (session-ID.scope) in user-UID.slice: fill session. */
@@ -344,5 +373,7 @@ void cw_workload_parse_path(const char *path, struct cw_workload *out)
 	}
 	if (anchor < 0 && nc > 0)
 		parse_session(c, nc - 1, out);
+	if (pod < 0 && !out->session_uid[0])
+		parse_user_slice(c, nc, out);
 	cw_workload_set_key(out);
 }

@@ -257,6 +257,10 @@ static enum cw_policy_match workload_match(const struct cw_policy_workload *w,
 	    sel(w->executable, s->exe, FNM_PATHNAME, false) == CW_MATCH_NO ||
 	    (w->uid >= 0 && (long)s->uid != w->uid)) /* never (uid_t)-1: the loader refuses it */
 		return CW_MATCH_NO;
+	/* a user names the units and container cgroups in its own slice as it likes: a unit or
+	 * container_id selector takes those only when it names the uid too */
+	if ((w->unit || w->container_id) && wl->session_uid[0] && w->uid < 0)
+		return CW_MATCH_NO;
 	pod_view(wl, &v);
 	meta_unknown = v.in_pod && !v.pod;
 	m = and3(sel(w->namespace_, v.ns, 0, meta_unknown), sel(w->pod, v.name, 0, meta_unknown));
