@@ -518,6 +518,35 @@ static void read_boot_id(char *out, size_t len)
 	}
 }
 
+int cw_run_trace_header(const struct cw_agent_opts *o, struct cw_run_header_buf *b,
+			struct cw_trace_header *h)
+{
+	struct cw_ruleset rs = { 0 };
+	struct utsname u;
+	const char *node;
+	char err[1024];
+
+	if (cw_rules_load_default(&rs, o->rules_dir, err, sizeof(err))) {
+		cw_log("%s", err);
+		return 1;
+	}
+	cw_rules_digest(&rs, b->digest);
+	cw_rules_free(&rs);
+	/* the host name findings give (the agent's setup_judgement): a replay prints the same */
+	if ((node = o->node_name ? o->node_name : getenv("NODE_NAME")) && *node)
+		snprintf(b->host, sizeof(b->host), "%s", node);
+	else if (gethostname(b->host, sizeof(b->host) - 1))
+		snprintf(b->host, sizeof(b->host), "unknown");
+	snprintf(b->kernel, sizeof(b->kernel), "%s", uname(&u) ? "" : u.release);
+	read_boot_id(b->boot_id, sizeof(b->boot_id));
+	*h = (struct cw_trace_header){ .host = b->host,
+				       .kernel = b->kernel,
+				       .boot_id = b->boot_id,
+				       .version = CW_VERSION,
+				       .rules_digest = b->digest };
+	return 0;
+}
+
 /*
  * The agent with a flight recorder as its tap (trace/flight.h); the traces' header says what
  * a `credwatch trace` file's does (host as findings name it, kernel, boot id, rules digest).
@@ -530,29 +559,13 @@ static int run_with_flight(struct cw_agent_opts *o)
 				     .max_dumps = (unsigned)o->flight_max_dumps,
 				     .dir = o->flight_dir,
 				     .recipient = o->flight_recipient };
-	char err[1024], host[256] = "", boot[64], digest[65] = "";
-	struct cw_ruleset rs = { 0 };
+	struct cw_run_header_buf hb;
 	struct cw_flight *f;
-	const char *node;
-	struct utsname u;
+	char err[1024];
 	int ret;
 
-	if (cw_rules_load_default(&rs, o->rules_dir, err, sizeof(err))) {
-		cw_log("%s", err);
+	if (cw_run_trace_header(o, &hb, &fo.header))
 		return 1;
-	}
-	cw_rules_digest(&rs, digest);
-	cw_rules_free(&rs);
-	if ((node = o->node_name ? o->node_name : getenv("NODE_NAME")) && *node)
-		snprintf(host, sizeof(host), "%s", node);
-	else if (gethostname(host, sizeof(host) - 1))
-		snprintf(host, sizeof(host), "unknown");
-	read_boot_id(boot, sizeof(boot));
-	fo.header = (struct cw_trace_header){ .host = host,
-					      .kernel = uname(&u) ? "" : u.release,
-					      .boot_id = boot,
-					      .version = CW_VERSION,
-					      .rules_digest = digest };
 	if (cw_flight_new(&fo, &f, &o->tap, err, sizeof(err))) {
 		cw_log("%s", err);
 		return 1;

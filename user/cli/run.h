@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "agent/agent.h"
+#include "util/tracefile.h"
 
 /* The extra options' codes (struct option val) start here (run's are below). */
 #define CW_RUN_EXTRA_FIRST 0x200
@@ -27,5 +28,18 @@ struct cw_run_extra {
 
 /* Parse run's options (config file, flags) plus x's, then run x->go (NULL x: run itself). */
 int cw_run_command(int argc, char **argv, const struct cw_run_extra *x);
+
+/* The strings a trace header points into. */
+struct cw_run_header_buf {
+	char host[256], kernel[65], boot_id[64], digest[65];
+};
+
+/*
+ * What a trace file's header says of this agent (`credwatch trace`, the flight recorder's
+ * dumps): the host as its findings name it, the kernel, the boot id, the version and the
+ * digest of the rules o names. h points into b. 0, or 1 when the rules do not load (logged).
+ */
+int cw_run_trace_header(const struct cw_agent_opts *o, struct cw_run_header_buf *b,
+			struct cw_trace_header *h);
 
 #endif

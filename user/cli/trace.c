@@ -12,23 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
 #include "cli/commands.h"
 #include "cli/run.h"
-#include "detect/rules.h"
 #include "trace/recorder.h"
-#include "trace/replay.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/tracefile.h"
-
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
 
 enum {
 	OPT_DURATION = CW_RUN_EXTRA_FIRST,
@@ -189,18 +182,6 @@ static int resolve_cgroups(struct trace_args *t)
 	return 0;
 }
 
-static void read_boot_id(char *out, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	out[0] = '\0';
-	if (f) {
-		if (fgets(out, (int)len, f))
-			out[strcspn(out, "\n")] = '\0';
-		fclose(f);
-	}
-}
-
 static void report(const char *path, const struct cw_recorder_stats *st)
 {
 	cw_log("trace %s: %llu records, %llu raw bytes, %llu bytes on disk, %u file%s%s%llu left "
@@ -237,10 +218,8 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 	struct cw_trace_key *key = NULL;
 	struct cw_recorder *r = NULL;
 	struct cw_recorder_stats st;
-	struct cw_ruleset rs = { 0 };
-	char err[1024], host[256] = "", boot[64], digest[65] = "";
-	const char *node;
-	struct utsname u;
+	struct cw_run_header_buf hb;
+	char err[1024];
 	int ret;
 
 	if (!t->out) {
@@ -253,24 +232,10 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 		cw_log("--recipient %s", err);
 		return 1;
 	}
-	if (cw_rules_load_default(&rs, o->rules_dir, err, sizeof(err))) {
-		cw_log("%s", err);
+	if (cw_run_trace_header(o, &hb, &ro.header)) {
 		cw_trace_key_free(key);
 		return 1;
 	}
-	cw_rules_digest(&rs, digest);
-	cw_rules_free(&rs);
-	/* the host name findings give (setup_judgement's): a replay prints the same */
-	if ((node = o->node_name ? o->node_name : getenv("NODE_NAME")) && *node)
-		snprintf(host, sizeof(host), "%s", node);
-	else if (gethostname(host, sizeof(host) - 1))
-		snprintf(host, sizeof(host), "unknown");
-	read_boot_id(boot, sizeof(boot));
-	ro.header = (struct cw_trace_header){ .host = host,
-					      .kernel = uname(&u) ? "" : u.release,
-					      .boot_id = boot,
-					      .version = CW_VERSION,
-					      .rules_digest = digest };
 	ro.recipient = key;
 	ro.filters = t->filters;
 	ro.duration_s = t->duration;
