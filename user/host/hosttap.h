@@ -100,6 +100,12 @@ static inline uint64_t cw_get_le64(const unsigned char *p)
 }
 
 /*
+ * A u16-length string at *p (not past end, no NUL in it) into dst, cap bytes with its NUL;
+ * *p moves past it. 0, or -EINVAL.
+ */
+int cw_get_str16(const unsigned char **p, const unsigned char *end, char *dst, size_t cap);
+
+/*
  * A host answer as a recorder gets it (agent/tap.h CW_TAP_HOST; trace/record.h reads it back):
  * u16 kind, u16 0, u32 key length K, u32 value length V, then the K key bytes and the V value
  * bytes. The header's 12 bytes, written at p.

@@ -971,22 +971,6 @@ int cw_workload_encode(const struct cw_workload *wl, unsigned char **out, size_t
 	return 0;
 }
 
-static int get_str16(const unsigned char **p, const unsigned char *end, char *dst, size_t cap)
-{
-	size_t n;
-
-	if (end - *p < 2)
-		return -EINVAL;
-	n = (size_t)(*p)[0] | (size_t)(*p)[1] << 8;
-	*p += 2;
-	if ((size_t)(end - *p) < n || n >= cap || memchr(*p, '\0', n))
-		return -EINVAL;
-	memcpy(dst, *p, n);
-	dst[n] = '\0';
-	*p += n;
-	return 0;
-}
-
 int cw_workload_decode(const struct cw_pods *pods, const void *data, size_t len,
 		       struct cw_workload *wl)
 {
@@ -1014,7 +998,7 @@ int cw_workload_decode(const struct cw_pods *pods, const void *data, size_t len,
 	memset(wl, 0, sizeof(*wl));
 	wl->cgroup_id = id;
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (get_str16(&p, end, f[i].dst, f[i].cap))
+		if (cw_get_str16(&p, end, f[i].dst, f[i].cap))
 			return -EINVAL;
 	if (end - p < 4)
 		return -EINVAL;

@@ -50,23 +50,6 @@ int cw_clock_rec_decode(const void *data, size_t len, int64_t *mono_to_real_ns)
 	return 0;
 }
 
-/* A u16-length string at *p into dst (cap bytes with its NUL). */
-static int get_str(const unsigned char **p, const unsigned char *end, char *dst, size_t cap)
-{
-	size_t n;
-
-	if (end - *p < 2)
-		return -EINVAL;
-	n = (size_t)(*p)[0] | (size_t)(*p)[1] << 8;
-	*p += 2;
-	if ((size_t)(end - *p) < n || n >= cap || memchr(*p, '\0', n))
-		return -EINVAL;
-	memcpy(dst, *p, n);
-	dst[n] = '\0';
-	*p += n;
-	return 0;
-}
-
 int cw_proc_state_decode(const struct cw_host_rec *r, struct cw_proc_info *i, char *exe, char *root)
 {
 	const unsigned char *p = r->val, *end = r->val + r->vlen;
@@ -82,8 +65,8 @@ int cw_proc_state_decode(const struct cw_host_rec *r, struct cw_proc_info *i, ch
 	i->gone = p[8] & 1;
 	i->root_known = p[8] & 2;
 	p += 9;
-	if (get_str(&p, end, exe, CW_PROCS_EXE_MAX) || get_str(&p, end, root, CW_PROCS_EXE_MAX) ||
-	    p != end)
+	if (cw_get_str16(&p, end, exe, CW_PROCS_EXE_MAX) ||
+	    cw_get_str16(&p, end, root, CW_PROCS_EXE_MAX) || p != end)
 		return -EINVAL;
 	i->exe = exe;
 	i->root = root;
