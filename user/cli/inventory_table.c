@@ -57,52 +57,17 @@ static void sb_sep(struct sb *b)
 }
 
 /*
- * Characters that must not reach a terminal as they are: paths and variable names come from
- * watched processes, and an escape sequence or a bidi override in them could rewrite what the
- * reader sees.
- */
-static bool unsafe_cp(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * in, made safe for a terminal and cut to at most maxw columns (one per character) with an
- * ellipsis, into a new string; *width receives its width.
+ * in, made safe for a terminal and cut to at most maxw columns with an ellipsis (util/utf8.h),
+ * into a new string; *width receives its width. Paths and variable names come from watched
+ * processes: an escape sequence or a bidi override in them could rewrite what the reader sees.
  */
 static char *fit(const char *in, int maxw, int *width)
 {
-	size_t n = strlen(in), i = 0, o = 0, cut = 0;
-	char *out = malloc(n + 4);
-	int w = 0;
+	size_t cap = strlen(in) + 6;
+	char *out = malloc(cap);
 
-	if (!out)
-		return NULL;
-	while (i < n) {
-		uint32_t cp;
-		size_t l = cw_utf8_decode((const unsigned char *)in + i, n - i, &cp);
-
-		if (w == maxw - 1)
-			cut = o; /* where the ellipsis goes if the cell is too wide */
-		if (w == maxw) {
-			memcpy(out + cut, "\xe2\x80\xa6", 3); /* U+2026 */
-			o = cut + 3;
-			w = maxw;
-			break;
-		}
-		if (!l || unsafe_cp(cp)) {
-			out[o++] = '?';
-			i += l ? l : 1;
-		} else {
-			memcpy(out + o, in + i, l);
-			o += l;
-			i += l;
-		}
-		w++;
-	}
-	out[o] = '\0';
-	*width = w;
+	if (out)
+		*width = cw_utf8_term_fit(out, cap, in, maxw);
 	return out;
 }
 

@@ -36,52 +36,11 @@ static void iso(char out[32], int64_t ms)
 	cw_json_timestamp(out, (ms < 0 ? 0 : ms > lim ? lim : ms) * 1000000);
 }
 
-/* Characters that must not reach a terminal as they are (controls, zero-width, bidi). */
-static bool unsafe_cp(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/*
- * in, made safe for a terminal ('?' for what is not) and cut to at most maxw columns (one per
- * character, the last one an ellipsis when cut), into out (of cap bytes). Its width.
- */
-static int fit(char *out, size_t cap, const char *in, int maxw)
-{
-	size_t n = strlen(in), i = 0, o = 0, cut_o = 0;
-	int w = 0;
-
-	while (i < n && o + 5 < cap) {
-		uint32_t cp = 0;
-		size_t l = cw_utf8_decode((const unsigned char *)in + i, n - i, &cp);
-
-		if (w == maxw - 1)
-			cut_o = o;
-		if (w == maxw) {
-			memcpy(out + cut_o, "\u2026", 3);
-			out[cut_o + 3] = '\0';
-			return maxw;
-		}
-		if (!l || unsafe_cp(cp)) {
-			out[o++] = '?';
-			i += l ? l : 1;
-		} else {
-			memcpy(out + o, in + i, l);
-			o += l;
-			i += l;
-		}
-		w++;
-	}
-	out[o] = '\0';
-	return w;
-}
-
 /* A cell: s fitted to width w, padded with spaces to w when pad. */
 static void cell(FILE *out, const char *s, int w, bool pad)
 {
 	char buf[1024];
-	int got = fit(buf, sizeof(buf), s, w);
+	int got = cw_utf8_term_fit(buf, sizeof(buf), s, w);
 
 	fputs(buf, out);
 	while (pad && got++ < w)

@@ -56,3 +56,41 @@ size_t cw_utf8_fit(const char *s, size_t max)
 	}
 	return n;
 }
+
+static int term_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int cw_utf8_term_fit(char *out, size_t cap, const char *in, int maxw)
+{
+	size_t n = strlen(in), i = 0, o = 0, cut = 0;
+	int w = 0;
+
+	if (!cap)
+		return 0;
+	while (i < n && o + 5 < cap) {
+		uint32_t cp = 0;
+		size_t l = cw_utf8_decode((const unsigned char *)in + i, n - i, &cp);
+
+		if (w == maxw - 1)
+			cut = o; /* where the ellipsis goes if the text is too wide */
+		if (w == maxw) {
+			memcpy(out + cut, "\xe2\x80\xa6", 3); /* U+2026 */
+			out[cut + 3] = '\0';
+			return maxw;
+		}
+		if (!l || term_unsafe(cp)) {
+			out[o++] = '?';
+			i += l ? l : 1;
+		} else {
+			memcpy(out + o, in + i, l);
+			o += l;
+			i += l;
+		}
+		w++;
+	}
+	out[o] = '\0';
+	return w;
+}

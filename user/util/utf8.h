@@ -19,4 +19,13 @@ size_t cw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  */
 size_t cw_utf8_fit(const char *s, size_t max);
 
+/*
+ * The string in for a terminal, into out (cap bytes; cap >= strlen(in) + 6 holds all of it):
+ * a character that must not reach a terminal as it is (a control, zero-width or bidi
+ * character: names and paths come from watched processes) or a byte that starts no valid
+ * sequence becomes '?'; cut to at most maxw columns (one per character), the last an ellipsis
+ * when cut. Returns its width in columns.
+ */
+int cw_utf8_term_fit(char *out, size_t cap, const char *in, int maxw);
+
 #endif
