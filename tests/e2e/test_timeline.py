@@ -119,6 +119,8 @@ def test_timeline_of_a_live_agent():
         assert len(ev) == 1 + len(loads) + 1, ev
         assert ev[0]["what"] == "read" and ev[0]["detail"] == scene.envfile
         assert ev[0]["event_id"] == read["event"]["id"]
+        # a read names the workload it is judged for (a host process: its tree), as alerts do
+        assert ev[0]["workload"] == read["credwatch"]["workload"] != "", read
         assert {e["what"] for e in ev[1:-1]} == {"loaded"}
         assert {e["process"]["pid"] for e in ev[1:-1]} == {l["process"]["pid"] for l in loads}
         assert all(e["source"] == "env" and e["detail"] == "GITHUB_TOKEN" for e in ev[1:-1])

@@ -307,7 +307,7 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	struct cw_file_track *t = x->t;
 	struct cw_finding_writer *f = x->fs->f;
 	struct cw_json *j = &f->j;
-	char fp[CW_FP_HEX_LEN + 1];
+	char fp[CW_FP_HEX_LEN + 1], workload[CW_PROV_STR] = "";
 	struct cw_actor a = { .pid = t->pid,
 			      .uid = t->uid,
 			      .cgroup_id = t->cgroup_id,
@@ -317,7 +317,8 @@ static int on_file_match(const struct cw_match *m, void *arg)
 	struct cw_load l = { .source = CW_PROV_FILE,
 			     .detail = t->path,
 			     .in_image = t->in_image,
-			     .environ_pid = t->environ_pid };
+			     .environ_pid = t->environ_pid,
+			     .workload_out = workload };
 
 	if (!m->field && x->seen && cw_credfile_covers(x->seen, m))
 		return 0; /* the file's parser reported it, with its field */
@@ -341,7 +342,8 @@ static int on_file_match(const struct cw_match *m, void *arg)
 		cw_json_kstr(j, "executable", t->exe);
 	cw_json_kstr(j, "name", t->comm);
 	cw_json_obj_end(j);
-	cw_finding_host(f, t->pid, t->uid, t->cgroup_id, NULL);
+	/* the workload the read is judged for (a host process's tree, too), as alerts say */
+	cw_finding_host(f, t->pid, t->uid, t->cgroup_id, workload[0] ? workload : NULL);
 	cw_finding_credential(f, m, "file");
 	cw_json_kstr(j, "path", t->path);
 	cw_json_obj_end(j);
