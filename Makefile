@@ -202,7 +202,8 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-string-plus-int -D_G
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
 FUZZ_LINK_decoder := user/events/decoder.c
 FUZZ_LINK_http := user/events/protocol.c user/events/http2.c
-FUZZ_LINK_codec := user/detect/jwt.c user/detect/validate.c user/util/codec.c
+FUZZ_LINK_codec := user/detect/jwt.c user/detect/validate.c user/util/codec.c \
+		   user/detect/example_gen.c
 FUZZ_LINK_decode := user/detect/decode.c
 FUZZ_LINK_probepoint := user/agent/probepoint.c
 FUZZ_LINK_elf := user/agent/tls_symbols.c user/agent/probepoint.c
