@@ -191,7 +191,7 @@ verifier-stats: $(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
 FUZZ_SECONDS ?= 300
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_SEEDS := $(patsubst tests/fuzz/seed_%.c,%,$(wildcard tests/fuzz/seed_*.c))
+FUZZ_SEEDS := $(patsubst tests/fuzz/seed_%.c,%,$(wildcard tests/fuzz/seed_*.c)) decode
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (OSS-Fuzz's name): checksums pass, see tracefile.c.
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 # -Wno-string-plus-int: clang's warning on `LITERAL + offset` (http2.c), which gcc, the
@@ -204,7 +204,10 @@ FUZZ_LINK_decoder := user/events/decoder.c
 FUZZ_LINK_http := user/events/protocol.c user/events/http2.c
 FUZZ_LINK_codec := user/detect/jwt.c user/detect/validate.c user/util/codec.c \
 		   user/detect/example_gen.c
-FUZZ_LINK_decode := user/detect/decode.c
+# The matcher with the embedded rules, and what it calls.
+FUZZ_LINK_detect := $(wildcard user/detect/*.c) $(wildcard user/util/*.c) $(OUTPUT)/embedded_rules.c
+FUZZ_LINK_decode := $(FUZZ_LINK_detect)
+FUZZ_LINK_credfile := $(FUZZ_LINK_detect)
 FUZZ_LINK_probepoint := user/agent/probepoint.c
 FUZZ_LINK_elf := user/agent/tls_symbols.c user/agent/probepoint.c
 # The object of each FUZZ_LINK source: user/X/Y.c -> obj/user/X/Y.o, $(OUTPUT)/Y.c -> obj/Y.o.
@@ -235,6 +238,10 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_objs,$$(FUZZ_LINK_$$*)) | $
 $(FUZZ_DIR)/seed_%: tests/fuzz/seed_%.c $$(call fuzz_objs,$$(FUZZ_LINK_$$*)) | $(FUZZ_DIR)
 	$(call msg,BINARY,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(call fuzz_objs,$(FUZZ_LINK_$*)) $(LIBS) -o $@
+
+# seed_credfile writes fuzz_decode's seeds too when called seed_decode.
+$(FUZZ_DIR)/seed_decode: $(FUZZ_DIR)/seed_credfile
+	$(Q)ln -sf seed_credfile $@
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) $(addprefix $(FUZZ_DIR)/seed_,$(FUZZ_SEEDS))
 
