@@ -208,8 +208,15 @@ FUZZ_LINK_codec := user/detect/jwt.c user/detect/validate.c user/util/codec.c \
 FUZZ_LINK_detect := $(wildcard user/detect/*.c) $(wildcard user/util/*.c) $(OUTPUT)/embedded_rules.c
 FUZZ_LINK_decode := $(FUZZ_LINK_detect)
 FUZZ_LINK_credfile := $(FUZZ_LINK_detect)
+FUZZ_LINK_yaml := $(FUZZ_LINK_detect) $(wildcard user/judge/policy*.c) user/judge/path_glob.c \
+		  user/judge/destinations.c user/judge/apiserver.c user/host/image_ref.c \
+		  user/host/pod_snapshot.c user/host/podmeta.c \
+		  $(OUTPUT)/embedded_policy.c
+FUZZ_LINK_provenance := user/judge/provenance.c user/judge/provenance_file.c \
+			user/util/json_writer.c user/util/fileio.c user/util/utf8.c
+FUZZ_LINK_proc := $(wildcard user/host/*.c) $(wildcard user/util/*.c)
 FUZZ_LINK_probepoint := user/agent/probepoint.c
-FUZZ_LINK_elf := user/agent/tls_symbols.c user/agent/probepoint.c
+FUZZ_LINK_elf := user/agent/tls_symbols.c user/agent/probepoint.c user/util/fileio.c
 # The object of each FUZZ_LINK source: user/X/Y.c -> obj/user/X/Y.o, $(OUTPUT)/Y.c -> obj/Y.o.
 fuzz_objs = $(patsubst $(OUTPUT)/%.c,$(FUZZ_DIR)/obj/%.o,$(patsubst user/%.c,$(FUZZ_DIR)/obj/user/%.o,$(1)))
 FUZZ_OBJS := $(sort $(foreach t,$(FUZZ_NAMES),$(call fuzz_objs,$(FUZZ_LINK_$(t)))))

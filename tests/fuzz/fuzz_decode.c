@@ -26,7 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (cw_rules_load_embedded(&rs, err, sizeof(err)) || cw_matcher_new(&rs, &mt, err, sizeof(err))) {
+	if (cw_rules_load_embedded(&rs, err, sizeof(err)) ||
+	    cw_matcher_new(&rs, &mt, err, sizeof(err))) {
 		fprintf(stderr, "fuzz_decode: %s\n", err);
 		abort();
 	}

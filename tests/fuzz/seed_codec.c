@@ -12,14 +12,10 @@
 #include "detect/example_gen.h"
 
 static const char *const templates[] = {
-	"%{gen:github:ghp_}",
-	"%{gen:npm}",
-	"%{gen:grafana}",
-	"%{gen:atlassian:ATATT3xFfGF0}",
-	"%{gen:age}",
-	"%{gen:jwt:3600}",
-	"%{gen:k8s-jwt:86400}",
-	"dXNlcjpwYXNzd29yZA==",
+	"%{gen:github:ghp_}",	"%{gen:npm}",
+	"%{gen:grafana}",	"%{gen:atlassian:ATATT3xFfGF0}",
+	"%{gen:age}",		"%{gen:jwt:3600}",
+	"%{gen:k8s-jwt:86400}", "dXNlcjpwYXNzd29yZA==",
 	"%{base64url:43}",
 };
 
@@ -42,7 +38,8 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/seed-%zu", argv[1], i);
 		f = fopen(path, "wb");
 		/* a decode buffer of 3/4 of the text: room for all of it */
-		if (!f || fputc((int)(strlen(s) * 3 / 4 > 255 ? 255 : strlen(s) * 3 / 4), f) == EOF ||
+		if (!f ||
+		    fputc((int)(strlen(s) * 3 / 4 > 255 ? 255 : strlen(s) * 3 / 4), f) == EOF ||
 		    fputs(s, f) == EOF || fclose(f)) {
 			perror(path);
 			return 1;

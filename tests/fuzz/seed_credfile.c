@@ -26,17 +26,21 @@ static const struct seed credfile_seeds[] = {
 	{ 3, "[client]\nuser=root\npassword=\"%{alnum:18}\"\n[mysqldump]\npassword = x\n" },
 	{ 4, "{\"auths\":{\"ghcr.io\":{\"auth\":\"%{base64:24}\"},\"r\":{\"auth\":\"\","
 	     "\"identitytoken\":\"%{alnum:32}\"}},\"credsStore\":\"desktop\"}" },
-	{ 5, "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: %{alnum:40}\n"
-	     "    client-key-data: %{base64:64}\n    password: %{alnum:12}\n" },
+	{ 5,
+	  "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: %{alnum:40}\n"
+	  "    client-key-data: %{base64:64}\n    password: %{alnum:12}\n" },
 	{ 6, "[distutils]\nindex-servers = pypi\n[pypi]\nusername = __token__\n"
 	     "password = pypi-AgEIcHlwaS5vcmc%{base64url:60}\n" },
-	{ 7, "//registry.npmjs.org/:_authToken=%{gen:npm}\n//nexus.corp/npm/:_password=%{base64:16}\n"
-	     "//nexus.corp/npm/:username=deploy\n" },
-	{ 8, "[default]\naws_access_key_id = AKIA%{base32:16}\n"
-	     "aws_secret_access_key = %{base64:40}\n[profile x]\naws_session_token=%{base64:80}\n" },
+	{ 7,
+	  "//registry.npmjs.org/:_authToken=%{gen:npm}\n//nexus.corp/npm/:_password=%{base64:16}\n"
+	  "//nexus.corp/npm/:username=deploy\n" },
+	{ 8,
+	  "[default]\naws_access_key_id = AKIA%{base32:16}\n"
+	  "aws_secret_access_key = %{base64:40}\n[profile x]\naws_session_token=%{base64:80}\n" },
 	{ 9, "{\"type\":\"service_account\",\"private_key_id\":\"%{hex:40}\",\"private_key\":"
 	     "\"-----BEGIN PRIVATE KEY-----\\n%{base64:64}\\n-----END PRIVATE KEY-----\\n\","
-	     "\"client_email\":\"a@b.iam.gserviceaccount.com\",\"refresh_token\":\"1//0%{base64url:40}\"}" },
+	     "\"client_email\":\"a@b.iam.gserviceaccount.com\",\"refresh_token\":\"1//"
+	     "0%{base64url:40}\"}" },
 	{ 10, "[default]\naccess_key = %{alnum:20}\nsecret_key = %{base64:40}\n" },
 	{ 11, "alice:$apr1$%{alnum:8}$%{base64:22}\nbob:{SHA}%{base64:28}\n" },
 	{ 12, "root:$6$%{alnum:8}$%{base64:86}:19000:0:99999:7:::\ndaemon:*:19000::::::\n" },
@@ -46,14 +50,18 @@ static const struct seed credfile_seeds[] = {
 	      "'%{alnum:16}'}}\n" },
 	{ 16, "production:\n  secret_key_base: %{hex:128}\n" },
 	{ 17, "%{hex:32}\n" },
-	{ 18, "<?php\ndefine( 'DB_PASSWORD', '%{alnum:16}' );\ndefine('AUTH_KEY', '%{alnum:64}');\n" },
+	{ 18,
+	  "<?php\ndefine( 'DB_PASSWORD', '%{alnum:16}' );\ndefine('AUTH_KEY', '%{alnum:64}');\n" },
 	{ 19, "APP_KEY=base64:%{base64:44}\nDB_PASSWORD=\"%{alnum:14}\"\nexport API_TOKEN='x'\n" },
 	{ 20, "<?xml version=\"1.0\"?>\n<FileZilla3><Servers><Server><Host>h</Host><User>u</User>"
 	      "<Pass encoding=\"base64\">%{base64:16}</Pass></Server></Servers></FileZilla3>\n" },
 	{ 21, "[Sessions\\u@h]\nHostName=h\nUserName=u\nPassword=%{hex:40}\n" },
-	{ 22, "{\"host\":\"h\",\"username\":\"u\",\"password\":\"%{alnum:14}\",\"remotePath\":\"/\"}" },
-	{ 23, "{\"connections\":{\"pg\":{\"configuration\":{\"user\":\"u\",\"password\":\"%{alnum:12}\"}}}}" },
-	{ 24, "{\"Servers\":{\"1\":{\"Name\":\"db\",\"Username\":\"u\",\"Password\":\"%{alnum:12}\"}}}" },
+	{ 22,
+	  "{\"host\":\"h\",\"username\":\"u\",\"password\":\"%{alnum:14}\",\"remotePath\":\"/\"}" },
+	{ 23, "{\"connections\":{\"pg\":{\"configuration\":{\"user\":\"u\",\"password\":\"%{alnum:"
+	      "12}\"}}}}" },
+	{ 24, "{\"Servers\":{\"1\":{\"Name\":\"db\",\"Username\":\"u\",\"Password\":\"%{alnum:12}"
+	      "\"}}}" },
 	{ 25, "DB_PASSWORD=changeme\nAPI_KEY=<your key>\nSECRET=${SECRET}\n" },
 	{ 26, "{\"auths\":{\"quay.io\":{\"auth\":\"%{base64:20}\"}}}" },
 	{ 27, "notes\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\n%{base64:64}\n"
@@ -64,7 +72,8 @@ static const struct seed credfile_seeds[] = {
 
 static const struct seed decode_seeds[] = {
 	{ 40, "GET / HTTP/1.1\r\nAuthorization: Basic %{base64:32}\r\n\r\n" },
-	{ 128, "apiVersion: v1\nkind: Secret\ndata:\n  token: %{base64:60}\n  url: aHR0cHM6Ly94\n" },
+	{ 128,
+	  "apiVersion: v1\nkind: Secret\ndata:\n  token: %{base64:60}\n  url: aHR0cHM6Ly94\n" },
 	{ 7, "POST /login HTTP/1.1\r\n\r\nuser=a&token=%{gen:github:ghp_}&pw=a%2Bb%3D%26c" },
 	{ 200, "{\"key\":\"\\u0067hp_%{alnum:36}\",\"u\":\"https:\\/\\/x\"}" },
 	{ 90, "DATABASE_URL=postgres://app:p%40ss%{alnum:10}@db.corp:5432/app\n" },
@@ -104,6 +113,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(name, "seed_decode"))
-		return write_seeds(argv[1], decode_seeds, sizeof(decode_seeds) / sizeof(decode_seeds[0]));
-	return write_seeds(argv[1], credfile_seeds, sizeof(credfile_seeds) / sizeof(credfile_seeds[0]));
+		return write_seeds(argv[1], decode_seeds,
+				   sizeof(decode_seeds) / sizeof(decode_seeds[0]));
+	return write_seeds(argv[1], credfile_seeds,
+			   sizeof(credfile_seeds) / sizeof(credfile_seeds[0]));
 }

@@ -55,12 +55,12 @@ static size_t client_hello(unsigned char *out, const char *sni)
 	out[o++] = 0x03;
 	memset(out + o, 0xab, 32);
 	o += 32;
-	out[o++] = 0;		       /* session id */
-	put16(out + o, 2);	       /* one cipher suite */
+	out[o++] = 0;	   /* session id */
+	put16(out + o, 2); /* one cipher suite */
 	out[o + 2] = 0x13;
 	out[o + 3] = 0x01;
 	o += 4;
-	out[o++] = 1;		       /* compression: null */
+	out[o++] = 1; /* compression: null */
 	out[o++] = 0;
 	ext = o;
 	o += 2;
@@ -136,7 +136,7 @@ static int h2_seeds(void)
 
 	if (nghttp2_hd_deflate_new(&d, 4096))
 		return -1;
-	buf[o++] = 0; /* one piece */
+	buf[o++] = 0;			   /* one piece */
 	o += frame(buf + o, 6, 0x4, 0, 0); /* SETTINGS */
 	memset(buf + o, 0, 6);
 	buf[o + 1] = 1; /* HEADER_TABLE_SIZE */
