@@ -7,6 +7,7 @@
  *   2: a mounts file (the cgroup2 mount)  3: a cgroup v2 path (pod, container, unit, session)
  *   4: PROC/PID/cgroup (workload cache)   5: a path opened (/proc/N/environ of another)
  *   6: pod log directory names            7: a mount table field's octal escapes
+ *   8: PROC/PID/maps lines (executable file mappings, for TLS probes)
  * Files are written into a fixture directory (/dev/shm) that stands for /proc.
  */
 #include <fcntl.h>
@@ -151,6 +152,28 @@ static void pod_names(const char *s, size_t n)
 		abort();
 }
 
+/* Each line as fgets hands it to the TLS attacher: at most 1023 bytes. */
+static void maps(const char *s, size_t n)
+{
+	char line[1024];
+
+	for (size_t off = 0; off < n;) {
+		const char *nl = memchr(s + off, '\n', n - off);
+		size_t len = (nl ? (size_t)(nl - s) + 1 : n) - off, take;
+		char *file;
+
+		take = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
+		memcpy(line, s + off, take);
+		line[take] = '\0';
+		file = cw_maps_exec_file(line);
+		if (file && (file < line || file >= line + take || file[0] != '/'))
+			abort();
+		if (file)
+			check_str(file, sizeof(line) - (size_t)(file - line));
+		off += take;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data + 1;
@@ -163,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = strndup(p, n); /* the string parsers' view: up to the first NUL */
 	if (!s)
 		abort();
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0:
 		snprintf(path, sizeof(path), "%s/1/status", proc);
 		write_file(path, p, n);
@@ -188,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 4: cgroup_file(p, n); break;
 	case 5: sink += cw_proc_environ_of(s, 77); break;
 	case 6: pod_names(p, n); break;
+	case 8: maps(p, n); break;
 	default: {
 		size_t before = strlen(s);
 
