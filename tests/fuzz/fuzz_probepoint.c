@@ -6,6 +6,7 @@
  * is the function's code. The point chosen must be inside the code, on an instruction the
  * kernel emulates, or the entry.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -24,7 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	cw_probe_insn_emulated(code, len);
 	point = cw_probe_point(code, len, vaddrs[data[1] % 4], data[0]);
-	if (point && (point >= len || !cw_probe_insn_emulated(code + point, len - point)))
-		abort();
+	if (point) {
+		bool emulated = false;
+
+		if (point >= len)
+			abort();
+		/* cw_probe_insn_emulated takes one whole instruction (at most 15 bytes) */
+		for (size_t k = 1; k <= 15 && k <= len - point && !emulated; k++)
+			emulated = cw_probe_insn_emulated(code + point, k);
+		if (!emulated)
+			abort();
+	}
 	return 0;
 }

@@ -11,6 +11,8 @@
  * Files are written into a fixture directory (/dev/shm) that stands for /proc.
  */
 #include <fcntl.h>
+#include <stdbool.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char dir[64], proc[128], cgroot[128], pods[128], logs[128];
 static volatile unsigned sink;
 
+static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(p);
+	return 0;
+}
+
+/* The fixture directory goes when libFuzzer exits (a crash leaves it for a look). */
+static void remove_fixture(void)
+{
+	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char p1[160];
@@ -41,6 +58,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(dir, sizeof(dir), "/dev/shm/cw-fuzz-proc.XXXXXX");
 	if (!mkdtemp(dir) && !mkdtemp(strcpy(dir, "/tmp/cw-fuzz-proc.XXXXXX")))
 		abort();
+	atexit(remove_fixture);
 	snprintf(proc, sizeof(proc), "%s/proc", dir);
 	snprintf(p1, sizeof(p1), "%s/proc/1", dir);
 	snprintf(cgroot, sizeof(cgroot), "%s/cgroup", dir);
@@ -130,6 +148,7 @@ static void pod_names(const char *s, size_t n)
 	char a[256], b[256], c[256], f[512], d[512], sub[800];
 	const char *nl1 = memchr(s, '\n', n), *nl2;
 	struct cw_workload wl;
+	bool sub_ok;
 
 	if (!nl1 || !(nl2 = memchr(nl1 + 1, '\n', n - (size_t)(nl1 + 1 - s))))
 		return;
@@ -141,14 +160,16 @@ static void pod_names(const char *s, size_t n)
 	snprintf(sub, sizeof(sub), "%s/%s", d, c);
 	if (close(open(f, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) || mkdir(d, 0700))
 		abort();
-	mkdir(sub, 0700); /* "." and ".." are no container */
+	/* "", "." and ".." name no container directory */
+	sub_ok = c[0] && strcmp(c, ".") && strcmp(c, "..");
+	if (sub_ok && mkdir(sub, 0700))
+		abort();
 	memset(&wl, 0, sizeof(wl));
 	memcpy(wl.container_id, CID, sizeof(CID));
 	memcpy(wl.pod_uid, PUID, sizeof(PUID));
 	cw_pod_names(pods, logs, &wl);
 	check_workload(&wl);
-	rmdir(sub);
-	if (unlink(f) || rmdir(d))
+	if ((sub_ok && rmdir(sub)) || unlink(f) || rmdir(d))
 		abort();
 }
 
