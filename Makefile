@@ -252,7 +252,8 @@ $(FUZZ_DIR)/seed_decode: $(FUZZ_DIR)/seed_credfile
 
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) $(addprefix $(FUZZ_DIR)/seed_,$(FUZZ_SEEDS))
 
-# Per target: seeds, the regression inputs once, then FUZZ_SECONDS of fuzzing.
+# Per target: seeds, the regression inputs once, then FUZZ_SECONDS of fuzzing (an input that
+# takes 20 s is a hang, reported as a crash is).
 fuzz: fuzz-build
 	$(Q)set -e; for t in $(FUZZ_NAMES); do \
 		corpus=$(FUZZ_DIR)/corpus/$$t; mkdir -p $$corpus; seeds=; \
@@ -265,7 +266,8 @@ fuzz: fuzz-build
 		fi; \
 		echo "  FUZZ     $$t for $(FUZZ_SECONDS) s"; \
 		CW_FUZZ_KEY=$(FUZZ_DIR)/$$t.key $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- $$corpus $$seeds; \
+			-timeout=20 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- \
+			$$corpus $$seeds; \
 	done
 
 -include $(FUZZ_OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/*.d)
