@@ -201,42 +201,98 @@ $(OUTPUT)/verifier-stats: tests/vm/verifier_stats.c | $(OUTPUT)
 verifier-stats: $(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
 	$(Q)$(OUTPUT)/verifier-stats $(OUTPUT)/credwatch.bpf.o
 
-# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, linked with FUZZ_LINK_NAME; an optional
-# tests/fuzz/seed_NAME.c makes its seed corpus (args: the corpus dir and a key file it may write,
-# handed to the target as CW_FUZZ_KEY). `make fuzz` runs each for FUZZ_SECONDS; not in `make test`.
+# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, linked with FUZZ_LINK_NAME (sources: each is
+# compiled once under $(FUZZ_DIR)/obj with ASan+UBSan and coverage, shared by every target, so
+# one parallel `make fuzz-build` is quick). Seed inputs: tests/fuzz/corpus/NAME/ (read-only;
+# what libFuzzer adds goes to $(FUZZ_DIR)/corpus/NAME) and, optionally, what
+# tests/fuzz/seed_NAME.c writes there (args: the corpus dir and a key file it may write, handed
+# to the target as CW_FUZZ_KEY). Every input in tests/fuzz/regress/NAME/ (a crash once found)
+# is replayed first. `make fuzz` runs each target for FUZZ_SECONDS; not in `make test`
+# (tests/run --only fuzz runs each briefly).
 FUZZ_SECONDS ?= 300
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SEEDS := $(patsubst tests/fuzz/seed_%.c,%,$(wildcard tests/fuzz/seed_*.c)) decode
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (OSS-Fuzz's name): checksums pass, see tracefile.c.
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iuser \
-	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+# -Wno-string-plus-int: clang's warning on `LITERAL + offset` (http2.c), which gcc, the
+# build's compiler, does not have.
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-string-plus-int -D_GNU_SOURCE \
+	       -Iinclude -Iuser -I/usr/include/hs -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(FUZZ_SAN) \
+	       -MMD -MP
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
-FUZZ_LINK_record := user/trace/record.c
+FUZZ_LINK_record := user/trace/record.c user/host/hosttap.c
+FUZZ_LINK_decoder := user/events/decoder.c
+FUZZ_LINK_http := user/events/protocol.c user/events/http2.c
+FUZZ_LINK_codec := user/detect/jwt.c user/detect/validate.c user/util/codec.c \
+		   user/detect/example_gen.c
+# The matcher with the embedded rules, and what it calls.
+FUZZ_LINK_detect := $(wildcard user/detect/*.c) $(wildcard user/util/*.c) $(OUTPUT)/embedded_rules.c
+FUZZ_LINK_decode := $(FUZZ_LINK_detect)
+FUZZ_LINK_credfile := $(FUZZ_LINK_detect)
+FUZZ_LINK_yaml := $(FUZZ_LINK_detect) $(wildcard user/judge/policy*.c) user/judge/path_glob.c \
+		  user/judge/destinations.c user/judge/apiserver.c user/host/image_ref.c \
+		  user/host/pod_snapshot.c user/host/podmeta.c \
+		  $(OUTPUT)/embedded_policy.c
+FUZZ_LINK_provenance := user/judge/provenance.c user/judge/provenance_file.c \
+			user/util/json_writer.c user/util/fileio.c user/util/utf8.c
+FUZZ_LINK_proc := $(wildcard user/host/*.c) $(wildcard user/util/*.c)
+FUZZ_LINK_probepoint := user/agent/probepoint.c
+FUZZ_LINK_elf := user/agent/tls_symbols.c user/agent/probepoint.c user/util/fileio.c
+# The object of each FUZZ_LINK source: user/X/Y.c -> obj/user/X/Y.o, $(OUTPUT)/Y.c -> obj/Y.o.
+fuzz_objs = $(patsubst $(OUTPUT)/%.c,$(FUZZ_DIR)/obj/%.o,$(patsubst user/%.c,$(FUZZ_DIR)/obj/user/%.o,$(1)))
+FUZZ_OBJS := $(sort $(foreach t,$(FUZZ_NAMES),$(call fuzz_objs,$(FUZZ_LINK_$(t)))))
+# Made through pattern rules, but kept: every target links them.
+.SECONDARY: $(FUZZ_OBJS)
 
 $(FUZZ_DIR):
 	$(Q)mkdir -p $@
 
+$(FUZZ_DIR)/obj/user/%.o: user/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.o: $(OUTPUT)/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
 .SECONDEXPANSION:
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_objs,$$(FUZZ_LINK_$$*)) | $(FUZZ_DIR)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lisal -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(call fuzz_objs,$(FUZZ_LINK_$*)) $(LIBS) -o $@
 
-$(FUZZ_DIR)/seed_%: tests/fuzz/seed_%.c $$(FUZZ_LINK_$$*) $$(wildcard user/util/*.h) | $(FUZZ_DIR)
+# Seed writers run the same (sanitized) objects, without libFuzzer's main.
+$(FUZZ_DIR)/seed_%: tests/fuzz/seed_%.c $$(call fuzz_objs,$$(FUZZ_LINK_$$*)) | $(FUZZ_DIR)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(FUZZ_LINK_$*) -lcrypto -lisal -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(call fuzz_objs,$(FUZZ_LINK_$*)) $(LIBS) -o $@
 
-fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) \
-	    $(patsubst tests/fuzz/seed_%.c,$(FUZZ_DIR)/seed_%,$(wildcard tests/fuzz/seed_*.c))
+# seed_credfile writes fuzz_decode's seeds too when called seed_decode.
+$(FUZZ_DIR)/seed_decode: $(FUZZ_DIR)/seed_credfile
+	$(Q)ln -sf seed_credfile $@
 
+fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES)) $(addprefix $(FUZZ_DIR)/seed_,$(FUZZ_SEEDS))
+
+# Per target: seeds, the regression inputs once, then FUZZ_SECONDS of fuzzing (an input that
+# takes 20 s is a hang, reported as a crash is).
 fuzz: fuzz-build
 	$(Q)set -e; for t in $(FUZZ_NAMES); do \
-		corpus=$(FUZZ_DIR)/corpus/$$t; mkdir -p $$corpus; \
+		corpus=$(FUZZ_DIR)/corpus/$$t; mkdir -p $$corpus; seeds=; \
 		if [ -x $(FUZZ_DIR)/seed_$$t ]; then $(FUZZ_DIR)/seed_$$t $$corpus $(FUZZ_DIR)/$$t.key; fi; \
+		if [ -d tests/fuzz/corpus/$$t ]; then seeds=tests/fuzz/corpus/$$t; fi; \
+		if [ -d tests/fuzz/regress/$$t ]; then \
+			echo "  REPLAY   $$t: $$(ls tests/fuzz/regress/$$t | wc -l) regression inputs"; \
+			CW_FUZZ_KEY=$(FUZZ_DIR)/$$t.key $(FUZZ_DIR)/fuzz_$$t \
+				-artifact_prefix=$(FUZZ_DIR)/$$t- tests/fuzz/regress/$$t/*; \
+		fi; \
 		echo "  FUZZ     $$t for $(FUZZ_SECONDS) s"; \
 		CW_FUZZ_KEY=$(FUZZ_DIR)/$$t.key $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- $$corpus; \
+			-timeout=20 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$t- \
+			$$corpus $$seeds; \
 	done
+
+-include $(FUZZ_OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/*.d)
 
 # Every C source is formatted by the checked-in .clang-format; CI fails on a file that is not.
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h include/*.h user/*/*.c user/*/*.h tests/unit/*.c \

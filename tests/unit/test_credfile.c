@@ -404,6 +404,27 @@ TEST(credfile_ftp_and_db_clients)
 	      g->line[0]);
 }
 
+/*
+ * Objects nested past the walker's depth: a key at the deepest level is kept in its own slot,
+ * not written over the walker's state (found by fuzz_credfile: key[DEPTH_MAX] was one past the
+ * array, and a key there overwrote the depth and the value buffer's pointer).
+ */
+TEST(credfile_json_nested_past_the_depth_limit)
+{
+	char text[1024] = "";
+	struct got *g;
+
+	for (int i = 0; i < 20; i++)
+		strcat(text, "{\"level-key-that-is-long-enough\":");
+	strcat(text, "{\"password\": \"Www-deploy-8812\"}");
+	for (int i = 0; i < 20; i++)
+		strcat(text, "}");
+	g = PARSE("/home/dev/proj/.vscode/sftp.json", text);
+	REQUIRE_N(g, 1);
+	CHECK_EQ_STR(g->line[0], "connection-file-password|level-key-that-is-long-enough "
+				 "password|strong|Www-deploy-8812");
+}
+
 TEST(credfile_gcloud_adc_and_service_account)
 {
 	char *rt = tu_strong("1//0%{base64url:100}", 4.0), *body = tu_secret("%{base64:64}");

@@ -23,6 +23,33 @@ TEST(procfile_environ_of_another_process)
 	CHECK_EQ_INT(cw_proc_environ_of("/etc/42/environ", 7), 0);
 }
 
+/* The file of each executable mapping in /proc/PID/maps lines; the rest is no file. */
+TEST(procfile_maps_exec_file)
+{
+	char a[] = "7f1c2a000000-7f1c2a1b0000 r-xp 00028000 fd:01 1835 /usr/lib/libssl.so.3\n";
+	char b[] = "7f1c2a000000-7f1c2a1b0000 r--p 00000000 fd:01 1835 /usr/lib/libssl.so.3\n";
+	char c[] = "7ffd1000-7ffd3000 r-xp 00000000 00:00 0 [vdso]\n";
+	char d[] = "7f00-7f01 r-xp 00000000 fd:01 99 /tmp/libssl.so.3 (deleted)\n";
+	/* a directory named like the kernel's mark hides nothing below it */
+	char e[] = "7f00-7f01 r-xp 00000000 fd:01 99 /tmp/x (deleted)/libssl.so.3\n";
+	/* cut short (fgets' buffer) or malformed: perms too short to say */
+	char f[] = "7f00-7f01 r /x\n";
+	char g[] = "7f00-7f01\n";
+	char *p;
+
+	p = cw_maps_exec_file(a);
+	REQUIRE(p);
+	CHECK_EQ_STR(p, "/usr/lib/libssl.so.3");
+	CHECK(!cw_maps_exec_file(b));
+	CHECK(!cw_maps_exec_file(c));
+	CHECK(!cw_maps_exec_file(d));
+	p = cw_maps_exec_file(e);
+	REQUIRE(p);
+	CHECK_EQ_STR(p, "/tmp/x (deleted)/libssl.so.3");
+	CHECK(!cw_maps_exec_file(f));
+	CHECK(!cw_maps_exec_file(g));
+}
+
 TEST(procfile_ns_pid_from_status)
 {
 	char dir[256], p[400];

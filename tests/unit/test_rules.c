@@ -259,6 +259,22 @@ TEST(rules_nan_is_not_a_number)
 		check_bad(&cases[i], i);
 }
 
+/*
+ * A priority past what an int holds is refused like any out of range, and never converted
+ * (found by fuzz_yaml: the value was cast to int before the range check's error was returned,
+ * which UBSan reports).
+ */
+TEST(rules_priority_far_out_of_range)
+{
+	static const struct bad_case cases[] = {
+		{ RULE_HEAD "    priority: 1e300\n", 5, "out of range" },
+		{ RULE_HEAD "    priority: -4888888888888888888888\n", 5, "out of range" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_bad(&cases[i], i);
+}
+
 /* The loader rejects a string or list field given twice; number and enum fields likewise. */
 TEST(rules_any_field_given_twice_is_an_error)
 {

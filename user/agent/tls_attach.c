@@ -35,6 +35,7 @@ static bool add_failed;
 #include "agent/tls_attach.h"
 #include "agent/tls_symbols.h"
 #include "host/hostroot.h"
+#include "host/procfile.h"
 
 #define LINKS_PER_TARGET 8
 #define PROC_PATH_MAX (CW_HOST_ROOT_MAX + 64) /* PROC/PID/exe, PROC under a host root */
@@ -498,16 +499,9 @@ static void scan_maps(struct cw_tls_attach *a, uint32_t pid)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char perms[8], *file;
+		char *file = cw_maps_exec_file(line);
 
-		/* address perms offset dev inode path: executable file mappings only */
-		if (sscanf(line, "%*s %7s", perms) != 1 || perms[2] != 'x')
-			continue;
-		file = strchr(line, '/');
 		if (!file)
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		if (strstr(file, " (deleted)"))
 			continue;
 		/* Through the process's root: a container's libraries are not the host's. */
 		snprintf(path, sizeof(path), "%s/%u/root%s", cw_host_proc(), pid, file);

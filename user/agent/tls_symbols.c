@@ -118,10 +118,15 @@ static uint64_t gopclntab_offset(Elf *elf, const char *name, uint64_t *vaddr, ui
 	for (uint64_t i = 0; i < nfunc; i++) {
 		uint32_t entry = get_u32(p + functab + 8 * i);
 		uint64_t func = functab + get_u32(p + functab + 8 * i + 4), noff;
+		int32_t nameoff;
 
 		if (func + 8 > size)
 			return 0;
-		noff = names + (uint64_t)(int64_t)(int32_t)get_u32(p + func + 4);
+		/* an offset into the name table: a negative one points before the section */
+		nameoff = (int32_t)get_u32(p + func + 4);
+		if (nameoff < 0)
+			continue;
+		noff = names + (uint64_t)nameoff;
 		if (noff + nlen + 1 > size)
 			continue;
 		if (!memcmp(p + noff, name, nlen + 1)) {

@@ -24,7 +24,7 @@
 struct walk {
 	struct cf_scan *s;
 	enum cw_credfile_kind k;
-	char key[DEPTH_MAX][KEY_MAX]; /* key of each open level; "" in arrays */
+	char key[DEPTH_MAX + 1][KEY_MAX]; /* key of each open level (1..DEPTH_MAX); "" in arrays */
 	int depth;
 	char *v; /* the current string, escapes undone */
 	size_t n;

@@ -184,7 +184,8 @@ static int parse_field(struct loader *l, struct cw_rule *r, const char *key, siz
 		return cw_yaml_want_number(&l->y, key, 0, 8, &r->entropy);
 	if (!strcmp(key, "priority")) {
 		ret = cw_yaml_want_number(&l->y, key, 0, 100, &num);
-		r->priority = (int)num;
+		if (!ret) /* out of range, num may not fit an int */
+			r->priority = (int)num;
 		return ret;
 	}
 	if (!strcmp(key, "lifetime"))

@@ -92,10 +92,11 @@ static bool age_bech32(const char *s, size_t n)
 	static const char hrp[] = "age-secret-key-";
 	const size_t hl = sizeof(hrp) - 1;
 	uint32_t chk;
-	bool upper = isupper((unsigned char)s[0]);
+	bool upper;
 
 	if (n < hl + 1 + 6 || strncasecmp(s, hrp, hl) || s[hl] != '1')
 		return false;
+	upper = isupper((unsigned char)s[0]);
 	chk = cw_bech32_start(hrp);
 	for (size_t i = hl + 1; i < n; i++) {
 		char c = s[i];

@@ -15,6 +15,7 @@
 #include "host/hostroot.h"
 #include "host/mountinfo.h"
 #include "host/procfile.h"
+#include "util/str.h"
 
 uint32_t cw_proc_environ_of(const char *path, uint32_t reader)
 {
@@ -171,6 +172,22 @@ static uint32_t sibling(const struct cw_proc_file *pf, uint32_t not, uint32_t af
 	if (f)
 		fclose(f);
 	return found;
+}
+
+char *cw_maps_exec_file(char *line)
+{
+	char perms[8], *file;
+	size_t n;
+
+	if (sscanf(line, "%*s %7s", perms) != 1 || strlen(perms) < 4 || perms[2] != 'x')
+		return NULL;
+	file = strchr(line, '/');
+	if (!file)
+		return NULL;
+	n = strcspn(file, "\n");
+	file[n] = '\0';
+	/* a suffix only: a directory may be named "a (deleted)" to hide what is below it */
+	return cw_ends_with(file, n, " (deleted)") ? NULL : file;
 }
 
 uint32_t cw_proc_ns_pid(const char *proc, uint32_t pid)

@@ -41,4 +41,11 @@ uint32_t cw_proc_ns_pid(const char *proc, uint32_t pid);
  * reader's pid namespace numbers it): N; else 0. */
 uint32_t cw_proc_environ_of(const char *path, uint32_t reader);
 
+/*
+ * The file of an executable mapping in a line of PROC/PID/maps ("address perms offset dev
+ * inode path"): the path, cut at the line's end in place; NULL when the mapping is not
+ * executable, is not a file's, or its file was unlinked (the kernel's " (deleted)" suffix).
+ */
+char *cw_maps_exec_file(char *line);
+
 #endif
