@@ -231,7 +231,8 @@ FUZZ_LINK_detect := $(wildcard user/detect/*.c) $(wildcard user/util/*.c) $(OUTP
 FUZZ_LINK_decode := $(FUZZ_LINK_detect)
 FUZZ_LINK_credfile := $(FUZZ_LINK_detect)
 FUZZ_LINK_yaml := $(FUZZ_LINK_detect) $(wildcard user/judge/policy*.c) user/judge/path_glob.c \
-		  user/judge/destinations.c user/judge/apiserver.c user/host/image_ref.c \
+		  user/judge/destinations.c user/judge/apiserver.c user/host/hosttap.c \
+		  user/host/image_ref.c \
 		  user/host/pod_snapshot.c user/host/podmeta.c \
 		  $(OUTPUT)/embedded_policy.c
 FUZZ_LINK_provenance := user/judge/provenance.c user/judge/provenance_file.c \
