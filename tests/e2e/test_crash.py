@@ -106,9 +106,12 @@ class Load:
 class KillableAgent(Agent):
     """An Agent that a timer SIGKILLs `kill_after` seconds after its start, ready or not."""
 
+    started = []  # every instance, also those that did not get ready (their output)
+
     def __init__(self, *args, kill_after=None, **kw):
         self.kill_after = kill_after
         self.timer = None
+        KillableAgent.started.append(self)
         super().__init__(*args, **kw)
 
     def wait_err(self, text, timeout=10):
@@ -233,7 +236,7 @@ def test_sigkill_at_random_points_under_load_leaves_nothing_and_loses_nothing():
             args = ("--state", state, "--spool-dir", spool, "--status-file", "none", "--events",
                     "--include-loopback", "--output", "stdout", "--output", hook)
             load = Load(os.path.join(d, "load"), srv.port)
-            agents, on_disk, inventories, probes = [], set(), [], []
+            agents, on_disk, inventories = [], set(), []
             # 2 rounds die while loading and attaching (a kill at 0.05-1 s from the start),
             # the rest at work, 0.1-1 s after the start was seen to resume; one of those after
             # more than the save promise, so that its own finds must be on disk too
@@ -253,12 +256,14 @@ def test_sigkill_at_random_points_under_load_leaves_nothing_and_loses_nothing():
                     except AssertionError:
                         # killed before it was ready: only a kill may stop it so
                         agents.append(None)
-                        assert early, "agent %d did not start (seed %d)" % (k, seed)
+                        dead = KillableAgent.started[-1]
+                        dead.timer.join()
+                        assert early and dead.proc.returncode == -9, \
+                            "agent %d did not start (seed %d): %s" % (k, seed, dead.stderr())
                     else:
                         agents.append(a)
                         # it resumes: a fresh exec after its start is seen
                         probe = github_token()
-                        probes.append(probe)
                         load.tokens.append(probe)
                         subprocess.run(["/bin/true", "--token=" + probe], check=True)
                         seen = wait_own(a, probe, "credential-in-argv", timeout=10)
@@ -308,9 +313,8 @@ def test_sigkill_at_random_points_under_load_leaves_nothing_and_loses_nothing():
             with rx.lock:
                 delivered = json.dumps(rx.docs)
         blobs = [delivered.encode()] + [t.encode() for t in inventories]
-        for a in agents:
-            if a:
-                blobs += [a.stdout_bytes(), a.stderr().encode()]
+        for a in KillableAgent.started:
+            blobs += [a.stdout_bytes(), a.stderr().encode()]
         for f in glob.glob(os.path.join(d, "state", "**"), recursive=True) + \
                 glob.glob(os.path.join(spool, "**"), recursive=True):
             if os.path.isfile(f):
