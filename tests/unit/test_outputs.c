@@ -402,6 +402,42 @@ TEST(outputs_reload_changes_the_set)
 	rmtree(dir);
 }
 
+/* An alert on stdout is in every spool already: SIGKILLed before the next tick, the agent
+ * has not shown an alert that a spooled output will never get. stdout listed first. */
+TEST(outputs_alert_is_spooled_before_stdout_shows_it)
+{
+	const char *dir = tmpdir();
+	char x[96], line[256], err[512] = "";
+	struct cw_output_spec s[2];
+	struct cw_output_stats st[2];
+	struct cw_outputs *os;
+	int pipefd[2], saved, port, lfd = listener(&port);
+
+	REQUIRE(lfd >= 0);
+	close(lfd); /* nobody listens: the alert stays queued */
+	snprintf(x, sizeof(x), "syslog+tcp://127.0.0.1:%d", port);
+	REQUIRE(cw_output_spec_parse("stdout", &s[0], err, sizeof(err)) == 0);
+	REQUIRE(cw_output_spec_parse(x, &s[1], err, sizeof(err)) == 0);
+	REQUIRE(pipe(pipefd) == 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	REQUIRE(saved >= 0 && dup2(pipefd[1], STDOUT_FILENO) == STDOUT_FILENO);
+	REQUIRE(cw_outputs_open(s, 2, &(struct cw_outputs_opts){ .spool_dir = dir }, &os, err,
+				sizeof(err)) == 0);
+	CHECK_EQ_INT(cw_outputs_put(os, alert, strlen(alert), "a1", true), 0);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(pipefd[1]);
+	CHECK_EQ_INT(read_some(pipefd[0], line, sizeof(line), 1000), strlen(alert) + 1);
+	close(pipefd[0]);
+	REQUIRE(cw_outputs_stats(os, st, 2) == 2);
+	CHECK_EQ_INT(st[0].written, 1);
+	CHECK_EQ_INT(st[1].queued, 1); /* no tick yet: appended before stdout was written */
+	CHECK(st[1].spool_bytes > 0);
+	cw_outputs_close(os, 0);
+	rmtree(dir);
+}
+
 /* UDP to a port nobody listens on, on this host: the ICMP refusal keeps the findings queued. */
 TEST(outputs_syslog_udp_refused_port_keeps_findings_queued)
 {

@@ -877,43 +877,69 @@ static void flush_spooled(struct out *o)
 	pthread_mutex_unlock(&o->mu);
 }
 
+/* One finding to one output: 0, -ENOMEM, or -EIO (see cw_outputs_put). */
+static int put_one(struct out *o, const char *ecs, size_t len, const char *event_id, bool alert)
+{
+	char *data;
+	size_t dlen;
+	bool owned;
+	int ret = 0, r = render(o, ecs, len, &data, &dlen, &owned);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		note_unrendered(o, alert);
+		return 0;
+	}
+	if (o->spec.kind == CW_SINK_STDOUT) {
+		r = write_line(o, data, dlen);
+		note_write(o, r, alert);
+		if (r)
+			ret = -EIO;
+	} else if (o->spec.kind == CW_SINK_FILE) {
+		if (stage_line(o, data, dlen, alert)) {
+			note_write(o, -ENOMEM, alert);
+			ret = -EIO;
+		}
+		if (o->flen >= STAGE_MAX)
+			flush_file(o);
+	} else {
+		stage_rec(o, data, dlen, event_id, alert);
+		if (o->staged.len >= STAGE_MAX)
+			flush_spooled(o);
+	}
+	if (owned)
+		free(data);
+	return ret;
+}
+
+/*
+ * stdout goes last, and an alert reaches it only once every spool has it on disk: an alert
+ * seen on stdout is never missing from a spooled output when the agent is killed before its
+ * next tick (tests/e2e/test_crash.py). Observations stay batched until the tick.
+ */
 int cw_outputs_put(struct cw_outputs *os, const char *ecs, size_t len, const char *event_id,
 		   bool alert)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < os->n; i++) {
-		struct out *o = os->outs[i];
-		char *data;
-		size_t dlen;
-		bool owned;
-		int r = render(o, ecs, len, &data, &dlen, &owned);
+	for (int stdout_pass = 0; stdout_pass < 2; stdout_pass++) {
+		for (size_t i = 0; i < os->n; i++) {
+			struct out *o = os->outs[i];
+			int r;
 
-		if (r == -ENOMEM)
-			return r;
-		if (r) {
-			note_unrendered(o, alert);
-			continue;
-		}
-		if (o->spec.kind == CW_SINK_STDOUT) {
-			r = write_line(o, data, dlen);
-			note_write(o, r, alert);
+			if ((o->spec.kind == CW_SINK_STDOUT) != stdout_pass)
+				continue;
+			if (stdout_pass && alert)
+				for (size_t j = 0; j < os->n; j++)
+					if (os->outs[j]->spool)
+						flush_spooled(os->outs[j]);
+			r = put_one(o, ecs, len, event_id, alert);
+			if (r == -ENOMEM)
+				return r;
 			if (r)
-				ret = -EIO;
-		} else if (o->spec.kind == CW_SINK_FILE) {
-			if (stage_line(o, data, dlen, alert)) {
-				note_write(o, -ENOMEM, alert);
-				ret = -EIO;
-			}
-			if (o->flen >= STAGE_MAX)
-				flush_file(o);
-		} else {
-			stage_rec(o, data, dlen, event_id, alert);
-			if (o->staged.len >= STAGE_MAX)
-				flush_spooled(o);
+				ret = r;
 		}
-		if (owned)
-			free(data);
 	}
 	return ret;
 }

@@ -40,7 +40,8 @@ int cw_outputs_open(const struct cw_output_spec *specs, size_t n, const struct c
 
 /*
  * One finding: ecs is its ECS JSON object (len bytes, no newline), event_id its event.id,
- * alert whether event.kind is "alert". Rendered for each output: written to stdout at once,
+ * alert whether event.kind is "alert". Rendered for each output: written to stdout at once
+ * (an alert after the spools have it on disk: their staged records are appended first),
  * staged for files and spools until cw_outputs_tick; never waits on a sink. 0; -ENOMEM; -EIO
  * when stdout cannot be written or a file's line cannot be staged (a spool that is full or
  * cannot be written is counted and logged, not an error).
