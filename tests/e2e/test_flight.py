@@ -96,7 +96,9 @@ def test_flight_recorder_dump_holds_the_moments_before_the_alert():
                 and t, 5)
             assert text, metrics(port)
             assert sample(text, "credwatch_flight_recorder_dumps_total") == 1
-            assert sample(text, "credwatch_flight_recorder_alerts_named_total") == 2
+            # its two alerts at least (the agent sees the whole host: another process's alert
+            # in the window names the dump too)
+            assert sample(text, "credwatch_flight_recorder_alerts_named_total") >= 2
             assert sample(text, "credwatch_flight_recorder_records") > 0
         assert agent.returncode == 0, agent.stderr()
         for s in (before, first, second, late):
