@@ -95,13 +95,14 @@ def test_trace_beside_run_and_neither_alerts_on_the_others_reads():
     is not a reader in the other, nor a loop of each reading after the other."""
     require_root()
     d = tempfile.mkdtemp(prefix="cw-self-")
-    first_file, second_file = os.path.join(d, ".env"), os.path.join(d, "app.env")
+    os.mkdir(os.path.join(d, "later"))
+    first_file, second_file = os.path.join(d, ".env"), os.path.join(d, "later", ".env")
     token, sentinel = github_token(), github_token()
     for path, t in ((first_file, token), (second_file, sentinel)):
         with open(path, "w") as f:
             f.write(f"GITHUB_TOKEN={t}\n")
-    with running_agent("--events") as run, \
-            Tracer(os.path.join(d, "t.cwtrace"), "--events") as trace:
+    with running_agent("--events") as run:
+        trace = Tracer(os.path.join(d, "t.cwtrace"), "--events")
         try:
             assert f"another credwatch agent runs (pid {run.proc.pid}" in trace.stderr(), \
                 trace.stderr()
@@ -117,6 +118,7 @@ def test_trace_beside_run_and_neither_alerts_on_the_others_reads():
                            for l in wait_own(a, sentinel, "credential-read")), a.stderr()
         finally:
             trace.stop()
+        trace.assert_format()
     for a, other in ((run, trace), (trace, run)):
         pids = {l["process"]["pid"] for l in a.lines if "process" in l}
         assert other.proc.pid not in pids, (other.proc.pid, a.lines)
@@ -162,7 +164,7 @@ def test_files_others_can_write_are_refused():
     with open(state, "w") as f:
         f.write("{}\n")
     os.chown(state, 0, 0)
-    os.chmod(state, 0o622)
+    os.chmod(state, 0o620)
     p = subprocess.run([BIN, "run", "--state", state, "--fingerprint-key-file", KeyFile().path],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and f"provenance store {state}: group-writable" in p.stderr, \
