@@ -89,40 +89,50 @@ def cat(path):
     return p.pid
 
 
+def watched(d, name, secret):
+    """d/name/.env (a watched file name), a config file that also holds a token in a
+    comment: what an agent reads of its own that a credential rule matches."""
+    os.mkdir(os.path.join(d, name))
+    path = os.path.join(d, name, ".env")
+    with open(path, "w") as f:
+        f.write(f"events: true\n# GITHUB_TOKEN={secret}\n")
+    return path
+
+
 def test_trace_beside_run_and_neither_alerts_on_the_others_reads():
-    """The responder's workflow (docs/forensics.md): trace while run runs. A watched file
-    read by cat is read again by each agent (by path, cat being gone): an agent's open of it
-    is not a reader in the other, nor a loop of each reading after the other."""
+    """The responder's workflow (docs/forensics.md): trace while run runs. Each reads its
+    config file, a watched .env holding a token, trace at its start and run again on SIGHUP:
+    the other agent does not see that read (the same executable, run by root), while cat's
+    read of the same file is seen."""
     require_root()
     d = tempfile.mkdtemp(prefix="cw-self-")
-    os.mkdir(os.path.join(d, "later"))
-    first_file, second_file = os.path.join(d, ".env"), os.path.join(d, "later", ".env")
-    token, sentinel = github_token(), github_token()
-    for path, t in ((first_file, token), (second_file, sentinel)):
-        with open(path, "w") as f:
-            f.write(f"GITHUB_TOKEN={t}\n")
-    with running_agent("--events") as run:
-        trace = Tracer(os.path.join(d, "t.cwtrace"), "--events")
+    run_token, trace_token, later_token = github_token(), github_token(), github_token()
+    run_conf, trace_conf = watched(d, "run", run_token), watched(d, "trace", trace_token)
+    later = watched(d, "later", later_token)
+    with running_agent("--config", run_conf) as run:
+        trace = Tracer(os.path.join(d, "t.cwtrace"), "--config", trace_conf)
         try:
             assert f"another credwatch agent runs (pid {run.proc.pid}" in trace.stderr(), \
                 trace.stderr()
-            reader = cat(first_file)
+            run.proc.send_signal(signal.SIGHUP)  # run reads its config file again
+            assert run.wait_err("policy reloaded from"), run.stderr()
+            # the files are watched and their tokens found: cat's reads are seen by both
+            readers = [cat(trace_conf), cat(run_conf)]
             for a in (run, trace):
-                hits = wait_own(a, token, "credential-read")
-                assert hits and hits[0]["process"]["pid"] == reader, a.stderr()[-2000:]
-            # both agents read the first file once told of cat's open (their finding says
-            # so); a later read is queued after: wait for the second file's in both
-            later = cat(second_file)
+                for secret, reader in zip((trace_token, run_token), readers):
+                    hits = wait_own(a, secret, "credential-read")
+                    assert reader in [h["process"]["pid"] for h in hits], a.stderr()[-2000:]
+            # a later read is queued after the agents' own: wait for it in both
+            reader = cat(later)
             for a in (run, trace):
-                assert any(l["process"]["pid"] == later
-                           for l in wait_own(a, sentinel, "credential-read")), a.stderr()
+                assert reader in [h["process"]["pid"]
+                                  for h in wait_own(a, later_token, "credential-read")]
         finally:
             trace.stop()
         trace.assert_format()
-    for a, other in ((run, trace), (trace, run)):
+    for a in (run, trace):
         pids = {l["process"]["pid"] for l in a.lines if "process" in l}
-        assert other.proc.pid not in pids, (other.proc.pid, a.lines)
-        assert run.proc.pid not in pids and trace.proc.pid not in pids
+        assert run.proc.pid not in pids and trace.proc.pid not in pids, a.lines
     assert run.returncode == 0 and trace.returncode == 0, trace.stderr()
 
 
