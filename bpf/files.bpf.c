@@ -253,6 +253,20 @@ static __always_inline bool cwd_scan(struct path_scan *ps, struct cw_file_open_e
 	return true;
 }
 
+/* A credwatch agent's open: root running the agent's own executable (cw_self_exe_ino). */
+static __always_inline bool agent_open(void)
+{
+	struct task_struct *task;
+	struct inode *ino;
+
+	if (!cw_self_exe_ino || (__u32)bpf_get_current_uid_gid() != 0)
+		return false;
+	task = (struct task_struct *)bpf_get_current_task();
+	ino = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	return ino && BPF_CORE_READ(ino, i_ino) == cw_self_exe_ino &&
+	       BPF_CORE_READ(ino, i_sb, s_dev) == cw_self_exe_dev;
+}
+
 static __always_inline int open_enter(int dfd, const char *filename, __u32 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -290,7 +304,7 @@ static __always_inline int open_enter(int dfd, const char *filename, __u32 flags
 			s->flags |= CW_FILE_TLS_LIB;
 		ps.hit = v || (ps.has_ext && watched(ps.ext, CW_WATCH_EXT));
 	}
-	if (!ps.hit)
+	if (!ps.hit || agent_open())
 		return 0;
 	s->path_len = (__u32)n - 1;
 	s->pid = id >> 32;

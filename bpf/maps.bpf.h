@@ -41,6 +41,11 @@ const volatile bool cw_capture_inbound __weak = false;
  * per open file; --capture-reads: copy what processes read from watched files (read probes
  * attached), else the agent reads the files itself when told of the open. */
 const volatile __u32 cw_self_tgid __weak = 0;
+/* files.bpf.c: the agent's executable (inode number and the kernel's dev_t of its file
+ * system): another credwatch agent running as root (`credwatch trace` beside `run`) is left
+ * out like this one (docs/capabilities.md, "Self-protection"). 0: none. */
+const volatile __u64 cw_self_exe_ino __weak = 0;
+const volatile __u32 cw_self_exe_dev __weak = 0;
 const volatile __u32 cw_file_cap __weak = CW_FILE_CAP_DEFAULT;
 const volatile bool cw_capture_reads __weak = false;
 /* exec.bpf.c: hold the first exec of an executable not inspected yet (off when this kernel

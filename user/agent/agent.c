@@ -17,8 +17,10 @@
 #include "credwatch.skel.h"
 #include "agent/agent.h"
 #include "agent/caps.h"
+#include "agent/instance.h"
 #include "agent/state.h"
 #include "host/hostroot.h"
+#include "util/fileperm.h"
 #include "util/log.h"
 
 static void teardown(struct cw_agent *a);
@@ -88,6 +90,34 @@ static int preflight(const struct cw_agent_opts *o)
 	if (set_host_root(o))
 		return 1;
 	return cw_agent_ensure_tracefs() ? 1 : 0;
+}
+
+/*
+ * What the agent trusts, run as root: its config, policy, rules, provenance store,
+ * fingerprint key and spool directory are root's and nobody else may write them
+ * (util/fileperm.h). 0, or 2 (the exit status) after one line naming the file.
+ */
+static int check_files(const struct cw_agent_opts *o)
+{
+	const struct {
+		const char *what, *path;
+		int entries;
+	} f[] = {
+		{ "config file", o->config, 0 },
+		{ "policy file", o->policy, 0 },
+		{ "rules directory", o->rules_dir, 1 },
+		{ "provenance store", o->state && strcmp(o->state, "none") ? o->state : NULL, 0 },
+		{ "fingerprint key", o->key_file ? o->key_file : CW_FP_DEFAULT_FILE, 0 },
+		{ "spool directory", o->spool_dir ? o->spool_dir : CW_SPOOL_DEFAULT_DIR, 0 },
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
+		if (cw_fileperm_check(f[i].path, f[i].what, 0, f[i].entries, err, sizeof(err))) {
+			cw_log("%s", err);
+			return 2;
+		}
+	return 0;
 }
 
 /* Rules, the matcher compiled from them, the fingerprint key. */
@@ -334,6 +364,11 @@ void cw_agent_reload_policy(struct cw_agent *a)
 	struct cw_policy np = { 0 };
 	char err[1024];
 
+	if (!a->replay && !geteuid() &&
+	    cw_fileperm_check(a->policy_path, "policy file", 0, 0, err, sizeof(err))) {
+		cw_log("policy reload refused, keeping the previous policy: %s", err);
+		return;
+	}
 	if (cw_policy_load_default(&np, a->policy_path, err, sizeof(err))) {
 		cw_log("policy reload failed, keeping the previous policy: %s", err);
 		return;
@@ -369,6 +404,11 @@ void cw_agent_reload(struct cw_agent *a)
 	struct cw_agent_opts *n = NULL;
 	char err[1024];
 
+	if (a->opts->config && !geteuid() &&
+	    cw_fileperm_check(a->opts->config, "config file", 0, 0, err, sizeof(err))) {
+		cw_log("config reload refused, keeping the outputs and the policy: %s", err);
+		return;
+	}
 	if (a->opts->reread) {
 		n = calloc(1, sizeof(*n)); /* 16 output specs: too large for the stack */
 		if (!n || a->opts->reread(a->opts->reread_arg, n, err, sizeof(err))) {
@@ -540,9 +580,17 @@ static void teardown(struct cw_agent *a)
 int cw_agent_run(const struct cw_agent_opts *o)
 {
 	struct cw_agent a = { .drops_fd = -1, .h2_streams_fd = -1, .opts = o };
-	int ret;
+	int ret, lock = -1;
 
 	if (preflight(o))
+		return 1;
+	if ((ret = check_files(o)))
+		return ret;
+	if (cw_instance_lock(CW_AGENT_LOCK_FILE,
+			     o->beside_agent	     ? CW_INSTANCE_BESIDE
+			     : o->allow_second_agent ? CW_INSTANCE_RUN_ALLOWED
+						     : CW_INSTANCE_RUN,
+			     &lock))
 		return 1;
 	/*
 	 * Caught before the start, which takes seconds (rules, BPF load): a stop asked for then
@@ -562,5 +610,7 @@ int cw_agent_run(const struct cw_agent_opts *o)
 		cw_agent_report_summary(&a);
 	}
 	teardown(&a);
+	if (lock >= 0)
+		close(lock); /* the lock file stays: the next run writes its pid in it */
 	return ret;
 }

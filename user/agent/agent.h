@@ -70,6 +70,12 @@ struct cw_agent_opts {
 	 * hostPID); its /proc, cgroups, pod logs and kubelet files are read under it. NULL: "/" */
 	const char *host_root;
 
+	/* One agent per host (agent/instance.h): a second `run` starts only when allowed
+	 * (--allow-second-agent); beside_agent (`credwatch trace`): never takes the lock, says
+	 * when an agent runs and goes on. */
+	bool allow_second_agent;
+	bool beside_agent;
+
 	/* `credwatch status` reads it: NULL: /run/credwatch/status.json; "none": no file */
 	const char *status_file;
 	/*
@@ -96,7 +102,8 @@ struct cw_agent_opts {
 	const char *flight_dir, *flight_recipient;
 };
 
-/* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error. */
+/* Run until SIGINT or SIGTERM. Returns the exit status: 0 after a clean stop, 1 on error, 2
+ * when a config or state file is not root's or others can write it (util/fileperm.h). */
 int cw_agent_run(const struct cw_agent_opts *o);
 
 /*

@@ -4,7 +4,8 @@
  * thread's capabilities are its own: after the start the main thread drops its own, then each
  * other thread (the outputs', the metrics server's, the hold thread) is sent CAPS_SIGNAL, whose
  * handler applies the same sets, and is checked in /proc/self/task/TID/status until every one
- * shows them.
+ * shows them. Each thread also sets PR_SET_NO_NEW_PRIVS (a per-thread flag; threads started
+ * later inherit it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -154,6 +155,9 @@ static int apply(void)
 		if (HAS(bnd_drop, c))
 			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* nothing the agent might exec gains privileges (setuid, file capabilities) */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
 	return syscall(SYS_capset, &h, want) ? -1 : 0;
 }
 
@@ -192,11 +196,12 @@ static int64_t status_caps(long tid, const char *field)
 static bool thread_down(long tid, uint64_t keep, uint64_t bnd_keep)
 {
 	int64_t eff = status_caps(tid, "CapEff"), prm = status_caps(tid, "CapPrm");
-	int64_t bnd = status_caps(tid, "CapBnd");
+	int64_t bnd = status_caps(tid, "CapBnd"), nnp = status_caps(tid, "NoNewPrivs");
 
-	if (eff < 0 || prm < 0 || bnd < 0)
+	if (eff < 0 || prm < 0 || bnd < 0 || nnp < 0)
 		return true; /* exited */
-	return !((uint64_t)eff & ~keep) && !((uint64_t)prm & ~keep) && !((uint64_t)bnd & ~bnd_keep);
+	return !((uint64_t)eff & ~keep) && !((uint64_t)prm & ~keep) &&
+	       !((uint64_t)bnd & ~bnd_keep) && nnp == 1;
 }
 
 /* Signal the threads not yet down; how many were signalled (0: all are down), or -errno. */
@@ -281,7 +286,7 @@ int cw_caps_drop(uint64_t keep)
 		       n < 0 ? "some" : "other");
 		return n < 0 ? n : -EPERM;
 	}
-	cw_log("capabilities after the start: %s; the rest dropped%s", kept,
+	cw_log("capabilities after the start: %s; the rest dropped%s; no new privileges", kept,
 	       setpcap ? " (and from the bounding set)"
 		       : ", the bounding set kept (no CAP_SETPCAP to clear it)");
 	return 0;

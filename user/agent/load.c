@@ -16,6 +16,7 @@
 
 #include "credwatch.skel.h"
 #include "agent/caps.h"
+#include "agent/instance.h"
 #include "agent/libbpf_log.h"
 #include "agent/state.h"
 #include "util/log.h"
@@ -162,6 +163,9 @@ static int open_object(struct cw_agent *a, const struct cw_agent_opts *o)
 /* What the probes read as constants: the verifier prunes what they turn off. */
 static void set_rodata(struct cw_agent *a, const struct cw_agent_opts *o)
 {
+	uint64_t exe_ino;
+	uint32_t exe_dev;
+
 	a->skel->rodata->cw_capture_env = !o->no_env;
 	a->skel->rodata->cw_include_loopback = o->include_loopback;
 	a->skel->rodata->cw_payload_cap = (__u32)o->payload_cap;
@@ -169,6 +173,14 @@ static void set_rodata(struct cw_agent *a, const struct cw_agent_opts *o)
 	a->skel->rodata->cw_wakeup_bytes = o->ringbuf_size / 16;
 	a->skel->rodata->cw_capture_inbound = o->capture_inbound;
 	a->skel->rodata->cw_self_tgid = (__u32)getpid();
+	/* every agent running this executable as root, another instance too (instance.h) */
+	if (!cw_instance_self_exe(&exe_ino, &exe_dev)) {
+		a->skel->rodata->cw_self_exe_ino = exe_ino;
+		a->skel->rodata->cw_self_exe_dev = exe_dev;
+	} else {
+		cw_log("cannot stat /proc/self/exe: another credwatch agent's reads of "
+		       "credential files are not told apart");
+	}
 	a->skel->rodata->cw_file_cap = (__u32)o->file_cap;
 	a->skel->rodata->cw_capture_reads = o->capture_reads;
 	a->skel->rodata->cw_hold_new_exes =

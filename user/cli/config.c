@@ -55,6 +55,7 @@ static const struct config_key {
 	{ "btf", T_STR, FIELD(btf), 0, 0 },
 	{ "host_root", T_STR, FIELD(host_root), 0, 0 },
 	{ "fingerprint_key_file", T_STR, FIELD(key_file), 0, 0 },
+	{ "allow_second_agent", T_BOOL, FIELD(allow_second_agent), 0, 0 },
 	{ "verbose", T_VERBOSE, 0, 0, 0, 2 },
 	/* Kubernetes pod metadata (docs/pod-metadata.md) */
 	{ "kube_metadata", T_KUBE_SOURCE, FIELD(kube_metadata), 0, 0 },

@@ -13,6 +13,7 @@
 
 #include "credwatch.h"
 #include "agent/agent.h"
+#include "agent/instance.h"
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "cli/run.h"
@@ -145,10 +146,15 @@ static void run_usage(FILE *f)
 		"  --flight-recorder-recipient PUBKEY  encrypt them to this X25519 public key\n"
 		"                              ('credwatch trace keygen'); without, plaintext "
 		"0600\n"
+		"  --allow-second-agent        start even when another agent runs on this host\n"
+		"                              (it holds " CW_AGENT_LOCK_FILE "; refused "
+		"without)\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
 		"  -h, --help                  this text\n"
 		"\n"
-		"Exit status: 0 after a clean stop, 1 on error.\n"
+		"Exit status: 0 after a clean stop, 1 on error, 2 when a config or state file\n"
+		"(config, policy, rules, provenance store, fingerprint key, spool directory) is\n"
+		"not root's or others can write it.\n"
 		"\n"
 		"EXAMPLES\n"
 		"  sudo credwatch run                       embedded rules, alerts on stdout\n"
@@ -196,6 +202,7 @@ enum {
 	OPT_FLIGHT_MAX_DUMPS,
 	OPT_FLIGHT_DIR,
 	OPT_FLIGHT_RECIPIENT,
+	OPT_ALLOW_SECOND_AGENT,
 };
 
 enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
@@ -376,6 +383,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "flight-recorder-max-dumps", required_argument, NULL, OPT_FLIGHT_MAX_DUMPS },
 		{ "flight-recorder-dir", required_argument, NULL, OPT_FLIGHT_DIR },
 		{ "flight-recorder-recipient", required_argument, NULL, OPT_FLIGHT_RECIPIENT },
+		{ "allow-second-agent", no_argument, NULL, OPT_ALLOW_SECOND_AGENT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -428,6 +436,7 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 			if (parse_flight(o, c, optarg))
 				return PARSED_EXIT_ERROR;
 			break;
+		case OPT_ALLOW_SECOND_AGENT: o->allow_second_agent = true; break;
 		case 'v': cw_verbose++; break;
 		case 'h': usage_of(stdout); return PARSED_EXIT_OK;
 		case '?': usage_of(stderr); return PARSED_EXIT_ERROR;

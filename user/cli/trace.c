@@ -258,6 +258,7 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 	o->reread = trace_reread;
 	o->reread_arg = NULL;
 	o->tap = cw_recorder_tap(r);
+	o->beside_agent = true; /* beside a running agent: docs/forensics.md */
 	ret = cw_agent_run(o);
 	if (cw_recorder_close(r, &st, err, sizeof(err))) {
 		cw_log("trace %s: %s", t->out, *err ? err : strerror(-st.error));
