@@ -12,6 +12,7 @@
 
 #include "detect/classify.h"
 #include "judge/exposure.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "detect/redact.h"
 
@@ -453,9 +454,10 @@ void cw_exposure_origin_json(struct cw_exposure *x, const struct cw_egress_verdi
 int cw_exposure_tick(struct cw_exposure *x)
 {
 	char err[512];
-	int64_t now = x->now();
+	/* the monotonic clock: a wall clock stepped back must not stop the saves */
+	double now = cw_mono_s();
 
-	if (!x->prov->dirty || now - x->last_save < SAVE_INTERVAL)
+	if (!x->prov->dirty || (x->last_save && now - x->last_save < SAVE_INTERVAL))
 		return 0;
 	x->last_save = now;
 	if (cw_prov_save(x->prov, err, sizeof(err))) {

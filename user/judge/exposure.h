@@ -42,7 +42,7 @@ struct cw_exposure {
 	struct cw_lineage *lineage; /* credentials inherited in environments */
 	struct cw_dedup dedup;
 	int64_t (*now)(void); /* unix seconds; replaceable in tests */
-	int64_t last_save;    /* of the provenance store */
+	double last_save;     /* of the provenance store: CLOCK_MONOTONIC s, 0 never */
 	bool save_failing;
 	/* counters */
 	uint64_t loads, egress_alerts, reader_alerts, shared_alerts, long_lived_alerts,
