@@ -380,6 +380,24 @@ def test_encrypted_and_rotated_traces(tmp_path):
     assert sorted(seen) == sorted(pids), (len(seen), len(pids))
 
 
+def test_an_agent_that_cannot_start_leaves_no_trace_file():
+    """Not root: the agent refuses to start; the file it would have recorded to is gone."""
+    require_root()  # to become another user
+    d = tempfile.mkdtemp(prefix="cw-nobody-")  # pytest's tmp_path is root's only
+    try:
+        os.chmod(d, 0o777)
+        out = os.path.join(d, "t.cwt")
+        p = subprocess.run(["runuser", "-u", "nobody", "--", BIN, "trace", "-o", out,
+                            "--state", "none", "--fingerprint-key-file", "/dev/null"],
+                           capture_output=True, timeout=60)
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode != 0 and "not root" in err, err
+        assert "removed: the agent did not start" in err, err
+        assert not os.path.exists(out), os.listdir(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_duration_stops_the_recording_and_closes_the_file(tmp_path):
     require_root()
     key = KeyFile()

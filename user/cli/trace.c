@@ -265,6 +265,9 @@ static int trace_go(void *arg, struct cw_agent_opts *o)
 		ret = 1;
 	}
 	report(t->out, &st);
+	/* an agent that never started (not root, no BPF) leaves no empty trace behind */
+	if (ret && !st.records && st.files == 1 && !unlink(t->out))
+		cw_log("trace %s: removed: the agent did not start, nothing was recorded", t->out);
 	cw_trace_key_free(key);
 	return ret;
 }
