@@ -12,7 +12,6 @@
  */
 #include <fcntl.h>
 #include <stdbool.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture_dir.h"
 #include "host/mountinfo.h"
 #include "host/pod_names.h"
 #include "host/procfile.h"
@@ -34,21 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char dir[64], proc[128], cgroot[128], pods[128], logs[128];
 static volatile unsigned sink;
 
-static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
-/* The fixture directory goes when libFuzzer exits (a crash leaves it for a look). */
-static void remove_fixture(void)
-{
-	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char p1[160];
@@ -58,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(dir, sizeof(dir), "/dev/shm/cw-fuzz-proc.XXXXXX");
 	if (!mkdtemp(dir) && !mkdtemp(strcpy(dir, "/tmp/cw-fuzz-proc.XXXXXX")))
 		abort();
-	atexit(remove_fixture);
+	fixture_remove_at_exit(dir);
 	snprintf(proc, sizeof(proc), "%s/proc", dir);
 	snprintf(p1, sizeof(p1), "%s/proc/1", dir);
 	snprintf(cgroot, sizeof(cgroot), "%s/cgroup", dir);

@@ -5,13 +5,13 @@
  * credentials), the rest the file. What loads is walked; then it is saved and read back, and
  * must come back the same: the writer writes only what the reader takes.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture_dir.h"
 #include "judge/provenance.h"
 #include "util/fileio.h"
 
@@ -20,28 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[] = "/dev/shm/cw-fuzz-prov.XXXXXX", path[256];
 
-static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
-/* The fixture directory goes when libFuzzer exits (a crash leaves it for a look). */
-static void remove_fixture(void)
-{
-	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	if (!mkdtemp(dir) && !mkdtemp(strcpy(dir, "/tmp/cw-fuzz-prov.XXXXXX")))
 		abort();
-	atexit(remove_fixture);
+	fixture_remove_at_exit(dir);
 	snprintf(path, sizeof(path), "%s/provenance.json", dir);
 	return 0;
 }
