@@ -134,26 +134,31 @@ class Tail(threading.Thread):
 
     def __init__(self, path):
         super().__init__(daemon=True)
-        self.path, self.lock, self.by_fp, self.lines, self.stop = path, threading.Lock(), {}, 0, False
+        self.path, self.lock, self.by_fp, self.lines = path, threading.Lock(), {}, 0
 
     def run(self):
         while not os.path.exists(self.path):
             time.sleep(0.01)
-        with open(self.path, "rb") as f:
-            buf = b""
-            while True:
-                chunk = f.read(1 << 16)
-                if not chunk:
-                    if self.stop:
-                        return
-                    time.sleep(0.005)
-                    continue
-                now = time.time()
-                buf += chunk
-                *lines, buf = buf.split(b"\n")
-                for line in lines:
-                    if line.strip():
-                        self.add(json.loads(line), now)
+        f = open(self.path, "rb")
+        buf = b""
+        while True:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                try:	# rotated (bench/load asks for no rotation): on to the new file
+                    if os.stat(self.path).st_ino != os.fstat(f.fileno()).st_ino:
+                        f.close()
+                        f, buf = open(self.path, "rb"), b""
+                        continue
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.005)
+                continue
+            now = time.time()
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    self.add(json.loads(line), now)
 
     def add(self, d, now):
         cred = d.get("credwatch", {}).get("credential", {})
