@@ -389,6 +389,10 @@ def report(tmp):
     if rss:
         print("agent RSS per 5 s sample (MiB): min %.1f, median %.1f, max %.1f (%d samples; "
               "bound 128)" % (min(rss), statistics.median(rss), max(rss), len(rss)))
+    if s:	# over time: every 6th sample (30 s)
+        print("agent RSS (MiB) / CPU (% of one core, the 5 s before) every 30 s: " + ", ".join(
+            "+%.0fs %.1f/%.0f" % (s[i][0] - s[0][0], s[i][2] / (1 << 20), cpu[i - 1] if i else 0)
+            for i in range(0, len(s), 6)))
     drops, received, other = {}, {}, []
     for line in open(os.path.join(tmp, "metrics.txt")):
         if line.startswith("#"):
