@@ -168,22 +168,9 @@ TEST(record_procs_answers_recorded_live_then_recalled_in_a_replay)
 static void keep_proc(void *arg, const struct cw_proc_info *i)
 {
 	struct got *g = arg;
-	unsigned char k[4], v[600];
-	size_t el = strlen(i->exe), rl = i->root_known ? strlen(i->root) : 0, n = 9;
+	unsigned char k[4], v[CW_PROC_STATE_MAX];
+	size_t n = cw_proc_state_encode(i, k, v); /* as agent/tap.c writes it */
 
-	/* the layout of CW_HOST_PROC_STATE (hosttap.h), as agent/tap.c writes it */
-	cw_le32(k, i->pid);
-	cw_le32(v, i->ppid);
-	cw_le32(v + 4, i->top);
-	v[8] = (unsigned char)((i->gone ? 1 : 0) | (i->root_known ? 2 : 0));
-	v[n++] = (unsigned char)el;
-	v[n++] = (unsigned char)(el >> 8);
-	memcpy(v + n, i->exe, el);
-	n += el;
-	v[n++] = (unsigned char)rl;
-	v[n++] = (unsigned char)(rl >> 8);
-	memcpy(v + n, i->root, rl);
-	n += rl;
 	got_record(g, CW_HOST_PROC_STATE, k, 4, v, n);
 }
 

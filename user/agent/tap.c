@@ -119,22 +119,9 @@ void cw_agent_tap_stop(struct cw_agent *a)
 static void emit_proc(void *arg, const struct cw_proc_info *i)
 {
 	struct cw_agent *a = arg;
-	unsigned char k[4], v[4 + 4 + 1 + 2 + CW_PROCS_EXE_MAX + 2 + CW_PROCS_EXE_MAX];
-	size_t el = strlen(i->exe), rl = i->root_known ? strlen(i->root) : 0, n = 0;
+	unsigned char k[4], v[CW_PROC_STATE_MAX];
+	size_t n = cw_proc_state_encode(i, k, v);
 
-	cw_le32(k, i->pid);
-	cw_le32(v, i->ppid);
-	cw_le32(v + 4, i->top);
-	v[8] = (unsigned char)((i->gone ? 1 : 0) | (i->root_known ? 2 : 0));
-	n = 9;
-	v[n++] = (unsigned char)el;
-	v[n++] = (unsigned char)(el >> 8);
-	memcpy(v + n, i->exe, el);
-	n += el;
-	v[n++] = (unsigned char)rl;
-	v[n++] = (unsigned char)(rl >> 8);
-	memcpy(v + n, i->root, rl);
-	n += rl;
 	host_record(a, CW_HOST_PROC_STATE, k, sizeof(k), v, n);
 }
 

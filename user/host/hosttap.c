@@ -52,3 +52,25 @@ int cw_get_str16(const unsigned char **p, const unsigned char *end, char *dst, s
 	*p += n;
 	return 0;
 }
+
+/* A u16-length string (its length below CW_PROCS_EXE_MAX) at v + n: the new n. */
+static size_t put_str16(unsigned char *v, size_t n, const char *s, size_t len)
+{
+	v[n++] = (unsigned char)len;
+	v[n++] = (unsigned char)(len >> 8);
+	memcpy(v + n, s, len);
+	return n + len;
+}
+
+size_t cw_proc_state_encode(const struct cw_proc_info *i, unsigned char k[4],
+			    unsigned char v[CW_PROC_STATE_MAX])
+{
+	size_t el = strnlen(i->exe, CW_PROCS_EXE_MAX - 1);
+	size_t rl = i->root_known ? strnlen(i->root, CW_PROCS_EXE_MAX - 1) : 0;
+
+	cw_le32(k, i->pid);
+	cw_le32(v, i->ppid);
+	cw_le32(v + 4, i->top);
+	v[8] = (unsigned char)((i->gone ? 1 : 0) | (i->root_known ? 2 : 0));
+	return put_str16(v, put_str16(v, 9, i->exe, el), i->root, rl);
+}

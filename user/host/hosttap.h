@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "host/procs.h"
+
 enum cw_host_kind {
 	/* key: u32 pid. value: readlink(/proc/PID/exe), "" when it could not be read */
 	CW_HOST_PROC_EXE = 1,
@@ -104,6 +106,16 @@ static inline uint64_t cw_get_le64(const unsigned char *p)
  * *p moves past it. 0, or -EINVAL.
  */
 int cw_get_str16(const unsigned char **p, const unsigned char *end, char *dst, size_t cap);
+
+/* The longest CW_HOST_PROC_STATE value: ppid, top, flags, then two u16-length paths. */
+#define CW_PROC_STATE_MAX (4 + 4 + 1 + 2 + CW_PROCS_EXE_MAX + 2 + CW_PROCS_EXE_MAX)
+
+/*
+ * A remembered process as a CW_HOST_PROC_STATE record (trace/record.h decodes it): the key
+ * (u32 pid) into k, the value into v (CW_PROC_STATE_MAX bytes); the value's length.
+ */
+size_t cw_proc_state_encode(const struct cw_proc_info *i, unsigned char k[4],
+			    unsigned char v[CW_PROC_STATE_MAX]);
 
 /*
  * A host answer as a recorder gets it (agent/tap.h CW_TAP_HOST; trace/record.h reads it back):
