@@ -15,7 +15,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc pkg-config clang llvm libbpf-dev \
 	libelf-dev zlib1g-dev libpcre2-dev libyaml-dev libssl-dev libvectorscan-dev \
 	libnghttp2-dev libcapstone-dev libjansson-dev uthash-dev libcurl4-openssl-dev bpftool \
-	libisal-dev ca-certificates \
+	libisal-dev libseccomp-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,11 +28,11 @@ RUN make -j"$(nproc)" CFLAGS="-g -O2 -DCW_VERSION='\"${VERSION}\"'" \
 FROM debian:${DEBIAN}-slim
 # The runtime libraries: each package holds one of the libraries ./credwatch links
 # (libbpf, libelf, zlib, PCRE2, libyaml, OpenSSL, Vectorscan, nghttp2, Capstone, jansson,
-# libcurl, ISA-L; apt brings what they link); CA certificates for HTTPS outputs.
+# libcurl, ISA-L, libseccomp; apt brings what they link); CA certificates for HTTPS outputs.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libbpf1 libelf1 zlib1g libpcre2-8-0 \
 	libyaml-0-2 libssl3 libvectorscan5 libnghttp2-14 libcapstone4 libjansson4 libcurl4 \
-	libisal2 ca-certificates \
+	libisal2 libseccomp2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/credwatch /run/credwatch
 COPY --from=build /src/credwatch /usr/bin/credwatch

@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 LIBS := $(shell $(PKG_CONFIG) --libs libbpf libpcre2-8 yaml-0.1 libcrypto libhs libnghttp2 capstone jansson libcurl libssl 2>/dev/null || \
-	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs -lnghttp2 -lcapstone -ljansson -lcurl -lssl) -lelf -lisal -lz -lm -lpthread
+	  echo -lbpf -lpcre2-8 -lyaml -lcrypto -lhs -lnghttp2 -lcapstone -ljansson -lcurl -lssl) -lelf -lisal -lseccomp -lz -lm -lpthread
 comma := ,
 SAN_FLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=all)

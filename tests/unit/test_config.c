@@ -44,6 +44,7 @@ TEST(config_sets_every_option)
 				   "capture_reads: true\n"
 				   "btf: /boot/vmlinux.btf\n"
 				   "fingerprint_key_file: /etc/credwatch/fp.key\n"
+				   "seccomp: log\n"
 				   "verbose: 2\n";
 	struct cw_agent_opts *o = calloc(1, sizeof(*o));
 	struct cw_strv strs = { 0 };
@@ -78,6 +79,7 @@ TEST(config_sets_every_option)
 	CHECK_EQ_INT(o->file_cap, 32768);
 	CHECK_EQ_STR(o->btf, "/boot/vmlinux.btf");
 	CHECK_EQ_STR(o->key_file, "/etc/credwatch/fp.key");
+	CHECK_EQ_INT(o->seccomp, CW_SECCOMP_LOG);
 	CHECK_EQ_STR(o->config, "c.yaml");
 	CHECK_EQ_INT(verbose, 2);
 	cw_strv_free(&strs);
@@ -106,6 +108,8 @@ TEST(config_errors_name_file_and_line)
 		{ "events: true\nbogus: 1\n", "c.yaml:2: unknown option 'bogus'" },
 		{ "rules: a\nrules: b\n", "c.yaml:2: field 'rules' given twice" },
 		{ "events: maybe\n", "c.yaml:1: 'events' must be true or false, not 'maybe'" },
+		{ "seccomp: sometimes\n",
+		  "c.yaml:1: 'seccomp' must be enforce, log or off, not 'sometimes'" },
 		{ "\n\nstate_max: lots\n", "c.yaml:3: state_max: 'lots' is not a number" },
 		{ "payload_cap: 1G\n", "c.yaml:1: payload_cap: 1073741824 is out of range" },
 		{ "ringbuf_size: 1k\n", "c.yaml:1: ringbuf_size: 1024 is out of range" },
@@ -380,6 +384,7 @@ TEST(config_example_in_deploy_parses_with_every_example)
 	CHECK(o->kube_apiserver && o->kubelet_url && o->node_name && o->kube_ca_file);
 	CHECK_EQ_INT(o->nkube_annotations, 2);
 	CHECK_EQ_INT(o->kube_max_pods, 4096);
+	CHECK_EQ_INT(o->seccomp, CW_SECCOMP_ENFORCE);
 	free(all);
 	cw_strv_free(&strs);
 	free(o);

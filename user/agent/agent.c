@@ -352,10 +352,12 @@ static int start_probes(struct cw_agent *a, const struct cw_agent_opts *o)
 		ret = cw_agent_open_ringbuf(a);
 	/* last: a held process is released only once everything above runs */
 	if (!ret && a->skel->rodata->cw_hold_new_exes)
-		cw_first_exec_start(&a->fe, a->skel, &a->tls, a->ncpus);
+		cw_first_exec_start(&a->fe, a->skel, &a->tls, a->ncpus, o->seccomp);
 	/* loaded and attached: only what runs later needs stays (caps.h) */
-	if (!ret)
+	if (!ret) {
 		cw_caps_drop(cw_caps_runtime(cw_caps_effective(), a->feats.have[CW_FEAT_UPROBES]));
+		cw_seccomp_install(o->seccomp); /* after the drop: every thread has no_new_privs */
+	}
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/seccomp.h"
 #include "agent/tap.h"
 #include "host/kubeclient.h"
 #include "output/output_spec.h"
@@ -75,6 +76,10 @@ struct cw_agent_opts {
 	 * when an agent runs and goes on. */
 	bool allow_second_agent;
 	bool beside_agent;
+
+	/* The system-call allow-list installed after the start (agent/seccomp.h): enforce by
+	 * default, log, or off (--no-seccomp); read at the start only */
+	enum cw_seccomp_mode seccomp;
 
 	/* `credwatch status` reads it: NULL: /run/credwatch/status.json; "none": no file */
 	const char *status_file;

@@ -146,19 +146,34 @@ static struct __user_cap_data_struct want[2];
 static uint64_t bnd_drop; /* bounding-set capabilities to drop (with CAP_SETPCAP) */
 static int acked, failed;
 
-/* This thread down to want; async-signal-safe (raw system calls only). */
-static int apply(void)
+/* This thread down to w, bdrop out of its bounding set; async-signal-safe (raw calls only). */
+static int apply_sets(const struct __user_cap_data_struct w[2], uint64_t bdrop)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 
 	for (unsigned c = 0; c < CAPS_MAX; c++)
-		if (HAS(bnd_drop, c))
+		if (HAS(bdrop, c))
 			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	/* nothing the agent might exec gains privileges (setuid, file capabilities) */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
-	return syscall(SYS_capset, &h, want) ? -1 : 0;
+	return syscall(SYS_capset, &h, w) ? -1 : 0;
+}
+
+static int apply(void)
+{
+	return apply_sets(want, bnd_drop);
+}
+
+int cw_caps_limit_self(uint64_t keep, uint64_t effective, uint64_t bounding_set)
+{
+	struct __user_cap_data_struct w[2] = { 0 };
+
+	keep &= effective;
+	w[0].effective = w[0].permitted = (uint32_t)keep;
+	w[1].effective = w[1].permitted = (uint32_t)(keep >> 32);
+	return apply_sets(w, HAS(effective, CAP_SETPCAP) ? bounding_set & ~keep : 0);
 }
 
 static void on_caps_signal(int sig)
@@ -238,8 +253,7 @@ static void wait_acks(int before, int n)
 	}
 }
 
-/* The bounding set now, as a mask. */
-static uint64_t bounding(void)
+uint64_t cw_caps_bounding(void)
 {
 	uint64_t b = 0;
 
@@ -257,7 +271,7 @@ static uint64_t bounding(void)
 int cw_caps_drop(uint64_t keep)
 {
 	struct sigaction sa = { .sa_handler = on_caps_signal, .sa_flags = SA_RESTART };
-	uint64_t eff = cw_caps_effective(), bnd = bounding(), bnd_keep;
+	uint64_t eff = cw_caps_effective(), bnd = cw_caps_bounding(), bnd_keep;
 	bool setpcap = HAS(eff, CAP_SETPCAP);
 	char kept[512];
 	int round, n = 0;

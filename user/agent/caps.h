@@ -29,6 +29,17 @@ int cw_caps_check(uint64_t effective, bool *uprobes);
  * attach later. Pure. */
 uint64_t cw_caps_runtime(uint64_t have, bool uprobes);
 
+/* The bounding set, as a mask. */
+uint64_t cw_caps_bounding(void);
+
+/*
+ * The calling thread alone down to keep (of effective, the set it has), the rest out of its
+ * bounding set (of bounding_set, with CAP_SETPCAP), no_new_privs: for a process forked from
+ * the agent (the hold watchdog), so async-signal-safe: both sets are read before the fork.
+ * 0, or -1 with errno.
+ */
+int cw_caps_limit_self(uint64_t keep, uint64_t effective, uint64_t bounding_set);
+
 /* "CAP_BPF, CAP_KILL" for a mask; "none" when empty. */
 void cw_caps_describe(uint64_t set, char *buf, size_t len);
 

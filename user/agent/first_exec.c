@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "credwatch.skel.h"
+#include "agent/caps.h"
 #include "agent/first_exec.h"
 #include "agent/tls_attach.h"
 #include "util/log.h"
@@ -139,14 +140,23 @@ static void close_all_but(int a, int b)
 	syscall(SYS_close_range, b + 1, ~0u, 0);
 }
 
+/* What the watchdog is limited to, made before the fork (nothing is allocated after it). */
+struct watchdog_limits {
+	uint64_t effective, bounding;
+	struct cw_seccomp_prog filter;
+};
+
 /*
  * The watchdog process: a fork of the agent (threads and all), so only system calls here, no
  * allocation, no stdio. It holds the held map, the pipe, and the mapping of the kernel's
  * switch; every link and every other fd of the agent is closed, so the probes go when the
  * agent does. Its own process group: a terminal's ^C stops the agent, which closes the pipe.
+ * Once set up it keeps CAP_BPF (the held map) and CAP_KILL (SIGCONT to any user's process),
+ * no_new_privs, and its own allow-list (agent/seccomp.h).
  */
 static void __attribute__((noreturn))
-watchdog_main(int held_fd, int rfd, bool *hold_on, struct cw_hold_counts *c)
+watchdog_main(int held_fd, int rfd, bool *hold_on, struct cw_hold_counts *c,
+	      const struct watchdog_limits *lim)
 {
 	struct sigaction sa = { .sa_handler = on_watchdog_term };
 	struct pollfd p = { .fd = rfd, .events = POLLIN };
@@ -166,6 +176,20 @@ watchdog_main(int held_fd, int rfd, bool *hold_on, struct cw_hold_counts *c)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (cw_caps_limit_self(CW_CAP_BIT(CAP_BPF) | CW_CAP_BIT(CAP_KILL), lim->effective,
+			       lim->bounding)) {
+		static const char m[] = "credwatch: hold watchdog: cannot drop its capabilities\n";
+
+		if (write(2, m, sizeof(m) - 1) < 0)
+			_exit(1);
+		_exit(1); /* the agent sees it gone and stops holding */
+	}
+	if (cw_seccomp_apply_prepared(&lim->filter)) {
+		static const char m[] = "credwatch: hold watchdog: no seccomp filter\n";
+
+		if (write(2, m, sizeof(m) - 1) < 0)
+			_exit(1);
+	}
 	if (getppid() == 1)
 		watchdog_term = 1; /* the agent died before the line above */
 	while (!watchdog_term) {
@@ -204,11 +228,15 @@ watchdog_main(int held_fd, int rfd, bool *hold_on, struct cw_hold_counts *c)
 	_exit(0);
 }
 
-static int start_watchdog(struct cw_first_exec *fe, bool *hold_on)
+static int start_watchdog(struct cw_first_exec *fe, bool *hold_on, enum cw_seccomp_mode mode)
 {
+	static struct watchdog_limits lim;
 	int p[2];
 	pid_t pid;
 
+	lim.effective = cw_caps_effective();
+	lim.bounding = cw_caps_bounding();
+	cw_seccomp_prepare_watchdog(mode, &lim.filter); /* none when it fails (said) */
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	pid = fork();
@@ -220,7 +248,7 @@ static int start_watchdog(struct cw_first_exec *fe, bool *hold_on)
 		return ret;
 	}
 	if (pid == 0)
-		watchdog_main(fe->held_fd, p[0], hold_on, fe->c);
+		watchdog_main(fe->held_fd, p[0], hold_on, fe->c, &lim);
 	close(p[0]);
 	fe->watchdog = pid; /* set with watchdog_fd: cw_first_exec_stop closes it */
 	fe->watchdog_fd = p[1];
@@ -331,7 +359,7 @@ static bool can_kill_any(void)
 }
 
 int cw_first_exec_start(struct cw_first_exec *fe, struct credwatch_bpf *skel,
-			struct cw_tls_attach *tls, int ncpus)
+			struct cw_tls_attach *tls, int ncpus, enum cw_seccomp_mode seccomp)
 {
 	int ret;
 
@@ -365,7 +393,7 @@ int cw_first_exec_start(struct cw_first_exec *fe, struct credwatch_bpf *skel,
 		ret = -errno;
 		goto fail;
 	}
-	ret = start_watchdog(fe, fe->hold_on);
+	ret = start_watchdog(fe, fe->hold_on, seccomp);
 	if (ret)
 		goto fail;
 	ret = -pthread_create(&fe->thread, NULL, hold_thread, fe);

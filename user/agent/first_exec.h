@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "credwatch.h"
+#include "agent/seccomp.h"
 
 struct credwatch_bpf;
 struct cw_tls_attach;
@@ -75,7 +76,7 @@ struct cw_hold_stats {
  * failure holding stays off (one log line) and the agent runs as before. 0 or -errno.
  */
 int cw_first_exec_start(struct cw_first_exec *fe, struct credwatch_bpf *skel,
-			struct cw_tls_attach *tls, int ncpus);
+			struct cw_tls_attach *tls, int ncpus, enum cw_seccomp_mode seccomp);
 /* Switch holding off, release what is held, stop the thread and the watchdog. */
 void cw_first_exec_stop(struct cw_first_exec *fe);
 

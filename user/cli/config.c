@@ -21,7 +21,16 @@
 
 #define CONFIG_MAX_BYTES (1u << 20)
 
-enum key_type { T_STR, T_BOOL, T_NUM, T_OUTPUTS, T_VERBOSE, T_KUBE_SOURCE, T_KUBE_ANNOTATIONS };
+enum key_type {
+	T_STR,
+	T_BOOL,
+	T_NUM,
+	T_OUTPUTS,
+	T_VERBOSE,
+	T_KUBE_SOURCE,
+	T_KUBE_ANNOTATIONS,
+	T_SECCOMP
+};
 
 #define FIELD(f) offsetof(struct cw_agent_opts, f), sizeof(((struct cw_agent_opts *)0)->f)
 
@@ -56,6 +65,7 @@ static const struct config_key {
 	{ "host_root", T_STR, FIELD(host_root), 0, 0 },
 	{ "fingerprint_key_file", T_STR, FIELD(key_file), 0, 0 },
 	{ "allow_second_agent", T_BOOL, FIELD(allow_second_agent), 0, 0 },
+	{ "seccomp", T_SECCOMP, FIELD(seccomp), 0, 0 },
 	{ "verbose", T_VERBOSE, 0, 0, 0, 2 },
 	/* Kubernetes pod metadata (docs/pod-metadata.md) */
 	{ "kube_metadata", T_KUBE_SOURCE, FIELD(kube_metadata), 0, 0 },
@@ -253,6 +263,22 @@ static int set_kube_source(struct loader *l, const struct config_key *k, void *f
 	return 0;
 }
 
+/* seccomp: enforce, log or off. */
+static int set_seccomp(struct loader *l, const struct config_key *k, void *field)
+{
+	enum cw_seccomp_mode m;
+	const char *s;
+	int ret = want_scalar(l, k->name, "enforce, log or off", &s);
+
+	if (ret)
+		return ret;
+	if (cw_seccomp_mode_parse(s, &m))
+		return fail(l, line_of(l), "'%s' must be enforce, log or off, not '%s'", k->name,
+			    s);
+	memcpy(field, &m, sizeof(m));
+	return 0;
+}
+
 /* kube_annotations: a list of globs (a single string is a list of one). */
 static int set_kube_annotations(struct loader *l, const struct config_key *k)
 {
@@ -281,6 +307,7 @@ static int set_key(struct loader *l, const struct config_key *k)
 	case T_OUTPUTS: return parse_outputs(l);
 	case T_KUBE_SOURCE: return set_kube_source(l, k, field);
 	case T_KUBE_ANNOTATIONS: return set_kube_annotations(l, k);
+	case T_SECCOMP: return set_seccomp(l, k, field);
 	case T_NUM: return set_number(l, k, field);
 	case T_VERBOSE:
 		if (!(ret = cw_yaml_want_uint(&l->y, k->name, k->lo, k->hi, &v)))

@@ -149,6 +149,12 @@ static void run_usage(FILE *f)
 		"  --allow-second-agent        start even when another agent runs on this host\n"
 		"                              (it holds " CW_AGENT_LOCK_FILE "; refused "
 		"without)\n"
+		"  --seccomp MODE              the system-call allow-list after the start: "
+		"enforce\n"
+		"                              (the default: others fail with EPERM, logged by "
+		"the\n"
+		"                              kernel), log (others allowed and logged), off\n"
+		"  --no-seccomp                --seccomp off\n"
 		"  -v, --verbose               statistics; -vv adds libbpf's debug output\n"
 		"  -h, --help                  this text\n"
 		"\n"
@@ -203,6 +209,8 @@ enum {
 	OPT_FLIGHT_DIR,
 	OPT_FLIGHT_RECIPIENT,
 	OPT_ALLOW_SECOND_AGENT,
+	OPT_SECCOMP,
+	OPT_NO_SECCOMP,
 };
 
 enum parsed { PARSED_RUN, PARSED_EXIT_OK, PARSED_EXIT_ERROR };
@@ -384,6 +392,8 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 		{ "flight-recorder-dir", required_argument, NULL, OPT_FLIGHT_DIR },
 		{ "flight-recorder-recipient", required_argument, NULL, OPT_FLIGHT_RECIPIENT },
 		{ "allow-second-agent", no_argument, NULL, OPT_ALLOW_SECOND_AGENT },
+		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -437,6 +447,13 @@ static enum parsed parse_run_args(int argc, char **argv, struct cw_agent_opts *o
 				return PARSED_EXIT_ERROR;
 			break;
 		case OPT_ALLOW_SECOND_AGENT: o->allow_second_agent = true; break;
+		case OPT_SECCOMP:
+			if (cw_seccomp_mode_parse(optarg, &o->seccomp)) {
+				cw_log("--seccomp '%s': enforce, log or off", optarg);
+				return PARSED_EXIT_ERROR;
+			}
+			break;
+		case OPT_NO_SECCOMP: o->seccomp = CW_SECCOMP_OFF; break;
 		case 'v': cw_verbose++; break;
 		case 'h': usage_of(stdout); return PARSED_EXIT_OK;
 		case '?': usage_of(stderr); return PARSED_EXIT_ERROR;
