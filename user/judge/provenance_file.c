@@ -378,6 +378,7 @@ static int read_list(struct rd *r, const char *where, const json_t *arr, const s
 		snprintf(at, sizeof(at), "%s.%s[%zu]", where, l->name, i);
 		if (*l->n == l->max)
 			return fail(r, at, "more than %zu %s", l->max, l->name);
+		memset(e, 0, l->size); /* an optional member absent is 0 */
 		ret = read_object(r, at, v, l->f, l->nf, e, l->what);
 		if (ret)
 			return ret;
@@ -469,7 +470,10 @@ static int read_object(struct rd *r, const char *where, const json_t *obj, const
 
 static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenance *p)
 {
-	struct cw_prov_cred c, *added;
+	/* Each credential is read here whole, then copied into the store at its size. */
+	struct cw_prov_origin origins[CW_PROV_ORIGINS_MAX];
+	struct cw_prov_use uses[CW_PROV_WORKLOADS_MAX];
+	struct cw_prov_cred c;
 	char at[48];
 	const json_t *v;
 	size_t i;
@@ -480,6 +484,8 @@ static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenanc
 	json_array_foreach (arr, i, v) {
 		snprintf(at, sizeof(at), "credentials[%zu]", i);
 		memset(&c, 0, sizeof(c));
+		c.origins = origins;
+		c.uses = uses;
 		ret = read_object(r, at, v, cred_fields, NFIELDS(cred_fields), &c, "credential");
 		if (ret)
 			return ret;
@@ -488,10 +494,8 @@ static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenanc
 		if (cw_prov_find(p, c.fingerprint))
 			return fail(r, at, "duplicate fingerprint");
 		/* The file lists the least recent first: each one read is the newest so far. */
-		added = cw_prov_touch(p, c.fingerprint, NULL, NULL, NULL, NULL, c.last_seen);
-		if (!added)
+		if (!cw_prov_insert_copy(p, &c))
 			return -ENOMEM;
-		*added = c;
 	}
 	return 0;
 }
