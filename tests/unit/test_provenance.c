@@ -1338,3 +1338,30 @@ TEST(prov_out_of_memory_drops_and_counts_instead_of_failing)
 	}
 	CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
+
+/* `run --state provenance.json`: a name with no directory is saved in the current one. */
+TEST(prov_saves_a_path_with_no_directory)
+{
+	struct cw_provenance p;
+	char dir[256], cwd[4096], err[512] = "";
+	int ret;
+
+	REQUIRE(getcwd(cwd, sizeof(cwd)));
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	REQUIRE(chdir(dir) == 0);
+	ret = cw_prov_open(&p, "provenance.json", 10, err, sizeof(err));
+	if (!ret) {
+		cw_prov_touch(&p, fp(1), "r", "k", "unknown", "x", 1);
+		ret = cw_prov_save(&p, err, sizeof(err));
+		cw_prov_close(&p);
+	}
+	if (!ret)
+		ret = cw_prov_open(&p, "provenance.json", 10, err, sizeof(err));
+	CHECK_EQ_INT(ret, 0);
+	CHECK_EQ_STR(err, "");
+	CHECK(!ret && p.n == 1 && cw_prov_find(&p, fp(1)));
+	if (!ret)
+		cw_prov_close(&p);
+	CHECK_EQ_INT(chdir(cwd), 0);
+	tu_rmtree(dir);
+}

@@ -126,7 +126,7 @@ static int fsync_dir(const char *dir)
 int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *what;
+	const char *what, *parent;
 	int fd, ret;
 
 	if (!p->path)
@@ -136,10 +136,12 @@ int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", p->path);
 		return -ENAMETOOLONG;
 	}
-	/* dirname() may modify its argument: dir is a copy. */
-	ret = cw_mkdir_p(dirname(dir), 0700);
+	/* dirname() may modify its argument (dir is a copy) or return another string ("." for a
+	 * name without a '/'): its result is the directory. */
+	parent = dirname(dir);
+	ret = cw_mkdir_p(parent, 0700);
 	if (ret) {
-		snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(-ret));
+		snprintf(err, errlen, "cannot create directory %s: %s", parent, strerror(-ret));
 		return ret;
 	}
 	/* O_NOFOLLOW: a planted symlink must not redirect the write. */
@@ -173,9 +175,9 @@ int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 		unlink(tmp);
 		return ret;
 	}
-	ret = fsync_dir(dir);
+	ret = fsync_dir(parent);
 	if (ret) {
-		snprintf(err, errlen, "cannot sync directory %s: %s", dir, strerror(-ret));
+		snprintf(err, errlen, "cannot sync directory %s: %s", parent, strerror(-ret));
 		return ret;
 	}
 	p->dirty = false;
