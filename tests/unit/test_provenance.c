@@ -1365,3 +1365,37 @@ TEST(prov_saves_a_path_with_no_directory)
 	CHECK_EQ_INT(chdir(cwd), 0);
 	tu_rmtree(dir);
 }
+
+/* "not_owner" is written as 1; another count (an edited file) is read as 1, so the store saves
+ * what it loaded (found by fuzz_provenance: regress/provenance/not-owner-two). */
+TEST(prov_open_reads_not_owner_as_a_flag)
+{
+	static const char doc[] =
+		DOC(CRED(FPA,
+			 "{\"workload\":\"w\",\"source\":\"env\",\"detail\":\"A\",\"first_seen\":1,"
+			 "\"last_seen\":2,\"count\":1,\"not_owner\":2},"
+			 "{\"workload\":\"w\",\"source\":\"env\",\"detail\":\"B\",\"first_seen\":1,"
+			 "\"last_seen\":2,\"count\":1,\"not_owner\":0}",
+			 ""));
+	char dir[256], path[400], err[512], text[2048];
+	struct cw_provenance p;
+	const struct cw_prov_cred *c;
+	ssize_t n;
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	REQUIRE(tu_write_file(path, doc, sizeof(doc) - 1, 0600) == 0);
+	REQUIRE(cw_prov_open(&p, path, 10, err, sizeof(err)) == 0);
+	c = cw_prov_find(&p, FPA);
+	REQUIRE(c && c->norigins == 2);
+	CHECK_EQ_INT(c->origins[0].not_owner, 1);
+	CHECK_EQ_INT(c->origins[1].not_owner, 0);
+	REQUIRE(cw_prov_save(&p, err, sizeof(err)) == 0);
+	cw_prov_close(&p);
+	n = tu_read_file(path, text, sizeof(text) - 1);
+	REQUIRE(n > 0);
+	text[n] = '\0';
+	CHECK_CONTAINS(text, "\"count\":1,\"not_owner\":1}");
+	CHECK(!strstr(text, "\"not_owner\":0") && !strstr(text, "\"not_owner\":2"));
+	tu_rmtree(dir);
+}

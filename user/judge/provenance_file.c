@@ -229,7 +229,7 @@ static int syntax_error(struct rd *r, const json_error_t *e)
 	return -EINVAL;
 }
 
-enum ftype { F_STR, F_INT, F_COUNT, F_SOURCE, F_ORIGINS, F_USES };
+enum ftype { F_STR, F_INT, F_COUNT, F_FLAG, F_SOURCE, F_ORIGINS, F_USES };
 
 struct field {
 	const char *name;
@@ -258,7 +258,8 @@ static const struct field origin_fields[] = {
 	FINT(struct cw_prov_origin, first_seen),
 	FINT(struct cw_prov_origin, last_seen),
 	FCOUNT(struct cw_prov_origin, count, false),
-	FCOUNT(struct cw_prov_origin, not_owner, true),
+	{ "not_owner", F_FLAG, offsetof(struct cw_prov_origin, not_owner),
+	  FIELD_SIZE(struct cw_prov_origin, not_owner), true },
 };
 
 static const struct field use_fields[] = {
@@ -321,6 +322,17 @@ static int read_count(struct rd *r, const char *where, const json_t *v, const ch
 		return fail(r, where, "%s: negative count", name);
 	*out = (uint64_t)n;
 	return 0;
+}
+
+/* A flag, written as 1: any count is read, as set when not 0, so it saves as it was read. */
+static int read_flag(struct rd *r, const char *where, const json_t *v, const char *name,
+		     uint64_t *out)
+{
+	int ret = read_count(r, where, v, name, out);
+
+	if (!ret)
+		*out = *out != 0;
+	return ret;
 }
 
 static int read_source(struct rd *r, const char *where, const json_t *v, enum cw_prov_source *out)
@@ -435,6 +447,7 @@ static int read_member(struct rd *r, const char *where, const json_t *v, const s
 	case F_STR: return read_string(r, where, v, f->name, at, f->size);
 	case F_INT: return read_int64(r, where, v, f->name, at);
 	case F_COUNT: return read_count(r, where, v, f->name, at);
+	case F_FLAG: return read_flag(r, where, v, f->name, at);
 	case F_SOURCE: return read_source(r, where, v, at);
 	case F_ORIGINS: return read_origins(r, where, v, (struct cw_prov_cred *)(void *)base);
 	case F_USES: return read_uses(r, where, v, (struct cw_prov_cred *)(void *)base);
