@@ -51,14 +51,15 @@ struct cw_prov_cred {
 	int64_t first_seen, last_seen;
 	/*
 	 * origins[0..norigins) and uses[0..nuses): allocated as they grow (most credentials have
-	 * one origin and at most one use), owned by the store, freed with the credential. A
-	 * credential is never copied by value: the copy would share them.
+	 * one origin and at most one use), owned by the store, freed with the credential. They
+	 * move as they grow: a pointer into one is good until the next add_origin / add_use on
+	 * this credential. A credential is never copied by value: the copy would share them.
 	 */
 	struct cw_prov_origin *origins;
 	size_t norigins;
 	struct cw_prov_use *uses;
 	size_t nuses;
-	/* distinct origins / uses not kept because the arrays were full (persisted) */
+	/* distinct origins / uses not kept: the arrays were full, or no memory (persisted) */
 	uint64_t origins_dropped, uses_dropped;
 };
 
