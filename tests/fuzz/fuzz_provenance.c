@@ -57,6 +57,9 @@ static uint64_t walk(const struct cw_provenance *p)
 			if (!cw_prov_source_name(c->origins[i].source))
 				abort();
 			h = (h ^ c->origins[i].count) * 1099511628211ull;
+			/* an optional member read back as something else than written */
+			h = (h ^ c->origins[i].not_owner ^ (uint64_t)c->origins[i].source) *
+			    1099511628211ull;
 		}
 		for (size_t i = 0; i < c->nuses; i++) {
 			check_str(c->uses[i].workload, CW_PROV_STR);
@@ -65,6 +68,7 @@ static uint64_t walk(const struct cw_provenance *p)
 		}
 		h = (h ^ (uint64_t)c->last_seen ^ cw_prov_count_workloads(c, NULL)) *
 		    1099511628211ull;
+		h = (h ^ c->origins_dropped ^ (c->uses_dropped << 1)) * 1099511628211ull;
 		for (const char *s = c->fingerprint; *s; s++)
 			h = (h ^ (uint8_t)*s) * 1099511628211ull;
 	}

@@ -2,7 +2,9 @@
 /*
  * The provenance store (see provenance.h): a uthash table by fingerprint for lookups and a
  * utlist list in recency order for eviction, both threaded through each credential's entry.
- * Its file is provenance_file.c's.
+ * A credential's origins and uses are arrays grown by doubling up to their caps: a full-size
+ * pair inline (11 KB) in each of 4096 credentials was most of the agent's memory, though a
+ * credential typically has one origin and at most one use. Its file is provenance_file.c's.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -49,11 +51,19 @@ struct cw_prov_entry {
 	struct cw_prov_cred c; /* first: a credential's address is its entry's */
 	UT_hash_handle hh;     /* by c.fingerprint */
 	struct cw_prov_entry *lru_prev, *lru_next;
+	size_t origins_cap, uses_cap; /* elements allocated at c.origins, c.uses */
 };
 
 static struct cw_prov_entry *entry_of(const struct cw_prov_cred *c)
 {
 	return (struct cw_prov_entry *)(void *)c;
+}
+
+static void free_entry(struct cw_prov_entry *e)
+{
+	free(e->c.origins);
+	free(e->c.uses);
+	free(e);
 }
 
 static void evict_least_recent(struct cw_provenance *p)
@@ -64,7 +74,7 @@ static void evict_least_recent(struct cw_provenance *p)
 		return;
 	HASH_DEL(p->by_fp, e);
 	DL_DELETE2(p->lru, e, lru_prev, lru_next);
-	free(e);
+	free_entry(e);
 	p->n--;
 	p->evictions++;
 	p->dirty = true;
@@ -89,7 +99,7 @@ static void free_all(struct cw_provenance *p)
 
 	HASH_CLEAR(hh, p->by_fp);
 	DL_FOREACH_SAFE2 (p->lru, e, tmp, lru_next)
-		free(e);
+		free_entry(e);
 	free(p->path);
 	memset(p, 0, sizeof(*p));
 }
@@ -163,7 +173,7 @@ struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, 
 		COPY(c->fingerprint, fp_hex);
 		c->first_seen = c->last_seen = now;
 		if (insert_new(p, e)) {
-			free(e);
+			free_entry(e);
 			return NULL;
 		}
 	} else {
@@ -181,6 +191,44 @@ struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, 
 	if (redacted && *redacted)
 		COPY(c->redacted, redacted);
 	seen_at(&c->first_seen, &c->last_seen, now);
+	p->dirty = true;
+	return c;
+}
+
+/* A copy of n elements of size bytes (NULL for none, or when out of memory). */
+static void *dup_array(const void *v, size_t n, size_t size)
+{
+	void *copy;
+
+	if (!n)
+		return NULL;
+	copy = malloc(n * size);
+	if (copy)
+		memcpy(copy, v, n * size);
+	return copy;
+}
+
+struct cw_prov_cred *cw_prov_insert_copy(struct cw_provenance *p, const struct cw_prov_cred *from)
+{
+	struct cw_prov_entry *e;
+	struct cw_prov_cred *c;
+
+	if (!p->max || !from->fingerprint[0] || from->norigins > CW_PROV_ORIGINS_MAX ||
+	    from->nuses > CW_PROV_WORKLOADS_MAX || cw_prov_find(p, from->fingerprint))
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	c = &e->c;
+	*c = *from; /* its lists are from's until the next two lines make them its own */
+	c->origins = dup_array(from->origins, from->norigins, sizeof(*c->origins));
+	c->uses = dup_array(from->uses, from->nuses, sizeof(*c->uses));
+	e->origins_cap = c->norigins;
+	e->uses_cap = c->nuses;
+	if ((c->norigins && !c->origins) || (c->nuses && !c->uses) || insert_new(p, e)) {
+		free_entry(e);
+		return NULL;
+	}
 	p->dirty = true;
 	return c;
 }
@@ -236,8 +284,32 @@ static void count_up(uint64_t *n)
 }
 
 /*
- * A workload whose origin could not be kept (the array is full) is still reported as a new
- * loader: the caller learns of it, though a later load by it will be news again.
+ * Room for element n of an array of *cap elements of size bytes, doubled up to max (1, 2, 4,
+ * ...): the array, moved when it grew; NULL when it is full or cannot grow, which callers
+ * treat alike (the element is not kept, and counted).
+ */
+static void *room_for(void *v, size_t *cap, size_t n, size_t size, size_t max)
+{
+	size_t want;
+	void *grown;
+
+	if (n < *cap)
+		return v;
+	if (*cap >= max)
+		return NULL;
+	want = *cap ? *cap * 2 : 1;
+	if (want > max)
+		want = max;
+	grown = realloc(v, want * size);
+	if (!grown)
+		return NULL;
+	*cap = want;
+	return grown;
+}
+
+/*
+ * A workload whose origin could not be kept (the array could not grow) is still reported as
+ * a new loader: the caller learns of it, though a later load by it will be news again.
  */
 bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 			enum cw_prov_source source, const char *detail, int64_t now)
@@ -249,7 +321,7 @@ bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c, cons
 			   enum cw_prov_source source, const char *detail, int64_t now, bool owner)
 {
 	char wl[CW_PROV_STR], det[CW_PROV_STR];
-	struct cw_prov_origin *o;
+	struct cw_prov_origin *o, *v;
 	bool new_loader;
 
 	/* An origin the file cannot name could not be loaded again: refuse it. */
@@ -282,6 +354,13 @@ bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c, cons
 			(c->norigins - lru - 1) * sizeof(*o));
 		c->norigins--;
 	}
+	v = room_for(c->origins, &entry_of(c)->origins_cap, c->norigins, sizeof(*o),
+		     CW_PROV_ORIGINS_MAX);
+	if (!v) {
+		count_up(&c->origins_dropped);
+		return new_loader;
+	}
+	c->origins = v;
 	o = &c->origins[c->norigins++];
 	memset(o, 0, sizeof(*o));
 	memcpy(o->workload, wl, sizeof(wl));
@@ -297,7 +376,7 @@ void cw_prov_add_use(struct cw_provenance *p, struct cw_prov_cred *c, const char
 		     const char *destination, int64_t now)
 {
 	char wl[CW_PROV_STR], dst[CW_PROV_STR];
-	struct cw_prov_use *u;
+	struct cw_prov_use *u, *v;
 
 	if (!c)
 		return;
@@ -312,10 +391,13 @@ void cw_prov_add_use(struct cw_provenance *p, struct cw_prov_cred *c, const char
 			return;
 		}
 	}
-	if (c->nuses == CW_PROV_WORKLOADS_MAX) {
+	/* Full: the oldest uses stay, the new one is counted. */
+	v = room_for(c->uses, &entry_of(c)->uses_cap, c->nuses, sizeof(*u), CW_PROV_WORKLOADS_MAX);
+	if (!v) {
 		count_up(&c->uses_dropped);
 		return;
 	}
+	c->uses = v;
 	u = &c->uses[c->nuses++];
 	memset(u, 0, sizeof(*u));
 	memcpy(u->workload, wl, sizeof(wl));

@@ -49,11 +49,17 @@ struct cw_prov_cred {
 	char lifetime[16]; /* "long-lived", "short-lived", "unknown" */
 	char redacted[64]; /* as in findings: never the secret */
 	int64_t first_seen, last_seen;
-	struct cw_prov_origin origins[CW_PROV_ORIGINS_MAX];
+	/*
+	 * origins[0..norigins) and uses[0..nuses): allocated as they grow (most credentials have
+	 * one origin and at most one use), owned by the store, freed with the credential. They
+	 * move as they grow: a pointer into one is good until the next add_origin / add_use on
+	 * this credential. A credential is never copied by value: the copy would share them.
+	 */
+	struct cw_prov_origin *origins;
 	size_t norigins;
-	struct cw_prov_use uses[CW_PROV_WORKLOADS_MAX];
+	struct cw_prov_use *uses;
 	size_t nuses;
-	/* distinct origins / uses not kept because the arrays were full (persisted) */
+	/* distinct origins / uses not kept: the arrays were full, or no memory (persisted) */
 	uint64_t origins_dropped, uses_dropped;
 };
 
@@ -86,14 +92,29 @@ struct cw_prov_cred *cw_prov_touch(struct cw_provenance *p, const char *fp_hex, 
 				   const char *kind, const char *lifetime, const char *redacted,
 				   int64_t now);
 
-/* Record a load; returns true when workload was not yet among the credential's loaders. */
+/*
+ * Add from (a whole credential, e.g. read from the store's file) as the most recent one,
+ * evicting the least recently seen when full; its origins and uses are copied, from keeps its
+ * own. NULL when out of memory, or when from has no fingerprint, is already in the store or
+ * has more origins or uses than are kept.
+ */
+struct cw_prov_cred *cw_prov_insert_copy(struct cw_provenance *p, const struct cw_prov_cred *from);
+
+/*
+ * Record a load; returns true when workload was not yet among the credential's loaders. A
+ * new origin that cannot be kept (no memory for it) is counted in origins_dropped, as are
+ * those a full array lets go.
+ */
 bool cw_prov_add_origin(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 			enum cw_prov_source source, const char *detail, int64_t now);
 /* The same, saying whether the load makes the workload an owner (an origin once owning stays
  * so). */
 bool cw_prov_add_origin_as(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 			   enum cw_prov_source source, const char *detail, int64_t now, bool owner);
-/* Record a use (the credential sent by workload to destination). */
+/*
+ * Record a use (the credential sent by workload to destination). A new one that cannot be
+ * kept (the array is full, or no memory for it) is counted in uses_dropped.
+ */
 void cw_prov_add_use(struct cw_provenance *p, struct cw_prov_cred *c, const char *workload,
 		     const char *destination, int64_t now);
 /* Did workload load the credential (any origin)? */

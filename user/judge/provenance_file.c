@@ -126,7 +126,7 @@ static int fsync_dir(const char *dir)
 int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *what;
+	const char *what, *parent;
 	int fd, ret;
 
 	if (!p->path)
@@ -136,10 +136,12 @@ int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", p->path);
 		return -ENAMETOOLONG;
 	}
-	/* dirname() may modify its argument: dir is a copy. */
-	ret = cw_mkdir_p(dirname(dir), 0700);
+	/* dirname() may modify its argument (dir is a copy) or return another string ("." for a
+	 * name without a '/'): its result is the directory. */
+	parent = dirname(dir);
+	ret = cw_mkdir_p(parent, 0700);
 	if (ret) {
-		snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(-ret));
+		snprintf(err, errlen, "cannot create directory %s: %s", parent, strerror(-ret));
 		return ret;
 	}
 	/* O_NOFOLLOW: a planted symlink must not redirect the write. */
@@ -173,9 +175,9 @@ int cw_prov_save(struct cw_provenance *p, char *err, size_t errlen)
 		unlink(tmp);
 		return ret;
 	}
-	ret = fsync_dir(dir);
+	ret = fsync_dir(parent);
 	if (ret) {
-		snprintf(err, errlen, "cannot sync directory %s: %s", dir, strerror(-ret));
+		snprintf(err, errlen, "cannot sync directory %s: %s", parent, strerror(-ret));
 		return ret;
 	}
 	p->dirty = false;
@@ -227,7 +229,7 @@ static int syntax_error(struct rd *r, const json_error_t *e)
 	return -EINVAL;
 }
 
-enum ftype { F_STR, F_INT, F_COUNT, F_SOURCE, F_ORIGINS, F_USES };
+enum ftype { F_STR, F_INT, F_COUNT, F_FLAG, F_SOURCE, F_ORIGINS, F_USES };
 
 struct field {
 	const char *name;
@@ -256,7 +258,8 @@ static const struct field origin_fields[] = {
 	FINT(struct cw_prov_origin, first_seen),
 	FINT(struct cw_prov_origin, last_seen),
 	FCOUNT(struct cw_prov_origin, count, false),
-	FCOUNT(struct cw_prov_origin, not_owner, true),
+	{ "not_owner", F_FLAG, offsetof(struct cw_prov_origin, not_owner),
+	  FIELD_SIZE(struct cw_prov_origin, not_owner), true },
 };
 
 static const struct field use_fields[] = {
@@ -321,6 +324,17 @@ static int read_count(struct rd *r, const char *where, const json_t *v, const ch
 	return 0;
 }
 
+/* A flag, written as 1: any count is read, as set when not 0, so it saves as it was read. */
+static int read_flag(struct rd *r, const char *where, const json_t *v, const char *name,
+		     uint64_t *out)
+{
+	int ret = read_count(r, where, v, name, out);
+
+	if (!ret)
+		*out = *out != 0;
+	return ret;
+}
+
 static int read_source(struct rd *r, const char *where, const json_t *v, enum cw_prov_source *out)
 {
 	static const enum cw_prov_source all[] = { CW_PROV_FILE, CW_PROV_ENV, CW_PROV_ARGV };
@@ -378,6 +392,7 @@ static int read_list(struct rd *r, const char *where, const json_t *arr, const s
 		snprintf(at, sizeof(at), "%s.%s[%zu]", where, l->name, i);
 		if (*l->n == l->max)
 			return fail(r, at, "more than %zu %s", l->max, l->name);
+		memset(e, 0, l->size); /* an optional member absent is 0 */
 		ret = read_object(r, at, v, l->f, l->nf, e, l->what);
 		if (ret)
 			return ret;
@@ -432,6 +447,7 @@ static int read_member(struct rd *r, const char *where, const json_t *v, const s
 	case F_STR: return read_string(r, where, v, f->name, at, f->size);
 	case F_INT: return read_int64(r, where, v, f->name, at);
 	case F_COUNT: return read_count(r, where, v, f->name, at);
+	case F_FLAG: return read_flag(r, where, v, f->name, at);
 	case F_SOURCE: return read_source(r, where, v, at);
 	case F_ORIGINS: return read_origins(r, where, v, (struct cw_prov_cred *)(void *)base);
 	case F_USES: return read_uses(r, where, v, (struct cw_prov_cred *)(void *)base);
@@ -469,7 +485,10 @@ static int read_object(struct rd *r, const char *where, const json_t *obj, const
 
 static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenance *p)
 {
-	struct cw_prov_cred c, *added;
+	/* Each credential is read here whole, then copied into the store at its size. */
+	struct cw_prov_origin origins[CW_PROV_ORIGINS_MAX];
+	struct cw_prov_use uses[CW_PROV_WORKLOADS_MAX];
+	struct cw_prov_cred c;
 	char at[48];
 	const json_t *v;
 	size_t i;
@@ -480,6 +499,8 @@ static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenanc
 	json_array_foreach (arr, i, v) {
 		snprintf(at, sizeof(at), "credentials[%zu]", i);
 		memset(&c, 0, sizeof(c));
+		c.origins = origins;
+		c.uses = uses;
 		ret = read_object(r, at, v, cred_fields, NFIELDS(cred_fields), &c, "credential");
 		if (ret)
 			return ret;
@@ -488,10 +509,8 @@ static int read_credentials(struct rd *r, const json_t *arr, struct cw_provenanc
 		if (cw_prov_find(p, c.fingerprint))
 			return fail(r, at, "duplicate fingerprint");
 		/* The file lists the least recent first: each one read is the newest so far. */
-		added = cw_prov_touch(p, c.fingerprint, NULL, NULL, NULL, NULL, c.last_seen);
-		if (!added)
+		if (!cw_prov_insert_copy(p, &c))
 			return -ENOMEM;
-		*added = c;
 	}
 	return 0;
 }
