@@ -21,7 +21,7 @@ WORKDIR /src
 COPY . .
 # VERSION: what `credwatch --version` prints (default "dev").
 ARG VERSION=dev
-RUN make -j"$(nproc)" CFLAGS="-g -O2 -DCW_VERSION='\"${VERSION}\"'" \
+RUN make -j"$(nproc)" VERSION="${VERSION}" \
  && ./credwatch --version \
  && ./credwatch rules check
 

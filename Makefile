@@ -99,6 +99,16 @@ $(OUTPUT)/embedded_policy.o: $(OUTPUT)/embedded_policy.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The version the build names (util/version.h): VERSION=... (the Dockerfile's), else
+# `git describe` of the checkout, else "dev". The header is rewritten only when it changes, so
+# only util/version.o is rebuilt, and always when the version moves.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+$(OUTPUT)/cw_version_gen.h: FORCE | $(OUTPUT)
+	$(Q)printf '#define CW_VERSION "%s"\n' '$(subst ','',$(subst ",,$(subst \,,$(VERSION))))' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(OUTPUT)/user/util/version.o: $(OUTPUT)/cw_version_gen.h
+FORCE:
+
 # Objects that include the generated skeleton must wait for it (parallel builds).
 $(AGENT_SKEL_OBJS) $(OUTPUT)/user/agent/tls_attach.o $(OUTPUT)/user/agent/first_exec.o: \
 	$(OUTPUT)/credwatch.skel.h

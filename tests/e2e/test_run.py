@@ -261,3 +261,22 @@ def test_bad_rules_dir_fails_with_file_and_line():
     r = subprocess.run([BIN, "run", "--rules", d], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert f"{d}/bad.yaml:4: unknown field 'patern'" in r.stderr, r.stderr
+
+
+def test_version_is_the_checkouts_not_dev():
+    """A build from a git checkout names its commit (`git describe`), not "dev"; the same
+    string is what metrics, OCSF metadata.product.version and trace headers carry."""
+    from cwtest import Skip
+    top = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    if os.path.realpath(os.path.dirname(BIN)) != top or not os.path.isdir(os.path.join(top, ".git")):
+        raise Skip("the binary under test is not this checkout's build")
+    head_time = int(subprocess.run(["git", "-C", top, "log", "-1", "--format=%ct"],
+                                   capture_output=True, text=True, check=True).stdout)
+    if os.path.getmtime(BIN) < head_time:
+        raise Skip("the binary is older than the checkout's last commit: rebuild (make)")
+    want = subprocess.run(["git", "-C", top, "describe", "--tags", "--always"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run([BIN, "--version"], capture_output=True, text=True, check=True).stdout
+    name, version = out.split()
+    assert name == "credwatch" and version != "dev", out
+    assert version.removesuffix("-dirty") == want, (version, want)

@@ -15,10 +15,7 @@
 #include "agent/status.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
+#include "util/version.h"
 
 static int64_t unix_ms(void)
 {
@@ -38,7 +35,7 @@ static void collect_outputs(struct cw_agent *a, struct cw_ops_snapshot *s)
 
 static void collect(struct cw_agent *a, struct cw_ops_snapshot *s)
 {
-	s->version = CW_VERSION;
+	s->version = cw_version;
 	s->pid = (int)getpid();
 	s->start_unix_ms = a->ops.start_unix_ms;
 	s->now_unix_ms = unix_ms();

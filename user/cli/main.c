@@ -4,10 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
+#include "util/version.h"
 
 static void usage(FILE *f)
 {
@@ -58,7 +55,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "timeline"))
 		return cw_cmd_timeline(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("credwatch %s\n", CW_VERSION);
+		printf("credwatch %s\n", cw_version);
 		return 0;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

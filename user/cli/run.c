@@ -24,10 +24,7 @@
 #include "trace/replay.h"
 #include "util/log.h"
 #include "util/parse.h"
-
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
+#include "util/version.h"
 
 static void run_usage(FILE *f)
 {
@@ -568,7 +565,7 @@ int cw_run_trace_header(const struct cw_agent_opts *o, struct cw_run_header_buf 
 	*h = (struct cw_trace_header){ .host = b->host,
 				       .kernel = b->kernel,
 				       .boot_id = b->boot_id,
-				       .version = CW_VERSION,
+				       .version = cw_version,
 				       .rules_digest = b->digest };
 	return 0;
 }

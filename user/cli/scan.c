@@ -25,13 +25,10 @@
 #include "util/json_writer.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/version.h"
 #include "detect/matcher.h"
 #include "detect/redact.h"
 #include "detect/rules.h"
-
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
 
 enum scan_format { FMT_JSON, FMT_TEXT, FMT_SARIF };
 
@@ -187,7 +184,7 @@ static void sarif_head(const struct scan *s)
 	cw_json_kobj(&j, "tool");
 	cw_json_kobj(&j, "driver");
 	cw_json_kstr(&j, "name", "credwatch");
-	cw_json_kstr(&j, "version", CW_VERSION);
+	cw_json_kstr(&j, "version", cw_version);
 	cw_json_key(&j, "rules");
 	cw_json_arr_begin(&j);
 	for (size_t i = 0; i < s->rs->n; i++) {

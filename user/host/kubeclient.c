@@ -26,10 +26,7 @@
 #include "util/fileio.h"
 #include "util/grow.h"
 #include "util/log.h"
-
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
+#include "util/version.h"
 
 #define WANT_MAX 32	 /* wanted UIDs noted between two looks of the client */
 #define NOT_FOUND_MAX 64 /* UIDs a fetch did not find, remembered for CW_KUBE_NOT_FOUND_MS */
@@ -518,7 +515,7 @@ static int req_setup(struct cw_kube *k, struct req *r, const char *url, long tot
 		explicit_bzero(h, n);
 		free(h);
 	}
-	snprintf(auth, sizeof(auth), "credwatch/%s", CW_VERSION);
+	snprintf(auth, sizeof(auth), "credwatch/%s", cw_version);
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, auth);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);

@@ -28,11 +28,8 @@
 #include "util/clock.h"
 #include "util/grow.h"
 #include "util/log.h"
+#include "util/version.h"
 
-#ifndef CW_VERSION
-#define CW_VERSION "dev"
-#endif
-#define CW_PRODUCT_VERSION CW_VERSION /* OCSF metadata.product.version */
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 30000
 #define RETRY_AFTER_MAX_MS 600000
@@ -152,7 +149,7 @@ static int render(const struct out *o, const char *ecs, size_t len, char **data,
 	*dlen = len;
 	if (o->spec.format == CW_FORMAT_ECS)
 		return 0;
-	if (cw_ocsf_from_ecs(ecs, len, CW_PRODUCT_VERSION, &ocsf, dlen))
+	if (cw_ocsf_from_ecs(ecs, len, cw_version, &ocsf, dlen))
 		return -EINVAL;
 	*data = ocsf;
 	*owned = true;
