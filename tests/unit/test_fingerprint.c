@@ -5,8 +5,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "detect/fingerprint.h"
 #include "test.h"
@@ -162,6 +167,42 @@ TEST(fingerprint_key_create_private_file_and_keep_existing)
 
 	create_and_keep();
 	umask(old);
+}
+
+/*
+ * Killed while creating the key, just before it is linked in place (a child whose link and
+ * linkat calls kill it): nothing is left in the directory, no half key and no temporary
+ * file to clean up by hand.
+ */
+TEST(fingerprint_key_create_killed_before_the_link_leaves_nothing)
+{
+	char dir[256], sub[300], path[400], err[512];
+	int st = 0;
+	pid_t p;
+
+	REQUIRE(tu_mkdtemp(dir, sizeof(dir)) == 0);
+	snprintf(sub, sizeof(sub), "%s/credwatch", dir);
+	snprintf(path, sizeof(path), "%s/fingerprint.key", sub);
+	p = fork();
+	REQUIRE(p >= 0);
+	if (p == 0) {
+		scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+		if (!ctx || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(link), 0) ||
+		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(linkat), 0) ||
+		    seccomp_load(ctx))
+			_exit(100);
+		cw_fp_key_create(path, err, sizeof(err));
+		_exit(101); /* not reached: the link kills it */
+	}
+	REQUIRE(waitpid(p, &st, 0) == p);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	CHECK_EQ_INT(count_entries(sub), 0);
+	/* and the next start makes the key */
+	CHECK_EQ_INT(cw_fp_key_create(path, err, sizeof(err)), 0);
+	CHECK_EQ_INT(count_entries(sub), 1);
+	tu_rmtree(dir);
 }
 
 TEST(fingerprint_key_load_rejects_short_and_missing_files)

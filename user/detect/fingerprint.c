@@ -18,17 +18,42 @@
 #include "util/fileio.h"
 #include "detect/fingerprint.h"
 
+/*
+ * The key as an unnamed file in dir linked in at path (EEXIST: another run won the race; its
+ * key stays). 0, -EOPNOTSUPP when this cannot be done here (the caller names a file instead),
+ * or -errno.
+ */
+static int create_unnamed(const char *dir, const char *path, const unsigned char *key)
+{
+	char proc[64];
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600), ret;
+
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? -EOPNOTSUPP
+										 : -errno;
+	ret = cw_write_all(fd, key, CW_FP_KEY_LEN);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!ret && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) && errno != EEXIST)
+		ret = errno == ENOENT && access("/proc/self/fd", F_OK) ? -EOPNOTSUPP : -errno;
+	close(fd);
+	return ret;
+}
+
 int cw_fp_key_create(const char *path, char *err, size_t errlen)
 {
 	unsigned char key[CW_FP_KEY_LEN];
 	char dir[4096], tmp[4200];
+	const char *d;
 	int fd, ret;
 
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
 		snprintf(err, errlen, "key path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	ret = cw_mkdir_p(dirname(dir), 0700);
+	d = dirname(dir);
+	ret = cw_mkdir_p(d, 0700);
 	if (ret) {
 		snprintf(err, errlen, "cannot create directory for %s: %s", path, strerror(-ret));
 		return ret;
@@ -38,7 +63,18 @@ int cw_fp_key_create(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return ret;
 	}
-	/* Write a private temporary file, then link it in place: never a partial key. */
+	/*
+	 * Write a private unnamed file (O_TMPFILE), then link it in place: never a partial key,
+	 * and a kill before the link leaves nothing behind. A file system without O_TMPFILE (or
+	 * no /proc to link it through) gets a named temporary file instead.
+	 */
+	ret = create_unnamed(d, path, key);
+	if (ret != -EOPNOTSUPP) {
+		explicit_bzero(key, sizeof(key));
+		if (ret)
+			snprintf(err, errlen, "cannot write key %s: %s", path, strerror(-ret));
+		return ret;
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
