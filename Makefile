@@ -106,7 +106,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 $(OUTPUT)/cw_version_gen.h: FORCE | $(OUTPUT)
 	$(Q)printf '#define CW_VERSION "%s"\n' '$(subst ','',$(subst ",,$(subst \,,$(VERSION))))' >$@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(OUTPUT)/user/util/version.o: $(OUTPUT)/cw_version_gen.h
+$(OUTPUT)/user/util/version.o $(OUTPUT)/fuzz/obj/user/util/version.o: $(OUTPUT)/cw_version_gen.h
 FORCE:
 
 # Objects that include the generated skeleton must wait for it (parallel builds).
@@ -228,8 +228,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 # -Wno-string-plus-int: clang's warning on `LITERAL + offset` (http2.c), which gcc, the
 # build's compiler, does not have.
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -Wno-string-plus-int -D_GNU_SOURCE \
-	       -Iinclude -Iuser -I/usr/include/hs -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(FUZZ_SAN) \
-	       -MMD -MP
+	       -Iinclude -Iuser -I$(OUTPUT) -I/usr/include/hs -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	       $(FUZZ_SAN) -MMD -MP
 FUZZ_LINK_tracefile := user/util/tracefile.c user/util/fileio.c
 FUZZ_LINK_record := user/trace/record.c user/host/hosttap.c
 FUZZ_LINK_decoder := user/events/decoder.c
