@@ -8,6 +8,7 @@
  *   4: PROC/PID/cgroup (workload cache)   5: a path opened (/proc/N/environ of another)
  *   6: pod log directory names            7: a mount table field's octal escapes
  *   8: PROC/PID/maps lines (executable file mappings, for TLS probes)
+ *   9: PROC/PID/stat (a process's parent: its comm may hold ')' and anything else)
  * Files are written into a fixture directory (/dev/shm) that stands for /proc.
  */
 #include <fcntl.h>
@@ -23,13 +24,17 @@
 #include "host/mountinfo.h"
 #include "host/pod_names.h"
 #include "host/procfile.h"
+#include "host/procs.h"
 #include "host/workload.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+static void write_file(const char *path, const char *buf, size_t n);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define PUID "8c7e2c4a-1b2c-4d5e-8f90-a1b2c3d4e5f6"
+
+#define CHILD_STAT "4243 (child) S 4242 1 1 0 -1\n"
 
 static char dir[64], proc[128], cgroot[128], pods[128], logs[128];
 static volatile unsigned sink;
@@ -52,6 +57,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdir(proc, 0700) || mkdir(p1, 0700) || mkdir(cgroot, 0700) || mkdir(pods, 0700) ||
 	    mkdir(logs, 0700))
 		abort();
+	snprintf(p1, sizeof(p1), "%s/proc/4242", dir);
+	if (mkdir(p1, 0700))
+		abort();
+	snprintf(p1, sizeof(p1), "%s/proc/4243", dir);
+	if (mkdir(p1, 0700))
+		abort();
+	snprintf(p1, sizeof(p1), "%s/proc/4243/stat", dir);
+	write_file(p1, CHILD_STAT, strlen(CHILD_STAT));
 	return 0;
 }
 
@@ -158,6 +171,24 @@ static void pod_names(const char *s, size_t n)
 		abort();
 }
 
+/* PROC/4242/stat is the input; 4243 is its child: the parent read and the tree walked. */
+static void stat_file(const char *s, size_t n)
+{
+	char path[160], top[CW_PROCS_EXE_MAX];
+	struct cw_procs *ps;
+
+	snprintf(path, sizeof(path), "%s/4242/stat", proc);
+	write_file(path, s, n);
+	if (!(ps = cw_procs_new(proc)))
+		abort();
+	sink += cw_procs_parent(ps, 4242);
+	if (cw_procs_parent(ps, 4243) != 4242)
+		abort();
+	sink += cw_procs_tree_root(ps, 4243, top);
+	check_str(top, sizeof(top));
+	cw_procs_free(ps);
+}
+
 /* Each line as fgets hands it to the TLS attacher: at most 1023 bytes. */
 static void maps(const char *s, size_t n)
 {
@@ -192,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = strndup(p, n); /* the string parsers' view: up to the first NUL */
 	if (!s)
 		abort();
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 		snprintf(path, sizeof(path), "%s/1/status", proc);
 		write_file(path, p, n);
@@ -218,6 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5: sink += cw_proc_environ_of(s, 77); break;
 	case 6: pod_names(p, n); break;
 	case 8: maps(p, n); break;
+	case 9: stat_file(p, n); break;
 	default: {
 		size_t before = strlen(s);
 
