@@ -129,19 +129,7 @@ static ssize_t proc_link(const struct cw_files *fs, uint32_t pid, const char *na
 /* The opener's pid in its own pid namespace (cw_proc_ns_pid) through the host tap, or 0. */
 static uint32_t ns_pid(const struct cw_files *fs, uint32_t pid)
 {
-	unsigned char v[4];
-	const void *r;
-	uint32_t ns;
-	size_t vlen;
-
-	if (cw_host_replaying()) {
-		r = cw_host_recall_pid(CW_HOST_PROC_NSPID, pid, &vlen);
-		return r && vlen == 4 ? cw_get_le32(r) : 0;
-	}
-	ns = cw_proc_ns_pid(fs->proc, pid);
-	cw_le32(v, ns);
-	cw_host_note_pid(CW_HOST_PROC_NSPID, pid, v, sizeof(v));
-	return ns;
+	return cw_host_pid_u32(CW_HOST_PROC_NSPID, fs->proc, pid, cw_proc_ns_pid);
 }
 
 /* cw_proc_file_in_image through the host tap. */

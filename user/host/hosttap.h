@@ -149,4 +149,27 @@ static inline const void *cw_host_recall_pid(uint16_t kind, uint32_t pid, size_t
 	return cw_host_recall(kind, k, sizeof(k), vlen);
 }
 
+/*
+ * A number the host says about pid (its parent, its pid in its own namespace), through the
+ * tap: in a replay the recorded answer (0 when none was recorded), live read(proc, pid),
+ * noted for a recording.
+ */
+static inline uint32_t cw_host_pid_u32(uint16_t kind, const char *proc, uint32_t pid,
+				       uint32_t (*read)(const char *proc, uint32_t pid))
+{
+	unsigned char v[4];
+	const void *r;
+	uint32_t n;
+	size_t vlen;
+
+	if (cw_host_replaying()) {
+		r = cw_host_recall_pid(kind, pid, &vlen);
+		return r && vlen == 4 ? cw_get_le32(r) : 0;
+	}
+	n = read(proc, pid);
+	cw_le32(v, n);
+	cw_host_note_pid(kind, pid, v, sizeof(v));
+	return n;
+}
+
 #endif

@@ -201,19 +201,7 @@ static uint32_t read_stat_parent(const char *proc, uint32_t pid)
 /* The same, through the host tap (recorded live, recalled in a replay). */
 static uint32_t stat_parent(const char *proc, uint32_t pid)
 {
-	unsigned char v[4];
-	const void *r;
-	uint32_t ppid;
-	size_t vlen;
-
-	if (cw_host_replaying()) {
-		r = cw_host_recall_pid(CW_HOST_PROC_PARENT, pid, &vlen);
-		return r && vlen == 4 ? cw_get_le32(r) : 0;
-	}
-	ppid = read_stat_parent(proc, pid);
-	cw_le32(v, ppid);
-	cw_host_note_pid(CW_HOST_PROC_PARENT, pid, v, sizeof(v));
-	return ppid;
+	return cw_host_pid_u32(CW_HOST_PROC_PARENT, proc, pid, read_stat_parent);
 }
 
 /* The entry for pid: remembered, or read from /proc (a process from before the agent). */
