@@ -201,12 +201,33 @@ const char *cw_seccomp_mode_name(enum cw_seccomp_mode m)
 	return "?";
 }
 
+/* What a call outside the list gets in mode (not OFF). */
+static uint32_t deny_action(enum cw_seccomp_mode mode)
+{
+	return mode == CW_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_ERRNO(EPERM);
+}
+
+/* Allow each of names[0..n) that is a system call on this architecture (others are skipped);
+ * how many were added in *added. 0 or libseccomp's -errno. */
+static int allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n, size_t *added)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]), r;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not a system call on this architecture */
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)))
+			return r;
+		++*added;
+	}
+	return 0;
+}
+
 /* The filter for mode; NULL with *what naming the step that failed. */
 static scmp_filter_ctx build(enum cw_seccomp_mode mode, const char **what, int *err,
 			     size_t *nallowed)
 {
-	uint32_t deny = mode == CW_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_ERRNO(EPERM);
-	scmp_filter_ctx ctx = seccomp_init(deny);
+	scmp_filter_ctx ctx = seccomp_init(deny_action(mode));
 	int r = 0;
 
 	*what = "seccomp_init";
@@ -222,15 +243,8 @@ static scmp_filter_ctx build(enum cw_seccomp_mode mode, const char **what, int *
 	if (mode == CW_SECCOMP_ENFORCE && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1))
 		cw_log("seccomp: this kernel does not log refused system calls");
 	*what = "allow rules";
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++) {
-		int nr = seccomp_syscall_resolve_name(allowed[i]);
-
-		if (nr == __NR_SCMP_ERROR)
-			continue; /* not a system call on this architecture */
-		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)))
-			goto fail;
-		++*nallowed;
-	}
+	if ((r = allow_names(ctx, allowed, sizeof(allowed) / sizeof(*allowed), nallowed)))
+		goto fail;
 	/* clone3 here; the unlogged filter below makes it ENOSYS. clone: no namespaces */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone3), 0)) ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
@@ -320,23 +334,19 @@ static const char *const watchdog_allowed[] = {
 
 int cw_seccomp_prepare_watchdog(enum cw_seccomp_mode mode, struct cw_seccomp_prog *p)
 {
-	uint32_t deny = mode == CW_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_ERRNO(EPERM);
 	scmp_filter_ctx ctx;
-	int fd = -1, r = 0;
+	int fd = -1, r;
+	size_t added = 0;
 	ssize_t n;
 
 	memset(p, 0, sizeof(*p));
 	if (mode == CW_SECCOMP_OFF)
 		return 0;
-	if (!(ctx = seccomp_init(deny)))
+	if (!(ctx = seccomp_init(deny_action(mode))))
 		return -ENOMEM;
 	/* the child sets no_new_privs itself; libseccomp exports, the child loads */
-	for (size_t i = 0; !r && i < sizeof(watchdog_allowed) / sizeof(*watchdog_allowed); i++) {
-		int nr = seccomp_syscall_resolve_name(watchdog_allowed[i]);
-
-		if (nr != __NR_SCMP_ERROR)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-	}
+	r = allow_names(ctx, watchdog_allowed, sizeof(watchdog_allowed) / sizeof(*watchdog_allowed),
+			&added);
 	if (!r && (fd = (int)syscall(SYS_memfd_create, "cw-seccomp", MFD_CLOEXEC)) < 0)
 		r = -errno;
 	if (!r)
